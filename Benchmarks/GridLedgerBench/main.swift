@@ -1,0 +1,16 @@
+// `make bench` runs this in release mode. Each suite prints its figures beside a
+// reference measured in the same run; none of them is a pass/fail test.
+import Foundation
+
+let arguments = Set(CommandLine.arguments.dropFirst())
+func wants(_ suite: String) -> Bool { arguments.isEmpty || arguments.contains(suite) }
+
+print("GridLedger benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+if wants("modbus") {
+    print("\n== modbus")
+    try await ModbusBenchmarks.run()
+}
+if wants("ledger") {
+    print("\n== ledger")
+    try await LedgerBenchmarks.run()
+}

@@ -1,0 +1,4 @@
+#ifndef GRIDLEDGER_CSERIALPORT_SHIM_H
+#define GRIDLEDGER_CSERIALPORT_SHIM_H
+#include <libserialport.h>
+#endif
