@@ -1,0 +1,155 @@
+internal import CModbus
+import Foundation
+import Glibc
+import Logging
+
+/// Serves register banks over Modbus TCP.
+///
+/// libmodbus opens the listening socket and accepts connections; one thread polls them
+/// all. Requests are routed by the MBAP unit id; a unit that is not served gets no
+/// answer, as on a serial line behind a gateway that stays silent.
+public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
+    /// The address the server listens on.
+    public let host: String
+    /// The bound port (the kernel's choice when 0 was asked for).
+    public private(set) var port: Int
+    /// At most this many clients at once; further ones are accepted and closed at once.
+    public let maxConnections: Int
+    private let context: ModbusContext
+    private let listener: Int32
+    private let dispatcher: RequestDispatcher
+    private let options: ServerOptions
+    private let thread: PollingThread
+
+    /// Binds `host:port` (port 0: any free port; read `port` afterwards).
+    public init(
+        host: String = "127.0.0.1", port: Int = 502, units: [UInt8: RegisterBank],
+        options: ServerOptions = ServerOptions(), maxConnections: Int = 16
+    ) throws(ModbusError) {
+        let context = try ModbusContext(endpoint: .tcp(host: host, port: port))
+        let listener = try context.check(modbus_tcp_pi_listen(context.handle, Int32(maxConnections)), "listen")
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        guard named == 0 else {
+            Glibc.close(listener)
+            throw ModbusError.fromErrno(errno, operation: "read bound address of \(host):\(port)")
+        }
+        let family = address.ss_family
+        let boundPort: UInt16 = withUnsafePointer(to: &address) { pointer in
+            if family == sa_family_t(AF_INET6) {
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            } else {
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            }
+        }
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        self.context = context
+        self.listener = listener
+        self.host = host
+        self.port = Int(boundPort)
+        self.maxConnections = maxConnections
+        self.options = options
+        do {
+            self.dispatcher = try RequestDispatcher(units: units, framing: .tcp, options: options)
+            self.thread = try PollingThread()
+        } catch {
+            Glibc.close(listener)
+            throw error
+        }
+    }
+
+    deinit {
+        stop()
+        Glibc.close(listener)
+    }
+
+    public var statistics: ServerStatistics { dispatcher.statistics }
+
+    public func start() throws(ModbusError) {
+        options.logger.info("serving Modbus TCP", metadata: ["modbus.listen": "\(host):\(port)"])
+        thread.start(name: "modbus tcp \(host):\(port)") { [self] in serve() }
+    }
+
+    public func stop() {
+        thread.stop()
+    }
+
+    private struct Connection {
+        var descriptor: Int32
+        var pending: [UInt8] = []
+    }
+
+    private func serve() {
+        var connections: [Connection] = []
+        defer { for connection in connections { Glibc.close(connection.descriptor) } }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while !thread.isStopping {
+            var descriptors = [
+                pollfd(fd: thread.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+            ] + connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            guard poll(&descriptors, nfds_t(descriptors.count), 1000) >= 0 || errno == EINTR else {
+                options.logger.error("polling connections failed", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if descriptors[0].revents != 0 { return }
+            if descriptors[1].revents & Int16(POLLIN) != 0 {
+                acceptClient(into: &connections)
+            }
+            var closed: Set<Int32> = []
+            for (index, descriptor) in descriptors.enumerated().dropFirst(2) where descriptor.revents != 0 {
+                let position = index - 2
+                let count = buffer.withUnsafeMutableBytes { read(descriptor.fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    if count == 0 || (errno != EAGAIN && errno != EINTR) { closed.insert(descriptor.fd) }
+                    continue
+                }
+                connections[position].pending.append(contentsOf: buffer[0..<count])
+                if !serveFrames(of: &connections[position]) { closed.insert(descriptor.fd) }
+            }
+            for descriptor in closed { Glibc.close(descriptor) }
+            connections.removeAll { closed.contains($0.descriptor) }
+        }
+    }
+
+    private func acceptClient(into connections: inout [Connection]) {
+        let client = accept(listener, nil, nil)
+        guard client >= 0 else { return }
+        guard connections.count < maxConnections else {
+            options.logger.warning("connection refused: too many clients", metadata: ["limit": "\(maxConnections)"])
+            Glibc.close(client)
+            return
+        }
+        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+        connections.append(Connection(descriptor: client))
+    }
+
+    /// Answers every whole frame waiting on the connection; false when it must be closed.
+    private func serveFrames(of connection: inout Connection) -> Bool {
+        while true {
+            guard let boundary = TCPRequestFraming.boundary(connection.pending[...]) else {
+                dispatcher.count { $0.framingErrors += 1 }
+                options.logger.debug("invalid MBAP header; closing the connection")
+                return false
+            }
+            guard case .complete(let length) = boundary, connection.pending.count >= length else { return true }
+            let frame = Array(connection.pending[0..<length])
+            connection.pending.removeFirst(length)
+            guard let (answer, fault) = dispatcher.answer(frame, unit: frame[6]) else { continue }
+            var bytes = answer
+            switch fault {
+            case .corruptFrame:
+                bytes[0] ^= 0xA5  // transaction id: TCP has no CRC to damage
+            case .delay(let duration):
+                sleep(until: ContinuousClock.now + duration)
+            default:
+                break
+            }
+            guard writeAll(connection.descriptor, bytes) else { return false }
+            dispatcher.count { $0.replies += 1 }
+        }
+    }
+}
