@@ -1,0 +1,1 @@
+enum LedgerBenchmarks { static func run() async throws {} }

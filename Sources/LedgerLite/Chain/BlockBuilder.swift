@@ -1,0 +1,156 @@
+/// When a block is sealed: after `maxEntries` entries or once the oldest pending entry is
+/// `maxAgeMilliseconds` old, whichever comes first.
+public struct SealPolicy: Hashable, Sendable {
+    /// Seal as soon as this many entries are pending (at least 1).
+    public var maxEntries: Int
+    /// Seal once the first pending entry was added this long ago.
+    public var maxAgeMilliseconds: Int64
+
+    /// Creates a policy; `maxEntries` below 1 is treated as 1.
+    public init(maxEntries: Int, maxAgeMilliseconds: Int64) {
+        self.maxEntries = max(1, maxEntries)
+        self.maxAgeMilliseconds = maxAgeMilliseconds
+    }
+}
+
+/// Collects entries into blocks for one gateway (ETBC).
+///
+/// Each entry is checked (signature by the right key, then the chain rules) before it is
+/// accepted; a refused entry leaves the builder unchanged. Time is passed in by the caller
+/// (`at:` in ms since the Unix epoch), never read from the wall clock; if it goes
+/// backwards the builder uses the latest time it has seen, so block timestamps never
+/// decrease.
+///
+/// The builder's state moves on when it seals. If appending a sealed block to the store
+/// fails, discard the builder and resume a new one from the store (`ChainVerifier`).
+public struct BlockBuilder: Sendable {
+    /// The gateway key that signs dispatches and headers.
+    public let gateway: SigningIdentity
+    /// The sealing thresholds.
+    public var policy: SealPolicy
+    /// Rules and TNT state, including pending entries.
+    public private(set) var state: ChainState
+    /// The Merkle tree over every entry, including pending ones.
+    public private(set) var tree: MerkleTree
+    /// The last sealed block, nil before the first.
+    public private(set) var tip: ChainTip?
+    private var pending: [SignedRecord] = []
+    private var firstPendingAt: Int64 = 0
+    private var lastTime: Int64 = .min
+    /// Checks dispatches against the TNT rule; only tests turn this off (to forge unfair chains).
+    var enforcesDispatchRule = true
+
+    /// A builder for a new, empty chain.
+    public init(gateway: SigningIdentity, policy: SealPolicy) {
+        self.gateway = gateway
+        self.policy = policy
+        state = ChainState(gatewayKey: gateway.publicIdentity)
+        tree = MerkleTree()
+    }
+
+    /// A builder that continues a verified chain.
+    /// - Throws: `BuilderError.wrongGateway` when the chain belongs to another gateway key.
+    public init(gateway: SigningIdentity, policy: SealPolicy, resuming chain: VerifiedChain) throws(BuilderError) {
+        guard chain.state.gatewayKey == gateway.publicIdentity else {
+            throw .wrongGateway(chain: chain.state.gatewayKey.id, builder: gateway.id)
+        }
+        self.gateway = gateway
+        self.policy = policy
+        state = chain.state
+        tree = chain.tree
+        tip = chain.tip
+        lastTime = chain.tip?.lastTimestamp ?? .min
+    }
+
+    /// Entries waiting for the next seal.
+    public var pendingCount: Int { pending.count }
+
+    /// Height the next block will have.
+    public var nextHeight: UInt64 { tip.map { $0.height + 1 } ?? 0 }
+
+    /// Checks and adds an entry; returns the sealed block if this entry filled it (or the
+    /// pending block became old enough).
+    /// - Throws: `BuilderError.badSignature` or `.ruleViolation`; the builder is unchanged.
+    public mutating func add(_ entry: SignedRecord, at now: Int64) throws(BuilderError) -> Block? {
+        let key: PublicIdentity
+        do { key = try state.signingKey(for: entry) } catch { throw .ruleViolation(error) }
+        guard entry.isSignatureValid(by: key) else { throw .badSignature(signer: entry.signer) }
+        do { try state.apply(entry, enforcingDispatchRule: enforcesDispatchRule) } catch { throw .ruleViolation(error) }
+        let time = max(now, lastTime)
+        lastTime = time
+        if pending.isEmpty { firstPendingAt = time }
+        pending.append(entry)
+        tree.append(leafHash: entry.leafHash)
+        if pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds {
+            return try seal(at: time)
+        }
+        return nil
+    }
+
+    /// Answers a pending request by the TNT rule: creates the Dispatch, signs it with the
+    /// gateway key and adds it. Returns the dispatch entry and any block it sealed.
+    public mutating func dispatch(_ request: RequestReference, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
+        let record: Dispatch
+        do { record = try state.tnt.dispatch(for: request) } catch { throw .ruleViolation(.tnt(error)) }
+        let entry: SignedRecord
+        do { entry = try SignedRecord.sign(.dispatch(record), with: gateway) } catch { throw .signing(error) }
+        return (entry, try add(entry, at: now))
+    }
+
+    /// Signs `record` (a gateway record: enrollment, revocation, anomaly) with the gateway
+    /// key and adds it.
+    public mutating func addGatewayRecord(_ record: Record, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
+        let entry: SignedRecord
+        do { entry = try SignedRecord.sign(record, with: gateway) } catch { throw .signing(error) }
+        return (entry, try add(entry, at: now))
+    }
+
+    /// Seals the pending entries if the time threshold has passed.
+    public mutating func sealIfDue(at now: Int64) throws(BuilderError) -> Block? {
+        guard !pending.isEmpty, max(now, lastTime) - firstPendingAt >= policy.maxAgeMilliseconds else { return nil }
+        return try seal(at: now)
+    }
+
+    /// Seals the pending entries now; nil when there are none.
+    public mutating func seal(at now: Int64) throws(BuilderError) -> Block? {
+        guard !pending.isEmpty else { return nil }
+        let header = BlockHeader(
+            gateway: gateway.id,
+            height: nextHeight,
+            previousHash: tip?.hash ?? .zero,
+            merkleRoot: tree.root,
+            treeSize: tree.size,
+            entryCount: UInt32(pending.count),
+            firstTimestamp: firstPendingAt,
+            lastTimestamp: lastTime,
+            stateDigest: state.tnt.digest())
+        let signed: SignedBlockHeader
+        do { signed = try SignedBlockHeader.sign(header, with: gateway) } catch { throw .signing(error) }
+        let block = Block(header: signed, entries: pending)
+        pending.removeAll(keepingCapacity: true)
+        tip = ChainTip(signed)
+        return block
+    }
+}
+
+/// Why the block builder refused an entry or could not seal.
+public enum BuilderError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The entry's signature does not verify under the key that must have signed it.
+    case badSignature(signer: KeyID)
+    /// The entry breaks a chain rule.
+    case ruleViolation(RuleViolation)
+    /// The gateway key could not sign.
+    case signing(IdentityError)
+    /// The chain to resume was built by another gateway key.
+    case wrongGateway(chain: GatewayID, builder: GatewayID)
+
+    public var description: String {
+        switch self {
+        case let .badSignature(signer): return "signature by \(signer.hex) does not verify"
+        case let .ruleViolation(v): return v.description
+        case let .signing(e): return e.description
+        case let .wrongGateway(chain, builder):
+            return "the chain belongs to gateway \(chain.hex), but this builder signs as \(builder.hex)"
+        }
+    }
+}

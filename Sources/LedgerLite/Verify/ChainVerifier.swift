@@ -1,0 +1,244 @@
+import Foundation
+
+/// Checks a whole chain from its first block: every block signature, hash link, tree size,
+/// Merkle root and state digest; every entry's decoding, signer and signature; per-meter
+/// sequence continuity; and, by replaying the TNT machine, that every recorded dispatch is
+/// the one the rule gives. The first failure is reported with its height, entry index and
+/// what is wrong.
+///
+/// Trust comes from the gateway key alone: meter keys are taken from the enrollments on the
+/// chain (which the gateway signed). Signature checks run on `concurrency` threads; the
+/// call is synchronous and blocks (run it on a thread of your own).
+public struct ChainVerifier: Sendable {
+    /// The gateway key the chain must be signed with.
+    public let gatewayKey: PublicIdentity
+    /// Threads used for signature checks and leaf hashing.
+    public var concurrency: Int
+
+    /// Creates a verifier trusting `gatewayKey`.
+    public init(gatewayKey: PublicIdentity, concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.gatewayKey = gatewayKey
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// Verifies every block in `store` (open it with `check: .none` to get this verifier's
+    /// detailed report even for a store whose start-up check fails).
+    /// - Throws: `VerificationFailure` for the first problem; the store's errors for I/O.
+    public func verify(_ store: ChainStore) throws -> VerifiedChain {
+        var run = Run(verifier: self)
+        try store.forEachRawBlock { raw in try run.check(raw) }
+        let orphans = try store.orphanEntries()
+        if orphans.count > 0 {
+            throw VerificationFailure(height: run.tip.map { $0.height + 1 } ?? 0, entryIndex: orphans.firstIndex,
+                                      problem: .orphanEntries(count: orphans.count))
+        }
+        return run.result
+    }
+
+    /// Verifies a sequence of blocks starting at height 0 (for example blocks received
+    /// from a gateway).
+    public func verify(blocks: some Sequence<Block>) throws(VerificationFailure) -> VerifiedChain {
+        var run = Run(verifier: self)
+        var height: UInt64 = 0
+        for block in blocks {
+            let first = block.header.header.treeSize &- UInt64(block.entries.count)
+            let raw = RawBlock(rowHeight: height, storedHash: block.hash.bytes, signedHeader: block.header.bytes,
+                               entries: block.entries.enumerated().map { (first + UInt64($0.offset), $0.element.bytes) })
+            try run.check(raw)
+            height += 1
+        }
+        return run.result
+    }
+
+    /// State carried from block to block.
+    struct Run {
+        let verifier: ChainVerifier
+        var state: ChainState
+        var tree = MerkleTree()
+        var tip: ChainTip?
+        var blockCount: UInt64 = 0
+
+        init(verifier: ChainVerifier) {
+            self.verifier = verifier
+            state = ChainState(gatewayKey: verifier.gatewayKey)
+        }
+
+        var result: VerifiedChain { VerifiedChain(tip: tip, tree: tree, state: state, blockCount: blockCount) }
+
+        mutating func check(_ raw: RawBlock) throws(VerificationFailure) {
+            let height = tip.map { $0.height + 1 } ?? 0
+            func fail(_ problem: VerificationProblem, entry: UInt64? = nil) -> VerificationFailure {
+                VerificationFailure(height: height, entryIndex: entry, problem: problem)
+            }
+            guard raw.rowHeight == height else { throw fail(.missingBlock(nextStored: raw.rowHeight)) }
+
+            // Header.
+            let signed: SignedBlockHeader
+            do { signed = try SignedBlockHeader(bytes: raw.signedHeader) } catch { throw fail(.undecodableHeader(error)) }
+            let header = signed.header
+            guard header.height == height else { throw fail(.heightMismatch(header: header.height)) }
+            guard signed.hash.bytes == raw.storedHash else { throw fail(.storedHashMismatch) }
+            guard header.gateway == verifier.gatewayKey.id else { throw fail(.wrongGateway(found: header.gateway)) }
+            guard signed.isSignatureValid(by: verifier.gatewayKey) else { throw fail(.badBlockSignature) }
+            guard header.previousHash == (tip?.hash ?? .zero) else { throw fail(.brokenLink) }
+            if let tip, header.firstTimestamp < tip.lastTimestamp {
+                throw fail(.timestampsOutOfOrder(previousLast: tip.lastTimestamp, first: header.firstTimestamp))
+            }
+            let firstIndex = tree.size
+            let expectedSize = firstIndex + UInt64(header.entryCount)
+            guard header.treeSize == expectedSize else { throw fail(.treeSizeMismatch(expected: expectedSize, header: header.treeSize)) }
+            for (offset, entry) in raw.entries.enumerated() where entry.index != firstIndex + UInt64(offset) {
+                let expected = firstIndex + UInt64(offset)
+                throw fail(.entryIndexMismatch(expected: expected, found: entry.index), entry: expected)
+            }
+            guard raw.entries.count == Int(header.entryCount) else {
+                let missing = raw.entries.count < Int(header.entryCount) ? firstIndex + UInt64(raw.entries.count) : nil
+                throw fail(.entryCountMismatch(header: header.entryCount, stored: raw.entries.count), entry: missing)
+            }
+
+            // Entries, in order: decoding, signer and chain rules (stops at the first failure).
+            var records: [SignedRecord] = []
+            var keys: [PublicIdentity] = []
+            records.reserveCapacity(raw.entries.count)
+            keys.reserveCapacity(raw.entries.count)
+            var ruleFailure: (offset: Int, problem: VerificationProblem)?
+            for (offset, entry) in raw.entries.enumerated() {
+                do {
+                    let record = try SignedRecord(bytes: entry.bytes)
+                    let key = try state.signingKey(for: record)
+                    try state.apply(record)
+                    records.append(record)
+                    keys.append(key)
+                } catch let error as RecordDecodingError {
+                    ruleFailure = (offset, .undecodableEntry(error))
+                    break
+                } catch let error as RuleViolation {
+                    ruleFailure = (offset, .ruleViolation(error))
+                    break
+                } catch {
+                    ruleFailure = (offset, .ruleViolation(.unknownSigner(.zero)))  // unreachable: only the two above are thrown
+                    break
+                }
+            }
+
+            // Signatures and leaf hashes of the entries before any rule failure, in parallel.
+            let checked = records.count
+            let leafSlots = DisjointSlots(count: checked, initial: Hash256.zero)
+            let validSlots = DisjointSlots(count: checked, initial: false)
+            let entries = raw.entries
+            let verifiedRecords = records
+            let signerKeys = keys
+            parallelRanges(count: checked, workers: verifier.concurrency, minimumPerRange: 16) { range in
+                for i in range {
+                    leafSlots[i] = Merkle.leafHash(entries[i].bytes)
+                    validSlots[i] = verifiedRecords[i].isSignatureValid(by: signerKeys[i])
+                }
+            }
+            let leaves = leafSlots.array
+            let valid = validSlots.array
+            if let bad = valid.firstIndex(of: false) {
+                throw fail(.badSignature(signer: records[bad].signer, type: records[bad].record.type), entry: firstIndex + UInt64(bad))
+            }
+            if let ruleFailure {
+                throw fail(ruleFailure.problem, entry: firstIndex + UInt64(ruleFailure.offset))
+            }
+
+            // Block-level commitments.
+            for leaf in leaves { tree.append(leafHash: leaf) }
+            let root = tree.root
+            guard root == header.merkleRoot else { throw fail(.merkleRootMismatch(header: header.merkleRoot, computed: root)) }
+            guard state.tnt.digest() == header.stateDigest else { throw fail(.stateDigestMismatch) }
+            tip = ChainTip(signed)
+            blockCount += 1
+        }
+    }
+}
+
+/// A chain that passed verification: its tip, Merkle tree and replayed state, ready for a
+/// `BlockBuilder` to continue.
+public struct VerifiedChain: Sendable {
+    /// The last block, nil for an empty chain.
+    public let tip: ChainTip?
+    /// The tree over all entries.
+    public let tree: MerkleTree
+    /// The rules state after all entries (keys, sequences, TNT table).
+    public let state: ChainState
+    /// Number of blocks verified.
+    public let blockCount: UInt64
+}
+
+/// The first thing found wrong with a chain, and where.
+public struct VerificationFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Height of the block where it was found.
+    public let height: UInt64
+    /// Global index of the entry concerned, when it concerns one.
+    public let entryIndex: UInt64?
+    /// What is wrong.
+    public let problem: VerificationProblem
+
+    public var description: String {
+        var location = "block \(height)"
+        if let entryIndex { location += ", entry \(entryIndex)" }
+        return "chain verification failed at \(location): \(problem)"
+    }
+}
+
+/// What a `VerificationFailure` found.
+public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
+    /// The block at this height is missing; the next stored one has height `nextStored`.
+    case missingBlock(nextStored: UInt64)
+    /// The header does not decode.
+    case undecodableHeader(RecordDecodingError)
+    /// The header says another height (blocks reordered or swapped).
+    case heightMismatch(header: UInt64)
+    /// The stored block hash is not the hash of the stored header.
+    case storedHashMismatch
+    /// The header names another gateway.
+    case wrongGateway(found: GatewayID)
+    /// The gateway's signature over the header does not verify.
+    case badBlockSignature
+    /// The previous-hash link does not point at the previous block.
+    case brokenLink
+    /// The block starts before the previous one ended.
+    case timestampsOutOfOrder(previousLast: Int64, first: Int64)
+    /// The header's tree size is not the previous size plus its entry count.
+    case treeSizeMismatch(expected: UInt64, header: UInt64)
+    /// An entry's global index is not the next one.
+    case entryIndexMismatch(expected: UInt64, found: UInt64)
+    /// The header lists another number of entries than are present.
+    case entryCountMismatch(header: UInt32, stored: Int)
+    /// An entry does not decode.
+    case undecodableEntry(RecordDecodingError)
+    /// An entry's signature does not verify under the key that must have signed it.
+    case badSignature(signer: KeyID, type: RecordType)
+    /// An entry breaks a chain rule (signer, sequence, TNT dispatch, …).
+    case ruleViolation(RuleViolation)
+    /// The Merkle root recomputed from the entries differs from the header's.
+    case merkleRootMismatch(header: Hash256, computed: Hash256)
+    /// The TNT state digest after replaying the block differs from the header's.
+    case stateDigestMismatch
+    /// Entry rows that belong to no block.
+    case orphanEntries(count: Int)
+
+    public var description: String {
+        switch self {
+        case let .missingBlock(next): return "this block is missing (the next stored block has height \(next))"
+        case let .undecodableHeader(e): return "the header does not decode: \(e)"
+        case let .heightMismatch(h): return "the block stored here carries a header for height \(h) (blocks reordered or swapped)"
+        case .storedHashMismatch: return "the stored block hash does not match the header"
+        case let .wrongGateway(found): return "the header names gateway \(found.hex), not the trusted gateway"
+        case .badBlockSignature: return "the gateway's signature over the header does not verify"
+        case .brokenLink: return "the previous-block hash does not match the previous block"
+        case let .timestampsOutOfOrder(last, first): return "the block starts at \(first) ms, before the previous block's end at \(last) ms"
+        case let .treeSizeMismatch(expected, header): return "the header says tree size \(header), expected \(expected)"
+        case let .entryIndexMismatch(expected, found): return "expected entry index \(expected) but found \(found) (entry \(expected) is missing or moved)"
+        case let .entryCountMismatch(header, stored): return "the header lists \(header) entries but \(stored) are present (entries deleted or added)"
+        case let .undecodableEntry(e): return "the entry does not decode: \(e)"
+        case let .badSignature(signer, type): return "the \(type)'s signature does not verify under key \(signer.hex) (altered or signed with a foreign key)"
+        case let .ruleViolation(v): return v.description
+        case let .merkleRootMismatch(header, computed): return "Merkle root mismatch: header \(header.hex), entries give \(computed.hex)"
+        case .stateDigestMismatch: return "the TNT state digest does not match the replayed state"
+        case let .orphanEntries(count): return "\(count) stored entries belong to no block"
+        }
+    }
+}

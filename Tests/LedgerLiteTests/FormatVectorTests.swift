@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import LedgerLite
+
+/// Checks every `hex NAME` vector in docs/FORMATS.md against the code.
+@Suite struct FormatVectorTests {
+    static let vectors: [String: [UInt8]] = {
+        let here = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        let doc = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/FORMATS.md")
+        guard let text = try? String(contentsOf: doc, encoding: .utf8) else { return [:] }
+        var result: [String: [UInt8]] = [:]
+        let lines = text.components(separatedBy: "\n")
+        var i = 0
+        while i < lines.count {
+            let line = lines[i].trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```hex ") {
+                let name = String(line.dropFirst("```hex ".count))
+                var hex = ""
+                i += 1
+                while i < lines.count, !lines[i].hasPrefix("```") {
+                    hex += lines[i].trimmingCharacters(in: .whitespaces)
+                    i += 1
+                }
+                result[name] = decodeHex(hex)
+            }
+            i += 1
+        }
+        return result
+    }()
+
+    func vector(_ name: String) throws -> [UInt8] {
+        try #require(Self.vectors[name], "vector \(name) missing from docs/FORMATS.md")
+    }
+
+    let t = TestKeys.baseTime
+
+    @Test func allVectorsArePresent() {
+        #expect(Self.vectors.count == 13)
+    }
+
+    @Test func keyIDsAndKeyLines() throws {
+        #expect(TestKeys.meter.id.hex == "10ba682c8ad13513971e8b56881aab8b")
+        #expect(TestKeys.producer.id.hex == "1325b850c2871916eae203f0efc3c898")
+        #expect(TestKeys.consumer.id.hex == "6c8f8607dbe87077a62a2990ce07d94a")
+        #expect(TestKeys.gateway.id.hex == "8a47cf56c4b420a737fea607f98b0dce")
+        #expect(encodeHex(TestKeys.meter.publicIdentity.rawBytes) == "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737")
+        #expect(KeyFile.publicKeyLine(TestKeys.meter.publicIdentity, comment: "meter-1") == "ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1")
+    }
+
+    /// RFC 8032 §7.1 TEST 1: swift-crypto's Ed25519 is the deterministic RFC algorithm.
+    @Test func rfc8032TestVector1() throws {
+        let key = try SigningIdentity(seed: decodeHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60") ?? [])
+        #expect(encodeHex(key.publicIdentity.rawBytes) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        let signature = try key.sign([])
+        #expect(encodeHex(signature) == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    }
+
+    @Test func reading() throws {
+        let reading = try Reading(meter: TestKeys.meter.id, sequence: 42, timestamp: t, values: [
+            MeasuredValue(.frequencyMilliHz, 50012), MeasuredValue(.energyImportWh, 1_234_567),
+            MeasuredValue(.voltageL1dV, 2301), MeasuredValue(.activePowerW, -1500),
+        ], status: [.tamper])
+        #expect(reading.canonicalBytes() == (try vector("reading-v1")))
+        #expect(try Reading(canonicalBytes: vector("reading-v1")) == reading)
+    }
+
+    @Test func signedReading() throws {
+        let bytes = try vector("signed-reading-v1")
+        let entry = try SignedRecord(bytes: bytes)
+        #expect(entry.signer == TestKeys.meter.id)
+        #expect(Array(entry.body) == (try vector("reading-v1")))
+        #expect(entry.isSignatureValid(by: TestKeys.meter.publicIdentity))
+        #expect(!entry.isSignatureValid(by: TestKeys.producer.publicIdentity))
+        #expect(TestKeys.meter.signed(entry.record).bytes == bytes)
+    }
+
+    @Test func offerRequestDispatch() throws {
+        let offer = try Offer(producer: TestKeys.producer.id, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)
+        #expect(offer.canonicalBytes() == (try vector("offer-v1")))
+        #expect(try Offer(canonicalBytes: vector("offer-v1")) == offer)
+
+        let request = try EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)
+        #expect(request.canonicalBytes() == (try vector("request-v1")))
+        #expect(try EnergyRequest(canonicalBytes: vector("request-v1")) == request)
+
+        let served = try Dispatch(request: request.reference, outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4))
+        #expect(served.canonicalBytes() == (try vector("dispatch-served-v1")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-served-v1")) == served)
+
+        let unserved = try Dispatch(request: request.reference, outcome: .unserved)
+        #expect(unserved.canonicalBytes() == (try vector("dispatch-unserved-v1")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-unserved-v1")) == unserved)
+    }
+
+    @Test func membershipAndAnomaly() throws {
+        let enrollment = Enrollment(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t)
+        #expect(enrollment.canonicalBytes() == (try vector("enrollment-v1")))
+        #expect(try Enrollment(canonicalBytes: vector("enrollment-v1")) == enrollment)
+
+        let revocation = Revocation(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t + 86_400_000)
+        #expect(revocation.canonicalBytes() == (try vector("revocation-v1")))
+        #expect(try Revocation(canonicalBytes: vector("revocation-v1")) == revocation)
+
+        let evidence = Hash256.sha256(try vector("signed-reading-v1"))
+        #expect(evidence.hex == "8905f94e0c416b5d8a6c2fc7f9fa5119fc74c3f1d97a7ddc5f33754abe816732")
+        let anomaly = try Anomaly(kind: .sequenceGap, subject: TestKeys.meter.id, evidenceHash: evidence, timestamp: t + 1000, detail: "expected 41")
+        #expect(anomaly.canonicalBytes() == (try vector("anomaly-v1")))
+        #expect(try Anomaly(canonicalBytes: vector("anomaly-v1")) == anomaly)
+    }
+
+    @Test func firstBlock() throws {
+        var builder = BlockBuilder(gateway: TestKeys.gateway, policy: SealPolicy(maxEntries: 10, maxAgeMilliseconds: 60_000))
+        let enroll = try builder.addGatewayRecord(.enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)), at: t)
+        #expect(enroll.entry.bytes == (try vector("chain-entry-0")))
+        let reading = try Reading(meter: TestKeys.meter.id, sequence: 1, timestamp: t + 500, values: [MeasuredValue(.energyImportWh, 10)])
+        let entry = TestKeys.meter.signed(.reading(reading))
+        #expect(entry.bytes == (try vector("chain-entry-1")))
+        #expect(try builder.add(entry, at: t + 1000) == nil)
+        let block = try #require(try builder.seal(at: t + 1000))
+        #expect(block.header.bytes == (try vector("block-0-signed-header")))
+        #expect(block.header.header.merkleRoot.hex == "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")
+        #expect(block.header.header.stateDigest.hex == "98e541e3c2af2ae8e1abb47a467e3472f84d6a29ae0ca1fe3962941fe7bbcf10")
+        #expect(block.hash.hex == "c416a6ebcdec582a7490c073f2ed5415a15851d01c1b916947f6785447a73bc1")
+        let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
+        #expect(decoded.header == block.header.header)
+        #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+    }
+
+    @Test func tntState() throws {
+        var state = TNTState()
+        try state.apply(.enrollment(Enrollment(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t)))
+        try state.apply(.enrollment(Enrollment(meterKey: TestKeys.consumer.publicIdentity, role: .consumer, timestamp: t)))
+        try state.apply(.offer(Offer(producer: TestKeys.producer.id, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)))
+        try state.apply(.request(EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)))
+        #expect(state.canonicalBytes() == (try vector("tnt-state-v1")))
+        #expect(state.digest().hex == "962ecca40b99b23294242ef6649a73930210d75f855aa0038d7a25c722dde544")
+    }
+}
