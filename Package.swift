@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", "7.10.0"..<"8.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", "5.0.1"..<"7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", "2.13.0"..<"3.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (scripts/setup installs them).
@@ -53,6 +54,8 @@ let package = Package(
                 "ModbusBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -67,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "ModbusBridgeTests",
             dependencies: ["ModbusBridge"]
+        ),
+        .testTarget(
+            name: "MeterAgentTests",
+            dependencies: ["MeterAgent", "ModbusBridge"]
         ),
         .testTarget(
             name: "LedgerLiteTests",

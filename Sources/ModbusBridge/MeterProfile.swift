@@ -43,7 +43,12 @@ public struct Measurand: Sendable, Hashable, Codable {
     /// Decodes the scaled value from exactly `registerCount` registers.
     public func decode(_ registers: ArraySlice<UInt16>) -> (raw: RawValue, value: Double) {
         let raw = RegisterCodec.decode(registers, as: type, order: order)
-        return (raw, raw.doubleValue * scale)
+        let value = raw.doubleValue * scale
+        guard type == .float32, value.isFinite else { return (raw, value) }
+        // A float32 carries about 7 significant digits: 230.1 arrives as 230.1000061….
+        // Use the shortest decimal that reads back as the same float32, as people expect.
+        let single = Float(value)
+        return (raw, Double(single.description) ?? Double(single))
     }
 
     /// Encodes a scaled value (in `unit`) into registers, the inverse of `decode`.

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import ModbusBridge
+
+/// `meter-agent read`: reads a real or emulated meter and prints its measurands.
+struct ReadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read a meter once or at an interval and print its decoded measurands.",
+        discussion: """
+        Reads every measurand of the meter's profile with the fewest requests the meter
+        allows, and prints them in their natural units (a table, or one JSON object a line
+        with --json), with the number of requests and the time spent on the bus.
+
+        Examples:
+          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 --baud 2400 --once
+          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 --interval 5s --json
+          meter-agent read --tcp 127.0.0.1:5020 --unit 1 --profile em24 --once
+        """)
+
+    @OptionGroup var bus: BusOptions
+    @OptionGroup var profileOptions: ProfileOptions
+
+    @Option(name: .long, help: "Unit id (Modbus address) of the meter, 1-247.")
+    var unit: Int
+
+    @Option(name: .long, help: "Meter profile name (a file in the profile directory), e.g. sdm630.")
+    var profile: String
+
+    @Flag(name: .long, help: "Read once and exit (the default unless --interval is given).")
+    var once = false
+
+    @Option(name: .long, help: "Read repeatedly at this interval (e.g. 1s, 500ms) until interrupted.")
+    var interval: DurationArgument?
+
+    @Option(name: .long, help: "Only these measurands (comma-separated names).")
+    var only: String?
+
+    @Flag(name: .long, help: "One JSON object a line instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard (1...247).contains(unit) else { throw ValidationError("--unit must be 1 to 247, not \(unit)") }
+        if once, interval != nil { throw ValidationError("--once and --interval exclude each other; choose one") }
+        if let interval, interval.duration < .milliseconds(10) {
+            throw ValidationError("--interval must be at least 10ms")
+        }
+    }
+
+    func run() async throws {
+        let meterProfile = try profileOptions.profile(named: profile)
+        let names = try selectedNames(in: meterProfile)
+        let endpoint = try bus.endpoint(defaults: meterProfile.serial)
+        let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions())
+        let reader = MeterReader(client: client, profile: meterProfile, unit: UInt8(unit), measurands: names)
+        let printer = SnapshotPrinter(json: json, endpoint: endpoint)
+        repeat {
+            let snapshot: MeterSnapshot
+            do {
+                snapshot = try await reader.read()
+            } catch {
+                throw OperatorError(error, unit: UInt8(unit), endpoint: endpoint)
+            }
+            printer.print(snapshot)
+            if let interval { try await Task.sleep(for: interval.duration) }
+        } while interval != nil
+    }
+
+    private func selectedNames(in profile: MeterProfile) throws -> Set<String>? {
+        guard let only else { return nil }
+        let names = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = names.filter { profile.measurand(named: $0) == nil }
+        guard unknown.isEmpty else {
+            throw ValidationError("--only: \(profile.name) has no measurand \(unknown.sorted().joined(separator: ", ")); it has: \(profile.measurands.map(\.name).joined(separator: ", "))")
+        }
+        return names
+    }
+}
+
+/// Prints snapshots as an aligned table or as JSON lines.
+struct SnapshotPrinter {
+    let json: Bool
+    let endpoint: ModbusEndpoint
+
+    func print(_ snapshot: MeterSnapshot) {
+        Swift.print(json ? jsonLine(snapshot) : table(snapshot))
+    }
+
+    func table(_ snapshot: MeterSnapshot) -> String {
+        let time = snapshot.takenAt.formatted(.iso8601)
+        var lines = ["\(snapshot.profile) unit \(snapshot.unit) on \(endpoint) at \(time)"]
+        let nameWidth = snapshot.measurements.map(\.measurand.name.count).max() ?? 0
+        for measurement in snapshot.measurements {
+            let measurand = measurement.measurand
+            let value = Self.format(measurement.value)
+            lines.append("  " + measurand.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                         + "  " + String(repeating: " ", count: max(0, 14 - value.count)) + value
+                         + " " + measurand.unit.padding(toLength: 6, withPad: " ", startingAt: 0)
+                         + (measurand.obis ?? ""))
+        }
+        lines.append(String(format: "%d requests, bus time %.1f ms", snapshot.requests, snapshot.busTime.milliseconds))
+        return lines.joined(separator: "\n")
+    }
+
+    func jsonLine(_ snapshot: MeterSnapshot) -> String {
+        // JSON has no NaN or infinity: a meter sending such a float shows as null.
+        var values: [String: Any] = [:]
+        for measurement in snapshot.measurements {
+            values[measurement.measurand.name] = measurement.value.isFinite ? measurement.value : NSNull()
+        }
+        let object: [String: Any] = [
+            "time": snapshot.takenAt.formatted(.iso8601),
+            "profile": snapshot.profile,
+            "unit": Int(snapshot.unit),
+            "requests": snapshot.requests,
+            "bus_ms": (snapshot.busTime.milliseconds * 10).rounded() / 10,
+            "values": values,
+        ]
+        do {
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        } catch {
+            return #"{"error":"cannot encode snapshot: \#(error)"}"#
+        }
+    }
+
+    /// Up to 3 decimals, trailing zeros kept short: 230.1, 50.02, 1234.5.
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
+    }
+}

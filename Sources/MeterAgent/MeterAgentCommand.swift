@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct MeterAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meter-agent",
+        abstract: "Read smart meters over Modbus (RS-485 RTU or TCP) and emulate them.",
+        discussion: """
+        Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to
+        find the meters on it, and `meter-agent read` to read one. `meter-agent emulate`
+        serves emulated meters for tests and demos. See hardware/rs485.md for wiring.
+        """,
+        subcommands: [ReadCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self]
+    )
+}

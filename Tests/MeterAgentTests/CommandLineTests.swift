@@ -1,0 +1,132 @@
+import Foundation
+import Glibc
+import Testing
+@testable import MeterAgent
+
+/// The `meter-agent` binary as a user runs it.
+@Suite("meter-agent on the command line", .serialized)
+struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    static let binary: URL? = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [beside.appendingPathComponent("meter-agent")]
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<3 {
+            directory.deleteLastPathComponent()
+            candidates.append(directory.appendingPathComponent(".build/debug/meter-agent"))
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        guard let binary else { throw BinaryMissing() }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        return (process, output, error)
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let (process, output, error) = try start(arguments)
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                      error: String(decoding: err, as: UTF8.self))
+    }
+
+    struct BinaryMissing: Error, CustomStringConvertible {
+        var description: String { "meter-agent is not built: run `swift build` (make test does) before the tests" }
+    }
+
+    static func waitForLink(_ path: String) async throws {
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: path) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test("emulate serves, read prints the table, SIGTERM stops cleanly and removes the link")
+    func emulateAndRead() async throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-cli-\(UUID().uuidString)").path
+        let (emulator, _, errorPipe) = try Self.start([
+            "emulate", "--profile", "sdm630", "--unit", "1", "--profile", "sdm120", "--unit", "2",
+            "--role", "consumer", "--role", "pv", "--pty-link", link, "--seed", "7",
+            "--start", "2026-06-21T12:00:00Z", "--speed", "0",
+        ])
+        try await Self.waitForLink(link)
+        let read = try Self.run(["read", "--device", link, "--unit", "1", "--profile", "sdm630", "--once"])
+        #expect(read.status == 0, "\(read.error)")
+        #expect(read.output.contains("sdm630 unit 1 on \(link)"))
+        #expect(read.output.range(of: #"voltage_l1 +2[0-9]{2}\.[0-9]+ V +1-0:32\.7\.0"#, options: .regularExpression) != nil,
+                "\(read.output)")
+        #expect(read.output.range(of: #"\d+ requests, bus time [0-9.]+ ms"#, options: .regularExpression) != nil)
+
+        let json = try Self.run(["read", "--device", link, "--unit", "2", "--profile", "sdm120", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        let values = object?["values"] as? [String: Double]
+        #expect((values?["power"] ?? 0) < 0, "the PV meter exports at noon: \(json.output)")
+
+        kill(emulator.processIdentifier, SIGTERM)
+        emulator.waitUntilExit()
+        let log = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(emulator.terminationStatus == 0, "\(log)")
+        #expect(log.contains("emulating meter"))
+        #expect(!FileManager.default.fileExists(atPath: link))
+    }
+
+    @Test("scan finds the units that answer")
+    func scan() async throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-scan-\(UUID().uuidString)").path
+        let (emulator, _, _) = try Self.start([
+            "emulate", "--profile", "sdm120", "--unit", "3", "--profile", "sdm120", "--unit", "5", "--pty-link", link,
+        ])
+        defer { kill(emulator.processIdentifier, SIGTERM); emulator.waitUntilExit() }
+        try await Self.waitForLink(link)
+        let scan = try Self.run(["scan", "--device", link, "--units", "1-6", "--timeout", "100ms"])
+        #expect(scan.status == 0, "\(scan.error)")
+        #expect(scan.output.contains("2 unit(s) answered: 3, 5"), "\(scan.output)")
+    }
+
+    @Test("errors are one line naming the thing and the fix", arguments: [
+        (["read", "--device", "/dev/ttyNOPE7", "--unit", "1", "--profile", "sdm630"], "no such device"),
+        (["read", "--device", "/dev/null", "--unit", "0", "--profile", "sdm630"], "--unit must be 1 to 247"),
+        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm999"], "available: em24, sdm120, sdm630"),
+        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--parity", "X"], "--parity 'X' is not a parity"),
+        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--baud", "9601"], "--baud 9601 is not supported"),
+        (["read", "--unit", "1", "--profile", "sdm630"], "name exactly one meter connection"),
+        (["read", "--tcp", "localhost", "--unit", "1", "--profile", "sdm630"], "needs HOST:PORT"),
+        (["emulate", "--profile", "sdm630", "--unit", "1"], "choose where to serve"),
+        (["emulate", "--profile", "sdm630", "--unit", "1", "--role", "sun", "--tcp", "127.0.0.1:0"], "--role 'sun' is not one of"),
+        (["emulate", "--profile", "sdm630", "--unit", "1", "--anomaly", "melt", "--tcp", "127.0.0.1:0"], "anomaly"),
+        (["read", "--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "sdm630", "--attempts", "1"], "connection refused"),
+    ])
+    func errors(arguments: [String], message: String) throws {
+        let result = try Self.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.error.contains(message), "\(result.error)")
+        #expect(!result.error.contains("Fatal error"), "no crash dumps for user mistakes")
+    }
+
+    @Test("no answer from an absent unit says what to check")
+    func noAnswer() async throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-none-\(UUID().uuidString)").path
+        let (emulator, _, _) = try Self.start(["emulate", "--profile", "sdm120", "--unit", "1", "--pty-link", link])
+        defer { kill(emulator.processIdentifier, SIGTERM); emulator.waitUntilExit() }
+        try await Self.waitForLink(link)
+        let result = try Self.run(["read", "--device", link, "--unit", "9", "--profile", "sdm120",
+                                   "--timeout", "100ms", "--attempts", "2"])
+        #expect(result.status == 1)
+        #expect(result.error.contains("no answer from unit 9"), "\(result.error)")
+        #expect(result.error.contains("A and B"))
+    }
+}
