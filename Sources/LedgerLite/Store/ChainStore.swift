@@ -302,3 +302,11 @@ public struct StoredEntry: Hashable, Sendable {
         entry = try SignedRecord(bytes: Array(row["bytes"] as Data))
     }
 }
+
+extension ChainStore {
+    /// Runs raw SQL against the store. Internal, for tests that tamper with a store the way
+    /// an attacker with file access would; nothing in the library calls it.
+    func executeRawSQLForTesting(_ sql: String) throws {
+        try pool.write { db in try db.execute(sql: sql) }
+    }
+}
