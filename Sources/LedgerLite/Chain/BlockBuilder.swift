@@ -37,8 +37,10 @@ public struct BlockBuilder: Sendable {
     private var pending: [SignedRecord] = []
     private var firstPendingAt: Int64 = 0
     private var lastTime: Int64 = .min
-    /// Checks dispatches against the TNT rule; only tests turn this off (to forge unfair chains).
-    var enforcesDispatchRule = true
+    /// Test-only: accept every entry unchecked (as a dishonest gateway would) so tamper
+    /// tests can build chains whose blocks are correctly signed and hashed but whose
+    /// contents break the rules. Never set outside tests.
+    var forging = false
 
     /// A builder for a new, empty chain.
     public init(gateway: SigningIdentity, policy: SealPolicy) {
@@ -72,10 +74,18 @@ public struct BlockBuilder: Sendable {
     /// pending block became old enough).
     /// - Throws: `BuilderError.badSignature` or `.ruleViolation`; the builder is unchanged.
     public mutating func add(_ entry: SignedRecord, at now: Int64) throws(BuilderError) -> Block? {
-        let key: PublicIdentity
-        do { key = try state.signingKey(for: entry) } catch { throw .ruleViolation(error) }
-        guard entry.isSignatureValid(by: key) else { throw .badSignature(signer: entry.signer) }
-        do { try state.apply(entry, enforcingDispatchRule: enforcesDispatchRule) } catch { throw .ruleViolation(error) }
+        if forging {
+            do {
+                try state.apply(entry, enforcingDispatchRule: false)
+            } catch {
+                // Forging mode: a rule-breaking entry goes in anyway; the state just skips it.
+            }
+        } else {
+            let key: PublicIdentity
+            do { key = try state.signingKey(for: entry) } catch { throw .ruleViolation(error) }
+            guard entry.isSignatureValid(by: key) else { throw .badSignature(signer: entry.signer) }
+            do { try state.apply(entry) } catch { throw .ruleViolation(error) }
+        }
         let time = max(now, lastTime)
         lastTime = time
         if pending.isEmpty { firstPendingAt = time }
