@@ -64,7 +64,7 @@ enum Bench {
         reference: (name: String, value: Double)? = nil,
         target: String? = nil
     ) {
-        var line = "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(format(value)) \(unit)"
+        var line = "\(name.padding(toLength: 64, withPad: " ", startingAt: 0)) \(format(value)) \(unit)"
         if let reference {
             let ratio = reference.value == 0 ? 0 : value / reference.value
             line += "   | \(reference.name): \(format(reference.value)) \(unit)  ratio \(String(format: "%.2f", ratio))"

@@ -6,6 +6,13 @@ public struct ReadRequest: Sendable, Hashable {
     /// Measurands inside `address ..< address + count`.
     public var measurands: [Measurand]
 
+    public init(table: RegisterTable, address: UInt16, count: Int, measurands: [Measurand]) {
+        self.table = table
+        self.address = address
+        self.count = count
+        self.measurands = measurands
+    }
+
     /// One past the last register read.
     public var endAddress: Int { Int(address) + count }
 }
@@ -13,6 +20,10 @@ public struct ReadRequest: Sendable, Hashable {
 /// The requests that read a set of measurands, and how to decode their answers.
 public struct ReadPlan: Sendable, Hashable {
     public var requests: [ReadRequest]
+
+    public init(requests: [ReadRequest]) {
+        self.requests = requests
+    }
 
     /// Registers read in all, gap fill included.
     public var registerCount: Int { requests.reduce(0) { $0 + $1.count } }

@@ -1,0 +1,31 @@
+# GridLedger: the two commands a new user needs are `make demo` and `make test`.
+SWIFT ?= swift
+
+.PHONY: all setup build test demo bench clean
+
+all: build
+
+## Install the Debian packages the build and tests need (only what is missing).
+setup:
+	@./scripts/setup
+
+## Debug build of every target.
+build: setup
+	$(SWIFT) build
+
+## Build everything (binaries included: some tests run them) and run every test.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Emulated meters on a pseudo-terminal and Modbus TCP, read back through ModbusBridge.
+demo: build
+	./scripts/demo
+
+## Release build and benchmarks; each figure is printed beside a reference from the same run.
+bench: setup
+	$(SWIFT) build -c release --product GridLedgerBench
+	./.build/release/GridLedgerBench $(SUITES)
+
+clean:
+	rm -rf .build
