@@ -142,7 +142,7 @@ public enum KeyFile {
             guard fchmod(fd, mode) == 0 else { throw KeyFileError.io(path: temp, operation: "chmod", errno: errno) }
             var offset = 0
             while offset < content.count {
-                let n = content.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                let n = content.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw KeyFileError.io(path: temp, operation: "write", errno: errno)

@@ -148,8 +148,9 @@ public final class ChainStore: Sendable {
     static func tip(_ db: Database) throws -> ChainTip? {
         guard let row = try Row.fetchOne(db, sql: "SELECT height, hash, tree_size, last_ts FROM block ORDER BY height DESC LIMIT 1") else { return nil }
         let hashData: Data = row["hash"]
-        return ChainTip(height: UInt64(bitPattern: row["height"]), hash: Hash256(bytes: hashData) ?? .zero,
-                        treeSize: UInt64(bitPattern: row["tree_size"]), lastTimestamp: row["last_ts"])
+        let height = UInt64(bitPattern: row["height"])
+        guard let hash = Hash256(bytes: hashData) else { throw ChainStoreError.storedHashMismatch(height: height) }
+        return ChainTip(height: height, hash: hash, treeSize: UInt64(bitPattern: row["tree_size"]), lastTimestamp: row["last_ts"])
     }
 
     /// Number of blocks.

@@ -103,20 +103,20 @@ public struct ChainVerifier: Sendable {
             keys.reserveCapacity(raw.entries.count)
             var ruleFailure: (offset: Int, problem: VerificationProblem)?
             for (offset, entry) in raw.entries.enumerated() {
+                let record: SignedRecord
                 do {
-                    let record = try SignedRecord(bytes: entry.bytes)
+                    record = try SignedRecord(bytes: entry.bytes)
+                } catch {
+                    ruleFailure = (offset, .undecodableEntry(error))
+                    break
+                }
+                do {
                     let key = try state.signingKey(for: record)
                     try state.apply(record)
                     records.append(record)
                     keys.append(key)
-                } catch let error as RecordDecodingError {
-                    ruleFailure = (offset, .undecodableEntry(error))
-                    break
-                } catch let error as RuleViolation {
-                    ruleFailure = (offset, .ruleViolation(error))
-                    break
                 } catch {
-                    ruleFailure = (offset, .ruleViolation(.unknownSigner(.zero)))  // unreachable: only the two above are thrown
+                    ruleFailure = (offset, .ruleViolation(error))
                     break
                 }
             }
