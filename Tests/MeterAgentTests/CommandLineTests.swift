@@ -84,6 +84,27 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: link))
     }
 
+    @Test("two emulators with the same seed and clock give identical `read` output")
+    func identicalRuns() async throws {
+        var outputs: [String] = []
+        for _ in 0..<2 {
+            let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-same-\(UUID().uuidString)").path
+            let (emulator, _, _) = try Self.start([
+                "emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", link, "--seed", "11",
+                "--start", "2026-01-15T18:30:00Z", "--speed", "0",
+            ])
+            try await Self.waitForLink(link)
+            let read = try Self.run(["read", "--device", link, "--unit", "1", "--profile", "sdm630", "--once"])
+            kill(emulator.processIdentifier, SIGTERM)
+            emulator.waitUntilExit()
+            #expect(read.status == 0, "\(read.error)")
+            // Drop the header (link path, wall-clock time) and the bus-time footer.
+            outputs.append(read.output.split(separator: "\n").dropFirst().dropLast().joined(separator: "\n"))
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0].split(separator: "\n").count == 57)
+    }
+
     @Test("scan finds the units that answer")
     func scan() async throws {
         let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-scan-\(UUID().uuidString)").path
