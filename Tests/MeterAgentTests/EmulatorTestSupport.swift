@@ -42,7 +42,7 @@ final class RunningBus {
     }
 }
 
-func meter(_ profile: String, unit: UInt8, role: MeterRole = .consumer, seed: UInt64 = 1,
-           anomalies: [Anomaly] = []) -> FleetConfig.Meter {
+func meter(_ profile: String, unit: UInt8, role: EmulatedRole = .consumer, seed: UInt64 = 1,
+           anomalies: [InjectedAnomaly] = []) -> FleetConfig.Meter {
     FleetConfig.Meter(profile: profile, unit: unit, role: role, seed: seed, ratedPower: nil, anomalies: anomalies)
 }

@@ -8,8 +8,8 @@ struct MeterModelTests {
     let sdm630 = try! testLibrary.profile(named: "sdm630")
     let noon = Date(timeIntervalSince1970: 1_782_043_200)  // 2026-06-21 12:00 UTC
 
-    @Test("energy counters never go backwards and equal the integral of power", arguments: MeterRole.allCases)
-    func countersIntegratePower(role: MeterRole) {
+    @Test("energy counters never go backwards and equal the integral of power", arguments: EmulatedRole.allCases)
+    func countersIntegratePower(role: EmulatedRole) {
         var simulation = MeterSimulation(profile: sdm630, role: role, seed: 9, start: noon)
         let model = MeterModel(role: role, phases: 3, seed: 9)
         var expectedImport = simulation.totalImportWh
@@ -31,8 +31,8 @@ struct MeterModelTests {
         #expect(abs(simulation.totalExportWh - expectedExport) < 1e-6)
     }
 
-    @Test("voltages stay within EN 50160 and frequency near 50 Hz over a day", arguments: MeterRole.allCases)
-    func qualityLimits(role: MeterRole) {
+    @Test("voltages stay within EN 50160 and frequency near 50 Hz over a day", arguments: EmulatedRole.allCases)
+    func qualityLimits(role: EmulatedRole) {
         let model = MeterModel(role: role, phases: 3, seed: 4)
         for second in stride(from: Int64(0), to: 86400, by: 97) {
             let state = model.state(at: 1_782_000_000 + second)
@@ -66,19 +66,19 @@ struct MeterModelTests {
     @Test("anomalies: rollback, sag, stuck and tamper appear when asked")
     func anomalies() throws {
         var rollback = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                       anomalies: [Anomaly(kind: .rollback, offset: 60)])
+                                       anomalies: [InjectedAnomaly(kind: .rollback, offset: 60)])
         rollback.advance(to: noon.addingTimeInterval(59))
         let before = rollback.totalImportWh
         rollback.advance(to: noon.addingTimeInterval(61))
         #expect(rollback.totalImportWh < before - 900)
 
         var sag = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                  anomalies: [Anomaly(kind: .sag, offset: 10)])
+                                  anomalies: [InjectedAnomaly(kind: .sag, offset: 10)])
         sag.advance(to: noon.addingTimeInterval(20))
         #expect((150...180).contains(sag.measurandValues()["voltage_l1"] ?? 0))
 
         var stuck = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                    anomalies: [Anomaly(kind: .stuck, offset: 10)])
+                                    anomalies: [InjectedAnomaly(kind: .stuck, offset: 10)])
         stuck.advance(to: noon.addingTimeInterval(10))
         let frozen = stuck.measurandValues()
         stuck.advance(to: noon.addingTimeInterval(900))
@@ -93,7 +93,7 @@ struct MeterModelTests {
               - { name: tamper, table: holding, address: 0, type: uint16, unit: "" }
             """, file: "tamper.yaml")
         var tamper = MeterSimulation(profile: withTamper, role: .consumer, seed: 1, start: noon,
-                                     anomalies: [Anomaly(kind: .tamper, offset: 30)])
+                                     anomalies: [InjectedAnomaly(kind: .tamper, offset: 30)])
         tamper.advance(to: noon.addingTimeInterval(29))
         #expect(tamper.measurandValues()["tamper"] == 0)
         tamper.advance(to: noon.addingTimeInterval(30))
@@ -102,9 +102,9 @@ struct MeterModelTests {
 
     @Test("anomaly flags parse KIND and KIND@OFFSET")
     func anomalyParsing() {
-        #expect(Anomaly(argument: "rollback@10m") == Anomaly(kind: .rollback, offset: 600))
-        #expect(Anomaly(argument: "sag") == Anomaly(kind: .sag, offset: 0))
-        #expect(Anomaly(argument: "melt@1s") == nil)
-        #expect(Anomaly(argument: "stuck@soon") == nil)
+        #expect(InjectedAnomaly(argument: "rollback@10m") == InjectedAnomaly(kind: .rollback, offset: 600))
+        #expect(InjectedAnomaly(argument: "sag") == InjectedAnomaly(kind: .sag, offset: 0))
+        #expect(InjectedAnomaly(argument: "melt@1s") == nil)
+        #expect(InjectedAnomaly(argument: "stuck@soon") == nil)
     }
 }

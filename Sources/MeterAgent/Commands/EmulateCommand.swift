@@ -61,7 +61,7 @@ struct EmulateCommand: AsyncParsableCommand {
     var start: String?
 
     @Option(name: .long, help: "Make meters misbehave: tamper, rollback, sag or stuck, optionally @OFFSET of simulated time (e.g. rollback@10m). Repeatable.")
-    var anomaly: [Anomaly] = []
+    var anomaly: [InjectedAnomaly] = []
 
     @Option(name: .customLong("fault-rate"), help: "Probability (0-1) that a request gets an injected fault.")
     var faultRate: Double = 0
@@ -91,8 +91,8 @@ struct EmulateCommand: AsyncParsableCommand {
         guard role.isEmpty || role.count == 1 || role.count == profile.count else {
             throw ValidationError("give --role once for all meters or once per --profile")
         }
-        for name in role where MeterRole(rawValue: name) == nil {
-            throw ValidationError("--role '\(name)' is not one of \(MeterRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        for name in role where EmulatedRole(rawValue: name) == nil {
+            throw ValidationError("--role '\(name)' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard [ptyLink, tcp, device].compactMap({ $0 }).count == 1 else {
             throw ValidationError("choose where to serve: exactly one of --pty-link PATH, --tcp HOST:PORT or --device PATH")
@@ -130,7 +130,7 @@ struct EmulateCommand: AsyncParsableCommand {
         let meters = profile.indices.map { index in
             let roleName = role.isEmpty ? "consumer" : role[role.count == 1 ? 0 : index]
             return FleetConfig.Meter(profile: profile[index], unit: UInt8(unit[index]),
-                                     role: MeterRole(rawValue: roleName) ?? .consumer,
+                                     role: EmulatedRole(rawValue: roleName) ?? .consumer,
                                      seed: seed &+ UInt64(index), ratedPower: nil, anomalies: anomaly)
         }
         let kinds = faults.map { $0.split(separator: ",").map(String.init) } ?? []

@@ -7,10 +7,10 @@ struct FleetConfig: Sendable, Equatable {
     struct Meter: Sendable, Equatable {
         var profile: String
         var unit: UInt8
-        var role: MeterRole
+        var role: EmulatedRole
         var seed: UInt64
         var ratedPower: Double?
-        var anomalies: [Anomaly]
+        var anomalies: [InjectedAnomaly]
     }
 
     enum Transport: Sendable, Equatable {
@@ -130,12 +130,12 @@ struct FleetFile: Decodable {
             for (meterIndex, meter) in entry.meters.enumerated() {
                 let where_ = "\(at).meters[\(meterIndex)]"
                 guard (1...247).contains(meter.unit) else { throw OperatorError("\(where_).unit: must be 1 to 247") }
-                guard let role = MeterRole(rawValue: meter.role ?? "consumer") else {
-                    throw OperatorError("\(where_).role: '\(meter.role ?? "")' is not one of \(MeterRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard let role = EmulatedRole(rawValue: meter.role ?? "consumer") else {
+                    throw OperatorError("\(where_).role: '\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let anomalies = try (meter.anomalies ?? []).map { text in
-                    guard let anomaly = Anomaly(argument: text) else {
-                        throw OperatorError("\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(Anomaly.allValueStrings.joined(separator: ", "))")
+                    guard let anomaly = InjectedAnomaly(argument: text) else {
+                        throw OperatorError("\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))")
                     }
                     return anomaly
                 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// A misbehaviour an emulated meter shows on request, for testing what detects it.
-struct Anomaly: Hashable, Sendable, CustomStringConvertible, ExpressibleByArgument {
+struct InjectedAnomaly: Hashable, Sendable, CustomStringConvertible, ExpressibleByArgument {
     enum Kind: String, CaseIterable, Sendable {
         /// The meter's tamper flag goes up (profiles with a `tamper` measurand).
         case tamper

@@ -2,7 +2,7 @@ import Foundation
 import ModbusBridge
 
 /// What an emulated meter measures: a household or a producer.
-enum MeterRole: String, CaseIterable, Codable, Sendable {
+enum EmulatedRole: String, CaseIterable, Codable, Sendable {
     /// Household load with a morning and an evening peak.
     case consumer
     /// Photovoltaic array: a daylight curve with passing clouds.
@@ -57,20 +57,20 @@ struct ElectricalState: Sendable, Equatable {
 
 /// A meter's physics as a pure function of simulated time (UTC seconds) and seed.
 struct MeterModel: Sendable {
-    let role: MeterRole
+    let role: EmulatedRole
     let phases: Int
     /// Peak power of the installation in W (load peak, PV peak, turbine or battery rating).
     let ratedPower: Double
     let noise: Noise
 
-    init(role: MeterRole, phases: Int, seed: UInt64, ratedPower: Double? = nil) {
+    init(role: EmulatedRole, phases: Int, seed: UInt64, ratedPower: Double? = nil) {
         self.role = role
         self.phases = phases
         self.noise = Noise(seed: seed)
         self.ratedPower = ratedPower ?? Self.defaultRating(role: role, phases: phases)
     }
 
-    static func defaultRating(role: MeterRole, phases: Int) -> Double {
+    static func defaultRating(role: EmulatedRole, phases: Int) -> Double {
         switch role {
         case .consumer: phases == 1 ? 3000 : 6000
         case .pv: phases == 1 ? 4000 : 10000

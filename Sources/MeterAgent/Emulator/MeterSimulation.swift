@@ -11,7 +11,7 @@ import ModbusBridge
 struct MeterSimulation: Sendable {
     let profile: MeterProfile
     let model: MeterModel
-    let anomalies: [Anomaly]
+    let anomalies: [InjectedAnomaly]
     let startSecond: Int64
 
     private(set) var second: Int64
@@ -27,7 +27,7 @@ struct MeterSimulation: Sendable {
     private var frozen: [String: Double]?
     private var rolledBack = false
 
-    init(profile: MeterProfile, role: MeterRole, seed: UInt64, start: Date, anomalies: [Anomaly] = [],
+    init(profile: MeterProfile, role: EmulatedRole, seed: UInt64, start: Date, anomalies: [InjectedAnomaly] = [],
          ratedPower: Double? = nil) {
         let phases = profile.measurand(named: "voltage_l2") == nil ? 1 : 3
         self.profile = profile
@@ -93,7 +93,7 @@ struct MeterSimulation: Sendable {
         demandMax = max(demandMax, state.totalPower)
     }
 
-    private func anomaly(_ kind: Anomaly.Kind) -> Anomaly? {
+    private func anomaly(_ kind: InjectedAnomaly.Kind) -> InjectedAnomaly? {
         anomalies.first { $0.kind == kind }
     }
 
