@@ -200,7 +200,7 @@ import Testing
         let path = dir.file("killed.sqlite")
         var rng = SplitMix64(seed: 9)
         var lastHeight: UInt64? = nil
-        for round in 0 ..< 3 {
+        for _ in 0 ..< 3 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
             child.arguments = ["--testing-library", "swift-testing", "--filter", "killChildAppendLoop"]

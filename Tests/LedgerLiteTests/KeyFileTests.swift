@@ -84,7 +84,7 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanup() }
         let path = dir.file("bad.key")
-        FileManager.default.createFile(atPath: path, contents: Data("hello".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("hello".utf8), attributes: [.posixPermissions: 0o600]))
         #expect(throws: KeyFileError.self) { try KeyFile.readPrivateKey(from: path) }
         do {
             _ = try KeyFile.readPrivateKey(from: dir.file("absent.key"))

@@ -107,7 +107,8 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(type) is signed by key \(signer.hex) but must be signed by \(expected.hex)"
         case let .unknownSigner(meter): return "meter \(meter.hex) is not enrolled on this chain"
         case let .sequenceGap(meter, expected, found):
-            return "reading sequence gap for meter \(meter.hex): expected \(expected), found \(found) (readings \(expected)…\(found - 1) are missing)"
+            let missing = found - expected == 1 ? "reading \(expected) is missing" : "readings \(expected)…\(found - 1) are missing"
+            return "reading sequence gap for meter \(meter.hex): expected \(expected), found \(found) (\(missing))"
         case let .sequenceReplay(meter, expected, found):
             return "reading sequence \(found) of meter \(meter.hex) was already used (expected \(expected)): replay or duplicate"
         case let .sequenceNotIncreasing(meter, type, last, found):

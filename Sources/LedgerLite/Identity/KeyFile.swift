@@ -188,7 +188,7 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .insecurePermissions(path, mode):
-            return "private key file \(path) is accessible by group or others (mode \(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
+            return "private key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
         case let .alreadyExists(path):
             return "\(path) already exists; refusing to overwrite a key file (move it away first)"
         case let .malformed(path, reason):

@@ -176,6 +176,13 @@ public struct VerificationFailure: Error, Hashable, Sendable, CustomStringConver
     /// What is wrong.
     public let problem: VerificationProblem
 
+    /// Creates a failure report.
+    public init(height: UInt64, entryIndex: UInt64?, problem: VerificationProblem) {
+        self.height = height
+        self.entryIndex = entryIndex
+        self.problem = problem
+    }
+
     public var description: String {
         var location = "block \(height)"
         if let entryIndex { location += ", entry \(entryIndex)" }
