@@ -42,6 +42,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "OperatorKit",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "LedgerLite",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,6 +59,7 @@ let package = Package(
             name: "MeterAgent",
             dependencies: [
                 "ModbusBridge",
+                "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

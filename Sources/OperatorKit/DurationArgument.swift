@@ -1,11 +1,11 @@
 import ArgumentParser
 
 /// A duration written as `500ms`, `1s`, `1.5s`, `10m`, `2h` or `1d`.
-struct DurationArgument: ExpressibleByArgument, Hashable, CustomStringConvertible {
-    let duration: Duration
-    let text: String
+public struct DurationArgument: ExpressibleByArgument, Hashable, CustomStringConvertible {
+    public let duration: Duration
+    public let text: String
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, seconds) in units where argument.hasSuffix(suffix) {
             let number = argument.dropLast(suffix.count)
@@ -18,19 +18,19 @@ struct DurationArgument: ExpressibleByArgument, Hashable, CustomStringConvertibl
         return nil
     }
 
-    init(_ duration: Duration, text: String) {
+    public init(_ duration: Duration, text: String) {
         self.duration = duration
         self.text = text
     }
 
-    var description: String { text }
+    public var description: String { text }
 
-    static var defaultCompletionKind: CompletionKind { .default }
+    public static var defaultCompletionKind: CompletionKind { .default }
 }
 
 extension Duration {
     /// Milliseconds, as a Double.
-    var milliseconds: Double {
+    public var milliseconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }

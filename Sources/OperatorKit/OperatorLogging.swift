@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// How log lines are written.
-enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+public enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     /// `2026-11-21T13:55:00.123Z info  message key=value`, for people.
     case human
     /// One JSON object a line, for log shippers.
@@ -11,24 +11,26 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Logging flags every long-running command takes.
-struct LoggingOptions: ParsableArguments {
+public struct LoggingOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    public var logLevel: String = "info"
 
     @Option(name: .long, help: "Log format: human or json (one JSON object a line).")
-    var logFormat: LogFormat = .human
+    public var logFormat: LogFormat = .human
 
     @Option(name: .long, help: "Append logs to this file instead of standard error.")
-    var logFile: String?
+    public var logFile: String?
 
-    func validate() throws {
+    public func validate() throws {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
             throw ValidationError("--log-level '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical")
         }
     }
 
     /// Installs the operator log handler process-wide (once) and returns a logger.
-    func bootstrap(label: String) throws -> Logger {
+    public func bootstrap(label: String) throws -> Logger {
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         let sink = try LogSink.open(path: logFile)
         let format = logFormat
@@ -58,7 +60,7 @@ enum LoggingBootstrapOnce {
 }
 
 /// Where log lines go: standard error or an appended file.
-final class LogSink: @unchecked Sendable {
+public final class LogSink: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
@@ -66,7 +68,7 @@ final class LogSink: @unchecked Sendable {
         self.handle = handle
     }
 
-    static func open(path: String?) throws -> LogSink {
+    public static func open(path: String?) throws -> LogSink {
         guard let path else { return LogSink(handle: .standardError) }
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -80,32 +82,32 @@ final class LogSink: @unchecked Sendable {
         return LogSink(handle: handle)
     }
 
-    func write(_ line: String) {
+    public func write(_ line: String) {
         lock.withLock { handle.write(Data((line + "\n").utf8)) }
     }
 }
 
 /// A swift-log handler for operators: human lines or JSON lines.
-struct OperatorLogHandler: LogHandler {
+public struct OperatorLogHandler: LogHandler {
     let label: String
     let format: LogFormat
     let sink: LogSink
-    var logLevel: Logger.Level
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
 
-    init(label: String, format: LogFormat, sink: LogSink, logLevel: Logger.Level) {
+    public init(label: String, format: LogFormat, sink: LogSink, logLevel: Logger.Level) {
         self.label = label
         self.format = format
         self.sink = sink
         self.logLevel = logLevel
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         switch format {

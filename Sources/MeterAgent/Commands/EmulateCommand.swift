@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModbusBridge
+import OperatorKit
 
 /// `meter-agent emulate`: serves emulated meters that behave like their firmware.
 struct EmulateCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModbusBridge
+import OperatorKit
 
 /// `meter-agent ports`: lists serial ports with their USB ids.
 struct PortsCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModbusBridge
+import OperatorKit
 
 /// `meter-agent read`: reads a real or emulated meter and prints its measurands.
 struct ReadCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ModbusBridge
+import OperatorKit
 
 /// `meter-agent scan`: finds which unit ids answer on a bus.
 struct ScanCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ModbusBridge
+import OperatorKit
 import ServiceLifecycle
 
 /// A running emulated meter: its simulation and the register bank it is served from.

@@ -1,5 +1,6 @@
 import Foundation
 import ModbusBridge
+import OperatorKit
 import Yams
 
 /// What to emulate: buses, each with its transport and meters. From flags or YAML.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OperatorKit
 
 /// A misbehaviour an emulated meter shows on request, for testing what detects it.
 struct InjectedAnomaly: Hashable, Sendable, CustomStringConvertible, ExpressibleByArgument {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ModbusBridge
+import OperatorKit
 
 /// Where and how to reach a meter: the flags `read` and `scan` share.
 struct BusOptions: ParsableArguments {

@@ -1,17 +1,11 @@
 import ModbusBridge
+import OperatorKit
 
-/// A failure reported to the operator as one line that names the thing and the fix.
-/// ArgumentParser prints it as `Error: …` and exits non-zero; no stack trace.
-struct OperatorError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-
+extension OperatorError {
     /// The operator's view of a bus error: what happened on which device, and what to check.
     init(_ error: ModbusError, unit: UInt8? = nil, endpoint: ModbusEndpoint) {
         let unitText = unit.map { "unit \($0)" } ?? "the meter"
+        let description: String
         switch error.kind {
         case .noSuchDevice:
             description = "\(endpoint): no such device. Is the adapter plugged in? `meter-agent ports` lists the serial ports found."
@@ -32,5 +26,6 @@ struct OperatorError: Error, CustomStringConvertible {
         case .system:
             description = "\(error)"
         }
+        self.init(description)
     }
 }
