@@ -97,6 +97,27 @@ public struct BlockBuilder: Sendable {
         return nil
     }
 
+    /// Adds an entry whose signature the caller has already checked, with
+    /// `isSignatureValid(by:)`, against the key `state.signingKey(for:)` names (for example
+    /// on several cores before handing a batch to the single writer). The chain rules are
+    /// still applied; only the signature check is skipped. Returns a sealed block as `add`.
+    /// - Throws: `BuilderError.ruleViolation`; the builder is unchanged.
+    public mutating func add(signatureChecked entry: SignedRecord, at now: Int64) throws(BuilderError) -> Block? {
+        do { try state.apply(entry) } catch { throw .ruleViolation(error) }
+        let time = max(now, lastTime)
+        lastTime = time
+        if pending.isEmpty { firstPendingAt = time }
+        pending.append(entry)
+        tree.append(leafHash: entry.leafHash)
+        if pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds {
+            return try seal(at: time)
+        }
+        return nil
+    }
+
+    /// Gateway time the oldest pending entry was added; nil when nothing is pending.
+    public var firstPendingTime: Int64? { pending.isEmpty ? nil : firstPendingAt }
+
     /// Answers a pending request by the TNT rule: creates the Dispatch, signs it with the
     /// gateway key and adds it. Returns the dispatch entry and any block it sealed.
     public mutating func dispatch(_ request: RequestReference, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {

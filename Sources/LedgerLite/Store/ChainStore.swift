@@ -208,6 +208,16 @@ public final class ChainStore: Sendable {
         }
     }
 
+    /// `meter`'s reading with the highest sequence number, if any.
+    public func latestReading(meter: MeterID) throws -> StoredEntry? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                WHERE r.meter = ? ORDER BY r.seq DESC LIMIT 1
+                """, arguments: [Data(meter.bytes)]).map(StoredEntry.init(row:))
+        }
+    }
+
     /// `meter`'s readings with `from ≤ timestamp < until` (ms since the Unix epoch), by timestamp.
     public func readings(meter: MeterID, from: Int64, until: Int64, limit: Int = 10_000) throws -> [StoredEntry] {
         try pool.read { db in
