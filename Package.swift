@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", "7.10.0"..<"8.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", "5.0.1"..<"7.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", "2.13.0"..<"3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", "2.28.1"..<"3.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", "1.37.0"..<"2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", "2.101.2"..<"3.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", "2.13.0"..<"3.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", "2.4.1"..<"3.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (scripts/setup installs them).
@@ -32,9 +37,11 @@ let package = Package(
             providers: [.apt(["libserialport-dev"])]
         ),
 
+        .target(name: "Executors"),
         .target(
             name: "ModbusBridge",
             dependencies: [
+                "Executors",
                 "CModbus",
                 "CSerialPort",
                 .product(name: "Logging", package: "swift-log"),
@@ -58,8 +65,13 @@ let package = Package(
         .executableTarget(
             name: "MeterAgent",
             dependencies: [
+                "Executors",
                 "ModbusBridge",
+                "LedgerLite",
                 "OperatorKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +93,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterAgentTests",
-            dependencies: ["MeterAgent", "ModbusBridge"]
+            dependencies: [
+                "MeterAgent", "ModbusBridge", "LedgerLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "LedgerLiteTests",

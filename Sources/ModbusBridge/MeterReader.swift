@@ -12,6 +12,15 @@ public struct MeterSnapshot: Sendable {
     /// Time spent on the bus for the pass.
     public var busTime: Duration
 
+    public init(profile: String, unit: UInt8, takenAt: Date, measurements: [Measurement], requests: Int, busTime: Duration) {
+        self.profile = profile
+        self.unit = unit
+        self.takenAt = takenAt
+        self.measurements = measurements
+        self.requests = requests
+        self.busTime = busTime
+    }
+
     /// The value of the named measurand.
     public func value(_ name: String) -> Double? {
         measurements.first { $0.measurand.name == name }?.value

@@ -1,4 +1,5 @@
 internal import CModbus
+import Executors
 import Logging
 
 /// Options of one client connection.
@@ -35,7 +36,7 @@ public struct ClientStatistics: Sendable, Hashable {
 
 /// A Modbus client for one bus (a serial line or a TCP connection).
 ///
-/// The actor runs on a dedicated thread (`BusThread`): libmodbus's blocking calls happen
+/// The actor runs on a dedicated thread (`DedicatedThreadExecutor`): libmodbus's blocking calls happen
 /// there, never on the cooperative pool, and requests from many tasks are serialised
 /// as a half-duplex bus requires. It connects on first use and reconnects after a lost
 /// connection. Transient failures are retried with exponential backoff.
@@ -44,7 +45,7 @@ public actor ModbusClient {
     public nonisolated let endpoint: ModbusEndpoint
     /// Timeouts and retries.
     public nonisolated let options: ClientOptions
-    private nonisolated let bus: BusThread
+    private nonisolated let bus: DedicatedThreadExecutor
     private let context: ModbusContext
     private let logger: Logger
     /// What the client has done so far.
@@ -64,7 +65,7 @@ public actor ModbusClient {
         self.options = options
         self.context = try ModbusContext(endpoint: endpoint)
         try context.setTimeouts(response: options.responseTimeout, byte: options.byteTimeout)
-        self.bus = BusThread(name: "modbus \(endpoint)")
+        self.bus = DedicatedThreadExecutor(name: "modbus \(endpoint)")
         var logger = logger
         logger[metadataKey: "modbus.endpoint"] = "\(endpoint)"
         self.logger = logger

@@ -92,4 +92,10 @@ public struct Measurement: Sendable, Hashable {
     public var raw: RawValue
     /// The value in the measurand's unit.
     public var value: Double
+
+    public init(measurand: Measurand, raw: RawValue, value: Double) {
+        self.measurand = measurand
+        self.raw = raw
+        self.value = value
+    }
 }

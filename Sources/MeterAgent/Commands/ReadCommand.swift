@@ -41,6 +41,7 @@ struct ReadCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        try bus.requireConnection()
         guard (1...247).contains(unit) else { throw ValidationError("--unit must be 1 to 247, not \(unit)") }
         if once, interval != nil { throw ValidationError("--once and --interval exclude each other; choose one") }
         if let interval, interval.duration < .milliseconds(10) {

@@ -21,6 +21,7 @@ struct ScanCommand: AsyncParsableCommand {
     var units: String = "1-247"
 
     func validate() throws {
+        try bus.requireConnection()
         _ = try parseUnits()
     }
 

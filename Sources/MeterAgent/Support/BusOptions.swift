@@ -37,9 +37,19 @@ struct BusOptions: ParsableArguments {
     @Option(name: .long, help: "Attempts per request before giving up (1 = no retry).")
     var attempts: Int = 3
 
+    /// True when a connection flag was given.
+    var hasConnection: Bool { [device, tcp, rtuOverTCP].contains { $0 != nil } }
+
+    /// For commands that need a connection from the flags.
+    func requireConnection() throws {
+        guard hasConnection else {
+            throw ValidationError("name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT")
+        }
+    }
+
     func validate() throws {
         let chosen = [device, tcp, rtuOverTCP].compactMap { $0 }
-        guard chosen.count == 1 else {
+        guard chosen.count <= 1 else {
             throw ValidationError("name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT")
         }
         if let parity, Parity(flag: parity) == nil {

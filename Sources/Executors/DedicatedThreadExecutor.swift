@@ -2,22 +2,25 @@ import Foundation
 
 /// A serial executor backed by one dedicated thread.
 ///
-/// libmodbus calls block for up to the response timeout. A bus's actor runs on its own
-/// `BusThread`, so those calls never occupy the cooperative pool, and the bus's libmodbus
-/// context is only ever touched by this one thread.
-final class BusThread: SerialExecutor, @unchecked Sendable {
+/// Blocking work (libmodbus calls that wait up to a response timeout, SQLite writes that
+/// wait for fsync) must not occupy Swift's cooperative pool, which has one thread per
+/// core. An actor that returns this executor as its `unownedExecutor` runs every job on
+/// the one thread, so its blocking calls stall only that thread, and a C handle it owns is
+/// only ever touched by that thread.
+public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var head = 0
     private var isShutDown = false
 
-    init(name: String) {
+    /// Starts the thread; `name` shows in debuggers and `top -H`.
+    public init(name: String) {
         let thread = Thread { [self] in runLoop() }
         thread.name = name
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
@@ -25,12 +28,12 @@ final class BusThread: SerialExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 
     /// Lets the thread finish once the queued jobs have run.
-    func shutdown() {
+    public func shutdown() {
         condition.lock()
         isShutDown = true
         condition.signal()

@@ -1,0 +1,136 @@
+import Foundation
+import ModbusBridge
+import OperatorKit
+import Yams
+
+/// What an agent polls and where it sends the readings: from flags or `--config FILE`.
+struct AgentConfig: Sendable {
+    struct Meter: Sendable {
+        var unit: UInt8
+        var profile: String
+        /// The meter's private key file (its readings are signed with it).
+        var key: String
+    }
+
+    struct Bus: Sendable {
+        var endpoint: BusEndpoint
+        var baud: Int?
+        var parity: Parity?
+        var meters: [Meter]
+    }
+
+    /// A bus connection before serial defaults are known.
+    enum BusEndpoint: Sendable {
+        case device(String)
+        case tcp(host: String, port: Int)
+        case rtuOverTCP(host: String, port: Int)
+    }
+
+    var gateway: URL
+    var data: String
+    var interval: Duration
+    var outboxLimit: Int
+    var buses: [Bus]
+}
+
+/// The YAML agent file (documented in docs/AGENT.md).
+struct AgentFile: Decodable {
+    struct MeterEntry: Decodable {
+        var unit: Int
+        var profile: String
+        var key: String
+    }
+
+    struct BusEntry: Decodable {
+        var device: String?
+        var tcp: String?
+        var rtuTcp: String?
+        var baud: Int?
+        var parity: String?
+        var meters: [MeterEntry]
+
+        enum CodingKeys: String, CodingKey {
+            case device, tcp, rtuTcp = "rtu-tcp", baud, parity, meters
+        }
+    }
+
+    var gateway: String
+    var data: String
+    var interval: String?
+    var outboxLimit: Int?
+    var buses: [BusEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case gateway, data, interval, outboxLimit = "outbox-limit", buses
+    }
+
+    static func load(path: String) throws -> AgentConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OperatorError("\(path): cannot read the agent file: \(error.localizedDescription)")
+        }
+        do {
+            return try YAMLDecoder().decode(AgentFile.self, from: text).resolve(path: path)
+        } catch let error as OperatorError {
+            throw error
+        } catch {
+            throw OperatorError("\(path): \(error)")
+        }
+    }
+
+    func resolve(path: String) throws -> AgentConfig {
+        // Paths in the file are relative to the file.
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func absolute(_ value: String) -> String {
+            value.hasPrefix("/") ? value : base.appendingPathComponent(value).path
+        }
+        var resolved: [AgentConfig.Bus] = []
+        for (index, entry) in buses.enumerated() {
+            let at = "\(path): buses[\(index)]"
+            let endpoint: AgentConfig.BusEndpoint
+            switch (entry.device, entry.tcp, entry.rtuTcp) {
+            case (let device?, nil, nil): endpoint = .device(device)
+            case (nil, let tcp?, nil):
+                let address = try HostPort(parsing: tcp, flag: "\(at).tcp")
+                endpoint = .tcp(host: address.host, port: address.port)
+            case (nil, nil, let rtu?):
+                let address = try HostPort(parsing: rtu, flag: "\(at).rtu-tcp")
+                endpoint = .rtuOverTCP(host: address.host, port: address.port)
+            default:
+                throw OperatorError("\(at): give exactly one of device, tcp or rtu-tcp")
+            }
+            var parity: Parity?
+            if let text = entry.parity {
+                guard let value = Parity(flag: text) else { throw OperatorError("\(at).parity: '\(text)' is not N, E or O") }
+                parity = value
+            }
+            let meters = try entry.meters.enumerated().map { meterIndex, meter in
+                guard (1...247).contains(meter.unit) else {
+                    throw OperatorError("\(at).meters[\(meterIndex)].unit: must be 1 to 247")
+                }
+                return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key))
+            }
+            guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
+            resolved.append(AgentConfig.Bus(endpoint: endpoint, baud: entry.baud, parity: parity, meters: meters))
+        }
+        guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
+        guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {
+            throw OperatorError("\(path): gateway: '\(gateway)' is not an http:// or https:// URL")
+        }
+        let interval = try interval.map { text in
+            guard let value = DurationArgument(argument: text) else {
+                throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
+            }
+            return value.duration
+        } ?? .seconds(5)
+        return AgentConfig(gateway: url, data: absolute(data), interval: interval,
+                           outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit, buses: resolved)
+    }
+}
+
+enum AgentDefaults {
+    /// About 150 MB of readings: days of a large fleet's output during an outage.
+    static let outboxLimit = 1_000_000
+}

@@ -1,0 +1,176 @@
+import AsyncHTTPClient
+import Foundation
+import LedgerLite
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Sends the outbox to the gateway in batches and deletes what it acknowledged.
+///
+/// Failures (gateway down, HTTP errors, timeouts) are retried with exponential backoff
+/// and jitter; nothing leaves the outbox unacknowledged. A record the gateway rejects for
+/// good (bad signature, malformed, conflicting duplicate, clock skew, revoked meter) is
+/// moved to the outbox's `rejected` table and logged: kept, never silently dropped.
+/// Records rejected for a reason that can heal (meter not enrolled yet, a gap the
+/// gateway still waits for, gateway storage trouble) stay queued and are retried.
+struct Forwarder: Service {
+    let outbox: Outbox
+    let gateway: URL
+    let httpClient: HTTPClient
+    let logger: Logger
+    var batchSize = 200
+    var requestTimeout: Duration = .seconds(10)
+    var backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30))
+    /// How long a graceful shutdown may spend sending what is left.
+    var shutdownFlushBudget: Duration = .seconds(5)
+
+    /// Reasons after which a record can never be accepted as it is.
+    static let permanentReasons: Set<IngestReason> = [
+        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .conflictingDuplicate,
+        .timestampSkew, .revokedMeter,
+    ]
+
+    func run() async throws {
+        var backoff = self.backoff
+        var batchSize = self.batchSize
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let outcome = try await sendOnce(limit: batchSize)
+                switch outcome {
+                case .idle:
+                    await pause(.milliseconds(200))
+                case .sent(let retryLater):
+                    backoff.reset()
+                    if retryLater { await pause(backoff.next()) }
+                case .tooLarge:
+                    batchSize = max(1, batchSize / 2)
+                }
+            } catch {
+                let wait = backoff.next()
+                logger.warning("cannot deliver readings to the gateway; retrying",
+                               metadata: ["gateway": "\(gateway)", "error": "\(error)", "retry_in": "\(wait)"])
+                await pause(wait)
+            }
+        }
+        await flushBeforeExit()
+    }
+
+    enum Outcome {
+        /// Nothing waiting.
+        case idle
+        /// A batch went through; `retryLater` when some records must wait.
+        case sent(retryLater: Bool)
+        /// The gateway refused the batch size (HTTP 413).
+        case tooLarge
+    }
+
+    /// Sends one batch of the oldest records and applies the gateway's answer.
+    func sendOnce(limit: Int, timeout: Duration? = nil) async throws -> Outcome {
+        let items = try await outbox.oldest(limit: limit)
+        guard !items.isEmpty else { return .idle }
+        let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
+        var request = HTTPClientRequest(url: gateway.appendingPathComponent("v1/readings").absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
+        let allowed = timeout ?? requestTimeout
+        let response = try await httpClient.execute(
+            request, timeout: .milliseconds(max(1, Int64(allowed.components.seconds * 1000 + allowed.components.attoseconds / 1_000_000_000_000_000))))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let text = String(buffer: body)
+        switch response.status.code {
+        case 200:
+            break
+        case 413:
+            logger.notice("gateway refused the batch size; sending smaller batches", metadata: ["batch": "\(items.count)"])
+            return .tooLarge
+        default:
+            throw GatewayError(status: Int(response.status.code), body: text)
+        }
+        let answer = try JSONDecoder().decode(IngestResponse.self, from: Data(text.utf8))
+        guard answer.results.count == items.count else {
+            throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
+        }
+        var acknowledged: [Int64] = []
+        var retryLater = false
+        for (item, result) in zip(items, answer.results) {
+            if result.isAcknowledged {
+                acknowledged.append(item.id)
+            } else if let reason = result.reason, result.status == .rejected, Self.permanentReasons.contains(reason) {
+                try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail)
+                logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
+                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                    "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
+                ])
+            } else {
+                retryLater = true
+                logger.warning("gateway deferred a reading; will retry", metadata: [
+                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                    "reason": "\(result.reason?.rawValue ?? result.status.rawValue)", "detail": "\(result.detail ?? "")",
+                ])
+            }
+        }
+        try await outbox.acknowledge(acknowledged)
+        logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
+        return .sent(retryLater: retryLater)
+    }
+
+    /// On SIGTERM: try to send what is left, within a time budget; the rest stays on disk.
+    private func flushBeforeExit() async {
+        let deadline = ContinuousClock.now + shutdownFlushBudget
+        while ContinuousClock.now < deadline {
+            do {
+                let outcome = try await sendOnce(limit: batchSize, timeout: deadline - ContinuousClock.now)
+                guard case .sent(let retryLater) = outcome, !retryLater else { break }
+            } catch {
+                logger.notice("readings left in the outbox for the next start",
+                              metadata: ["error": "\(error)"])
+                break
+            }
+        }
+    }
+
+    /// Sleeps, waking early for a graceful shutdown.
+    private func pause(_ duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end && !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
+            } catch {
+                return  // cancelled
+            }
+        }
+    }
+}
+
+/// The gateway answered with an error status or a body that does not fit.
+struct GatewayError: Error, CustomStringConvertible {
+    let status: Int
+    let body: String
+    var description: String { "gateway answered HTTP \(status): \(body.prefix(300))" }
+}
+
+/// Exponential backoff with jitter (each wait is half to all of the current step), so
+/// many agents retrying after an outage do not arrive in lock-step.
+struct Backoff: Sendable {
+    let initial: Duration
+    let maximum: Duration
+    private var attempt = 0
+    private var generator = SystemRandomNumberGenerator()
+
+    init(initial: Duration, maximum: Duration) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    mutating func next() -> Duration {
+        let ceiling = min(maximum, initial * Double(1 << min(attempt, 20)))
+        attempt += 1
+        let fraction = Double.random(in: 0.5...1, using: &generator)
+        return ceiling * fraction
+    }
+
+    mutating func reset() {
+        attempt = 0
+    }
+}

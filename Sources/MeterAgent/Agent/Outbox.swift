@@ -1,0 +1,159 @@
+import Executors
+import Foundation
+import GRDB
+import LedgerLite
+
+/// Signed readings waiting for the gateway's acknowledgement, on disk (SQLite, WAL,
+/// `synchronous = FULL`).
+///
+/// A reading is stored, with its meter's new sequence number, in one transaction
+/// before anything is sent, and deleted only once the gateway acknowledged it. A restart
+/// resumes each meter's sequence where it stopped; an outage loses nothing. When the
+/// outbox holds `capacity` readings, `append` refuses new ones (`OutboxFull`) rather
+/// than dropping old ones: the caller counts and logs the skipped poll, and the next
+/// stored reading's cumulative energy counters still cover the gap.
+///
+/// SQLite calls block (fsync): the actor runs on a thread of its own.
+actor Outbox {
+    /// A stored, unacknowledged reading.
+    struct Item: Sendable {
+        let id: Int64
+        let meter: String
+        let sequence: UInt64
+        let bytes: [UInt8]
+    }
+
+    struct OutboxFull: Error, CustomStringConvertible {
+        let capacity: Int
+        var description: String {
+            "the outbox holds \(capacity) unacknowledged readings (its limit); is the gateway reachable?"
+        }
+    }
+
+    /// A reading the gateway rejected for good, kept for the operator.
+    struct DeadLetter: Sendable {
+        let meter: String
+        let sequence: UInt64
+        let reason: String
+    }
+
+    let path: String
+    let capacity: Int
+    private nonisolated let executor: DedicatedThreadExecutor
+    private let database: DatabaseQueue
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Opens (creating) `DIR/outbox.sqlite`.
+    init(directory: String, capacity: Int) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = (directory as NSString).appendingPathComponent("outbox.sqlite")
+        self.capacity = capacity
+        executor = DedicatedThreadExecutor(name: "outbox")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("outbox-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meter_sequence (meter TEXT PRIMARY KEY, last_sequence INTEGER NOT NULL);
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    meter TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    bytes BLOB NOT NULL,
+                    UNIQUE (meter, sequence)
+                );
+                CREATE TABLE rejected (
+                    id INTEGER PRIMARY KEY,
+                    meter TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    rejected_ms INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    detail TEXT,
+                    bytes BLOB NOT NULL
+                );
+                """)
+        }
+        try migrator.migrate(database)
+    }
+
+    deinit {
+        executor.shutdown()
+    }
+
+    /// Stores the record `build` makes for the meter's next sequence number, and that
+    /// number, in one transaction. Returns the stored record.
+    func append(meter: MeterID, build: @Sendable (UInt64) throws -> SignedRecord) throws -> SignedRecord {
+        try database.write { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+            guard count < capacity else { throw OutboxFull(capacity: capacity) }
+            let last = try UInt64.fetchOne(db, sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
+                                           arguments: [meter.hex]) ?? 0
+            let record = try build(last + 1)
+            try db.execute(sql: "INSERT INTO outbox (meter, sequence, created_ms, bytes) VALUES (?, ?, ?, ?)",
+                           arguments: [meter.hex, last + 1, Int64(Date().timeIntervalSince1970 * 1000), Data(record.bytes)])
+            try db.execute(sql: """
+                INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
+                ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
+                """, arguments: [meter.hex, last + 1])
+            return record
+        }
+    }
+
+    /// The oldest unacknowledged readings, in the order they were made.
+    func oldest(limit: Int) throws -> [Item] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, meter, sequence, bytes FROM outbox ORDER BY id LIMIT ?",
+                             arguments: [limit]).map { row in
+                Item(id: row["id"], meter: row["meter"], sequence: row["sequence"],
+                     bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
+            }
+        }
+    }
+
+    /// Deletes acknowledged readings.
+    func acknowledge(_ ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try database.write { db in
+            for chunk in stride(from: 0, to: ids.count, by: 500) {
+                let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                               arguments: StatementArguments(part))
+            }
+        }
+    }
+
+    /// Moves a reading the gateway rejected for good out of the queue, keeping it.
+    func deadLetter(_ item: Item, reason: String, detail: String?) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO rejected (id, meter, sequence, rejected_ms, reason, detail, bytes)
+                SELECT id, meter, sequence, ?, ?, ?, bytes FROM outbox WHERE id = ?
+                """, arguments: [Int64(Date().timeIntervalSince1970 * 1000), reason, detail, item.id])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [item.id])
+        }
+    }
+
+    /// Readings waiting for acknowledgement.
+    func pendingCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// Readings the gateway rejected for good.
+    func rejectedCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejected") ?? 0 }
+    }
+
+    /// The last sequence number given to `meter` (0 before its first reading).
+    func lastSequence(of meter: MeterID) throws -> UInt64 {
+        try database.read { db in
+            try UInt64.fetchOne(db, sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
+                                arguments: [meter.hex]) ?? 0
+        }
+    }
+}

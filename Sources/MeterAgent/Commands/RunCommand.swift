@@ -1,0 +1,171 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import LedgerLite
+import Logging
+import ModbusBridge
+import OperatorKit
+import ServiceLifecycle
+
+/// `meter-agent run`: poll, sign, store, forward.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Poll meters, sign every reading, keep it on disk until the gateway acknowledges it.",
+        discussion: """
+        Each poll reads a meter, builds a Reading with the meter's next sequence number,
+        signs it with the meter's key and stores it in the outbox (--data DIR) before
+        anything is sent. A forwarder sends the outbox to the gateway in batches, retries
+        with backoff when it is unreachable, and deletes only what it acknowledged. A
+        restart resumes every meter's sequence; SIGTERM stops polling, tries to send what
+        is left for a few seconds, and exits. Readings the gateway rejects for good are
+        kept in the outbox's `rejected` table.
+
+        One meter:
+          meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 --key meter.key \\
+            --gateway http://127.0.0.1:8080 --data /var/lib/gridledger/agent
+        Several meters and buses: --config agent.yaml (see docs/AGENT.md).
+        """)
+
+    @OptionGroup var bus: BusOptions
+    @OptionGroup var profileOptions: ProfileOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .long, help: "Unit id of the meter (1-247).")
+    var unit: Int?
+
+    @Option(name: .long, help: "Meter profile name, e.g. sdm630.")
+    var profile: String?
+
+    @Option(name: .long, help: "The meter's private key (from `meter-agent keygen`).")
+    var key: String?
+
+    @Option(name: .long, help: "Gateway base URL, e.g. http://127.0.0.1:8080.")
+    var gateway: String?
+
+    @Option(name: .long, help: "Directory for the outbox (created if missing).")
+    var data: String?
+
+    @Option(name: .long, help: "Time between polls of each meter.")
+    var interval: DurationArgument = DurationArgument(.seconds(5), text: "5s")
+
+    @Option(name: .customLong("outbox-limit"), help: "Most unacknowledged readings kept on disk; when full, polls are skipped (and logged) rather than old readings dropped.")
+    var outboxLimit: Int = AgentDefaults.outboxLimit
+
+    @Option(name: .long, help: "A YAML agent file with buses and meters; replaces the per-meter flags.")
+    var config: String?
+
+    func validate() throws {
+        if config != nil {
+            guard !bus.hasConnection, unit == nil, profile == nil, key == nil else {
+                throw ValidationError("--config names the buses and meters; leave out --device/--tcp/--rtu-tcp, --unit, --profile and --key")
+            }
+        } else {
+            try bus.requireConnection()
+            guard unit != nil, profile != nil, key != nil, gateway != nil, data != nil else {
+                throw ValidationError("give --unit, --profile, --key, --gateway and --data (or --config FILE)")
+            }
+            if let unit, !(1...247).contains(unit) { throw ValidationError("--unit must be 1 to 247, not \(unit)") }
+            if let gateway, URL(string: gateway)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                throw ValidationError("--gateway '\(gateway)' is not an http:// or https:// URL")
+            }
+        }
+        guard outboxLimit > 0 else { throw ValidationError("--outbox-limit must be positive") }
+        guard interval.duration >= .milliseconds(100) else { throw ValidationError("--interval must be at least 100ms") }
+    }
+
+    func run() async throws {
+        let logger = try logging.bootstrap(label: "meter-agent.run")
+        let configuration = try agentConfig()
+        let library = try profileOptions.library()
+        let outbox = try Outbox(directory: configuration.data, capacity: configuration.outboxLimit)
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(15))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        // ServiceGroup stops services in reverse order, one after the other: the pollers
+        // (last) stop first, then the forwarder sends what they stored.
+        var services: [any Service] = [
+            Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient, logger: logger),
+        ]
+        for (index, busConfig) in configuration.buses.enumerated() {
+            services.append(try poller(for: busConfig, index: index, configuration: configuration,
+                                       library: library, outbox: outbox, logger: logger))
+        }
+        let pending = try await outbox.pendingCount()
+        logger.info("agent started", metadata: [
+            "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
+            "pending": "\(pending)", "interval": "\(configuration.interval)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+        let left = try await outbox.pendingCount()
+        logger.info("agent stopped", metadata: ["pending": "\(left)"])
+    }
+
+    private func poller(
+        for busConfig: AgentConfig.Bus, index: Int, configuration: AgentConfig,
+        library: ProfileLibrary, outbox: Outbox, logger: Logger
+    ) throws -> BusPoller {
+        let profiles = try busConfig.meters.map { try library.profile(named: $0.profile) }
+        let serial = profiles[0].serial
+        let endpoint: ModbusEndpoint = switch busConfig.endpoint {
+        case .device(let path):
+            .rtu(device: path, settings: SerialSettings(
+                baud: busConfig.baud ?? serial.baud, parity: busConfig.parity ?? serial.parity,
+                dataBits: serial.dataBits, stopBits: serial.stopBits, rs485: bus.rs485, rts: bus.rts ?? .none))
+        case .tcp(let host, let port): .tcp(host: host, port: port)
+        case .rtuOverTCP(let host, let port): .rtuOverTCP(host: host, port: port)
+        }
+        let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions(), logger: logger)
+        let meters = try zip(busConfig.meters, profiles).map { meter, profile in
+            let identity: SigningIdentity
+            do {
+                identity = try KeyFile.readPrivateKey(from: meter.key)
+            } catch {
+                throw OperatorError("\(error)")
+            }
+            let factory = ReadingFactory(profile: profile)
+            guard factory.measurands.contains(.energyImportWh) || factory.measurands.contains(.energyExportWh) else {
+                throw OperatorError("profile \(profile.name) has no energy register with OBIS 1-0:1.8.0 or 1-0:2.8.0 in kWh or Wh; a signed reading needs one")
+            }
+            logger.info("polling meter", metadata: [
+                "meter.id": "\(identity.id.hex)", "meter.profile": "\(profile.name)",
+                "modbus.unit": "\(meter.unit)", "bus": "\(endpoint)",
+            ])
+            return PolledMeter(reader: MeterReader(client: client, profile: profile, unit: meter.unit),
+                               factory: factory, identity: identity)
+        }
+        return BusPoller(name: "\(endpoint)", meters: meters, interval: configuration.interval, outbox: outbox, logger: logger)
+    }
+
+    /// The configuration from --config, or from the flags.
+    func agentConfig() throws -> AgentConfig {
+        if let config { return try AgentFile.load(path: config) }
+        let endpoint: AgentConfig.BusEndpoint
+        if let device = bus.device {
+            endpoint = .device(device)
+        } else if let tcp = bus.tcp {
+            let address = try HostPort(parsing: tcp, flag: "--tcp")
+            endpoint = .tcp(host: address.host, port: address.port)
+        } else {
+            let address = try HostPort(parsing: bus.rtuOverTCP ?? "", flag: "--rtu-tcp")
+            endpoint = .rtuOverTCP(host: address.host, port: address.port)
+        }
+        guard let gateway, let url = URL(string: gateway) else {
+            throw OperatorError("--gateway is required: the gateway's URL, e.g. http://127.0.0.1:8080")
+        }
+        return AgentConfig(
+            gateway: url, data: data ?? "agent-data", interval: interval.duration, outboxLimit: outboxLimit,
+            buses: [AgentConfig.Bus(endpoint: endpoint, baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
+                                    meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "")])])
+    }
+}

@@ -1,0 +1,212 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LedgerLite
+import Logging
+import ModbusBridge
+import Synchronization
+import Testing
+@testable import MeterAgent
+
+@Suite("Agent: readings, outbox, forwarding")
+struct AgentTests {
+    let sdm630 = try! testLibrary.profile(named: "sdm630")
+
+    func temporaryDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("gl-agent-\(UUID().uuidString)").path
+    }
+
+    func snapshot(_ profile: MeterProfile, _ values: [String: Double]) -> MeterSnapshot {
+        let measurements = profile.measurands.compactMap { measurand -> ModbusBridge.Measurement? in
+            guard let value = values[measurand.name] else { return nil }
+            return ModbusBridge.Measurement(measurand: measurand, raw: .float(value), value: value)
+        }
+        return MeterSnapshot(profile: profile.name, unit: 1, takenAt: Date(timeIntervalSince1970: 1_782_043_200.5),
+                             measurements: measurements, requests: 1, busTime: .zero)
+    }
+
+    @Test("a snapshot becomes a reading in Wh, W, dV, mA and mHz, found by OBIS code")
+    func readingFromSnapshot() throws {
+        let identity = try SigningIdentity(seed: [UInt8](repeating: 7, count: 32))
+        let values = ["energy_import": 1234.5678, "energy_export": 0.25, "power_total": -1485.4,
+                      "voltage_l1": 230.14, "current_l2": 1.5, "frequency": 50.02, "power_factor_total": 0.97]
+        let reading = try ReadingFactory(profile: sdm630)
+            .reading(from: snapshot(sdm630, values), meter: identity.id, sequence: 9)
+        #expect(reading[.energyImportWh] == 1_234_568)
+        #expect(reading[.energyExportWh] == 250)
+        #expect(reading[.activePowerW] == -1485)
+        #expect(reading[.voltageL1dV] == 2301)
+        #expect(reading[.currentL2mA] == 1500)
+        #expect(reading[.frequencyMilliHz] == 50_020)
+        #expect(reading[.powerFactorMilli] == 970)
+        #expect(reading.sequence == 9 && reading.meter == identity.id)
+        #expect(reading.timestamp == 1_782_043_200_500)
+        #expect(reading.status.isEmpty)
+    }
+
+    @Test("the integer EM24 maps too, and a tamper register sets the tamper flag")
+    func em24AndTamper() throws {
+        let em24 = try testLibrary.profile(named: "em24")
+        let factory = ReadingFactory(profile: em24)
+        #expect(factory.measurands.contains(.energyImportWh) && factory.measurands.contains(.voltageL3dV))
+        let withTamper = try ProfileLoader.parse("""
+            name: t
+            manufacturer: T
+            model: T
+            measurands:
+              - { name: energy_import, obis: "1-0:1.8.0", table: input, address: 0, type: uint32, unit: Wh }
+              - { name: tamper, table: input, address: 2, type: uint16, unit: "" }
+            """, file: "t.yaml")
+        let reading = try ReadingFactory(profile: withTamper).reading(
+            from: snapshot(withTamper, ["energy_import": 42, "tamper": 1]), meter: KeyID(high: 1, low: 2), sequence: 1)
+        #expect(reading.status.contains(.tamper))
+        #expect(reading[.energyImportWh] == 42)
+    }
+
+    @Test("the outbox numbers readings from 1 without gaps and resumes after a restart")
+    func outboxSequences() async throws {
+        let directory = temporaryDirectory()
+        let identity = SigningIdentity()
+        let factory = ReadingFactory(profile: sdm630)
+        let values = snapshot(sdm630, ["energy_import": 1])
+        do {
+            let outbox = try Outbox(directory: directory, capacity: 100)
+            for _ in 0..<3 {
+                _ = try await outbox.append(meter: identity.id) { sequence in
+                    try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                                          with: identity)
+                }
+            }
+            let items = try await outbox.oldest(limit: 10)
+            #expect(items.map(\.sequence) == [1, 2, 3])
+            try await outbox.acknowledge([items[0].id])
+        }
+        let reopened = try Outbox(directory: directory, capacity: 100)
+        #expect(try await reopened.lastSequence(of: identity.id) == 3)
+        #expect(try await reopened.oldest(limit: 10).map(\.sequence) == [2, 3])
+        let next = try await reopened.append(meter: identity.id) { sequence in
+            try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+        }
+        guard case .reading(let reading) = next.record else { Issue.record("not a reading"); return }
+        #expect(reading.sequence == 4)
+    }
+
+    @Test("a full outbox refuses new readings instead of dropping old ones, and keeps the sequence")
+    func outboxFull() async throws {
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 2)
+        let identity = SigningIdentity()
+        let factory = ReadingFactory(profile: sdm630)
+        let values = snapshot(sdm630, ["energy_import": 1])
+        let make: @Sendable (UInt64) throws -> SignedRecord = { sequence in
+            try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+        }
+        _ = try await outbox.append(meter: identity.id, build: make)
+        _ = try await outbox.append(meter: identity.id, build: make)
+        await #expect(throws: Outbox.OutboxFull.self) { _ = try await outbox.append(meter: identity.id, build: make) }
+        #expect(try await outbox.pendingCount() == 2)
+        #expect(try await outbox.lastSequence(of: identity.id) == 2)
+    }
+
+    @Test("the forwarder survives a gateway outage, deletes only acknowledged readings, keeps rejected ones")
+    func forwarding() async throws {
+        let gateway = FakeGateway()
+        let port = try await gateway.start()
+        defer { gateway.stop() }
+
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        let factory = ReadingFactory(profile: sdm630)
+        let values = snapshot(sdm630, ["energy_import": 5])
+        for _ in 0..<5 {
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+            }
+        }
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await exerciseForwarder(gateway: gateway, port: port, outbox: outbox, httpClient: httpClient)
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    private func exerciseForwarder(gateway: FakeGateway, port: Int, outbox: Outbox, httpClient: HTTPClient) async throws {
+        let forwarder = Forwarder(outbox: outbox, gateway: URL(string: "http://127.0.0.1:\(port)")!,
+                                  httpClient: httpClient, logger: silentLogger)
+
+        gateway.mode.withLock { $0 = .down }
+        await #expect(throws: GatewayError.self) { _ = try await forwarder.sendOnce(limit: 10) }
+        #expect(try await outbox.pendingCount() == 5, "nothing is lost while the gateway is down")
+
+        // Back up: sequence 2 is rejected for good, sequence 4 must wait, the rest accepted.
+        gateway.mode.withLock { $0 = .answering([2: .badSignature, 4: .unknownMeter]) }
+        let outcome = try await forwarder.sendOnce(limit: 10)
+        guard case .sent(let retryLater) = outcome else { Issue.record("expected a delivered batch"); return }
+        #expect(retryLater)
+        #expect(try await outbox.oldest(limit: 10).map(\.sequence) == [4])
+        #expect(try await outbox.rejectedCount() == 1)
+
+        // A duplicate answer acknowledges too.
+        gateway.mode.withLock { $0 = .answering([:]) }
+        _ = try await forwarder.sendOnce(limit: 10)
+        #expect(try await outbox.pendingCount() == 0)
+        #expect(gateway.received.withLock { $0 } == [1, 2, 3, 4, 5, 4])
+    }
+}
+
+/// A stand-in gateway that answers batches as told.
+final class FakeGateway: Sendable {
+    enum Mode: Sendable {
+        case down
+        case answering([UInt64: IngestReason])
+    }
+
+    let mode = Mutex<Mode>(.answering([:]))
+    /// Sequence numbers received, in order.
+    let received = Mutex<[UInt64]>([])
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    func application(port: Int = 0, onBind: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("v1/readings") { request, context -> Response in
+            if case .down = self.mode.withLock({ $0 }) {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "maintenance")))
+            }
+            let batch = try await request.decode(as: IngestBatch.self, context: context)
+            let rejections: [UInt64: IngestReason] = if case .answering(let map) = self.mode.withLock({ $0 }) { map } else { [:] }
+            var results: [IngestResult] = []
+            for (index, text) in batch.records.enumerated() {
+                let signed = try SignedRecord(bytes: [UInt8](Data(base64Encoded: text) ?? Data()))
+                guard case .reading(let reading) = signed.record else { continue }
+                self.received.withLock { $0.append(reading.sequence) }
+                if let reason = rejections[reading.sequence] {
+                    results.append(IngestResult(index: index, status: .rejected, meter: reading.meter.hex,
+                                                sequence: reading.sequence, reason: reason))
+                } else {
+                    results.append(IngestResult(index: index, status: .accepted, meter: reading.meter.hex,
+                                                sequence: reading.sequence))
+                }
+            }
+            let data = try JSONEncoder().encode(IngestResponse(results: results))
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                           onServerRunning: { channel in onBind?(channel.localAddress?.port ?? 0) })
+    }
+
+    /// Serves on a free port and returns it.
+    func start() async throws -> Int {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = application(onBind: { continuation.yield($0) })
+        task.withLock { $0 = Task { try await app.runService() } }
+        for await port in stream { return port }
+        throw CancellationError()
+    }
+
+    func stop() {
+        task.withLock { $0?.cancel() }
+    }
+}
