@@ -2,6 +2,7 @@ import Foundation
 import LedgerLite
 import Logging
 import ModbusBridge
+import OperatorKit
 import ServiceLifecycle
 
 /// One meter an agent reads and signs for.
@@ -21,12 +22,14 @@ struct BusPoller: Service {
     let logger: Logger
 
     func run() async throws {
-        var failures = FailureLog(logger: logger)
+        let failures = RateLimitedLog(logger: logger, interval: .seconds(30))
+        defer { failures.flush() }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = ContinuousClock.now
             for meter in meters {
-                await poll(meter, failures: &failures)
+                await poll(meter, failures: failures)
             }
+            failures.flush()
             let wait = interval - (ContinuousClock.now - started)
             if wait > .zero {
                 do {
@@ -39,13 +42,13 @@ struct BusPoller: Service {
     }
 
     /// Reads, signs and stores one reading; failures are logged, never fatal.
-    func poll(_ meter: PolledMeter, failures: inout FailureLog) async {
+    func poll(_ meter: PolledMeter, failures: RateLimitedLog) async {
         let meterID = meter.identity.id
         let snapshot: MeterSnapshot
         do {
             snapshot = try await meter.reader.read()
         } catch {
-            failures.record("meter read failed", key: "\(meterID.hex) \(error.kind)", metadata: [
+            failures.log(.warning, key: "\(meterID.hex) \(error.kind)", "meter read failed", metadata: [
                 "meter.id": "\(meterID.hex)", "modbus.unit": "\(meter.reader.unit)", "bus": "\(name)",
                 "error": "\(error)",
             ])
@@ -60,39 +63,13 @@ struct BusPoller: Service {
                 logger.trace("reading stored", metadata: ["meter.id": "\(meterID.hex)", "reading.seq": "\(reading.sequence)"])
             }
         } catch let full as Outbox.OutboxFull {
-            failures.record("reading skipped: outbox full", key: "\(meterID.hex) full", metadata: [
+            failures.log(.warning, key: "\(meterID.hex) full", "reading skipped: outbox full", metadata: [
                 "meter.id": "\(meterID.hex)", "reason": "\(full)",
             ])
         } catch {
-            failures.record("reading not stored", key: "\(meterID.hex) store", metadata: [
+            failures.log(.error, key: "\(meterID.hex) store", "reading not stored", metadata: [
                 "meter.id": "\(meterID.hex)", "error": "\(error)",
             ])
         }
-    }
-}
-
-/// Logs a repeated failure once, then how often it repeated, at most every 30 s.
-struct FailureLog {
-    let logger: Logger
-    var window: Duration = .seconds(30)
-    private var seen: [String: (since: ContinuousClock.Instant, repeats: Int)] = [:]
-
-    init(logger: Logger) {
-        self.logger = logger
-    }
-
-    mutating func record(_ message: Logger.Message, key: String, metadata: Logger.Metadata) {
-        let now = ContinuousClock.now
-        if var entry = seen[key], now - entry.since < window {
-            entry.repeats += 1
-            seen[key] = entry
-            return
-        }
-        var metadata = metadata
-        if let previous = seen[key], previous.repeats > 0 {
-            metadata["repeated"] = "\(previous.repeats) times in the last \(window)"
-        }
-        logger.warning(message, metadata: metadata)
-        seen[key] = (now, 0)
     }
 }
