@@ -1,0 +1,77 @@
+import Foundation
+import LedgerLite
+
+/// Read-only look-ups shared by the HTTP API (with the running ledger's pending entries)
+/// and `edge-gateway inspect` (store only). Every call blocks on SQLite: run on a thread
+/// of your own.
+struct ChainQueries: Sendable {
+    let store: ChainStore
+
+    func blocks(from: UInt64?, limit: Int) throws -> BlockListView {
+        let count = try store.blockCount()
+        let limit = max(1, min(limit, 1000))
+        let start = from ?? (count > UInt64(limit) ? count - UInt64(limit) : 0)
+        var headers: [HeaderView] = []
+        var h = start
+        while h < count, headers.count < limit, let header = try store.header(atHeight: h) {
+            headers.append(HeaderView(header))
+            h += 1
+        }
+        return BlockListView(blocks: headers, tip: count == 0 ? nil : count - 1, next: h < count ? h : nil)
+    }
+
+    func block(_ height: UInt64) throws -> BlockView? {
+        try store.block(atHeight: height).map(BlockView.init)
+    }
+
+    func readings(meter: MeterID, from: Int64, until: Int64, limit: Int, pending: [PendingEntry]) throws -> MeterReadingsView {
+        var list = try store.readings(meter: meter, from: from, until: until, limit: limit).compactMap { stored -> StoredReadingView? in
+            guard case let .reading(r) = stored.entry.record else { return nil }
+            return StoredReadingView(index: stored.index, height: stored.height, sealed: true, reading: ReadingView(r))
+        }
+        for p in pending where list.count < limit {
+            if case let .reading(r) = p.entry.record, r.meter == meter, r.timestamp >= from, r.timestamp < until {
+                list.append(StoredReadingView(index: p.index, height: nil, sealed: false, reading: ReadingView(r)))
+            }
+        }
+        return MeterReadingsView(meter: meter.hex, from: from, until: until, readings: list)
+    }
+
+    func anomalies(from: UInt64, limit: Int, pending: [PendingEntry]) throws -> AnomalyListView {
+        let limit = max(1, min(limit, 1000))
+        var list = try store.anomalies(fromIndex: from, limit: limit).compactMap { stored -> AnomalyEntryView? in
+            guard case let .anomaly(a) = stored.entry.record else { return nil }
+            return AnomalyEntryView(index: stored.index, height: stored.height, sealed: true, anomaly: AnomalyView(a))
+        }
+        for p in pending where p.index >= from && list.count < limit {
+            if case let .anomaly(a) = p.entry.record {
+                list.append(AnomalyEntryView(index: p.index, height: nil, sealed: false, anomaly: AnomalyView(a)))
+            }
+        }
+        let next = list.count == limit ? list.last.map { $0.index + 1 } : nil
+        return AnomalyListView(anomalies: list, next: next)
+    }
+
+    enum ReceiptLookup {
+        case receipt(ReceiptView)
+        case notFound
+    }
+
+    /// The receipt of a sealed reading; nil when it is not in a block.
+    func receipt(meter: MeterID, sequence: UInt64, gatewayKey: PublicIdentity,
+                 proof: (UInt64, UInt64) throws -> InclusionProof) throws -> ReceiptView? {
+        guard let stored = try store.reading(meter: meter, sequence: sequence),
+              case let .reading(r) = stored.entry.record,
+              let header = try store.header(atHeight: stored.height) else { return nil }
+        let inclusion = try proof(stored.index, header.header.treeSize)
+        return ReceiptView(
+            meter: meter.hex, sequence: sequence,
+            record: Data(stored.entry.bytes).base64EncodedString(),
+            entryIndex: stored.index,
+            leafHash: stored.entry.leafHash.hex,
+            block: .init(height: stored.height, signedHeader: Data(header.bytes).base64EncodedString(), header: HeaderView(header)),
+            proof: ProofView(inclusion),
+            gatewayKey: KeyFile.publicKeyLine(gatewayKey),
+            reading: ReadingView(r))
+    }
+}

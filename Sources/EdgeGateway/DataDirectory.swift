@@ -1,0 +1,154 @@
+import Foundation
+import LedgerLite
+import OperatorKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files of a gateway's data directory (docs/GATEWAY.md, "Data directory").
+struct DataDirectory: Sendable {
+    let path: String
+
+    init(_ path: String) {
+        self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+    }
+
+    var keyPath: String { path + "/gateway.key" }
+    var publicKeyPath: String { path + "/gateway.key.pub" }
+    var tokenPath: String { path + "/admin.token" }
+    var chainPath: String { path + "/chain.sqlite" }
+    var journalPath: String { path + "/pending.sqlite" }
+    var lockPath: String { path + "/gateway.lock" }
+    var urlPath: String { path + "/gateway.url" }
+
+    var isInitialised: Bool { FileManager.default.fileExists(atPath: keyPath) }
+
+    /// Creates the directory, the gateway key pair, the admin token and an empty chain store.
+    /// - Returns: the gateway key.
+    @discardableResult
+    func initialise() throws -> SigningIdentity {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw OperatorError("\(path) exists and is not a directory; choose another --data path") }
+            if isInitialised || fm.fileExists(atPath: chainPath) {
+                throw OperatorError("\(path) is already an initialised gateway data directory (\(keyPath) exists); refusing to overwrite it. Use another --data path, or remove the directory if you really mean to start a new chain")
+            }
+        } else {
+            do {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw OperatorError("cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable")
+            }
+        }
+        let key = SigningIdentity()
+        do {
+            try KeyFile.writePrivateKey(key, to: keyPath)
+            try KeyFile.writePublicKey(key.publicIdentity, to: publicKeyPath, comment: "edge-gateway")
+        } catch {
+            throw OperatorError(error.description)
+        }
+        var tokenBytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in tokenBytes.indices { tokenBytes[i] = UInt8.random(in: 0 ... 255, using: &rng) }
+        try writeSecret(encodeHex(tokenBytes) + "\n", to: tokenPath)
+        do {
+            _ = try ChainStore(path: chainPath, check: .structure)
+            _ = try PendingJournal(path: journalPath)
+        } catch {
+            throw OperatorError("cannot create the chain store \(chainPath): \(error)")
+        }
+        return key
+    }
+
+    /// Fails with a clear line unless the directory was set up by `edge-gateway init`.
+    func requireInitialised() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            throw OperatorError("data directory \(path) does not exist; run `edge-gateway init --data \(path)` first")
+        }
+        guard isInitialised else {
+            throw OperatorError("\(path) is not an initialised gateway data directory (no \(keyPath)); run `edge-gateway init --data \(path)` first")
+        }
+    }
+
+    /// Loads the gateway's private key (refusing a file others can read).
+    func loadKey() throws -> SigningIdentity {
+        try requireInitialised()
+        do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw OperatorError(error.description) }
+    }
+
+    /// Loads the gateway's public key (for read-only tools).
+    func loadPublicKey() throws -> PublicIdentity {
+        try requireInitialised()
+        if FileManager.default.fileExists(atPath: publicKeyPath) {
+            do { return try KeyFile.readPublicKey(from: publicKeyPath) } catch { throw OperatorError(error.description) }
+        }
+        return try loadKey().publicIdentity
+    }
+
+    /// The admin token.
+    func loadToken() throws -> String {
+        try requireInitialised()
+        guard let data = FileManager.default.contents(atPath: tokenPath),
+              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            throw OperatorError("cannot read the admin token \(tokenPath); it is created by `edge-gateway init` (check its permissions)")
+        }
+        var info = stat()
+        if stat(tokenPath, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw OperatorError("admin token file \(tokenPath) is accessible by group or others; run `chmod 600 \(tokenPath)`")
+        }
+        return text
+    }
+
+    /// The URL the running server wrote at start-up.
+    func serverURL() -> String? {
+        guard let data = FileManager.default.contents(atPath: urlPath),
+              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
+    }
+
+    func writeServerURL(_ url: String) throws {
+        let temp = urlPath + ".tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: Data((url + "\n").utf8)) else {
+            throw OperatorError("cannot write \(urlPath); check the data directory is writable")
+        }
+        guard rename(temp, urlPath) == 0 else { throw OperatorError("cannot write \(urlPath): \(String(cString: strerror(errno)))") }
+    }
+
+    func removeServerURL() {
+        unlink(urlPath)
+    }
+
+    private func writeSecret(_ text: String, to file: String) throws {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OperatorError("cannot create \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        _ = fchmod(fd, 0o600)
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw OperatorError("cannot write \(file): \(String(cString: strerror(errno)))") }
+    }
+}
+
+/// An exclusive `flock` on DIR/gateway.lock: held by `serve` for its whole life, and by
+/// `enroll`/`revoke` while they append directly.
+final class DirectoryLock: @unchecked Sendable {
+    private let fd: Int32
+
+    /// Tries to take the lock; nil when another process holds it.
+    init?(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OperatorError("cannot open lock file \(path): \(String(cString: strerror(errno))); check the data directory is writable") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

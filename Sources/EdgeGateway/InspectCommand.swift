@@ -1,0 +1,259 @@
+import ArgumentParser
+import Foundation
+import LedgerLite
+import OperatorKit
+
+/// Opens the chain store of a data directory for reading (works while `serve` runs:
+/// SQLite WAL lets readers in beside the writer).
+struct ReadOnlyChain {
+    let directory: DataDirectory
+    let store: ChainStore
+    let gatewayKey: PublicIdentity
+
+    init(_ directory: DataDirectory) throws {
+        try directory.requireInitialised()
+        self.directory = directory
+        gatewayKey = try directory.loadPublicKey()
+        guard FileManager.default.fileExists(atPath: directory.chainPath) else {
+            throw OperatorError("\(directory.chainPath) is missing; the data directory is incomplete (restore it, or `edge-gateway init` a new one)")
+        }
+        do { store = try ChainStore(path: directory.chainPath, check: .none) } catch {
+            throw OperatorError("cannot open the chain store \(directory.chainPath): \(error)")
+        }
+    }
+
+    /// Acknowledged entries not yet sealed (0 when the journal is absent).
+    func journalCount() -> Int {
+        guard FileManager.default.fileExists(atPath: directory.journalPath) else { return 0 }
+        return (try? PendingJournal(path: directory.journalPath).count()) ?? 0
+    }
+
+    func journalEntries() -> [PendingEntry] {
+        guard FileManager.default.fileExists(atPath: directory.journalPath),
+              let tree = try? store.tip()?.treeSize ?? 0,
+              let entries = try? PendingJournal(path: directory.journalPath).entries() else { return [] }
+        return entries.filter { $0.index >= tree }.compactMap { e in
+            (try? SignedRecord(bytes: e.bytes)).map { PendingEntry(index: e.index, time: e.time, entry: $0) }
+        }
+    }
+}
+
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show the chain: blocks | block N | meter ID | anomalies | receipt METER SEQ.",
+        discussion: "Reads the store directly (safe while the server runs). --json prints the same JSON as the HTTP API.")
+
+    @OptionGroup var data: DataOption
+
+    @Flag(help: "Print JSON (the HTTP API's views) instead of text.")
+    var json = false
+
+    @Option(help: "blocks, anomalies: first block height / entry index to show.")
+    var from: UInt64?
+
+    @Option(help: "blocks, anomalies: how many to show.")
+    var limit: Int = 50
+
+    @Argument(help: "What to show: blocks | block N | meter ID | anomalies | receipt METER SEQ.")
+    var what: String
+
+    @Argument(help: "Arguments of what to show.")
+    var arguments: [String] = []
+
+    func validate() throws {
+        let needs: [String: Int] = ["blocks": 0, "anomalies": 0, "block": 1, "meter": 1, "receipt": 2]
+        guard let n = needs[what] else {
+            throw ValidationError("unknown inspect target '\(what)'; use blocks, block N, meter ID, anomalies or receipt METER SEQ")
+        }
+        guard arguments.count == n else {
+            throw ValidationError("inspect \(what) takes \(n == 0 ? "no arguments" : n == 1 ? "one argument" : "two arguments")")
+        }
+    }
+
+    func run() async throws {
+        let chain = try ReadOnlyChain(data.directory)
+        let queries = ChainQueries(store: chain.store)
+        switch what {
+        case "blocks":
+            let list = try queries.blocks(from: from, limit: limit)
+            if json { return try emit(list) }
+            print("height  entries  first (UTC)               last (UTC)                hash")
+            for b in list.blocks {
+                print("\(pad(b.height, 6))  \(pad(b.entryCount, 7))  \(isoTime(b.firstTimestamp).padding(toLength: 24, withPad: " ", startingAt: 0))  \(isoTime(b.lastTimestamp).padding(toLength: 24, withPad: " ", startingAt: 0))  \(b.hash.prefix(16))…")
+            }
+            print("\(list.tip.map { "\($0 + 1) blocks" } ?? "no blocks yet"); \(chain.journalCount()) acknowledged entries pending in the journal")
+        case "block":
+            guard let height = UInt64(arguments[0]) else { throw OperatorError("block height must be a non-negative integer, not '\(arguments[0])'") }
+            guard let block = try queries.block(height) else {
+                throw OperatorError("no block at height \(height) (the chain has \(try chain.store.blockCount()) blocks)")
+            }
+            if json { return try emit(block) }
+            let h = block.header
+            print("block \(h.height)  hash \(h.hash)")
+            print("  previous   \(h.previousHash)\n  merkle     \(h.merkleRoot)\n  tree size  \(h.treeSize)\n  entries    \(h.entryCount)")
+            print("  first      \(isoTime(h.firstTimestamp))\n  last       \(isoTime(h.lastTimestamp))\n  state      \(h.stateDigest)\n  gateway    \(h.gateway)")
+            for e in block.entries { print("  " + describe(e)) }
+        case "meter":
+            guard let id = MeterID(hex: arguments[0]) else { throw OperatorError("a meter id is 32 hex digits, not '\(arguments[0])'") }
+            try showMeter(id, chain)
+        case "anomalies":
+            let list = try queries.anomalies(from: from ?? 0, limit: limit, pending: chain.journalEntries())
+            if json { return try emit(list) }
+            if list.anomalies.isEmpty { print("no anomalies") }
+            for a in list.anomalies {
+                let place = a.height.map { "block \($0)" } ?? "pending"
+                print("#\(a.index) \(place) \(a.anomaly.time) (\(a.anomaly.kind)) meter \(a.anomaly.subject): \(a.anomaly.detail)")
+            }
+        case "receipt":
+            guard let id = MeterID(hex: arguments[0]), let seq = UInt64(arguments[1]) else {
+                throw OperatorError("usage: inspect receipt METER-ID SEQUENCE (32 hex digits and a number)")
+            }
+            try showReceipt(id, seq, chain, queries)
+        default:
+            break
+        }
+    }
+
+    private func showMeter(_ id: MeterID, _ chain: ReadOnlyChain) throws {
+        // The later of the meter's last enrollment and last revocation decides whether it is active.
+        let enrollments = try chain.store.entries(ofType: .enrollment, limit: 1_000_000).filter { if case let .enrollment(e) = $0.entry.record { return e.meter == id } else { return false } }
+        let revocations = try chain.store.entries(ofType: .revocation, limit: 1_000_000).filter { if case let .revocation(r) = $0.entry.record { return r.meter == id } else { return false } }
+        var info: MeterInfo?
+        if let first = enrollments.first, case let .enrollment(e) = first.entry.record {
+            info = MeterInfo(key: e.meterKey, role: e.role, active: (enrollments.last?.index ?? 0) > (revocations.last?.index ?? 0) || revocations.isEmpty,
+                             enrolledAt: e.timestamp)
+        }
+        guard var meter = info else { throw OperatorError("meter \(id.hex) is not enrolled on this chain") }
+        let latest = try chain.store.latestReading(meter: id)
+        if case let .reading(r)? = latest?.entry.record { meter.lastReading = r }
+        var lastSeq: UInt64 = meter.lastReading?.sequence ?? 0
+        let pendingReadings = chain.journalEntries().filter { if case let .reading(r) = $0.entry.record { return r.meter == id } else { return false } }
+        if case let .reading(r)? = pendingReadings.last?.entry.record { lastSeq = r.sequence }
+        let view = MeterView(id: id, info: meter, lastSequence: lastSeq)
+        if json { return try emit(view) }
+        print("meter \(view.id)\n  key        \(view.publicKey)\n  role       \(view.role)\n  active     \(view.active ? "yes" : "no (revoked)")")
+        print("  enrolled   \(isoTime(view.enrolledAt))\n  last seq   \(view.lastSequence)\(pendingReadings.isEmpty ? "" : " (\(pendingReadings.count) pending, not yet sealed)")")
+        if let r = meter.lastReading {
+            let values = ReadingView(r).values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("  last sealed reading \(r.sequence) at \(isoTime(r.timestamp)) (block \(latest!.height)): \(values)\(r.status.contains(.tamper) ? " TAMPER" : "")")
+        }
+    }
+
+    private func showReceipt(_ id: MeterID, _ seq: UInt64, _ chain: ReadOnlyChain, _ queries: ChainQueries) throws {
+        guard try chain.store.reading(meter: id, sequence: seq) != nil else {
+            let pending = chain.journalEntries().contains { if case let .reading(r) = $0.entry.record { return r.meter == id && r.sequence == seq } else { return false } }
+            throw OperatorError(pending
+                ? "reading \(seq) of meter \(id.hex) is accepted but not yet sealed into a block; try again after the next seal"
+                : "no reading \(seq) of meter \(id.hex) on this chain")
+        }
+        let verified: VerifiedChain
+        do { verified = try ChainVerifier(gatewayKey: chain.gatewayKey).verify(chain.store) } catch {
+            throw OperatorError("the chain does not verify, so no receipt can be trusted: \(error)")
+        }
+        guard let receipt = try queries.receipt(meter: id, sequence: seq, gatewayKey: chain.gatewayKey, proof: { index, size in
+            try verified.tree.inclusionProof(index: index, treeSize: size)
+        }) else { throw OperatorError("no reading \(seq) of meter \(id.hex) on this chain") }
+        if json { return try emit(receipt) }
+        print("receipt for reading \(seq) of meter \(id.hex)")
+        print("  entry      \(receipt.entryIndex) in block \(receipt.block.height) (hash \(receipt.block.header.hash))")
+        print("  leaf hash  \(receipt.leafHash)\n  root       \(receipt.block.header.merkleRoot) (tree size \(receipt.proof.treeSize))")
+        print("  proof      \(receipt.proof.path.count) hashes: \(receipt.proof.path.joined(separator: " "))")
+        print("  record     \(receipt.record)\n  header     \(receipt.block.signedHeader)\n  gateway    \(receipt.gatewayKey)")
+        print("  verified   proof \(receipt.proof.proof?.verify(entry: Array(Data(base64Encoded: receipt.record) ?? Data()), root: Hash256(hex: receipt.block.header.merkleRoot) ?? .zero) == true ? "ok" : "FAILED")")
+    }
+
+    private func describe(_ e: EntryView) -> String {
+        let r = e.record
+        if let x = r.reading {
+            return "#\(e.index) reading meter \(x.meter) seq \(x.sequence) at \(x.time)\(x.tamper ? " TAMPER" : "") " + x.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        if let a = r.anomaly { return "#\(e.index) anomaly (\(a.kind)) meter \(a.subject): \(a.detail)" }
+        if let m = r.enrollment { return "#\(e.index) enrollment meter \(m.meter) as \(m.role)" }
+        if let m = r.revocation { return "#\(e.index) revocation meter \(m.meter) (\(m.role))" }
+        return "#\(e.index) \(r.type) signed by \(e.signer)"
+    }
+
+    private func pad(_ v: some CustomStringConvertible, _ n: Int) -> String {
+        let s = v.description
+        return String(repeating: " ", count: max(0, n - s.count)) + s
+    }
+
+    private func emit(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify the whole chain (signatures, links, Merkle roots, sequences, TNT replay); exit non-zero at the first failure.")
+
+    @OptionGroup var data: DataOption
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    struct Summary: Codable {
+        var ok: Bool
+        var blocks: UInt64
+        var entries: UInt64
+        var meters: Int
+        var readings: UInt64?
+        var pendingInJournal: Int
+        var tipHash: String?
+        var failure: Failure?
+
+        struct Failure: Codable {
+            var height: UInt64
+            var entryIndex: UInt64?
+            var problem: String
+        }
+    }
+
+    /// Verifies the chain of `directory`; a failure is returned in the summary, not thrown.
+    static func check(_ directory: DataDirectory) throws -> Summary {
+        let chain = try ReadOnlyChain(directory)
+        let verifier = ChainVerifier(gatewayKey: chain.gatewayKey)
+        do {
+            let verified = try verifier.verify(chain.store)
+            return Summary(ok: true, blocks: verified.blockCount, entries: verified.tree.size, meters: verified.state.tnt.meterCount,
+                           pendingInJournal: chain.journalCount(), tipHash: verified.tip?.hash.hex)
+        } catch let failure as VerificationFailure {
+            return Summary(ok: false, blocks: failure.height, entries: 0, meters: 0, pendingInJournal: chain.journalCount(), tipHash: nil,
+                           failure: .init(height: failure.height, entryIndex: failure.entryIndex, problem: failure.problem.description))
+        } catch {
+            throw OperatorError("cannot read the chain store \(directory.chainPath): \(error)")
+        }
+    }
+
+    func run() async throws {
+        let summary = try Self.check(data.directory)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        }
+        if let failure = summary.failure {
+            if !json {
+                var stderr = StandardError()
+                print("verification FAILED at block \(failure.height)" + (failure.entryIndex.map { ", entry \($0)" } ?? "") + ": \(failure.problem)", to: &stderr)
+                print("the chain store \(data.directory.chainPath) was altered or damaged after it was written; restore it from a copy", to: &stderr)
+            }
+            throw ExitCode(2)
+        }
+        if !json {
+            print("chain OK: \(summary.blocks) blocks, \(summary.entries) entries, \(summary.meters) meters enrolled"
+                  + (summary.tipHash.map { ", tip \($0)" } ?? "")
+                  + (summary.pendingInJournal > 0 ? "; \(summary.pendingInJournal) acknowledged entries wait in the journal for the next seal" : ""))
+        }
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}

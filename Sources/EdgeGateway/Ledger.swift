@@ -1,0 +1,556 @@
+import Executors
+import Foundation
+import LedgerLite
+import Logging
+import OperatorKit
+
+/// Settings of the chain writer.
+struct LedgerConfig: Sendable {
+    /// Seal a block once this many entries are pending.
+    var sealSize = 500
+    /// Seal once the oldest pending entry is this old.
+    var sealIntervalMs: Int64 = 2000
+    /// A reading may be at most this far ahead of the gateway clock, and at most this far
+    /// before the meter's previous reading.
+    var maxSkewMs: Int64 = 300_000
+    var anomalyLimits = AnomalyLimits()
+}
+
+/// What the gateway knows about an enrolled meter.
+struct MeterInfo: Sendable {
+    var key: PublicIdentity
+    var role: MeterRole
+    var active: Bool
+    var enrolledAt: Int64
+    /// The latest accepted reading (pending or sealed).
+    var lastReading: Reading?
+}
+
+/// An accepted entry not yet in a block.
+struct PendingEntry: Sendable {
+    var index: UInt64
+    var time: Int64
+    var entry: SignedRecord
+}
+
+/// Why an admin call was refused.
+struct AdminError: Error, CustomStringConvertible, Sendable {
+    enum Kind: Sendable { case conflict, notFound, badRequest, storage }
+    var kind: Kind
+    var description: String
+}
+
+/// The single writer of the chain: checks batches against the chain rules, journals what
+/// it accepts before answering, feeds the block builder and appends sealed blocks.
+/// Runs on a thread of its own because every call ends in blocking SQLite I/O.
+actor Ledger {
+    nonisolated let store: ChainStore
+    nonisolated let journal: PendingJournal
+    nonisolated let gatewayKey: SigningIdentity
+    nonisolated let keys = KeyDirectory()
+    nonisolated let config: LedgerConfig
+    nonisolated let metrics: GatewayMetrics
+    nonisolated let logger: Logger
+    nonisolated let rejections: RateLimitedLog
+    nonisolated let clock: @Sendable () -> Int64
+    private let executor: DedicatedThreadExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var builder: BlockBuilder
+    private var meters: [MeterID: MeterInfo] = [:]
+    private var pending: [PendingEntry] = []
+    private var pendingReadings: [ReadingKey: [UInt8]] = [:]
+    private var detector: AnomalyDetector
+    private var seen: Set<MeterID> = []
+
+    struct ReadingKey: Hashable, Sendable {
+        var meter: MeterID
+        var sequence: UInt64
+    }
+
+    /// Opens the store and journal in `directory`, verifies the chain, and resumes.
+    /// Blocking: the work runs on the ledger's own thread.
+    static func open(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
+                     metrics: GatewayMetrics = GatewayMetrics(),
+                     clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }) async throws -> Ledger {
+        let executor = DedicatedThreadExecutor(name: "chain-writer")
+        do {
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Ledger, Error>) in
+                let job = UnsafeSendableBox {
+                    continuation.resume(with: Result {
+                        try Ledger(directory: directory, key: key, config: config, logger: logger, metrics: metrics, clock: clock, executor: executor)
+                    })
+                }
+                Thread.detachNewThread { job.body() }
+            }
+        } catch {
+            executor.shutdown()
+            throw error
+        }
+    }
+
+    private init(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
+                 metrics: GatewayMetrics, clock: @escaping @Sendable () -> Int64, executor: DedicatedThreadExecutor) throws {
+        self.executor = executor
+        self.gatewayKey = key
+        self.config = config
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+        self.rejections = RateLimitedLog(logger: logger, interval: .seconds(10))
+        do {
+            store = try ChainStore(path: directory.chainPath, check: .none)
+            journal = try PendingJournal(path: directory.journalPath)
+        } catch {
+            throw OperatorError("cannot open the chain store in \(directory.path): \(error)")
+        }
+        let state = try Self.load(store: store, journal: journal, key: key, config: config, logger: logger)
+        builder = state.builder
+        meters = state.meters
+        pending = state.pending
+        pendingReadings = state.pendingReadings
+        detector = state.detector
+        for info in meters.values { keys.set(info.key) }
+        metrics.pending.set(Double(builder.pendingCount))
+        metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
+        metrics.metersEnrolled.set(Double(meters.values.filter(\.active).count))
+    }
+
+    /// Stops the writer thread (after queued work).
+    nonisolated func close() { executor.shutdown() }
+
+    // MARK: loading
+
+    struct Loaded {
+        var builder: BlockBuilder
+        var meters: [MeterID: MeterInfo] = [:]
+        var pending: [PendingEntry] = []
+        var pendingReadings: [ReadingKey: [UInt8]] = [:]
+        var detector = AnomalyDetector()
+    }
+
+    /// Verifies the stored chain, resumes a builder, and replays the journal into it.
+    static func load(store: ChainStore, journal: PendingJournal, key: SigningIdentity, config: LedgerConfig, logger: Logger) throws -> Loaded {
+        let verified: VerifiedChain
+        do {
+            verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
+        } catch let failure as VerificationFailure {
+            throw OperatorError("the chain in \(store.path) does not verify: \(failure); run `edge-gateway verify` for details and restore the store from a copy")
+        }
+        let policy = SealPolicy(maxEntries: config.sealSize, maxAgeMilliseconds: config.sealIntervalMs)
+        var loaded: Loaded
+        do {
+            loaded = Loaded(builder: try BlockBuilder(gateway: key, policy: policy, resuming: verified))
+        } catch {
+            throw OperatorError("\(error); this data directory's key does not match its chain")
+        }
+        loaded.detector.limits = config.anomalyLimits
+
+        // Meters and anomaly memory from the sealed chain.
+        for type in [RecordType.enrollment, .revocation, .anomaly] {
+            var from: UInt64 = 0
+            while true {
+                let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
+                for stored in page { loaded.note(stored.entry.record, time: 0) }
+                guard let last = page.last else { break }
+                from = last.index + 1
+            }
+        }
+        // Entries are applied by type above, so enrollment order vs revocation order must be
+        // fixed from the chain state itself.
+        for id in loaded.meters.keys {
+            loaded.meters[id]?.active = verified.state.tnt.status(of: id)?.active ?? false
+            let last = verified.state.nextReadingSequence(of: id) - 1
+            if last > 0, let stored = try store.reading(meter: id, sequence: last), case let .reading(r) = stored.entry.record {
+                loaded.meters[id]?.lastReading = r
+                loaded.detector.remember(latest: r)
+            }
+        }
+
+        // Replay what was acknowledged but not sealed.
+        let tree = loaded.builder.tree.size
+        let journaled = try journal.entries()
+        if journaled.contains(where: { $0.index < tree }) { try journal.removeEntries(below: tree) }
+        var replayed = 0
+        for item in journaled where item.index >= tree {
+            guard item.index == loaded.builder.tree.size else {
+                throw OperatorError("the pending journal \(journal.path) skips from entry \(loaded.builder.tree.size) to \(item.index); it was edited or damaged. Move it away to start without the unsealed entries (they will be lost)")
+            }
+            let entry: SignedRecord
+            do { entry = try SignedRecord(bytes: item.bytes) } catch {
+                throw OperatorError("the pending journal \(journal.path) holds an undecodable entry \(item.index): \(error)")
+            }
+            let sealed: Block?
+            do { sealed = try loaded.builder.add(entry, at: item.time) } catch {
+                throw OperatorError("the pending journal \(journal.path) holds entry \(item.index) that the chain refuses: \(error)")
+            }
+            loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
+            loaded.note(entry.record, time: item.time, bytes: entry.bytes)
+            if let sealed {
+                try store.append(sealed)
+                try journal.removeEntries(below: sealed.header.header.treeSize)
+                loaded.dropSealed(below: sealed.header.header.treeSize)
+            }
+            replayed += 1
+        }
+        if replayed > 0 {
+            logger.notice("replayed acknowledged entries from the pending journal", metadata: ["entries": "\(replayed)"])
+        }
+        return loaded
+    }
+
+    // MARK: ingest
+
+    /// Applies the chain rules to a prepared batch, journals what is accepted (one durable
+    /// transaction) and only then returns the results.
+    func ingest(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
+        let now = clock()
+        var results: [IngestResult] = []
+        results.reserveCapacity(prepared.count)
+        var newEntries: [SignedRecord] = []
+        var acceptedResults: [Int] = []
+        var findings: [AnomalyFinding] = []
+        var detector = self.detector
+        var nextSequence: [MeterID: UInt64] = [:]
+        var batchBytes: [ReadingKey: [UInt8]] = [:]
+        var batchLast: [MeterID: Reading] = [:]
+
+        func reject(_ index: Int, _ reason: IngestReason, _ detail: String, meter: String?, sequence: UInt64?) {
+            results.append(IngestResult(index: index, status: .rejected, meter: meter, sequence: sequence, reason: reason, detail: detail))
+        }
+
+        for p in prepared {
+            switch p.outcome {
+            case let .rejected(reason, detail, meter, sequence):
+                reject(p.index, reason, detail, meter: meter, sequence: sequence)
+            case let .reading(entry, r, signatureValid):
+                let m = r.meter
+                let hex = m.hex
+                guard entry.signer == m else {
+                    reject(p.index, .signerMismatch, "the envelope is signed by key \(entry.signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                guard let info = meters[m] else {
+                    reject(p.index, .unknownMeter, "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                guard info.active else {
+                    reject(p.index, .revokedMeter, "meter \(hex) was revoked; its readings are no longer accepted", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                let valid = signatureValid ?? entry.isSignatureValid(by: info.key)
+                guard valid else {
+                    reject(p.index, .badSignature, "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)", meter: hex, sequence: r.sequence)
+                    if let f = detector.badSignature(meter: m, at: now, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    continue
+                }
+                let expected = nextSequence[m] ?? builder.state.nextReadingSequence(of: m)
+                if r.sequence < expected {
+                    let key = ReadingKey(meter: m, sequence: r.sequence)
+                    let existing = batchBytes[key] ?? pendingReadings[key] ?? (try? store.reading(meter: m, sequence: r.sequence))?.entry.bytes
+                    if existing == entry.bytes {
+                        results.append(IngestResult(index: p.index, status: .duplicate, meter: hex, sequence: r.sequence,
+                                                    detail: "reading \(r.sequence) was already accepted; not stored twice"))
+                    } else {
+                        reject(p.index, .conflictingDuplicate, "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded", meter: hex, sequence: r.sequence)
+                        let accepted = existing.map { Hash256.sha256($0) } ?? .zero
+                        if let f = detector.equivocation(meter: m, sequence: r.sequence, evidence: Hash256.sha256(entry.bytes), accepted: accepted) { findings.append(f) }
+                    }
+                    continue
+                }
+                if r.sequence > expected {
+                    reject(p.index, .sequenceGap, "expected sequence \(expected) for meter \(hex), got \(r.sequence): send readings \(expected)…\(r.sequence - 1) first", meter: hex, sequence: r.sequence)
+                    if let f = detector.sequenceGap(meter: m, expected: expected, found: r.sequence, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    continue
+                }
+                let previous = batchLast[m] ?? info.lastReading
+                if r.timestamp > now + config.maxSkewMs {
+                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((r.timestamp - now) / 1000) s ahead of the gateway clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                if let previous, r.timestamp < previous.timestamp - config.maxSkewMs {
+                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((previous.timestamp - r.timestamp) / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                findings += detector.readingAccepted(r, previous: previous, evidence: Hash256.sha256(entry.bytes))
+                nextSequence[m] = r.sequence + 1
+                batchBytes[ReadingKey(meter: m, sequence: r.sequence)] = entry.bytes
+                batchLast[m] = r
+                newEntries.append(entry)
+                acceptedResults.append(results.count)
+                results.append(IngestResult(index: p.index, status: .accepted, meter: hex, sequence: r.sequence))
+            }
+        }
+
+        // Anomaly records, signed by the gateway, go in after the batch's readings.
+        var anomalyEntries: [(AnomalyFinding, SignedRecord)] = []
+        for f in findings {
+            do {
+                let record = try Anomaly(kind: f.kind, subject: f.subject, evidenceHash: f.evidence, timestamp: now, detail: f.chainDetail)
+                anomalyEntries.append((f, try SignedRecord.sign(.anomaly(record), with: gatewayKey)))
+            } catch {
+                logger.error("cannot sign an anomaly record", metadata: ["meter.id": "\(f.subject.hex)", "error": "\(error)"])
+            }
+        }
+        let all = newEntries + anomalyEntries.map(\.1)
+        if !all.isEmpty {
+            let base = builder.tree.size
+            do {
+                try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+            } catch {
+                logger.error("cannot write the pending journal; readings deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+                for i in acceptedResults {
+                    results[i].status = .retry
+                    results[i].reason = .storage
+                    results[i].detail = "the gateway could not store the reading durably; retry later"
+                }
+                record(results, source: source)
+                return results
+            }
+            self.detector = detector
+            for entry in all {
+                addDurable(entry, at: now)
+            }
+            for (f, _) in anomalyEntries {
+                metrics.anomaly(f.category)
+                logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)"])
+            }
+        } else {
+            self.detector = detector
+        }
+        record(results, source: source)
+        refreshGauges()
+        return results
+    }
+
+    /// Counts and logs the outcome of a batch.
+    private func record(_ results: [IngestResult], source: String?) {
+        for r in results {
+            switch r.status {
+            case .accepted:
+                metrics.accepted.increment()
+                if let meter = r.meter.flatMap(MeterID.init(hex:)), seen.insert(meter).inserted {
+                    metrics.metersSeen.set(Double(seen.count))
+                }
+            case .duplicate:
+                metrics.duplicates.increment()
+            case .rejected, .retry:
+                let reason = r.reason ?? .malformed
+                metrics.rejected(reason)
+                var metadata: Logger.Metadata = ["meter.id": "\(r.meter ?? "unknown")", "reason": "\(reason.rawValue)"]
+                if let s = r.sequence { metadata["sequence"] = "\(s)" }
+                if let source { metadata["source"] = "\(source)" }
+                rejections.log(.warning, key: "\(r.meter ?? "unknown")|\(reason.rawValue)",
+                               "rejected record: \(r.detail ?? reason.rawValue)", metadata: metadata)
+            }
+        }
+    }
+
+    /// Adds a journaled entry to the builder and appends any block it seals.
+    private func addDurable(_ entry: SignedRecord, at now: Int64) {
+        let index = builder.tree.size
+        do {
+            let sealed = try builder.add(signatureChecked: entry, at: now)
+            pending.append(PendingEntry(index: index, time: now, entry: entry))
+            noteAccepted(entry, index: index)
+            if let sealed { persist(sealed) }
+        } catch {
+            // Not reachable when the checks above agree with the chain rules; keep the
+            // journal consistent with the builder either way.
+            logger.critical("the block builder refused a checked entry; it is dropped from the journal", metadata: ["error": "\(error)", "entry.index": "\(index)"])
+            try? journal.removeEntries(from: index)
+        }
+    }
+
+    private func noteAccepted(_ entry: SignedRecord, index: UInt64) {
+        switch entry.record {
+        case let .reading(r):
+            pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = entry.bytes
+            meters[r.meter]?.lastReading = r
+        case let .enrollment(e):
+            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+            keys.set(e.meterKey)
+        case let .revocation(r):
+            meters[r.meter]?.active = false
+        default:
+            break
+        }
+    }
+
+    /// Appends a sealed block; on failure resumes from the store and the journal.
+    private func persist(_ block: Block) {
+        let treeSize = block.header.header.treeSize
+        do {
+            try store.append(block)
+            metrics.blocksSealed.increment()
+            metrics.entriesSealed.increment(by: Int64(block.entries.count))
+            logger.info("sealed block", metadata: ["block.height": "\(block.height)", "entries": "\(block.entries.count)", "block.hash": "\(block.hash.hex)"])
+        } catch {
+            logger.error("cannot append the sealed block; resuming from the store and the pending journal", metadata: ["block.height": "\(block.height)", "error": "\(error)"])
+            reload()
+            return
+        }
+        do { try journal.removeEntries(below: treeSize) } catch {
+            logger.warning("cannot trim the pending journal (its sealed rows are skipped at start-up)", metadata: ["error": "\(error)"])
+        }
+        dropSealed(below: treeSize)
+    }
+
+    private func dropSealed(below treeSize: UInt64) {
+        let cut = pending.prefix { $0.index < treeSize }
+        for p in cut {
+            if case let .reading(r) = p.entry.record { pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+        }
+        pending.removeFirst(cut.count)
+    }
+
+    private func reload() {
+        do {
+            let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
+            builder = state.builder
+            meters = state.meters
+            pending = state.pending
+            pendingReadings = state.pendingReadings
+            detector = state.detector
+        } catch {
+            logger.critical("cannot resume the chain after a failed append", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func refreshGauges() {
+        metrics.pending.set(Double(builder.pendingCount))
+        metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
+        metrics.metersEnrolled.set(Double(meters.values.filter(\.active).count))
+    }
+
+    // MARK: sealing
+
+    /// Seals the pending entries if the oldest is older than the seal interval.
+    func sealIfDue() {
+        do {
+            if let block = try builder.sealIfDue(at: clock()) { persist(block) }
+        } catch {
+            logger.error("cannot seal a block", metadata: ["error": "\(error)"])
+        }
+        refreshGauges()
+        rejections.flush()
+    }
+
+    /// Seals whatever is pending now (graceful shutdown, admin changes).
+    func sealNow() {
+        do {
+            if let block = try builder.seal(at: clock()) { persist(block) }
+        } catch {
+            logger.error("cannot seal a block", metadata: ["error": "\(error)"])
+        }
+        refreshGauges()
+        rejections.flush()
+    }
+
+    // MARK: admin
+
+    /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
+    func enroll(_ key: PublicIdentity, role: MeterRole) throws(AdminError) -> SignedRecord {
+        if let info = meters[key.id] {
+            if info.active { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role") }
+            if info.role != role { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)") }
+        }
+        let entry = try addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
+        logger.notice("meter enrolled", metadata: ["meter.id": "\(key.id.hex)", "role": "\(role)"])
+        return entry
+    }
+
+    /// Puts a Revocation on the chain (sealed at once) and returns the entry.
+    func revoke(_ meter: MeterID) throws(AdminError) -> SignedRecord {
+        guard let info = meters[meter] else { throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway") }
+        guard info.active else { throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked") }
+        let entry = try addGatewayRecord(.revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock())))
+        logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(info.role)"])
+        return entry
+    }
+
+    private func addGatewayRecord(_ record: Record) throws(AdminError) -> SignedRecord {
+        let now = clock()
+        let entry: SignedRecord
+        do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
+            throw AdminError(kind: .storage, description: "cannot sign: \(error)")
+        }
+        do { try journal.append([PendingJournal.Entry(index: builder.tree.size, time: now, bytes: entry.bytes)]) } catch {
+            throw AdminError(kind: .storage, description: "cannot write the pending journal \(journal.path): \(error)")
+        }
+        addDurable(entry, at: now)
+        sealNow()
+        return entry
+    }
+
+    // MARK: queries
+
+    struct Health: Sendable, Codable {
+        var status: String
+        var height: Int64?
+        var blocks: UInt64
+        var entries: UInt64
+        var pending: Int
+        var gateway: String
+    }
+
+    func health() -> Health {
+        Health(status: "ok", height: builder.tip.map { Int64($0.height) }, blocks: builder.nextHeight,
+               entries: builder.tree.size, pending: builder.pendingCount, gateway: gatewayKey.id.hex)
+    }
+
+    func meterList() -> [(MeterID, MeterInfo, UInt64)] {
+        meters.sorted { $0.key < $1.key }.map { ($0.key, $0.value, builder.state.nextReadingSequence(of: $0.key) - 1) }
+    }
+
+    func meter(_ id: MeterID) -> (MeterInfo, UInt64)? {
+        meters[id].map { ($0, builder.state.nextReadingSequence(of: id) - 1) }
+    }
+
+    /// Pending entries (accepted, not yet sealed), optionally only one type.
+    func pendingEntries(type: RecordType? = nil) -> [PendingEntry] {
+        type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
+    }
+
+    func isPending(meter: MeterID, sequence: UInt64) -> Bool {
+        pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `treeSize` entries.
+    func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
+        try builder.tree.inclusionProof(index: index, treeSize: treeSize)
+    }
+}
+
+extension Ledger.Loaded {
+    /// Updates meters and anomaly memory for a record on the chain.
+    mutating func note(_ record: Record, time: Int64, bytes: [UInt8]? = nil) {
+        switch record {
+        case let .enrollment(e):
+            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+        case let .revocation(r):
+            meters[r.meter]?.active = false
+        case let .anomaly(a):
+            detector.remember(a)
+        case let .reading(r):
+            if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
+            meters[r.meter]?.lastReading = r
+            detector.remember(latest: r)
+        default:
+            break
+        }
+    }
+
+    mutating func dropSealed(below treeSize: UInt64) {
+        let cut = pending.prefix { $0.index < treeSize }
+        for p in cut {
+            if case let .reading(r) = p.entry.record { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+        }
+        pending.removeFirst(cut.count)
+    }
+}
+
+/// Carries a closure into a new thread (the continuation it resumes is thread-safe).
+struct UnsafeSendableBox: @unchecked Sendable {
+    let body: () -> Void
+}

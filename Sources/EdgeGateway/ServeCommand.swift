@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LedgerLite
+import Logging
+import OperatorKit
+import ServiceLifecycle
+
+/// `host:port` for --listen.
+struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init?(argument: String) {
+        let host: Substring, port: Substring
+        if argument.hasPrefix("[") {
+            guard let close = argument.firstIndex(of: "]") else { return nil }
+            host = argument[argument.index(after: argument.startIndex) ..< close]
+            let rest = argument[argument.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = argument.lastIndex(of: ":") else { return nil }
+            host = argument[..<colon]
+            port = argument[argument.index(after: colon)...]
+        }
+        guard !host.isEmpty, let p = Int(port), (0 ... 65535).contains(p) else { return nil }
+        self.host = String(host)
+        self.port = p
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// The URL clients use for a bound port.
+    func url(port: Int) -> String {
+        let h: String
+        switch host {
+        case "0.0.0.0": h = "127.0.0.1"
+        case "::": h = "[::1]"
+        default: h = host.contains(":") ? "[\(host)]" : host
+        }
+        return "http://\(h):\(port)"
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: HTTP ingest, block sealing, queries and metrics.",
+        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free port).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(help: "Seal a block once this many entries are pending.")
+    var sealSize: Int = 500
+
+    @Option(help: "Seal a block once its oldest entry is this old (500ms, 2s, 1m).")
+    var sealInterval: DurationArgument = DurationArgument(.seconds(2), text: "2s")
+
+    @Option(help: "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading).")
+    var maxSkew: DurationArgument = DurationArgument(.seconds(300), text: "5m")
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ListenAddress(argument: listen) != nil else {
+            throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)")
+        }
+        guard sealSize >= 1 else { throw ValidationError("--seal-size must be at least 1") }
+        guard sealInterval.duration > .zero else { throw ValidationError("--seal-interval must be more than 0, e.g. 2s") }
+    }
+
+    func run() async throws {
+        let logger = try logging.bootstrap(label: "edge-gateway")
+        let dir = data.directory
+        try dir.requireInitialised()
+        guard let lock = try DirectoryLock(path: dir.lockPath) else {
+            throw OperatorError("another edge-gateway is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory")
+        }
+        var config = LedgerConfig()
+        config.sealSize = sealSize
+        config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
+        config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
+        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger)
+        defer { gateway.close() }
+        let health = await gateway.ledger.health()
+        logger.notice("chain verified and resumed", metadata: [
+            "blocks": "\(health.blocks)", "entries": "\(health.entries)", "pending": "\(health.pending)", "gateway.id": "\(health.gateway)",
+        ])
+        try await gateway.serve(listen: ListenAddress(argument: listen)!, sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)))
+        withExtendedLifetime(lock) {}
+        let pending = await gateway.ledger.health().pending
+        logger.notice("stopped cleanly", metadata: ["pending": "\(pending)"])
+    }
+}
+
+extension Gateway {
+    /// Serves HTTP until SIGTERM/SIGINT, with the sealing service; writes DIR/gateway.url
+    /// once the port is bound.
+    func serve(listen: ListenAddress, sealTick: Duration) async throws {
+        try await run(makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true), listen: listen)
+    }
+
+    /// The HTTP server and the sealing service in one group (services stop in reverse
+    /// order: the server drains first, then the sealer seals what is pending).
+    func makeServiceGroup(listen: ListenAddress, sealTick: Duration, handleSignals: Bool) -> ServiceGroup {
+        let directory = self.directory
+        let logger = self.logger
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                let url = listen.url(port: port)
+                do {
+                    try directory.writeServerURL(url)
+                } catch {
+                    logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
+                }
+                logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(directory.urlPath)"])
+            },
+            logger: logger)
+        return ServiceGroup(configuration: .init(
+            services: [SealService(ledger: ledger, tick: sealTick), app],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+    }
+
+    /// Runs a group from `makeServiceGroup`, turning bind failures into one clear line.
+    func run(_ group: ServiceGroup, listen: ListenAddress) async throws {
+        defer { directory.removeServerURL() }
+        do {
+            try await group.run()
+        } catch {
+            let text = "\(error)"
+            if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+                throw OperatorError("cannot listen on \(listen): the address is already in use; stop the other process or choose another --listen port")
+            }
+            if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") || text.contains("errno: 99") {
+                throw OperatorError("cannot listen on \(listen): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine")
+            }
+            throw OperatorError("cannot serve on \(listen): \(error)")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+@testable import EdgeGateway
+@testable import LedgerLite
+
+/// A clock tests move by hand (ms since the epoch).
+final class TestClock: Sendable {
+    private let value: Mutex<Int64>
+    init(_ start: Int64 = 1_767_225_600_000) { value = Mutex(start) }
+    var now: Int64 { value.withLock { $0 } }
+    func advance(ms: Int64) { value.withLock { $0 += ms } }
+    var function: @Sendable () -> Int64 { { self.now } }
+}
+
+/// Collects log lines.
+final class LogCapture: Sendable {
+    let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in CapturingHandler(capture: self) }
+    }
+
+    struct CapturingHandler: LogHandler {
+        let capture: LogCapture
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let fields = (event.metadata ?? [:]).merging(metadata) { a, _ in a }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            capture.lines.withLock { $0.append(([event.level.rawValue, "\(event.message)"] + fields).joined(separator: " ")) }
+        }
+    }
+}
+
+func makeTempDir() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gw-test-\(UUID().uuidString)").path
+    return path
+}
+
+/// A gateway on a fresh data directory, with a hand-moved clock.
+struct Harness {
+    let dir: DataDirectory
+    let clock: TestClock
+    let gateway: Gateway
+    let logs: LogCapture
+
+    static func make(config: LedgerConfig = LedgerConfig(), clock: TestClock = TestClock()) async throws -> Harness {
+        let dir = DataDirectory(makeTempDir())
+        try dir.initialise()
+        let logs = LogCapture()
+        let gateway = try await Gateway.open(directory: dir, config: config, logger: logs.logger, clock: clock.function)
+        return Harness(dir: dir, clock: clock, gateway: gateway, logs: logs)
+    }
+
+    /// Opens the same directory again (after `close`, or without it to simulate a crash).
+    func reopen(config: LedgerConfig = LedgerConfig()) async throws -> Harness {
+        let logs = LogCapture()
+        let gateway = try await Gateway.open(directory: dir, config: config, logger: logs.logger, clock: clock.function)
+        return Harness(dir: dir, clock: clock, gateway: gateway, logs: logs)
+    }
+
+    @discardableResult
+    func enroll(_ key: SigningIdentity, role: MeterRole = .consumer) async throws -> SignedRecord {
+        try await gateway.ledger.enroll(key.publicIdentity, role: role)
+    }
+
+    func reading(_ meter: SigningIdentity, _ seq: UInt64, at offsetMs: Int64 = 0, importWh: Int64? = nil, powerW: Int64 = 500,
+                 voltage: Int64 = 2300, status: ReadingStatus = []) throws -> SignedRecord {
+        let ts = clock.now + offsetMs
+        var values = [MeasuredValue(.energyImportWh, importWh ?? Int64(seq)), MeasuredValue(.activePowerW, powerW),
+                      MeasuredValue(.voltageL1dV, voltage)]
+        values.sort { $0.measurand < $1.measurand }
+        let r = try Reading(meter: meter.id, sequence: seq, timestamp: ts, values: values, status: status)
+        return try SignedRecord.sign(.reading(r), with: meter)
+    }
+
+    func app() -> some ApplicationProtocol {
+        Application(router: gateway.router(), logger: logs.logger)
+    }
+
+    /// Posts a batch through the router and decodes the response.
+    func post(_ records: [SignedRecord]) async throws -> [IngestResult] {
+        try await post(raw: IngestBatch(signed: records).records)
+    }
+
+    func post(raw records: [String]) async throws -> [IngestResult] {
+        let body = try JSONEncoder().encode(IngestBatch(records: records))
+        return try await app().test(.router) { client in
+            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                return try JSONDecoder().decode(IngestResponse.self, from: Data(buffer: response.body)).results
+            }
+        }
+    }
+
+    func get<T: Decodable & Sendable>(_ uri: String, as: T.Type, status: HTTPResponse.Status = .ok) async throws -> T {
+        try await app().test(.router) { client in
+            try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == status, "\(uri): \(String(buffer: response.body))")
+                return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
+            }
+        }
+    }
+
+    func close() { gateway.close() }
+}
+
+extension IngestResult {
+    var summary: String { "\(status.rawValue)\(reason.map { ":" + $0.rawValue } ?? "")" }
+}
