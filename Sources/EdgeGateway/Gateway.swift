@@ -33,6 +33,9 @@ final class Gateway: Sendable {
                      clock: (@Sendable () -> Int64)? = nil) async throws -> Gateway {
         let key = try directory.loadKey()
         let token = try directory.loadToken()
+        guard FileManager.default.fileExists(atPath: directory.chainPath) else {
+            throw OperatorError("\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)")
+        }
         let ledger = if let clock {
             try await Ledger.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
         } else {

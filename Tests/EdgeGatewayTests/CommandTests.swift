@@ -44,6 +44,15 @@ struct CommandTests {
         } catch {
             #expect("\(error)".contains("chmod 600 \(dir.keyPath)"))
         }
+        let noChain = DataDirectory(makeTempDir())
+        try noChain.initialise()
+        try FileManager.default.removeItem(atPath: noChain.chainPath)
+        do {
+            _ = try await Gateway.open(directory: noChain, logger: LogCapture().logger)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("is missing"))
+        }
         #expect(ListenAddress(argument: "localhost") == nil)
         #expect(ListenAddress(argument: "127.0.0.1:99999") == nil)
         #expect(ListenAddress(argument: "[::1]:0")?.host == "::1")
