@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ModbusBridge", targets: ["ModbusBridge"]),
         .library(name: "LedgerLite", targets: ["LedgerLite"]),
         .executable(name: "meter-agent", targets: ["MeterAgent"]),
+        .executable(name: "edge-gateway", targets: ["EdgeGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", "1.8.2"..<"2.0.0"),
@@ -79,6 +80,21 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "EdgeGateway",
+            dependencies: [
+                "Executors",
+                "LedgerLite",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
             name: "GridLedgerBench",
             dependencies: [
                 "ModbusBridge",
@@ -96,6 +112,23 @@ let package = Package(
             dependencies: [
                 "MeterAgent", "ModbusBridge", "LedgerLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "EdgeGatewayTests",
+            dependencies: [
+                "EdgeGateway",
+                "LedgerLite",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "LedgerLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
