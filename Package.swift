@@ -99,6 +99,9 @@ let package = Package(
             dependencies: [
                 "ModbusBridge",
                 "LedgerLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/GridLedgerBench"
         ),
@@ -119,6 +122,9 @@ let package = Package(
             dependencies: [
                 "EdgeGateway",
                 "LedgerLite",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

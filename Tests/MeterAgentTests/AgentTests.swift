@@ -107,7 +107,7 @@ struct AgentTests {
         #expect(try await outbox.lastSequence(of: identity.id) == 2)
     }
 
-    @Test("the forwarder survives a gateway outage, deletes only acknowledged readings, keeps rejected ones")
+    @Test("the forwarder survives an outage, deletes only acknowledged readings, keeps rejected ones and closes their gap")
     func forwarding() async throws {
         let gateway = FakeGateway()
         let port = try await gateway.start()
@@ -124,7 +124,7 @@ struct AgentTests {
         }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            try await exerciseForwarder(gateway: gateway, port: port, outbox: outbox, httpClient: httpClient)
+            try await exerciseForwarder(gateway: gateway, port: port, outbox: outbox, httpClient: httpClient, identity: identity)
         } catch {
             try await httpClient.shutdown()
             throw error
@@ -132,27 +132,37 @@ struct AgentTests {
         try await httpClient.shutdown()
     }
 
-    private func exerciseForwarder(gateway: FakeGateway, port: Int, outbox: Outbox, httpClient: HTTPClient) async throws {
+    private func exerciseForwarder(
+        gateway: FakeGateway, port: Int, outbox: Outbox, httpClient: HTTPClient, identity: SigningIdentity
+    ) async throws {
         let forwarder = Forwarder(outbox: outbox, gateway: URL(string: "http://127.0.0.1:\(port)")!,
-                                  httpClient: httpClient, logger: silentLogger)
+                                  httpClient: httpClient, identities: [identity.id.hex: identity], logger: silentLogger)
 
         gateway.mode.withLock { $0 = .down }
         await #expect(throws: GatewayError.self) { _ = try await forwarder.sendOnce(limit: 10) }
         #expect(try await outbox.pendingCount() == 5, "nothing is lost while the gateway is down")
 
-        // Back up: sequence 2 is rejected for good, sequence 4 must wait, the rest accepted.
+        // Back up: sequence 2 is rejected for good, 4 must wait. The rejected reading is kept
+        // aside and the meter's later readings take its number: the chain allows no gap.
         gateway.mode.withLock { $0 = .answering([2: .badSignature, 4: .unknownMeter]) }
         let outcome = try await forwarder.sendOnce(limit: 10)
         guard case .sent(let retryLater) = outcome else { Issue.record("expected a delivered batch"); return }
         #expect(retryLater)
-        #expect(try await outbox.oldest(limit: 10).map(\.sequence) == [4])
         #expect(try await outbox.rejectedCount() == 1)
+        let renumbered = try await outbox.oldest(limit: 10)
+        #expect(renumbered.map(\.sequence) == [2, 3, 4])
+        for item in renumbered {
+            let record = try SignedRecord(bytes: item.bytes)
+            #expect(record.isSignatureValid(by: identity.publicIdentity), "signed again by the meter's key")
+            guard case .reading(let reading) = record.record else { Issue.record("not a reading"); continue }
+            #expect(reading.sequence == item.sequence)
+        }
+        #expect(try await outbox.lastSequence(of: identity.id) == 4)
 
-        // A duplicate answer acknowledges too.
         gateway.mode.withLock { $0 = .answering([:]) }
         _ = try await forwarder.sendOnce(limit: 10)
         #expect(try await outbox.pendingCount() == 0)
-        #expect(gateway.received.withLock { $0 } == [1, 2, 3, 4, 5, 4])
+        #expect(gateway.received.withLock { $0 } == [1, 2, 3, 4, 5, 2, 3, 4])
     }
 }
 

@@ -10,13 +10,16 @@ import ServiceLifecycle
 /// Failures (gateway down, HTTP errors, timeouts) are retried with exponential backoff
 /// and jitter; nothing leaves the outbox unacknowledged. A record the gateway rejects for
 /// good (bad signature, malformed, conflicting duplicate, clock skew, revoked meter) is
-/// moved to the outbox's `rejected` table and logged: kept, never silently dropped.
+/// moved to the outbox's `rejected` table and logged: kept, never silently dropped; the
+/// meter's later readings are renumbered so its sequence stays gapless.
 /// Records rejected for a reason that can heal (meter not enrolled yet, a gap the
 /// gateway still waits for, gateway storage trouble) stay queued and are retried.
 struct Forwarder: Service {
     let outbox: Outbox
     let gateway: URL
     let httpClient: HTTPClient
+    /// The meters' keys by meter id (hex), to renumber readings after a rejection.
+    let identities: [String: SigningIdentity]
     let logger: Logger
     var batchSize = 200
     var requestTimeout: Duration = .seconds(10)
@@ -93,11 +96,22 @@ struct Forwarder: Service {
         }
         var acknowledged: [Int64] = []
         var retryLater = false
+        // After a rejection the meter's later readings in this batch carry old numbers.
+        var renumbered: Set<String> = []
         for (item, result) in zip(items, answer.results) {
-            if result.isAcknowledged {
+            if renumbered.contains(item.meter) {
+                retryLater = true
+            } else if result.isAcknowledged {
                 acknowledged.append(item.id)
             } else if let reason = result.reason, result.status == .rejected, Self.permanentReasons.contains(reason) {
-                try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail)
+                guard let identity = identities[item.meter] else {
+                    throw GatewayError(status: 200, body: "no key for meter \(item.meter) to renumber its readings")
+                }
+                try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail) { record, sequence in
+                    try Self.renumber(record, to: sequence, with: identity)
+                }
+                renumbered.insert(item.meter)
+                retryLater = true
                 logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
                     "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
                     "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
@@ -113,6 +127,16 @@ struct Forwarder: Service {
         try await outbox.acknowledge(acknowledged)
         logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
         return .sent(retryLater: retryLater)
+    }
+
+    /// The same reading with another sequence number, signed again by its meter.
+    static func renumber(_ record: SignedRecord, to sequence: UInt64, with identity: SigningIdentity) throws -> SignedRecord {
+        guard case .reading(let reading) = record.record else {
+            throw GatewayError(status: 200, body: "the outbox holds a record that is not a reading")
+        }
+        let copy = try Reading(meter: reading.meter, sequence: sequence, timestamp: reading.timestamp,
+                               values: reading.values, status: reading.status)
+        return try SignedRecord.sign(.reading(copy), with: identity)
     }
 
     /// On SIGTERM: try to send what is left, within a time budget; the rest stays on disk.

@@ -128,14 +128,35 @@ actor Outbox {
         }
     }
 
-    /// Moves a reading the gateway rejected for good out of the queue, keeping it.
-    func deadLetter(_ item: Item, reason: String, detail: String?) throws {
+    /// Moves a reading the gateway rejected for good out of the queue, keeping it, and
+    /// gives its sequence number to the meter's next reading.
+    ///
+    /// The chain accepts a meter's readings only without gaps, so a rejected reading must
+    /// not use up its number: every later queued reading of the meter is renumbered one
+    /// down and signed again by `resign` (the agent holds the meter's key), in the same
+    /// transaction, and the meter's last sequence number goes down by one.
+    func deadLetter(
+        _ item: Item, reason: String, detail: String?,
+        resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord
+    ) throws {
         try database.write { db in
             try db.execute(sql: """
                 INSERT INTO rejected (id, meter, sequence, rejected_ms, reason, detail, bytes)
                 SELECT id, meter, sequence, ?, ?, ?, bytes FROM outbox WHERE id = ?
                 """, arguments: [Int64(Date().timeIntervalSince1970 * 1000), reason, detail, item.id])
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [item.id])
+            let later = try Row.fetchAll(db, sql: """
+                SELECT id, sequence, bytes FROM outbox WHERE meter = ? AND sequence > ? ORDER BY sequence
+                """, arguments: [item.meter, item.sequence])
+            for row in later {
+                let sequence: UInt64 = row["sequence"]
+                let record = try SignedRecord(bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
+                let renumbered = try resign(record, sequence - 1)
+                try db.execute(sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
+                               arguments: [sequence - 1, Data(renumbered.bytes), row["id"] as Int64])
+            }
+            try db.execute(sql: "UPDATE meter_sequence SET last_sequence = last_sequence - 1 WHERE meter = ?",
+                           arguments: [item.meter])
         }
     }
 

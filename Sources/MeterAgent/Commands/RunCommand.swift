@@ -84,13 +84,15 @@ struct RunCommand: AsyncParsableCommand {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         // ServiceGroup stops services in reverse order, one after the other: the pollers
         // (last) stop first, then the forwarder sends what they stored.
-        var services: [any Service] = [
-            Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient, logger: logger),
-        ]
-        for (index, busConfig) in configuration.buses.enumerated() {
-            services.append(try poller(for: busConfig, index: index, configuration: configuration,
-                                       library: library, outbox: outbox, logger: logger))
+        let pollers = try configuration.buses.enumerated().map { index, busConfig in
+            try poller(for: busConfig, index: index, configuration: configuration,
+                       library: library, outbox: outbox, logger: logger)
         }
+        let identities = Dictionary(pollers.flatMap(\.meters).map { ($0.identity.id.hex, $0.identity) },
+                                    uniquingKeysWith: { first, _ in first })
+        let forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient,
+                                  identities: identities, logger: logger)
+        let services: [any Service] = [forwarder] + pollers
         let pending = try await outbox.pendingCount()
         logger.info("agent started", metadata: [
             "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
