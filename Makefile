@@ -24,7 +24,7 @@ demo: build
 
 ## Release build and benchmarks; each figure is printed beside a reference from the same run.
 bench: setup
-	$(SWIFT) build -c release --product GridLedgerBench
+	$(SWIFT) build -c release
 	./.build/release/GridLedgerBench $(SUITES)
 
 clean:

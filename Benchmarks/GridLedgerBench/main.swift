@@ -14,3 +14,7 @@ if wants("ledger") {
     print("\n== ledger")
     try await LedgerBenchmarks.run()
 }
+if wants("gateway") {
+    print("\n== gateway and agent")
+    try await GatewayBenchmarks.run()
+}

@@ -1,0 +1,267 @@
+import AsyncHTTPClient
+import Foundation
+import LedgerLite
+import NIOCore
+
+/// Gateway and agent figures, with the real release binaries on loopback:
+/// - ingest of signed readings with durable acknowledgement from many concurrent agents,
+///   as a ratio to Ed25519 verifications per second on all cores in the same run;
+/// - gateway resident memory with 10,000 enrolled meters reporting every second, beside
+///   the idle gateway's; the agent's resident memory beside the idle emulator's.
+enum GatewayBenchmarks {
+    static func run() async throws {
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let gatewayBinary = binaries.appendingPathComponent("edge-gateway").path
+        let agentBinary = binaries.appendingPathComponent("meter-agent").path
+        guard FileManager.default.isExecutableFile(atPath: gatewayBinary),
+              FileManager.default.isExecutableFile(atPath: agentBinary) else {
+            print("edge-gateway or meter-agent missing beside the benchmark binary: build all products in release (make bench does)")
+            return
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await ingest(gatewayBinary: gatewayBinary, http: http)
+            try await memory(gatewayBinary: gatewayBinary, agentBinary: agentBinary, http: http)
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    // MARK: ingest
+
+    static func ingest(gatewayBinary: String, http: HTTPClient) async throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let verifyRate = ed25519VerificationsPerSecond(threads: cores)
+
+        let gateway = try await GatewayUnderTest(binary: gatewayBinary, http: http)
+        defer { gateway.stop() }
+        let agents = 32
+        let batches = 12
+        let batchSize = 100
+        let meters = (0..<agents).map { _ in SigningIdentity() }
+        try await gateway.enroll(meters)
+        // Sign everything first: the gateway's work is what is measured.
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let bodies: [[Data]] = try meters.map { meter in
+            try (0..<batches).map { batch in
+                let records = try (0..<batchSize).map { index -> SignedRecord in
+                    let sequence = UInt64(batch * batchSize + index + 1)
+                    let reading = try Reading(meter: meter.id, sequence: sequence, timestamp: now + Int64(sequence),
+                                              values: [MeasuredValue(.energyImportWh, Int64(sequence)),
+                                                       MeasuredValue(.activePowerW, 500),
+                                                       MeasuredValue(.voltageL1dV, 2300)])
+                    return try SignedRecord.sign(.reading(reading), with: meter)
+                }
+                return try JSONEncoder().encode(IngestBatch(signed: records))
+            }
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for agentBodies in bodies {
+                group.addTask {
+                    var accepted = 0
+                    for body in agentBodies {
+                        let answer = try await gateway.post("/v1/readings", body: body)
+                        accepted += try JSONDecoder().decode(IngestResponse.self, from: answer)
+                            .results.filter { $0.status == .accepted }.count
+                    }
+                    return accepted
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = (clock.now - started).seconds
+        let expected = agents * batches * batchSize
+        if accepted != expected { print("warning: \(accepted) of \(expected) readings accepted") }
+        Bench.report("gateway ingest, \(agents) agents, durable ack", value: Double(accepted) / elapsed, unit: "readings/s",
+                     reference: ("Ed25519 verifications on \(cores) cores", verifyRate), target: "ratio ≥ 0.7")
+    }
+
+    /// Raw Ed25519 verifications per second, `threads` threads verifying at once.
+    static func ed25519VerificationsPerSecond(threads: Int) -> Double {
+        let identity = SigningIdentity()
+        let message = [UInt8](repeating: 0x42, count: 120)
+        let signature = (try? identity.sign(message)) ?? []
+        let key = identity.publicIdentity
+        let perThread = 4000
+        let clock = ContinuousClock()
+        let started = clock.now
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<perThread where !key.isValidSignature(signature, for: message) {
+                fatalError("a valid signature did not verify")
+            }
+        }
+        return Double(perThread * threads) / (clock.now - started).seconds
+    }
+
+    // MARK: memory
+
+    static func memory(gatewayBinary: String, agentBinary: String, http: HTTPClient) async throws {
+        let gateway = try await GatewayUnderTest(binary: gatewayBinary, http: http)
+        defer { gateway.stop() }
+        try await Task.sleep(for: .seconds(1))
+        let idle = residentKiB(gateway.process.processIdentifier)
+
+        let meterCount = 10_000
+        let meters = (0..<meterCount).map { _ in SigningIdentity() }
+        let enrollStart = ContinuousClock.now
+        try await gateway.enroll(meters)
+        print("enrolled \(meterCount) meters in \(String(format: "%.1f", (ContinuousClock.now - enrollStart).seconds)) s")
+
+        // 100 agents of 100 meters; every second each agent sends one reading per meter.
+        let seconds = 20
+        let groups = stride(from: 0, to: meterCount, by: 100).map { Array(meters[$0..<min($0 + 100, meterCount)]) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var accepted = 0
+        for second in 1...seconds {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            accepted += try await withThrowingTaskGroup(of: Int.self) { group in
+                for agent in groups {
+                    group.addTask {
+                        let records = try agent.map { meter in
+                            try SignedRecord.sign(.reading(Reading(
+                                meter: meter.id, sequence: UInt64(second), timestamp: now,
+                                values: [MeasuredValue(.energyImportWh, Int64(second)), MeasuredValue(.activePowerW, 100)])),
+                                with: meter)
+                        }
+                        let answer = try await gateway.post("/v1/readings", body: try JSONEncoder().encode(IngestBatch(signed: records)))
+                        return try JSONDecoder().decode(IngestResponse.self, from: answer).results.filter(\.isAcknowledged).count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            let next = start + .seconds(second)
+            if clock.now < next { try await Task.sleep(until: next, clock: clock) }
+        }
+        let loaded = residentKiB(gateway.process.processIdentifier)
+        let peak = peakResidentKiB(gateway.process.processIdentifier)
+        print("10,000 meters × \(seconds) s: \(accepted) readings acknowledged in \(String(format: "%.1f", (clock.now - start).seconds)) s")
+        Bench.report("gateway resident memory, 10k meters every second", value: Double(loaded) / 1024, unit: "MiB",
+                     reference: ("idle gateway", Double(idle) / 1024))
+        Bench.report("gateway peak resident memory (VmHWM)", value: Double(peak) / 1024, unit: "MiB",
+                     reference: ("idle gateway", Double(idle) / 1024))
+
+        try await agentMemory(agentBinary: agentBinary, gateway: gateway)
+    }
+
+    static func agentMemory(agentBinary: String, gateway: GatewayUnderTest) async throws {
+        let work = gateway.work
+        let bus = work + "/bus"
+        let emulator = try start(agentBinary, ["emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", bus,
+                                               "--log-level", "warning"])
+        defer { stopProcess(emulator) }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: bus) { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(1))
+        let emulatorIdle = residentKiB(emulator.processIdentifier)
+        let meter = SigningIdentity()
+        try KeyFile.writePrivateKey(meter, to: work + "/agent.key")
+        try await gateway.enroll([meter])
+        let agent = try start(agentBinary, ["run", "--device", bus, "--unit", "1", "--profile", "sdm630",
+                                            "--key", work + "/agent.key", "--gateway", gateway.base,
+                                            "--data", work + "/agent-data", "--interval", "100ms", "--log-level", "warning"])
+        defer { stopProcess(agent) }
+        try await Task.sleep(for: .seconds(10))
+        Bench.report("agent peak resident memory, one SDM630 polled every 100 ms", value: Double(peakResidentKiB(agent.processIdentifier)) / 1024,
+                     unit: "MiB", reference: ("emulator", Double(emulatorIdle) / 1024))
+    }
+
+    // MARK: helpers
+
+    /// An `edge-gateway serve` on a fresh data directory and a free port.
+    final class GatewayUnderTest: @unchecked Sendable {
+        let work: String
+        let process: Process
+        let base: String
+        let token: String
+        let http: HTTPClient
+
+        init(binary: String, http: HTTPClient) async throws {
+            self.http = http
+            work = FileManager.default.temporaryDirectory.appendingPathComponent("gl-bench-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            let data = work + "/gw"
+            let initialise = try GatewayBenchmarks.start(binary, ["init", "--data", data])
+            initialise.waitUntilExit()
+            process = try GatewayBenchmarks.start(binary, ["serve", "--data", data, "--listen", "127.0.0.1:0",
+                                                           "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning"])
+            for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = try String(contentsOfFile: data + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func enroll(_ meters: [SigningIdentity]) async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for slice in stride(from: 0, to: meters.count, by: max(1, meters.count / 16)) {
+                    let part = meters[slice..<min(meters.count, slice + max(1, meters.count / 16))]
+                    group.addTask {
+                        for meter in part {
+                            let body = try JSONSerialization.data(withJSONObject: [
+                                "publicKey": KeyFile.publicKeyLine(meter.publicIdentity), "role": "consumer",
+                            ])
+                            _ = try await self.post("/v1/admin/enroll", body: body, token: self.token)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
+        func post(_ path: String, body: Data, token: String? = nil) async throws -> Data {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await http.execute(request, timeout: .seconds(60))
+            let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+            guard response.status.code == 200 else {
+                throw BenchFailure("POST \(path): HTTP \(response.status.code) \(String(decoding: data.prefix(300), as: UTF8.self))")
+            }
+            return data
+        }
+
+        func stop() {
+            GatewayBenchmarks.stopProcess(process)
+            try? FileManager.default.removeItem(atPath: work)
+        }
+    }
+
+    struct BenchFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func start(_ binary: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func stopProcess(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// VmRSS of a process, KiB.
+    static func residentKiB(_ pid: Int32) -> Int { procStatus(pid, "VmRSS:") }
+
+    /// VmHWM (peak resident set) of a process, KiB.
+    static func peakResidentKiB(_ pid: Int32) -> Int { procStatus(pid, "VmHWM:") }
+
+    private static func procStatus(_ pid: Int32, _ field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+}
