@@ -274,7 +274,19 @@ actor Ledger {
                 let expected = nextSequence[m] ?? builder.state.nextReadingSequence(of: m)
                 if r.sequence < expected {
                     let key = ReadingKey(meter: m, sequence: r.sequence)
-                    let existing = batchBytes[key] ?? pendingReadings[key] ?? (try? store.reading(meter: m, sequence: r.sequence))?.entry.bytes
+                    let existing: [UInt8]?
+                    do {
+                        existing = try batchBytes[key] ?? pendingReadings[key] ?? store.reading(meter: m, sequence: r.sequence)?.entry.bytes
+                    } catch {
+                        // Without the stored reading, a duplicate cannot be told from an
+                        // equivocation: defer rather than accuse the meter.
+                        logger.error("cannot read the chain store to check a repeated reading", metadata: [
+                            "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
+                        ])
+                        results.append(IngestResult(index: p.index, status: .retry, meter: hex, sequence: r.sequence,
+                                                    reason: .storage, detail: "the gateway cannot read its chain store; send again later"))
+                        continue
+                    }
                     if existing == entry.bytes {
                         results.append(IngestResult(index: p.index, status: .duplicate, meter: hex, sequence: r.sequence,
                                                     detail: "reading \(r.sequence) was already accepted; not stored twice"))

@@ -166,6 +166,43 @@ struct AgentTests {
     }
 }
 
+extension AgentTests {
+    @Test("an agent whose numbering fell behind the chain's continues after the chain's last reading")
+    func numberingBehind() async throws {
+        let gateway = FakeGateway()
+        let port = try await gateway.start()
+        defer { gateway.stop() }
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        let factory = ReadingFactory(profile: sdm630)
+        let values = snapshot(sdm630, ["energy_import": 7])
+        for _ in 0..<3 {
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+            }
+        }
+        // The chain already holds readings 1…40 of this meter from a lost outbox.
+        gateway.chainLastSequence.withLock { $0 = 40 }
+        gateway.mode.withLock { $0 = .answering([1: .conflictingDuplicate, 2: .conflictingDuplicate, 3: .conflictingDuplicate]) }
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let forwarder = Forwarder(outbox: outbox, gateway: URL(string: "http://127.0.0.1:\(port)")!,
+                                  httpClient: httpClient, identities: [identity.id.hex: identity], logger: silentLogger)
+        do {
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await outbox.oldest(limit: 10).map(\.sequence) == [41, 42, 43])
+            #expect(try await outbox.lastSequence(of: identity.id) == 43)
+            #expect(try await outbox.rejectedCount() == 0, "nothing is discarded")
+            gateway.mode.withLock { $0 = .answering([:]) }
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await outbox.pendingCount() == 0)
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+}
+
 /// A stand-in gateway that answers batches as told.
 final class FakeGateway: Sendable {
     enum Mode: Sendable {
@@ -174,12 +211,19 @@ final class FakeGateway: Sendable {
     }
 
     let mode = Mutex<Mode>(.answering([:]))
+    /// What `GET /v1/meters/{id}` says the chain holds.
+    let chainLastSequence = Mutex<UInt64>(0)
     /// Sequence numbers received, in order.
     let received = Mutex<[UInt64]>([])
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
     func application(port: Int = 0, onBind: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
         let router = Router()
+        router.get("v1/meters/:id") { _, _ -> Response in
+            let body = #"{"lastSequence": \#(self.chainLastSequence.withLock { $0 })}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         router.post("v1/readings") { request, context -> Response in
             if case .down = self.mode.withLock({ $0 }) {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "maintenance")))

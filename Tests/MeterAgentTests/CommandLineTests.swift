@@ -130,6 +130,10 @@ struct CommandLineTests {
         (["emulate", "--profile", "sdm630", "--unit", "1", "--role", "sun", "--tcp", "127.0.0.1:0"], "--role 'sun' is not one of"),
         (["emulate", "--profile", "sdm630", "--unit", "1", "--anomaly", "melt", "--tcp", "127.0.0.1:0"], "anomaly"),
         (["read", "--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "sdm630", "--attempts", "1"], "connection refused"),
+        (["keygen", "--out", "/etc/hostname"], "exists; pass --force"),
+        (["run", "--config", "agent.yaml", "--interval", "1s"], "--config names the buses"),
+        (["run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway", "ftp://x", "--data", "d"],
+         "is not an http:// or https:// URL"),
     ])
     func errors(arguments: [String], message: String) throws {
         let result = try Self.run(arguments)

@@ -123,14 +123,20 @@ struct AgentFile: Decodable {
             guard let value = DurationArgument(argument: text) else {
                 throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
             }
+            guard value.duration >= AgentDefaults.minimumInterval else {
+                throw OperatorError("\(path): interval: must be at least 100ms, not \(text)")
+            }
             return value.duration
-        } ?? .seconds(5)
-        return AgentConfig(gateway: url, data: absolute(data), interval: interval,
-                           outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit, buses: resolved)
+        } ?? AgentDefaults.interval
+        let limit = outboxLimit ?? AgentDefaults.outboxLimit
+        guard limit > 0 else { throw OperatorError("\(path): outbox-limit: must be positive, not \(limit)") }
+        return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)
     }
 }
 
 enum AgentDefaults {
     /// About 150 MB of readings: days of a large fleet's output during an outage.
     static let outboxLimit = 1_000_000
+    static let interval: Duration = .seconds(5)
+    static let minimumInterval: Duration = .milliseconds(100)
 }

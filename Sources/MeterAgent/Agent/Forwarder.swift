@@ -3,6 +3,7 @@ import Foundation
 import LedgerLite
 import Logging
 import NIOCore
+import OperatorKit
 import ServiceLifecycle
 
 /// Sends the outbox to the gateway in batches and deletes what it acknowledged.
@@ -27,10 +28,22 @@ struct Forwarder: Service {
     /// How long a graceful shutdown may spend sending what is left.
     var shutdownFlushBudget: Duration = .seconds(5)
 
-    /// Reasons after which a record can never be accepted as it is.
+    /// Repeated deferrals and key problems, summarised rather than logged per reading.
+    let notices: RateLimitedLog
+
+    init(outbox: Outbox, gateway: URL, httpClient: HTTPClient, identities: [String: SigningIdentity], logger: Logger) {
+        self.outbox = outbox
+        self.gateway = gateway
+        self.httpClient = httpClient
+        self.identities = identities
+        self.logger = logger
+        self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
+    }
+
+    /// Reasons after which a record can never be accepted as it is: it is set aside and
+    /// the meter's later readings take its number.
     static let permanentReasons: Set<IngestReason> = [
-        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .conflictingDuplicate,
-        .timestampSkew, .revokedMeter,
+        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .timestampSkew, .revokedMeter,
     ]
 
     func run() async throws {
@@ -43,8 +56,9 @@ struct Forwarder: Service {
                 case .idle:
                     await pause(.milliseconds(200))
                 case .sent(let retryLater):
-                    backoff.reset()
-                    if retryLater { await pause(backoff.next()) }
+                    // Deferred readings slow the retries down; a clean batch resets them.
+                    if retryLater { await pause(backoff.next()) } else { backoff.reset() }
+                    notices.flush()
                 case .tooLarge:
                     batchSize = max(1, batchSize / 2)
                 }
@@ -96,29 +110,46 @@ struct Forwarder: Service {
         }
         var acknowledged: [Int64] = []
         var retryLater = false
-        // After a rejection the meter's later readings in this batch carry old numbers.
+        // After a renumbering the meter's later readings in this batch carry old numbers.
         var renumbered: Set<String> = []
         for (item, result) in zip(items, answer.results) {
             if renumbered.contains(item.meter) {
                 retryLater = true
             } else if result.isAcknowledged {
                 acknowledged.append(item.id)
-            } else if let reason = result.reason, result.status == .rejected, Self.permanentReasons.contains(reason) {
+            } else if result.status == .rejected, let reason = result.reason,
+                      reason == .conflictingDuplicate || Self.permanentReasons.contains(reason) {
+                retryLater = true
                 guard let identity = identities[item.meter] else {
-                    throw GatewayError(status: 200, body: "no key for meter \(item.meter) to renumber its readings")
+                    notices.log(.error, key: "\(item.meter) nokey",
+                                "a reading was rejected but this agent has no key for its meter to renumber it; it stays queued",
+                                metadata: ["meter.id": "\(item.meter)", "reason": "\(reason.rawValue)"])
+                    continue
                 }
-                try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail) { record, sequence in
+                let resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord = { record, sequence in
                     try Self.renumber(record, to: sequence, with: identity)
                 }
+                if reason == .conflictingDuplicate {
+                    // The chain already holds other readings under these numbers: this
+                    // agent's numbering fell behind (a lost or restored outbox). Continue
+                    // after the chain's last reading instead; nothing is discarded.
+                    let next = try await chainLastSequence(of: item.meter) + 1
+                    try await outbox.renumber(meter: item.meter, from: next, resign: resign)
+                    logger.error("the gateway already holds other readings under this meter's numbers; queued readings renumbered", metadata: [
+                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "renumbered_from": "\(next)",
+                    ])
+                } else {
+                    try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail, resign: resign)
+                    logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
+                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                        "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
+                    ])
+                }
                 renumbered.insert(item.meter)
-                retryLater = true
-                logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
-                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
-                    "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
-                ])
             } else {
                 retryLater = true
-                logger.warning("gateway deferred a reading; will retry", metadata: [
+                notices.log(.warning, key: "\(item.meter) \(result.reason?.rawValue ?? result.status.rawValue)",
+                            "gateway deferred a reading; will retry", metadata: [
                     "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
                     "reason": "\(result.reason?.rawValue ?? result.status.rawValue)", "detail": "\(result.detail ?? "")",
                 ])
@@ -127,6 +158,16 @@ struct Forwarder: Service {
         try await outbox.acknowledge(acknowledged)
         logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
         return .sent(retryLater: retryLater)
+    }
+
+    /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).
+    func chainLastSequence(of meter: String) async throws -> UInt64 {
+        struct MeterView: Decodable { let lastSequence: UInt64 }
+        let response = try await httpClient.execute(
+            HTTPClientRequest(url: gateway.appendingPathComponent("v1/meters/\(meter)").absoluteString), timeout: .seconds(10))
+        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        guard response.status.code == 200 else { throw GatewayError(status: Int(response.status.code), body: body) }
+        return try JSONDecoder().decode(MeterView.self, from: Data(body.utf8)).lastSequence
     }
 
     /// The same reading with another sequence number, signed again by its meter.

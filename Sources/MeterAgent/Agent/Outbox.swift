@@ -105,11 +105,18 @@ actor Outbox {
         }
     }
 
-    /// The oldest unacknowledged readings, in the order they were made.
-    func oldest(limit: Int) throws -> [Item] {
+    /// The oldest unacknowledged readings, in the order they were made, at most
+    /// `perMeter` of each meter: a meter whose readings must wait (not enrolled yet)
+    /// cannot crowd the others out of a batch.
+    func oldest(limit: Int, perMeter: Int = 50) throws -> [Item] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, meter, sequence, bytes FROM outbox ORDER BY id LIMIT ?",
-                             arguments: [limit]).map { row in
+            try Row.fetchAll(db, sql: """
+                SELECT id, meter, sequence, bytes FROM (
+                    SELECT id, meter, sequence, bytes,
+                           ROW_NUMBER() OVER (PARTITION BY meter ORDER BY sequence) AS position
+                    FROM outbox)
+                WHERE position <= ? ORDER BY id LIMIT ?
+                """, arguments: [perMeter, limit]).map { row in
                 Item(id: row["id"], meter: row["meter"], sequence: row["sequence"],
                      bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
             }
@@ -157,6 +164,32 @@ actor Outbox {
             }
             try db.execute(sql: "UPDATE meter_sequence SET last_sequence = last_sequence - 1 WHERE meter = ?",
                            arguments: [item.meter])
+        }
+    }
+
+    /// Renumbers all of a meter's queued readings from `first` on, signed again by
+    /// `resign`, and makes the meter's next reading follow them. For an agent whose
+    /// numbering fell behind the chain's (its outbox was lost or restored from an old
+    /// copy): the gateway holds other readings under those numbers.
+    func renumber(meter: String, from first: UInt64,
+                  resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord) throws {
+        try database.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, bytes FROM outbox WHERE meter = ? ORDER BY sequence",
+                                        arguments: [meter])
+            // Park the old numbers out of the way of the unique (meter, sequence) index.
+            try db.execute(sql: "UPDATE outbox SET sequence = -sequence WHERE meter = ?", arguments: [meter])
+            var next = first
+            for row in rows {
+                let record = try SignedRecord(bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
+                let renumbered = try resign(record, next)
+                try db.execute(sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
+                               arguments: [next, Data(renumbered.bytes), row["id"] as Int64])
+                next += 1
+            }
+            try db.execute(sql: """
+                INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
+                ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
+                """, arguments: [meter, next - 1])
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LedgerLite
 import OperatorKit
 
@@ -24,6 +25,10 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         let identity = SigningIdentity()
+        // Check both files first: never leave a new private key beside an old public one.
+        for path in [out, out + ".pub"] where !force && FileManager.default.fileExists(atPath: path) {
+            throw OperatorError("\(path) exists; pass --force to replace the key pair (the old key is lost) or choose another --out")
+        }
         do {
             try KeyFile.writePrivateKey(identity, to: out, overwrite: force)
             try KeyFile.writePublicKey(identity.publicIdentity, to: out + ".pub", comment: comment, overwrite: force)

@@ -46,19 +46,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory for the outbox (created if missing).")
     var data: String?
 
-    @Option(name: .long, help: "Time between polls of each meter.")
-    var interval: DurationArgument = DurationArgument(.seconds(5), text: "5s")
+    @Option(name: .long, help: "Time between polls of each meter (default 5s).")
+    var interval: DurationArgument?
 
-    @Option(name: .customLong("outbox-limit"), help: "Most unacknowledged readings kept on disk; when full, polls are skipped (and logged) rather than old readings dropped.")
-    var outboxLimit: Int = AgentDefaults.outboxLimit
+    @Option(name: .customLong("outbox-limit"), help: "Most unacknowledged readings kept on disk (default 1000000); when full, polls are skipped (and logged) rather than old readings dropped.")
+    var outboxLimit: Int?
 
     @Option(name: .long, help: "A YAML agent file with buses and meters; replaces the per-meter flags.")
     var config: String?
 
     func validate() throws {
         if config != nil {
-            guard !bus.hasConnection, unit == nil, profile == nil, key == nil else {
-                throw ValidationError("--config names the buses and meters; leave out --device/--tcp/--rtu-tcp, --unit, --profile and --key")
+            guard !bus.hasConnection, unit == nil, profile == nil, key == nil, gateway == nil, data == nil,
+                  interval == nil, outboxLimit == nil else {
+                throw ValidationError("--config names the buses, meters, gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --gateway, --data, --interval and --outbox-limit")
             }
         } else {
             try bus.requireConnection()
@@ -70,8 +71,10 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--gateway '\(gateway)' is not an http:// or https:// URL")
             }
         }
-        guard outboxLimit > 0 else { throw ValidationError("--outbox-limit must be positive") }
-        guard interval.duration >= .milliseconds(100) else { throw ValidationError("--interval must be at least 100ms") }
+        if let outboxLimit, outboxLimit <= 0 { throw ValidationError("--outbox-limit must be positive") }
+        if let interval, interval.duration < AgentDefaults.minimumInterval {
+            throw ValidationError("--interval must be at least 100ms")
+        }
     }
 
     func run() async throws {
@@ -79,21 +82,32 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try agentConfig()
         let library = try profileOptions.library()
         let outbox = try Outbox(directory: configuration.data, capacity: configuration.outboxLimit)
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(15))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        // ServiceGroup stops services in reverse order, one after the other: the pollers
-        // (last) stop first, then the forwarder sends what they stored.
         let pollers = try configuration.buses.enumerated().map { index, busConfig in
             try poller(for: busConfig, index: index, configuration: configuration,
                        library: library, outbox: outbox, logger: logger)
         }
-        let identities = Dictionary(pollers.flatMap(\.meters).map { ($0.identity.id.hex, $0.identity) },
-                                    uniquingKeysWith: { first, _ in first })
+        var identities: [String: SigningIdentity] = [:]
+        for meter in pollers.flatMap(\.meters) {
+            guard identities.updateValue(meter.identity, forKey: meter.identity.id.hex) == nil else {
+                throw OperatorError("two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)")
+            }
+        }
+        // Created last: nothing after this may throw before the client is shut down.
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(15))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient,
                                   identities: identities, logger: logger)
+        // ServiceGroup stops services in reverse order, one after the other: the pollers
+        // (last) stop first, then the forwarder sends what they stored.
         let services: [any Service] = [forwarder] + pollers
-        let pending = try await outbox.pendingCount()
+        let pending: Int
+        do {
+            pending = try await outbox.pendingCount()
+        } catch {
+            try await httpClient.shutdown()
+            throw error
+        }
         logger.info("agent started", metadata: [
             "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
             "pending": "\(pending)", "interval": "\(configuration.interval)",
@@ -166,7 +180,8 @@ struct RunCommand: AsyncParsableCommand {
             throw OperatorError("--gateway is required: the gateway's URL, e.g. http://127.0.0.1:8080")
         }
         return AgentConfig(
-            gateway: url, data: data ?? "agent-data", interval: interval.duration, outboxLimit: outboxLimit,
+            gateway: url, data: data ?? "agent-data", interval: interval?.duration ?? AgentDefaults.interval,
+            outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit,
             buses: [AgentConfig.Bus(endpoint: endpoint, baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
                                     meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "")])])
     }
