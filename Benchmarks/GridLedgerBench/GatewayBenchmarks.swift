@@ -37,8 +37,8 @@ enum GatewayBenchmarks {
 
         let gateway = try await GatewayUnderTest(binary: gatewayBinary, http: http)
         defer { gateway.stop() }
-        let agents = 32
-        let batches = 12
+        let agents = 64
+        let batches = 6
         let batchSize = 100
         let meters = (0..<agents).map { _ in SigningIdentity() }
         try await gateway.enroll(meters)
