@@ -25,6 +25,20 @@ struct AgentTests {
                              measurements: measurements, requests: 1, busTime: .zero)
     }
 
+    /// A fresh outbox holding `count` signed readings of a new meter.
+    func outboxWithReadings(_ count: Int) async throws -> (Outbox, SigningIdentity) {
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        let factory = ReadingFactory(profile: sdm630)
+        let values = snapshot(sdm630, ["energy_import": 5])
+        for _ in 0..<count {
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+            }
+        }
+        return (outbox, identity)
+    }
+
     @Test("a snapshot becomes a reading in Wh, W, dV, mA and mHz, found by OBIS code")
     func readingFromSnapshot() throws {
         let identity = try SigningIdentity(seed: [UInt8](repeating: 7, count: 32))
@@ -113,15 +127,7 @@ struct AgentTests {
         let port = try await gateway.start()
         defer { gateway.stop() }
 
-        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
-        let identity = SigningIdentity()
-        let factory = ReadingFactory(profile: sdm630)
-        let values = snapshot(sdm630, ["energy_import": 5])
-        for _ in 0..<5 {
-            _ = try await outbox.append(meter: identity.id) { sequence in
-                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
-            }
-        }
+        let (outbox, identity) = try await outboxWithReadings(5)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await exerciseForwarder(gateway: gateway, port: port, outbox: outbox, httpClient: httpClient, identity: identity)
@@ -172,15 +178,7 @@ extension AgentTests {
         let gateway = FakeGateway()
         let port = try await gateway.start()
         defer { gateway.stop() }
-        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
-        let identity = SigningIdentity()
-        let factory = ReadingFactory(profile: sdm630)
-        let values = snapshot(sdm630, ["energy_import": 7])
-        for _ in 0..<3 {
-            _ = try await outbox.append(meter: identity.id) { sequence in
-                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
-            }
-        }
+        let (outbox, identity) = try await outboxWithReadings(3)
         // The chain already holds readings 1…40 of this meter from a lost outbox.
         gateway.chainLastSequence.withLock { $0 = 40 }
         gateway.mode.withLock { $0 = .answering([1: .conflictingDuplicate, 2: .conflictingDuplicate, 3: .conflictingDuplicate]) }
