@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "MeterAgentTests",
             dependencies: [
-                "MeterAgent", "ModbusBridge", "LedgerLite",
+                "MeterAgent", "ModbusBridge", "LedgerLite", "OperatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

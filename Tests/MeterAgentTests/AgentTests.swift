@@ -4,6 +4,7 @@ import Hummingbird
 import LedgerLite
 import Logging
 import ModbusBridge
+import OperatorKit
 import Synchronization
 import Testing
 @testable import MeterAgent
@@ -260,5 +261,35 @@ final class FakeGateway: Sendable {
 
     func stop() {
         task.withLock { $0?.cancel() }
+    }
+}
+
+extension AgentTests {
+    @Test("run's serial flags reach the bus, over the profile's factory settings")
+    func runSerialFlags() throws {
+        let command = try RunCommand.parse([
+            "--device", "/dev/ttyUSB0", "--unit", "1", "--profile", "sdm120", "--key", "k", "--gateway", "http://127.0.0.1:1",
+            "--data", "d", "--parity", "E", "--stop-bits", "2",
+        ])
+        let bus = try command.agentConfig().buses[0]
+        #expect(bus.parity == .even && bus.stopBits == 2 && bus.baud == nil)
+        let sdm120 = try testLibrary.profile(named: "sdm120")
+        let defaults = SerialDefaults(baud: bus.baud ?? sdm120.serial.baud, parity: bus.parity ?? sdm120.serial.parity,
+                                      dataBits: bus.dataBits ?? sdm120.serial.dataBits, stopBits: bus.stopBits ?? sdm120.serial.stopBits)
+        #expect(bus.address.endpoint(serial: command.bus.serialSettings(defaults: defaults))
+                == .rtu(device: "/dev/ttyUSB0", settings: SerialSettings(baud: 2400, parity: .even, stopBits: 2)))
+    }
+
+    @Test("an agent file with two connections on one bus names the bus")
+    func agentFileTwoConnections() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yaml").path
+        try """
+        gateway: http://127.0.0.1:8080
+        data: d
+        buses:
+          - { device: /dev/ttyUSB0, tcp: "127.0.0.1:502", meters: [{ unit: 1, profile: sdm630, key: k }] }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let error = #expect(throws: OperatorError.self) { try AgentFile.load(path: file) }
+        #expect(error?.description == "\(file): buses[0]: give exactly one of device, tcp or rtu-tcp")
     }
 }

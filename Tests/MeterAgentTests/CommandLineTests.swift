@@ -132,6 +132,7 @@ struct CommandLineTests {
         (["read", "--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "sdm630", "--attempts", "1"], "connection refused"),
         (["keygen", "--out", "/etc/hostname"], "exists; pass --force"),
         (["run", "--config", "agent.yaml", "--interval", "1s"], "--config names the buses"),
+        (["run", "--config", "agent.yaml", "--baud", "9600"], "give each bus its baud and parity in the file"),
         (["run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway", "ftp://x", "--data", "d"],
          "is not an http:// or https:// URL"),
     ])

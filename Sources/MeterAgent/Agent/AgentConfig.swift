@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ModbusBridge
 import OperatorKit
@@ -13,17 +14,13 @@ struct AgentConfig: Sendable {
     }
 
     struct Bus: Sendable {
-        var endpoint: BusEndpoint
+        var address: BusAddress
+        /// Serial settings given for this bus; the first meter's profile fills the rest.
         var baud: Int?
         var parity: Parity?
+        var dataBits: Int?
+        var stopBits: Int?
         var meters: [Meter]
-    }
-
-    /// A bus connection before serial defaults are known.
-    enum BusEndpoint: Sendable {
-        case device(String)
-        case tcp(host: String, port: Int)
-        case rtuOverTCP(host: String, port: Int)
     }
 
     var gateway: URL
@@ -89,17 +86,12 @@ struct AgentFile: Decodable {
         var resolved: [AgentConfig.Bus] = []
         for (index, entry) in buses.enumerated() {
             let at = "\(path): buses[\(index)]"
-            let endpoint: AgentConfig.BusEndpoint
-            switch (entry.device, entry.tcp, entry.rtuTcp) {
-            case (let device?, nil, nil): endpoint = .device(device)
-            case (nil, let tcp?, nil):
-                let address = try HostPort(parsing: tcp, flag: "\(at).tcp")
-                endpoint = .tcp(host: address.host, port: address.port)
-            case (nil, nil, let rtu?):
-                let address = try HostPort(parsing: rtu, flag: "\(at).rtu-tcp")
-                endpoint = .rtuOverTCP(host: address.host, port: address.port)
-            default:
-                throw OperatorError("\(at): give exactly one of device, tcp or rtu-tcp")
+            let address: BusAddress
+            do {
+                address = try BusAddress(device: entry.device, tcp: entry.tcp, rtuOverTCP: entry.rtuTcp,
+                                         names: ("device", "tcp", "rtu-tcp"))
+            } catch let error as ValidationError {
+                throw OperatorError("\(at): \(error.message)")
             }
             var parity: Parity?
             if let text = entry.parity {
@@ -113,7 +105,8 @@ struct AgentFile: Decodable {
                 return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key))
             }
             guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
-            resolved.append(AgentConfig.Bus(endpoint: endpoint, baud: entry.baud, parity: parity, meters: meters))
+            resolved.append(AgentConfig.Bus(address: address, baud: entry.baud, parity: parity, dataBits: nil,
+                                            stopBits: nil, meters: meters))
         }
         guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
         guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {

@@ -61,6 +61,9 @@ struct RunCommand: AsyncParsableCommand {
                   interval == nil, outboxLimit == nil else {
                 throw ValidationError("--config names the buses, meters, gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --gateway, --data, --interval and --outbox-limit")
             }
+            guard bus.baud == nil, bus.parity == nil, bus.dataBits == nil, bus.stopBits == nil else {
+                throw ValidationError("with --config, give each bus its baud and parity in the file; leave out --baud, --parity, --data-bits and --stop-bits")
+            }
         } else {
             try bus.requireConnection()
             guard unit != nil, profile != nil, key != nil, gateway != nil, data != nil else {
@@ -132,15 +135,12 @@ struct RunCommand: AsyncParsableCommand {
         library: ProfileLibrary, outbox: Outbox, logger: Logger
     ) throws -> BusPoller {
         let profiles = try busConfig.meters.map { try library.profile(named: $0.profile) }
-        let serial = profiles[0].serial
-        let endpoint: ModbusEndpoint = switch busConfig.endpoint {
-        case .device(let path):
-            .rtu(device: path, settings: SerialSettings(
-                baud: busConfig.baud ?? serial.baud, parity: busConfig.parity ?? serial.parity,
-                dataBits: serial.dataBits, stopBits: serial.stopBits, rs485: bus.rs485, rts: bus.rts ?? .none))
-        case .tcp(let host, let port): .tcp(host: host, port: port)
-        case .rtuOverTCP(let host, let port): .rtuOverTCP(host: host, port: port)
-        }
+        // This bus's settings over the first meter's factory settings; RS-485 and RTS flags for all.
+        let factory = profiles[0].serial
+        let defaults = SerialDefaults(baud: busConfig.baud ?? factory.baud, parity: busConfig.parity ?? factory.parity,
+                                      dataBits: busConfig.dataBits ?? factory.dataBits,
+                                      stopBits: busConfig.stopBits ?? factory.stopBits)
+        let endpoint = busConfig.address.endpoint(serial: bus.serialSettings(defaults: defaults))
         let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions(), logger: logger)
         let meters = try zip(busConfig.meters, profiles).map { meter, profile in
             let identity: SigningIdentity
@@ -166,23 +166,13 @@ struct RunCommand: AsyncParsableCommand {
     /// The configuration from --config, or from the flags.
     func agentConfig() throws -> AgentConfig {
         if let config { return try AgentFile.load(path: config) }
-        let endpoint: AgentConfig.BusEndpoint
-        if let device = bus.device {
-            endpoint = .device(device)
-        } else if let tcp = bus.tcp {
-            let address = try HostPort(parsing: tcp, flag: "--tcp")
-            endpoint = .tcp(host: address.host, port: address.port)
-        } else {
-            let address = try HostPort(parsing: bus.rtuOverTCP ?? "", flag: "--rtu-tcp")
-            endpoint = .rtuOverTCP(host: address.host, port: address.port)
-        }
         guard let gateway, let url = URL(string: gateway) else {
             throw OperatorError("--gateway is required: the gateway's URL, e.g. http://127.0.0.1:8080")
         }
         return AgentConfig(
             gateway: url, data: data ?? "agent-data", interval: interval?.duration ?? AgentDefaults.interval,
             outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit,
-            buses: [AgentConfig.Bus(endpoint: endpoint, baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
-                                    meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "")])])
+            buses: [AgentConfig.Bus(address: try bus.address(), baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
+                                    dataBits: bus.dataBits, stopBits: bus.stopBits, meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "")])])
     }
 }

@@ -71,25 +71,26 @@ struct BusOptions: ParsableArguments {
         if let rtuOverTCP { _ = try HostPort(parsing: rtuOverTCP, flag: "--rtu-tcp") }
     }
 
-    /// The endpoint, with serial settings from the flags over the profile's defaults.
-    func endpoint(defaults: SerialDefaults?) throws -> ModbusEndpoint {
-        if let tcp {
-            let address = try HostPort(parsing: tcp, flag: "--tcp")
-            return .tcp(host: address.host, port: address.port)
-        }
-        if let rtuOverTCP {
-            let address = try HostPort(parsing: rtuOverTCP, flag: "--rtu-tcp")
-            return .rtuOverTCP(host: address.host, port: address.port)
-        }
+    /// Where the meter is, from the connection flag.
+    func address() throws -> BusAddress {
+        try BusAddress(device: device, tcp: tcp, rtuOverTCP: rtuOverTCP, names: ("--device", "--tcp", "--rtu-tcp"))
+    }
+
+    /// Serial settings from the flags over the profile's defaults.
+    func serialSettings(defaults: SerialDefaults?) -> SerialSettings {
         let base = defaults ?? SerialDefaults()
-        let settings = SerialSettings(
+        return SerialSettings(
             baud: baud ?? base.baud,
             parity: parity.flatMap(Parity.init(flag:)) ?? base.parity,
             dataBits: dataBits ?? base.dataBits,
             stopBits: stopBits ?? base.stopBits,
             rs485: rs485,
             rts: rts ?? .none)
-        return .rtu(device: device ?? "", settings: settings)
+    }
+
+    /// The endpoint, with serial settings from the flags over the profile's defaults.
+    func endpoint(defaults: SerialDefaults?) throws -> ModbusEndpoint {
+        try address().endpoint(serial: serialSettings(defaults: defaults))
     }
 
     func clientOptions() -> ClientOptions {
@@ -98,6 +99,40 @@ struct BusOptions: ParsableArguments {
 }
 
 extension RTSMode: ExpressibleByArgument {}
+
+/// Where a bus is, before its serial settings are known: a serial device or a TCP
+/// address. Built from flags or a configuration file.
+enum BusAddress: Sendable {
+    case device(String)
+    case tcp(host: String, port: Int)
+    case rtuOverTCP(host: String, port: Int)
+
+    /// From exactly one of a device path, a Modbus TCP and an RTU-over-TCP address;
+    /// `names` are what the user called them (flags or file keys), for errors.
+    init(device: String?, tcp: String?, rtuOverTCP: String?, names: (device: String, tcp: String, rtuOverTCP: String)) throws {
+        switch (device, tcp, rtuOverTCP) {
+        case (let device?, nil, nil):
+            self = .device(device)
+        case (nil, let tcp?, nil):
+            let address = try HostPort(parsing: tcp, flag: names.tcp)
+            self = .tcp(host: address.host, port: address.port)
+        case (nil, nil, let rtu?):
+            let address = try HostPort(parsing: rtu, flag: names.rtuOverTCP)
+            self = .rtuOverTCP(host: address.host, port: address.port)
+        default:
+            throw ValidationError("give exactly one of \(names.device), \(names.tcp) or \(names.rtuOverTCP)")
+        }
+    }
+
+    /// The endpoint; `serial` applies to a serial device only.
+    func endpoint(serial: SerialSettings) -> ModbusEndpoint {
+        switch self {
+        case .device(let path): .rtu(device: path, settings: serial)
+        case .tcp(let host, let port): .tcp(host: host, port: port)
+        case .rtuOverTCP(let host, let port): .rtuOverTCP(host: host, port: port)
+        }
+    }
+}
 
 /// `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:502`).
 struct HostPort: Hashable {
