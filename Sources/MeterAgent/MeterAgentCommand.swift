@@ -6,10 +6,10 @@ struct MeterAgentCommand: AsyncParsableCommand {
         commandName: "meter-agent",
         abstract: "Read smart meters over Modbus (RS-485 RTU or TCP) and emulate them.",
         discussion: """
-        Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to
-        find the meters on it, and `meter-agent read` to read one. `meter-agent emulate`
-        serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's
-        signing key, and `meter-agent run` polls meters, signs every reading and forwards
+        Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to \
+        find the meters on it, and `meter-agent read` to read one. `meter-agent emulate` \
+        serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's \
+        signing key, and `meter-agent run` polls meters, signs every reading and forwards \
         it to the edge gateway. See hardware/rs485.md for wiring.
         """,
         subcommands: [ReadCommand.self, RunCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self]

@@ -9,18 +9,19 @@ struct EmulateCommand: AsyncParsableCommand {
         commandName: "emulate",
         abstract: "Run emulated meters on a pseudo-terminal, Modbus TCP or a serial device.",
         discussion: """
-        Each meter serves its profile's register map, encoded exactly as the profile says,
-        with values from a deterministic model (same --seed and clock, same values): a
-        household load curve (consumer) or a producer (pv, wind, battery), voltages around
-        230 V within EN 50160, frequency around 50 Hz, and energy counters that are the
-        integral of power. Several meters share one bus: repeat --profile/--unit/--role,
+        Each meter serves its profile's register map, encoded exactly as the profile says, \
+        with values from a deterministic model (same --seed and clock, same values): a \
+        household load curve (consumer) or a producer (pv, wind, battery), voltages around \
+        230 V within EN 50160, frequency around 50 Hz, and energy counters that are the \
+        integral of power. Several meters share one bus: repeat --profile/--unit/--role, \
         or describe whole fleets in a YAML file with --config (see docs/EMULATOR.md).
 
         Stops cleanly on SIGTERM or Ctrl-C and removes its --pty-link.
 
         Examples:
           meter-agent emulate --profile sdm630 --unit 1 --pty-link /tmp/meter
-          meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 --role consumer --role pv --pty-link /tmp/bus
+          meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 \\
+            --role consumer --role pv --pty-link /tmp/bus
           meter-agent emulate --profile em24 --unit 1 --tcp 127.0.0.1:5020 --speed 60
           meter-agent emulate --config fleet.yaml
         """)

@@ -9,7 +9,7 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Create a meter's Ed25519 key pair and print its meter id.",
         discussion: """
-        Writes the private key to --out with mode 0600 and the public key to --out.pub
+        Writes the private key to --out with mode 0600 and the public key to --out.pub \
         (one line: `ed25519 <base64> [comment]`). Enroll the .pub file with the gateway:
           edge-gateway enroll --data DIR --meter-key meter.key.pub --role consumer
         """)

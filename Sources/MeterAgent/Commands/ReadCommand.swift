@@ -9,13 +9,15 @@ struct ReadCommand: AsyncParsableCommand {
         commandName: "read",
         abstract: "Read a meter once or at an interval and print its decoded measurands.",
         discussion: """
-        Reads every measurand of the meter's profile with the fewest requests the meter
-        allows, and prints them in their natural units (a table, or one JSON object a line
+        Reads every measurand of the meter's profile with the fewest requests the meter \
+        allows, and prints them in their natural units (a table, or one JSON object a line \
         with --json), with the number of requests and the time spent on the bus.
 
         Examples:
-          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 --baud 2400 --once
-          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 --interval 5s --json
+          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 \\
+            --baud 2400 --once
+          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
+            --interval 5s --json
           meter-agent read --tcp 127.0.0.1:5020 --unit 1 --profile em24 --once
         """)
 

@@ -13,17 +13,17 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Poll meters, sign every reading, keep it on disk until the gateway acknowledges it.",
         discussion: """
-        Each poll reads a meter, builds a Reading with the meter's next sequence number,
-        signs it with the meter's key and stores it in the outbox (--data DIR) before
-        anything is sent. A forwarder sends the outbox to the gateway in batches, retries
-        with backoff when it is unreachable, and deletes only what it acknowledged. A
-        restart resumes every meter's sequence; SIGTERM stops polling, tries to send what
-        is left for a few seconds, and exits. Readings the gateway rejects for good are
+        Each poll reads a meter, builds a Reading with the meter's next sequence number, \
+        signs it with the meter's key and stores it in the outbox (--data DIR) before \
+        anything is sent. A forwarder sends the outbox to the gateway in batches, retries \
+        with backoff when it is unreachable, and deletes only what it acknowledged. A \
+        restart resumes every meter's sequence; SIGTERM stops polling, tries to send what \
+        is left for a few seconds, and exits. Readings the gateway rejects for good are \
         kept in the outbox's `rejected` table.
 
         One meter:
-          meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 --key meter.key \\
-            --gateway http://127.0.0.1:8080 --data /var/lib/gridledger/agent
+          meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
+            --key meter.key --gateway http://127.0.0.1:8080 --data agent-data
         Several meters and buses: --config agent.yaml (see docs/AGENT.md).
         """)
 

@@ -8,8 +8,8 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Find which unit ids answer on a bus, as installers locate meters.",
         discussion: """
-        Sends one small read (input register 0) to each unit id in the range. A meter that
-        answers with data or with a Modbus exception is present; silence means no meter
+        Sends one small read (input register 0) to each unit id in the range. A meter that \
+        answers with data or with a Modbus exception is present; silence means no meter \
         at that address (or wrong baud rate or parity for the whole bus).
 
         Example: meter-agent scan --device /dev/ttyUSB0 --baud 9600 --units 1-32
