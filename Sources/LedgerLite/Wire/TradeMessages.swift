@@ -1,0 +1,154 @@
+import Foundation
+
+/// The body of `POST /v1/offers` and `POST /v1/requests`: one signed record (an `Offer`
+/// or an `EnergyRequest`), the exact envelope bytes of a `SignedRecord` in base64.
+/// As for readings, JSON only carries the bytes; the gateway stores them verbatim.
+public struct TradeSubmission: Codable, Sendable, Hashable {
+    /// Base64 of `SignedRecord.bytes`.
+    public var record: String
+
+    public init(record: String) {
+        self.record = record
+    }
+
+    public init(signed: SignedRecord) {
+        self.record = Data(signed.bytes).base64EncodedString()
+    }
+}
+
+/// What the gateway did with a submitted offer or request.
+public enum TradeStatus: String, Codable, Sendable, Hashable {
+    /// Offer: recorded on the chain (possibly cut, see `OfferResponse.cutWh`).
+    case accepted
+    /// Request: recorded with a dispatch that serves it.
+    case served
+    /// Request: recorded with a dispatch that serves nobody (`reason` says why).
+    case unserved
+    /// The identical record is already on the chain; the earlier answer is repeated.
+    case duplicate
+    /// Not recorded; `reason` and `detail` say why. Do not send it again unchanged.
+    case rejected
+    /// Not recorded this time for a reason on the gateway's side; send it again later.
+    case retry
+}
+
+/// Why an offer or request was rejected, deferred or left unserved. Stable codes.
+public enum TradeReason: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Not base64, not a signed envelope, or a body that does not decode.
+    case malformed
+    /// The record is not of the type this endpoint takes (an offer sent to /v1/requests…).
+    case wrongRecordType = "wrong-record-type"
+    /// The signer is not enrolled with this gateway.
+    case unknownMeter = "unknown-meter"
+    /// The signer was enrolled, then revoked.
+    case revokedMeter = "revoked-meter"
+    /// Offers come from producers and requests from consumers.
+    case wrongRole = "wrong-role"
+    /// The signature does not match the exact bytes.
+    case badSignature = "bad-signature"
+    /// The sequence number is not above the meter's previous offer or request.
+    case staleSequence = "stale-sequence"
+    /// The same sequence number as a recorded record, with other bytes.
+    case conflictingDuplicate = "conflicting-duplicate"
+    /// The offer's interval has already ended, or the request's time is outside the skew.
+    case timestampSkew = "timestamp-skew"
+    /// Nothing is credited: the producer has offered all it has metered (plus tolerance).
+    case noMeteredProduction = "no-metered-production"
+    /// Unserved: no producer (or, under the split policy, no set of producers) has enough
+    /// available energy.
+    case insufficientEnergy = "insufficient-energy"
+    /// The gateway could not store it (disk, database); retry.
+    case storage
+}
+
+/// The response to `POST /v1/offers`.
+public struct OfferResponse: Codable, Sendable, Hashable {
+    public var status: TradeStatus
+    /// The producer's meter id (hex), when the record decoded.
+    public var producer: String?
+    /// The offer's sequence number, when the record decoded.
+    public var sequence: UInt64?
+    /// Energy the offer asked to make available, Wh.
+    public var offeredWh: UInt64?
+    /// Energy actually made available, Wh: the offer cut to metered export plus tolerance.
+    public var creditedWh: UInt64?
+    /// `offeredWh - creditedWh`; an anomaly is recorded when it is above zero.
+    public var cutWh: UInt64?
+    /// The producer's available energy after this offer, Wh.
+    public var availableWh: UInt64?
+    /// Height of the block the offer will be sealed in.
+    public var blockHeight: UInt64?
+    /// Set for `rejected` and `retry`.
+    public var reason: TradeReason?
+    /// A sentence for people.
+    public var detail: String?
+
+    public init(status: TradeStatus, producer: String? = nil, sequence: UInt64? = nil, offeredWh: UInt64? = nil,
+                creditedWh: UInt64? = nil, cutWh: UInt64? = nil, availableWh: UInt64? = nil, blockHeight: UInt64? = nil,
+                reason: TradeReason? = nil, detail: String? = nil) {
+        self.status = status
+        self.producer = producer
+        self.sequence = sequence
+        self.offeredWh = offeredWh
+        self.creditedWh = creditedWh
+        self.cutWh = cutWh
+        self.availableWh = availableWh
+        self.blockHeight = blockHeight
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// One producer's part in serving a request.
+public struct DispatchShareView: Codable, Sendable, Hashable {
+    /// The producer's meter id (hex).
+    public var producer: String
+    /// Energy this producer delivers, Wh.
+    public var energyWh: UInt64
+    /// The producer's TNT before and after this dispatch.
+    public var tntBefore: UInt64
+    public var tntAfter: UInt64
+
+    public init(producer: String, energyWh: UInt64, tntBefore: UInt64, tntAfter: UInt64) {
+        self.producer = producer
+        self.energyWh = energyWh
+        self.tntBefore = tntBefore
+        self.tntAfter = tntAfter
+    }
+}
+
+/// The response to `POST /v1/requests`: the TNT rule's decision.
+public struct DispatchResponse: Codable, Sendable, Hashable {
+    public var status: TradeStatus
+    /// The consumer's meter id (hex), when the record decoded.
+    public var consumer: String?
+    /// The request's sequence number, when the record decoded.
+    public var sequence: UInt64?
+    /// Energy requested, Wh.
+    public var requestedWh: UInt64?
+    /// The policy that decided: "lowest-tnt" or "split-tnt".
+    public var policy: String?
+    /// Who serves the request: one producer under the plain rule; several, in TNT order,
+    /// under the split policy when no single producer can cover it. Empty when unserved.
+    public var shares: [DispatchShareView]
+    /// Height of the block the request and its dispatch will be sealed in.
+    public var blockHeight: UInt64?
+    /// Set for `unserved`, `rejected` and `retry`.
+    public var reason: TradeReason?
+    /// A sentence for people.
+    public var detail: String?
+
+    public init(status: TradeStatus, consumer: String? = nil, sequence: UInt64? = nil, requestedWh: UInt64? = nil,
+                policy: String? = nil, shares: [DispatchShareView] = [], blockHeight: UInt64? = nil,
+                reason: TradeReason? = nil, detail: String? = nil) {
+        self.status = status
+        self.consumer = consumer
+        self.sequence = sequence
+        self.requestedWh = requestedWh
+        self.policy = policy
+        self.shares = shares
+        self.blockHeight = blockHeight
+        self.reason = reason
+        self.detail = detail
+    }
+}
