@@ -18,7 +18,11 @@ enum GatewayBenchmarks {
             print("edge-gateway or meter-agent missing beside the benchmark binary: build all products in release (make bench does)")
             return
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // One connection per simulated agent, as real agents each have their own (the
+        // client's default pool would funnel every agent through 8 connections).
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             try await ingest(gatewayBinary: gatewayBinary, http: http)
             try await memory(gatewayBinary: gatewayBinary, agentBinary: agentBinary, http: http)
@@ -38,7 +42,7 @@ enum GatewayBenchmarks {
         let gateway = try await GatewayUnderTest(binary: gatewayBinary, http: http)
         defer { gateway.stop() }
         let agents = 64
-        let batches = 6
+        let batches = 20
         let batchSize = 100
         let meters = (0..<agents).map { _ in SigningIdentity() }
         try await gateway.enroll(meters)

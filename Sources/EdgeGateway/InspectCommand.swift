@@ -140,6 +140,24 @@ struct InspectCommand: AsyncParsableCommand {
         }
     }
 
+    /// The inclusion proof of entry `index` in the tree of `treeSize` entries, from the
+    /// stored entries' leaf hashes alone (no signature checks: the receipt's proof is
+    /// checked against the root in the gateway-signed header). Pruned: about 2 s and a few
+    /// MiB per million entries.
+    static func inclusionProof(index: UInt64, treeSize: UInt64, store: ChainStore) throws -> InclusionProof {
+        var tree = MerkleTree(retainingLeaves: false)
+        let step: UInt64 = 65_536
+        while tree.size < treeSize {
+            let range = tree.size ..< min(tree.size + step, treeSize)
+            let hashes = try store.leafHashes(in: range)
+            guard hashes.count == range.count else {
+                throw OperatorError("the chain store is missing entries in \(range.lowerBound)..<\(range.upperBound); run `edge-gateway verify`")
+            }
+            for hash in hashes { tree.append(leafHash: hash) }
+        }
+        return try tree.inclusionProof(index: index, treeSize: treeSize, leaves: store.leafHashes(in:))
+    }
+
     private func showReceipt(_ id: MeterID, _ seq: UInt64, _ chain: ReadOnlyChain, _ queries: ChainQueries) throws {
         guard try chain.store.reading(meter: id, sequence: seq) != nil else {
             let pending = chain.journalEntries().contains { if case let .reading(r) = $0.entry.record { return r.meter == id && r.sequence == seq } else { return false } }
@@ -147,20 +165,22 @@ struct InspectCommand: AsyncParsableCommand {
                 ? "reading \(seq) of meter \(id.hex) is accepted but not yet sealed into a block; try again after the next seal"
                 : "no reading \(seq) of meter \(id.hex) on this chain")
         }
-        let verified: VerifiedChain
-        do { verified = try ChainVerifier(gatewayKey: chain.gatewayKey).verify(chain.store) } catch {
-            throw OperatorError("the chain does not verify, so no receipt can be trusted: \(error)")
-        }
         guard let receipt = try queries.receipt(meter: id, sequence: seq, gatewayKey: chain.gatewayKey, proof: { index, size in
-            try verified.tree.inclusionProof(index: index, treeSize: size)
+            try Self.inclusionProof(index: index, treeSize: size, store: chain.store)
         }) else { throw OperatorError("no reading \(seq) of meter \(id.hex) on this chain") }
+        let proofHolds = receipt.proof.proof?.verify(entry: Array(Data(base64Encoded: receipt.record) ?? Data()),
+                                                     root: Hash256(hex: receipt.block.header.merkleRoot) ?? .zero) == true
+        guard proofHolds, let header = try chain.store.header(atHeight: receipt.block.height),
+              header.isSignatureValid(by: chain.gatewayKey) else {
+            throw OperatorError("the stored entries or header of block \(receipt.block.height) do not match its signed Merkle root: the store was altered; run `edge-gateway verify`")
+        }
         if json { return try emit(receipt) }
         print("receipt for reading \(seq) of meter \(id.hex)")
         print("  entry      \(receipt.entryIndex) in block \(receipt.block.height) (hash \(receipt.block.header.hash))")
         print("  leaf hash  \(receipt.leafHash)\n  root       \(receipt.block.header.merkleRoot) (tree size \(receipt.proof.treeSize))")
         print("  proof      \(receipt.proof.path.count) hashes: \(receipt.proof.path.joined(separator: " "))")
         print("  record     \(receipt.record)\n  header     \(receipt.block.signedHeader)\n  gateway    \(receipt.gatewayKey)")
-        print("  verified   proof \(receipt.proof.proof?.verify(entry: Array(Data(base64Encoded: receipt.record) ?? Data()), root: Hash256(hex: receipt.block.header.merkleRoot) ?? .zero) == true ? "ok" : "FAILED")")
+        print("  verified   proof and header signature ok")
     }
 
     private func describe(_ e: EntryView) -> String {

@@ -555,9 +555,10 @@ actor Ledger {
         pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
     }
 
-    /// The inclusion proof of entry `index` in the tree of `treeSize` entries.
+    /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished
+    /// chunks of the (pruned) tree are read back from the store.
     func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
-        try builder.tree.inclusionProof(index: index, treeSize: treeSize)
+        try builder.tree.inclusionProof(index: index, treeSize: treeSize, leaves: store.leafHashes(in:))
     }
 }
 

@@ -110,6 +110,27 @@ struct APITests {
         #expect(anomalies.anomalies.first?.anomaly.subject == meter.id.hex)
     }
 
+    /// The gateway keeps only the last unfinished chunk of its Merkle tree in memory;
+    /// a receipt for an older reading reads that chunk's leaves back from the store.
+    @Test func receiptsForReadingsInFinishedTreeChunks() async throws {
+        let h = try await Harness.make()
+        defer { h.close() }
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        let total = Int(MerkleTree.chunkSize) * 2 + 50
+        for start in stride(from: 1, through: total, by: 500) {
+            let results = try await h.post(try (start ... min(start + 499, total)).map { try h.reading(meter, UInt64($0)) })
+            #expect(results.allSatisfy { $0.status == .accepted })
+        }
+        await h.gateway.ledger.sealNow()
+        for seq in [1, 700, 1500, total] {
+            let receipt = try await h.get("/v1/readings/\(meter.id.hex)/\(seq)/receipt", as: ReceiptView.self)
+            let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))
+            let proof = try #require(receipt.proof.proof)
+            #expect(proof.verify(entry: Array(try #require(Data(base64Encoded: receipt.record))), root: signed.header.merkleRoot), "reading \(seq)")
+        }
+    }
+
     @Test func receiptVerifiesOffline() async throws {
         let h = try await Harness.make()
         defer { h.close() }

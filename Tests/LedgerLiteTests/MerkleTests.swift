@@ -168,3 +168,50 @@ import Testing
         #expect(consistency.verify(firstRoot: try tree.root(treeSize: 700), secondRoot: tree.root))
     }
 }
+
+@Suite struct PrunedMerkleTreeTests {
+    /// A pruned tree gives the same roots and proofs as a full one, reading finished
+    /// chunks back through the leaf source, and keeps only the unfinished chunk's leaves.
+    @Test func prunedTreeMatchesFullTree() throws {
+        let count = Int(MerkleTree.chunkSize) * 3 + 77
+        let leaves = (0..<count).map { Merkle.leafHash(Array("entry \($0)".utf8)) }
+        var full = MerkleTree()
+        var pruned = MerkleTree(retainingLeaves: false)
+        for leaf in leaves {
+            full.append(leafHash: leaf)
+            pruned.append(leafHash: leaf)
+            #expect(pruned.root == full.root)
+        }
+        var loads = 0
+        let source: MerkleTree.LeafSource = { range in
+            loads += 1
+            return Array(leaves[Int(range.lowerBound) ..< Int(range.upperBound)])
+        }
+        for (index, size) in [(0, count), (5, 1024), (1023, 2048), (2500, 3000), (count - 1, count), (1500, count - 10)] {
+            let expected = try full.inclusionProof(index: UInt64(index), treeSize: UInt64(size))
+            #expect(try pruned.inclusionProof(index: UInt64(index), treeSize: UInt64(size), leaves: source) == expected)
+        }
+        #expect(loads <= 12, "at most two chunks a proof")
+        for (first, second) in [(1000, 3100), (1024, 2048), (3, count)] {
+            let expected = try full.consistencyProof(from: UInt64(first), to: UInt64(second))
+            #expect(try pruned.consistencyProof(from: UInt64(first), to: UInt64(second), leaves: source) == expected)
+        }
+        // Within the unfinished chunk no source is needed; before it, one is.
+        #expect(try pruned.leafHash(at: UInt64(count - 1)) == leaves[count - 1])
+        #expect(throws: MerkleError.leavesNotRetained(4)) { try pruned.inclusionProof(index: 5, treeSize: UInt64(count)) }  // leaf 5's sibling
+    }
+
+    /// Leaf hashes read back that differ from what the tree was built from are refused.
+    @Test func prunedTreeRefusesAlteredLeaves() throws {
+        var pruned = MerkleTree(retainingLeaves: false)
+        for i in 0..<Int(MerkleTree.chunkSize) * 2 { pruned.append(leafHash: Merkle.leafHash(Array("e\(i)".utf8))) }
+        let altered: MerkleTree.LeafSource = { range in range.map { Merkle.leafHash(Array("x\($0)".utf8)) } }
+        #expect(throws: MerkleError.leafSourceMismatch(range: 0 ..< MerkleTree.chunkSize)) {
+            try pruned.inclusionProof(index: 3, treeSize: 2048, leaves: altered)
+        }
+        let short: MerkleTree.LeafSource = { _ in [] }
+        #expect(throws: MerkleError.leafSourceShort(range: 0 ..< MerkleTree.chunkSize, returned: 0)) {
+            try pruned.inclusionProof(index: 3, treeSize: 2048, leaves: short)
+        }
+    }
+}

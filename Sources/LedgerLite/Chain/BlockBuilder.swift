@@ -47,7 +47,7 @@ public struct BlockBuilder: Sendable {
         self.gateway = gateway
         self.policy = policy
         state = ChainState(gatewayKey: gateway.publicIdentity)
-        tree = MerkleTree()
+        tree = MerkleTree(retainingLeaves: false)
     }
 
     /// A builder that continues a verified chain.

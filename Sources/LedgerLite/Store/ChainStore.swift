@@ -198,6 +198,23 @@ public final class ChainStore: Sendable {
         }
     }
 
+    /// The Merkle leaf hashes of the entries with indices in `range`, in index order
+    /// (a pruned `MerkleTree` reads finished chunks back through this). Returns fewer
+    /// hashes than the range holds when entries are missing.
+    public func leafHashes(in range: Range<UInt64>) throws -> [Hash256] {
+        try pool.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                                           arguments: [Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)])
+            var hashes: [Hash256] = []
+            hashes.reserveCapacity(range.count)
+            while let row = try rows.next() {
+                let bytes: Data = row[0]
+                hashes.append(Merkle.leafHash([UInt8](bytes)))
+            }
+            return hashes
+        }
+    }
+
     /// The reading `sequence` of `meter`.
     public func reading(meter: MeterID, sequence: UInt64) throws -> StoredEntry? {
         try pool.read { db in

@@ -3,7 +3,7 @@ extension ChainStore {
     func checkIntegrity(_ check: StoreCheck) throws {
         if check == .none { return }
         var previous: ChainTip?
-        var tree = MerkleTree()
+        var tree = MerkleTree(retainingLeaves: false)
         try forEachRawBlock { raw in
             let expectedHeight = previous.map { $0.height + 1 } ?? 0
             guard raw.rowHeight == expectedHeight else {

@@ -54,7 +54,7 @@ public struct ChainVerifier: Sendable {
     struct Run {
         let verifier: ChainVerifier
         var state: ChainState
-        var tree = MerkleTree()
+        var tree = MerkleTree(retainingLeaves: false)
         var tip: ChainTip?
         var blockCount: UInt64 = 0
 
@@ -159,7 +159,8 @@ public struct ChainVerifier: Sendable {
 public struct VerifiedChain: Sendable {
     /// The last block, nil for an empty chain.
     public let tip: ChainTip?
-    /// The tree over all entries.
+    /// The tree over all entries, pruned (finished chunks' inner hashes are read back from
+    /// the store, `ChainStore.leafHashes(in:)`, when a proof needs them).
     public let tree: MerkleTree
     /// The rules state after all entries (keys, sequences, TNT table).
     public let state: ChainState
