@@ -36,7 +36,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 13)
+        #expect(Self.vectors.count == 17)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -91,6 +91,35 @@ import Testing
         let unserved = try Dispatch(request: request.reference, outcome: .unserved)
         #expect(unserved.canonicalBytes() == (try vector("dispatch-unserved-v1")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-unserved-v1")) == unserved)
+
+        let split = try Dispatch(request: request.reference, policy: .splitTNT, outcome: .split([
+            DispatchShare(producer: TestKeys.producer.id, energyWh: 800, tntBefore: 4),
+            DispatchShare(producer: TestKeys.meter.id, energyWh: 400, tntBefore: 5),
+        ]))
+        #expect(split.canonicalBytes() == (try vector("dispatch-split-v2")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-split-v2")) == split)
+
+        // Under the split policy a single-producer answer keeps the version 1 layout.
+        let servedUnderSplit = try Dispatch(request: request.reference, policy: .splitTNT,
+                                            outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4))
+        #expect(servedUnderSplit.canonicalBytes() == (try vector("dispatch-served-split-policy-v1")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-served-split-policy-v1")) == servedUnderSplit)
+    }
+
+    @Test func policy() throws {
+        let policy = PolicyRecord(policy: .splitTNT, offerToleranceWh: 250, timestamp: t)
+        #expect(policy.canonicalBytes() == (try vector("policy-v1")))
+        #expect(try PolicyRecord(canonicalBytes: vector("policy-v1")) == policy)
+        let signed = try SignedRecord(bytes: vector("signed-policy-v1"))
+        #expect(signed.record == .policy(policy))
+        #expect(signed.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        #expect(TestKeys.gateway.signed(.policy(policy)).bytes == (try vector("signed-policy-v1")))
+        #expect(RecordType.policy.isGatewayAuthored)
+    }
+
+    @Test func offerCutAnomaly() throws {
+        let anomaly = try Anomaly(kind: .offerExceedsProduction, subject: TestKeys.producer.id, evidenceHash: .zero, timestamp: t, detail: "")
+        #expect(anomaly.canonicalBytes()[2 ... 3] == [0x00, 0x08])
     }
 
     @Test func membershipAndAnomaly() throws {

@@ -81,7 +81,7 @@ public struct TNTState: Sendable {
     /// unfair chains in tests; a verifier always enforces).
     mutating func apply(_ record: Record, enforcingRule: Bool) throws(TNTError) {
         switch record {
-        case .reading, .anomaly:
+        case .reading, .anomaly, .policy:
             return
         case let .enrollment(e):
             try enroll(e.meter, role: e.role)
@@ -144,6 +144,7 @@ public struct TNTState: Sendable {
                 throw .dispatchMismatch(d.request, expected: expected, recorded: d.outcome)
             }
         }
+        if case .split = d.outcome { throw .dispatchMismatch(d.request, expected: decide(energyWh: energy), recorded: d.outcome) }
         if case let .served(producer, amount, _) = d.outcome {
             var m = try activeMember(producer, needs: .producer)
             guard amount == energy, m.available >= amount else {
