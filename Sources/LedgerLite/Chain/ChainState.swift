@@ -57,6 +57,7 @@ public struct ChainState: Sendable {
                     ? .sequenceGap(r.meter, expected: expected, found: r.sequence)
                     : .sequenceReplay(r.meter, expected: expected, found: r.sequence)
             }
+            try applyTNT(entry.record, enforcingDispatchRule)
             lastReading[r.meter] = r.sequence
         case let .offer(o):
             if let last = lastOffer[o.producer], o.sequence <= last {
