@@ -102,6 +102,25 @@ struct ChainFixture {
         return f
     }
 
+    /// A chain that switches to the split policy: offers of 1000, 500 and 2000 Wh, a
+    /// served request, the policy record, then requests answered by one producer and by a
+    /// split over several.
+    static func trading(maxEntries: Int = 10) throws -> ChainFixture {
+        var f = ChainFixture(maxEntries: maxEntries)
+        try f.enrollAll()
+        try f.offer(f.producers[0], 1000)
+        try f.offer(f.producers[1], 500)
+        try f.offer(f.producers[2], 2000)
+        try f.request(f.consumers[0], 300)
+        try f.addGateway(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 50, timestamp: f.time)))
+        try f.request(f.consumers[1], 200)
+        try f.request(f.consumers[0], 2500)
+        for m in f.consumers + f.producers { try f.reading(m) }
+        try f.request(f.consumers[1], 100)
+        try f.finish()
+        return f
+    }
+
     func write(to store: ChainStore) throws {
         for block in blocks { try store.append(block) }
     }
