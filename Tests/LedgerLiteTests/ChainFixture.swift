@@ -1,7 +1,8 @@
 @testable import LedgerLite
 
-/// Builds realistic chains for tests: enrolled consumers and producers, readings, offers,
-/// requests answered by the TNT rule, and an anomaly.
+/// Builds realistic chains for tests: enrolled consumers and producers, readings (producers'
+/// carry an export counter), offers backed by metered export, requests answered by the TNT
+/// rule, and an anomaly.
 struct ChainFixture {
     var builder: BlockBuilder
     var blocks: [Block] = []
@@ -11,6 +12,8 @@ struct ChainFixture {
     var readingSeq: [KeyID: UInt64] = [:]
     var offerSeq: [KeyID: UInt64] = [:]
     var requestSeq: [KeyID: UInt64] = [:]
+    /// Producers' export counters, Wh.
+    var exportCounter: [KeyID: Int64] = [:]
 
     init(maxEntries: Int = 10, consumers: Int = 2, producers: Int = 3, gateway: SigningIdentity = TestKeys.gateway) {
         builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000))
@@ -41,15 +44,27 @@ struct ChainFixture {
     mutating func reading(_ meter: SigningIdentity, energy: Int64 = 100) throws -> SignedRecord {
         let seq = (readingSeq[meter.id] ?? 0) + 1
         readingSeq[meter.id] = seq
-        let reading = try Reading(meter: meter.id, sequence: seq, timestamp: time, values: [
-            MeasuredValue(.energyImportWh, energy * Int64(seq)), MeasuredValue(.activePowerW, 230), MeasuredValue(.voltageL1dV, 2301),
-        ])
+        var values = [MeasuredValue(.energyImportWh, energy * Int64(seq)), MeasuredValue(.activePowerW, 230), MeasuredValue(.voltageL1dV, 2301)]
+        if producers.contains(where: { $0.id == meter.id }) {
+            values.append(MeasuredValue(.energyExportWh, exportCounter[meter.id] ?? 0))
+        }
+        let reading = try Reading(meter: meter.id, sequence: seq, timestamp: time, values: values)
         let entry = meter.signed(.reading(reading))
         try add(entry)
         return entry
     }
 
+    /// The producer's meter reports `wh` more export (after a first reading, if it had
+    /// none), then the producer offers `wh`, all of which is credited.
     mutating func offer(_ producer: SigningIdentity, _ wh: UInt64) throws {
+        if readingSeq[producer.id] == nil { try reading(producer) }
+        exportCounter[producer.id, default: 0] += Int64(wh)
+        try reading(producer)
+        try offerOnly(producer, wh)
+    }
+
+    /// The producer offers `wh`, with no reading before.
+    mutating func offerOnly(_ producer: SigningIdentity, _ wh: UInt64) throws {
         let seq = (offerSeq[producer.id] ?? 0) + 1
         offerSeq[producer.id] = seq
         try add(producer.signed(.offer(try Offer(producer: producer.id, sequence: seq, energyWh: wh, validFrom: time, validUntil: time + 3_600_000))))
@@ -83,6 +98,25 @@ struct ChainFixture {
             try f.request(f.consumers[round % 2], wh)
         }
         try f.addGateway(.anomaly(try Anomaly(kind: .clockSkew, subject: f.consumers[0].id, evidenceHash: .zero, timestamp: f.time, detail: "clock 5 s ahead")))
+        try f.finish()
+        return f
+    }
+
+    /// A chain that switches to the split policy: offers of 1000, 500 and 2000 Wh, a
+    /// served request, the policy record, then requests answered by one producer and by a
+    /// split over several.
+    static func trading(maxEntries: Int = 10) throws -> ChainFixture {
+        var f = ChainFixture(maxEntries: maxEntries)
+        try f.enrollAll()
+        try f.offer(f.producers[0], 1000)
+        try f.offer(f.producers[1], 500)
+        try f.offer(f.producers[2], 2000)
+        try f.request(f.consumers[0], 300)
+        try f.addGateway(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 50, timestamp: f.time)))
+        try f.request(f.consumers[1], 200)
+        try f.request(f.consumers[0], 2500)
+        for m in f.consumers + f.producers { try f.reading(m) }
+        try f.request(f.consumers[1], 100)
         try f.finish()
         return f
     }

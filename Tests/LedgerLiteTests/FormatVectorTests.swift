@@ -36,7 +36,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 13)
+        #expect(Self.vectors.count == 17)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -91,6 +91,35 @@ import Testing
         let unserved = try Dispatch(request: request.reference, outcome: .unserved)
         #expect(unserved.canonicalBytes() == (try vector("dispatch-unserved-v1")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-unserved-v1")) == unserved)
+
+        let split = try Dispatch(request: request.reference, policy: .splitTNT, outcome: .split([
+            DispatchShare(producer: TestKeys.producer.id, energyWh: 800, tntBefore: 4),
+            DispatchShare(producer: TestKeys.meter.id, energyWh: 400, tntBefore: 5),
+        ]))
+        #expect(split.canonicalBytes() == (try vector("dispatch-split-v2")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-split-v2")) == split)
+
+        // Under the split policy a single-producer answer keeps the version 1 layout.
+        let servedUnderSplit = try Dispatch(request: request.reference, policy: .splitTNT,
+                                            outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4))
+        #expect(servedUnderSplit.canonicalBytes() == (try vector("dispatch-served-split-policy-v1")))
+        #expect(try Dispatch(canonicalBytes: vector("dispatch-served-split-policy-v1")) == servedUnderSplit)
+    }
+
+    @Test func policy() throws {
+        let policy = PolicyRecord(policy: .splitTNT, offerToleranceWh: 250, timestamp: t)
+        #expect(policy.canonicalBytes() == (try vector("policy-v1")))
+        #expect(try PolicyRecord(canonicalBytes: vector("policy-v1")) == policy)
+        let signed = try SignedRecord(bytes: vector("signed-policy-v1"))
+        #expect(signed.record == .policy(policy))
+        #expect(signed.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        #expect(TestKeys.gateway.signed(.policy(policy)).bytes == (try vector("signed-policy-v1")))
+        #expect(RecordType.policy.isGatewayAuthored)
+    }
+
+    @Test func offerCutAnomaly() throws {
+        let anomaly = try Anomaly(kind: .offerExceedsProduction, subject: TestKeys.producer.id, evidenceHash: .zero, timestamp: t, detail: "")
+        #expect(anomaly.canonicalBytes()[2 ... 3] == [0x00, 0x08])
     }
 
     @Test func membershipAndAnomaly() throws {
@@ -120,8 +149,8 @@ import Testing
         let block = try #require(try builder.seal(at: t + 1000))
         #expect(block.header.bytes == (try vector("block-0-signed-header")))
         #expect(block.header.header.merkleRoot.hex == "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")
-        #expect(block.header.header.stateDigest.hex == "98e541e3c2af2ae8e1abb47a467e3472f84d6a29ae0ca1fe3962941fe7bbcf10")
-        #expect(block.hash.hex == "c416a6ebcdec582a7490c073f2ed5415a15851d01c1b916947f6785447a73bc1")
+        #expect(block.header.header.stateDigest.hex == "202b7869bb0933ceb8e6609e8d5b900fe763ddb22fbe770f107d4c5f6d348fd2")
+        #expect(block.hash.hex == "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")
         let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
         #expect(decoded.header == block.header.header)
         #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
@@ -129,11 +158,19 @@ import Testing
 
     @Test func tntState() throws {
         var state = TNTState()
+        let producer = TestKeys.producer.id
+        try state.apply(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 100, timestamp: t)))
         try state.apply(.enrollment(Enrollment(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t)))
         try state.apply(.enrollment(Enrollment(meterKey: TestKeys.consumer.publicIdentity, role: .consumer, timestamp: t)))
-        try state.apply(.offer(Offer(producer: TestKeys.producer.id, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)))
+        try state.apply(.reading(Reading(meter: producer, sequence: 1, timestamp: t, values: [MeasuredValue(.energyExportWh, 10_000)])))
+        try state.apply(.reading(Reading(meter: producer, sequence: 2, timestamp: t + 1000, values: [MeasuredValue(.energyExportWh, 14_800)])))
+        let offer = try Offer(producer: producer, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)
+        let credit = try state.credit(for: offer)
+        #expect(credit == OfferCredit(offeredWh: 5000, creditedWh: 4900, exportedWh: 4800, toleranceWh: 100, previouslyCreditedWh: 0))
+        #expect(credit.cutWh == 100)
+        try state.apply(.offer(offer))
         try state.apply(.request(EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)))
-        #expect(state.canonicalBytes() == (try vector("tnt-state-v1")))
-        #expect(state.digest().hex == "962ecca40b99b23294242ef6649a73930210d75f855aa0038d7a25c722dde544")
+        #expect(state.canonicalBytes() == (try vector("tnt-state-v2")))
+        #expect(state.digest().hex == "bc2cc603e785278c98bc78dd215db3d41f9fff5497f2759e16cce1925174fc61")
     }
 }

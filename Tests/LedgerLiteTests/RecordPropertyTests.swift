@@ -5,7 +5,7 @@ import Testing
 /// decoder accepts re-encodes to exactly the same bytes (canonical encodings).
 @Suite struct RecordPropertyTests {
     static func randomRecord(_ rng: inout SplitMix64) throws -> Record {
-        switch Int.random(in: 0 ..< 7, using: &rng) {
+        switch Int.random(in: 0 ..< 9, using: &rng) {
         case 0:
             let measurands = Measurand.allCases.filter { _ in Bool.random(using: &rng) }
             return .reading(try Reading(
@@ -26,7 +26,16 @@ import Testing
             let outcome: DispatchOutcome = Bool.random(using: &rng)
                 ? .unserved
                 : .served(producer: rng.keyID(), energyWh: UInt64.random(in: 1 ... .max, using: &rng), producerTNTBefore: rng.next())
-            return .dispatch(try Dispatch(request: ref, outcome: outcome))
+            return .dispatch(try Dispatch(request: ref, policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT, outcome: outcome))
+        case 7:
+            let ref = RequestReference(consumer: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng))
+            let shares = (0 ..< Int.random(in: 2 ... Dispatch.maxShares, using: &rng)).map { _ in
+                DispatchShare(producer: rng.keyID(), energyWh: UInt64.random(in: 1 ... 1 << 40, using: &rng), tntBefore: rng.next())
+            }
+            return .dispatch(try Dispatch(request: ref, policy: .splitTNT, outcome: .split(shares)))
+        case 8:
+            return .policy(PolicyRecord(policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT,
+                                        offerToleranceWh: rng.next(), timestamp: Int64(bitPattern: rng.next())))
         case 4, 5:
             let key = try PublicIdentity(rawBytes: rng.bytes(32))
             let role: MeterRole = Bool.random(using: &rng) ? .consumer : .producer
@@ -52,6 +61,7 @@ import Testing
         ("Enrollment", { try Enrollment(canonicalBytes: $0).canonicalBytes() }),
         ("Revocation", { try Revocation(canonicalBytes: $0).canonicalBytes() }),
         ("Anomaly", { try Anomaly(canonicalBytes: $0).canonicalBytes() }),
+        ("PolicyRecord", { try PolicyRecord(canonicalBytes: $0).canonicalBytes() }),
         ("SignedRecord", { try SignedRecord(bytes: $0).bytes }),
         ("BlockHeader", { try BlockHeader(canonicalBytes: $0[...]).canonicalBytes() }),
         ("SignedBlockHeader", { try SignedBlockHeader(bytes: $0).bytes }),
@@ -82,7 +92,7 @@ import Testing
     /// Random bytes, half of them with a valid type and version up front.
     @Test func randomBytesNeverCrashAndAcceptedBytesAreCanonical() {
         var rng = SplitMix64(seed: 0x5eed_0003)
-        let prefixes: [[UInt8]] = [[0x01, 1], [0x02, 1], [0x03, 1], [0x04, 1], [0x05, 1], [0x06, 1], [0x07, 1], [0xe0, 1], [0x10, 1]]
+        let prefixes: [[UInt8]] = [[0x01, 1], [0x02, 1], [0x03, 1], [0x04, 1], [0x05, 1], [0x06, 1], [0x07, 1], [0x08, 1], [0x04, 2], [0xe0, 1], [0x10, 1]]
         for _ in 0 ..< 3000 {
             var bytes = rng.bytes(Int.random(in: 0 ... 240, using: &rng))
             if Bool.random(using: &rng), let prefix = prefixes.randomElement(using: &rng) {
@@ -186,6 +196,63 @@ import Testing
         var unserved = try Dispatch(request: RequestReference(consumer: .zero, sequence: 1), outcome: .unserved).canonicalBytes()
         unserved[59] = 1  // unserved but TNT 1: not canonical
         #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: unserved) }
+    }
+
+    @Test func rejectsMalformedSplitDispatches() throws {
+        let ref = RequestReference(consumer: TestKeys.consumer.id, sequence: 1)
+        let a = TestKeys.producer.id, b = TestKeys.meter.id
+        let good = try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
+            DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: b, energyWh: 7, tntBefore: 1),
+        ]))
+        #expect(try Dispatch(canonicalBytes: good.canonicalBytes()) == good)
+        #expect(good.outcome.energyWh == 12)
+        // A split needs the split policy, two shares or more, distinct producers and ≥ 1 Wh each.
+        #expect(throws: RecordDecodingError.self) { try Dispatch(request: ref, policy: .lowestTNT, outcome: good.outcome) }
+        #expect(throws: RecordDecodingError.self) {
+            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([DispatchShare(producer: a, energyWh: 5, tntBefore: 0)]))
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
+                DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: a, energyWh: 7, tntBefore: 0),
+            ]))
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
+                DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: b, energyWh: 0, tntBefore: 0),
+            ]))
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
+                DispatchShare(producer: a, energyWh: .max, tntBefore: 0), DispatchShare(producer: b, energyWh: 1, tntBefore: 0),
+            ]))
+        }
+        let tooMany = (0 ... Dispatch.maxShares).map { DispatchShare(producer: KeyID(high: 1, low: UInt64($0)), energyWh: 1, tntBefore: 0) }
+        #expect(throws: RecordDecodingError.oversizeField(field: "shares", length: Dispatch.maxShares + 1, limit: Dispatch.maxShares)) {
+            try Dispatch(request: ref, policy: .splitTNT, outcome: .split(tooMany))
+        }
+        // The largest split still fits a signed envelope.
+        let largest = try Dispatch(request: ref, policy: .splitTNT, outcome: .split(Array(tooMany.dropLast())))
+        let signed = TestKeys.gateway.signed(.dispatch(largest))
+        #expect(try SignedRecord(bytes: signed.bytes).record == .dispatch(largest))
+
+        var bytes = good.canonicalBytes()
+        bytes[26] = 1  // policy lowest TNT with a split outcome
+        #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: bytes) }
+        bytes = good.canonicalBytes()
+        bytes[27] = 1  // version 2 with a served outcome
+        #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: bytes) }
+        bytes = good.canonicalBytes()
+        bytes[28] = 3  // one share more than present
+        #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: bytes) }
+        bytes = good.canonicalBytes()
+        bytes[1] = 1  // a split body under version 1
+        #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: bytes) }
+        var served = try Dispatch(request: ref, outcome: .served(producer: a, energyWh: 3, producerTNTBefore: 0)).canonicalBytes()
+        served[27] = 2  // split outcome in version 1
+        #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: served) }
+        var policy = PolicyRecord(policy: .lowestTNT, offerToleranceWh: 0, timestamp: 0).canonicalBytes()
+        policy[2] = 3
+        #expect(throws: RecordDecodingError.invalidField(field: "policy", reason: "unknown policy 3")) { try PolicyRecord(canonicalBytes: policy) }
     }
 
     @Test func truncatedInputNamesTheField() throws {

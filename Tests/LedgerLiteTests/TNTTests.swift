@@ -10,11 +10,28 @@ import Testing
         do { return try SigningIdentity(seed: seed).publicIdentity } catch { fatalError("\(error)") }
     }
 
+    /// Enrolls a meter; a producer's first reading follows, with its export counter at 0.
     static func enroll(_ state: inout TNTState, _ key: PublicIdentity, _ role: MeterRole) throws {
         try state.apply(.enrollment(Enrollment(meterKey: key, role: role, timestamp: 0)))
+        if role == .producer { try exportReading(&state, key.id, counter: 0) }
     }
 
+    /// A producer reading whose export counter is `counter` Wh (TNTState does not check
+    /// reading sequences; ChainState does).
+    static func exportReading(_ state: inout TNTState, _ producer: MeterID, counter: Int64) throws {
+        try state.apply(.reading(Reading(meter: producer, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, counter)])))
+    }
+
+    /// The producer's meter exports `wh` more (its counter started at 0), then it offers `wh`.
     static func offer(_ state: inout TNTState, _ producer: MeterID, _ wh: UInt64, seq: UInt64 = 1) throws {
+        if let exported = state.status(of: producer)?.exportedWh {
+            try exportReading(&state, producer, counter: Int64(exported + wh))
+        }
+        try offerOnly(&state, producer, wh, seq: seq)
+    }
+
+    /// Applies an offer without any reading before it.
+    static func offerOnly(_ state: inout TNTState, _ producer: MeterID, _ wh: UInt64, seq: UInt64 = 1) throws {
         try state.apply(.offer(Offer(producer: producer, sequence: seq, energyWh: wh, validFrom: 0, validUntil: 1)))
     }
 
@@ -47,7 +64,8 @@ import Testing
         #expect(try Self.serve(&state, consumer.id, 4, 400) == .served(producer: producers[1].id, energyWh: 400, producerTNTBefore: 1))
         // Nobody has 10 kWh.
         #expect(try Self.serve(&state, consumer.id, 5, 10_000) == .unserved)
-        #expect(state.status(of: producers[1].id) == MeterStatus(role: .producer, active: true, availableWh: 100, tnt: 2))
+        #expect(state.status(of: producers[1].id) == MeterStatus(role: .producer, active: true, availableWh: 100, tnt: 2,
+                                                                 servedWh: 900, exportedWh: 1000, creditedWh: 1000))
         #expect(state.pendingRequests.isEmpty)
     }
 
@@ -59,7 +77,7 @@ import Testing
         try Self.offer(&state, p.id, 100)
         try state.apply(.revocation(Revocation(meterKey: p, role: .producer, timestamp: 0)))
         #expect(try Self.serve(&state, c.id, 1, 10) == .unserved)
-        #expect(throws: TNTError.revoked(p.id)) { try Self.offer(&state, p.id, 5, seq: 2) }
+        #expect(throws: TNTError.revoked(p.id)) { try Self.offerOnly(&state, p.id, 5, seq: 2) }
         try Self.enroll(&state, p, .producer)
         #expect(try Self.serve(&state, c.id, 2, 10) == .served(producer: p.id, energyWh: 10, producerTNTBefore: 0))
         #expect(throws: TNTError.roleMismatch(p.id, enrolled: .producer, claimed: .consumer)) {
@@ -75,8 +93,8 @@ import Testing
         try Self.offer(&state, p.id, 100)
         let before = state.digest()
         #expect(throws: TNTError.alreadyEnrolled(p.id)) { try Self.enroll(&state, p, .producer) }
-        #expect(throws: TNTError.wrongRole(c.id, has: .consumer, needs: .producer)) { try Self.offer(&state, c.id, 1) }
-        #expect(throws: TNTError.notEnrolled(stranger.id)) { try Self.offer(&state, stranger.id, 1) }
+        #expect(throws: TNTError.wrongRole(c.id, has: .consumer, needs: .producer)) { try Self.offerOnly(&state, c.id, 1) }
+        #expect(throws: TNTError.notEnrolled(stranger.id)) { try Self.offerOnly(&state, stranger.id, 1) }
         let ref = RequestReference(consumer: c.id, sequence: 9)
         #expect(throws: TNTError.unknownRequest(ref)) {
             try state.apply(.dispatch(Dispatch(request: ref, outcome: .unserved)))
@@ -121,7 +139,7 @@ import Testing
         let producers = (0 ..< producerCount).map { Self.key($0) }
         let consumer = Self.key(10_000)
         try Self.enroll(&state, consumer, .consumer)
-        var model: [KeyID: (available: UInt64, tnt: UInt64, active: Bool)] = [:]
+        var model: [KeyID: (available: UInt64, tnt: UInt64, active: Bool, served: UInt64, credited: UInt64)] = [:]
         var enrolled = Set<KeyID>()
         var offerSeq: UInt64 = 0, requestSeq: UInt64 = 0
         for _ in 0 ..< 600 {
@@ -133,7 +151,7 @@ import Testing
                     model[p.id]?.active = false
                 } else {
                     try Self.enroll(&state, p, .producer)
-                    if model[p.id] == nil { model[p.id] = (0, 0, true) } else { model[p.id]?.active = true }
+                    if model[p.id] == nil { model[p.id] = (0, 0, true, 0, 0) } else { model[p.id]?.active = true }
                     enrolled.insert(p.id)
                 }
             case 1 ... 4:
@@ -142,6 +160,7 @@ import Testing
                 let wh = UInt64.random(in: 1 ... 50, using: &rng)
                 try Self.offer(&state, p.id, wh, seq: offerSeq)
                 model[p.id]?.available += wh
+                model[p.id]?.credited += wh
             default:
                 requestSeq += 1
                 let wh = UInt64.random(in: 1 ... 60, using: &rng)
@@ -155,13 +174,15 @@ import Testing
                     #expect(outcome == .served(producer: best.key, energyWh: wh, producerTNTBefore: best.value.tnt))
                     model[best.key]?.available -= wh
                     model[best.key]?.tnt += 1
+                    model[best.key]?.served += wh
                 } else {
                     #expect(outcome == .unserved)
                 }
             }
         }
         for (id, m) in model {
-            #expect(state.status(of: id) == MeterStatus(role: .producer, active: m.active, availableWh: m.available, tnt: m.tnt))
+            #expect(state.status(of: id) == MeterStatus(role: .producer, active: m.active, availableWh: m.available, tnt: m.tnt,
+                                                        servedWh: m.served, exportedWh: m.credited, creditedWh: m.credited))
         }
     }
 

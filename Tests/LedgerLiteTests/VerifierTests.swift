@@ -169,6 +169,69 @@ import Testing
         #expect(fromStore?.description.contains("TNT rule gives") == true)
     }
 
+    /// The first dispatch in `entries` matching `predicate`, with its index.
+    static func firstDispatch(_ entries: [SignedRecord], _ predicate: (Dispatch) -> Bool) -> (Int, Dispatch)? {
+        for (i, entry) in entries.enumerated() {
+            if case let .dispatch(d) = entry.record, predicate(d) { return (i, d) }
+        }
+        return nil
+    }
+
+    /// A split dispatch whose shares were rewritten (same total, other amounts), re-signed
+    /// and re-sealed: only the replay of the split rule catches it.
+    @Test func splitDispatchWithWrongSharesIsNamedByReplay() throws {
+        let f = try ChainFixture.trading()
+        #expect(try verifier.verify(blocks: f.blocks).state.tnt.policy == .splitTNT)
+        var entries = Self.flatten(f.blocks)
+        let (index, original) = try #require(Self.firstDispatch(entries) { if case .split = $0.outcome { true } else { false } })
+        guard case let .split(shares) = original.outcome else { return }
+        #expect(shares.count >= 2)
+        var moved = shares
+        moved[0].energyWh -= 1
+        moved[1].energyWh += 1
+        for edited in [DispatchOutcome.split(moved), .split(Array(shares.reversed()))] {
+            let rewritten = try Dispatch(request: original.request, policy: .splitTNT, outcome: edited)
+            entries[index] = TestKeys.gateway.signed(.dispatch(rewritten))
+            let resealed = try Self.reseal(entries)
+            let expected = VerificationFailure(
+                height: UInt64(index / 10), entryIndex: UInt64(index),
+                problem: .ruleViolation(.tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: edited))))
+            #expect(failure { try verifier.verify(blocks: resealed) } == expected)
+        }
+        // Turning the split into "unserved" (no partial service claimed) is caught too.
+        let unserved = try Dispatch(request: original.request, policy: .splitTNT, outcome: .unserved)
+        entries[index] = TestKeys.gateway.signed(.dispatch(unserved))
+        #expect(failure { try verifier.verify(blocks: try Self.reseal(entries)) }?.problem
+            == .ruleViolation(.tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: .unserved))))
+    }
+
+    /// A dispatch naming another policy than the chain's: rewritten in place, or left as
+    /// it was while the policy record before it is removed.
+    @Test func dispatchWithAnotherPolicyThanTheChainsIsNamed() throws {
+        let f = try ChainFixture.trading()
+        let entries = Self.flatten(f.blocks)
+        let policyIndex = try #require(entries.firstIndex { $0.record.type == .policy })
+        let (index, original) = try #require(Self.firstDispatch(Array(entries[policyIndex...])) { _ in true })
+        let at = policyIndex + index
+        #expect(original.policy == .splitTNT)
+
+        // Same decision, but claiming the plain rule.
+        var edited = entries
+        let plain = try Dispatch(request: original.request, policy: .lowestTNT, outcome: original.outcome)
+        edited[at] = TestKeys.gateway.signed(.dispatch(plain))
+        #expect(failure { try verifier.verify(blocks: try Self.reseal(edited)) }
+            == VerificationFailure(height: UInt64(at / 10), entryIndex: UInt64(at),
+                                   problem: .ruleViolation(.tnt(.policyMismatch(original.request, chain: .splitTNT, recorded: .lowestTNT)))))
+
+        // The policy record removed: the split-policy dispatches no longer match the chain.
+        var dropped = entries
+        dropped.remove(at: policyIndex)
+        let fail = try #require(failure { try verifier.verify(blocks: try Self.reseal(dropped)) })
+        #expect(fail.entryIndex == UInt64(at - 1))
+        #expect(fail.problem == .ruleViolation(.tnt(.policyMismatch(original.request, chain: .lowestTNT, recorded: .splitTNT))))
+        #expect(fail.description.contains("policy split-tnt"))
+    }
+
     /// A reading re-signed with a foreign key: keeping the meter as claimed signer fails the
     /// signature; naming the foreign key as signer fails the signer rule.
     @Test func recordResignedWithForeignKeyIsNamed() throws {

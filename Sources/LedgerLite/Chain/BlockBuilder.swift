@@ -118,8 +118,8 @@ public struct BlockBuilder: Sendable {
     /// Gateway time the oldest pending entry was added; nil when nothing is pending.
     public var firstPendingTime: Int64? { pending.isEmpty ? nil : firstPendingAt }
 
-    /// Answers a pending request by the TNT rule: creates the Dispatch, signs it with the
-    /// gateway key and adds it. Returns the dispatch entry and any block it sealed.
+    /// Answers a pending request by the TNT rule under the chain's current policy: creates
+    /// the Dispatch, signs it with the gateway key and adds it. Returns the dispatch entry and any block it sealed.
     public mutating func dispatch(_ request: RequestReference, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
         let record: Dispatch
         do { record = try state.tnt.dispatch(for: request) } catch { throw .ruleViolation(.tnt(error)) }
@@ -128,7 +128,7 @@ public struct BlockBuilder: Sendable {
         return (entry, try add(entry, at: now))
     }
 
-    /// Signs `record` (a gateway record: enrollment, revocation, anomaly) with the gateway
+    /// Signs `record` (a gateway record: enrollment, revocation, anomaly, policy) with the gateway
     /// key and adds it.
     public mutating func addGatewayRecord(_ record: Record, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
         let entry: SignedRecord

@@ -4,7 +4,8 @@
 ///
 /// It does not check signatures; `signingKey(for:)` says which key must have signed.
 public struct ChainState: Sendable {
-    /// The gateway whose key signs dispatches, enrollments, revocations and anomalies.
+    /// The gateway whose key signs dispatches, enrollments, revocations, anomalies and
+    /// policy records.
     public let gatewayKey: PublicIdentity
     /// The TNT table after the entries applied so far.
     public private(set) var tnt = TNTState()
@@ -56,6 +57,7 @@ public struct ChainState: Sendable {
                     ? .sequenceGap(r.meter, expected: expected, found: r.sequence)
                     : .sequenceReplay(r.meter, expected: expected, found: r.sequence)
             }
+            try applyTNT(entry.record, enforcingDispatchRule)
             lastReading[r.meter] = r.sequence
         case let .offer(o):
             if let last = lastOffer[o.producer], o.sequence <= last {
@@ -72,7 +74,7 @@ public struct ChainState: Sendable {
         case let .enrollment(e):
             try applyTNT(entry.record, enforcingDispatchRule)
             keys[e.meter] = e.meterKey
-        case .revocation, .dispatch, .anomaly:
+        case .revocation, .dispatch, .anomaly, .policy:
             try applyTNT(entry.record, enforcingDispatchRule)
         }
     }

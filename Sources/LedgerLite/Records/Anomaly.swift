@@ -83,6 +83,9 @@ public enum AnomalyKind: UInt16, Sendable, Hashable, CaseIterable {
     case implausibleValue = 6
     /// A timestamp too far from the gateway's clock.
     case clockSkew = 7
+    /// An offer asked for more than the producer's metered export plus the tolerance
+    /// allows; the chain credits only the part the meter covers (see `OfferCredit`).
+    case offerExceedsProduction = 8
     /// Anything else; the detail says what.
     case other = 0xffff
 }

@@ -1,5 +1,7 @@
 /// A producer declares energy it can deliver; signed by the producer.
-/// Applying an offer adds `energyWh` to the producer's available energy.
+/// Applying an offer adds to the producer's available energy what value verification
+/// credits: `energyWh` cut to the meter's metered export plus the chain's tolerance
+/// (`TNTState.credit(for:)`).
 /// Layout: docs/FORMATS.md, "Offer".
 public struct Offer: CanonicalRecord {
     public static let recordType = RecordType.offer

@@ -7,13 +7,14 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case enrollment = 0x05
     case revocation = 0x06
     case anomaly = 0x07
+    case policy = 0x08
 
-    /// True for records the gateway signs (dispatch, enrollment, revocation, anomaly);
+    /// True for records the gateway signs (dispatch, enrollment, revocation, anomaly, policy);
     /// false for records a meter signs (reading, offer, request).
     public var isGatewayAuthored: Bool {
         switch self {
         case .reading, .offer, .request: return false
-        case .dispatch, .enrollment, .revocation, .anomaly: return true
+        case .dispatch, .enrollment, .revocation, .anomaly, .policy: return true
         }
     }
 
@@ -26,6 +27,7 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .enrollment: return "enrollment"
         case .revocation: return "revocation"
         case .anomaly: return "anomaly"
+        case .policy: return "policy"
         }
     }
 }
@@ -56,6 +58,7 @@ public enum Record: Sendable, Hashable {
     case enrollment(Enrollment)
     case revocation(Revocation)
     case anomaly(Anomaly)
+    case policy(PolicyRecord)
 
     /// Decodes any record type from its canonical bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
@@ -69,6 +72,7 @@ public enum Record: Sendable, Hashable {
         case .enrollment: self = .enrollment(try Enrollment(canonicalBytes: bytes))
         case .revocation: self = .revocation(try Revocation(canonicalBytes: bytes))
         case .anomaly: self = .anomaly(try Anomaly(canonicalBytes: bytes))
+        case .policy: self = .policy(try PolicyRecord(canonicalBytes: bytes))
         }
     }
 
@@ -87,6 +91,7 @@ public enum Record: Sendable, Hashable {
         case .enrollment: return .enrollment
         case .revocation: return .revocation
         case .anomaly: return .anomaly
+        case .policy: return .policy
         }
     }
 
@@ -100,6 +105,7 @@ public enum Record: Sendable, Hashable {
         case let .enrollment(r): return r.canonicalBytes()
         case let .revocation(r): return r.canonicalBytes()
         case let .anomaly(r): return r.canonicalBytes()
+        case let .policy(r): return r.canonicalBytes()
         }
     }
 
@@ -109,7 +115,7 @@ public enum Record: Sendable, Hashable {
         case let .reading(r): return r.meter
         case let .offer(r): return r.producer
         case let .request(r): return r.consumer
-        case .dispatch, .enrollment, .revocation, .anomaly: return nil
+        case .dispatch, .enrollment, .revocation, .anomaly, .policy: return nil
         }
     }
 }

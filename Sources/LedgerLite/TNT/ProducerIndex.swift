@@ -74,6 +74,31 @@ struct ProducerIndex: Sendable {
         return nil  // unreachable while subtree maxima are consistent
     }
 
+    /// Linked nodes with available energy > 0, in (TNT, id) order, taken until their
+    /// available energy adds up to `amount`; nil if `limit` nodes (or all of them) do not
+    /// reach it. An in-order walk that skips every subtree whose maximum is 0 and stops as
+    /// soon as the amount is covered: O(k · depth) for k nodes taken.
+    func cover(_ amount: UInt64, limit: Int) -> [Int32]? {
+        var taken: [Int32] = []
+        var stack: [Int32] = []
+        var remaining = amount
+        var t = root
+        while remaining > 0 && taken.count < limit {
+            while t >= 0 && nodes[Int(t)].maxAvailable > 0 {
+                stack.append(t)
+                t = nodes[Int(t)].left
+            }
+            guard let n = stack.popLast() else { return nil }
+            let node = nodes[Int(n)]
+            if node.available > 0 {
+                taken.append(n)
+                remaining -= min(node.available, remaining)
+            }
+            t = node.right
+        }
+        return remaining == 0 ? taken : nil
+    }
+
     // MARK: treap internals
 
     private static func less(_ a: Node, _ b: Node) -> Bool {

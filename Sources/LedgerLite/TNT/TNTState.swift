@@ -1,13 +1,24 @@
 /// The TNT dispatch rule as a pure, deterministic state machine.
 ///
-/// It holds each enrolled meter's role, every producer's available energy (Wh) and TNT
-/// (total number of requests it has served), and the requests not yet answered. It
-/// changes only by `apply(_:)`, so anyone replaying the same records reaches the same
-/// state, the same decisions and the same `digest()`.
+/// It holds each enrolled meter's role, every producer's available energy (Wh), TNT
+/// (total number of requests it has served), energy served, metered export and energy
+/// credited from offers, the requests not yet answered, and the dispatch policy and offer
+/// tolerance the chain's latest `PolicyRecord` set. It changes only by `apply(_:)`, so
+/// anyone replaying the same records reaches the same state, the same decisions and the
+/// same `digest()`.
 ///
 /// The rule (`decide`): among active producers whose available energy covers the request,
-/// the one with the lowest TNT; ties go to the lowest producer id; if none, unserved.
-/// A decision costs O(log n) (see `ProducerIndex`); `naiveDecide` is the O(n) reference.
+/// the one with the lowest TNT; ties go to the lowest producer id. If none, under
+/// `.lowestTNT` the request is unserved; under `.splitTNT` it is split over producers in
+/// (TNT, id) order (see `DispatchPolicy.splitTNT`), or unserved if they cannot cover it.
+/// A plain decision costs O(log n) and a split one O(k log n) for k producers (see
+/// `ProducerIndex`); `naiveDecide` is the O(n log n) reference.
+///
+/// Value verification: an offer is credited only up to what the producer's meter has
+/// exported (its `.energyExportWh` counter now, minus the counter in its first reading
+/// that carried one; the highest counter seen counts, so a counter going backwards never
+/// reduces it) plus the tolerance, minus what earlier offers were credited. See
+/// `credit(for:)`.
 public struct TNTState: Sendable {
     struct Member: Sendable, Equatable {
         var role: MeterRole
@@ -15,18 +26,51 @@ public struct TNTState: Sendable {
         var available: UInt64
         var tnt: UInt64
         var handle: Int32
+        var served: UInt64 = 0
+        var credited: UInt64 = 0
+        /// The export counter of the meter's first reading that carried one.
+        var firstExport: Int64?
+        /// The highest export counter seen since (≥ `firstExport`).
+        var highestExport: Int64 = 0
+
+        /// Metered export since the first reading, Wh.
+        var exported: UInt64 {
+            // highestExport ≥ firstExport, so the true difference fits in a UInt64.
+            firstExport.map { UInt64(bitPattern: highestExport &- $0) } ?? 0
+        }
+
+        var status: MeterStatus {
+            MeterStatus(role: role, active: active, availableWh: available, tnt: tnt,
+                        servedWh: served, exportedWh: exported, creditedWh: credited)
+        }
     }
 
     private var members: [KeyID: Member] = [:]
     private var index = ProducerIndex()
     private var pending: [RequestReference: UInt64] = [:]
+    /// The dispatch policy every Dispatch must name and follow (`.lowestTNT` until a
+    /// `PolicyRecord` says otherwise).
+    public private(set) var policy: DispatchPolicy = .lowestTNT
+    /// How many Wh an offer may exceed the producer's metered export by (0 until a
+    /// `PolicyRecord` says otherwise).
+    public private(set) var offerToleranceWh: UInt64 = 0
 
-    /// An empty state: no meters, no requests.
+    /// An empty state: no meters, no requests, policy `.lowestTNT`, tolerance 0 Wh.
     public init() {}
 
     /// A meter's entry in the table.
     public func status(of meter: MeterID) -> MeterStatus? {
-        members[meter].map { MeterStatus(role: $0.role, active: $0.active, availableWh: $0.available, tnt: $0.tnt) }
+        members[meter]?.status
+    }
+
+    /// Every producer ever enrolled (active or revoked) with its status, in `order`:
+    /// `.tnt` is (TNT, id) ascending, the order the rule considers them in; `.id` is by id.
+    public func producerTable(orderedBy order: ProducerOrder = .tnt) -> [ProducerRow] {
+        let rows = members.compactMap { id, m in m.role == .producer ? ProducerRow(meter: id, status: m.status) : nil }
+        switch order {
+        case .tnt: return rows.sorted { ($0.status.tnt, $0.meter) < ($1.status.tnt, $1.meter) }
+        case .id: return rows.sorted { $0.meter < $1.meter }
+        }
     }
 
     /// Number of meters ever enrolled (active or revoked).
@@ -38,60 +82,123 @@ public struct TNTState: Sendable {
     /// Requests not yet answered by a Dispatch.
     public var pendingRequests: [RequestReference] { pending.keys.sorted() }
 
-    // MARK: the rule
+    // MARK: value verification
 
-    /// The rule's choice for a request of `energyWh`, in O(log n).
-    public func decide(energyWh: UInt64) -> DispatchOutcome {
-        guard let handle = index.leftmost(atLeast: energyWh) else { return .unserved }
-        let node = index.node(handle)
-        return .served(producer: node.id, energyWh: energyWh, producerTNTBefore: node.tnt)
+    /// What applying `offer` now would credit: the offered energy cut to the producer's
+    /// metered export plus the tolerance, minus what it was credited before (never below
+    /// 0). Pure; the gateway asks before appending, to answer the producer and record an
+    /// `.offerExceedsProduction` anomaly for a cut. An offer crediting 0 Wh is still a
+    /// valid record.
+    /// - Throws: `TNTError` when the offer's producer is not an active producer (the same
+    ///   error `apply` would throw).
+    public func credit(for offer: Offer) throws(TNTError) -> OfferCredit {
+        credit(offer.energyWh, to: try activeMember(offer.producer, needs: .producer))
     }
 
-    /// The same rule by scanning every producer: O(n), for tests and benchmarks.
+    private func credit(_ offered: UInt64, to m: Member) -> OfferCredit {
+        let (sum, overflow) = m.exported.addingReportingOverflow(offerToleranceWh)
+        let ceiling = overflow ? UInt64.max : sum
+        let room = ceiling > m.credited ? ceiling - m.credited : 0
+        return OfferCredit(offeredWh: offered, creditedWh: min(offered, room), exportedWh: m.exported,
+                           toleranceWh: offerToleranceWh, previouslyCreditedWh: m.credited)
+    }
+
+    // MARK: the rule
+
+    /// The rule's choice under the current policy for a request of `energyWh`.
+    public func decide(energyWh: UInt64) -> DispatchOutcome {
+        decide(energyWh: energyWh, policy: policy)
+    }
+
+    /// The rule's choice under `policy`: O(log n) when one producer can cover the request,
+    /// O(k log n) when it is split over k producers.
+    public func decide(energyWh: UInt64, policy: DispatchPolicy) -> DispatchOutcome {
+        if let handle = index.leftmost(atLeast: energyWh) {
+            let node = index.node(handle)
+            return .served(producer: node.id, energyWh: energyWh, producerTNTBefore: node.tnt)
+        }
+        guard policy == .splitTNT, let handles = index.cover(energyWh, limit: Dispatch.maxShares) else { return .unserved }
+        var remaining = energyWh
+        var shares: [DispatchShare] = []
+        shares.reserveCapacity(handles.count)
+        for handle in handles {
+            let node = index.node(handle)
+            let part = min(node.available, remaining)
+            remaining -= part
+            shares.append(DispatchShare(producer: node.id, energyWh: part, tntBefore: node.tnt))
+        }
+        return .split(shares)
+    }
+
+    /// The rule under the current policy by scanning every producer, for tests and benchmarks.
     public func naiveDecide(energyWh: UInt64) -> DispatchOutcome {
+        naiveDecide(energyWh: energyWh, policy: policy)
+    }
+
+    /// The rule under `policy` by scanning and sorting every producer: O(n log n).
+    public func naiveDecide(energyWh: UInt64, policy: DispatchPolicy) -> DispatchOutcome {
         var best: (id: KeyID, tnt: UInt64)?
         for (id, m) in members where m.role == .producer && m.active && m.available >= energyWh {
             if let b = best, (b.tnt, b.id) <= (m.tnt, id) { continue }
             best = (id, m.tnt)
         }
-        guard let best else { return .unserved }
-        return .served(producer: best.id, energyWh: energyWh, producerTNTBefore: best.tnt)
+        if let best {
+            return .served(producer: best.id, energyWh: energyWh, producerTNTBefore: best.tnt)
+        }
+        guard policy == .splitTNT else { return .unserved }
+        let candidates = members.filter { $0.value.role == .producer && $0.value.active && $0.value.available > 0 }
+            .sorted { ($0.value.tnt, $0.key) < ($1.value.tnt, $1.key) }
+        var remaining = energyWh
+        var shares: [DispatchShare] = []
+        for (id, m) in candidates.prefix(Dispatch.maxShares) where remaining > 0 {
+            let part = min(m.available, remaining)
+            remaining -= part
+            shares.append(DispatchShare(producer: id, energyWh: part, tntBefore: m.tnt))
+        }
+        return remaining == 0 ? .split(shares) : .unserved
     }
 
-    /// The Dispatch record the rule gives for a pending request.
+    /// The Dispatch record the rule gives, under the current policy, for a pending request.
     /// - Throws: `TNTError.unknownRequest` if the request is not pending.
     public func dispatch(for request: RequestReference) throws(TNTError) -> Dispatch {
         guard let energy = pending[request] else { throw .unknownRequest(request) }
         do {
-            return try Dispatch(request: request, policy: .lowestTNT, outcome: decide(energyWh: energy))
+            return try Dispatch(request: request, policy: policy, outcome: decide(energyWh: energy))
         } catch {
-            throw .unknownRequest(request)  // unreachable: decide never yields a 0 Wh service
+            throw .unknownRequest(request)  // unreachable: decide yields only valid outcomes
         }
     }
 
     // MARK: transitions
 
-    /// Applies one record. Readings and anomalies do not change the state.
-    /// On error the state is unchanged.
+    /// Applies one record. Readings change the state only for producers' export counters;
+    /// anomalies never do. On error the state is unchanged.
     public mutating func apply(_ record: Record) throws(TNTError) {
         try apply(record, enforcingRule: true)
     }
 
-    /// `enforcingRule: false` accepts any feasible dispatch (used to build deliberately
-    /// unfair chains in tests; a verifier always enforces).
+    /// `enforcingRule: false` accepts any feasible dispatch under any policy (used to build
+    /// deliberately unfair chains in tests; a verifier always enforces).
     mutating func apply(_ record: Record, enforcingRule: Bool) throws(TNTError) {
         switch record {
-        case .reading, .anomaly:
+        case .anomaly:
             return
+        case let .reading(r):
+            recordExport(r)
+        case let .policy(p):
+            policy = p.policy
+            offerToleranceWh = p.offerToleranceWh
         case let .enrollment(e):
             try enroll(e.meter, role: e.role)
         case let .revocation(r):
             try revoke(r.meter, role: r.role)
         case let .offer(o):
             var m = try activeMember(o.producer, needs: .producer)
-            let (sum, overflow) = m.available.addingReportingOverflow(o.energyWh)
+            let credited = credit(o.energyWh, to: m).creditedWh
+            let (sum, overflow) = m.available.addingReportingOverflow(credited)
             guard !overflow else { throw .energyOverflow(o.producer) }
             m.available = sum
+            m.credited += credited  // ≤ exported + tolerance (saturated), so no overflow
             members[o.producer] = m
             index.update(m.handle, tnt: m.tnt, available: m.available)
         case let .request(q):
@@ -101,6 +208,19 @@ public struct TNTState: Sendable {
         case let .dispatch(d):
             try applyDispatch(d, enforcingRule: enforcingRule)
         }
+    }
+
+    /// Tracks a producer's export counter; readings of other meters, and readings without
+    /// an export counter, change nothing.
+    private mutating func recordExport(_ r: Reading) {
+        guard var m = members[r.meter], m.role == .producer, let counter = r[.energyExportWh] else { return }
+        if m.firstExport == nil {
+            m.firstExport = counter
+            m.highestExport = counter
+        } else {
+            m.highestExport = max(m.highestExport, counter)
+        }
+        members[r.meter] = m
     }
 
     private mutating func enroll(_ meter: MeterID, role: MeterRole) throws(TNTError) {
@@ -139,32 +259,48 @@ public struct TNTState: Sendable {
     private mutating func applyDispatch(_ d: Dispatch, enforcingRule: Bool) throws(TNTError) {
         guard let energy = pending[d.request] else { throw .unknownRequest(d.request) }
         if enforcingRule {
+            guard d.policy == policy else { throw .policyMismatch(d.request, chain: policy, recorded: d.policy) }
             let expected = decide(energyWh: energy)
-            guard d.policy == .lowestTNT, d.outcome == expected else {
+            guard d.outcome == expected else {
                 throw .dispatchMismatch(d.request, expected: expected, recorded: d.outcome)
             }
         }
-        if case let .served(producer, amount, _) = d.outcome {
-            var m = try activeMember(producer, needs: .producer)
-            guard amount == energy, m.available >= amount else {
-                throw .infeasibleDispatch(d.request, producer: producer)
+        let shares = d.outcome.shares
+        if !shares.isEmpty {
+            let delivered = d.outcome.energyWh
+            guard delivered == energy else { throw .deliveredMismatch(d.request, requested: energy, delivered: delivered) }
+            // Check every share before changing anything.
+            var changed: [MeterID: Member] = [:]
+            for share in shares {
+                var m: Member
+                if let seen = changed[share.producer] { m = seen } else { m = try activeMember(share.producer, needs: .producer) }
+                guard share.energyWh >= 1, m.available >= share.energyWh else {
+                    throw .infeasibleDispatch(d.request, producer: share.producer)
+                }
+                m.available -= share.energyWh
+                m.tnt += 1
+                m.served += share.energyWh  // ≤ credited, so no overflow
+                changed[share.producer] = m
             }
-            m.available -= amount
-            m.tnt += 1
-            members[producer] = m
-            index.update(m.handle, tnt: m.tnt, available: m.available)
+            for (id, m) in changed {
+                members[id] = m
+                index.update(m.handle, tnt: m.tnt, available: m.available)
+            }
         }
         pending[d.request] = nil
     }
 
     // MARK: digest
 
-    /// The canonical encoding of the whole state (docs/FORMATS.md, "TNT state"):
-    /// meters sorted by id, then pending requests sorted by (consumer, sequence).
+    /// The canonical encoding of the whole state (docs/FORMATS.md, "TNT state", version 2):
+    /// policy and tolerance, meters sorted by id, then pending requests sorted by
+    /// (consumer, sequence).
     public func canonicalBytes() -> [UInt8] {
-        var w = ByteWriter(capacity: 10 + members.count * 34 + pending.count * 32)
+        var w = ByteWriter(capacity: 19 + members.count * 67 + pending.count * 32)
         w.u8(0x20)
-        w.u8(1)
+        w.u8(2)
+        w.u8(policy.rawValue)
+        w.u64(offerToleranceWh)
         w.u32(UInt32(truncatingIfNeeded: members.count))
         for id in members.keys.sorted() {
             guard let m = members[id] else { continue }
@@ -173,6 +309,11 @@ public struct TNTState: Sendable {
             w.u8(m.active ? 1 : 0)
             w.u64(m.available)
             w.u64(m.tnt)
+            w.u64(m.served)
+            w.u64(m.credited)
+            w.u8(m.firstExport == nil ? 0 : 1)
+            w.i64(m.firstExport ?? 0)
+            w.i64(m.firstExport == nil ? 0 : m.highestExport)
         }
         w.u32(UInt32(truncatingIfNeeded: pending.count))
         for ref in pending.keys.sorted() {
@@ -195,8 +336,84 @@ public struct MeterStatus: Hashable, Sendable {
     public var active: Bool
     /// Energy the producer can still deliver, Wh (0 for consumers).
     public var availableWh: UInt64
-    /// Requests the producer has served (0 for consumers).
+    /// Requests the producer has served, a share of a split dispatch counting as one
+    /// (0 for consumers).
     public var tnt: UInt64
+    /// Energy the producer has delivered by dispatches, Wh (0 for consumers).
+    public var servedWh: UInt64
+    /// Energy the producer's meter has exported since its first reading on the chain that
+    /// carried an export counter, Wh (0 for consumers).
+    public var exportedWh: UInt64
+    /// Energy credited to the producer by its offers, Wh: what the offers asked, cut by
+    /// value verification (0 for consumers).
+    public var creditedWh: UInt64
+
+    /// Creates a status row.
+    public init(role: MeterRole, active: Bool, availableWh: UInt64, tnt: UInt64,
+                servedWh: UInt64 = 0, exportedWh: UInt64 = 0, creditedWh: UInt64 = 0) {
+        self.role = role
+        self.active = active
+        self.availableWh = availableWh
+        self.tnt = tnt
+        self.servedWh = servedWh
+        self.exportedWh = exportedWh
+        self.creditedWh = creditedWh
+    }
+}
+
+/// A producer and its status, as `TNTState.producerTable` lists them.
+public struct ProducerRow: Hashable, Sendable {
+    /// The producer's meter id.
+    public var meter: MeterID
+    /// Its row in the TNT table.
+    public var status: MeterStatus
+
+    /// Creates a row.
+    public init(meter: MeterID, status: MeterStatus) {
+        self.meter = meter
+        self.status = status
+    }
+}
+
+/// How `TNTState.producerTable` sorts producers.
+public enum ProducerOrder: Sendable, Hashable {
+    /// (TNT, id) ascending: the order the rule considers producers in.
+    case tnt
+    /// Id ascending.
+    case id
+}
+
+/// What an offer is credited with (`TNTState.credit(for:)`).
+public struct OfferCredit: Hashable, Sendable, CustomStringConvertible {
+    /// Energy the offer asked to make available, Wh.
+    public var offeredWh: UInt64
+    /// Energy it makes available, Wh: `min(offered, exported + tolerance − credited before)`.
+    public var creditedWh: UInt64
+    /// The producer's metered export when the offer is applied, Wh.
+    public var exportedWh: UInt64
+    /// The chain's offer tolerance, Wh.
+    public var toleranceWh: UInt64
+    /// What the producer's earlier offers were credited, Wh.
+    public var previouslyCreditedWh: UInt64
+
+    /// Creates a credit.
+    public init(offeredWh: UInt64, creditedWh: UInt64, exportedWh: UInt64, toleranceWh: UInt64, previouslyCreditedWh: UInt64) {
+        self.offeredWh = offeredWh
+        self.creditedWh = creditedWh
+        self.exportedWh = exportedWh
+        self.toleranceWh = toleranceWh
+        self.previouslyCreditedWh = previouslyCreditedWh
+    }
+
+    /// The part of the offer not credited, Wh.
+    public var cutWh: UInt64 { offeredWh - creditedWh }
+
+    /// True when part of the offer is not credited.
+    public var isCut: Bool { creditedWh < offeredWh }
+
+    public var description: String {
+        "offered \(offeredWh) Wh, credited \(creditedWh) Wh (metered export \(exportedWh) Wh + tolerance \(toleranceWh) Wh, \(previouslyCreditedWh) Wh credited before)"
+    }
 }
 
 /// Why the TNT machine refused a record.
@@ -221,6 +438,10 @@ public enum TNTError: Error, Hashable, Sendable, CustomStringConvertible {
     case infeasibleDispatch(RequestReference, producer: MeterID)
     /// A producer's available energy would exceed 2^64-1 Wh.
     case energyOverflow(MeterID)
+    /// A dispatch names another policy than the chain's current one (`PolicyRecord`).
+    case policyMismatch(RequestReference, chain: DispatchPolicy, recorded: DispatchPolicy)
+    /// A dispatch delivers another amount than the request asked for.
+    case deliveredMismatch(RequestReference, requested: UInt64, delivered: UInt64)
 
     public var description: String {
         switch self {
@@ -235,6 +456,10 @@ public enum TNTError: Error, Hashable, Sendable, CustomStringConvertible {
             return "dispatch for \(r) records \(recorded), but the TNT rule gives \(expected)"
         case let .infeasibleDispatch(r, producer): return "dispatch for \(r) names producer \(producer.hex), which cannot serve it"
         case let .energyOverflow(m): return "producer \(m.hex)'s available energy would overflow"
+        case let .policyMismatch(r, chain, recorded):
+            return "dispatch for \(r) names policy \(recorded), but the chain's policy is \(chain)"
+        case let .deliveredMismatch(r, requested, delivered):
+            return "dispatch for \(r) delivers \(delivered) Wh, but the request asked for \(requested) Wh"
         }
     }
 }
