@@ -80,6 +80,7 @@ func anomalyKindName(_ kind: AnomalyKind) -> String {
     case .tamperFlag: return "tamper-flag"
     case .implausibleValue: return "implausible-value"
     case .clockSkew: return "clock-skew"
+    case .offerExceedsProduction: return "offer-exceeds-production"
     case .other: return "other"
     }
 }
