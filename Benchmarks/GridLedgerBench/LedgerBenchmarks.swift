@@ -228,6 +228,9 @@ enum LedgerBenchmarks {
         for count in [100, 10_000, 100_000] {
             var rng = Rng(state: UInt64(count))
             var state = TNTState()
+            // Offers here are not backed by export readings: a tolerance as large as any
+            // offer lets them be credited whole (value verification is measured elsewhere).
+            try state.apply(.policy(PolicyRecord(policy: .lowestTNT, offerToleranceWh: 1_000_000, timestamp: baseTime)))
             var flat: [FlatProducer] = []
             for i in 0 ..< count {
                 var raw = [UInt8](repeating: 0, count: 32)

@@ -546,6 +546,9 @@ actor Ledger {
         meters[id].map { ($0, builder.state.nextReadingSequence(of: id) - 1) }
     }
 
+    /// The TNT table as of every accepted entry (sealed or pending).
+    func tntState() -> TNTState { builder.state.tnt }
+
     /// Pending entries (accepted, not yet sealed), optionally only one type.
     func pendingEntries(type: RecordType? = nil) -> [PendingEntry] {
         type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
