@@ -18,6 +18,8 @@ enum AnomalyCategory: String, CaseIterable, Sendable, Codable {
     case equivocation = "equivocation"
     /// Several records claiming one meter failed signature checks within a short window.
     case repeatedBadSignatures = "repeated-bad-signatures"
+    /// A producer offered more than its meter exported (plus the tolerance); the offer was cut.
+    case offerExceedsProduction = "offer-exceeds-production"
 
     /// The chain record kind (Anomaly version 1 codes).
     var kind: AnomalyKind {
@@ -27,6 +29,7 @@ enum AnomalyCategory: String, CaseIterable, Sendable, Codable {
         case .sequenceGap: return .sequenceGap
         case .equivocation: return .replay
         case .repeatedBadSignatures: return .badSignature
+        case .offerExceedsProduction: return .offerExceedsProduction
         }
     }
 

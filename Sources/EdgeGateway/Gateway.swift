@@ -41,6 +41,14 @@ final class Gateway: Sendable {
         } else {
             try await Ledger.open(directory: directory, key: key, config: config, logger: logger)
         }
+        if let trading = config.trading {
+            do {
+                _ = try await ledger.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
+            } catch {
+                ledger.close()
+                throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
+            }
+        }
         return Gateway(directory: directory, ledger: ledger, token: token, logger: logger)
     }
 
@@ -64,6 +72,12 @@ final class Gateway: Sendable {
         }
         router.post("v1/readings") { request, _ in
             await self.ingest(request)
+        }
+        router.post("v1/offers") { request, _ in
+            await self.trade(request, expecting: .offer)
+        }
+        router.post("v1/requests") { request, _ in
+            await self.trade(request, expecting: .request)
         }
         router.post("v1/admin/enroll") { request, _ in
             await self.admin(request, revoke: false)
@@ -154,6 +168,59 @@ final class Gateway: Sendable {
         let results = await ledger.ingest(prepared)
         metrics.ingestLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         return Self.json(IngestResponse(results: results))
+    }
+
+    /// `POST /v1/offers` and `POST /v1/requests`: one signed record in a TradeSubmission.
+    private func trade(_ request: Request, expecting type: RecordType) async -> Response {
+        func refuse(_ status: HTTPResponse.Status, _ reason: TradeReason, _ detail: String, meter: String? = nil) -> Response {
+            type == .offer
+                ? Self.json(OfferResponse(status: .rejected, producer: meter, reason: reason, detail: detail), status: status)
+                : Self.json(DispatchResponse(status: .rejected, consumer: meter, reason: reason, detail: detail), status: status)
+        }
+        var request = request
+        let submission: TradeSubmission
+        do {
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            submission = try JSONDecoder().decode(TradeSubmission.self, from: Data(buffer: body))
+        } catch {
+            return refuse(.badRequest, .malformed, "the body is not a TradeSubmission: expected JSON {\"record\": \"<base64 signed \(type)>\"} (\(Self.describe(error)))")
+        }
+        guard let bytes = Data(base64Encoded: submission.record) else {
+            return refuse(.badRequest, .malformed, "record is not valid base64")
+        }
+        let entry: SignedRecord
+        do { entry = try SignedRecord(bytes: Array(bytes)) } catch {
+            return refuse(.badRequest, .malformed, "record is not a signed record envelope: \(error)")
+        }
+        switch (type, entry.record) {
+        case let (.offer, .offer(offer)):
+            let answer = await ledger.offer(entry, offer)
+            return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+        case let (.request, .request(energyRequest)):
+            let answer = await ledger.request(entry, energyRequest)
+            return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+        default:
+            let path = type == .offer ? "/v1/offers" : "/v1/requests"
+            return refuse(.badRequest, .wrongRecordType, "\(path) takes a signed \(type); this record is a \(entry.record.type)",
+                          meter: entry.record.meterAuthor?.hex ?? entry.signer.hex)
+        }
+    }
+
+    /// HTTP status of a trade answer: 200 for anything recorded (served or not), 4xx for
+    /// a refusal the sender must fix, 503 for a retry.
+    static func httpStatus(_ status: TradeStatus, _ reason: TradeReason?) -> HTTPResponse.Status {
+        switch status {
+        case .accepted, .served, .unserved, .duplicate: return .ok
+        case .retry: return .serviceUnavailable
+        case .rejected:
+            switch reason ?? .malformed {
+            case .malformed, .wrongRecordType: return .badRequest
+            case .unknownMeter, .revokedMeter, .wrongRole, .badSignature: return .forbidden
+            case .staleSequence, .conflictingDuplicate: return .conflict
+            case .timestampSkew, .noMeteredProduction, .insufficientEnergy: return .unprocessableContent
+            case .storage: return .serviceUnavailable
+            }
+        }
     }
 
     private func admin(_ request: Request, revoke: Bool) async -> Response {

@@ -16,6 +16,8 @@ final class GatewayMetrics: Sendable {
     let height: Gauge
     private let rejectedByReason: [IngestReason: Counter]
     private let anomaliesByCategory: [AnomalyCategory: Counter]
+    private let offersByOutcome: [String: Counter]
+    private let requestsByOutcome: [String: Counter]
 
     private static func d(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: unit, helpText: help)
@@ -48,6 +50,26 @@ final class GatewayMetrics: Sendable {
                 labels: [("kind", category.rawValue)])
         }
         anomaliesByCategory = anomalies
+        offersByOutcome = Self.tradeCounters(registry, "offers", "Offers received, by status (and reason when rejected).")
+        requestsByOutcome = Self.tradeCounters(registry, "requests", "Energy requests received, by status: served, unserved, duplicate, rejected (with reason).")
+    }
+
+    /// One counter per trade outcome: `status`, plus `reason` for rejections.
+    private static func tradeCounters(_ registry: PrometheusCollectorRegistry, _ name: String, _ help: String) -> [String: Counter] {
+        let outcomes = ["accepted", "served", "unserved", "duplicate", "retry"] + TradeReason.allCases.map { "rejected:" + $0.rawValue }
+        return Dictionary(uniqueKeysWithValues: outcomes.map { outcome in
+            let parts = outcome.split(separator: ":").map(String.init)
+            var labels = [("status", parts[0])]
+            if parts.count > 1 { labels.append(("reason", parts[1])) }
+            return (outcome, registry.makeCounter(descriptor: d(name, "total", help), labels: labels))
+        })
+    }
+
+    func offer(_ status: TradeStatus, reason: TradeReason?) { offersByOutcome[Self.outcome(status, reason)]?.increment() }
+    func request(_ status: TradeStatus, reason: TradeReason?) { requestsByOutcome[Self.outcome(status, reason)]?.increment() }
+
+    private static func outcome(_ status: TradeStatus, _ reason: TradeReason?) -> String {
+        status == .rejected ? "rejected:" + (reason ?? .malformed).rawValue : status.rawValue
     }
 
     func rejected(_ reason: IngestReason) { rejectedByReason[reason]?.increment() }

@@ -14,6 +14,15 @@ struct LedgerConfig: Sendable {
     /// before the meter's previous reading.
     var maxSkewMs: Int64 = 300_000
     var anomalyLimits = AnomalyLimits()
+    /// The dispatch policy and offer tolerance to record on the chain at start-up when
+    /// they differ from the chain's; nil keeps what the chain says.
+    var trading: TradingPolicy?
+}
+
+/// How requests are dispatched and how far offers may exceed metered export.
+struct TradingPolicy: Sendable, Hashable {
+    var policy: DispatchPolicy = .lowestTNT
+    var offerToleranceWh: UInt64 = 0
 }
 
 /// What the gateway knows about an enrolled meter.
@@ -56,11 +65,14 @@ actor Ledger {
     private let executor: DedicatedThreadExecutor
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private var builder: BlockBuilder
-    private var meters: [MeterID: MeterInfo] = [:]
-    private var pending: [PendingEntry] = []
+    // Internal (not private) so the trading extension (LedgerTrading.swift) can use them.
+    var builder: BlockBuilder
+    var meters: [MeterID: MeterInfo] = [:]
+    var pending: [PendingEntry] = []
     private var pendingReadings: [ReadingKey: [UInt8]] = [:]
     private var detector: AnomalyDetector
+    /// Each meter's last recorded offer and request (resent copies are duplicates).
+    var lastTrades: [TradeKey: LastTrade] = [:]
     private var seen: Set<MeterID> = []
 
     struct ReadingKey: Hashable, Sendable {
@@ -110,6 +122,7 @@ actor Ledger {
         pending = state.pending
         pendingReadings = state.pendingReadings
         detector = state.detector
+        lastTrades = state.lastTrades
         for info in meters.values { keys.set(info.key) }
         metrics.pending.set(Double(builder.pendingCount))
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
@@ -127,6 +140,7 @@ actor Ledger {
         var pending: [PendingEntry] = []
         var pendingReadings: [ReadingKey: [UInt8]] = [:]
         var detector = AnomalyDetector()
+        var lastTrades: [TradeKey: LastTrade] = [:]
     }
 
     /// Verifies the stored chain, resumes a builder, and replays the journal into it.
@@ -147,11 +161,11 @@ actor Ledger {
         loaded.detector.limits = config.anomalyLimits
 
         // Meters and anomaly memory from the sealed chain.
-        for type in [RecordType.enrollment, .revocation, .anomaly] {
+        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request] {
             var from: UInt64 = 0
             while true {
                 let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
-                for stored in page { loaded.note(stored.entry.record, time: 0) }
+                for stored in page { loaded.note(stored.entry.record, time: 0, bytes: stored.entry.bytes) }
                 guard let last = page.last else { break }
                 from = last.index + 1
             }
@@ -386,7 +400,7 @@ actor Ledger {
     }
 
     /// Adds a journaled entry to the builder and appends any block it seals.
-    private func addDurable(_ entry: SignedRecord, at now: Int64) {
+    func addDurable(_ entry: SignedRecord, at now: Int64) {
         let index = builder.tree.size
         do {
             let sealed = try builder.add(signatureChecked: entry, at: now)
@@ -451,12 +465,13 @@ actor Ledger {
             pending = state.pending
             pendingReadings = state.pendingReadings
             detector = state.detector
+            lastTrades = state.lastTrades
         } catch {
             logger.critical("cannot resume the chain after a failed append", metadata: ["error": "\(error)"])
         }
     }
 
-    private func refreshGauges() {
+    func refreshGauges() {
         metrics.pending.set(Double(builder.pendingCount))
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
         metrics.metersEnrolled.set(Double(meters.values.filter(\.active).count))
@@ -508,7 +523,7 @@ actor Ledger {
         return entry
     }
 
-    private func addGatewayRecord(_ record: Record) throws(AdminError) -> SignedRecord {
+    func addGatewayRecord(_ record: Record) throws(AdminError) -> SignedRecord {
         let now = clock()
         let entry: SignedRecord
         do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
@@ -575,6 +590,10 @@ extension Ledger.Loaded {
             meters[r.meter]?.active = false
         case let .anomaly(a):
             detector.remember(a)
+        case let .offer(o):
+            if let bytes { lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes) }
+        case let .request(q):
+            if let bytes { lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes) }
         case let .reading(r):
             if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
             meters[r.meter]?.lastReading = r

@@ -43,6 +43,21 @@ struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConvertible {
     }
 }
 
+/// `--dispatch-policy lowest-tnt|split-tnt`.
+struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
+    var policy: DispatchPolicy
+
+    init(_ policy: DispatchPolicy) { self.policy = policy }
+
+    init?(argument: String) {
+        guard let policy = DispatchPolicy.allCases.first(where: { $0.description == argument.lowercased() }) else { return nil }
+        self.policy = policy
+    }
+
+    var defaultValueDescription: String { policy.description }
+    static var allValueStrings: [String] { DispatchPolicy.allCases.map(\.description) }
+}
+
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -62,6 +77,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading).")
     var maxSkew: DurationArgument = DurationArgument(.seconds(300), text: "5m")
+
+    @Option(help: ArgumentHelp("How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes.", valueName: "policy"))
+    var dispatchPolicy: DispatchPolicyArgument = DispatchPolicyArgument(.lowestTNT)
+
+    @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes.", valueName: "Wh"))
+    var offerToleranceWh: UInt64 = 0
 
     @OptionGroup var logging: LoggingOptions
 
@@ -84,6 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
+        config.trading = TradingPolicy(policy: dispatchPolicy.policy, offerToleranceWh: offerToleranceWh)
         let gateway = try await Gateway.open(directory: dir, config: config, logger: logger)
         defer { gateway.close() }
         let health = await gateway.ledger.health()
