@@ -200,6 +200,50 @@ struct TradingAPITests {
         #expect(h.gateway.metrics.exposition().contains(#"gateway_anomalies_total{kind="offer-exceeds-production"} 2"#))
     }
 
+    /// A dishonest gateway edits a dispatch to favour another producer, re-signs it and
+    /// re-seals every block with its own key: signatures and roots hold, and
+    /// `edge-gateway verify` still names the dispatch the TNT rule would not have made.
+    @Test func unfairDispatchEditedIntoTheStoreFailsVerify() async throws {
+        let h = try await Harness.make(config: Self.generous)
+        let (water, wind, home) = (SigningIdentity(), SigningIdentity(), SigningIdentity())
+        try await h.enroll(water, role: .producer)
+        try await h.enroll(wind, role: .producer)
+        try await h.enroll(home)
+        var t = Trader(h: h)
+        _ = try await t.offer(water, 1000)
+        _ = try await t.offer(wind, 1000)
+        let fair = try await t.request(home, 300)
+        await h.gateway.ledger.sealNow()
+        h.close()
+        #expect(try VerifyCommand.check(h.dir).ok)
+
+        let gatewayKey = try h.dir.loadKey()
+        let original = try ChainStore(path: h.dir.chainPath, check: .none)
+        var entries: [SignedRecord] = []
+        for height in 0 ..< (try original.blockCount()) { entries += try #require(try original.block(atHeight: height)).entries }
+        let index = try #require(entries.firstIndex { if case .dispatch = $0.record { true } else { false } })
+        guard case let .dispatch(d) = entries[index].record, case let .served(producer, amount, tnt) = d.outcome else {
+            Issue.record("no served dispatch")
+            return
+        }
+        #expect(producer.hex == fair.shares.first?.producer)
+        let other = producer == water.id ? wind.id : water.id
+        entries[index] = try SignedRecord.sign(.dispatch(Dispatch(request: d.request, outcome: .served(producer: other, energyWh: amount, producerTNTBefore: tnt))), with: gatewayKey)
+        var forger = BlockBuilder(gateway: gatewayKey, policy: SealPolicy(maxEntries: 3, maxAgeMilliseconds: .max))
+        forger.forging = true
+        try FileManager.default.removeItem(atPath: h.dir.chainPath)
+        let forged = try ChainStore(path: h.dir.chainPath, check: .none)
+        for entry in entries {
+            if let block = try forger.add(entry, at: h.clock.now) { try forged.append(block) }
+        }
+        if let block = try forger.seal(at: h.clock.now) { try forged.append(block) }
+
+        let summary = try VerifyCommand.check(h.dir)
+        #expect(!summary.ok)
+        #expect(summary.failure?.entryIndex == UInt64(index))
+        #expect(summary.failure?.problem.contains("TNT rule gives") == true, "\(summary.failure?.problem ?? "")")
+    }
+
     /// The split policy, recorded on the chain: a request no single producer covers is
     /// shared in TNT order; the chain verifies with it.
     @Test func splitPolicyIsRecordedAndApplied() async throws {
