@@ -40,6 +40,8 @@ struct Forwarder: Service {
         self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
     }
 
+    private var http: GatewayHTTP { GatewayHTTP(base: gateway, client: httpClient) }
+
     /// Reasons after which a record can never be accepted as it is: it is set aside and
     /// the meter's later readings take its number.
     static let permanentReasons: Set<IngestReason> = [
@@ -86,25 +88,17 @@ struct Forwarder: Service {
         let items = try await outbox.oldest(limit: limit)
         guard !items.isEmpty else { return .idle }
         let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
-        var request = HTTPClientRequest(url: gateway.appendingPathComponent("v1/readings").absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
-        let allowed = timeout ?? requestTimeout
-        let response = try await httpClient.execute(
-            request, timeout: .milliseconds(max(1, Int64(allowed.components.seconds * 1000 + allowed.components.attoseconds / 1_000_000_000_000_000))))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        let text = String(buffer: body)
-        switch response.status.code {
+        let response = try await http.post("v1/readings", json: batch, timeout: timeout ?? requestTimeout, limit: 16 << 20)
+        switch response.status {
         case 200:
             break
         case 413:
             logger.notice("gateway refused the batch size; sending smaller batches", metadata: ["batch": "\(items.count)"])
             return .tooLarge
         default:
-            throw GatewayError(status: Int(response.status.code), body: text)
+            throw GatewayError(status: response.status, body: response.text)
         }
-        let answer = try JSONDecoder().decode(IngestResponse.self, from: Data(text.utf8))
+        let answer = try JSONDecoder().decode(IngestResponse.self, from: response.body)
         guard answer.results.count == items.count else {
             throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
         }
@@ -163,11 +157,9 @@ struct Forwarder: Service {
     /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).
     func chainLastSequence(of meter: String) async throws -> UInt64 {
         struct MeterView: Decodable { let lastSequence: UInt64 }
-        let response = try await httpClient.execute(
-            HTTPClientRequest(url: gateway.appendingPathComponent("v1/meters/\(meter)").absoluteString), timeout: .seconds(10))
-        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard response.status.code == 200 else { throw GatewayError(status: Int(response.status.code), body: body) }
-        return try JSONDecoder().decode(MeterView.self, from: Data(body.utf8)).lastSequence
+        let response = try await http.get("v1/meters/\(meter)", timeout: .seconds(10))
+        guard response.status == 200 else { throw GatewayError(status: response.status, body: response.text) }
+        return try JSONDecoder().decode(MeterView.self, from: response.body).lastSequence
     }
 
     /// The same reading with another sequence number, signed again by its meter.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import LedgerLite
 import Logging
@@ -95,37 +94,23 @@ struct RunCommand: AsyncParsableCommand {
                 throw OperatorError("two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)")
             }
         }
-        // Created last: nothing after this may throw before the client is shut down.
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(15))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        let forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient,
-                                  identities: identities, logger: logger)
-        // ServiceGroup stops services in reverse order, one after the other: the pollers
-        // (last) stop first, then the forwarder sends what they stored.
-        let services: [any Service] = [forwarder] + pollers
-        let pending: Int
-        do {
-            pending = try await outbox.pendingCount()
-        } catch {
-            try await httpClient.shutdown()
-            throw error
-        }
+        let pending = try await outbox.pendingCount()
         logger.info("agent started", metadata: [
             "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
             "pending": "\(pending)", "interval": "\(configuration.interval)",
         ])
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        do {
+        try await GatewayHTTP.withClient(base: configuration.gateway) { http in
+            let forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: http.client,
+                                      identities: identities, logger: logger)
+            // ServiceGroup stops services in reverse order, one after the other: the pollers
+            // (last) stop first, then the forwarder sends what they stored.
+            let services: [any Service] = [forwarder] + pollers
+            let group = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
             try await group.run()
-        } catch {
-            try await httpClient.shutdown()
-            throw error
         }
-        try await httpClient.shutdown()
         let left = try await outbox.pendingCount()
         logger.info("agent stopped", metadata: ["pending": "\(left)"])
     }
