@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import LedgerLite
+import Logging
+import ModbusBridge
+import OperatorKit
+import ServiceLifecycle
 import Testing
 @testable import MeterAgent
 
@@ -52,6 +56,65 @@ struct TradeTests {
         let first = TradeSequence.next(after: nil)
         #expect(first >= before)
         #expect(TradeSequence.next(after: first + 1_000_000) == first + 1_000_001, "one above the last when the clock is behind it")
+    }
+
+    @Test("run: --role sets the meter's role; the agent file takes role per meter; misuse is refused")
+    func runRoles() throws {
+        let flags = ["--device", "/dev/null", "--unit", "1", "--profile", "sdm120", "--key", "k",
+                     "--gateway", "http://127.0.0.1:1", "--data", "d"]
+        #expect(try RunCommand.parse(flags).agentConfig().buses[0].meters[0].role == .consumer)
+        let producer = try RunCommand.parse(flags + ["--role", "producer", "--auto-offer", "--offer-interval", "30s"])
+        #expect(try producer.agentConfig().buses[0].meters[0].role == .producer)
+        #expect(producer.autoOffer && producer.offerInterval?.duration == .seconds(30))
+
+        for (arguments, message) in [
+            (flags + ["--offer-interval", "30s"], "--offer-interval goes with --auto-offer"),
+            (flags + ["--auto-offer", "--offer-interval", "10ms"], "--offer-interval must be at least 1s"),
+            (flags + ["--role", "seller"], "--role"),
+            (["--config", "agent.yaml", "--role", "producer"], "leave out"),
+        ] {
+            do {
+                _ = try RunCommand.parse(arguments)
+                Issue.record("accepted \(arguments)")
+            } catch {
+                #expect(RunCommand.message(for: error).contains(message), "\(RunCommand.message(for: error))")
+            }
+        }
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yaml").path
+        try """
+        gateway: http://127.0.0.1:8080
+        data: d
+        buses:
+          - device: /dev/ttyUSB0
+            meters:
+              - { unit: 1, profile: sdm630, key: house.key }
+              - { unit: 2, profile: sdm120, key: pv.key, role: producer }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try AgentFile.load(path: file).buses[0].meters.map(\.role) == [.consumer, .producer])
+        try """
+        gateway: http://127.0.0.1:8080
+        data: d
+        buses:
+          - { device: /dev/ttyUSB0, meters: [{ unit: 2, profile: sdm120, key: pv.key, role: seller }] }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let error = #expect(throws: OperatorError.self) { try AgentFile.load(path: file) }
+        #expect(error?.description == "\(file): buses[0].meters[0].role: 'seller' is not producer or consumer")
+    }
+
+    @Test("--auto-offer needs a producer meter with an export register")
+    func autoOfferNeedsProducer() throws {
+        let command = try RunCommand.parse([
+            "--device", "/dev/null", "--unit", "1", "--profile", "sdm120", "--key", "k",
+            "--gateway", "http://127.0.0.1:1", "--data", "d", "--auto-offer",
+        ])
+        let profile = try testLibrary.profile(named: "sdm120")
+        let reader = MeterReader(client: try RunningBus(meters: [meter("sdm120", unit: 1)]).client(), profile: profile, unit: 1)
+        let consumer = PolledMeter(reader: reader, factory: ReadingFactory(profile: profile), identity: SigningIdentity())
+        let error = #expect(throws: OperatorError.self) { try command.offeringProducers([consumer]) }
+        #expect(error?.description.contains("give --role producer") == true)
+        let producer = PolledMeter(reader: reader, factory: ReadingFactory(profile: profile), identity: SigningIdentity(), role: .producer)
+        #expect(try command.offeringProducers([consumer, producer]).map(\.id) == [producer.identity.id])
     }
 
     // MARK: offers and requests against the fake gateway
@@ -224,4 +287,125 @@ extension TradeTests {
         #expect(badEnergy.status == 64 && badEnergy.error.contains("--energy-wh must be a whole number"), "\(badEnergy.error)")
         #expect(gateway.market.withLock { $0.submissions } == 8, "nothing is sent for a bad flag or key")
     }
+}
+
+// MARK: auto-offer
+
+extension TradeTests {
+    func ledgerAndOfferer(http: GatewayHTTP) -> (ExportLedger, AutoOfferer, SigningIdentity) {
+        let pv = SigningIdentity()
+        let ledger = ExportLedger(producers: [pv.id], logger: silentLogger)
+        let offerer = AutoOfferer(producers: [pv], ledger: ledger, gateway: http, interval: .seconds(3600), logger: silentLogger)
+        return (ledger, offerer, pv)
+    }
+
+    @Test("auto-offer offers only export deltas, and keeps a delta across a gateway failure until it is accepted")
+    func autoOfferDeltas() async throws {
+        try await FakeGateway.serving { gateway, http in
+            let (ledger, offerer, pv) = ledgerAndOfferer(http: http)
+            let id = pv.id.hex
+            gateway.market.withLock { $0.enroll(pv, as: .producer) }
+
+            #expect(await offerer.offer(for: pv) == .noReading)
+            ledger.observe(meter: id, exportWh: 10_000, timestamp: 1)  // the first reading: the baseline
+            #expect(await offerer.offer(for: pv) == .nothingNew)
+            ledger.observe(meter: id, exportWh: 10_500, timestamp: 2)
+            guard case .offered(let first) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            #expect(first.offeredWh == 500 && first.creditedWh == 500)
+            #expect(await offerer.offer(for: pv) == .nothingNew, "the accepted export is not offered again")
+
+            gateway.market.withLock { $0.mode = .busy }
+            ledger.observe(meter: id, exportWh: 10_800, timestamp: 3)
+            guard case .failed(let reason) = await offerer.offer(for: pv) else { Issue.record("offered while busy"); return }
+            #expect(reason.contains("retry") && reason.contains("storage"))
+            ledger.observe(meter: id, exportWh: 11_000, timestamp: 4)
+            let elsewhere = AutoOfferer(producers: [pv], ledger: ledger, gateway: GatewayHTTP(base: URL(string: "http://127.0.0.1:1")!, client: http.client),
+                                        interval: .seconds(3600), logger: silentLogger)
+            guard case .failed(let why) = await elsewhere.offer(for: pv) else { Issue.record("offered to nobody"); return }
+            #expect(why.contains("cannot reach the gateway"))
+            #expect(ledger.meter(id)?.pending == 500, "nothing is lost while the gateway fails")
+
+            gateway.market.withLock { $0.mode = .normal }
+            guard case .offered(let second) = await offerer.offer(for: pv) else { Issue.record("no offer after the outage"); return }
+            #expect(second.offeredWh == 500, "the export during the outage is offered once the gateway is back")
+            #expect(gateway.market.withLock { $0.acceptedOffers } == [500, 500])
+            #expect(ledger.meter(id)?.pending == 0)
+        }
+    }
+
+    @Test("auto-offer: a rejection keeps the export pending; a cut still moves the baseline; a counter reset restarts the count")
+    func autoOfferRejectionsAndResets() async throws {
+        try await FakeGateway.serving { gateway, http in
+            let (ledger, offerer, pv) = ledgerAndOfferer(http: http)
+            let id = pv.id.hex
+            ledger.observe(meter: id, exportWh: 100, timestamp: 10)
+            ledger.observe(meter: id, exportWh: 400, timestamp: 20)
+            guard case .failed(let reason) = await offerer.offer(for: pv) else { Issue.record("offered unenrolled"); return }
+            #expect(reason.contains("unknown-meter") && reason.contains("edge-gateway enroll"))
+
+            gateway.market.withLock { $0.enroll(pv, as: .producer); $0.creditLimitWh = 250 }
+            ledger.observe(meter: id, exportWh: 350, timestamp: 5)  // an older reading sent again: ignored
+            guard case .offered(let cut) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            #expect(cut.offeredWh == 300 && cut.creditedWh == 250 && cut.cutWh == 50)
+            #expect(ledger.meter(id)?.pending == 0, "the gateway decided; the cut is not offered again")
+
+            ledger.observe(meter: id, exportWh: 30, timestamp: 30)  // the meter was replaced
+            #expect(await offerer.offer(for: pv) == .nothingNew)
+            ledger.observe(meter: id, exportWh: 70, timestamp: 40)
+            guard case .offered(let afterReset) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            #expect(afterReset.offeredWh == 40)
+        }
+    }
+
+    @Test("the forwarder feeds auto-offer with the export of acknowledged producer readings only")
+    func forwarderFeedsLedger() async throws {
+        let sdm120 = try testLibrary.profile(named: "sdm120")
+        let factory = ReadingFactory(profile: sdm120)
+        let outbox = try Outbox(directory: FileManager.default.temporaryDirectory.appendingPathComponent("gl-feed-\(UUID())").path,
+                                capacity: 100)
+        let pv = SigningIdentity(), house = SigningIdentity()
+        for (second, (identity, export)) in [(pv, 1.0), (house, 9.0), (pv, 1.25), (pv, 1.5)].enumerated() {
+            let measurements = sdm120.measurands.filter { $0.name == "energy_export" }.map {
+                ModbusBridge.Measurement(measurand: $0, raw: .float(export), value: export)
+            }
+            let snapshot = MeterSnapshot(profile: sdm120.name, unit: 1, takenAt: Date(timeIntervalSince1970: 1_782_043_200 + Double(second)),
+                                         measurements: measurements, requests: 1, busTime: .zero)
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                try SignedRecord.sign(.reading(factory.reading(from: snapshot, meter: identity.id, sequence: sequence)), with: identity)
+            }
+        }
+        let ledger = ExportLedger(producers: [pv.id], logger: silentLogger)
+        try await FakeGateway.serving { gateway, http in
+            var forwarder = Forwarder(outbox: outbox, gateway: http.base, httpClient: http.client, identities: [:], logger: silentLogger)
+            forwarder.exports = ledger
+            gateway.mode.withLock { $0 = .answering([3: .unknownMeter]) }  // pv's third reading must wait
+            _ = try await forwarder.sendOnce(limit: 10)
+        }
+        // pv's readings 1 and 2 were acknowledged (1.0 and 1.25 kWh); its third must wait.
+        let entry = try #require(ledger.meter(pv.id.hex))
+        #expect(entry.baseline == 1_000 && entry.latest == 1_250 && entry.pending == 250)
+        #expect(ledger.meter(house.id.hex) == nil, "consumers are not followed")
+    }
+
+    @Test("auto-offer runs as a service and offers what is pending once more at graceful shutdown")
+    func autoOfferShutdown() async throws {
+        try await FakeGateway.serving { gateway, http in
+            let (ledger, offerer, pv) = ledgerAndOfferer(http: http)
+            gateway.market.withLock { $0.enroll(pv, as: .producer) }
+            ledger.observe(meter: pv.id.hex, exportWh: 1_000, timestamp: 1)
+            ledger.observe(meter: pv.id.hex, exportWh: 1_250, timestamp: 2)
+            // A service that ends at once and asks the group to shut down gracefully, as SIGTERM does.
+            let group = ServiceGroup(configuration: .init(services: [
+                .init(service: offerer),
+                .init(service: EndsAtOnce(), successTerminationBehavior: .gracefullyShutdownGroup),
+            ], logger: silentLogger))
+            try await group.run()
+            #expect(gateway.market.withLock { $0.acceptedOffers } == [250])
+            #expect(ledger.meter(pv.id.hex)?.pending == 0)
+        }
+    }
+}
+
+private struct EndsAtOnce: Service {
+    func run() async throws {}
 }

@@ -27,6 +27,8 @@ struct Forwarder: Service {
     var backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30))
     /// How long a graceful shutdown may spend sending what is left.
     var shutdownFlushBudget: Duration = .seconds(5)
+    /// With `--auto-offer`: takes the export counters of acknowledged producer readings.
+    var exports: ExportLedger?
 
     /// Repeated deferrals and key problems, summarised rather than logged per reading.
     let notices: RateLimitedLog
@@ -102,7 +104,7 @@ struct Forwarder: Service {
         guard answer.results.count == items.count else {
             throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
         }
-        var acknowledged: [Int64] = []
+        var acknowledged: [Outbox.Item] = []
         var retryLater = false
         // After a renumbering the meter's later readings in this batch carry old numbers.
         var renumbered: Set<String> = []
@@ -110,7 +112,7 @@ struct Forwarder: Service {
             if renumbered.contains(item.meter) {
                 retryLater = true
             } else if result.isAcknowledged {
-                acknowledged.append(item.id)
+                acknowledged.append(item)
             } else if result.status == .rejected, let reason = result.reason,
                       reason == .conflictingDuplicate || Self.permanentReasons.contains(reason) {
                 retryLater = true
@@ -149,7 +151,17 @@ struct Forwarder: Service {
                 ])
             }
         }
-        try await outbox.acknowledge(acknowledged)
+        try await outbox.acknowledge(acknowledged.map(\.id))
+        if let exports {
+            for item in acknowledged where exports.producers.contains(item.meter) {
+                do {
+                    exports.observe(try SignedRecord(bytes: item.bytes))
+                } catch {
+                    logger.error("an acknowledged reading does not decode; its export is not offered",
+                                 metadata: ["meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "error": "\(error)"])
+                }
+            }
+        }
         logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
         return .sent(retryLater: retryLater)
     }
