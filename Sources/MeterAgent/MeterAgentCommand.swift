@@ -10,8 +10,10 @@ struct MeterAgentCommand: AsyncParsableCommand {
         find the meters on it, and `meter-agent read` to read one. `meter-agent emulate` \
         serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's \
         signing key, and `meter-agent run` polls meters, signs every reading and forwards \
-        it to the edge gateway. See hardware/rs485.md for wiring.
+        it to the edge gateway (and, with --auto-offer, offers producers' export). \
+        `meter-agent offer` and `meter-agent request` trade energy by hand. See \
+        hardware/rs485.md for wiring.
         """,
-        subcommands: [ReadCommand.self, RunCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self]
+        subcommands: [ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self]
     )
 }

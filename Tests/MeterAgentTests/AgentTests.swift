@@ -214,6 +214,8 @@ final class FakeGateway: Sendable {
     let chainLastSequence = Mutex<UInt64>(0)
     /// Sequence numbers received, in order.
     let received = Mutex<[UInt64]>([])
+    /// Offers and requests (FakeMarket.swift).
+    let market = Mutex<FakeMarket>(FakeMarket())
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
     func application(port: Int = 0, onBind: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
@@ -223,6 +225,7 @@ final class FakeGateway: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
+        addTradeRoutes(to: router)
         router.post("v1/readings") { request, context -> Response in
             if case .down = self.mode.withLock({ $0 }) {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "maintenance")))

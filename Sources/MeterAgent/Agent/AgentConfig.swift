@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LedgerLite
 import ModbusBridge
 import OperatorKit
 import Yams
@@ -11,6 +12,8 @@ struct AgentConfig: Sendable {
         var profile: String
         /// The meter's private key file (its readings are signed with it).
         var key: String
+        /// A producer's export is offered with `--auto-offer`; default consumer.
+        var role: MeterRole = .consumer
     }
 
     struct Bus: Sendable {
@@ -36,6 +39,7 @@ struct AgentFile: Decodable {
         var unit: Int
         var profile: String
         var key: String
+        var role: String?
     }
 
     struct BusEntry: Decodable {
@@ -102,7 +106,14 @@ struct AgentFile: Decodable {
                 guard (1...247).contains(meter.unit) else {
                     throw OperatorError("\(at).meters[\(meterIndex)].unit: must be 1 to 247")
                 }
-                return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key))
+                var role = MeterRole.consumer
+                if let name = meter.role {
+                    guard let value = MeterRole(argument: name) else {
+                        throw OperatorError("\(at).meters[\(meterIndex)].role: '\(name)' is not producer or consumer")
+                    }
+                    role = value
+                }
+                return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key), role: role)
             }
             guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
             resolved.append(AgentConfig.Bus(address: address, baud: entry.baud, parity: parity, dataBits: nil,
@@ -132,4 +143,21 @@ enum AgentDefaults {
     static let outboxLimit = 1_000_000
     static let interval: Duration = .seconds(5)
     static let minimumInterval: Duration = .milliseconds(100)
+    /// `--auto-offer`: time between offers, and how long each offer stands.
+    static let offerInterval: Duration = .seconds(60)
+    static let minimumOfferInterval: Duration = .seconds(1)
+    static let offerValidity: Duration = .seconds(15 * 60)
+}
+
+/// `--role producer|consumer` and `role:` in the agent file: as the meter is enrolled.
+extension MeterRole: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "producer": self = .producer
+        case "consumer": self = .consumer
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["producer", "consumer"] }
 }

@@ -10,6 +10,7 @@ struct PolledMeter: Sendable {
     let reader: MeterReader
     let factory: ReadingFactory
     let identity: SigningIdentity
+    var role: MeterRole = .consumer
 }
 
 /// Polls the meters of one bus at an interval, signs each reading and stores it in the

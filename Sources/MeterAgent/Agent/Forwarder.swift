@@ -27,6 +27,8 @@ struct Forwarder: Service {
     var backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30))
     /// How long a graceful shutdown may spend sending what is left.
     var shutdownFlushBudget: Duration = .seconds(5)
+    /// With `--auto-offer`: takes the export counters of acknowledged producer readings.
+    var exports: ExportLedger?
 
     /// Repeated deferrals and key problems, summarised rather than logged per reading.
     let notices: RateLimitedLog
@@ -39,6 +41,8 @@ struct Forwarder: Service {
         self.logger = logger
         self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
     }
+
+    private var http: GatewayHTTP { GatewayHTTP(base: gateway, client: httpClient) }
 
     /// Reasons after which a record can never be accepted as it is: it is set aside and
     /// the meter's later readings take its number.
@@ -86,29 +90,21 @@ struct Forwarder: Service {
         let items = try await outbox.oldest(limit: limit)
         guard !items.isEmpty else { return .idle }
         let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
-        var request = HTTPClientRequest(url: gateway.appendingPathComponent("v1/readings").absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(batch)))
-        let allowed = timeout ?? requestTimeout
-        let response = try await httpClient.execute(
-            request, timeout: .milliseconds(max(1, Int64(allowed.components.seconds * 1000 + allowed.components.attoseconds / 1_000_000_000_000_000))))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        let text = String(buffer: body)
-        switch response.status.code {
+        let response = try await http.post("v1/readings", json: batch, timeout: timeout ?? requestTimeout, limit: 16 << 20)
+        switch response.status {
         case 200:
             break
         case 413:
             logger.notice("gateway refused the batch size; sending smaller batches", metadata: ["batch": "\(items.count)"])
             return .tooLarge
         default:
-            throw GatewayError(status: Int(response.status.code), body: text)
+            throw GatewayError(status: response.status, body: response.text)
         }
-        let answer = try JSONDecoder().decode(IngestResponse.self, from: Data(text.utf8))
+        let answer = try JSONDecoder().decode(IngestResponse.self, from: response.body)
         guard answer.results.count == items.count else {
             throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
         }
-        var acknowledged: [Int64] = []
+        var acknowledged: [Outbox.Item] = []
         var retryLater = false
         // After a renumbering the meter's later readings in this batch carry old numbers.
         var renumbered: Set<String> = []
@@ -116,7 +112,7 @@ struct Forwarder: Service {
             if renumbered.contains(item.meter) {
                 retryLater = true
             } else if result.isAcknowledged {
-                acknowledged.append(item.id)
+                acknowledged.append(item)
             } else if result.status == .rejected, let reason = result.reason,
                       reason == .conflictingDuplicate || Self.permanentReasons.contains(reason) {
                 retryLater = true
@@ -155,7 +151,17 @@ struct Forwarder: Service {
                 ])
             }
         }
-        try await outbox.acknowledge(acknowledged)
+        try await outbox.acknowledge(acknowledged.map(\.id))
+        if let exports {
+            for item in acknowledged where exports.producers.contains(item.meter) {
+                do {
+                    exports.observe(try SignedRecord(bytes: item.bytes))
+                } catch {
+                    logger.error("an acknowledged reading does not decode; its export is not offered",
+                                 metadata: ["meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "error": "\(error)"])
+                }
+            }
+        }
         logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
         return .sent(retryLater: retryLater)
     }
@@ -163,11 +169,9 @@ struct Forwarder: Service {
     /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).
     func chainLastSequence(of meter: String) async throws -> UInt64 {
         struct MeterView: Decodable { let lastSequence: UInt64 }
-        let response = try await httpClient.execute(
-            HTTPClientRequest(url: gateway.appendingPathComponent("v1/meters/\(meter)").absoluteString), timeout: .seconds(10))
-        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard response.status.code == 200 else { throw GatewayError(status: Int(response.status.code), body: body) }
-        return try JSONDecoder().decode(MeterView.self, from: Data(body.utf8)).lastSequence
+        let response = try await http.get("v1/meters/\(meter)", timeout: .seconds(10))
+        guard response.status == 200 else { throw GatewayError(status: response.status, body: response.text) }
+        return try JSONDecoder().decode(MeterView.self, from: response.body).lastSequence
     }
 
     /// The same reading with another sequence number, signed again by its meter.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import LedgerLite
 import Logging
@@ -25,6 +24,11 @@ struct RunCommand: AsyncParsableCommand {
           meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
             --key meter.key --gateway http://127.0.0.1:8080 --data agent-data
         Several meters and buses: --config agent.yaml (see docs/AGENT.md).
+
+        With --auto-offer, every --offer-interval the agent offers each producer meter's \
+        export since its last accepted offer (POST /v1/offers), counted from the export \
+        register of readings the gateway has acknowledged. Export during an outage or a \
+        rejection is offered with the next offer; the count starts afresh at each start.
         """)
 
     @OptionGroup var bus: BusOptions
@@ -52,14 +56,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("outbox-limit"), help: "Most unacknowledged readings kept on disk (default 1000000); when full, polls are skipped (and logged) rather than old readings dropped.")
     var outboxLimit: Int?
 
+    @Option(name: .long, help: "The meter's role, as enrolled: producer or consumer (default consumer). With --config, give `role:` per meter in the file.")
+    var role: MeterRole?
+
     @Option(name: .long, help: "A YAML agent file with buses and meters; replaces the per-meter flags.")
     var config: String?
 
+    @Flag(name: .customLong("auto-offer"), help: "Offer each producer meter's new export to the gateway's market every --offer-interval.")
+    var autoOffer = false
+
+    @Option(name: .customLong("offer-interval"), help: "With --auto-offer: time between offers (default 60s, at least 1s).")
+    var offerInterval: DurationArgument?
+
     func validate() throws {
         if config != nil {
-            guard !bus.hasConnection, unit == nil, profile == nil, key == nil, gateway == nil, data == nil,
+            guard !bus.hasConnection, unit == nil, profile == nil, key == nil, role == nil, gateway == nil, data == nil,
                   interval == nil, outboxLimit == nil else {
-                throw ValidationError("--config names the buses, meters, gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --gateway, --data, --interval and --outbox-limit")
+                throw ValidationError("--config names the buses, meters (with their roles), gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --role, --gateway, --data, --interval and --outbox-limit")
             }
             guard bus.baud == nil, bus.parity == nil, bus.dataBits == nil, bus.stopBits == nil else {
                 throw ValidationError("with --config, give each bus its baud and parity in the file; leave out --baud, --parity, --data-bits and --stop-bits")
@@ -72,6 +85,12 @@ struct RunCommand: AsyncParsableCommand {
             if let unit, !(1...247).contains(unit) { throw ValidationError("--unit must be 1 to 247, not \(unit)") }
             if let gateway, URL(string: gateway)?.scheme.map({ ["http", "https"].contains($0) }) != true {
                 throw ValidationError("--gateway '\(gateway)' is not an http:// or https:// URL")
+            }
+        }
+        if let offerInterval {
+            guard autoOffer else { throw ValidationError("--offer-interval goes with --auto-offer") }
+            guard offerInterval.duration >= AgentDefaults.minimumOfferInterval else {
+                throw ValidationError("--offer-interval must be at least 1s, not \(offerInterval)")
             }
         }
         if let outboxLimit, outboxLimit <= 0 { throw ValidationError("--outbox-limit must be positive") }
@@ -95,37 +114,35 @@ struct RunCommand: AsyncParsableCommand {
                 throw OperatorError("two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)")
             }
         }
-        // Created last: nothing after this may throw before the client is shut down.
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(15))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
-        let forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: httpClient,
-                                  identities: identities, logger: logger)
-        // ServiceGroup stops services in reverse order, one after the other: the pollers
-        // (last) stop first, then the forwarder sends what they stored.
-        let services: [any Service] = [forwarder] + pollers
-        let pending: Int
-        do {
-            pending = try await outbox.pendingCount()
-        } catch {
-            try await httpClient.shutdown()
-            throw error
-        }
+        let producers = try autoOffer ? offeringProducers(pollers.flatMap(\.meters)) : []
+        let pending = try await outbox.pendingCount()
         logger.info("agent started", metadata: [
             "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
             "pending": "\(pending)", "interval": "\(configuration.interval)",
         ])
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        do {
+        try await GatewayHTTP.withClient(base: configuration.gateway) { http in
+            var forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: http.client,
+                                      identities: identities, logger: logger)
+            // ServiceGroup stops services in reverse order, one after the other: the pollers
+            // (last) stop first, then the forwarder sends what they stored, then the
+            // auto-offerer offers what the forwarder got acknowledged.
+            var services: [any Service] = [forwarder] + pollers
+            if !producers.isEmpty {
+                let ledger = ExportLedger(producers: producers.map(\.id), logger: logger)
+                forwarder.exports = ledger
+                let interval = offerInterval?.duration ?? AgentDefaults.offerInterval
+                services = [AutoOfferer(producers: producers, ledger: ledger, gateway: http, interval: interval, logger: logger),
+                            forwarder] + pollers
+                logger.info("auto-offer on", metadata: [
+                    "producers": "\(producers.map(\.id.hex).joined(separator: ","))", "offer_interval": "\(interval)",
+                ])
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
             try await group.run()
-        } catch {
-            try await httpClient.shutdown()
-            throw error
         }
-        try await httpClient.shutdown()
         let left = try await outbox.pendingCount()
         logger.info("agent stopped", metadata: ["pending": "\(left)"])
     }
@@ -154,13 +171,25 @@ struct RunCommand: AsyncParsableCommand {
                 throw OperatorError("profile \(profile.name) has no energy register with OBIS 1-0:1.8.0 or 1-0:2.8.0 in kWh or Wh; a signed reading needs one")
             }
             logger.info("polling meter", metadata: [
-                "meter.id": "\(identity.id.hex)", "meter.profile": "\(profile.name)",
+                "meter.id": "\(identity.id.hex)", "meter.profile": "\(profile.name)", "meter.role": "\(meter.role)",
                 "modbus.unit": "\(meter.unit)", "bus": "\(endpoint)",
             ])
             return PolledMeter(reader: MeterReader(client: client, profile: profile, unit: meter.unit),
-                               factory: factory, identity: identity)
+                               factory: factory, identity: identity, role: meter.role)
         }
         return BusPoller(name: "\(endpoint)", meters: meters, interval: configuration.interval, outbox: outbox, logger: logger)
+    }
+
+    /// The keys of the producer meters whose export --auto-offer offers.
+    func offeringProducers(_ meters: [PolledMeter]) throws -> [SigningIdentity] {
+        let producers = meters.filter { $0.role == .producer }
+        guard !producers.isEmpty else {
+            throw OperatorError("--auto-offer offers the export of producer meters, and no meter is one; give --role producer (or `role: producer` for the meter in the agent file)")
+        }
+        for meter in producers where !meter.factory.measurands.contains(.energyExportWh) {
+            throw OperatorError("meter \(meter.identity.id.hex) (profile \(meter.reader.profile.name)) has no export energy register (OBIS 1-0:2.8.0); --auto-offer needs one to know what it produced")
+        }
+        return producers.map(\.identity)
     }
 
     /// The configuration from --config, or from the flags.
@@ -173,6 +202,7 @@ struct RunCommand: AsyncParsableCommand {
             gateway: url, data: data ?? "agent-data", interval: interval?.duration ?? AgentDefaults.interval,
             outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit,
             buses: [AgentConfig.Bus(address: try bus.address(), baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
-                                    dataBits: bus.dataBits, stopBits: bus.stopBits, meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "")])])
+                                    dataBits: bus.dataBits, stopBits: bus.stopBits, meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "",
+                                                                      role: role ?? .consumer)])])
     }
 }
