@@ -192,13 +192,12 @@ final class Gateway: Sendable {
         do { entry = try SignedRecord(bytes: Array(bytes)) } catch {
             return refuse(.badRequest, .malformed, "record is not a signed record envelope: \(error)")
         }
-        switch (type, entry.record) {
-        case let (.offer, .offer(offer)):
-            let answer = await ledger.offer(entry, offer)
-            return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
-        case let (.request, .request(energyRequest)):
-            let answer = await ledger.request(entry, energyRequest)
-            return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+        switch (type, TradeItem.prepare(entry, keys: ledger.keys)) {
+        case let (_, item?) where item.type == type:
+            switch await ledger.trade(item) {
+            case let .offer(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            case let .request(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            }
         default:
             let path = type == .offer ? "/v1/offers" : "/v1/requests"
             return refuse(.badRequest, .wrongRecordType, "\(path) takes a signed \(type); this record is a \(entry.record.type)",

@@ -73,6 +73,9 @@ actor Ledger {
     private var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     var lastTrades: [TradeKey: LastTrade] = [:]
+    var tradesWaiting: [(id: UInt64, item: TradeItem)] = []
+    var tradesFinished: [UInt64: TradeAnswer] = [:]
+    var nextTradeID: UInt64 = 0
     private var seen: Set<MeterID> = []
 
     struct ReadingKey: Hashable, Sendable {

@@ -30,124 +30,187 @@ extension Ledger {
         return entry
     }
 
-    // MARK: offers
+    // MARK: offers and requests
 
-    /// Checks a producer's signed offer, cuts it to metered export plus tolerance, and
-    /// records it (with an anomaly when cut) before answering.
-    func offer(_ entry: SignedRecord, _ offer: Offer) -> OfferResponse {
+    /// Decides an offer or a request and records it before answering.
+    ///
+    /// Group commit, as for readings: trades already waiting for the writer join one
+    /// group, decided one after another on a copy of the state (each sees the ones before
+    /// it), journaled in one transaction, then added to the builder.
+    func trade(_ item: TradeItem) async -> TradeAnswer {
+        let id = nextTradeID
+        nextTradeID += 1
+        tradesWaiting.append((id, item))
+        await Task.yield()
+        if let done = tradesFinished.removeValue(forKey: id) { return done }
+        let group = tradesWaiting
+        tradesWaiting.removeAll()
+        for (item, answer) in zip(group, decideAndRecord(group.map(\.item))) { tradesFinished[item.id] = answer }
+        return tradesFinished.removeValue(forKey: id) ?? .request(DispatchResponse(status: .retry, reason: .storage, detail: "internal error: no answer"))
+    }
+
+    /// One trade's decision before it is durable: its answer and the entries to record.
+    private struct Decision {
+        var answer: TradeAnswer
+        var entries: [SignedRecord] = []
+        /// Index in `entries` of the record whose block height the answer reports.
+        var reported: Int?
+        var afterDurable: [() -> Void] = []
+    }
+
+    private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
         let now = clock()
+        var trial = builder.state
+        let lastTradesBefore = lastTrades
+        var decisions: [Decision] = []
+        for item in items {
+            switch item {
+            case let .offer(entry, offer, signatureValid):
+                decisions.append(decideOffer(entry, offer, signatureValid: signatureValid, state: &trial, now: now))
+            case let .request(entry, request, signatureValid):
+                decisions.append(decideRequest(entry, request, signatureValid: signatureValid, state: &trial, now: now))
+            }
+        }
+        let all = decisions.flatMap(\.entries)
+        if !all.isEmpty {
+            let base = builder.tree.size
+            do {
+                try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+            } catch {
+                logger.error("cannot write the pending journal; trades deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+                lastTrades = lastTradesBefore
+                return decisions.map { $0.entries.isEmpty ? $0.answer : $0.answer.deferred() }
+            }
+        }
+        for i in decisions.indices {
+            for (k, entry) in decisions[i].entries.enumerated() {
+                // An entry goes into the block being filled when it is added.
+                if k == decisions[i].reported { decisions[i].answer.setBlockHeight(builder.nextHeight) }
+                addDurable(entry, at: now)
+            }
+            decisions[i].afterDurable.forEach { $0() }
+        }
+        refreshGauges()
+        for d in decisions { d.answer.count(in: metrics) }
+        return decisions.map(\.answer)
+    }
+
+    /// Checks an offer, cuts it to metered export plus tolerance (an anomaly when cut) and
+    /// applies it to `state`.
+    private func decideOffer(_ entry: SignedRecord, _ offer: Offer, signatureValid: Bool?, state: inout ChainState, now: Int64) -> Decision {
         let hex = offer.producer.hex
-        func answer(_ status: TradeStatus, _ reason: TradeReason? = nil, _ detail: String? = nil, credit: OfferCredit? = nil,
-                    available: UInt64? = nil, height: UInt64? = nil) -> OfferResponse {
-            metrics.offer(status, reason: reason)
+        func refuse(_ status: TradeStatus, _ reason: TradeReason?, _ detail: String, credit: OfferCredit? = nil) -> Decision {
             if let reason, status == .rejected || status == .retry {
-                rejections.log(.warning, key: "\(hex)|offer|\(reason.rawValue)", "rejected offer: \(detail ?? reason.rawValue)",
+                rejections.log(.warning, key: "\(hex)|offer|\(reason.rawValue)", "rejected offer: \(detail)",
                                metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "offer.seq": "\(offer.sequence)"])
             }
-            return OfferResponse(status: status, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
-                                 creditedWh: credit?.creditedWh, cutWh: credit?.cutWh, availableWh: available,
-                                 blockHeight: height, reason: reason, detail: detail)
+            return Decision(answer: .offer(OfferResponse(status: status, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
+                                                         creditedWh: credit?.creditedWh, cutWh: credit?.cutWh,
+                                                         availableWh: state.tnt.status(of: offer.producer)?.availableWh, reason: reason, detail: detail)))
         }
-        if let refusal = checkAuthor(entry, author: offer.producer, role: .producer, type: .offer, sequence: offer.sequence) {
-            if refusal.reason == nil {
-                return answer(.duplicate, nil, "offer \(offer.sequence) was already recorded; not recorded twice",
-                              available: builder.state.tnt.status(of: offer.producer)?.availableWh)
+        if let refusal = checkAuthor(entry, author: offer.producer, role: .producer, type: .offer, sequence: offer.sequence, signatureValid: signatureValid) {
+            guard let reason = refusal.reason else {
+                return refuse(.duplicate, nil, "offer \(offer.sequence) was already recorded; not recorded twice")
             }
-            return answer(.rejected, refusal.reason, refusal.detail)
+            return refuse(.rejected, reason, refusal.detail)
         }
         guard offer.validUntil > now else {
-            return answer(.rejected, .timestampSkew, "the offer's interval ended at \(offer.validUntil) ms, before the gateway's time \(now) ms; offer for an interval that has not ended")
+            return refuse(.rejected, .timestampSkew, "the offer's interval ended at \(offer.validUntil) ms, before the gateway's time \(now) ms; offer for an interval that has not ended")
         }
         let credit: OfferCredit
-        do { credit = try builder.state.tnt.credit(for: offer) } catch {
-            return answer(.rejected, .wrongRole, error.description)
+        do { credit = try state.tnt.credit(for: offer) } catch {
+            return refuse(.rejected, .wrongRole, error.description)
         }
         let cutDetail = "offered \(credit.offeredWh) Wh, but the meter exported \(credit.exportedWh) Wh (+ \(credit.toleranceWh) Wh tolerance) of which \(credit.previouslyCreditedWh) Wh was offered before: credited \(credit.creditedWh) Wh"
-        var anomaly: SignedRecord?
+        var decision = Decision(answer: .offer(OfferResponse(status: .accepted)))
         if credit.isCut {
             let finding = AnomalyFinding(category: .offerExceedsProduction, subject: offer.producer,
                                          evidence: Hash256.sha256(entry.bytes), detail: cutDetail)
+            let anomaly: SignedRecord
             do {
                 anomaly = try SignedRecord.sign(.anomaly(Anomaly(kind: finding.kind, subject: finding.subject, evidenceHash: finding.evidence,
                                                                  timestamp: now, detail: finding.chainDetail)), with: gatewayKey)
+                try state.apply(anomaly)
             } catch {
-                logger.error("cannot sign an anomaly record", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
-                return answer(.retry, .storage, "the gateway could not sign the anomaly for this cut offer; send it again later")
+                logger.error("cannot record an anomaly for a cut offer", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
+                return refuse(.retry, .storage, "the gateway could not record the anomaly for this cut offer; send it again later")
+            }
+            decision.entries.append(anomaly)
+            decision.afterDurable.append { [metrics, logger] in
+                metrics.anomaly(.offerExceedsProduction)
+                logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(hex)", "anomaly": "offer-exceeds-production", "detail": "\(cutDetail)"])
             }
         }
         // An offer that credits nothing is refused; the attempt is still evidence.
-        let entries = credit.creditedWh == 0 ? [anomaly].compactMap { $0 } : [entry] + [anomaly].compactMap { $0 }
-        let height = builder.nextHeight  // the offer is first, so it goes in this block
-        guard journalAndAdd(entries, at: now) else {
-            return answer(.retry, .storage, "the gateway could not store the offer durably; send it again later")
-        }
-        if credit.isCut {
-            metrics.anomaly(.offerExceedsProduction)
-            logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(hex)", "anomaly": "offer-exceeds-production", "detail": "\(cutDetail)"])
-        }
         guard credit.creditedWh > 0 else {
-            return answer(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit)
+            var refused = refuse(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit)
+            refused.entries = decision.entries
+            refused.afterDurable = decision.afterDurable
+            return refused
         }
+        do { try state.apply(entry) } catch {
+            return refuse(.rejected, .staleSequence, "the chain refuses the offer: \(error)")
+        }
+        decision.entries.insert(entry, at: 0)
+        decision.reported = 0
+        decision.answer = .offer(OfferResponse(status: .accepted, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
+                                               creditedWh: credit.creditedWh, cutWh: credit.cutWh,
+                                               availableWh: state.tnt.status(of: offer.producer)?.availableWh,
+                                               detail: credit.isCut ? cutDetail : nil))
         lastTrades[TradeKey(meter: offer.producer, type: .offer)] = LastTrade(sequence: offer.sequence, bytes: entry.bytes)
-        logger.info("offer recorded", metadata: ["meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
-                                                  "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)"])
-        return answer(.accepted, nil, credit.isCut ? cutDetail : nil, credit: credit,
-                      available: builder.state.tnt.status(of: offer.producer)?.availableWh, height: height)
+        decision.afterDurable.append { [logger] in
+            logger.info("offer recorded", metadata: ["meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
+                                                     "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)"])
+        }
+        return decision
     }
 
-    // MARK: requests
-
-    /// Checks a consumer's signed request, decides it by the chain's policy, and records the
-    /// request and its dispatch together before answering.
-    func request(_ entry: SignedRecord, _ request: EnergyRequest) -> DispatchResponse {
-        let now = clock()
+    /// Checks a request, decides it by the chain's policy and applies request and dispatch
+    /// to `state`.
+    private func decideRequest(_ entry: SignedRecord, _ request: EnergyRequest, signatureValid: Bool?, state: inout ChainState, now: Int64) -> Decision {
         let hex = request.consumer.hex
-        func answer(_ status: TradeStatus, _ reason: TradeReason? = nil, _ detail: String? = nil) -> DispatchResponse {
-            metrics.request(status, reason: reason)
-            if let reason, status == .rejected || status == .retry {
-                rejections.log(.warning, key: "\(hex)|request|\(reason.rawValue)", "rejected request: \(detail ?? reason.rawValue)",
-                               metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "request.id": "\(request.sequence)"])
-            }
-            return DispatchResponse(status: status, consumer: hex, sequence: request.sequence, requestedWh: request.energyWh,
-                                    reason: reason, detail: detail)
+        func refuse(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> Decision {
+            rejections.log(.warning, key: "\(hex)|request|\(reason.rawValue)", "rejected request: \(detail)",
+                           metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "request.id": "\(request.sequence)"])
+            return Decision(answer: .request(DispatchResponse(status: status, consumer: hex, sequence: request.sequence,
+                                                              requestedWh: request.energyWh, reason: reason, detail: detail)))
         }
-        if let refusal = checkAuthor(entry, author: request.consumer, role: .consumer, type: .request, sequence: request.sequence) {
-            if refusal.reason == nil { return repeatedAnswer(for: request) }
-            return answer(.rejected, refusal.reason, refusal.detail)
+        if let refusal = checkAuthor(entry, author: request.consumer, role: .consumer, type: .request, sequence: request.sequence, signatureValid: signatureValid) {
+            guard let reason = refusal.reason else { return Decision(answer: .request(repeatedAnswer(for: request, state: state))) }
+            return refuse(.rejected, reason, refusal.detail)
         }
         guard abs(request.timestamp - now) <= config.maxSkewMs else {
-            return answer(.rejected, .timestampSkew, "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock")
+            return refuse(.rejected, .timestampSkew, "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock")
         }
-        // Decide on a copy of the state that includes the request, exactly as a replay will.
-        var trial = builder.state
+        let before = state
         let dispatch: Dispatch
         let dispatchEntry: SignedRecord
         do {
-            try trial.apply(entry)
-            dispatch = try trial.tnt.dispatch(for: request.reference)
+            try state.apply(entry)
+            dispatch = try state.tnt.dispatch(for: request.reference)
             dispatchEntry = try SignedRecord.sign(.dispatch(dispatch), with: gatewayKey)
+            try state.apply(dispatchEntry)
         } catch {
+            state = before
             logger.error("cannot decide a checked request", metadata: ["meter.id": "\(hex)", "request.id": "\(request.sequence)", "error": "\(error)"])
-            return answer(.retry, .storage, "the gateway could not decide the request (\(error)); send it again later")
-        }
-        let tntBefore = builder.state.tnt
-        guard journalAndAdd([entry, dispatchEntry], at: now) else {
-            return answer(.retry, .storage, "the gateway could not store the request durably; send it again later")
+            return refuse(.retry, .storage, "the gateway could not decide the request (\(error)); send it again later")
         }
         lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(sequence: request.sequence, bytes: entry.bytes)
-        // Still pending: it goes in the next block; otherwise adding it sealed the last one.
-        let height = pending.last?.entry.bytes == dispatchEntry.bytes ? builder.nextHeight : builder.nextHeight - 1
-        let response = Self.response(request, dispatch, height: height, status: nil, tntBefore: tntBefore)
-        metrics.request(response.status, reason: response.reason)
-        logger.info("request dispatched", metadata: [
-            "meter.id": "\(hex)", "request.id": "\(request.sequence)", "request.wh": "\(request.energyWh)",
-            "outcome": "\(dispatch.outcome)", "policy": "\(dispatch.policy)",
-        ])
-        return response
+        let answer = Self.response(request, dispatch, height: nil, status: nil, before: before.tnt)
+        return Decision(answer: .request(answer), entries: [entry, dispatchEntry], reported: 1, afterDurable: [{ [logger] in
+            logger.info("request dispatched", metadata: [
+                "meter.id": "\(hex)", "request.id": "\(request.sequence)", "request.wh": "\(request.energyWh)",
+                "outcome": "\(dispatch.outcome)", "policy": "\(dispatch.policy)",
+            ])
+        }])
     }
 
     /// The answer for a request that was recorded before (an agent retrying).
-    private func repeatedAnswer(for request: EnergyRequest) -> DispatchResponse {
+    private func repeatedAnswer(for request: EnergyRequest, state: ChainState) -> DispatchResponse {
+        func plain(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> DispatchResponse {
+            DispatchResponse(status: status, consumer: request.consumer.hex, sequence: request.sequence, requestedWh: request.energyWh,
+                             reason: reason, detail: detail)
+        }
         var found: (Dispatch, UInt64?)?
         for p in pending.reversed() {
             if case let .dispatch(d) = p.entry.record, d.request == request.reference { found = (d, nil); break }
@@ -158,22 +221,20 @@ extension Ledger {
                     found = (d, stored.height)
                 }
             } catch {
-                return DispatchResponse(status: .retry, consumer: request.consumer.hex, sequence: request.sequence,
-                                        requestedWh: request.energyWh, reason: .storage, detail: "the gateway cannot read its chain store; send the request again later")
+                return plain(.retry, .storage, "the gateway cannot read its chain store; send the request again later")
             }
         }
         guard let (dispatch, height) = found else {
-            return DispatchResponse(status: .rejected, consumer: request.consumer.hex, sequence: request.sequence, requestedWh: request.energyWh,
-                                    reason: .staleSequence, detail: "request \(request.sequence) was recorded, but its dispatch is not found")
+            // Decided in this same group and not yet durable: the sender sent it twice at once.
+            return plain(.retry, .storage, "request \(request.sequence) is being recorded; send it again to get its decision")
         }
-        var response = Self.response(request, dispatch, height: height ?? builder.nextHeight, status: .duplicate, tntBefore: nil)
+        var response = Self.response(request, dispatch, height: height ?? builder.nextHeight, status: .duplicate, before: nil)
         response.detail = "request \(request.sequence) was already decided; this is the recorded decision"
-        metrics.request(.duplicate, reason: nil)
         return response
     }
 
     /// The HTTP answer for a dispatch. TNT after is TNT before + 1 for every share.
-    static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64, status: TradeStatus?, tntBefore: TNTState?) -> DispatchResponse {
+    static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64?, status: TradeStatus?, before: TNTState?) -> DispatchResponse {
         let shares = dispatch.outcome.shares.map {
             DispatchShareView(producer: $0.producer.hex, energyWh: $0.energyWh, tntBefore: $0.tntBefore, tntAfter: $0.tntBefore + 1)
         }
@@ -182,7 +243,7 @@ extension Ledger {
             status: status ?? (served ? .served : .unserved), consumer: request.consumer.hex, sequence: request.sequence,
             requestedWh: request.energyWh, policy: dispatch.policy.description, shares: shares, blockHeight: height,
             reason: served ? nil : .insufficientEnergy,
-            detail: served ? nil : Self.unservedDetail(request.energyWh, policy: dispatch.policy, state: tntBefore))
+            detail: served ? nil : Self.unservedDetail(request.energyWh, policy: dispatch.policy, state: before))
     }
 
     private static func unservedDetail(_ energyWh: UInt64, policy: DispatchPolicy, state: TNTState?) -> String {
@@ -204,7 +265,7 @@ extension Ledger {
     }
 
     /// Identity (ENIV), role, signature and sequence checks shared by offers and requests.
-    func checkAuthor(_ entry: SignedRecord, author: MeterID, role: MeterRole, type: RecordType, sequence: UInt64) -> Refusal? {
+    func checkAuthor(_ entry: SignedRecord, author: MeterID, role: MeterRole, type: RecordType, sequence: UInt64, signatureValid: Bool?) -> Refusal? {
         let hex = author.hex
         guard entry.signer == author else {
             return Refusal(reason: .badSignature, detail: "the envelope is signed by key \(entry.signer.hex) but the \(type) names meter \(hex); it must be signed by its own meter")
@@ -216,7 +277,7 @@ extension Ledger {
         guard info.role == role else {
             return Refusal(reason: .wrongRole, detail: "meter \(hex) is enrolled as a \(info.role); only a \(role) may send a\(type == .offer ? "n" : "") \(type)")
         }
-        guard entry.isSignatureValid(by: info.key) else {
+        guard signatureValid ?? entry.isSignatureValid(by: info.key) else {
             return Refusal(reason: .badSignature, detail: "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)")
         }
         if let last = lastTrades[TradeKey(meter: author, type: type)], sequence <= last.sequence {
@@ -228,26 +289,68 @@ extension Ledger {
         }
         return nil
     }
-
-    /// Journals `entries` in one durable transaction, then adds them to the builder.
-    /// False when the journal could not be written (nothing was added).
-    func journalAndAdd(_ entries: [SignedRecord], at now: Int64) -> Bool {
-        guard !entries.isEmpty else { return true }
-        let base = builder.tree.size
-        do {
-            try journal.append(entries.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
-        } catch {
-            logger.error("cannot write the pending journal", metadata: ["error": "\(error)", "path": "\(journal.path)"])
-            return false
-        }
-        for entry in entries { addDurable(entry, at: now) }
-        refreshGauges()
-        return true
-    }
 }
 
 /// Which of a meter's trade record streams (offers or requests).
 struct TradeKey: Hashable, Sendable {
     var meter: MeterID
     var type: RecordType
+}
+
+/// An offer or request on its way to the writer; `signatureValid` is nil when no key was
+/// known for its author when the handler checked it.
+enum TradeItem: Sendable {
+    case offer(SignedRecord, Offer, signatureValid: Bool?)
+    case request(SignedRecord, EnergyRequest, signatureValid: Bool?)
+
+    /// Checks the signature with the enrolled key, off the writer (on the caller's thread).
+    static func prepare(_ entry: SignedRecord, keys: KeyDirectory) -> TradeItem? {
+        let valid = entry.record.meterAuthor.flatMap(keys.key(of:)).map { entry.isSignatureValid(by: $0) }
+        switch entry.record {
+        case let .offer(o): return .offer(entry, o, signatureValid: entry.signer == o.producer ? valid : nil)
+        case let .request(q): return .request(entry, q, signatureValid: entry.signer == q.consumer ? valid : nil)
+        default: return nil
+        }
+    }
+}
+
+/// The writer's answer to a trade.
+enum TradeAnswer: Sendable {
+    case offer(OfferResponse)
+    case request(DispatchResponse)
+
+    /// The same answer, deferred: the journal could not be written.
+    func deferred() -> TradeAnswer {
+        let detail = "the gateway could not store it durably; send it again later"
+        switch self {
+        case let .offer(o):
+            return .offer(OfferResponse(status: .retry, producer: o.producer, sequence: o.sequence, offeredWh: o.offeredWh, reason: .storage, detail: detail))
+        case let .request(r):
+            return .request(DispatchResponse(status: .retry, consumer: r.consumer, sequence: r.sequence, requestedWh: r.requestedWh, reason: .storage, detail: detail))
+        }
+    }
+
+    mutating func setBlockHeight(_ height: UInt64) {
+        switch self {
+        case var .offer(o): o.blockHeight = height; self = .offer(o)
+        case var .request(r): r.blockHeight = height; self = .request(r)
+        }
+    }
+
+    func count(in metrics: GatewayMetrics) {
+        switch self {
+        case let .offer(o): metrics.offer(o.status, reason: o.reason)
+        case let .request(r): metrics.request(r.status, reason: r.reason)
+        }
+    }
+}
+
+extension TradeItem {
+    /// The record type this item carries.
+    var type: RecordType {
+        switch self {
+        case .offer: return .offer
+        case .request: return .request
+        }
+    }
 }
