@@ -18,3 +18,7 @@ if wants("gateway") {
     print("\n== gateway and agent")
     try await GatewayBenchmarks.run()
 }
+if wants("dispatch") {
+    print("\n== dispatch (TNT)")
+    try await DispatchBenchmarks.run()
+}
