@@ -418,7 +418,7 @@ actor Ledger {
         }
     }
 
-    private func noteAccepted(_ entry: SignedRecord, index: UInt64) {
+    func noteAccepted(_ entry: SignedRecord, index: UInt64) {
         switch entry.record {
         case let .reading(r):
             pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = entry.bytes
@@ -434,7 +434,7 @@ actor Ledger {
     }
 
     /// Appends a sealed block; on failure resumes from the store and the journal.
-    private func persist(_ block: Block) {
+    func persist(_ block: Block) {
         let treeSize = block.header.header.treeSize
         do {
             try store.append(block)
@@ -460,7 +460,7 @@ actor Ledger {
         pending.removeFirst(cut.count)
     }
 
-    private func reload() {
+    func reload() {
         do {
             let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
             builder = state.builder

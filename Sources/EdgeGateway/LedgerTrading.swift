@@ -49,55 +49,63 @@ extension Ledger {
         return tradesFinished.removeValue(forKey: id) ?? .request(DispatchResponse(status: .retry, reason: .storage, detail: "internal error: no answer"))
     }
 
-    /// One trade's decision before it is durable: its answer and the entries to record.
+    /// One trade's decision before it is durable: its answer and the entries it added.
     private struct Decision {
         var answer: TradeAnswer
         var entries: [SignedRecord] = []
-        /// Index in `entries` of the record whose block height the answer reports.
-        var reported: Int?
         var afterDurable: [() -> Void] = []
     }
 
+    /// Decides a group in order, adding its entries to the builder without sealing (so
+    /// each decision sees the ones before it and no state is copied), journals them in
+    /// one transaction, then lets the builder seal. If the journal cannot be written the
+    /// writer resumes from the store and the journal, which drops the whole group.
     private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
         let now = clock()
-        var trial = builder.state
-        let lastTradesBefore = lastTrades
+        let base = builder.tree.size
         var decisions: [Decision] = []
         for item in items {
             switch item {
             case let .offer(entry, offer, signatureValid):
-                decisions.append(decideOffer(entry, offer, signatureValid: signatureValid, state: &trial, now: now))
+                decisions.append(decideOffer(entry, offer, signatureValid: signatureValid, now: now))
             case let .request(entry, request, signatureValid):
-                decisions.append(decideRequest(entry, request, signatureValid: signatureValid, state: &trial, now: now))
+                decisions.append(decideRequest(entry, request, signatureValid: signatureValid, now: now))
             }
         }
         let all = decisions.flatMap(\.entries)
         if !all.isEmpty {
-            let base = builder.tree.size
             do {
                 try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
             } catch {
                 logger.error("cannot write the pending journal; trades deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
-                lastTrades = lastTradesBefore
-                return decisions.map { $0.entries.isEmpty ? $0.answer : $0.answer.deferred() }
+                reload()
+                return decisions.map { $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred() }
+            }
+            do {
+                if let block = try builder.sealIfFull(at: now) { persist(block) }
+            } catch {
+                logger.error("cannot seal a block", metadata: ["error": "\(error)"])
             }
         }
-        for i in decisions.indices {
-            for (k, entry) in decisions[i].entries.enumerated() {
-                // An entry goes into the block being filled when it is added.
-                if k == decisions[i].reported { decisions[i].answer.setBlockHeight(builder.nextHeight) }
-                addDurable(entry, at: now)
-            }
-            decisions[i].afterDurable.forEach { $0() }
+        for d in decisions {
+            d.afterDurable.forEach { $0() }
+            d.answer.count(in: metrics)
         }
         refreshGauges()
-        for d in decisions { d.answer.count(in: metrics) }
         return decisions.map(\.answer)
     }
 
+    /// Adds a checked entry to the builder (not sealing) and to the pending list.
+    private func appendUnsealed(_ entry: SignedRecord, at now: Int64) throws(BuilderError) {
+        let index = builder.tree.size
+        try builder.append(signatureChecked: entry, at: now)
+        pending.append(PendingEntry(index: index, time: now, entry: entry))
+        noteAccepted(entry, index: index)
+    }
+
     /// Checks an offer, cuts it to metered export plus tolerance (an anomaly when cut) and
-    /// applies it to `state`.
-    private func decideOffer(_ entry: SignedRecord, _ offer: Offer, signatureValid: Bool?, state: inout ChainState, now: Int64) -> Decision {
+    /// adds it.
+    private func decideOffer(_ entry: SignedRecord, _ offer: Offer, signatureValid: Bool?, now: Int64) -> Decision {
         let hex = offer.producer.hex
         func refuse(_ status: TradeStatus, _ reason: TradeReason?, _ detail: String, credit: OfferCredit? = nil) -> Decision {
             if let reason, status == .rejected || status == .retry {
@@ -106,7 +114,7 @@ extension Ledger {
             }
             return Decision(answer: .offer(OfferResponse(status: status, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
                                                          creditedWh: credit?.creditedWh, cutWh: credit?.cutWh,
-                                                         availableWh: state.tnt.status(of: offer.producer)?.availableWh, reason: reason, detail: detail)))
+                                                         availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh, reason: reason, detail: detail)))
         }
         if let refusal = checkAuthor(entry, author: offer.producer, role: .producer, type: .offer, sequence: offer.sequence, signatureValid: signatureValid) {
             guard let reason = refusal.reason else {
@@ -118,22 +126,46 @@ extension Ledger {
             return refuse(.rejected, .timestampSkew, "the offer's interval ended at \(offer.validUntil) ms, before the gateway's time \(now) ms; offer for an interval that has not ended")
         }
         let credit: OfferCredit
-        do { credit = try state.tnt.credit(for: offer) } catch {
+        do { credit = try builder.state.tnt.credit(for: offer) } catch {
             return refuse(.rejected, .wrongRole, error.description)
         }
         let cutDetail = "offered \(credit.offeredWh) Wh, but the meter exported \(credit.exportedWh) Wh (+ \(credit.toleranceWh) Wh tolerance) of which \(credit.previouslyCreditedWh) Wh was offered before: credited \(credit.creditedWh) Wh"
-        var decision = Decision(answer: .offer(OfferResponse(status: .accepted)))
+        var anomaly: SignedRecord?
         if credit.isCut {
             let finding = AnomalyFinding(category: .offerExceedsProduction, subject: offer.producer,
                                          evidence: Hash256.sha256(entry.bytes), detail: cutDetail)
-            let anomaly: SignedRecord
             do {
                 anomaly = try SignedRecord.sign(.anomaly(Anomaly(kind: finding.kind, subject: finding.subject, evidenceHash: finding.evidence,
                                                                  timestamp: now, detail: finding.chainDetail)), with: gatewayKey)
-                try state.apply(anomaly)
             } catch {
-                logger.error("cannot record an anomaly for a cut offer", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
+                logger.error("cannot sign an anomaly for a cut offer", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
                 return refuse(.retry, .storage, "the gateway could not record the anomaly for this cut offer; send it again later")
+            }
+        }
+        let height = builder.nextHeight
+        var decision = Decision(answer: .offer(OfferResponse(status: .accepted)))
+        if credit.creditedWh > 0 {
+            do { try appendUnsealed(entry, at: now) } catch {
+                return refuse(.rejected, .staleSequence, "the chain refuses the offer: \(error)")
+            }
+            decision.entries.append(entry)
+            lastTrades[TradeKey(meter: offer.producer, type: .offer)] = LastTrade(sequence: offer.sequence, bytes: entry.bytes)
+            decision.answer = .offer(OfferResponse(status: .accepted, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
+                                                   creditedWh: credit.creditedWh, cutWh: credit.cutWh,
+                                                   availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh,
+                                                   blockHeight: height, detail: credit.isCut ? cutDetail : nil))
+            decision.afterDurable.append { [logger] in
+                logger.info("offer recorded", metadata: ["meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
+                                                         "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)"])
+            }
+        } else {
+            // An offer that credits nothing is refused; the attempt is still evidence.
+            decision.answer = refuse(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit).answer
+        }
+        if let anomaly {
+            do { try appendUnsealed(anomaly, at: now) } catch {
+                logger.critical("the block builder refused an anomaly record", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
+                return decision
             }
             decision.entries.append(anomaly)
             decision.afterDurable.append { [metrics, logger] in
@@ -141,33 +173,12 @@ extension Ledger {
                 logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(hex)", "anomaly": "offer-exceeds-production", "detail": "\(cutDetail)"])
             }
         }
-        // An offer that credits nothing is refused; the attempt is still evidence.
-        guard credit.creditedWh > 0 else {
-            var refused = refuse(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit)
-            refused.entries = decision.entries
-            refused.afterDurable = decision.afterDurable
-            return refused
-        }
-        do { try state.apply(entry) } catch {
-            return refuse(.rejected, .staleSequence, "the chain refuses the offer: \(error)")
-        }
-        decision.entries.insert(entry, at: 0)
-        decision.reported = 0
-        decision.answer = .offer(OfferResponse(status: .accepted, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
-                                               creditedWh: credit.creditedWh, cutWh: credit.cutWh,
-                                               availableWh: state.tnt.status(of: offer.producer)?.availableWh,
-                                               detail: credit.isCut ? cutDetail : nil))
-        lastTrades[TradeKey(meter: offer.producer, type: .offer)] = LastTrade(sequence: offer.sequence, bytes: entry.bytes)
-        decision.afterDurable.append { [logger] in
-            logger.info("offer recorded", metadata: ["meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
-                                                     "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)"])
-        }
         return decision
     }
 
-    /// Checks a request, decides it by the chain's policy and applies request and dispatch
-    /// to `state`.
-    private func decideRequest(_ entry: SignedRecord, _ request: EnergyRequest, signatureValid: Bool?, state: inout ChainState, now: Int64) -> Decision {
+    /// Checks a request, decides it by the chain's policy and adds the request and its
+    /// dispatch.
+    private func decideRequest(_ entry: SignedRecord, _ request: EnergyRequest, signatureValid: Bool?, now: Int64) -> Decision {
         let hex = request.consumer.hex
         func refuse(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> Decision {
             rejections.log(.warning, key: "\(hex)|request|\(reason.rawValue)", "rejected request: \(detail)",
@@ -176,28 +187,33 @@ extension Ledger {
                                                               requestedWh: request.energyWh, reason: reason, detail: detail)))
         }
         if let refusal = checkAuthor(entry, author: request.consumer, role: .consumer, type: .request, sequence: request.sequence, signatureValid: signatureValid) {
-            guard let reason = refusal.reason else { return Decision(answer: .request(repeatedAnswer(for: request, state: state))) }
+            guard let reason = refusal.reason else { return Decision(answer: .request(repeatedAnswer(for: request))) }
             return refuse(.rejected, reason, refusal.detail)
         }
         guard abs(request.timestamp - now) <= config.maxSkewMs else {
             return refuse(.rejected, .timestampSkew, "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock")
         }
-        let before = state
+        do { try appendUnsealed(entry, at: now) } catch {
+            return refuse(.rejected, .staleSequence, "the chain refuses the request: \(error)")
+        }
+        lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(sequence: request.sequence, bytes: entry.bytes)
+        let largest = builder.state.tnt.largestAvailableWh
         let dispatch: Dispatch
         let dispatchEntry: SignedRecord
         do {
-            try state.apply(entry)
-            dispatch = try state.tnt.dispatch(for: request.reference)
+            dispatch = try builder.state.tnt.dispatch(for: request.reference)
             dispatchEntry = try SignedRecord.sign(.dispatch(dispatch), with: gatewayKey)
-            try state.apply(dispatchEntry)
+            try appendUnsealed(dispatchEntry, at: now)
         } catch {
-            state = before
-            logger.error("cannot decide a checked request", metadata: ["meter.id": "\(hex)", "request.id": "\(request.sequence)", "error": "\(error)"])
-            return refuse(.retry, .storage, "the gateway could not decide the request (\(error)); send it again later")
+            // Not reachable while the rule and the builder agree; the request stays pending
+            // on the chain and a resend gets `retry` until an operator looks.
+            logger.critical("cannot dispatch a recorded request", metadata: ["meter.id": "\(hex)", "request.id": "\(request.sequence)", "error": "\(error)"])
+            return Decision(answer: .request(DispatchResponse(status: .retry, consumer: hex, sequence: request.sequence, requestedWh: request.energyWh,
+                                                              reason: .storage, detail: "the gateway could not dispatch the request (\(error))")),
+                            entries: [entry])
         }
-        lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(sequence: request.sequence, bytes: entry.bytes)
-        let answer = Self.response(request, dispatch, height: nil, status: nil, before: before.tnt)
-        return Decision(answer: .request(answer), entries: [entry, dispatchEntry], reported: 1, afterDurable: [{ [logger] in
+        let answer = Self.response(request, dispatch, height: builder.nextHeight, status: nil, largestAvailableWh: largest)
+        return Decision(answer: .request(answer), entries: [entry, dispatchEntry], afterDurable: [{ [logger] in
             logger.info("request dispatched", metadata: [
                 "meter.id": "\(hex)", "request.id": "\(request.sequence)", "request.wh": "\(request.energyWh)",
                 "outcome": "\(dispatch.outcome)", "policy": "\(dispatch.policy)",
@@ -206,7 +222,7 @@ extension Ledger {
     }
 
     /// The answer for a request that was recorded before (an agent retrying).
-    private func repeatedAnswer(for request: EnergyRequest, state: ChainState) -> DispatchResponse {
+    private func repeatedAnswer(for request: EnergyRequest) -> DispatchResponse {
         func plain(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> DispatchResponse {
             DispatchResponse(status: status, consumer: request.consumer.hex, sequence: request.sequence, requestedWh: request.energyWh,
                              reason: reason, detail: detail)
@@ -228,13 +244,13 @@ extension Ledger {
             // Decided in this same group and not yet durable: the sender sent it twice at once.
             return plain(.retry, .storage, "request \(request.sequence) is being recorded; send it again to get its decision")
         }
-        var response = Self.response(request, dispatch, height: height ?? builder.nextHeight, status: .duplicate, before: nil)
+        var response = Self.response(request, dispatch, height: height ?? builder.nextHeight, status: .duplicate, largestAvailableWh: nil)
         response.detail = "request \(request.sequence) was already decided; this is the recorded decision"
         return response
     }
 
     /// The HTTP answer for a dispatch. TNT after is TNT before + 1 for every share.
-    static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64?, status: TradeStatus?, before: TNTState?) -> DispatchResponse {
+    static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64?, status: TradeStatus?, largestAvailableWh: UInt64?) -> DispatchResponse {
         let shares = dispatch.outcome.shares.map {
             DispatchShareView(producer: $0.producer.hex, energyWh: $0.energyWh, tntBefore: $0.tntBefore, tntAfter: $0.tntBefore + 1)
         }
@@ -243,15 +259,14 @@ extension Ledger {
             status: status ?? (served ? .served : .unserved), consumer: request.consumer.hex, sequence: request.sequence,
             requestedWh: request.energyWh, policy: dispatch.policy.description, shares: shares, blockHeight: height,
             reason: served ? nil : .insufficientEnergy,
-            detail: served ? nil : Self.unservedDetail(request.energyWh, policy: dispatch.policy, state: before))
+            detail: served ? nil : Self.unservedDetail(request.energyWh, policy: dispatch.policy, largestAvailableWh: largestAvailableWh))
     }
 
-    private static func unservedDetail(_ energyWh: UInt64, policy: DispatchPolicy, state: TNTState?) -> String {
-        let most = state?.producerTable(orderedBy: .tnt).filter(\.status.active).map(\.status.availableWh).max()
-        let largest = most.map { " (the most any producer has is \($0) Wh)" } ?? ""
+    private static func unservedDetail(_ energyWh: UInt64, policy: DispatchPolicy, largestAvailableWh: UInt64?) -> String {
+        let largest = largestAvailableWh.map { " (the most any producer has is \($0) Wh)" } ?? ""
         switch policy {
         case .lowestTNT: return "no producer has \(energyWh) Wh available\(largest); the request is recorded as unserved"
-        case .splitTNT: return "all producers together have less than \(energyWh) Wh available; the request is recorded as unserved"
+        case .splitTNT: return "all producers together have less than \(energyWh) Wh available\(largest); the request is recorded as unserved"
         }
     }
 
@@ -330,10 +345,12 @@ enum TradeAnswer: Sendable {
         }
     }
 
-    mutating func setBlockHeight(_ height: UInt64) {
+    /// True for a resend answered with an earlier decision (which may be in the same,
+    /// not yet durable, group).
+    var isDuplicate: Bool {
         switch self {
-        case var .offer(o): o.blockHeight = height; self = .offer(o)
-        case var .request(r): r.blockHeight = height; self = .request(r)
+        case let .offer(o): return o.status == .duplicate
+        case let .request(r): return r.status == .duplicate
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -242,6 +243,31 @@ struct TradingAPITests {
         #expect(!summary.ok)
         #expect(summary.failure?.entryIndex == UInt64(index))
         #expect(summary.failure?.problem.contains("TNT rule gives") == true, "\(summary.failure?.problem ?? "")")
+    }
+
+    /// When the journal cannot be written, nothing of the group is kept: the answer is
+    /// `retry` (503), the producer's energy is untouched, and a resend works once the disk
+    /// is back.
+    @Test func journalFailureLosesNothingAndAllocatesNothing() async throws {
+        let h = try await Harness.make(config: Self.generous)
+        defer { h.close() }
+        let (producer, consumer) = (SigningIdentity(), SigningIdentity())
+        try await h.enroll(producer, role: .producer)
+        try await h.enroll(consumer)
+        var t = Trader(h: h)
+        _ = try await t.offer(producer, 1000)
+        let journal = try DatabaseQueue(path: h.dir.journalPath)
+        try await journal.write { try $0.execute(sql: "CREATE TRIGGER full_disk BEFORE INSERT ON pending BEGIN SELECT RAISE(FAIL, 'disk full (test)'); END") }
+        let request = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 7, energyWh: 400, timestamp: h.clock.now)), with: consumer)
+        let deferred = try await h.trade("/v1/requests", request, as: DispatchResponse.self, status: .serviceUnavailable)
+        #expect(deferred.status == .retry && deferred.reason == .storage)
+        let untouched = await h.gateway.ledger.tntState().status(of: producer.id)
+        #expect(untouched?.availableWh == 1000 && untouched?.tnt == 0)
+
+        try await journal.write { try $0.execute(sql: "DROP TRIGGER full_disk") }
+        let served = try await h.trade("/v1/requests", request, as: DispatchResponse.self)
+        #expect(served.status == .served && served.shares.first?.energyWh == 400)
+        #expect(await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 600)
     }
 
     /// The split policy, recorded on the chain: a request no single producer covers is

@@ -115,6 +115,28 @@ public struct BlockBuilder: Sendable {
         return nil
     }
 
+    /// Adds an entry whose signature the caller has already checked (as
+    /// `add(signatureChecked:at:)`) but never seals: for a writer that makes a group of
+    /// entries durable before any of them may go into a block. Call `sealIfFull(at:)`
+    /// afterwards; a block may then hold a few more than `policy.maxEntries` entries.
+    /// - Throws: `BuilderError.ruleViolation`; the builder is unchanged.
+    public mutating func append(signatureChecked entry: SignedRecord, at now: Int64) throws(BuilderError) {
+        do { try state.apply(entry) } catch { throw .ruleViolation(error) }
+        let time = max(now, lastTime)
+        lastTime = time
+        if pending.isEmpty { firstPendingAt = time }
+        pending.append(entry)
+        tree.append(leafHash: entry.leafHash)
+    }
+
+    /// Seals the pending entries if either threshold (size or age) is reached.
+    public mutating func sealIfFull(at now: Int64) throws(BuilderError) -> Block? {
+        guard !pending.isEmpty else { return nil }
+        let time = max(now, lastTime)
+        guard pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds else { return nil }
+        return try seal(at: time)
+    }
+
     /// Gateway time the oldest pending entry was added; nil when nothing is pending.
     public var firstPendingTime: Int64? { pending.isEmpty ? nil : firstPendingAt }
 

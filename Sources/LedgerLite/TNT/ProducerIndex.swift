@@ -30,6 +30,9 @@ struct ProducerIndex: Sendable {
 
     func node(_ handle: Int32) -> Node { nodes[Int(handle)] }
 
+    /// The largest available energy of any linked producer (0 when there is none), O(1).
+    var largestAvailable: UInt64 { root < 0 ? 0 : nodes[Int(root)].maxAvailable }
+
     /// Links a node into the tree at its (tnt, id) position.
     mutating func link(_ handle: Int32) {
         guard !nodes[Int(handle)].linked else { return }

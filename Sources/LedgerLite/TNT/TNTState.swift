@@ -73,6 +73,9 @@ public struct TNTState: Sendable {
         }
     }
 
+    /// The most energy any active producer has available, Wh (0 when none), in O(1).
+    public var largestAvailableWh: UInt64 { index.largestAvailable }
+
     /// Number of meters ever enrolled (active or revoked).
     public var meterCount: Int { members.count }
 
