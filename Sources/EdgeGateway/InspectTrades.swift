@@ -26,7 +26,7 @@ extension InspectCommand {
             guard what == "dispatches" else { throw ValidationError("--consumer applies to inspect dispatches only") }
             guard MeterID(hex: consumer) != nil else { throw ValidationError("--consumer must be a meter id of 32 hex digits, not '\(consumer)'") }
         }
-        if ["dispatches", "blocks", "anomalies"].contains(what), limit < 1 || limit > 1000 {
+        if what == "dispatches", limit < 1 || limit > 1000 {
             throw ValidationError("--limit must be 1 to 1000")
         }
     }
