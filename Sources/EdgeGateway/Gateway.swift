@@ -143,6 +143,7 @@ final class Gateway: Sendable {
             let pending = await self.ledger.pendingEntries(type: .anomaly)
             return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
+        addTradeRoutes(to: router)
         return router
     }
 

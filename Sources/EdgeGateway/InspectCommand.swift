@@ -41,42 +41,58 @@ struct ReadOnlyChain {
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show the chain: blocks | block N | meter ID | anomalies | receipt METER SEQ.",
-        discussion: "Reads the store directly (safe while the server runs). --json prints the same JSON as the HTTP API.")
+        abstract: "Show the chain: blocks | block N | meter ID | anomalies | receipt METER SEQ | tnt | dispatches | fairness.",
+        discussion: """
+            Reads the store and the pending journal directly (safe while the server runs). --json prints the same JSON as the HTTP API.
+
+            tnt: the TNT table at the chain tip plus the pending entries (the store is replayed), producers in the order the rule considers them (TNT, then id).
+            dispatches: the newest --limit dispatches (or, with --from INDEX, from that entry index on), with the request each answers; --consumer ID for one consumer's.
+            fairness [--from TIME] [--until TIME]: fairness of dispatch in the window from ≤ t < until (ms since the Unix epoch or ISO 8601, e.g. 2026-01-01T00:00:00Z; either bound may be left open). A sealed dispatch belongs to the window when the last timestamp of the block holding it does (the chain records no time per entry), a pending one by its journal time. Measured over the producers active at the window's end, those that served nothing counting as 0: dispatch spread, TNT spread now, Jain's index, Gini coefficient and Robin Hood (Hoover) index of energy served.
+            """)
 
     @OptionGroup var data: DataOption
 
     @Flag(help: "Print JSON (the HTTP API's views) instead of text.")
     var json = false
 
-    @Option(help: "blocks, anomalies: first block height / entry index to show.")
-    var from: UInt64?
+    @Option(help: ArgumentHelp("blocks, anomalies, dispatches: first block height / entry index to show; fairness: window start, ms since the Unix epoch or ISO 8601.", valueName: "n|time"))
+    var from: String?
 
-    @Option(help: "blocks, anomalies: how many to show.")
+    @Option(help: ArgumentHelp("fairness: window end (exclusive), ms since the Unix epoch or ISO 8601.", valueName: "time"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("dispatches: only this consumer's (meter id, 32 hex digits).", valueName: "id"))
+    var consumer: String?
+
+    @Option(help: "blocks, anomalies, dispatches: how many to show.")
     var limit: Int = 50
 
-    @Argument(help: "What to show: blocks | block N | meter ID | anomalies | receipt METER SEQ.")
+    @Argument(help: "What to show: blocks | block N | meter ID | anomalies | receipt METER SEQ | tnt | dispatches | fairness.")
     var what: String
 
     @Argument(help: "Arguments of what to show.")
     var arguments: [String] = []
 
     func validate() throws {
-        let needs: [String: Int] = ["blocks": 0, "anomalies": 0, "block": 1, "meter": 1, "receipt": 2]
+        let needs: [String: Int] = ["blocks": 0, "anomalies": 0, "block": 1, "meter": 1, "receipt": 2, "tnt": 0, "dispatches": 0, "fairness": 0]
         guard let n = needs[what] else {
-            throw ValidationError("unknown inspect target '\(what)'; use blocks, block N, meter ID, anomalies or receipt METER SEQ")
+            throw ValidationError("unknown inspect target '\(what)'; use blocks, block N, meter ID, anomalies, receipt METER SEQ, tnt, dispatches or fairness")
         }
         guard arguments.count == n else {
             throw ValidationError("inspect \(what) takes \(n == 0 ? "no arguments" : n == 1 ? "one argument" : "two arguments")")
         }
+        try validateTradeOptions()
     }
+
+    /// `--from` as a block height or entry index (every target but fairness).
+    var fromIndex: UInt64? { from.flatMap { UInt64($0) } }
 
     func run() async throws {
         let chain = try ReadOnlyChain(data.directory)
         let queries = ChainQueries(store: chain.store)
         switch what {
         case "blocks":
-            let list = try queries.blocks(from: from, limit: limit)
+            let list = try queries.blocks(from: fromIndex, limit: limit)
             if json { return try emit(list) }
             print("height  entries  first (UTC)               last (UTC)                hash")
             for b in list.blocks {
@@ -98,7 +114,7 @@ struct InspectCommand: AsyncParsableCommand {
             guard let id = MeterID(hex: arguments[0]) else { throw OperatorError("a meter id is 32 hex digits, not '\(arguments[0])'") }
             try showMeter(id, chain)
         case "anomalies":
-            let list = try queries.anomalies(from: from ?? 0, limit: limit, pending: chain.journalEntries())
+            let list = try queries.anomalies(from: fromIndex ?? 0, limit: limit, pending: chain.journalEntries())
             if json { return try emit(list) }
             if list.anomalies.isEmpty { print("no anomalies") }
             for a in list.anomalies {
@@ -110,6 +126,8 @@ struct InspectCommand: AsyncParsableCommand {
                 throw OperatorError("usage: inspect receipt METER-ID SEQUENCE (32 hex digits and a number)")
             }
             try showReceipt(id, seq, chain, queries)
+        case "tnt", "dispatches", "fairness":
+            print(try tradeReport(chain))
         default:
             break
         }
