@@ -93,10 +93,10 @@ struct AnomalyDetector: Sendable {
     static let voltages: [Measurand] = [.voltageL1dV, .voltageL2dV, .voltageL3dV]
 
     /// Checks an accepted reading against the meter's previous accepted one.
-    mutating func readingAccepted(_ r: Reading, previous: Reading?, evidence: Hash256) -> [AnomalyFinding] {
+    mutating func readingAccepted(_ r: Reading, previous: Reading?, evidence: @autoclosure () -> Hash256) -> [AnomalyFinding] {
         var found: [AnomalyFinding] = []
         func add(_ category: AnomalyCategory, _ detail: String) {
-            found.append(AnomalyFinding(category: category, subject: r.meter, evidence: evidence, detail: detail))
+            found.append(AnomalyFinding(category: category, subject: r.meter, evidence: evidence(), detail: detail))
         }
         if let previous {
             let dtMs = max(0, r.timestamp - previous.timestamp)

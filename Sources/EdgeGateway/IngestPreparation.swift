@@ -27,9 +27,22 @@ struct PreparedRecord: Sendable {
 }
 
 enum IngestPreparation {
-    /// Decodes and checks the signatures of a batch, spread over the available cores.
+    /// Batches being prepared right now, across all requests.
+    private static let inFlight = Atomic<Int>(0)
+
+    /// Decodes and checks the signatures of a batch.
+    ///
+    /// When other batches are being prepared too, the batch is checked in one go on the
+    /// calling task: every core already has a batch, and batches then finish one after
+    /// another in arrival order and reach the writer as a steady stream. Splitting them
+    /// all would interleave every batch's parts, finish them together, and leave the
+    /// cores idle while the writer takes the whole lot at once. Only a batch alone is
+    /// spread over the cores, for its latency.
     static func prepare(_ records: [String], keys: KeyDirectory) async -> [PreparedRecord] {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, records.count / 8))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let concurrent = inFlight.add(1, ordering: .relaxed).newValue
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        let workers = concurrent > 1 ? 1 : min(cores, max(1, records.count / 8))
         if workers <= 1 {
             return records.indices.map { prepare(records[$0], index: $0, keys: keys) }
         }

@@ -73,6 +73,8 @@ actor Ledger {
     private var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     var lastTrades: [TradeKey: LastTrade] = [:]
+    /// Enrolled and not revoked (the gauge; counting `meters` each time is O(n)).
+    private var activeMeterCount = 0
     var tradesWaiting: [(id: UInt64, item: TradeItem)] = []
     var tradesFinished: [UInt64: TradeAnswer] = [:]
     var nextTradeID: UInt64 = 0
@@ -129,7 +131,8 @@ actor Ledger {
         for info in meters.values { keys.set(info.key) }
         metrics.pending.set(Double(builder.pendingCount))
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
-        metrics.metersEnrolled.set(Double(meters.values.filter(\.active).count))
+        activeMeterCount = meters.values.filter(\.active).count
+        metrics.metersEnrolled.set(Double(activeMeterCount))
     }
 
     /// Stops the writer thread (after queued work).
@@ -424,9 +427,11 @@ actor Ledger {
             pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = entry.bytes
             meters[r.meter]?.lastReading = r
         case let .enrollment(e):
+            if meters[e.meter]?.active != true { activeMeterCount += 1 }
             meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
             keys.set(e.meterKey)
         case let .revocation(r):
+            if meters[r.meter]?.active == true { activeMeterCount -= 1 }
             meters[r.meter]?.active = false
         default:
             break
@@ -469,6 +474,7 @@ actor Ledger {
             pendingReadings = state.pendingReadings
             detector = state.detector
             lastTrades = state.lastTrades
+            activeMeterCount = meters.values.filter(\.active).count
         } catch {
             logger.critical("cannot resume the chain after a failed append", metadata: ["error": "\(error)"])
         }
@@ -477,7 +483,7 @@ actor Ledger {
     func refreshGauges() {
         metrics.pending.set(Double(builder.pendingCount))
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
-        metrics.metersEnrolled.set(Double(meters.values.filter(\.active).count))
+        metrics.metersEnrolled.set(Double(activeMeterCount))
     }
 
     // MARK: sealing
