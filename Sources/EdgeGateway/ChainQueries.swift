@@ -29,7 +29,9 @@ struct ChainQueries: Sendable {
             guard case let .reading(r) = stored.entry.record else { return nil }
             return StoredReadingView(index: stored.index, height: stored.height, sealed: true, reading: ReadingView(r))
         }
-        for p in pending where list.count < limit {
+        // A block may reach the store between taking `pending` and reading the store.
+        let stored = Set(list.map(\.index))
+        for p in pending where list.count < limit && !stored.contains(p.index) {
             if case let .reading(r) = p.entry.record, r.meter == meter, r.timestamp >= from, r.timestamp < until {
                 list.append(StoredReadingView(index: p.index, height: nil, sealed: false, reading: ReadingView(r)))
             }
@@ -43,7 +45,8 @@ struct ChainQueries: Sendable {
             guard case let .anomaly(a) = stored.entry.record else { return nil }
             return AnomalyEntryView(index: stored.index, height: stored.height, sealed: true, anomaly: AnomalyView(a))
         }
-        for p in pending where p.index >= from && list.count < limit {
+        let stored = Set(list.map(\.index))
+        for p in pending where p.index >= from && list.count < limit && !stored.contains(p.index) {
             if case let .anomaly(a) = p.entry.record {
                 list.append(AnomalyEntryView(index: p.index, height: nil, sealed: false, anomaly: AnomalyView(a)))
             }

@@ -62,6 +62,8 @@ actor Ledger {
     nonisolated let logger: Logger
     nonisolated let rejections: RateLimitedLog
     nonisolated let clock: @Sendable () -> Int64
+    /// Appends sealed blocks to the store off this thread.
+    nonisolated let archiver: BlockArchiver
     private let executor: DedicatedThreadExecutor
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -73,6 +75,9 @@ actor Ledger {
     private var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     var lastTrades: [TradeKey: LastTrade] = [:]
+    /// When resuming after a failed block append was last tried (ms).
+    private var lastResumeAttempt: Int64?
+    static let resumeIntervalMs: Int64 = 5000
     /// Enrolled and not revoked (the gauge; counting `meters` each time is O(n)).
     private var activeMeterCount = 0
     var tradesWaiting: [(id: UInt64, item: TradeItem)] = []
@@ -122,6 +127,7 @@ actor Ledger {
             throw OperatorError("cannot open the chain store in \(directory.path): \(error)")
         }
         let state = try Self.load(store: store, journal: journal, key: key, config: config, logger: logger)
+        archiver = BlockArchiver(store: store, journal: journal, treeSize: state.builder.tip?.treeSize ?? 0, metrics: metrics, logger: logger)
         builder = state.builder
         meters = state.meters
         pending = state.pending
@@ -135,8 +141,11 @@ actor Ledger {
         metrics.metersEnrolled.set(Double(activeMeterCount))
     }
 
-    /// Stops the writer thread (after queued work).
-    nonisolated func close() { executor.shutdown() }
+    /// Stops the writer thread (after queued work) and the archiver (after queued blocks).
+    nonisolated func close() {
+        executor.shutdown()
+        archiver.shutdown()
+    }
 
     // MARK: loading
 
@@ -251,6 +260,7 @@ actor Ledger {
     /// Checks records in order against the chain rules and journals the accepted ones
     /// (with any anomaly records) in one transaction; one result per record, in order.
     private func process(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
+        syncArchive()
         let now = clock()
         var results: [IngestResult] = []
         results.reserveCapacity(prepared.count)
@@ -438,23 +448,28 @@ actor Ledger {
         }
     }
 
-    /// Appends a sealed block; on failure resumes from the store and the journal.
+    /// Hands a sealed block to the archiver. Its entries stay in memory (pending) until
+    /// the store has them; see `syncArchive`.
     func persist(_ block: Block) {
-        let treeSize = block.header.header.treeSize
-        do {
-            try store.append(block)
-            metrics.blocksSealed.increment()
-            metrics.entriesSealed.increment(by: Int64(block.entries.count))
-            logger.info("sealed block", metadata: ["block.height": "\(block.height)", "entries": "\(block.entries.count)", "block.hash": "\(block.hash.hex)"])
-        } catch {
-            logger.error("cannot append the sealed block; resuming from the store and the pending journal", metadata: ["block.height": "\(block.height)", "error": "\(error)"])
+        archiver.submit(block)
+    }
+
+    /// Forgets pending entries the archiver has put in the store; after a failed append,
+    /// resumes from the store and the journal.
+    func syncArchive() {
+        if let failure = archiver.failure {
+            // Acknowledging goes on (the journal holds every entry); resuming re-verifies
+            // the chain, so while the store stays broken it is tried every few seconds.
+            let now = clock()
+            if let last = lastResumeAttempt, now - last < Self.resumeIntervalMs { return }
+            lastResumeAttempt = now
+            logger.warning("resuming the chain from the store and the pending journal after a failed block append", metadata: ["error": "\(failure)"])
             reload()
+            if archiver.failure == nil { lastResumeAttempt = nil }
             return
         }
-        do { try journal.removeEntries(below: treeSize) } catch {
-            logger.warning("cannot trim the pending journal (its sealed rows are skipped at start-up)", metadata: ["error": "\(error)"])
-        }
-        dropSealed(below: treeSize)
+        let archived = archiver.archivedTreeSize
+        if let first = pending.first, first.index < archived { dropSealed(below: archived) }
     }
 
     private func dropSealed(below treeSize: UInt64) {
@@ -468,6 +483,7 @@ actor Ledger {
     func reload() {
         do {
             let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
+            archiver.resume(treeSize: state.builder.tip?.treeSize ?? 0)
             builder = state.builder
             meters = state.meters
             pending = state.pending
@@ -490,6 +506,7 @@ actor Ledger {
 
     /// Seals the pending entries if the oldest is older than the seal interval.
     func sealIfDue() {
+        syncArchive()
         do {
             if let block = try builder.sealIfDue(at: clock()) { persist(block) }
         } catch {
@@ -499,13 +516,17 @@ actor Ledger {
         rejections.flush()
     }
 
-    /// Seals whatever is pending now (graceful shutdown, admin changes).
-    func sealNow() {
+    /// Seals whatever is pending now (graceful shutdown, admin changes) and returns once
+    /// the block is in the store.
+    func sealNow() async {
+        syncArchive()
         do {
             if let block = try builder.seal(at: clock()) { persist(block) }
         } catch {
             logger.error("cannot seal a block", metadata: ["error": "\(error)"])
         }
+        await archiver.waitUntilIdle()
+        syncArchive()
         refreshGauges()
         rejections.flush()
     }
@@ -513,26 +534,26 @@ actor Ledger {
     // MARK: admin
 
     /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
-    func enroll(_ key: PublicIdentity, role: MeterRole) throws(AdminError) -> SignedRecord {
+    func enroll(_ key: PublicIdentity, role: MeterRole) async throws(AdminError) -> SignedRecord {
         if let info = meters[key.id] {
             if info.active { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role") }
             if info.role != role { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)") }
         }
-        let entry = try addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
+        let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
         logger.notice("meter enrolled", metadata: ["meter.id": "\(key.id.hex)", "role": "\(role)"])
         return entry
     }
 
     /// Puts a Revocation on the chain (sealed at once) and returns the entry.
-    func revoke(_ meter: MeterID) throws(AdminError) -> SignedRecord {
+    func revoke(_ meter: MeterID) async throws(AdminError) -> SignedRecord {
         guard let info = meters[meter] else { throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway") }
         guard info.active else { throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked") }
-        let entry = try addGatewayRecord(.revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock())))
+        let entry = try await addGatewayRecord(.revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock())))
         logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(info.role)"])
         return entry
     }
 
-    func addGatewayRecord(_ record: Record) throws(AdminError) -> SignedRecord {
+    func addGatewayRecord(_ record: Record) async throws(AdminError) -> SignedRecord {
         let now = clock()
         let entry: SignedRecord
         do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
@@ -542,7 +563,7 @@ actor Ledger {
             throw AdminError(kind: .storage, description: "cannot write the pending journal \(journal.path): \(error)")
         }
         addDurable(entry, at: now)
-        sealNow()
+        await sealNow()
         return entry
     }
 
@@ -575,11 +596,13 @@ actor Ledger {
 
     /// Pending entries (accepted, not yet sealed), optionally only one type.
     func pendingEntries(type: RecordType? = nil) -> [PendingEntry] {
-        type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
+        syncArchive()
+        return type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
     }
 
     func isPending(meter: MeterID, sequence: UInt64) -> Bool {
-        pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
+        syncArchive()
+        return pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
     }
 
     /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished

@@ -19,10 +19,10 @@ extension Ledger {
 
     /// Puts a PolicyRecord on the chain when the configured dispatch policy or offer
     /// tolerance differs from the chain's; returns it, or nil when nothing changed.
-    func adopt(policy: DispatchPolicy, offerToleranceWh: UInt64) throws(AdminError) -> SignedRecord? {
+    func adopt(policy: DispatchPolicy, offerToleranceWh: UInt64) async throws(AdminError) -> SignedRecord? {
         let tnt = builder.state.tnt
         guard tnt.policy != policy || tnt.offerToleranceWh != offerToleranceWh else { return nil }
-        let entry = try addGatewayRecord(.policy(PolicyRecord(policy: policy, offerToleranceWh: offerToleranceWh, timestamp: clock())))
+        let entry = try await addGatewayRecord(.policy(PolicyRecord(policy: policy, offerToleranceWh: offerToleranceWh, timestamp: clock())))
         logger.notice("dispatch policy recorded on the chain", metadata: [
             "policy": "\(policy)", "offer.tolerance_wh": "\(offerToleranceWh)",
             "previous.policy": "\(tnt.policy)", "previous.offer.tolerance_wh": "\(tnt.offerToleranceWh)",
@@ -61,6 +61,7 @@ extension Ledger {
     /// one transaction, then lets the builder seal. If the journal cannot be written the
     /// writer resumes from the store and the journal, which drops the whole group.
     private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
+        syncArchive()
         let now = clock()
         let base = builder.tree.size
         var decisions: [Decision] = []

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -198,6 +199,36 @@ struct IngestTests {
         h.clock.advance(ms: 2500)
         await h.gateway.ledger.sealIfDue()
         #expect(await h.gateway.ledger.health().pending == 0)
+    }
+
+    /// Sealed blocks go to the store on the archiver's thread. When an append fails, the
+    /// acknowledged readings are still in the journal: the writer resumes from the store
+    /// and the journal, keeps accepting, and seals them once the store works again.
+    @Test func aFailedBlockAppendLosesNothing() async throws {
+        let h = try await Harness.make(config: LedgerConfig(sealSize: 5))
+        defer { h.close() }
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        let store = try DatabaseQueue(path: h.dir.chainPath)
+        try await store.write { try $0.execute(sql: "CREATE TRIGGER broken_disk BEFORE INSERT ON block BEGIN SELECT RAISE(FAIL, 'disk error (test)'); END") }
+        // Seals a block of 5 that cannot be stored; every reading is still acknowledged.
+        let first = try await h.post(try (1 ... 7).map { try h.reading(meter, UInt64($0)) })
+        #expect(first.allSatisfy { $0.status == .accepted })
+        await h.gateway.ledger.archiver.waitUntilIdle()
+        #expect(h.gateway.ledger.archiver.failure != nil)
+        // While the store stays broken, readings are still acknowledged (journaled).
+        let second = try await h.post(try (8 ... 9).map { try h.reading(meter, UInt64($0)) })
+        #expect(second.allSatisfy { $0.status == .accepted }, "\(second.map(\.summary))")
+        #expect(h.logs.all.contains { $0.contains("cannot append the sealed block") })
+
+        // Once it works again, the writer resumes from the store and the journal.
+        try await store.write { try $0.execute(sql: "DROP TRIGGER broken_disk") }
+        h.clock.advance(ms: Ledger.resumeIntervalMs)
+        await h.gateway.ledger.sealNow()
+        #expect(h.gateway.ledger.archiver.failure == nil)
+        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(h.gateway.ledger.store)
+        #expect(verified.state.nextReadingSequence(of: meter.id) == 10, "all nine readings are on the chain, once")
+        #expect(try h.gateway.ledger.journal.count() == 0)
     }
 
     @Test func concurrentBatchesFromManyMeters() async throws {
