@@ -168,7 +168,9 @@ final class Gateway: Sendable {
         let prepared = await IngestPreparation.prepare(batch.records, keys: ledger.keys)
         let results = await ledger.ingest(prepared)
         metrics.ingestLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-        return Self.json(IngestResponse(results: results))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: IngestResponseWriter.body(results)))
     }
 
     /// `POST /v1/offers` and `POST /v1/requests`: one signed record in a TradeSubmission.

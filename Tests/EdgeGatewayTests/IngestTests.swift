@@ -261,3 +261,23 @@ struct IngestTests {
         #expect(try VerifyCommand.check(h.dir).ok)
     }
 }
+
+@Suite("Ingest response body")
+struct IngestResponseWriterTests {
+    /// The hand-written body decodes to the same value, with the same bytes, as the
+    /// Codable encoding with sorted keys, including escaped details.
+    @Test func sameJSONAsTheEncoder() throws {
+        let results = [
+            IngestResult(index: 0, status: .accepted, meter: "00ff", sequence: 7),
+            IngestResult(index: 1, status: .duplicate, meter: "00ff", sequence: 3, detail: "reading 3 was already accepted"),
+            IngestResult(index: 2, status: .rejected, reason: .malformed, detail: "record 2 is not \"base64\"\\ \n\t\u{01} é ✓"),
+            IngestResult(index: 3, status: .retry, meter: "aa", sequence: UInt64.max, reason: .storage, detail: ""),
+        ]
+        let written = Data(buffer: IngestResponseWriter.body(results))
+        #expect(try JSONDecoder().decode(IngestResponse.self, from: written) == IngestResponse(results: results))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try encoder.encode(IngestResponse(results: results)), as: UTF8.self))
+        #expect(Data(buffer: IngestResponseWriter.body([])) == Data("{\"results\":[]}".utf8))
+    }
+}
