@@ -46,6 +46,9 @@ public struct TNTState: Sendable {
     }
 
     private var members: [KeyID: Member] = [:]
+    /// `members`' ids in ascending order, kept as meters enroll (never removed: revoked
+    /// meters stay), so the digest each block commits to needs no sort of every meter.
+    private var orderedIDs: [KeyID] = []
     private var index = ProducerIndex()
     private var pending: [RequestReference: UInt64] = [:]
     /// The dispatch policy every Dispatch must name and follow (`.lowestTNT` until a
@@ -241,6 +244,7 @@ public struct TNTState: Sendable {
             index.link(handle)
         }
         members[meter] = Member(role: role, active: true, available: 0, tnt: 0, handle: handle)
+        orderedIDs.insert(meter, at: Self.insertionPoint(of: meter, in: orderedIDs))
     }
 
     private mutating func revoke(_ meter: MeterID, role: MeterRole) throws(TNTError) {
@@ -298,6 +302,16 @@ public struct TNTState: Sendable {
     /// The canonical encoding of the whole state (docs/FORMATS.md, "TNT state", version 2):
     /// policy and tolerance, meters sorted by id, then pending requests sorted by
     /// (consumer, sequence).
+    /// Where `id` goes in the ascending `ids` (binary search).
+    private static func insertionPoint(of id: KeyID, in ids: [KeyID]) -> Int {
+        var low = 0, high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
     public func canonicalBytes() -> [UInt8] {
         var w = ByteWriter(capacity: 19 + members.count * 67 + pending.count * 32)
         w.u8(0x20)
@@ -305,7 +319,7 @@ public struct TNTState: Sendable {
         w.u8(policy.rawValue)
         w.u64(offerToleranceWh)
         w.u32(UInt32(truncatingIfNeeded: members.count))
-        for id in members.keys.sorted() {
+        for id in orderedIDs {
             guard let m = members[id] else { continue }
             w.keyID(id)
             w.u8(m.role.rawValue)
