@@ -252,9 +252,7 @@ extension Ledger {
 
     /// The HTTP answer for a dispatch. TNT after is TNT before + 1 for every share.
     static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64?, status: TradeStatus?, largestAvailableWh: UInt64?) -> DispatchResponse {
-        let shares = dispatch.outcome.shares.map {
-            DispatchShareView(producer: $0.producer.hex, energyWh: $0.energyWh, tntBefore: $0.tntBefore, tntAfter: $0.tntBefore + 1)
-        }
+        let shares = dispatch.outcome.shares.map(DispatchShareView.init)
         let served = !shares.isEmpty
         return DispatchResponse(
             status: status ?? (served ? .served : .unserved), consumer: request.consumer.hex, sequence: request.sequence,

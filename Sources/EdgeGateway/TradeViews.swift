@@ -80,7 +80,7 @@ struct DispatchEntryView: Codable, Sendable {
     /// Energy delivered, Wh (0 when unserved).
     var deliveredWh: UInt64
     /// Who delivers it: one share when served, several when split, none when unserved.
-    var shares: [ShareView]
+    var shares: [DispatchShareView]
 
     init(index: UInt64, height: UInt64?, dispatch d: Dispatch, request: (index: UInt64, request: EnergyRequest)?) {
         self.index = index
@@ -99,19 +99,15 @@ struct DispatchEntryView: Codable, Sendable {
         case .split: outcome = "split"
         }
         deliveredWh = d.outcome.energyWh
-        shares = d.outcome.shares.map {
-            ShareView(producer: $0.producer.hex, energyWh: $0.energyWh, tntBefore: $0.tntBefore, tntAfter: $0.tntBefore + 1)
-        }
+        shares = d.outcome.shares.map(DispatchShareView.init)
     }
 }
 
-struct ShareView: Codable, Sendable, Equatable {
-    var producer: String
-    var energyWh: UInt64
-    /// The producer's TNT before this dispatch.
-    var tntBefore: UInt64
-    /// And after it: `tntBefore + 1`.
-    var tntAfter: UInt64
+extension DispatchShareView {
+    /// A share of a dispatch as the API shows it: TNT after is TNT before + 1.
+    init(_ share: DispatchShare) {
+        self.init(producer: share.producer.hex, energyWh: share.energyWh, tntBefore: share.tntBefore, tntAfter: share.tntBefore + 1)
+    }
 }
 
 struct DispatchListView: Codable, Sendable {

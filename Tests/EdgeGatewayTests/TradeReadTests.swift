@@ -66,15 +66,15 @@ struct TradeReadTests {
         #expect(first.requestIndex == 9 && all[1].requestIndex == 10)
         #expect(first.consumer == W.house.id.hex && first.requestSequence == 1 && first.requestedWh == 100)
         #expect(first.outcome == "served" && first.deliveredWh == 100)
-        #expect(first.shares == [ShareView(producer: W.solar.id.hex, energyWh: 100, tntBefore: 0, tntAfter: 1)])
+        #expect(first.shares == [DispatchShareView(producer: W.solar.id.hex, energyWh: 100, tntBefore: 0, tntAfter: 1)])
         // The worked example: 600 Wh to water (TNT 1 → 2), the next 600 Wh to wind (2 → 3).
         let toWater = all[6], toWind = all[7]
-        #expect(toWater.requestedWh == 600 && toWater.shares == [ShareView(producer: W.water.id.hex, energyWh: 600, tntBefore: 1, tntAfter: 2)])
+        #expect(toWater.requestedWh == 600 && toWater.shares == [DispatchShareView(producer: W.water.id.hex, energyWh: 600, tntBefore: 1, tntAfter: 2)])
         #expect(toWind.consumer == W.shop.id.hex)
-        #expect(toWind.requestedWh == 600 && toWind.shares == [ShareView(producer: W.wind.id.hex, energyWh: 600, tntBefore: 2, tntAfter: 3)])
+        #expect(toWind.requestedWh == 600 && toWind.shares == [DispatchShareView(producer: W.wind.id.hex, energyWh: 600, tntBefore: 2, tntAfter: 3)])
         #expect(toWater.requestTimestamp != nil && toWater.requestTime != nil)
         // Pending: served by wind alone, and unserved.
-        #expect(all[8].shares == [ShareView(producer: W.wind.id.hex, energyWh: 1200, tntBefore: 3, tntAfter: 4)])
+        #expect(all[8].shares == [DispatchShareView(producer: W.wind.id.hex, energyWh: 1200, tntBefore: 3, tntAfter: 4)])
         #expect(all[8].requestedWh == 1200)
         #expect(all[9].outcome == "unserved" && all[9].shares.isEmpty && all[9].deliveredWh == 0 && all[9].requestedWh == 10_000)
 
@@ -276,8 +276,8 @@ struct TradeReadTests {
         #expect(view.index == index && view.height == nil && !view.sealed)
         #expect(view.requestIndex == requestIndex && view.requestedWh == 600)
         #expect(view.policy == "split-tnt" && view.outcome == "split" && view.deliveredWh == 600)
-        #expect(view.shares == [ShareView(producer: firstP.id.hex, energyWh: firstWh, tntBefore: 0, tntAfter: 1),
-                                ShareView(producer: secondP.id.hex, energyWh: secondWh, tntBefore: 0, tntAfter: 1)])
+        #expect(view.shares == [DispatchShareView(producer: firstP.id.hex, energyWh: firstWh, tntBefore: 0, tntAfter: 1),
+                                DispatchShareView(producer: secondP.id.hex, energyWh: secondWh, tntBefore: 0, tntAfter: 1)])
         let tnt = try await h.get("/v1/tnt", as: TNTView.self)
         #expect(tnt.policy == "split-tnt" && tnt.offerToleranceWh == 5000)
         #expect(tnt.producers.map(\.tnt) == [1, 1] && tnt.producers.map(\.meter) == [a, b].map(\.id).sorted().map(\.hex))

@@ -86,15 +86,8 @@ public struct BlockBuilder: Sendable {
             guard entry.isSignatureValid(by: key) else { throw .badSignature(signer: entry.signer) }
             do { try state.apply(entry) } catch { throw .ruleViolation(error) }
         }
-        let time = max(now, lastTime)
-        lastTime = time
-        if pending.isEmpty { firstPendingAt = time }
-        pending.append(entry)
-        tree.append(leafHash: entry.leafHash)
-        if pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds {
-            return try seal(at: time)
-        }
-        return nil
+        appendApplied(entry, at: now)
+        return try sealIfFull(at: now)
     }
 
     /// Adds an entry whose signature the caller has already checked, with
@@ -103,16 +96,8 @@ public struct BlockBuilder: Sendable {
     /// still applied; only the signature check is skipped. Returns a sealed block as `add`.
     /// - Throws: `BuilderError.ruleViolation`; the builder is unchanged.
     public mutating func add(signatureChecked entry: SignedRecord, at now: Int64) throws(BuilderError) -> Block? {
-        do { try state.apply(entry) } catch { throw .ruleViolation(error) }
-        let time = max(now, lastTime)
-        lastTime = time
-        if pending.isEmpty { firstPendingAt = time }
-        pending.append(entry)
-        tree.append(leafHash: entry.leafHash)
-        if pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds {
-            return try seal(at: time)
-        }
-        return nil
+        try append(signatureChecked: entry, at: now)
+        return try sealIfFull(at: now)
     }
 
     /// Adds an entry whose signature the caller has already checked (as
@@ -122,6 +107,11 @@ public struct BlockBuilder: Sendable {
     /// - Throws: `BuilderError.ruleViolation`; the builder is unchanged.
     public mutating func append(signatureChecked entry: SignedRecord, at now: Int64) throws(BuilderError) {
         do { try state.apply(entry) } catch { throw .ruleViolation(error) }
+        appendApplied(entry, at: now)
+    }
+
+    /// Puts an entry the state has already taken into the pending block and the tree.
+    private mutating func appendApplied(_ entry: SignedRecord, at now: Int64) {
         let time = max(now, lastTime)
         lastTime = time
         if pending.isEmpty { firstPendingAt = time }
