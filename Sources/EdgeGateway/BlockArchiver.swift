@@ -20,6 +20,7 @@ final class BlockArchiver: Sendable {
         var busy = false
         var stopped = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        var drainWaiters: [DispatchSemaphore] = []
     }
 
     private let state: Mutex<State>
@@ -68,10 +69,24 @@ final class BlockArchiver: Sendable {
         }
     }
 
-    /// Clears a failure once the writer has resumed from a store of `treeSize` entries.
+    /// Blocks the calling thread until nothing is queued or being appended. For the
+    /// writer's own thread before it reloads the store (never call it from the pool).
+    func drain() {
+        let done = DispatchSemaphore(value: 0)
+        let idle = state.withLock { s -> Bool in
+            if s.queue.isEmpty && !s.busy { return true }
+            s.drainWaiters.append(done)
+            return false
+        }
+        if !idle { done.wait() }
+    }
+
+    /// Clears a failure once the writer has resumed from a store of `treeSize` entries;
+    /// anything still queued was sealed before the resume and is dropped.
     func resume(treeSize: UInt64) {
         state.withLock {
             $0.failure = nil
+            $0.queue.removeAll()
             $0.archivedTreeSize = treeSize
         }
     }
@@ -99,18 +114,18 @@ final class BlockArchiver: Sendable {
         wakeUp.lock()
         defer { wakeUp.unlock() }
         while true {
-            let (block, stop, waiters) = state.withLock { s -> (Block?, Bool, [CheckedContinuation<Void, Never>]) in
+            let (block, stop, waiters, drained) = state.withLock { s -> (Block?, Bool, [CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
                 if s.failure != nil { s.queue.removeAll() }
                 if !s.queue.isEmpty {
                     s.busy = true
-                    return (s.queue.removeFirst(), false, [])
+                    return (s.queue.removeFirst(), false, [], [])
                 }
                 s.busy = false
-                let waiters = s.idleWaiters
-                s.idleWaiters.removeAll()
-                return (nil, s.stopped, waiters)
+                defer { s.idleWaiters.removeAll(); s.drainWaiters.removeAll() }
+                return (nil, s.stopped, s.idleWaiters, s.drainWaiters)
             }
             waiters.forEach { $0.resume() }
+            drained.forEach { $0.signal() }
             if let block { return block }
             if stop { return nil }
             wakeUp.wait()

@@ -176,7 +176,10 @@ final class Gateway: Sendable {
     /// `POST /v1/offers` and `POST /v1/requests`: one signed record in a TradeSubmission.
     private func trade(_ request: Request, expecting type: RecordType) async -> Response {
         func refuse(_ status: HTTPResponse.Status, _ reason: TradeReason, _ detail: String, meter: String? = nil) -> Response {
-            type == .offer
+            if type == .offer { metrics.offer(.rejected, reason: reason) } else { metrics.request(.rejected, reason: reason) }
+            ledger.rejections.log(.warning, key: "\(meter ?? "unknown")|\(type)|\(reason.rawValue)", "rejected \(type): \(detail)",
+                                  metadata: ["meter.id": "\(meter ?? "unknown")", "reason": "\(reason.rawValue)"])
+            return type == .offer
                 ? Self.json(OfferResponse(status: .rejected, producer: meter, reason: reason, detail: detail), status: status)
                 : Self.json(DispatchResponse(status: .rejected, consumer: meter, reason: reason, detail: detail), status: status)
         }

@@ -75,6 +75,13 @@ actor Ledger {
     private var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     var lastTrades: [TradeKey: LastTrade] = [:]
+    /// The last refused (nothing to credit) offer of each producer that was recorded as an
+    /// anomaly: resent copies and a stream of such offers add at most one every 10 minutes.
+    var refusedOfferEvidence: [MeterID: (sequence: UInt64, time: Int64)] = [:]
+    static let refusedOfferEvidenceIntervalMs: Int64 = 600_000
+    /// Set when the writer could not resume from the store and the journal: every write
+    /// is refused (`retry`, reason storage) until a restart.
+    var halted: String?
     /// When resuming after a failed block append was last tried (ms).
     private var lastResumeAttempt: Int64?
     static let resumeIntervalMs: Int64 = 5000
@@ -261,6 +268,9 @@ actor Ledger {
     /// (with any anomaly records) in one transaction; one result per record, in order.
     private func process(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
         syncArchive()
+        if let halted {
+            return prepared.map { IngestResult(index: $0.index, status: .retry, reason: .storage, detail: Self.haltedDetail(halted)) }
+        }
         let now = clock()
         var results: [IngestResult] = []
         results.reserveCapacity(prepared.count)
@@ -480,7 +490,12 @@ actor Ledger {
         pending.removeFirst(cut.count)
     }
 
-    func reload() {
+    /// Rebuilds everything from the store and the journal (what is durable). If that
+    /// fails and `haltOnFailure` is set (memory may then hold entries that are not
+    /// durable), the writer halts: it refuses every write until restarted. Otherwise it
+    /// goes on (everything in memory is journaled) and the caller tries again later.
+    func reload(haltOnFailure: Bool = false) {
+        archiver.drain()
         do {
             let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
             archiver.resume(treeSize: state.builder.tip?.treeSize ?? 0)
@@ -492,7 +507,12 @@ actor Ledger {
             lastTrades = state.lastTrades
             activeMeterCount = meters.values.filter(\.active).count
         } catch {
-            logger.critical("cannot resume the chain after a failed append", metadata: ["error": "\(error)"])
+            guard haltOnFailure else {
+                logger.error("cannot resume the chain from the store and the pending journal; trying again in \(Self.resumeIntervalMs / 1000) s", metadata: ["error": "\(error)"])
+                return
+            }
+            halted = "\(error)"
+            logger.critical("cannot resume the chain from the store and the pending journal; refusing every write until the gateway is restarted", metadata: ["error": "\(error)"])
         }
     }
 
@@ -554,6 +574,8 @@ actor Ledger {
     }
 
     func addGatewayRecord(_ record: Record) async throws(AdminError) -> SignedRecord {
+        syncArchive()
+        if let halted { throw AdminError(kind: .storage, description: Self.haltedDetail(halted)) }
         let now = clock()
         let entry: SignedRecord
         do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
@@ -606,9 +628,22 @@ actor Ledger {
     }
 
     /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished
-    /// chunks of the (pruned) tree are read back from the store.
+    /// chunks of the (pruned) tree are read back from the store and, past what the store
+    /// holds yet, from the pending entries.
     func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
-        try builder.tree.inclusionProof(index: index, treeSize: treeSize, leaves: store.leafHashes(in:))
+        syncArchive()
+        let pending = self.pending
+        let store = self.store
+        return try builder.tree.inclusionProof(index: index, treeSize: treeSize, leaves: { range in
+            var hashes = try store.leafHashes(in: range)
+            let next = range.lowerBound + UInt64(hashes.count)
+            for p in pending where p.index >= next && p.index < range.upperBound { hashes.append(p.entry.leafHash) }
+            return hashes
+        })
+    }
+
+    static func haltedDetail(_ reason: String) -> String {
+        "the gateway stopped writing after a storage error (\(reason)); its operator must fix the disk and restart it. Send again later"
     }
 }
 

@@ -62,6 +62,16 @@ extension Ledger {
     /// writer resumes from the store and the journal, which drops the whole group.
     private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
         syncArchive()
+        if let halted {
+            let refused = items.map { item -> TradeAnswer in
+                switch item {
+                case .offer: return .offer(OfferResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted)))
+                case .request: return .request(DispatchResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted)))
+                }
+            }
+            refused.forEach { $0.count(in: metrics) }
+            return refused
+        }
         let now = clock()
         let base = builder.tree.size
         var decisions: [Decision] = []
@@ -79,8 +89,11 @@ extension Ledger {
                 try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
             } catch {
                 logger.error("cannot write the pending journal; trades deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
-                reload()
-                return decisions.map { $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred() }
+                // The group is in memory but not durable: drop it by resuming from what is.
+                reload(haltOnFailure: true)
+                let answers = decisions.map { $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred() }
+                answers.forEach { $0.count(in: metrics) }
+                return answers
             }
             do {
                 if let block = try builder.sealIfFull(at: now) { persist(block) }
@@ -132,7 +145,13 @@ extension Ledger {
         }
         let cutDetail = "offered \(credit.offeredWh) Wh, but the meter exported \(credit.exportedWh) Wh (+ \(credit.toleranceWh) Wh tolerance) of which \(credit.previouslyCreditedWh) Wh was offered before: credited \(credit.creditedWh) Wh"
         var anomaly: SignedRecord?
-        if credit.isCut {
+        // A refused offer (nothing credited) is evidence once; its copies, and more of them
+        // within 10 minutes, are only counted and logged.
+        let isRefused = credit.creditedWh == 0
+        let recordEvidence = !isRefused || refusedOfferEvidence[offer.producer].map {
+            offer.sequence > $0.sequence && now - $0.time >= Self.refusedOfferEvidenceIntervalMs
+        } ?? true
+        if credit.isCut && recordEvidence {
             let finding = AnomalyFinding(category: .offerExceedsProduction, subject: offer.producer,
                                          evidence: Hash256.sha256(entry.bytes), detail: cutDetail)
             do {
@@ -164,6 +183,7 @@ extension Ledger {
             decision.answer = refuse(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit).answer
         }
         if let anomaly {
+            if isRefused { refusedOfferEvidence[offer.producer] = (offer.sequence, now) }
             do { try appendUnsealed(anomaly, at: now) } catch {
                 logger.critical("the block builder refused an anomaly record", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
                 return decision
@@ -265,7 +285,7 @@ extension Ledger {
         let largest = largestAvailableWh.map { " (the most any producer has is \($0) Wh)" } ?? ""
         switch policy {
         case .lowestTNT: return "no producer has \(energyWh) Wh available\(largest); the request is recorded as unserved"
-        case .splitTNT: return "all producers together have less than \(energyWh) Wh available\(largest); the request is recorded as unserved"
+        case .splitTNT: return "no producer has \(energyWh) Wh available\(largest), and producers in TNT order (at most \(Dispatch.maxShares)) cannot cover it together; the request is recorded as unserved"
         }
     }
 

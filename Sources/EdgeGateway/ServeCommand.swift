@@ -78,11 +78,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading).")
     var maxSkew: DurationArgument = DurationArgument(.seconds(300), text: "5m")
 
-    @Option(help: ArgumentHelp("How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes.", valueName: "policy"))
-    var dispatchPolicy: DispatchPolicyArgument = DispatchPolicyArgument(.lowestTNT)
+    @Option(help: ArgumentHelp("How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes; without it the chain's policy stays (lowest-tnt on a new chain).", valueName: "policy"))
+    var dispatchPolicy: DispatchPolicyArgument?
 
-    @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes.", valueName: "Wh"))
-    var offerToleranceWh: UInt64 = 0
+    @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).", valueName: "Wh"))
+    var offerToleranceWh: UInt64?
 
     @OptionGroup var logging: LoggingOptions
 
@@ -105,8 +105,17 @@ struct ServeCommand: AsyncParsableCommand {
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
-        config.trading = TradingPolicy(policy: dispatchPolicy.policy, offerToleranceWh: offerToleranceWh)
         let gateway = try await Gateway.open(directory: dir, config: config, logger: logger)
+        if dispatchPolicy != nil || offerToleranceWh != nil {
+            let chain = await gateway.ledger.tntState()
+            do {
+                _ = try await gateway.ledger.adopt(policy: dispatchPolicy?.policy ?? chain.policy,
+                                                   offerToleranceWh: offerToleranceWh ?? chain.offerToleranceWh)
+            } catch {
+                gateway.close()
+                throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
+            }
+        }
         defer { gateway.close() }
         let health = await gateway.ledger.health()
         logger.notice("chain verified and resumed", metadata: [

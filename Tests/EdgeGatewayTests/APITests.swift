@@ -131,6 +131,25 @@ struct APITests {
         }
     }
 
+    /// A finished tree chunk whose last entries are not in the store yet (pending): the
+    /// proof reads the rest of the chunk from the pending entries.
+    @Test func receiptWhileItsTreeChunkIsFinishedByPendingEntries() async throws {
+        let h = try await Harness.make(config: LedgerConfig(sealSize: 1000, sealIntervalMs: 3_600_000))
+        defer { h.close() }
+        let meter = SigningIdentity()
+        try await h.enroll(meter)  // entry 0, sealed at once
+        for start in stride(from: 1, through: 1100, by: 100) {
+            _ = try await h.post(try (start ..< start + 100).map { try h.reading(meter, UInt64($0)) })
+        }
+        // Entries 1…1000 sealed (block 1), 1001…1100 pending: chunk 0 (0…1023) is finished.
+        await h.gateway.ledger.archiver.waitUntilIdle()
+        #expect(await h.gateway.ledger.health().pending == 100)
+        let receipt = try await h.get("/v1/readings/\(meter.id.hex)/5/receipt", as: ReceiptView.self)
+        let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))
+        let proof = try #require(receipt.proof.proof)
+        #expect(proof.verify(entry: Array(try #require(Data(base64Encoded: receipt.record))), root: signed.header.merkleRoot))
+    }
+
     @Test func receiptVerifiesOffline() async throws {
         let h = try await Harness.make()
         defer { h.close() }

@@ -193,6 +193,11 @@ struct TradingAPITests {
         #expect(cut.detail?.contains("exported 250 Wh") == true)
         let nothing = try await t.offer(producer, 10, status: .unprocessableContent)
         #expect(nothing.status == .rejected && nothing.reason == .noMeteredProduction)
+        // More refused offers (and copies of one) within 10 minutes add no evidence.
+        let refused = try SignedRecord.sign(.offer(Offer(producer: producer.id, sequence: 99, energyWh: 10, validFrom: h.clock.now, validUntil: h.clock.now + 60_000)), with: producer)
+        for _ in 0 ..< 3 {
+            #expect(try await h.trade("/v1/offers", refused, as: OfferResponse.self, status: .unprocessableContent).reason == .noMeteredProduction)
+        }
 
         let anomalies = await h.gateway.ledger.pendingEntries(type: .anomaly).compactMap { p -> Anomaly? in
             if case let .anomaly(a) = p.entry.record { return a } else { return nil }
@@ -268,6 +273,35 @@ struct TradingAPITests {
         let served = try await h.trade("/v1/requests", request, as: DispatchResponse.self)
         #expect(served.status == .served && served.shares.first?.energyWh == 400)
         #expect(await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 600)
+    }
+
+    /// If the writer cannot even resume from the store and the journal after a failed
+    /// journal write, it refuses every write (503, `retry`) until restarted, instead of
+    /// going on with a trade that is not durable.
+    @Test func writerHaltsWhenItCannotResume() async throws {
+        let h = try await Harness.make(config: Self.generous)
+        let (producer, consumer) = (SigningIdentity(), SigningIdentity())
+        try await h.enroll(producer, role: .producer)
+        try await h.enroll(consumer)
+        var t = Trader(h: h)
+        _ = try await t.offer(producer, 1000)
+        let journal = try DatabaseQueue(path: h.dir.journalPath)
+        try await journal.write { try $0.execute(sql: "ALTER TABLE pending RENAME TO pending_away") }
+        let first = try await t.request(consumer, 100, status: .serviceUnavailable)
+        #expect(first.status == .retry)
+        try await journal.write { try $0.execute(sql: "ALTER TABLE pending_away RENAME TO pending") }
+        let second = try await t.request(consumer, 100, status: .serviceUnavailable)
+        #expect(second.detail?.contains("restart") == true, "\(second.detail ?? "")")
+        #expect(try await h.post([try h.reading(consumer, 1)]).first?.status == .retry)
+        #expect(h.logs.all.contains { $0.contains("refusing every write") })
+        h.close()
+
+        let restarted = try await h.reopen()
+        defer { restarted.close() }
+        var again = Trader(h: restarted, sequences: t.sequences)
+        let served = try await again.request(consumer, 100)
+        #expect(served.status == .served)
+        #expect(await restarted.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 900, "the refused requests took nothing")
     }
 
     /// The split policy, recorded on the chain: a request no single producer covers is

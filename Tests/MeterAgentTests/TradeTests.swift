@@ -330,6 +330,18 @@ extension TradeTests {
             #expect(second.offeredWh == 500, "the export during the outage is offered once the gateway is back")
             #expect(gateway.market.withLock { $0.acceptedOffers } == [500, 500])
             #expect(ledger.meter(id)?.pending == 0)
+
+            // An offer the gateway recorded but whose answer was lost: the same bytes go
+            // again (answered duplicate), never a second offer for the same export.
+            ledger.observe(meter: id, exportWh: 11_300, timestamp: 5)
+            guard case .failed = await elsewhere.offer(for: pv) else { Issue.record("offered to nobody"); return }
+            let unanswered = try #require(ledger.unansweredOffer(id))
+            #expect(try await TradeClient(http: http, timeout: .seconds(5)).offer(unanswered.signed).status == .accepted)
+            ledger.observe(meter: id, exportWh: 11_400, timestamp: 6)
+            guard case .offered(let resent) = await offerer.offer(for: pv) else { Issue.record("not resent"); return }
+            #expect(resent.status == .duplicate && resent.sequence == unanswered.offer.sequence)
+            #expect(gateway.market.withLock { $0.acceptedOffers } == [500, 500, 300], "recorded once")
+            #expect(ledger.meter(id)?.pending == 100, "export after the lost answer is offered next")
         }
     }
 

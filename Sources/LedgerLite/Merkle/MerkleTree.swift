@@ -79,7 +79,11 @@ public struct MerkleTree: Sendable {
     /// The root of the whole tree (always available: it needs only retained nodes).
     public var root: Hash256 {
         var nodes = NodeReader(tree: self, leaves: nil)
-        return (try? nodes.subtree(0, size)) ?? Merkle.emptyRoot  // cannot throw: see NodeReader.subtree
+        do { return try nodes.subtree(0, size) } catch {
+            // The whole tree decomposes into retained nodes only; anything else is a bug
+            // that must not be signed into a block header.
+            preconditionFailure("the Merkle root needed a node the tree does not hold: \(error)")
+        }
     }
 
     /// The root the tree had when it held `treeSize` leaves.

@@ -82,6 +82,22 @@ final class ExportLedger: Sendable {
         meters.withLock { $0[id] }
     }
 
+    /// An offer sent without an answer (timeout, connection lost): the gateway may have
+    /// recorded it, so the same bytes go again rather than a new offer for the same export
+    /// (which the gateway would cut, recording an anomaly against an honest producer).
+    struct Unanswered: Sendable {
+        var signed: SignedRecord
+        var offer: Offer
+        /// The export the offer covers: from this baseline to this counter value.
+        var baseline: Int64
+        var latest: Int64
+    }
+
+    private let unanswered = Mutex<[String: Unanswered]>([:])
+
+    func unansweredOffer(_ id: String) -> Unanswered? { unanswered.withLock { $0[id] } }
+    func setUnanswered(_ id: String, _ offer: Unanswered?) { unanswered.withLock { $0[id] = offer } }
+
     /// Moves the baseline from `old` to `new` after an accepted offer, unless the counter
     /// was reset meanwhile (then the baseline already moved and stays).
     func advance(_ id: String, from old: Int64, to new: Int64) {
@@ -162,30 +178,38 @@ struct AutoOfferer: Service {
     /// Offers one meter's export since its last accepted offer, if any.
     func offer(for identity: SigningIdentity, timeout: Duration? = nil) async -> Outcome {
         let id = identity.id.hex
-        guard let meter = ledger.meter(id) else { return .noReading }
-        guard meter.pending > 0 else { return .nothingNew }
-        let sequence = ledger.nextOfferSequence(id)
         let now = TradeSequence.nowMilliseconds()
-        let signed: SignedRecord
-        do {
-            let offer = try Offer(producer: identity.id, sequence: sequence, energyWh: UInt64(meter.pending),
-                                  validFrom: now, validUntil: now + Int64(validity.milliseconds))
-            signed = try SignedRecord.sign(.offer(offer), with: identity)
-        } catch {
-            return fail(id, key: "sign", pending: meter.pending, "cannot sign the offer: \(error)")
+        let sending: ExportLedger.Unanswered
+        if let previous = ledger.unansweredOffer(id), previous.offer.validUntil > now {
+            sending = previous
+        } else {
+            guard let meter = ledger.meter(id) else { return .noReading }
+            guard meter.pending > 0 else { return .nothingNew }
+            do {
+                let offer = try Offer(producer: identity.id, sequence: ledger.nextOfferSequence(id), energyWh: UInt64(meter.pending),
+                                      validFrom: now, validUntil: now + Int64(validity.milliseconds))
+                sending = ExportLedger.Unanswered(signed: try SignedRecord.sign(.offer(offer), with: identity), offer: offer,
+                                                  baseline: meter.baseline, latest: meter.latest)
+            } catch {
+                return fail(id, key: "sign", pending: meter.pending, "cannot sign the offer: \(error)")
+            }
         }
+        let sequence = sending.offer.sequence
+        let pending = sending.latest - sending.baseline
         let response: OfferResponse
         do {
-            response = try await TradeClient(http: gateway, timeout: requestTimeout).offer(signed, timeout: timeout)
+            response = try await TradeClient(http: gateway, timeout: requestTimeout).offer(sending.signed, timeout: timeout)
         } catch {
-            return fail(id, key: error.isTemporary ? "unreachable" : "answer", pending: meter.pending, error.description)
+            ledger.setUnanswered(id, sending)
+            return fail(id, key: error.isTemporary ? "unreachable" : "answer", pending: pending, error.description)
         }
+        ledger.setUnanswered(id, nil)
         switch response.status {
         case .accepted, .duplicate:
-            ledger.advance(id, from: meter.baseline, to: meter.latest)
+            ledger.advance(id, from: sending.baseline, to: sending.latest)
             let cut = response.cutWh ?? 0
             logger.log(level: cut > 0 ? .notice : .info, cut > 0 ? "offer accepted, cut by the gateway" : "offer accepted", metadata: [
-                "meter.id": "\(id)", "offer.seq": "\(sequence)", "offered_wh": "\(meter.pending)",
+                "meter.id": "\(id)", "offer.seq": "\(sequence)", "offered_wh": "\(pending)",
                 "credited_wh": "\(response.creditedWh.map(String.init) ?? "?")", "cut_wh": "\(cut)",
                 "available_wh": "\(response.availableWh.map(String.init) ?? "?")",
                 "block.height": "\(response.blockHeight.map(String.init) ?? "?")",
@@ -196,7 +220,7 @@ struct AutoOfferer: Service {
             let reason = response.reason?.rawValue ?? response.status.rawValue
             let detail = response.detail.map { ": \($0)" } ?? ""
             let hint = response.status == .retry ? "" : TradeReport.hint(response.reason, record: "offer")
-            return fail(id, key: reason, pending: meter.pending, "gateway answered \(response.status.rawValue) (\(reason))\(detail)\(hint)")
+            return fail(id, key: reason, pending: pending, "gateway answered \(response.status.rawValue) (\(reason))\(detail)\(hint)")
         }
     }
 
