@@ -5,7 +5,7 @@ import NIOCore
 import Synchronization
 
 /// TNT dispatch decisions per second at 100, 10k and 100k producers:
-/// - in-process: request → rule → dispatch applied through `ChainState` (the chain rules
+/// - in-process: request → rule → dispatch applied to the `TNTState` (the state machine
 ///   the gateway's writer runs), beside the naive O(n) rule in the same state;
 /// - through the HTTP API: signed requests from 32 concurrent consumers to
 ///   `edge-gateway serve` (`POST /v1/requests`, durable before the answer), beside the

@@ -117,6 +117,20 @@ import Testing
         #expect(state.pendingEnergy(of: ref) == 50)
     }
 
+    /// With thousands of meters (enrolled in random id order) the state lists every meter
+    /// once, in ascending id order, whatever the order of enrollment.
+    @Test func canonicalBytesListMetersInIdOrderAtScale() throws {
+        var state = TNTState()
+        var shuffled = TNTState()
+        let keys = (0 ..< 2500).map { _ in SigningIdentity().publicIdentity }
+        for k in keys { try Self.enroll(&state, k, .consumer) }
+        for k in keys.reversed() { try Self.enroll(&shuffled, k, .consumer) }
+        let bytes = state.canonicalBytes()
+        #expect(bytes == shuffled.canonicalBytes())
+        let ids = (0 ..< keys.count).map { Array(bytes[15 + $0 * 67 ..< 15 + $0 * 67 + 16]) }
+        #expect(ids == keys.map(\.id).sorted().map { Array($0.bytes) })
+    }
+
     @Test func digestIsCanonicalAndTracksChanges() throws {
         let keys = (0 ..< 5).map(Self.key)
         var a = TNTState(), b = TNTState()

@@ -24,7 +24,8 @@ public enum TradeStatus: String, Codable, Sendable, Hashable {
     case served
     /// Request: recorded with a dispatch that serves nobody (`reason` says why).
     case unserved
-    /// The identical record is already on the chain; the earlier answer is repeated.
+    /// The identical record is already on the chain and is not recorded twice. A request's
+    /// answer repeats the recorded decision; an offer's carries its producer and sequence.
     case duplicate
     /// Not recorded; `reason` and `detail` say why. Do not send it again unchanged.
     case rejected
