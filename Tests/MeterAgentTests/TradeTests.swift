@@ -36,7 +36,7 @@ struct TradeTests {
         }
     }
 
-    @Test("offer's --valid-for defaults to 15 minutes and must be at least 1s; request has none")
+    @Test("offer's --valid-for defaults to 15 minutes and must be between 1s and 7d; request has none")
     func validFor() throws {
         let base = ["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "10"]
         #expect(try OfferCommand.parse(base).validFor.duration == .seconds(900))
@@ -45,7 +45,13 @@ struct TradeTests {
             _ = try OfferCommand.parse(base + ["--valid-for", "0s"])
             Issue.record("--valid-for 0s was accepted")
         } catch {
-            #expect(OfferCommand.message(for: error).contains("--valid-for must be at least 1s"))
+            #expect(OfferCommand.message(for: error).contains("--valid-for must be between 1s and 7d"))
+        }
+        do {
+            _ = try OfferCommand.parse(base + ["--valid-for", "100000000d"])
+            Issue.record("--valid-for 100000000d was accepted")
+        } catch {
+            #expect(OfferCommand.message(for: error).contains("--valid-for must be between 1s and 7d"))
         }
         #expect(throws: (any Error).self) { _ = try RequestCommand.parse(base + ["--valid-for", "1h"]) }
     }

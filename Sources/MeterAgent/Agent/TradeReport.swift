@@ -84,7 +84,11 @@ struct TradeReport: Equatable {
             let amount = r.requestedWh.map { " for \($0) Wh" } ?? ""
             return "request\(sequence)\(amount) unserved\(block)\(duplicate)\(because(r.reason, r.detail))"
         }
-        let total = r.shares.reduce(0) { $0 + $1.energyWh }
+        // Saturating: the figures come from the network.
+        let total = r.shares.reduce(UInt64(0)) { sum, share in
+            let (next, overflow) = sum.addingReportingOverflow(share.energyWh)
+            return overflow ? .max : next
+        }
         var lines = ["request\(sequence) served: \(total) Wh\(block)\(duplicate)"]
         let width = r.shares.map { String($0.energyWh).count }.max() ?? 0
         for share in r.shares {

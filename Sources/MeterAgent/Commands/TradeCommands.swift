@@ -98,12 +98,12 @@ struct OfferCommand: AsyncParsableCommand {
 
     @OptionGroup var trade: TradeOptions
 
-    @Option(name: .customLong("valid-for"), help: "How long the offer stands, from now (e.g. 15m, 1h; at least 1s).")
+    @Option(name: .customLong("valid-for"), help: "How long the offer stands, from now (e.g. 15m, 1h; 1s to 7d).")
     var validFor = DurationArgument(.seconds(15 * 60), text: "15m")
 
     func validate() throws {
-        guard validFor.duration >= .seconds(1) else {
-            throw ValidationError("--valid-for must be at least 1s, not \(validFor)")
+        guard validFor.duration >= .seconds(1), validFor.duration <= .seconds(7 * 86_400) else {
+            throw ValidationError("--valid-for must be between 1s and 7d, not \(validFor)")
         }
     }
 
