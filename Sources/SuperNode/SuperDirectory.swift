@@ -17,6 +17,7 @@ struct SuperDirectory: Sendable {
     var publicKeyPath: String { path + "/root.key.pub" }
     var storePath: String { path + "/authority.sqlite" }
     var urlPath: String { path + "/super-node.url" }
+    var lockPath: String { path + "/super-node.lock" }
     var isInitialised: Bool { FileManager.default.fileExists(atPath: keyPath) }
 
     /// Creates the directory, the root key pair and an empty authority store.

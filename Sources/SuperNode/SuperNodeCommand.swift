@@ -137,8 +137,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = try logging.bootstrap(label: "super-node")
         let dir = data.directory
+        try dir.requireInitialised()
+        guard let lock = try DirectoryLock(path: dir.lockPath) else {
+            throw OperatorError("another super-node is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let logger = try logging.bootstrap(label: "super-node")
         let node: CentralNode
         do { node = try await CentralNode.open(directory: dir, logger: logger) } catch let error as OperatorError { throw error } catch {
             throw OperatorError("cannot open \(dir.path): \(error)")

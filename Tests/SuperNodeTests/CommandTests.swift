@@ -117,4 +117,17 @@ struct CommandTests {
         }
         #expect(!FileManager.default.fileExists(atPath: h.dir.urlPath))
     }
+
+    @Test func serveRefusesADirectoryAnotherServerHolds() async throws {
+        let h = try await NodeHarness.make()
+        let lock = try #require(try DirectoryLock(path: h.dir.lockPath))  // as a running `serve` holds it
+        await expectError("another super-node is serving") {
+            try await ServeCommand.parse(["--data", h.dir.path, "--listen", "127.0.0.1:0"]).run()
+        }
+        await expectError("run `super-node init --data") {
+            try await ServeCommand.parse(["--data", makeTempDir(), "--listen", "127.0.0.1:0"]).run()
+        }
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", h.dir.path, "--listen", "localhost"]) }
+        withExtendedLifetime(lock) {}
+    }
 }
