@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LedgerLite", targets: ["LedgerLite"]),
         .executable(name: "meter-agent", targets: ["MeterAgent"]),
         .executable(name: "edge-gateway", targets: ["EdgeGateway"]),
+        .executable(name: "super-node", targets: ["SuperNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", "1.8.2"..<"2.0.0"),
@@ -95,6 +96,18 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "SuperNode",
+            dependencies: [
+                "LedgerLite",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
             name: "GridLedgerBench",
             dependencies: [
                 "ModbusBridge",
@@ -135,6 +148,18 @@ let package = Package(
                 "LedgerLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "SuperNodeTests",
+            dependencies: [
+                "SuperNode",
+                "LedgerLite",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -131,24 +131,3 @@ struct DataDirectory: Sendable {
     }
 }
 
-/// An exclusive `flock` on DIR/gateway.lock: held by `serve` for its whole life, and by
-/// `enroll`/`revoke` while they append directly.
-final class DirectoryLock: @unchecked Sendable {
-    private let fd: Int32
-
-    /// Tries to take the lock; nil when another process holds it.
-    init?(path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw OperatorError("cannot open lock file \(path): \(String(cString: strerror(errno))); check the data directory is writable") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            return nil
-        }
-        self.fd = fd
-    }
-
-    deinit {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}

@@ -6,43 +6,6 @@ import Logging
 import OperatorKit
 import ServiceLifecycle
 
-/// `host:port` for --listen.
-struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConvertible {
-    var host: String
-    var port: Int
-
-    init?(argument: String) {
-        let host: Substring, port: Substring
-        if argument.hasPrefix("[") {
-            guard let close = argument.firstIndex(of: "]") else { return nil }
-            host = argument[argument.index(after: argument.startIndex) ..< close]
-            let rest = argument[argument.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            port = rest.dropFirst()
-        } else {
-            guard let colon = argument.lastIndex(of: ":") else { return nil }
-            host = argument[..<colon]
-            port = argument[argument.index(after: colon)...]
-        }
-        guard !host.isEmpty, let p = Int(port), (0 ... 65535).contains(p) else { return nil }
-        self.host = String(host)
-        self.port = p
-    }
-
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    /// The URL clients use for a bound port.
-    func url(port: Int) -> String {
-        let h: String
-        switch host {
-        case "0.0.0.0": h = "127.0.0.1"
-        case "::": h = "[::1]"
-        default: h = host.contains(":") ? "[\(host)]" : host
-        }
-        return "http://\(h):\(port)"
-    }
-}
-
 /// `--dispatch-policy lowest-tnt|split-tnt`.
 struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
     var policy: DispatchPolicy

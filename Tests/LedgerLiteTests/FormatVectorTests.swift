@@ -36,7 +36,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 17)
+        #expect(Self.vectors.count == 22)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -154,6 +154,65 @@ import Testing
         let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
         #expect(decoded.header == block.header.header)
         #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+    }
+
+    /// The first block as it travels to the super node.
+    @Test func blockOnTheWire() throws {
+        let entries = [try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1"))]
+        let block = Block(header: try SignedBlockHeader(bytes: vector("block-0-signed-header")), entries: entries)
+        #expect(block.wireBytes() == (try vector("block-wire-v1")))
+        #expect(try Block(wireBytes: vector("block-wire-v1")) == block)
+        var wrong = try vector("block-wire-v1")
+        wrong[219] = 1  // entry count 1, header says 2
+        #expect(throws: RecordDecodingError.self) { try Block(wireBytes: wrong) }
+        #expect(throws: RecordDecodingError.self) { try Block(wireBytes: vector("block-wire-v1") + [0]) }
+        #expect(throws: RecordDecodingError.self) { try Block(wireBytes: Array(vector("block-wire-v1").dropLast())) }
+    }
+
+    static let root = TestKeys.key(0xaa)
+
+    @Test func gatewayCertificate() throws {
+        #expect(Self.root.id.hex == "448f04ffcba874db93d9fd02520daa58")
+        #expect(encodeHex(Self.root.publicIdentity.rawBytes) == "e734ea6c2b6257de72355e472aa05a4c487e6b463c029ed306df2f01b5636b58")
+        let certificate = try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t,
+                                                 name: "Feeder 7 — Nordhavn")
+        #expect(certificate.canonicalBytes() == (try vector("gateway-certificate-v1")))
+        #expect(try GatewayCertificate(canonicalBytes: vector("gateway-certificate-v1")[...]) == certificate)
+        let signed = try SignedGatewayCertificate.sign(certificate, with: Self.root)
+        #expect(signed.bytes == (try vector("signed-gateway-certificate-v1")))
+        let decoded = try SignedGatewayCertificate(bytes: vector("signed-gateway-certificate-v1"))
+        #expect(decoded.certificate == certificate)
+        #expect(decoded.isSignatureValid(by: Self.root.publicIdentity))
+        #expect(!decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        #expect(try SignedGatewayCertificate(fileText: signed.fileText) == signed)
+        // Strict decoding: empty, oversize and control-character names, serial 0, trailing bytes.
+        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: "") }
+        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: String(repeating: "x", count: 129)) }
+        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: "a\nb") }
+        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 0, issuedAt: t, name: "a") }
+        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(canonicalBytes: (vector("gateway-certificate-v1") + [0])[...]) }
+        var badUTF8 = try vector("gateway-certificate-v1")
+        badUTF8[badUTF8.count - 1] = 0xff
+        #expect(throws: RecordDecodingError.invalidUTF8(field: "name")) { try GatewayCertificate(canonicalBytes: badUTF8[...]) }
+        // One flipped byte and the signature no longer verifies.
+        var tampered = try vector("signed-gateway-certificate-v1")
+        tampered[60] ^= 1
+        #expect(try SignedGatewayCertificate(bytes: tampered).isSignatureValid(by: Self.root.publicIdentity) == false)
+    }
+
+    @Test func checkpoint() throws {
+        let checkpoint = Checkpoint(issuer: Self.root.id, gateway: TestKeys.gateway.id, certificateSerial: 1, height: 0,
+                                    blockHash: try #require(Hash256(hex: "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")),
+                                    merkleRoot: try #require(Hash256(hex: "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")),
+                                    treeSize: 2, checkpointedAt: t + 2000)
+        #expect(checkpoint.canonicalBytes() == (try vector("checkpoint-v1")))
+        #expect(try Checkpoint(canonicalBytes: vector("checkpoint-v1")[...]) == checkpoint)
+        let signed = try SignedCheckpoint.sign(checkpoint, with: Self.root)
+        #expect(signed.bytes == (try vector("signed-checkpoint-v1")))
+        let decoded = try SignedCheckpoint(bytes: vector("signed-checkpoint-v1"))
+        #expect(decoded.checkpoint == checkpoint)
+        #expect(decoded.isSignatureValid(by: Self.root.publicIdentity))
+        #expect(throws: RecordDecodingError.self) { try SignedCheckpoint(bytes: vector("signed-checkpoint-v1") + [0]) }
     }
 
     @Test func tntState() throws {

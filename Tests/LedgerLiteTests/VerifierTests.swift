@@ -113,6 +113,33 @@ import Testing
         #expect(fail.description.contains("missing"))
     }
 
+    /// The auditor checks one block at a time exactly as the verifier checks a whole chain,
+    /// and a refused block leaves it as it was.
+    @Test func auditorContinuesBlockByBlock() throws {
+        let f = try ChainFixture.standard()
+        var auditor = ChainAuditor(gatewayKey: TestKeys.gateway.publicIdentity)
+        #expect(auditor.nextHeight == 0)
+        for (i, block) in f.blocks.enumerated() {
+            if i == 1 {
+                // A tampered copy of block 1 (one entry's signature byte) is refused…
+                var entries = block.entries
+                var bytes = entries[0].bytes
+                bytes[bytes.count - 1] ^= 1
+                entries[0] = try SignedRecord(bytes: bytes)
+                let bad = Block(header: block.header, entries: entries)
+                #expect(throws: VerificationFailure.self) { try auditor.append(bad) }
+                // …and so is block 2 before block 1.
+                #expect(throws: VerificationFailure.self) { try auditor.append(f.blocks[2]) }
+                #expect(auditor.nextHeight == 1)
+            }
+            try auditor.append(block)
+        }
+        let whole = try verifier.verify(blocks: f.blocks)
+        #expect(auditor.tip == whole.tip)
+        #expect(auditor.verified.state.tnt.digest() == whole.state.tnt.digest())
+        #expect(auditor.verified.tree.root == whole.tree.root)
+    }
+
     /// Two blocks swapped in the store.
     @Test func swappedBlocksAreNamed() throws {
         let f = try ChainFixture.standard()

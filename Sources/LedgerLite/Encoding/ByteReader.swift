@@ -62,7 +62,8 @@ struct ByteReader {
     mutating func header(type: UInt8, versions: ClosedRange<UInt8>) throws(RecordDecodingError) -> UInt8 {
         let found = try u8("record type")
         guard found == type else {
-            if RecordType(rawValue: found) == nil && found != SignedRecord.envelopeType && found != BlockHeader.recordType {
+            if RecordType(rawValue: found) == nil && found != SignedRecord.envelopeType && found != BlockHeader.recordType
+                && found != Block.wireType && found != GatewayCertificate.recordType && found != Checkpoint.recordType {
                 throw .unknownRecordType(found)
             }
             throw .unexpectedRecordType(expected: type, found: found)

@@ -42,10 +42,7 @@ public struct ChainVerifier: Sendable {
         var run = Run(verifier: self)
         var height: UInt64 = 0
         for block in blocks {
-            let first = block.header.header.treeSize &- UInt64(block.entries.count)
-            let raw = RawBlock(rowHeight: height, storedHash: block.hash.bytes, signedHeader: block.header.bytes,
-                               entries: block.entries.enumerated().map { (first + UInt64($0.offset), $0.element.bytes) })
-            try run.check(raw)
+            try run.check(RawBlock(block, rowHeight: height))
             height += 1
         }
         return run.result

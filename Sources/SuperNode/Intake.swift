@@ -1,0 +1,262 @@
+import Foundation
+import GRDB
+import LedgerLite
+import Logging
+import Synchronization
+
+/// Why the super node refused a push or a block. The raw values are stable reason codes
+/// (docs/SUPERNODE.md, "Reasons").
+enum Reason: String, Codable, Sendable, CaseIterable {
+    case malformedRequest = "malformed-request"
+    case missingCertificate = "missing-certificate"
+    case malformedCertificate = "malformed-certificate"
+    case untrustedCertificate = "untrusted-certificate"
+    case unknownCertificate = "unknown-certificate"
+    case revokedCertificate = "revoked-certificate"
+    case wrongGateway = "wrong-gateway"
+    case malformedBlock = "malformed-block"
+    case gap = "gap"
+    case fork = "fork"
+    case brokenLink = "broken-link"
+    case badBlockSignature = "bad-block-signature"
+    case timestampsOutOfOrder = "timestamps-out-of-order"
+    case treeSizeMismatch = "tree-size-mismatch"
+    case entryCountMismatch = "entry-count-mismatch"
+    case malformedEntry = "malformed-entry"
+    case badEntrySignature = "bad-entry-signature"
+    case sequenceViolation = "sequence-violation"
+    case unfairDispatch = "unfair-dispatch"
+    case ruleViolation = "rule-violation"
+    case merkleRootMismatch = "merkle-root-mismatch"
+    case stateDigestMismatch = "state-digest-mismatch"
+    case notFound = "not-found"
+
+    /// The HTTP status that goes with it.
+    var status: Int {
+        switch self {
+        case .malformedRequest, .malformedCertificate, .malformedBlock: return 400
+        case .missingCertificate: return 401
+        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .wrongGateway: return 403
+        case .notFound: return 404
+        case .gap, .fork, .brokenLink: return 409
+        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
+             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch:
+            return 422
+        }
+    }
+
+    /// The reason for an audit failure.
+    init(_ problem: VerificationProblem) {
+        switch problem {
+        case .missingBlock, .heightMismatch: self = .gap
+        case .undecodableHeader, .storedHashMismatch, .orphanEntries: self = .malformedBlock
+        case .wrongGateway: self = .wrongGateway
+        case .badBlockSignature: self = .badBlockSignature
+        case .brokenLink: self = .brokenLink
+        case .timestampsOutOfOrder: self = .timestampsOutOfOrder
+        case .treeSizeMismatch: self = .treeSizeMismatch
+        case .entryIndexMismatch, .entryCountMismatch: self = .entryCountMismatch
+        case .undecodableEntry: self = .malformedEntry
+        case .badSignature: self = .badEntrySignature
+        case .merkleRootMismatch: self = .merkleRootMismatch
+        case .stateDigestMismatch: self = .stateDigestMismatch
+        case let .ruleViolation(v):
+            switch v {
+            case .sequenceGap, .sequenceReplay, .sequenceNotIncreasing: self = .sequenceViolation
+            case .tnt(.dispatchMismatch), .tnt(.infeasibleDispatch), .tnt(.policyMismatch), .tnt(.deliveredMismatch): self = .unfairDispatch
+            default: self = .ruleViolation
+            }
+        }
+    }
+}
+
+/// A refusal: the reason code, one sentence, and which block of the push (if any).
+struct Rejection: Error, Sendable, Equatable {
+    var reason: Reason
+    var message: String
+    /// Position of the block in the push's `blocks` array.
+    var index: Int?
+    /// The block's height, when its header decoded.
+    var height: UInt64?
+}
+
+/// One block's answer: its checkpoint, and whether the block had been accepted before.
+struct Accepted: Sendable {
+    var checkpoint: SignedCheckpoint
+    var replayed: Bool
+}
+
+/// What a push got: a checkpoint per accepted block, in order, and the refusal that stopped
+/// it (blocks after a refused one are not looked at).
+struct PushOutcome: Sendable {
+    var accepted: [Accepted] = []
+    var rejection: Rejection?
+}
+
+/// The super node (`CentralNode`): root key, authority store, and the audited state of every gateway's chain.
+///
+/// Pushes are handled one at a time on the store's writer queue (never on the cooperative
+/// pool): certificate check, audit, then the block and its checkpoint are committed before
+/// the in-memory chain state moves on.
+final class CentralNode: Sendable {
+    let root: SigningIdentity
+    let store: AuthorityStore
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let auditors: Mutex<[GatewayID: ChainAuditor]>
+
+    private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
+                 auditors: [GatewayID: ChainAuditor]) {
+        self.root = root
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.auditors = Mutex(auditors)
+    }
+
+    /// Opens a data directory and replays every accepted chain, so auditing resumes where it
+    /// stopped.
+    static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now) async throws -> CentralNode {
+        let root = try directory.loadKey()
+        let store = try directory.openStore()
+        let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
+            var auditors: [GatewayID: ChainAuditor] = [:]
+            for gateway in try AuthorityStore.auditedGateways(db) {
+                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
+                    throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)")
+                }
+                var auditor = ChainAuditor(gatewayKey: key)
+                try AuthorityStore.forEachBlock(db, gateway: gateway) { height, block in
+                    guard height == auditor.nextHeight else {
+                        throw StoreDamage("gateway \(gateway.hex): stored block \(height) where block \(auditor.nextHeight) was expected in \(directory.storePath)")
+                    }
+                    do { try auditor.append(block) } catch {
+                        throw StoreDamage("gateway \(gateway.hex): stored block no longer verifies: \(error) (\(directory.storePath) was edited or damaged)")
+                    }
+                }
+                auditors[gateway] = auditor
+            }
+            return auditors
+        }
+        for (gateway, auditor) in auditors {
+            logger.info("audit resumed", metadata: ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"])
+        }
+        return CentralNode(root: root, store: store, logger: logger, clock: clock, auditors: auditors)
+    }
+
+    /// The audited tip of each gateway's chain.
+    func auditedTips() -> [GatewayID: ChainTip] {
+        auditors.withLock { $0.compactMapValues(\.tip) }
+    }
+
+    /// Checks the certificate, then audits and checkpoints each block in order.
+    func push(certificate: [UInt8]?, blocks: [[UInt8]]) async throws -> PushOutcome {
+        try await store.pool.writeWithoutTransaction { db in
+            var outcome = PushOutcome()
+            let cert: SignedGatewayCertificate
+            do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
+                outcome.rejection = rejection
+                return outcome
+            }
+            for (index, bytes) in blocks.enumerated() {
+                do {
+                    outcome.accepted.append(try self.accept(bytes, index: index, certificate: cert, db))
+                } catch var rejection as Rejection {
+                    rejection.index = index
+                    outcome.rejection = rejection
+                    self.logger.warning("block rejected", metadata: [
+                        "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(index)",
+                        "block.height": "\(rejection.height.map { "\($0)" } ?? "-")", "reason": "\(rejection.reason.rawValue)",
+                        "detail": "\(rejection.message)",
+                    ])
+                    break
+                }
+            }
+            return outcome
+        }
+    }
+
+    private func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
+        guard let bytes, !bytes.isEmpty else {
+            throw Rejection(reason: .missingCertificate, message: "the push carries no gateway certificate; send the one `super-node certify` issued")
+        }
+        let cert: SignedGatewayCertificate
+        do { cert = try SignedGatewayCertificate(bytes: bytes) } catch {
+            throw Rejection(reason: .malformedCertificate, message: "the certificate does not decode: \(error)")
+        }
+        let c = cert.certificate
+        guard cert.isSignatureValid(by: root.publicIdentity) else {
+            throw Rejection(reason: .untrustedCertificate,
+                            message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not signed by this super node's root key \(root.id.hex)")
+        }
+        guard let stored = try AuthorityStore.certificate(db, serial: c.serial), stored.signed.bytes == cert.bytes else {
+            throw Rejection(reason: .unknownCertificate, message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not in this super node's register")
+        }
+        if let at = stored.revokedAt {
+            throw Rejection(reason: .revokedCertificate,
+                            message: "certificate serial \(c.serial) of gateway \(c.gateway.hex) (\"\(c.name)\") was revoked at \(Timestamps.iso(at))")
+        }
+        return cert
+    }
+
+    private func accept(_ bytes: [UInt8], index: Int, certificate cert: SignedGatewayCertificate, _ db: Database) throws -> Accepted {
+        let block: Block
+        do { block = try Block(wireBytes: bytes) } catch {
+            throw Rejection(reason: .malformedBlock, message: "block \(index) of the push does not decode: \(error)")
+        }
+        let gateway = cert.certificate.gateway
+        let height = block.height
+        guard block.header.header.gateway == gateway else {
+            throw Rejection(reason: .wrongGateway,
+                            message: "block \(height) names gateway \(block.header.header.gateway.hex), but the certificate is for gateway \(gateway.hex)",
+                            height: height)
+        }
+        var auditor = auditors.withLock { $0[gateway] } ?? ChainAuditor(gatewayKey: cert.certificate.gatewayKey)
+        if height < auditor.nextHeight {
+            guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
+                throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
+            }
+            guard stored.hash == block.hash else {
+                throw Rejection(reason: .fork,
+                                message: "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
+                                height: height)
+            }
+            return Accepted(checkpoint: stored.checkpoint, replayed: true)
+        }
+        guard height == auditor.nextHeight else {
+            throw Rejection(reason: .gap, message: "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
+                            height: height)
+        }
+        do { try auditor.append(block) } catch {
+            throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
+        }
+        let checkpoint = try SignedCheckpoint.sign(Checkpoint(
+            issuer: root.id, gateway: gateway, certificateSerial: cert.certificate.serial, height: height, blockHash: block.hash,
+            merkleRoot: block.header.header.merkleRoot, treeSize: block.header.header.treeSize, checkpointedAt: clock()), with: root)
+        try db.inTransaction {
+            try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
+            return .commit
+        }
+        auditors.withLock { $0[gateway] = auditor }
+        logger.info("block checkpointed", metadata: [
+            "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "block.hash": "\(block.hash.hex)", "tree.size": "\(block.header.header.treeSize)",
+        ])
+        return Accepted(checkpoint: checkpoint, replayed: false)
+    }
+
+    /// The checkpoint of an accepted block.
+    func checkpoint(gateway: GatewayID, height: UInt64) async throws -> SignedCheckpoint? {
+        try await store.pool.read { db in try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height)?.checkpoint }
+    }
+
+    /// Every certificate issued.
+    func certificates() async throws -> [CertificateRow] {
+        try await store.pool.read { db in try AuthorityStore.certificates(db) }
+    }
+}
+
+/// The authority store holds something it cannot have written: one line naming it.
+struct StoreDamage: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Hummingbird
+import LedgerLite
+
+/// `POST /v1/blocks` body.
+struct PushRequest: Codable, Sendable {
+    /// The gateway's signed certificate, base64.
+    var certificate: String?
+    /// Blocks in their wire encoding (docs/FORMATS.md, "Block on the wire"), base64, in height order.
+    var blocks: [String]
+}
+
+/// A checkpoint as JSON; `checkpoint` carries the signed bytes.
+struct CheckpointView: Codable, Sendable, Equatable {
+    var gateway: String
+    var height: UInt64
+    var blockHash: String
+    var merkleRoot: String
+    var treeSize: UInt64
+    var certificateSerial: UInt64
+    var checkpointedAt: Int64
+    /// The signed checkpoint (194 bytes), base64.
+    var checkpoint: String
+    /// True when the block had been accepted before (the stored checkpoint is returned).
+    var replayed: Bool?
+
+    init(_ signed: SignedCheckpoint, replayed: Bool? = nil) {
+        let c = signed.checkpoint
+        gateway = c.gateway.hex
+        height = c.height
+        blockHash = c.blockHash.hex
+        merkleRoot = c.merkleRoot.hex
+        treeSize = c.treeSize
+        certificateSerial = c.certificateSerial
+        checkpointedAt = c.checkpointedAt
+        checkpoint = Data(signed.bytes).base64EncodedString()
+        self.replayed = replayed
+    }
+}
+
+/// A refusal as JSON.
+struct RejectionView: Codable, Sendable, Equatable {
+    var reason: String
+    var message: String
+    var index: Int?
+    var height: UInt64?
+
+    init(_ r: Rejection) {
+        reason = r.reason.rawValue
+        message = r.message
+        index = r.index
+        height = r.height
+    }
+}
+
+/// `POST /v1/blocks` answer.
+struct PushResponse: Codable, Sendable {
+    var checkpoints: [CheckpointView]
+    var rejected: RejectionView?
+}
+
+/// `GET /v1/gateways` answer.
+struct GatewayListView: Codable, Sendable {
+    var gateways: [GatewayView]
+}
+
+struct GatewayView: Codable, Sendable {
+    struct CertificateView: Codable, Sendable {
+        var serial: UInt64
+        var name: String
+        var issuedAt: Int64
+        var revoked: Bool
+        var revokedAt: Int64?
+    }
+
+    var gateway: String
+    var publicKey: String
+    var name: String
+    /// True when none of its certificates is still valid.
+    var revoked: Bool
+    var certificates: [CertificateView]
+    /// Height of the last audited block; nil before the first.
+    var auditedHeight: UInt64?
+    var auditedTreeSize: UInt64?
+    var auditedBlockHash: String?
+}
+
+/// `GET /v1/root` answer.
+struct RootView: Codable, Sendable {
+    var id: String
+    var publicKey: String
+}
+
+extension CentralNode {
+    static let maxBodyBytes = 64 * 1024 * 1024
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("v1/root") { _, _ in
+            Self.json(RootView(id: self.root.id.hex, publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root")))
+        }
+        router.post("v1/blocks") { request, _ in
+            try await self.handlePush(request)
+        }
+        router.get("v1/gateways") { _, _ in
+            try await self.gatewayList()
+        }
+        router.get("v1/checkpoints/:gateway/:height") { _, context in
+            guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
+                return Self.refuse(Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits"))
+            }
+            guard let height = context.parameters.get("height").flatMap(UInt64.init) else {
+                return Self.refuse(Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer"))
+            }
+            guard let checkpoint = try await self.checkpoint(gateway: gateway, height: height) else {
+                return Self.refuse(Rejection(reason: .notFound, message: "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"))
+            }
+            return Self.json(CheckpointView(checkpoint))
+        }
+        return router
+    }
+
+    private func handlePush(_ request: Request) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: Self.maxBodyBytes) } catch {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is larger than \(Self.maxBodyBytes) bytes; push fewer blocks at a time"))
+        }
+        let push: PushRequest
+        do { push = try JSONDecoder().decode(PushRequest.self, from: Data(buffer: body)) } catch {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is not {\"certificate\": base64, \"blocks\": [base64, …]}: \(error)"))
+        }
+        guard !push.blocks.isEmpty else {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "\"blocks\" is empty; push at least one block"))
+        }
+        var certificate: [UInt8]?
+        if let text = push.certificate, !text.isEmpty {
+            guard let data = Data(base64Encoded: text) else {
+                return Self.refusePush(Rejection(reason: .malformedCertificate, message: "\"certificate\" is not base64"))
+            }
+            certificate = Array(data)
+        }
+        var blocks: [[UInt8]] = []
+        for (index, text) in push.blocks.enumerated() {
+            guard let data = Data(base64Encoded: text) else {
+                return Self.refusePush(Rejection(reason: .malformedBlock, message: "block \(index) of the push is not base64", index: index))
+            }
+            blocks.append(Array(data))
+        }
+        let outcome = try await self.push(certificate: certificate, blocks: blocks)
+        let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
+                                    rejected: outcome.rejection.map(RejectionView.init))
+        return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
+    }
+
+    private func gatewayList() async throws -> Response {
+        let rows = try await certificates()
+        let tips = auditedTips()
+        var order: [GatewayID] = []
+        var byGateway: [GatewayID: [CertificateRow]] = [:]
+        for row in rows {
+            if byGateway[row.certificate.gateway] == nil { order.append(row.certificate.gateway) }
+            byGateway[row.certificate.gateway, default: []].append(row)
+        }
+        let views = order.map { gateway -> GatewayView in
+            let certs = byGateway[gateway] ?? []
+            let latest = certs.last!.certificate
+            let tip = tips[gateway]
+            return GatewayView(
+                gateway: gateway.hex, publicKey: KeyFile.publicKeyLine(latest.gatewayKey), name: latest.name,
+                revoked: certs.allSatisfy { $0.revokedAt != nil },
+                certificates: certs.map {
+                    .init(serial: $0.certificate.serial, name: $0.certificate.name, issuedAt: $0.certificate.issuedAt,
+                          revoked: $0.revokedAt != nil, revokedAt: $0.revokedAt)
+                },
+                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex)
+        }
+        return Self.json(GatewayListView(gateways: views))
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{\"reason\":\"internal\",\"message\":\"cannot encode the response\"}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A push refused before any block was looked at: the push answer's shape, no checkpoints.
+    static func refusePush(_ rejection: Rejection) -> Response {
+        json(PushResponse(checkpoints: [], rejected: RejectionView(rejection)), status: HTTPResponse.Status(code: rejection.reason.status))
+    }
+
+    static func refuse(_ rejection: Rejection) -> Response {
+        json(RejectionView(rejection), status: HTTPResponse.Status(code: rejection.reason.status))
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LedgerLite
+import Logging
+import OperatorKit
+import ServiceLifecycle
+
+@main
+struct SuperNodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "super-node",
+        abstract: "GridLedger super node: certify edge gateways, audit the blocks they push, countersign checkpoints.",
+        discussion: "Operations guide: docs/SUPERNODE.md.",
+        subcommands: [InitCommand.self, CertifyCommand.self, RevokeCommand.self, ServeCommand.self])
+}
+
+struct DataOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The super node's data directory.", valueName: "dir"))
+    var data: String
+
+    var directory: SuperDirectory { SuperDirectory(data) }
+}
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a data directory: the root key pair (root.key, mode 0600, and root.key.pub) and an empty authority store.",
+        discussion: "Refuses a directory that is already initialised: a new root key would invalidate every certificate issued.")
+
+    @OptionGroup var data: DataOption
+
+    func run() async throws {
+        let dir = data.directory
+        let key = try dir.initialise()
+        print("initialised \(dir.path)")
+        print("root id      \(key.id.hex)")
+        print("public key   \(dir.publicKeyPath) (give it to whoever checks certificates and checkpoints)")
+        print("store        \(dir.storePath)")
+        print("next: super-node certify --data \(dir.path) --gateway-key GATEWAY/gateway.key.pub --name NAME")
+    }
+}
+
+struct CertifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certify",
+        abstract: "Issue a certificate for a gateway's public key, record it, and print its serial.",
+        discussion: "The certificate file goes to --out (default: NAME.cert in the current directory, refused if it exists). A gateway that already holds an unrevoked certificate is refused.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(name: .customLong("gateway-key"), help: ArgumentHelp("The gateway's public key file (DIR/gateway.key.pub of `edge-gateway init`).", valueName: "file.pub"))
+    var gatewayKey: String
+
+    @Option(help: ArgumentHelp("A name for the gateway (1 to 128 bytes of UTF-8, no control characters).", valueName: "name"))
+    var name: String
+
+    @Option(help: ArgumentHelp("Where to write the certificate file.", valueName: "file"))
+    var out: String?
+
+    func validate() throws {
+        do {
+            try GatewayCertificate.checkName(Array(name.utf8))
+        } catch {
+            throw ValidationError("--name '\(name)' is not acceptable: \(error) (use 1 to \(GatewayCertificate.maxNameBytes) bytes of UTF-8 without control characters)")
+        }
+    }
+
+    var outputPath: String {
+        out ?? (name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? String($0) : "-" }.joined() + ".cert")
+    }
+
+    func run() async throws {
+        let dir = data.directory
+        let root = try dir.loadKey()
+        let key: PublicIdentity
+        do { key = try KeyFile.readPublicKey(from: gatewayKey) } catch { throw OperatorError(error.description) }
+        let path = outputPath
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw OperatorError("\(path) already exists; refusing to overwrite it (choose another --out)")
+        }
+        let store = try dir.openStore()
+        let signed = try Authority.certify(store: store, root: root, gatewayKey: key, name: name, now: Timestamps.now())
+        guard FileManager.default.createFile(atPath: path, contents: Data(signed.fileText.utf8)) else {
+            throw OperatorError("certificate serial \(signed.certificate.serial) is recorded, but \(path) could not be written; check the directory is writable, then revoke serial \(signed.certificate.serial) and certify again")
+        }
+        print("certified gateway \(key.id.hex) (\"\(name)\") serial \(signed.certificate.serial)")
+        print("certificate  \(path)")
+    }
+}
+
+struct RevokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke a gateway's certificates (--gateway) or one certificate (--serial).",
+        discussion: "Takes effect at once, also for a running `serve` on the same directory: the next push with a revoked certificate is refused (revoked-certificate).")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: ArgumentHelp("A gateway id (32 hex digits): revoke all its certificates.", valueName: "id"))
+    var gateway: String?
+
+    @Option(help: ArgumentHelp("A certificate serial: revoke that certificate.", valueName: "n"))
+    var serial: UInt64?
+
+    func validate() throws {
+        guard (gateway == nil) != (serial == nil) else { throw ValidationError("name what to revoke with exactly one of --gateway ID or --serial N") }
+        if let gateway, GatewayID(hex: gateway) == nil { throw ValidationError("--gateway must be a gateway id of 32 hex digits") }
+    }
+
+    func run() async throws {
+        let store = try data.directory.openStore()
+        let target: Authority.Target = serial.map { .serial($0) } ?? .gateway(GatewayID(hex: gateway!)!)
+        for row in try Authority.revoke(store: store, target, now: Timestamps.now()) {
+            print("revoked certificate serial \(row.certificate.serial) of gateway \(row.certificate.gateway.hex) (\"\(row.certificate.name)\")")
+        }
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the super node: block intake and audit, checkpoints, gateway list.",
+        discussion: "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT stops it cleanly (exit 0).")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free port).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8090"
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ListenAddress(argument: listen) != nil else {
+            throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8090, 0.0.0.0:8090 or [::1]:8090; port 0 picks a free one)")
+        }
+    }
+
+    func run() async throws {
+        let dir = data.directory
+        try dir.requireInitialised()
+        guard let lock = try DirectoryLock(path: dir.lockPath) else {
+            throw OperatorError("another super-node is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let logger = try logging.bootstrap(label: "super-node")
+        let node: CentralNode
+        do { node = try await CentralNode.open(directory: dir, logger: logger) } catch let error as OperatorError { throw error } catch {
+            throw OperatorError("cannot open \(dir.path): \(error)")
+        }
+        logger.notice("super node ready", metadata: ["root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)"])
+        try await node.serve(directory: dir, listen: ListenAddress(argument: listen)!, handleSignals: true)
+        logger.notice("stopped cleanly")
+    }
+}
+
+extension CentralNode {
+    /// Serves HTTP until SIGTERM/SIGINT; writes DIR/super-node.url once the port is bound and
+    /// removes it on the way out.
+    func serve(directory: SuperDirectory, listen: ListenAddress, handleSignals: Bool) async throws {
+        try await run(makeServiceGroup(directory: directory, listen: listen, handleSignals: handleSignals), directory: directory, listen: listen)
+    }
+
+    /// The HTTP server as a service group (tests stop it with `triggerGracefulShutdown`).
+    func makeServiceGroup(directory: SuperDirectory, listen: ListenAddress, handleSignals: Bool) -> ServiceGroup {
+        let logger = self.logger
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                let url = listen.url(port: port)
+                do {
+                    try directory.writeServerURL(url)
+                } catch {
+                    logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
+                }
+                logger.notice("listening", metadata: ["url": "\(url)", "url.file": "\(directory.urlPath)"])
+            },
+            logger: logger)
+        return ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+    }
+
+    /// Runs a group from `makeServiceGroup`, turning bind failures into one clear line.
+    func run(_ group: ServiceGroup, directory: SuperDirectory, listen: ListenAddress) async throws {
+        defer { directory.removeServerURL() }
+        do {
+            try await group.run()
+        } catch {
+            let text = "\(error)"
+            if text.contains("Address already in use") || text.contains("errno: 98") {
+                throw OperatorError("cannot listen on \(listen): the address is already in use; stop the other process or choose another --listen port")
+            }
+            if text.contains("Cannot assign requested address") || text.contains("errno: 99") {
+                throw OperatorError("cannot listen on \(listen): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine")
+            }
+            throw OperatorError("cannot serve on \(listen): \(error)")
+        }
+    }
+}

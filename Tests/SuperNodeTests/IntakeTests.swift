@@ -1,0 +1,256 @@
+import Foundation
+import Testing
+@testable import LedgerLite
+@testable import SuperNode
+
+@Suite("Super node: block intake and audit")
+struct IntakeTests {
+    let gateway = key(0x99)
+
+    @Test func certifiedChainIsCheckpointedAndCheckpointsVerify() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway, name: "feeder-7")
+        let chain = try ChainMaker.standard(gateway: gateway)
+        #expect(chain.blocks.count == 4)
+        #expect(chain.blocks.flatMap(\.entries).contains { $0.record.type == .dispatch })
+        #expect(chain.blocks.flatMap(\.entries).contains { $0.record.type == .offer })
+        let pushed = try await h.push(cert, chain.blocks)
+        #expect(pushed.status == 200)
+        #expect(pushed.response.rejected == nil)
+        #expect(pushed.response.checkpoints.count == 4)
+        for (block, view) in zip(chain.blocks, pushed.response.checkpoints) {
+            let signed = try view.verified(by: h.rootKey)
+            #expect(signed.checkpoint.blockHash == block.hash)
+            #expect(signed.checkpoint.merkleRoot == block.header.header.merkleRoot)
+            #expect(signed.checkpoint.certificateSerial == cert.certificate.serial)
+            #expect(signed.checkpoint.checkpointedAt == h.clock.now)
+            #expect(view.replayed == false)
+        }
+        // GET /v1/checkpoints/{gateway}/{height}: the same signed bytes.
+        let got = try await h.get("/v1/checkpoints/\(gateway.id.hex)/2", as: CheckpointView.self)
+        #expect(got.checkpoint == pushed.response.checkpoints[2].checkpoint)
+        let missing = try await h.get("/v1/checkpoints/\(gateway.id.hex)/9", as: RejectionView.self, status: 404)
+        #expect(missing.reason == "not-found")
+        // GET /v1/gateways: certified, not revoked, audited to height 3.
+        let list = try await h.get("/v1/gateways", as: GatewayListView.self)
+        #expect(list.gateways.count == 1)
+        #expect(list.gateways[0].gateway == gateway.id.hex)
+        #expect(list.gateways[0].name == "feeder-7")
+        #expect(list.gateways[0].revoked == false)
+        #expect(list.gateways[0].auditedHeight == 3)
+        #expect(list.gateways[0].auditedTreeSize == 15)
+        let root = try await h.get("/v1/root", as: RootView.self)
+        #expect(try KeyFile.parsePublicKeyLine(root.publicKey).identity == h.rootKey)
+    }
+
+    @Test func replayedBlockGetsTheSameCheckpoint() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        let first = try await h.push(cert, Array(chain.blocks[0 ..< 2]))
+        #expect(first.status == 200)
+        h.clock.advance(ms: 60_000)
+        // Blocks 0–1 again plus block 2: old checkpoints returned unchanged, block 2 new.
+        let again = try await h.push(cert, Array(chain.blocks[0 ..< 3]))
+        #expect(again.status == 200)
+        #expect(again.response.checkpoints.map(\.replayed) == [true, true, false])
+        #expect(again.response.checkpoints[0].checkpoint == first.response.checkpoints[0].checkpoint)
+        #expect(again.response.checkpoints[1].checkpoint == first.response.checkpoints[1].checkpoint)
+        #expect(again.response.checkpoints[2].checkpointedAt == h.clock.now)
+    }
+
+    @Test func tamperedBlockIsRejectedWithTheReason() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
+        let good = chain.blocks[1].wireBytes()
+        func push(_ bytes: [UInt8]) async throws -> NodeHarness.Pushed {
+            try await h.push(rawCertificate: Data(cert.bytes).base64EncodedString(), blocks: [Data(bytes).base64EncodedString()])
+        }
+        // One byte of an entry's signature (the last byte of the block).
+        var entryByte = good
+        entryByte[entryByte.count - 1] ^= 0x01
+        let a = try await push(entryByte)
+        #expect(a.status == 422)
+        #expect(a.reasons == "bad-entry-signature")
+        #expect(a.response.rejected?.height == 1)
+        #expect(a.response.rejected?.index == 0)
+        #expect(a.response.rejected?.message.contains("does not verify") == true)
+        // One byte of the header's Merkle root (offset 2 + 58).
+        var headerByte = good
+        headerByte[2 + 58] ^= 0x01
+        let b = try await push(headerByte)
+        #expect(b.status == 422)
+        #expect(b.reasons == "bad-block-signature")
+        // One byte of a reading value inside an entry's body: the entry's signature breaks.
+        let lastEntry = try #require(chain.blocks[1].entries.last)
+        var bodyByte = good
+        bodyByte[good.count - 64 - 1] ^= 0x01
+        let c = try await push(bodyByte)
+        #expect(c.status == 422, "\(lastEntry.record.type)")
+        #expect(c.reasons == "bad-entry-signature")
+        // Not a block at all.
+        let d = try await push([0x11, 0x01, 0x00])
+        #expect(d.status == 400)
+        #expect(d.reasons == "malformed-block")
+        // The untampered block still goes in.
+        #expect(try await push(good).status == 200)
+    }
+
+    @Test func gapForkAndBrokenLinkAreRejected() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        let gap = try await h.push(cert, [chain.blocks[0], chain.blocks[2]])
+        #expect(gap.status == 409)
+        #expect(gap.reasons == "gap")
+        #expect(gap.response.checkpoints.count == 1)  // block 0 was accepted before the gap
+        #expect(gap.response.rejected?.index == 1)
+        #expect(gap.response.rejected?.message.contains("must have height 1") == true)
+        // Another block 0 (another chain by the same key): a fork.
+        var other = ChainMaker(gateway: gateway)
+        try other.gatewayRecord(.enrollment(Enrollment(meterKey: other.producers[0].publicIdentity, role: .producer, timestamp: other.time)))
+        try other.flush()
+        let fork = try await h.push(cert, [other.blocks[0]])
+        #expect(fork.status == 409)
+        #expect(fork.reasons == "fork")
+        // The other chain's next block at height 1 does not link to our block 0.
+        try other.gatewayRecord(.enrollment(Enrollment(meterKey: other.consumer.publicIdentity, role: .consumer, timestamp: other.time)))
+        try other.flush()
+        let link = try await h.push(cert, [other.blocks[1]])
+        #expect(link.status == 409)
+        #expect(link.reasons == "broken-link")
+        // The audit was not disturbed: the real block 1 is accepted.
+        #expect(try await h.push(cert, [chain.blocks[1]]).status == 200)
+    }
+
+    @Test func wrongKeyMissingUnknownAndRevokedCertificatesAreRejected() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+
+        // No certificate.
+        let none = try await h.push(nil, [chain.blocks[0]])
+        #expect(none.status == 401)
+        #expect(none.reasons == "missing-certificate")
+
+        // Blocks signed by another key, pushed with this gateway's certificate.
+        let intruder = key(0x98)
+        let foreign = try ChainMaker.standard(gateway: intruder)
+        let wrong = try await h.push(cert, [foreign.blocks[0]])
+        #expect(wrong.status == 403)
+        #expect(wrong.reasons == "wrong-gateway")
+
+        // A header naming our gateway but signed by the intruder's key.
+        let forgedHeader = try SignedBlockHeader.sign(chain.blocks[0].header.header, with: intruder)
+        let forged = Block(header: forgedHeader, entries: chain.blocks[0].entries)
+        let badSig = try await h.push(cert, [forged])
+        #expect(badSig.status == 422)
+        #expect(badSig.reasons == "bad-block-signature")
+
+        // A certificate signed by another root.
+        let otherRoot = key(0xab)
+        let foreignCert = try SignedGatewayCertificate.sign(
+            GatewayCertificate(issuer: otherRoot.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: 0, name: "gw"), with: otherRoot)
+        let untrusted = try await h.push(foreignCert, [chain.blocks[0]])
+        #expect(untrusted.status == 403)
+        #expect(untrusted.reasons == "untrusted-certificate")
+
+        // A certificate our root signed that is not in the register (e.g. a lost database).
+        let unregistered = try SignedGatewayCertificate.sign(
+            GatewayCertificate(issuer: h.node.root.id, gatewayKey: gateway.publicIdentity, serial: 77, issuedAt: 0, name: "gw"), with: h.node.root)
+        #expect(try await h.push(unregistered, [chain.blocks[0]]).reasons == "unknown-certificate")
+
+        // Garbage certificate.
+        let garbage = try await h.push(rawCertificate: "AAAA", blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()])
+        #expect(garbage.status == 400)
+        #expect(garbage.reasons == "malformed-certificate")
+
+        // Accepted while certified; refused once revoked, even a replay.
+        #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
+        let revoked = try Authority.revoke(store: h.node.store, .gateway(gateway.id), now: h.clock.now)
+        #expect(revoked.map(\.certificate.serial) == [cert.certificate.serial])
+        let refused = try await h.push(cert, [chain.blocks[1]])
+        #expect(refused.status == 403)
+        #expect(refused.reasons == "revoked-certificate")
+        #expect(refused.response.rejected?.message.contains("revoked at") == true)
+        #expect(try await h.push(cert, [chain.blocks[0]]).reasons == "revoked-certificate")
+        let list = try await h.get("/v1/gateways", as: GatewayListView.self)
+        #expect(list.gateways.first?.revoked == true)
+        #expect(list.gateways.first?.auditedHeight == 0)
+
+        // Malformed request bodies.
+        let empty = try await h.push(cert, [])
+        #expect(empty.status == 400)
+        #expect(empty.reasons == "malformed-request")
+    }
+
+    @Test func restartResumesTheAudit() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        var chain = try ChainMaker.standard(gateway: gateway)
+        let first = try await h.push(cert, chain.blocks)
+        #expect(first.status == 200)
+        try chain.more()
+        #expect(chain.blocks.count == 5)
+
+        let restarted = try await h.reopen()
+        #expect(restarted.node.auditedTips()[gateway.id]?.height == 3)
+        // The next block is audited against the replayed state and accepted.
+        let next = try await restarted.push(cert, [chain.blocks[4]])
+        #expect(next.status == 200)
+        #expect(next.response.checkpoints.first?.height == 4)
+        // An earlier block replayed after the restart: the very same checkpoint.
+        let replay = try await restarted.push(cert, [chain.blocks[1]])
+        #expect(replay.status == 200)
+        #expect(replay.response.checkpoints.first?.replayed == true)
+        #expect(replay.response.checkpoints.first?.checkpoint == first.response.checkpoints[1].checkpoint)
+        // A gap is still a gap.
+        var later = chain
+        try later.more()
+        try later.more()
+        #expect(try await restarted.push(cert, [later.blocks[6]]).reasons == "gap")
+    }
+
+    /// A dishonest gateway gives a request to the wrong producer, re-signs the dispatch and
+    /// re-seals the chain: every signature, link and root is valid, only the TNT replay
+    /// catches it.
+    @Test func unfairDispatchIsRejectedNamingTheDispatch() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let honest = try ChainMaker.standard(gateway: gateway)
+        var entries = honest.blocks.flatMap(\.entries)
+        var state = ChainState(gatewayKey: gateway.publicIdentity)
+        var target: (index: Int, dispatch: Dispatch, unfair: MeterID, unfairTNT: UInt64)?
+        for (i, entry) in entries.enumerated() {
+            if case let .dispatch(d) = entry.record, case let .served(fair, amount, _) = d.outcome {
+                let unfair = try #require(honest.producers.map(\.id).first { $0 != fair && (state.tnt.status(of: $0)?.availableWh ?? 0) >= amount })
+                target = (i, d, unfair, state.tnt.status(of: unfair)?.tnt ?? 0)
+                break
+            }
+            try state.apply(entry)
+        }
+        let (index, original, unfair, unfairTNT) = try #require(target)
+        guard case let .served(_, amount, _) = original.outcome else { return }
+        let rewritten = try Dispatch(request: original.request, outcome: .served(producer: unfair, energyWh: amount, producerTNTBefore: unfairTNT))
+        entries[index] = gateway.signed(.dispatch(rewritten))
+
+        var forger = ChainMaker(gateway: gateway)
+        forger.builder.forging = true
+        for entry in entries { try forger.add(entry) }
+        try forger.flush()
+        for block in forger.blocks { #expect(block.header.isSignatureValid(by: gateway.publicIdentity)) }
+
+        let pushed = try await h.push(cert, forger.blocks)
+        let height = UInt64(index / 4)
+        #expect(pushed.status == 422)
+        #expect(pushed.reasons == "unfair-dispatch")
+        #expect(pushed.response.rejected?.height == height)
+        #expect(pushed.response.checkpoints.count == Int(height))  // the blocks before it were fine
+        let message = try #require(pushed.response.rejected?.message)
+        #expect(message.contains("entry \(index)"))
+        #expect(message.contains("TNT rule gives"))
+        #expect(message.contains(unfair.hex))
+    }
+}

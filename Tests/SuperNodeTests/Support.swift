@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+@testable import LedgerLite
+@testable import SuperNode
+
+/// A clock tests move by hand (ms since the epoch).
+final class TestClock: Sendable {
+    private let value: Mutex<Int64>
+    init(_ start: Int64 = 1_767_225_600_000) { value = Mutex(start) }
+    var now: Int64 { value.withLock { $0 } }
+    func advance(ms: Int64) { value.withLock { $0 += ms } }
+    var function: @Sendable () -> Int64 { { self.now } }
+}
+
+/// Quiet: refusals are expected in these tests and asserted through the API.
+let quietLogger: Logger = {
+    var logger = Logger(label: "super-node-test")
+    logger.logLevel = .error
+    return logger
+}()
+
+func makeTempDir() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("super-test-\(UUID().uuidString)").path
+}
+
+func key(_ byte: UInt8) -> SigningIdentity {
+    do { return try SigningIdentity(seed: [UInt8](repeating: byte, count: 32)) } catch { fatalError("\(error)") }
+}
+
+extension SigningIdentity {
+    func signed(_ record: Record) -> SignedRecord {
+        do { return try SignedRecord.sign(record, with: self) } catch { fatalError("signing failed: \(error)") }
+    }
+}
+
+/// Builds a gateway's chain with LedgerLite's BlockBuilder: enrollments, readings (producers
+/// carry an export counter), offers backed by metered export, requests answered by the TNT rule.
+struct ChainMaker {
+    var builder: BlockBuilder
+    var blocks: [Block] = []
+    var time: Int64 = 1_767_225_600_000
+    let consumer = key(0x41)
+    let producers = [key(0x61), key(0x62)]
+    var readingSeq: [KeyID: UInt64] = [:]
+    var exportWh: [KeyID: Int64] = [:]
+    var offerSeq: [KeyID: UInt64] = [:]
+    var requestSeq: [KeyID: UInt64] = [:]
+
+    init(gateway: SigningIdentity, maxEntries: Int = 4) {
+        builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000))
+    }
+
+    mutating func tick() -> Int64 {
+        time += 1000
+        return time
+    }
+
+    mutating func add(_ entry: SignedRecord) throws {
+        if let block = try builder.add(entry, at: tick()) { blocks.append(block) }
+    }
+
+    mutating func gatewayRecord(_ record: Record) throws {
+        let (_, sealed) = try builder.addGatewayRecord(record, at: tick())
+        if let sealed { blocks.append(sealed) }
+    }
+
+    mutating func reading(_ meter: SigningIdentity, exportWh: Int64? = nil) throws {
+        let seq = (readingSeq[meter.id] ?? 0) + 1
+        readingSeq[meter.id] = seq
+        var values = [MeasuredValue(.energyImportWh, 10 * Int64(seq))]
+        if let exportWh { values.append(MeasuredValue(.energyExportWh, exportWh)) }
+        values.append(MeasuredValue(.activePowerW, 230))
+        try add(meter.signed(.reading(try Reading(meter: meter.id, sequence: seq, timestamp: time, values: values))))
+    }
+
+    mutating func offer(_ producer: SigningIdentity, _ wh: UInt64) throws {
+        let seq = (offerSeq[producer.id] ?? 0) + 1
+        offerSeq[producer.id] = seq
+        try add(producer.signed(.offer(try Offer(producer: producer.id, sequence: seq, energyWh: wh, validFrom: time, validUntil: time + 3_600_000))))
+    }
+
+    mutating func request(_ wh: UInt64) throws {
+        let seq = (requestSeq[consumer.id] ?? 0) + 1
+        requestSeq[consumer.id] = seq
+        try add(consumer.signed(.request(try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: time))))
+        let (_, sealed) = try builder.dispatch(RequestReference(consumer: consumer.id, sequence: seq), at: tick())
+        if let sealed { blocks.append(sealed) }
+    }
+
+    mutating func flush() throws {
+        if let block = try builder.seal(at: tick()) { blocks.append(block) }
+    }
+
+    /// Enrollments, producers' readings and offers, two requests (both dispatched), consumer
+    /// readings: 15 entries in 4 blocks of up to 4.
+    static func standard(gateway: SigningIdentity) throws -> ChainMaker {
+        var m = ChainMaker(gateway: gateway)
+        try m.gatewayRecord(.enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time)))
+        for p in m.producers { try m.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: m.time))) }
+        for p in m.producers { try m.reading(p, exportWh: 1000) }
+        for p in m.producers { try m.reading(p, exportWh: 5000) }
+        try m.offer(m.producers[0], 3000)
+        try m.offer(m.producers[1], 2000)
+        try m.request(1500)
+        try m.reading(m.consumer)
+        try m.reading(m.consumer)
+        try m.request(1000)
+        try m.flush()
+        return m
+    }
+
+    /// More entries on the same chain (after `standard`): another reading of each producer.
+    mutating func more() throws {
+        for p in producers { try reading(p, exportWh: 6000) }
+        try flush()
+    }
+}
+
+/// A super node on a fresh data directory, with a hand-moved clock, tested in process.
+struct NodeHarness {
+    let dir: SuperDirectory
+    let clock: TestClock
+    let node: CentralNode
+
+    static func make() async throws -> NodeHarness {
+        let dir = SuperDirectory(makeTempDir())
+        try dir.initialise()
+        let clock = TestClock(1_767_300_000_000)
+        return NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function))
+    }
+
+    /// The same directory opened again, as after a restart.
+    func reopen() async throws -> NodeHarness {
+        NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function))
+    }
+
+    var rootKey: PublicIdentity { node.root.publicIdentity }
+
+    func certify(_ gateway: SigningIdentity, name: String = "gw") throws -> SignedGatewayCertificate {
+        try Authority.certify(store: node.store, root: node.root, gatewayKey: gateway.publicIdentity, name: name, now: clock.now)
+    }
+
+    func app() -> some ApplicationProtocol {
+        Application(router: node.router(), logger: quietLogger)
+    }
+
+    struct Pushed {
+        var status: Int
+        var response: PushResponse
+        var reasons: String? { response.rejected?.reason }
+    }
+
+    func push(_ certificate: SignedGatewayCertificate?, _ blocks: [Block]) async throws -> Pushed {
+        try await push(rawCertificate: certificate.map { Data($0.bytes).base64EncodedString() }, blocks: blocks.map { Data($0.wireBytes()).base64EncodedString() })
+    }
+
+    func push(rawCertificate: String?, blocks: [String]) async throws -> Pushed {
+        let body = try JSONEncoder().encode(PushRequest(certificate: rawCertificate, blocks: blocks))
+        return try await app().test(.router) { client in
+            try await client.execute(uri: "/v1/blocks", method: .post, body: ByteBuffer(bytes: body)) { response in
+                Pushed(status: Int(response.status.code), response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body)))
+            }
+        }
+    }
+
+    func get<T: Decodable & Sendable>(_ uri: String, as: T.Type, status: Int = 200) async throws -> T {
+        try await app().test(.router) { client in
+            try await client.execute(uri: uri, method: .get) { response in
+                #expect(Int(response.status.code) == status, "\(uri): \(String(buffer: response.body))")
+                return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
+            }
+        }
+    }
+}
+
+extension CheckpointView {
+    /// Decodes the signed bytes and checks them against the view and the root key.
+    func verified(by root: PublicIdentity) throws -> SignedCheckpoint {
+        let signed = try SignedCheckpoint(bytes: Array(try #require(Data(base64Encoded: checkpoint))))
+        #expect(signed.isSignatureValid(by: root))
+        #expect(signed.checkpoint.height == height)
+        #expect(signed.checkpoint.blockHash.hex == blockHash)
+        #expect(signed.checkpoint.treeSize == treeSize)
+        #expect(signed.checkpoint.gateway.hex == gateway)
+        return signed
+    }
+}
