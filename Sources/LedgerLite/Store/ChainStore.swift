@@ -43,6 +43,9 @@ public final class ChainStore: Sendable {
         self.path = path
         self.afterEntryInsert = afterEntryInsert
         var config = Configuration()
+        // Another connection (a closing pool's final checkpoint, `inspect` beside `serve`)
+        // may hold a lock for a moment: wait for it rather than fail at once.
+        config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }

@@ -38,6 +38,9 @@ public final class PendingJournal: Sendable {
     public init(path: String) throws {
         self.path = path
         var config = Configuration()
+        // Another connection (a closing pool's final checkpoint, `inspect` beside `serve`)
+        // may hold a lock for a moment: wait for it rather than fail at once.
+        config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
