@@ -7,40 +7,31 @@ import Glibc
 
 /// The files of a gateway's data directory (docs/GATEWAY.md, "Data directory").
 struct DataDirectory: Sendable {
-    let path: String
+    let directory: ServiceDirectory
 
     init(_ path: String) {
-        self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        directory = ServiceDirectory(path, marker: "gateway.key", kind: "gateway", initCommand: "edge-gateway init")
     }
 
-    var keyPath: String { path + "/gateway.key" }
-    var publicKeyPath: String { path + "/gateway.key.pub" }
-    var tokenPath: String { path + "/admin.token" }
-    var chainPath: String { path + "/chain.sqlite" }
-    var journalPath: String { path + "/pending.sqlite" }
-    var lockPath: String { path + "/gateway.lock" }
-    var urlPath: String { path + "/gateway.url" }
+    var path: String { directory.path }
+    var keyPath: String { directory.file("gateway.key") }
+    var publicKeyPath: String { directory.file("gateway.key.pub") }
+    var tokenPath: String { directory.file("admin.token") }
+    var chainPath: String { directory.file("chain.sqlite") }
+    var journalPath: String { directory.file("pending.sqlite") }
+    var lockPath: String { directory.file("gateway.lock") }
+    var urlPath: String { directory.file("gateway.url") }
+    /// Where `serve` writes its URL once bound.
+    var urlFile: ServerURLFile { ServerURLFile(path: urlPath) }
 
-    var isInitialised: Bool { FileManager.default.fileExists(atPath: keyPath) }
+    var isInitialised: Bool { directory.isInitialised }
 
     /// Creates the directory, the gateway key pair, the admin token and an empty chain store.
     /// - Returns: the gateway key.
     @discardableResult
     func initialise() throws -> SigningIdentity {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw OperatorError("\(path) exists and is not a directory; choose another --data path") }
-            if isInitialised || fm.fileExists(atPath: chainPath) {
-                throw OperatorError("\(path) is already an initialised gateway data directory (\(keyPath) exists); refusing to overwrite it. Use another --data path, or remove the directory if you really mean to start a new chain")
-            }
-        } else {
-            do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw OperatorError("cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable")
-            }
-        }
+        try directory.create(refusingIfPresent: ["chain.sqlite"],
+                             refusal: "Use another --data path, or remove the directory if you really mean to start a new chain")
         let key = SigningIdentity()
         do {
             try KeyFile.writePrivateKey(key, to: keyPath)
@@ -62,15 +53,7 @@ struct DataDirectory: Sendable {
     }
 
     /// Fails with a clear line unless the directory was set up by `edge-gateway init`.
-    func requireInitialised() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-            throw OperatorError("data directory \(path) does not exist; run `edge-gateway init --data \(path)` first")
-        }
-        guard isInitialised else {
-            throw OperatorError("\(path) is not an initialised gateway data directory (no \(keyPath)); run `edge-gateway init --data \(path)` first")
-        }
-    }
+    func requireInitialised() throws { try directory.requireInitialised() }
 
     /// Loads the gateway's private key (refusing a file others can read).
     func loadKey() throws -> SigningIdentity {
@@ -99,25 +82,6 @@ struct DataDirectory: Sendable {
             throw OperatorError("admin token file \(tokenPath) is accessible by group or others; run `chmod 600 \(tokenPath)`")
         }
         return text
-    }
-
-    /// The URL the running server wrote at start-up.
-    func serverURL() -> String? {
-        guard let data = FileManager.default.contents(atPath: urlPath),
-              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
-        return text
-    }
-
-    func writeServerURL(_ url: String) throws {
-        let temp = urlPath + ".tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: Data((url + "\n").utf8)) else {
-            throw OperatorError("cannot write \(urlPath); check the data directory is writable")
-        }
-        guard rename(temp, urlPath) == 0 else { throw OperatorError("cannot write \(urlPath): \(String(cString: strerror(errno)))") }
-    }
-
-    func removeServerURL() {
-        unlink(urlPath)
     }
 
     private func writeSecret(_ text: String, to file: String) throws {

@@ -56,7 +56,7 @@ enum AdminClient {
             withExtendedLifetime(lock) {}
             return describe(entry) + " (written directly to \(dir.chainPath))"
         }
-        guard let url = dir.serverURL() else {
+        guard let url = dir.urlFile.read() else {
             throw OperatorError("a gateway holds \(dir.lockPath) but wrote no \(dir.urlPath); wait until it has started, or stop it and run this again")
         }
         let token = try dir.loadToken()

@@ -110,7 +110,7 @@ extension Gateway {
                 let port = channel.localAddress?.port ?? listen.port
                 let url = listen.url(port: port)
                 do {
-                    try directory.writeServerURL(url)
+                    try directory.urlFile.write(url)
                 } catch {
                     logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
                 }
@@ -125,18 +125,11 @@ extension Gateway {
 
     /// Runs a group from `makeServiceGroup`, turning bind failures into one clear line.
     func run(_ group: ServiceGroup, listen: ListenAddress) async throws {
-        defer { directory.removeServerURL() }
+        defer { directory.urlFile.remove() }
         do {
             try await group.run()
         } catch {
-            let text = "\(error)"
-            if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
-                throw OperatorError("cannot listen on \(listen): the address is already in use; stop the other process or choose another --listen port")
-            }
-            if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") || text.contains("errno: 99") {
-                throw OperatorError("cannot listen on \(listen): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine")
-            }
-            throw OperatorError("cannot serve on \(listen): \(error)")
+            throw listen.serveFailure(error)
         }
     }
 }

@@ -95,7 +95,7 @@ struct CommandTests {
             tasks.addTask { try await h.gateway.run(group, listen: listen) }
             var url: String?
             for _ in 0 ..< 200 where url == nil {
-                url = h.dir.serverURL()
+                url = h.dir.urlFile.read()
                 if url == nil { try await Task.sleep(for: .milliseconds(25)) }
             }
             let base = try #require(url)
@@ -136,7 +136,7 @@ struct CommandTests {
         }
         #expect(await h.gateway.ledger.health().pending == 0)
         #expect(try h.gateway.ledger.store.reading(meter: meter.id, sequence: 1) != nil)
-        #expect(h.dir.serverURL() == nil)
+        #expect(h.dir.urlFile.read() == nil)
         withExtendedLifetime(lock) {}
     }
 

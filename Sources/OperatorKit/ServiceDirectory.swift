@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the gateway's and the super node's data directories have in common: a private
+/// directory made by one `init`, checked before every other command, and the file a
+/// running server writes its URL to.
+public struct ServiceDirectory: Sendable {
+    /// The directory, without a trailing slash.
+    public let path: String
+    /// The file whose presence says `init` ran (the private key).
+    public let marker: String
+    /// Who owns it, for messages: "gateway", "super node".
+    public let kind: String
+    /// The command that creates it, for messages: "edge-gateway init".
+    public let initCommand: String
+
+    public init(_ path: String, marker: String, kind: String, initCommand: String) {
+        self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        self.marker = marker
+        self.kind = kind
+        self.initCommand = initCommand
+    }
+
+    /// `path/name`.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// True once `init` has written the marker file.
+    public var isInitialised: Bool { FileManager.default.fileExists(atPath: file(marker)) }
+
+    /// Creates the directory (mode 0700) for `init`, or accepts an existing empty one.
+    /// - Parameter existing: more files that mean a directory was already set up.
+    /// - Parameter refusal: what to add to the refusal (why overwriting would be wrong).
+    public func create(refusingIfPresent existing: [String], refusal: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw OperatorError("\(path) exists and is not a directory; choose another --data path") }
+            if isInitialised || existing.contains(where: { fm.fileExists(atPath: file($0)) }) {
+                throw OperatorError("\(path) is already an initialised \(kind) data directory (\(file(marker)) exists); refusing to overwrite it. \(refusal)")
+            }
+        } else {
+            do {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw OperatorError("cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable")
+            }
+        }
+    }
+
+    /// Fails with a clear line unless `init` set the directory up.
+    public func requireInitialised() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            throw OperatorError("data directory \(path) does not exist; run `\(initCommand) --data \(path)` first")
+        }
+        guard isInitialised else {
+            throw OperatorError("\(path) is not an initialised \(kind) data directory (no \(file(marker))); run `\(initCommand) --data \(path)` first")
+        }
+    }
+}
+
+/// The one-line file a server writes its URL to once its port is bound (clients wait for
+/// it), replaced atomically and removed on a clean stop.
+public struct ServerURLFile: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// The URL the running server wrote, nil when there is none.
+    public func read() -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
+    }
+
+    public func write(_ url: String) throws {
+        let temp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: Data((url + "\n").utf8)) else {
+            throw OperatorError("cannot write \(path); check the data directory is writable")
+        }
+        guard rename(temp, path) == 0 else { throw OperatorError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    public func remove() {
+        unlink(path)
+    }
+}
+
+extension ListenAddress {
+    /// The one line for an error that stopped a server listening here: a port in use and
+    /// an address not of this machine are named; anything else is passed on as it is.
+    public func serveFailure(_ error: any Error) -> OperatorError {
+        let text = "\(error)"
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+            return OperatorError("cannot listen on \(self): the address is already in use; stop the other process or choose another --listen port")
+        }
+        if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") || text.contains("errno: 99") {
+            return OperatorError("cannot listen on \(self): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine")
+        }
+        return OperatorError("cannot serve on \(self): \(error)")
+    }
+}
