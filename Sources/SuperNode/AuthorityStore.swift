@@ -46,6 +46,15 @@ final class AuthorityStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("authority-v2-endpoints") { db in
+            try db.execute(sql: """
+                CREATE TABLE gateway_endpoint (
+                    gateway BLOB PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    announced_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
@@ -121,5 +130,23 @@ extension AuthorityStore {
             let bytes: Data = row[1]
             try body(UInt64(bitPattern: height), try Block(wireBytes: Array(bytes)))
         }
+    }
+
+    /// Records the URL a gateway announced in a push (the last one wins).
+    static func setEndpoint(_ url: String, gateway: GatewayID, at time: Int64, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO gateway_endpoint (gateway, url, announced_at) VALUES (?, ?, ?)
+            ON CONFLICT(gateway) DO UPDATE SET url = excluded.url, announced_at = excluded.announced_at
+            """, arguments: [Data(gateway.bytes), url, time])
+    }
+
+    /// The URL each gateway last announced.
+    static func endpoints(_ db: Database) throws -> [GatewayID: String] {
+        var result: [GatewayID: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT gateway, url FROM gateway_endpoint") {
+            let id: Data = row[0]
+            if let gateway = KeyID(bytes: Array(id)) { result[gateway] = row[1] }
+        }
+        return result
     }
 }

@@ -29,12 +29,13 @@ enum Reason: String, Codable, Sendable, CaseIterable {
     case ruleViolation = "rule-violation"
     case merkleRootMismatch = "merkle-root-mismatch"
     case stateDigestMismatch = "state-digest-mismatch"
+    case malformedURL = "malformed-url"
     case notFound = "not-found"
 
     /// The HTTP status that goes with it.
     var status: Int {
         switch self {
-        case .malformedRequest, .malformedCertificate, .malformedBlock: return 400
+        case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
         case .missingCertificate: return 401
         case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .wrongGateway: return 403
         case .notFound: return 404
@@ -104,14 +105,22 @@ final class CentralNode: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     private let auditors: Mutex<[GatewayID: ChainAuditor]>
+    /// The base URL each gateway last announced in a push (where the super node reaches it).
+    private let endpoints: Mutex<[GatewayID: String]>
 
     private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
-                 auditors: [GatewayID: ChainAuditor]) {
+                 auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
         self.root = root
         self.store = store
         self.logger = logger
         self.clock = clock
         self.auditors = Mutex(auditors)
+        self.endpoints = Mutex(endpoints)
+    }
+
+    /// The base URL each gateway last announced.
+    func gatewayEndpoints() -> [GatewayID: String] {
+        endpoints.withLock { $0 }
     }
 
     /// Opens a data directory and replays every accepted chain, so auditing resumes where it
@@ -119,6 +128,7 @@ final class CentralNode: Sendable {
     static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now) async throws -> CentralNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
+        let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
         let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
             var auditors: [GatewayID: ChainAuditor] = [:]
             for gateway in try AuthorityStore.auditedGateways(db) {
@@ -141,7 +151,7 @@ final class CentralNode: Sendable {
         for (gateway, auditor) in auditors {
             logger.info("audit resumed", metadata: ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"])
         }
-        return CentralNode(root: root, store: store, logger: logger, clock: clock, auditors: auditors)
+        return CentralNode(root: root, store: store, logger: logger, clock: clock, auditors: auditors, endpoints: endpoints)
     }
 
     /// The audited tip of each gateway's chain.
@@ -149,14 +159,23 @@ final class CentralNode: Sendable {
         auditors.withLock { $0.compactMapValues(\.tip) }
     }
 
-    /// Checks the certificate, then audits and checkpoints each block in order.
-    func push(certificate: [UInt8]?, blocks: [[UInt8]]) async throws -> PushOutcome {
+    /// Checks the certificate, records the URL the gateway announces (if any), then audits
+    /// and checkpoints each block in order.
+    func push(certificate: [UInt8]?, gatewayURL: String? = nil, blocks: [[UInt8]]) async throws -> PushOutcome {
         try await store.pool.writeWithoutTransaction { db in
             var outcome = PushOutcome()
             let cert: SignedGatewayCertificate
             do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
                 outcome.rejection = rejection
                 return outcome
+            }
+            if let gatewayURL {
+                let gateway = cert.certificate.gateway
+                if self.endpoints.withLock({ $0[gateway] }) != gatewayURL {
+                    try AuthorityStore.setEndpoint(gatewayURL, gateway: gateway, at: self.clock(), db)
+                    self.endpoints.withLock { $0[gateway] = gatewayURL }
+                    self.logger.info("gateway endpoint", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(gatewayURL)"])
+                }
             }
             for (index, bytes) in blocks.enumerated() {
                 do {

@@ -6,6 +6,9 @@ import LedgerLite
 struct PushRequest: Codable, Sendable {
     /// The gateway's signed certificate, base64.
     var certificate: String?
+    /// The gateway's base URL, where the super node reaches it (escalated dispatches);
+    /// optional, `http://` or `https://`.
+    var gatewayURL: String?
     /// Blocks in their wire encoding (docs/FORMATS.md, "Block on the wire"), base64, in height order.
     var blocks: [String]
 }
@@ -83,6 +86,8 @@ struct GatewayView: Codable, Sendable {
     var auditedHeight: UInt64?
     var auditedTreeSize: UInt64?
     var auditedBlockHash: String?
+    /// The base URL it last announced in a push.
+    var url: String?
 }
 
 /// `GET /v1/root` answer.
@@ -141,6 +146,11 @@ extension CentralNode {
             }
             certificate = Array(data)
         }
+        if let url = push.gatewayURL {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, url.utf8.count <= 2048 else {
+                return Self.refusePush(Rejection(reason: .malformedURL, message: "\"gatewayURL\" must be an http:// or https:// URL with a host, at most 2048 bytes; got '\(url.prefix(80))'"))
+            }
+        }
         var blocks: [[UInt8]] = []
         for (index, text) in push.blocks.enumerated() {
             guard let data = Data(base64Encoded: text) else {
@@ -148,7 +158,7 @@ extension CentralNode {
             }
             blocks.append(Array(data))
         }
-        let outcome = try await self.push(certificate: certificate, blocks: blocks)
+        let outcome = try await self.push(certificate: certificate, gatewayURL: push.gatewayURL, blocks: blocks)
         let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
                                     rejected: outcome.rejection.map(RejectionView.init))
         return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
@@ -157,6 +167,7 @@ extension CentralNode {
     private func gatewayList() async throws -> Response {
         let rows = try await certificates()
         let tips = auditedTips()
+        let urls = gatewayEndpoints()
         var order: [GatewayID] = []
         var byGateway: [GatewayID: [CertificateRow]] = [:]
         for row in rows {
@@ -174,7 +185,7 @@ extension CentralNode {
                     .init(serial: $0.certificate.serial, name: $0.certificate.name, issuedAt: $0.certificate.issuedAt,
                           revoked: $0.revokedAt != nil, revokedAt: $0.revokedAt)
                 },
-                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex)
+                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex, url: urls[gateway])
         }
         return Self.json(GatewayListView(gateways: views))
     }

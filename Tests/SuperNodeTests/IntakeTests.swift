@@ -213,6 +213,25 @@ struct IntakeTests {
         #expect(try await restarted.push(cert, [later.blocks[6]]).reasons == "gap")
     }
 
+    @Test func announcedGatewayURLIsKeptAcrossRestartsAndABadOneIsRefused() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        let certificate = Data(cert.bytes).base64EncodedString()
+        let blocks = chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }
+        let bad = try await h.push(rawCertificate: certificate, gatewayURL: "ftp://gw", blocks: blocks)
+        #expect(bad.status == 400)
+        #expect(bad.reasons == "malformed-url")
+        #expect(bad.response.checkpoints.isEmpty)
+
+        let good = try await h.push(rawCertificate: certificate, gatewayURL: "http://127.0.0.1:8080", blocks: blocks)
+        #expect(good.status == 200)
+        let restarted = try await h.reopen()
+        #expect(restarted.node.gatewayEndpoints()[gateway.id] == "http://127.0.0.1:8080")
+        let list = try await restarted.get("/v1/gateways", as: GatewayListView.self)
+        #expect(list.gateways.first?.url == "http://127.0.0.1:8080")
+    }
+
     /// A dishonest gateway gives a request to the wrong producer, re-signs the dispatch and
     /// re-seals the chain: every signature, link and root is valid, only the TNT replay
     /// catches it.

@@ -158,8 +158,8 @@ struct NodeHarness {
         try await push(rawCertificate: certificate.map { Data($0.bytes).base64EncodedString() }, blocks: blocks.map { Data($0.wireBytes()).base64EncodedString() })
     }
 
-    func push(rawCertificate: String?, blocks: [String]) async throws -> Pushed {
-        let body = try JSONEncoder().encode(PushRequest(certificate: rawCertificate, blocks: blocks))
+    func push(rawCertificate: String?, gatewayURL: String? = nil, blocks: [String]) async throws -> Pushed {
+        let body = try JSONEncoder().encode(PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks))
         return try await app().test(.router) { client in
             try await client.execute(uri: "/v1/blocks", method: .post, body: ByteBuffer(bytes: body)) { response in
                 Pushed(status: Int(response.status.code), response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body)))
