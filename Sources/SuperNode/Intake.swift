@@ -79,6 +79,8 @@ struct Rejection: Error, Sendable, Equatable {
     var index: Int?
     /// The block's height, when its header decoded.
     var height: UInt64?
+    /// For `gap`: the height the super node expects next (push from there).
+    var expectedHeight: UInt64? = nil
 }
 
 /// One block's answer: its checkpoint, and whether the block had been accepted before.
@@ -244,7 +246,7 @@ final class CentralNode: Sendable {
         }
         guard height == auditor.nextHeight else {
             throw Rejection(reason: .gap, message: "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
-                            height: height)
+                            height: height, expectedHeight: auditor.nextHeight)
         }
         do { try auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)

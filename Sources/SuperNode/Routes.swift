@@ -47,12 +47,15 @@ struct RejectionView: Codable, Sendable, Equatable {
     var message: String
     var index: Int?
     var height: UInt64?
+    /// For `gap`: the height the super node expects next.
+    var expectedHeight: UInt64?
 
     init(_ r: Rejection) {
         reason = r.reason.rawValue
         message = r.message
         index = r.index
         height = r.height
+        expectedHeight = r.expectedHeight
     }
 }
 

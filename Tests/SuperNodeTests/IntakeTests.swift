@@ -108,6 +108,7 @@ struct IntakeTests {
         #expect(gap.response.checkpoints.count == 1)  // block 0 was accepted before the gap
         #expect(gap.response.rejected?.index == 1)
         #expect(gap.response.rejected?.message.contains("must have height 1") == true)
+        #expect(gap.response.rejected?.expectedHeight == 1)
         // Another block 0 (another chain by the same key): a fork.
         var other = ChainMaker(gateway: gateway)
         try other.gatewayRecord(.enrollment(Enrollment(meterKey: other.producers[0].publicIdentity, role: .producer, timestamp: other.time)))
