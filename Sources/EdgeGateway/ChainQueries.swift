@@ -6,6 +6,8 @@ import LedgerLite
 /// of your own.
 struct ChainQueries: Sendable {
     let store: ChainStore
+    /// The super node's checkpoints (receipts carry the one of their block); nil when there is no store.
+    var checkpoints: CheckpointStore? = nil
 
     func blocks(from: UInt64?, limit: Int) throws -> BlockListView {
         let count = try store.blockCount()
@@ -67,6 +69,7 @@ struct ChainQueries: Sendable {
               case let .reading(r) = stored.entry.record,
               let header = try store.header(atHeight: stored.height) else { return nil }
         let inclusion = try proof(stored.index, header.header.treeSize)
+        let checkpoint = try checkpoints?.checkpoint(height: stored.height).map { CheckpointEntryView($0) }
         return ReceiptView(
             meter: meter.hex, sequence: sequence,
             record: Data(stored.entry.bytes).base64EncodedString(),
@@ -75,6 +78,8 @@ struct ChainQueries: Sendable {
             block: .init(height: stored.height, signedHeader: Data(header.bytes).base64EncodedString(), header: HeaderView(header)),
             proof: ProofView(inclusion),
             gatewayKey: KeyFile.publicKeyLine(gatewayKey),
-            reading: ReadingView(r))
+            reading: ReadingView(r),
+            checkpoint: checkpoint,
+            checkpointed: checkpoint != nil)
     }
 }

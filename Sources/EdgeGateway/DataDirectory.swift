@@ -21,6 +21,10 @@ struct DataDirectory: Sendable {
     var journalPath: String { directory.file("pending.sqlite") }
     var lockPath: String { directory.file("gateway.lock") }
     var urlPath: String { directory.file("gateway.url") }
+    /// The super node's checkpoints of our blocks (`CheckpointStore`).
+    var checkpointsPath: String { directory.file("checkpoints.sqlite") }
+    /// The super node root key, kept once verified (`SuperNodeLink`).
+    var rootKeyPath: String { directory.file("super-node-root.pub") }
     /// Where `serve` writes its URL once bound.
     var urlFile: ServerURLFile { ServerURLFile(path: urlPath) }
 

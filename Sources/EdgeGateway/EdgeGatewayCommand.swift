@@ -10,7 +10,8 @@ struct EdgeGatewayCommand: AsyncParsableCommand {
         commandName: "edge-gateway",
         abstract: "GridLedger edge gateway: ingest signed meter readings, seal them into a verifiable chain.",
         discussion: "Operations guide: docs/GATEWAY.md.",
-        subcommands: [InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self, VerifyCommand.self])
+        subcommands: [InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self, VerifyCommand.self,
+                      VerifyReceiptCommand.self])
 }
 
 struct DataOption: ParsableArguments {

@@ -14,23 +14,36 @@ final class Gateway: Sendable {
     let queries: ChainQueries
     let token: String
     let logger: Logger
+    /// The super node's checkpoints of our blocks (`DIR/checkpoints.sqlite`).
+    let checkpoints: CheckpointStore
+    /// The super node, its certificate and root key; nil when `serve` runs without `--super-node`.
+    let superNode: SuperNodeLink?
+    /// Pushes blocks to the super node; nil without one.
+    let uplink: Uplink?
     var metrics: GatewayMetrics { ledger.metrics }
 
     /// Largest request body accepted (a full batch of maximum-size records fits).
     static let maxBodyBytes = 8 * 1024 * 1024
 
-    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger) {
+    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger, checkpoints: CheckpointStore,
+                 superNode: SuperNodeLink?, uplink: Uplink?) {
         self.directory = directory
         self.ledger = ledger
         self.token = token
         self.logger = logger
+        self.checkpoints = checkpoints
+        self.superNode = superNode
+        self.uplink = uplink
         reader = BlockingReader(name: "chain-reader")
-        queries = ChainQueries(store: ledger.store)
+        queries = ChainQueries(store: ledger.store, checkpoints: checkpoints)
     }
 
     /// Opens the data directory (key, token, store, journal) and resumes the chain.
+    /// With `superNode`, the gateway pushes its blocks there (`Uplink`, run by `makeServiceGroup`);
+    /// `advertiseURL` is the `gatewayURL` it announces (default: the bound listen URL).
     static func open(directory: DataDirectory, config: LedgerConfig = LedgerConfig(), logger: Logger,
-                     clock: (@Sendable () -> Int64)? = nil) async throws -> Gateway {
+                     clock: (@Sendable () -> Int64)? = nil, superNode: SuperNodeLink? = nil, advertiseURL: String? = nil,
+                     uplinkConfig: UplinkConfig = UplinkConfig()) async throws -> Gateway {
         let key = try directory.loadKey()
         let token = try directory.loadToken()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
@@ -49,13 +62,33 @@ final class Gateway: Sendable {
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
             }
         }
-        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger)
+        let checkpoints: CheckpointStore
+        do { checkpoints = try CheckpointStore(path: directory.checkpointsPath) } catch {
+            ledger.close()
+            throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
+        }
+        let uplink = superNode.map { link in
+            Uplink(link: link, store: ledger.store, checkpoints: checkpoints, advertiseURL: advertiseURL, config: uplinkConfig,
+                   metrics: ledger.metrics.uplink, logger: logger, clock: clock ?? { Int64((Date().timeIntervalSince1970 * 1000).rounded()) })
+        }
+        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger, checkpoints: checkpoints,
+                       superNode: superNode, uplink: uplink)
     }
 
     /// Stops the writer and reader threads.
     func close() {
         ledger.close()
         reader.shutdown()
+        uplink?.close()
+    }
+
+    /// `GET /v1/uplink` without a super node: what the checkpoint store holds.
+    func uplinkView() async -> UplinkView {
+        if let uplink { return uplink.view() }
+        let store = ledger.store, checkpoints = self.checkpoints
+        let (tip, last) = (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
+        return UplinkView(configured: false, state: "off", lastCheckpointedHeight: last, sealedHeight: tip,
+                          unacknowledgedBlocks: Uplink.unacknowledged(sealed: tip, checkpointed: last))
     }
 
     // MARK: HTTP
@@ -136,6 +169,9 @@ final class Gateway: Sendable {
                 return Self.error(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
             }
             return await self.receipt(meter: meter, sequence: seq)
+        }
+        router.get("v1/uplink") { _, _ in
+            Self.json(await self.uplinkView())
         }
         router.get("v1/anomalies") { request, _ in
             let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0

@@ -18,6 +18,8 @@ final class GatewayMetrics: Sendable {
     private let anomaliesByCategory: [AnomalyCategory: Counter]
     private let offersByOutcome: [String: Counter]
     private let requestsByOutcome: [String: Counter]
+    /// The uplink to the super node (Uplink.swift).
+    let uplink: UplinkMetrics
 
     private static func d(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: unit, helpText: help)
@@ -52,6 +54,7 @@ final class GatewayMetrics: Sendable {
         anomaliesByCategory = anomalies
         offersByOutcome = Self.tradeCounters(registry, "offers", "Offers received, by status (and reason when rejected).")
         requestsByOutcome = Self.tradeCounters(registry, "requests", "Energy requests received, by status: served, unserved, duplicate, rejected (with reason).")
+        uplink = UplinkMetrics(registry: registry)
     }
 
     /// One counter per trade outcome: `status`, plus `reason` for rejections.

@@ -9,6 +9,8 @@ struct ReadOnlyChain {
     let directory: DataDirectory
     let store: ChainStore
     let gatewayKey: PublicIdentity
+    /// The super node's checkpoints; nil when the gateway never had a checkpoint store.
+    let checkpoints: CheckpointStore?
 
     init(_ directory: DataDirectory) throws {
         try directory.requireInitialised()
@@ -19,6 +21,9 @@ struct ReadOnlyChain {
         }
         do { store = try ChainStore(path: directory.chainPath, check: .none) } catch {
             throw OperatorError("cannot open the chain store \(directory.chainPath): \(error)")
+        }
+        do { checkpoints = try CheckpointStore.openIfPresent(path: directory.checkpointsPath) } catch {
+            throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
         }
     }
 
@@ -41,10 +46,12 @@ struct ReadOnlyChain {
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show the chain: blocks | block N | meter ID | anomalies | receipt METER SEQ | tnt | dispatches | fairness.",
+        abstract: "Show the chain: blocks | block N | meter ID | anomalies | receipt METER SEQ | checkpoints | tnt | dispatches | fairness.",
         discussion: """
             Reads the store and the pending journal directly (safe while the server runs). --json prints the same JSON as the HTTP API.
 
+            receipt METER SEQ: the reading's record, block header, Merkle proof and, once the super node has checkpointed the block, its checkpoint (check it offline with `edge-gateway verify-receipt`).
+            checkpoints: the super node's checkpoints stored by the uplink, from --from HEIGHT (default: the newest --limit), and how many sealed blocks wait for one.
             tnt: the TNT table at the chain tip plus the pending entries (the store is replayed), producers in the order the rule considers them (TNT, then id).
             dispatches: the newest --limit dispatches (or, with --from INDEX, from that entry index on), with the request each answers; --consumer ID for one consumer's.
             fairness [--from TIME] [--until TIME]: fairness of dispatch in the window from ≤ t < until (ms since the Unix epoch or ISO 8601, e.g. 2026-01-01T00:00:00Z; either bound may be left open). A sealed dispatch belongs to the window when the last timestamp of the block holding it does (the chain records no time per entry), a pending one by its journal time. Measured over the producers active at the window's end, those that served nothing counting as 0: dispatch spread, TNT spread now, Jain's index, Gini coefficient and Robin Hood (Hoover) index of energy served.
@@ -67,16 +74,16 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: "blocks, anomalies, dispatches: how many to show.")
     var limit: Int = 50
 
-    @Argument(help: "What to show: blocks | block N | meter ID | anomalies | receipt METER SEQ | tnt | dispatches | fairness.")
+    @Argument(help: "What to show: blocks | block N | meter ID | anomalies | receipt METER SEQ | checkpoints | tnt | dispatches | fairness.")
     var what: String
 
     @Argument(help: "Arguments of what to show.")
     var arguments: [String] = []
 
     func validate() throws {
-        let needs: [String: Int] = ["blocks": 0, "anomalies": 0, "block": 1, "meter": 1, "receipt": 2, "tnt": 0, "dispatches": 0, "fairness": 0]
+        let needs: [String: Int] = ["blocks": 0, "anomalies": 0, "block": 1, "meter": 1, "receipt": 2, "checkpoints": 0, "tnt": 0, "dispatches": 0, "fairness": 0]
         guard let n = needs[what] else {
-            throw ValidationError("unknown inspect target '\(what)'; use blocks, block N, meter ID, anomalies, receipt METER SEQ, tnt, dispatches or fairness")
+            throw ValidationError("unknown inspect target '\(what)'; use blocks, block N, meter ID, anomalies, receipt METER SEQ, checkpoints, tnt, dispatches or fairness")
         }
         guard arguments.count == n else {
             throw ValidationError("inspect \(what) takes \(n == 0 ? "no arguments" : n == 1 ? "one argument" : "two arguments")")
@@ -89,7 +96,7 @@ struct InspectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let chain = try ReadOnlyChain(data.directory)
-        let queries = ChainQueries(store: chain.store)
+        let queries = ChainQueries(store: chain.store, checkpoints: chain.checkpoints)
         switch what {
         case "blocks":
             let list = try queries.blocks(from: fromIndex, limit: limit)
@@ -126,6 +133,8 @@ struct InspectCommand: AsyncParsableCommand {
                 throw OperatorError("usage: inspect receipt METER-ID SEQUENCE (32 hex digits and a number)")
             }
             try showReceipt(id, seq, chain, queries)
+        case "checkpoints":
+            try showCheckpoints(chain)
         case "tnt", "dispatches", "fairness":
             print(try tradeReport(chain))
         default:
@@ -198,7 +207,13 @@ struct InspectCommand: AsyncParsableCommand {
         print("  leaf hash  \(receipt.leafHash)\n  root       \(receipt.block.header.merkleRoot) (tree size \(receipt.proof.treeSize))")
         print("  proof      \(receipt.proof.path.count) hashes: \(receipt.proof.path.joined(separator: " "))")
         print("  record     \(receipt.record)\n  header     \(receipt.block.signedHeader)\n  gateway    \(receipt.gatewayKey)")
-        print("  verified   proof and header signature ok")
+        if let c = receipt.checkpoint {
+            print("  checkpoint block \(c.height) checkpointed by the super node (root key \(c.issuer)) at \(c.checkpointedTime), certificate serial \(c.certificateSerial)")
+            print("             \(c.checkpoint)")
+        } else {
+            print("  checkpoint none yet: block \(receipt.block.height) is not checkpointed by the super node (the uplink pushes it once the super node is reachable; `inspect checkpoints`)")
+        }
+        print("  verified   proof and header signature ok" + (receipt.checkpoint == nil ? "" : "; check the checkpoint offline with `edge-gateway verify-receipt FILE --root-key ROOT.pub` on the --json output"))
     }
 
     private func describe(_ e: EntryView) -> String {

@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway: HTTP ingest, block sealing, queries and metrics.",
-        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0.")
+        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified.")
 
     @OptionGroup var data: DataOption
 
@@ -47,9 +47,40 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).", valueName: "Wh"))
     var offerToleranceWh: UInt64?
 
+    @Option(name: .customLong("super-node"), help: ArgumentHelp("Push sealed blocks to this super node (its base URL, e.g. http://10.0.0.1:8090) and keep the checkpoints it answers. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.", valueName: "url"))
+    var superNode: String?
+
+    @Option(help: ArgumentHelp("The certificate file `super-node certify` wrote for this gateway's key (with --super-node).", valueName: "file"))
+    var certificate: String?
+
+    @Option(name: .customLong("advertise-url"), help: ArgumentHelp("The URL the super node reaches this gateway at, sent with every push (default: the bound --listen URL).", valueName: "url"))
+    var advertiseURL: String?
+
+    @Option(name: .customLong("super-node-key"), help: ArgumentHelp("Pin the super node's root public key (root.key.pub) instead of fetching it from GET /v1/root on first contact; it must be the certificate's issuer.", valueName: "file.pub"))
+    var superNodeKey: String?
+
     @OptionGroup var logging: LoggingOptions
 
+    /// An http:// or https:// URL with a host.
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), let host = url.host, !host.isEmpty else { return false }
+        return true
+    }
+
     func validate() throws {
+        switch (superNode, certificate) {
+        case (_?, nil): throw ValidationError("--super-node needs --certificate FILE (the certificate `super-node certify` wrote for this gateway)")
+        case (nil, _?): throw ValidationError("--certificate needs --super-node URL (the super node that issued it)")
+        default: break
+        }
+        if superNode == nil, advertiseURL != nil { throw ValidationError("--advertise-url only applies with --super-node URL --certificate FILE") }
+        if superNode == nil, superNodeKey != nil { throw ValidationError("--super-node-key only applies with --super-node URL --certificate FILE") }
+        if let superNode, !Self.isHTTPURL(superNode) {
+            throw ValidationError("--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)")
+        }
+        if let advertiseURL, !Self.isHTTPURL(advertiseURL) {
+            throw ValidationError("--advertise-url '\(advertiseURL)' is not an http:// or https:// URL with a host (for example http://10.0.0.7:8080)")
+        }
         guard ListenAddress(argument: listen) != nil else {
             throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)")
         }
@@ -68,7 +99,12 @@ struct ServeCommand: AsyncParsableCommand {
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
-        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger)
+        var link: SuperNodeLink?
+        if let superNode, let certificate {
+            link = try SuperNodeLink.load(url: superNode, certificateFile: certificate, pinnedRootKeyFile: superNodeKey,
+                                          directory: dir, gatewayKey: try dir.loadPublicKey())
+        }
+        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger, superNode: link, advertiseURL: advertiseURL)
         if dispatchPolicy != nil || offerToleranceWh != nil {
             let chain = await gateway.ledger.tntState()
             do {
@@ -98,11 +134,13 @@ extension Gateway {
         try await run(makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true), listen: listen)
     }
 
-    /// The HTTP server and the sealing service in one group (services stop in reverse
-    /// order: the server drains first, then the sealer seals what is pending).
+    /// The HTTP server, the sealing service and the uplink (with a super node) in one group
+    /// (services stop in reverse order: the uplink stops at once, the server drains, then the
+    /// sealer seals what is pending; those blocks are pushed after the next start).
     func makeServiceGroup(listen: ListenAddress, sealTick: Duration, handleSignals: Bool) -> ServiceGroup {
         let directory = self.directory
         let logger = self.logger
+        let uplink = self.uplink
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
@@ -114,11 +152,14 @@ extension Gateway {
                 } catch {
                     logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
                 }
+                uplink?.serverBound(url: url)
                 logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(directory.urlPath)"])
             },
             logger: logger)
+        var services: [any Service] = [SealService(ledger: ledger, tick: sealTick), app]
+        if let uplink { services.append(uplink) }
         return ServiceGroup(configuration: .init(
-            services: [SealService(ledger: ledger, tick: sealTick), app],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
     }

@@ -221,12 +221,52 @@ struct ReceiptView: Codable, Sendable {
     /// The gateway's public key, `ed25519 <base64>`.
     var gatewayKey: String
     var reading: ReadingView
+    /// The super node's checkpoint of the block holding the reading; absent until the
+    /// block is checkpointed (then `checkpointed` is false).
+    var checkpoint: CheckpointEntryView? = nil
+    /// Whether `checkpoint` is present.
+    var checkpointed: Bool? = nil
 
     struct ReceiptBlock: Codable, Sendable {
         var height: UInt64
         /// The 214 signed header bytes (150 header + 64 signature), base64.
         var signedHeader: String
         var header: HeaderView
+    }
+}
+
+/// A stored checkpoint (receipts, `inspect checkpoints`); `checkpoint` carries the signed bytes.
+struct CheckpointEntryView: Codable, Sendable {
+    var gateway: String
+    var height: UInt64
+    var blockHash: String
+    var merkleRoot: String
+    var treeSize: UInt64
+    var certificateSerial: UInt64
+    /// Id of the root key that signed it.
+    var issuer: String
+    /// When the super node accepted the block, ms UTC, and as ISO 8601.
+    var checkpointedAt: Int64
+    var checkpointedTime: String
+    /// The signed checkpoint (194 bytes), base64.
+    var checkpoint: String
+
+    init(_ row: CheckpointStore.Row) {
+        self.init(row.checkpoint)
+    }
+
+    init(_ signed: SignedCheckpoint) {
+        let c = signed.checkpoint
+        gateway = c.gateway.hex
+        height = c.height
+        blockHash = c.blockHash.hex
+        merkleRoot = c.merkleRoot.hex
+        treeSize = c.treeSize
+        certificateSerial = c.certificateSerial
+        issuer = c.issuer.hex
+        checkpointedAt = c.checkpointedAt
+        checkpointedTime = isoTime(c.checkpointedAt)
+        checkpoint = Data(signed.bytes).base64EncodedString()
     }
 }
 
