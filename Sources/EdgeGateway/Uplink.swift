@@ -400,7 +400,7 @@ final class Uplink: Service, Sendable {
             $0.sealed = sealed
             $0.lastCheckpointed = checkpointed
         }
-        metrics.checkpointedHeight.set(checkpointed.map(Double.init) ?? -1)
+        metrics.checkpointedHeight.set(checkpointed.map { Double($0) } ?? -1)
         metrics.unacknowledged.set(Double(Self.unacknowledged(sealed: sealed, checkpointed: checkpointed)))
     }
 
