@@ -21,6 +21,8 @@ struct DataDirectory: Sendable {
     var journalPath: String { directory.file("pending.sqlite") }
     var lockPath: String { directory.file("gateway.lock") }
     var urlPath: String { directory.file("gateway.url") }
+    /// The super node root key, kept once verified (`SuperNodeLink`).
+    var rootKeyPath: String { directory.file("super-node-root.pub") }
     /// Where `serve` writes its URL once bound.
     var urlFile: ServerURLFile { ServerURLFile(path: urlPath) }
 

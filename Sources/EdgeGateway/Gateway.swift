@@ -14,12 +14,15 @@ final class Gateway: Sendable {
     let queries: ChainQueries
     let token: String
     let logger: Logger
+    /// The super node this gateway answers to (`serve --super-node`); nil without one.
+    let superNode: SuperNodeLink?
     var metrics: GatewayMetrics { ledger.metrics }
 
     /// Largest request body accepted (a full batch of maximum-size records fits).
     static let maxBodyBytes = 8 * 1024 * 1024
 
-    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger) {
+    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger, superNode: SuperNodeLink?) {
+        self.superNode = superNode
         self.directory = directory
         self.ledger = ledger
         self.token = token
@@ -29,8 +32,10 @@ final class Gateway: Sendable {
     }
 
     /// Opens the data directory (key, token, store, journal) and resumes the chain.
+    /// With `superNode`, an unserved request is escalated to it and it may commit
+    /// escalated dispatches here (docs/GATEWAY.md, "Escalation").
     static func open(directory: DataDirectory, config: LedgerConfig = LedgerConfig(), logger: Logger,
-                     clock: (@Sendable () -> Int64)? = nil) async throws -> Gateway {
+                     clock: (@Sendable () -> Int64)? = nil, superNode: SuperNodeLink? = nil) async throws -> Gateway {
         let key = try directory.loadKey()
         let token = try directory.loadToken()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
@@ -49,7 +54,15 @@ final class Gateway: Sendable {
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
             }
         }
-        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger)
+        if let superNode, let root = superNode.rootKey {
+            do {
+                _ = try await ledger.adoptAuthority(root: root, certificate: superNode.certificate)
+            } catch {
+                ledger.close()
+                throw OperatorError("cannot record the super node on the chain: \(error.description)")
+            }
+        }
+        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger, superNode: superNode)
     }
 
     /// Stops the writer and reader threads.
@@ -144,6 +157,7 @@ final class Gateway: Sendable {
             return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
         addTradeRoutes(to: router)
+        addEscalationRoutes(to: router)
         return router
     }
 
@@ -202,7 +216,15 @@ final class Gateway: Sendable {
         case let (_, item?) where item.type == type:
             switch await ledger.trade(item) {
             case let .offer(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
-            case let .request(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            case var .request(answer):
+                if case let .request(_, request, _) = item {
+                    if await shouldEscalate(answer, request) {
+                        answer = await escalate(entry, request, unserved: answer)
+                    } else if let repeated = await repeatedEscalation(answer, request) {
+                        answer = repeated
+                    }
+                }
+                return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
             }
         default:
             let path = type == .offer ? "/v1/offers" : "/v1/requests"

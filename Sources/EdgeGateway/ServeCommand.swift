@@ -47,9 +47,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).", valueName: "Wh"))
     var offerToleranceWh: UInt64?
 
+    @Option(name: .customLong("super-node"), help: ArgumentHelp("The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate.", valueName: "url"))
+    var superNode: String?
+
+    @Option(help: ArgumentHelp("The certificate file `super-node certify` wrote for this gateway's key (with --super-node).", valueName: "file"))
+    var certificate: String?
+
+    @Option(name: .customLong("super-node-key"), help: ArgumentHelp("Pin the super node's root public key (root.key.pub) instead of fetching it from GET /v1/root on first contact; it must be the certificate's issuer.", valueName: "file.pub"))
+    var superNodeKey: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        switch (superNode, certificate) {
+        case (_?, nil): throw ValidationError("--super-node needs --certificate FILE (the certificate `super-node certify` wrote for this gateway)")
+        case (nil, _?): throw ValidationError("--certificate needs --super-node URL (the super node that issued it)")
+        default: break
+        }
+        if let superNode, URL(string: superNode).map({ ["http", "https"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil }) != true {
+            throw ValidationError("--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)")
+        }
         guard ListenAddress(argument: listen) != nil else {
             throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)")
         }
@@ -68,7 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
-        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger)
+        var link: SuperNodeLink?
+        if let superNode, let certificate {
+            link = try SuperNodeLink.load(url: superNode, certificateFile: certificate, pinnedRootKeyFile: superNodeKey,
+                                          directory: dir, gatewayKey: try dir.loadKey().publicIdentity)
+        }
+        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger, superNode: link)
         if dispatchPolicy != nil || offerToleranceWh != nil {
             let chain = await gateway.ledger.tntState()
             do {

@@ -1,0 +1,91 @@
+import Foundation
+import LedgerLite
+import OperatorKit
+import Synchronization
+
+/// What the gateway knows about its super node: where it is, the certificate it issued
+/// this gateway, and its root key once verified. Built by `serve --super-node URL
+/// --certificate FILE [--super-node-key FILE]`.
+///
+/// Minimal version for escalation; the uplink branch brings the full one (same API: `url`,
+/// `certificate`, `rootKey`, `gateway`, `problem(with:)`, `keep(_:)`).
+///
+/// The root key is trusted only when its key id is the certificate's issuer and the
+/// certificate's signature verifies under it (the id binds the key).
+final class SuperNodeLink: Sendable {
+    /// The super node's base URL, without a trailing slash.
+    let url: String
+    /// The certificate `super-node certify` issued for this gateway's key.
+    let certificate: SignedGatewayCertificate
+    /// Where the verified root key is kept (`DIR/super-node-root.pub`).
+    let rootKeyPath: String
+    private let root: Mutex<PublicIdentity?>
+
+    /// The super node's root key, once verified; nil until the super node was reached (or a key was pinned).
+    var rootKey: PublicIdentity? { root.withLock { $0 } }
+
+    /// This gateway's id (the certificate's subject).
+    var gateway: GatewayID { certificate.certificate.gateway }
+
+    init(url: String, certificate: SignedGatewayCertificate, rootKeyPath: String, rootKey: PublicIdentity? = nil) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.certificate = certificate
+        self.rootKeyPath = rootKeyPath
+        root = Mutex(rootKey)
+    }
+
+    /// Loads the link for `serve`: reads and checks the certificate file against the
+    /// gateway's key, and the root key (pinned file, else the one kept in the data
+    /// directory). Every problem is one line that says what to do.
+    static func load(url: String, certificateFile: String, pinnedRootKeyFile: String?,
+                     directory: DataDirectory, gatewayKey: PublicIdentity) throws -> SuperNodeLink {
+        guard let text = try? String(contentsOfFile: certificateFile, encoding: .utf8) else {
+            throw OperatorError("cannot read the certificate file \(certificateFile); pass the file `super-node certify` wrote for this gateway with --certificate")
+        }
+        let certificate: SignedGatewayCertificate
+        do { certificate = try SignedGatewayCertificate(fileText: text) } catch {
+            throw OperatorError("\(certificateFile) is not a gateway certificate (\(error)); pass the file `super-node certify` wrote with --certificate")
+        }
+        let c = certificate.certificate
+        guard c.gatewayKey == gatewayKey else {
+            throw OperatorError("the certificate \(certificateFile) is for gateway \(c.gateway.hex) (\"\(c.name)\"), but this gateway is \(gatewayKey.id.hex); have the super node certify \(directory.publicKeyPath) and pass that certificate")
+        }
+        let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath)
+        let keyFile = pinnedRootKeyFile ?? (FileManager.default.fileExists(atPath: directory.rootKeyPath) ? directory.rootKeyPath : nil)
+        if let keyFile {
+            let key: PublicIdentity
+            do { key = try KeyFile.readPublicKey(from: keyFile) } catch {
+                throw OperatorError("\(keyFile): \(error); pass the super node's root.key.pub with --super-node-key")
+            }
+            if let problem = link.problem(with: key) {
+                throw OperatorError("\(keyFile): \(problem); pass the root.key.pub of the super node that issued the certificate")
+            }
+            try link.keep(key)
+        }
+        return link
+    }
+
+    /// Why `key` cannot be the root key of this certificate; nil when it is.
+    func problem(with key: PublicIdentity) -> String? {
+        let c = certificate.certificate
+        guard key.id == c.issuer else {
+            return "root key \(key.id.hex) is not the issuer of the certificate (serial \(c.serial), issued by \(c.issuer.hex))"
+        }
+        guard certificate.isSignatureValid(by: key) else {
+            return "the certificate (serial \(c.serial)) does not verify under root key \(key.id.hex): the certificate file was altered"
+        }
+        return nil
+    }
+
+    /// Trusts `key` (checked with `problem(with:)` first) and writes it to `rootKeyPath`.
+    func keep(_ key: PublicIdentity) throws {
+        if let problem = problem(with: key) { throw OperatorError(problem) }
+        let existing = try? KeyFile.readPublicKey(from: rootKeyPath)
+        if existing != key {
+            do { try KeyFile.writePublicKey(key, to: rootKeyPath, comment: "super-node-root", overwrite: true) } catch {
+                throw OperatorError("cannot write \(rootKeyPath): \(error)")
+            }
+        }
+        root.withLock { $0 = key }
+    }
+}
