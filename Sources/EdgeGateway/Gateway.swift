@@ -39,7 +39,9 @@ final class Gateway: Sendable {
     }
 
     /// Opens the data directory (key, token, store, journal) and resumes the chain.
-    /// With `superNode`, the gateway pushes its blocks there (`Uplink`, run by `makeServiceGroup`);
+    /// With `superNode`, the gateway pushes its blocks there (`Uplink`, run by `makeServiceGroup`),
+    /// escalates requests no local producer can serve, and commits escalated dispatches the
+    /// super node sends (docs/GATEWAY.md, "Escalation");
     /// `advertiseURL` is the `gatewayURL` it announces (default: the bound listen URL).
     static func open(directory: DataDirectory, config: LedgerConfig = LedgerConfig(), logger: Logger,
                      clock: (@Sendable () -> Int64)? = nil, superNode: SuperNodeLink? = nil, advertiseURL: String? = nil,
@@ -60,6 +62,14 @@ final class Gateway: Sendable {
             } catch {
                 ledger.close()
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
+            }
+        }
+        if let superNode, let root = superNode.rootKey {
+            do {
+                _ = try await ledger.adoptAuthority(root: root, certificate: superNode.certificate)
+            } catch {
+                ledger.close()
+                throw OperatorError("cannot record the super node on the chain: \(error.description)")
             }
         }
         let checkpoints: CheckpointStore
@@ -180,6 +190,7 @@ final class Gateway: Sendable {
             return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
         addTradeRoutes(to: router)
+        addEscalationRoutes(to: router)
         return router
     }
 
@@ -238,7 +249,15 @@ final class Gateway: Sendable {
         case let (_, item?) where item.type == type:
             switch await ledger.trade(item) {
             case let .offer(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
-            case let .request(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            case var .request(answer):
+                if case let .request(_, request, _) = item {
+                    if await shouldEscalate(answer, request) {
+                        answer = await escalate(entry, request, unserved: answer)
+                    } else if let repeated = await repeatedEscalation(answer, request) {
+                        answer = repeated
+                    }
+                }
+                return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
             }
         default:
             let path = type == .offer ? "/v1/offers" : "/v1/requests"

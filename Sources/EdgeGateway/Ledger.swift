@@ -17,6 +17,9 @@ struct LedgerConfig: Sendable {
     /// The dispatch policy and offer tolerance to record on the chain at start-up when
     /// they differ from the chain's; nil keeps what the chain says.
     var trading: TradingPolicy?
+    /// Longest the gateway waits for the super node to escalate an unserved request (it
+    /// asks other gateways in turn) before answering the consumer unserved.
+    var escalationTimeoutMs: Int64 = 20_000
 }
 
 /// How requests are dispatched and how far offers may exceed metered export.
@@ -75,6 +78,9 @@ actor Ledger {
     private var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     var lastTrades: [TradeKey: LastTrade] = [:]
+    /// Escalation records on the chain (either side), by decision id: a decision sent again
+    /// is answered with the record already committed.
+    var escalations: [UInt64: SignedRecord] = [:]
     /// The last refused (nothing to credit) offer of each producer that was recorded as an
     /// anomaly: resent copies and a stream of such offers add at most one every 10 minutes.
     var refusedOfferEvidence: [MeterID: (sequence: UInt64, time: Int64)] = [:]
@@ -141,6 +147,7 @@ actor Ledger {
         pendingReadings = state.pendingReadings
         detector = state.detector
         lastTrades = state.lastTrades
+        escalations = state.escalations
         for info in meters.values { keys.set(info.key) }
         metrics.pending.set(Double(builder.pendingCount))
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
@@ -163,6 +170,7 @@ actor Ledger {
         var pendingReadings: [ReadingKey: [UInt8]] = [:]
         var detector = AnomalyDetector()
         var lastTrades: [TradeKey: LastTrade] = [:]
+        var escalations: [UInt64: SignedRecord] = [:]
     }
 
     /// Verifies the stored chain, resumes a builder, and replays the journal into it.
@@ -183,7 +191,7 @@ actor Ledger {
         loaded.detector.limits = config.anomalyLimits
 
         // Meters and anomaly memory from the sealed chain.
-        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request] {
+        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request, .escalation] {
             var from: UInt64 = 0
             while true {
                 let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
@@ -453,6 +461,8 @@ actor Ledger {
         case let .revocation(r):
             if meters[r.meter]?.active == true { activeMeterCount -= 1 }
             meters[r.meter]?.active = false
+        case let .escalation(e):
+            escalations[e.decision.decision.decisionID] = entry
         default:
             break
         }
@@ -505,6 +515,7 @@ actor Ledger {
             pendingReadings = state.pendingReadings
             detector = state.detector
             lastTrades = state.lastTrades
+            escalations = state.escalations
             activeMeterCount = meters.values.filter(\.active).count
         } catch {
             guard haltOnFailure else {
@@ -661,6 +672,8 @@ extension Ledger.Loaded {
             if let bytes { lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes) }
         case let .request(q):
             if let bytes { lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes) }
+        case let .escalation(e):
+            if let bytes, let entry = try? SignedRecord(bytes: bytes) { escalations[e.decision.decision.decisionID] = entry }
         case let .reading(r):
             if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
             meters[r.meter]?.lastReading = r

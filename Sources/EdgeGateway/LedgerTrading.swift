@@ -50,7 +50,7 @@ extension Ledger {
     }
 
     /// One trade's decision before it is durable: its answer and the entries it added.
-    private struct Decision {
+    struct Decision {
         var answer: TradeAnswer
         var entries: [SignedRecord] = []
         var afterDurable: [() -> Void] = []
@@ -110,7 +110,7 @@ extension Ledger {
     }
 
     /// Adds a checked entry to the builder (not sealing) and to the pending list.
-    private func appendUnsealed(_ entry: SignedRecord, at now: Int64) throws(BuilderError) {
+    func appendUnsealed(_ entry: SignedRecord, at now: Int64) throws(BuilderError) {
         let index = builder.tree.size
         try builder.append(signatureChecked: entry, at: now)
         pending.append(PendingEntry(index: index, time: now, entry: entry))

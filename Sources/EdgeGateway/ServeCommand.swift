@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).", valueName: "Wh"))
     var offerToleranceWh: UInt64?
 
-    @Option(name: .customLong("super-node"), help: ArgumentHelp("Push sealed blocks to this super node (its base URL, e.g. http://10.0.0.1:8090) and keep the checkpoints it answers. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.", valueName: "url"))
+    @Option(name: .customLong("super-node"), help: ArgumentHelp("The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): sealed blocks are pushed there and the checkpoints it answers kept; requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.", valueName: "url"))
     var superNode: String?
 
     @Option(help: ArgumentHelp("The certificate file `super-node certify` wrote for this gateway's key (with --super-node).", valueName: "file"))

@@ -92,6 +92,47 @@ struct MembershipView: Codable, Sendable {
     var timestamp: Int64
 }
 
+/// An escalation record: which side, and the super node's decision it carries.
+struct EscalationRecordView: Codable, Sendable {
+    /// `consumer` (this gateway's consumer was served remotely) or `producer`.
+    var side: String
+    var decisionID: UInt64
+    var consumerGateway: String
+    var consumer: String
+    var requestSequence: UInt64
+    var energyWh: UInt64
+    var producerGateway: String
+    var producer: String
+    /// Producer side: the producer's TNT before.
+    var producerTNTBefore: UInt64?
+    var decidedAt: Int64
+    var issuer: String
+
+    init(_ e: Escalation) {
+        let d = e.decision.decision
+        side = e.role.description
+        decisionID = d.decisionID
+        consumerGateway = d.consumerGateway.hex
+        consumer = d.consumer.hex
+        requestSequence = d.requestSequence
+        energyWh = d.energyWh
+        producerGateway = d.producerGateway.hex
+        producer = d.producer.hex
+        producerTNTBefore = e.role == .producer ? e.producerTNTBefore : nil
+        decidedAt = d.decidedAt
+        issuer = d.issuer.hex
+    }
+}
+
+/// An authority record: the super node this gateway answers to.
+struct AuthorityRecordView: Codable, Sendable {
+    var rootKey: String
+    var rootID: String
+    var certificateSerial: UInt64
+    var certificateName: String
+    var timestamp: Int64
+}
+
 /// A decoded record: `type` plus the fields of that type.
 struct RecordView: Codable, Sendable {
     var type: String
@@ -99,6 +140,8 @@ struct RecordView: Codable, Sendable {
     var anomaly: AnomalyView?
     var enrollment: MembershipView?
     var revocation: MembershipView?
+    var escalation: EscalationRecordView?
+    var authority: AuthorityRecordView?
 
     init(_ record: Record) {
         type = record.type.description
@@ -109,6 +152,10 @@ struct RecordView: Codable, Sendable {
             enrollment = MembershipView(meter: e.meter.hex, publicKey: KeyFile.publicKeyLine(e.meterKey), role: e.role.description, timestamp: e.timestamp)
         case let .revocation(r):
             revocation = MembershipView(meter: r.meter.hex, publicKey: KeyFile.publicKeyLine(r.meterKey), role: r.role.description, timestamp: r.timestamp)
+        case let .escalation(e): escalation = EscalationRecordView(e)
+        case let .authority(a):
+            authority = AuthorityRecordView(rootKey: KeyFile.publicKeyLine(a.rootKey), rootID: a.rootKey.id.hex, certificateSerial: a.certificate.certificate.serial,
+                                            certificateName: a.certificate.certificate.name, timestamp: a.timestamp)
         default: break
         }
     }

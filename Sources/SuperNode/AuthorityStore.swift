@@ -55,6 +55,28 @@ final class AuthorityStore: Sendable {
                 );
                 """)
         }
+        // Registered after every other migration (another branch adds authority-v3).
+        migrator.registerMigration("authority-v4-escalations") { db in
+            try db.execute(sql: """
+                CREATE TABLE escalation (
+                    decision_id INTEGER PRIMARY KEY,
+                    request_hash BLOB NOT NULL,
+                    consumer_gateway BLOB NOT NULL,
+                    consumer BLOB NOT NULL,
+                    request_sequence INTEGER NOT NULL,
+                    energy_wh INTEGER NOT NULL,
+                    producer_gateway BLOB NOT NULL,
+                    producer BLOB NOT NULL,
+                    status TEXT NOT NULL,
+                    decided_at INTEGER NOT NULL,
+                    producer_tnt_before INTEGER,
+                    detail TEXT,
+                    bytes BLOB NOT NULL
+                );
+                CREATE INDEX escalation_by_request ON escalation(request_hash, decision_id);
+                CREATE UNIQUE INDEX escalation_committed ON escalation(request_hash) WHERE status = 'committed';
+                """)
+        }
         return migrator
     }
 }

@@ -31,6 +31,10 @@ enum Reason: String, Codable, Sendable, CaseIterable {
     case stateDigestMismatch = "state-digest-mismatch"
     case malformedURL = "malformed-url"
     case notFound = "not-found"
+    /// An escalated request is not signed by the consumer key given.
+    case badRequestSignature = "bad-request-signature"
+    /// The same request is being escalated right now.
+    case escalationInProgress = "escalation-in-progress"
 
     /// The HTTP status that goes with it.
     var status: Int {
@@ -39,9 +43,9 @@ enum Reason: String, Codable, Sendable, CaseIterable {
         case .missingCertificate: return 401
         case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .wrongGateway: return 403
         case .notFound: return 404
-        case .gap, .fork, .brokenLink: return 409
+        case .gap, .fork, .brokenLink, .escalationInProgress: return 409
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
-             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch:
+             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch, .badRequestSignature:
             return 422
         }
     }
@@ -109,6 +113,8 @@ final class CentralNode: Sendable {
     private let auditors: Mutex<[GatewayID: ChainAuditor]>
     /// The base URL each gateway last announced in a push (where the super node reaches it).
     private let endpoints: Mutex<[GatewayID: String]>
+    /// Request hashes being escalated now (one escalation per request at a time).
+    let escalationsInFlight = Mutex<Set<Hash256>>([])
 
     private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
                  auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
@@ -197,7 +203,9 @@ final class CentralNode: Sendable {
         }
     }
 
-    private func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
+    /// The certificate check of pushes and escalations: signed by the root key, in the
+    /// register, not revoked. Throws a `Rejection`.
+    func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
         guard let bytes, !bytes.isEmpty else {
             throw Rejection(reason: .missingCertificate, message: "the push carries no gateway certificate; send the one `super-node certify` issued")
         }

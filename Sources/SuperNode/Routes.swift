@@ -111,6 +111,9 @@ extension CentralNode {
         router.post("v1/blocks") { request, _ in
             try await self.handlePush(request)
         }
+        router.post("v1/escalations") { request, _ in
+            try await self.handleEscalation(request)
+        }
         router.get("v1/gateways") { _, _ in
             try await self.gatewayList()
         }
@@ -165,6 +168,29 @@ extension CentralNode {
         let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
                                     rejected: outcome.rejection.map(RejectionView.init))
         return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
+    }
+
+    private func handleEscalation(_ request: Request) async throws -> Response {
+        func refuse(_ reason: Reason, _ message: String) -> Response {
+            Self.json(EscalationAnswer(status: "refused", reason: reason.rawValue, message: message), status: HTTPResponse.Status(code: reason.status))
+        }
+        var request = request
+        let submission: EscalationSubmission
+        do {
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
+        } catch {
+            return refuse(.malformedRequest, "the body is not {\"certificate\": base64, \"request\": base64, \"consumerKey\": \"ed25519 …\"}: \(error)")
+        }
+        guard let certificate = Data(base64Encoded: submission.certificate) else {
+            return refuse(.malformedCertificate, "\"certificate\" is not base64")
+        }
+        guard let record = Data(base64Encoded: submission.request) else {
+            return refuse(.malformedRequest, "\"request\" is not base64")
+        }
+        let (status, answer) = try await escalate(certificate: certificate.isEmpty ? nil : Array(certificate), request: Array(record),
+                                                  consumerKey: submission.consumerKey)
+        return Self.json(answer, status: HTTPResponse.Status(code: status))
     }
 
     private func gatewayList() async throws -> Response {

@@ -13,6 +13,16 @@ public struct ChainState: Sendable {
     private var lastReading: [MeterID: UInt64] = [:]
     private var lastOffer: [MeterID: UInt64] = [:]
     private var lastRequest: [MeterID: UInt64] = [:]
+    /// The latest Authority record: the root key escalation decisions must be signed by.
+    public private(set) var authority: AuthorityRecord?
+    /// SHA-256 of each pending request's signed body (until its dispatch).
+    private var pendingRequestHashes: [RequestReference: Hash256] = [:]
+    /// Each consumer's latest request recorded unserved, until it is escalated or a later
+    /// unserved request of the consumer replaces it: the only request of that consumer an
+    /// escalation's consumer side may answer.
+    private var escalatable: [MeterID: EscalatableRequest] = [:]
+    /// Escalation decision ids already on the chain (either side).
+    private var decisionIDs: Set<UInt64> = []
 
     /// An empty chain's state for this gateway.
     public init(gatewayKey: PublicIdentity) {
@@ -21,6 +31,13 @@ public struct ChainState: Sendable {
 
     /// The enrolled key of `meter` (active or revoked), if it was ever enrolled.
     public func key(of meter: MeterID) -> PublicIdentity? { keys[meter] }
+
+    /// The consumer's request that an escalation's consumer side may answer now: its
+    /// latest request recorded unserved and not yet escalated.
+    public func escalatableRequest(of consumer: MeterID) -> EscalatableRequest? { escalatable[consumer] }
+
+    /// True when an escalation with this decision id is already on the chain.
+    public func hasEscalation(decisionID: UInt64) -> Bool { decisionIDs.contains(decisionID) }
 
     /// The sequence number the meter's next reading must carry.
     public func nextReadingSequence(of meter: MeterID) -> UInt64 { (lastReading[meter] ?? 0) + 1 }
@@ -71,11 +88,67 @@ public struct ChainState: Sendable {
             }
             try applyTNT(entry.record, enforcingDispatchRule)
             lastRequest[q.consumer] = q.sequence
+            pendingRequestHashes[q.reference] = Hash256.sha256(entry.body)
         case let .enrollment(e):
             try applyTNT(entry.record, enforcingDispatchRule)
             keys[e.meter] = e.meterKey
-        case .revocation, .dispatch, .anomaly, .policy:
+        case let .dispatch(d):
+            let energy = tnt.pendingEnergy(of: d.request)
             try applyTNT(entry.record, enforcingDispatchRule)
+            let hash = pendingRequestHashes.removeValue(forKey: d.request)
+            if d.outcome == .unserved, let energy, let hash {
+                escalatable[d.request.consumer] = EscalatableRequest(request: d.request, energyWh: energy, requestHash: hash)
+            }
+        case let .authority(a):
+            let cert = a.certificate
+            guard cert.certificate.gatewayKey == gatewayKey else {
+                throw .authorityMismatch("the certificate is for gateway \(cert.certificate.gateway.hex), not this chain's gateway \(gatewayKey.id.hex)")
+            }
+            guard cert.isSignatureValid(by: a.rootKey) else {
+                throw .authorityMismatch("certificate serial \(cert.certificate.serial) is not signed by the recorded root key \(a.rootKey.id.hex)")
+            }
+            authority = a
+        case let .escalation(e):
+            try checkEscalation(e)
+            try applyTNT(entry.record, enforcingDispatchRule)
+            let d = e.decision.decision
+            decisionIDs.insert(d.decisionID)
+            if e.role == .consumer { escalatable[d.consumer] = nil }
+        case .revocation, .anomaly, .policy:
+            try applyTNT(entry.record, enforcingDispatchRule)
+        }
+    }
+
+    /// The chain rules of an escalation record, before its TNT effect: the decision is
+    /// signed by the recorded root key, names this gateway on the record's side, is new on
+    /// this chain, and (consumer side) answers the consumer's escalatable request exactly.
+    private func checkEscalation(_ e: Escalation) throws(RuleViolation) {
+        let d = e.decision.decision
+        guard let authority else { throw .escalationWithoutAuthority(decisionID: d.decisionID) }
+        guard e.decision.isSignatureValid(by: authority.rootKey) else {
+            throw .escalationNotSignedByRoot(decisionID: d.decisionID, issuer: d.issuer, root: authority.rootKey.id)
+        }
+        let named = e.role == .producer ? d.producerGateway : d.consumerGateway
+        guard named == gatewayKey.id else {
+            throw .escalationWrongGateway(decisionID: d.decisionID, role: e.role, named: named, gateway: gatewayKey.id)
+        }
+        guard !decisionIDs.contains(d.decisionID) else { throw .escalationReplayed(decisionID: d.decisionID) }
+        if e.role == .consumer {
+            guard let open = escalatable[d.consumer] else {
+                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
+                                                reason: "consumer \(d.consumer.hex) has no request recorded unserved and not yet escalated")
+            }
+            guard open.request == d.request else {
+                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
+                                                reason: "the consumer's latest unserved request is \(open.request.sequence)")
+            }
+            guard open.requestHash == d.requestHash else {
+                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request, reason: "the request hash differs from the request on this chain")
+            }
+            guard open.energyWh == d.energyWh else {
+                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
+                                                reason: "it delivers \(d.energyWh) Wh but the request asked for \(open.energyWh) Wh")
+            }
         }
     }
 
@@ -102,6 +175,19 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
     case sequenceNotIncreasing(MeterID, type: RecordType, last: UInt64, found: UInt64)
     /// The TNT machine refused the record.
     case tnt(TNTError)
+    /// An Authority record whose certificate is not this gateway's or not the root key's.
+    case authorityMismatch(String)
+    /// An escalation before any Authority record: no root key to check it against.
+    case escalationWithoutAuthority(decisionID: UInt64)
+    /// An escalation decision not signed by the recorded root key.
+    case escalationNotSignedByRoot(decisionID: UInt64, issuer: KeyID, root: KeyID)
+    /// An escalation decision that names another gateway on the record's side.
+    case escalationWrongGateway(decisionID: UInt64, role: MeterRole, named: GatewayID, gateway: GatewayID)
+    /// An escalation decision id already on the chain.
+    case escalationReplayed(decisionID: UInt64)
+    /// The consumer side of an escalation answers a request that is not the consumer's
+    /// escalatable one (served, not on the chain, already escalated, or other contents).
+    case escalationNotEscalatable(decisionID: UInt64, RequestReference, reason: String)
 
     public var description: String {
         switch self {
@@ -116,6 +202,26 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
         case let .sequenceNotIncreasing(meter, type, last, found):
             return "\(type) sequence \(found) of meter \(meter.hex) is not after the previous \(last)"
         case let .tnt(error): return error.description
+        case let .authorityMismatch(reason): return "authority record refused: \(reason)"
+        case let .escalationWithoutAuthority(id):
+            return "escalation decision \(id) appears before any authority record, so no root key can vouch for it"
+        case let .escalationNotSignedByRoot(id, issuer, root):
+            return "escalation decision \(id) (issuer \(issuer.hex)) is not signed by the recorded root key \(root.hex)"
+        case let .escalationWrongGateway(id, role, named, gateway):
+            return "escalation decision \(id) names gateway \(named.hex) as the \(role) gateway, not this chain's gateway \(gateway.hex)"
+        case let .escalationReplayed(id): return "escalation decision \(id) is already on the chain"
+        case let .escalationNotEscalatable(id, request, reason):
+            return "escalation decision \(id) answers \(request), which cannot be escalated here: \(reason)"
         }
     }
+}
+
+/// A consumer's request that was recorded unserved and may still be escalated.
+public struct EscalatableRequest: Hashable, Sendable {
+    /// The request.
+    public var request: RequestReference
+    /// Energy it asked for, Wh.
+    public var energyWh: UInt64
+    /// SHA-256 of the request's signed body.
+    public var requestHash: Hash256
 }

@@ -8,13 +8,16 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case revocation = 0x06
     case anomaly = 0x07
     case policy = 0x08
+    case escalation = 0x09
+    case authority = 0x0a
 
-    /// True for records the gateway signs (dispatch, enrollment, revocation, anomaly, policy);
+    /// True for records the gateway signs (dispatch, enrollment, revocation, anomaly, policy,
+    /// escalation, authority);
     /// false for records a meter signs (reading, offer, request).
     public var isGatewayAuthored: Bool {
         switch self {
         case .reading, .offer, .request: return false
-        case .dispatch, .enrollment, .revocation, .anomaly, .policy: return true
+        case .dispatch, .enrollment, .revocation, .anomaly, .policy, .escalation, .authority: return true
         }
     }
 
@@ -28,6 +31,8 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .revocation: return "revocation"
         case .anomaly: return "anomaly"
         case .policy: return "policy"
+        case .escalation: return "escalation"
+        case .authority: return "authority"
         }
     }
 }
@@ -59,6 +64,8 @@ public enum Record: Sendable, Hashable {
     case revocation(Revocation)
     case anomaly(Anomaly)
     case policy(PolicyRecord)
+    case escalation(Escalation)
+    case authority(AuthorityRecord)
 
     /// Decodes any record type from its canonical bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
@@ -73,6 +80,8 @@ public enum Record: Sendable, Hashable {
         case .revocation: self = .revocation(try Revocation(canonicalBytes: bytes))
         case .anomaly: self = .anomaly(try Anomaly(canonicalBytes: bytes))
         case .policy: self = .policy(try PolicyRecord(canonicalBytes: bytes))
+        case .escalation: self = .escalation(try Escalation(canonicalBytes: bytes))
+        case .authority: self = .authority(try AuthorityRecord(canonicalBytes: bytes))
         }
     }
 
@@ -92,6 +101,8 @@ public enum Record: Sendable, Hashable {
         case .revocation: return .revocation
         case .anomaly: return .anomaly
         case .policy: return .policy
+        case .escalation: return .escalation
+        case .authority: return .authority
         }
     }
 
@@ -106,6 +117,8 @@ public enum Record: Sendable, Hashable {
         case let .revocation(r): return r.canonicalBytes()
         case let .anomaly(r): return r.canonicalBytes()
         case let .policy(r): return r.canonicalBytes()
+        case let .escalation(r): return r.canonicalBytes()
+        case let .authority(r): return r.canonicalBytes()
         }
     }
 
@@ -115,7 +128,7 @@ public enum Record: Sendable, Hashable {
         case let .reading(r): return r.meter
         case let .offer(r): return r.producer
         case let .request(r): return r.consumer
-        case .dispatch, .enrollment, .revocation, .anomaly, .policy: return nil
+        case .dispatch, .enrollment, .revocation, .anomaly, .policy, .escalation, .authority: return nil
         }
     }
 }

@@ -189,8 +189,11 @@ public struct TNTState: Sendable {
     /// deliberately unfair chains in tests; a verifier always enforces).
     mutating func apply(_ record: Record, enforcingRule: Bool) throws(TNTError) {
         switch record {
-        case .anomaly:
+        case .anomaly, .authority:
             return
+        case let .escalation(e):
+            guard e.role == .producer else { return }  // the consumer side changes no TNT row
+            try applyEscalation(e)
         case let .reading(r):
             recordExport(r)
         case let .policy(p):
@@ -297,6 +300,37 @@ public struct TNTState: Sendable {
             }
         }
         pending[d.request] = nil
+    }
+
+    // MARK: escalation
+
+    /// The producer's TNT now if it can serve an escalated decision of `energyWh`: it is an
+    /// active producer with at least that much available. Pure; the gateway asks before
+    /// committing a super node's decision.
+    /// - Throws: `TNTError` (not an active producer, or `.infeasibleEscalation`).
+    public func escalationTNT(producer: MeterID, energyWh: UInt64, decisionID: UInt64) throws(TNTError) -> UInt64 {
+        let m = try activeMember(producer, needs: .producer)
+        guard energyWh >= 1, m.available >= energyWh else {
+            throw .infeasibleEscalation(decisionID: decisionID, producer: producer, availableWh: m.available, neededWh: energyWh)
+        }
+        return m.tnt
+    }
+
+    /// Producer side of an escalation: the producer serves the decision's energy, like a
+    /// served dispatch (available −, served +, TNT + 1); the record's TNT before must be
+    /// the producer's.
+    private mutating func applyEscalation(_ e: Escalation) throws(TNTError) {
+        let d = e.decision.decision
+        let tnt = try escalationTNT(producer: d.producer, energyWh: d.energyWh, decisionID: d.decisionID)
+        guard tnt == e.producerTNTBefore else {
+            throw .escalationTNTMismatch(decisionID: d.decisionID, producer: d.producer, recorded: e.producerTNTBefore, actual: tnt)
+        }
+        guard var m = members[d.producer] else { return }
+        m.available -= d.energyWh
+        m.tnt += 1
+        m.served += d.energyWh  // ≤ credited, so no overflow
+        members[d.producer] = m
+        index.update(m.handle, tnt: m.tnt, available: m.available)
     }
 
     // MARK: digest
@@ -493,6 +527,10 @@ public enum TNTError: Error, Hashable, Sendable, CustomStringConvertible {
     case policyMismatch(RequestReference, chain: DispatchPolicy, recorded: DispatchPolicy)
     /// A dispatch delivers another amount than the request asked for.
     case deliveredMismatch(RequestReference, requested: UInt64, delivered: UInt64)
+    /// The producer of an escalation decision has less available energy than it delivers.
+    case infeasibleEscalation(decisionID: UInt64, producer: MeterID, availableWh: UInt64, neededWh: UInt64)
+    /// The producer side of an escalation records another TNT before than the producer's.
+    case escalationTNTMismatch(decisionID: UInt64, producer: MeterID, recorded: UInt64, actual: UInt64)
 
     public var description: String {
         switch self {
@@ -511,6 +549,10 @@ public enum TNTError: Error, Hashable, Sendable, CustomStringConvertible {
             return "dispatch for \(r) names policy \(recorded), but the chain's policy is \(chain)"
         case let .deliveredMismatch(r, requested, delivered):
             return "dispatch for \(r) delivers \(delivered) Wh, but the request asked for \(requested) Wh"
+        case let .infeasibleEscalation(id, producer, available, needed):
+            return "escalation decision \(id) names producer \(producer.hex), which has \(available) Wh available, not the \(needed) Wh it delivers"
+        case let .escalationTNTMismatch(id, producer, recorded, actual):
+            return "escalation decision \(id) records producer \(producer.hex)'s TNT before as \(recorded), but it is \(actual)"
         }
     }
 }

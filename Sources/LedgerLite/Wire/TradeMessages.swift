@@ -138,10 +138,14 @@ public struct DispatchResponse: Codable, Sendable, Hashable {
     public var reason: TradeReason?
     /// A sentence for people.
     public var detail: String?
+    /// Set when the request, unserved here, was escalated to the super node: `result`
+    /// `served` means `shares` names the remote producer of `escalation.producerGateway`.
+    public var escalation: EscalationInfo?
 
     public init(status: TradeStatus, consumer: String? = nil, sequence: UInt64? = nil, requestedWh: UInt64? = nil,
                 policy: String? = nil, shares: [DispatchShareView] = [], blockHeight: UInt64? = nil,
-                reason: TradeReason? = nil, detail: String? = nil) {
+                reason: TradeReason? = nil, detail: String? = nil, escalation: EscalationInfo? = nil) {
+        self.escalation = escalation
         self.status = status
         self.consumer = consumer
         self.sequence = sequence

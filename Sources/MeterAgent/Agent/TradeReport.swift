@@ -93,7 +93,13 @@ struct TradeReport: Equatable {
         let width = r.shares.map { String($0.energyWh).count }.max() ?? 0
         for share in r.shares {
             let amount = String(share.energyWh)
-            lines.append("  \(share.producer)  \(String(repeating: " ", count: width - amount.count))\(amount) Wh  TNT \(share.tntBefore) → \(share.tntAfter)")
+            // TNT after 0 means the gateway does not know the (remote) producer's TNT.
+            let tnt = share.tntAfter == 0 ? "" : "  TNT \(share.tntBefore) → \(share.tntAfter)"
+            lines.append("  \(share.producer)  \(String(repeating: " ", count: width - amount.count))\(amount) Wh\(tnt)")
+        }
+        if let e = r.escalation, e.result == "served" {
+            let decision = e.decisionID.map { ", decision \($0)" } ?? ""
+            lines.append("  escalated by the super node: producer of gateway \(e.producerGateway ?? "?")\(decision)")
         }
         if let policy = r.policy, r.shares.count > 1 { lines.append("  policy \(policy)") }
         return lines.joined(separator: "\n")
