@@ -70,6 +70,35 @@ struct ValueTests {
         #expect(try await h.get("/v1/flags?gateway=\(key(0x55).id.hex)", as: RejectionView.self, status: 404).reason == "not-found")
     }
 
+    @Test func splitDispatchFlagsEachShareProducerAndCountsTheBlockOnce() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        var chain = ChainMaker(gateway: gateway, maxEntries: 100)
+        try chain.gatewayRecord(.enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time)))
+        for p in chain.producers { try chain.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time))) }
+        try chain.policy(.splitTNT, offerToleranceWh: 10_000)
+        for p in chain.producers {
+            try chain.reading(p, exportWh: 100)
+            try chain.reading(p, exportWh: 600)  // exported 500 Wh each
+            try chain.offer(p, 2000)  // credited in full under the chain's tolerance
+        }
+        try chain.request(3000)  // no producer covers it alone: split over both
+        try chain.flush()
+        let dispatches = chain.blocks.flatMap(\.entries).compactMap { entry -> Dispatch? in
+            if case let .dispatch(d) = entry.record { return d } else { return nil }
+        }
+        #expect(dispatches.first?.outcome.shares.count == 2)
+
+        let pushed = try await h.push(cert, chain.blocks)
+        #expect(pushed.status == 200)
+        #expect(Set(pushed.response.flags.map(\.producer)) == Set(chain.producers.map(\.id.hex)))
+        #expect(pushed.response.flags.allSatisfy { $0.exportedWh == 500 && $0.dispatchedWh > 500 })
+        #expect(pushed.response.flags.map(\.dispatchedWh).reduce(0, +) == 3000)
+        let view = try await gatewayView(h)
+        #expect(view.valueFlags == 1)
+        #expect(view.valueFlagsTotal == 1)
+    }
+
     @Test func honestChainIsNeverFlagged() async throws {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)
