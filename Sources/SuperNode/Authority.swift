@@ -3,9 +3,9 @@ import GRDB
 import LedgerLite
 import OperatorKit
 
-/// Certifying and revoking gateways: what `certify` and `revoke` do (directly on the store,
-/// so they work whether or not a server is running; a running server reads revocations
-/// from the store on every push).
+/// Certifying, revoking and reinstating gateways: what `certify`, `revoke` and `reinstate`
+/// do (directly on the store, so they work whether or not a server is running; a running
+/// server reads revocations and suspensions from the store on every push).
 enum Authority {
     /// Issues a certificate for `gatewayKey`, records it and returns it.
     /// - Throws: `OperatorError` when the gateway already holds an unrevoked certificate or
@@ -60,6 +60,47 @@ enum Authority {
             }
             for row in rows { try AuthorityStore.revoke(serial: row.certificate.serial, at: now, db) }
             return rows.map { CertificateRow(signed: $0.signed, revokedAt: now) }
+        }
+    }
+}
+
+extension Authority {
+    /// Most bytes a reinstatement note may have.
+    static let maxNoteBytes = 1024
+
+    /// What `reinstate` did: the suspension lifted (with the reinstatement's time, height
+    /// and note), the gateway's latest certificate, and its flags on record.
+    struct Reinstated: Sendable {
+        var suspension: Suspension
+        var certificate: GatewayCertificate
+        var flagsOnRecord: Int
+    }
+
+    /// Lifts a gateway's suspension and resets its flag count (flagged blocks count anew
+    /// above its accepted chain as it stands; the flags stay stored). Directly on the store,
+    /// so it works with or without a running server, which reads suspensions on every push.
+    /// - Throws: `OperatorError` when the gateway holds no certificate, is not suspended, or
+    ///   the note is not acceptable.
+    static func reinstate(store: AuthorityStore, gateway: GatewayID, note: String?, now: Int64) throws -> Reinstated {
+        if let note { try checkNote(note) }
+        return try store.pool.write { db in
+            guard let latest = try AuthorityStore.certificates(db, gateway: gateway).last else {
+                throw OperatorError("gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, GET /v1/gateways lists them)")
+            }
+            guard let lifted = try AuthorityStore.reinstate(gateway: gateway, at: now, note: note, db) else {
+                let standing = try AuthorityStore.valueStanding(db, gateway: gateway)
+                throw OperatorError("gateway \(gateway.hex) (\"\(latest.certificate.name)\") is not suspended (\(standing.flaggedBlocks) value-flagged blocks since its last reinstatement); nothing to reinstate")
+            }
+            let flags = try AuthorityStore.flags(db, gateway: gateway).count
+            return Reinstated(suspension: lifted, certificate: latest.certificate, flagsOnRecord: flags)
+        }
+    }
+
+    /// Checks a reinstatement note: at most `maxNoteBytes` bytes of UTF-8, no control
+    /// characters.
+    static func checkNote(_ note: String) throws {
+        guard note.utf8.count <= maxNoteBytes, !note.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw OperatorError("--note is not acceptable: use at most \(maxNoteBytes) bytes of UTF-8 without control characters (one line)")
         }
     }
 }

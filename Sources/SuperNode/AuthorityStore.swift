@@ -3,7 +3,8 @@ import GRDB
 import LedgerLite
 
 /// The super node's SQLite store (GRDB, WAL, `synchronous = FULL`): issued certificates,
-/// revocations, and every accepted block with its checkpoint, per gateway. Signed bytes are
+/// revocations, every accepted block with its checkpoint, per gateway, and the value
+/// verification's flags and suspensions. Signed bytes are
 /// kept verbatim; the other columns are indexes derived from them. docs/SUPERNODE.md,
 /// "Data directory".
 final class AuthorityStore: Sendable {
@@ -55,7 +56,32 @@ final class AuthorityStore: Sendable {
                 );
                 """)
         }
-        // Registered after every other migration (another branch adds authority-v3).
+        migrator.registerMigration("authority-v3-value-flags") { db in
+            try db.execute(sql: """
+                CREATE TABLE value_flag (
+                    gateway BLOB NOT NULL,
+                    height INTEGER NOT NULL,
+                    producer BLOB NOT NULL,
+                    dispatched_wh INTEGER NOT NULL,
+                    exported_wh INTEGER NOT NULL,
+                    tolerance_wh INTEGER NOT NULL,
+                    chain_tolerance_wh INTEGER NOT NULL,
+                    flagged_at INTEGER NOT NULL,
+                    PRIMARY KEY (gateway, height, producer)
+                );
+                CREATE TABLE suspension (
+                    id INTEGER PRIMARY KEY,
+                    gateway BLOB NOT NULL,
+                    suspended_at INTEGER NOT NULL,
+                    height INTEGER NOT NULL,
+                    flag_count INTEGER NOT NULL,
+                    reinstated_at INTEGER,
+                    reinstated_height INTEGER,
+                    note TEXT
+                );
+                CREATE INDEX suspension_by_gateway ON suspension(gateway, id);
+                """)
+        }
         migrator.registerMigration("authority-v4-escalations") { db in
             try db.execute(sql: """
                 CREATE TABLE escalation (
@@ -170,5 +196,147 @@ extension AuthorityStore {
             if let gateway = KeyID(bytes: Array(id)) { result[gateway] = row[1] }
         }
         return result
+    }
+}
+
+/// A value flag: after block `height` of `gateway`'s chain, `producer` had dispatched more
+/// energy than its meter exported, beyond the super node's tolerance (docs/SUPERNODE.md,
+/// "Value verification").
+struct ValueFlag: Sendable, Equatable {
+    var gateway: GatewayID
+    var height: UInt64
+    var producer: MeterID
+    /// The producer's cumulative energy dispatched on the chain (served and split shares), Wh.
+    var dispatchedWh: UInt64
+    /// The producer's cumulative metered export on the chain, Wh.
+    var exportedWh: UInt64
+    /// The super node's tolerance when the flag was raised (`--value-tolerance-wh`), Wh.
+    var toleranceWh: UInt64
+    /// The offer tolerance the chain's own policy declared at that block, Wh.
+    var chainToleranceWh: UInt64
+    /// When the flag was raised, ms since the Unix epoch.
+    var flaggedAt: Int64
+}
+
+/// A gateway's suspension: raised when its flagged blocks reached `--suspend-after`,
+/// lifted by `super-node reinstate`.
+struct Suspension: Sendable, Equatable {
+    var gateway: GatewayID
+    var suspendedAt: Int64
+    /// The flagged block that triggered it.
+    var height: UInt64
+    /// Flagged blocks since the previous reinstatement, when it was raised.
+    var flagCount: Int
+    var reinstatedAt: Int64?
+    /// The audited height when it was lifted: flags count anew above it.
+    var reinstatedHeight: UInt64?
+    var note: String?
+}
+
+/// A gateway's value verification standing: its active suspension, if any, and its flagged
+/// blocks since its last reinstatement and in all.
+struct ValueStanding: Sendable, Equatable {
+    var suspension: Suspension?
+    var flaggedBlocks: Int = 0
+    var flaggedBlocksTotal: Int = 0
+}
+
+extension AuthorityStore {
+    static func insertFlag(_ flag: ValueFlag, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO value_flag (gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Data(flag.gateway.bytes), Int64(bitPattern: flag.height), Data(flag.producer.bytes),
+                             Int64(bitPattern: flag.dispatchedWh), Int64(bitPattern: flag.exportedWh), Int64(bitPattern: flag.toleranceWh),
+                             Int64(bitPattern: flag.chainToleranceWh), flag.flaggedAt])
+    }
+
+    /// Every flag (of one gateway, when given), by gateway, height and producer.
+    static func flags(_ db: Database, gateway: GatewayID? = nil) throws -> [ValueFlag] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at FROM value_flag
+            \(gateway == nil ? "" : "WHERE gateway = ?") ORDER BY gateway, height, producer
+            """, arguments: gateway.map { [Data($0.bytes)] } ?? [])
+        return rows.compactMap { row in
+            let g: Data = row[0], p: Data = row[2]
+            guard let gateway = KeyID(bytes: Array(g)), let producer = KeyID(bytes: Array(p)) else { return nil }
+            let height: Int64 = row[1], dispatched: Int64 = row[3], exported: Int64 = row[4], tolerance: Int64 = row[5], chain: Int64 = row[6]
+            return ValueFlag(gateway: gateway, height: UInt64(bitPattern: height), producer: producer, dispatchedWh: UInt64(bitPattern: dispatched),
+                             exportedWh: UInt64(bitPattern: exported), toleranceWh: UInt64(bitPattern: tolerance),
+                             chainToleranceWh: UInt64(bitPattern: chain), flaggedAt: row[7])
+        }
+    }
+
+    private static func suspension(_ row: Row) -> Suspension? {
+        let g: Data = row["gateway"]
+        guard let gateway = KeyID(bytes: Array(g)) else { return nil }
+        let height: Int64 = row["height"]
+        let reinstatedHeight: Int64? = row["reinstated_height"]
+        return Suspension(gateway: gateway, suspendedAt: row["suspended_at"], height: UInt64(bitPattern: height), flagCount: row["flag_count"],
+                          reinstatedAt: row["reinstated_at"], reinstatedHeight: reinstatedHeight.map { UInt64(bitPattern: $0) }, note: row["note"])
+    }
+
+    /// The gateway's suspension in force, if any.
+    static func activeSuspension(_ db: Database, gateway: GatewayID) throws -> Suspension? {
+        try Row.fetchOne(db, sql: "SELECT * FROM suspension WHERE gateway = ? AND reinstated_at IS NULL ORDER BY id DESC LIMIT 1",
+                         arguments: [Data(gateway.bytes)]).flatMap(suspension)
+    }
+
+    /// Every suspension of the gateway, lifted or not, oldest first.
+    static func suspensions(_ db: Database, gateway: GatewayID) throws -> [Suspension] {
+        try Row.fetchAll(db, sql: "SELECT * FROM suspension WHERE gateway = ? ORDER BY id", arguments: [Data(gateway.bytes)]).compactMap(suspension)
+    }
+
+    /// Flagged blocks of the gateway above the height its last reinstatement recorded (all
+    /// of them when it was never reinstated).
+    static func flaggedBlocksSinceReinstatement(_ db: Database, gateway: GatewayID) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ? AND height > COALESCE(
+                (SELECT reinstated_height FROM suspension WHERE gateway = ? AND reinstated_at IS NOT NULL ORDER BY id DESC LIMIT 1), -1)
+            """, arguments: [Data(gateway.bytes), Data(gateway.bytes)]) ?? 0
+    }
+
+    /// Suspends the gateway after the flagged block `height`.
+    static func suspend(gateway: GatewayID, height: UInt64, flagCount: Int, at time: Int64, _ db: Database) throws -> Suspension {
+        try db.execute(sql: "INSERT INTO suspension (gateway, suspended_at, height, flag_count) VALUES (?, ?, ?, ?)",
+                       arguments: [Data(gateway.bytes), time, Int64(bitPattern: height), flagCount])
+        return Suspension(gateway: gateway, suspendedAt: time, height: height, flagCount: flagCount)
+    }
+
+    /// Lifts the gateway's suspension in force; flags count anew above the gateway's
+    /// accepted chain as it stands.
+    static func reinstate(gateway: GatewayID, at time: Int64, note: String?, _ db: Database) throws -> Suspension? {
+        guard var active = try activeSuspension(db, gateway: gateway) else { return nil }
+        let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM gateway_block WHERE gateway = ?", arguments: [Data(gateway.bytes)])
+        let reinstatedHeight = max(tip.map { UInt64(bitPattern: $0) } ?? active.height, active.height)
+        try db.execute(sql: """
+            UPDATE suspension SET reinstated_at = ?, reinstated_height = ?, note = ? WHERE gateway = ? AND reinstated_at IS NULL
+            """, arguments: [time, Int64(bitPattern: reinstatedHeight), note, Data(gateway.bytes)])
+        active.reinstatedAt = time
+        active.reinstatedHeight = reinstatedHeight
+        active.note = note
+        return active
+    }
+
+    /// Every gateway's standing (gateways without flags or suspensions are absent).
+    static func valueStandings(_ db: Database) throws -> [GatewayID: ValueStanding] {
+        var result: [GatewayID: ValueStanding] = [:]
+        var gateways = Set<GatewayID>()
+        for data in try Data.fetchAll(db, sql: "SELECT DISTINCT gateway FROM value_flag UNION SELECT DISTINCT gateway FROM suspension") {
+            if let gateway = KeyID(bytes: Array(data)) { gateways.insert(gateway) }
+        }
+        for gateway in gateways {
+            result[gateway] = try valueStanding(db, gateway: gateway)
+        }
+        return result
+    }
+
+    /// One gateway's standing.
+    static func valueStanding(_ db: Database, gateway: GatewayID) throws -> ValueStanding {
+        ValueStanding(
+            suspension: try activeSuspension(db, gateway: gateway),
+            flaggedBlocks: try flaggedBlocksSinceReinstatement(db, gateway: gateway),
+            flaggedBlocksTotal: try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ?",
+                                                 arguments: [Data(gateway.bytes)]) ?? 0)
     }
 }

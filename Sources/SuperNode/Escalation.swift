@@ -298,9 +298,10 @@ enum SuperNodeHTTP {
 }
 
 extension AuthorityStore {
-    /// True when `gateway` holds a certificate that is not revoked.
+    /// True when `gateway` holds a certificate that is not revoked and is not suspended by
+    /// the value verification (only such gateways' producers are escalation candidates).
     static func isCertified(_ gateway: GatewayID, _ db: Database) throws -> Bool {
-        try certificates(db, gateway: gateway).contains { $0.revokedAt == nil }
+        try certificates(db, gateway: gateway).contains { $0.revokedAt == nil } && activeSuspension(db, gateway: gateway) == nil
     }
 
     static func nextDecisionID(_ db: Database) throws -> UInt64 {

@@ -13,6 +13,7 @@ enum Reason: String, Codable, Sendable, CaseIterable {
     case untrustedCertificate = "untrusted-certificate"
     case unknownCertificate = "unknown-certificate"
     case revokedCertificate = "revoked-certificate"
+    case suspendedCertificate = "suspended-certificate"
     case wrongGateway = "wrong-gateway"
     case malformedBlock = "malformed-block"
     case gap = "gap"
@@ -41,7 +42,7 @@ enum Reason: String, Codable, Sendable, CaseIterable {
         switch self {
         case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
         case .missingCertificate: return 401
-        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .wrongGateway: return 403
+        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway: return 403
         case .notFound: return 404
         case .gap, .fork, .brokenLink, .escalationInProgress: return 409
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
@@ -87,10 +88,13 @@ struct Rejection: Error, Sendable, Equatable {
     var expectedHeight: UInt64? = nil
 }
 
-/// One block's answer: its checkpoint, and whether the block had been accepted before.
+/// One block's answer: its checkpoint, whether the block had been accepted before, the value
+/// flags it raised and the suspension it triggered (never for a replay).
 struct Accepted: Sendable {
     var checkpoint: SignedCheckpoint
     var replayed: Bool
+    var flags: [ValueFlag] = []
+    var suspension: Suspension?
 }
 
 /// What a push got: a checkpoint per accepted block, in order, and the refusal that stopped
@@ -98,6 +102,41 @@ struct Accepted: Sendable {
 struct PushOutcome: Sendable {
     var accepted: [Accepted] = []
     var rejection: Rejection?
+    /// The value flags the accepted blocks raised, in block order.
+    var flags: [ValueFlag] { accepted.flatMap(\.flags) }
+}
+
+/// The super node's own value rule (docs/SUPERNODE.md, "Value verification"): after each
+/// audited block, a producer the block dispatches energy from is flagged when its
+/// cumulative dispatched energy exceeds its cumulative metered export plus `toleranceWh`;
+/// `suspendAfter` flagged blocks since the last reinstatement suspend the gateway.
+struct ValuePolicy: Sendable, Equatable {
+    /// `serve --value-tolerance-wh`: Wh a producer may be dispatched beyond its metered export.
+    var toleranceWh: UInt64 = 0
+    /// `serve --suspend-after`: flagged blocks (≥ 1) that suspend a gateway.
+    var suspendAfter: Int = 3
+
+    /// The defaults: tolerance 0 Wh, suspension after 3 flagged blocks.
+    static let standard = ValuePolicy()
+
+    /// The flags for `block`, just audited, given the replayed state after it: one per
+    /// producer its dispatches take energy from (by producer id), when that producer's
+    /// dispatched energy exceeds its metered export plus the tolerance. Pure.
+    func flags(for block: Block, after state: TNTState, gateway: GatewayID, at time: Int64) -> [ValueFlag] {
+        var producers = Set<MeterID>()
+        for entry in block.entries {
+            if case let .dispatch(d) = entry.record {
+                for share in d.outcome.shares { producers.insert(share.producer) }
+            }
+        }
+        return producers.sorted().compactMap { producer in
+            guard let status = state.status(of: producer) else { return nil }
+            let (ceiling, overflow) = status.exportedWh.addingReportingOverflow(toleranceWh)
+            guard !overflow, status.servedWh > ceiling else { return nil }
+            return ValueFlag(gateway: gateway, height: block.height, producer: producer, dispatchedWh: status.servedWh,
+                             exportedWh: status.exportedWh, toleranceWh: toleranceWh, chainToleranceWh: state.offerToleranceWh, flaggedAt: time)
+        }
+    }
 }
 
 /// The super node (`CentralNode`): root key, authority store, and the audited state of every gateway's chain.
@@ -110,6 +149,8 @@ final class CentralNode: Sendable {
     let store: AuthorityStore
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// The value rule this node applies (`serve --value-tolerance-wh`, `--suspend-after`).
+    let value: ValuePolicy
     private let auditors: Mutex<[GatewayID: ChainAuditor]>
     /// The base URL each gateway last announced in a push (where the super node reaches it).
     private let endpoints: Mutex<[GatewayID: String]>
@@ -117,11 +158,12 @@ final class CentralNode: Sendable {
     let escalationsInFlight = Mutex<Set<Hash256>>([])
 
     private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
-                 auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
+                 value: ValuePolicy, auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
         self.root = root
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.value = value
         self.auditors = Mutex(auditors)
         self.endpoints = Mutex(endpoints)
     }
@@ -132,8 +174,10 @@ final class CentralNode: Sendable {
     }
 
     /// Opens a data directory and replays every accepted chain, so auditing resumes where it
-    /// stopped.
-    static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now) async throws -> CentralNode {
+    /// stopped. Replayed blocks raise no value flags (those they raised are in the store, as
+    /// are suspensions, which every push reads).
+    static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now,
+                     value: ValuePolicy = .standard) async throws -> CentralNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
@@ -156,10 +200,16 @@ final class CentralNode: Sendable {
             }
             return auditors
         }
+        let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
         for (gateway, auditor) in auditors {
-            logger.info("audit resumed", metadata: ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"])
+            var metadata: Logger.Metadata = ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"]
+            if let standing = standings[gateway] {
+                metadata["value.flagged_blocks"] = "\(standing.flaggedBlocks)"
+                if let s = standing.suspension { metadata["suspended.at"] = "\(Timestamps.iso(s.suspendedAt))" }
+            }
+            logger.info("audit resumed", metadata: metadata)
         }
-        return CentralNode(root: root, store: store, logger: logger, clock: clock, auditors: auditors, endpoints: endpoints)
+        return CentralNode(root: root, store: store, logger: logger, clock: clock, value: value, auditors: auditors, endpoints: endpoints)
     }
 
     /// The audited tip of each gateway's chain.
@@ -187,12 +237,17 @@ final class CentralNode: Sendable {
             }
             for (index, bytes) in blocks.enumerated() {
                 do {
-                    outcome.accepted.append(try self.accept(bytes, index: index, certificate: cert, db))
+                    let accepted = try self.accept(bytes, index: index, certificate: cert, db)
+                    outcome.accepted.append(accepted)
+                    if let suspension = accepted.suspension, index + 1 < blocks.count {
+                        // Suspended from this block on: the rest of the push is refused.
+                        throw Self.suspended(suspension, certificate: cert.certificate)
+                    }
                 } catch var rejection as Rejection {
-                    rejection.index = index
+                    rejection.index = outcome.accepted.count
                     outcome.rejection = rejection
                     self.logger.warning("block rejected", metadata: [
-                        "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(index)",
+                        "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(outcome.accepted.count)",
                         "block.height": "\(rejection.height.map { "\($0)" } ?? "-")", "reason": "\(rejection.reason.rawValue)",
                         "detail": "\(rejection.message)",
                     ])
@@ -203,8 +258,14 @@ final class CentralNode: Sendable {
         }
     }
 
-    /// The certificate check of pushes and escalations: signed by the root key, in the
-    /// register, not revoked. Throws a `Rejection`.
+    /// Checks a certificate a gateway presents, reading the register on every call (so
+    /// `revoke` and `reinstate` from the command line take effect at once): it decodes, is
+    /// signed by this node's root key, is in the register and not revoked, and its gateway is
+    /// not suspended by the value verification. Used for pushes and escalations alike.
+    /// - Returns: the certificate.
+    /// - Throws: `Rejection` (`missing-certificate`, `malformed-certificate`,
+    ///   `untrusted-certificate`, `unknown-certificate`, `revoked-certificate` or
+    ///   `suspended-certificate`).
     func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
         guard let bytes, !bytes.isEmpty else {
             throw Rejection(reason: .missingCertificate, message: "the push carries no gateway certificate; send the one `super-node certify` issued")
@@ -225,7 +286,17 @@ final class CentralNode: Sendable {
             throw Rejection(reason: .revokedCertificate,
                             message: "certificate serial \(c.serial) of gateway \(c.gateway.hex) (\"\(c.name)\") was revoked at \(Timestamps.iso(at))")
         }
+        if let suspension = try AuthorityStore.activeSuspension(db, gateway: c.gateway) {
+            throw Self.suspended(suspension, certificate: c)
+        }
         return cert
+    }
+
+    /// The refusal of a suspended gateway's request: since when, how many flagged blocks,
+    /// and the operator's command that lifts it.
+    static func suspended(_ s: Suspension, certificate c: GatewayCertificate) -> Rejection {
+        Rejection(reason: .suspendedCertificate,
+                  message: "gateway \(c.gateway.hex) (\"\(c.name)\") is suspended since \(Timestamps.iso(s.suspendedAt)) after \(s.flagCount) value-flagged blocks (the last at height \(s.height): energy dispatched beyond its producers' metered export); an operator must run `super-node reinstate --data DIR --gateway \(c.gateway.hex)`")
     }
 
     private func accept(_ bytes: [UInt8], index: Int, certificate cert: SignedGatewayCertificate, _ db: Database) throws -> Accepted {
@@ -259,18 +330,41 @@ final class CentralNode: Sendable {
         do { try auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
         }
+        let now = clock()
         let checkpoint = try SignedCheckpoint.sign(Checkpoint(
             issuer: root.id, gateway: gateway, certificateSerial: cert.certificate.serial, height: height, blockHash: block.hash,
-            merkleRoot: block.header.header.merkleRoot, treeSize: block.header.header.treeSize, checkpointedAt: clock()), with: root)
+            merkleRoot: block.header.header.merkleRoot, treeSize: block.header.header.treeSize, checkpointedAt: now), with: root)
+        let flags = value.flags(for: block, after: auditor.verified.state.tnt, gateway: gateway, at: now)
+        var suspension: Suspension?
         try db.inTransaction {
             try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
+            for flag in flags { try AuthorityStore.insertFlag(flag, db) }
+            if !flags.isEmpty {
+                let count = try AuthorityStore.flaggedBlocksSinceReinstatement(db, gateway: gateway)
+                if count >= value.suspendAfter, try AuthorityStore.activeSuspension(db, gateway: gateway) == nil {
+                    suspension = try AuthorityStore.suspend(gateway: gateway, height: height, flagCount: count, at: now, db)
+                }
+            }
             return .commit
         }
         auditors.withLock { $0[gateway] = auditor }
         logger.info("block checkpointed", metadata: [
             "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "block.hash": "\(block.hash.hex)", "tree.size": "\(block.header.header.treeSize)",
         ])
-        return Accepted(checkpoint: checkpoint, replayed: false)
+        for flag in flags {
+            logger.warning("value flag: dispatched energy exceeds metered export", metadata: [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "meter.id": "\(flag.producer.hex)",
+                "dispatched.wh": "\(flag.dispatchedWh)", "exported.wh": "\(flag.exportedWh)", "tolerance.wh": "\(flag.toleranceWh)",
+                "chain.tolerance.wh": "\(flag.chainToleranceWh)",
+            ])
+        }
+        if let suspension {
+            logger.error("gateway suspended: value flags reached the limit", metadata: [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "value.flagged_blocks": "\(suspension.flagCount)",
+                "suspend.after": "\(value.suspendAfter)", "fix": "super-node reinstate --data DIR --gateway \(gateway.hex)",
+            ])
+        }
+        return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
     }
 
     /// The checkpoint of an accepted block.
@@ -281,6 +375,16 @@ final class CentralNode: Sendable {
     /// Every certificate issued.
     func certificates() async throws -> [CertificateRow] {
         try await store.pool.read { db in try AuthorityStore.certificates(db) }
+    }
+
+    /// Every gateway's value standing (suspension, flagged blocks), read from the store.
+    func valueStandings() async throws -> [GatewayID: ValueStanding] {
+        try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+    }
+
+    /// The value flags raised (for one gateway, when given).
+    func valueFlags(gateway: GatewayID? = nil) async throws -> [ValueFlag] {
+        try await store.pool.read { db in try AuthorityStore.flags(db, gateway: gateway) }
     }
 }
 

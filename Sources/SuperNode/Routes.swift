@@ -59,10 +59,57 @@ struct RejectionView: Codable, Sendable, Equatable {
     }
 }
 
+/// A value flag as JSON (docs/SUPERNODE.md, "Value verification").
+struct ValueFlagView: Codable, Sendable, Equatable {
+    var gateway: String
+    var height: UInt64
+    var producer: String
+    /// The producer's cumulative energy dispatched on the chain after the block, Wh.
+    var dispatchedWh: UInt64
+    /// The producer's cumulative metered export on the chain after the block, Wh.
+    var exportedWh: UInt64
+    /// The super node's `--value-tolerance-wh` when it was raised.
+    var toleranceWh: UInt64
+    /// The offer tolerance the chain's own policy declared.
+    var chainToleranceWh: UInt64
+    var flaggedAt: Int64
+
+    init(_ f: ValueFlag) {
+        gateway = f.gateway.hex
+        height = f.height
+        producer = f.producer.hex
+        dispatchedWh = f.dispatchedWh
+        exportedWh = f.exportedWh
+        toleranceWh = f.toleranceWh
+        chainToleranceWh = f.chainToleranceWh
+        flaggedAt = f.flaggedAt
+    }
+}
+
 /// `POST /v1/blocks` answer.
 struct PushResponse: Codable, Sendable {
     var checkpoints: [CheckpointView]
+    /// The value flags the accepted blocks raised (replays raise none).
+    var flags: [ValueFlagView] = []
     var rejected: RejectionView?
+
+    init(checkpoints: [CheckpointView], flags: [ValueFlagView] = [], rejected: RejectionView?) {
+        self.checkpoints = checkpoints
+        self.flags = flags
+        self.rejected = rejected
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        checkpoints = try c.decode([CheckpointView].self, forKey: .checkpoints)
+        flags = try c.decodeIfPresent([ValueFlagView].self, forKey: .flags) ?? []
+        rejected = try c.decodeIfPresent(RejectionView.self, forKey: .rejected)
+    }
+}
+
+/// `GET /v1/flags` answer.
+struct ValueFlagListView: Codable, Sendable {
+    var flags: [ValueFlagView]
 }
 
 /// `GET /v1/gateways` answer.
@@ -91,6 +138,14 @@ struct GatewayView: Codable, Sendable {
     var auditedBlockHash: String?
     /// The base URL it last announced in a push.
     var url: String?
+    /// True while the value verification has it suspended (until `super-node reinstate`).
+    var suspended: Bool = false
+    /// When the suspension in force began.
+    var suspendedAt: Int64?
+    /// Value-flagged blocks since its last reinstatement (what `--suspend-after` counts).
+    var valueFlags: Int = 0
+    /// Value-flagged blocks in all.
+    var valueFlagsTotal: Int = 0
 }
 
 /// `GET /v1/root` answer.
@@ -116,6 +171,19 @@ extension CentralNode {
         }
         router.get("v1/gateways") { _, _ in
             try await self.gatewayList()
+        }
+        router.get("v1/flags") { request, _ in
+            var gateway: GatewayID?
+            if let text = request.uri.queryParameters.get("gateway") {
+                guard let id = GatewayID(hex: text) else {
+                    return Self.refuse(Rejection(reason: .malformedRequest, message: "?gateway= must be a gateway id of 32 hex digits"))
+                }
+                guard try await !self.certificates().filter({ $0.certificate.gateway == id }).isEmpty else {
+                    return Self.refuse(Rejection(reason: .notFound, message: "gateway \(id.hex) holds no certificate from this super node"))
+                }
+                gateway = id
+            }
+            return Self.json(ValueFlagListView(flags: try await self.valueFlags(gateway: gateway).map(ValueFlagView.init)))
         }
         router.get("v1/checkpoints/:gateway/:height") { _, context in
             guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
@@ -166,7 +234,7 @@ extension CentralNode {
         }
         let outcome = try await self.push(certificate: certificate, gatewayURL: push.gatewayURL, blocks: blocks)
         let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
-                                    rejected: outcome.rejection.map(RejectionView.init))
+                                    flags: outcome.flags.map(ValueFlagView.init), rejected: outcome.rejection.map(RejectionView.init))
         return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
     }
 
@@ -197,6 +265,7 @@ extension CentralNode {
         let rows = try await certificates()
         let tips = auditedTips()
         let urls = gatewayEndpoints()
+        let standings = try await valueStandings()
         var order: [GatewayID] = []
         var byGateway: [GatewayID: [CertificateRow]] = [:]
         for row in rows {
@@ -207,6 +276,7 @@ extension CentralNode {
             let certs = byGateway[gateway] ?? []
             let latest = certs.last!.certificate
             let tip = tips[gateway]
+            let standing = standings[gateway] ?? ValueStanding()
             return GatewayView(
                 gateway: gateway.hex, publicKey: KeyFile.publicKeyLine(latest.gatewayKey), name: latest.name,
                 revoked: certs.allSatisfy { $0.revokedAt != nil },
@@ -214,7 +284,9 @@ extension CentralNode {
                     .init(serial: $0.certificate.serial, name: $0.certificate.name, issuedAt: $0.certificate.issuedAt,
                           revoked: $0.revokedAt != nil, revokedAt: $0.revokedAt)
                 },
-                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex, url: urls[gateway])
+                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex, url: urls[gateway],
+                suspended: standing.suspension != nil, suspendedAt: standing.suspension?.suspendedAt,
+                valueFlags: standing.flaggedBlocks, valueFlagsTotal: standing.flaggedBlocksTotal)
         }
         return Self.json(GatewayListView(gateways: views))
     }

@@ -12,7 +12,7 @@ struct SuperNodeCommand: AsyncParsableCommand {
         commandName: "super-node",
         abstract: "GridLedger super node: certify edge gateways, audit the blocks they push, countersign checkpoints.",
         discussion: "Operations guide: docs/SUPERNODE.md.",
-        subcommands: [InitCommand.self, CertifyCommand.self, RevokeCommand.self, ServeCommand.self])
+        subcommands: [InitCommand.self, CertifyCommand.self, RevokeCommand.self, ReinstateCommand.self, ServeCommand.self])
 }
 
 struct DataOption: ParsableArguments {
@@ -117,22 +117,65 @@ struct RevokeCommand: AsyncParsableCommand {
     }
 }
 
+struct ReinstateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reinstate",
+        abstract: "Lift a gateway's suspension by the value verification and reset its flag count.",
+        discussion: "A gateway is suspended when --suspend-after of its blocks were value-flagged (energy dispatched beyond its producers' metered export). Reinstating lets its pushes in again; its flags stay on record (GET /v1/flags) and count anew from its next block. Takes effect at once, also for a running `serve` on the same directory. Refused for an unknown gateway or one that is not suspended.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: ArgumentHelp("The suspended gateway's id (32 hex digits).", valueName: "id"))
+    var gateway: String
+
+    @Option(help: ArgumentHelp("Why it is reinstated, kept with the reinstatement (one line, at most 1024 bytes).", valueName: "text"))
+    var note: String?
+
+    func validate() throws {
+        if GatewayID(hex: gateway) == nil { throw ValidationError("--gateway must be a gateway id of 32 hex digits") }
+        if let note {
+            do { try Authority.checkNote(note) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    func run() async throws {
+        let store = try data.directory.openStore()
+        let done = try Authority.reinstate(store: store, gateway: GatewayID(hex: gateway)!, note: note, now: Timestamps.now())
+        let s = done.suspension
+        print("reinstated gateway \(s.gateway.hex) (\"\(done.certificate.name)\"): suspended since \(Timestamps.iso(s.suspendedAt)) after \(s.flagCount) value-flagged blocks (the last at height \(s.height))")
+        print("its pushes are accepted again; flagged blocks count anew above height \(s.reinstatedHeight ?? s.height) (\(done.flagsOnRecord) flags stay on record: GET /v1/flags?gateway=\(s.gateway.hex))")
+    }
+}
+
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the super node: block intake and audit, checkpoints, gateway list.",
-        discussion: "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT stops it cleanly (exit 0).")
+        abstract: "Run the super node: block intake and audit, value verification, checkpoints, gateway list.",
+        discussion: "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT stops it cleanly (exit 0). Value verification: after each audited block, a producer whose dispatched energy exceeds its metered export plus --value-tolerance-wh is flagged; --suspend-after flagged blocks suspend the gateway until `super-node reinstate`.")
 
     @OptionGroup var data: DataOption
 
     @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free port).", valueName: "host:port"))
     var listen: String = "127.0.0.1:8090"
 
+    @Option(name: .customLong("value-tolerance-wh"),
+            help: ArgumentHelp("Value verification: Wh a producer may be dispatched beyond its metered export before its block is flagged (the gateway's own --offer-tolerance-wh does not count).", valueName: "wh"))
+    var valueToleranceWh: UInt64 = 0
+
+    @Option(name: .customLong("suspend-after"),
+            help: ArgumentHelp("Value verification: suspend a gateway once this many of its blocks (at least 1) were flagged since its last reinstatement; `super-node reinstate` lifts it.", valueName: "n"))
+    var suspendAfter: Int = 3
+
     @OptionGroup var logging: LoggingOptions
+
+    var valuePolicy: ValuePolicy { ValuePolicy(toleranceWh: valueToleranceWh, suspendAfter: suspendAfter) }
 
     func validate() throws {
         guard ListenAddress(argument: listen) != nil else {
             throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8090, 0.0.0.0:8090 or [::1]:8090; port 0 picks a free one)")
+        }
+        guard suspendAfter >= 1 else {
+            throw ValidationError("--suspend-after must be at least 1 (the number of flagged blocks that suspends a gateway); got \(suspendAfter)")
         }
     }
 
@@ -145,10 +188,13 @@ struct ServeCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let logger = try logging.bootstrap(label: "super-node")
         let node: CentralNode
-        do { node = try await CentralNode.open(directory: dir, logger: logger) } catch let error as OperatorError { throw error } catch {
+        do { node = try await CentralNode.open(directory: dir, logger: logger, value: valuePolicy) } catch let error as OperatorError { throw error } catch {
             throw OperatorError("cannot open \(dir.path): \(error)")
         }
-        logger.notice("super node ready", metadata: ["root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)"])
+        logger.notice("super node ready", metadata: [
+            "root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)",
+            "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
+        ])
         try await node.serve(directory: dir, listen: ListenAddress(argument: listen)!, handleSignals: true)
         logger.notice("stopped cleanly")
     }

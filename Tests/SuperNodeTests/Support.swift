@@ -118,6 +118,41 @@ struct ChainMaker {
         for p in producers { try reading(p, exportWh: 6000) }
         try flush()
     }
+
+    /// A policy record (the gateway's `--offer-tolerance-wh`) on the chain.
+    mutating func policy(_ policy: DispatchPolicy = .lowestTNT, offerToleranceWh: UInt64) throws {
+        try gatewayRecord(.policy(PolicyRecord(policy: policy, offerToleranceWh: offerToleranceWh, timestamp: time)))
+    }
+
+    /// A gateway that declares a large offer tolerance and dispatches energy its producer
+    /// never exported; its chain verifies. One producer (`producers[0]`), one block each:
+    /// - 0: enrollments and the policy (tolerance `toleranceWh`, default 10,000 Wh);
+    /// - 1: the producer's meter exports 1,000 Wh, it offers 5,000 Wh (credited in full
+    ///   under the tolerance), a request of 3,000 Wh is served: dispatched 3,000 vs exported 1,000;
+    /// - 2: a request of 1,000 Wh: dispatched 4,000 vs exported 1,000;
+    /// - 3: a request of 500 Wh: dispatched 4,500 vs exported 1,000;
+    /// - 4: the meter catches up (exported 10,000 Wh), a request of 100 Wh: 4,600 vs 10,000, honest.
+    static func inflating(gateway: SigningIdentity, toleranceWh: UInt64 = 10_000) throws -> ChainMaker {
+        var m = ChainMaker(gateway: gateway, maxEntries: 100)
+        let p = m.producers[0]
+        try m.gatewayRecord(.enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time)))
+        try m.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: m.time)))
+        try m.policy(offerToleranceWh: toleranceWh)
+        try m.flush()
+        try m.reading(p, exportWh: 1000)
+        try m.reading(p, exportWh: 2000)
+        try m.offer(p, 5000)
+        try m.request(3000)
+        try m.flush()
+        try m.request(1000)
+        try m.flush()
+        try m.request(500)
+        try m.flush()
+        try m.reading(p, exportWh: 11_000)
+        try m.request(100)
+        try m.flush()
+        return m
+    }
 }
 
 /// A super node on a fresh data directory, with a hand-moved clock, tested in process.
@@ -126,16 +161,17 @@ struct NodeHarness {
     let clock: TestClock
     let node: CentralNode
 
-    static func make() async throws -> NodeHarness {
+    static func make(value: ValuePolicy = .standard) async throws -> NodeHarness {
         let dir = SuperDirectory(makeTempDir())
         try dir.initialise()
         let clock = TestClock(1_767_300_000_000)
-        return NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function))
+        return NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value))
     }
 
-    /// The same directory opened again, as after a restart.
-    func reopen() async throws -> NodeHarness {
-        NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function))
+    /// The same directory opened again, as after a restart (with the same value rule unless given).
+    func reopen(value: ValuePolicy? = nil) async throws -> NodeHarness {
+        NodeHarness(dir: dir, clock: clock,
+                    node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value ?? node.value))
     }
 
     var rootKey: PublicIdentity { node.root.publicIdentity }
