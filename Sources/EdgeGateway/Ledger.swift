@@ -18,8 +18,10 @@ struct LedgerConfig: Sendable {
     /// they differ from the chain's; nil keeps what the chain says.
     var trading: TradingPolicy?
     /// Longest the gateway waits for the super node to escalate an unserved request (it
-    /// asks other gateways in turn) before answering the consumer unserved.
-    var escalationTimeoutMs: Int64 = 20_000
+    /// asks other gateways in turn) before answering the consumer unserved. Below
+    /// `meter-agent request`'s own 15 s, so the consumer always gets the gateway's answer; a
+    /// decision that arrives later is fetched when the consumer sends the request again.
+    var escalationTimeoutMs: Int64 = 10_000
 }
 
 /// How requests are dispatched and how far offers may exceed metered export.
