@@ -129,6 +129,8 @@ final class Uplink: Service, Sendable {
         var sealed: UInt64?
         var lastCheckpointAt: Int64?
         var lastError: UplinkView.LastError?
+        /// The `gatewayURL` the super node took with a push in this run (nil before the first).
+        var announced: String?
         /// What was last logged (state and reason): the next line only when it changes.
         var logged: String?
     }
@@ -307,6 +309,20 @@ final class Uplink: Service, Sendable {
         var next = last.map { $0 + 1 } ?? 0
         if let r = resumeFrom, r < next { next = r } else { resumeFrom = nil }
         guard let tip, next <= tip else {
+            if let last, status.withLock({ $0.announced != advertise }) {
+                // Nothing to push, but the super node has not heard this run's URL yet (a
+                // restart on another port, a new --advertise-url): it would keep sending
+                // escalated dispatches to the old one until the next block is sealed.
+                if let expected = try await announce(client, height: last, advertise: advertise) {
+                    logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
+                        "reason": "gap", "block.height": "\(expected)",
+                    ])
+                    metrics.failure("gap")
+                    resumeFrom = expected
+                    return nil
+                }
+                contacted = true
+            }
             if contacted { setConnected() }
             return config.idlePoll
         }
@@ -370,7 +386,29 @@ final class Uplink: Service, Sendable {
             let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
+        status.withLock { $0.announced = advertise }
         setConnected()
+        return nil
+    }
+
+    /// Announces `advertise` by pushing the already checkpointed block at `height` again: the
+    /// super node records the URL before it looks at the blocks and answers the block as a
+    /// replay (its stored checkpoint, already kept here, so nothing is stored). Returns the
+    /// height to push again from when the super node holds fewer blocks (`gap`).
+    private func announce(_ client: HTTPClient, height: UInt64, advertise: String) async throws -> UInt64? {
+        let store = self.store
+        guard let block = try await io.run({ try store.block(atHeight: height) }) else { return nil }
+        let answer = try await push(client, [block.wireBytes()], advertise: advertise)
+        if let rejected = answer.rejected {
+            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < height {
+                status.withLock { $0.announced = advertise }
+                return expected
+            }
+            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
+        }
+        status.withLock { $0.announced = advertise }
+        logger.info("gateway URL announced to the super node", metadata: ["url": "\(advertise)", "block.height": "\(height)"])
         return nil
     }
 
