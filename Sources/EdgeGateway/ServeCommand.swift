@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway: HTTP ingest, block sealing, queries and metrics.",
-        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified.")
+        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified; on SIGTERM or SIGINT the final block and any other unacknowledged ones get one last push (at most 5 s) before the exit.")
 
     @OptionGroup var data: DataOption
 
@@ -134,9 +134,11 @@ extension Gateway {
         try await run(makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true), listen: listen)
     }
 
-    /// The HTTP server, the sealing service and the uplink (with a super node) in one group
-    /// (services stop in reverse order: the uplink stops at once, the server drains, then the
-    /// sealer seals what is pending; those blocks are pushed after the next start).
+    /// The uplink (with a super node), the sealing service and the HTTP server in one group.
+    /// Services stop in reverse order: the server drains, then the sealer seals what is
+    /// pending (and waits until it is archived), then the uplink stops its loop and makes one
+    /// final push, bounded by `UplinkConfig.finalPushTimeout`, so a clean stop leaves the super
+    /// node audited up to the final block whenever it is reachable.
     func makeServiceGroup(listen: ListenAddress, sealTick: Duration, handleSignals: Bool) -> ServiceGroup {
         let directory = self.directory
         let logger = self.logger
@@ -156,8 +158,9 @@ extension Gateway {
                 logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(directory.urlPath)"])
             },
             logger: logger)
-        var services: [any Service] = [SealService(ledger: ledger, tick: sealTick), app]
+        var services: [any Service] = []
         if let uplink { services.append(uplink) }
+        services += [SealService(ledger: ledger, tick: sealTick), app]
         return ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],

@@ -23,6 +23,9 @@ struct UplinkConfig: Sendable {
     /// Connect and whole-request time limits.
     var connectTimeout: Duration = .seconds(5)
     var requestTimeout: Duration = .seconds(60)
+    /// On a graceful stop, after the sealer's final block is archived: the most time one last
+    /// attempt to push what is unacknowledged may take (zero: no final push).
+    var finalPushTimeout: Duration = .seconds(5)
 }
 
 /// Where the uplink stands: `connected` (the last exchange worked), `retrying` (the super
@@ -104,7 +107,9 @@ final class UplinkMetrics: Sendable {
 ///
 /// Network failures back off exponentially (0.5 s … 30 s); refusals wait `refusedDelay` and
 /// try again (blocks are never dropped). The state is logged once per change, not per
-/// attempt. Graceful shutdown cancels a wait or a request in flight at once.
+/// attempt. Graceful shutdown cancels a wait or a request in flight at once, then makes one
+/// final push of what is still unacknowledged, bounded by `finalPushTimeout`: `makeServiceGroup`
+/// places the uplink so it stops after the sealer, so that push includes the final block.
 final class Uplink: Service, Sendable {
     let link: SuperNodeLink
     let store: ChainStore
@@ -124,6 +129,8 @@ final class Uplink: Service, Sendable {
         var sealed: UInt64?
         var lastCheckpointAt: Int64?
         var lastError: UplinkView.LastError?
+        /// The `gatewayURL` the super node took with a push in this run (nil before the first).
+        var announced: String?
         /// What was last logged (state and reason): the next line only when it changes.
         var logged: String?
     }
@@ -185,7 +192,60 @@ final class Uplink: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await self.loop(client)
         }
+        // A graceful stop (not a cancellation of the whole group): the sealer has stopped
+        // and its final block is archived.
+        if !Task.isCancelled { await finalPush(client) }
         try? await client.shutdown()
+    }
+
+    /// One bounded attempt to push every block still unacknowledged, then a log line with
+    /// what is left for the next start.
+    private func finalPush(_ client: HTTPClient) async {
+        let bound = config.finalPushTimeout
+        var problem: String?
+        if bound > .zero {
+            problem = await withTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    var resumeFrom: UInt64?
+                    do {
+                        // `step` answers nil while there may be more to push at once.
+                        while try await self.step(client, resumeFrom: &resumeFrom) == nil {}
+                        return nil
+                    } catch let failure as Failure {
+                        self.metrics.failure(failure.reason)
+                        return "\(failure.reason): \(failure.message)"
+                    } catch {
+                        return "storage: cannot read the chain store or the checkpoint store: \(error)"
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: bound)
+                    return "timeout: the final push did not finish within \(bound.secondsText) s"
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        } else {
+            problem = "no final push (finalPushTimeout is 0)"
+        }
+        let store = self.store, checkpoints = self.checkpoints
+        if let heights = try? await io.run({ (try store.tip()?.height, try checkpoints.lastHeight()) }) {
+            record(sealed: heights.0, checkpointed: heights.1)
+        }
+        let s = status.withLock { $0 }
+        let left = Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed)
+        var metadata: Logger.Metadata = [
+            "super_node.url": "\(link.url)", "unacknowledged": "\(left)",
+            "block.height": "\(s.sealed.map { "\($0)" } ?? "none")",
+            "checkpointed.height": "\(s.lastCheckpointed.map { "\($0)" } ?? "none")",
+        ]
+        if left == 0 {
+            logger.notice("uplink stopped; every sealed block is checkpointed by the super node", metadata: metadata)
+        } else {
+            if let problem { metadata["detail"] = "\(problem)" }
+            logger.warning("uplink stopped with \(left) sealed block(s) not acknowledged by the super node; they are kept and pushed after the next start", metadata: metadata)
+        }
     }
 
     private func loop(_ client: HTTPClient) async {
@@ -249,6 +309,20 @@ final class Uplink: Service, Sendable {
         var next = last.map { $0 + 1 } ?? 0
         if let r = resumeFrom, r < next { next = r } else { resumeFrom = nil }
         guard let tip, next <= tip else {
+            if let last, status.withLock({ $0.announced != advertise }) {
+                // Nothing to push, but the super node has not heard this run's URL yet (a
+                // restart on another port, a new --advertise-url): it would keep sending
+                // escalated dispatches to the old one until the next block is sealed.
+                if let expected = try await announce(client, height: last, advertise: advertise) {
+                    logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
+                        "reason": "gap", "block.height": "\(expected)",
+                    ])
+                    metrics.failure("gap")
+                    resumeFrom = expected
+                    return nil
+                }
+                contacted = true
+            }
             if contacted { setConnected() }
             return config.idlePoll
         }
@@ -312,7 +386,29 @@ final class Uplink: Service, Sendable {
             let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
+        status.withLock { $0.announced = advertise }
         setConnected()
+        return nil
+    }
+
+    /// Announces `advertise` by pushing the already checkpointed block at `height` again: the
+    /// super node records the URL before it looks at the blocks and answers the block as a
+    /// replay (its stored checkpoint, already kept here, so nothing is stored). Returns the
+    /// height to push again from when the super node holds fewer blocks (`gap`).
+    private func announce(_ client: HTTPClient, height: UInt64, advertise: String) async throws -> UInt64? {
+        let store = self.store
+        guard let block = try await io.run({ try store.block(atHeight: height) }) else { return nil }
+        let answer = try await push(client, [block.wireBytes()], advertise: advertise)
+        if let rejected = answer.rejected {
+            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < height {
+                status.withLock { $0.announced = advertise }
+                return expected
+            }
+            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
+        }
+        status.withLock { $0.announced = advertise }
+        logger.info("gateway URL announced to the super node", metadata: ["url": "\(advertise)", "block.height": "\(height)"])
         return nil
     }
 

@@ -53,6 +53,19 @@ final class RunningProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Sends SIGTERM and waits up to `timeout` for the exit; nil if it is still running then
+    /// (it is killed by `deinit`).
+    func terminate(within timeout: Duration) async -> Int32? {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     deinit {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)

@@ -55,8 +55,8 @@ struct UplinkSystemTests {
             return (process, try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
-        func startGateway(superNodeURL: String, log: String = "gateway.log") async throws -> (RunningProcess, String) {
-            let process = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0", "--seal-interval", "300ms",
+        func startGateway(superNodeURL: String, sealInterval: String = "300ms", log: String = "gateway.log") async throws -> (RunningProcess, String) {
+            let process = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0", "--seal-interval", sealInterval,
                                                               "--super-node", superNodeURL, "--certificate", certificate],
                                              log: world.path(log))
             try await waitUntil("gateway.url") { FileManager.default.fileExists(atPath: world.gateway + "/gateway.url") || !process.process.isRunning }
@@ -263,5 +263,120 @@ struct UplinkSystemTests {
         #expect(gateway.terminate() == 0, "\(gateway.logText.suffix(2000))")
         #expect(gateway.logText.components(separatedBy: "the super node refused the push").count == 2, "the refusal is logged once, not per attempt")
         superNode.terminate()
+    }
+
+    struct Checkpoints: Decodable {
+        var lastCheckpointedHeight: UInt64?
+        var sealedHeight: UInt64?
+        var unacknowledgedBlocks: UInt64
+    }
+
+    struct Gateways: Decodable {
+        struct Gateway: Decodable { var gateway: String; var auditedHeight: UInt64?; var url: String? }
+        var gateways: [Gateway]
+    }
+
+    /// `edge-gateway inspect --json ARGS` on a stopped (or running) gateway's directory.
+    static func inspect<T: Decodable>(_ directory: String, _ arguments: [String], as type: T.Type) throws -> T {
+        let result = try runBinary("edge-gateway", ["inspect", "--data", directory, "--json"] + arguments)
+        guard result.status == 0 else { throw Failure("inspect \(arguments): \(result.output)") }
+        return try JSONDecoder().decode(T.self, from: Data(result.output.utf8))
+    }
+
+    /// The chain's tip height, from `inspect --json blocks`.
+    static func tip(_ directory: String) throws -> UInt64? {
+        struct Blocks: Decodable { var tip: UInt64? }
+        return try inspect(directory, ["blocks"], as: Blocks.self).tip
+    }
+
+    /// Plays a consumer's meter agent: signed readings, one per call; true when accepted.
+    struct Feeder {
+        let key: SigningIdentity
+        let base: String
+        var sequence: UInt64 = 0
+
+        mutating func feed(client: HTTPClient) async throws -> Bool {
+            sequence += 1
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let reading = try Reading(meter: key.id, sequence: sequence, timestamp: now, values: [MeasuredValue(.energyImportWh, Int64(sequence))])
+            let batch = IngestBatch(records: [Data(try SignedRecord.sign(.reading(reading), with: key).bytes).base64EncodedString()])
+            let (status, data) = try await EndToEndTests.post(base + "/v1/readings", json: try JSONEncoder().encode(batch), client: client)
+            guard status == 200 else { return false }
+            return try JSONDecoder().decode(IngestResponse.self, from: data).results.first?.status == .accepted
+        }
+    }
+
+    @Test("SIGTERM: the final block is pushed before the exit, so the super node has audited the gateway's whole chain")
+    func finalPushOnSIGTERM() async throws {
+        let grid = try Grid()
+        let world = grid.world
+        _ = try grid.enroll("house", role: "consumer")
+        let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
+        // A long seal interval: the readings below stay pending until the stop seals them.
+        let (gateway, base) = try await grid.startGateway(superNodeURL: superURL, sealInterval: "10m")
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var feeder = Feeder(key: try KeyFile.readPrivateKey(from: world.path("house.key")), base: base)
+        do {
+            // Everything sealed so far (genesis, enrollment) is checkpointed.
+            try await Self.waitFor("the first checkpoints") {
+                let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
+                return u.state == "connected" && u.unacknowledgedBlocks == 0 && u.lastCheckpointedHeight != nil
+            }
+            for _ in 0 ..< 5 { #expect(try await feeder.feed(client: client)) }
+            let health = try await Self.json(base + "/healthz", Health.self, client: client)
+            #expect(health.pending >= 5, "the readings wait for the final seal")
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        let before = try #require(try Self.tip(world.gateway))
+        #expect(await gateway.terminate(within: .seconds(60)) == 0, "\(gateway.logText.suffix(3000))")
+
+        // The stop sealed a final block and pushed it before exiting.
+        let tip = try #require(try Self.tip(world.gateway))
+        #expect(tip == before + 1, "the final seal made one more block")
+        let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
+        #expect(checkpoints.lastCheckpointedHeight == tip && checkpoints.unacknowledgedBlocks == 0, "\(checkpoints)")
+        let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first { $0.gateway == grid.gatewayID }
+        #expect(audited?.auditedHeight == tip, "the super node audited the gateway's chain up to its final block")
+        #expect(gateway.logText.contains("every sealed block is checkpointed by the super node"), "\(gateway.logText.suffix(2000))")
+        try await client.shutdown()
+        #expect(superNode.terminate() == 0)
+        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+    }
+
+    @Test("SIGTERM with the super node down: the gateway still exits 0 and says how many blocks wait")
+    func stopWithTheSuperNodeDown() async throws {
+        let grid = try Grid()
+        let world = grid.world
+        _ = try grid.enroll("house", role: "consumer")
+        let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
+        let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var feeder = Feeder(key: try KeyFile.readPrivateKey(from: world.path("house.key")), base: base)
+        do {
+            try await Self.waitFor("the first checkpoints") {
+                (try await Self.json(base + "/v1/uplink", Uplink.self, client: client).lastCheckpointedHeight) != nil
+            }
+            superNode.signal(SIGKILL)
+            superNode.process.waitUntilExit()
+            try await Self.waitFor("blocks sealed while the super node is down") {
+                _ = try await feeder.feed(client: client)
+                return try await Self.json(base + "/v1/uplink", Uplink.self, client: client).unacknowledgedBlocks >= 2
+            }
+            #expect(try await feeder.feed(client: client))
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        // No assertion on time: only that it exits by itself, well within a generous limit.
+        #expect(await gateway.terminate(within: .seconds(60)) == 0, "\(gateway.logText.suffix(3000))")
+        let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
+        #expect(checkpoints.unacknowledgedBlocks >= 2)
+        let log = gateway.logText
+        #expect(log.contains("uplink stopped with \(checkpoints.unacknowledgedBlocks) sealed block(s) not acknowledged by the super node"), "\(log.suffix(2000))")
+        #expect(log.contains("stopped cleanly"))
+        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
 }
