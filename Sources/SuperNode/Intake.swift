@@ -321,6 +321,13 @@ final class CentralNode: Sendable {
                                 message: "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
                                 height: height)
             }
+            // The hash covers the header only: a copy with altered entries under the accepted
+            // header is not a replay, and must not be answered with the checkpoint.
+            guard stored.wireBytes == block.wireBytes() else {
+                throw Rejection(reason: .fork,
+                                message: "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
+                                height: height)
+            }
             return Accepted(checkpoint: stored.checkpoint, replayed: true)
         }
         guard height == auditor.nextHeight else {
