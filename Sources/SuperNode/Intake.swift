@@ -225,6 +225,12 @@ final class CentralNode: Sendable {
             let cert: SignedGatewayCertificate
             do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
                 outcome.rejection = rejection
+                var metadata: Logger.Metadata = ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)", "blocks": "\(blocks.count)"]
+                if let presented = certificate.flatMap({ try? SignedGatewayCertificate(bytes: $0) })?.certificate {
+                    metadata["gateway.id"] = "\(presented.gateway.hex)"
+                    metadata["certificate.serial"] = "\(presented.serial)"
+                }
+                self.logger.warning("push refused", metadata: metadata)
                 return outcome
             }
             if let gatewayURL {
