@@ -150,12 +150,14 @@ extension AuthorityStore {
     }
 
     /// The accepted block at `height` of `gateway`'s chain: its hash and signed checkpoint.
-    static func acceptedBlock(_ db: Database, gateway: GatewayID, height: UInt64) throws -> (hash: Hash256, checkpoint: SignedCheckpoint)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT hash, checkpoint FROM gateway_block WHERE gateway = ? AND height = ?",
+    /// An accepted block's hash, its wire bytes as accepted, and its checkpoint.
+    static func acceptedBlock(_ db: Database, gateway: GatewayID, height: UInt64) throws -> (hash: Hash256, wireBytes: [UInt8], checkpoint: SignedCheckpoint)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT hash, block, checkpoint FROM gateway_block WHERE gateway = ? AND height = ?",
                                          arguments: [Data(gateway.bytes), Int64(bitPattern: height)]) else { return nil }
         let hash: Data = row[0]
-        let checkpoint: Data = row[1]
-        return (Hash256(bytes: hash) ?? .zero, try SignedCheckpoint(bytes: Array(checkpoint)))
+        let block: Data = row[1]
+        let checkpoint: Data = row[2]
+        return (Hash256(bytes: hash) ?? .zero, Array(block), try SignedCheckpoint(bytes: Array(checkpoint)))
     }
 
     static func insertBlock(_ block: Block, checkpoint: SignedCheckpoint, _ db: Database) throws {

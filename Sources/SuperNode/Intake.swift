@@ -225,6 +225,12 @@ final class CentralNode: Sendable {
             let cert: SignedGatewayCertificate
             do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
                 outcome.rejection = rejection
+                var metadata: Logger.Metadata = ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)", "blocks": "\(blocks.count)"]
+                if let presented = certificate.flatMap({ try? SignedGatewayCertificate(bytes: $0) })?.certificate {
+                    metadata["gateway.id"] = "\(presented.gateway.hex)"
+                    metadata["certificate.serial"] = "\(presented.serial)"
+                }
+                self.logger.warning("push refused", metadata: metadata)
                 return outcome
             }
             if let gatewayURL {
@@ -319,6 +325,13 @@ final class CentralNode: Sendable {
             guard stored.hash == block.hash else {
                 throw Rejection(reason: .fork,
                                 message: "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
+                                height: height)
+            }
+            // The hash covers the header only: a copy with altered entries under the accepted
+            // header is not a replay, and must not be answered with the checkpoint.
+            guard stored.wireBytes == block.wireBytes() else {
+                throw Rejection(reason: .fork,
+                                message: "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
                                 height: height)
             }
             return Accepted(checkpoint: stored.checkpoint, replayed: true)

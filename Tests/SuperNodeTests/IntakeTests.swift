@@ -59,6 +59,27 @@ struct IntakeTests {
         #expect(again.response.checkpoints[2].checkpointedAt == h.clock.now)
     }
 
+    /// The block hash covers the header only: an accepted block's header with an altered
+    /// entry is another block (`fork`), not a replay answered with the checkpoint.
+    @Test func tamperedCopyOfAnAcceptedBlockIsAFork() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        #expect(try await h.push(cert, Array(chain.blocks[0 ..< 2])).status == 200)
+        var tampered = chain.blocks[1].wireBytes()
+        tampered[tampered.count - 1] ^= 0x01  // an entry's signature; the header is intact
+        let pushed = try await h.push(rawCertificate: Data(cert.bytes).base64EncodedString(), blocks: [Data(tampered).base64EncodedString()])
+        #expect(pushed.status == 409)
+        #expect(pushed.reasons == "fork")
+        #expect(pushed.response.checkpoints.isEmpty)
+        #expect(pushed.response.rejected?.height == 1)
+        #expect(pushed.response.rejected?.message.contains("other entries") == true)
+        // The real block is still a replay, and the audit goes on.
+        let again = try await h.push(cert, Array(chain.blocks[1 ..< 3]))
+        #expect(again.status == 200)
+        #expect(again.response.checkpoints.map(\.replayed) == [true, false])
+    }
+
     @Test func tamperedBlockIsRejectedWithTheReason() async throws {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)

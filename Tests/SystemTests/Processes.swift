@@ -45,6 +45,12 @@ final class RunningProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
+    /// Kills it without warning (SIGKILL) and waits until it is gone.
+    func kill9() {
+        signal(SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Sends SIGTERM and waits; returns the exit status.
     @discardableResult
     func terminate() -> Int32 {

@@ -55,9 +55,13 @@ struct UplinkSystemTests {
             return (process, try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
-        func startGateway(superNodeURL: String, sealInterval: String = "300ms", log: String = "gateway.log") async throws -> (RunningProcess, String) {
-            let process = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0", "--seal-interval", sealInterval,
-                                                              "--super-node", superNodeURL, "--certificate", certificate],
+        /// Starts `serve` with the uplink (`certificate`: default the first one issued);
+        /// a `gateway.url` left by a killed server is removed first.
+        func startGateway(superNodeURL: String, listen: String = "127.0.0.1:0", certificate: String? = nil, sealInterval: String = "300ms",
+                          log: String = "gateway.log") async throws -> (RunningProcess, String) {
+            try? FileManager.default.removeItem(atPath: world.gateway + "/gateway.url")
+            let process = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", listen, "--seal-interval", sealInterval,
+                                                              "--super-node", superNodeURL, "--certificate", certificate ?? self.certificate],
                                              log: world.path(log))
             try await waitUntil("gateway.url") { FileManager.default.fileExists(atPath: world.gateway + "/gateway.url") || !process.process.isRunning }
             guard process.process.isRunning else { throw Failure("edge-gateway serve stopped: \(process.logText)") }
