@@ -31,6 +31,7 @@ enum Reason: String, Codable, Sendable, CaseIterable {
     case merkleRootMismatch = "merkle-root-mismatch"
     case stateDigestMismatch = "state-digest-mismatch"
     case malformedURL = "malformed-url"
+    case foreignAuthority = "foreign-authority"
     case notFound = "not-found"
     /// An escalated request is not signed by the consumer key given.
     case badRequestSignature = "bad-request-signature"
@@ -46,7 +47,8 @@ enum Reason: String, Codable, Sendable, CaseIterable {
         case .notFound: return 404
         case .gap, .fork, .brokenLink, .escalationInProgress: return 409
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
-             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch, .badRequestSignature:
+             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch, .badRequestSignature,
+             .foreignAuthority:
             return 422
         }
     }
@@ -343,6 +345,7 @@ final class CentralNode: Sendable {
         do { try auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
         }
+        try requireOwnAuthority(block)
         let now = clock()
         let checkpoint = try SignedCheckpoint.sign(Checkpoint(
             issuer: root.id, gateway: gateway, certificateSerial: cert.certificate.serial, height: height, blockHash: block.hash,
@@ -378,6 +381,19 @@ final class CentralNode: Sendable {
             ])
         }
         return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
+    }
+
+    /// A chain's Authority records name the root key its escalation decisions are checked
+    /// against: on a chain this node audits, that must be this node's root key, or the
+    /// gateway could vouch for escalations with a key of its own making.
+    private func requireOwnAuthority(_ block: Block) throws {
+        for (offset, entry) in block.entries.enumerated() {
+            guard case let .authority(authority) = entry.record, authority.rootKey != root.publicIdentity else { continue }
+            let index = block.header.header.treeSize - UInt64(block.entries.count) + UInt64(offset)
+            throw Rejection(reason: .foreignAuthority,
+                            message: "block \(block.height), entry \(index): the authority record names root key \(authority.rootKey.id.hex), not this super node's root key \(root.id.hex); escalations on this chain would not be this super node's decisions",
+                            height: block.height)
+        }
     }
 
     /// The checkpoint of an accepted block.

@@ -254,6 +254,36 @@ struct IntakeTests {
         #expect(list.gateways.first?.url == "http://127.0.0.1:8080")
     }
 
+    /// A gateway records a root key of its own making as its authority (so it could sign
+    /// escalation decisions itself): the block is refused, naming the key; the super node's
+    /// own root key is accepted.
+    @Test func authorityRecordWithAForeignRootKeyIsRefused() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        var chain = try ChainMaker.standard(gateway: gateway)
+        #expect(try await h.push(cert, chain.blocks).status == 200)
+
+        var honest = chain
+        try honest.gatewayRecord(.authority(AuthorityRecord(rootKey: h.rootKey, certificate: cert, timestamp: honest.time)))
+        try honest.flush()
+        let accepted = try await h.push(cert, [honest.blocks[4]])
+        #expect(accepted.status == 200, "\(accepted.response)")
+
+        let forger = key(0x77)
+        let forged = try SignedGatewayCertificate.sign(
+            GatewayCertificate(issuer: forger.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: chain.time, name: "gw"), with: forger)
+        try chain.gatewayRecord(.authority(AuthorityRecord(rootKey: forger.publicIdentity, certificate: forged, timestamp: chain.time)))
+        try chain.flush()
+        let h2 = try await NodeHarness.make()
+        let cert2 = try h2.certify(gateway)
+        #expect(try await h2.push(cert2, Array(chain.blocks.prefix(4))).status == 200)
+        let refused = try await h2.push(cert2, [chain.blocks[4]])
+        #expect(refused.status == 422)
+        #expect(refused.reasons == "foreign-authority")
+        #expect(refused.response.rejected?.message.contains(forger.id.hex) == true)
+        #expect(h2.node.auditedTips()[gateway.id]?.height == 3)
+    }
+
     /// A dishonest gateway gives a request to the wrong producer, re-signs the dispatch and
     /// re-seals the chain: every signature, link and root is valid, only the TNT replay
     /// catches it.
