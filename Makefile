@@ -18,7 +18,7 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## Emulated meters on a pseudo-terminal and Modbus TCP, read back through ModbusBridge.
+## The whole system on loopback: a super node, two gateways, twelve emulated meters and their agents (scripts/demo).
 demo: build
 	./scripts/demo
 
