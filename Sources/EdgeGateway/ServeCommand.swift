@@ -147,15 +147,8 @@ extension Gateway {
             router: router(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? listen.port
-                let url = listen.url(port: port)
-                do {
-                    try directory.urlFile.write(url)
-                } catch {
-                    logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
-                }
+                let url = directory.urlFile.publish(listen: listen, boundPort: channel.localAddress?.port, logger: logger)
                 uplink?.serverBound(url: url)
-                logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(directory.urlPath)"])
             },
             logger: logger)
         var services: [any Service] = []

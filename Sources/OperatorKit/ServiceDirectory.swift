@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Logging
 #endif
 
 /// What the gateway's and the super node's data directories have in common: a private
@@ -85,6 +86,22 @@ public struct ServerURLFile: Sendable {
 
     public func remove() {
         unlink(path)
+    }
+
+    /// What a server does once its port is bound: writes the URL for `listen` on `boundPort`
+    /// (a failed write is logged, the server keeps serving) and logs `listening`.
+    /// - Returns: the URL.
+    @discardableResult
+    public func publish(listen: ListenAddress, boundPort: Int?, logger: Logger) -> String {
+        let port = boundPort ?? listen.port
+        let url = listen.url(port: port)
+        do {
+            try write(url)
+        } catch {
+            logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
+        }
+        logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(path)"])
+        return url
     }
 }
 

@@ -214,14 +214,7 @@ extension CentralNode {
             router: router(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? listen.port
-                let url = listen.url(port: port)
-                do {
-                    try directory.urlFile.write(url)
-                } catch {
-                    logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
-                }
-                logger.notice("listening", metadata: ["url": "\(url)", "url.file": "\(directory.urlPath)"])
+                directory.urlFile.publish(listen: listen, boundPort: channel.localAddress?.port, logger: logger)
             },
             logger: logger)
         return ServiceGroup(configuration: .init(
