@@ -70,40 +70,13 @@ public struct Checkpoint: Hashable, Sendable {
 }
 
 /// A checkpoint with the root key's signature: `checkpoint bytes (130) ‖ Ed25519 signature (64)`.
-public struct SignedCheckpoint: Hashable, Sendable {
-    /// The 194 bytes, verbatim.
-    public let bytes: [UInt8]
+public typealias SignedCheckpoint = RootSigned<Checkpoint>
+
+extension Checkpoint: RootSignedPayload {
+    public static var signedName: String { "signed checkpoint" }
+}
+
+extension RootSigned where Payload == Checkpoint {
     /// The decoded checkpoint.
-    public let checkpoint: Checkpoint
-
-    /// The signed checkpoint bytes.
-    public var body: ArraySlice<UInt8> { bytes[0 ..< Checkpoint.encodedLength] }
-    /// The root key's signature over `body`.
-    public var signature: ArraySlice<UInt8> { bytes[Checkpoint.encodedLength...] }
-
-    /// Parses signed checkpoint bytes (does not check the signature).
-    public init(bytes: [UInt8]) throws(RecordDecodingError) {
-        let total = Checkpoint.encodedLength + 64
-        guard bytes.count >= total else { throw .truncated(field: "signed checkpoint", needed: total, remaining: bytes.count) }
-        guard bytes.count == total else { throw .trailingBytes(count: bytes.count - total) }
-        checkpoint = try Checkpoint(canonicalBytes: bytes[0 ..< Checkpoint.encodedLength])
-        self.bytes = bytes
-    }
-
-    /// Signs `checkpoint` with the root key.
-    public static func sign(_ checkpoint: Checkpoint, with root: SigningIdentity) throws(IdentityError) -> SignedCheckpoint {
-        let body = checkpoint.canonicalBytes()
-        let signature = try root.sign(body)
-        return SignedCheckpoint(checkpoint: checkpoint, bytes: body + signature)
-    }
-
-    private init(checkpoint: Checkpoint, bytes: [UInt8]) {
-        self.checkpoint = checkpoint
-        self.bytes = bytes
-    }
-
-    /// True when `root` is the issuer and its signature verifies.
-    public func isSignatureValid(by root: PublicIdentity) -> Bool {
-        root.id == checkpoint.issuer && root.isValidSignature(signature, for: body)
-    }
+    public var checkpoint: Checkpoint { payload }
 }

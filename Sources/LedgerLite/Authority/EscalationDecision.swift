@@ -100,43 +100,13 @@ public struct EscalationDecision: Hashable, Sendable {
 
 /// A decision with the root key's signature: `decision bytes (146) ‖ Ed25519 signature (64)`,
 /// kept verbatim.
-public struct SignedEscalationDecision: Hashable, Sendable {
-    /// Length of the signed decision, in bytes.
-    public static let encodedLength = EscalationDecision.encodedLength + 64
-    /// The 210 bytes, verbatim.
-    public let bytes: [UInt8]
+public typealias SignedEscalationDecision = RootSigned<EscalationDecision>
+
+extension EscalationDecision: RootSignedPayload {
+    public static var signedName: String { "signed escalation decision" }
+}
+
+extension RootSigned where Payload == EscalationDecision {
     /// The decoded decision.
-    public let decision: EscalationDecision
-
-    /// The signed decision bytes.
-    public var body: ArraySlice<UInt8> { bytes[0 ..< EscalationDecision.encodedLength] }
-    /// The root key's signature over `body`.
-    public var signature: ArraySlice<UInt8> { bytes[EscalationDecision.encodedLength...] }
-
-    /// Parses signed decision bytes (does not check the signature).
-    public init<C: Collection>(bytes: C) throws(RecordDecodingError) where C.Element == UInt8 {
-        let bytes = Array(bytes)
-        let total = Self.encodedLength
-        guard bytes.count >= total else { throw .truncated(field: "signed escalation decision", needed: total, remaining: bytes.count) }
-        guard bytes.count == total else { throw .trailingBytes(count: bytes.count - total) }
-        decision = try EscalationDecision(canonicalBytes: bytes[0 ..< EscalationDecision.encodedLength])
-        self.bytes = bytes
-    }
-
-    /// Signs `decision` with the root key.
-    public static func sign(_ decision: EscalationDecision, with root: SigningIdentity) throws(IdentityError) -> SignedEscalationDecision {
-        let body = decision.canonicalBytes()
-        let signature = try root.sign(body)
-        return SignedEscalationDecision(decision: decision, bytes: body + signature)
-    }
-
-    private init(decision: EscalationDecision, bytes: [UInt8]) {
-        self.decision = decision
-        self.bytes = bytes
-    }
-
-    /// True when `root` is the issuer and its signature verifies.
-    public func isSignatureValid(by root: PublicIdentity) -> Bool {
-        root.id == decision.issuer && root.isValidSignature(signature, for: body)
-    }
+    public var decision: EscalationDecision { payload }
 }
