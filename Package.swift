@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ModbusBridge", targets: ["ModbusBridge"]),
         .library(name: "LedgerLite", targets: ["LedgerLite"]),
+        .library(name: "LedgerStore", targets: ["LedgerStore"]),
         .executable(name: "meter-agent", targets: ["MeterAgent"]),
         .executable(name: "edge-gateway", targets: ["EdgeGateway"]),
         .executable(name: "super-node", targets: ["SuperNode"]),
@@ -57,36 +58,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Records, Merkle trees, chain rules, TNT and the verifier: pure, no I/O.
         .target(
             name: "LedgerLite",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Where LedgerLite's values live on disk: the SQLite chain store, the pending journal, key files.
+        .target(
+            name: "LedgerStore",
+            dependencies: [
+                "LedgerLite",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .executableTarget(
-            name: "MeterAgent",
-            dependencies: [
-                "Executors",
-                "ModbusBridge",
-                "LedgerLite",
-                "OperatorKit",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
-            ]
-        ),
-        .executableTarget(
-            name: "EdgeGateway",
+        // The edge gateway: ingest, the chain writer, queries, HTTP, uplink and escalation.
+        .target(
+            name: "GatewayCore",
             dependencies: [
                 "Executors",
                 "LedgerLite",
+                "LedgerStore",
                 "OperatorKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,12 +91,13 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .executableTarget(
-            name: "SuperNode",
+        // The super node: certificates, intake and audit of gateways' blocks, escalation.
+        .target(
+            name: "SuperNodeCore",
             dependencies: [
                 "LedgerLite",
+                "LedgerStore",
                 "OperatorKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,11 +105,84 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The meter agent: polling, signing, the outbox, forwarding, trading and auto-offers.
+        .target(
+            name: "AgentCore",
+            dependencies: [
+                "Executors",
+                "ModbusBridge",
+                "LedgerLite",
+                "LedgerStore",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Emulated meters behind Modbus servers: physics model, fleet files, injected faults.
+        .target(
+            name: "MeterEmulator",
+            dependencies: [
+                "ModbusBridge",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "MeterAgent",
+            dependencies: [
+                "AgentCore",
+                "MeterEmulator",
+                "ModbusBridge",
+                "LedgerLite",
+                "LedgerStore",
+                "OperatorKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeGateway",
+            dependencies: [
+                "GatewayCore",
+                "LedgerLite",
+                "LedgerStore",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "SuperNode",
+            dependencies: [
+                "SuperNodeCore",
+                "LedgerLite",
+                "LedgerStore",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "GridLedgerBench",
             dependencies: [
                 "ModbusBridge",
                 "LedgerLite",
+                "LedgerStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,22 +190,37 @@ let package = Package(
             path: "Benchmarks/GridLedgerBench"
         ),
 
+        // What every test target shares: a hand-moved clock, fixed keys, temporary
+        // directories, log capture and waiting.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "LedgerLite",
+                "ModbusBridge",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "ModbusBridgeTests",
-            dependencies: ["ModbusBridge"]
+            dependencies: ["TestSupport", "ModbusBridge"]
         ),
         .testTarget(
             name: "MeterAgentTests",
             dependencies: [
-                "MeterAgent", "ModbusBridge", "LedgerLite", "OperatorKit",
+                "TestSupport",
+                "MeterAgent", "AgentCore", "MeterEmulator", "ModbusBridge", "LedgerLite", "LedgerStore", "OperatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "EdgeGatewayTests",
             dependencies: [
+                "TestSupport",
                 "EdgeGateway",
+                "GatewayCore",
                 "LedgerLite",
+                "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -147,7 +231,9 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                "TestSupport",
                 "LedgerLite",
+                "LedgerStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -156,8 +242,11 @@ let package = Package(
         .testTarget(
             name: "SuperNodeTests",
             dependencies: [
+                "TestSupport",
                 "SuperNode",
+                "SuperNodeCore",
                 "LedgerLite",
+                "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -167,7 +256,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerLiteTests",
-            dependencies: ["LedgerLite"]
+            dependencies: ["TestSupport", "LedgerLite", "LedgerStore", "ModbusBridge"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import Foundation
 import LedgerLite
 import NIOCore
 import Synchronization
+import LedgerStore
 
 /// TNT dispatch decisions per second at 100, 10k and 100k producers:
 /// - in-process: request → rule → dispatch applied to the `TNTState` (the state machine

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import LedgerLite
 import NIOCore
+import LedgerStore
 
 /// Gateway and agent figures, with the real release binaries on loopback:
 /// - ingest of signed readings with durable acknowledgement from many concurrent agents,

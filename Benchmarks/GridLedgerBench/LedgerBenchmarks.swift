@@ -1,5 +1,6 @@
 import Foundation
 import LedgerLite
+import LedgerStore
 
 /// LedgerLite benchmarks: each figure is printed beside a reference measured in the same run.
 enum LedgerBenchmarks {

@@ -3,6 +3,8 @@ import Foundation
 import LedgerLite
 import Logging
 import OperatorKit
+import LedgerStore
+import GatewayCore
 
 @main
 struct EdgeGatewayCommand: AsyncParsableCommand {

@@ -1,19 +1,7 @@
 import Foundation
+import GatewayCore
 import LedgerLite
 import OperatorKit
-
-/// `inspect checkpoints --json`.
-struct CheckpointListView: Codable, Sendable {
-    var checkpoints: [CheckpointEntryView]
-    /// Highest checkpointed height; absent before the first checkpoint.
-    var lastCheckpointedHeight: UInt64?
-    /// Height of the latest sealed block; absent for an empty chain.
-    var sealedHeight: UInt64?
-    /// Sealed blocks above the last checkpointed height.
-    var unacknowledgedBlocks: UInt64
-    /// `from` for the next page; absent at the end.
-    var next: UInt64?
-}
 
 extension InspectCommand {
     /// `inspect checkpoints`: the stored checkpoints, newest `--limit` by default.

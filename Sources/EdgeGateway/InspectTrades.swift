@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerLite
 import OperatorKit
+import GatewayCore
 
 /// `edge-gateway inspect tnt | dispatches | fairness`: the read side of energy trading,
 /// from the store and the pending journal (safe while the server runs).

@@ -5,6 +5,7 @@ import LedgerLite
 import Logging
 import OperatorKit
 import ServiceLifecycle
+import GatewayCore
 
 /// `--dispatch-policy lowest-tnt|split-tnt`.
 struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import AgentCore
+import MeterEmulator
 
 @main
 struct MeterAgentCommand: AsyncParsableCommand {

@@ -5,6 +5,8 @@ import LedgerLite
 import Logging
 import OperatorKit
 import ServiceLifecycle
+import LedgerStore
+import SuperNodeCore
 
 @main
 struct SuperNodeCommand: AsyncParsableCommand {

@@ -4,6 +4,8 @@ import HummingbirdTesting
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import LedgerStore
+@testable import GatewayCore
 
 @Suite("GET endpoints, admin, receipts")
 struct APITests {

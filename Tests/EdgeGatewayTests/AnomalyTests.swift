@@ -4,6 +4,8 @@ import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
 @testable import OperatorKit
+@testable import GatewayCore
+import TestSupport
 
 @Suite("Anomalies on the chain")
 struct AnomalyTests {

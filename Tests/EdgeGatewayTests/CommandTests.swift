@@ -7,6 +7,9 @@ import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
 @testable import OperatorKit
+@testable import LedgerStore
+@testable import GatewayCore
+import TestSupport
 
 @Suite("Commands: init, enroll, serve, inspect, verify")
 struct CommandTests {

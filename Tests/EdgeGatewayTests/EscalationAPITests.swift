@@ -5,13 +5,16 @@ import Synchronization
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import LedgerStore
+@testable import GatewayCore
+import TestSupport
 
 /// Escalation at the gateway: the producer side (`POST /v1/escalated-dispatches`) and the
 /// consumer side (an unserved request escalated to a super node).
 @Suite("Escalation: escalated dispatches and escalated requests")
 struct EscalationAPITests {
-    static let root = TradeChain.key(0xaa)
-    static let otherGateway = TradeChain.key(0x88)
+    static let root = TestKeys.key(0xaa)
+    static let otherGateway = TestKeys.key(0x88)
 
     /// A gateway with a super node link at `url` trusting `root`.
     static func harness(url: String = "http://127.0.0.1:9") async throws -> Harness {
@@ -82,7 +85,7 @@ struct EscalationAPITests {
         let foreign = try Self.decision(id: 2, producer: producer.id, producerGateway: gatewayID, request: request, signer: SigningIdentity())
         #expect(try await commit(h, foreign, status: .forbidden).reason == "untrusted-decision")
         // For another gateway.
-        let elsewhere = try Self.decision(id: 3, producer: producer.id, producerGateway: TradeChain.key(0x77).id, request: request)
+        let elsewhere = try Self.decision(id: 3, producer: producer.id, producerGateway: TestKeys.key(0x77).id, request: request)
         #expect(try await commit(h, elsewhere, status: .forbidden).reason == "wrong-gateway")
         // More than the producer has left: a conflict the super node answers by trying another.
         let big = try EnergyRequest(consumer: request.consumer, sequence: 4, energyWh: 4000, timestamp: h.clock.now)
@@ -102,7 +105,7 @@ struct EscalationAPITests {
 
     /// A stand-in super node answering `POST /v1/escalations` with a decision for the request.
     final class FakeSuperNode: Sendable {
-        let producer = TradeChain.key(0x66).id
+        let producer = TestKeys.key(0x66).id
         let answerServed: Bool
         let calls = Mutex<[EscalationSubmission]>([])
 

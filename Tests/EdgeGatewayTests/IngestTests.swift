@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import GatewayCore
 
 @Suite("POST /v1/readings")
 struct IngestTests {

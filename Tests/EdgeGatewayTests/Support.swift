@@ -6,44 +6,8 @@ import Synchronization
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
-
-/// A clock tests move by hand (ms since the epoch).
-final class TestClock: Sendable {
-    private let value: Mutex<Int64>
-    init(_ start: Int64 = 1_767_225_600_000) { value = Mutex(start) }
-    var now: Int64 { value.withLock { $0 } }
-    func advance(ms: Int64) { value.withLock { $0 += ms } }
-    var function: @Sendable () -> Int64 { { self.now } }
-}
-
-/// Collects log lines.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in CapturingHandler(capture: self) }
-    }
-
-    struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).merging(metadata) { a, _ in a }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            capture.lines.withLock { $0.append(([event.level.rawValue, "\(event.message)"] + fields).joined(separator: " ")) }
-        }
-    }
-}
-
-func makeTempDir() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gw-test-\(UUID().uuidString)").path
-    return path
-}
+@testable import GatewayCore
+import TestSupport
 
 /// A gateway on a fresh data directory, with a hand-moved clock.
 struct Harness {

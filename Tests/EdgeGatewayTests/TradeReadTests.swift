@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import GatewayCore
+import TestSupport
 
 /// The read side of energy trading: GET /v1/tnt, /v1/dispatches, /v1/fairness and
 /// `inspect tnt|dispatches|fairness`, on the worked example (`WorkedExample`).
@@ -252,7 +254,7 @@ struct TradeReadTests {
     /// Split policy: a request sealed in one block, its split dispatch pending.
     @Test func splitDispatchShowsEveryShare() async throws {
         var c = try TradeChain()
-        let (a, b, consumer) = (TradeChain.key(0x71), TradeChain.key(0x72), TradeChain.key(0x43))
+        let (a, b, consumer) = (TestKeys.key(0x71), TestKeys.key(0x72), TestKeys.key(0x43))
         try c.enroll(a, .producer)
         try c.enroll(b, .producer)
         try c.enroll(consumer, .consumer)

@@ -1,6 +1,9 @@
 import Foundation
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import LedgerStore
+@testable import GatewayCore
+import TestSupport
 
 /// Builds a gateway data directory whose chain holds trades, written directly with
 /// LedgerLite's `BlockBuilder`: sealed blocks go to the store, the entries after the last
@@ -22,10 +25,6 @@ struct TradeChain {
         let key = try dir.initialise()
         store = try ChainStore(path: dir.chainPath)
         builder = BlockBuilder(gateway: key, policy: SealPolicy(maxEntries: 1_000_000, maxAgeMilliseconds: .max))
-    }
-
-    static func key(_ byte: UInt8) -> SigningIdentity {
-        try! SigningIdentity(seed: [UInt8](repeating: byte, count: 32))
     }
 
     /// Index the next entry takes.
@@ -134,12 +133,12 @@ struct TradeChain {
 /// Pending (60 s later): shop asks 1 200 Wh → wind (only it has enough; TNT 3→4); shop asks
 /// 10 000 Wh → unserved; house asks 50 Wh, not yet dispatched.
 struct WorkedExample {
-    static let water = TradeChain.key(0x61)
-    static let wind = TradeChain.key(0x62)
-    static let solar = TradeChain.key(0x63)
-    static let spare = TradeChain.key(0x64)
-    static let house = TradeChain.key(0x41)
-    static let shop = TradeChain.key(0x42)
+    static let water = TestKeys.key(0x61)
+    static let wind = TestKeys.key(0x62)
+    static let solar = TestKeys.key(0x63)
+    static let spare = TestKeys.key(0x64)
+    static let house = TestKeys.key(0x41)
+    static let shop = TestKeys.key(0x42)
 
     var chain: TradeChain
     /// Dispatch entry indices, in chain order.

@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
+@testable import LedgerStore
+@testable import GatewayCore
 
 /// Offers, requests and dispatch through `POST /v1/offers` and `POST /v1/requests`.
 @Suite("Trading over HTTP: offers, requests, TNT dispatch")

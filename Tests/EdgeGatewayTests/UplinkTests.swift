@@ -4,6 +4,9 @@ import Testing
 @testable import EdgeGateway
 @testable import LedgerLite
 @testable import OperatorKit
+@testable import LedgerStore
+@testable import GatewayCore
+import TestSupport
 
 @Suite("Uplink: checkpoint checks, super node link, receipts with checkpoints")
 struct UplinkTests {

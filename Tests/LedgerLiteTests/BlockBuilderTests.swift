@@ -1,5 +1,6 @@
 import Testing
 @testable import LedgerLite
+import TestSupport
 
 @Suite struct BlockBuilderTests {
     let t = TestKeys.baseTime

@@ -1,4 +1,6 @@
 @testable import LedgerLite
+@testable import LedgerStore
+import TestSupport
 
 /// Builds realistic chains for tests: enrolled consumers and producers, readings (producers'
 /// carry an export counter), offers backed by metered export, requests answered by the TNT

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import LedgerLite
+@testable import LedgerStore
+import ModbusBridge
+import TestSupport
 
 @Suite struct ChainStoreTests {
     /// A store at a fresh path holding the standard fixture chain.

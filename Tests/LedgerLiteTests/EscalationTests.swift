@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LedgerLite
+import TestSupport
 
 /// Escalation (issue 7, item 4): the decision record, the escalation and authority
 /// records, and the chain rules a verifier replays on both gateways' chains.

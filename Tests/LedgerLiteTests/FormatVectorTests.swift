@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import LedgerLite
+@testable import LedgerStore
+import TestSupport
 
 /// Checks every `hex NAME` vector in docs/FORMATS.md against the code.
 @Suite struct FormatVectorTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import LedgerLite
+@testable import LedgerStore
+import TestSupport
 
 @Suite struct KeyFileTests {
     func mode(_ path: String) throws -> Int {

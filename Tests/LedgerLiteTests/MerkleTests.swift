@@ -1,5 +1,7 @@
 import Testing
 @testable import LedgerLite
+import ModbusBridge
+import TestSupport
 
 @Suite struct MerkleTests {
     /// Certificate Transparency's RFC 6962 reference leaves and roots (sizes 1…8).

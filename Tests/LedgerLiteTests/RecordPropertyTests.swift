@@ -1,5 +1,7 @@
 import Testing
 @testable import LedgerLite
+import ModbusBridge
+import TestSupport
 
 /// Random records round-trip; random and mutated bytes never crash a decoder, and whatever a
 /// decoder accepts re-encodes to exactly the same bytes (canonical encodings).

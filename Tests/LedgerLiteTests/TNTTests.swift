@@ -1,5 +1,7 @@
 import Testing
 @testable import LedgerLite
+import ModbusBridge
+import TestSupport
 
 @Suite struct TNTTests {
     static func key(_ i: Int) -> PublicIdentity {

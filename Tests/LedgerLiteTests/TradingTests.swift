@@ -1,5 +1,7 @@
 import Testing
 @testable import LedgerLite
+import ModbusBridge
+import TestSupport
 
 /// Energy trading by TNT (issue 6): the policy record, value verification of offers against
 /// metered export, the split policy, and served/credited totals.

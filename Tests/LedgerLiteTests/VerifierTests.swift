@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import LedgerLite
+@testable import LedgerStore
+import TestSupport
 
 @Suite struct VerifierTests {
     let verifier = ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity)

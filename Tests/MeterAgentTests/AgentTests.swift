@@ -8,6 +8,8 @@ import OperatorKit
 import Synchronization
 import Testing
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 @Suite("Agent: readings, outbox, forwarding")
 struct AgentTests {

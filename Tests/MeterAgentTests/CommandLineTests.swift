@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 /// The `meter-agent` binary as a user runs it.
 @Suite("meter-agent on the command line", .serialized)

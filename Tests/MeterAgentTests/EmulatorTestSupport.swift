@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import ModbusBridge
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 let testLibrary: ProfileLibrary = {
     do { return try ProfileLibrary.locate() } catch { fatalError("\(error)") }

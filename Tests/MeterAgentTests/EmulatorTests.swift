@@ -3,6 +3,8 @@ import Glibc
 import Testing
 import ModbusBridge
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 @Suite("Emulated meters over a pseudo-terminal")
 struct EmulatorTests {

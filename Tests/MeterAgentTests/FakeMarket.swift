@@ -3,6 +3,8 @@ import Hummingbird
 import LedgerLite
 import Synchronization
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 /// The FakeGateway's market: `POST /v1/offers` and `POST /v1/requests` as the real
 /// gateway answers them, on a small in-memory state. It checks the signature against the

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import ModbusBridge
 @testable import MeterAgent
+@testable import AgentCore
+@testable import MeterEmulator
 
 @Suite("Meter model")
 struct MeterModelTests {

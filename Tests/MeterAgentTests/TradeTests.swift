@@ -7,6 +7,9 @@ import OperatorKit
 import ServiceLifecycle
 import Testing
 @testable import MeterAgent
+import LedgerStore
+@testable import AgentCore
+@testable import MeterEmulator
 
 @Suite("Trading: offer, request, auto-offer")
 struct TradeTests {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import ModbusBridge
+import TestSupport
 
 @Suite("Client and server over a pseudo-terminal and TCP")
 struct ClientServerTests {

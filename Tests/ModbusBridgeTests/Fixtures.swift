@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import ModbusBridge
+import TestSupport
 
 /// A register bank for `profile` filled with `values`, encoded as the profile says.
 func bank(for profile: MeterProfile, values: [String: Double]) throws -> RegisterBank {
@@ -35,11 +36,6 @@ struct ServedLine {
     }
 }
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
 
 func expectClose(_ value: Double?, _ expected: Double, tolerance: Double = 1e-3) -> Bool {
     guard let value else { return false }

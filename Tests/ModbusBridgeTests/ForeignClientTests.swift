@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModbusBridge
+import TestSupport
 
 /// `mbpoll`, a Modbus client nobody here wrote, must read what we serve.
 @Suite("Foreign client (mbpoll)")

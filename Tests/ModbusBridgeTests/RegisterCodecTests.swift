@@ -1,5 +1,6 @@
 import Testing
 @testable import ModbusBridge
+import TestSupport
 
 @Suite("Register codec")
 struct RegisterCodecTests {

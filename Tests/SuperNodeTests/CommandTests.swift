@@ -8,6 +8,9 @@ import Testing
 @testable import LedgerLite
 @testable import OperatorKit
 @testable import SuperNode
+@testable import LedgerStore
+@testable import SuperNodeCore
+import TestSupport
 
 @Suite("Super node commands: init, certify, revoke, serve")
 struct CommandTests {
@@ -89,7 +92,7 @@ struct CommandTests {
 
     @Test func serveWritesTheURLAndAnswersOverHTTP() async throws {
         let h = try await NodeHarness.make()
-        let gateway = key(0x99)
+        let gateway = TestKeys.key(0x99)
         let cert = try h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let listen = ListenAddress(argument: "127.0.0.1:0")!

@@ -5,6 +5,9 @@ import Synchronization
 import Testing
 @testable import LedgerLite
 @testable import SuperNode
+@testable import LedgerStore
+@testable import SuperNodeCore
+import TestSupport
 
 /// Escalation at the super node: global TNT over every other gateway's producers, the next
 /// candidate on a conflict, idempotency, and the consumer gateway's certificate.
@@ -78,10 +81,10 @@ struct EscalationTests {
         }
     }
 
-    static let consumerGateway = key(0x31)
-    static let gatewayA = key(0x32)
-    static let gatewayB = key(0x33)
-    static let consumer = key(0x41)
+    static let consumerGateway = TestKeys.key(0x31)
+    static let gatewayA = TestKeys.key(0x32)
+    static let gatewayB = TestKeys.key(0x33)
+    static let consumer = TestKeys.key(0x41)
 
     /// Certifies the three gateways and announces A's and B's URLs with a first block each.
     static func setUp(_ h: NodeHarness, portA: Int, portB: Int) async throws -> SignedGatewayCertificate {
@@ -117,7 +120,7 @@ struct EscalationTests {
     }
 
     @Test func picksTheGlobalLowestTNTWithEnoughEnergyTriesTheNextAndIsIdempotent() async throws {
-        let (p1, p2, p3, p4) = (key(0x61).id, key(0x62).id, key(0x63).id, key(0x64).id)
+        let (p1, p2, p3, p4) = (TestKeys.key(0x61).id, TestKeys.key(0x62).id, TestKeys.key(0x63).id, TestKeys.key(0x64).id)
         // A: p1 TNT 3 (plenty), p2 TNT 0 (too little). B: p3 TNT 2 (plenty), p4 TNT 1 (enough, but spent when asked).
         let a = FakeGateway(key: Self.gatewayA, producers: [.init(id: p1, tnt: 3, availableWh: 9000), .init(id: p2, tnt: 0, availableWh: 100)])
         let b = FakeGateway(key: Self.gatewayB, producers: [.init(id: p3, tnt: 2, availableWh: 9000), .init(id: p4, tnt: 1, availableWh: 2000)],
@@ -168,21 +171,21 @@ struct EscalationTests {
     }
 
     @Test func refusesUnknownRevokedAndForgedRequests() async throws {
-        let a = FakeGateway(key: Self.gatewayA, producers: [.init(id: key(0x61).id, tnt: 0, availableWh: 9000)])
+        let a = FakeGateway(key: Self.gatewayA, producers: [.init(id: TestKeys.key(0x61).id, tnt: 0, availableWh: 9000)])
         let b = FakeGateway(key: Self.gatewayB, producers: [])
         let h = try await NodeHarness.make()
         try await withGateways(a, b) { portA, portB in
             let cert = try await Self.setUp(h, portA: portA, portB: portB)
             let request = try Self.request(1, 100)
             // A certificate this super node never issued (another root).
-            let stranger = try SignedGatewayCertificate.sign(GatewayCertificate(issuer: h.node.root.id, gatewayKey: key(0x39).publicIdentity,
+            let stranger = try SignedGatewayCertificate.sign(GatewayCertificate(issuer: h.node.root.id, gatewayKey: TestKeys.key(0x39).publicIdentity,
                                                                                 serial: 99, issuedAt: 0, name: "x"), with: h.node.root)
             let (unknownStatus, unknown) = try await escalate(h, stranger, request)
             #expect(unknownStatus == 403 && unknown.reason == "unknown-certificate")
             let (missingStatus, _) = try await escalate(h, nil, request)
             #expect(missingStatus == 401)
             // The request signed by someone else than the consumer key given.
-            let (forgedStatus, forged) = try await escalate(h, cert, request, consumerKey: key(0x42).publicIdentity)
+            let (forgedStatus, forged) = try await escalate(h, cert, request, consumerKey: TestKeys.key(0x42).publicIdentity)
             #expect(forgedStatus == 422 && forged.reason == "bad-request-signature")
             // Revoked.
             _ = try Authority.revoke(store: h.node.store, .gateway(Self.consumerGateway.id), now: h.clock.now)

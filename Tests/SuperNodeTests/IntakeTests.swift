@@ -2,10 +2,13 @@ import Foundation
 import Testing
 @testable import LedgerLite
 @testable import SuperNode
+@testable import LedgerStore
+@testable import SuperNodeCore
+import TestSupport
 
 @Suite("Super node: block intake and audit")
 struct IntakeTests {
-    let gateway = key(0x99)
+    let gateway = TestKeys.key(0x99)
 
     @Test func certifiedChainIsCheckpointedAndCheckpointsVerify() async throws {
         let h = try await NodeHarness.make()
@@ -158,7 +161,7 @@ struct IntakeTests {
         #expect(none.reasons == "missing-certificate")
 
         // Blocks signed by another key, pushed with this gateway's certificate.
-        let intruder = key(0x98)
+        let intruder = TestKeys.key(0x98)
         let foreign = try ChainMaker.standard(gateway: intruder)
         let wrong = try await h.push(cert, [foreign.blocks[0]])
         #expect(wrong.status == 403)
@@ -172,7 +175,7 @@ struct IntakeTests {
         #expect(badSig.reasons == "bad-block-signature")
 
         // A certificate signed by another root.
-        let otherRoot = key(0xab)
+        let otherRoot = TestKeys.key(0xab)
         let foreignCert = try SignedGatewayCertificate.sign(
             GatewayCertificate(issuer: otherRoot.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: 0, name: "gw"), with: otherRoot)
         let untrusted = try await h.push(foreignCert, [chain.blocks[0]])
@@ -269,7 +272,7 @@ struct IntakeTests {
         let accepted = try await h.push(cert, [honest.blocks[4]])
         #expect(accepted.status == 200, "\(accepted.response)")
 
-        let forger = key(0x77)
+        let forger = TestKeys.key(0x77)
         let forged = try SignedGatewayCertificate.sign(
             GatewayCertificate(issuer: forger.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: chain.time, name: "gw"), with: forger)
         try chain.gatewayRecord(.authority(AuthorityRecord(rootKey: forger.publicIdentity, certificate: forged, timestamp: chain.time)))

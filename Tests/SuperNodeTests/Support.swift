@@ -6,36 +6,8 @@ import Synchronization
 import Testing
 @testable import LedgerLite
 @testable import SuperNode
-
-/// A clock tests move by hand (ms since the epoch).
-final class TestClock: Sendable {
-    private let value: Mutex<Int64>
-    init(_ start: Int64 = 1_767_225_600_000) { value = Mutex(start) }
-    var now: Int64 { value.withLock { $0 } }
-    func advance(ms: Int64) { value.withLock { $0 += ms } }
-    var function: @Sendable () -> Int64 { { self.now } }
-}
-
-/// Quiet: refusals are expected in these tests and asserted through the API.
-let quietLogger: Logger = {
-    var logger = Logger(label: "super-node-test")
-    logger.logLevel = .error
-    return logger
-}()
-
-func makeTempDir() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("super-test-\(UUID().uuidString)").path
-}
-
-func key(_ byte: UInt8) -> SigningIdentity {
-    do { return try SigningIdentity(seed: [UInt8](repeating: byte, count: 32)) } catch { fatalError("\(error)") }
-}
-
-extension SigningIdentity {
-    func signed(_ record: Record) -> SignedRecord {
-        do { return try SignedRecord.sign(record, with: self) } catch { fatalError("signing failed: \(error)") }
-    }
-}
+@testable import SuperNodeCore
+import TestSupport
 
 /// Builds a gateway's chain with LedgerLite's BlockBuilder: enrollments, readings (producers
 /// carry an export counter), offers backed by metered export, requests answered by the TNT rule.
@@ -43,8 +15,8 @@ struct ChainMaker {
     var builder: BlockBuilder
     var blocks: [Block] = []
     var time: Int64 = 1_767_225_600_000
-    let consumer = key(0x41)
-    let producers = [key(0x61), key(0x62)]
+    let consumer = TestKeys.key(0x41)
+    let producers = [TestKeys.key(0x61), TestKeys.key(0x62)]
     var readingSeq: [KeyID: UInt64] = [:]
     var exportWh: [KeyID: Int64] = [:]
     var offerSeq: [KeyID: UInt64] = [:]

@@ -4,10 +4,12 @@ import Testing
 @testable import LedgerLite
 @testable import OperatorKit
 @testable import SuperNode
+@testable import SuperNodeCore
+import TestSupport
 
 @Suite("Super node: value verification, suspension, reinstate")
 struct ValueTests {
-    let gateway = key(0x99)
+    let gateway = TestKeys.key(0x99)
 
     func gatewayView(_ h: NodeHarness) async throws -> GatewayView {
         try #require(try await h.get("/v1/gateways", as: GatewayListView.self).gateways.first { $0.gateway == gateway.id.hex })
@@ -67,7 +69,7 @@ struct ValueTests {
 
         // Bad and unknown gateway ids.
         #expect(try await h.get("/v1/flags?gateway=xyz", as: RejectionView.self, status: 400).reason == "malformed-request")
-        #expect(try await h.get("/v1/flags?gateway=\(key(0x55).id.hex)", as: RejectionView.self, status: 404).reason == "not-found")
+        #expect(try await h.get("/v1/flags?gateway=\(TestKeys.key(0x55).id.hex)", as: RejectionView.self, status: 404).reason == "not-found")
     }
 
     @Test func splitDispatchFlagsEachShareProducerAndCountsTheBlockOnce() async throws {
@@ -159,7 +161,7 @@ struct ValueTests {
             _ = try Authority.reinstate(store: h.node.store, gateway: gateway.id, note: nil, now: h.clock.now)
         }
         await expectError("holds no certificate") {
-            _ = try Authority.reinstate(store: h.node.store, gateway: key(0x55).id, note: nil, now: h.clock.now)
+            _ = try Authority.reinstate(store: h.node.store, gateway: TestKeys.key(0x55).id, note: nil, now: h.clock.now)
         }
         let next = try await h.push(cert, [chain.blocks[4]])
         #expect(next.status == 200)
@@ -249,7 +251,7 @@ struct ValueTests {
         let parsed = try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "ok"])
         #expect(parsed.note == "ok")
         await expectError("holds no certificate") {
-            try await ReinstateCommand.parse(["--data", data, "--gateway", key(0x55).id.hex]).run()
+            try await ReinstateCommand.parse(["--data", data, "--gateway", TestKeys.key(0x55).id.hex]).run()
         }
         await expectError("is not suspended") {
             try await ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run()

@@ -5,6 +5,8 @@ import Glibc
 import LedgerLite
 import NIOCore
 import Testing
+import LedgerStore
+import TestSupport
 
 /// Emulated meters → meter agents → edge gateway, with the real binaries.
 @Suite("End to end with the real binaries", .serialized)

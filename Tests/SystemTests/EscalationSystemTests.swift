@@ -4,6 +4,8 @@ import GRDB
 import Glibc
 import LedgerLite
 import Testing
+import LedgerStore
+import TestSupport
 
 /// Cross-gateway escalation with the real binaries: one super node, two certified gateways.
 /// G1 has a consumer and no producer; G2 has a producer with metered, offered energy. A

@@ -4,6 +4,8 @@ import GRDB
 import Glibc
 import LedgerLite
 import Testing
+import LedgerStore
+import TestSupport
 
 /// Faults with the real binaries, under load the whole time: emulated meters (a PTY bus
 /// and a TCP bus) → meter agent → edge gateway → super node. Each component is killed

@@ -30,7 +30,7 @@ final class RunningProcess: @unchecked Sendable {
 
     init(_ binary: String, _ arguments: [String], log: String) throws {
         self.log = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.executableURL = try Binaries.url(binary)
         process.arguments = arguments
@@ -94,16 +94,3 @@ func runBinary(_ binary: String, _ arguments: [String]) throws -> (status: Int32
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Waits until `condition` holds, up to `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}

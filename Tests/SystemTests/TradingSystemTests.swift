@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 import LedgerLite
 import Testing
+import LedgerStore
+import TestSupport
 
 /// Energy trading with the real binaries: `meter-agent offer|request` and
 /// `meter-agent run --auto-offer` against `edge-gateway serve`.

@@ -4,6 +4,8 @@ import GRDB
 import Glibc
 import LedgerLite
 import Testing
+import LedgerStore
+import TestSupport
 
 /// Gateway → super node with the real binaries: checkpoints, an outage, a revoked
 /// certificate, and final receipts checked offline.

@@ -25,7 +25,7 @@ public struct ChainVerifier: Sendable {
     /// Verifies every block in `store` (open it with `check: .none` to get this verifier's
     /// detailed report even for a store whose start-up check fails).
     /// - Throws: `VerificationFailure` for the first problem; the store's errors for I/O.
-    public func verify(_ store: ChainStore) throws -> VerifiedChain {
+    public func verify(_ store: some RawBlockSource) throws -> VerifiedChain {
         var run = Run(verifier: self)
         try store.forEachRawBlock { raw in try run.check(raw) }
         let orphans = try store.orphanEntries()
@@ -158,7 +158,7 @@ public struct VerifiedChain: Sendable {
     /// The last block, nil for an empty chain.
     public let tip: ChainTip?
     /// The tree over all entries, pruned (finished chunks' inner hashes are read back from
-    /// the store, `ChainStore.leafHashes(in:)`, when a proof needs them).
+    /// the store, a store's leaf hashes, when a proof needs them).
     public let tree: MerkleTree
     /// The rules state after all entries (keys, sequences, TNT table).
     public let state: ChainState

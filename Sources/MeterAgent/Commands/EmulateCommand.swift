@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent emulate`: serves emulated meters that behave like their firmware.
 struct EmulateCommand: AsyncParsableCommand {

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import LedgerLite
 import OperatorKit
+import LedgerStore
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent keygen`: a meter's signing key pair.
 struct KeygenCommand: ParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent ports`: lists serial ports with their USB ids.
 struct PortsCommand: AsyncParsableCommand {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent read`: reads a real or emulated meter and prints its measurands.
 struct ReadCommand: AsyncParsableCommand {

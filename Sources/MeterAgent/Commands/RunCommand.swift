@@ -5,6 +5,9 @@ import Logging
 import ModbusBridge
 import OperatorKit
 import ServiceLifecycle
+import LedgerStore
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent run`: poll, sign, store, forward.
 struct RunCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 /// `meter-agent scan`: finds which unit ids answer on a bus.
 struct ScanCommand: AsyncParsableCommand {

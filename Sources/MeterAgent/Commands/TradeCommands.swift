@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import LedgerLite
 import OperatorKit
+import LedgerStore
+import AgentCore
+import MeterEmulator
 
 /// The flags `offer` and `request` share: who signs, where it goes, how much, which number.
 struct TradeOptions: ParsableArguments {

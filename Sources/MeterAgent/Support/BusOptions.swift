@@ -1,6 +1,8 @@
 import ArgumentParser
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 /// Where and how to reach a meter: the flags `read` and `scan` share.
 struct BusOptions: ParsableArguments {
@@ -99,65 +101,6 @@ struct BusOptions: ParsableArguments {
 }
 
 extension RTSMode: ExpressibleByArgument {}
-
-/// Where a bus is, before its serial settings are known: a serial device or a TCP
-/// address. Built from flags or a configuration file.
-enum BusAddress: Sendable {
-    case device(String)
-    case tcp(host: String, port: Int)
-    case rtuOverTCP(host: String, port: Int)
-
-    /// From exactly one of a device path, a Modbus TCP and an RTU-over-TCP address;
-    /// `names` are what the user called them (flags or file keys), for errors.
-    init(device: String?, tcp: String?, rtuOverTCP: String?, names: (device: String, tcp: String, rtuOverTCP: String)) throws {
-        switch (device, tcp, rtuOverTCP) {
-        case (let device?, nil, nil):
-            self = .device(device)
-        case (nil, let tcp?, nil):
-            let address = try HostPort(parsing: tcp, flag: names.tcp)
-            self = .tcp(host: address.host, port: address.port)
-        case (nil, nil, let rtu?):
-            let address = try HostPort(parsing: rtu, flag: names.rtuOverTCP)
-            self = .rtuOverTCP(host: address.host, port: address.port)
-        default:
-            throw ValidationError("give exactly one of \(names.device), \(names.tcp) or \(names.rtuOverTCP)")
-        }
-    }
-
-    /// The endpoint; `serial` applies to a serial device only.
-    func endpoint(serial: SerialSettings) -> ModbusEndpoint {
-        switch self {
-        case .device(let path): .rtu(device: path, settings: serial)
-        case .tcp(let host, let port): .tcp(host: host, port: port)
-        case .rtuOverTCP(let host, let port): .rtuOverTCP(host: host, port: port)
-        }
-    }
-}
-
-/// `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:502`).
-struct HostPort: Hashable {
-    let host: String
-    let port: Int
-
-    init(parsing text: String, flag: String) throws {
-        let host: Substring
-        let port: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            port = text[close...].dropFirst(2)
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        } else {
-            throw ValidationError("\(flag) '\(text)' needs HOST:PORT, e.g. 127.0.0.1:5020")
-        }
-        guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else {
-            throw ValidationError("\(flag) '\(text)' needs HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:5020")
-        }
-        self.host = String(host)
-        self.port = number
-    }
-}
 
 /// `--profiles DIR`, shared by the commands that load meter profiles.
 struct ProfileOptions: ParsableArguments {

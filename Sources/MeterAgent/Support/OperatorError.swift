@@ -1,5 +1,7 @@
 import ModbusBridge
 import OperatorKit
+import AgentCore
+import MeterEmulator
 
 extension OperatorError {
     /// The operator's view of a bus error: what happened on which device, and what to check.

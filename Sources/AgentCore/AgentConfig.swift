@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import LedgerLite
+import ModbusBridge
+import OperatorKit
+import Yams
+
+/// What an agent polls and where it sends the readings: from flags or `--config FILE`.
+package struct AgentConfig: Sendable {
+    package struct Meter: Sendable {
+        package var unit: UInt8
+        package var profile: String
+        /// The meter's private key file (its readings are signed with it).
+        package var key: String
+        /// A producer's export is offered with `--auto-offer`; default consumer.
+        package var role: MeterRole = .consumer
+
+        package init(unit: UInt8, profile: String, key: String, role: MeterRole = .consumer) {
+            self.unit = unit
+            self.profile = profile
+            self.key = key
+            self.role = role
+        }
+    }
+
+    package struct Bus: Sendable {
+        package var address: BusAddress
+        /// Serial settings given for this bus; the first meter's profile fills the rest.
+        package var baud: Int?
+        package var parity: Parity?
+        package var dataBits: Int?
+        package var stopBits: Int?
+        package var meters: [Meter]
+
+        package init(address: BusAddress, baud: Int? = nil, parity: Parity? = nil, dataBits: Int? = nil, stopBits: Int? = nil, meters: [Meter]) {
+            self.address = address
+            self.baud = baud
+            self.parity = parity
+            self.dataBits = dataBits
+            self.stopBits = stopBits
+            self.meters = meters
+        }
+    }
+
+    package var gateway: URL
+    package var data: String
+    package var interval: Duration
+    package var outboxLimit: Int
+    package var buses: [Bus]
+
+    package init(gateway: URL, data: String, interval: Duration, outboxLimit: Int, buses: [Bus]) {
+        self.gateway = gateway
+        self.data = data
+        self.interval = interval
+        self.outboxLimit = outboxLimit
+        self.buses = buses
+    }
+}
+
+/// The YAML agent file (documented in docs/AGENT.md).
+package struct AgentFile: Decodable {
+    package struct MeterEntry: Decodable {
+        package var unit: Int
+        package var profile: String
+        package var key: String
+        package var role: String?
+    }
+
+    package struct BusEntry: Decodable {
+        package var device: String?
+        package var tcp: String?
+        package var rtuTcp: String?
+        package var baud: Int?
+        package var parity: String?
+        package var meters: [MeterEntry]
+
+        package enum CodingKeys: String, CodingKey {
+            case device, tcp, rtuTcp = "rtu-tcp", baud, parity, meters
+        }
+    }
+
+    package var gateway: String
+    package var data: String
+    package var interval: String?
+    package var outboxLimit: Int?
+    package var buses: [BusEntry]
+
+    package enum CodingKeys: String, CodingKey {
+        case gateway, data, interval, outboxLimit = "outbox-limit", buses
+    }
+
+    package static func load(path: String) throws -> AgentConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OperatorError("\(path): cannot read the agent file: \(error.localizedDescription)")
+        }
+        do {
+            return try YAMLDecoder().decode(AgentFile.self, from: text).resolve(path: path)
+        } catch let error as OperatorError {
+            throw error
+        } catch {
+            throw OperatorError("\(path): \(error)")
+        }
+    }
+
+    package func resolve(path: String) throws -> AgentConfig {
+        // Paths in the file are relative to the file.
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func absolute(_ value: String) -> String {
+            value.hasPrefix("/") ? value : base.appendingPathComponent(value).path
+        }
+        var resolved: [AgentConfig.Bus] = []
+        for (index, entry) in buses.enumerated() {
+            let at = "\(path): buses[\(index)]"
+            let address: BusAddress
+            do {
+                address = try BusAddress(device: entry.device, tcp: entry.tcp, rtuOverTCP: entry.rtuTcp,
+                                         names: ("device", "tcp", "rtu-tcp"))
+            } catch let error as ValidationError {
+                throw OperatorError("\(at): \(error.message)")
+            }
+            var parity: Parity?
+            if let text = entry.parity {
+                guard let value = Parity(flag: text) else { throw OperatorError("\(at).parity: '\(text)' is not N, E or O") }
+                parity = value
+            }
+            let meters = try entry.meters.enumerated().map { meterIndex, meter in
+                guard (1...247).contains(meter.unit) else {
+                    throw OperatorError("\(at).meters[\(meterIndex)].unit: must be 1 to 247")
+                }
+                var role = MeterRole.consumer
+                if let name = meter.role {
+                    guard let value = MeterRole(argument: name) else {
+                        throw OperatorError("\(at).meters[\(meterIndex)].role: '\(name)' is not producer or consumer")
+                    }
+                    role = value
+                }
+                return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key), role: role)
+            }
+            guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
+            resolved.append(AgentConfig.Bus(address: address, baud: entry.baud, parity: parity, dataBits: nil,
+                                            stopBits: nil, meters: meters))
+        }
+        guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
+        guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {
+            throw OperatorError("\(path): gateway: '\(gateway)' is not an http:// or https:// URL")
+        }
+        let interval = try interval.map { text in
+            guard let value = DurationArgument(argument: text) else {
+                throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
+            }
+            guard value.duration >= AgentDefaults.minimumInterval else {
+                throw OperatorError("\(path): interval: must be at least 100ms, not \(text)")
+            }
+            return value.duration
+        } ?? AgentDefaults.interval
+        let limit = outboxLimit ?? AgentDefaults.outboxLimit
+        guard limit > 0 else { throw OperatorError("\(path): outbox-limit: must be positive, not \(limit)") }
+        return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)
+    }
+}
+
+package enum AgentDefaults {
+    /// About 150 MB of readings: days of a large fleet's output during an outage.
+    package static let outboxLimit = 1_000_000
+    package static let interval: Duration = .seconds(5)
+    package static let minimumInterval: Duration = .milliseconds(100)
+    /// `--auto-offer`: time between offers, and how long each offer stands.
+    package static let offerInterval: Duration = .seconds(60)
+    package static let minimumOfferInterval: Duration = .seconds(1)
+    package static let offerValidity: Duration = .seconds(15 * 60)
+}
+
+/// `--role producer|consumer` and `role:` in the agent file: as the meter is enrolled.
+extension MeterRole: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "producer": self = .producer
+        case "consumer": self = .consumer
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["producer", "consumer"] }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import LedgerLite
+import Logging
+import OperatorKit
+import ServiceLifecycle
+import Synchronization
+
+/// Each producer meter's cumulative export counter (`energyExportWh`), as of the newest
+/// reading the gateway has acknowledged, and the baseline: the counter's value up to
+/// which export has been offered (and accepted).
+///
+/// Fed by the forwarder with acknowledged readings, so an offer never claims export the
+/// gateway has not metered yet (it would cut the offer and record an anomaly). The first
+/// reading sets the baseline; the baseline lives in memory only, so export between the
+/// last accepted offer and a restart is not offered.
+package final class ExportLedger: Sendable {
+    package struct Meter: Sendable, Equatable {
+        /// Export offered and accepted up to this counter value, Wh.
+        package var baseline: Int64
+        /// The newest acknowledged counter value, Wh, and its reading's time.
+        package var latest: Int64
+        package var timestamp: Int64
+
+        /// Export not offered yet, Wh.
+        package var pending: Int64 { latest - baseline }
+    }
+
+    /// Producer meter ids (hex) this ledger follows; other meters' readings are ignored.
+    package let producers: Set<String>
+    private let meters = Mutex<[String: Meter]>([:])
+    private let sequences = Mutex<[String: UInt64]>([:])
+    private let logger: Logger
+
+    package init(producers: some Sequence<MeterID>, logger: Logger) {
+        self.producers = Set(producers.map(\.hex))
+        self.logger = logger
+    }
+
+    /// Takes the export counter of an acknowledged reading of a producer.
+    package func observe(_ record: SignedRecord) {
+        guard case .reading(let reading) = record.record, producers.contains(reading.meter.hex),
+              let export = reading[.energyExportWh] else { return }
+        observe(meter: reading.meter.hex, exportWh: export, timestamp: reading.timestamp)
+    }
+
+    package func observe(meter: String, exportWh: Int64, timestamp: Int64) {
+        guard producers.contains(meter) else { return }
+        let reset: (from: Int64, to: Int64)? = meters.withLock { meters in
+            guard var entry = meters[meter] else {
+                meters[meter] = Meter(baseline: exportWh, latest: exportWh, timestamp: timestamp)
+                return nil
+            }
+            guard timestamp > entry.timestamp else { return nil }  // an older reading sent again
+            entry.timestamp = timestamp
+            entry.latest = exportWh
+            var reset: (Int64, Int64)?
+            if exportWh < entry.baseline {
+                // The counter went back (meter replaced or reset): count from here.
+                reset = (entry.baseline, exportWh)
+                entry.baseline = exportWh
+            }
+            meters[meter] = entry
+            return reset
+        }
+        if let reset {
+            logger.warning("export counter went back; offering export counted from the new value", metadata: [
+                "meter.id": "\(meter)", "from_wh": "\(reset.from)", "to_wh": "\(reset.to)",
+            ])
+        }
+    }
+
+    /// The next offer sequence number of a meter: the Unix time in ms, above the last one.
+    package func nextOfferSequence(_ id: String) -> UInt64 {
+        sequences.withLock { sequences in
+            let next = TradeSequence.next(after: sequences[id])
+            sequences[id] = next
+            return next
+        }
+    }
+
+    package func meter(_ id: String) -> Meter? {
+        meters.withLock { $0[id] }
+    }
+
+    /// An offer sent without an answer (timeout, connection lost): the gateway may have
+    /// recorded it, so the same bytes go again rather than a new offer for the same export
+    /// (which the gateway would cut, recording an anomaly against an honest producer).
+    package struct Unanswered: Sendable {
+        package var signed: SignedRecord
+        package var offer: Offer
+        /// The export the offer covers: from this baseline to this counter value.
+        package var baseline: Int64
+        package var latest: Int64
+    }
+
+    private let unanswered = Mutex<[String: Unanswered]>([:])
+
+    package func unansweredOffer(_ id: String) -> Unanswered? { unanswered.withLock { $0[id] } }
+    package func setUnanswered(_ id: String, _ offer: Unanswered?) { unanswered.withLock { $0[id] = offer } }
+
+    /// Moves the baseline from `old` to `new` after an accepted offer, unless the counter
+    /// was reset meanwhile (then the baseline already moved and stays).
+    package func advance(_ id: String, from old: Int64, to new: Int64) {
+        meters.withLock { meters in
+            guard var entry = meters[id], entry.baseline == old else { return }
+            entry.baseline = new
+            meters[id] = entry
+        }
+    }
+}
+
+/// `meter-agent run --auto-offer`: every interval, offers each producer meter's export
+/// since its last accepted offer. The baseline moves only when the gateway answered
+/// `accepted` or `duplicate`, so export during a gateway outage or a rejection (meter
+/// not enrolled yet…) accumulates into the next offer. On a graceful shutdown it makes
+/// one last round, after the forwarder has flushed its readings.
+package struct AutoOfferer: Service {
+    package let producers: [SigningIdentity]
+    package let ledger: ExportLedger
+    package let gateway: GatewayHTTP
+    package let interval: Duration
+    package let logger: Logger
+    /// How long each offer stands.
+    package var validity: Duration = AgentDefaults.offerValidity
+    package var requestTimeout: Duration = .seconds(10)
+    /// How long the last round at shutdown may take.
+    package var shutdownBudget: Duration = .seconds(5)
+    /// Failures, logged once per meter and reason per 30 s with a count.
+    private let failures: RateLimitedLog
+
+    package init(producers: [SigningIdentity], ledger: ExportLedger, gateway: GatewayHTTP, interval: Duration, logger: Logger) {
+        self.producers = producers
+        self.ledger = ledger
+        self.gateway = gateway
+        self.interval = interval
+        self.logger = logger
+        self.failures = RateLimitedLog(logger: logger, interval: .seconds(30))
+    }
+
+    /// What one meter's turn came to.
+    package enum Outcome: Equatable {
+        /// No acknowledged reading with an export counter yet.
+        case noReading
+        /// Nothing exported since the last accepted offer.
+        case nothingNew
+        /// Offered and accepted (or duplicate): the baseline moved.
+        case offered(OfferResponse)
+        /// Not accepted; the export stays pending for the next round.
+        case failed(String)
+    }
+
+    package func run() async throws {
+        defer { failures.flush() }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+            _ = await offerRound(timeout: requestTimeout)
+            failures.flush()
+        }
+        if !Task.isCancelled {
+            // Graceful shutdown: the forwarder (stopped before us) has flushed its readings.
+            _ = await offerRound(timeout: shutdownBudget)
+        }
+    }
+
+    /// Offers every producer's pending export once.
+    package func offerRound(timeout: Duration) async -> [Outcome] {
+        var outcomes: [Outcome] = []
+        for identity in producers {
+            outcomes.append(await offer(for: identity, timeout: timeout))
+        }
+        return outcomes
+    }
+
+    /// Offers one meter's export since its last accepted offer, if any.
+    package func offer(for identity: SigningIdentity, timeout: Duration? = nil) async -> Outcome {
+        let id = identity.id.hex
+        let now = TradeSequence.nowMilliseconds()
+        let sending: ExportLedger.Unanswered
+        if let previous = ledger.unansweredOffer(id), previous.offer.validUntil > now {
+            sending = previous
+        } else {
+            guard let meter = ledger.meter(id) else { return .noReading }
+            guard meter.pending > 0 else { return .nothingNew }
+            do {
+                let offer = try Offer(producer: identity.id, sequence: ledger.nextOfferSequence(id), energyWh: UInt64(meter.pending),
+                                      validFrom: now, validUntil: now + Int64(validity.milliseconds))
+                sending = ExportLedger.Unanswered(signed: try SignedRecord.sign(.offer(offer), with: identity), offer: offer,
+                                                  baseline: meter.baseline, latest: meter.latest)
+            } catch {
+                return fail(id, key: "sign", pending: meter.pending, "cannot sign the offer: \(error)")
+            }
+        }
+        let sequence = sending.offer.sequence
+        let pending = sending.latest - sending.baseline
+        let response: OfferResponse
+        do {
+            response = try await TradeClient(http: gateway, timeout: requestTimeout).offer(sending.signed, timeout: timeout)
+        } catch {
+            ledger.setUnanswered(id, sending)
+            return fail(id, key: error.isTemporary ? "unreachable" : "answer", pending: pending, error.description)
+        }
+        ledger.setUnanswered(id, nil)
+        switch response.status {
+        case .accepted, .duplicate:
+            ledger.advance(id, from: sending.baseline, to: sending.latest)
+            let cut = response.cutWh ?? 0
+            logger.log(level: cut > 0 ? .notice : .info, cut > 0 ? "offer accepted, cut by the gateway" : "offer accepted", metadata: [
+                "meter.id": "\(id)", "offer.seq": "\(sequence)", "offered_wh": "\(pending)",
+                "credited_wh": "\(response.creditedWh.map(String.init) ?? "?")", "cut_wh": "\(cut)",
+                "available_wh": "\(response.availableWh.map(String.init) ?? "?")",
+                "block.height": "\(response.blockHeight.map(String.init) ?? "?")",
+                "status": "\(response.status.rawValue)",
+            ])
+            return .offered(response)
+        default:
+            let reason = response.reason?.rawValue ?? response.status.rawValue
+            let detail = response.detail.map { ": \($0)" } ?? ""
+            let hint = response.status == .retry ? "" : TradeReport.hint(response.reason, record: "offer")
+            return fail(id, key: reason, pending: pending, "gateway answered \(response.status.rawValue) (\(reason))\(detail)\(hint)")
+        }
+    }
+
+    private func fail(_ id: String, key: String, pending: Int64, _ reason: String) -> Outcome {
+        failures.log(.warning, key: "\(id) \(key)", "offer not accepted; the export stays pending for the next offer", metadata: [
+            "meter.id": "\(id)", "pending_wh": "\(pending)", "reason": "\(reason)",
+        ])
+        return .failed(reason)
+    }
+}

@@ -1,0 +1,245 @@
+import AsyncHTTPClient
+import Foundation
+import LedgerLite
+import Logging
+import NIOCore
+import OperatorKit
+import ServiceLifecycle
+
+/// Sends the outbox to the gateway in batches and deletes what it acknowledged.
+///
+/// Failures (gateway down, HTTP errors, timeouts) are retried with exponential backoff
+/// and jitter; nothing leaves the outbox unacknowledged. A record the gateway rejects for
+/// good (bad signature, malformed, conflicting duplicate, clock skew, revoked meter) is
+/// moved to the outbox's `rejected` table and logged: kept, never silently dropped; the
+/// meter's later readings are renumbered so its sequence stays gapless.
+/// Records rejected for a reason that can heal (meter not enrolled yet, a gap the
+/// gateway still waits for, gateway storage trouble) stay queued and are retried.
+package struct Forwarder: Service {
+    package let outbox: Outbox
+    package let gateway: URL
+    package let httpClient: HTTPClient
+    /// The meters' keys by meter id (hex), to renumber readings after a rejection.
+    package let identities: [String: SigningIdentity]
+    package let logger: Logger
+    package var batchSize = 200
+    package var requestTimeout: Duration = .seconds(10)
+    package var backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30))
+    /// How long a graceful shutdown may spend sending what is left.
+    package var shutdownFlushBudget: Duration = .seconds(5)
+    /// With `--auto-offer`: takes the export counters of acknowledged producer readings.
+    package var exports: ExportLedger?
+
+    /// Repeated deferrals and key problems, summarised rather than logged per reading.
+    package let notices: RateLimitedLog
+
+    package init(outbox: Outbox, gateway: URL, httpClient: HTTPClient, identities: [String: SigningIdentity], logger: Logger) {
+        self.outbox = outbox
+        self.gateway = gateway
+        self.httpClient = httpClient
+        self.identities = identities
+        self.logger = logger
+        self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
+    }
+
+    private var http: GatewayHTTP { GatewayHTTP(base: gateway, client: httpClient) }
+
+    /// Reasons after which a record can never be accepted as it is: it is set aside and
+    /// the meter's later readings take its number.
+    package static let permanentReasons: Set<IngestReason> = [
+        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .timestampSkew, .revokedMeter,
+    ]
+
+    package func run() async throws {
+        var backoff = self.backoff
+        var batchSize = self.batchSize
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let outcome = try await sendOnce(limit: batchSize)
+                switch outcome {
+                case .idle:
+                    await pause(.milliseconds(200))
+                case .sent(let retryLater):
+                    // Deferred readings slow the retries down; a clean batch resets them.
+                    if retryLater { await pause(backoff.next()) } else { backoff.reset() }
+                    notices.flush()
+                case .tooLarge:
+                    batchSize = max(1, batchSize / 2)
+                }
+            } catch {
+                let wait = backoff.next()
+                logger.warning("cannot deliver readings to the gateway; retrying",
+                               metadata: ["gateway": "\(gateway)", "error": "\(error)", "retry_in": "\(wait)"])
+                await pause(wait)
+            }
+        }
+        await flushBeforeExit()
+    }
+
+    package enum Outcome {
+        /// Nothing waiting.
+        case idle
+        /// A batch went through; `retryLater` when some records must wait.
+        case sent(retryLater: Bool)
+        /// The gateway refused the batch size (HTTP 413).
+        case tooLarge
+    }
+
+    /// Sends one batch of the oldest records and applies the gateway's answer.
+    package func sendOnce(limit: Int, timeout: Duration? = nil) async throws -> Outcome {
+        let items = try await outbox.oldest(limit: limit)
+        guard !items.isEmpty else { return .idle }
+        let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
+        let response = try await http.post("v1/readings", json: batch, timeout: timeout ?? requestTimeout, limit: 16 << 20)
+        switch response.status {
+        case 200:
+            break
+        case 413:
+            logger.notice("gateway refused the batch size; sending smaller batches", metadata: ["batch": "\(items.count)"])
+            return .tooLarge
+        default:
+            throw GatewayError(status: response.status, body: response.text)
+        }
+        let answer = try JSONDecoder().decode(IngestResponse.self, from: response.body)
+        guard answer.results.count == items.count else {
+            throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
+        }
+        var acknowledged: [Outbox.Item] = []
+        var retryLater = false
+        // After a renumbering the meter's later readings in this batch carry old numbers.
+        var renumbered: Set<String> = []
+        for (item, result) in zip(items, answer.results) {
+            if renumbered.contains(item.meter) {
+                retryLater = true
+            } else if result.isAcknowledged {
+                acknowledged.append(item)
+            } else if result.status == .rejected, let reason = result.reason,
+                      reason == .conflictingDuplicate || Self.permanentReasons.contains(reason) {
+                retryLater = true
+                guard let identity = identities[item.meter] else {
+                    notices.log(.error, key: "\(item.meter) nokey",
+                                "a reading was rejected but this agent has no key for its meter to renumber it; it stays queued",
+                                metadata: ["meter.id": "\(item.meter)", "reason": "\(reason.rawValue)"])
+                    continue
+                }
+                let resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord = { record, sequence in
+                    try Self.renumber(record, to: sequence, with: identity)
+                }
+                if reason == .conflictingDuplicate {
+                    // The chain already holds other readings under these numbers: this
+                    // agent's numbering fell behind (a lost or restored outbox). Continue
+                    // after the chain's last reading instead; nothing is discarded.
+                    let next = try await chainLastSequence(of: item.meter) + 1
+                    try await outbox.renumber(meter: item.meter, from: next, resign: resign)
+                    logger.error("the gateway already holds other readings under this meter's numbers; queued readings renumbered", metadata: [
+                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "renumbered_from": "\(next)",
+                    ])
+                } else {
+                    try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail, resign: resign)
+                    logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
+                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                        "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
+                    ])
+                }
+                renumbered.insert(item.meter)
+            } else {
+                retryLater = true
+                notices.log(.warning, key: "\(item.meter) \(result.reason?.rawValue ?? result.status.rawValue)",
+                            "gateway deferred a reading; will retry", metadata: [
+                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                    "reason": "\(result.reason?.rawValue ?? result.status.rawValue)", "detail": "\(result.detail ?? "")",
+                ])
+            }
+        }
+        try await outbox.acknowledge(acknowledged.map(\.id))
+        if let exports {
+            for item in acknowledged where exports.producers.contains(item.meter) {
+                do {
+                    exports.observe(try SignedRecord(bytes: item.bytes))
+                } catch {
+                    logger.error("an acknowledged reading does not decode; its export is not offered",
+                                 metadata: ["meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "error": "\(error)"])
+                }
+            }
+        }
+        logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
+        return .sent(retryLater: retryLater)
+    }
+
+    /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).
+    package func chainLastSequence(of meter: String) async throws -> UInt64 {
+        struct MeterView: Decodable { let lastSequence: UInt64 }
+        let response = try await http.get("v1/meters/\(meter)", timeout: .seconds(10))
+        guard response.status == 200 else { throw GatewayError(status: response.status, body: response.text) }
+        return try JSONDecoder().decode(MeterView.self, from: response.body).lastSequence
+    }
+
+    /// The same reading with another sequence number, signed again by its meter.
+    package static func renumber(_ record: SignedRecord, to sequence: UInt64, with identity: SigningIdentity) throws -> SignedRecord {
+        guard case .reading(let reading) = record.record else {
+            throw GatewayError(status: 200, body: "the outbox holds a record that is not a reading")
+        }
+        let copy = try Reading(meter: reading.meter, sequence: sequence, timestamp: reading.timestamp,
+                               values: reading.values, status: reading.status)
+        return try SignedRecord.sign(.reading(copy), with: identity)
+    }
+
+    /// On SIGTERM: try to send what is left, within a time budget; the rest stays on disk.
+    private func flushBeforeExit() async {
+        let deadline = ContinuousClock.now + shutdownFlushBudget
+        while ContinuousClock.now < deadline {
+            do {
+                let outcome = try await sendOnce(limit: batchSize, timeout: deadline - ContinuousClock.now)
+                guard case .sent(let retryLater) = outcome, !retryLater else { break }
+            } catch {
+                logger.notice("readings left in the outbox for the next start",
+                              metadata: ["error": "\(error)"])
+                break
+            }
+        }
+    }
+
+    /// Sleeps, waking early for a graceful shutdown.
+    private func pause(_ duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end && !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
+            } catch {
+                return  // cancelled
+            }
+        }
+    }
+}
+
+/// The gateway answered with an error status or a body that does not fit.
+package struct GatewayError: Error, CustomStringConvertible {
+    package let status: Int
+    package let body: String
+    package var description: String { "gateway answered HTTP \(status): \(body.prefix(300))" }
+}
+
+/// Exponential backoff with jitter (each wait is half to all of the current step), so
+/// many agents retrying after an outage do not arrive in lock-step.
+package struct Backoff: Sendable {
+    package let initial: Duration
+    package let maximum: Duration
+    private var attempt = 0
+    private var generator = SystemRandomNumberGenerator()
+
+    package init(initial: Duration, maximum: Duration) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    package mutating func next() -> Duration {
+        let ceiling = min(maximum, initial * Double(1 << min(attempt, 20)))
+        attempt += 1
+        let fraction = Double.random(in: 0.5...1, using: &generator)
+        return ceiling * fraction
+    }
+
+    package mutating func reset() {
+        attempt = 0
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LedgerLite
+import OperatorKit
+import Synchronization
+import LedgerStore
+
+/// What the gateway knows about its super node: where it is, the certificate it issued
+/// this gateway, and its root key once verified. Built by `serve --super-node URL
+/// --certificate FILE`; shared by the uplink (and anything else that talks to the super node).
+///
+/// The root key is trusted only when its key id is the certificate's issuer and the
+/// certificate's signature verifies under it (the id binds the key). It comes from
+/// `--super-node-key`, from `DIR/super-node-root.pub` (kept from an earlier run), or from
+/// `GET /v1/root` the first time the super node answers; once verified it is written to
+/// `DIR/super-node-root.pub`.
+package final class SuperNodeLink: Sendable {
+    /// The super node's base URL, without a trailing slash.
+    package let url: String
+    /// The certificate `super-node certify` issued for this gateway's key.
+    package let certificate: SignedGatewayCertificate
+    /// Where the verified root key is kept (`DIR/super-node-root.pub`).
+    package let rootKeyPath: String
+    private let root: Mutex<PublicIdentity?>
+
+    /// The super node's root key, once verified; nil until the super node was reached (or a key was pinned).
+    package var rootKey: PublicIdentity? { root.withLock { $0 } }
+
+    /// This gateway's id (the certificate's subject).
+    package var gateway: GatewayID { certificate.certificate.gateway }
+
+    package init(url: String, certificate: SignedGatewayCertificate, rootKeyPath: String, rootKey: PublicIdentity? = nil) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.certificate = certificate
+        self.rootKeyPath = rootKeyPath
+        root = Mutex(rootKey)
+    }
+
+    /// Loads the link for `serve`: reads and checks the certificate file against the
+    /// gateway's key, and the root key (pinned file, else the one kept in the data
+    /// directory). Every problem is one line that says what to do.
+    package static func load(url: String, certificateFile: String, pinnedRootKeyFile: String?,
+                     directory: DataDirectory, gatewayKey: PublicIdentity) throws -> SuperNodeLink {
+        guard let text = try? String(contentsOfFile: certificateFile, encoding: .utf8) else {
+            throw OperatorError("cannot read the certificate file \(certificateFile); pass the file `super-node certify` wrote for this gateway with --certificate")
+        }
+        let certificate: SignedGatewayCertificate
+        do { certificate = try SignedGatewayCertificate(fileText: text) } catch {
+            throw OperatorError("\(certificateFile) is not a gateway certificate (\(error)); pass the file `super-node certify` wrote with --certificate")
+        }
+        let c = certificate.certificate
+        guard c.gatewayKey == gatewayKey else {
+            throw OperatorError("the certificate \(certificateFile) is for gateway \(c.gateway.hex) (\"\(c.name)\"), but this gateway is \(gatewayKey.id.hex); have the super node certify \(directory.publicKeyPath) (`super-node certify --gateway-key …`) and pass that certificate")
+        }
+        let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath)
+        if let pinnedRootKeyFile {
+            let key: PublicIdentity
+            do { key = try KeyFile.readPublicKey(from: pinnedRootKeyFile) } catch {
+                throw OperatorError("--super-node-key: \(error)")
+            }
+            if let problem = link.problem(with: key) {
+                throw OperatorError("--super-node-key \(pinnedRootKeyFile): \(problem)")
+            }
+            try link.keep(key)
+        } else if FileManager.default.fileExists(atPath: directory.rootKeyPath) {
+            let key: PublicIdentity
+            do { key = try KeyFile.readPublicKey(from: directory.rootKeyPath) } catch {
+                throw OperatorError("\(directory.rootKeyPath): \(error); remove it and the gateway fetches the root key again from the super node")
+            }
+            if let problem = link.problem(with: key) {
+                throw OperatorError("\(directory.rootKeyPath) (the super node root key kept from an earlier run): \(problem). If this gateway moved to another super node, remove that file (or pin the new key with --super-node-key)")
+            }
+            link.root.withLock { $0 = key }
+        }
+        return link
+    }
+
+    /// Why `key` cannot be the root key of this certificate; nil when it is.
+    package func problem(with key: PublicIdentity) -> String? {
+        let c = certificate.certificate
+        guard key.id == c.issuer else {
+            return "root key \(key.id.hex) is not the issuer of the certificate (serial \(c.serial), issued by \(c.issuer.hex))"
+        }
+        guard certificate.isSignatureValid(by: key) else {
+            return "the certificate (serial \(c.serial)) does not verify under root key \(key.id.hex): the certificate file was altered"
+        }
+        return nil
+    }
+
+    /// Trusts `key` (checked with `problem(with:)` first) and writes it to `rootKeyPath`.
+    package func keep(_ key: PublicIdentity) throws {
+        if let problem = problem(with: key) { throw OperatorError(problem) }
+        let existing = try? KeyFile.readPublicKey(from: rootKeyPath)
+        if existing != key {
+            do { try KeyFile.writePublicKey(key, to: rootKeyPath, comment: "super-node-root", overwrite: true) } catch {
+                throw OperatorError("cannot write \(rootKeyPath): \(error)")
+            }
+        }
+        root.withLock { $0 = key }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import LedgerLite
+
+/// GET endpoints of energy trading (docs/GATEWAY.md): the TNT table, dispatches and
+/// fairness. Read-only; `Gateway.router()` adds them.
+extension Gateway {
+    package func addTradeRoutes(to router: Router<BasicRequestContext>) {
+        router.get("v1/tnt") { _, _ in
+            Self.json(TNTView(await self.ledger.tntState()))
+        }
+        router.get("v1/dispatches") { request, _ in
+            let params = request.uri.queryParameters
+            guard let from = Self.unsigned(params.get("from"), default: 0) else {
+                return Self.error(.badRequest, "from is an entry index: a non-negative integer (the `next` of the previous page)")
+            }
+            guard let limit = Self.unsigned(params.get("limit"), default: 100), limit >= 1 else {
+                return Self.error(.badRequest, "limit is how many dispatches to return: 1 to 1000")
+            }
+            let text = params.get("consumer")
+            let consumer = text.flatMap(MeterID.init(hex:))
+            if text != nil, consumer == nil { return Self.error(.badRequest, "consumer is a meter id: 32 hex digits") }
+            let pending = await self.ledger.pendingEntries()
+            return await self.tradeQuery { q in
+                try Self.json(q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending))
+            }
+        }
+        router.get("v1/fairness") { request, _ in
+            let params = request.uri.queryParameters
+            let from = Self.time(params.get("from"))
+            let until = Self.time(params.get("until"))
+            guard (from == nil) == (params.get("from") == nil), (until == nil) == (params.get("until") == nil) else {
+                return Self.error(.badRequest, "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)")
+            }
+            if let from, let until, from >= until {
+                return Self.error(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")
+            }
+            let pending = await self.ledger.pendingEntries()
+            let current = await self.ledger.tntState()
+            return await self.tradeQuery { q in
+                try Self.json(q.fairness(from: from, until: until, current: current, pending: pending))
+            }
+        }
+    }
+
+    /// A non-negative integer query parameter; `default` when absent, nil when malformed.
+    package static func unsigned(_ text: String?, default value: UInt64) -> UInt64? {
+        guard let text else { return value }
+        return UInt64(text)
+    }
+
+    private func tradeQuery(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async -> Response {
+        let queries = self.queries
+        do {
+            return try await reader.run { try body(queries) }
+        } catch {
+            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LedgerLite
+import Synchronization
+
+/// Enrolled meter keys, readable from any thread: request handlers check signatures on
+/// both cores before the batch goes to the single chain writer. The ledger updates it on
+/// every enrollment.
+package final class KeyDirectory: Sendable {
+    private let keys = Mutex<[MeterID: PublicIdentity]>([:])
+
+    package func key(of meter: MeterID) -> PublicIdentity? { keys.withLock { $0[meter] } }
+    package func set(_ key: PublicIdentity) { keys.withLock { $0[key.id] = key } }
+}
+
+/// One record of a batch after decoding and the signature check, before the chain rules.
+package struct PreparedRecord: Sendable {
+    package enum Outcome: Sendable {
+        /// Refused before the chain rules (malformed, wrong type).
+        case rejected(IngestReason, String, meter: String?, sequence: UInt64?)
+        /// A decoded reading; `signatureValid` is nil when no key was known for its meter
+        /// (or the envelope names another signer), so nothing could be checked.
+        case reading(SignedRecord, Reading, signatureValid: Bool?)
+    }
+
+    package var index: Int
+    package var outcome: Outcome
+}
+
+package enum IngestPreparation {
+    /// Batches being prepared right now, across all requests.
+    private static let inFlight = Atomic<Int>(0)
+
+    /// Decodes and checks the signatures of a batch.
+    ///
+    /// When other batches are being prepared too, the batch is checked in one go on the
+    /// calling task: every core already has a batch, and batches then finish one after
+    /// another in arrival order and reach the writer as a steady stream. Splitting them
+    /// all would interleave every batch's parts, finish them together, and leave the
+    /// cores idle while the writer takes the whole lot at once. Only a batch alone is
+    /// spread over the cores, for its latency.
+    package static func prepare(_ records: [String], keys: KeyDirectory) async -> [PreparedRecord] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let concurrent = inFlight.add(1, ordering: .relaxed).newValue
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        let workers = concurrent > 1 ? 1 : min(cores, max(1, records.count / 8))
+        if workers <= 1 {
+            return records.indices.map { prepare(records[$0], index: $0, keys: keys) }
+        }
+        return await withTaskGroup(of: [PreparedRecord].self) { group in
+            for w in 0 ..< workers {
+                let range = (records.count * w / workers) ..< (records.count * (w + 1) / workers)
+                let slice = Array(records[range])
+                let start = range.lowerBound
+                group.addTask {
+                    slice.indices.map { prepare(slice[$0], index: start + $0, keys: keys) }
+                }
+            }
+            var all: [PreparedRecord] = []
+            all.reserveCapacity(records.count)
+            for await part in group { all += part }
+            return all.sorted { $0.index < $1.index }
+        }
+    }
+
+    package static func prepare(_ text: String, index: Int, keys: KeyDirectory) -> PreparedRecord {
+        guard let data = Data(base64Encoded: text) else {
+            return PreparedRecord(index: index, outcome: .rejected(.malformed, "record \(index) is not valid base64", meter: nil, sequence: nil))
+        }
+        let entry: SignedRecord
+        do {
+            entry = try SignedRecord(bytes: Array(data))
+        } catch {
+            return PreparedRecord(index: index, outcome: .rejected(.malformed, "record \(index) is not a signed record envelope: \(error)", meter: nil, sequence: nil))
+        }
+        guard case let .reading(reading) = entry.record else {
+            return PreparedRecord(index: index, outcome: .rejected(
+                .wrongRecordType, "only signed readings are accepted at /v1/readings; record \(index) is a \(entry.record.type)",
+                meter: entry.record.meterAuthor?.hex ?? entry.signer.hex, sequence: nil))
+        }
+        var valid: Bool?
+        if entry.signer == reading.meter, let key = keys.key(of: reading.meter) {
+            valid = entry.isSignatureValid(by: key)
+        }
+        return PreparedRecord(index: index, outcome: .reading(entry, reading, signatureValid: valid))
+    }
+}

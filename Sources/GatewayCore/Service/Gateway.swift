@@ -1,0 +1,452 @@
+import Foundation
+import Hummingbird
+import LedgerLite
+import Logging
+import OperatorKit
+import ServiceLifecycle
+import LedgerStore
+
+/// A running gateway: the chain writer, the query reader, metrics and the HTTP API over
+/// one data directory. `serve` wraps it in a service group; tests drive its router.
+package final class Gateway: Sendable {
+    package let directory: DataDirectory
+    package let ledger: Ledger
+    package let reader: BlockingReader
+    package let queries: ChainQueries
+    package let token: String
+    package let logger: Logger
+    /// The super node's checkpoints of our blocks (`DIR/checkpoints.sqlite`).
+    package let checkpoints: CheckpointStore
+    /// The super node, its certificate and root key; nil when `serve` runs without `--super-node`.
+    package let superNode: SuperNodeLink?
+    /// Pushes blocks to the super node; nil without one.
+    package let uplink: Uplink?
+    package var metrics: GatewayMetrics { ledger.metrics }
+
+    /// Largest request body accepted (a full batch of maximum-size records fits).
+    package static let maxBodyBytes = 8 * 1024 * 1024
+
+    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger, checkpoints: CheckpointStore,
+                 superNode: SuperNodeLink?, uplink: Uplink?) {
+        self.directory = directory
+        self.ledger = ledger
+        self.token = token
+        self.logger = logger
+        self.checkpoints = checkpoints
+        self.superNode = superNode
+        self.uplink = uplink
+        reader = BlockingReader(name: "chain-reader")
+        queries = ChainQueries(store: ledger.store, checkpoints: checkpoints)
+    }
+
+    /// Opens the data directory (key, token, store, journal) and resumes the chain.
+    /// With `superNode`, the gateway pushes its blocks there (`Uplink`, run by `makeServiceGroup`),
+    /// escalates requests no local producer can serve, and commits escalated dispatches the
+    /// super node sends (docs/GATEWAY.md, "Escalation");
+    /// `advertiseURL` is the `gatewayURL` it announces (default: the bound listen URL).
+    package static func open(directory: DataDirectory, config: LedgerConfig = LedgerConfig(), logger: Logger,
+                     clock: (@Sendable () -> Int64)? = nil, superNode: SuperNodeLink? = nil, advertiseURL: String? = nil,
+                     uplinkConfig: UplinkConfig = UplinkConfig()) async throws -> Gateway {
+        let key = try directory.loadKey()
+        let token = try directory.loadToken()
+        guard FileManager.default.fileExists(atPath: directory.chainPath) else {
+            throw OperatorError("\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)")
+        }
+        let ledger = if let clock {
+            try await Ledger.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
+        } else {
+            try await Ledger.open(directory: directory, key: key, config: config, logger: logger)
+        }
+        if let trading = config.trading {
+            do {
+                _ = try await ledger.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
+            } catch {
+                ledger.close()
+                throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
+            }
+        }
+        if let superNode, let root = superNode.rootKey {
+            do {
+                _ = try await ledger.adoptAuthority(root: root, certificate: superNode.certificate)
+            } catch {
+                ledger.close()
+                throw OperatorError("cannot record the super node on the chain: \(error.description)")
+            }
+        }
+        let checkpoints: CheckpointStore
+        do { checkpoints = try CheckpointStore(path: directory.checkpointsPath) } catch {
+            ledger.close()
+            throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
+        }
+        let uplink = superNode.map { link in
+            Uplink(link: link, store: ledger.store, checkpoints: checkpoints, advertiseURL: advertiseURL, config: uplinkConfig,
+                   metrics: ledger.metrics.uplink, logger: logger, clock: clock ?? { Int64((Date().timeIntervalSince1970 * 1000).rounded()) })
+        }
+        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger, checkpoints: checkpoints,
+                       superNode: superNode, uplink: uplink)
+    }
+
+    /// Stops the writer and reader threads.
+    package func close() {
+        ledger.close()
+        reader.shutdown()
+        uplink?.close()
+    }
+
+    /// `GET /v1/uplink` without a super node: what the checkpoint store holds.
+    package func uplinkView() async -> UplinkView {
+        if let uplink { return uplink.view() }
+        let store = ledger.store, checkpoints = self.checkpoints
+        let (tip, last) = (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
+        return UplinkView(configured: false, state: "off", lastCheckpointedHeight: last, sealedHeight: tip,
+                          unacknowledgedBlocks: Uplink.unacknowledged(sealed: tip, checkpointed: last))
+    }
+
+    // MARK: HTTP
+
+    package func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("healthz") { _, _ in
+            Self.json(await self.ledger.health())
+        }
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+        }
+        router.post("v1/readings") { request, _ in
+            await self.ingest(request)
+        }
+        router.post("v1/offers") { request, _ in
+            await self.trade(request, expecting: .offer)
+        }
+        router.post("v1/requests") { request, _ in
+            await self.trade(request, expecting: .request)
+        }
+        router.post("v1/admin/enroll") { request, _ in
+            await self.admin(request, revoke: false)
+        }
+        router.post("v1/admin/revoke") { request, _ in
+            await self.admin(request, revoke: true)
+        }
+        router.get("v1/blocks") { request, _ in
+            let from = request.uri.queryParameters.get("from", as: UInt64.self)
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            return await self.query { try Self.json($0.blocks(from: from, limit: limit)) }
+        }
+        router.get("v1/blocks/:height") { _, context in
+            guard let height = context.parameters.get("height", as: UInt64.self) else {
+                return Self.error(.badRequest, "the block height must be a non-negative integer")
+            }
+            return await self.query { q in
+                guard let block = try q.block(height) else {
+                    return Self.error(.notFound, "no block at height \(height)")
+                }
+                return Self.json(block)
+            }
+        }
+        router.get("v1/meters") { _, _ in
+            let meters = await self.ledger.meterList().map { MeterView(id: $0.0, info: $0.1, lastSequence: $0.2) }
+            return Self.json(["meters": meters])
+        }
+        router.get("v1/meters/:id") { _, context in
+            guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
+                return Self.error(.badRequest, "a meter id is 32 hex digits")
+            }
+            guard let (info, last) = await self.ledger.meter(id) else {
+                return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
+            }
+            return Self.json(MeterView(id: id, info: info, lastSequence: last))
+        }
+        router.get("v1/meters/:id/readings") { request, context in
+            guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
+                return Self.error(.badRequest, "a meter id is 32 hex digits")
+            }
+            let params = request.uri.queryParameters
+            guard let from = Self.time(params.get("from")) ?? (params.get("from") == nil ? 0 : nil),
+                  let until = Self.time(params.get("until")) ?? (params.get("until") == nil ? Int64.max : nil) else {
+                return Self.error(.badRequest, "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)")
+            }
+            let limit = max(1, min(params.get("limit", as: Int.self) ?? 1000, 10_000))
+            guard await self.ledger.meter(id) != nil else {
+                return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
+            }
+            let pending = await self.ledger.pendingEntries(type: .reading)
+            return await self.query { try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending)) }
+        }
+        router.get("v1/readings/:meter/:seq/receipt") { _, context in
+            guard let meter = context.parameters.get("meter").flatMap(MeterID.init(hex:)),
+                  let seq = context.parameters.get("seq", as: UInt64.self) else {
+                return Self.error(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
+            }
+            return await self.receipt(meter: meter, sequence: seq)
+        }
+        router.get("v1/uplink") { _, _ in
+            Self.json(await self.uplinkView())
+        }
+        router.get("v1/anomalies") { request, _ in
+            let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            let pending = await self.ledger.pendingEntries(type: .anomaly)
+            return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
+        }
+        addTradeRoutes(to: router)
+        addEscalationRoutes(to: router)
+        return router
+    }
+
+    private func ingest(_ request: Request) async -> Response {
+        let started = ContinuousClock.now
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            return Self.error(.contentTooLarge, "the request body is larger than \(Self.maxBodyBytes) bytes; send at most \(IngestBatch.maxRecords) records a batch")
+        }
+        let batch: IngestBatch
+        do {
+            batch = try JSONDecoder().decode(IngestBatch.self, from: Data(buffer: body))
+        } catch {
+            return Self.error(.badRequest, "the body is not an IngestBatch: expected JSON {\"records\": [\"<base64 signed record>\", …]} (\(Self.describe(error)))")
+        }
+        guard batch.records.count <= IngestBatch.maxRecords else {
+            return Self.error(.contentTooLarge, "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch")
+        }
+        let prepared = await IngestPreparation.prepare(batch.records, keys: ledger.keys)
+        let results = await ledger.ingest(prepared)
+        metrics.ingestLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: IngestResponseWriter.body(results)))
+    }
+
+    /// `POST /v1/offers` and `POST /v1/requests`: one signed record in a TradeSubmission.
+    private func trade(_ request: Request, expecting type: RecordType) async -> Response {
+        func refuse(_ status: HTTPResponse.Status, _ reason: TradeReason, _ detail: String, meter: String? = nil) -> Response {
+            if type == .offer { metrics.offer(.rejected, reason: reason) } else { metrics.request(.rejected, reason: reason) }
+            ledger.rejections.log(.warning, key: "\(meter ?? "unknown")|\(type)|\(reason.rawValue)", "rejected \(type): \(detail)",
+                                  metadata: ["meter.id": "\(meter ?? "unknown")", "reason": "\(reason.rawValue)"])
+            return type == .offer
+                ? Self.json(OfferResponse(status: .rejected, producer: meter, reason: reason, detail: detail), status: status)
+                : Self.json(DispatchResponse(status: .rejected, consumer: meter, reason: reason, detail: detail), status: status)
+        }
+        var request = request
+        let submission: TradeSubmission
+        do {
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            submission = try JSONDecoder().decode(TradeSubmission.self, from: Data(buffer: body))
+        } catch {
+            return refuse(.badRequest, .malformed, "the body is not a TradeSubmission: expected JSON {\"record\": \"<base64 signed \(type)>\"} (\(Self.describe(error)))")
+        }
+        guard let bytes = Data(base64Encoded: submission.record) else {
+            return refuse(.badRequest, .malformed, "record is not valid base64")
+        }
+        let entry: SignedRecord
+        do { entry = try SignedRecord(bytes: Array(bytes)) } catch {
+            return refuse(.badRequest, .malformed, "record is not a signed record envelope: \(error)")
+        }
+        switch (type, TradeItem.prepare(entry, keys: ledger.keys)) {
+        case let (_, item?) where item.type == type:
+            switch await ledger.trade(item) {
+            case let .offer(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            case var .request(answer):
+                if case let .request(_, request, _) = item {
+                    if await shouldEscalate(answer, request) {
+                        answer = await escalate(entry, request, unserved: answer)
+                    } else if let repeated = await repeatedEscalation(answer, request) {
+                        answer = repeated
+                    }
+                }
+                return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
+            }
+        default:
+            let path = type == .offer ? "/v1/offers" : "/v1/requests"
+            return refuse(.badRequest, .wrongRecordType, "\(path) takes a signed \(type); this record is a \(entry.record.type)",
+                          meter: entry.record.meterAuthor?.hex ?? entry.signer.hex)
+        }
+    }
+
+    /// HTTP status of a trade answer: 200 for anything recorded (served or not), 4xx for
+    /// a refusal the sender must fix, 503 for a retry.
+    package static func httpStatus(_ status: TradeStatus, _ reason: TradeReason?) -> HTTPResponse.Status {
+        switch status {
+        case .accepted, .served, .unserved, .duplicate: return .ok
+        case .retry: return .serviceUnavailable
+        case .rejected:
+            switch reason ?? .malformed {
+            case .malformed, .wrongRecordType: return .badRequest
+            case .unknownMeter, .revokedMeter, .wrongRole, .badSignature: return .forbidden
+            case .staleSequence, .conflictingDuplicate: return .conflict
+            case .timestampSkew, .noMeteredProduction, .insufficientEnergy: return .unprocessableContent
+            case .storage: return .serviceUnavailable
+            }
+        }
+    }
+
+    private func admin(_ request: Request, revoke: Bool) async -> Response {
+        guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
+              Self.constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token) else {
+            let reason = request.headers[.authorization] == nil ? "missing Authorization header" : "wrong admin token"
+            logger.warning("admin call refused", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
+            return Self.error(.unauthorized, "\(reason): admin calls need `Authorization: Bearer <token>` with the token from the data directory's admin.token")
+        }
+        var request = request
+        let parsed: AdminKeyRequest
+        do {
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            parsed = try JSONDecoder().decode(AdminKeyRequest.self, from: Data(buffer: body))
+        } catch {
+            return Self.error(.badRequest, "expected JSON {\"publicKey\": \"ed25519 <base64> [comment]\", \"role\": \"consumer\"|\"producer\"} (\(Self.describe(error)))")
+        }
+        var key: PublicIdentity?
+        if let line = parsed.publicKey {
+            do { key = try KeyFile.parsePublicKeyLine(line).identity } catch {
+                return Self.error(.badRequest, "publicKey: \(error)")
+            }
+        }
+        do {
+            if revoke {
+                guard let meter = key?.id ?? parsed.meter.flatMap(MeterID.init(hex:)) else {
+                    return Self.error(.badRequest, "name the meter: {\"publicKey\": \"ed25519 <base64>\"} or {\"meter\": \"<32 hex digits>\"}")
+                }
+                let entry = try await ledger.revoke(meter)
+                guard case let .revocation(r) = entry.record else { return Self.error(.internalServerError, "unexpected record") }
+                return Self.json(AdminResponse(meter: r.meter.hex, role: r.role.description, action: "revoked", entry: Data(entry.bytes).base64EncodedString()))
+            } else {
+                guard let key else { return Self.error(.badRequest, "publicKey is required: \"ed25519 <base64> [comment]\" (the meter's .pub file)") }
+                let roleName = parsed.role ?? "consumer"
+                guard let role = Self.role(roleName) else {
+                    return Self.error(.badRequest, "role must be consumer or producer, not '\(roleName)'")
+                }
+                let entry = try await ledger.enroll(key, role: role)
+                return Self.json(AdminResponse(meter: key.id.hex, role: role.description, action: "enrolled", entry: Data(entry.bytes).base64EncodedString()))
+            }
+        } catch {
+            switch error.kind {
+            case .conflict: return Self.error(.conflict, error.description)
+            case .notFound: return Self.error(.notFound, error.description)
+            case .badRequest: return Self.error(.badRequest, error.description)
+            case .storage: return Self.error(.serviceUnavailable, error.description)
+            }
+        }
+    }
+
+    private func receipt(meter: MeterID, sequence: UInt64) async -> Response {
+        let ledger = self.ledger
+        let key = ledger.gatewayKey.publicIdentity
+        let found: ReceiptView?
+        do {
+            let stored = try await reader.run { () -> (UInt64, UInt64)? in
+                guard let s = try self.queries.store.reading(meter: meter, sequence: sequence),
+                      let h = try self.queries.store.header(atHeight: s.height) else { return nil }
+                return (s.index, h.header.treeSize)
+            }
+            if let (index, treeSize) = stored {
+                let proof = try await ledger.inclusionProof(index: index, treeSize: treeSize)
+                found = try await reader.run { try self.queries.receipt(meter: meter, sequence: sequence, gatewayKey: key, proof: { _, _ in proof }) }
+            } else {
+                found = nil
+            }
+        } catch {
+            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+        }
+        if let found { return Self.json(found) }
+        if await ledger.isPending(meter: meter, sequence: sequence) {
+            return Self.error(.notFound, "reading \(sequence) of meter \(meter.hex) is accepted but not yet sealed into a block; ask again after the next seal (at most the seal interval)")
+        }
+        return Self.error(.notFound, "no reading \(sequence) of meter \(meter.hex) on this chain")
+    }
+
+    private func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async -> Response {
+        let queries = self.queries
+        do {
+            return try await reader.run { try body(queries) }
+        } catch {
+            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+        }
+    }
+
+    // MARK: helpers
+
+    package static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    package static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{\"error\":\"cannot encode the response\"}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    package static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(ErrorView(error: message), status: status)
+    }
+
+    package static func role(_ name: String) -> MeterRole? {
+        switch name.lowercased() {
+        case "consumer": return .consumer
+        case "producer": return .producer
+        default: return nil
+        }
+    }
+
+    /// Milliseconds since the epoch, or ISO 8601.
+    package static func time(_ text: String?) -> Int64? {
+        guard let text else { return nil }
+        if let ms = Int64(text) { return ms }
+        if let date = try? Date(text, strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        return nil
+    }
+
+    package static func describe(_ error: Error) -> String {
+        switch error {
+        case let DecodingError.dataCorrupted(context): return context.debugDescription + ((context.underlyingError).map { ": \($0.localizedDescription)" } ?? "")
+        case let DecodingError.keyNotFound(key, _): return "missing key '\(key.stringValue)'"
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        default: return "\(error)"
+        }
+    }
+
+    package static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}
+
+extension Duration {
+    package var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}
+
+/// Seals blocks by time: every quarter of the seal interval it asks the ledger to seal
+/// if the oldest pending entry is old enough. On graceful shutdown it seals what is
+/// pending, so a clean stop leaves nothing in the journal.
+package struct SealService: Service {
+    package let ledger: Ledger
+    package let tick: Duration
+
+    package func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: tick) } catch { break }
+                await ledger.sealIfDue()
+            }
+        }
+        await ledger.sealNow()
+    }
+
+    package init(ledger: Ledger, tick: Duration) {
+        self.ledger = ledger
+        self.tick = tick
+    }
+}

@@ -1,0 +1,552 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LedgerLite
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import LedgerStore
+
+/// Settings of the uplink (docs/GATEWAY.md, "Uplink to the super node").
+package struct UplinkConfig: Sendable {
+    /// Most blocks a push carries.
+    package var maxBlocks = 64
+    /// Most wire bytes a push carries (base64 adds a third); a single larger block still goes alone.
+    package var maxBytes = 4 << 20
+    /// How often the store is looked at for new sealed blocks when everything is checkpointed.
+    package var idlePoll: Duration = .milliseconds(500)
+    /// First wait after a network failure; doubled after each one up to `maxBackoff`.
+    package var initialBackoff: Duration = .milliseconds(500)
+    package var maxBackoff: Duration = .seconds(30)
+    /// Wait after a refusal (revoked certificate, an audit failure, …) before pushing again.
+    package var refusedDelay: Duration = .seconds(45)
+    /// Connect and whole-request time limits.
+    package var connectTimeout: Duration = .seconds(5)
+    package var requestTimeout: Duration = .seconds(60)
+    /// On a graceful stop, after the sealer's final block is archived: the most time one last
+    /// attempt to push what is unacknowledged may take (zero: no final push).
+    package var finalPushTimeout: Duration = .seconds(5)
+}
+
+/// Where the uplink stands: `connected` (the last exchange worked), `retrying` (the super
+/// node cannot be reached; backing off), `refused` (it answered with a refusal).
+package enum UplinkState: String, Codable, Sendable {
+    case starting, connected, retrying, refused
+}
+
+/// `GET /v1/uplink`.
+package struct UplinkView: Codable, Sendable {
+    package struct LastError: Codable, Sendable, Equatable {
+        /// A super node reason code (`revoked-certificate`, `gap`, …) or the gateway's own:
+        /// `unreachable`, `bad-response`, `bad-checkpoint`, `untrusted-root`.
+        package var reason: String
+        package var message: String
+        package var at: Int64
+        package var time: String
+    }
+
+    /// False when `serve` runs without `--super-node`.
+    package var configured: Bool
+    /// `off` when not configured, else an `UplinkState`.
+    package var state: String
+    package var superNode: String?
+    /// The `gatewayURL` sent with every push.
+    package var advertiseURL: String?
+    package var certificateSerial: UInt64?
+    /// Id of the verified super node root key; absent until it is known.
+    package var rootKey: String?
+    /// Highest block height with a stored checkpoint.
+    package var lastCheckpointedHeight: UInt64?
+    /// Height of the latest block in the chain store.
+    package var sealedHeight: UInt64?
+    /// Sealed blocks above the last checkpointed height.
+    package var unacknowledgedBlocks: UInt64
+    /// When the last checkpoint was stored (ms UTC).
+    package var lastCheckpointAt: Int64?
+    /// The last failure (kept after recovery, see `state`).
+    package var lastError: LastError?
+}
+
+/// The uplink's metrics, in the gateway's registry (docs/GATEWAY.md, "Metrics").
+package final class UplinkMetrics: Sendable {
+    package let checkpointedHeight: Gauge
+    package let unacknowledged: Gauge
+    package let checkpointed: Counter
+    private let registry: PrometheusCollectorRegistry
+    private let failures = Mutex<[String: Counter]>([:])
+
+    package init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        checkpointedHeight = registry.makeGauge(descriptor: Self.d("uplink_checkpointed_height", "", "Height of the latest block checkpointed by the super node (-1 for none)."), labels: [])
+        unacknowledged = registry.makeGauge(descriptor: Self.d("uplink_unacknowledged_blocks", "", "Sealed blocks not yet checkpointed by the super node."), labels: [])
+        checkpointed = registry.makeCounter(descriptor: Self.d("uplink_blocks_checkpointed", "total", "Checkpoints received from the super node, verified and stored."), labels: [])
+        checkpointedHeight.set(Double(-1))
+    }
+
+    private static func d(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Counts a failed push (or root key fetch) by reason.
+    package func failure(_ reason: String) {
+        let counter = failures.withLock { counters in
+            if let c = counters[reason] { return c }
+            let c = registry.makeCounter(descriptor: Self.d("uplink_push_failures", "total", "Pushes to the super node that failed, by reason (a super node reason code, or unreachable, bad-response, bad-checkpoint, untrusted-root)."),
+                                         labels: [("reason", reason)])
+            counters[reason] = c
+            return c
+        }
+        counter.increment()
+    }
+}
+
+/// Pushes sealed, archived blocks to the super node (`POST /v1/blocks`) in height order, in
+/// batches, with the gateway's certificate, and keeps each checkpoint it answers once it has
+/// verified it (`CheckpointStore`). The blocks still to push are simply those above the last
+/// checkpointed height, so a restart resumes from the store.
+///
+/// Network failures back off exponentially (0.5 s … 30 s); refusals wait `refusedDelay` and
+/// try again (blocks are never dropped). The state is logged once per change, not per
+/// attempt. Graceful shutdown cancels a wait or a request in flight at once, then makes one
+/// final push of what is still unacknowledged, bounded by `finalPushTimeout`: `makeServiceGroup`
+/// places the uplink so it stops after the sealer, so that push includes the final block.
+package final class Uplink: Service, Sendable {
+    package let link: SuperNodeLink
+    package let store: ChainStore
+    package let checkpoints: CheckpointStore
+    package let config: UplinkConfig
+    package let metrics: UplinkMetrics
+    package let logger: Logger
+    package let clock: @Sendable () -> Int64
+    /// Blocking store reads and checkpoint writes run on this thread.
+    private let io: BlockingReader
+    private let status: Mutex<Status>
+
+    private struct Status {
+        var state: UplinkState = .starting
+        var advertiseURL: String?
+        var lastCheckpointed: UInt64?
+        var sealed: UInt64?
+        var lastCheckpointAt: Int64?
+        var lastError: UplinkView.LastError?
+        /// The `gatewayURL` the super node took with a push in this run (nil before the first).
+        var announced: String?
+        /// What was last logged (state and reason): the next line only when it changes.
+        var logged: String?
+    }
+
+    private struct Failure: Error {
+        enum Kind { case transient, refused }
+        var kind: Kind
+        var reason: String
+        var message: String
+    }
+
+    package init(link: SuperNodeLink, store: ChainStore, checkpoints: CheckpointStore, advertiseURL: String?, config: UplinkConfig,
+         metrics: UplinkMetrics, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+        self.link = link
+        self.store = store
+        self.checkpoints = checkpoints
+        self.config = config
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        io = BlockingReader(name: "uplink-io")
+        status = Mutex(Status(advertiseURL: advertiseURL))
+    }
+
+    /// Sets the URL announced in pushes to the server's bound URL, unless `--advertise-url` gave one.
+    package func serverBound(url: String) {
+        status.withLock { if $0.advertiseURL == nil { $0.advertiseURL = url } }
+    }
+
+    /// Stops the uplink's I/O thread.
+    package func close() { io.shutdown() }
+
+    /// The `GET /v1/uplink` view.
+    package func view() -> UplinkView {
+        let s = status.withLock { $0 }
+        return UplinkView(configured: true, state: s.state.rawValue, superNode: link.url, advertiseURL: s.advertiseURL,
+                          certificateSerial: link.certificate.certificate.serial, rootKey: link.rootKey?.id.hex,
+                          lastCheckpointedHeight: s.lastCheckpointed, sealedHeight: s.sealed,
+                          unacknowledgedBlocks: Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed),
+                          lastCheckpointAt: s.lastCheckpointAt, lastError: s.lastError)
+    }
+
+    package static func unacknowledged(sealed: UInt64?, checkpointed: UInt64?) -> UInt64 {
+        guard let sealed else { return 0 }
+        guard let checkpointed else { return sealed + 1 }
+        return sealed > checkpointed ? sealed - checkpointed : 0
+    }
+
+    // MARK: the loop
+
+    package func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .milliseconds(config.connectTimeout.wholeMilliseconds), read: .milliseconds(config.requestTimeout.wholeMilliseconds))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        logger.notice("uplink to the super node", metadata: [
+            "super_node.url": "\(link.url)", "certificate.serial": "\(link.certificate.certificate.serial)",
+            "root.key": "\(link.rootKey?.id.hex ?? "fetched from the super node when first reachable")",
+        ])
+        await cancelWhenGracefulShutdown {
+            await self.loop(client)
+        }
+        // A graceful stop (not a cancellation of the whole group): the sealer has stopped
+        // and its final block is archived.
+        if !Task.isCancelled { await finalPush(client) }
+        try? await client.shutdown()
+    }
+
+    /// One bounded attempt to push every block still unacknowledged, then a log line with
+    /// what is left for the next start.
+    private func finalPush(_ client: HTTPClient) async {
+        let bound = config.finalPushTimeout
+        var problem: String?
+        if bound > .zero {
+            problem = await withTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    var resumeFrom: UInt64?
+                    do {
+                        // `step` answers nil while there may be more to push at once.
+                        while try await self.step(client, resumeFrom: &resumeFrom) == nil {}
+                        return nil
+                    } catch let failure as Failure {
+                        self.metrics.failure(failure.reason)
+                        return "\(failure.reason): \(failure.message)"
+                    } catch {
+                        return "storage: cannot read the chain store or the checkpoint store: \(error)"
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: bound)
+                    return "timeout: the final push did not finish within \(bound.secondsText) s"
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        } else {
+            problem = "no final push (finalPushTimeout is 0)"
+        }
+        let store = self.store, checkpoints = self.checkpoints
+        if let heights = try? await io.run({ (try store.tip()?.height, try checkpoints.lastHeight()) }) {
+            record(sealed: heights.0, checkpointed: heights.1)
+        }
+        let s = status.withLock { $0 }
+        let left = Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed)
+        var metadata: Logger.Metadata = [
+            "super_node.url": "\(link.url)", "unacknowledged": "\(left)",
+            "block.height": "\(s.sealed.map { "\($0)" } ?? "none")",
+            "checkpointed.height": "\(s.lastCheckpointed.map { "\($0)" } ?? "none")",
+        ]
+        if left == 0 {
+            logger.notice("uplink stopped; every sealed block is checkpointed by the super node", metadata: metadata)
+        } else {
+            if let problem { metadata["detail"] = "\(problem)" }
+            logger.warning("uplink stopped with \(left) sealed block(s) not acknowledged by the super node; they are kept and pushed after the next start", metadata: metadata)
+        }
+    }
+
+    private func loop(_ client: HTTPClient) async {
+        var backoff = config.initialBackoff
+        var resumeFrom: UInt64?
+        while !Task.isCancelled {
+            let delay: Duration?
+            do {
+                delay = try await step(client, resumeFrom: &resumeFrom)
+                backoff = config.initialBackoff
+            } catch let failure as Failure {
+                if Task.isCancelled { break }
+                note(failure)
+                switch failure.kind {
+                case .transient:
+                    delay = backoff
+                    backoff = min(backoff * 2, config.maxBackoff)
+                case .refused:
+                    delay = config.refusedDelay
+                    backoff = config.initialBackoff
+                }
+            } catch {
+                if Task.isCancelled { break }
+                note(Failure(kind: .transient, reason: "storage", message: "cannot read the chain store or the checkpoint store: \(error)"))
+                delay = backoff
+                backoff = min(backoff * 2, config.maxBackoff)
+            }
+            if let delay {
+                do { try await pause(delay) } catch { break }
+            }
+        }
+    }
+
+    /// Waits `delay`, keeping the sealed height (view and gauges) current meanwhile.
+    private func pause(_ delay: Duration) async throws {
+        let deadline = ContinuousClock.now + delay
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return }
+            try await Task.sleep(for: min(remaining, .seconds(1)))
+            let store = self.store
+            if let tip = try? await io.run({ try store.tip()?.height }) {
+                record(sealed: tip, checkpointed: status.withLock { $0.lastCheckpointed })
+            }
+        }
+    }
+
+    /// One round: fetch the root key if needed, push the next batch, store its checkpoints.
+    /// Returns how long to wait before the next round (nil: at once).
+    private func step(_ client: HTTPClient, resumeFrom: inout UInt64?) async throws -> Duration? {
+        guard let advertise = status.withLock({ $0.advertiseURL }) else { return .milliseconds(100) }
+        let root: PublicIdentity
+        var contacted = false
+        if let key = link.rootKey { root = key } else {
+            root = try await fetchRoot(client)
+            contacted = true
+        }
+        let store = self.store, checkpoints = self.checkpoints
+        let (tip, last) = try await io.run { (try store.tip()?.height, try checkpoints.lastHeight()) }
+        record(sealed: tip, checkpointed: last)
+        var next = last.map { $0 + 1 } ?? 0
+        if let r = resumeFrom, r < next { next = r } else { resumeFrom = nil }
+        guard let tip, next <= tip else {
+            if let last, status.withLock({ $0.announced != advertise }) {
+                // Nothing to push, but the super node has not heard this run's URL yet (a
+                // restart on another port, a new --advertise-url): it would keep sending
+                // escalated dispatches to the old one until the next block is sealed.
+                if let expected = try await announce(client, height: last, advertise: advertise) {
+                    logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
+                        "reason": "gap", "block.height": "\(expected)",
+                    ])
+                    metrics.failure("gap")
+                    resumeFrom = expected
+                    return nil
+                }
+                contacted = true
+            }
+            if contacted { setConnected() }
+            return config.idlePoll
+        }
+
+        let maxBlocks = config.maxBlocks, maxBytes = config.maxBytes, first = next
+        let batch = try await io.run { () -> [(header: SignedBlockHeader, wire: [UInt8])] in
+            var batch: [(header: SignedBlockHeader, wire: [UInt8])] = []
+            var bytes = 0
+            var height = first
+            while height <= tip, batch.count < maxBlocks, let block = try store.block(atHeight: height) {
+                let wire = block.wireBytes()
+                if !batch.isEmpty && bytes + wire.count > maxBytes { break }
+                batch.append((block.header, wire))
+                bytes += wire.count
+                height += 1
+            }
+            return batch
+        }
+        guard !batch.isEmpty else { return config.idlePoll }
+        let answer = try await push(client, batch.map(\.wire), advertise: advertise)
+
+        // Every checkpoint answers the block at the same position of the push.
+        var stored: [UInt64] = []
+        let now = clock()
+        for (position, item) in answer.checkpoints.enumerated() {
+            guard position < batch.count, let bytes = Data(base64Encoded: item.checkpoint),
+                  let signed = try? SignedCheckpoint(bytes: Array(bytes)) else {
+                throw Failure(kind: .refused, reason: "bad-checkpoint", message: "the super node answered block \(batch[min(position, batch.count - 1)].header.header.height) with a checkpoint that does not decode")
+            }
+            let header = batch[position].header
+            do {
+                try await io.run { try checkpoints.store(signed, for: header, root: root, at: now) }
+            } catch let refusal as CheckpointRefusal {
+                throw Failure(kind: .refused, reason: "bad-checkpoint", message: "refused the super node's checkpoint: \(refusal.description); it was not stored")
+            }
+            stored.append(header.header.height)
+            metrics.checkpointed.increment()
+            logger.debug("checkpoint stored", metadata: ["block.height": "\(header.header.height)", "block.hash": "\(header.hash.hex)"])
+        }
+        if let high = stored.last {
+            let newLast = max(high, last ?? high)
+            status.withLock { $0.lastCheckpointAt = now }
+            record(sealed: tip, checkpointed: newLast)
+            logger.info("blocks checkpointed by the super node", metadata: [
+                "block.height": "\(stored.first!)…\(high)", "blocks": "\(stored.count)",
+                "unacknowledged": "\(Self.unacknowledged(sealed: tip, checkpointed: newLast))",
+            ])
+            if let r = resumeFrom { resumeFrom = r + UInt64(stored.count) }
+        }
+        if let rejected = answer.rejected {
+            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < next + UInt64(stored.count) {
+                // The super node holds fewer blocks than our checkpoints say (restored from a
+                // copy?): push again from the height it expects.
+                logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
+                    "reason": "gap", "block.height": "\(expected)", "detail": "\(rejected.message)",
+                ])
+                metrics.failure("gap")
+                resumeFrom = expected
+                return nil
+            }
+            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
+        }
+        status.withLock { $0.announced = advertise }
+        setConnected()
+        return nil
+    }
+
+    /// Announces `advertise` by pushing the already checkpointed block at `height` again: the
+    /// super node records the URL before it looks at the blocks and answers the block as a
+    /// replay (its stored checkpoint, already kept here, so nothing is stored). Returns the
+    /// height to push again from when the super node holds fewer blocks (`gap`).
+    private func announce(_ client: HTTPClient, height: UInt64, advertise: String) async throws -> UInt64? {
+        let store = self.store
+        guard let block = try await io.run({ try store.block(atHeight: height) }) else { return nil }
+        let answer = try await push(client, [block.wireBytes()], advertise: advertise)
+        if let rejected = answer.rejected {
+            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < height {
+                status.withLock { $0.announced = advertise }
+                return expected
+            }
+            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
+        }
+        status.withLock { $0.announced = advertise }
+        logger.info("gateway URL announced to the super node", metadata: ["url": "\(advertise)", "block.height": "\(height)"])
+        return nil
+    }
+
+    // MARK: HTTP
+
+    private struct Push: Encodable {
+        var certificate: String
+        var gatewayURL: String
+        var blocks: [String]
+    }
+
+    private struct Answer: Decodable {
+        struct Item: Decodable { var height: UInt64; var checkpoint: String }
+        struct Rejected: Decodable { var reason: String; var message: String; var expectedHeight: UInt64? }
+        var checkpoints: [Item]
+        var rejected: Rejected?
+        var status = 0
+
+        enum CodingKeys: String, CodingKey { case checkpoints, rejected }
+    }
+
+    private func push(_ client: HTTPClient, _ blocks: [[UInt8]], advertise: String) async throws -> Answer {
+        let body = try JSONEncoder().encode(Push(certificate: Data(link.certificate.bytes).base64EncodedString(), gatewayURL: advertise,
+                                                 blocks: blocks.map { Data($0).base64EncodedString() }))
+        var request = HTTPClientRequest(url: link.url + "/v1/blocks")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let (status, data) = try await exchange(client, request, limit: 8 << 20)
+        guard var answer = try? JSONDecoder().decode(Answer.self, from: data) else {
+            throw Self.undecodable(status: status, data: data, url: link.url + "/v1/blocks")
+        }
+        answer.status = status
+        return answer
+    }
+
+    private struct RootAnswer: Decodable {
+        var id: String
+        var publicKey: String
+    }
+
+    /// `GET /v1/root`: the key is trusted only if it is the certificate's issuer (and the
+    /// certificate verifies under it); then it is kept in the data directory.
+    private func fetchRoot(_ client: HTTPClient) async throws -> PublicIdentity {
+        let url = link.url + "/v1/root"
+        let (status, data) = try await exchange(client, HTTPClientRequest(url: url), limit: 64 << 10)
+        guard status == 200, let answer = try? JSONDecoder().decode(RootAnswer.self, from: data),
+              let key = try? KeyFile.parsePublicKeyLine(answer.publicKey).identity else {
+            throw Self.undecodable(status: status, data: data, url: url)
+        }
+        if let problem = link.problem(with: key) {
+            throw Failure(kind: .refused, reason: "untrusted-root",
+                          message: "the super node at \(link.url) serves root key \(key.id.hex), which is not the issuer of this gateway's certificate: \(problem). Check --super-node, or get a certificate from this super node")
+        }
+        let link = self.link
+        do { try await io.run { try link.keep(key) } } catch {
+            throw Failure(kind: .transient, reason: "storage", message: "\(error)")
+        }
+        logger.notice("super node root key verified and kept", metadata: ["root.key": "\(key.id.hex)", "file": "\(link.rootKeyPath)"])
+        return key
+    }
+
+    private func exchange(_ client: HTTPClient, _ request: HTTPClientRequest, limit: Int) async throws -> (Int, Data) {
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(config.requestTimeout.wholeMilliseconds))
+            let body = try await response.body.collect(upTo: limit)
+            return (Int(response.status.code), Data(buffer: body))
+        } catch {
+            throw Failure(kind: .transient, reason: "unreachable", message: "cannot reach the super node at \(link.url): \(error)")
+        }
+    }
+
+    private static func undecodable(status: Int, data: Data, url: String) -> Failure {
+        let text = String(decoding: data.prefix(200), as: UTF8.self)
+        if (400 ..< 500).contains(status) {
+            return Failure(kind: .refused, reason: "bad-response", message: "\(url) answered HTTP \(status) that is not a super node's answer (\(text)); check --super-node")
+        }
+        return Failure(kind: .transient, reason: "bad-response", message: "\(url) answered HTTP \(status) with a body that is not a super node's answer (\(text))")
+    }
+
+    // MARK: state
+
+    private func record(sealed: UInt64?, checkpointed: UInt64?) {
+        status.withLock {
+            $0.sealed = sealed
+            $0.lastCheckpointed = checkpointed
+        }
+        metrics.checkpointedHeight.set(checkpointed.map { Double($0) } ?? -1)
+        metrics.unacknowledged.set(Double(Self.unacknowledged(sealed: sealed, checkpointed: checkpointed)))
+    }
+
+    private func setConnected() {
+        let (previous, unacknowledged) = status.withLock { s -> (UplinkState, UInt64) in
+            defer { s.state = .connected; s.logged = "connected" }
+            return (s.logged == "connected" ? .connected : s.state, Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed))
+        }
+        guard previous != .connected else { return }
+        let message = previous == .starting ? "connected to the super node" : "the super node accepts pushes again; catching up"
+        logger.notice("\(message)", metadata: ["super_node.url": "\(link.url)", "unacknowledged": "\(unacknowledged)"])
+    }
+
+    private func note(_ failure: Failure) {
+        metrics.failure(failure.reason)
+        let now = clock()
+        let key = "\(failure.kind)|\(failure.reason)"
+        let (changed, unacknowledged) = status.withLock { s -> (Bool, UInt64) in
+            s.state = failure.kind == .transient ? .retrying : .refused
+            s.lastError = .init(reason: failure.reason, message: failure.message, at: now, time: isoTime(now))
+            defer { s.logged = key }
+            return (s.logged != key, Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed))
+        }
+        guard changed else { return }
+        var metadata: Logger.Metadata = ["super_node.url": "\(link.url)", "reason": "\(failure.reason)", "unacknowledged": "\(unacknowledged)"]
+        switch failure.kind {
+        case .transient:
+            metadata["detail"] = "\(failure.message)"
+            logger.warning("cannot push blocks to the super node; they wait and go in order once it is back (retrying every \(config.initialBackoff.secondsText)…\(config.maxBackoff.secondsText) s)", metadata: metadata)
+        case .refused:
+            var hint = "blocks are kept and pushed again every \(config.refusedDelay.secondsText) s"
+            if ["revoked-certificate", "unknown-certificate", "untrusted-certificate", "missing-certificate", "malformed-certificate"].contains(failure.reason) {
+                hint += "; if the super node issues a new certificate, restart the gateway with --certificate NEWFILE"
+            }
+            logger.error("the super node refused the push (\(failure.reason)): \(failure.message); \(hint)", metadata: metadata)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    package var wholeMilliseconds: Int64 {
+        let (s, atto) = components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+
+    /// Seconds, for log lines (`0.5`, `30`).
+    package var secondsText: String {
+        let ms = wholeMilliseconds
+        return ms % 1000 == 0 ? "\(ms / 1000)" : String(format: "%.1f", Double(ms) / 1000)
+    }
+}

@@ -1,0 +1,723 @@
+import Executors
+import Foundation
+import LedgerLite
+import Logging
+import OperatorKit
+import LedgerStore
+
+/// Settings of the chain writer.
+package struct LedgerConfig: Sendable {
+    /// Seal a block once this many entries are pending.
+    package var sealSize = 500
+    /// Seal once the oldest pending entry is this old.
+    package var sealIntervalMs: Int64 = 2000
+    /// A reading may be at most this far ahead of the gateway clock, and at most this far
+    /// before the meter's previous reading.
+    package var maxSkewMs: Int64 = 300_000
+    package var anomalyLimits = AnomalyLimits()
+    /// The dispatch policy and offer tolerance to record on the chain at start-up when
+    /// they differ from the chain's; nil keeps what the chain says.
+    package var trading: TradingPolicy?
+    /// Longest the gateway waits for the super node to escalate an unserved request (it
+    /// asks other gateways in turn) before answering the consumer unserved. Below
+    /// `meter-agent request`'s own 15 s, so the consumer always gets the gateway's answer; a
+    /// decision that arrives later is fetched when the consumer sends the request again.
+    package var escalationTimeoutMs: Int64 = 10_000
+
+    package init(sealSize: Int = 500, sealIntervalMs: Int64 = 2000, maxSkewMs: Int64 = 300_000, anomalyLimits: AnomalyLimits = AnomalyLimits(), trading: TradingPolicy? = nil, escalationTimeoutMs: Int64 = 10_000) {
+        self.sealSize = sealSize
+        self.anomalyLimits = anomalyLimits
+        self.sealIntervalMs = sealIntervalMs
+        self.maxSkewMs = maxSkewMs
+        self.trading = trading
+        self.escalationTimeoutMs = escalationTimeoutMs
+    }
+}
+
+/// How requests are dispatched and how far offers may exceed metered export.
+package struct TradingPolicy: Sendable, Hashable {
+    package var policy: DispatchPolicy = .lowestTNT
+    package var offerToleranceWh: UInt64 = 0
+}
+
+/// What the gateway knows about an enrolled meter.
+package struct MeterInfo: Sendable {
+    package var key: PublicIdentity
+    package var role: MeterRole
+    package var active: Bool
+    package var enrolledAt: Int64
+    /// The latest accepted reading (pending or sealed).
+    package var lastReading: Reading?
+
+    package init(key: PublicIdentity, role: MeterRole, active: Bool, enrolledAt: Int64, lastReading: Reading? = nil) {
+        self.key = key
+        self.role = role
+        self.active = active
+        self.enrolledAt = enrolledAt
+        self.lastReading = lastReading
+    }
+}
+
+/// An accepted entry not yet in a block.
+package struct PendingEntry: Sendable {
+    package var index: UInt64
+    package var time: Int64
+    package var entry: SignedRecord
+}
+
+/// Why an admin call was refused.
+package struct AdminError: Error, CustomStringConvertible, Sendable {
+    package enum Kind: Sendable { case conflict, notFound, badRequest, storage }
+    package var kind: Kind
+    package var description: String
+}
+
+/// The single writer of the chain: checks batches against the chain rules, journals what
+/// it accepts before answering, feeds the block builder and appends sealed blocks.
+/// Runs on a thread of its own because every call ends in blocking SQLite I/O.
+package actor Ledger {
+    package nonisolated let store: ChainStore
+    package nonisolated let journal: PendingJournal
+    package nonisolated let gatewayKey: SigningIdentity
+    package nonisolated let keys = KeyDirectory()
+    package nonisolated let config: LedgerConfig
+    package nonisolated let metrics: GatewayMetrics
+    package nonisolated let logger: Logger
+    package nonisolated let rejections: RateLimitedLog
+    package nonisolated let clock: @Sendable () -> Int64
+    /// Appends sealed blocks to the store off this thread.
+    package nonisolated let archiver: BlockArchiver
+    private let executor: DedicatedThreadExecutor
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    // Internal (not private) so the trading extension (LedgerTrading.swift) can use them.
+    package var builder: BlockBuilder
+    package var meters: [MeterID: MeterInfo] = [:]
+    package var pending: [PendingEntry] = []
+    private var pendingReadings: [ReadingKey: [UInt8]] = [:]
+    private var detector: AnomalyDetector
+    /// Each meter's last recorded offer and request (resent copies are duplicates).
+    package var lastTrades: [TradeKey: LastTrade] = [:]
+    /// Escalation records on the chain (either side), by decision id: a decision sent again
+    /// is answered with the record already committed.
+    package var escalations: [UInt64: SignedRecord] = [:]
+    /// The last refused (nothing to credit) offer of each producer that was recorded as an
+    /// anomaly: resent copies and a stream of such offers add at most one every 10 minutes.
+    package var refusedOfferEvidence: [MeterID: (sequence: UInt64, time: Int64)] = [:]
+    package static let refusedOfferEvidenceIntervalMs: Int64 = 600_000
+    /// Set when the writer could not resume from the store and the journal: every write
+    /// is refused (`retry`, reason storage) until a restart.
+    package var halted: String?
+    /// When resuming after a failed block append was last tried (ms).
+    private var lastResumeAttempt: Int64?
+    package static let resumeIntervalMs: Int64 = 5000
+    /// Enrolled and not revoked (the gauge; counting `meters` each time is O(n)).
+    private var activeMeterCount = 0
+    package var tradesWaiting: [(id: UInt64, item: TradeItem)] = []
+    package var tradesFinished: [UInt64: TradeAnswer] = [:]
+    package var nextTradeID: UInt64 = 0
+    private var seen: Set<MeterID> = []
+
+    package struct ReadingKey: Hashable, Sendable {
+        package var meter: MeterID
+        package var sequence: UInt64
+    }
+
+    /// Opens the store and journal in `directory`, verifies the chain, and resumes.
+    /// Blocking: the work runs on the ledger's own thread.
+    package static func open(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
+                     metrics: GatewayMetrics = GatewayMetrics(),
+                     clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }) async throws -> Ledger {
+        let executor = DedicatedThreadExecutor(name: "chain-writer")
+        do {
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Ledger, Error>) in
+                let job = UnsafeSendableBox {
+                    continuation.resume(with: Result {
+                        try Ledger(directory: directory, key: key, config: config, logger: logger, metrics: metrics, clock: clock, executor: executor)
+                    })
+                }
+                Thread.detachNewThread { job.body() }
+            }
+        } catch {
+            executor.shutdown()
+            throw error
+        }
+    }
+
+    private init(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
+                 metrics: GatewayMetrics, clock: @escaping @Sendable () -> Int64, executor: DedicatedThreadExecutor) throws {
+        self.executor = executor
+        self.gatewayKey = key
+        self.config = config
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+        // Rejections are rate-limited on the gateway's own clock, so a test's hand-moved
+        // clock (not the machine's load) decides what falls in one window.
+        let started = (instant: ContinuousClock.now, ms: clock())
+        self.rejections = RateLimitedLog(logger: logger, interval: .seconds(10)) {
+            started.instant + .milliseconds(clock() - started.ms)
+        }
+        do {
+            store = try ChainStore(path: directory.chainPath, check: .none)
+            journal = try PendingJournal(path: directory.journalPath)
+        } catch {
+            throw OperatorError("cannot open the chain store in \(directory.path): \(error)")
+        }
+        let state = try Self.load(store: store, journal: journal, key: key, config: config, logger: logger)
+        archiver = BlockArchiver(store: store, journal: journal, treeSize: state.builder.tip?.treeSize ?? 0, metrics: metrics, logger: logger)
+        builder = state.builder
+        meters = state.meters
+        pending = state.pending
+        pendingReadings = state.pendingReadings
+        detector = state.detector
+        lastTrades = state.lastTrades
+        escalations = state.escalations
+        for info in meters.values { keys.set(info.key) }
+        metrics.pending.set(Double(builder.pendingCount))
+        metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
+        activeMeterCount = meters.values.filter(\.active).count
+        metrics.metersEnrolled.set(Double(activeMeterCount))
+    }
+
+    /// Stops the writer thread (after queued work) and the archiver (after queued blocks).
+    package nonisolated func close() {
+        executor.shutdown()
+        archiver.shutdown()
+    }
+
+    // MARK: loading
+
+    package struct Loaded {
+        package var builder: BlockBuilder
+        package var meters: [MeterID: MeterInfo] = [:]
+        package var pending: [PendingEntry] = []
+        package var pendingReadings: [ReadingKey: [UInt8]] = [:]
+        package var detector = AnomalyDetector()
+        package var lastTrades: [TradeKey: LastTrade] = [:]
+        package var escalations: [UInt64: SignedRecord] = [:]
+    }
+
+    /// Verifies the stored chain, resumes a builder, and replays the journal into it.
+    package static func load(store: ChainStore, journal: PendingJournal, key: SigningIdentity, config: LedgerConfig, logger: Logger) throws -> Loaded {
+        let verified: VerifiedChain
+        do {
+            verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
+        } catch let failure as VerificationFailure {
+            throw OperatorError("the chain in \(store.path) does not verify: \(failure); run `edge-gateway verify` for details and restore the store from a copy")
+        }
+        let policy = SealPolicy(maxEntries: config.sealSize, maxAgeMilliseconds: config.sealIntervalMs)
+        var loaded: Loaded
+        do {
+            loaded = Loaded(builder: try BlockBuilder(gateway: key, policy: policy, resuming: verified))
+        } catch {
+            throw OperatorError("\(error); this data directory's key does not match its chain")
+        }
+        loaded.detector.limits = config.anomalyLimits
+
+        // Meters and anomaly memory from the sealed chain.
+        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request, .escalation] {
+            var from: UInt64 = 0
+            while true {
+                let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
+                for stored in page { loaded.note(stored.entry.record, time: 0, bytes: stored.entry.bytes) }
+                guard let last = page.last else { break }
+                from = last.index + 1
+            }
+        }
+        // Entries are applied by type above, so enrollment order vs revocation order must be
+        // fixed from the chain state itself.
+        for id in loaded.meters.keys {
+            loaded.meters[id]?.active = verified.state.tnt.status(of: id)?.active ?? false
+            let last = verified.state.nextReadingSequence(of: id) - 1
+            if last > 0, let stored = try store.reading(meter: id, sequence: last), case let .reading(r) = stored.entry.record {
+                loaded.meters[id]?.lastReading = r
+                loaded.detector.remember(latest: r)
+            }
+        }
+
+        // Replay what was acknowledged but not sealed.
+        let tree = loaded.builder.tree.size
+        let journaled = try journal.entries()
+        if journaled.contains(where: { $0.index < tree }) { try journal.removeEntries(below: tree) }
+        var replayed = 0
+        for item in journaled where item.index >= tree {
+            guard item.index == loaded.builder.tree.size else {
+                throw OperatorError("the pending journal \(journal.path) skips from entry \(loaded.builder.tree.size) to \(item.index); it was edited or damaged. Move it away to start without the unsealed entries (they will be lost)")
+            }
+            let entry: SignedRecord
+            do { entry = try SignedRecord(bytes: item.bytes) } catch {
+                throw OperatorError("the pending journal \(journal.path) holds an undecodable entry \(item.index): \(error)")
+            }
+            let sealed: Block?
+            do { sealed = try loaded.builder.add(entry, at: item.time) } catch {
+                throw OperatorError("the pending journal \(journal.path) holds entry \(item.index) that the chain refuses: \(error)")
+            }
+            loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
+            loaded.note(entry.record, time: item.time, bytes: entry.bytes)
+            if let sealed {
+                try store.append(sealed)
+                try journal.removeEntries(below: sealed.header.header.treeSize)
+                loaded.dropSealed(below: sealed.header.header.treeSize)
+            }
+            replayed += 1
+        }
+        if replayed > 0 {
+            logger.notice("replayed acknowledged entries from the pending journal", metadata: ["entries": "\(replayed)"])
+        }
+        return loaded
+    }
+
+    // MARK: ingest
+
+    private var waiting: [(id: UInt64, batch: [PreparedRecord])] = []
+    private var finished: [UInt64: [IngestResult]] = [:]
+    private var nextBatchID: UInt64 = 0
+
+    /// Applies the chain rules to a prepared batch, journals what is accepted (one durable
+    /// transaction) and only then returns the results.
+    ///
+    /// Group commit: a batch first yields, so batches from other requests that are already
+    /// waiting for the writer join it; the first to resume checks them all in arrival order
+    /// and writes them in one journal transaction (one fsync for the group).
+    package func ingest(_ prepared: [PreparedRecord]) async -> [IngestResult] {
+        let id = nextBatchID
+        nextBatchID += 1
+        waiting.append((id, prepared))
+        await Task.yield()
+        if let done = finished.removeValue(forKey: id) { return done }
+        let group = waiting
+        waiting.removeAll()
+        let all = process(group.flatMap(\.batch))
+        var offset = 0
+        for item in group {
+            finished[item.id] = Array(all[offset ..< offset + item.batch.count])
+            offset += item.batch.count
+        }
+        return finished.removeValue(forKey: id) ?? []
+    }
+
+    /// Checks records in order against the chain rules and journals the accepted ones
+    /// (with any anomaly records) in one transaction; one result per record, in order.
+    private func process(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
+        syncArchive()
+        if let halted {
+            return prepared.map { IngestResult(index: $0.index, status: .retry, reason: .storage, detail: Self.haltedDetail(halted)) }
+        }
+        let now = clock()
+        var results: [IngestResult] = []
+        results.reserveCapacity(prepared.count)
+        var newEntries: [SignedRecord] = []
+        var acceptedResults: [Int] = []
+        var findings: [AnomalyFinding] = []
+        var detector = self.detector
+        var nextSequence: [MeterID: UInt64] = [:]
+        var batchBytes: [ReadingKey: [UInt8]] = [:]
+        var batchLast: [MeterID: Reading] = [:]
+
+        func reject(_ index: Int, _ reason: IngestReason, _ detail: String, meter: String?, sequence: UInt64?) {
+            results.append(IngestResult(index: index, status: .rejected, meter: meter, sequence: sequence, reason: reason, detail: detail))
+        }
+
+        for p in prepared {
+            switch p.outcome {
+            case let .rejected(reason, detail, meter, sequence):
+                reject(p.index, reason, detail, meter: meter, sequence: sequence)
+            case let .reading(entry, r, signatureValid):
+                let m = r.meter
+                let hex = m.hex
+                guard entry.signer == m else {
+                    reject(p.index, .signerMismatch, "the envelope is signed by key \(entry.signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                guard let info = meters[m] else {
+                    reject(p.index, .unknownMeter, "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                guard info.active else {
+                    reject(p.index, .revokedMeter, "meter \(hex) was revoked; its readings are no longer accepted", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                let valid = signatureValid ?? entry.isSignatureValid(by: info.key)
+                guard valid else {
+                    reject(p.index, .badSignature, "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)", meter: hex, sequence: r.sequence)
+                    if let f = detector.badSignature(meter: m, at: now, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    continue
+                }
+                let expected = nextSequence[m] ?? builder.state.nextReadingSequence(of: m)
+                if r.sequence < expected {
+                    let key = ReadingKey(meter: m, sequence: r.sequence)
+                    let existing: [UInt8]?
+                    do {
+                        existing = try batchBytes[key] ?? pendingReadings[key] ?? store.reading(meter: m, sequence: r.sequence)?.entry.bytes
+                    } catch {
+                        // Without the stored reading, a duplicate cannot be told from an
+                        // equivocation: defer rather than accuse the meter.
+                        logger.error("cannot read the chain store to check a repeated reading", metadata: [
+                            "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
+                        ])
+                        results.append(IngestResult(index: p.index, status: .retry, meter: hex, sequence: r.sequence,
+                                                    reason: .storage, detail: "the gateway cannot read its chain store; send again later"))
+                        continue
+                    }
+                    if existing == entry.bytes {
+                        results.append(IngestResult(index: p.index, status: .duplicate, meter: hex, sequence: r.sequence,
+                                                    detail: "reading \(r.sequence) was already accepted; not stored twice"))
+                    } else {
+                        reject(p.index, .conflictingDuplicate, "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded", meter: hex, sequence: r.sequence)
+                        let accepted = existing.map { Hash256.sha256($0) } ?? .zero
+                        if let f = detector.equivocation(meter: m, sequence: r.sequence, evidence: Hash256.sha256(entry.bytes), accepted: accepted) { findings.append(f) }
+                    }
+                    continue
+                }
+                if r.sequence > expected {
+                    reject(p.index, .sequenceGap, "expected sequence \(expected) for meter \(hex), got \(r.sequence): send readings \(expected)…\(r.sequence - 1) first", meter: hex, sequence: r.sequence)
+                    if let f = detector.sequenceGap(meter: m, expected: expected, found: r.sequence, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    continue
+                }
+                let previous = batchLast[m] ?? info.lastReading
+                if r.timestamp > now + config.maxSkewMs {
+                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((r.timestamp - now) / 1000) s ahead of the gateway clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                if let previous, r.timestamp < previous.timestamp - config.maxSkewMs {
+                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((previous.timestamp - r.timestamp) / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock", meter: hex, sequence: r.sequence)
+                    continue
+                }
+                findings += detector.readingAccepted(r, previous: previous, evidence: Hash256.sha256(entry.bytes))
+                nextSequence[m] = r.sequence + 1
+                batchBytes[ReadingKey(meter: m, sequence: r.sequence)] = entry.bytes
+                batchLast[m] = r
+                newEntries.append(entry)
+                acceptedResults.append(results.count)
+                results.append(IngestResult(index: p.index, status: .accepted, meter: hex, sequence: r.sequence))
+            }
+        }
+
+        // Anomaly records, signed by the gateway, go in after the batch's readings.
+        var anomalyEntries: [(AnomalyFinding, SignedRecord)] = []
+        for f in findings {
+            do {
+                let record = try Anomaly(kind: f.kind, subject: f.subject, evidenceHash: f.evidence, timestamp: now, detail: f.chainDetail)
+                anomalyEntries.append((f, try SignedRecord.sign(.anomaly(record), with: gatewayKey)))
+            } catch {
+                logger.error("cannot sign an anomaly record", metadata: ["meter.id": "\(f.subject.hex)", "error": "\(error)"])
+            }
+        }
+        let all = newEntries + anomalyEntries.map(\.1)
+        if !all.isEmpty {
+            let base = builder.tree.size
+            do {
+                try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+            } catch {
+                logger.error("cannot write the pending journal; readings deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+                for i in acceptedResults {
+                    results[i].status = .retry
+                    results[i].reason = .storage
+                    results[i].detail = "the gateway could not store the reading durably; retry later"
+                }
+                record(results, source: source)
+                return results
+            }
+            self.detector = detector
+            for entry in all {
+                addDurable(entry, at: now)
+            }
+            for (f, _) in anomalyEntries {
+                metrics.anomaly(f.category)
+                logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)"])
+            }
+        } else {
+            self.detector = detector
+        }
+        record(results, source: source)
+        refreshGauges()
+        return results
+    }
+
+    /// Counts and logs the outcome of a batch.
+    private func record(_ results: [IngestResult], source: String?) {
+        for r in results {
+            switch r.status {
+            case .accepted:
+                metrics.accepted.increment()
+                if let meter = r.meter.flatMap(MeterID.init(hex:)), seen.insert(meter).inserted {
+                    metrics.metersSeen.set(Double(seen.count))
+                }
+            case .duplicate:
+                metrics.duplicates.increment()
+            case .rejected, .retry:
+                let reason = r.reason ?? .malformed
+                metrics.rejected(reason)
+                var metadata: Logger.Metadata = ["meter.id": "\(r.meter ?? "unknown")", "reason": "\(reason.rawValue)"]
+                if let s = r.sequence { metadata["sequence"] = "\(s)" }
+                if let source { metadata["source"] = "\(source)" }
+                rejections.log(.warning, key: "\(r.meter ?? "unknown")|\(reason.rawValue)",
+                               "rejected record: \(r.detail ?? reason.rawValue)", metadata: metadata)
+            }
+        }
+    }
+
+    /// Adds a journaled entry to the builder and appends any block it seals.
+    package func addDurable(_ entry: SignedRecord, at now: Int64) {
+        let index = builder.tree.size
+        do {
+            let sealed = try builder.add(signatureChecked: entry, at: now)
+            pending.append(PendingEntry(index: index, time: now, entry: entry))
+            noteAccepted(entry, index: index)
+            if let sealed { persist(sealed) }
+        } catch {
+            // Not reachable when the checks above agree with the chain rules; keep the
+            // journal consistent with the builder either way.
+            logger.critical("the block builder refused a checked entry; it is dropped from the journal", metadata: ["error": "\(error)", "entry.index": "\(index)"])
+            try? journal.removeEntries(from: index)
+        }
+    }
+
+    package func noteAccepted(_ entry: SignedRecord, index: UInt64) {
+        switch entry.record {
+        case let .reading(r):
+            pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = entry.bytes
+            meters[r.meter]?.lastReading = r
+        case let .enrollment(e):
+            if meters[e.meter]?.active != true { activeMeterCount += 1 }
+            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+            keys.set(e.meterKey)
+        case let .revocation(r):
+            if meters[r.meter]?.active == true { activeMeterCount -= 1 }
+            meters[r.meter]?.active = false
+        case let .escalation(e):
+            escalations[e.decision.decision.decisionID] = entry
+        default:
+            break
+        }
+    }
+
+    /// Hands a sealed block to the archiver. Its entries stay in memory (pending) until
+    /// the store has them; see `syncArchive`.
+    package func persist(_ block: Block) {
+        archiver.submit(block)
+    }
+
+    /// Forgets pending entries the archiver has put in the store; after a failed append,
+    /// resumes from the store and the journal.
+    package func syncArchive() {
+        if let failure = archiver.failure {
+            // Acknowledging goes on (the journal holds every entry); resuming re-verifies
+            // the chain, so while the store stays broken it is tried every few seconds.
+            let now = clock()
+            if let last = lastResumeAttempt, now - last < Self.resumeIntervalMs { return }
+            lastResumeAttempt = now
+            logger.warning("resuming the chain from the store and the pending journal after a failed block append", metadata: ["error": "\(failure)"])
+            reload()
+            if archiver.failure == nil { lastResumeAttempt = nil }
+            return
+        }
+        let archived = archiver.archivedTreeSize
+        if let first = pending.first, first.index < archived { dropSealed(below: archived) }
+    }
+
+    private func dropSealed(below treeSize: UInt64) {
+        let cut = pending.prefix { $0.index < treeSize }
+        for p in cut {
+            if case let .reading(r) = p.entry.record { pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+        }
+        pending.removeFirst(cut.count)
+    }
+
+    /// Rebuilds everything from the store and the journal (what is durable). If that
+    /// fails and `haltOnFailure` is set (memory may then hold entries that are not
+    /// durable), the writer halts: it refuses every write until restarted. Otherwise it
+    /// goes on (everything in memory is journaled) and the caller tries again later.
+    package func reload(haltOnFailure: Bool = false) {
+        archiver.drain()
+        do {
+            let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
+            archiver.resume(treeSize: state.builder.tip?.treeSize ?? 0)
+            builder = state.builder
+            meters = state.meters
+            pending = state.pending
+            pendingReadings = state.pendingReadings
+            detector = state.detector
+            lastTrades = state.lastTrades
+            escalations = state.escalations
+            activeMeterCount = meters.values.filter(\.active).count
+        } catch {
+            guard haltOnFailure else {
+                logger.error("cannot resume the chain from the store and the pending journal; trying again in \(Self.resumeIntervalMs / 1000) s", metadata: ["error": "\(error)"])
+                return
+            }
+            halted = "\(error)"
+            logger.critical("cannot resume the chain from the store and the pending journal; refusing every write until the gateway is restarted", metadata: ["error": "\(error)"])
+        }
+    }
+
+    package func refreshGauges() {
+        metrics.pending.set(Double(builder.pendingCount))
+        metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
+        metrics.metersEnrolled.set(Double(activeMeterCount))
+    }
+
+    // MARK: sealing
+
+    /// Seals the pending entries if the oldest is older than the seal interval.
+    package func sealIfDue() {
+        syncArchive()
+        do {
+            if let block = try builder.sealIfDue(at: clock()) { persist(block) }
+        } catch {
+            logger.error("cannot seal a block", metadata: ["error": "\(error)"])
+        }
+        refreshGauges()
+        rejections.flush()
+    }
+
+    /// Seals whatever is pending now (graceful shutdown, admin changes) and returns once
+    /// the block is in the store.
+    package func sealNow() async {
+        syncArchive()
+        do {
+            if let block = try builder.seal(at: clock()) { persist(block) }
+        } catch {
+            logger.error("cannot seal a block", metadata: ["error": "\(error)"])
+        }
+        await archiver.waitUntilIdle()
+        syncArchive()
+        refreshGauges()
+        rejections.flush()
+    }
+
+    // MARK: admin
+
+    /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
+    package func enroll(_ key: PublicIdentity, role: MeterRole) async throws(AdminError) -> SignedRecord {
+        if let info = meters[key.id] {
+            if info.active { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role") }
+            if info.role != role { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)") }
+        }
+        let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
+        logger.notice("meter enrolled", metadata: ["meter.id": "\(key.id.hex)", "role": "\(role)"])
+        return entry
+    }
+
+    /// Puts a Revocation on the chain (sealed at once) and returns the entry.
+    package func revoke(_ meter: MeterID) async throws(AdminError) -> SignedRecord {
+        guard let info = meters[meter] else { throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway") }
+        guard info.active else { throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked") }
+        let entry = try await addGatewayRecord(.revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock())))
+        logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(info.role)"])
+        return entry
+    }
+
+    package func addGatewayRecord(_ record: Record) async throws(AdminError) -> SignedRecord {
+        syncArchive()
+        if let halted { throw AdminError(kind: .storage, description: Self.haltedDetail(halted)) }
+        let now = clock()
+        let entry: SignedRecord
+        do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
+            throw AdminError(kind: .storage, description: "cannot sign: \(error)")
+        }
+        do { try journal.append([PendingJournal.Entry(index: builder.tree.size, time: now, bytes: entry.bytes)]) } catch {
+            throw AdminError(kind: .storage, description: "cannot write the pending journal \(journal.path): \(error)")
+        }
+        addDurable(entry, at: now)
+        await sealNow()
+        return entry
+    }
+
+    // MARK: queries
+
+    package struct Health: Sendable, Codable {
+        package var status: String
+        package var height: Int64?
+        package var blocks: UInt64
+        package var entries: UInt64
+        package var pending: Int
+        package var gateway: String
+    }
+
+    package func health() -> Health {
+        Health(status: "ok", height: builder.tip.map { Int64($0.height) }, blocks: builder.nextHeight,
+               entries: builder.tree.size, pending: builder.pendingCount, gateway: gatewayKey.id.hex)
+    }
+
+    package func meterList() -> [(MeterID, MeterInfo, UInt64)] {
+        meters.sorted { $0.key < $1.key }.map { ($0.key, $0.value, builder.state.nextReadingSequence(of: $0.key) - 1) }
+    }
+
+    package func meter(_ id: MeterID) -> (MeterInfo, UInt64)? {
+        meters[id].map { ($0, builder.state.nextReadingSequence(of: id) - 1) }
+    }
+
+    /// The TNT table as of every accepted entry (sealed or pending).
+    package func tntState() -> TNTState { builder.state.tnt }
+
+    /// Pending entries (accepted, not yet sealed), optionally only one type.
+    package func pendingEntries(type: RecordType? = nil) -> [PendingEntry] {
+        syncArchive()
+        return type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
+    }
+
+    package func isPending(meter: MeterID, sequence: UInt64) -> Bool {
+        syncArchive()
+        return pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished
+    /// chunks of the (pruned) tree are read back from the store and, past what the store
+    /// holds yet, from the pending entries.
+    package func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
+        syncArchive()
+        let pending = self.pending
+        let store = self.store
+        return try builder.tree.inclusionProof(index: index, treeSize: treeSize, leaves: { range in
+            var hashes = try store.leafHashes(in: range)
+            let next = range.lowerBound + UInt64(hashes.count)
+            for p in pending where p.index >= next && p.index < range.upperBound { hashes.append(p.entry.leafHash) }
+            return hashes
+        })
+    }
+
+    package static func haltedDetail(_ reason: String) -> String {
+        "the gateway stopped writing after a storage error (\(reason)); its operator must fix the disk and restart it. Send again later"
+    }
+}
+
+extension Ledger.Loaded {
+    /// Updates meters and anomaly memory for a record on the chain.
+    package mutating func note(_ record: Record, time: Int64, bytes: [UInt8]? = nil) {
+        switch record {
+        case let .enrollment(e):
+            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+        case let .revocation(r):
+            meters[r.meter]?.active = false
+        case let .anomaly(a):
+            detector.remember(a)
+        case let .offer(o):
+            if let bytes { lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes) }
+        case let .request(q):
+            if let bytes { lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes) }
+        case let .escalation(e):
+            if let bytes, let entry = try? SignedRecord(bytes: bytes) { escalations[e.decision.decision.decisionID] = entry }
+        case let .reading(r):
+            if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
+            meters[r.meter]?.lastReading = r
+            detector.remember(latest: r)
+        default:
+            break
+        }
+    }
+
+    package mutating func dropSealed(below treeSize: UInt64) {
+        let cut = pending.prefix { $0.index < treeSize }
+        for p in cut {
+            if case let .reading(r) = p.entry.record { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+        }
+        pending.removeFirst(cut.count)
+    }
+}
+
+/// Carries a closure into a new thread (the continuation it resumes is thread-safe).
+package struct UnsafeSendableBox: @unchecked Sendable {
+    package let body: () -> Void
+}

@@ -1,0 +1,336 @@
+import Foundation
+import GRDB
+import LedgerLite
+
+/// The chain on disk: SQLite through GRDB, in WAL mode with `synchronous = FULL`.
+///
+/// - Every block is appended in one transaction (header row, entry rows and index rows),
+///   so a crash or `kill -9` at any moment leaves the last committed block intact and
+///   no part of an uncommitted one.
+/// - Entries are stored as their exact envelope bytes; look-up tables (readings by meter,
+///   dispatches by request) only point at them.
+/// - Opening runs a start-up check (`StoreCheck`) and throws `ChainStoreError` naming what
+///   it found when the store is torn or edited.
+///
+/// All methods are synchronous and block on SQLite I/O: call them from a thread of your
+/// own (or a dedicated executor), never from the cooperative pool. The type is `Sendable`;
+/// GRDB serialises writes and lets reads run concurrently.
+public final class ChainStore: RawBlockSource, Sendable {
+    /// How much `init` checks before returning.
+    public enum StoreCheck: Sendable {
+        /// Heights, hash links, stored hashes, entry counts, entry indices and tree sizes.
+        case structure
+        /// `structure`, plus every block's Merkle root recomputed from the stored entries.
+        case full
+        /// No check: for forensic tools, and for `ChainVerifier`, which checks everything
+        /// itself and names failures down to the entry.
+        case none
+    }
+
+    /// Path of the SQLite database file.
+    public let path: String
+    let pool: DatabasePool
+    /// Called after each entry row is written during `append` (tests inject crashes here).
+    let afterEntryInsert: (@Sendable (Int) throws -> Void)?
+
+    /// Opens (creating if needed) the store at `path` and checks it.
+    /// - Throws: `ChainStoreError` when the check finds damage; GRDB's `DatabaseError` when
+    ///   SQLite cannot open the file.
+    public convenience init(path: String, check: StoreCheck = .full) throws {
+        try self.init(path: path, check: check, afterEntryInsert: nil)
+    }
+
+    init(path: String, check: StoreCheck, afterEntryInsert: (@Sendable (Int) throws -> Void)?) throws {
+        self.path = path
+        self.afterEntryInsert = afterEntryInsert
+        var config = Configuration()
+        // Another connection (a closing pool's final checkpoint, `inspect` beside `serve`)
+        // may hold a lock for a moment: wait for it rather than fail at once.
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+        try checkIntegrity(check)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("ledger-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE block (
+                    height INTEGER PRIMARY KEY,
+                    hash BLOB NOT NULL UNIQUE,
+                    signed_header BLOB NOT NULL,
+                    tree_size INTEGER NOT NULL,
+                    entry_count INTEGER NOT NULL,
+                    first_ts INTEGER NOT NULL,
+                    last_ts INTEGER NOT NULL
+                );
+                CREATE TABLE entry (
+                    idx INTEGER PRIMARY KEY,
+                    height INTEGER NOT NULL,
+                    type INTEGER NOT NULL,
+                    signer BLOB NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                CREATE INDEX entry_by_height ON entry(height, idx);
+                CREATE INDEX entry_by_type ON entry(type, idx);
+                CREATE TABLE reading (
+                    meter BLOB NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    PRIMARY KEY (meter, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX reading_by_time ON reading(meter, ts);
+                CREATE TABLE dispatch (
+                    consumer BLOB NOT NULL,
+                    seq INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    PRIMARY KEY (consumer, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: append
+
+    /// Appends a sealed block and its entries in one transaction.
+    /// - Throws: `ChainStoreError.appendRejected` when the block does not extend the stored
+    ///   tip (height, previous hash, tree size or entry count); nothing is written then.
+    public func append(_ block: Block) throws {
+        let header = block.header.header
+        let hook = afterEntryInsert
+        try pool.write { db in
+            let tip = try Self.tip(db)
+            let expectedHeight = tip.map { $0.height + 1 } ?? 0
+            guard header.height == expectedHeight else {
+                throw ChainStoreError.appendRejected(height: header.height, reason: "the next block must have height \(expectedHeight)")
+            }
+            guard header.previousHash == (tip?.hash ?? .zero) else {
+                throw ChainStoreError.appendRejected(height: header.height, reason: "its previous hash is not the stored tip's hash")
+            }
+            guard Int(header.entryCount) == block.entries.count,
+                  header.treeSize == (tip?.treeSize ?? 0) + UInt64(block.entries.count) else {
+                throw ChainStoreError.appendRejected(height: header.height, reason: "its entry count or tree size does not match its entries")
+            }
+            try db.execute(
+                sql: "INSERT INTO block (height, hash, signed_header, tree_size, entry_count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [Int64(bitPattern: header.height), Data(block.hash.bytes), Data(block.header.bytes),
+                            Int64(bitPattern: header.treeSize), Int64(header.entryCount), header.firstTimestamp, header.lastTimestamp])
+            let insertEntry = try db.cachedStatement(sql: "INSERT INTO entry (idx, height, type, signer, bytes) VALUES (?, ?, ?, ?, ?)")
+            let insertReading = try db.cachedStatement(sql: "INSERT INTO reading (meter, seq, ts, idx) VALUES (?, ?, ?, ?)")
+            let insertDispatch = try db.cachedStatement(sql: "INSERT INTO dispatch (consumer, seq, idx) VALUES (?, ?, ?)")
+            var index = Int64(bitPattern: block.firstEntryIndex)
+            let height = Int64(bitPattern: header.height)
+            for (position, entry) in block.entries.enumerated() {
+                try insertEntry.execute(arguments: [index, height, Int64(entry.record.type.rawValue), Data(entry.signer.bytes), Data(entry.bytes)])
+                switch entry.record {
+                case let .reading(r):
+                    try insertReading.execute(arguments: [Data(r.meter.bytes), Int64(bitPattern: r.sequence), r.timestamp, index])
+                case let .dispatch(d):
+                    try insertDispatch.execute(arguments: [Data(d.request.consumer.bytes), Int64(bitPattern: d.request.sequence), index])
+                default:
+                    break
+                }
+                try hook?(position)
+                index += 1
+            }
+        }
+    }
+
+    // MARK: look-ups
+
+    /// The latest block, nil for an empty store.
+    public func tip() throws -> ChainTip? {
+        try pool.read { try Self.tip($0) }
+    }
+
+    static func tip(_ db: Database) throws -> ChainTip? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT height, hash, tree_size, last_ts FROM block ORDER BY height DESC LIMIT 1") else { return nil }
+        let hashData: Data = row["hash"]
+        let height = UInt64(bitPattern: row["height"])
+        guard let hash = Hash256(bytes: hashData) else { throw ChainStoreError.storedHashMismatch(height: height) }
+        return ChainTip(height: height, hash: hash, treeSize: UInt64(bitPattern: row["tree_size"]), lastTimestamp: row["last_ts"])
+    }
+
+    /// Number of blocks.
+    public func blockCount() throws -> UInt64 {
+        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0) }
+    }
+
+    /// Number of entries.
+    public func entryCount() throws -> UInt64 {
+        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entry") ?? 0) }
+    }
+
+    /// The signed header of the block at `height`.
+    public func header(atHeight height: UInt64) throws -> SignedBlockHeader? {
+        try pool.read { db in
+            guard let data = try Data.fetchOne(db, sql: "SELECT signed_header FROM block WHERE height = ?", arguments: [Int64(bitPattern: height)]) else { return nil }
+            return try SignedBlockHeader(bytes: Array(data))
+        }
+    }
+
+    /// The block at `height`, with its entries.
+    public func block(atHeight height: UInt64) throws -> Block? {
+        try pool.read { db in try Self.block(db, where: "height = ?", Int64(bitPattern: height)) }
+    }
+
+    /// The block whose hash is `hash`.
+    public func block(hash: Hash256) throws -> Block? {
+        try pool.read { db in try Self.block(db, where: "hash = ?", Data(hash.bytes)) }
+    }
+
+    private static func block(_ db: Database, where condition: String, _ argument: some DatabaseValueConvertible) throws -> Block? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT height, signed_header FROM block WHERE \(condition)", arguments: [argument]) else { return nil }
+        let header = try SignedBlockHeader(bytes: Array(row["signed_header"] as Data))
+        let height: Int64 = row["height"]
+        let entries = try Row.fetchAll(db, sql: "SELECT bytes FROM entry WHERE height = ? ORDER BY idx", arguments: [height])
+            .map { try SignedRecord(bytes: Array($0["bytes"] as Data)) }
+        return Block(header: header, entries: entries)
+    }
+
+    /// The entry with global index `index`.
+    public func entry(at index: UInt64) throws -> StoredEntry? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT idx, height, bytes FROM entry WHERE idx = ?", arguments: [Int64(bitPattern: index)])
+                .map(StoredEntry.init(row:))
+        }
+    }
+
+    /// The Merkle leaf hashes of the entries with indices in `range`, in index order
+    /// (a pruned `MerkleTree` reads finished chunks back through this). Returns fewer
+    /// hashes than the range holds when entries are missing.
+    public func leafHashes(in range: Range<UInt64>) throws -> [Hash256] {
+        try pool.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                                           arguments: [Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)])
+            var hashes: [Hash256] = []
+            hashes.reserveCapacity(range.count)
+            while let row = try rows.next() {
+                let bytes: Data = row[0]
+                hashes.append(Merkle.leafHash([UInt8](bytes)))
+            }
+            return hashes
+        }
+    }
+
+    /// The reading `sequence` of `meter`.
+    public func reading(meter: MeterID, sequence: UInt64) throws -> StoredEntry? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                WHERE r.meter = ? AND r.seq = ?
+                """, arguments: [Data(meter.bytes), Int64(bitPattern: sequence)]).map(StoredEntry.init(row:))
+        }
+    }
+
+    /// `meter`'s reading with the highest sequence number, if any.
+    public func latestReading(meter: MeterID) throws -> StoredEntry? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                WHERE r.meter = ? ORDER BY r.seq DESC LIMIT 1
+                """, arguments: [Data(meter.bytes)]).map(StoredEntry.init(row:))
+        }
+    }
+
+    /// `meter`'s readings with `from ≤ timestamp < until` (ms since the Unix epoch), by timestamp.
+    public func readings(meter: MeterID, from: Int64, until: Int64, limit: Int = 10_000) throws -> [StoredEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                WHERE r.meter = ? AND r.ts >= ? AND r.ts < ? ORDER BY r.ts, r.seq LIMIT ?
+                """, arguments: [Data(meter.bytes), from, until, limit]).map(StoredEntry.init(row:))
+        }
+    }
+
+    /// The dispatch answering `request`, if any.
+    public func dispatch(for request: RequestReference) throws -> StoredEntry? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT e.idx, e.height, e.bytes FROM dispatch d JOIN entry e ON e.idx = d.idx
+                WHERE d.consumer = ? AND d.seq = ?
+                """, arguments: [Data(request.consumer.bytes), Int64(bitPattern: request.sequence)]).map(StoredEntry.init(row:))
+        }
+    }
+
+    /// Entries of `type` with index ≥ `fromIndex`, in index order (page with the last index + 1).
+    public func entries(ofType type: RecordType, fromIndex: UInt64 = 0, limit: Int = 1000) throws -> [StoredEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT idx, height, bytes FROM entry WHERE type = ? AND idx >= ? ORDER BY idx LIMIT ?",
+                             arguments: [Int64(type.rawValue), Int64(bitPattern: fromIndex), limit]).map(StoredEntry.init(row:))
+        }
+    }
+
+    /// Dispatch entries from `fromIndex` on.
+    public func dispatches(fromIndex: UInt64 = 0, limit: Int = 1000) throws -> [StoredEntry] {
+        try entries(ofType: .dispatch, fromIndex: fromIndex, limit: limit)
+    }
+
+    /// Anomaly entries from `fromIndex` on.
+    public func anomalies(fromIndex: UInt64 = 0, limit: Int = 1000) throws -> [StoredEntry] {
+        try entries(ofType: .anomaly, fromIndex: fromIndex, limit: limit)
+    }
+
+    // MARK: raw access for checks
+
+    /// Calls `body` with each stored block, in height order, inside one read transaction
+    /// (a consistent snapshot). Nothing is decoded.
+    public func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws {
+        try pool.read { db in
+            let blocks = try Row.fetchCursor(db, sql: "SELECT height, hash, signed_header FROM block ORDER BY height")
+            let entries = try db.cachedStatement(sql: "SELECT idx, bytes FROM entry WHERE height = ? ORDER BY idx")
+            while let row = try blocks.next() {
+                let height: Int64 = row["height"]
+                var raw = RawBlock(rowHeight: UInt64(bitPattern: height),
+                                   storedHash: Array(row["hash"] as Data),
+                                   signedHeader: Array(row["signed_header"] as Data),
+                                   entries: [])
+                let cursor = try Row.fetchCursor(entries, arguments: [height])
+                while let e = try cursor.next() {
+                    raw.entries.append((UInt64(bitPattern: e["idx"]), Array(e["bytes"] as Data)))
+                }
+                try body(raw)
+            }
+        }
+    }
+
+    /// Number of entry rows whose height has no block row.
+    public func orphanEntries() throws -> (count: Int, firstIndex: UInt64?) {
+        try pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(idx) AS first FROM entry WHERE height NOT IN (SELECT height FROM block)")
+            let count: Int = row?["n"] ?? 0
+            let first: Int64? = row?["first"]
+            return (count, first.map { UInt64(bitPattern: $0) })
+        }
+    }
+}
+
+/// An entry read from the store, with where it sits in the chain.
+public struct StoredEntry: Hashable, Sendable {
+    /// Global entry index (the Merkle leaf index).
+    public var index: UInt64
+    /// Height of the block holding it.
+    public var height: UInt64
+    /// The entry, with its exact stored bytes.
+    public var entry: SignedRecord
+
+    init(row: Row) throws {
+        index = UInt64(bitPattern: row["idx"])
+        height = UInt64(bitPattern: row["height"])
+        entry = try SignedRecord(bytes: Array(row["bytes"] as Data))
+    }
+}
+
+extension ChainStore {
+    /// Runs raw SQL against the store. Internal, for tests that tamper with a store the way
+    /// an attacker with file access would; nothing in the library calls it.
+    func executeRawSQLForTesting(_ sql: String) throws {
+        try pool.write { db in try db.execute(sql: sql) }
+    }
+}

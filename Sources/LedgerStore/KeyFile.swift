@@ -1,0 +1,201 @@
+import Foundation
+import LedgerLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads and writes key files.
+///
+/// - Private key: PEM-wrapped PKCS#8 (RFC 8410), the same file `openssl genpkey
+///   -algorithm ed25519` writes, created with mode 0600. Loading refuses a file that
+///   the group or others can read.
+/// - Public key: one line, `ed25519 <base64 of the 32 raw key bytes> [comment]`.
+///
+/// Both writes are atomic: the content goes to a temporary file in the same directory,
+/// is flushed to disk, and is then linked into place, so a crash leaves either no file
+/// or a complete one.
+public enum KeyFile {
+    /// The fixed DER prefix of an Ed25519 PKCS#8 private key (RFC 8410 §7), before the seed.
+    static let pkcs8Prefix: [UInt8] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
+                                       0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let pemHeader = "-----BEGIN PRIVATE KEY-----"
+    static let pemFooter = "-----END PRIVATE KEY-----"
+
+    // MARK: private keys
+
+    /// Writes `identity` as a PEM PKCS#8 file with mode 0600.
+    /// - Parameter overwrite: replace an existing file; otherwise an existing file is an error.
+    public static func writePrivateKey(_ identity: SigningIdentity, to path: String, overwrite: Bool = false) throws(KeyFileError) {
+        let der = pkcs8Prefix + identity.seed
+        let pem = pemHeader + "\n" + Data(der).base64EncodedString() + "\n" + pemFooter + "\n"
+        try atomicWrite(Array(pem.utf8), to: path, mode: 0o600, overwrite: overwrite)
+    }
+
+    /// Loads a private key written by `writePrivateKey` (or by OpenSSL).
+    /// - Throws: `KeyFileError.insecurePermissions` when group or others have any access,
+    ///   with the `chmod 600` fix in its description.
+    public static func readPrivateKey(from path: String) throws(KeyFileError) -> SigningIdentity {
+        let (content, mode) = try readFile(path)
+        guard mode & 0o077 == 0 else { throw .insecurePermissions(path: path, mode: mode) }
+        let text = String(decoding: content, as: UTF8.self)
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let start = lines.firstIndex(of: pemHeader), let end = lines.firstIndex(of: pemFooter), start < end else {
+            throw .malformed(path: path, reason: "expected a PEM block '\(pemHeader)' … '\(pemFooter)'")
+        }
+        let body = lines[(start + 1) ..< end].joined()
+        guard let der = Data(base64Encoded: body).map(Array.init) else {
+            throw .malformed(path: path, reason: "the PEM body is not valid base64")
+        }
+        guard der.count == pkcs8Prefix.count + 32, Array(der.prefix(pkcs8Prefix.count)) == pkcs8Prefix else {
+            throw .malformed(path: path, reason: "not an Ed25519 PKCS#8 private key (RFC 8410)")
+        }
+        do {
+            return try SigningIdentity(seed: der.suffix(32))
+        } catch {
+            throw .malformed(path: path, reason: error.description)
+        }
+    }
+
+    // MARK: public keys
+
+    /// The one-line public key format: `ed25519 <base64> [comment]` (no newline).
+    public static func publicKeyLine(_ identity: PublicIdentity, comment: String? = nil) -> String {
+        var line = "ed25519 " + Data(identity.rawBytes).base64EncodedString()
+        if let comment, !comment.isEmpty {
+            line += " " + comment.replacingOccurrences(of: "\n", with: " ")
+        }
+        return line
+    }
+
+    /// Parses a line in the `ed25519 <base64> [comment]` format.
+    public static func parsePublicKeyLine(_ line: String) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
+        try parsePublicKeyLine(line, path: "<line>")
+    }
+
+    /// Writes the public key as one line (mode 0644).
+    public static func writePublicKey(_ identity: PublicIdentity, to path: String, comment: String? = nil, overwrite: Bool = false) throws(KeyFileError) {
+        try atomicWrite(Array((publicKeyLine(identity, comment: comment) + "\n").utf8), to: path, mode: 0o644, overwrite: overwrite)
+    }
+
+    /// Reads a `.pub` file.
+    public static func readPublicKey(from path: String) throws(KeyFileError) -> PublicIdentity {
+        let (content, _) = try readFile(path)
+        let text = String(decoding: content, as: UTF8.self)
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) else {
+            throw .malformed(path: path, reason: "the file is empty; expected 'ed25519 <base64> [comment]'")
+        }
+        return try parsePublicKeyLine(String(line), path: path).identity
+    }
+
+    static func parsePublicKeyLine(_ line: String, path: String) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
+        let parts = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        guard parts.count >= 2, parts[0] == "ed25519" else {
+            throw .malformed(path: path, reason: "expected 'ed25519 <base64> [comment]'")
+        }
+        guard let raw = Data(base64Encoded: String(parts[1])), raw.count == 32 else {
+            throw .malformed(path: path, reason: "the key is not 32 bytes of base64")
+        }
+        do {
+            let identity = try PublicIdentity(rawBytes: Array(raw))
+            return (identity, parts.count > 2 ? String(parts[2]) : nil)
+        } catch {
+            throw .malformed(path: path, reason: error.description)
+        }
+    }
+
+    // MARK: file system
+
+    static func readFile(_ path: String) throws(KeyFileError) -> (content: [UInt8], mode: UInt32) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
+        let mode = UInt32(info.st_mode) & 0o7777
+        var content = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            content += buffer[0 ..< n]
+            if content.count > 64 * 1024 { throw .malformed(path: path, reason: "larger than 64 KiB; not a key file") }
+        }
+        return (content, mode)
+    }
+
+    static func atomicWrite(_ content: [UInt8], to path: String, mode: mode_t, overwrite: Bool) throws(KeyFileError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temp = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
+        var linked = false
+        defer { if !linked { unlink(temp) } }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, mode) == 0 else { throw KeyFileError.io(path: temp, operation: "chmod", errno: errno) }
+            var offset = 0
+            while offset < content.count {
+                let n = content.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw KeyFileError.io(path: temp, operation: "write", errno: errno)
+                }
+                offset += n
+            }
+            guard fsync(fd) == 0 else { throw KeyFileError.io(path: temp, operation: "fsync", errno: errno) }
+        } catch let error as KeyFileError {
+            throw error
+        } catch {
+            throw .io(path: temp, operation: "write", errno: EIO)
+        }
+        if overwrite {
+            guard rename(temp, path) == 0 else { throw .io(path: path, operation: "rename", errno: errno) }
+        } else {
+            // link() fails with EEXIST instead of replacing: atomic create-if-absent.
+            guard link(temp, path) == 0 else {
+                if errno == EEXIST { throw .alreadyExists(path: path) }
+                throw .io(path: path, operation: "link", errno: errno)
+            }
+            unlink(temp)
+        }
+        linked = true
+        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 {
+            _ = fsync(dirfd)  // best effort: the file itself is already durable
+            close(dirfd)
+        }
+    }
+}
+
+/// Why a key file could not be read or written. Each description names the file and the fix.
+public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The private key file is readable or writable by group or others.
+    case insecurePermissions(path: String, mode: UInt32)
+    /// The target file exists and overwriting was not requested.
+    case alreadyExists(path: String)
+    /// The file's content is not in the expected format.
+    case malformed(path: String, reason: String)
+    /// A system call failed.
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .insecurePermissions(path, mode):
+            return "private key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
+        case let .alreadyExists(path):
+            return "\(path) already exists; refusing to overwrite a key file (move it away first)"
+        case let .malformed(path, reason):
+            return "\(path): \(reason)"
+        case let .io(path, operation, code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        }
+    }
+}

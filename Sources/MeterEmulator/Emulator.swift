@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import ModbusBridge
+import OperatorKit
+import ServiceLifecycle
+
+/// A running emulated meter: its simulation and the register bank it is served from.
+package final class EmulatedMeter: @unchecked Sendable {
+    package let config: FleetConfig.Meter
+    package let bank: RegisterBank
+    private let lock = NSLock()
+    private var simulation: MeterSimulation
+
+    package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
+        self.config = config
+        self.bank = try RegisterBank(layout: .covering(profile))
+        self.simulation = MeterSimulation(profile: profile, role: config.role, seed: config.seed, start: start,
+                                          anomalies: config.anomalies, ratedPower: config.ratedPower)
+        try publish()
+    }
+
+    /// Advances the simulation to `date` and writes the new values into the bank at once.
+    package func update(to date: Date) throws {
+        try lock.withLock {
+            simulation.advance(to: date)
+            try publish()
+        }
+    }
+
+    private func publish() throws {
+        let writes = try simulation.profile.registerWrites(for: simulation.measurandValues())
+        try bank.apply(writes)
+    }
+}
+
+/// One emulated bus: a Modbus server (pseudo-terminal, TCP or serial device) and its meters.
+package struct EmulatedBus: Sendable {
+    package let config: FleetConfig.Bus
+    package let server: any ModbusServing
+    package let meters: [EmulatedMeter]
+    /// What a client opens: the link path, HOST:PORT or the device.
+    package let address: String
+    package let terminal: PseudoTerminal?
+}
+
+/// Builds the fleet's buses and runs them as services until SIGTERM or SIGINT.
+package struct Emulator {
+    package let fleet: FleetConfig
+    package let library: ProfileLibrary
+    package let logger: Logger
+
+    /// Creates the servers, links and register banks (nothing is served until `run`).
+    package func makeBuses() throws -> [EmulatedBus] {
+        var buses: [EmulatedBus] = []
+        for bus in fleet.buses {
+            let profiles = try bus.meters.map { try library.profile(named: $0.profile) }
+            let meters = try zip(bus.meters, profiles).map { try EmulatedMeter(config: $0, profile: $1, start: fleet.start) }
+            let units = Dictionary(uniqueKeysWithValues: meters.map { ($0.config.unit, $0.bank) })
+            let serial = profiles[0].serial
+            let settings = SerialSettings(baud: bus.baud ?? serial.baud, parity: bus.parity ?? serial.parity,
+                                          dataBits: serial.dataBits, stopBits: serial.stopBits)
+            let options = ServerOptions(faults: bus.faults, wireTiming: bus.wireTiming, logger: logger)
+            switch bus.transport {
+            case .ptyLink(let path):
+                let terminal = try PseudoTerminal()
+                try terminal.link(at: path)
+                let server = try ModbusRTUServer(pseudoTerminal: terminal, settings: settings, units: units, options: options)
+                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
+                                         address: "\(path) -> \(terminal.path) (\(settings))", terminal: terminal))
+            case .tcp(let host, let port):
+                let server = try ModbusTCPServer(host: host, port: port, units: units, options: options)
+                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
+                                         address: "tcp \(host):\(server.port)", terminal: nil))
+            case .device(let path):
+                let server = try ModbusRTUServer(device: path, settings: settings, units: units, options: options)
+                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
+                                         address: "\(path) (\(settings))", terminal: nil))
+            }
+        }
+        return buses
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops the servers and removes the links.
+    package func run(buses: [EmulatedBus]) async throws {
+        defer { for bus in buses { bus.terminal?.removeLinks() } }
+        for bus in buses {
+            for meter in bus.meters {
+                logger.info("emulating meter", metadata: [
+                    "meter.profile": "\(meter.config.profile)", "modbus.unit": "\(meter.config.unit)",
+                    "meter.role": "\(meter.config.role.rawValue)", "meter.seed": "\(meter.config.seed)",
+                    "bus": "\(bus.address)",
+                    "anomalies": "\(meter.config.anomalies.map(\.description).joined(separator: ","))",
+                ])
+            }
+        }
+        let clock = SimulatedClock(start: fleet.start, speed: fleet.speed)
+        var services: [any Service] = buses.map { ModbusServerService(server: $0.server) }
+        services.append(SimulationService(meters: buses.flatMap(\.meters), clock: clock, logger: logger))
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("emulator stopped")
+    }
+
+    package init(fleet: FleetConfig, library: ProfileLibrary, logger: Logger) {
+        self.fleet = fleet
+        self.library = library
+        self.logger = logger
+    }
+}
+
+/// Serves one bus until graceful shutdown.
+package struct ModbusServerService: Service {
+    package let server: any ModbusServing
+
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await server.run()
+        }
+    }
+}
+
+/// Moves every meter's simulation along with the simulated clock, ten times a second.
+package struct SimulationService: Service {
+    package let meters: [EmulatedMeter]
+    package let clock: SimulatedClock
+    package let logger: Logger
+
+    package func run() async throws {
+        guard clock.speed > 0 else {
+            // A frozen clock: the values published at start-up stay as they are.
+            try await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = clock.now
+            for meter in meters {
+                try meter.update(to: now)
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return  // cancelled: shutting down
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import ModbusBridge
+import OperatorKit
+import Yams
+
+/// What to emulate: buses, each with its transport and meters. From flags or YAML.
+package struct FleetConfig: Sendable, Equatable {
+    package struct Meter: Sendable, Equatable {
+        package var profile: String
+        package var unit: UInt8
+        package var role: EmulatedRole
+        package var seed: UInt64
+        package var ratedPower: Double?
+        package var anomalies: [InjectedAnomaly]
+
+        package init(profile: String, unit: UInt8, role: EmulatedRole, seed: UInt64, ratedPower: Double? = nil, anomalies: [InjectedAnomaly]) {
+            self.profile = profile
+            self.unit = unit
+            self.role = role
+            self.seed = seed
+            self.ratedPower = ratedPower
+            self.anomalies = anomalies
+        }
+    }
+
+    package enum Transport: Sendable, Equatable {
+        /// A pseudo-terminal, linked at this path.
+        case ptyLink(String)
+        /// Modbus TCP on HOST:PORT.
+        case tcp(host: String, port: Int)
+        /// A real serial device (an RS-485 adapter, the emulator acting as the meter).
+        case device(String)
+    }
+
+    package struct Bus: Sendable, Equatable {
+        package var transport: Transport
+        package var baud: Int?
+        package var parity: Parity?
+        package var wireTiming: Bool
+        package var faults: FaultInjection
+        package var meters: [Meter]
+
+        package init(transport: Transport, baud: Int? = nil, parity: Parity? = nil, wireTiming: Bool, faults: FaultInjection, meters: [Meter]) {
+            self.transport = transport
+            self.baud = baud
+            self.parity = parity
+            self.wireTiming = wireTiming
+            self.faults = faults
+            self.meters = meters
+        }
+    }
+
+    package var start: Date
+    package var speed: Double
+    package var buses: [Bus]
+
+    package init(start: Date, speed: Double, buses: [Bus]) {
+        self.start = start
+        self.speed = speed
+        self.buses = buses
+    }
+}
+
+/// The YAML fleet file (documented in docs/EMULATOR.md).
+package struct FleetFile: Decodable {
+    package struct MeterEntry: Decodable {
+        package var profile: String
+        package var unit: Int
+        package var role: String?
+        package var seed: UInt64?
+        package var ratedPower: Double?
+        package var anomalies: [String]?
+    }
+
+    package struct BusEntry: Decodable {
+        package var ptyLink: String?
+        package var tcp: String?
+        package var device: String?
+        package var baud: Int?
+        package var parity: String?
+        package var wireTiming: Bool?
+        package var faultRate: Double?
+        package var faults: [String]?
+        package var meters: [MeterEntry]
+
+        package enum CodingKeys: String, CodingKey {
+            case ptyLink = "pty-link", tcp, device, baud, parity, wireTiming = "wire-timing"
+            case faultRate = "fault-rate", faults, meters
+        }
+    }
+
+    package var seed: UInt64?
+    package var speed: Double?
+    package var start: String?
+    package var buses: [BusEntry]
+
+    /// Reads and checks a fleet file; every error names the file and the field.
+    package static func load(path: String) throws -> FleetConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OperatorError("\(path): cannot read the fleet file: \(error.localizedDescription)")
+        }
+        let file: FleetFile
+        do {
+            file = try YAMLDecoder().decode(FleetFile.self, from: text)
+        } catch let error as DecodingError {
+            throw OperatorError("\(path): \(Self.describe(error))")
+        } catch {
+            throw OperatorError("\(path): not valid YAML: \(error)")
+        }
+        return try file.resolve(path: path)
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing (required)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)): wrong type"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    package func resolve(path: String) throws -> FleetConfig {
+        let baseSeed = seed ?? 1
+        var resolved: [FleetConfig.Bus] = []
+        for (busIndex, entry) in buses.enumerated() {
+            let at = "\(path): buses[\(busIndex)]"
+            let transports = [entry.ptyLink, entry.tcp, entry.device].compactMap { $0 }
+            guard transports.count == 1 else {
+                throw OperatorError("\(at): give exactly one of pty-link, tcp or device")
+            }
+            let transport: FleetConfig.Transport
+            if let link = entry.ptyLink {
+                transport = .ptyLink(link)
+            } else if let tcp = entry.tcp {
+                let address = try HostPort(parsing: tcp, flag: "\(at).tcp")
+                transport = .tcp(host: address.host, port: address.port)
+            } else {
+                transport = .device(entry.device ?? "")
+            }
+            var parity: Parity?
+            if let text = entry.parity {
+                guard let value = Parity(flag: text) else { throw OperatorError("\(at).parity: '\(text)' is not N, E or O") }
+                parity = value
+            }
+            let faults = try FaultOptions.injection(rate: entry.faultRate ?? 0, kinds: entry.faults ?? [],
+                                                    seed: baseSeed, context: at)
+            var meters: [FleetConfig.Meter] = []
+            for (meterIndex, meter) in entry.meters.enumerated() {
+                let where_ = "\(at).meters[\(meterIndex)]"
+                guard (1...247).contains(meter.unit) else { throw OperatorError("\(where_).unit: must be 1 to 247") }
+                guard let role = EmulatedRole(rawValue: meter.role ?? "consumer") else {
+                    throw OperatorError("\(where_).role: '\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let anomalies = try (meter.anomalies ?? []).map { text in
+                    guard let anomaly = InjectedAnomaly(argument: text) else {
+                        throw OperatorError("\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))")
+                    }
+                    return anomaly
+                }
+                meters.append(FleetConfig.Meter(
+                    profile: meter.profile, unit: UInt8(meter.unit), role: role,
+                    seed: meter.seed ?? (baseSeed &+ UInt64(busIndex * 1000 + meter.unit)),
+                    ratedPower: meter.ratedPower, anomalies: anomalies))
+            }
+            guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
+            let units = meters.map(\.unit)
+            guard Set(units).count == units.count else { throw OperatorError("\(at).meters: two meters share a unit id") }
+            resolved.append(FleetConfig.Bus(transport: transport, baud: entry.baud, parity: parity,
+                                         wireTiming: entry.wireTiming ?? false, faults: faults, meters: meters))
+        }
+        guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
+        return FleetConfig(start: try Self.parseStart(start, context: "\(path): start") ?? Date(),
+                           speed: speed ?? 1, buses: resolved)
+    }
+
+    /// ISO 8601 (`2026-06-21T12:00:00Z`) or nil for now.
+    package static func parseStart(_ text: String?, context: String) throws -> Date? {
+        guard let text else { return nil }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        throw OperatorError("\(context): '\(text)' is not an ISO 8601 time like 2026-06-21T12:00:00Z")
+    }
+}
+
+/// Parses fault lists: `no-reply`, `corrupt`, `delay:300ms`, `exception:6`.
+package enum FaultOptions {
+    package static func injection(rate: Double, kinds: [String], seed: UInt64, context: String) throws -> FaultInjection {
+        guard (0...1).contains(rate) else { throw OperatorError("\(context): fault rate must be 0 to 1, not \(rate)") }
+        if rate > 0, kinds.isEmpty {
+            return FaultInjection(rate: rate, faults: [.noReply, .corruptFrame], seed: seed)
+        }
+        let faults = try kinds.map { try parse($0, context: context) }
+        return FaultInjection(rate: rate, faults: faults, seed: seed)
+    }
+
+    package static func parse(_ text: String, context: String) throws -> Fault {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch parts[0] {
+        case "no-reply": return .noReply
+        case "corrupt": return .corruptFrame
+        case "delay":
+            guard parts.count == 2, let duration = DurationArgument(argument: parts[1]) else { break }
+            return .delay(duration.duration)
+        case "exception":
+            guard parts.count == 2, let code = UInt8(parts[1]), let exception = ModbusException(rawValue: code) else { break }
+            return .exception(exception)
+        default: break
+        }
+        throw OperatorError("\(context): fault '\(text)' is not one of no-reply, corrupt, delay:DURATION, exception:CODE (1-11)")
+    }
+}

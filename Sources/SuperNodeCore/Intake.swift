@@ -1,0 +1,429 @@
+import Foundation
+import GRDB
+import LedgerLite
+import Logging
+import Synchronization
+
+/// Why the super node refused a push or a block. The raw values are stable reason codes
+/// (docs/SUPERNODE.md, "Reasons").
+package enum Reason: String, Codable, Sendable, CaseIterable {
+    case malformedRequest = "malformed-request"
+    case missingCertificate = "missing-certificate"
+    case malformedCertificate = "malformed-certificate"
+    case untrustedCertificate = "untrusted-certificate"
+    case unknownCertificate = "unknown-certificate"
+    case revokedCertificate = "revoked-certificate"
+    case suspendedCertificate = "suspended-certificate"
+    case wrongGateway = "wrong-gateway"
+    case malformedBlock = "malformed-block"
+    case gap = "gap"
+    case fork = "fork"
+    case brokenLink = "broken-link"
+    case badBlockSignature = "bad-block-signature"
+    case timestampsOutOfOrder = "timestamps-out-of-order"
+    case treeSizeMismatch = "tree-size-mismatch"
+    case entryCountMismatch = "entry-count-mismatch"
+    case malformedEntry = "malformed-entry"
+    case badEntrySignature = "bad-entry-signature"
+    case sequenceViolation = "sequence-violation"
+    case unfairDispatch = "unfair-dispatch"
+    case ruleViolation = "rule-violation"
+    case merkleRootMismatch = "merkle-root-mismatch"
+    case stateDigestMismatch = "state-digest-mismatch"
+    case malformedURL = "malformed-url"
+    case foreignAuthority = "foreign-authority"
+    case notFound = "not-found"
+    /// An escalated request is not signed by the consumer key given.
+    case badRequestSignature = "bad-request-signature"
+    /// The same request is being escalated right now.
+    case escalationInProgress = "escalation-in-progress"
+
+    /// The HTTP status that goes with it.
+    package var status: Int {
+        switch self {
+        case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
+        case .missingCertificate: return 401
+        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway: return 403
+        case .notFound: return 404
+        case .gap, .fork, .brokenLink, .escalationInProgress: return 409
+        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
+             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch, .badRequestSignature,
+             .foreignAuthority:
+            return 422
+        }
+    }
+
+    /// The reason for an audit failure.
+    package init(_ problem: VerificationProblem) {
+        switch problem {
+        case .missingBlock, .heightMismatch: self = .gap
+        case .undecodableHeader, .storedHashMismatch, .orphanEntries: self = .malformedBlock
+        case .wrongGateway: self = .wrongGateway
+        case .badBlockSignature: self = .badBlockSignature
+        case .brokenLink: self = .brokenLink
+        case .timestampsOutOfOrder: self = .timestampsOutOfOrder
+        case .treeSizeMismatch: self = .treeSizeMismatch
+        case .entryIndexMismatch, .entryCountMismatch: self = .entryCountMismatch
+        case .undecodableEntry: self = .malformedEntry
+        case .badSignature: self = .badEntrySignature
+        case .merkleRootMismatch: self = .merkleRootMismatch
+        case .stateDigestMismatch: self = .stateDigestMismatch
+        case let .ruleViolation(v):
+            switch v {
+            case .sequenceGap, .sequenceReplay, .sequenceNotIncreasing: self = .sequenceViolation
+            case .tnt(.dispatchMismatch), .tnt(.infeasibleDispatch), .tnt(.policyMismatch), .tnt(.deliveredMismatch): self = .unfairDispatch
+            default: self = .ruleViolation
+            }
+        }
+    }
+}
+
+/// A refusal: the reason code, one sentence, and which block of the push (if any).
+package struct Rejection: Error, Sendable, Equatable {
+    package var reason: Reason
+    package var message: String
+    /// Position of the block in the push's `blocks` array.
+    package var index: Int?
+    /// The block's height, when its header decoded.
+    package var height: UInt64?
+    /// For `gap`: the height the super node expects next (push from there).
+    package var expectedHeight: UInt64? = nil
+}
+
+/// One block's answer: its checkpoint, whether the block had been accepted before, the value
+/// flags it raised and the suspension it triggered (never for a replay).
+package struct Accepted: Sendable {
+    package var checkpoint: SignedCheckpoint
+    package var replayed: Bool
+    package var flags: [ValueFlag] = []
+    package var suspension: Suspension?
+}
+
+/// What a push got: a checkpoint per accepted block, in order, and the refusal that stopped
+/// it (blocks after a refused one are not looked at).
+package struct PushOutcome: Sendable {
+    package var accepted: [Accepted] = []
+    package var rejection: Rejection?
+    /// The value flags the accepted blocks raised, in block order.
+    package var flags: [ValueFlag] { accepted.flatMap(\.flags) }
+}
+
+/// The super node's own value rule (docs/SUPERNODE.md, "Value verification"): after each
+/// audited block, a producer the block dispatches energy from is flagged when its
+/// cumulative dispatched energy exceeds its cumulative metered export plus `toleranceWh`;
+/// `suspendAfter` flagged blocks since the last reinstatement suspend the gateway.
+package struct ValuePolicy: Sendable, Equatable {
+    /// `serve --value-tolerance-wh`: Wh a producer may be dispatched beyond its metered export.
+    package var toleranceWh: UInt64 = 0
+    /// `serve --suspend-after`: flagged blocks (≥ 1) that suspend a gateway.
+    package var suspendAfter: Int = 3
+
+    package init(toleranceWh: UInt64 = 0, suspendAfter: Int = 3) {
+        self.toleranceWh = toleranceWh
+        self.suspendAfter = suspendAfter
+    }
+
+    /// The defaults: tolerance 0 Wh, suspension after 3 flagged blocks.
+    package static let standard = ValuePolicy()
+
+    /// The flags for `block`, just audited, given the replayed state after it: one per
+    /// producer its dispatches take energy from (by producer id), when that producer's
+    /// dispatched energy exceeds its metered export plus the tolerance. Pure.
+    package func flags(for block: Block, after state: TNTState, gateway: GatewayID, at time: Int64) -> [ValueFlag] {
+        var producers = Set<MeterID>()
+        for entry in block.entries {
+            if case let .dispatch(d) = entry.record {
+                for share in d.outcome.shares { producers.insert(share.producer) }
+            }
+        }
+        return producers.sorted().compactMap { producer in
+            guard let status = state.status(of: producer) else { return nil }
+            let (ceiling, overflow) = status.exportedWh.addingReportingOverflow(toleranceWh)
+            guard !overflow, status.servedWh > ceiling else { return nil }
+            return ValueFlag(gateway: gateway, height: block.height, producer: producer, dispatchedWh: status.servedWh,
+                             exportedWh: status.exportedWh, toleranceWh: toleranceWh, chainToleranceWh: state.offerToleranceWh, flaggedAt: time)
+        }
+    }
+}
+
+/// The super node (`CentralNode`): root key, authority store, and the audited state of every gateway's chain.
+///
+/// Pushes are handled one at a time on the store's writer queue (never on the cooperative
+/// pool): certificate check, audit, then the block and its checkpoint are committed before
+/// the in-memory chain state moves on.
+package final class CentralNode: Sendable {
+    package let root: SigningIdentity
+    package let store: AuthorityStore
+    package let logger: Logger
+    package let clock: @Sendable () -> Int64
+    /// The value rule this node applies (`serve --value-tolerance-wh`, `--suspend-after`).
+    package let value: ValuePolicy
+    private let auditors: Mutex<[GatewayID: ChainAuditor]>
+    /// The base URL each gateway last announced in a push (where the super node reaches it).
+    private let endpoints: Mutex<[GatewayID: String]>
+    /// Request hashes being escalated now (one escalation per request at a time).
+    package let escalationsInFlight = Mutex<Set<Hash256>>([])
+
+    private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
+                 value: ValuePolicy, auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
+        self.root = root
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.value = value
+        self.auditors = Mutex(auditors)
+        self.endpoints = Mutex(endpoints)
+    }
+
+    /// The base URL each gateway last announced.
+    package func gatewayEndpoints() -> [GatewayID: String] {
+        endpoints.withLock { $0 }
+    }
+
+    /// Opens a data directory and replays every accepted chain, so auditing resumes where it
+    /// stopped. Replayed blocks raise no value flags (those they raised are in the store, as
+    /// are suspensions, which every push reads).
+    package static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now,
+                     value: ValuePolicy = .standard) async throws -> CentralNode {
+        let root = try directory.loadKey()
+        let store = try directory.openStore()
+        let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
+        let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
+            var auditors: [GatewayID: ChainAuditor] = [:]
+            for gateway in try AuthorityStore.auditedGateways(db) {
+                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
+                    throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)")
+                }
+                var auditor = ChainAuditor(gatewayKey: key)
+                try AuthorityStore.forEachBlock(db, gateway: gateway) { height, block in
+                    guard height == auditor.nextHeight else {
+                        throw StoreDamage("gateway \(gateway.hex): stored block \(height) where block \(auditor.nextHeight) was expected in \(directory.storePath)")
+                    }
+                    do { try auditor.append(block) } catch {
+                        throw StoreDamage("gateway \(gateway.hex): stored block no longer verifies: \(error) (\(directory.storePath) was edited or damaged)")
+                    }
+                }
+                auditors[gateway] = auditor
+            }
+            return auditors
+        }
+        let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+        for (gateway, auditor) in auditors {
+            var metadata: Logger.Metadata = ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"]
+            if let standing = standings[gateway] {
+                metadata["value.flagged_blocks"] = "\(standing.flaggedBlocks)"
+                if let s = standing.suspension { metadata["suspended.at"] = "\(Timestamps.iso(s.suspendedAt))" }
+            }
+            logger.info("audit resumed", metadata: metadata)
+        }
+        return CentralNode(root: root, store: store, logger: logger, clock: clock, value: value, auditors: auditors, endpoints: endpoints)
+    }
+
+    /// The audited tip of each gateway's chain.
+    package func auditedTips() -> [GatewayID: ChainTip] {
+        auditors.withLock { $0.compactMapValues(\.tip) }
+    }
+
+    /// Checks the certificate, records the URL the gateway announces (if any), then audits
+    /// and checkpoints each block in order.
+    package func push(certificate: [UInt8]?, gatewayURL: String? = nil, blocks: [[UInt8]]) async throws -> PushOutcome {
+        try await store.pool.writeWithoutTransaction { db in
+            var outcome = PushOutcome()
+            let cert: SignedGatewayCertificate
+            do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
+                outcome.rejection = rejection
+                var metadata: Logger.Metadata = ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)", "blocks": "\(blocks.count)"]
+                if let presented = certificate.flatMap({ try? SignedGatewayCertificate(bytes: $0) })?.certificate {
+                    metadata["gateway.id"] = "\(presented.gateway.hex)"
+                    metadata["certificate.serial"] = "\(presented.serial)"
+                }
+                self.logger.warning("push refused", metadata: metadata)
+                return outcome
+            }
+            if let gatewayURL {
+                let gateway = cert.certificate.gateway
+                if self.endpoints.withLock({ $0[gateway] }) != gatewayURL {
+                    try AuthorityStore.setEndpoint(gatewayURL, gateway: gateway, at: self.clock(), db)
+                    self.endpoints.withLock { $0[gateway] = gatewayURL }
+                    self.logger.info("gateway endpoint", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(gatewayURL)"])
+                }
+            }
+            for (index, bytes) in blocks.enumerated() {
+                do {
+                    let accepted = try self.accept(bytes, index: index, certificate: cert, db)
+                    outcome.accepted.append(accepted)
+                    if let suspension = accepted.suspension, index + 1 < blocks.count {
+                        // Suspended from this block on: the rest of the push is refused.
+                        throw Self.suspended(suspension, certificate: cert.certificate)
+                    }
+                } catch var rejection as Rejection {
+                    rejection.index = outcome.accepted.count
+                    outcome.rejection = rejection
+                    self.logger.warning("block rejected", metadata: [
+                        "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(outcome.accepted.count)",
+                        "block.height": "\(rejection.height.map { "\($0)" } ?? "-")", "reason": "\(rejection.reason.rawValue)",
+                        "detail": "\(rejection.message)",
+                    ])
+                    break
+                }
+            }
+            return outcome
+        }
+    }
+
+    /// Checks a certificate a gateway presents, reading the register on every call (so
+    /// `revoke` and `reinstate` from the command line take effect at once): it decodes, is
+    /// signed by this node's root key, is in the register and not revoked, and its gateway is
+    /// not suspended by the value verification. Used for pushes and escalations alike.
+    /// - Returns: the certificate.
+    /// - Throws: `Rejection` (`missing-certificate`, `malformed-certificate`,
+    ///   `untrusted-certificate`, `unknown-certificate`, `revoked-certificate` or
+    ///   `suspended-certificate`).
+    package func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
+        guard let bytes, !bytes.isEmpty else {
+            throw Rejection(reason: .missingCertificate, message: "the push carries no gateway certificate; send the one `super-node certify` issued")
+        }
+        let cert: SignedGatewayCertificate
+        do { cert = try SignedGatewayCertificate(bytes: bytes) } catch {
+            throw Rejection(reason: .malformedCertificate, message: "the certificate does not decode: \(error)")
+        }
+        let c = cert.certificate
+        guard cert.isSignatureValid(by: root.publicIdentity) else {
+            throw Rejection(reason: .untrustedCertificate,
+                            message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not signed by this super node's root key \(root.id.hex)")
+        }
+        guard let stored = try AuthorityStore.certificate(db, serial: c.serial), stored.signed.bytes == cert.bytes else {
+            throw Rejection(reason: .unknownCertificate, message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not in this super node's register")
+        }
+        if let at = stored.revokedAt {
+            throw Rejection(reason: .revokedCertificate,
+                            message: "certificate serial \(c.serial) of gateway \(c.gateway.hex) (\"\(c.name)\") was revoked at \(Timestamps.iso(at))")
+        }
+        if let suspension = try AuthorityStore.activeSuspension(db, gateway: c.gateway) {
+            throw Self.suspended(suspension, certificate: c)
+        }
+        return cert
+    }
+
+    /// The refusal of a suspended gateway's request: since when, how many flagged blocks,
+    /// and the operator's command that lifts it.
+    package static func suspended(_ s: Suspension, certificate c: GatewayCertificate) -> Rejection {
+        Rejection(reason: .suspendedCertificate,
+                  message: "gateway \(c.gateway.hex) (\"\(c.name)\") is suspended since \(Timestamps.iso(s.suspendedAt)) after \(s.flagCount) value-flagged blocks (the last at height \(s.height): energy dispatched beyond its producers' metered export); an operator must run `super-node reinstate --data DIR --gateway \(c.gateway.hex)`")
+    }
+
+    private func accept(_ bytes: [UInt8], index: Int, certificate cert: SignedGatewayCertificate, _ db: Database) throws -> Accepted {
+        let block: Block
+        do { block = try Block(wireBytes: bytes) } catch {
+            throw Rejection(reason: .malformedBlock, message: "block \(index) of the push does not decode: \(error)")
+        }
+        let gateway = cert.certificate.gateway
+        let height = block.height
+        guard block.header.header.gateway == gateway else {
+            throw Rejection(reason: .wrongGateway,
+                            message: "block \(height) names gateway \(block.header.header.gateway.hex), but the certificate is for gateway \(gateway.hex)",
+                            height: height)
+        }
+        var auditor = auditors.withLock { $0[gateway] } ?? ChainAuditor(gatewayKey: cert.certificate.gatewayKey)
+        if height < auditor.nextHeight {
+            guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
+                throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
+            }
+            guard stored.hash == block.hash else {
+                throw Rejection(reason: .fork,
+                                message: "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
+                                height: height)
+            }
+            // The hash covers the header only: a copy with altered entries under the accepted
+            // header is not a replay, and must not be answered with the checkpoint.
+            guard stored.wireBytes == block.wireBytes() else {
+                throw Rejection(reason: .fork,
+                                message: "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
+                                height: height)
+            }
+            return Accepted(checkpoint: stored.checkpoint, replayed: true)
+        }
+        guard height == auditor.nextHeight else {
+            throw Rejection(reason: .gap, message: "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
+                            height: height, expectedHeight: auditor.nextHeight)
+        }
+        do { try auditor.append(block) } catch {
+            throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
+        }
+        try requireOwnAuthority(block)
+        let now = clock()
+        let checkpoint = try SignedCheckpoint.sign(Checkpoint(
+            issuer: root.id, gateway: gateway, certificateSerial: cert.certificate.serial, height: height, blockHash: block.hash,
+            merkleRoot: block.header.header.merkleRoot, treeSize: block.header.header.treeSize, checkpointedAt: now), with: root)
+        let flags = value.flags(for: block, after: auditor.verified.state.tnt, gateway: gateway, at: now)
+        var suspension: Suspension?
+        try db.inTransaction {
+            try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
+            for flag in flags { try AuthorityStore.insertFlag(flag, db) }
+            if !flags.isEmpty {
+                let count = try AuthorityStore.flaggedBlocksSinceReinstatement(db, gateway: gateway)
+                if count >= value.suspendAfter, try AuthorityStore.activeSuspension(db, gateway: gateway) == nil {
+                    suspension = try AuthorityStore.suspend(gateway: gateway, height: height, flagCount: count, at: now, db)
+                }
+            }
+            return .commit
+        }
+        auditors.withLock { $0[gateway] = auditor }
+        logger.info("block checkpointed", metadata: [
+            "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "block.hash": "\(block.hash.hex)", "tree.size": "\(block.header.header.treeSize)",
+        ])
+        for flag in flags {
+            logger.warning("value flag: dispatched energy exceeds metered export", metadata: [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "meter.id": "\(flag.producer.hex)",
+                "dispatched.wh": "\(flag.dispatchedWh)", "exported.wh": "\(flag.exportedWh)", "tolerance.wh": "\(flag.toleranceWh)",
+                "chain.tolerance.wh": "\(flag.chainToleranceWh)",
+            ])
+        }
+        if let suspension {
+            logger.error("gateway suspended: value flags reached the limit", metadata: [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "value.flagged_blocks": "\(suspension.flagCount)",
+                "suspend.after": "\(value.suspendAfter)", "fix": "super-node reinstate --data DIR --gateway \(gateway.hex)",
+            ])
+        }
+        return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
+    }
+
+    /// A chain's Authority records name the root key its escalation decisions are checked
+    /// against: on a chain this node audits, that must be this node's root key, or the
+    /// gateway could vouch for escalations with a key of its own making.
+    private func requireOwnAuthority(_ block: Block) throws {
+        for (offset, entry) in block.entries.enumerated() {
+            guard case let .authority(authority) = entry.record, authority.rootKey != root.publicIdentity else { continue }
+            let index = block.header.header.treeSize - UInt64(block.entries.count) + UInt64(offset)
+            throw Rejection(reason: .foreignAuthority,
+                            message: "block \(block.height), entry \(index): the authority record names root key \(authority.rootKey.id.hex), not this super node's root key \(root.id.hex); escalations on this chain would not be this super node's decisions",
+                            height: block.height)
+        }
+    }
+
+    /// The checkpoint of an accepted block.
+    package func checkpoint(gateway: GatewayID, height: UInt64) async throws -> SignedCheckpoint? {
+        try await store.pool.read { db in try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height)?.checkpoint }
+    }
+
+    /// Every certificate issued.
+    package func certificates() async throws -> [CertificateRow] {
+        try await store.pool.read { db in try AuthorityStore.certificates(db) }
+    }
+
+    /// Every gateway's value standing (suspension, flagged blocks), read from the store.
+    package func valueStandings() async throws -> [GatewayID: ValueStanding] {
+        try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+    }
+
+    /// The value flags raised (for one gateway, when given).
+    package func valueFlags(gateway: GatewayID? = nil) async throws -> [ValueFlag] {
+        try await store.pool.read { db in try AuthorityStore.flags(db, gateway: gateway) }
+    }
+}
+
+/// The authority store holds something it cannot have written: one line naming it.
+package struct StoreDamage: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import Hummingbird
+import LedgerLite
+import LedgerStore
+
+/// `POST /v1/blocks` body.
+package struct PushRequest: Codable, Sendable {
+    /// The gateway's signed certificate, base64.
+    package var certificate: String?
+    /// The gateway's base URL, where the super node reaches it (escalated dispatches);
+    /// optional, `http://` or `https://`.
+    package var gatewayURL: String?
+    /// Blocks in their wire encoding (docs/FORMATS.md, "Block on the wire"), base64, in height order.
+    package var blocks: [String]
+}
+
+/// A checkpoint as JSON; `checkpoint` carries the signed bytes.
+package struct CheckpointView: Codable, Sendable, Equatable {
+    package var gateway: String
+    package var height: UInt64
+    package var blockHash: String
+    package var merkleRoot: String
+    package var treeSize: UInt64
+    package var certificateSerial: UInt64
+    package var checkpointedAt: Int64
+    /// The signed checkpoint (194 bytes), base64.
+    package var checkpoint: String
+    /// True when the block had been accepted before (the stored checkpoint is returned).
+    package var replayed: Bool?
+
+    package init(_ signed: SignedCheckpoint, replayed: Bool? = nil) {
+        let c = signed.checkpoint
+        gateway = c.gateway.hex
+        height = c.height
+        blockHash = c.blockHash.hex
+        merkleRoot = c.merkleRoot.hex
+        treeSize = c.treeSize
+        certificateSerial = c.certificateSerial
+        checkpointedAt = c.checkpointedAt
+        checkpoint = Data(signed.bytes).base64EncodedString()
+        self.replayed = replayed
+    }
+}
+
+/// A refusal as JSON.
+package struct RejectionView: Codable, Sendable, Equatable {
+    package var reason: String
+    package var message: String
+    package var index: Int?
+    package var height: UInt64?
+    /// For `gap`: the height the super node expects next.
+    package var expectedHeight: UInt64?
+
+    package init(_ r: Rejection) {
+        reason = r.reason.rawValue
+        message = r.message
+        index = r.index
+        height = r.height
+        expectedHeight = r.expectedHeight
+    }
+}
+
+/// A value flag as JSON (docs/SUPERNODE.md, "Value verification").
+package struct ValueFlagView: Codable, Sendable, Equatable {
+    package var gateway: String
+    package var height: UInt64
+    package var producer: String
+    /// The producer's cumulative energy dispatched on the chain after the block, Wh.
+    package var dispatchedWh: UInt64
+    /// The producer's cumulative metered export on the chain after the block, Wh.
+    package var exportedWh: UInt64
+    /// The super node's `--value-tolerance-wh` when it was raised.
+    package var toleranceWh: UInt64
+    /// The offer tolerance the chain's own policy declared.
+    package var chainToleranceWh: UInt64
+    package var flaggedAt: Int64
+
+    package init(_ f: ValueFlag) {
+        gateway = f.gateway.hex
+        height = f.height
+        producer = f.producer.hex
+        dispatchedWh = f.dispatchedWh
+        exportedWh = f.exportedWh
+        toleranceWh = f.toleranceWh
+        chainToleranceWh = f.chainToleranceWh
+        flaggedAt = f.flaggedAt
+    }
+}
+
+/// `POST /v1/blocks` answer.
+package struct PushResponse: Codable, Sendable {
+    package var checkpoints: [CheckpointView]
+    /// The value flags the accepted blocks raised (replays raise none).
+    package var flags: [ValueFlagView] = []
+    package var rejected: RejectionView?
+
+    package init(checkpoints: [CheckpointView], flags: [ValueFlagView] = [], rejected: RejectionView?) {
+        self.checkpoints = checkpoints
+        self.flags = flags
+        self.rejected = rejected
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        checkpoints = try c.decode([CheckpointView].self, forKey: .checkpoints)
+        flags = try c.decodeIfPresent([ValueFlagView].self, forKey: .flags) ?? []
+        rejected = try c.decodeIfPresent(RejectionView.self, forKey: .rejected)
+    }
+}
+
+/// `GET /v1/flags` answer.
+package struct ValueFlagListView: Codable, Sendable {
+    package var flags: [ValueFlagView]
+}
+
+/// `GET /v1/gateways` answer.
+package struct GatewayListView: Codable, Sendable {
+    package var gateways: [GatewayView]
+}
+
+package struct GatewayView: Codable, Sendable {
+    package struct CertificateView: Codable, Sendable {
+        package var serial: UInt64
+        package var name: String
+        package var issuedAt: Int64
+        package var revoked: Bool
+        package var revokedAt: Int64?
+    }
+
+    package var gateway: String
+    package var publicKey: String
+    package var name: String
+    /// True when none of its certificates is still valid.
+    package var revoked: Bool
+    package var certificates: [CertificateView]
+    /// Height of the last audited block; nil before the first.
+    package var auditedHeight: UInt64?
+    package var auditedTreeSize: UInt64?
+    package var auditedBlockHash: String?
+    /// The base URL it last announced in a push.
+    package var url: String?
+    /// True while the value verification has it suspended (until `super-node reinstate`).
+    package var suspended: Bool = false
+    /// When the suspension in force began.
+    package var suspendedAt: Int64?
+    /// Value-flagged blocks since its last reinstatement (what `--suspend-after` counts).
+    package var valueFlags: Int = 0
+    /// Value-flagged blocks in all.
+    package var valueFlagsTotal: Int = 0
+}
+
+/// `GET /v1/root` answer.
+package struct RootView: Codable, Sendable {
+    package var id: String
+    package var publicKey: String
+}
+
+extension CentralNode {
+    package static let maxBodyBytes = 64 * 1024 * 1024
+
+    package func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("v1/root") { _, _ in
+            Self.json(RootView(id: self.root.id.hex, publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root")))
+        }
+        router.post("v1/blocks") { request, _ in
+            try await self.handlePush(request)
+        }
+        router.post("v1/escalations") { request, _ in
+            try await self.handleEscalation(request)
+        }
+        router.get("v1/gateways") { _, _ in
+            try await self.gatewayList()
+        }
+        router.get("v1/flags") { request, _ in
+            var gateway: GatewayID?
+            if let text = request.uri.queryParameters.get("gateway") {
+                guard let id = GatewayID(hex: text) else {
+                    return Self.refuse(Rejection(reason: .malformedRequest, message: "?gateway= must be a gateway id of 32 hex digits"))
+                }
+                guard try await !self.certificates().filter({ $0.certificate.gateway == id }).isEmpty else {
+                    return Self.refuse(Rejection(reason: .notFound, message: "gateway \(id.hex) holds no certificate from this super node"))
+                }
+                gateway = id
+            }
+            return Self.json(ValueFlagListView(flags: try await self.valueFlags(gateway: gateway).map(ValueFlagView.init)))
+        }
+        router.get("v1/checkpoints/:gateway/:height") { _, context in
+            guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
+                return Self.refuse(Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits"))
+            }
+            guard let height = context.parameters.get("height").flatMap(UInt64.init) else {
+                return Self.refuse(Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer"))
+            }
+            guard let checkpoint = try await self.checkpoint(gateway: gateway, height: height) else {
+                return Self.refuse(Rejection(reason: .notFound, message: "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"))
+            }
+            return Self.json(CheckpointView(checkpoint))
+        }
+        return router
+    }
+
+    private func handlePush(_ request: Request) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: Self.maxBodyBytes) } catch {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is larger than \(Self.maxBodyBytes) bytes; push fewer blocks at a time"))
+        }
+        let push: PushRequest
+        do { push = try JSONDecoder().decode(PushRequest.self, from: Data(buffer: body)) } catch {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is not {\"certificate\": base64, \"blocks\": [base64, …]}: \(error)"))
+        }
+        guard !push.blocks.isEmpty else {
+            return Self.refusePush(Rejection(reason: .malformedRequest, message: "\"blocks\" is empty; push at least one block"))
+        }
+        var certificate: [UInt8]?
+        if let text = push.certificate, !text.isEmpty {
+            guard let data = Data(base64Encoded: text) else {
+                return Self.refusePush(Rejection(reason: .malformedCertificate, message: "\"certificate\" is not base64"))
+            }
+            certificate = Array(data)
+        }
+        if let url = push.gatewayURL {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, url.utf8.count <= 2048 else {
+                return Self.refusePush(Rejection(reason: .malformedURL, message: "\"gatewayURL\" must be an http:// or https:// URL with a host, at most 2048 bytes; got '\(url.prefix(80))'"))
+            }
+        }
+        var blocks: [[UInt8]] = []
+        for (index, text) in push.blocks.enumerated() {
+            guard let data = Data(base64Encoded: text) else {
+                return Self.refusePush(Rejection(reason: .malformedBlock, message: "block \(index) of the push is not base64", index: index))
+            }
+            blocks.append(Array(data))
+        }
+        let outcome = try await self.push(certificate: certificate, gatewayURL: push.gatewayURL, blocks: blocks)
+        let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
+                                    flags: outcome.flags.map(ValueFlagView.init), rejected: outcome.rejection.map(RejectionView.init))
+        return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
+    }
+
+    private func handleEscalation(_ request: Request) async throws -> Response {
+        func refuse(_ reason: Reason, _ message: String) -> Response {
+            Self.json(EscalationAnswer(status: "refused", reason: reason.rawValue, message: message), status: HTTPResponse.Status(code: reason.status))
+        }
+        var request = request
+        let submission: EscalationSubmission
+        do {
+            let body = try await request.collectBody(upTo: 64 * 1024)
+            submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
+        } catch {
+            return refuse(.malformedRequest, "the body is not {\"certificate\": base64, \"request\": base64, \"consumerKey\": \"ed25519 …\"}: \(error)")
+        }
+        guard let certificate = Data(base64Encoded: submission.certificate) else {
+            return refuse(.malformedCertificate, "\"certificate\" is not base64")
+        }
+        guard let record = Data(base64Encoded: submission.request) else {
+            return refuse(.malformedRequest, "\"request\" is not base64")
+        }
+        let (status, answer) = try await escalate(certificate: certificate.isEmpty ? nil : Array(certificate), request: Array(record),
+                                                  consumerKey: submission.consumerKey)
+        return Self.json(answer, status: HTTPResponse.Status(code: status))
+    }
+
+    private func gatewayList() async throws -> Response {
+        let rows = try await certificates()
+        let tips = auditedTips()
+        let urls = gatewayEndpoints()
+        let standings = try await valueStandings()
+        var order: [GatewayID] = []
+        var byGateway: [GatewayID: [CertificateRow]] = [:]
+        for row in rows {
+            if byGateway[row.certificate.gateway] == nil { order.append(row.certificate.gateway) }
+            byGateway[row.certificate.gateway, default: []].append(row)
+        }
+        let views = order.map { gateway -> GatewayView in
+            let certs = byGateway[gateway] ?? []
+            let latest = certs.last!.certificate
+            let tip = tips[gateway]
+            let standing = standings[gateway] ?? ValueStanding()
+            return GatewayView(
+                gateway: gateway.hex, publicKey: KeyFile.publicKeyLine(latest.gatewayKey), name: latest.name,
+                revoked: certs.allSatisfy { $0.revokedAt != nil },
+                certificates: certs.map {
+                    .init(serial: $0.certificate.serial, name: $0.certificate.name, issuedAt: $0.certificate.issuedAt,
+                          revoked: $0.revokedAt != nil, revokedAt: $0.revokedAt)
+                },
+                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex, url: urls[gateway],
+                suspended: standing.suspension != nil, suspendedAt: standing.suspension?.suspendedAt,
+                valueFlags: standing.flaggedBlocks, valueFlagsTotal: standing.flaggedBlocksTotal)
+        }
+        return Self.json(GatewayListView(gateways: views))
+    }
+
+    package static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    package static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{\"reason\":\"internal\",\"message\":\"cannot encode the response\"}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A push refused before any block was looked at: the push answer's shape, no checkpoints.
+    package static func refusePush(_ rejection: Rejection) -> Response {
+        json(PushResponse(checkpoints: [], rejected: RejectionView(rejection)), status: HTTPResponse.Status(code: rejection.reason.status))
+    }
+
+    package static func refuse(_ rejection: Rejection) -> Response {
+        json(RejectionView(rejection), status: HTTPResponse.Status(code: rejection.reason.status))
+    }
+}

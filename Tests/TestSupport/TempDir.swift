@@ -1,0 +1,25 @@
+import Foundation
+
+/// A fresh directory under the system temporary directory, removed by `cleanup()`.
+package struct TempDir: Sendable {
+    /// Its path.
+    package let path: String
+
+    /// Creates the directory; `prefix` names the suite in the path, for whoever finds one left over.
+    package init(prefix: String = "gridledger-test") throws {
+        path = makeTempDir(prefix: prefix)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A path inside the directory.
+    package func file(_ name: String) -> String { path + "/" + name }
+
+    /// Removes the directory and everything in it.
+    package func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A path under the system temporary directory that does not exist yet (the code under
+/// test creates it).
+package func makeTempDir(prefix: String = "gridledger-test") -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+}
