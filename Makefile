@@ -1,7 +1,7 @@
 # GridLedger: the two commands a new user needs are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: all setup build test demo bench clean
+.PHONY: all setup build test demo bench lint format clean
 
 all: build
 
@@ -26,6 +26,14 @@ demo: build
 bench: setup
 	$(SWIFT) build -c release
 	./.build/release/GridLedgerBench $(SUITES)
+
+## Check the formatting (.swift-format: swift-nio's settings, lines up to 120 characters).
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Benchmarks Package.swift
+
+## Rewrite the sources in the house format.
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Benchmarks Package.swift
 
 clean:
 	rm -rf .build

@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "LedgerLite",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
         // Where LedgerLite's values live on disk: the SQLite chain store, the pending journal, key files.

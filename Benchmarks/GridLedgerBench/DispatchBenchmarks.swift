@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import LedgerLite
+import LedgerStore
 import NIOCore
 import Synchronization
-import LedgerStore
 
 /// TNT dispatch decisions per second at 100, 10k and 100k producers:
 /// - in-process: request → rule → dispatch applied to the `TNTState` (the state machine
@@ -25,10 +25,16 @@ enum DispatchBenchmarks {
                 let inProcess = try inProcessRate(producers: count)
                 if FileManager.default.isExecutableFile(atPath: gatewayBinary) {
                     let overHTTP = try await httpRate(producers: count, gatewayBinary: gatewayBinary, http: http)
-                    Bench.report("dispatch decisions over HTTP, \(count) producers", value: overHTTP, unit: "requests/s",
-                                 reference: ("in-process", inProcess))
+                    Bench.report(
+                        "dispatch decisions over HTTP, \(count) producers",
+                        value: overHTTP,
+                        unit: "requests/s",
+                        reference: ("in-process", inProcess)
+                    )
                 } else {
-                    print("edge-gateway missing beside the benchmark binary: build all products in release (make bench does)")
+                    print(
+                        "edge-gateway missing beside the benchmark binary: build all products in release (make bench does)"
+                    )
                 }
             }
         } catch {
@@ -50,15 +56,48 @@ enum DispatchBenchmarks {
         init(producers count: Int, consumers: Int, gateway: SigningIdentity = SigningIdentity()) throws {
             self.gateway = gateway
             state = ChainState(gatewayKey: gateway.publicIdentity)
-            producers = (0 ..< count).map { _ in SigningIdentity() }
-            self.consumers = (0 ..< consumers).map { _ in SigningIdentity() }
-            try add(.policy(PolicyRecord(policy: .lowestTNT, offerToleranceWh: 10_000_000, timestamp: DispatchBenchmarks.baseTime)), by: gateway)
-            for p in producers { try add(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: DispatchBenchmarks.baseTime)), by: gateway) }
-            for c in self.consumers { try add(.enrollment(Enrollment(meterKey: c.publicIdentity, role: .consumer, timestamp: DispatchBenchmarks.baseTime)), by: gateway) }
+            producers = (0..<count).map { _ in SigningIdentity() }
+            self.consumers = (0..<consumers).map { _ in SigningIdentity() }
+            try add(
+                .policy(
+                    PolicyRecord(
+                        policy: .lowestTNT,
+                        offerToleranceWh: 10_000_000,
+                        timestamp: DispatchBenchmarks.baseTime
+                    )
+                ),
+                by: gateway
+            )
+            for p in producers {
+                try add(
+                    .enrollment(
+                        Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: DispatchBenchmarks.baseTime)
+                    ),
+                    by: gateway
+                )
+            }
+            for c in self.consumers {
+                try add(
+                    .enrollment(
+                        Enrollment(meterKey: c.publicIdentity, role: .consumer, timestamp: DispatchBenchmarks.baseTime)
+                    ),
+                    by: gateway
+                )
+            }
             var rng = SystemRandomNumberGenerator()
             for p in producers {
-                try add(.offer(Offer(producer: p.id, sequence: 1, energyWh: UInt64.random(in: 100_000 ... 10_000_000, using: &rng),
-                                     validFrom: DispatchBenchmarks.baseTime, validUntil: Int64.max)), by: p)
+                try add(
+                    .offer(
+                        Offer(
+                            producer: p.id,
+                            sequence: 1,
+                            energyWh: UInt64.random(in: 100_000...10_000_000, using: &rng),
+                            validFrom: DispatchBenchmarks.baseTime,
+                            validUntil: Int64.max
+                        )
+                    ),
+                    by: p
+                )
             }
         }
 
@@ -77,16 +116,25 @@ enum DispatchBenchmarks {
         var sequence: UInt64 = 0
         var rng = SystemRandomNumberGenerator()
         let rate = try Bench.rate(operations: 1000) {
-            for _ in 0 ..< 1000 {
+            for _ in 0..<1000 {
                 sequence += 1
-                let request = try EnergyRequest(consumer: consumer, sequence: sequence, energyWh: UInt64.random(in: 1 ... 5000, using: &rng), timestamp: baseTime)
+                let request = try EnergyRequest(
+                    consumer: consumer,
+                    sequence: sequence,
+                    energyWh: UInt64.random(in: 1...5000, using: &rng),
+                    timestamp: baseTime
+                )
                 try tnt.apply(.request(request))
                 let dispatch = try tnt.dispatch(for: request.reference)
                 try tnt.apply(.dispatch(dispatch))
             }
         }
-        Bench.report("dispatch decisions in-process, \(count) producers", value: rate, unit: "decisions/s",
-                     reference: ("naive O(n) rule, same state", naiveRate(tnt)))
+        Bench.report(
+            "dispatch decisions in-process, \(count) producers",
+            value: rate,
+            unit: "decisions/s",
+            reference: ("naive O(n) rule, same state", naiveRate(tnt))
+        )
         return rate
     }
 
@@ -94,8 +142,8 @@ enum DispatchBenchmarks {
         var rng = SystemRandomNumberGenerator()
         var sink = 0
         let rate = Bench.rate(operations: 8, minimum: .milliseconds(200)) {
-            for _ in 0 ..< 8 {
-                if case .served = state.naiveDecide(energyWh: UInt64.random(in: 1 ... 5000, using: &rng)) { sink += 1 }
+            for _ in 0..<8 {
+                if case .served = state.naiveDecide(energyWh: UInt64.random(in: 1...5000, using: &rng)) { sink += 1 }
             }
         }
         return sink >= 0 ? rate : 0
@@ -103,7 +151,8 @@ enum DispatchBenchmarks {
 
     /// Signed requests through `POST /v1/requests` from 32 concurrent consumers.
     static func httpRate(producers count: Int, gatewayBinary: String, http: HTTPClient) async throws -> Double {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("gl-dispatch-\(UUID().uuidString)").path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("gl-dispatch-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: work) }
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let data = work + "/gw"
@@ -121,25 +170,39 @@ enum DispatchBenchmarks {
         }
         if let block = try builder.seal(at: baseTime) { try store.append(block) }
 
-        let process = try GatewayBenchmarks.start(gatewayBinary, ["serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning",
-                                                                  "--offer-tolerance-wh", "10000000"])
+        let process = try GatewayBenchmarks.start(
+            gatewayBinary,
+            [
+                "serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning",
+                "--offer-tolerance-wh", "10000000",
+            ]
+        )
         defer { GatewayBenchmarks.stopProcess(process) }
-        for _ in 0 ..< 1200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
+        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
 
         // Requests signed beforehand; each consumer sends its own in order.
         let perConsumer = 150
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let bodies: [[Data]] = try market.consumers.map { consumer in
-            try (1 ... perConsumer).map { seq in
-                let request = try EnergyRequest(consumer: consumer.id, sequence: UInt64(seq), energyWh: UInt64(seq % 5000 + 1), timestamp: now)
-                return try JSONEncoder().encode(TradeSubmission(signed: try SignedRecord.sign(.request(request), with: consumer)))
+            try (1...perConsumer).map { seq in
+                let request = try EnergyRequest(
+                    consumer: consumer.id,
+                    sequence: UInt64(seq),
+                    energyWh: UInt64(seq % 5000 + 1),
+                    timestamp: now
+                )
+                return try JSONEncoder().encode(
+                    TradeSubmission(signed: try SignedRecord.sign(.request(request), with: consumer))
+                )
             }
         }
         let served = ManagedCounter()
-        let elapsed = try await Bench.time {
+        let elapsed = try await Bench.timeAsync {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for consumerBodies in bodies {
                     group.addTask {
@@ -151,7 +214,9 @@ enum DispatchBenchmarks {
                             let response = try await http.execute(request, timeout: .seconds(60))
                             let answer = try await response.body.collect(upTo: 1 << 20)
                             guard response.status.code == 200 else {
-                                throw GatewayBenchmarks.BenchFailure("POST /v1/requests: HTTP \(response.status.code) \(String(buffer: answer))")
+                                throw GatewayBenchmarks.BenchFailure(
+                                    "POST /v1/requests: HTTP \(response.status.code) \(String(buffer: answer))"
+                                )
                             }
                             served.add(1)
                         }

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import LedgerLite
-import NIOCore
 import LedgerStore
+import NIOCore
 
 /// Gateway and agent figures, with the real release binaries on loopback:
 /// - ingest of signed readings with durable acknowledgement from many concurrent agents,
@@ -15,8 +15,11 @@ enum GatewayBenchmarks {
         let gatewayBinary = binaries.appendingPathComponent("edge-gateway").path
         let agentBinary = binaries.appendingPathComponent("meter-agent").path
         guard FileManager.default.isExecutableFile(atPath: gatewayBinary),
-              FileManager.default.isExecutableFile(atPath: agentBinary) else {
-            print("edge-gateway or meter-agent missing beside the benchmark binary: build all products in release (make bench does)")
+            FileManager.default.isExecutableFile(atPath: agentBinary)
+        else {
+            print(
+                "edge-gateway or meter-agent missing beside the benchmark binary: build all products in release (make bench does)"
+            )
             return
         }
         // One connection per simulated agent, as real agents each have their own (the
@@ -52,10 +55,16 @@ enum GatewayBenchmarks {
             try (0..<rounds * batchesPerRound).map { batch in
                 let records = try (0..<batchSize).map { index -> SignedRecord in
                     let sequence = UInt64(batch * batchSize + index + 1)
-                    let reading = try Reading(meter: meter.id, sequence: sequence, timestamp: now + Int64(sequence),
-                                              values: [MeasuredValue(.energyImportWh, Int64(sequence)),
-                                                       MeasuredValue(.activePowerW, 500),
-                                                       MeasuredValue(.voltageL1dV, 2300)])
+                    let reading = try Reading(
+                        meter: meter.id,
+                        sequence: sequence,
+                        timestamp: now + Int64(sequence),
+                        values: [
+                            MeasuredValue(.energyImportWh, Int64(sequence)),
+                            MeasuredValue(.activePowerW, 500),
+                            MeasuredValue(.voltageL1dV, 2300),
+                        ]
+                    )
                     return try SignedRecord.sign(.reading(reading), with: meter)
                 }
                 return try JSONEncoder().encode(IngestBatch(signed: records))
@@ -74,7 +83,7 @@ enum GatewayBenchmarks {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for agentBodies in bodies {
                     group.addTask {
-                        for body in agentBodies[round * batchesPerRound ..< (round + 1) * batchesPerRound] {
+                        for body in agentBodies[round * batchesPerRound..<(round + 1) * batchesPerRound] {
                             _ = try await gateway.post("/v1/readings", body: body)
                         }
                     }
@@ -91,9 +100,16 @@ enum GatewayBenchmarks {
         let accepted = try await gateway.acceptedReadings()
         if accepted != expected { print("warning: \(accepted) of \(expected) readings accepted") }
         let verifyRate = references.reduce(0, +) / Double(references.count)
-        print("Ed25519 on \(cores) cores between the rounds: \(references.map { String(Int($0)) }.joined(separator: ", ")) /s")
-        Bench.report("gateway ingest, \(agents) agents, durable ack", value: Double(accepted) / elapsed, unit: "readings/s",
-                     reference: ("Ed25519 verifications on \(cores) cores", verifyRate), target: "ratio ≥ 0.7")
+        print(
+            "Ed25519 on \(cores) cores between the rounds: \(references.map { String(Int($0)) }.joined(separator: ", ")) /s"
+        )
+        Bench.report(
+            "gateway ingest, \(agents) agents, durable ack",
+            value: Double(accepted) / elapsed,
+            unit: "readings/s",
+            reference: ("Ed25519 verifications on \(cores) cores", verifyRate),
+            target: "ratio ≥ 0.7"
+        )
     }
 
     /// Raw Ed25519 verifications per second, `threads` threads verifying at once.
@@ -124,7 +140,9 @@ enum GatewayBenchmarks {
         let meters = (0..<meterCount).map { _ in SigningIdentity() }
         let enrollStart = ContinuousClock.now
         try await gateway.enroll(meters)
-        print("enrolled \(meterCount) meters in \(String(format: "%.1f", (ContinuousClock.now - enrollStart).seconds)) s")
+        print(
+            "enrolled \(meterCount) meters in \(String(format: "%.1f", (ContinuousClock.now - enrollStart).seconds)) s"
+        )
 
         // 100 agents of 100 meters; every second each agent sends one reading per meter.
         let seconds = 20
@@ -138,13 +156,28 @@ enum GatewayBenchmarks {
                 for agent in groups {
                     group.addTask {
                         let records = try agent.map { meter in
-                            try SignedRecord.sign(.reading(Reading(
-                                meter: meter.id, sequence: UInt64(second), timestamp: now,
-                                values: [MeasuredValue(.energyImportWh, Int64(second)), MeasuredValue(.activePowerW, 100)])),
-                                with: meter)
+                            try SignedRecord.sign(
+                                .reading(
+                                    Reading(
+                                        meter: meter.id,
+                                        sequence: UInt64(second),
+                                        timestamp: now,
+                                        values: [
+                                            MeasuredValue(.energyImportWh, Int64(second)),
+                                            MeasuredValue(.activePowerW, 100),
+                                        ]
+                                    )
+                                ),
+                                with: meter
+                            )
                         }
-                        let answer = try await gateway.post("/v1/readings", body: try JSONEncoder().encode(IngestBatch(signed: records)))
-                        return try JSONDecoder().decode(IngestResponse.self, from: answer).results.filter(\.isAcknowledged).count
+                        let answer = try await gateway.post(
+                            "/v1/readings",
+                            body: try JSONEncoder().encode(IngestBatch(signed: records))
+                        )
+                        return try JSONDecoder().decode(IngestResponse.self, from: answer).results.filter(
+                            \.isAcknowledged
+                        ).count
                     }
                 }
                 return try await group.reduce(0, +)
@@ -154,11 +187,21 @@ enum GatewayBenchmarks {
         }
         let loaded = residentKiB(gateway.process.processIdentifier)
         let peak = peakResidentKiB(gateway.process.processIdentifier)
-        print("10,000 meters × \(seconds) s: \(accepted) readings acknowledged in \(String(format: "%.1f", (clock.now - start).seconds)) s")
-        Bench.report("gateway resident memory, 10k meters every second", value: Double(loaded) / 1024, unit: "MiB",
-                     reference: ("idle gateway", Double(idle) / 1024))
-        Bench.report("gateway peak resident memory (VmHWM)", value: Double(peak) / 1024, unit: "MiB",
-                     reference: ("idle gateway", Double(idle) / 1024))
+        print(
+            "10,000 meters × \(seconds) s: \(accepted) readings acknowledged in \(String(format: "%.1f", (clock.now - start).seconds)) s"
+        )
+        Bench.report(
+            "gateway resident memory, 10k meters every second",
+            value: Double(loaded) / 1024,
+            unit: "MiB",
+            reference: ("idle gateway", Double(idle) / 1024)
+        )
+        Bench.report(
+            "gateway peak resident memory (VmHWM)",
+            value: Double(peak) / 1024,
+            unit: "MiB",
+            reference: ("idle gateway", Double(idle) / 1024)
+        )
 
         try await agentMemory(agentBinary: agentBinary, gateway: gateway)
     }
@@ -166,22 +209,38 @@ enum GatewayBenchmarks {
     static func agentMemory(agentBinary: String, gateway: GatewayUnderTest) async throws {
         let work = gateway.work
         let bus = work + "/bus"
-        let emulator = try start(agentBinary, ["emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", bus,
-                                               "--log-level", "warning"])
+        let emulator = try start(
+            agentBinary,
+            [
+                "emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", bus,
+                "--log-level", "warning",
+            ]
+        )
         defer { stopProcess(emulator) }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: bus) { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: bus) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         try await Task.sleep(for: .seconds(1))
         let emulatorIdle = residentKiB(emulator.processIdentifier)
         let meter = SigningIdentity()
         try KeyFile.writePrivateKey(meter, to: work + "/agent.key")
         try await gateway.enroll([meter])
-        let agent = try start(agentBinary, ["run", "--device", bus, "--unit", "1", "--profile", "sdm630",
-                                            "--key", work + "/agent.key", "--gateway", gateway.base,
-                                            "--data", work + "/agent-data", "--interval", "100ms", "--log-level", "warning"])
+        let agent = try start(
+            agentBinary,
+            [
+                "run", "--device", bus, "--unit", "1", "--profile", "sdm630",
+                "--key", work + "/agent.key", "--gateway", gateway.base,
+                "--data", work + "/agent-data", "--interval", "100ms", "--log-level", "warning",
+            ]
+        )
         defer { stopProcess(agent) }
         try await Task.sleep(for: .seconds(10))
-        Bench.report("agent peak resident memory, one SDM630 polled every 100 ms", value: Double(peakResidentKiB(agent.processIdentifier)) / 1024,
-                     unit: "MiB", reference: ("emulator", Double(emulatorIdle) / 1024))
+        Bench.report(
+            "agent peak resident memory, one SDM630 polled every 100 ms",
+            value: Double(peakResidentKiB(agent.processIdentifier)) / 1024,
+            unit: "MiB",
+            reference: ("emulator", Double(emulatorIdle) / 1024)
+        )
     }
 
     // MARK: helpers
@@ -201,13 +260,22 @@ enum GatewayBenchmarks {
             let data = work + "/gw"
             let initialise = try GatewayBenchmarks.start(binary, ["init", "--data", data])
             initialise.waitUntilExit()
-            process = try GatewayBenchmarks.start(binary, ["serve", "--data", data, "--listen", "127.0.0.1:0",
-                                                           "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning"])
+            process = try GatewayBenchmarks.start(
+                binary,
+                [
+                    "serve", "--data", data, "--listen", "127.0.0.1:0",
+                    "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning",
+                ]
+            )
             for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            token = try String(contentsOfFile: data + "/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            token = try String(contentsOfFile: data + "/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
         }
 
         func enroll(_ meters: [SigningIdentity]) async throws {
@@ -247,7 +315,9 @@ enum GatewayBenchmarks {
             let response = try await http.execute(request, timeout: .seconds(60))
             let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
             guard response.status.code == 200 else {
-                throw BenchFailure("POST \(path): HTTP \(response.status.code) \(String(decoding: data.prefix(300), as: UTF8.self))")
+                throw BenchFailure(
+                    "POST \(path): HTTP \(response.status.code) \(String(decoding: data.prefix(300), as: UTF8.self))"
+                )
             }
             return data
         }
@@ -287,7 +357,8 @@ enum GatewayBenchmarks {
 
     private static func procStatus(_ pid: Int32, _ field: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return 0 }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) })
+        else { return 0 }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
     }
 }

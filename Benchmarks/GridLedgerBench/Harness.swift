@@ -48,8 +48,8 @@ enum Bench {
         return (clock.now - start).seconds
     }
 
-    /// Async variant of `time`.
-    static func time(_ body: () async throws -> Void) async rethrows -> Double {
+    /// Wall time of one call of an async `body`, in seconds.
+    static func timeAsync(_ body: () async throws -> Void) async rethrows -> Double {
         let clock = ContinuousClock()
         let start = clock.now
         try await body()

@@ -32,7 +32,14 @@ package struct AgentConfig: Sendable {
         package var stopBits: Int?
         package var meters: [Meter]
 
-        package init(address: BusAddress, baud: Int? = nil, parity: Parity? = nil, dataBits: Int? = nil, stopBits: Int? = nil, meters: [Meter]) {
+        package init(
+            address: BusAddress,
+            baud: Int? = nil,
+            parity: Parity? = nil,
+            dataBits: Int? = nil,
+            stopBits: Int? = nil,
+            meters: [Meter]
+        ) {
             self.address = address
             self.baud = baud
             self.parity = parity
@@ -75,7 +82,9 @@ package struct AgentFile: Decodable {
         package var meters: [MeterEntry]
 
         package enum CodingKeys: String, CodingKey {
-            case device, tcp, rtuTcp = "rtu-tcp", baud, parity, meters
+            case device, tcp
+            case rtuTcp = "rtu-tcp"
+            case baud, parity, meters
         }
     }
 
@@ -86,7 +95,9 @@ package struct AgentFile: Decodable {
     package var buses: [BusEntry]
 
     package enum CodingKeys: String, CodingKey {
-        case gateway, data, interval, outboxLimit = "outbox-limit", buses
+        case gateway, data, interval
+        case outboxLimit = "outbox-limit"
+        case buses
     }
 
     package static func load(path: String) throws -> AgentConfig {
@@ -116,14 +127,20 @@ package struct AgentFile: Decodable {
             let at = "\(path): buses[\(index)]"
             let address: BusAddress
             do {
-                address = try BusAddress(device: entry.device, tcp: entry.tcp, rtuOverTCP: entry.rtuTcp,
-                                         names: ("device", "tcp", "rtu-tcp"))
+                address = try BusAddress(
+                    device: entry.device,
+                    tcp: entry.tcp,
+                    rtuOverTCP: entry.rtuTcp,
+                    names: ("device", "tcp", "rtu-tcp")
+                )
             } catch let error as ValidationError {
                 throw OperatorError("\(at): \(error.message)")
             }
             var parity: Parity?
             if let text = entry.parity {
-                guard let value = Parity(flag: text) else { throw OperatorError("\(at).parity: '\(text)' is not N, E or O") }
+                guard let value = Parity(flag: text) else {
+                    throw OperatorError("\(at).parity: '\(text)' is not N, E or O")
+                }
                 parity = value
             }
             let meters = try entry.meters.enumerated().map { meterIndex, meter in
@@ -137,25 +154,39 @@ package struct AgentFile: Decodable {
                     }
                     role = value
                 }
-                return AgentConfig.Meter(unit: UInt8(meter.unit), profile: meter.profile, key: absolute(meter.key), role: role)
+                return AgentConfig.Meter(
+                    unit: UInt8(meter.unit),
+                    profile: meter.profile,
+                    key: absolute(meter.key),
+                    role: role
+                )
             }
             guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
-            resolved.append(AgentConfig.Bus(address: address, baud: entry.baud, parity: parity, dataBits: nil,
-                                            stopBits: nil, meters: meters))
+            resolved.append(
+                AgentConfig.Bus(
+                    address: address,
+                    baud: entry.baud,
+                    parity: parity,
+                    dataBits: nil,
+                    stopBits: nil,
+                    meters: meters
+                )
+            )
         }
         guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
         guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {
             throw OperatorError("\(path): gateway: '\(gateway)' is not an http:// or https:// URL")
         }
-        let interval = try interval.map { text in
-            guard let value = DurationArgument(argument: text) else {
-                throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
-            }
-            guard value.duration >= AgentDefaults.minimumInterval else {
-                throw OperatorError("\(path): interval: must be at least 100ms, not \(text)")
-            }
-            return value.duration
-        } ?? AgentDefaults.interval
+        let interval =
+            try interval.map { text in
+                guard let value = DurationArgument(argument: text) else {
+                    throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
+                }
+                guard value.duration >= AgentDefaults.minimumInterval else {
+                    throw OperatorError("\(path): interval: must be at least 100ms, not \(text)")
+                }
+                return value.duration
+            } ?? AgentDefaults.interval
         let limit = outboxLimit ?? AgentDefaults.outboxLimit
         guard limit > 0 else { throw OperatorError("\(path): outbox-limit: must be positive, not \(limit)") }
         return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)

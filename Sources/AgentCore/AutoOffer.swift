@@ -39,7 +39,8 @@ package final class ExportLedger: Sendable {
     /// Takes the export counter of an acknowledged reading of a producer.
     package func observe(_ record: SignedRecord) {
         guard case .reading(let reading) = record.record, producers.contains(reading.meter.hex),
-              let export = reading[.energyExportWh] else { return }
+            let export = reading[.energyExportWh]
+        else { return }
         observe(meter: reading.meter.hex, exportWh: export, timestamp: reading.timestamp)
     }
 
@@ -63,9 +64,12 @@ package final class ExportLedger: Sendable {
             return reset
         }
         if let reset {
-            logger.warning("export counter went back; offering export counted from the new value", metadata: [
-                "meter.id": "\(meter)", "from_wh": "\(reset.from)", "to_wh": "\(reset.to)",
-            ])
+            logger.warning(
+                "export counter went back; offering export counted from the new value",
+                metadata: [
+                    "meter.id": "\(meter)", "from_wh": "\(reset.from)", "to_wh": "\(reset.to)",
+                ]
+            )
         }
     }
 
@@ -128,7 +132,13 @@ package struct AutoOfferer: Service {
     /// Failures, logged once per meter and reason per 30 s with a count.
     private let failures: RateLimitedLog
 
-    package init(producers: [SigningIdentity], ledger: ExportLedger, gateway: GatewayHTTP, interval: Duration, logger: Logger) {
+    package init(
+        producers: [SigningIdentity],
+        ledger: ExportLedger,
+        gateway: GatewayHTTP,
+        interval: Duration,
+        logger: Logger
+    ) {
         self.producers = producers
         self.ledger = ledger
         self.gateway = gateway
@@ -186,10 +196,19 @@ package struct AutoOfferer: Service {
             guard let meter = ledger.meter(id) else { return .noReading }
             guard meter.pending > 0 else { return .nothingNew }
             do {
-                let offer = try Offer(producer: identity.id, sequence: ledger.nextOfferSequence(id), energyWh: UInt64(meter.pending),
-                                      validFrom: now, validUntil: now + Int64(validity.milliseconds))
-                sending = ExportLedger.Unanswered(signed: try SignedRecord.sign(.offer(offer), with: identity), offer: offer,
-                                                  baseline: meter.baseline, latest: meter.latest)
+                let offer = try Offer(
+                    producer: identity.id,
+                    sequence: ledger.nextOfferSequence(id),
+                    energyWh: UInt64(meter.pending),
+                    validFrom: now,
+                    validUntil: now + Int64(validity.milliseconds)
+                )
+                sending = ExportLedger.Unanswered(
+                    signed: try SignedRecord.sign(.offer(offer), with: identity),
+                    offer: offer,
+                    baseline: meter.baseline,
+                    latest: meter.latest
+                )
             } catch {
                 return fail(id, key: "sign", pending: meter.pending, "cannot sign the offer: \(error)")
             }
@@ -198,7 +217,10 @@ package struct AutoOfferer: Service {
         let pending = sending.latest - sending.baseline
         let response: OfferResponse
         do {
-            response = try await TradeClient(http: gateway, timeout: requestTimeout).offer(sending.signed, timeout: timeout)
+            response = try await TradeClient(http: gateway, timeout: requestTimeout).offer(
+                sending.signed,
+                timeout: timeout
+            )
         } catch {
             ledger.setUnanswered(id, sending)
             return fail(id, key: error.isTemporary ? "unreachable" : "answer", pending: pending, error.description)
@@ -208,26 +230,40 @@ package struct AutoOfferer: Service {
         case .accepted, .duplicate:
             ledger.advance(id, from: sending.baseline, to: sending.latest)
             let cut = response.cutWh ?? 0
-            logger.log(level: cut > 0 ? .notice : .info, cut > 0 ? "offer accepted, cut by the gateway" : "offer accepted", metadata: [
-                "meter.id": "\(id)", "offer.seq": "\(sequence)", "offered_wh": "\(pending)",
-                "credited_wh": "\(response.creditedWh.map(String.init) ?? "?")", "cut_wh": "\(cut)",
-                "available_wh": "\(response.availableWh.map(String.init) ?? "?")",
-                "block.height": "\(response.blockHeight.map(String.init) ?? "?")",
-                "status": "\(response.status.rawValue)",
-            ])
+            logger.log(
+                level: cut > 0 ? .notice : .info,
+                cut > 0 ? "offer accepted, cut by the gateway" : "offer accepted",
+                metadata: [
+                    "meter.id": "\(id)", "offer.seq": "\(sequence)", "offered_wh": "\(pending)",
+                    "credited_wh": "\(response.creditedWh.map(String.init) ?? "?")", "cut_wh": "\(cut)",
+                    "available_wh": "\(response.availableWh.map(String.init) ?? "?")",
+                    "block.height": "\(response.blockHeight.map(String.init) ?? "?")",
+                    "status": "\(response.status.rawValue)",
+                ]
+            )
             return .offered(response)
         default:
             let reason = response.reason?.rawValue ?? response.status.rawValue
             let detail = response.detail.map { ": \($0)" } ?? ""
             let hint = response.status == .retry ? "" : TradeReport.hint(response.reason, record: "offer")
-            return fail(id, key: reason, pending: pending, "gateway answered \(response.status.rawValue) (\(reason))\(detail)\(hint)")
+            return fail(
+                id,
+                key: reason,
+                pending: pending,
+                "gateway answered \(response.status.rawValue) (\(reason))\(detail)\(hint)"
+            )
         }
     }
 
     private func fail(_ id: String, key: String, pending: Int64, _ reason: String) -> Outcome {
-        failures.log(.warning, key: "\(id) \(key)", "offer not accepted; the export stays pending for the next offer", metadata: [
-            "meter.id": "\(id)", "pending_wh": "\(pending)", "reason": "\(reason)",
-        ])
+        failures.log(
+            .warning,
+            key: "\(id) \(key)",
+            "offer not accepted; the export stays pending for the next offer",
+            metadata: [
+                "meter.id": "\(id)", "pending_wh": "\(pending)", "reason": "\(reason)",
+            ]
+        )
         return .failed(reason)
     }
 }

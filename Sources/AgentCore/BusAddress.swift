@@ -11,7 +11,12 @@ package enum BusAddress: Sendable {
 
     /// From exactly one of a device path, a Modbus TCP and an RTU-over-TCP address;
     /// `names` are what the user called them (flags or file keys), for errors.
-    package init(device: String?, tcp: String?, rtuOverTCP: String?, names: (device: String, tcp: String, rtuOverTCP: String)) throws {
+    package init(
+        device: String?,
+        tcp: String?,
+        rtuOverTCP: String?,
+        names: (device: String, tcp: String, rtuOverTCP: String)
+    ) throws {
         switch (device, tcp, rtuOverTCP) {
         case (let device?, nil, nil):
             self = .device(device)

@@ -56,10 +56,15 @@ package struct BusPoller: Service {
         do {
             snapshot = try await meter.reader.read()
         } catch {
-            failures.log(.warning, key: "\(meterID.hex) \(error.kind)", "meter read failed", metadata: [
-                "meter.id": "\(meterID.hex)", "modbus.unit": "\(meter.reader.unit)", "bus": "\(name)",
-                "error": "\(error)",
-            ])
+            failures.log(
+                .warning,
+                key: "\(meterID.hex) \(error.kind)",
+                "meter read failed",
+                metadata: [
+                    "meter.id": "\(meterID.hex)", "modbus.unit": "\(meter.reader.unit)", "bus": "\(name)",
+                    "error": "\(error)",
+                ]
+            )
             return
         }
         do {
@@ -68,16 +73,29 @@ package struct BusPoller: Service {
                 return try SignedRecord.sign(.reading(reading), with: meter.identity)
             }
             if case .reading(let reading) = record.record {
-                logger.trace("reading stored", metadata: ["meter.id": "\(meterID.hex)", "reading.seq": "\(reading.sequence)"])
+                logger.trace(
+                    "reading stored",
+                    metadata: ["meter.id": "\(meterID.hex)", "reading.seq": "\(reading.sequence)"]
+                )
             }
         } catch let full as Outbox.OutboxFull {
-            failures.log(.warning, key: "\(meterID.hex) full", "reading skipped: outbox full", metadata: [
-                "meter.id": "\(meterID.hex)", "reason": "\(full)",
-            ])
+            failures.log(
+                .warning,
+                key: "\(meterID.hex) full",
+                "reading skipped: outbox full",
+                metadata: [
+                    "meter.id": "\(meterID.hex)", "reason": "\(full)",
+                ]
+            )
         } catch {
-            failures.log(.error, key: "\(meterID.hex) store", "reading not stored", metadata: [
-                "meter.id": "\(meterID.hex)", "error": "\(error)",
-            ])
+            failures.log(
+                .error,
+                key: "\(meterID.hex) store",
+                "reading not stored",
+                metadata: [
+                    "meter.id": "\(meterID.hex)", "error": "\(error)",
+                ]
+            )
         }
     }
 

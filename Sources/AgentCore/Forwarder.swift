@@ -33,7 +33,13 @@ package struct Forwarder: Service {
     /// Repeated deferrals and key problems, summarised rather than logged per reading.
     package let notices: RateLimitedLog
 
-    package init(outbox: Outbox, gateway: URL, httpClient: HTTPClient, identities: [String: SigningIdentity], logger: Logger) {
+    package init(
+        outbox: Outbox,
+        gateway: URL,
+        httpClient: HTTPClient,
+        identities: [String: SigningIdentity],
+        logger: Logger
+    ) {
         self.outbox = outbox
         self.gateway = gateway
         self.httpClient = httpClient
@@ -68,8 +74,10 @@ package struct Forwarder: Service {
                 }
             } catch {
                 let wait = backoff.next()
-                logger.warning("cannot deliver readings to the gateway; retrying",
-                               metadata: ["gateway": "\(gateway)", "error": "\(error)", "retry_in": "\(wait)"])
+                logger.warning(
+                    "cannot deliver readings to the gateway; retrying",
+                    metadata: ["gateway": "\(gateway)", "error": "\(error)", "retry_in": "\(wait)"]
+                )
                 await pause(wait)
             }
         }
@@ -90,12 +98,20 @@ package struct Forwarder: Service {
         let items = try await outbox.oldest(limit: limit)
         guard !items.isEmpty else { return .idle }
         let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
-        let response = try await http.post("v1/readings", json: batch, timeout: timeout ?? requestTimeout, limit: 16 << 20)
+        let response = try await http.post(
+            "v1/readings",
+            json: batch,
+            timeout: timeout ?? requestTimeout,
+            limit: 16 << 20
+        )
         switch response.status {
         case 200:
             break
         case 413:
-            logger.notice("gateway refused the batch size; sending smaller batches", metadata: ["batch": "\(items.count)"])
+            logger.notice(
+                "gateway refused the batch size; sending smaller batches",
+                metadata: ["batch": "\(items.count)"]
+            )
             return .tooLarge
         default:
             throw GatewayError(status: response.status, body: response.text)
@@ -114,12 +130,16 @@ package struct Forwarder: Service {
             } else if result.isAcknowledged {
                 acknowledged.append(item)
             } else if result.status == .rejected, let reason = result.reason,
-                      reason == .conflictingDuplicate || Self.permanentReasons.contains(reason) {
+                reason == .conflictingDuplicate || Self.permanentReasons.contains(reason)
+            {
                 retryLater = true
                 guard let identity = identities[item.meter] else {
-                    notices.log(.error, key: "\(item.meter) nokey",
-                                "a reading was rejected but this agent has no key for its meter to renumber it; it stays queued",
-                                metadata: ["meter.id": "\(item.meter)", "reason": "\(reason.rawValue)"])
+                    notices.log(
+                        .error,
+                        key: "\(item.meter) nokey",
+                        "a reading was rejected but this agent has no key for its meter to renumber it; it stays queued",
+                        metadata: ["meter.id": "\(item.meter)", "reason": "\(reason.rawValue)"]
+                    )
                     continue
                 }
                 let resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord = { record, sequence in
@@ -131,24 +151,36 @@ package struct Forwarder: Service {
                     // after the chain's last reading instead; nothing is discarded.
                     let next = try await chainLastSequence(of: item.meter) + 1
                     try await outbox.renumber(meter: item.meter, from: next, resign: resign)
-                    logger.error("the gateway already holds other readings under this meter's numbers; queued readings renumbered", metadata: [
-                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "renumbered_from": "\(next)",
-                    ])
+                    logger.error(
+                        "the gateway already holds other readings under this meter's numbers; queued readings renumbered",
+                        metadata: [
+                            "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                            "renumbered_from": "\(next)",
+                        ]
+                    )
                 } else {
                     try await outbox.deadLetter(item, reason: reason.rawValue, detail: result.detail, resign: resign)
-                    logger.error("gateway rejected a reading for good; kept in the outbox's rejected table", metadata: [
-                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
-                        "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
-                    ])
+                    logger.error(
+                        "gateway rejected a reading for good; kept in the outbox's rejected table",
+                        metadata: [
+                            "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                            "reason": "\(reason.rawValue)", "detail": "\(result.detail ?? "")",
+                        ]
+                    )
                 }
                 renumbered.insert(item.meter)
             } else {
                 retryLater = true
-                notices.log(.warning, key: "\(item.meter) \(result.reason?.rawValue ?? result.status.rawValue)",
-                            "gateway deferred a reading; will retry", metadata: [
-                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
-                    "reason": "\(result.reason?.rawValue ?? result.status.rawValue)", "detail": "\(result.detail ?? "")",
-                ])
+                notices.log(
+                    .warning,
+                    key: "\(item.meter) \(result.reason?.rawValue ?? result.status.rawValue)",
+                    "gateway deferred a reading; will retry",
+                    metadata: [
+                        "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)",
+                        "reason": "\(result.reason?.rawValue ?? result.status.rawValue)",
+                        "detail": "\(result.detail ?? "")",
+                    ]
+                )
             }
         }
         try await outbox.acknowledge(acknowledged.map(\.id))
@@ -157,8 +189,10 @@ package struct Forwarder: Service {
                 do {
                     exports.observe(try SignedRecord(bytes: item.bytes))
                 } catch {
-                    logger.error("an acknowledged reading does not decode; its export is not offered",
-                                 metadata: ["meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "error": "\(error)"])
+                    logger.error(
+                        "an acknowledged reading does not decode; its export is not offered",
+                        metadata: ["meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "error": "\(error)"]
+                    )
                 }
             }
         }
@@ -175,12 +209,21 @@ package struct Forwarder: Service {
     }
 
     /// The same reading with another sequence number, signed again by its meter.
-    package static func renumber(_ record: SignedRecord, to sequence: UInt64, with identity: SigningIdentity) throws -> SignedRecord {
+    package static func renumber(
+        _ record: SignedRecord,
+        to sequence: UInt64,
+        with identity: SigningIdentity
+    ) throws -> SignedRecord {
         guard case .reading(let reading) = record.record else {
             throw GatewayError(status: 200, body: "the outbox holds a record that is not a reading")
         }
-        let copy = try Reading(meter: reading.meter, sequence: sequence, timestamp: reading.timestamp,
-                               values: reading.values, status: reading.status)
+        let copy = try Reading(
+            meter: reading.meter,
+            sequence: sequence,
+            timestamp: reading.timestamp,
+            values: reading.values,
+            status: reading.status
+        )
         return try SignedRecord.sign(.reading(copy), with: identity)
     }
 
@@ -192,8 +235,10 @@ package struct Forwarder: Service {
                 let outcome = try await sendOnce(limit: batchSize, timeout: deadline - ContinuousClock.now)
                 guard case .sent(let retryLater) = outcome, !retryLater else { break }
             } catch {
-                logger.notice("readings left in the outbox for the next start",
-                              metadata: ["error": "\(error)"])
+                logger.notice(
+                    "readings left in the outbox for the next start",
+                    metadata: ["error": "\(error)"]
+                )
                 break
             }
         }

@@ -21,7 +21,8 @@ package struct GatewayHTTP: Sendable {
     /// Runs `body` with a client for `base` and shuts the client down afterwards,
     /// whether `body` returns or throws.
     package static func withClient<T: Sendable>(
-        base: URL, _ body: (GatewayHTTP) async throws -> T
+        base: URL,
+        _ body: (GatewayHTTP) async throws -> T
     ) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
@@ -43,7 +44,12 @@ package struct GatewayHTTP: Sendable {
     }
 
     /// `POST path` with `body` as JSON.
-    package func post(_ path: String, json body: some Encodable, timeout: Duration, limit: Int = 1 << 20) async throws -> Answer {
+    package func post(
+        _ path: String,
+        json body: some Encodable,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: url(path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

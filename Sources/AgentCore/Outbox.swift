@@ -58,26 +58,28 @@ package actor Outbox {
         database = try DatabaseQueue(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("outbox-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meter_sequence (meter TEXT PRIMARY KEY, last_sequence INTEGER NOT NULL);
-                CREATE TABLE outbox (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    meter TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    created_ms INTEGER NOT NULL,
-                    bytes BLOB NOT NULL,
-                    UNIQUE (meter, sequence)
-                );
-                CREATE TABLE rejected (
-                    id INTEGER PRIMARY KEY,
-                    meter TEXT NOT NULL,
-                    sequence INTEGER NOT NULL,
-                    rejected_ms INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    detail TEXT,
-                    bytes BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meter_sequence (meter TEXT PRIMARY KEY, last_sequence INTEGER NOT NULL);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        meter TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        bytes BLOB NOT NULL,
+                        UNIQUE (meter, sequence)
+                    );
+                    CREATE TABLE rejected (
+                        id INTEGER PRIMARY KEY,
+                        meter TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        rejected_ms INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        detail TEXT,
+                        bytes BLOB NOT NULL
+                    );
+                    """
+            )
         }
         try migrator.migrate(database)
     }
@@ -92,15 +94,24 @@ package actor Outbox {
         try database.write { db in
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
             guard count < capacity else { throw OutboxFull(capacity: capacity) }
-            let last = try UInt64.fetchOne(db, sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
-                                           arguments: [meter.hex]) ?? 0
+            let last =
+                try UInt64.fetchOne(
+                    db,
+                    sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
+                    arguments: [meter.hex]
+                ) ?? 0
             let record = try build(last + 1)
-            try db.execute(sql: "INSERT INTO outbox (meter, sequence, created_ms, bytes) VALUES (?, ?, ?, ?)",
-                           arguments: [meter.hex, last + 1, Int64(Date().timeIntervalSince1970 * 1000), Data(record.bytes)])
-            try db.execute(sql: """
-                INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
-                ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
-                """, arguments: [meter.hex, last + 1])
+            try db.execute(
+                sql: "INSERT INTO outbox (meter, sequence, created_ms, bytes) VALUES (?, ?, ?, ?)",
+                arguments: [meter.hex, last + 1, Int64(Date().timeIntervalSince1970 * 1000), Data(record.bytes)]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
+                    ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
+                    """,
+                arguments: [meter.hex, last + 1]
+            )
             return record
         }
     }
@@ -110,15 +121,23 @@ package actor Outbox {
     /// cannot crowd the others out of a batch.
     package func oldest(limit: Int, perMeter: Int = 50) throws -> [Item] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, meter, sequence, bytes FROM (
-                    SELECT id, meter, sequence, bytes,
-                           ROW_NUMBER() OVER (PARTITION BY meter ORDER BY sequence) AS position
-                    FROM outbox)
-                WHERE position <= ? ORDER BY id LIMIT ?
-                """, arguments: [perMeter, limit]).map { row in
-                Item(id: row["id"], meter: row["meter"], sequence: row["sequence"],
-                     bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, meter, sequence, bytes FROM (
+                        SELECT id, meter, sequence, bytes,
+                               ROW_NUMBER() OVER (PARTITION BY meter ORDER BY sequence) AS position
+                        FROM outbox)
+                    WHERE position <= ? ORDER BY id LIMIT ?
+                    """,
+                arguments: [perMeter, limit]
+            ).map { row in
+                Item(
+                    id: row["id"],
+                    meter: row["meter"],
+                    sequence: row["sequence"],
+                    bytes: [UInt8]((row["bytes"] as Data?) ?? Data())
+                )
             }
         }
     }
@@ -129,8 +148,10 @@ package actor Outbox {
         try database.write { db in
             for chunk in stride(from: 0, to: ids.count, by: 500) {
                 let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
-                try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
-                               arguments: StatementArguments(part))
+                try db.execute(
+                    sql: "DELETE FROM outbox WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments(part)
+                )
             }
         }
     }
@@ -143,27 +164,40 @@ package actor Outbox {
     /// down and signed again by `resign` (the agent holds the meter's key), in the same
     /// transaction, and the meter's last sequence number goes down by one.
     package func deadLetter(
-        _ item: Item, reason: String, detail: String?,
+        _ item: Item,
+        reason: String,
+        detail: String?,
         resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord
     ) throws {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO rejected (id, meter, sequence, rejected_ms, reason, detail, bytes)
-                SELECT id, meter, sequence, ?, ?, ?, bytes FROM outbox WHERE id = ?
-                """, arguments: [Int64(Date().timeIntervalSince1970 * 1000), reason, detail, item.id])
+            try db.execute(
+                sql: """
+                    INSERT INTO rejected (id, meter, sequence, rejected_ms, reason, detail, bytes)
+                    SELECT id, meter, sequence, ?, ?, ?, bytes FROM outbox WHERE id = ?
+                    """,
+                arguments: [Int64(Date().timeIntervalSince1970 * 1000), reason, detail, item.id]
+            )
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [item.id])
-            let later = try Row.fetchAll(db, sql: """
-                SELECT id, sequence, bytes FROM outbox WHERE meter = ? AND sequence > ? ORDER BY sequence
-                """, arguments: [item.meter, item.sequence])
+            let later = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, sequence, bytes FROM outbox WHERE meter = ? AND sequence > ? ORDER BY sequence
+                    """,
+                arguments: [item.meter, item.sequence]
+            )
             for row in later {
                 let sequence: UInt64 = row["sequence"]
                 let record = try SignedRecord(bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
                 let renumbered = try resign(record, sequence - 1)
-                try db.execute(sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
-                               arguments: [sequence - 1, Data(renumbered.bytes), row["id"] as Int64])
+                try db.execute(
+                    sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
+                    arguments: [sequence - 1, Data(renumbered.bytes), row["id"] as Int64]
+                )
             }
-            try db.execute(sql: "UPDATE meter_sequence SET last_sequence = last_sequence - 1 WHERE meter = ?",
-                           arguments: [item.meter])
+            try db.execute(
+                sql: "UPDATE meter_sequence SET last_sequence = last_sequence - 1 WHERE meter = ?",
+                arguments: [item.meter]
+            )
         }
     }
 
@@ -171,25 +205,36 @@ package actor Outbox {
     /// `resign`, and makes the meter's next reading follow them. For an agent whose
     /// numbering fell behind the chain's (its outbox was lost or restored from an old
     /// copy): the gateway holds other readings under those numbers.
-    package func renumber(meter: String, from first: UInt64,
-                  resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord) throws {
+    package func renumber(
+        meter: String,
+        from first: UInt64,
+        resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord
+    ) throws {
         try database.write { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, bytes FROM outbox WHERE meter = ? ORDER BY sequence",
-                                        arguments: [meter])
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, bytes FROM outbox WHERE meter = ? ORDER BY sequence",
+                arguments: [meter]
+            )
             // Park the old numbers out of the way of the unique (meter, sequence) index.
             try db.execute(sql: "UPDATE outbox SET sequence = -sequence WHERE meter = ?", arguments: [meter])
             var next = first
             for row in rows {
                 let record = try SignedRecord(bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
                 let renumbered = try resign(record, next)
-                try db.execute(sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
-                               arguments: [next, Data(renumbered.bytes), row["id"] as Int64])
+                try db.execute(
+                    sql: "UPDATE outbox SET sequence = ?, bytes = ? WHERE id = ?",
+                    arguments: [next, Data(renumbered.bytes), row["id"] as Int64]
+                )
                 next += 1
             }
-            try db.execute(sql: """
-                INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
-                ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
-                """, arguments: [meter, next - 1])
+            try db.execute(
+                sql: """
+                    INSERT INTO meter_sequence (meter, last_sequence) VALUES (?, ?)
+                    ON CONFLICT(meter) DO UPDATE SET last_sequence = excluded.last_sequence
+                    """,
+                arguments: [meter, next - 1]
+            )
         }
     }
 
@@ -206,8 +251,11 @@ package actor Outbox {
     /// The last sequence number given to `meter` (0 before its first reading).
     package func lastSequence(of meter: MeterID) throws -> UInt64 {
         try database.read { db in
-            try UInt64.fetchOne(db, sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
-                                arguments: [meter.hex]) ?? 0
+            try UInt64.fetchOne(
+                db,
+                sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
+                arguments: [meter.hex]
+            ) ?? 0
         }
     }
 }

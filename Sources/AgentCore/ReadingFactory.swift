@@ -32,7 +32,8 @@ package struct ReadingFactory: Sendable {
         var sources: [(String, LedgerLite.Measurand, Double)] = []
         for entry in Self.mapping {
             guard let source = profile.measurands.first(where: { $0.obis == entry.obis }),
-                  let factor = entry.units[source.unit] else { continue }
+                let factor = entry.units[source.unit]
+            else { continue }
             sources.append((source.name, entry.measurand, factor))
         }
         self.sources = sources

@@ -15,12 +15,16 @@ package struct TradeClient: Sendable {
         try await submit(record, to: "v1/offers", as: OfferResponse.self, timeout: timeout)
     }
 
-    package func request(_ record: SignedRecord, timeout: Duration? = nil) async throws(TradeError) -> DispatchResponse {
+    package func request(_ record: SignedRecord, timeout: Duration? = nil) async throws(TradeError) -> DispatchResponse
+    {
         try await submit(record, to: "v1/requests", as: DispatchResponse.self, timeout: timeout)
     }
 
     private func submit<Response: Decodable>(
-        _ record: SignedRecord, to path: String, as type: Response.Type, timeout: Duration?
+        _ record: SignedRecord,
+        to path: String,
+        as type: Response.Type,
+        timeout: Duration?
     ) async throws(TradeError) -> Response {
         let answer: GatewayHTTP.Answer
         do {
@@ -51,16 +55,20 @@ package enum TradeError: Error, CustomStringConvertible, Equatable {
     package var description: String {
         switch self {
         case .unreachable(let gateway, let error):
-            return "cannot reach the gateway at \(gateway) (\(error)); check --gateway and that `edge-gateway serve` is running there, then try again"
+            return
+                "cannot reach the gateway at \(gateway) (\(error)); check --gateway and that `edge-gateway serve` is running there, then try again"
         case .unexpectedAnswer(let status, let path, let detail):
             let said = detail.isEmpty ? "" : ": \(detail)"
             switch status {
             case 404, 405:
-                return "gateway answered HTTP \(status) to POST /\(path)\(said); it does not take this yet: check --gateway and update edge-gateway"
+                return
+                    "gateway answered HTTP \(status) to POST /\(path)\(said); it does not take this yet: check --gateway and update edge-gateway"
             case 500...:
-                return "gateway answered HTTP \(status)\(said); try again later, and check the gateway's log if it persists"
+                return
+                    "gateway answered HTTP \(status)\(said); try again later, and check the gateway's log if it persists"
             default:
-                return "gateway answered HTTP \(status)\(said); check that meter-agent and edge-gateway are of the same version"
+                return
+                    "gateway answered HTTP \(status)\(said); check that meter-agent and edge-gateway are of the same version"
             }
         }
     }

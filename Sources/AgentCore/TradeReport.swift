@@ -31,12 +31,18 @@ package struct TradeReport: Equatable {
             exit = .success
         case .retry:
             exit = .tryLater
-            error = "the gateway did not record the offer this time\(because(response.reason, response.detail)); send it again later"
+            error =
+                "the gateway did not record the offer this time\(because(response.reason, response.detail)); send it again later"
         default:
             exit = .failure
-            error = "the gateway rejected the offer\(because(response.reason, response.detail))\(hint(response.reason, record: "offer"))"
+            error =
+                "the gateway rejected the offer\(because(response.reason, response.detail))\(hint(response.reason, record: "offer"))"
         }
-        return TradeReport(output: json ? try encode(response) : exit == .success ? human(response) : nil, error: error, exit: exit)
+        return TradeReport(
+            output: json ? try encode(response) : exit == .success ? human(response) : nil,
+            error: error,
+            exit: exit
+        )
     }
 
     package static func human(_ r: OfferResponse) -> String {
@@ -46,7 +52,10 @@ package struct TradeReport: Equatable {
         if let offered = r.offeredWh { lines.append("  offered    \(offered) Wh") }
         if let credited = r.creditedWh {
             let cut = r.cutWh ?? 0
-            lines.append("  credited   \(credited) Wh" + (cut > 0 ? " (cut \(cut) Wh: more than the gateway has metered from this meter)" : ""))
+            lines.append(
+                "  credited   \(credited) Wh"
+                    + (cut > 0 ? " (cut \(cut) Wh: more than the gateway has metered from this meter)" : "")
+            )
         }
         if let available = r.availableWh { lines.append("  available  \(available) Wh") }
         if let block = r.blockHeight { lines.append("  block      \(block)") }
@@ -67,13 +76,19 @@ package struct TradeReport: Equatable {
             exit = .unserved
         case .retry:
             exit = .tryLater
-            error = "the gateway did not record the request this time\(because(response.reason, response.detail)); send it again later"
+            error =
+                "the gateway did not record the request this time\(because(response.reason, response.detail)); send it again later"
         default:
             exit = .failure
-            error = "the gateway rejected the request\(because(response.reason, response.detail))\(hint(response.reason, record: "request"))"
+            error =
+                "the gateway rejected the request\(because(response.reason, response.detail))\(hint(response.reason, record: "request"))"
         }
         let decided = exit == .success || exit == .unserved
-        return TradeReport(output: json ? try encode(response) : decided ? human(response) : nil, error: error, exit: exit)
+        return TradeReport(
+            output: json ? try encode(response) : decided ? human(response) : nil,
+            error: error,
+            exit: exit
+        )
     }
 
     package static func human(_ r: DispatchResponse) -> String {
@@ -95,7 +110,9 @@ package struct TradeReport: Equatable {
             let amount = String(share.energyWh)
             // TNT after 0 means the gateway does not know the (remote) producer's TNT.
             let tnt = share.tntAfter == 0 ? "" : "  TNT \(share.tntBefore) → \(share.tntAfter)"
-            lines.append("  \(share.producer)  \(String(repeating: " ", count: width - amount.count))\(amount) Wh\(tnt)")
+            lines.append(
+                "  \(share.producer)  \(String(repeating: " ", count: width - amount.count))\(amount) Wh\(tnt)"
+            )
         }
         if let e = r.escalation, e.result == "served" {
             let decision = e.decisionID.map { ", decision \($0)" } ?? ""
@@ -126,7 +143,8 @@ package struct TradeReport: Equatable {
         let producer = record == "offer"
         switch reason {
         case .unknownMeter?:
-            return "; enroll the meter first: edge-gateway enroll --meter-key KEY.pub --role \(producer ? "producer" : "consumer")"
+            return
+                "; enroll the meter first: edge-gateway enroll --meter-key KEY.pub --role \(producer ? "producer" : "consumer")"
         case .revokedMeter?:
             return "; this meter's key was revoked: make a new one (meter-agent keygen) and enroll it"
         case .wrongRole?:
@@ -136,7 +154,8 @@ package struct TradeReport: Equatable {
         case .badSignature?:
             return "; the signature does not match: check that --key is this meter's enrolled private key"
         case .staleSequence?:
-            return "; the gateway holds a later offer or request of this meter: pass a higher --sequence (the default, the Unix time in ms, fails when the clock went back)"
+            return
+                "; the gateway holds a later offer or request of this meter: pass a higher --sequence (the default, the Unix time in ms, fails when the clock went back)"
         case .conflictingDuplicate?:
             return "; another \(record) of this meter has this sequence number: pass a new --sequence (or leave it out)"
         case .timestampSkew?:
@@ -144,7 +163,8 @@ package struct TradeReport: Equatable {
                 ? "; the offer's interval has already ended or this machine's clock is off: check the clock (NTP) and --valid-for"
                 : "; this machine's clock differs too much from the gateway's: check the clock (NTP)"
         case .noMeteredProduction?:
-            return "; the gateway credits offers only against export it has metered from this meter: let `meter-agent run` forward its readings first, or offer less"
+            return
+                "; the gateway credits offers only against export it has metered from this meter: let `meter-agent run` forward its readings first, or offer less"
         case .malformed?, .wrongRecordType?:
             return "; meter-agent and edge-gateway disagree on the format: use the same version of both"
         case .insufficientEnergy?, .storage?, nil:

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import GatewayCore
 import LedgerLite
+import LedgerStore
 import Logging
 import OperatorKit
-import LedgerStore
-import GatewayCore
 
 @main
 struct EdgeGatewayCommand: AsyncParsableCommand {
@@ -12,8 +12,12 @@ struct EdgeGatewayCommand: AsyncParsableCommand {
         commandName: "edge-gateway",
         abstract: "GridLedger edge gateway: ingest signed meter readings, seal them into a verifiable chain.",
         discussion: "Operations guide: docs/GATEWAY.md.",
-        subcommands: [InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self, VerifyCommand.self,
-                      VerifyReceiptCommand.self])
+        subcommands: [
+            InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self,
+            VerifyCommand.self,
+            VerifyReceiptCommand.self,
+        ]
+    )
 }
 
 struct DataOption: ParsableArguments {
@@ -26,7 +30,8 @@ struct DataOption: ParsableArguments {
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a data directory: gateway key pair, admin token and an empty chain store.")
+        abstract: "Create a data directory: gateway key pair, admin token and an empty chain store."
+    )
 
     @OptionGroup var data: DataOption
 
@@ -38,15 +43,21 @@ struct InitCommand: AsyncParsableCommand {
         print("public key   \(dir.publicKeyPath)")
         print("admin token  \(dir.tokenPath) (mode 0600)")
         print("chain store  \(dir.chainPath)")
-        print("next: edge-gateway enroll --data \(dir.path) --meter-key METER.pub, then edge-gateway serve --data \(dir.path)")
+        print(
+            "next: edge-gateway enroll --data \(dir.path) --meter-key METER.pub, then edge-gateway serve --data \(dir.path)"
+        )
     }
 }
 
 /// Enroll and revoke: append directly when no server holds the directory's lock, else
 /// ask the running server through its admin endpoint.
 enum AdminClient {
-    static func perform(_ dir: DataDirectory, path: String, body: AdminKeyRequest,
-                        offline: (Ledger) async throws(AdminError) -> SignedRecord) async throws -> String {
+    static func perform(
+        _ dir: DataDirectory,
+        path: String,
+        body: AdminKeyRequest,
+        offline: (Ledger) async throws(AdminError) -> SignedRecord
+    ) async throws -> String {
         try dir.requireInitialised()
         if let lock = try DirectoryLock(path: dir.lockPath) {
             var logger = Logger(label: "edge-gateway")
@@ -60,14 +71,22 @@ enum AdminClient {
             return describe(entry) + " (written directly to \(dir.chainPath))"
         }
         guard let url = dir.urlFile.read() else {
-            throw OperatorError("a gateway holds \(dir.lockPath) but wrote no \(dir.urlPath); wait until it has started, or stop it and run this again")
+            throw OperatorError(
+                "a gateway holds \(dir.lockPath) but wrote no \(dir.urlPath); wait until it has started, or stop it and run this again"
+            )
         }
         let token = try dir.loadToken()
-        let (status, data) = try await HTTPPost.post(url: url + path, token: token, body: try JSONEncoder().encode(body))
+        let (status, data) = try await HTTPPost.post(
+            url: url + path,
+            token: token,
+            body: try JSONEncoder().encode(body)
+        )
         if status == 200, let response = try? JSONDecoder().decode(AdminResponse.self, from: data) {
-            return "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
+            return
+                "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
         }
-        let message = (try? JSONDecoder().decode(ErrorView.self, from: data))?.error ?? String(decoding: data, as: UTF8.self)
+        let message =
+            (try? JSONDecoder().decode(ErrorView.self, from: data))?.error ?? String(decoding: data, as: UTF8.self)
         throw OperatorError("the gateway at \(url) refused: \(message) (HTTP \(status))")
     }
 
@@ -83,18 +102,24 @@ enum AdminClient {
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Enroll a meter's public key on the chain (through the running server if there is one).")
+        abstract: "Enroll a meter's public key on the chain (through the running server if there is one)."
+    )
 
     @OptionGroup var data: DataOption
 
-    @Option(name: .customLong("meter-key"), help: ArgumentHelp("The meter's public key file (meter.key.pub).", valueName: "file.pub"))
+    @Option(
+        name: .customLong("meter-key"),
+        help: ArgumentHelp("The meter's public key file (meter.key.pub).", valueName: "file.pub")
+    )
     var meterKey: String
 
     @Option(help: "consumer or producer.")
     var role: String = "consumer"
 
     func validate() throws {
-        guard Gateway.role(role) != nil else { throw ValidationError("--role must be consumer or producer, not '\(role)'") }
+        guard Gateway.role(role) != nil else {
+            throw ValidationError("--role must be consumer or producer, not '\(role)'")
+        }
     }
 
     func run() async throws {
@@ -102,8 +127,11 @@ struct EnrollCommand: AsyncParsableCommand {
         do { key = try KeyFile.readPublicKey(from: meterKey) } catch { throw OperatorError(error.description) }
         let role = Gateway.role(role)!
         let line = KeyFile.publicKeyLine(key)
-        let message = try await AdminClient.perform(data.directory, path: "/v1/admin/enroll",
-                                                    body: AdminKeyRequest(publicKey: line, meter: nil, role: role.description)) { ledger throws(AdminError) in
+        let message = try await AdminClient.perform(
+            data.directory,
+            path: "/v1/admin/enroll",
+            body: AdminKeyRequest(publicKey: line, meter: nil, role: role.description)
+        ) { ledger throws(AdminError) in
             try await ledger.enroll(key, role: role)
         }
         print(message)
@@ -113,7 +141,8 @@ struct EnrollCommand: AsyncParsableCommand {
 struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
-        abstract: "Revoke an enrolled meter (through the running server if there is one).")
+        abstract: "Revoke an enrolled meter (through the running server if there is one)."
+    )
 
     @OptionGroup var data: DataOption
 
@@ -124,8 +153,12 @@ struct RevokeCommand: AsyncParsableCommand {
     var meter: String?
 
     func validate() throws {
-        guard (meterKey == nil) != (meter == nil) else { throw ValidationError("name the meter with exactly one of --meter-key FILE.pub or --meter ID") }
-        if let meter, MeterID(hex: meter) == nil { throw ValidationError("--meter must be a meter id of 32 hex digits") }
+        guard (meterKey == nil) != (meter == nil) else {
+            throw ValidationError("name the meter with exactly one of --meter-key FILE.pub or --meter ID")
+        }
+        if let meter, MeterID(hex: meter) == nil {
+            throw ValidationError("--meter must be a meter id of 32 hex digits")
+        }
     }
 
     func run() async throws {
@@ -135,8 +168,11 @@ struct RevokeCommand: AsyncParsableCommand {
         } else {
             id = MeterID(hex: meter!)!
         }
-        let message = try await AdminClient.perform(data.directory, path: "/v1/admin/revoke",
-                                                    body: AdminKeyRequest(publicKey: nil, meter: id.hex, role: nil)) { ledger throws(AdminError) in
+        let message = try await AdminClient.perform(
+            data.directory,
+            path: "/v1/admin/revoke",
+            body: AdminKeyRequest(publicKey: nil, meter: id.hex, role: nil)
+        ) { ledger throws(AdminError) in
             try await ledger.revoke(id)
         }
         print(message)

@@ -1,23 +1,29 @@
 import ArgumentParser
 import Foundation
+import GatewayCore
 import LedgerLite
 import OperatorKit
-import GatewayCore
 
 /// `edge-gateway inspect tnt | dispatches | fairness`: the read side of energy trading,
 /// from the store and the pending journal (safe while the server runs).
 extension InspectCommand {
     func validateTradeOptions() throws {
         if let from, what != "fairness", UInt64(from) == nil {
-            throw ValidationError("--from must be a block height or entry index (a non-negative integer) for inspect \(what), not '\(from)'")
+            throw ValidationError(
+                "--from must be a block height or entry index (a non-negative integer) for inspect \(what), not '\(from)'"
+            )
         }
         if what == "fairness" {
             for (name, value) in [("--from", from), ("--until", until)] {
                 if let value, Gateway.time(value) == nil {
-                    throw ValidationError("\(name) '\(value)' is not a time: give ms since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)")
+                    throw ValidationError(
+                        "\(name) '\(value)' is not a time: give ms since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)"
+                    )
                 }
             }
-            if let start = from.flatMap({ Gateway.time($0) }), let end = until.flatMap({ Gateway.time($0) }), start >= end {
+            if let start = from.flatMap({ Gateway.time($0) }), let end = until.flatMap({ Gateway.time($0) }),
+                start >= end
+            {
                 throw ValidationError("the window is empty: --from must be before --until")
             }
         } else if until != nil {
@@ -25,7 +31,9 @@ extension InspectCommand {
         }
         if let consumer {
             guard what == "dispatches" else { throw ValidationError("--consumer applies to inspect dispatches only") }
-            guard MeterID(hex: consumer) != nil else { throw ValidationError("--consumer must be a meter id of 32 hex digits, not '\(consumer)'") }
+            guard MeterID(hex: consumer) != nil else {
+                throw ValidationError("--consumer must be a meter id of 32 hex digits, not '\(consumer)'")
+            }
         }
         if what == "dispatches", limit < 1 || limit > 1000 {
             throw ValidationError("--limit must be 1 to 1000")
@@ -43,13 +51,18 @@ extension InspectCommand {
         case "dispatches":
             let pending = try chain.unsealedEntries()
             let id = consumer.flatMap(MeterID.init(hex:))
-            let list = try fromIndex.map { try queries.dispatches(from: $0, limit: limit, consumer: id, pending: pending) }
+            let list =
+                try fromIndex.map { try queries.dispatches(from: $0, limit: limit, consumer: id, pending: pending) }
                 ?? queries.latestDispatches(limit: limit, consumer: id, pending: pending)
             return json ? try Self.encode(list) : Self.dispatchesText(list, pending: pending.count)
         case "fairness":
             let snapshot = try chain.tradeSnapshot()
-            let view = try queries.fairness(from: from.flatMap({ Gateway.time($0) }), until: until.flatMap({ Gateway.time($0) }),
-                                            current: snapshot.tnt, pending: snapshot.pending)
+            let view = try queries.fairness(
+                from: from.flatMap({ Gateway.time($0) }),
+                until: until.flatMap({ Gateway.time($0) }),
+                current: snapshot.tnt,
+                pending: snapshot.pending
+            )
             return json ? try Self.encode(view) : Self.fairnessText(view)
         default:
             throw OperatorError("inspect \(what) is not a trading view")
@@ -65,19 +78,38 @@ extension InspectCommand {
     // MARK: text
 
     static func tntText(_ view: TNTView, snapshot: TradeSnapshot) -> String {
-        var lines = ["TNT table after \(snapshot.blocks) blocks and \(snapshot.pending.count) pending entries: policy \(view.policy), offer tolerance \(view.offerToleranceWh) Wh"]
+        var lines = [
+            "TNT table after \(snapshot.blocks) blocks and \(snapshot.pending.count) pending entries: policy \(view.policy), offer tolerance \(view.offerToleranceWh) Wh"
+        ]
         if view.producers.isEmpty {
             lines.append("no producers enrolled")
         } else {
             lines.append("producers in the order the rule considers them (TNT, then id):")
-            lines.append(row(["producer", "active", "TNT", "available Wh", "served Wh", "credited Wh", "export Wh"], widths: [-32, -6, 5, 12, 10, 11, 10]))
+            lines.append(
+                row(
+                    ["producer", "active", "TNT", "available Wh", "served Wh", "credited Wh", "export Wh"],
+                    widths: [-32, -6, 5, 12, 10, 11, 10]
+                )
+            )
             for p in view.producers {
-                lines.append(row([p.meter, p.active ? "yes" : "no", "\(p.tnt)", "\(p.availableWh)", "\(p.servedWh)", "\(p.creditedWh)", "\(p.exportedWh)"],
-                                 widths: [-32, -6, 5, 12, 10, 11, 10]))
+                lines.append(
+                    row(
+                        [
+                            p.meter, p.active ? "yes" : "no", "\(p.tnt)", "\(p.availableWh)", "\(p.servedWh)",
+                            "\(p.creditedWh)", "\(p.exportedWh)",
+                        ],
+                        widths: [-32, -6, 5, 12, 10, 11, 10]
+                    )
+                )
             }
         }
         if !view.openRequests.isEmpty {
-            lines.append("requests without a dispatch yet: " + view.openRequests.map { "\($0.consumer) #\($0.sequence) \($0.energyWh) Wh" }.joined(separator: ", "))
+            lines.append(
+                "requests without a dispatch yet: "
+                    + view.openRequests.map { "\($0.consumer) #\($0.sequence) \($0.energyWh) Wh" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -87,8 +119,15 @@ extension InspectCommand {
         let widths = [6, -7, -32, 4, 12, -10, 0]
         var lines = [row(["index", "block", "consumer", "seq", "requested Wh", "policy", "outcome"], widths: widths)]
         for d in list.dispatches {
-            lines.append(row(["\(d.index)", d.height.map { "\($0)" } ?? "pending", d.consumer, "\(d.requestSequence)",
-                              d.requestedWh.map { "\($0)" } ?? "?", d.policy, outcomeText(d)], widths: widths))
+            lines.append(
+                row(
+                    [
+                        "\(d.index)", d.height.map { "\($0)" } ?? "pending", d.consumer, "\(d.requestSequence)",
+                        d.requestedWh.map { "\($0)" } ?? "?", d.policy, outcomeText(d),
+                    ],
+                    widths: widths
+                )
+            )
         }
         if let next = list.next { lines.append("more: --from \(next)") }
         return lines.joined(separator: "\n")
@@ -104,7 +143,8 @@ extension InspectCommand {
     }
 
     static func fairnessText(_ v: FairnessView) -> String {
-        let window = "from \(v.fromTime ?? "the chain's start") until \(v.untilTime ?? "now (pending entries included)")"
+        let window =
+            "from \(v.fromTime ?? "the chain's start") until \(v.untilTime ?? "now (pending entries included)")"
         var lines = [
             "fairness of dispatch \(window)",
             "\(v.dispatches) dispatches in the window (\(v.served) served, \(v.unserved) unserved); measured over the \(v.producerCount) producers active at its end",
@@ -113,16 +153,29 @@ extension InspectCommand {
             let widths = [-32, 10, 10, 8, 0]
             lines.append(row(["producer", "dispatches", "energy Wh", "TNT now", ""], widths: widths))
             for p in v.producers {
-                lines.append(row([p.producer, "\(p.dispatches)", "\(p.energyWh)", "\(p.tnt)", p.counted ? "" : "(not active at the window's end: not counted)"], widths: widths))
+                lines.append(
+                    row(
+                        [
+                            p.producer, "\(p.dispatches)", "\(p.energyWh)", "\(p.tnt)",
+                            p.counted ? "" : "(not active at the window's end: not counted)",
+                        ],
+                        widths: widths
+                    )
+                )
             }
         }
         let f = { (x: Double) in String(format: "%.4f", x) }
         lines += [
-            "dispatch spread   \(v.dispatchSpread)".padding(toLength: 26, withPad: " ", startingAt: 0) + "max − min of the producers' dispatch counts in the window (0: all picked equally often)",
-            "TNT spread now    \(v.currentTNTSpread)".padding(toLength: 26, withPad: " ", startingAt: 0) + "max − min of the active producers' TNT (requests served since the chain began)",
-            "Jain's index      \(f(v.energyJain))".padding(toLength: 26, withPad: " ", startingAt: 0) + "(Σx)² / (n·Σx²) of energy served: 1 when all served the same, 1/n when one served it all",
-            "Gini coefficient  \(f(v.energyGini))".padding(toLength: 26, withPad: " ", startingAt: 0) + "Σᵢ Σⱼ |xᵢ − xⱼ| / (2·n·Σx) of energy served: 0 when all served the same, (n−1)/n when one served it all",
-            "Robin Hood index  \(f(v.energyHoover))".padding(toLength: 26, withPad: " ", startingAt: 0) + "Σ|x − mean| / (2·Σx) (Hoover): the share of energy served that would have to move to make all equal",
+            "dispatch spread   \(v.dispatchSpread)".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "max − min of the producers' dispatch counts in the window (0: all picked equally often)",
+            "TNT spread now    \(v.currentTNTSpread)".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "max − min of the active producers' TNT (requests served since the chain began)",
+            "Jain's index      \(f(v.energyJain))".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "(Σx)² / (n·Σx²) of energy served: 1 when all served the same, 1/n when one served it all",
+            "Gini coefficient  \(f(v.energyGini))".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "Σᵢ Σⱼ |xᵢ − xⱼ| / (2·n·Σx) of energy served: 0 when all served the same, (n−1)/n when one served it all",
+            "Robin Hood index  \(f(v.energyHoover))".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "Σ|x − mean| / (2·Σx) (Hoover): the share of energy served that would have to move to make all equal",
             "(sealed dispatches count by the last timestamp of their block, pending ones by their journal time)",
         ]
         return lines.joined(separator: "\n")

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Foundation
+import GatewayCore
 import Hummingbird
 import LedgerLite
 import Logging
 import OperatorKit
 import ServiceLifecycle
-import GatewayCore
 
 /// `--dispatch-policy lowest-tnt|split-tnt`.
 struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
@@ -14,7 +14,9 @@ struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
     init(_ policy: DispatchPolicy) { self.policy = policy }
 
     init?(argument: String) {
-        guard let policy = DispatchPolicy.allCases.first(where: { $0.description == argument.lowercased() }) else { return nil }
+        guard let policy = DispatchPolicy.allCases.first(where: { $0.description == argument.lowercased() }) else {
+            return nil
+        }
         self.policy = policy
     }
 
@@ -26,7 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway: HTTP ingest, block sealing, queries and metrics.",
-        discussion: "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified; on SIGTERM or SIGINT the final block and any other unacknowledged ones get one last push (at most 5 s) before the exit.")
+        discussion:
+            "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified; on SIGTERM or SIGINT the final block and any other unacknowledged ones get one last push (at most 5 s) before the exit."
+    )
 
     @OptionGroup var data: DataOption
 
@@ -39,54 +43,107 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seal a block once its oldest entry is this old (500ms, 2s, 1m).")
     var sealInterval: DurationArgument = DurationArgument(.seconds(2), text: "2s")
 
-    @Option(help: "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading).")
+    @Option(
+        help:
+            "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading)."
+    )
     var maxSkew: DurationArgument = DurationArgument(.seconds(300), text: "5m")
 
-    @Option(help: ArgumentHelp("How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes; without it the chain's policy stays (lowest-tnt on a new chain).", valueName: "policy"))
+    @Option(
+        help: ArgumentHelp(
+            "How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes; without it the chain's policy stays (lowest-tnt on a new chain).",
+            valueName: "policy"
+        )
+    )
     var dispatchPolicy: DispatchPolicyArgument?
 
-    @Option(help: ArgumentHelp("Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).", valueName: "Wh"))
+    @Option(
+        help: ArgumentHelp(
+            "Wh a producer may offer beyond what its meter has exported (value verification: the excess is cut and an anomaly recorded). Recorded on the chain when it changes; without it the chain's tolerance stays (0 on a new chain).",
+            valueName: "Wh"
+        )
+    )
     var offerToleranceWh: UInt64?
 
-    @Option(name: .customLong("super-node"), help: ArgumentHelp("The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): sealed blocks are pushed there and the checkpoints it answers kept; requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.", valueName: "url"))
+    @Option(
+        name: .customLong("super-node"),
+        help: ArgumentHelp(
+            "The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): sealed blocks are pushed there and the checkpoints it answers kept; requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.",
+            valueName: "url"
+        )
+    )
     var superNode: String?
 
-    @Option(help: ArgumentHelp("The certificate file `super-node certify` wrote for this gateway's key (with --super-node).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The certificate file `super-node certify` wrote for this gateway's key (with --super-node).",
+            valueName: "file"
+        )
+    )
     var certificate: String?
 
-    @Option(name: .customLong("advertise-url"), help: ArgumentHelp("The URL the super node reaches this gateway at, sent with every push (default: the bound --listen URL).", valueName: "url"))
+    @Option(
+        name: .customLong("advertise-url"),
+        help: ArgumentHelp(
+            "The URL the super node reaches this gateway at, sent with every push (default: the bound --listen URL).",
+            valueName: "url"
+        )
+    )
     var advertiseURL: String?
 
-    @Option(name: .customLong("super-node-key"), help: ArgumentHelp("Pin the super node's root public key (root.key.pub) instead of fetching it from GET /v1/root on first contact; it must be the certificate's issuer.", valueName: "file.pub"))
+    @Option(
+        name: .customLong("super-node-key"),
+        help: ArgumentHelp(
+            "Pin the super node's root public key (root.key.pub) instead of fetching it from GET /v1/root on first contact; it must be the certificate's issuer.",
+            valueName: "file.pub"
+        )
+    )
     var superNodeKey: String?
 
     @OptionGroup var logging: LoggingOptions
 
     /// An http:// or https:// URL with a host.
     static func isHTTPURL(_ text: String) -> Bool {
-        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), let host = url.host, !host.isEmpty else { return false }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+            let host = url.host, !host.isEmpty
+        else { return false }
         return true
     }
 
     func validate() throws {
         switch (superNode, certificate) {
-        case (_?, nil): throw ValidationError("--super-node needs --certificate FILE (the certificate `super-node certify` wrote for this gateway)")
+        case (_?, nil):
+            throw ValidationError(
+                "--super-node needs --certificate FILE (the certificate `super-node certify` wrote for this gateway)"
+            )
         case (nil, _?): throw ValidationError("--certificate needs --super-node URL (the super node that issued it)")
         default: break
         }
-        if superNode == nil, advertiseURL != nil { throw ValidationError("--advertise-url only applies with --super-node URL --certificate FILE") }
-        if superNode == nil, superNodeKey != nil { throw ValidationError("--super-node-key only applies with --super-node URL --certificate FILE") }
+        if superNode == nil, advertiseURL != nil {
+            throw ValidationError("--advertise-url only applies with --super-node URL --certificate FILE")
+        }
+        if superNode == nil, superNodeKey != nil {
+            throw ValidationError("--super-node-key only applies with --super-node URL --certificate FILE")
+        }
         if let superNode, !Self.isHTTPURL(superNode) {
-            throw ValidationError("--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)")
+            throw ValidationError(
+                "--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)"
+            )
         }
         if let advertiseURL, !Self.isHTTPURL(advertiseURL) {
-            throw ValidationError("--advertise-url '\(advertiseURL)' is not an http:// or https:// URL with a host (for example http://10.0.0.7:8080)")
+            throw ValidationError(
+                "--advertise-url '\(advertiseURL)' is not an http:// or https:// URL with a host (for example http://10.0.0.7:8080)"
+            )
         }
         guard ListenAddress(argument: listen) != nil else {
-            throw ValidationError("--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)")
+            throw ValidationError(
+                "--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)"
+            )
         }
         guard sealSize >= 1 else { throw ValidationError("--seal-size must be at least 1") }
-        guard sealInterval.duration > .zero else { throw ValidationError("--seal-interval must be more than 0, e.g. 2s") }
+        guard sealInterval.duration > .zero else {
+            throw ValidationError("--seal-interval must be more than 0, e.g. 2s")
+        }
     }
 
     func run() async throws {
@@ -94,7 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
         let dir = data.directory
         try dir.requireInitialised()
         guard let lock = try DirectoryLock(path: dir.lockPath) else {
-            throw OperatorError("another edge-gateway is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory")
+            throw OperatorError(
+                "another edge-gateway is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory"
+            )
         }
         var config = LedgerConfig()
         config.sealSize = sealSize
@@ -102,15 +161,28 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
         var link: SuperNodeLink?
         if let superNode, let certificate {
-            link = try SuperNodeLink.load(url: superNode, certificateFile: certificate, pinnedRootKeyFile: superNodeKey,
-                                          directory: dir, gatewayKey: try dir.loadPublicKey())
+            link = try SuperNodeLink.load(
+                url: superNode,
+                certificateFile: certificate,
+                pinnedRootKeyFile: superNodeKey,
+                directory: dir,
+                gatewayKey: try dir.loadPublicKey()
+            )
         }
-        let gateway = try await Gateway.open(directory: dir, config: config, logger: logger, superNode: link, advertiseURL: advertiseURL)
+        let gateway = try await Gateway.open(
+            directory: dir,
+            config: config,
+            logger: logger,
+            superNode: link,
+            advertiseURL: advertiseURL
+        )
         if dispatchPolicy != nil || offerToleranceWh != nil {
             let chain = await gateway.ledger.tntState()
             do {
-                _ = try await gateway.ledger.adopt(policy: dispatchPolicy?.policy ?? chain.policy,
-                                                   offerToleranceWh: offerToleranceWh ?? chain.offerToleranceWh)
+                _ = try await gateway.ledger.adopt(
+                    policy: dispatchPolicy?.policy ?? chain.policy,
+                    offerToleranceWh: offerToleranceWh ?? chain.offerToleranceWh
+                )
             } catch {
                 gateway.close()
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
@@ -118,10 +190,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { gateway.close() }
         let health = await gateway.ledger.health()
-        logger.notice("chain verified and resumed", metadata: [
-            "blocks": "\(health.blocks)", "entries": "\(health.entries)", "pending": "\(health.pending)", "gateway.id": "\(health.gateway)",
-        ])
-        try await gateway.serve(listen: ListenAddress(argument: listen)!, sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)))
+        logger.notice(
+            "chain verified and resumed",
+            metadata: [
+                "blocks": "\(health.blocks)", "entries": "\(health.entries)", "pending": "\(health.pending)",
+                "gateway.id": "\(health.gateway)",
+            ]
+        )
+        try await gateway.serve(
+            listen: ListenAddress(argument: listen)!,
+            sealTick: .milliseconds(max(50, config.sealIntervalMs / 4))
+        )
         withExtendedLifetime(lock) {}
         let pending = await gateway.ledger.health().pending
         logger.notice("stopped cleanly", metadata: ["pending": "\(pending)"])
@@ -148,17 +227,25 @@ extension Gateway {
             router: router(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
-                let url = directory.urlFile.publish(listen: listen, boundPort: channel.localAddress?.port, logger: logger)
+                let url = directory.urlFile.publish(
+                    listen: listen,
+                    boundPort: channel.localAddress?.port,
+                    logger: logger
+                )
                 uplink?.serverBound(url: url)
             },
-            logger: logger)
+            logger: logger
+        )
         var services: [any Service] = []
         if let uplink { services.append(uplink) }
         services += [SealService(ledger: ledger, tick: sealTick), app]
-        return ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
-            logger: logger))
+        return ServiceGroup(
+            configuration: .init(
+                services: services,
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
+        )
     }
 
     /// Runs a group from `makeServiceGroup`, turning bind failures into one clear line.

@@ -13,7 +13,12 @@ extension ChainStore {
     ///   - fromIndex: ascending: the first index to return; descending: return indices below
     ///     it (nil: from the newest).
     ///   - descending: newest first (then reverse the page to show it oldest first).
-    public func dispatches(consumer: MeterID?, fromIndex: UInt64?, limit: Int, descending: Bool = false) throws -> [StoredEntry] {
+    public func dispatches(
+        consumer: MeterID?,
+        fromIndex: UInt64?,
+        limit: Int,
+        descending: Bool = false
+    ) throws -> [StoredEntry] {
         var conditions: [String] = []
         var values: [(any DatabaseValueConvertible)?] = []
         let table: String
@@ -32,7 +37,8 @@ extension ChainStore {
         }
         values.append(limit)
         let arguments = StatementArguments(values)
-        let sql = "SELECT e.idx, e.height, e.bytes FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.idx \(descending ? "DESC" : "ASC") LIMIT ?"
+        let sql =
+            "SELECT e.idx, e.height, e.bytes FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.idx \(descending ? "DESC" : "ASC") LIMIT ?"
         return try pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEntry.init(row:))
         }
@@ -47,14 +53,21 @@ extension ChainStore {
     /// checked before it is returned.
     public func request(_ request: RequestReference, before index: UInt64) throws -> StoredEntry? {
         var sequence = [UInt8](repeating: 0, count: 8)
-        for i in 0 ..< 8 { sequence[i] = UInt8(truncatingIfNeeded: request.sequence >> (56 - 8 * UInt64(i))) }
+        for i in 0..<8 { sequence[i] = UInt8(truncatingIfNeeded: request.sequence >> (56 - 8 * UInt64(i))) }
         let found = try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT idx, height, bytes FROM entry
-                WHERE type = ? AND idx < ? AND signer = ? AND substr(bytes, 41, 8) = ?
-                ORDER BY idx DESC LIMIT 1
-                """, arguments: [Int64(RecordType.request.rawValue), Int64(bitPattern: index), Data(request.consumer.bytes), Data(sequence)])
-                .map(StoredEntry.init(row:))
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT idx, height, bytes FROM entry
+                    WHERE type = ? AND idx < ? AND signer = ? AND substr(bytes, 41, 8) = ?
+                    ORDER BY idx DESC LIMIT 1
+                    """,
+                arguments: [
+                    Int64(RecordType.request.rawValue), Int64(bitPattern: index), Data(request.consumer.bytes),
+                    Data(sequence),
+                ]
+            )
+            .map(StoredEntry.init(row:))
         }
         guard let found, case let .request(q) = found.entry.record, q.reference == request else { return nil }
         return found

@@ -58,40 +58,42 @@ public final class ChainStore: RawBlockSource, Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("ledger-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE block (
-                    height INTEGER PRIMARY KEY,
-                    hash BLOB NOT NULL UNIQUE,
-                    signed_header BLOB NOT NULL,
-                    tree_size INTEGER NOT NULL,
-                    entry_count INTEGER NOT NULL,
-                    first_ts INTEGER NOT NULL,
-                    last_ts INTEGER NOT NULL
-                );
-                CREATE TABLE entry (
-                    idx INTEGER PRIMARY KEY,
-                    height INTEGER NOT NULL,
-                    type INTEGER NOT NULL,
-                    signer BLOB NOT NULL,
-                    bytes BLOB NOT NULL
-                );
-                CREATE INDEX entry_by_height ON entry(height, idx);
-                CREATE INDEX entry_by_type ON entry(type, idx);
-                CREATE TABLE reading (
-                    meter BLOB NOT NULL,
-                    seq INTEGER NOT NULL,
-                    ts INTEGER NOT NULL,
-                    idx INTEGER NOT NULL,
-                    PRIMARY KEY (meter, seq)
-                ) WITHOUT ROWID;
-                CREATE INDEX reading_by_time ON reading(meter, ts);
-                CREATE TABLE dispatch (
-                    consumer BLOB NOT NULL,
-                    seq INTEGER NOT NULL,
-                    idx INTEGER NOT NULL,
-                    PRIMARY KEY (consumer, seq)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE block (
+                        height INTEGER PRIMARY KEY,
+                        hash BLOB NOT NULL UNIQUE,
+                        signed_header BLOB NOT NULL,
+                        tree_size INTEGER NOT NULL,
+                        entry_count INTEGER NOT NULL,
+                        first_ts INTEGER NOT NULL,
+                        last_ts INTEGER NOT NULL
+                    );
+                    CREATE TABLE entry (
+                        idx INTEGER PRIMARY KEY,
+                        height INTEGER NOT NULL,
+                        type INTEGER NOT NULL,
+                        signer BLOB NOT NULL,
+                        bytes BLOB NOT NULL
+                    );
+                    CREATE INDEX entry_by_height ON entry(height, idx);
+                    CREATE INDEX entry_by_type ON entry(type, idx);
+                    CREATE TABLE reading (
+                        meter BLOB NOT NULL,
+                        seq INTEGER NOT NULL,
+                        ts INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        PRIMARY KEY (meter, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX reading_by_time ON reading(meter, ts);
+                    CREATE TABLE dispatch (
+                        consumer BLOB NOT NULL,
+                        seq INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        PRIMARY KEY (consumer, seq)
+                    ) WITHOUT ROWID;
+                    """
+            )
         }
         return migrator
     }
@@ -108,31 +110,58 @@ public final class ChainStore: RawBlockSource, Sendable {
             let tip = try Self.tip(db)
             let expectedHeight = tip.map { $0.height + 1 } ?? 0
             guard header.height == expectedHeight else {
-                throw ChainStoreError.appendRejected(height: header.height, reason: "the next block must have height \(expectedHeight)")
+                throw ChainStoreError.appendRejected(
+                    height: header.height,
+                    reason: "the next block must have height \(expectedHeight)"
+                )
             }
             guard header.previousHash == (tip?.hash ?? .zero) else {
-                throw ChainStoreError.appendRejected(height: header.height, reason: "its previous hash is not the stored tip's hash")
+                throw ChainStoreError.appendRejected(
+                    height: header.height,
+                    reason: "its previous hash is not the stored tip's hash"
+                )
             }
             guard Int(header.entryCount) == block.entries.count,
-                  header.treeSize == (tip?.treeSize ?? 0) + UInt64(block.entries.count) else {
-                throw ChainStoreError.appendRejected(height: header.height, reason: "its entry count or tree size does not match its entries")
+                header.treeSize == (tip?.treeSize ?? 0) + UInt64(block.entries.count)
+            else {
+                throw ChainStoreError.appendRejected(
+                    height: header.height,
+                    reason: "its entry count or tree size does not match its entries"
+                )
             }
             try db.execute(
-                sql: "INSERT INTO block (height, hash, signed_header, tree_size, entry_count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [Int64(bitPattern: header.height), Data(block.hash.bytes), Data(block.header.bytes),
-                            Int64(bitPattern: header.treeSize), Int64(header.entryCount), header.firstTimestamp, header.lastTimestamp])
-            let insertEntry = try db.cachedStatement(sql: "INSERT INTO entry (idx, height, type, signer, bytes) VALUES (?, ?, ?, ?, ?)")
-            let insertReading = try db.cachedStatement(sql: "INSERT INTO reading (meter, seq, ts, idx) VALUES (?, ?, ?, ?)")
-            let insertDispatch = try db.cachedStatement(sql: "INSERT INTO dispatch (consumer, seq, idx) VALUES (?, ?, ?)")
+                sql:
+                    "INSERT INTO block (height, hash, signed_header, tree_size, entry_count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    Int64(bitPattern: header.height), Data(block.hash.bytes), Data(block.header.bytes),
+                    Int64(bitPattern: header.treeSize), Int64(header.entryCount), header.firstTimestamp,
+                    header.lastTimestamp,
+                ]
+            )
+            let insertEntry = try db.cachedStatement(
+                sql: "INSERT INTO entry (idx, height, type, signer, bytes) VALUES (?, ?, ?, ?, ?)"
+            )
+            let insertReading = try db.cachedStatement(
+                sql: "INSERT INTO reading (meter, seq, ts, idx) VALUES (?, ?, ?, ?)"
+            )
+            let insertDispatch = try db.cachedStatement(
+                sql: "INSERT INTO dispatch (consumer, seq, idx) VALUES (?, ?, ?)"
+            )
             var index = Int64(bitPattern: block.firstEntryIndex)
             let height = Int64(bitPattern: header.height)
             for (position, entry) in block.entries.enumerated() {
-                try insertEntry.execute(arguments: [index, height, Int64(entry.record.type.rawValue), Data(entry.signer.bytes), Data(entry.bytes)])
+                try insertEntry.execute(arguments: [
+                    index, height, Int64(entry.record.type.rawValue), Data(entry.signer.bytes), Data(entry.bytes),
+                ])
                 switch entry.record {
                 case let .reading(r):
-                    try insertReading.execute(arguments: [Data(r.meter.bytes), Int64(bitPattern: r.sequence), r.timestamp, index])
+                    try insertReading.execute(arguments: [
+                        Data(r.meter.bytes), Int64(bitPattern: r.sequence), r.timestamp, index,
+                    ])
                 case let .dispatch(d):
-                    try insertDispatch.execute(arguments: [Data(d.request.consumer.bytes), Int64(bitPattern: d.request.sequence), index])
+                    try insertDispatch.execute(arguments: [
+                        Data(d.request.consumer.bytes), Int64(bitPattern: d.request.sequence), index,
+                    ])
                 default:
                     break
                 }
@@ -150,11 +179,21 @@ public final class ChainStore: RawBlockSource, Sendable {
     }
 
     static func tip(_ db: Database) throws -> ChainTip? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT height, hash, tree_size, last_ts FROM block ORDER BY height DESC LIMIT 1") else { return nil }
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT height, hash, tree_size, last_ts FROM block ORDER BY height DESC LIMIT 1"
+            )
+        else { return nil }
         let hashData: Data = row["hash"]
         let height = UInt64(bitPattern: row["height"])
         guard let hash = Hash256(bytes: hashData) else { throw ChainStoreError.storedHashMismatch(height: height) }
-        return ChainTip(height: height, hash: hash, treeSize: UInt64(bitPattern: row["tree_size"]), lastTimestamp: row["last_ts"])
+        return ChainTip(
+            height: height,
+            hash: hash,
+            treeSize: UInt64(bitPattern: row["tree_size"]),
+            lastTimestamp: row["last_ts"]
+        )
     }
 
     /// Number of blocks.
@@ -170,7 +209,13 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// The signed header of the block at `height`.
     public func header(atHeight height: UInt64) throws -> SignedBlockHeader? {
         try pool.read { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT signed_header FROM block WHERE height = ?", arguments: [Int64(bitPattern: height)]) else { return nil }
+            guard
+                let data = try Data.fetchOne(
+                    db,
+                    sql: "SELECT signed_header FROM block WHERE height = ?",
+                    arguments: [Int64(bitPattern: height)]
+                )
+            else { return nil }
             return try SignedBlockHeader(bytes: Array(data))
         }
     }
@@ -185,20 +230,38 @@ public final class ChainStore: RawBlockSource, Sendable {
         try pool.read { db in try Self.block(db, where: "hash = ?", Data(hash.bytes)) }
     }
 
-    private static func block(_ db: Database, where condition: String, _ argument: some DatabaseValueConvertible) throws -> Block? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT height, signed_header FROM block WHERE \(condition)", arguments: [argument]) else { return nil }
+    private static func block(
+        _ db: Database,
+        where condition: String,
+        _ argument: some DatabaseValueConvertible
+    ) throws -> Block? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT height, signed_header FROM block WHERE \(condition)",
+                arguments: [argument]
+            )
+        else { return nil }
         let header = try SignedBlockHeader(bytes: Array(row["signed_header"] as Data))
         let height: Int64 = row["height"]
-        let entries = try Row.fetchAll(db, sql: "SELECT bytes FROM entry WHERE height = ? ORDER BY idx", arguments: [height])
-            .map { try SignedRecord(bytes: Array($0["bytes"] as Data)) }
+        let entries = try Row.fetchAll(
+            db,
+            sql: "SELECT bytes FROM entry WHERE height = ? ORDER BY idx",
+            arguments: [height]
+        )
+        .map { try SignedRecord(bytes: Array($0["bytes"] as Data)) }
         return Block(header: header, entries: entries)
     }
 
     /// The entry with global index `index`.
     public func entry(at index: UInt64) throws -> StoredEntry? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT idx, height, bytes FROM entry WHERE idx = ?", arguments: [Int64(bitPattern: index)])
-                .map(StoredEntry.init(row:))
+            try Row.fetchOne(
+                db,
+                sql: "SELECT idx, height, bytes FROM entry WHERE idx = ?",
+                arguments: [Int64(bitPattern: index)]
+            )
+            .map(StoredEntry.init(row:))
         }
     }
 
@@ -207,8 +270,11 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// hashes than the range holds when entries are missing.
     public func leafHashes(in range: Range<UInt64>) throws -> [Hash256] {
         try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
-                                           arguments: [Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                arguments: [Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)]
+            )
             var hashes: [Hash256] = []
             hashes.reserveCapacity(range.count)
             while let row = try rows.next() {
@@ -222,48 +288,67 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// The reading `sequence` of `meter`.
     public func reading(meter: MeterID, sequence: UInt64) throws -> StoredEntry? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                WHERE r.meter = ? AND r.seq = ?
-                """, arguments: [Data(meter.bytes), Int64(bitPattern: sequence)]).map(StoredEntry.init(row:))
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                    WHERE r.meter = ? AND r.seq = ?
+                    """,
+                arguments: [Data(meter.bytes), Int64(bitPattern: sequence)]
+            ).map(StoredEntry.init(row:))
         }
     }
 
     /// `meter`'s reading with the highest sequence number, if any.
     public func latestReading(meter: MeterID) throws -> StoredEntry? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                WHERE r.meter = ? ORDER BY r.seq DESC LIMIT 1
-                """, arguments: [Data(meter.bytes)]).map(StoredEntry.init(row:))
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                    WHERE r.meter = ? ORDER BY r.seq DESC LIMIT 1
+                    """,
+                arguments: [Data(meter.bytes)]
+            ).map(StoredEntry.init(row:))
         }
     }
 
     /// `meter`'s readings with `from ≤ timestamp < until` (ms since the Unix epoch), by timestamp.
     public func readings(meter: MeterID, from: Int64, until: Int64, limit: Int = 10_000) throws -> [StoredEntry] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                WHERE r.meter = ? AND r.ts >= ? AND r.ts < ? ORDER BY r.ts, r.seq LIMIT ?
-                """, arguments: [Data(meter.bytes), from, until, limit]).map(StoredEntry.init(row:))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                    WHERE r.meter = ? AND r.ts >= ? AND r.ts < ? ORDER BY r.ts, r.seq LIMIT ?
+                    """,
+                arguments: [Data(meter.bytes), from, until, limit]
+            ).map(StoredEntry.init(row:))
         }
     }
 
     /// The dispatch answering `request`, if any.
     public func dispatch(for request: RequestReference) throws -> StoredEntry? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT e.idx, e.height, e.bytes FROM dispatch d JOIN entry e ON e.idx = d.idx
-                WHERE d.consumer = ? AND d.seq = ?
-                """, arguments: [Data(request.consumer.bytes), Int64(bitPattern: request.sequence)]).map(StoredEntry.init(row:))
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT e.idx, e.height, e.bytes FROM dispatch d JOIN entry e ON e.idx = d.idx
+                    WHERE d.consumer = ? AND d.seq = ?
+                    """,
+                arguments: [Data(request.consumer.bytes), Int64(bitPattern: request.sequence)]
+            ).map(StoredEntry.init(row:))
         }
     }
 
     /// Entries of `type` with index ≥ `fromIndex`, in index order (page with the last index + 1).
     public func entries(ofType type: RecordType, fromIndex: UInt64 = 0, limit: Int = 1000) throws -> [StoredEntry] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT idx, height, bytes FROM entry WHERE type = ? AND idx >= ? ORDER BY idx LIMIT ?",
-                             arguments: [Int64(type.rawValue), Int64(bitPattern: fromIndex), limit]).map(StoredEntry.init(row:))
+            try Row.fetchAll(
+                db,
+                sql: "SELECT idx, height, bytes FROM entry WHERE type = ? AND idx >= ? ORDER BY idx LIMIT ?",
+                arguments: [Int64(type.rawValue), Int64(bitPattern: fromIndex), limit]
+            ).map(StoredEntry.init(row:))
         }
     }
 
@@ -287,10 +372,12 @@ public final class ChainStore: RawBlockSource, Sendable {
             let entries = try db.cachedStatement(sql: "SELECT idx, bytes FROM entry WHERE height = ? ORDER BY idx")
             while let row = try blocks.next() {
                 let height: Int64 = row["height"]
-                var raw = RawBlock(rowHeight: UInt64(bitPattern: height),
-                                   storedHash: Array(row["hash"] as Data),
-                                   signedHeader: Array(row["signed_header"] as Data),
-                                   entries: [])
+                var raw = RawBlock(
+                    rowHeight: UInt64(bitPattern: height),
+                    storedHash: Array(row["hash"] as Data),
+                    signedHeader: Array(row["signed_header"] as Data),
+                    entries: []
+                )
                 let cursor = try Row.fetchCursor(entries, arguments: [height])
                 while let e = try cursor.next() {
                     raw.entries.append((UInt64(bitPattern: e["idx"]), Array(e["bytes"] as Data)))
@@ -303,7 +390,10 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// Number of entry rows whose height has no block row.
     public func orphanEntries() throws -> (count: Int, firstIndex: UInt64?) {
         try pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(idx) AS first FROM entry WHERE height NOT IN (SELECT height FROM block)")
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) AS n, MIN(idx) AS first FROM entry WHERE height NOT IN (SELECT height FROM block)"
+            )
             let count: Int = row?["n"] ?? 0
             let first: Int64? = row?["first"]
             return (count, first.map { UInt64(bitPattern: $0) })

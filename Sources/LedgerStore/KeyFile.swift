@@ -1,5 +1,6 @@
 import Foundation
 import LedgerLite
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,8 +21,10 @@ import Darwin
 /// or a complete one.
 public enum KeyFile {
     /// The fixed DER prefix of an Ed25519 PKCS#8 private key (RFC 8410 §7), before the seed.
-    static let pkcs8Prefix: [UInt8] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-                                       0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let pkcs8Prefix: [UInt8] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
+        0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ]
     static let pemHeader = "-----BEGIN PRIVATE KEY-----"
     static let pemFooter = "-----END PRIVATE KEY-----"
 
@@ -29,7 +32,11 @@ public enum KeyFile {
 
     /// Writes `identity` as a PEM PKCS#8 file with mode 0600.
     /// - Parameter overwrite: replace an existing file; otherwise an existing file is an error.
-    public static func writePrivateKey(_ identity: SigningIdentity, to path: String, overwrite: Bool = false) throws(KeyFileError) {
+    public static func writePrivateKey(
+        _ identity: SigningIdentity,
+        to path: String,
+        overwrite: Bool = false
+    ) throws(KeyFileError) {
         let der = pkcs8Prefix + identity.seed
         let pem = pemHeader + "\n" + Data(der).base64EncodedString() + "\n" + pemFooter + "\n"
         try atomicWrite(Array(pem.utf8), to: path, mode: 0o600, overwrite: overwrite)
@@ -46,7 +53,7 @@ public enum KeyFile {
         guard let start = lines.firstIndex(of: pemHeader), let end = lines.firstIndex(of: pemFooter), start < end else {
             throw .malformed(path: path, reason: "expected a PEM block '\(pemHeader)' … '\(pemFooter)'")
         }
-        let body = lines[(start + 1) ..< end].joined()
+        let body = lines[(start + 1)..<end].joined()
         guard let der = Data(base64Encoded: body).map(Array.init) else {
             throw .malformed(path: path, reason: "the PEM body is not valid base64")
         }
@@ -72,13 +79,25 @@ public enum KeyFile {
     }
 
     /// Parses a line in the `ed25519 <base64> [comment]` format.
-    public static func parsePublicKeyLine(_ line: String) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
+    public static func parsePublicKeyLine(
+        _ line: String
+    ) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
         try parsePublicKeyLine(line, path: "<line>")
     }
 
     /// Writes the public key as one line (mode 0644).
-    public static func writePublicKey(_ identity: PublicIdentity, to path: String, comment: String? = nil, overwrite: Bool = false) throws(KeyFileError) {
-        try atomicWrite(Array((publicKeyLine(identity, comment: comment) + "\n").utf8), to: path, mode: 0o644, overwrite: overwrite)
+    public static func writePublicKey(
+        _ identity: PublicIdentity,
+        to path: String,
+        comment: String? = nil,
+        overwrite: Bool = false
+    ) throws(KeyFileError) {
+        try atomicWrite(
+            Array((publicKeyLine(identity, comment: comment) + "\n").utf8),
+            to: path,
+            mode: 0o644,
+            overwrite: overwrite
+        )
     }
 
     /// Reads a `.pub` file.
@@ -91,8 +110,15 @@ public enum KeyFile {
         return try parsePublicKeyLine(String(line), path: path).identity
     }
 
-    static func parsePublicKeyLine(_ line: String, path: String) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
-        let parts = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+    static func parsePublicKeyLine(
+        _ line: String,
+        path: String
+    ) throws(KeyFileError) -> (identity: PublicIdentity, comment: String?) {
+        let parts = line.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: " ",
+            maxSplits: 2,
+            omittingEmptySubsequences: true
+        )
         guard parts.count >= 2, parts[0] == "ed25519" else {
             throw .malformed(path: path, reason: "expected 'ed25519 <base64> [comment]'")
         }
@@ -125,7 +151,7 @@ public enum KeyFile {
                 throw .io(path: path, operation: "read", errno: errno)
             }
             if n == 0 { break }
-            content += buffer[0 ..< n]
+            content += buffer[0..<n]
             if content.count > 64 * 1024 { throw .malformed(path: path, reason: "larger than 64 KiB; not a key file") }
         }
         return (content, mode)
@@ -133,7 +159,9 @@ public enum KeyFile {
 
     static func atomicWrite(_ content: [UInt8], to path: String, mode: mode_t, overwrite: Bool) throws(KeyFileError) {
         let directory = (path as NSString).deletingLastPathComponent
-        let temp = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let temp =
+            (directory.isEmpty ? "." : directory)
+            + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
         var linked = false
@@ -143,7 +171,9 @@ public enum KeyFile {
             guard fchmod(fd, mode) == 0 else { throw KeyFileError.io(path: temp, operation: "chmod", errno: errno) }
             var offset = 0
             while offset < content.count {
-                let n = content.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset) }
+                let n = content.withUnsafeBytes { raw in
+                    write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw KeyFileError.io(path: temp, operation: "write", errno: errno)
@@ -189,7 +219,8 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .insecurePermissions(path, mode):
-            return "private key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
+            return
+                "private key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
         case let .alreadyExists(path):
             return "\(path) already exists; refusing to overwrite a key file (move it away first)"
         case let .malformed(path, reason):

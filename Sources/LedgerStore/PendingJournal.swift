@@ -48,7 +48,9 @@ public final class PendingJournal: Sendable {
         pool = try DatabasePool(path: path, configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("pending-v1") { db in
-            try db.execute(sql: "CREATE TABLE pending (idx INTEGER PRIMARY KEY, ts INTEGER NOT NULL, bytes BLOB NOT NULL)")
+            try db.execute(
+                sql: "CREATE TABLE pending (idx INTEGER PRIMARY KEY, ts INTEGER NOT NULL, bytes BLOB NOT NULL)"
+            )
         }
         try migrator.migrate(pool)
     }

@@ -1,4 +1,5 @@
 import LedgerLite
+
 extension ChainStore {
     /// Runs the start-up check; throws the first problem found.
     func checkIntegrity(_ check: StoreCheck) throws {
@@ -18,21 +19,39 @@ extension ChainStore {
             guard header.height == raw.rowHeight else {
                 throw ChainStoreError.headerHeightMismatch(row: raw.rowHeight, header: header.height)
             }
-            guard signed.hash.bytes == raw.storedHash else { throw ChainStoreError.storedHashMismatch(height: raw.rowHeight) }
-            guard header.previousHash == (previous?.hash ?? .zero) else { throw ChainStoreError.brokenLink(height: raw.rowHeight) }
+            guard signed.hash.bytes == raw.storedHash else {
+                throw ChainStoreError.storedHashMismatch(height: raw.rowHeight)
+            }
+            guard header.previousHash == (previous?.hash ?? .zero) else {
+                throw ChainStoreError.brokenLink(height: raw.rowHeight)
+            }
             let firstIndex = previous?.treeSize ?? 0
             guard header.treeSize == firstIndex + UInt64(header.entryCount) else {
-                throw ChainStoreError.treeSizeMismatch(height: raw.rowHeight, expected: firstIndex + UInt64(header.entryCount), header: header.treeSize)
+                throw ChainStoreError.treeSizeMismatch(
+                    height: raw.rowHeight,
+                    expected: firstIndex + UInt64(header.entryCount),
+                    header: header.treeSize
+                )
             }
             for (offset, entry) in raw.entries.enumerated() where entry.index != firstIndex + UInt64(offset) {
-                throw ChainStoreError.entryIndexMismatch(height: raw.rowHeight, expected: firstIndex + UInt64(offset), found: entry.index)
+                throw ChainStoreError.entryIndexMismatch(
+                    height: raw.rowHeight,
+                    expected: firstIndex + UInt64(offset),
+                    found: entry.index
+                )
             }
             guard raw.entries.count == Int(header.entryCount) else {
-                throw ChainStoreError.entryCountMismatch(height: raw.rowHeight, header: header.entryCount, stored: raw.entries.count)
+                throw ChainStoreError.entryCountMismatch(
+                    height: raw.rowHeight,
+                    header: header.entryCount,
+                    stored: raw.entries.count
+                )
             }
             if check == .full {
                 for entry in raw.entries { tree.append(entry: entry.bytes) }
-                guard tree.root == header.merkleRoot else { throw ChainStoreError.merkleRootMismatch(height: raw.rowHeight) }
+                guard tree.root == header.merkleRoot else {
+                    throw ChainStoreError.merkleRootMismatch(height: raw.rowHeight)
+                }
             }
             previous = ChainTip(signed)
         }
@@ -78,7 +97,9 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         case let .undecodableHeader(height, error):
             return damaged + "the header of block \(height) does not decode: \(error)" + fix
         case let .headerHeightMismatch(row, header):
-            return damaged + "the block stored at height \(row) carries a header for height \(header) (blocks moved or swapped)" + fix
+            return damaged
+                + "the block stored at height \(row) carries a header for height \(header) (blocks moved or swapped)"
+                + fix
         case let .storedHashMismatch(height):
             return damaged + "block \(height)'s stored hash does not match its header" + fix
         case let .brokenLink(height):
@@ -86,11 +107,14 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         case let .treeSizeMismatch(height, expected, header):
             return damaged + "block \(height) says tree size \(header), expected \(expected)" + fix
         case let .entryIndexMismatch(height, expected, found):
-            return damaged + "block \(height): expected entry index \(expected), found \(found) (entry \(expected) is missing or moved)" + fix
+            return damaged
+                + "block \(height): expected entry index \(expected), found \(found) (entry \(expected) is missing or moved)"
+                + fix
         case let .entryCountMismatch(height, header, stored):
             return damaged + "block \(height)'s header lists \(header) entries but the store holds \(stored)" + fix
         case let .merkleRootMismatch(height):
-            return damaged + "block \(height)'s Merkle root does not match its stored entries (an entry was changed)" + fix
+            return damaged + "block \(height)'s Merkle root does not match its stored entries (an entry was changed)"
+                + fix
         case let .orphanEntries(count, first):
             return damaged + "\(count) entries (from index \(first)) belong to no block" + fix
         case let .appendRejected(height, reason):

@@ -1,5 +1,5 @@
-import ArgumentParser
 import AgentCore
+import ArgumentParser
 import MeterEmulator
 
 @main
@@ -8,14 +8,17 @@ struct MeterAgentCommand: AsyncParsableCommand {
         commandName: "meter-agent",
         abstract: "Read smart meters over Modbus (RS-485 RTU or TCP) and emulate them.",
         discussion: """
-        Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to \
-        find the meters on it, and `meter-agent read` to read one. `meter-agent emulate` \
-        serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's \
-        signing key, and `meter-agent run` polls meters, signs every reading and forwards \
-        it to the edge gateway (and, with --auto-offer, offers producers' export). \
-        `meter-agent offer` and `meter-agent request` trade energy by hand. See \
-        hardware/rs485.md for wiring.
-        """,
-        subcommands: [ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self]
+            Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to \
+            find the meters on it, and `meter-agent read` to read one. `meter-agent emulate` \
+            serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's \
+            signing key, and `meter-agent run` polls meters, signs every reading and forwards \
+            it to the edge gateway (and, with --auto-offer, offers producers' export). \
+            `meter-agent offer` and `meter-agent request` trade energy by hand. See \
+            hardware/rs485.md for wiring.
+            """,
+        subcommands: [
+            ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, KeygenCommand.self,
+            EmulateCommand.self, ScanCommand.self, PortsCommand.self,
+        ]
     )
 }

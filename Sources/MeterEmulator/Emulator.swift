@@ -14,8 +14,14 @@ package final class EmulatedMeter: @unchecked Sendable {
     package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
         self.config = config
         self.bank = try RegisterBank(layout: .covering(profile))
-        self.simulation = MeterSimulation(profile: profile, role: config.role, seed: config.seed, start: start,
-                                          anomalies: config.anomalies, ratedPower: config.ratedPower)
+        self.simulation = MeterSimulation(
+            profile: profile,
+            role: config.role,
+            seed: config.seed,
+            start: start,
+            anomalies: config.anomalies,
+            ratedPower: config.ratedPower
+        )
         try publish()
     }
 
@@ -54,27 +60,59 @@ package struct Emulator {
         var buses: [EmulatedBus] = []
         for bus in fleet.buses {
             let profiles = try bus.meters.map { try library.profile(named: $0.profile) }
-            let meters = try zip(bus.meters, profiles).map { try EmulatedMeter(config: $0, profile: $1, start: fleet.start) }
+            let meters = try zip(bus.meters, profiles).map {
+                try EmulatedMeter(config: $0, profile: $1, start: fleet.start)
+            }
             let units = Dictionary(uniqueKeysWithValues: meters.map { ($0.config.unit, $0.bank) })
             let serial = profiles[0].serial
-            let settings = SerialSettings(baud: bus.baud ?? serial.baud, parity: bus.parity ?? serial.parity,
-                                          dataBits: serial.dataBits, stopBits: serial.stopBits)
+            let settings = SerialSettings(
+                baud: bus.baud ?? serial.baud,
+                parity: bus.parity ?? serial.parity,
+                dataBits: serial.dataBits,
+                stopBits: serial.stopBits
+            )
             let options = ServerOptions(faults: bus.faults, wireTiming: bus.wireTiming, logger: logger)
             switch bus.transport {
             case .ptyLink(let path):
                 let terminal = try PseudoTerminal()
                 try terminal.link(at: path)
-                let server = try ModbusRTUServer(pseudoTerminal: terminal, settings: settings, units: units, options: options)
-                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
-                                         address: "\(path) -> \(terminal.path) (\(settings))", terminal: terminal))
+                let server = try ModbusRTUServer(
+                    pseudoTerminal: terminal,
+                    settings: settings,
+                    units: units,
+                    options: options
+                )
+                buses.append(
+                    EmulatedBus(
+                        config: bus,
+                        server: server,
+                        meters: meters,
+                        address: "\(path) -> \(terminal.path) (\(settings))",
+                        terminal: terminal
+                    )
+                )
             case .tcp(let host, let port):
                 let server = try ModbusTCPServer(host: host, port: port, units: units, options: options)
-                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
-                                         address: "tcp \(host):\(server.port)", terminal: nil))
+                buses.append(
+                    EmulatedBus(
+                        config: bus,
+                        server: server,
+                        meters: meters,
+                        address: "tcp \(host):\(server.port)",
+                        terminal: nil
+                    )
+                )
             case .device(let path):
                 let server = try ModbusRTUServer(device: path, settings: settings, units: units, options: options)
-                buses.append(EmulatedBus(config: bus, server: server, meters: meters,
-                                         address: "\(path) (\(settings))", terminal: nil))
+                buses.append(
+                    EmulatedBus(
+                        config: bus,
+                        server: server,
+                        meters: meters,
+                        address: "\(path) (\(settings))",
+                        terminal: nil
+                    )
+                )
             }
         }
         return buses
@@ -85,21 +123,27 @@ package struct Emulator {
         defer { for bus in buses { bus.terminal?.removeLinks() } }
         for bus in buses {
             for meter in bus.meters {
-                logger.info("emulating meter", metadata: [
-                    "meter.profile": "\(meter.config.profile)", "modbus.unit": "\(meter.config.unit)",
-                    "meter.role": "\(meter.config.role.rawValue)", "meter.seed": "\(meter.config.seed)",
-                    "bus": "\(bus.address)",
-                    "anomalies": "\(meter.config.anomalies.map(\.description).joined(separator: ","))",
-                ])
+                logger.info(
+                    "emulating meter",
+                    metadata: [
+                        "meter.profile": "\(meter.config.profile)", "modbus.unit": "\(meter.config.unit)",
+                        "meter.role": "\(meter.config.role.rawValue)", "meter.seed": "\(meter.config.seed)",
+                        "bus": "\(bus.address)",
+                        "anomalies": "\(meter.config.anomalies.map(\.description).joined(separator: ","))",
+                    ]
+                )
             }
         }
         let clock = SimulatedClock(start: fleet.start, speed: fleet.speed)
         var services: [any Service] = buses.map { ModbusServerService(server: $0.server) }
         services.append(SimulationService(meters: buses.flatMap(\.meters), clock: clock, logger: logger))
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
         logger.info("emulator stopped")
     }

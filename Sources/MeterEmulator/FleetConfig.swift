@@ -13,7 +13,14 @@ package struct FleetConfig: Sendable, Equatable {
         package var ratedPower: Double?
         package var anomalies: [InjectedAnomaly]
 
-        package init(profile: String, unit: UInt8, role: EmulatedRole, seed: UInt64, ratedPower: Double? = nil, anomalies: [InjectedAnomaly]) {
+        package init(
+            profile: String,
+            unit: UInt8,
+            role: EmulatedRole,
+            seed: UInt64,
+            ratedPower: Double? = nil,
+            anomalies: [InjectedAnomaly]
+        ) {
             self.profile = profile
             self.unit = unit
             self.role = role
@@ -40,7 +47,14 @@ package struct FleetConfig: Sendable, Equatable {
         package var faults: FaultInjection
         package var meters: [Meter]
 
-        package init(transport: Transport, baud: Int? = nil, parity: Parity? = nil, wireTiming: Bool, faults: FaultInjection, meters: [Meter]) {
+        package init(
+            transport: Transport,
+            baud: Int? = nil,
+            parity: Parity? = nil,
+            wireTiming: Bool,
+            faults: FaultInjection,
+            meters: [Meter]
+        ) {
             self.transport = transport
             self.baud = baud
             self.parity = parity
@@ -84,8 +98,11 @@ package struct FleetFile: Decodable {
         package var meters: [MeterEntry]
 
         package enum CodingKeys: String, CodingKey {
-            case ptyLink = "pty-link", tcp, device, baud, parity, wireTiming = "wire-timing"
-            case faultRate = "fault-rate", faults, meters
+            case ptyLink = "pty-link"
+            case tcp, device, baud, parity
+            case wireTiming = "wire-timing"
+            case faultRate = "fault-rate"
+            case faults, meters
         }
     }
 
@@ -120,7 +137,8 @@ package struct FleetFile: Decodable {
         }
         switch error {
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing (required)"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)): wrong type"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath)): wrong type"
         case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
@@ -146,38 +164,67 @@ package struct FleetFile: Decodable {
             }
             var parity: Parity?
             if let text = entry.parity {
-                guard let value = Parity(flag: text) else { throw OperatorError("\(at).parity: '\(text)' is not N, E or O") }
+                guard let value = Parity(flag: text) else {
+                    throw OperatorError("\(at).parity: '\(text)' is not N, E or O")
+                }
                 parity = value
             }
-            let faults = try FaultOptions.injection(rate: entry.faultRate ?? 0, kinds: entry.faults ?? [],
-                                                    seed: baseSeed, context: at)
+            let faults = try FaultOptions.injection(
+                rate: entry.faultRate ?? 0,
+                kinds: entry.faults ?? [],
+                seed: baseSeed,
+                context: at
+            )
             var meters: [FleetConfig.Meter] = []
             for (meterIndex, meter) in entry.meters.enumerated() {
                 let where_ = "\(at).meters[\(meterIndex)]"
                 guard (1...247).contains(meter.unit) else { throw OperatorError("\(where_).unit: must be 1 to 247") }
                 guard let role = EmulatedRole(rawValue: meter.role ?? "consumer") else {
-                    throw OperatorError("\(where_).role: '\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw OperatorError(
+                        "\(where_).role: '\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 let anomalies = try (meter.anomalies ?? []).map { text in
                     guard let anomaly = InjectedAnomaly(argument: text) else {
-                        throw OperatorError("\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))")
+                        throw OperatorError(
+                            "\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))"
+                        )
                     }
                     return anomaly
                 }
-                meters.append(FleetConfig.Meter(
-                    profile: meter.profile, unit: UInt8(meter.unit), role: role,
-                    seed: meter.seed ?? (baseSeed &+ UInt64(busIndex * 1000 + meter.unit)),
-                    ratedPower: meter.ratedPower, anomalies: anomalies))
+                meters.append(
+                    FleetConfig.Meter(
+                        profile: meter.profile,
+                        unit: UInt8(meter.unit),
+                        role: role,
+                        seed: meter.seed ?? (baseSeed &+ UInt64(busIndex * 1000 + meter.unit)),
+                        ratedPower: meter.ratedPower,
+                        anomalies: anomalies
+                    )
+                )
             }
             guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
             let units = meters.map(\.unit)
-            guard Set(units).count == units.count else { throw OperatorError("\(at).meters: two meters share a unit id") }
-            resolved.append(FleetConfig.Bus(transport: transport, baud: entry.baud, parity: parity,
-                                         wireTiming: entry.wireTiming ?? false, faults: faults, meters: meters))
+            guard Set(units).count == units.count else {
+                throw OperatorError("\(at).meters: two meters share a unit id")
+            }
+            resolved.append(
+                FleetConfig.Bus(
+                    transport: transport,
+                    baud: entry.baud,
+                    parity: parity,
+                    wireTiming: entry.wireTiming ?? false,
+                    faults: faults,
+                    meters: meters
+                )
+            )
         }
         guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
-        return FleetConfig(start: try Self.parseStart(start, context: "\(path): start") ?? Date(),
-                           speed: speed ?? 1, buses: resolved)
+        return FleetConfig(
+            start: try Self.parseStart(start, context: "\(path): start") ?? Date(),
+            speed: speed ?? 1,
+            buses: resolved
+        )
     }
 
     /// ISO 8601 (`2026-06-21T12:00:00Z`) or nil for now.
@@ -190,7 +237,8 @@ package struct FleetFile: Decodable {
 
 /// Parses fault lists: `no-reply`, `corrupt`, `delay:300ms`, `exception:6`.
 package enum FaultOptions {
-    package static func injection(rate: Double, kinds: [String], seed: UInt64, context: String) throws -> FaultInjection {
+    package static func injection(rate: Double, kinds: [String], seed: UInt64, context: String) throws -> FaultInjection
+    {
         guard (0...1).contains(rate) else { throw OperatorError("\(context): fault rate must be 0 to 1, not \(rate)") }
         if rate > 0, kinds.isEmpty {
             return FaultInjection(rate: rate, faults: [.noReply, .corruptFrame], seed: seed)
@@ -208,10 +256,14 @@ package enum FaultOptions {
             guard parts.count == 2, let duration = DurationArgument(argument: parts[1]) else { break }
             return .delay(duration.duration)
         case "exception":
-            guard parts.count == 2, let code = UInt8(parts[1]), let exception = ModbusException(rawValue: code) else { break }
+            guard parts.count == 2, let code = UInt8(parts[1]), let exception = ModbusException(rawValue: code) else {
+                break
+            }
             return .exception(exception)
         default: break
         }
-        throw OperatorError("\(context): fault '\(text)' is not one of no-reply, corrupt, delay:DURATION, exception:CODE (1-11)")
+        throw OperatorError(
+            "\(context): fault '\(text)' is not one of no-reply, corrupt, delay:DURATION, exception:CODE (1-11)"
+        )
     }
 }

@@ -42,11 +42,11 @@ extension Int64 {
 
 /// The electrical quantities of one simulated second, per phase and in total.
 package struct ElectricalState: Sendable, Equatable {
-    package var voltage: [Double]       // V per phase
-    package var current: [Double]       // A per phase
-    package var power: [Double]         // W per phase, positive = import
+    package var voltage: [Double]  // V per phase
+    package var current: [Double]  // A per phase
+    package var power: [Double]  // W per phase, positive = import
     package var powerFactor: [Double]
-    package var frequency: Double       // Hz
+    package var frequency: Double  // Hz
 
     package var apparentPower: [Double] { zip(voltage, current).map { $0 * $1 } }
     package var reactivePower: [Double] {
@@ -106,14 +106,20 @@ package struct MeterModel: Sendable {
     package func state(at second: Int64, sag: Double = 1) -> ElectricalState {
         let total = netPower(at: second)
         let shares = phaseShares(at: second)
-        var state = ElectricalState(voltage: [], current: [], power: [], powerFactor: [],
-                                    frequency: 50 + 0.04 * noise.smooth(6, second: second, period: 120))
+        var state = ElectricalState(
+            voltage: [],
+            current: [],
+            power: [],
+            powerFactor: [],
+            frequency: 50 + 0.04 * noise.smooth(6, second: second, period: 120)
+        )
         for phase in 0..<phases {
             let power = total * shares[phase]
             // Load pulls the voltage down a little, export lifts it; EN 50160 keeps 230 V ±10 %.
             let nominal = 230 + 2.5 * noise.smooth(10 + UInt64(phase), second: second, period: 900) - 0.0008 * power
             let voltage = min(253, max(207, nominal)) * sag
-            let powerFactor = role == .consumer
+            let powerFactor =
+                role == .consumer
                 ? 0.95 + 0.04 * noise.smooth(20 + UInt64(phase), second: second, period: 600)
                 : 0.995
             state.voltage.append(voltage)

@@ -27,8 +27,14 @@ package struct MeterSimulation: Sendable {
     private var frozen: [String: Double]?
     private var rolledBack = false
 
-    package init(profile: MeterProfile, role: EmulatedRole, seed: UInt64, start: Date, anomalies: [InjectedAnomaly] = [],
-         ratedPower: Double? = nil) {
+    package init(
+        profile: MeterProfile,
+        role: EmulatedRole,
+        seed: UInt64,
+        start: Date,
+        anomalies: [InjectedAnomaly] = [],
+        ratedPower: Double? = nil
+    ) {
         let phases = profile.measurand(named: "voltage_l2") == nil ? 1 : 3
         self.profile = profile
         self.model = MeterModel(role: role, phases: phases, seed: seed, ratedPower: ratedPower)
@@ -87,7 +93,11 @@ package struct MeterSimulation: Sendable {
             if power > 0 { importWh[phase] += power / 3600 } else { exportWh[phase] += -power / 3600 }
         }
         let reactive = state.reactivePower.reduce(0, +)
-        if state.totalPower >= 0 { reactiveImportVarh += reactive / 3600 } else { reactiveExportVarh += reactive / 3600 }
+        if state.totalPower >= 0 {
+            reactiveImportVarh += reactive / 3600
+        } else {
+            reactiveExportVarh += reactive / 3600
+        }
         apparentVAh += state.apparentPower.reduce(0, +) / 3600
         chargeAh += state.current.reduce(0, +) / 3600
         demandMax = max(demandMax, state.totalPower)
@@ -114,40 +124,41 @@ package struct MeterSimulation: Sendable {
         let s = state
         if let lineToLine = lineToLineVoltage(name) { return lineToLine }
         let totalCurrent = s.current.reduce(0, +)
-        let value: Double? = switch base {
-        case "voltage": s.voltage[index]
-        case "current": s.current[index]
-        case "power": phase == nil ? s.totalPower : s.power[index]
-        case "power_total": s.totalPower
-        case "apparent_power": phase == nil ? s.apparentPower.reduce(0, +) : s.apparentPower[index]
-        case "apparent_power_total": s.apparentPower.reduce(0, +)
-        case "reactive_power": phase == nil ? s.reactivePower.reduce(0, +) : s.reactivePower[index]
-        case "reactive_power_total": s.reactivePower.reduce(0, +)
-        case "power_factor": phase == nil ? s.powerFactor[0] : s.powerFactor[index]
-        case "power_factor_total": s.powerFactor.reduce(0, +) / Double(model.phases)
-        case "phase_angle": acos(phase == nil ? s.powerFactor[0] : s.powerFactor[index]) * 180 / .pi
-        case "phase_angle_total": acos(s.powerFactor.reduce(0, +) / Double(model.phases)) * 180 / .pi
-        case "frequency": s.frequency
-        case "voltage_ln_average": s.voltage.reduce(0, +) / Double(model.phases)
-        case "current_average": totalCurrent / Double(model.phases)
-        case "current_sum": totalCurrent
-        case "current_neutral": model.phases == 3 ? neutralCurrent(s.current) : nil
-        case "energy_import": phase == nil ? totalImportWh : importWh[index]
-        case "energy_export": phase == nil ? totalExportWh : exportWh[index]
-        case "energy_total": totalImportWh + totalExportWh
-        case "reactive_energy_import": reactiveImportVarh
-        case "reactive_energy_export": reactiveExportVarh
-        case "reactive_energy_total": reactiveImportVarh + reactiveExportVarh
-        case "apparent_energy": apparentVAh
-        case "charge": chargeAh
-        case "power_demand": s.totalPower
-        case "power_demand_max": demandMax
-        case "voltage_thd": 1.5 + 0.5 * model.noise.smooth(40 + UInt64(index), second: second, period: 600)
-        case "current_thd": 8 + 3 * model.noise.smooth(50 + UInt64(index), second: second, period: 600)
-        case "tamper":
-            anomaly(.tamper).map { second >= startSecond + $0.offset ? 1 : 0 } ?? 0
-        default: nil
-        }
+        let value: Double? =
+            switch base {
+            case "voltage": s.voltage[index]
+            case "current": s.current[index]
+            case "power": phase == nil ? s.totalPower : s.power[index]
+            case "power_total": s.totalPower
+            case "apparent_power": phase == nil ? s.apparentPower.reduce(0, +) : s.apparentPower[index]
+            case "apparent_power_total": s.apparentPower.reduce(0, +)
+            case "reactive_power": phase == nil ? s.reactivePower.reduce(0, +) : s.reactivePower[index]
+            case "reactive_power_total": s.reactivePower.reduce(0, +)
+            case "power_factor": phase == nil ? s.powerFactor[0] : s.powerFactor[index]
+            case "power_factor_total": s.powerFactor.reduce(0, +) / Double(model.phases)
+            case "phase_angle": acos(phase == nil ? s.powerFactor[0] : s.powerFactor[index]) * 180 / .pi
+            case "phase_angle_total": acos(s.powerFactor.reduce(0, +) / Double(model.phases)) * 180 / .pi
+            case "frequency": s.frequency
+            case "voltage_ln_average": s.voltage.reduce(0, +) / Double(model.phases)
+            case "current_average": totalCurrent / Double(model.phases)
+            case "current_sum": totalCurrent
+            case "current_neutral": model.phases == 3 ? neutralCurrent(s.current) : nil
+            case "energy_import": phase == nil ? totalImportWh : importWh[index]
+            case "energy_export": phase == nil ? totalExportWh : exportWh[index]
+            case "energy_total": totalImportWh + totalExportWh
+            case "reactive_energy_import": reactiveImportVarh
+            case "reactive_energy_export": reactiveExportVarh
+            case "reactive_energy_total": reactiveImportVarh + reactiveExportVarh
+            case "apparent_energy": apparentVAh
+            case "charge": chargeAh
+            case "power_demand": s.totalPower
+            case "power_demand_max": demandMax
+            case "voltage_thd": 1.5 + 0.5 * model.noise.smooth(40 + UInt64(index), second: second, period: 600)
+            case "current_thd": 8 + 3 * model.noise.smooth(50 + UInt64(index), second: second, period: 600)
+            case "tamper":
+                anomaly(.tamper).map { second >= startSecond + $0.offset ? 1 : 0 } ?? 0
+            default: nil
+            }
         guard let value else { return nil }
         return convert(value, toUnit: unit)
     }

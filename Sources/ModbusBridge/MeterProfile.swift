@@ -20,8 +20,14 @@ public struct Measurand: Sendable, Hashable, Codable {
     public var description: String?
 
     public init(
-        name: String, obis: String? = nil, table: RegisterTable, address: UInt16,
-        type: DataType, order: WordOrder = .ABCD, scale: Double = 1, unit: String,
+        name: String,
+        obis: String? = nil,
+        table: RegisterTable,
+        address: UInt16,
+        type: DataType,
+        order: WordOrder = .ABCD,
+        scale: Double = 1,
+        unit: String,
         description: String? = nil
     ) {
         self.name = name
@@ -99,9 +105,14 @@ public struct MeterProfile: Sendable, Hashable, Codable {
     public var measurands: [Measurand]
 
     public init(
-        name: String, manufacturer: String, model: String, description: String? = nil,
-        serial: SerialDefaults = SerialDefaults(), maxRegistersPerRequest: Int = 125,
-        maxGap: Int = 8, measurands: [Measurand]
+        name: String,
+        manufacturer: String,
+        model: String,
+        description: String? = nil,
+        serial: SerialDefaults = SerialDefaults(),
+        maxRegistersPerRequest: Int = 125,
+        maxGap: Int = 8,
+        measurands: [Measurand]
     ) {
         self.name = name
         self.manufacturer = manufacturer

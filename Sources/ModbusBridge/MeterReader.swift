@@ -12,7 +12,14 @@ public struct MeterSnapshot: Sendable {
     /// Time spent on the bus for the pass.
     public var busTime: Duration
 
-    public init(profile: String, unit: UInt8, takenAt: Date, measurements: [Measurement], requests: Int, busTime: Duration) {
+    public init(
+        profile: String,
+        unit: UInt8,
+        takenAt: Date,
+        measurements: [Measurement],
+        requests: Int,
+        busTime: Duration
+    ) {
         self.profile = profile
         self.unit = unit
         self.takenAt = takenAt
@@ -48,12 +55,23 @@ public struct MeterReader: Sendable {
         let takenAt = Date()
         var answers: [[UInt16]] = []
         for request in plan.requests {
-            answers.append(try await client.readRegisters(
-                request.table, address: request.address, count: request.count, unit: unit))
+            answers.append(
+                try await client.readRegisters(
+                    request.table,
+                    address: request.address,
+                    count: request.count,
+                    unit: unit
+                )
+            )
         }
         let after = await client.statistics
         return MeterSnapshot(
-            profile: profile.name, unit: unit, takenAt: takenAt, measurements: plan.decode(answers),
-            requests: after.requests - before.requests, busTime: after.busTime - before.busTime)
+            profile: profile.name,
+            unit: unit,
+            takenAt: takenAt,
+            measurements: plan.decode(answers),
+            requests: after.requests - before.requests,
+            busTime: after.busTime - before.busTime
+        )
     }
 }

@@ -87,7 +87,10 @@ public actor ModbusClient {
 
     /// Reads `count` registers (1…125) from the holding or input table.
     public func readRegisters(
-        _ table: RegisterTable, address: UInt16, count: Int, unit: UInt8
+        _ table: RegisterTable,
+        address: UInt16,
+        count: Int,
+        unit: UInt8
     ) async throws(ModbusError) -> [UInt16] {
         let operation = "read \(count) \(table) at \(hex(address)) from unit \(unit)"
         guard table.holdsRegisters else {
@@ -108,7 +111,10 @@ public actor ModbusClient {
 
     /// Reads `count` bits (1…2000) from the coils or discrete inputs.
     public func readBits(
-        _ table: RegisterTable, address: UInt16, count: Int, unit: UInt8
+        _ table: RegisterTable,
+        address: UInt16,
+        count: Int,
+        unit: UInt8
     ) async throws(ModbusError) -> [Bool] {
         let operation = "read \(count) \(table) at \(hex(address)) from unit \(unit)"
         guard !table.holdsRegisters else {
@@ -181,8 +187,10 @@ public actor ModbusClient {
                     throw error
                 }
                 let wait = options.retry.backoff(afterAttempt: attempt)
-                logger.debug("modbus exchange failed; retrying",
-                             metadata: ["error": "\(error)", "attempt": "\(attempt)", "backoff": "\(wait)"])
+                logger.debug(
+                    "modbus exchange failed; retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)", "backoff": "\(wait)"]
+                )
                 statistics.retries += 1
                 attempt += 1
                 // Cancellation ends the retries early; the caller sees the bus error.

@@ -22,8 +22,12 @@ final class ModbusContext {
         case .rtu(let device, let settings):
             try settings.validate()
             created = modbus_new_rtu(
-                device, Int32(settings.baud), settings.parity.libmodbusCharacter,
-                Int32(settings.dataBits), Int32(settings.stopBits))
+                device,
+                Int32(settings.baud),
+                settings.parity.libmodbusCharacter,
+                Int32(settings.dataBits),
+                Int32(settings.stopBits)
+            )
         case .tcp(let host, let port):
             created = modbus_new_tcp_pi(host, String(port))
         case .rtuOverTCP(let host, let port):
@@ -40,10 +44,11 @@ final class ModbusContext {
     /// A context that only frames and answers requests handed to it on `socket` (see
     /// `UnitResponder`). It is never connected; the caller owns the socket.
     init(responderFraming framing: ServerFraming, socket: Int32, unit: UInt8) throws(ModbusError) {
-        let created: OpaquePointer? = switch framing {
-        case .rtu: modbus_new_rtu("responder", 9600, CChar(UInt8(ascii: "N")), 8, 1)
-        case .tcp: modbus_new_tcp("127.0.0.1", 502)
-        }
+        let created: OpaquePointer? =
+            switch framing {
+            case .rtu: modbus_new_rtu("responder", 9600, CChar(UInt8(ascii: "N")), 8, 1)
+            case .tcp: modbus_new_tcp("127.0.0.1", 502)
+            }
         guard let created else {
             throw ModbusError.fromErrno(Glibc.errno, operation: "create responder context for unit \(unit)")
         }

@@ -115,7 +115,8 @@ public struct ModbusError: Error, Sendable, CustomStringConvertible {
     static func kind(for code: Int32) -> Kind {
         let exceptionBase = GL_MODBUS_ENOBASE
         if code > exceptionBase, code <= GL_EMBXGTAR,
-           let exception = ModbusException(rawValue: UInt8(code - exceptionBase)) {
+            let exception = ModbusException(rawValue: UInt8(code - exceptionBase))
+        {
             return .exception(exception)
         }
         switch code {

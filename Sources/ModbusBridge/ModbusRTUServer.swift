@@ -22,28 +22,48 @@ public final class ModbusRTUServer: ModbusServing, @unchecked Sendable {
 
     /// Serves `units` on the master side of `pseudoTerminal`; clients open its `path`.
     public convenience init(
-        pseudoTerminal: PseudoTerminal, settings: SerialSettings = SerialSettings(),
-        units: [UInt8: RegisterBank], options: ServerOptions = ServerOptions()
+        pseudoTerminal: PseudoTerminal,
+        settings: SerialSettings = SerialSettings(),
+        units: [UInt8: RegisterBank],
+        options: ServerOptions = ServerOptions()
     ) throws(ModbusError) {
-        try self.init(descriptor: pseudoTerminal.master, path: pseudoTerminal.path, owner: pseudoTerminal,
-                      settings: settings, units: units, options: options)
+        try self.init(
+            descriptor: pseudoTerminal.master,
+            path: pseudoTerminal.path,
+            owner: pseudoTerminal,
+            settings: settings,
+            units: units,
+            options: options
+        )
     }
 
     /// Serves `units` on a real serial device such as `/dev/ttyUSB0`.
     public convenience init(
-        device: String, settings: SerialSettings,
-        units: [UInt8: RegisterBank], options: ServerOptions = ServerOptions()
+        device: String,
+        settings: SerialSettings,
+        units: [UInt8: RegisterBank],
+        options: ServerOptions = ServerOptions()
     ) throws(ModbusError) {
         let serial = try SerialDevice(path: device, settings: settings)
-        try self.init(descriptor: serial.descriptor, path: device, owner: serial,
-                      settings: settings, units: units, options: options)
+        try self.init(
+            descriptor: serial.descriptor,
+            path: device,
+            owner: serial,
+            settings: settings,
+            units: units,
+            options: options
+        )
     }
 
     /// Serves on any descriptor that carries RTU frames (a serial line, or a TCP
     /// connection of an RTU-over-TCP converter); `owner` keeps it open.
     init(
-        descriptor: Int32, path: String, owner: AnyObject, settings: SerialSettings,
-        units: [UInt8: RegisterBank], options: ServerOptions
+        descriptor: Int32,
+        path: String,
+        owner: AnyObject,
+        settings: SerialSettings,
+        units: [UInt8: RegisterBank],
+        options: ServerOptions
     ) throws(ModbusError) {
         try settings.validate()
         self.descriptor = descriptor
@@ -66,9 +86,12 @@ public final class ModbusRTUServer: ModbusServing, @unchecked Sendable {
     public var statistics: ServerStatistics { dispatcher.statistics }
 
     public func start() throws(ModbusError) {
-        options.logger.info("serving Modbus RTU", metadata: [
-            "modbus.line": "\(path)", "serial": "\(settings)", "wire_timing": "\(options.wireTiming)",
-        ])
+        options.logger.info(
+            "serving Modbus RTU",
+            metadata: [
+                "modbus.line": "\(path)", "serial": "\(settings)", "wire_timing": "\(options.wireTiming)",
+            ]
+        )
         thread.start(name: "modbus rtu \(path)") { [self] in serve() }
     }
 
@@ -118,7 +141,10 @@ public final class ModbusRTUServer: ModbusServing, @unchecked Sendable {
                 case .complete, .needMore, .unknown:
                     if silent {
                         dispatcher.count { $0.framingErrors += 1 }
-                        options.logger.debug("partial frame dropped after silence", metadata: ["bytes": "\(pending.count)"])
+                        options.logger.debug(
+                            "partial frame dropped after silence",
+                            metadata: ["bytes": "\(pending.count)"]
+                        )
                         pending.removeAll()
                     }
                 }

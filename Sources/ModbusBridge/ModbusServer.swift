@@ -11,8 +11,11 @@ public struct ServerOptions: Sendable {
     public var wireTiming: Bool
     public var logger: Logger
 
-    public init(faults: FaultInjection = .none, wireTiming: Bool = false,
-                logger: Logger = Logger(label: "modbus.server")) {
+    public init(
+        faults: FaultInjection = .none,
+        wireTiming: Bool = false,
+        logger: Logger = Logger(label: "modbus.server")
+    ) {
         self.faults = faults
         self.wireTiming = wireTiming
         self.logger = logger
@@ -99,7 +102,10 @@ final class RequestDispatcher {
                 do {
                     _ = try responder.respond(to: frame)
                 } catch {
-                    logger.debug("broadcast rejected", metadata: ["modbus.unit": "\(responder.unit)", "error": "\(error)"])
+                    logger.debug(
+                        "broadcast rejected",
+                        metadata: ["modbus.unit": "\(responder.unit)", "error": "\(error)"]
+                    )
                 }
             }
             return nil

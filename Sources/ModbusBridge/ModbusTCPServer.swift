@@ -23,8 +23,11 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
 
     /// Binds `host:port` (port 0: any free port; read `port` afterwards).
     public init(
-        host: String = "127.0.0.1", port: Int = 502, units: [UInt8: RegisterBank],
-        options: ServerOptions = ServerOptions(), maxConnections: Int = 16
+        host: String = "127.0.0.1",
+        port: Int = 502,
+        units: [UInt8: RegisterBank],
+        options: ServerOptions = ServerOptions(),
+        maxConnections: Int = 16
     ) throws(ModbusError) {
         let context = try ModbusContext(endpoint: .tcp(host: host, port: port))
         let listener = try context.check(modbus_tcp_pi_listen(context.handle, Int32(maxConnections)), "listen")
@@ -40,7 +43,9 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
         let family = address.ss_family
         let boundPort: UInt16 = withUnsafePointer(to: &address) { pointer in
             if family == sa_family_t(AF_INET6) {
-                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin6_port)
+                }
             } else {
                 pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
             }
@@ -87,10 +92,11 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
         defer { for connection in connections { Glibc.close(connection.descriptor) } }
         var buffer = [UInt8](repeating: 0, count: 1024)
         while !thread.isStopping {
-            var descriptors = [
-                pollfd(fd: thread.wakeDescriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
-            ] + connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            var descriptors =
+                [
+                    pollfd(fd: thread.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                ] + connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             guard poll(&descriptors, nfds_t(descriptors.count), 1000) >= 0 || errno == EINTR else {
                 options.logger.error("polling connections failed", metadata: ["errno": "\(errno)"])
                 return

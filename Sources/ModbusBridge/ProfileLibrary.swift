@@ -16,7 +16,11 @@ public struct ProfileLibrary: Sendable {
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
                 .sorted()
         } catch {
-            throw ProfileError(file: directory, field: "", problem: "cannot list meter profiles: \(error.localizedDescription)")
+            throw ProfileError(
+                file: directory,
+                field: "",
+                problem: "cannot list meter profiles: \(error.localizedDescription)"
+            )
         }
         var profiles: [String: MeterProfile] = [:]
         var sources: [String: String] = [:]
@@ -43,8 +47,11 @@ public struct ProfileLibrary: Sendable {
         for candidate in searchPath() where isDirectory(candidate) {
             return try ProfileLibrary(directory: candidate)
         }
-        throw ProfileError(file: "hardware/meters", field: "",
-                           problem: "no meter profile directory found; pass --profiles DIR or set GRIDLEDGER_METERS")
+        throw ProfileError(
+            file: "hardware/meters",
+            field: "",
+            problem: "no meter profile directory found; pass --profiles DIR or set GRIDLEDGER_METERS"
+        )
     }
 
     /// The directories `locate` tries, in order.
@@ -55,8 +62,10 @@ public struct ProfileLibrary: Sendable {
         }
         candidates.append(FileManager.default.currentDirectoryPath + "/hardware/meters")
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent()
-            .appendingPathComponent("../share/gridledger/meters").standardized.path)
+        candidates.append(
+            executable.deletingLastPathComponent()
+                .appendingPathComponent("../share/gridledger/meters").standardized.path
+        )
         // Sources/ModbusBridge/ProfileLibrary.swift → the repository's hardware/meters.
         let sourceTree = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -68,8 +77,11 @@ public struct ProfileLibrary: Sendable {
     public func profile(named name: String) throws(ProfileError) -> MeterProfile {
         if let profile = profiles[name.lowercased()] { return profile }
         let available = profiles.keys.sorted().joined(separator: ", ")
-        throw ProfileError(file: directory, field: "",
-                           problem: "no meter profile '\(name)'; available: \(available)")
+        throw ProfileError(
+            file: directory,
+            field: "",
+            problem: "no meter profile '\(name)'; available: \(available)"
+        )
     }
 
     private static func isDirectory(_ path: String) -> Bool {

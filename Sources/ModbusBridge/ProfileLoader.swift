@@ -52,14 +52,23 @@ public enum ProfileLoader {
         switch error {
         case .keyNotFound(let key, let context):
             let parent = path(context.codingPath)
-            return ProfileError(file: file, field: parent.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)",
-                                problem: "missing (required)")
+            return ProfileError(
+                file: file,
+                field: parent.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)",
+                problem: "missing (required)"
+            )
         case .typeMismatch(let type, let context):
-            return ProfileError(file: file, field: path(context.codingPath),
-                                problem: "expected \(friendlyName(type))")
+            return ProfileError(
+                file: file,
+                field: path(context.codingPath),
+                problem: "expected \(friendlyName(type))"
+            )
         case .valueNotFound(let type, let context):
-            return ProfileError(file: file, field: path(context.codingPath),
-                                problem: "empty; expected \(friendlyName(type))")
+            return ProfileError(
+                file: file,
+                field: path(context.codingPath),
+                problem: "empty; expected \(friendlyName(type))"
+            )
         case .dataCorrupted(let context):
             return ProfileError(file: file, field: path(context.codingPath), problem: context.debugDescription)
         @unknown default:
@@ -124,7 +133,9 @@ private struct RawProfile: Decodable {
             return value
         }
         func choice<T: RawRepresentable & CaseIterable>(
-            _ text: String?, _ field: String, _: T.Type
+            _ text: String?,
+            _ field: String,
+            _: T.Type
         ) throws(ProfileError) -> T where T.RawValue == String {
             let text = try required(text, field)
             guard let value = T(rawValue: text) else {
@@ -196,12 +207,24 @@ private struct RawProfile: Decodable {
             guard scale.isFinite, scale != 0 else { throw fail("\(at).scale", "must be a non-zero number") }
             let unit = try required(raw.unit, "\(at).unit")
             if let obis = raw.obis,
-               obis.range(of: #"^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}(\*\d{1,3})?$"#, options: .regularExpression) == nil {
+                obis.range(of: #"^\d{1,3}-\d{1,3}:\d{1,3}\.\d{1,3}\.\d{1,3}(\*\d{1,3})?$"#, options: .regularExpression)
+                    == nil
+            {
                 throw fail("\(at).obis", "'\(obis)' is not an OBIS code like 1-0:32.7.0")
             }
-            resolved.append(Measurand(
-                name: measurandName, obis: raw.obis, table: table, address: address, type: type,
-                order: order, scale: scale, unit: unit, description: raw.description))
+            resolved.append(
+                Measurand(
+                    name: measurandName,
+                    obis: raw.obis,
+                    table: table,
+                    address: address,
+                    type: type,
+                    order: order,
+                    scale: scale,
+                    unit: unit,
+                    description: raw.description
+                )
+            )
         }
         try checkOverlaps(resolved, fail: fail)
 
@@ -213,20 +236,24 @@ private struct RawProfile: Decodable {
             serial: serialDefaults,
             maxRegistersPerRequest: maxRegisters,
             maxGap: gap,
-            measurands: resolved)
+            measurands: resolved
+        )
     }
 
     /// Two measurands sharing a register is a typo in a register map, never intended.
     private func checkOverlaps(
-        _ measurands: [Measurand], fail: (String, String) -> ProfileError
+        _ measurands: [Measurand],
+        fail: (String, String) -> ProfileError
     ) throws(ProfileError) {
         let indexed = measurands.enumerated().sorted {
             ($0.element.table.rawValue, $0.element.address) < ($1.element.table.rawValue, $1.element.address)
         }
         for (previous, next) in zip(indexed, indexed.dropFirst())
         where previous.element.table == next.element.table && previous.element.endAddress > Int(next.element.address) {
-            throw fail("measurands[\(next.offset)].address",
-                       "'\(next.element.name)' overlaps '\(previous.element.name)' (measurands[\(previous.offset)])")
+            throw fail(
+                "measurands[\(next.offset)].address",
+                "'\(next.element.name)' overlaps '\(previous.element.name)' (measurands[\(previous.offset)])"
+            )
         }
     }
 }
@@ -239,20 +266,27 @@ private struct RegisterAddress: Decodable {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Int.self) {
             guard let value = UInt16(exactly: number) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "address \(number) is outside 0 to 65535")
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "address \(number) is outside 0 to 65535"
+                )
             }
             self.value = value
             return
         }
         guard let text = try? container.decode(String.self) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "expected an address: a number from 0 to 65535, decimal or 0x hex")
+                in: container,
+                debugDescription: "expected an address: a number from 0 to 65535, decimal or 0x hex"
+            )
         }
         let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
         let radix = text.lowercased().hasPrefix("0x") ? 16 : 10
         guard let value = UInt16(digits, radix: radix) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not an address from 0 to 65535 (decimal or 0x hex)")
+                in: container,
+                debugDescription: "'\(text)' is not an address from 0 to 65535 (decimal or 0x hex)"
+            )
         }
         self.value = value
     }

@@ -53,9 +53,12 @@ public final class PseudoTerminal: @unchecked Sendable {
         var status = stat()
         if lstat(linkPath, &status) == 0 {
             guard (status.st_mode & S_IFMT) == S_IFLNK else {
-                throw ModbusError(kind: .invalidArgument, errno: EEXIST,
-                                  message: "\(linkPath) exists and is not a symbolic link; remove it or choose another path",
-                                  operation: operation)
+                throw ModbusError(
+                    kind: .invalidArgument,
+                    errno: EEXIST,
+                    message: "\(linkPath) exists and is not a symbolic link; remove it or choose another path",
+                    operation: operation
+                )
             }
             unlink(linkPath)
         }

@@ -35,7 +35,7 @@ public struct ReadPlan: Sendable, Hashable {
         for (request, registers) in zip(requests, answers) {
             for measurand in request.measurands {
                 let start = Int(measurand.address) - Int(request.address)
-                let (raw, value) = measurand.decode(registers[start ..< start + measurand.registerCount])
+                let (raw, value) = measurand.decode(registers[start..<start + measurand.registerCount])
                 measurements.append(Measurement(measurand: measurand, raw: raw, value: value))
             }
         }
@@ -76,8 +76,12 @@ public struct ReadPlanner: Sendable {
                     }
                     requests.append(request)
                 }
-                current = ReadRequest(table: table, address: measurand.address,
-                                      count: measurand.registerCount, measurands: [measurand])
+                current = ReadRequest(
+                    table: table,
+                    address: measurand.address,
+                    count: measurand.registerCount,
+                    measurands: [measurand]
+                )
             }
             if let current { requests.append(current) }
         }

@@ -9,8 +9,10 @@ public struct BankLayout: Sendable, Hashable {
     public var inputRegisters: Range<Int>
 
     public init(
-        coils: Range<Int> = 0..<0, discreteInputs: Range<Int> = 0..<0,
-        holdingRegisters: Range<Int> = 0..<0, inputRegisters: Range<Int> = 0..<0
+        coils: Range<Int> = 0..<0,
+        discreteInputs: Range<Int> = 0..<0,
+        holdingRegisters: Range<Int> = 0..<0,
+        inputRegisters: Range<Int> = 0..<0
     ) {
         self.coils = coils
         self.discreteInputs = discreteInputs
@@ -24,7 +26,8 @@ public struct BankLayout: Sendable, Hashable {
         func span(_ table: RegisterTable) -> Range<Int> {
             let measurands = profile.measurands.filter { $0.table == table }
             guard let low = measurands.map({ Int($0.address) }).min(),
-                  let high = measurands.map(\.endAddress).max() else { return 0..<0 }
+                let high = measurands.map(\.endAddress).max()
+            else { return 0..<0 }
             return low..<high
         }
         return BankLayout(holdingRegisters: span(.holdingRegisters), inputRegisters: span(.inputRegisters))
@@ -71,12 +74,18 @@ public final class RegisterBank: @unchecked Sendable {
                 throw .invalidArgument("\(table) range \(range) is outside 0…65535", operation: "create register bank")
             }
         }
-        guard let mapping = modbus_mapping_new_start_address(
-            UInt32(layout.coils.lowerBound), UInt32(layout.coils.count),
-            UInt32(layout.discreteInputs.lowerBound), UInt32(layout.discreteInputs.count),
-            UInt32(layout.holdingRegisters.lowerBound), UInt32(layout.holdingRegisters.count),
-            UInt32(layout.inputRegisters.lowerBound), UInt32(layout.inputRegisters.count)
-        ) else {
+        guard
+            let mapping = modbus_mapping_new_start_address(
+                UInt32(layout.coils.lowerBound),
+                UInt32(layout.coils.count),
+                UInt32(layout.discreteInputs.lowerBound),
+                UInt32(layout.discreteInputs.count),
+                UInt32(layout.holdingRegisters.lowerBound),
+                UInt32(layout.holdingRegisters.count),
+                UInt32(layout.inputRegisters.lowerBound),
+                UInt32(layout.inputRegisters.count)
+            )
+        else {
             throw ModbusError.fromErrno(errno, operation: "create register bank")
         }
         self.layout = layout
@@ -141,7 +150,9 @@ public final class RegisterBank: @unchecked Sendable {
     }
 
     /// Runs `body` with the libmodbus mapping, holding the bank's lock.
-    func withMapping<Result>(_ body: (UnsafeMutablePointer<modbus_mapping_t>) throws(ModbusError) -> Result) throws(ModbusError) -> Result {
+    func withMapping<Result>(
+        _ body: (UnsafeMutablePointer<modbus_mapping_t>) throws(ModbusError) -> Result
+    ) throws(ModbusError) -> Result {
         lock.lock()
         defer { lock.unlock() }
         return try body(mapping)
@@ -162,7 +173,10 @@ public final class RegisterBank: @unchecked Sendable {
         }
         let range = layout.range(of: table)
         guard count >= 0, Int(address) >= range.lowerBound, Int(address) + count <= range.upperBound else {
-            throw .invalidArgument("the bank holds \(table) \(range.lowerBound)..<\(range.upperBound) only", operation: operation)
+            throw .invalidArgument(
+                "the bank holds \(table) \(range.lowerBound)..<\(range.upperBound) only",
+                operation: operation
+            )
         }
     }
 }
@@ -177,8 +191,13 @@ extension MeterProfile {
                 throw ProfileValueError(profile: self.name, measurand: name, problem: "no such measurand")
             }
             do {
-                writes.append(RegisterWrite(table: measurand.table, address: measurand.address,
-                                            values: try measurand.encode(value)))
+                writes.append(
+                    RegisterWrite(
+                        table: measurand.table,
+                        address: measurand.address,
+                        values: try measurand.encode(value)
+                    )
+                )
             } catch {
                 throw ProfileValueError(profile: self.name, measurand: name, problem: error.description)
             }

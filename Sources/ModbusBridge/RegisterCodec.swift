@@ -75,7 +75,11 @@ public enum RegisterCodec {
     /// Encodes `value` into `type.registerCount` words.
     /// Throws when the value does not fit the type (an integer out of range, a fraction
     /// for an integer type, or a non-finite number).
-    public static func encode(_ value: RawValue, as type: DataType, order: WordOrder) throws(RegisterCodecError) -> [UInt16] {
+    public static func encode(
+        _ value: RawValue,
+        as type: DataType,
+        order: WordOrder
+    ) throws(RegisterCodecError) -> [UInt16] {
         let bits: UInt64
         switch type {
         case .float32:
@@ -85,8 +89,10 @@ public enum RegisterCodec {
         case .uint16: bits = UInt64(try unsigned(value, max: UInt64(UInt16.max), type))
         case .uint32: bits = UInt64(try unsigned(value, max: UInt64(UInt32.max), type))
         case .uint64: bits = try unsigned(value, max: UInt64.max, type)
-        case .int16: bits = UInt64(UInt16(bitPattern: Int16(try signed(value, Int64(Int16.min)...Int64(Int16.max), type))))
-        case .int32: bits = UInt64(UInt32(bitPattern: Int32(try signed(value, Int64(Int32.min)...Int64(Int32.max), type))))
+        case .int16:
+            bits = UInt64(UInt16(bitPattern: Int16(try signed(value, Int64(Int16.min)...Int64(Int16.max), type))))
+        case .int32:
+            bits = UInt64(UInt32(bitPattern: Int32(try signed(value, Int64(Int32.min)...Int64(Int32.max), type))))
         case .int64: bits = UInt64(bitPattern: try signed(value, Int64.min...Int64.max, type))
         }
         return split(bits, count: type.registerCount, order: order)
@@ -111,7 +117,8 @@ public enum RegisterCodec {
         return words
     }
 
-    private static func unsigned(_ value: RawValue, max: UInt64, _ type: DataType) throws(RegisterCodecError) -> UInt64 {
+    private static func unsigned(_ value: RawValue, max: UInt64, _ type: DataType) throws(RegisterCodecError) -> UInt64
+    {
         switch value {
         case .unsigned(let v) where v <= max: return v
         case .signed(let v) where v >= 0 && UInt64(v) <= max: return UInt64(v)
@@ -121,11 +128,16 @@ public enum RegisterCodec {
         }
     }
 
-    private static func signed(_ value: RawValue, _ range: ClosedRange<Int64>, _ type: DataType) throws(RegisterCodecError) -> Int64 {
+    private static func signed(
+        _ value: RawValue,
+        _ range: ClosedRange<Int64>,
+        _ type: DataType
+    ) throws(RegisterCodecError) -> Int64 {
         switch value {
         case .signed(let v) where range.contains(v): return v
         case .unsigned(let v) where v <= UInt64(range.upperBound): return Int64(v)
-        case .float(let v) where v.isFinite && v == v.rounded()
+        case .float(let v)
+        where v.isFinite && v == v.rounded()
             && v >= Double(range.lowerBound) && v < Double(range.upperBound):
             return Int64(v)
         default: throw RegisterCodecError(value: value, type: type)

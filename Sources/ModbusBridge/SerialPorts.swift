@@ -61,7 +61,9 @@ public enum SerialPortDiscovery {
         var info = SerialPortInfo(
             path: text(sp_get_port_name(port)) ?? "?",
             description: text(sp_get_port_description(port)) ?? "",
-            transport: transport == SP_TRANSPORT_USB ? "usb" : transport == SP_TRANSPORT_BLUETOOTH ? "bluetooth" : "native")
+            transport: transport == SP_TRANSPORT_USB
+                ? "usb" : transport == SP_TRANSPORT_BLUETOOTH ? "bluetooth" : "native"
+        )
         if transport == SP_TRANSPORT_USB {
             var vendor: Int32 = 0
             var product: Int32 = 0
@@ -89,17 +91,23 @@ public enum SerialPortDiscovery {
         switch result {
         case SP_ERR_FAIL:
             let code = sp_last_error_code()
-            let message = sp_last_error_message().map { pointer in
-                defer { sp_free_error_message(pointer) }
-                return String(cString: pointer)
-            } ?? "failed"
+            let message =
+                sp_last_error_message().map { pointer in
+                    defer { sp_free_error_message(pointer) }
+                    return String(cString: pointer)
+                } ?? "failed"
             throw ModbusError(kind: ModbusError.kind(for: code), errno: code, message: message, operation: operation)
         case SP_ERR_ARG:
             throw ModbusError(kind: .invalidArgument, errno: EINVAL, message: "invalid argument", operation: operation)
         case SP_ERR_MEM:
             throw ModbusError(kind: .system, errno: ENOMEM, message: "out of memory", operation: operation)
         default:
-            throw ModbusError(kind: .system, errno: 0, message: "not supported here (code \(result.rawValue))", operation: operation)
+            throw ModbusError(
+                kind: .system,
+                errno: 0,
+                message: "not supported here (code \(result.rawValue))",
+                operation: operation
+            )
         }
     }
 }
@@ -124,11 +132,12 @@ final class SerialDevice {
             let operation = "configure \(path) for \(settings)"
             try SerialPortDiscovery.check(sp_set_baudrate(found, Int32(settings.baud)), operation)
             try SerialPortDiscovery.check(sp_set_bits(found, Int32(settings.dataBits)), operation)
-            let parity: sp_parity = switch settings.parity {
-            case .none: SP_PARITY_NONE
-            case .even: SP_PARITY_EVEN
-            case .odd: SP_PARITY_ODD
-            }
+            let parity: sp_parity =
+                switch settings.parity {
+                case .none: SP_PARITY_NONE
+                case .even: SP_PARITY_EVEN
+                case .odd: SP_PARITY_ODD
+                }
             try SerialPortDiscovery.check(sp_set_parity(found, parity), operation)
             try SerialPortDiscovery.check(sp_set_stopbits(found, Int32(settings.stopBits)), operation)
             try SerialPortDiscovery.check(sp_set_flowcontrol(found, SP_FLOWCONTROL_NONE), operation)

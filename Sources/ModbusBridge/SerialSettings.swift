@@ -76,7 +76,8 @@ public struct SerialSettings: Sendable, Hashable, Codable, CustomStringConvertib
         guard Self.supportedBaudRates.contains(baud) else {
             throw .invalidArgument(
                 "baud rate \(baud) is not supported; use one of \(Self.supportedBaudRates.map(String.init).joined(separator: ", "))",
-                operation: operation)
+                operation: operation
+            )
         }
         guard (5...8).contains(dataBits) else {
             throw .invalidArgument("data bits must be 5 to 8, not \(dataBits)", operation: operation)

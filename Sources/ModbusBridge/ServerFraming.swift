@@ -21,12 +21,13 @@ enum RTURequestFraming {
     static func boundary(_ bytes: ArraySlice<UInt8>) -> FrameBoundary {
         guard bytes.count >= 2 else { return .needMore }
         let function = bytes[bytes.startIndex + 1]
-        let fixed: Int? = switch function {
-        case 0x01, 0x02, 0x03, 0x04, 0x05, 0x06: 8
-        case 0x07, 0x0B, 0x0C, 0x11: 4
-        case 0x16: 10
-        default: nil
-        }
+        let fixed: Int? =
+            switch function {
+            case 0x01, 0x02, 0x03, 0x04, 0x05, 0x06: 8
+            case 0x07, 0x0B, 0x0C, 0x11: 4
+            case 0x16: 10
+            default: nil
+            }
         if let fixed { return .complete(length: fixed) }
         switch function {
         case 0x0F, 0x10:

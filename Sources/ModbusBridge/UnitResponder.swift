@@ -53,8 +53,10 @@ final class UnitResponder {
         guard length > 0 else { return [] }
         _ = try bank.withMapping { mapping throws(ModbusError) in
             if let exception {
-                try context.check(modbus_reply_exception(context.handle, request, UInt32(exception.rawValue)),
-                                  "reply exception")
+                try context.check(
+                    modbus_reply_exception(context.handle, request, UInt32(exception.rawValue)),
+                    "reply exception"
+                )
             } else {
                 try context.check(modbus_reply(context.handle, request, length, mapping), "reply")
             }

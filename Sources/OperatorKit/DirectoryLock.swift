@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,11 @@ public final class DirectoryLock: @unchecked Sendable {
     /// Tries to take the lock; nil when another process holds it.
     public init?(path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw OperatorError("cannot open lock file \(path): \(String(cString: strerror(errno))); check the data directory is writable") }
+        guard fd >= 0 else {
+            throw OperatorError(
+                "cannot open lock file \(path): \(String(cString: strerror(errno))); check the data directory is writable"
+            )
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)
             return nil

@@ -8,10 +8,11 @@ public struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConver
     public var port: Int
 
     public init?(argument: String) {
-        let host: Substring, port: Substring
+        let host: Substring
+        let port: Substring
         if argument.hasPrefix("[") {
             guard let close = argument.firstIndex(of: "]") else { return nil }
-            host = argument[argument.index(after: argument.startIndex) ..< close]
+            host = argument[argument.index(after: argument.startIndex)..<close]
             let rest = argument[argument.index(after: close)...]
             guard rest.hasPrefix(":") else { return nil }
             port = rest.dropFirst()
@@ -20,7 +21,7 @@ public struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConver
             host = argument[..<colon]
             port = argument[argument.index(after: colon)...]
         }
-        guard !host.isEmpty, let p = Int(port), (0 ... 65535).contains(p) else { return nil }
+        guard !host.isEmpty, let p = Int(port), (0...65535).contains(p) else { return nil }
         self.host = String(host)
         self.port = p
     }
@@ -38,4 +39,3 @@ public struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConver
         return "http://\(h):\(port)"
     }
 }
-

@@ -25,7 +25,9 @@ public struct LoggingOptions: ParsableArguments {
 
     public func validate() throws {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
-            throw ValidationError("--log-level '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical")
+            throw ValidationError(
+                "--log-level '\(logLevel)' is not a level; use trace, debug, info, notice, warning, error or critical"
+            )
         }
     }
 
@@ -116,11 +118,14 @@ public struct OperatorLogHandler: LogHandler {
             let level = event.level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
             sink.write(([time, level, "\(label): \(event.message)"] + fields).joined(separator: " "))
         case .json:
-            var object: [String: String] = ["time": time, "level": event.level.rawValue, "logger": label,
-                                            "message": "\(event.message)"]
+            var object: [String: String] = [
+                "time": time, "level": event.level.rawValue, "logger": label,
+                "message": "\(event.message)",
+            ]
             for (key, value) in merged { object[key] = "\(value)" }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-               let line = String(data: data, encoding: .utf8) {
+                let line = String(data: data, encoding: .utf8)
+            {
                 sink.write(line)
             }
         }

@@ -26,8 +26,11 @@ public final class RateLimitedLog: @unchecked Sendable {
     /// - Parameters:
     ///   - interval: the window; repeats within it are counted, not logged.
     ///   - now: the clock (tests pass their own).
-    public init(logger: Logger, interval: Duration = .seconds(10),
-                now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+    public init(
+        logger: Logger,
+        interval: Duration = .seconds(10),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
         self.logger = logger
         self.interval = interval
         self.now = now

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 import Logging
@@ -37,15 +38,25 @@ public struct ServiceDirectory: Sendable {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw OperatorError("\(path) exists and is not a directory; choose another --data path") }
+            guard isDir.boolValue else {
+                throw OperatorError("\(path) exists and is not a directory; choose another --data path")
+            }
             if isInitialised || existing.contains(where: { fm.fileExists(atPath: file($0)) }) {
-                throw OperatorError("\(path) is already an initialised \(kind) data directory (\(file(marker)) exists); refusing to overwrite it. \(refusal)")
+                throw OperatorError(
+                    "\(path) is already an initialised \(kind) data directory (\(file(marker)) exists); refusing to overwrite it. \(refusal)"
+                )
             }
         } else {
             do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try fm.createDirectory(
+                    atPath: path,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
             } catch {
-                throw OperatorError("cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable")
+                throw OperatorError(
+                    "cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable"
+                )
             }
         }
     }
@@ -57,7 +68,9 @@ public struct ServiceDirectory: Sendable {
             throw OperatorError("data directory \(path) does not exist; run `\(initCommand) --data \(path)` first")
         }
         guard isInitialised else {
-            throw OperatorError("\(path) is not an initialised \(kind) data directory (no \(file(marker))); run `\(initCommand) --data \(path)` first")
+            throw OperatorError(
+                "\(path) is not an initialised \(kind) data directory (no \(file(marker))); run `\(initCommand) --data \(path)` first"
+            )
         }
     }
 }
@@ -72,7 +85,9 @@ public struct ServerURLFile: Sendable {
     /// The URL the running server wrote, nil when there is none.
     public func read() -> String? {
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        else { return nil }
         return text
     }
 
@@ -81,7 +96,9 @@ public struct ServerURLFile: Sendable {
         guard FileManager.default.createFile(atPath: temp, contents: Data((url + "\n").utf8)) else {
             throw OperatorError("cannot write \(path); check the data directory is writable")
         }
-        guard rename(temp, path) == 0 else { throw OperatorError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard rename(temp, path) == 0 else {
+            throw OperatorError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     public func remove() {
@@ -111,10 +128,16 @@ extension ListenAddress {
     public func serveFailure(_ error: any Error) -> OperatorError {
         let text = "\(error)"
         if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
-            return OperatorError("cannot listen on \(self): the address is already in use; stop the other process or choose another --listen port")
+            return OperatorError(
+                "cannot listen on \(self): the address is already in use; stop the other process or choose another --listen port"
+            )
         }
-        if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") || text.contains("errno: 99") {
-            return OperatorError("cannot listen on \(self): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine")
+        if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL")
+            || text.contains("errno: 99")
+        {
+            return OperatorError(
+                "cannot listen on \(self): no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine"
+            )
         }
         return OperatorError("cannot serve on \(self): \(error)")
     }

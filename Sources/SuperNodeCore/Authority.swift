@@ -10,19 +10,34 @@ package enum Authority {
     /// Issues a certificate for `gatewayKey`, records it and returns it.
     /// - Throws: `OperatorError` when the gateway already holds an unrevoked certificate or
     ///   the name is not acceptable.
-    package static func certify(store: AuthorityStore, root: SigningIdentity, gatewayKey: PublicIdentity, name: String,
-                        now: Int64) throws -> SignedGatewayCertificate {
+    package static func certify(
+        store: AuthorityStore,
+        root: SigningIdentity,
+        gatewayKey: PublicIdentity,
+        name: String,
+        now: Int64
+    ) throws -> SignedGatewayCertificate {
         try store.pool.write { db in
             let existing = try AuthorityStore.certificates(db, gateway: gatewayKey.id)
             if let live = existing.first(where: { $0.revokedAt == nil }) {
-                throw OperatorError("gateway \(gatewayKey.id.hex) already holds certificate serial \(live.certificate.serial) (\"\(live.certificate.name)\"), not revoked; use it, or revoke it first with `super-node revoke --serial \(live.certificate.serial)`")
+                throw OperatorError(
+                    "gateway \(gatewayKey.id.hex) already holds certificate serial \(live.certificate.serial) (\"\(live.certificate.name)\"), not revoked; use it, or revoke it first with `super-node revoke --serial \(live.certificate.serial)`"
+                )
             }
             let serial = try AuthorityStore.nextSerial(db)
             let certificate: GatewayCertificate
             do {
-                certificate = try GatewayCertificate(issuer: root.id, gatewayKey: gatewayKey, serial: serial, issuedAt: now, name: name)
+                certificate = try GatewayCertificate(
+                    issuer: root.id,
+                    gatewayKey: gatewayKey,
+                    serial: serial,
+                    issuedAt: now,
+                    name: name
+                )
             } catch {
-                throw OperatorError("--name '\(name)' is not acceptable: \(error) (use 1 to \(GatewayCertificate.maxNameBytes) bytes of UTF-8 without control characters)")
+                throw OperatorError(
+                    "--name '\(name)' is not acceptable: \(error) (use 1 to \(GatewayCertificate.maxNameBytes) bytes of UTF-8 without control characters)"
+                )
             }
             let signed = try SignedGatewayCertificate.sign(certificate, with: root)
             try AuthorityStore.insert(signed, db)
@@ -44,19 +59,27 @@ package enum Authority {
             switch target {
             case let .serial(serial):
                 guard let row = try AuthorityStore.certificate(db, serial: serial) else {
-                    throw OperatorError("no certificate with serial \(serial) was issued by this super node; list them with GET /v1/gateways")
+                    throw OperatorError(
+                        "no certificate with serial \(serial) was issued by this super node; list them with GET /v1/gateways"
+                    )
                 }
                 if let at = row.revokedAt {
-                    throw OperatorError("certificate serial \(serial) (gateway \(row.certificate.gateway.hex)) is already revoked (at \(Timestamps.iso(at)))")
+                    throw OperatorError(
+                        "certificate serial \(serial) (gateway \(row.certificate.gateway.hex)) is already revoked (at \(Timestamps.iso(at)))"
+                    )
                 }
                 rows = [row]
             case let .gateway(gateway):
                 let all = try AuthorityStore.certificates(db, gateway: gateway)
                 guard !all.isEmpty else {
-                    throw OperatorError("gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, `edge-gateway init` prints it)")
+                    throw OperatorError(
+                        "gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, `edge-gateway init` prints it)"
+                    )
                 }
                 rows = all.filter { $0.revokedAt == nil }
-                guard !rows.isEmpty else { throw OperatorError("every certificate of gateway \(gateway.hex) is already revoked") }
+                guard !rows.isEmpty else {
+                    throw OperatorError("every certificate of gateway \(gateway.hex) is already revoked")
+                }
             }
             for row in rows { try AuthorityStore.revoke(serial: row.certificate.serial, at: now, db) }
             return rows.map { CertificateRow(signed: $0.signed, revokedAt: now) }
@@ -81,15 +104,24 @@ extension Authority {
     /// so it works with or without a running server, which reads suspensions on every push.
     /// - Throws: `OperatorError` when the gateway holds no certificate, is not suspended, or
     ///   the note is not acceptable.
-    package static func reinstate(store: AuthorityStore, gateway: GatewayID, note: String?, now: Int64) throws -> Reinstated {
+    package static func reinstate(
+        store: AuthorityStore,
+        gateway: GatewayID,
+        note: String?,
+        now: Int64
+    ) throws -> Reinstated {
         if let note { try checkNote(note) }
         return try store.pool.write { db in
             guard let latest = try AuthorityStore.certificates(db, gateway: gateway).last else {
-                throw OperatorError("gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, GET /v1/gateways lists them)")
+                throw OperatorError(
+                    "gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, GET /v1/gateways lists them)"
+                )
             }
             guard let lifted = try AuthorityStore.reinstate(gateway: gateway, at: now, note: note, db) else {
                 let standing = try AuthorityStore.valueStanding(db, gateway: gateway)
-                throw OperatorError("gateway \(gateway.hex) (\"\(latest.certificate.name)\") is not suspended (\(standing.flaggedBlocks) value-flagged blocks since its last reinstatement); nothing to reinstate")
+                throw OperatorError(
+                    "gateway \(gateway.hex) (\"\(latest.certificate.name)\") is not suspended (\(standing.flaggedBlocks) value-flagged blocks since its last reinstatement); nothing to reinstate"
+                )
             }
             let flags = try AuthorityStore.flags(db, gateway: gateway).count
             return Reinstated(suspension: lifted, certificate: latest.certificate, flagsOnRecord: flags)
@@ -99,8 +131,12 @@ extension Authority {
     /// Checks a reinstatement note: at most `maxNoteBytes` bytes of UTF-8, no control
     /// characters.
     package static func checkNote(_ note: String) throws {
-        guard note.utf8.count <= maxNoteBytes, !note.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw OperatorError("--note is not acceptable: use at most \(maxNoteBytes) bytes of UTF-8 without control characters (one line)")
+        guard note.utf8.count <= maxNoteBytes,
+            !note.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw OperatorError(
+                "--note is not acceptable: use at most \(maxNoteBytes) bytes of UTF-8 without control characters (one line)"
+            )
         }
     }
 }

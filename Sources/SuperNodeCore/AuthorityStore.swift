@@ -23,85 +23,93 @@ package final class AuthorityStore: Sendable {
     package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("authority-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE certificate (
-                    serial INTEGER PRIMARY KEY,
-                    gateway BLOB NOT NULL,
-                    public_key BLOB NOT NULL,
-                    name TEXT NOT NULL,
-                    issued_at INTEGER NOT NULL,
-                    bytes BLOB NOT NULL
-                );
-                CREATE INDEX certificate_by_gateway ON certificate(gateway, serial);
-                CREATE TABLE revocation (
-                    serial INTEGER PRIMARY KEY REFERENCES certificate(serial),
-                    revoked_at INTEGER NOT NULL
-                );
-                CREATE TABLE gateway_block (
-                    gateway BLOB NOT NULL,
-                    height INTEGER NOT NULL,
-                    hash BLOB NOT NULL,
-                    block BLOB NOT NULL,
-                    checkpoint BLOB NOT NULL,
-                    PRIMARY KEY (gateway, height)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE certificate (
+                        serial INTEGER PRIMARY KEY,
+                        gateway BLOB NOT NULL,
+                        public_key BLOB NOT NULL,
+                        name TEXT NOT NULL,
+                        issued_at INTEGER NOT NULL,
+                        bytes BLOB NOT NULL
+                    );
+                    CREATE INDEX certificate_by_gateway ON certificate(gateway, serial);
+                    CREATE TABLE revocation (
+                        serial INTEGER PRIMARY KEY REFERENCES certificate(serial),
+                        revoked_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE gateway_block (
+                        gateway BLOB NOT NULL,
+                        height INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        block BLOB NOT NULL,
+                        checkpoint BLOB NOT NULL,
+                        PRIMARY KEY (gateway, height)
+                    );
+                    """
+            )
         }
         migrator.registerMigration("authority-v2-endpoints") { db in
-            try db.execute(sql: """
-                CREATE TABLE gateway_endpoint (
-                    gateway BLOB PRIMARY KEY,
-                    url TEXT NOT NULL,
-                    announced_at INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE gateway_endpoint (
+                        gateway BLOB PRIMARY KEY,
+                        url TEXT NOT NULL,
+                        announced_at INTEGER NOT NULL
+                    );
+                    """
+            )
         }
         migrator.registerMigration("authority-v3-value-flags") { db in
-            try db.execute(sql: """
-                CREATE TABLE value_flag (
-                    gateway BLOB NOT NULL,
-                    height INTEGER NOT NULL,
-                    producer BLOB NOT NULL,
-                    dispatched_wh INTEGER NOT NULL,
-                    exported_wh INTEGER NOT NULL,
-                    tolerance_wh INTEGER NOT NULL,
-                    chain_tolerance_wh INTEGER NOT NULL,
-                    flagged_at INTEGER NOT NULL,
-                    PRIMARY KEY (gateway, height, producer)
-                );
-                CREATE TABLE suspension (
-                    id INTEGER PRIMARY KEY,
-                    gateway BLOB NOT NULL,
-                    suspended_at INTEGER NOT NULL,
-                    height INTEGER NOT NULL,
-                    flag_count INTEGER NOT NULL,
-                    reinstated_at INTEGER,
-                    reinstated_height INTEGER,
-                    note TEXT
-                );
-                CREATE INDEX suspension_by_gateway ON suspension(gateway, id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE value_flag (
+                        gateway BLOB NOT NULL,
+                        height INTEGER NOT NULL,
+                        producer BLOB NOT NULL,
+                        dispatched_wh INTEGER NOT NULL,
+                        exported_wh INTEGER NOT NULL,
+                        tolerance_wh INTEGER NOT NULL,
+                        chain_tolerance_wh INTEGER NOT NULL,
+                        flagged_at INTEGER NOT NULL,
+                        PRIMARY KEY (gateway, height, producer)
+                    );
+                    CREATE TABLE suspension (
+                        id INTEGER PRIMARY KEY,
+                        gateway BLOB NOT NULL,
+                        suspended_at INTEGER NOT NULL,
+                        height INTEGER NOT NULL,
+                        flag_count INTEGER NOT NULL,
+                        reinstated_at INTEGER,
+                        reinstated_height INTEGER,
+                        note TEXT
+                    );
+                    CREATE INDEX suspension_by_gateway ON suspension(gateway, id);
+                    """
+            )
         }
         migrator.registerMigration("authority-v4-escalations") { db in
-            try db.execute(sql: """
-                CREATE TABLE escalation (
-                    decision_id INTEGER PRIMARY KEY,
-                    request_hash BLOB NOT NULL,
-                    consumer_gateway BLOB NOT NULL,
-                    consumer BLOB NOT NULL,
-                    request_sequence INTEGER NOT NULL,
-                    energy_wh INTEGER NOT NULL,
-                    producer_gateway BLOB NOT NULL,
-                    producer BLOB NOT NULL,
-                    status TEXT NOT NULL,
-                    decided_at INTEGER NOT NULL,
-                    producer_tnt_before INTEGER,
-                    detail TEXT,
-                    bytes BLOB NOT NULL
-                );
-                CREATE INDEX escalation_by_request ON escalation(request_hash, decision_id);
-                CREATE UNIQUE INDEX escalation_committed ON escalation(request_hash) WHERE status = 'committed';
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE escalation (
+                        decision_id INTEGER PRIMARY KEY,
+                        request_hash BLOB NOT NULL,
+                        consumer_gateway BLOB NOT NULL,
+                        consumer BLOB NOT NULL,
+                        request_sequence INTEGER NOT NULL,
+                        energy_wh INTEGER NOT NULL,
+                        producer_gateway BLOB NOT NULL,
+                        producer BLOB NOT NULL,
+                        status TEXT NOT NULL,
+                        decided_at INTEGER NOT NULL,
+                        producer_tnt_before INTEGER,
+                        detail TEXT,
+                        bytes BLOB NOT NULL
+                    );
+                    CREATE INDEX escalation_by_request ON escalation(request_hash, decision_id);
+                    CREATE UNIQUE INDEX escalation_committed ON escalation(request_hash) WHERE status = 'committed';
+                    """
+            )
         }
         return migrator
     }
@@ -116,11 +124,19 @@ package struct CertificateRow: Sendable {
 }
 
 extension AuthorityStore {
-    package static func certificates(_ db: Database, where clause: String = "", arguments: StatementArguments = []) throws -> [CertificateRow] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT c.bytes, r.revoked_at FROM certificate c LEFT JOIN revocation r ON r.serial = c.serial
-            \(clause) ORDER BY c.serial
-            """, arguments: arguments)
+    package static func certificates(
+        _ db: Database,
+        where clause: String = "",
+        arguments: StatementArguments = []
+    ) throws -> [CertificateRow] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.bytes, r.revoked_at FROM certificate c LEFT JOIN revocation r ON r.serial = c.serial
+                \(clause) ORDER BY c.serial
+                """,
+            arguments: arguments
+        )
         return try rows.map { row in
             let bytes: Data = row[0]
             return CertificateRow(signed: try SignedGatewayCertificate(bytes: Array(bytes)), revokedAt: row[1])
@@ -137,8 +153,14 @@ extension AuthorityStore {
 
     package static func insert(_ signed: SignedGatewayCertificate, _ db: Database) throws {
         let c = signed.certificate
-        try db.execute(sql: "INSERT INTO certificate (serial, gateway, public_key, name, issued_at, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [Int64(bitPattern: c.serial), Data(c.gateway.bytes), Data(c.gatewayKey.rawBytes), c.name, c.issuedAt, Data(signed.bytes)])
+        try db.execute(
+            sql:
+                "INSERT INTO certificate (serial, gateway, public_key, name, issued_at, bytes) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                Int64(bitPattern: c.serial), Data(c.gateway.bytes), Data(c.gatewayKey.rawBytes), c.name, c.issuedAt,
+                Data(signed.bytes),
+            ]
+        )
     }
 
     package static func nextSerial(_ db: Database) throws -> UInt64 {
@@ -146,14 +168,26 @@ extension AuthorityStore {
     }
 
     package static func revoke(serial: UInt64, at time: Int64, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO revocation (serial, revoked_at) VALUES (?, ?)", arguments: [Int64(bitPattern: serial), time])
+        try db.execute(
+            sql: "INSERT INTO revocation (serial, revoked_at) VALUES (?, ?)",
+            arguments: [Int64(bitPattern: serial), time]
+        )
     }
 
     /// The accepted block at `height` of `gateway`'s chain: its hash and signed checkpoint.
     /// An accepted block's hash, its wire bytes as accepted, and its checkpoint.
-    package static func acceptedBlock(_ db: Database, gateway: GatewayID, height: UInt64) throws -> (hash: Hash256, wireBytes: [UInt8], checkpoint: SignedCheckpoint)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT hash, block, checkpoint FROM gateway_block WHERE gateway = ? AND height = ?",
-                                         arguments: [Data(gateway.bytes), Int64(bitPattern: height)]) else { return nil }
+    package static func acceptedBlock(
+        _ db: Database,
+        gateway: GatewayID,
+        height: UInt64
+    ) throws -> (hash: Hash256, wireBytes: [UInt8], checkpoint: SignedCheckpoint)? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT hash, block, checkpoint FROM gateway_block WHERE gateway = ? AND height = ?",
+                arguments: [Data(gateway.bytes), Int64(bitPattern: height)]
+            )
+        else { return nil }
         let hash: Data = row[0]
         let block: Data = row[1]
         let checkpoint: Data = row[2]
@@ -161,20 +195,30 @@ extension AuthorityStore {
     }
 
     package static func insertBlock(_ block: Block, checkpoint: SignedCheckpoint, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO gateway_block (gateway, height, hash, block, checkpoint) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [Data(block.header.header.gateway.bytes), Int64(bitPattern: block.height), Data(block.hash.bytes),
-                                   Data(block.wireBytes()), Data(checkpoint.bytes)])
+        try db.execute(
+            sql: "INSERT INTO gateway_block (gateway, height, hash, block, checkpoint) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                Data(block.header.header.gateway.bytes), Int64(bitPattern: block.height), Data(block.hash.bytes),
+                Data(block.wireBytes()), Data(checkpoint.bytes),
+            ]
+        )
     }
 
     /// Gateways with accepted blocks.
     package static func auditedGateways(_ db: Database) throws -> [GatewayID] {
-        try Data.fetchAll(db, sql: "SELECT DISTINCT gateway FROM gateway_block ORDER BY gateway").compactMap { KeyID(bytes: Array($0)) }
+        try Data.fetchAll(db, sql: "SELECT DISTINCT gateway FROM gateway_block ORDER BY gateway").compactMap {
+            KeyID(bytes: Array($0))
+        }
     }
 
     /// Calls `body` with each accepted block of `gateway`, in height order.
-    package static func forEachBlock(_ db: Database, gateway: GatewayID, _ body: (UInt64, Block) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT height, block FROM gateway_block WHERE gateway = ? ORDER BY height",
-                                         arguments: [Data(gateway.bytes)])
+    package static func forEachBlock(_ db: Database, gateway: GatewayID, _ body: (UInt64, Block) throws -> Void) throws
+    {
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: "SELECT height, block FROM gateway_block WHERE gateway = ? ORDER BY height",
+            arguments: [Data(gateway.bytes)]
+        )
         while let row = try cursor.next() {
             let height: Int64 = row[0]
             let bytes: Data = row[1]
@@ -184,10 +228,13 @@ extension AuthorityStore {
 
     /// Records the URL a gateway announced in a push (the last one wins).
     package static func setEndpoint(_ url: String, gateway: GatewayID, at time: Int64, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO gateway_endpoint (gateway, url, announced_at) VALUES (?, ?, ?)
-            ON CONFLICT(gateway) DO UPDATE SET url = excluded.url, announced_at = excluded.announced_at
-            """, arguments: [Data(gateway.bytes), url, time])
+        try db.execute(
+            sql: """
+                INSERT INTO gateway_endpoint (gateway, url, announced_at) VALUES (?, ?, ?)
+                ON CONFLICT(gateway) DO UPDATE SET url = excluded.url, announced_at = excluded.announced_at
+                """,
+            arguments: [Data(gateway.bytes), url, time]
+        )
     }
 
     /// The URL each gateway last announced.
@@ -245,27 +292,49 @@ package struct ValueStanding: Sendable, Equatable {
 
 extension AuthorityStore {
     package static func insertFlag(_ flag: ValueFlag, _ db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO value_flag (gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [Data(flag.gateway.bytes), Int64(bitPattern: flag.height), Data(flag.producer.bytes),
-                             Int64(bitPattern: flag.dispatchedWh), Int64(bitPattern: flag.exportedWh), Int64(bitPattern: flag.toleranceWh),
-                             Int64(bitPattern: flag.chainToleranceWh), flag.flaggedAt])
+        try db.execute(
+            sql: """
+                INSERT INTO value_flag (gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                Data(flag.gateway.bytes), Int64(bitPattern: flag.height), Data(flag.producer.bytes),
+                Int64(bitPattern: flag.dispatchedWh), Int64(bitPattern: flag.exportedWh),
+                Int64(bitPattern: flag.toleranceWh),
+                Int64(bitPattern: flag.chainToleranceWh), flag.flaggedAt,
+            ]
+        )
     }
 
     /// Every flag (of one gateway, when given), by gateway, height and producer.
     package static func flags(_ db: Database, gateway: GatewayID? = nil) throws -> [ValueFlag] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at FROM value_flag
-            \(gateway == nil ? "" : "WHERE gateway = ?") ORDER BY gateway, height, producer
-            """, arguments: gateway.map { [Data($0.bytes)] } ?? [])
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT gateway, height, producer, dispatched_wh, exported_wh, tolerance_wh, chain_tolerance_wh, flagged_at FROM value_flag
+                \(gateway == nil ? "" : "WHERE gateway = ?") ORDER BY gateway, height, producer
+                """,
+            arguments: gateway.map { [Data($0.bytes)] } ?? []
+        )
         return rows.compactMap { row in
-            let g: Data = row[0], p: Data = row[2]
+            let g: Data = row[0]
+            let p: Data = row[2]
             guard let gateway = KeyID(bytes: Array(g)), let producer = KeyID(bytes: Array(p)) else { return nil }
-            let height: Int64 = row[1], dispatched: Int64 = row[3], exported: Int64 = row[4], tolerance: Int64 = row[5], chain: Int64 = row[6]
-            return ValueFlag(gateway: gateway, height: UInt64(bitPattern: height), producer: producer, dispatchedWh: UInt64(bitPattern: dispatched),
-                             exportedWh: UInt64(bitPattern: exported), toleranceWh: UInt64(bitPattern: tolerance),
-                             chainToleranceWh: UInt64(bitPattern: chain), flaggedAt: row[7])
+            let height: Int64 = row[1]
+            let dispatched: Int64 = row[3]
+            let exported: Int64 = row[4]
+            let tolerance: Int64 = row[5]
+            let chain: Int64 = row[6]
+            return ValueFlag(
+                gateway: gateway,
+                height: UInt64(bitPattern: height),
+                producer: producer,
+                dispatchedWh: UInt64(bitPattern: dispatched),
+                exportedWh: UInt64(bitPattern: exported),
+                toleranceWh: UInt64(bitPattern: tolerance),
+                chainToleranceWh: UInt64(bitPattern: chain),
+                flaggedAt: row[7]
+            )
         }
     }
 
@@ -274,46 +343,84 @@ extension AuthorityStore {
         guard let gateway = KeyID(bytes: Array(g)) else { return nil }
         let height: Int64 = row["height"]
         let reinstatedHeight: Int64? = row["reinstated_height"]
-        return Suspension(gateway: gateway, suspendedAt: row["suspended_at"], height: UInt64(bitPattern: height), flagCount: row["flag_count"],
-                          reinstatedAt: row["reinstated_at"], reinstatedHeight: reinstatedHeight.map { UInt64(bitPattern: $0) }, note: row["note"])
+        return Suspension(
+            gateway: gateway,
+            suspendedAt: row["suspended_at"],
+            height: UInt64(bitPattern: height),
+            flagCount: row["flag_count"],
+            reinstatedAt: row["reinstated_at"],
+            reinstatedHeight: reinstatedHeight.map { UInt64(bitPattern: $0) },
+            note: row["note"]
+        )
     }
 
     /// The gateway's suspension in force, if any.
     package static func activeSuspension(_ db: Database, gateway: GatewayID) throws -> Suspension? {
-        try Row.fetchOne(db, sql: "SELECT * FROM suspension WHERE gateway = ? AND reinstated_at IS NULL ORDER BY id DESC LIMIT 1",
-                         arguments: [Data(gateway.bytes)]).flatMap(suspension)
+        try Row.fetchOne(
+            db,
+            sql: "SELECT * FROM suspension WHERE gateway = ? AND reinstated_at IS NULL ORDER BY id DESC LIMIT 1",
+            arguments: [Data(gateway.bytes)]
+        ).flatMap(suspension)
     }
 
     /// Every suspension of the gateway, lifted or not, oldest first.
     package static func suspensions(_ db: Database, gateway: GatewayID) throws -> [Suspension] {
-        try Row.fetchAll(db, sql: "SELECT * FROM suspension WHERE gateway = ? ORDER BY id", arguments: [Data(gateway.bytes)]).compactMap(suspension)
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM suspension WHERE gateway = ? ORDER BY id",
+            arguments: [Data(gateway.bytes)]
+        ).compactMap(suspension)
     }
 
     /// Flagged blocks of the gateway above the height its last reinstatement recorded (all
     /// of them when it was never reinstated).
     package static func flaggedBlocksSinceReinstatement(_ db: Database, gateway: GatewayID) throws -> Int {
-        try Int.fetchOne(db, sql: """
-            SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ? AND height > COALESCE(
-                (SELECT reinstated_height FROM suspension WHERE gateway = ? AND reinstated_at IS NOT NULL ORDER BY id DESC LIMIT 1), -1)
-            """, arguments: [Data(gateway.bytes), Data(gateway.bytes)]) ?? 0
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ? AND height > COALESCE(
+                    (SELECT reinstated_height FROM suspension WHERE gateway = ? AND reinstated_at IS NOT NULL ORDER BY id DESC LIMIT 1), -1)
+                """,
+            arguments: [Data(gateway.bytes), Data(gateway.bytes)]
+        ) ?? 0
     }
 
     /// Suspends the gateway after the flagged block `height`.
-    package static func suspend(gateway: GatewayID, height: UInt64, flagCount: Int, at time: Int64, _ db: Database) throws -> Suspension {
-        try db.execute(sql: "INSERT INTO suspension (gateway, suspended_at, height, flag_count) VALUES (?, ?, ?, ?)",
-                       arguments: [Data(gateway.bytes), time, Int64(bitPattern: height), flagCount])
+    package static func suspend(
+        gateway: GatewayID,
+        height: UInt64,
+        flagCount: Int,
+        at time: Int64,
+        _ db: Database
+    ) throws -> Suspension {
+        try db.execute(
+            sql: "INSERT INTO suspension (gateway, suspended_at, height, flag_count) VALUES (?, ?, ?, ?)",
+            arguments: [Data(gateway.bytes), time, Int64(bitPattern: height), flagCount]
+        )
         return Suspension(gateway: gateway, suspendedAt: time, height: height, flagCount: flagCount)
     }
 
     /// Lifts the gateway's suspension in force; flags count anew above the gateway's
     /// accepted chain as it stands.
-    package static func reinstate(gateway: GatewayID, at time: Int64, note: String?, _ db: Database) throws -> Suspension? {
+    package static func reinstate(
+        gateway: GatewayID,
+        at time: Int64,
+        note: String?,
+        _ db: Database
+    ) throws -> Suspension? {
         guard var active = try activeSuspension(db, gateway: gateway) else { return nil }
-        let tip = try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM gateway_block WHERE gateway = ?", arguments: [Data(gateway.bytes)])
+        let tip = try Int64.fetchOne(
+            db,
+            sql: "SELECT MAX(height) FROM gateway_block WHERE gateway = ?",
+            arguments: [Data(gateway.bytes)]
+        )
         let reinstatedHeight = max(tip.map { UInt64(bitPattern: $0) } ?? active.height, active.height)
-        try db.execute(sql: """
-            UPDATE suspension SET reinstated_at = ?, reinstated_height = ?, note = ? WHERE gateway = ? AND reinstated_at IS NULL
-            """, arguments: [time, Int64(bitPattern: reinstatedHeight), note, Data(gateway.bytes)])
+        try db.execute(
+            sql: """
+                UPDATE suspension SET reinstated_at = ?, reinstated_height = ?, note = ? WHERE gateway = ? AND reinstated_at IS NULL
+                """,
+            arguments: [time, Int64(bitPattern: reinstatedHeight), note, Data(gateway.bytes)]
+        )
         active.reinstatedAt = time
         active.reinstatedHeight = reinstatedHeight
         active.note = note
@@ -324,7 +431,10 @@ extension AuthorityStore {
     package static func valueStandings(_ db: Database) throws -> [GatewayID: ValueStanding] {
         var result: [GatewayID: ValueStanding] = [:]
         var gateways = Set<GatewayID>()
-        for data in try Data.fetchAll(db, sql: "SELECT DISTINCT gateway FROM value_flag UNION SELECT DISTINCT gateway FROM suspension") {
+        for data in try Data.fetchAll(
+            db,
+            sql: "SELECT DISTINCT gateway FROM value_flag UNION SELECT DISTINCT gateway FROM suspension"
+        ) {
             if let gateway = KeyID(bytes: Array(data)) { gateways.insert(gateway) }
         }
         for gateway in gateways {
@@ -338,7 +448,11 @@ extension AuthorityStore {
         ValueStanding(
             suspension: try activeSuspension(db, gateway: gateway),
             flaggedBlocks: try flaggedBlocksSinceReinstatement(db, gateway: gateway),
-            flaggedBlocksTotal: try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ?",
-                                                 arguments: [Data(gateway.bytes)]) ?? 0)
+            flaggedBlocksTotal: try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(DISTINCT height) FROM value_flag WHERE gateway = ?",
+                arguments: [Data(gateway.bytes)]
+            ) ?? 0
+        )
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import Hummingbird
 import LedgerLite
-import Logging
 import LedgerStore
+import Logging
 
 /// Why an escalation was not served (the `reason` of an unserved answer). Stable codes
 /// (docs/SUPERNODE.md, "Escalation").
@@ -56,13 +56,19 @@ extension CentralNode {
     /// `POST /v1/escalations`: checks the consumer's gateway's certificate and the
     /// consumer's signature, then serves the request by global TNT (or says why not).
     /// Returns the HTTP status and the answer.
-    package func escalate(certificate: [UInt8]?, request: [UInt8], consumerKey: String) async throws -> (Int, EscalationAnswer) {
+    package func escalate(
+        certificate: [UInt8]?,
+        request: [UInt8],
+        consumerKey: String
+    ) async throws -> (Int, EscalationAnswer) {
         func refuse(_ reason: Reason, _ message: String) -> (Int, EscalationAnswer) {
             logger.warning("escalation refused", metadata: ["reason": "\(reason.rawValue)", "detail": "\(message)"])
             return (reason.status, EscalationAnswer(status: "refused", reason: reason.rawValue, message: message))
         }
         let cert: SignedGatewayCertificate
-        do { cert = try await store.pool.read { db in try self.checkCertificate(certificate, db) } } catch let rejection as Rejection {
+        do { cert = try await store.pool.read { db in try self.checkCertificate(certificate, db) } } catch let rejection
+            as Rejection
+        {
             return refuse(rejection.reason, rejection.message)
         }
         let entry: SignedRecord
@@ -77,26 +83,48 @@ extension CentralNode {
             return refuse(.malformedRequest, "consumerKey is not an `ed25519 <base64>` key line: \(error)")
         }
         guard key.id == q.consumer, entry.signer == q.consumer, entry.isSignatureValid(by: key) else {
-            return refuse(.badRequestSignature, "the request is not signed by consumer \(q.consumer.hex) with the key given (its id must be the request's consumer)")
+            return refuse(
+                .badRequestSignature,
+                "the request is not signed by consumer \(q.consumer.hex) with the key given (its id must be the request's consumer)"
+            )
         }
         let consumerGateway = cert.certificate.gateway
         let requestHash = Hash256.sha256(entry.body)
         guard escalationsInFlight.withLock({ $0.insert(requestHash).inserted }) else {
-            return refuse(.escalationInProgress, "request \(q.sequence) of consumer \(q.consumer.hex) is being escalated now; send it again in a moment")
+            return refuse(
+                .escalationInProgress,
+                "request \(q.sequence) of consumer \(q.consumer.hex) is being escalated now; send it again in a moment"
+            )
         }
         defer { _ = escalationsInFlight.withLock { $0.remove(requestHash) } }
         return try await decide(q, requestHash: requestHash, consumerGateway: consumerGateway)
     }
 
-    private func decide(_ q: EnergyRequest, requestHash: Hash256, consumerGateway: GatewayID) async throws -> (Int, EscalationAnswer) {
-        let meta: Logger.Metadata = ["consumer.gateway": "\(consumerGateway.hex)", "meter.id": "\(q.consumer.hex)", "request.id": "\(q.sequence)"]
+    private func decide(
+        _ q: EnergyRequest,
+        requestHash: Hash256,
+        consumerGateway: GatewayID
+    ) async throws -> (Int, EscalationAnswer) {
+        let meta: Logger.Metadata = [
+            "consumer.gateway": "\(consumerGateway.hex)", "meter.id": "\(q.consumer.hex)",
+            "request.id": "\(q.sequence)",
+        ]
         let rows = try await store.pool.read { db in try AuthorityStore.escalations(db, requestHash: requestHash) }
         if let committed = rows.first(where: { $0.status == "committed" }) {
             guard committed.decision.decision.consumerGateway == consumerGateway else {
-                return (Reason.malformedRequest.status, EscalationAnswer(status: "refused", reason: Reason.malformedRequest.rawValue,
-                                                                         message: "this request was escalated by gateway \(committed.decision.decision.consumerGateway.hex), not by this one"))
+                return (
+                    Reason.malformedRequest.status,
+                    EscalationAnswer(
+                        status: "refused",
+                        reason: Reason.malformedRequest.rawValue,
+                        message:
+                            "this request was escalated by gateway \(committed.decision.decision.consumerGateway.hex), not by this one"
+                    )
+                )
             }
-            return (200, Self.served(committed.decision, producerTNTBefore: committed.producerTNTBefore, replayed: true))
+            return (
+                200, Self.served(committed.decision, producerTNTBefore: committed.producerTNTBefore, replayed: true)
+            )
         }
         // A decision whose producer gateway never answered: ask it again first.
         var refusedHere: Set<EscalationCandidate.Key> = []
@@ -108,58 +136,126 @@ extension CentralNode {
             case .refused:
                 refusedHere.insert(.init(gateway: d.producerGateway, producer: d.producer))
             case let .unknown(why):
-                return (200, EscalationAnswer(status: "unserved", reason: EscalationOutcome.producerGatewayUnreachable.rawValue,
-                                              message: "decision \(d.decisionID) was sent to gateway \(d.producerGateway.hex), which has not answered (\(why)); escalate again later"))
+                return (
+                    200,
+                    EscalationAnswer(
+                        status: "unserved",
+                        reason: EscalationOutcome.producerGatewayUnreachable.rawValue,
+                        message:
+                            "decision \(d.decisionID) was sent to gateway \(d.producerGateway.hex), which has not answered (\(why)); escalate again later"
+                    )
+                )
             }
         }
         let (candidates, unreachable) = await candidates(for: q.energyWh, excluding: consumerGateway)
         let usable = candidates.filter { !refusedHere.contains(.init(gateway: $0.gateway, producer: $0.producer)) }
-        let skipped = unreachable.isEmpty ? "" : " (\(unreachable.count) gateway(s) did not answer: \(unreachable.map(\.hex).joined(separator: ", ")))"
+        let skipped =
+            unreachable.isEmpty
+            ? ""
+            : " (\(unreachable.count) gateway(s) did not answer: \(unreachable.map(\.hex).joined(separator: ", ")))"
         guard !usable.isEmpty else {
             logger.info("escalation unserved", metadata: meta.merging(["reason": "no-candidate"]) { $1 })
-            return (200, EscalationAnswer(status: "unserved", reason: EscalationOutcome.noCandidate.rawValue,
-                                          message: "no producer of another gateway has \(q.energyWh) Wh available\(skipped)"))
+            return (
+                200,
+                EscalationAnswer(
+                    status: "unserved",
+                    reason: EscalationOutcome.noCandidate.rawValue,
+                    message: "no producer of another gateway has \(q.energyWh) Wh available\(skipped)"
+                )
+            )
         }
         var tried: [String] = []
         for candidate in usable.prefix(Self.maxEscalationAttempts) {
-            let decision = try await issueDecision(q, requestHash: requestHash, consumerGateway: consumerGateway, to: candidate)
+            let decision = try await issueDecision(
+                q,
+                requestHash: requestHash,
+                consumerGateway: consumerGateway,
+                to: candidate
+            )
             let d = decision.decision
             switch await commit(decision, url: candidate.url) {
             case let .committed(tnt):
-                logger.notice("escalation served", metadata: meta.merging([
-                    "decision.id": "\(d.decisionID)", "producer.gateway": "\(candidate.gateway.hex)", "producer": "\(candidate.producer.hex)",
-                ]) { $1 })
+                logger.notice(
+                    "escalation served",
+                    metadata: meta.merging([
+                        "decision.id": "\(d.decisionID)", "producer.gateway": "\(candidate.gateway.hex)",
+                        "producer": "\(candidate.producer.hex)",
+                    ]) { $1 }
+                )
                 return (200, Self.served(decision, producerTNTBefore: tnt, replayed: false))
             case let .refused(reason, message):
                 tried.append("\(candidate.producer.hex) at \(candidate.gateway.hex): \(reason)")
-                logger.info("escalated dispatch refused; trying the next producer", metadata: meta.merging([
-                    "decision.id": "\(d.decisionID)", "producer.gateway": "\(candidate.gateway.hex)", "reason": "\(reason)", "detail": "\(message)",
-                ]) { $1 })
+                logger.info(
+                    "escalated dispatch refused; trying the next producer",
+                    metadata: meta.merging([
+                        "decision.id": "\(d.decisionID)", "producer.gateway": "\(candidate.gateway.hex)",
+                        "reason": "\(reason)", "detail": "\(message)",
+                    ]) { $1 }
+                )
             case let .unknown(why):
-                return (200, EscalationAnswer(status: "unserved", reason: EscalationOutcome.producerGatewayUnreachable.rawValue,
-                                              message: "decision \(d.decisionID) was sent to gateway \(candidate.gateway.hex), which did not answer (\(why)); escalate again later"))
+                return (
+                    200,
+                    EscalationAnswer(
+                        status: "unserved",
+                        reason: EscalationOutcome.producerGatewayUnreachable.rawValue,
+                        message:
+                            "decision \(d.decisionID) was sent to gateway \(candidate.gateway.hex), which did not answer (\(why)); escalate again later"
+                    )
+                )
             }
         }
-        return (200, EscalationAnswer(status: "unserved", reason: EscalationOutcome.candidatesExhausted.rawValue,
-                                      message: "every producer tried refused (\(tried.joined(separator: "; ")))"))
+        return (
+            200,
+            EscalationAnswer(
+                status: "unserved",
+                reason: EscalationOutcome.candidatesExhausted.rawValue,
+                message: "every producer tried refused (\(tried.joined(separator: "; ")))"
+            )
+        )
     }
 
-    package static func served(_ decision: SignedEscalationDecision, producerTNTBefore: UInt64?, replayed: Bool) -> EscalationAnswer {
+    package static func served(
+        _ decision: SignedEscalationDecision,
+        producerTNTBefore: UInt64?,
+        replayed: Bool
+    ) -> EscalationAnswer {
         let d = decision.decision
-        return EscalationAnswer(status: "served", decision: Data(decision.bytes).base64EncodedString(), decisionID: d.decisionID,
-                                producerGateway: d.producerGateway.hex, producer: d.producer.hex, energyWh: d.energyWh,
-                                producerTNTBefore: producerTNTBefore, replayed: replayed)
+        return EscalationAnswer(
+            status: "served",
+            decision: Data(decision.bytes).base64EncodedString(),
+            decisionID: d.decisionID,
+            producerGateway: d.producerGateway.hex,
+            producer: d.producer.hex,
+            energyWh: d.energyWh,
+            producerTNTBefore: producerTNTBefore,
+            replayed: replayed
+        )
     }
 
     /// Signs the next decision for `candidate` and stores it as pending before anyone sees it.
-    private func issueDecision(_ q: EnergyRequest, requestHash: Hash256, consumerGateway: GatewayID,
-                               to candidate: EscalationCandidate) async throws -> SignedEscalationDecision {
+    private func issueDecision(
+        _ q: EnergyRequest,
+        requestHash: Hash256,
+        consumerGateway: GatewayID,
+        to candidate: EscalationCandidate
+    ) async throws -> SignedEscalationDecision {
         try await store.pool.write { db in
             let id = try AuthorityStore.nextDecisionID(db)
-            let decision = try SignedEscalationDecision.sign(EscalationDecision(
-                issuer: self.root.id, decisionID: id, consumerGateway: consumerGateway, requestHash: requestHash, consumer: q.consumer,
-                requestSequence: q.sequence, energyWh: q.energyWh, producerGateway: candidate.gateway, producer: candidate.producer,
-                decidedAt: self.clock()), with: self.root)
+            let decision = try SignedEscalationDecision.sign(
+                EscalationDecision(
+                    issuer: self.root.id,
+                    decisionID: id,
+                    consumerGateway: consumerGateway,
+                    requestHash: requestHash,
+                    consumer: q.consumer,
+                    requestSequence: q.sequence,
+                    energyWh: q.energyWh,
+                    producerGateway: candidate.gateway,
+                    producer: candidate.producer,
+                    decidedAt: self.clock()
+                ),
+                with: self.root
+            )
             try AuthorityStore.insertEscalation(decision, db)
             return decision
         }
@@ -174,8 +270,10 @@ extension CentralNode {
         }
         let result: CommitResult
         do {
-            let (status, data) = try await SuperNodeHTTP.post(base + "/v1/escalated-dispatches",
-                                                              EscalatedDispatchSubmission(decision: Data(decision.bytes).base64EncodedString()))
+            let (status, data) = try await SuperNodeHTTP.post(
+                base + "/v1/escalated-dispatches",
+                EscalatedDispatchSubmission(decision: Data(decision.bytes).base64EncodedString())
+            )
             if let answer = try? JSONDecoder().decode(EscalatedDispatchAnswer.self, from: data) {
                 if answer.status == "committed", status == 200, Self.isProducerSide(answer.record, of: decision) {
                     result = .committed(producerTNTBefore: answer.producerTNTBefore)
@@ -194,18 +292,31 @@ extension CentralNode {
         var tnt: UInt64?
         var detail: String?
         switch result {
-        case let .committed(t): status = "committed"; tnt = t
-        case let .refused(reason, message): status = "refused"; detail = "\(reason): \(message)"
+        case let .committed(t):
+            status = "committed"
+            tnt = t
+        case let .refused(reason, message):
+            status = "refused"
+            detail = "\(reason): \(message)"
         case .unknown: status = nil
         }
         if let status {
             let (tnt, detail) = (tnt, detail)
             do {
                 try await store.pool.write { db in
-                    try AuthorityStore.setEscalationStatus(d.decisionID, status: status, producerTNTBefore: tnt, detail: detail, db)
+                    try AuthorityStore.setEscalationStatus(
+                        d.decisionID,
+                        status: status,
+                        producerTNTBefore: tnt,
+                        detail: detail,
+                        db
+                    )
                 }
             } catch {
-                logger.error("cannot store an escalation outcome", metadata: ["decision.id": "\(d.decisionID)", "error": "\(error)"])
+                logger.error(
+                    "cannot store an escalation outcome",
+                    metadata: ["decision.id": "\(d.decisionID)", "error": "\(error)"]
+                )
                 return .unknown("the super node could not store the outcome: \(error)")
             }
         }
@@ -215,13 +326,17 @@ extension CentralNode {
     /// True when `record` (base64) is a producer-side Escalation entry carrying `decision`.
     package static func isProducerSide(_ record: String?, of decision: SignedEscalationDecision) -> Bool {
         guard let record, let bytes = Data(base64Encoded: record), let entry = try? SignedRecord(bytes: Array(bytes)),
-              case let .escalation(e) = entry.record else { return false }
+            case let .escalation(e) = entry.record
+        else { return false }
         return e.role == .producer && e.decision == decision && entry.signer == decision.decision.producerGateway
     }
 
     /// Every producer of every other certified gateway with an announced URL that has
     /// `energyWh` available, in global TNT order; and the gateways that did not answer.
-    package func candidates(for energyWh: UInt64, excluding consumerGateway: GatewayID) async -> ([EscalationCandidate], [GatewayID]) {
+    package func candidates(
+        for energyWh: UInt64,
+        excluding consumerGateway: GatewayID
+    ) async -> ([EscalationCandidate], [GatewayID]) {
         let endpoints = gatewayEndpoints().filter { $0.key != consumerGateway }
         let certified: Set<GatewayID>
         do {
@@ -237,13 +352,30 @@ extension CentralNode {
             for (gateway, url) in endpoints where certified.contains(gateway) {
                 group.addTask {
                     do {
-                        let table = try JSONDecoder().decode(RemoteTNT.self, from: try await SuperNodeHTTP.get(url + "/v1/tnt"))
-                        return (gateway, table.producers.compactMap { p in
-                            guard p.active, p.availableWh >= energyWh, let id = MeterID(hex: p.meter) else { return nil }
-                            return EscalationCandidate(gateway: gateway, url: url, producer: id, tnt: p.tnt, availableWh: p.availableWh)
-                        })
+                        let table = try JSONDecoder().decode(
+                            RemoteTNT.self,
+                            from: try await SuperNodeHTTP.get(url + "/v1/tnt")
+                        )
+                        return (
+                            gateway,
+                            table.producers.compactMap { p in
+                                guard p.active, p.availableWh >= energyWh, let id = MeterID(hex: p.meter) else {
+                                    return nil
+                                }
+                                return EscalationCandidate(
+                                    gateway: gateway,
+                                    url: url,
+                                    producer: id,
+                                    tnt: p.tnt,
+                                    availableWh: p.availableWh
+                                )
+                            }
+                        )
                     } catch {
-                        logger.warning("cannot read a gateway's TNT table", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(url)", "error": "\(error)"])
+                        logger.warning(
+                            "cannot read a gateway's TNT table",
+                            metadata: ["gateway.id": "\(gateway.hex)", "url": "\(url)", "error": "\(error)"]
+                        )
                         return (gateway, nil)
                     }
                 }
@@ -302,7 +434,8 @@ extension AuthorityStore {
     /// True when `gateway` holds a certificate that is not revoked and is not suspended by
     /// the value verification (only such gateways' producers are escalation candidates).
     package static func isCertified(_ gateway: GatewayID, _ db: Database) throws -> Bool {
-        try certificates(db, gateway: gateway).contains { $0.revokedAt == nil } && activeSuspension(db, gateway: gateway) == nil
+        try certificates(db, gateway: gateway).contains { $0.revokedAt == nil }
+            && activeSuspension(db, gateway: gateway) == nil
     }
 
     package static func nextDecisionID(_ db: Database) throws -> UInt64 {
@@ -311,27 +444,49 @@ extension AuthorityStore {
 
     package static func insertEscalation(_ signed: SignedEscalationDecision, _ db: Database) throws {
         let d = signed.decision
-        try db.execute(sql: """
-            INSERT INTO escalation (decision_id, request_hash, consumer_gateway, consumer, request_sequence, energy_wh,
-                                    producer_gateway, producer, status, decided_at, bytes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-            """, arguments: [Int64(bitPattern: d.decisionID), Data(d.requestHash.bytes), Data(d.consumerGateway.bytes), Data(d.consumer.bytes),
-                             Int64(bitPattern: d.requestSequence), Int64(bitPattern: d.energyWh), Data(d.producerGateway.bytes),
-                             Data(d.producer.bytes), d.decidedAt, Data(signed.bytes)])
+        try db.execute(
+            sql: """
+                INSERT INTO escalation (decision_id, request_hash, consumer_gateway, consumer, request_sequence, energy_wh,
+                                        producer_gateway, producer, status, decided_at, bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """,
+            arguments: [
+                Int64(bitPattern: d.decisionID), Data(d.requestHash.bytes), Data(d.consumerGateway.bytes),
+                Data(d.consumer.bytes),
+                Int64(bitPattern: d.requestSequence), Int64(bitPattern: d.energyWh), Data(d.producerGateway.bytes),
+                Data(d.producer.bytes), d.decidedAt, Data(signed.bytes),
+            ]
+        )
     }
 
-    package static func setEscalationStatus(_ decisionID: UInt64, status: String, producerTNTBefore: UInt64?, detail: String?, _ db: Database) throws {
-        try db.execute(sql: "UPDATE escalation SET status = ?, producer_tnt_before = ?, detail = ? WHERE decision_id = ?",
-                       arguments: [status, producerTNTBefore.map { Int64(bitPattern: $0) }, detail, Int64(bitPattern: decisionID)])
+    package static func setEscalationStatus(
+        _ decisionID: UInt64,
+        status: String,
+        producerTNTBefore: UInt64?,
+        detail: String?,
+        _ db: Database
+    ) throws {
+        try db.execute(
+            sql: "UPDATE escalation SET status = ?, producer_tnt_before = ?, detail = ? WHERE decision_id = ?",
+            arguments: [status, producerTNTBefore.map { Int64(bitPattern: $0) }, detail, Int64(bitPattern: decisionID)]
+        )
     }
 
     /// Every decision issued for a request, oldest first.
     package static func escalations(_ db: Database, requestHash: Hash256) throws -> [EscalationRow] {
-        try Row.fetchAll(db, sql: "SELECT bytes, status, producer_tnt_before FROM escalation WHERE request_hash = ? ORDER BY decision_id",
-                         arguments: [Data(requestHash.bytes)]).map { row in
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT bytes, status, producer_tnt_before FROM escalation WHERE request_hash = ? ORDER BY decision_id",
+            arguments: [Data(requestHash.bytes)]
+        ).map { row in
             let bytes: Data = row[0]
             let tnt: Int64? = row[2]
-            return EscalationRow(decision: try SignedEscalationDecision(bytes: Array(bytes)), status: row[1], producerTNTBefore: tnt.map { UInt64(bitPattern: $0) })
+            return EscalationRow(
+                decision: try SignedEscalationDecision(bytes: Array(bytes)),
+                status: row[1],
+                producerTNTBefore: tnt.map { UInt64(bitPattern: $0) }
+            )
         }
     }
 }

@@ -43,12 +43,15 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
         switch self {
         case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
         case .missingCertificate: return 401
-        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway: return 403
+        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway:
+            return 403
         case .notFound: return 404
         case .gap, .fork, .brokenLink, .escalationInProgress: return 409
-        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry, .badEntrySignature,
-             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch, .badRequestSignature,
-             .foreignAuthority:
+        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
+            .badEntrySignature,
+            .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch,
+            .badRequestSignature,
+            .foreignAuthority:
             return 422
         }
     }
@@ -71,7 +74,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
         case let .ruleViolation(v):
             switch v {
             case .sequenceGap, .sequenceReplay, .sequenceNotIncreasing: self = .sequenceViolation
-            case .tnt(.dispatchMismatch), .tnt(.infeasibleDispatch), .tnt(.policyMismatch), .tnt(.deliveredMismatch): self = .unfairDispatch
+            case .tnt(.dispatchMismatch), .tnt(.infeasibleDispatch), .tnt(.policyMismatch), .tnt(.deliveredMismatch):
+                self = .unfairDispatch
             default: self = .ruleViolation
             }
         }
@@ -140,8 +144,16 @@ package struct ValuePolicy: Sendable, Equatable {
             guard let status = state.status(of: producer) else { return nil }
             let (ceiling, overflow) = status.exportedWh.addingReportingOverflow(toleranceWh)
             guard !overflow, status.servedWh > ceiling else { return nil }
-            return ValueFlag(gateway: gateway, height: block.height, producer: producer, dispatchedWh: status.servedWh,
-                             exportedWh: status.exportedWh, toleranceWh: toleranceWh, chainToleranceWh: state.offerToleranceWh, flaggedAt: time)
+            return ValueFlag(
+                gateway: gateway,
+                height: block.height,
+                producer: producer,
+                dispatchedWh: status.servedWh,
+                exportedWh: status.exportedWh,
+                toleranceWh: toleranceWh,
+                chainToleranceWh: state.offerToleranceWh,
+                flaggedAt: time
+            )
         }
     }
 }
@@ -164,8 +176,15 @@ package final class CentralNode: Sendable {
     /// Request hashes being escalated now (one escalation per request at a time).
     package let escalationsInFlight = Mutex<Set<Hash256>>([])
 
-    private init(root: SigningIdentity, store: AuthorityStore, logger: Logger, clock: @escaping @Sendable () -> Int64,
-                 value: ValuePolicy, auditors: [GatewayID: ChainAuditor], endpoints: [GatewayID: String]) {
+    private init(
+        root: SigningIdentity,
+        store: AuthorityStore,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64,
+        value: ValuePolicy,
+        auditors: [GatewayID: ChainAuditor],
+        endpoints: [GatewayID: String]
+    ) {
         self.root = root
         self.store = store
         self.logger = logger
@@ -183,24 +202,35 @@ package final class CentralNode: Sendable {
     /// Opens a data directory and replays every accepted chain, so auditing resumes where it
     /// stopped. Replayed blocks raise no value flags (those they raised are in the store, as
     /// are suspensions, which every push reads).
-    package static func open(directory: SuperDirectory, logger: Logger, clock: @escaping @Sendable () -> Int64 = Timestamps.now,
-                     value: ValuePolicy = .standard) async throws -> CentralNode {
+    package static func open(
+        directory: SuperDirectory,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = Timestamps.now,
+        value: ValuePolicy = .standard
+    ) async throws -> CentralNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
         let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
             var auditors: [GatewayID: ChainAuditor] = [:]
             for gateway in try AuthorityStore.auditedGateways(db) {
-                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
-                    throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)")
+                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey
+                else {
+                    throw StoreDamage(
+                        "accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)"
+                    )
                 }
                 var auditor = ChainAuditor(gatewayKey: key)
                 try AuthorityStore.forEachBlock(db, gateway: gateway) { height, block in
                     guard height == auditor.nextHeight else {
-                        throw StoreDamage("gateway \(gateway.hex): stored block \(height) where block \(auditor.nextHeight) was expected in \(directory.storePath)")
+                        throw StoreDamage(
+                            "gateway \(gateway.hex): stored block \(height) where block \(auditor.nextHeight) was expected in \(directory.storePath)"
+                        )
                     }
                     do { try auditor.append(block) } catch {
-                        throw StoreDamage("gateway \(gateway.hex): stored block no longer verifies: \(error) (\(directory.storePath) was edited or damaged)")
+                        throw StoreDamage(
+                            "gateway \(gateway.hex): stored block no longer verifies: \(error) (\(directory.storePath) was edited or damaged)"
+                        )
                     }
                 }
                 auditors[gateway] = auditor
@@ -209,14 +239,24 @@ package final class CentralNode: Sendable {
         }
         let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
         for (gateway, auditor) in auditors {
-            var metadata: Logger.Metadata = ["gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)"]
+            var metadata: Logger.Metadata = [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)",
+            ]
             if let standing = standings[gateway] {
                 metadata["value.flagged_blocks"] = "\(standing.flaggedBlocks)"
                 if let s = standing.suspension { metadata["suspended.at"] = "\(Timestamps.iso(s.suspendedAt))" }
             }
             logger.info("audit resumed", metadata: metadata)
         }
-        return CentralNode(root: root, store: store, logger: logger, clock: clock, value: value, auditors: auditors, endpoints: endpoints)
+        return CentralNode(
+            root: root,
+            store: store,
+            logger: logger,
+            clock: clock,
+            value: value,
+            auditors: auditors,
+            endpoints: endpoints
+        )
     }
 
     /// The audited tip of each gateway's chain.
@@ -232,7 +272,10 @@ package final class CentralNode: Sendable {
             let cert: SignedGatewayCertificate
             do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
                 outcome.rejection = rejection
-                var metadata: Logger.Metadata = ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)", "blocks": "\(blocks.count)"]
+                var metadata: Logger.Metadata = [
+                    "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)",
+                    "blocks": "\(blocks.count)",
+                ]
                 if let presented = certificate.flatMap({ try? SignedGatewayCertificate(bytes: $0) })?.certificate {
                     metadata["gateway.id"] = "\(presented.gateway.hex)"
                     metadata["certificate.serial"] = "\(presented.serial)"
@@ -245,7 +288,10 @@ package final class CentralNode: Sendable {
                 if self.endpoints.withLock({ $0[gateway] }) != gatewayURL {
                     try AuthorityStore.setEndpoint(gatewayURL, gateway: gateway, at: self.clock(), db)
                     self.endpoints.withLock { $0[gateway] = gatewayURL }
-                    self.logger.info("gateway endpoint", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(gatewayURL)"])
+                    self.logger.info(
+                        "gateway endpoint",
+                        metadata: ["gateway.id": "\(gateway.hex)", "url": "\(gatewayURL)"]
+                    )
                 }
             }
             for (index, bytes) in blocks.enumerated() {
@@ -259,11 +305,15 @@ package final class CentralNode: Sendable {
                 } catch var rejection as Rejection {
                     rejection.index = outcome.accepted.count
                     outcome.rejection = rejection
-                    self.logger.warning("block rejected", metadata: [
-                        "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(outcome.accepted.count)",
-                        "block.height": "\(rejection.height.map { "\($0)" } ?? "-")", "reason": "\(rejection.reason.rawValue)",
-                        "detail": "\(rejection.message)",
-                    ])
+                    self.logger.warning(
+                        "block rejected",
+                        metadata: [
+                            "gateway.id": "\(cert.certificate.gateway.hex)", "block.index": "\(outcome.accepted.count)",
+                            "block.height": "\(rejection.height.map { "\($0)" } ?? "-")",
+                            "reason": "\(rejection.reason.rawValue)",
+                            "detail": "\(rejection.message)",
+                        ]
+                    )
                     break
                 }
             }
@@ -281,7 +331,10 @@ package final class CentralNode: Sendable {
     ///   `suspended-certificate`).
     package func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
         guard let bytes, !bytes.isEmpty else {
-            throw Rejection(reason: .missingCertificate, message: "the push carries no gateway certificate; send the one `super-node certify` issued")
+            throw Rejection(
+                reason: .missingCertificate,
+                message: "the push carries no gateway certificate; send the one `super-node certify` issued"
+            )
         }
         let cert: SignedGatewayCertificate
         do { cert = try SignedGatewayCertificate(bytes: bytes) } catch {
@@ -289,15 +342,26 @@ package final class CentralNode: Sendable {
         }
         let c = cert.certificate
         guard cert.isSignatureValid(by: root.publicIdentity) else {
-            throw Rejection(reason: .untrustedCertificate,
-                            message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not signed by this super node's root key \(root.id.hex)")
+            throw Rejection(
+                reason: .untrustedCertificate,
+                message:
+                    "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not signed by this super node's root key \(root.id.hex)"
+            )
         }
-        guard let stored = try AuthorityStore.certificate(db, serial: c.serial), stored.signed.bytes == cert.bytes else {
-            throw Rejection(reason: .unknownCertificate, message: "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not in this super node's register")
+        guard let stored = try AuthorityStore.certificate(db, serial: c.serial), stored.signed.bytes == cert.bytes
+        else {
+            throw Rejection(
+                reason: .unknownCertificate,
+                message:
+                    "certificate serial \(c.serial) for gateway \(c.gateway.hex) is not in this super node's register"
+            )
         }
         if let at = stored.revokedAt {
-            throw Rejection(reason: .revokedCertificate,
-                            message: "certificate serial \(c.serial) of gateway \(c.gateway.hex) (\"\(c.name)\") was revoked at \(Timestamps.iso(at))")
+            throw Rejection(
+                reason: .revokedCertificate,
+                message:
+                    "certificate serial \(c.serial) of gateway \(c.gateway.hex) (\"\(c.name)\") was revoked at \(Timestamps.iso(at))"
+            )
         }
         if let suspension = try AuthorityStore.activeSuspension(db, gateway: c.gateway) {
             throw Self.suspended(suspension, certificate: c)
@@ -308,11 +372,19 @@ package final class CentralNode: Sendable {
     /// The refusal of a suspended gateway's request: since when, how many flagged blocks,
     /// and the operator's command that lifts it.
     package static func suspended(_ s: Suspension, certificate c: GatewayCertificate) -> Rejection {
-        Rejection(reason: .suspendedCertificate,
-                  message: "gateway \(c.gateway.hex) (\"\(c.name)\") is suspended since \(Timestamps.iso(s.suspendedAt)) after \(s.flagCount) value-flagged blocks (the last at height \(s.height): energy dispatched beyond its producers' metered export); an operator must run `super-node reinstate --data DIR --gateway \(c.gateway.hex)`")
+        Rejection(
+            reason: .suspendedCertificate,
+            message:
+                "gateway \(c.gateway.hex) (\"\(c.name)\") is suspended since \(Timestamps.iso(s.suspendedAt)) after \(s.flagCount) value-flagged blocks (the last at height \(s.height): energy dispatched beyond its producers' metered export); an operator must run `super-node reinstate --data DIR --gateway \(c.gateway.hex)`"
+        )
     }
 
-    private func accept(_ bytes: [UInt8], index: Int, certificate cert: SignedGatewayCertificate, _ db: Database) throws -> Accepted {
+    private func accept(
+        _ bytes: [UInt8],
+        index: Int,
+        certificate cert: SignedGatewayCertificate,
+        _ db: Database
+    ) throws -> Accepted {
         let block: Block
         do { block = try Block(wireBytes: bytes) } catch {
             throw Rejection(reason: .malformedBlock, message: "block \(index) of the push does not decode: \(error)")
@@ -320,9 +392,12 @@ package final class CentralNode: Sendable {
         let gateway = cert.certificate.gateway
         let height = block.height
         guard block.header.header.gateway == gateway else {
-            throw Rejection(reason: .wrongGateway,
-                            message: "block \(height) names gateway \(block.header.header.gateway.hex), but the certificate is for gateway \(gateway.hex)",
-                            height: height)
+            throw Rejection(
+                reason: .wrongGateway,
+                message:
+                    "block \(height) names gateway \(block.header.header.gateway.hex), but the certificate is for gateway \(gateway.hex)",
+                height: height
+            )
         }
         var auditor = auditors.withLock { $0[gateway] } ?? ChainAuditor(gatewayKey: cert.certificate.gatewayKey)
         if height < auditor.nextHeight {
@@ -330,31 +405,52 @@ package final class CentralNode: Sendable {
                 throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
             }
             guard stored.hash == block.hash else {
-                throw Rejection(reason: .fork,
-                                message: "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
-                                height: height)
+                throw Rejection(
+                    reason: .fork,
+                    message:
+                        "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
+                    height: height
+                )
             }
             // The hash covers the header only: a copy with altered entries under the accepted
             // header is not a replay, and must not be answered with the checkpoint.
             guard stored.wireBytes == block.wireBytes() else {
-                throw Rejection(reason: .fork,
-                                message: "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
-                                height: height)
+                throw Rejection(
+                    reason: .fork,
+                    message:
+                        "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
+                    height: height
+                )
             }
             return Accepted(checkpoint: stored.checkpoint, replayed: true)
         }
         guard height == auditor.nextHeight else {
-            throw Rejection(reason: .gap, message: "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
-                            height: height, expectedHeight: auditor.nextHeight)
+            throw Rejection(
+                reason: .gap,
+                message:
+                    "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
+                height: height,
+                expectedHeight: auditor.nextHeight
+            )
         }
         do { try auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
         }
         try requireOwnAuthority(block)
         let now = clock()
-        let checkpoint = try SignedCheckpoint.sign(Checkpoint(
-            issuer: root.id, gateway: gateway, certificateSerial: cert.certificate.serial, height: height, blockHash: block.hash,
-            merkleRoot: block.header.header.merkleRoot, treeSize: block.header.header.treeSize, checkpointedAt: now), with: root)
+        let checkpoint = try SignedCheckpoint.sign(
+            Checkpoint(
+                issuer: root.id,
+                gateway: gateway,
+                certificateSerial: cert.certificate.serial,
+                height: height,
+                blockHash: block.hash,
+                merkleRoot: block.header.header.merkleRoot,
+                treeSize: block.header.header.treeSize,
+                checkpointedAt: now
+            ),
+            with: root
+        )
         let flags = value.flags(for: block, after: auditor.verified.state.tnt, gateway: gateway, at: now)
         var suspension: Suspension?
         try db.inTransaction {
@@ -363,27 +459,46 @@ package final class CentralNode: Sendable {
             if !flags.isEmpty {
                 let count = try AuthorityStore.flaggedBlocksSinceReinstatement(db, gateway: gateway)
                 if count >= value.suspendAfter, try AuthorityStore.activeSuspension(db, gateway: gateway) == nil {
-                    suspension = try AuthorityStore.suspend(gateway: gateway, height: height, flagCount: count, at: now, db)
+                    suspension = try AuthorityStore.suspend(
+                        gateway: gateway,
+                        height: height,
+                        flagCount: count,
+                        at: now,
+                        db
+                    )
                 }
             }
             return .commit
         }
         auditors.withLock { $0[gateway] = auditor }
-        logger.info("block checkpointed", metadata: [
-            "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "block.hash": "\(block.hash.hex)", "tree.size": "\(block.header.header.treeSize)",
-        ])
+        logger.info(
+            "block checkpointed",
+            metadata: [
+                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "block.hash": "\(block.hash.hex)",
+                "tree.size": "\(block.header.header.treeSize)",
+            ]
+        )
         for flag in flags {
-            logger.warning("value flag: dispatched energy exceeds metered export", metadata: [
-                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "meter.id": "\(flag.producer.hex)",
-                "dispatched.wh": "\(flag.dispatchedWh)", "exported.wh": "\(flag.exportedWh)", "tolerance.wh": "\(flag.toleranceWh)",
-                "chain.tolerance.wh": "\(flag.chainToleranceWh)",
-            ])
+            logger.warning(
+                "value flag: dispatched energy exceeds metered export",
+                metadata: [
+                    "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "meter.id": "\(flag.producer.hex)",
+                    "dispatched.wh": "\(flag.dispatchedWh)", "exported.wh": "\(flag.exportedWh)",
+                    "tolerance.wh": "\(flag.toleranceWh)",
+                    "chain.tolerance.wh": "\(flag.chainToleranceWh)",
+                ]
+            )
         }
         if let suspension {
-            logger.error("gateway suspended: value flags reached the limit", metadata: [
-                "gateway.id": "\(gateway.hex)", "block.height": "\(height)", "value.flagged_blocks": "\(suspension.flagCount)",
-                "suspend.after": "\(value.suspendAfter)", "fix": "super-node reinstate --data DIR --gateway \(gateway.hex)",
-            ])
+            logger.error(
+                "gateway suspended: value flags reached the limit",
+                metadata: [
+                    "gateway.id": "\(gateway.hex)", "block.height": "\(height)",
+                    "value.flagged_blocks": "\(suspension.flagCount)",
+                    "suspend.after": "\(value.suspendAfter)",
+                    "fix": "super-node reinstate --data DIR --gateway \(gateway.hex)",
+                ]
+            )
         }
         return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
     }
@@ -393,17 +508,24 @@ package final class CentralNode: Sendable {
     /// gateway could vouch for escalations with a key of its own making.
     private func requireOwnAuthority(_ block: Block) throws {
         for (offset, entry) in block.entries.enumerated() {
-            guard case let .authority(authority) = entry.record, authority.rootKey != root.publicIdentity else { continue }
+            guard case let .authority(authority) = entry.record, authority.rootKey != root.publicIdentity else {
+                continue
+            }
             let index = block.header.header.treeSize - UInt64(block.entries.count) + UInt64(offset)
-            throw Rejection(reason: .foreignAuthority,
-                            message: "block \(block.height), entry \(index): the authority record names root key \(authority.rootKey.id.hex), not this super node's root key \(root.id.hex); escalations on this chain would not be this super node's decisions",
-                            height: block.height)
+            throw Rejection(
+                reason: .foreignAuthority,
+                message:
+                    "block \(block.height), entry \(index): the authority record names root key \(authority.rootKey.id.hex), not this super node's root key \(root.id.hex); escalations on this chain would not be this super node's decisions",
+                height: block.height
+            )
         }
     }
 
     /// The checkpoint of an accepted block.
     package func checkpoint(gateway: GatewayID, height: UInt64) async throws -> SignedCheckpoint? {
-        try await store.pool.read { db in try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height)?.checkpoint }
+        try await store.pool.read { db in
+            try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height)?.checkpoint
+        }
     }
 
     /// Every certificate issued.

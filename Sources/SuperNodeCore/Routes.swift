@@ -162,7 +162,12 @@ extension CentralNode {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         router.get("v1/root") { _, _ in
-            Self.json(RootView(id: self.root.id.hex, publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root")))
+            Self.json(
+                RootView(
+                    id: self.root.id.hex,
+                    publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root")
+                )
+            )
         }
         router.post("v1/blocks") { request, _ in
             try await self.handlePush(request)
@@ -177,24 +182,43 @@ extension CentralNode {
             var gateway: GatewayID?
             if let text = request.uri.queryParameters.get("gateway") {
                 guard let id = GatewayID(hex: text) else {
-                    return Self.refuse(Rejection(reason: .malformedRequest, message: "?gateway= must be a gateway id of 32 hex digits"))
+                    return Self.refuse(
+                        Rejection(reason: .malformedRequest, message: "?gateway= must be a gateway id of 32 hex digits")
+                    )
                 }
                 guard try await !self.certificates().filter({ $0.certificate.gateway == id }).isEmpty else {
-                    return Self.refuse(Rejection(reason: .notFound, message: "gateway \(id.hex) holds no certificate from this super node"))
+                    return Self.refuse(
+                        Rejection(
+                            reason: .notFound,
+                            message: "gateway \(id.hex) holds no certificate from this super node"
+                        )
+                    )
                 }
                 gateway = id
             }
-            return Self.json(ValueFlagListView(flags: try await self.valueFlags(gateway: gateway).map(ValueFlagView.init)))
+            return Self.json(
+                ValueFlagListView(flags: try await self.valueFlags(gateway: gateway).map(ValueFlagView.init))
+            )
         }
         router.get("v1/checkpoints/:gateway/:height") { _, context in
             guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
-                return Self.refuse(Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits"))
+                return Self.refuse(
+                    Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits")
+                )
             }
             guard let height = context.parameters.get("height").flatMap(UInt64.init) else {
-                return Self.refuse(Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer"))
+                return Self.refuse(
+                    Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer")
+                )
             }
             guard let checkpoint = try await self.checkpoint(gateway: gateway, height: height) else {
-                return Self.refuse(Rejection(reason: .notFound, message: "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"))
+                return Self.refuse(
+                    Rejection(
+                        reason: .notFound,
+                        message:
+                            "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"
+                    )
+                )
             }
             return Self.json(CheckpointView(checkpoint))
         }
@@ -205,43 +229,77 @@ extension CentralNode {
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: Self.maxBodyBytes) } catch {
-            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is larger than \(Self.maxBodyBytes) bytes; push fewer blocks at a time"))
+            return Self.refusePush(
+                Rejection(
+                    reason: .malformedRequest,
+                    message: "the body is larger than \(Self.maxBodyBytes) bytes; push fewer blocks at a time"
+                )
+            )
         }
         let push: PushRequest
         do { push = try JSONDecoder().decode(PushRequest.self, from: Data(buffer: body)) } catch {
-            return Self.refusePush(Rejection(reason: .malformedRequest, message: "the body is not {\"certificate\": base64, \"blocks\": [base64, …]}: \(error)"))
+            return Self.refusePush(
+                Rejection(
+                    reason: .malformedRequest,
+                    message: "the body is not {\"certificate\": base64, \"blocks\": [base64, …]}: \(error)"
+                )
+            )
         }
         guard !push.blocks.isEmpty else {
-            return Self.refusePush(Rejection(reason: .malformedRequest, message: "\"blocks\" is empty; push at least one block"))
+            return Self.refusePush(
+                Rejection(reason: .malformedRequest, message: "\"blocks\" is empty; push at least one block")
+            )
         }
         var certificate: [UInt8]?
         if let text = push.certificate, !text.isEmpty {
             guard let data = Data(base64Encoded: text) else {
-                return Self.refusePush(Rejection(reason: .malformedCertificate, message: "\"certificate\" is not base64"))
+                return Self.refusePush(
+                    Rejection(reason: .malformedCertificate, message: "\"certificate\" is not base64")
+                )
             }
             certificate = Array(data)
         }
         if let url = push.gatewayURL {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil, url.utf8.count <= 2048 else {
-                return Self.refusePush(Rejection(reason: .malformedURL, message: "\"gatewayURL\" must be an http:// or https:// URL with a host, at most 2048 bytes; got '\(url.prefix(80))'"))
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil,
+                url.utf8.count <= 2048
+            else {
+                return Self.refusePush(
+                    Rejection(
+                        reason: .malformedURL,
+                        message:
+                            "\"gatewayURL\" must be an http:// or https:// URL with a host, at most 2048 bytes; got '\(url.prefix(80))'"
+                    )
+                )
             }
         }
         var blocks: [[UInt8]] = []
         for (index, text) in push.blocks.enumerated() {
             guard let data = Data(base64Encoded: text) else {
-                return Self.refusePush(Rejection(reason: .malformedBlock, message: "block \(index) of the push is not base64", index: index))
+                return Self.refusePush(
+                    Rejection(
+                        reason: .malformedBlock,
+                        message: "block \(index) of the push is not base64",
+                        index: index
+                    )
+                )
             }
             blocks.append(Array(data))
         }
         let outcome = try await self.push(certificate: certificate, gatewayURL: push.gatewayURL, blocks: blocks)
-        let response = PushResponse(checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
-                                    flags: outcome.flags.map(ValueFlagView.init), rejected: outcome.rejection.map(RejectionView.init))
+        let response = PushResponse(
+            checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
+            flags: outcome.flags.map(ValueFlagView.init),
+            rejected: outcome.rejection.map(RejectionView.init)
+        )
         return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
     }
 
     private func handleEscalation(_ request: Request) async throws -> Response {
         func refuse(_ reason: Reason, _ message: String) -> Response {
-            Self.json(EscalationAnswer(status: "refused", reason: reason.rawValue, message: message), status: HTTPResponse.Status(code: reason.status))
+            Self.json(
+                EscalationAnswer(status: "refused", reason: reason.rawValue, message: message),
+                status: HTTPResponse.Status(code: reason.status)
+            )
         }
         var request = request
         let submission: EscalationSubmission
@@ -249,7 +307,10 @@ extension CentralNode {
             let body = try await request.collectBody(upTo: 64 * 1024)
             submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
         } catch {
-            return refuse(.malformedRequest, "the body is not {\"certificate\": base64, \"request\": base64, \"consumerKey\": \"ed25519 …\"}: \(error)")
+            return refuse(
+                .malformedRequest,
+                "the body is not {\"certificate\": base64, \"request\": base64, \"consumerKey\": \"ed25519 …\"}: \(error)"
+            )
         }
         guard let certificate = Data(base64Encoded: submission.certificate) else {
             return refuse(.malformedCertificate, "\"certificate\" is not base64")
@@ -257,8 +318,11 @@ extension CentralNode {
         guard let record = Data(base64Encoded: submission.request) else {
             return refuse(.malformedRequest, "\"request\" is not base64")
         }
-        let (status, answer) = try await escalate(certificate: certificate.isEmpty ? nil : Array(certificate), request: Array(record),
-                                                  consumerKey: submission.consumerKey)
+        let (status, answer) = try await escalate(
+            certificate: certificate.isEmpty ? nil : Array(certificate),
+            request: Array(record),
+            consumerKey: submission.consumerKey
+        )
         return Self.json(answer, status: HTTPResponse.Status(code: status))
     }
 
@@ -279,15 +343,28 @@ extension CentralNode {
             let tip = tips[gateway]
             let standing = standings[gateway] ?? ValueStanding()
             return GatewayView(
-                gateway: gateway.hex, publicKey: KeyFile.publicKeyLine(latest.gatewayKey), name: latest.name,
+                gateway: gateway.hex,
+                publicKey: KeyFile.publicKeyLine(latest.gatewayKey),
+                name: latest.name,
                 revoked: certs.allSatisfy { $0.revokedAt != nil },
                 certificates: certs.map {
-                    .init(serial: $0.certificate.serial, name: $0.certificate.name, issuedAt: $0.certificate.issuedAt,
-                          revoked: $0.revokedAt != nil, revokedAt: $0.revokedAt)
+                    .init(
+                        serial: $0.certificate.serial,
+                        name: $0.certificate.name,
+                        issuedAt: $0.certificate.issuedAt,
+                        revoked: $0.revokedAt != nil,
+                        revokedAt: $0.revokedAt
+                    )
                 },
-                auditedHeight: tip?.height, auditedTreeSize: tip?.treeSize, auditedBlockHash: tip?.hash.hex, url: urls[gateway],
-                suspended: standing.suspension != nil, suspendedAt: standing.suspension?.suspendedAt,
-                valueFlags: standing.flaggedBlocks, valueFlagsTotal: standing.flaggedBlocksTotal)
+                auditedHeight: tip?.height,
+                auditedTreeSize: tip?.treeSize,
+                auditedBlockHash: tip?.hash.hex,
+                url: urls[gateway],
+                suspended: standing.suspension != nil,
+                suspendedAt: standing.suspension?.suspendedAt,
+                valueFlags: standing.flaggedBlocks,
+                valueFlagsTotal: standing.flaggedBlocksTotal
+            )
         }
         return Self.json(GatewayListView(gateways: views))
     }
@@ -299,7 +376,9 @@ extension CentralNode {
     }()
 
     package static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? encoder.encode(value)) ?? Data("{\"reason\":\"internal\",\"message\":\"cannot encode the response\"}".utf8)
+        let data =
+            (try? encoder.encode(value))
+            ?? Data("{\"reason\":\"internal\",\"message\":\"cannot encode the response\"}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -307,7 +386,10 @@ extension CentralNode {
 
     /// A push refused before any block was looked at: the push answer's shape, no checkpoints.
     package static func refusePush(_ rejection: Rejection) -> Response {
-        json(PushResponse(checkpoints: [], rejected: RejectionView(rejection)), status: HTTPResponse.Status(code: rejection.reason.status))
+        json(
+            PushResponse(checkpoints: [], rejected: RejectionView(rejection)),
+            status: HTTPResponse.Status(code: rejection.reason.status)
+        )
     }
 
     package static func refuse(_ rejection: Rejection) -> Response {

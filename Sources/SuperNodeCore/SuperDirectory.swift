@@ -1,7 +1,7 @@
 import Foundation
 import LedgerLite
-import OperatorKit
 import LedgerStore
+import OperatorKit
 
 /// The files of a super node's data directory (docs/SUPERNODE.md, "Data directory").
 package struct SuperDirectory: Sendable {
@@ -24,8 +24,10 @@ package struct SuperDirectory: Sendable {
     /// Creates the directory, the root key pair and an empty authority store.
     @discardableResult
     package func initialise() throws -> SigningIdentity {
-        try directory.create(refusingIfPresent: ["authority.sqlite"],
-                             refusal: "Use another --data path; a new root key would invalidate every certificate issued")
+        try directory.create(
+            refusingIfPresent: ["authority.sqlite"],
+            refusal: "Use another --data path; a new root key would invalidate every certificate issued"
+        )
         let key = SigningIdentity()
         do {
             try KeyFile.writePrivateKey(key, to: keyPath)
@@ -53,6 +55,8 @@ package struct SuperDirectory: Sendable {
     /// Opens the authority store.
     package func openStore() throws -> AuthorityStore {
         try requireInitialised()
-        do { return try AuthorityStore(path: storePath) } catch { throw OperatorError("cannot open the authority store \(storePath): \(error)") }
+        do { return try AuthorityStore(path: storePath) } catch {
+            throw OperatorError("cannot open the authority store \(storePath): \(error)")
+        }
     }
 }

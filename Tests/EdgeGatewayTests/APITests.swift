@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import EdgeGateway
+@testable import GatewayCore
 @testable import LedgerLite
 @testable import LedgerStore
-@testable import GatewayCore
 
 @Suite("GET endpoints, admin, receipts")
 struct APITests {
@@ -26,37 +27,75 @@ struct APITests {
         let h = try await Harness.make()
         defer { h.close() }
         let meter = SigningIdentity()
-        let body = try JSONEncoder().encode(AdminKeyRequest(publicKey: KeyFile.publicKeyLine(meter.publicIdentity, comment: "m1"), meter: nil, role: "producer"))
+        let body = try JSONEncoder().encode(
+            AdminKeyRequest(
+                publicKey: KeyFile.publicKeyLine(meter.publicIdentity, comment: "m1"),
+                meter: nil,
+                role: "producer"
+            )
+        )
         try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(uri: "/v1/admin/enroll", method: .post, body: ByteBuffer(bytes: body)) {
+                response in
                 #expect(response.status == .unauthorized)
                 #expect(String(buffer: response.body).contains("missing Authorization header"))
             }
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, headers: [.authorization: "Bearer 00ff"], body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(
+                uri: "/v1/admin/enroll",
+                method: .post,
+                headers: [.authorization: "Bearer 00ff"],
+                body: ByteBuffer(bytes: body)
+            ) { response in
                 #expect(response.status == .unauthorized)
                 #expect(String(buffer: response.body).contains("wrong admin token"))
             }
             let auth: HTTPFields = [.authorization: "Bearer \(h.gateway.token)"]
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, headers: auth, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(
+                uri: "/v1/admin/enroll",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(bytes: body)
+            ) { response in
                 #expect(response.status == .ok)
                 let r = try JSONDecoder().decode(AdminResponse.self, from: Data(buffer: response.body))
                 #expect(r.meter == meter.id.hex)
                 #expect(r.role == "producer")
             }
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, headers: auth, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(
+                uri: "/v1/admin/enroll",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(bytes: body)
+            ) { response in
                 #expect(response.status == .conflict)
             }
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, headers: auth, body: ByteBuffer(string: "{\"publicKey\": \"ed25519 nope\"}")) { response in
+            try await client.execute(
+                uri: "/v1/admin/enroll",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: "{\"publicKey\": \"ed25519 nope\"}")
+            ) { response in
                 #expect(response.status == .badRequest)
             }
             let revoke = try JSONEncoder().encode(AdminKeyRequest(publicKey: nil, meter: meter.id.hex, role: nil))
-            try await client.execute(uri: "/v1/admin/revoke", method: .post, body: ByteBuffer(bytes: revoke)) { response in
+            try await client.execute(uri: "/v1/admin/revoke", method: .post, body: ByteBuffer(bytes: revoke)) {
+                response in
                 #expect(response.status == .unauthorized)
             }
-            try await client.execute(uri: "/v1/admin/revoke", method: .post, headers: auth, body: ByteBuffer(bytes: revoke)) { response in
+            try await client.execute(
+                uri: "/v1/admin/revoke",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(bytes: revoke)
+            ) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/v1/admin/revoke", method: .post, headers: auth, body: ByteBuffer(bytes: revoke)) { response in
+            try await client.execute(
+                uri: "/v1/admin/revoke",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(bytes: revoke)
+            ) { response in
                 #expect(response.status == .conflict)
             }
         }
@@ -71,7 +110,7 @@ struct APITests {
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)
-        _ = try await h.post(try (1 ... 3).map { try h.reading(meter, UInt64($0), at: Int64($0) * 1000) })
+        _ = try await h.post(try (1...3).map { try h.reading(meter, UInt64($0), at: Int64($0) * 1000) })
         await h.gateway.ledger.sealNow()
         _ = try await h.post([try h.reading(meter, 4, at: 4000, status: .tamper)])  // pending, with an anomaly
 
@@ -101,7 +140,10 @@ struct APITests {
         let readings = try await h.get("/v1/meters/\(meter.id.hex)/readings", as: MeterReadingsView.self)
         #expect(readings.readings.map(\.reading.sequence) == [1, 2, 3, 4])
         #expect(readings.readings.map(\.sealed) == [true, true, true, false])
-        let window = try await h.get("/v1/meters/\(meter.id.hex)/readings?from=\(h.clock.now + 2000)&until=\(h.clock.now + 3500)", as: MeterReadingsView.self)
+        let window = try await h.get(
+            "/v1/meters/\(meter.id.hex)/readings?from=\(h.clock.now + 2000)&until=\(h.clock.now + 3500)",
+            as: MeterReadingsView.self
+        )
         #expect(window.readings.map(\.reading.sequence) == [2, 3])
         _ = try await h.get("/v1/meters/\(SigningIdentity().id.hex)/readings", as: ErrorView.self, status: .notFound)
         _ = try await h.get("/v1/meters/zz/readings", as: ErrorView.self, status: .badRequest)
@@ -121,15 +163,25 @@ struct APITests {
         try await h.enroll(meter)
         let total = Int(MerkleTree.chunkSize) * 2 + 50
         for start in stride(from: 1, through: total, by: 500) {
-            let results = try await h.post(try (start ... min(start + 499, total)).map { try h.reading(meter, UInt64($0)) })
+            let results = try await h.post(
+                try (start...min(start + 499, total)).map { try h.reading(meter, UInt64($0)) }
+            )
             #expect(results.allSatisfy { $0.status == .accepted })
         }
         await h.gateway.ledger.sealNow()
         for seq in [1, 700, 1500, total] {
             let receipt = try await h.get("/v1/readings/\(meter.id.hex)/\(seq)/receipt", as: ReceiptView.self)
-            let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))
+            let signed = try SignedBlockHeader(
+                bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader)))
+            )
             let proof = try #require(receipt.proof.proof)
-            #expect(proof.verify(entry: Array(try #require(Data(base64Encoded: receipt.record))), root: signed.header.merkleRoot), "reading \(seq)")
+            #expect(
+                proof.verify(
+                    entry: Array(try #require(Data(base64Encoded: receipt.record))),
+                    root: signed.header.merkleRoot
+                ),
+                "reading \(seq)"
+            )
         }
     }
 
@@ -141,7 +193,7 @@ struct APITests {
         let meter = SigningIdentity()
         try await h.enroll(meter)  // entry 0, sealed at once
         for start in stride(from: 1, through: 1100, by: 100) {
-            _ = try await h.post(try (start ..< start + 100).map { try h.reading(meter, UInt64($0)) })
+            _ = try await h.post(try (start..<start + 100).map { try h.reading(meter, UInt64($0)) })
         }
         // Entries 1…1000 sealed (block 1), 1001…1100 pending: chunk 0 (0…1023) is finished.
         await h.gateway.ledger.archiver.waitUntilIdle()
@@ -149,7 +201,12 @@ struct APITests {
         let receipt = try await h.get("/v1/readings/\(meter.id.hex)/5/receipt", as: ReceiptView.self)
         let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))
         let proof = try #require(receipt.proof.proof)
-        #expect(proof.verify(entry: Array(try #require(Data(base64Encoded: receipt.record))), root: signed.header.merkleRoot))
+        #expect(
+            proof.verify(
+                entry: Array(try #require(Data(base64Encoded: receipt.record))),
+                root: signed.header.merkleRoot
+            )
+        )
     }
 
     @Test func receiptVerifiesOffline() async throws {
@@ -157,7 +214,7 @@ struct APITests {
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)
-        _ = try await h.post(try (1 ... 7).map { try h.reading(meter, UInt64($0)) })
+        _ = try await h.post(try (1...7).map { try h.reading(meter, UInt64($0)) })
         // Pending: 404 that says so.
         let pending = try await h.get("/v1/readings/\(meter.id.hex)/3/receipt", as: ErrorView.self, status: .notFound)
         #expect(pending.error.contains("not yet sealed"))
@@ -181,7 +238,10 @@ struct APITests {
             // And the record is the meter's own signed reading.
             let entry = try SignedRecord(bytes: Array(record))
             #expect(entry.isSignatureValid(by: meter.publicIdentity))
-            guard case let .reading(r) = entry.record else { Issue.record("not a reading"); continue }
+            guard case let .reading(r) = entry.record else {
+                Issue.record("not a reading")
+                continue
+            }
             #expect(r.sequence == UInt64(seq))
             // A tampered record fails the proof.
             var altered = Array(record)

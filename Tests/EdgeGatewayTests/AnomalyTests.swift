@@ -1,11 +1,13 @@
 import Foundation
 import Logging
+import Synchronization
+import TestSupport
 import Testing
+
 @testable import EdgeGateway
+@testable import GatewayCore
 @testable import LedgerLite
 @testable import OperatorKit
-@testable import GatewayCore
-import TestSupport
 
 @Suite("Anomalies on the chain")
 struct AnomalyTests {
@@ -23,14 +25,21 @@ struct AnomalyTests {
         defer { h.close() }
         let m = SigningIdentity()
         try await h.enroll(m)
-        let results = try await h.post([try h.reading(m, 1, at: 0, importWh: 5000), try h.reading(m, 2, at: 1000, importWh: 4000)])
+        let results = try await h.post([
+            try h.reading(m, 1, at: 0, importWh: 5000), try h.reading(m, 2, at: 1000, importWh: 4000),
+        ])
         #expect(results.map(\.summary) == ["accepted", "accepted"])  // signed and in sequence: kept, with evidence
         #expect(try await categories(h) == ["counter-rollback"])
         guard case let .anomaly(a)? = try h.gateway.ledger.store.anomalies().first?.entry.record else { return }
         #expect(a.kind == .implausibleValue)
         #expect(a.subject == m.id)
         #expect(a.detail.contains("from 5000 to 4000"))
-        #expect(h.logs.all.contains { $0.contains("anomaly recorded") && $0.contains("meter.id=\(m.id.hex)") && $0.contains("counter-rollback") })
+        #expect(
+            h.logs.all.contains {
+                $0.contains("anomaly recorded") && $0.contains("meter.id=\(m.id.hex)")
+                    && $0.contains("counter-rollback")
+            }
+        )
     }
 
     @Test func impossibleEnergyDelta() async throws {
@@ -53,7 +62,7 @@ struct AnomalyTests {
         let m = SigningIdentity()
         try await h.enroll(m)
         _ = try await h.post([
-            try h.reading(m, 1, at: 0, voltage: 2070),     // 207.0 V: the limit itself is fine
+            try h.reading(m, 1, at: 0, voltage: 2070),  // 207.0 V: the limit itself is fine
             try h.reading(m, 2, at: 1000, voltage: 1610),  // sag
             try h.reading(m, 3, at: 2000, voltage: 1600),  // still low: same excursion
             try h.reading(m, 4, at: 3000, voltage: 2300),
@@ -87,7 +96,11 @@ struct AnomalyTests {
             bytes[bytes.count - 1] ^= 0x80
             return try SignedRecord(bytes: bytes)
         }
-        #expect(try await h.post([try forged(1), try forged(1)]).map(\.summary) == ["rejected:bad-signature", "rejected:bad-signature"])
+        #expect(
+            try await h.post([try forged(1), try forged(1)]).map(\.summary) == [
+                "rejected:bad-signature", "rejected:bad-signature",
+            ]
+        )
         #expect(try await categories(h) == [])
         _ = try await h.post([try forged(2)])
         #expect(try await categories(h) == ["repeated-bad-signatures"])
@@ -100,7 +113,7 @@ struct AnomalyTests {
         let h = try await Harness.make()
         defer { h.close() }
         let stranger = SigningIdentity()
-        for _ in 0 ..< 5 { _ = try await h.post([try h.reading(stranger, 1)]) }
+        for _ in 0..<5 { _ = try await h.post([try h.reading(stranger, 1)]) }
         let lines = h.logs.all.filter { $0.contains("rejected record") }
         #expect(lines.count == 1)
         #expect(lines.first?.contains("meter.id=\(stranger.id.hex)") == true)
@@ -111,8 +124,12 @@ struct AnomalyTests {
         let capture = LogCapture()
         let start = ContinuousClock.now
         let offset = Mutex<Duration>(.zero)
-        let log = RateLimitedLog(logger: capture.logger, interval: .seconds(10), now: { start + offset.withLock { $0 } })
-        for _ in 0 ..< 58 { log.log(.warning, key: "m1|bad-signature", "rejected record", metadata: ["meter.id": "m1"]) }
+        let log = RateLimitedLog(
+            logger: capture.logger,
+            interval: .seconds(10),
+            now: { start + offset.withLock { $0 } }
+        )
+        for _ in 0..<58 { log.log(.warning, key: "m1|bad-signature", "rejected record", metadata: ["meter.id": "m1"]) }
         log.log(.warning, key: "m2|bad-signature", "rejected record", metadata: ["meter.id": "m2"])
         #expect(capture.all.count == 2)
         log.flush()
@@ -126,5 +143,3 @@ struct AnomalyTests {
         #expect(capture.all.count == 4)
     }
 }
-
-import Synchronization

@@ -3,13 +3,14 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
-import Testing
-@testable import EdgeGateway
-@testable import LedgerLite
-@testable import OperatorKit
-@testable import LedgerStore
-@testable import GatewayCore
 import TestSupport
+import Testing
+
+@testable import EdgeGateway
+@testable import GatewayCore
+@testable import LedgerLite
+@testable import LedgerStore
+@testable import OperatorKit
 
 @Suite("Commands: init, enroll, serve, inspect, verify")
 struct CommandTests {
@@ -19,14 +20,18 @@ struct CommandTests {
         for path in [dir.keyPath, dir.publicKeyPath, dir.tokenPath, dir.chainPath] {
             #expect(FileManager.default.fileExists(atPath: path), "\(path)")
         }
-        let mode = { (path: String) in ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int) ?? -1 }
+        let mode = { (path: String) in
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int) ?? -1
+        }
         #expect(mode(dir.keyPath) == 0o600)
         #expect(mode(dir.tokenPath) == 0o600)
         #expect(try dir.loadToken().count == 64)
         #expect(try dir.loadKey().id == key.id)
         #expect(try KeyFile.readPublicKey(from: dir.publicKeyPath) == key.publicIdentity)
         #expect(throws: OperatorError.self) { try dir.initialise() }
-        do { try dir.initialise() } catch { #expect("\(error)".contains("already an initialised gateway data directory")) }
+        do { try dir.initialise() } catch {
+            #expect("\(error)".contains("already an initialised gateway data directory"))
+        }
         #expect(try VerifyCommand.check(dir).ok)
     }
 
@@ -60,7 +65,9 @@ struct CommandTests {
         #expect(ListenAddress(argument: "127.0.0.1:99999") == nil)
         #expect(ListenAddress(argument: "[::1]:0")?.host == "::1")
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", dir.path, "--listen", "nope"]) }
-        #expect(throws: (any Error).self) { try EnrollCommand.parse(["--data", dir.path, "--meter-key", "x.pub", "--role", "boss"]) }
+        #expect(throws: (any Error).self) {
+            try EnrollCommand.parse(["--data", dir.path, "--meter-key", "x.pub", "--role", "boss"])
+        }
     }
 
     @Test func enrollAndRevokeDirectlyWhenNoServerRuns() async throws {
@@ -97,7 +104,7 @@ struct CommandTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await h.gateway.run(group, listen: listen) }
             var url: String?
-            for _ in 0 ..< 200 where url == nil {
+            for _ in 0..<200 where url == nil {
                 url = h.dir.urlFile.read()
                 if url == nil { try await Task.sleep(for: .milliseconds(25)) }
             }
@@ -111,7 +118,10 @@ struct CommandTests {
             defer { other.close() }
             let taken = ListenAddress(argument: "127.0.0.1:\(port)")!
             do {
-                try await other.gateway.run(other.gateway.makeServiceGroup(listen: taken, sealTick: .seconds(1), handleSignals: false), listen: taken)
+                try await other.gateway.run(
+                    other.gateway.makeServiceGroup(listen: taken, sealTick: .seconds(1), handleSignals: false),
+                    listen: taken
+                )
                 Issue.record("expected address in use")
             } catch {
                 #expect("\(error)".contains("already in use"))
@@ -125,12 +135,20 @@ struct CommandTests {
             // Readings over real HTTP; the sealer seals them by time.
             var request = HTTPClientRequest(url: base + "/v1/readings")
             request.method = .POST
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(IngestBatch(signed: [try h.reading(meter, 1)]))))
+            request.body = .bytes(
+                ByteBuffer(bytes: try JSONEncoder().encode(IngestBatch(signed: [try h.reading(meter, 1)])))
+            )
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(response.status.code == 200)
-            let results = try JSONDecoder().decode(IngestResponse.self, from: Data(buffer: try await response.body.collect(upTo: 1 << 20)))
+            let results = try JSONDecoder().decode(
+                IngestResponse.self,
+                from: Data(buffer: try await response.body.collect(upTo: 1 << 20))
+            )
             #expect(results.results.map(\.summary) == ["accepted"])
-            let health = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/healthz"), timeout: .seconds(10))
+            let health = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: base + "/healthz"),
+                timeout: .seconds(10)
+            )
             #expect(health.status.code == 200)
 
             // Graceful stop: pending entries are sealed, the URL file is removed.
@@ -147,7 +165,7 @@ struct CommandTests {
         let h = try await Harness.make()
         let meter = SigningIdentity()
         try await h.enroll(meter)
-        _ = try await h.post(try (1 ... 4).map { try h.reading(meter, UInt64($0)) })
+        _ = try await h.post(try (1...4).map { try h.reading(meter, UInt64($0)) })
         await h.gateway.ledger.sealNow()
         _ = try await h.post([try h.reading(meter, 5)])
         await h.gateway.ledger.sealNow()
@@ -156,7 +174,9 @@ struct CommandTests {
 
         // Flip one byte inside the value of entry 3 (reading 3, in block 1).
         let store = try ChainStore(path: h.dir.chainPath, check: .none)
-        try store.executeRawSQLForTesting("UPDATE entry SET bytes = substr(bytes, 1, 60) || X'FF' || substr(bytes, 62) WHERE idx = 3")
+        try store.executeRawSQLForTesting(
+            "UPDATE entry SET bytes = substr(bytes, 1, 60) || X'FF' || substr(bytes, 62) WHERE idx = 3"
+        )
         let summary = try VerifyCommand.check(h.dir)
         #expect(!summary.ok)
         #expect(summary.failure?.height == 1)
@@ -181,7 +201,9 @@ struct CommandTests {
         _ = try await h.post([try h.reading(meter, 1), try h.reading(meter, 2, status: .tamper)])
         await h.gateway.ledger.sealNow()
         _ = try await h.post([try h.reading(meter, 3)])  // pending
-        for args in [["blocks"], ["block", "1"], ["meter", meter.id.hex], ["anomalies"], ["receipt", meter.id.hex, "2"]] {
+        for args in [
+            ["blocks"], ["block", "1"], ["meter", meter.id.hex], ["anomalies"], ["receipt", meter.id.hex, "2"],
+        ] {
             let plain = try InspectCommand.parse(["--data", h.dir.path] + args)
             try await plain.run()
             let json = try InspectCommand.parse(["--data", h.dir.path, "--json"] + args)

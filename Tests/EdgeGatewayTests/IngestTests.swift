@@ -3,9 +3,10 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import EdgeGateway
-@testable import LedgerLite
 @testable import GatewayCore
+@testable import LedgerLite
 
 @Suite("POST /v1/readings")
 struct IngestTests {
@@ -28,7 +29,10 @@ struct IngestTests {
     @Test func everyRejectionReason() async throws {
         let h = try await Harness.make()
         defer { h.close() }
-        let meter = SigningIdentity(), stranger = SigningIdentity(), other = SigningIdentity(), revoked = SigningIdentity()
+        let meter = SigningIdentity()
+        let stranger = SigningIdentity()
+        let other = SigningIdentity()
+        let revoked = SigningIdentity()
         let producer = SigningIdentity()
         try await h.enroll(meter)
         try await h.enroll(other)
@@ -40,28 +44,48 @@ struct IngestTests {
         var flipped = try h.reading(meter, 1).bytes
         flipped[flipped.count - 5] ^= 0x01
         // A reading naming `meter`, signed by `other` (an enrolled key).
-        let named = try Reading(meter: meter.id, sequence: 1, timestamp: h.clock.now, values: [MeasuredValue(.energyImportWh, 1)])
+        let named = try Reading(
+            meter: meter.id,
+            sequence: 1,
+            timestamp: h.clock.now,
+            values: [MeasuredValue(.energyImportWh, 1)]
+        )
         let mismatch = try SignedRecord.sign(.reading(named), with: other)
-        let offer = try SignedRecord.sign(.offer(Offer(producer: producer.id, sequence: 1, energyWh: 100, validFrom: h.clock.now, validUntil: h.clock.now + 1000)), with: producer)
+        let offer = try SignedRecord.sign(
+            .offer(
+                Offer(
+                    producer: producer.id,
+                    sequence: 1,
+                    energyWh: 100,
+                    validFrom: h.clock.now,
+                    validUntil: h.clock.now + 1000
+                )
+            ),
+            with: producer
+        )
         let skewed = try h.reading(other, 1, at: 10 * 60 * 1000)
 
         let raw: [String] = [
-            Data(try h.reading(stranger, 1).bytes).base64EncodedString(),   // 0 unknown meter
-            Data(try h.reading(revoked, 1).bytes).base64EncodedString(),    // 1 revoked
-            Data(flipped).base64EncodedString(),                             // 2 bad signature
-            Data(mismatch.bytes).base64EncodedString(),                      // 3 signer mismatch
-            "not base64!!",                                                  // 4 malformed base64
-            Data([0xe0, 0x01, 0x02, 0x03]).base64EncodedString(),            // 5 malformed envelope
-            Data(offer.bytes).base64EncodedString(),                         // 6 wrong record type
-            Data(try h.reading(meter, 5).bytes).base64EncodedString(),       // 7 sequence gap
-            Data(skewed.bytes).base64EncodedString(),                        // 8 timestamp skew
+            Data(try h.reading(stranger, 1).bytes).base64EncodedString(),  // 0 unknown meter
+            Data(try h.reading(revoked, 1).bytes).base64EncodedString(),  // 1 revoked
+            Data(flipped).base64EncodedString(),  // 2 bad signature
+            Data(mismatch.bytes).base64EncodedString(),  // 3 signer mismatch
+            "not base64!!",  // 4 malformed base64
+            Data([0xe0, 0x01, 0x02, 0x03]).base64EncodedString(),  // 5 malformed envelope
+            Data(offer.bytes).base64EncodedString(),  // 6 wrong record type
+            Data(try h.reading(meter, 5).bytes).base64EncodedString(),  // 7 sequence gap
+            Data(skewed.bytes).base64EncodedString(),  // 8 timestamp skew
         ]
         let results = try await h.post(raw: raw)
-        #expect(results.map(\.summary) == [
-            "rejected:unknown-meter", "rejected:revoked-meter", "rejected:bad-signature", "rejected:signer-mismatch",
-            "rejected:malformed", "rejected:malformed", "rejected:wrong-record-type", "rejected:sequence-gap", "rejected:timestamp-skew",
-        ])
-        #expect(results.map(\.index) == Array(0 ..< 9))
+        #expect(
+            results.map(\.summary) == [
+                "rejected:unknown-meter", "rejected:revoked-meter", "rejected:bad-signature",
+                "rejected:signer-mismatch",
+                "rejected:malformed", "rejected:malformed", "rejected:wrong-record-type", "rejected:sequence-gap",
+                "rejected:timestamp-skew",
+            ]
+        )
+        #expect(results.map(\.index) == Array(0..<9))
         #expect(results[7].detail?.contains("expected sequence 1") == true)
         #expect(results.allSatisfy { $0.detail?.isEmpty == false })
         #expect(await h.gateway.ledger.health().pending == 1)  // the sequence-gap anomaly
@@ -96,11 +120,15 @@ struct IngestTests {
         #expect(try await h.post([try h.reading(meter, 1, importWh: 10)]).map(\.summary) == ["accepted"])
         let conflicting = try h.reading(meter, 1, importWh: 11)
         #expect(try await h.post([conflicting]).map(\.summary) == ["rejected:conflicting-duplicate"])
-        #expect(try await h.post([conflicting]).map(\.summary) == ["rejected:conflicting-duplicate"])  // retried: no second anomaly
+        // retried: no second anomaly
+        #expect(try await h.post([conflicting]).map(\.summary) == ["rejected:conflicting-duplicate"])
         await h.gateway.ledger.sealNow()
         let anomalies = try h.gateway.ledger.store.anomalies()
         #expect(anomalies.count == 1)
-        guard case let .anomaly(a)? = anomalies.first?.entry.record else { Issue.record("no anomaly on the chain"); return }
+        guard case let .anomaly(a)? = anomalies.first?.entry.record else {
+            Issue.record("no anomaly on the chain")
+            return
+        }
         #expect(a.kind == .replay)
         #expect(a.subject == meter.id)
         #expect(a.evidenceHash == Hash256.sha256(conflicting.bytes))
@@ -113,7 +141,11 @@ struct IngestTests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         #expect(try await h.post([try h.reading(meter, 3)]).map(\.summary) == ["rejected:sequence-gap"])
-        #expect(try await h.post([try h.reading(meter, 3), try h.reading(meter, 4)]).map(\.summary) == ["rejected:sequence-gap", "rejected:sequence-gap"])
+        #expect(
+            try await h.post([try h.reading(meter, 3), try h.reading(meter, 4)]).map(\.summary) == [
+                "rejected:sequence-gap", "rejected:sequence-gap",
+            ]
+        )
         await h.gateway.ledger.sealNow()
         let gaps = try h.gateway.ledger.store.anomalies().compactMap { e -> Anomaly? in
             if case let .anomaly(a) = e.entry.record, a.kind == .sequenceGap { return a } else { return nil }
@@ -133,16 +165,23 @@ struct IngestTests {
         let h = try await Harness.make()
         defer { h.close() }
         try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(string: "{\"records\": [1, 2")) { response in
+            try await client.execute(
+                uri: "/v1/readings",
+                method: .post,
+                body: ByteBuffer(string: "{\"records\": [1, 2")
+            ) { response in
                 #expect(response.status == .badRequest)
                 let error = try JSONDecoder().decode(ErrorView.self, from: Data(buffer: response.body))
                 #expect(error.error.contains("IngestBatch"))
             }
-            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(string: "{\"readings\": []}")) { response in
+            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(string: "{\"readings\": []}"))
+            { response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("records"))
             }
-            let big = try JSONEncoder().encode(IngestBatch(records: Array(repeating: "AA==", count: IngestBatch.maxRecords + 1)))
+            let big = try JSONEncoder().encode(
+                IngestBatch(records: Array(repeating: "AA==", count: IngestBatch.maxRecords + 1))
+            )
             try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: big)) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(String(buffer: response.body).contains("at most \(IngestBatch.maxRecords)"))
@@ -154,7 +193,7 @@ struct IngestTests {
         let h = try await Harness.make()
         let meter = SigningIdentity()
         try await h.enroll(meter)
-        let records = try (1 ... 5).map { try h.reading(meter, UInt64($0)) }
+        let records = try (1...5).map { try h.reading(meter, UInt64($0)) }
         #expect(try await h.post(records).allSatisfy { $0.status == .accepted })
         #expect(try h.gateway.ledger.store.reading(meter: meter.id, sequence: 1) == nil)  // not sealed yet
         // Crash: no seal, no graceful stop; only the threads go away.
@@ -164,9 +203,11 @@ struct IngestTests {
         defer { again.close() }
         #expect(await again.gateway.ledger.health().pending == 5)
         // Acknowledged readings are known: resending is a duplicate, the next one is 6.
-        #expect(try await again.post([records[4], try again.reading(meter, 6)]).map(\.summary) == ["duplicate", "accepted"])
+        #expect(
+            try await again.post([records[4], try again.reading(meter, 6)]).map(\.summary) == ["duplicate", "accepted"]
+        )
         await again.gateway.ledger.sealNow()
-        for seq in 1 ... 6 {
+        for seq in 1...6 {
             #expect(try again.gateway.ledger.store.reading(meter: meter.id, sequence: UInt64(seq)) != nil)
         }
         #expect(try again.gateway.ledger.journal.count() == 0)
@@ -180,9 +221,9 @@ struct IngestTests {
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)  // block 0
-        _ = try await h.post(try (1 ... 9).map { try h.reading(meter, UInt64($0)) })
+        _ = try await h.post(try (1...9).map { try h.reading(meter, UInt64($0)) })
         let health = await h.gateway.ledger.health()
-        #expect(health.blocks == 3)   // enrollment block + two full blocks of 4
+        #expect(health.blocks == 3)  // enrollment block + two full blocks of 4
         #expect(health.pending == 1)
         #expect(try h.gateway.ledger.journal.count() == 1)
     }
@@ -211,14 +252,19 @@ struct IngestTests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         let store = try DatabaseQueue(path: h.dir.chainPath)
-        try await store.write { try $0.execute(sql: "CREATE TRIGGER broken_disk BEFORE INSERT ON block BEGIN SELECT RAISE(FAIL, 'disk error (test)'); END") }
+        try await store.write {
+            try $0.execute(
+                sql:
+                    "CREATE TRIGGER broken_disk BEFORE INSERT ON block BEGIN SELECT RAISE(FAIL, 'disk error (test)'); END"
+            )
+        }
         // Seals a block of 5 that cannot be stored; every reading is still acknowledged.
-        let first = try await h.post(try (1 ... 7).map { try h.reading(meter, UInt64($0)) })
+        let first = try await h.post(try (1...7).map { try h.reading(meter, UInt64($0)) })
         #expect(first.allSatisfy { $0.status == .accepted })
         await h.gateway.ledger.archiver.waitUntilIdle()
         #expect(h.gateway.ledger.archiver.failure != nil)
         // While the store stays broken, readings are still acknowledged (journaled).
-        let second = try await h.post(try (8 ... 9).map { try h.reading(meter, UInt64($0)) })
+        let second = try await h.post(try (8...9).map { try h.reading(meter, UInt64($0)) })
         #expect(second.allSatisfy { $0.status == .accepted }, "\(second.map(\.summary))")
         #expect(h.logs.all.contains { $0.contains("cannot append the sealed block") })
 
@@ -227,7 +273,9 @@ struct IngestTests {
         h.clock.advance(ms: Ledger.resumeIntervalMs)
         await h.gateway.ledger.sealNow()
         #expect(h.gateway.ledger.archiver.failure == nil)
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(h.gateway.ledger.store)
+        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
+            h.gateway.ledger.store
+        )
         #expect(verified.state.nextReadingSequence(of: meter.id) == 10, "all nine readings are on the chain, once")
         #expect(try h.gateway.ledger.journal.count() == 0)
     }
@@ -235,18 +283,22 @@ struct IngestTests {
     @Test func concurrentBatchesFromManyMeters() async throws {
         let h = try await Harness.make()
         defer { h.close() }
-        let meters = (0 ..< 8).map { _ in SigningIdentity() }
+        let meters = (0..<8).map { _ in SigningIdentity() }
         for m in meters { try await h.enroll(m) }
         let app = h.app()
         try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for m in meters {
                     group.addTask {
-                        for batch in 0 ..< 3 {
-                            let records = try (1 ... 20).map { try h.reading(m, UInt64(batch * 20 + $0)) }
+                        for batch in 0..<3 {
+                            let records = try (1...20).map { try h.reading(m, UInt64(batch * 20 + $0)) }
                             let body = try JSONEncoder().encode(IngestBatch(signed: records))
-                            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: body)) { response in
-                                let results = try JSONDecoder().decode(IngestResponse.self, from: Data(buffer: response.body)).results
+                            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: body))
+                            { response in
+                                let results = try JSONDecoder().decode(
+                                    IngestResponse.self,
+                                    from: Data(buffer: response.body)
+                                ).results
                                 #expect(results.allSatisfy { $0.status == .accepted })
                             }
                         }
@@ -270,15 +322,29 @@ struct IngestResponseWriterTests {
     @Test func sameJSONAsTheEncoder() throws {
         let results = [
             IngestResult(index: 0, status: .accepted, meter: "00ff", sequence: 7),
-            IngestResult(index: 1, status: .duplicate, meter: "00ff", sequence: 3, detail: "reading 3 was already accepted"),
-            IngestResult(index: 2, status: .rejected, reason: .malformed, detail: "record 2 is not \"base64\"\\ \n\t\u{01} é ✓"),
+            IngestResult(
+                index: 1,
+                status: .duplicate,
+                meter: "00ff",
+                sequence: 3,
+                detail: "reading 3 was already accepted"
+            ),
+            IngestResult(
+                index: 2,
+                status: .rejected,
+                reason: .malformed,
+                detail: "record 2 is not \"base64\"\\ \n\t\u{01} é ✓"
+            ),
             IngestResult(index: 3, status: .retry, meter: "aa", sequence: UInt64.max, reason: .storage, detail: ""),
         ]
         let written = Data(buffer: IngestResponseWriter.body(results))
         #expect(try JSONDecoder().decode(IngestResponse.self, from: written) == IngestResponse(results: results))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        #expect(String(decoding: written, as: UTF8.self) == String(decoding: try encoder.encode(IngestResponse(results: results)), as: UTF8.self))
+        #expect(
+            String(decoding: written, as: UTF8.self)
+                == String(decoding: try encoder.encode(IngestResponse(results: results)), as: UTF8.self)
+        )
         #expect(Data(buffer: IngestResponseWriter.body([])) == Data("{\"results\":[]}".utf8))
     }
 }

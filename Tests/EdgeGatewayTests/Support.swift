@@ -3,11 +3,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Synchronization
-import Testing
-@testable import EdgeGateway
-@testable import LedgerLite
-@testable import GatewayCore
 import TestSupport
+import Testing
+
+@testable import EdgeGateway
+@testable import GatewayCore
+@testable import LedgerLite
 
 /// A gateway on a fresh data directory, with a hand-moved clock.
 struct Harness {
@@ -36,11 +37,20 @@ struct Harness {
         try await gateway.ledger.enroll(key.publicIdentity, role: role)
     }
 
-    func reading(_ meter: SigningIdentity, _ seq: UInt64, at offsetMs: Int64 = 0, importWh: Int64? = nil, powerW: Int64 = 500,
-                 voltage: Int64 = 2300, status: ReadingStatus = []) throws -> SignedRecord {
+    func reading(
+        _ meter: SigningIdentity,
+        _ seq: UInt64,
+        at offsetMs: Int64 = 0,
+        importWh: Int64? = nil,
+        powerW: Int64 = 500,
+        voltage: Int64 = 2300,
+        status: ReadingStatus = []
+    ) throws -> SignedRecord {
         let ts = clock.now + offsetMs
-        var values = [MeasuredValue(.energyImportWh, importWh ?? Int64(seq)), MeasuredValue(.activePowerW, powerW),
-                      MeasuredValue(.voltageL1dV, voltage)]
+        var values = [
+            MeasuredValue(.energyImportWh, importWh ?? Int64(seq)), MeasuredValue(.activePowerW, powerW),
+            MeasuredValue(.voltageL1dV, voltage),
+        ]
         values.sort { $0.measurand < $1.measurand }
         let r = try Reading(meter: meter.id, sequence: seq, timestamp: ts, values: values, status: status)
         return try SignedRecord.sign(.reading(r), with: meter)

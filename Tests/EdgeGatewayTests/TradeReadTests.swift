@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
-@testable import EdgeGateway
-@testable import LedgerLite
-@testable import GatewayCore
 import TestSupport
+import Testing
+
+@testable import EdgeGateway
+@testable import GatewayCore
+@testable import LedgerLite
 
 /// The read side of energy trading: GET /v1/tnt, /v1/dispatches, /v1/fairness and
 /// `inspect tnt|dispatches|fairness`, on the worked example (`WorkedExample`).
@@ -15,9 +16,29 @@ struct TradeReadTests {
     typealias W = WorkedExample
 
     static func expectedProducers() -> [ProducerView] {
-        func p(_ key: SigningIdentity, _ active: Bool, tnt: UInt64, available: UInt64, served: UInt64, credited: UInt64, exported: UInt64) -> ProducerView {
-            ProducerView(ProducerRow(meter: key.id, status: MeterStatus(role: .producer, active: active, availableWh: available, tnt: tnt,
-                                                                          servedWh: served, exportedWh: exported, creditedWh: credited)))
+        func p(
+            _ key: SigningIdentity,
+            _ active: Bool,
+            tnt: UInt64,
+            available: UInt64,
+            served: UInt64,
+            credited: UInt64,
+            exported: UInt64
+        ) -> ProducerView {
+            ProducerView(
+                ProducerRow(
+                    meter: key.id,
+                    status: MeterStatus(
+                        role: .producer,
+                        active: active,
+                        availableWh: available,
+                        tnt: tnt,
+                        servedWh: served,
+                        exportedWh: exported,
+                        creditedWh: credited
+                    )
+                )
+            )
         }
         // (TNT, id) order: spare 0 (revoked), water 2, solar 3, wind 4.
         return [
@@ -70,21 +91,40 @@ struct TradeReadTests {
         #expect(first.outcome == "served" && first.deliveredWh == 100)
         #expect(first.shares == [DispatchShareView(producer: W.solar.id.hex, energyWh: 100, tntBefore: 0, tntAfter: 1)])
         // The worked example: 600 Wh to water (TNT 1 → 2), the next 600 Wh to wind (2 → 3).
-        let toWater = all[6], toWind = all[7]
-        #expect(toWater.requestedWh == 600 && toWater.shares == [DispatchShareView(producer: W.water.id.hex, energyWh: 600, tntBefore: 1, tntAfter: 2)])
+        let toWater = all[6]
+        let toWind = all[7]
+        #expect(
+            toWater.requestedWh == 600
+                && toWater.shares == [
+                    DispatchShareView(producer: W.water.id.hex, energyWh: 600, tntBefore: 1, tntAfter: 2)
+                ]
+        )
         #expect(toWind.consumer == W.shop.id.hex)
-        #expect(toWind.requestedWh == 600 && toWind.shares == [DispatchShareView(producer: W.wind.id.hex, energyWh: 600, tntBefore: 2, tntAfter: 3)])
+        #expect(
+            toWind.requestedWh == 600
+                && toWind.shares == [
+                    DispatchShareView(producer: W.wind.id.hex, energyWh: 600, tntBefore: 2, tntAfter: 3)
+                ]
+        )
         #expect(toWater.requestTimestamp != nil && toWater.requestTime != nil)
         // Pending: served by wind alone, and unserved.
-        #expect(all[8].shares == [DispatchShareView(producer: W.wind.id.hex, energyWh: 1200, tntBefore: 3, tntAfter: 4)])
+        #expect(
+            all[8].shares == [DispatchShareView(producer: W.wind.id.hex, energyWh: 1200, tntBefore: 3, tntAfter: 4)]
+        )
         #expect(all[8].requestedWh == 1200)
-        #expect(all[9].outcome == "unserved" && all[9].shares.isEmpty && all[9].deliveredWh == 0 && all[9].requestedWh == 10_000)
+        #expect(
+            all[9].outcome == "unserved" && all[9].shares.isEmpty && all[9].deliveredWh == 0
+                && all[9].requestedWh == 10_000
+        )
 
         // One consumer's.
         let shop = try await h.get("/v1/dispatches?consumer=\(W.shop.id.hex)", as: DispatchListView.self)
         #expect(shop.dispatches.map(\.index) == [28, 30, 32])
         #expect(shop.next == nil)
-        let shopLater = try await h.get("/v1/dispatches?consumer=\(W.shop.id.hex)&from=29&limit=1", as: DispatchListView.self)
+        let shopLater = try await h.get(
+            "/v1/dispatches?consumer=\(W.shop.id.hex)&from=29&limit=1",
+            as: DispatchListView.self
+        )
         #expect(shopLater.dispatches.map(\.index) == [30])
         #expect(shopLater.next == 31)
 
@@ -128,7 +168,10 @@ struct TradeReadTests {
         // Block 1 only (ISO 8601 bounds): x = 600, 600, 0. Jain 1 440 000 / 2 160 000 = 2/3;
         // Gini 2·600 / (3·1200) = 1/3; Hoover (200 + 200 + 400) / 2400 = 1/3.
         let iso = { (ms: Int64) in isoTime(ms).addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
-        let block1 = try await h.get("/v1/fairness?from=\(iso(w.block1Start))&until=\(iso(w.afterBlock1))", as: FairnessView.self)
+        let block1 = try await h.get(
+            "/v1/fairness?from=\(iso(w.block1Start))&until=\(iso(w.afterBlock1))",
+            as: FairnessView.self
+        )
         #expect(block1.dispatches == 2 && block1.unserved == 0)
         #expect(block1.dispatchSpread == 1)
         #expect(abs(block1.energyJain - 2.0 / 3) < 1e-12)
@@ -146,7 +189,10 @@ struct TradeReadTests {
         #expect(abs(block0.energyJain - 9.0 / 14) < 1e-12)
         #expect(abs(block0.energyGini - 5.0 / 12) < 1e-12)
         #expect(abs(block0.energyHoover - 1.0 / 3) < 1e-12)
-        #expect(block0.producers.first { $0.producer == W.spare.id.hex } == FairnessRowView(producer: W.spare.id.hex, counted: true, dispatches: 0, energyWh: 0, tnt: 0))
+        #expect(
+            block0.producers.first { $0.producer == W.spare.id.hex }
+                == FairnessRowView(producer: W.spare.id.hex, counted: true, dispatches: 0, energyWh: 0, tnt: 0)
+        )
         #expect(block0.currentTNTSpread == 2)  // now: spare is revoked
 
         // A window after everything: nothing dispatched, all measures at their "equal" value.
@@ -176,8 +222,13 @@ struct TradeReadTests {
         #expect(tnt.openRequests.count == 1)
         let tntText = try report(["tnt"])
         let lines = tntText.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "TNT table after 2 blocks and 5 pending entries: policy lowest-tnt, offer tolerance 10000 Wh")
-        #expect(lines[2] == "producer                          active    TNT  available Wh   served Wh  credited Wh   export Wh")
+        #expect(
+            lines[0] == "TNT table after 2 blocks and 5 pending entries: policy lowest-tnt, offer tolerance 10000 Wh"
+        )
+        #expect(
+            lines[2]
+                == "producer                          active    TNT  available Wh   served Wh  credited Wh   export Wh"
+        )
         #expect(lines[3] == "\(W.spare.id.hex)  no          0             0           0            0           0")
         #expect(lines[4] == "\(W.water.id.hex)  yes         2           400         700         1100        1500")
         #expect(lines[6] == "\(W.wind.id.hex)  yes         4          4200        2000         6200           0")
@@ -185,27 +236,60 @@ struct TradeReadTests {
 
         // dispatches: the newest --limit, or from an index.
         #expect(try decode(["dispatches"], as: DispatchListView.self).dispatches.map(\.index) == w.dispatches)
-        #expect(try decode(["dispatches", "--limit", "3"], as: DispatchListView.self).dispatches.map(\.index) == [28, 30, 32])
+        #expect(
+            try decode(["dispatches", "--limit", "3"], as: DispatchListView.self).dispatches.map(\.index) == [
+                28, 30, 32,
+            ]
+        )
         let paged = try decode(["dispatches", "--from", "20", "--limit", "2"], as: DispatchListView.self)
         #expect(paged.dispatches.map(\.index) == [23, 26] && paged.next == 27)
-        #expect(try decode(["dispatches", "--consumer", W.shop.id.hex, "--limit", "2"], as: DispatchListView.self).dispatches.map(\.index) == [30, 32])
+        #expect(
+            try decode(["dispatches", "--consumer", W.shop.id.hex, "--limit", "2"], as: DispatchListView.self)
+                .dispatches.map(\.index) == [30, 32]
+        )
         let http = try await h.get("/v1/dispatches", as: DispatchListView.self)
-        #expect(try decode(["dispatches", "--from", "0", "--limit", "100"], as: DispatchListView.self).dispatches.map(\.requestIndex) == http.dispatches.map(\.requestIndex))
-        let dispatchText = try report(["dispatches", "--from", "26", "--limit", "3"]).split(separator: "\n").map(String.init)
-        #expect(dispatchText[0] == " index  block    consumer                           seq  requested Wh  policy      outcome")
-        #expect(dispatchText[1] == "    26  1        \(W.house.id.hex)     7           600  lowest-tnt  served by \(W.water.id.hex) 600 Wh (TNT 1→2)")
-        #expect(dispatchText[3] == "    30  pending  \(W.shop.id.hex)     2          1200  lowest-tnt  served by \(W.wind.id.hex) 1200 Wh (TNT 3→4)")
+        #expect(
+            try decode(["dispatches", "--from", "0", "--limit", "100"], as: DispatchListView.self).dispatches.map(
+                \.requestIndex
+            ) == http.dispatches.map(\.requestIndex)
+        )
+        let dispatchText = try report(["dispatches", "--from", "26", "--limit", "3"]).split(separator: "\n").map(
+            String.init
+        )
+        #expect(
+            dispatchText[0]
+                == " index  block    consumer                           seq  requested Wh  policy      outcome"
+        )
+        #expect(
+            dispatchText[1]
+                == "    26  1        \(W.house.id.hex)     7           600  lowest-tnt  served by \(W.water.id.hex) 600 Wh (TNT 1→2)"
+        )
+        #expect(
+            dispatchText[3]
+                == "    30  pending  \(W.shop.id.hex)     2          1200  lowest-tnt  served by \(W.wind.id.hex) 1200 Wh (TNT 3→4)"
+        )
         #expect(dispatchText[4] == "more: --from 31")
-        #expect(try report(["dispatches", "--from", "32"]).contains("    32  pending  \(W.shop.id.hex)     3         10000  lowest-tnt  unserved"))
+        #expect(
+            try report(["dispatches", "--from", "32"]).contains(
+                "    32  pending  \(W.shop.id.hex)     3         10000  lowest-tnt  unserved"
+            )
+        )
 
         // fairness: the same report as the HTTP API.
         let fair = try decode(["fairness", "--from", "\(w.block1Start)"], as: FairnessView.self)
         let fairHTTP = try await h.get("/v1/fairness?from=\(w.block1Start)", as: FairnessView.self)
         #expect(try Self.json(fair) == Self.json(fairHTTP))
-        let block1 = try decode(["fairness", "--from", isoTime(w.block1Start), "--until", isoTime(w.afterBlock1)], as: FairnessView.self)
+        let block1 = try decode(
+            ["fairness", "--from", isoTime(w.block1Start), "--until", isoTime(w.afterBlock1)],
+            as: FairnessView.self
+        )
         #expect(block1.dispatches == 2 && abs(block1.energyJain - 2.0 / 3) < 1e-12)
         let fairText = try report(["fairness", "--from", "\(w.block1Start)"])
-        #expect(fairText.contains("4 dispatches in the window (3 served, 1 unserved); measured over the 3 producers active at its end"))
+        #expect(
+            fairText.contains(
+                "4 dispatches in the window (3 served, 1 unserved); measured over the 3 producers active at its end"
+            )
+        )
         #expect(fairText.contains("\(W.wind.id.hex)           2        1800         4"))
         #expect(fairText.contains("dispatch spread   2"))
         #expect(fairText.contains("TNT spread now    2"))
@@ -213,8 +297,14 @@ struct TradeReadTests {
         #expect(fairText.contains("Gini coefficient  0.5000"))
         #expect(fairText.contains("Robin Hood index  0.4167"))
         #expect(fairText.contains("last timestamp of their block"))
-        #expect(try report(["fairness", "--until", "\(w.block1Start)"]).contains("(not active at the window's end") == false)
-        #expect(try report(["fairness", "--from", "\(w.block1Start)", "--until", "\(w.afterBlock1)"]).contains("until " + isoTime(w.afterBlock1)))
+        #expect(
+            try report(["fairness", "--until", "\(w.block1Start)"]).contains("(not active at the window's end") == false
+        )
+        #expect(
+            try report(["fairness", "--from", "\(w.block1Start)", "--until", "\(w.afterBlock1)"]).contains(
+                "until " + isoTime(w.afterBlock1)
+            )
+        )
 
         // The commands print what tradeReport returns.
         for args in [["tnt"], ["dispatches"], ["fairness"]] {
@@ -227,7 +317,14 @@ struct TradeReadTests {
         let w = try W()
         let chain = try ReadOnlyChain(w.chain.dir)
         func offlineTNT() throws -> String {
-            try Self.json(try JSONDecoder().decode(TNTView.self, from: Data(try InspectCommand.parse(["--data", w.chain.dir.path, "--json", "tnt"]).tradeReport(chain).utf8)))
+            try Self.json(
+                try JSONDecoder().decode(
+                    TNTView.self,
+                    from: Data(
+                        try InspectCommand.parse(["--data", w.chain.dir.path, "--json", "tnt"]).tradeReport(chain).utf8
+                    )
+                )
+            )
         }
         let offline = try offlineTNT()
         let h = try await w.chain.open()
@@ -238,17 +335,29 @@ struct TradeReadTests {
         await h.gateway.ledger.sealNow()
         let sealed = try offlineTNT()
         #expect(sealed == online)
-        #expect(try InspectCommand.parse(["--data", w.chain.dir.path, "tnt"]).tradeReport(chain).hasPrefix("TNT table after 3 blocks and 0 pending entries"))
+        #expect(
+            try InspectCommand.parse(["--data", w.chain.dir.path, "tnt"]).tradeReport(chain).hasPrefix(
+                "TNT table after 3 blocks and 0 pending entries"
+            )
+        )
     }
 
     @Test func inspectTradeOptionsAreChecked() throws {
         let dir = try TradeChain().dir.path
-        for args in [["fairness", "--from", "soon"], ["fairness", "--until", "x"], ["fairness", "--from", "2000", "--until", "1000"],
-                     ["dispatches", "--from", "2026-01-01T00:00:00Z"], ["dispatches", "--consumer", "abc"], ["tnt", "--consumer", String(repeating: "a", count: 32)],
-                     ["dispatches", "--until", "1000"], ["dispatches", "--limit", "0"], ["tnt", "extra"]] {
+        for args in [
+            ["fairness", "--from", "soon"], ["fairness", "--until", "x"],
+            ["fairness", "--from", "2000", "--until", "1000"],
+            ["dispatches", "--from", "2026-01-01T00:00:00Z"], ["dispatches", "--consumer", "abc"],
+            ["tnt", "--consumer", String(repeating: "a", count: 32)],
+            ["dispatches", "--until", "1000"], ["dispatches", "--limit", "0"], ["tnt", "extra"],
+        ] {
             #expect(throws: (any Error).self, "\(args)") { try InspectCommand.parse(["--data", dir] + args) }
         }
-        #expect(throws: Never.self) { try InspectCommand.parse(["--data", dir, "fairness", "--from", "2026-01-01T00:00:00Z", "--until", "1767225600001"]) }
+        #expect(throws: Never.self) {
+            try InspectCommand.parse([
+                "--data", dir, "fairness", "--from", "2026-01-01T00:00:00Z", "--until", "1767225600001",
+            ])
+        }
     }
 
     /// Split policy: a request sealed in one block, its split dispatch pending.
@@ -269,23 +378,39 @@ struct TradeReadTests {
         let h = try await c.open()
         defer { h.close() }
 
-        let (firstP, firstWh, secondP, secondWh) = a.id < b.id ? (a, UInt64(300), b, UInt64(300)) : (b, UInt64(500), a, UInt64(100))
-        #expect(d.outcome == .split([DispatchShare(producer: firstP.id, energyWh: firstWh, tntBefore: 0),
-                                     DispatchShare(producer: secondP.id, energyWh: secondWh, tntBefore: 0)]))
+        let (firstP, firstWh, secondP, secondWh) =
+            a.id < b.id ? (a, UInt64(300), b, UInt64(300)) : (b, UInt64(500), a, UInt64(100))
+        #expect(
+            d.outcome
+                == .split([
+                    DispatchShare(producer: firstP.id, energyWh: firstWh, tntBefore: 0),
+                    DispatchShare(producer: secondP.id, energyWh: secondWh, tntBefore: 0),
+                ])
+        )
         let list = try await h.get("/v1/dispatches", as: DispatchListView.self)
         let view = try #require(list.dispatches.first)
         #expect(list.dispatches.count == 1)
         #expect(view.index == index && view.height == nil && !view.sealed)
         #expect(view.requestIndex == requestIndex && view.requestedWh == 600)
         #expect(view.policy == "split-tnt" && view.outcome == "split" && view.deliveredWh == 600)
-        #expect(view.shares == [DispatchShareView(producer: firstP.id.hex, energyWh: firstWh, tntBefore: 0, tntAfter: 1),
-                                DispatchShareView(producer: secondP.id.hex, energyWh: secondWh, tntBefore: 0, tntAfter: 1)])
+        #expect(
+            view.shares == [
+                DispatchShareView(producer: firstP.id.hex, energyWh: firstWh, tntBefore: 0, tntAfter: 1),
+                DispatchShareView(producer: secondP.id.hex, energyWh: secondWh, tntBefore: 0, tntAfter: 1),
+            ]
+        )
         let tnt = try await h.get("/v1/tnt", as: TNTView.self)
         #expect(tnt.policy == "split-tnt" && tnt.offerToleranceWh == 5000)
-        #expect(tnt.producers.map(\.tnt) == [1, 1] && tnt.producers.map(\.meter) == [a, b].map(\.id).sorted().map(\.hex))
+        #expect(
+            tnt.producers.map(\.tnt) == [1, 1] && tnt.producers.map(\.meter) == [a, b].map(\.id).sorted().map(\.hex)
+        )
 
         let text = try InspectCommand.parse(["--data", c.dir.path, "dispatches"]).tradeReport(try ReadOnlyChain(c.dir))
-        #expect(text.contains("split-tnt   split: \(firstP.id.hex) \(firstWh) Wh (TNT 0→1), \(secondP.id.hex) \(secondWh) Wh (TNT 0→1)"))
+        #expect(
+            text.contains(
+                "split-tnt   split: \(firstP.id.hex) \(firstWh) Wh (TNT 0→1), \(secondP.id.hex) \(secondWh) Wh (TNT 0→1)"
+            )
+        )
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
+
 @testable import EdgeGateway
+@testable import GatewayCore
 @testable import LedgerLite
 @testable import LedgerStore
-@testable import GatewayCore
-import TestSupport
 
 /// Builds a gateway data directory whose chain holds trades, written directly with
 /// LedgerLite's `BlockBuilder`: sealed blocks go to the store, the entries after the last
@@ -63,13 +64,24 @@ struct TradeChain {
         readingSeq[meter.id] = seq
         var values = [MeasuredValue(.energyImportWh, 10 * Int64(seq))]
         if let exportWh { values.append(MeasuredValue(.energyExportWh, exportWh)) }
-        try add(try SignedRecord.sign(.reading(try Reading(meter: meter.id, sequence: seq, timestamp: time, values: values)), with: meter))
+        try add(
+            try SignedRecord.sign(
+                .reading(try Reading(meter: meter.id, sequence: seq, timestamp: time, values: values)),
+                with: meter
+            )
+        )
     }
 
     mutating func offer(_ producer: SigningIdentity, _ wh: UInt64) throws {
         let seq = (offerSeq[producer.id] ?? 0) + 1
         offerSeq[producer.id] = seq
-        let offer = try Offer(producer: producer.id, sequence: seq, energyWh: wh, validFrom: time, validUntil: time + 3_600_000)
+        let offer = try Offer(
+            producer: producer.id,
+            sequence: seq,
+            energyWh: wh,
+            validFrom: time,
+            validUntil: time + 3_600_000
+        )
         try add(try SignedRecord.sign(.offer(offer), with: producer))
     }
 
@@ -158,7 +170,9 @@ struct WorkedExample {
             dispatches.append(di)
             requestOf[di] = ri
         }
-        let (water, wind, solar, spare, house, shop) = (Self.water, Self.wind, Self.solar, Self.spare, Self.house, Self.shop)
+        let (water, wind, solar, spare, house, shop) = (
+            Self.water, Self.wind, Self.solar, Self.spare, Self.house, Self.shop
+        )
         for p in [water, wind, solar, spare] { try c.enroll(p, .producer) }
         for q in [house, shop] { try c.enroll(q, .consumer) }
         try c.policy(.lowestTNT, toleranceWh: 10_000)
@@ -173,7 +187,7 @@ struct WorkedExample {
         }
         try trade(house, 100)
         try c.offer(wind, 6200)
-        for _ in 0 ..< 2 { try trade(house, 100) }
+        for _ in 0..<2 { try trade(house, 100) }
         try c.reading(water, exportWh: 21_500)
         try c.offer(water, 1100)
         try trade(house, 100)

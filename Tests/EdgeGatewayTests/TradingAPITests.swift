@@ -3,10 +3,11 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import EdgeGateway
+@testable import GatewayCore
 @testable import LedgerLite
 @testable import LedgerStore
-@testable import GatewayCore
 
 /// Offers, requests and dispatch through `POST /v1/offers` and `POST /v1/requests`.
 @Suite("Trading over HTTP: offers, requests, TNT dispatch")
@@ -23,14 +24,43 @@ struct TradingAPITests {
             return sequences[meter.id]!
         }
 
-        mutating func offer(_ producer: SigningIdentity, _ wh: UInt64, status: HTTPResponse.Status = .ok) async throws -> OfferResponse {
-            let offer = try Offer(producer: producer.id, sequence: next(producer), energyWh: wh, validFrom: h.clock.now, validUntil: h.clock.now + 900_000)
-            return try await h.trade("/v1/offers", try SignedRecord.sign(.offer(offer), with: producer), as: OfferResponse.self, status: status)
+        mutating func offer(
+            _ producer: SigningIdentity,
+            _ wh: UInt64,
+            status: HTTPResponse.Status = .ok
+        ) async throws -> OfferResponse {
+            let offer = try Offer(
+                producer: producer.id,
+                sequence: next(producer),
+                energyWh: wh,
+                validFrom: h.clock.now,
+                validUntil: h.clock.now + 900_000
+            )
+            return try await h.trade(
+                "/v1/offers",
+                try SignedRecord.sign(.offer(offer), with: producer),
+                as: OfferResponse.self,
+                status: status
+            )
         }
 
-        mutating func request(_ consumer: SigningIdentity, _ wh: UInt64, status: HTTPResponse.Status = .ok) async throws -> DispatchResponse {
-            let request = try EnergyRequest(consumer: consumer.id, sequence: next(consumer), energyWh: wh, timestamp: h.clock.now)
-            return try await h.trade("/v1/requests", try SignedRecord.sign(.request(request), with: consumer), as: DispatchResponse.self, status: status)
+        mutating func request(
+            _ consumer: SigningIdentity,
+            _ wh: UInt64,
+            status: HTTPResponse.Status = .ok
+        ) async throws -> DispatchResponse {
+            let request = try EnergyRequest(
+                consumer: consumer.id,
+                sequence: next(consumer),
+                energyWh: wh,
+                timestamp: h.clock.now
+            )
+            return try await h.trade(
+                "/v1/requests",
+                try SignedRecord.sign(.request(request), with: consumer),
+                as: DispatchResponse.self,
+                status: status
+            )
         }
     }
 
@@ -46,7 +76,7 @@ struct TradingAPITests {
         // History giving TNT 3, 2, 1: each producer alone has energy while it serves.
         for (producer, count) in [(solar, 3), (wind, 2), (water, 1)] {
             #expect(try await t.offer(producer, UInt64(count)).status == .accepted)
-            for _ in 0 ..< count {
+            for _ in 0..<count {
                 let d = try await t.request(home, 1)
                 #expect(d.shares.map(\.producer) == [producer.id.hex])
             }
@@ -72,7 +102,9 @@ struct TradingAPITests {
 
         // Everything is on the chain and a replay (the verifier) agrees with every decision.
         await h.gateway.ledger.sealNow()
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(h.gateway.ledger.store)
+        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
+            h.gateway.ledger.store
+        )
         #expect(verified.state.tnt.status(of: wind.id)?.availableWh == 5400)
         #expect(verified.state.tnt.digest() == (await h.gateway.ledger.tntState().digest()))
     }
@@ -86,14 +118,18 @@ struct TradingAPITests {
         try await h.enroll(producer, role: .producer)
         var t = Trader(h: h)
         _ = try await t.offer(producer, 1000)
-        let consumers = (0 ..< 20).map { _ in SigningIdentity() }
+        let consumers = (0..<20).map { _ in SigningIdentity() }
         for c in consumers { try await h.enroll(c) }
         let now = h.clock.now
         let answers = try await withThrowingTaskGroup(of: DispatchResponse.self) { group in
             for c in consumers {
                 group.addTask {
                     let r = try EnergyRequest(consumer: c.id, sequence: 1, energyWh: 100, timestamp: now)
-                    return try await h.trade("/v1/requests", try SignedRecord.sign(.request(r), with: c), as: DispatchResponse.self)
+                    return try await h.trade(
+                        "/v1/requests",
+                        try SignedRecord.sign(.request(r), with: c),
+                        as: DispatchResponse.self
+                    )
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -102,7 +138,7 @@ struct TradingAPITests {
         #expect(served.count == 10)
         #expect(answers.filter { $0.status == .unserved }.count == 10)
         #expect(served.flatMap(\.shares).reduce(0) { $0 + $1.energyWh } == 1000)
-        #expect(Set(served.flatMap(\.shares).map(\.tntBefore)) == Set(0 ..< 10))
+        #expect(Set(served.flatMap(\.shares).map(\.tntBefore)) == Set(0..<10))
         let status = await h.gateway.ledger.tntState().status(of: producer.id)
         #expect(status?.availableWh == 0 && status?.tnt == 10 && status?.servedWh == 1000)
     }
@@ -124,25 +160,61 @@ struct TradingAPITests {
         #expect(try await t.request(producer, 10, status: .forbidden).reason == .wrongRole)
 
         // Forged: signed by another key under the consumer's name.
-        let forged = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 5, energyWh: 10, timestamp: h.clock.now)), with: stranger)
-        #expect(try await h.trade("/v1/requests", forged, as: DispatchResponse.self, status: .forbidden).reason == .badSignature)
+        let forged = try SignedRecord.sign(
+            .request(EnergyRequest(consumer: consumer.id, sequence: 5, energyWh: 10, timestamp: h.clock.now)),
+            with: stranger
+        )
+        #expect(
+            try await h.trade("/v1/requests", forged, as: DispatchResponse.self, status: .forbidden).reason
+                == .badSignature
+        )
         // A reading is not a request.
         let reading = try h.reading(consumer, 1)
-        #expect(try await h.trade("/v1/requests", reading, as: DispatchResponse.self, status: .badRequest).reason == .wrongRecordType)
+        #expect(
+            try await h.trade("/v1/requests", reading, as: DispatchResponse.self, status: .badRequest).reason
+                == .wrongRecordType
+        )
         // Too far from the gateway clock.
-        let late = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 9, energyWh: 10, timestamp: h.clock.now - 3_600_000)), with: consumer)
-        #expect(try await h.trade("/v1/requests", late, as: DispatchResponse.self, status: .unprocessableContent).reason == .timestampSkew)
+        let late = try SignedRecord.sign(
+            .request(
+                EnergyRequest(consumer: consumer.id, sequence: 9, energyWh: 10, timestamp: h.clock.now - 3_600_000)
+            ),
+            with: consumer
+        )
+        #expect(
+            try await h.trade("/v1/requests", late, as: DispatchResponse.self, status: .unprocessableContent).reason
+                == .timestampSkew
+        )
         // An offer for an interval already over.
-        let stale = try SignedRecord.sign(.offer(Offer(producer: producer.id, sequence: 9, energyWh: 10, validFrom: h.clock.now - 7200_000, validUntil: h.clock.now - 3600_000)), with: producer)
-        #expect(try await h.trade("/v1/offers", stale, as: OfferResponse.self, status: .unprocessableContent).reason == .timestampSkew)
+        let stale = try SignedRecord.sign(
+            .offer(
+                Offer(
+                    producer: producer.id,
+                    sequence: 9,
+                    energyWh: 10,
+                    validFrom: h.clock.now - 7200_000,
+                    validUntil: h.clock.now - 3600_000
+                )
+            ),
+            with: producer
+        )
+        #expect(
+            try await h.trade("/v1/offers", stale, as: OfferResponse.self, status: .unprocessableContent).reason
+                == .timestampSkew
+        )
         // Not JSON, not base64.
         try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/requests", method: .post, body: ByteBuffer(string: "{\"record\": 5}")) { response in
+            try await client.execute(uri: "/v1/requests", method: .post, body: ByteBuffer(string: "{\"record\": 5}")) {
+                response in
                 #expect(response.status == .badRequest)
                 let answer = try JSONDecoder().decode(DispatchResponse.self, from: Data(buffer: response.body))
                 #expect(answer.reason == .malformed && answer.detail?.contains("TradeSubmission") == true)
             }
-            try await client.execute(uri: "/v1/offers", method: .post, body: ByteBuffer(string: "{\"record\": \"***\"}")) { response in
+            try await client.execute(
+                uri: "/v1/offers",
+                method: .post,
+                body: ByteBuffer(string: "{\"record\": \"***\"}")
+            ) { response in
                 #expect(response.status == .badRequest)
             }
         }
@@ -150,15 +222,33 @@ struct TradingAPITests {
 
         // Sequence: a resent copy gets the recorded decision again; a lower or reused
         // sequence with other contents is refused.
-        let request = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 100, energyWh: 50, timestamp: h.clock.now)), with: consumer)
+        let request = try SignedRecord.sign(
+            .request(EnergyRequest(consumer: consumer.id, sequence: 100, energyWh: 50, timestamp: h.clock.now)),
+            with: consumer
+        )
         let first = try await h.trade("/v1/requests", request, as: DispatchResponse.self)
         let again = try await h.trade("/v1/requests", request, as: DispatchResponse.self)
         #expect(first.status == .served && again.status == .duplicate && again.shares == first.shares)
-        let other = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 100, energyWh: 60, timestamp: h.clock.now)), with: consumer)
-        #expect(try await h.trade("/v1/requests", other, as: DispatchResponse.self, status: .conflict).reason == .conflictingDuplicate)
-        let lower = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 50, energyWh: 60, timestamp: h.clock.now)), with: consumer)
-        #expect(try await h.trade("/v1/requests", lower, as: DispatchResponse.self, status: .conflict).reason == .staleSequence)
-        #expect(await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 450, "the duplicate did not take energy twice")
+        let other = try SignedRecord.sign(
+            .request(EnergyRequest(consumer: consumer.id, sequence: 100, energyWh: 60, timestamp: h.clock.now)),
+            with: consumer
+        )
+        #expect(
+            try await h.trade("/v1/requests", other, as: DispatchResponse.self, status: .conflict).reason
+                == .conflictingDuplicate
+        )
+        let lower = try SignedRecord.sign(
+            .request(EnergyRequest(consumer: consumer.id, sequence: 50, energyWh: 60, timestamp: h.clock.now)),
+            with: consumer
+        )
+        #expect(
+            try await h.trade("/v1/requests", lower, as: DispatchResponse.self, status: .conflict).reason
+                == .staleSequence
+        )
+        #expect(
+            await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 450,
+            "the duplicate did not take energy twice"
+        )
 
         // After a restart the chain still knows the last request.
         await h.gateway.ledger.sealNow()
@@ -174,14 +264,22 @@ struct TradingAPITests {
     /// Value verification: an offer beyond metered export plus tolerance is cut to it and
     /// an anomaly goes on the chain; with nothing left, the offer is refused.
     @Test func offersAreCutToMeteredExport() async throws {
-        let h = try await Harness.make(config: LedgerConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 50)))
+        let h = try await Harness.make(
+            config: LedgerConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 50))
+        )
         defer { h.close() }
         let producer = SigningIdentity()
         try await h.enroll(producer, role: .producer)
         func exportReading(_ seq: UInt64, _ exportWh: Int64) throws -> SignedRecord {
-            let r = try Reading(meter: producer.id, sequence: seq, timestamp: h.clock.now,
-                                values: [MeasuredValue(.energyImportWh, 0), MeasuredValue(.energyExportWh, exportWh),
-                                         MeasuredValue(.activePowerW, -2000), MeasuredValue(.voltageL1dV, 2300)].sorted { $0.measurand < $1.measurand })
+            let r = try Reading(
+                meter: producer.id,
+                sequence: seq,
+                timestamp: h.clock.now,
+                values: [
+                    MeasuredValue(.energyImportWh, 0), MeasuredValue(.energyExportWh, exportWh),
+                    MeasuredValue(.activePowerW, -2000), MeasuredValue(.voltageL1dV, 2300),
+                ].sorted { $0.measurand < $1.measurand }
+            )
             return try SignedRecord.sign(.reading(r), with: producer)
         }
         _ = try await h.post([try exportReading(1, 10_000)])
@@ -196,9 +294,23 @@ struct TradingAPITests {
         let nothing = try await t.offer(producer, 10, status: .unprocessableContent)
         #expect(nothing.status == .rejected && nothing.reason == .noMeteredProduction)
         // More refused offers (and copies of one) within 10 minutes add no evidence.
-        let refused = try SignedRecord.sign(.offer(Offer(producer: producer.id, sequence: 99, energyWh: 10, validFrom: h.clock.now, validUntil: h.clock.now + 60_000)), with: producer)
-        for _ in 0 ..< 3 {
-            #expect(try await h.trade("/v1/offers", refused, as: OfferResponse.self, status: .unprocessableContent).reason == .noMeteredProduction)
+        let refused = try SignedRecord.sign(
+            .offer(
+                Offer(
+                    producer: producer.id,
+                    sequence: 99,
+                    energyWh: 10,
+                    validFrom: h.clock.now,
+                    validUntil: h.clock.now + 60_000
+                )
+            ),
+            with: producer
+        )
+        for _ in 0..<3 {
+            #expect(
+                try await h.trade("/v1/offers", refused, as: OfferResponse.self, status: .unprocessableContent).reason
+                    == .noMeteredProduction
+            )
         }
 
         let anomalies = await h.gateway.ledger.pendingEntries(type: .anomaly).compactMap { p -> Anomaly? in
@@ -228,7 +340,9 @@ struct TradingAPITests {
         let gatewayKey = try h.dir.loadKey()
         let original = try ChainStore(path: h.dir.chainPath, check: .none)
         var entries: [SignedRecord] = []
-        for height in 0 ..< (try original.blockCount()) { entries += try #require(try original.block(atHeight: height)).entries }
+        for height in 0..<(try original.blockCount()) {
+            entries += try #require(try original.block(atHeight: height)).entries
+        }
         let index = try #require(entries.firstIndex { if case .dispatch = $0.record { true } else { false } })
         guard case let .dispatch(d) = entries[index].record, case let .served(producer, amount, tnt) = d.outcome else {
             Issue.record("no served dispatch")
@@ -236,7 +350,15 @@ struct TradingAPITests {
         }
         #expect(producer.hex == fair.shares.first?.producer)
         let other = producer == water.id ? wind.id : water.id
-        entries[index] = try SignedRecord.sign(.dispatch(Dispatch(request: d.request, outcome: .served(producer: other, energyWh: amount, producerTNTBefore: tnt))), with: gatewayKey)
+        entries[index] = try SignedRecord.sign(
+            .dispatch(
+                Dispatch(
+                    request: d.request,
+                    outcome: .served(producer: other, energyWh: amount, producerTNTBefore: tnt)
+                )
+            ),
+            with: gatewayKey
+        )
         var forger = BlockBuilder(gateway: gatewayKey, policy: SealPolicy(maxEntries: 3, maxAgeMilliseconds: .max))
         forger.forging = true
         try FileManager.default.removeItem(atPath: h.dir.chainPath)
@@ -264,9 +386,22 @@ struct TradingAPITests {
         var t = Trader(h: h)
         _ = try await t.offer(producer, 1000)
         let journal = try DatabaseQueue(path: h.dir.journalPath)
-        try await journal.write { try $0.execute(sql: "CREATE TRIGGER full_disk BEFORE INSERT ON pending BEGIN SELECT RAISE(FAIL, 'disk full (test)'); END") }
-        let request = try SignedRecord.sign(.request(EnergyRequest(consumer: consumer.id, sequence: 7, energyWh: 400, timestamp: h.clock.now)), with: consumer)
-        let deferred = try await h.trade("/v1/requests", request, as: DispatchResponse.self, status: .serviceUnavailable)
+        try await journal.write {
+            try $0.execute(
+                sql:
+                    "CREATE TRIGGER full_disk BEFORE INSERT ON pending BEGIN SELECT RAISE(FAIL, 'disk full (test)'); END"
+            )
+        }
+        let request = try SignedRecord.sign(
+            .request(EnergyRequest(consumer: consumer.id, sequence: 7, energyWh: 400, timestamp: h.clock.now)),
+            with: consumer
+        )
+        let deferred = try await h.trade(
+            "/v1/requests",
+            request,
+            as: DispatchResponse.self,
+            status: .serviceUnavailable
+        )
         #expect(deferred.status == .retry && deferred.reason == .storage)
         let untouched = await h.gateway.ledger.tntState().status(of: producer.id)
         #expect(untouched?.availableWh == 1000 && untouched?.tnt == 0)
@@ -303,13 +438,18 @@ struct TradingAPITests {
         var again = Trader(h: restarted, sequences: t.sequences)
         let served = try await again.request(consumer, 100)
         #expect(served.status == .served)
-        #expect(await restarted.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 900, "the refused requests took nothing")
+        #expect(
+            await restarted.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 900,
+            "the refused requests took nothing"
+        )
     }
 
     /// The split policy, recorded on the chain: a request no single producer covers is
     /// shared in TNT order; the chain verifies with it.
     @Test func splitPolicyIsRecordedAndApplied() async throws {
-        let h = try await Harness.make(config: LedgerConfig(trading: TradingPolicy(policy: .splitTNT, offerToleranceWh: 1_000_000)))
+        let h = try await Harness.make(
+            config: LedgerConfig(trading: TradingPolicy(policy: .splitTNT, offerToleranceWh: 1_000_000))
+        )
         defer { h.close() }
         let (a, b, home) = (SigningIdentity(), SigningIdentity(), SigningIdentity())
         try await h.enroll(a, role: .producer)
@@ -323,12 +463,18 @@ struct TradingAPITests {
         // Left: a 300 (TNT 0), b 100 (TNT 1). 350 Wh needs both, lowest TNT first.
         let split = try await t.request(home, 350)
         #expect(split.status == .served)
-        #expect(split.shares == [DispatchShareView(producer: a.id.hex, energyWh: 300, tntBefore: 0, tntAfter: 1),
-                                 DispatchShareView(producer: b.id.hex, energyWh: 50, tntBefore: 1, tntAfter: 2)])
+        #expect(
+            split.shares == [
+                DispatchShareView(producer: a.id.hex, energyWh: 300, tntBefore: 0, tntAfter: 1),
+                DispatchShareView(producer: b.id.hex, energyWh: 50, tntBefore: 1, tntAfter: 2),
+            ]
+        )
         #expect(try await t.request(home, 100).status == .unserved)
 
         await h.gateway.ledger.sealNow()
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(h.gateway.ledger.store)
+        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
+            h.gateway.ledger.store
+        )
         #expect(verified.state.tnt.policy == .splitTNT)
         // Reopening without a configured policy keeps the chain's; configuring the plain
         // rule records the change.
@@ -345,7 +491,12 @@ struct TradingAPITests {
 
 extension Harness {
     /// Posts one signed record to a trading endpoint and decodes the answer.
-    func trade<T: Decodable & Sendable>(_ uri: String, _ entry: SignedRecord, as: T.Type, status: HTTPResponse.Status = .ok) async throws -> T {
+    func trade<T: Decodable & Sendable>(
+        _ uri: String,
+        _ entry: SignedRecord,
+        as: T.Type,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> T {
         let body = try JSONEncoder().encode(TradeSubmission(signed: entry))
         return try await app().test(.router) { client in
             try await client.execute(uri: uri, method: .post, body: ByteBuffer(bytes: body)) { response in

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
-import Testing
-@testable import EdgeGateway
-@testable import LedgerLite
-@testable import OperatorKit
-@testable import LedgerStore
-@testable import GatewayCore
 import TestSupport
+import Testing
+
+@testable import EdgeGateway
+@testable import GatewayCore
+@testable import LedgerLite
+@testable import LedgerStore
+@testable import OperatorKit
 
 @Suite("Uplink: checkpoint checks, super node link, receipts with checkpoints")
 struct UplinkTests {
@@ -19,15 +20,27 @@ struct UplinkTests {
         #expect(results.map(\.summary) == ["accepted"])
         await h.gateway.ledger.sealNow()
         let store = h.gateway.ledger.store
-        let headers = try (0 ..< 2).map { try #require(try store.header(atHeight: $0)) }
+        let headers = try (0..<2).map { try #require(try store.header(atHeight: $0)) }
         return (h, meter, headers)
     }
 
-    static func checkpoint(_ header: SignedBlockHeader, root: SigningIdentity, signer: SigningIdentity? = nil,
-                           edit: (inout Checkpoint) -> Void = { _ in }) throws -> SignedCheckpoint {
+    static func checkpoint(
+        _ header: SignedBlockHeader,
+        root: SigningIdentity,
+        signer: SigningIdentity? = nil,
+        edit: (inout Checkpoint) -> Void = { _ in }
+    ) throws -> SignedCheckpoint {
         let h = header.header
-        var c = Checkpoint(issuer: root.id, gateway: h.gateway, certificateSerial: 1, height: h.height, blockHash: header.hash,
-                           merkleRoot: h.merkleRoot, treeSize: h.treeSize, checkpointedAt: 1_767_225_602_000)
+        var c = Checkpoint(
+            issuer: root.id,
+            gateway: h.gateway,
+            certificateSerial: 1,
+            height: h.height,
+            blockHash: header.hash,
+            merkleRoot: h.merkleRoot,
+            treeSize: h.treeSize,
+            checkpointedAt: 1_767_225_602_000
+        )
         edit(&c)
         let body = c.canonicalBytes()
         return try SignedCheckpoint(bytes: body + (try (signer ?? root).sign(body)))
@@ -40,12 +53,24 @@ struct UplinkTests {
         let store = h.gateway.checkpoints
         let block = headers[1]
         let forged: [(String, SignedCheckpoint, String)] = [
-            ("another gateway", try Self.checkpoint(block, root: root) { $0.gateway = SigningIdentity().id }, "names gateway"),
+            (
+                "another gateway", try Self.checkpoint(block, root: root) { $0.gateway = SigningIdentity().id },
+                "names gateway"
+            ),
             ("another height", try Self.checkpoint(block, root: root) { $0.height = 0 }, "is for block 0"),
-            ("another block hash", try Self.checkpoint(block, root: root) { $0.blockHash = headers[0].hash }, "block hash"),
-            ("another merkle root", try Self.checkpoint(block, root: root) { $0.merkleRoot = headers[0].header.merkleRoot }, "merkle root"),
+            (
+                "another block hash", try Self.checkpoint(block, root: root) { $0.blockHash = headers[0].hash },
+                "block hash"
+            ),
+            (
+                "another merkle root",
+                try Self.checkpoint(block, root: root) { $0.merkleRoot = headers[0].header.merkleRoot }, "merkle root"
+            ),
             ("another tree size", try Self.checkpoint(block, root: root) { $0.treeSize += 1 }, "tree size"),
-            ("signed by another key", try Self.checkpoint(block, root: root, signer: SigningIdentity()), "bad signature"),
+            (
+                "signed by another key", try Self.checkpoint(block, root: root, signer: SigningIdentity()),
+                "bad signature"
+            ),
             ("issued by another root", try Self.checkpoint(block, root: SigningIdentity()), "names issuer"),
         ]
         for (what, checkpoint, message) in forged {
@@ -82,7 +107,12 @@ struct UplinkTests {
             try ReceiptVerifier.verify(try JSONEncoder().encode(before), rootKey: root.publicIdentity)
         }
 
-        try h.gateway.checkpoints.store(try Self.checkpoint(headers[1], root: root), for: headers[1], root: root.publicIdentity, at: 0)
+        try h.gateway.checkpoints.store(
+            try Self.checkpoint(headers[1], root: root),
+            for: headers[1],
+            root: root.publicIdentity,
+            at: 0
+        )
         let receipt = try await h.get(uri, as: ReceiptView.self)
         #expect(receipt.checkpointed == true && receipt.checkpoint?.height == 1)
         let lines = try ReceiptVerifier.verify(try JSONEncoder().encode(receipt), rootKey: root.publicIdentity)
@@ -128,20 +158,39 @@ struct UplinkTests {
 
     @Test func serveFlagsAreCheckedTogether() throws {
         let d = makeTempDir()
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--super-node", "http://127.0.0.1:8090"]) }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse(["--data", d, "--super-node", "http://127.0.0.1:8090"])
+        }
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--certificate", "gw.cert"]) }
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--advertise-url", "http://10.0.0.7:8080"]) }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse(["--data", d, "--advertise-url", "http://10.0.0.7:8080"])
+        }
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--super-node-key", "root.key.pub"]) }
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--super-node", "ftp://x", "--certificate", "gw.cert"]) }
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", d, "--super-node", "http://sn:8090", "--certificate", "gw.cert", "--advertise-url", "gateway-7"]) }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse(["--data", d, "--super-node", "ftp://x", "--certificate", "gw.cert"])
+        }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse([
+                "--data", d, "--super-node", "http://sn:8090", "--certificate", "gw.cert", "--advertise-url",
+                "gateway-7",
+            ])
+        }
         do {
             _ = try ServeCommand.parse(["--data", d, "--super-node", "http://127.0.0.1:8090"])
         } catch {
-            #expect(ServeCommand.message(for: error).contains("--super-node needs --certificate"), "\(ServeCommand.message(for: error))")
+            #expect(
+                ServeCommand.message(for: error).contains("--super-node needs --certificate"),
+                "\(ServeCommand.message(for: error))"
+            )
         }
-        let ok = try ServeCommand.parse(["--data", d, "--super-node", "http://127.0.0.1:8090", "--certificate", "gw.cert",
-                                         "--advertise-url", "http://10.0.0.7:8080", "--super-node-key", "root.key.pub"])
-        #expect(ok.superNode == "http://127.0.0.1:8090" && ok.certificate == "gw.cert" && ok.advertiseURL == "http://10.0.0.7:8080")
+        let ok = try ServeCommand.parse([
+            "--data", d, "--super-node", "http://127.0.0.1:8090", "--certificate", "gw.cert",
+            "--advertise-url", "http://10.0.0.7:8080", "--super-node-key", "root.key.pub",
+        ])
+        #expect(
+            ok.superNode == "http://127.0.0.1:8090" && ok.certificate == "gw.cert"
+                && ok.advertiseURL == "http://10.0.0.7:8080"
+        )
     }
 
     @Test func theCertificateMustBeForThisGatewayAndTheRootKeyItsIssuer() throws {
@@ -149,20 +198,43 @@ struct UplinkTests {
         let key = try dir.initialise()
         let root = SigningIdentity()
         func certificate(for gateway: PublicIdentity, signer: SigningIdentity = root) throws -> String {
-            let cert = try GatewayCertificate(issuer: root.id, gatewayKey: gateway, serial: 7, issuedAt: 0, name: "feeder")
+            let cert = try GatewayCertificate(
+                issuer: root.id,
+                gatewayKey: gateway,
+                serial: 7,
+                issuedAt: 0,
+                name: "feeder"
+            )
             let path = dir.path + "/\(UUID().uuidString).cert"
             let body = cert.canonicalBytes()
-            try SignedGatewayCertificate(bytes: body + (try signer.sign(body))).fileText.write(toFile: path, atomically: true, encoding: .utf8)
+            try SignedGatewayCertificate(bytes: body + (try signer.sign(body))).fileText.write(
+                toFile: path,
+                atomically: true,
+                encoding: .utf8
+            )
             return path
         }
         func load(_ cert: String, pinned: String? = nil) throws -> SuperNodeLink {
-            try SuperNodeLink.load(url: "http://127.0.0.1:8090/", certificateFile: cert, pinnedRootKeyFile: pinned, directory: dir, gatewayKey: key.publicIdentity)
+            try SuperNodeLink.load(
+                url: "http://127.0.0.1:8090/",
+                certificateFile: cert,
+                pinnedRootKeyFile: pinned,
+                directory: dir,
+                gatewayKey: key.publicIdentity
+            )
         }
         func message(_ body: () throws -> Any) -> String {
-            do { _ = try body(); return "" } catch { return "\(error)" }
+            do {
+                _ = try body()
+                return ""
+            } catch { return "\(error)" }
         }
         // Another gateway's certificate, a file that is no certificate, a missing file.
-        #expect(message { try load(try certificate(for: SigningIdentity().publicIdentity)) }.contains("but this gateway is \(key.id.hex)"))
+        #expect(
+            message { try load(try certificate(for: SigningIdentity().publicIdentity)) }.contains(
+                "but this gateway is \(key.id.hex)"
+            )
+        )
         let garbage = dir.path + "/garbage.cert"
         try "hello".write(toFile: garbage, atomically: true, encoding: .utf8)
         #expect(message { try load(garbage) }.contains("is not a gateway certificate"))

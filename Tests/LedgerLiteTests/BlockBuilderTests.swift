@@ -1,19 +1,35 @@
-import Testing
-@testable import LedgerLite
 import TestSupport
+import Testing
+
+@testable import LedgerLite
 
 @Suite struct BlockBuilderTests {
     let t = TestKeys.baseTime
 
     func enrolledBuilder(maxEntries: Int, maxAge: Int64) throws -> BlockBuilder {
-        var b = BlockBuilder(gateway: TestKeys.gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: maxAge))
-        _ = try b.addGatewayRecord(.enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)), at: t)
+        var b = BlockBuilder(
+            gateway: TestKeys.gateway,
+            policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: maxAge)
+        )
+        _ = try b.addGatewayRecord(
+            .enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)),
+            at: t
+        )
         _ = try b.seal(at: t)
         return b
     }
 
     func reading(_ seq: UInt64) throws -> SignedRecord {
-        TestKeys.meter.signed(.reading(try Reading(meter: TestKeys.meter.id, sequence: seq, timestamp: t, values: [MeasuredValue(.energyImportWh, Int64(seq))])))
+        TestKeys.meter.signed(
+            .reading(
+                try Reading(
+                    meter: TestKeys.meter.id,
+                    sequence: seq,
+                    timestamp: t,
+                    values: [MeasuredValue(.energyImportWh, Int64(seq))]
+                )
+            )
+        )
     }
 
     @Test func sealsOnSizeThreshold() throws {
@@ -70,7 +86,10 @@ import TestSupport
         // Every entry's inclusion proof verifies against its block's root.
         for block in f.blocks {
             for (offset, entry) in block.entries.enumerated() {
-                let proof = try tree.inclusionProof(index: block.firstEntryIndex + UInt64(offset), treeSize: block.header.header.treeSize)
+                let proof = try tree.inclusionProof(
+                    index: block.firstEntryIndex + UInt64(offset),
+                    treeSize: block.header.header.treeSize
+                )
                 #expect(proof.verify(entry: entry.bytes, root: block.header.header.merkleRoot))
             }
         }
@@ -84,18 +103,32 @@ import TestSupport
 
         var forged = try reading(2).bytes
         forged[22 + 37 + 9] ^= 1  // last byte of the first value, inside the signed body
-        #expect(throws: BuilderError.badSignature(signer: TestKeys.meter.id)) { try b.add(SignedRecord(bytes: forged), at: t) }
+        #expect(throws: BuilderError.badSignature(signer: TestKeys.meter.id)) {
+            try b.add(SignedRecord(bytes: forged), at: t)
+        }
 
-        #expect(throws: BuilderError.ruleViolation(.sequenceGap(TestKeys.meter.id, expected: 2, found: 5))) { try b.add(reading(5), at: t) }
-        #expect(throws: BuilderError.ruleViolation(.sequenceReplay(TestKeys.meter.id, expected: 2, found: 1))) { try b.add(reading(1), at: t) }
+        #expect(throws: BuilderError.ruleViolation(.sequenceGap(TestKeys.meter.id, expected: 2, found: 5))) {
+            try b.add(reading(5), at: t)
+        }
+        #expect(throws: BuilderError.ruleViolation(.sequenceReplay(TestKeys.meter.id, expected: 2, found: 1))) {
+            try b.add(reading(1), at: t)
+        }
 
         let stranger = TestKeys.key(0x77)
-        let strangerReading = stranger.signed(.reading(try Reading(meter: stranger.id, sequence: 1, timestamp: t, values: [])))
+        let strangerReading = stranger.signed(
+            .reading(try Reading(meter: stranger.id, sequence: 1, timestamp: t, values: []))
+        )
         #expect(throws: BuilderError.ruleViolation(.unknownSigner(stranger.id))) { try b.add(strangerReading, at: t) }
 
         // A meter may not sign a gateway record.
-        let fakeEnrollment = TestKeys.meter.signed(.enrollment(Enrollment(meterKey: stranger.publicIdentity, role: .producer, timestamp: t)))
-        #expect(throws: BuilderError.ruleViolation(.signerMismatch(signer: TestKeys.meter.id, expected: TestKeys.gateway.id, type: .enrollment))) {
+        let fakeEnrollment = TestKeys.meter.signed(
+            .enrollment(Enrollment(meterKey: stranger.publicIdentity, role: .producer, timestamp: t))
+        )
+        #expect(
+            throws: BuilderError.ruleViolation(
+                .signerMismatch(signer: TestKeys.meter.id, expected: TestKeys.gateway.id, type: .enrollment)
+            )
+        ) {
             try b.add(fakeEnrollment, at: t)
         }
         #expect(b.pendingCount == 1)
@@ -110,15 +143,23 @@ import TestSupport
         var resumed = try BlockBuilder(gateway: TestKeys.gateway, policy: f.builder.policy, resuming: verified)
         let next = TestKeys.meter  // not enrolled: must be refused in the resumed state too
         #expect(throws: BuilderError.self) {
-            try resumed.add(next.signed(.reading(try Reading(meter: next.id, sequence: 1, timestamp: t, values: []))), at: f.time)
+            try resumed.add(
+                next.signed(.reading(try Reading(meter: next.id, sequence: 1, timestamp: t, values: []))),
+                at: f.time
+            )
         }
         let c = f.consumers[0]
         let seq = (f.readingSeq[c.id] ?? 0) + 1
-        _ = try resumed.add(c.signed(.reading(try Reading(meter: c.id, sequence: seq, timestamp: f.time, values: []))), at: f.time + 1)
+        _ = try resumed.add(
+            c.signed(.reading(try Reading(meter: c.id, sequence: seq, timestamp: f.time, values: []))),
+            at: f.time + 1
+        )
         let block = try #require(try resumed.seal(at: f.time + 2))
         #expect(block.header.header.previousHash == f.blocks.last?.hash)
         f.blocks.append(block)
-        #expect(throws: Never.self) { try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: f.blocks) }
+        #expect(throws: Never.self) {
+            try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: f.blocks)
+        }
         #expect(throws: BuilderError.wrongGateway(chain: TestKeys.gateway.id, builder: TestKeys.meter.id)) {
             try BlockBuilder(gateway: TestKeys.meter, policy: f.builder.policy, resuming: verified)
         }

@@ -1,6 +1,7 @@
+import TestSupport
+
 @testable import LedgerLite
 @testable import LedgerStore
-import TestSupport
 
 /// Builds realistic chains for tests: enrolled consumers and producers, readings (producers'
 /// carry an export counter), offers backed by metered export, requests answered by the TNT
@@ -18,9 +19,12 @@ struct ChainFixture {
     var exportCounter: [KeyID: Int64] = [:]
 
     init(maxEntries: Int = 10, consumers: Int = 2, producers: Int = 3, gateway: SigningIdentity = TestKeys.gateway) {
-        builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000))
-        self.consumers = (0 ..< consumers).map { TestKeys.key(UInt8(0x40 + $0)) }
-        self.producers = (0 ..< producers).map { TestKeys.key(UInt8(0x60 + $0)) }
+        builder = BlockBuilder(
+            gateway: gateway,
+            policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000)
+        )
+        self.consumers = (0..<consumers).map { TestKeys.key(UInt8(0x40 + $0)) }
+        self.producers = (0..<producers).map { TestKeys.key(UInt8(0x60 + $0)) }
     }
 
     mutating func tick() -> Int64 {
@@ -33,8 +37,12 @@ struct ChainFixture {
     }
 
     mutating func enrollAll() throws {
-        for c in consumers { try addGateway(.enrollment(Enrollment(meterKey: c.publicIdentity, role: .consumer, timestamp: time))) }
-        for p in producers { try addGateway(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: time))) }
+        for c in consumers {
+            try addGateway(.enrollment(Enrollment(meterKey: c.publicIdentity, role: .consumer, timestamp: time)))
+        }
+        for p in producers {
+            try addGateway(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: time)))
+        }
     }
 
     mutating func addGateway(_ record: Record) throws {
@@ -46,7 +54,10 @@ struct ChainFixture {
     mutating func reading(_ meter: SigningIdentity, energy: Int64 = 100) throws -> SignedRecord {
         let seq = (readingSeq[meter.id] ?? 0) + 1
         readingSeq[meter.id] = seq
-        var values = [MeasuredValue(.energyImportWh, energy * Int64(seq)), MeasuredValue(.activePowerW, 230), MeasuredValue(.voltageL1dV, 2301)]
+        var values = [
+            MeasuredValue(.energyImportWh, energy * Int64(seq)), MeasuredValue(.activePowerW, 230),
+            MeasuredValue(.voltageL1dV, 2301),
+        ]
         if producers.contains(where: { $0.id == meter.id }) {
             values.append(MeasuredValue(.energyExportWh, exportCounter[meter.id] ?? 0))
         }
@@ -69,14 +80,30 @@ struct ChainFixture {
     mutating func offerOnly(_ producer: SigningIdentity, _ wh: UInt64) throws {
         let seq = (offerSeq[producer.id] ?? 0) + 1
         offerSeq[producer.id] = seq
-        try add(producer.signed(.offer(try Offer(producer: producer.id, sequence: seq, energyWh: wh, validFrom: time, validUntil: time + 3_600_000))))
+        try add(
+            producer.signed(
+                .offer(
+                    try Offer(
+                        producer: producer.id,
+                        sequence: seq,
+                        energyWh: wh,
+                        validFrom: time,
+                        validUntil: time + 3_600_000
+                    )
+                )
+            )
+        )
     }
 
     @discardableResult
     mutating func request(_ consumer: SigningIdentity, _ wh: UInt64) throws -> SignedRecord {
         let seq = (requestSeq[consumer.id] ?? 0) + 1
         requestSeq[consumer.id] = seq
-        try add(consumer.signed(.request(try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: time))))
+        try add(
+            consumer.signed(
+                .request(try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: time))
+            )
+        )
         let (entry, sealed) = try builder.dispatch(RequestReference(consumer: consumer.id, sequence: seq), at: tick())
         if let sealed { blocks.append(sealed) }
         return entry
@@ -94,12 +121,22 @@ struct ChainFixture {
         try f.offer(f.producers[0], 1000)
         try f.offer(f.producers[1], 500)
         try f.offer(f.producers[2], 2000)
-        for round in 0 ..< 6 {
+        for round in 0..<6 {
             for m in f.consumers + f.producers { try f.reading(m) }
             let wh: UInt64 = round == 4 ? 50_000 : UInt64(100 + 50 * round)
             try f.request(f.consumers[round % 2], wh)
         }
-        try f.addGateway(.anomaly(try Anomaly(kind: .clockSkew, subject: f.consumers[0].id, evidenceHash: .zero, timestamp: f.time, detail: "clock 5 s ahead")))
+        try f.addGateway(
+            .anomaly(
+                try Anomaly(
+                    kind: .clockSkew,
+                    subject: f.consumers[0].id,
+                    evidenceHash: .zero,
+                    timestamp: f.time,
+                    detail: "clock 5 s ahead"
+                )
+            )
+        )
         try f.finish()
         return f
     }

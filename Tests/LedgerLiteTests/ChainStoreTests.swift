@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import LedgerLite
-@testable import LedgerStore
 import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import LedgerLite
+@testable import LedgerStore
 
 @Suite struct ChainStoreTests {
     /// A store at a fresh path holding the standard fixture chain.
@@ -29,7 +30,10 @@ import TestSupport
 
         let meter = f.consumers[1]
         let third = try #require(try store.reading(meter: meter.id, sequence: 3))
-        guard case let .reading(r) = third.entry.record else { Issue.record("not a reading"); return }
+        guard case let .reading(r) = third.entry.record else {
+            Issue.record("not a reading")
+            return
+        }
         #expect(r.meter == meter.id && r.sequence == 3)
         #expect(try store.entry(at: third.index) == third)
         #expect(f.blocks[Int(third.height)].entries.contains(third.entry))
@@ -54,7 +58,11 @@ import TestSupport
         #expect(unserved.count == 1)
         let ref = RequestReference(consumer: f.consumers[0].id, sequence: 1)
         let answer = try #require(try store.dispatch(for: ref))
-        if case let .dispatch(d) = answer.entry.record { #expect(d.request == ref) } else { Issue.record("not a dispatch") }
+        if case let .dispatch(d) = answer.entry.record {
+            #expect(d.request == ref)
+        } else {
+            Issue.record("not a dispatch")
+        }
         #expect(try store.anomalies().count == 1)
         #expect(try store.dispatches(fromIndex: dispatches[3].index).count == 3)
     }
@@ -100,9 +108,13 @@ import TestSupport
             for block in f.blocks.prefix(3) { try store.append(block) }
         }
         do {
-            let crashing = try ChainStore(path: path, check: .full, afterEntryInsert: { position in
-                if position == 4 { throw InjectedCrash() }
-            })
+            let crashing = try ChainStore(
+                path: path,
+                check: .full,
+                afterEntryInsert: { position in
+                    if position == 4 { throw InjectedCrash() }
+                }
+            )
             #expect(throws: InjectedCrash.self) { try crashing.append(f.blocks[3]) }
         }
         let store = try ChainStore(path: path, check: .full)
@@ -117,7 +129,10 @@ import TestSupport
 
     /// Opens the standard store, tampers with it through SQL, and returns what opening
     /// it again throws.
-    static func openAfterTampering(check: ChainStore.StoreCheck = .full, _ sql: (ChainFixture) throws -> String) throws -> (any Error)? {
+    static func openAfterTampering(
+        check: ChainStore.StoreCheck = .full,
+        _ sql: (ChainFixture) throws -> String
+    ) throws -> (any Error)? {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let (store, f) = try standardStore(dir)
@@ -136,7 +151,9 @@ import TestSupport
         let error = try Self.openAfterTampering { _ in sql }
         let height = try ChainFixture.standard().blocks.firstIndex { $0.header.header.treeSize > 25 } ?? -1
         #expect(error as? ChainStoreError == .merkleRootMismatch(height: UInt64(height)))
-        #expect(String(describing: error ?? ChainStoreError.orphanEntries(count: 0, firstIndex: 0)).contains("Merkle root"))
+        #expect(
+            String(describing: error ?? ChainStoreError.orphanEntries(count: 0, firstIndex: 0)).contains("Merkle root")
+        )
         // The structure-only check does not hash entries, so it passes.
         #expect(try Self.openAfterTampering(check: .structure, { _ in sql }) == nil)
     }
@@ -144,16 +161,20 @@ import TestSupport
     @Test func startupDetectsADeletedEntry() throws {
         let error = try Self.openAfterTampering { _ in "DELETE FROM entry WHERE idx = 25" }
         #expect(error as? ChainStoreError == .entryIndexMismatch(height: 2, expected: 25, found: 26))
-        let last = try Self.openAfterTampering { f in "DELETE FROM entry WHERE idx = \(f.blocks[1].header.header.treeSize - 1)" }
+        let last = try Self.openAfterTampering { f in
+            "DELETE FROM entry WHERE idx = \(f.blocks[1].header.header.treeSize - 1)"
+        }
         #expect(last as? ChainStoreError == .entryCountMismatch(height: 1, header: 10, stored: 9))
     }
 
     @Test func startupDetectsSwappedBlocks() throws {
-        let error = try Self.openAfterTampering { _ in """
+        let error = try Self.openAfterTampering { _ in
+            """
             UPDATE block SET height = -1 WHERE height = 2;
             UPDATE block SET height = 2 WHERE height = 3;
             UPDATE block SET height = 3 WHERE height = -1;
-            """ }
+            """
+        }
         #expect(error as? ChainStoreError == .headerHeightMismatch(row: 2, header: 3))
     }
 
@@ -164,8 +185,12 @@ import TestSupport
         #expect((torn as? ChainStoreError).map { if case .orphanEntries = $0 { true } else { false } } == true)
         let hash = try Self.openAfterTampering { _ in "UPDATE block SET hash = zeroblob(32) WHERE height = 4" }
         #expect(hash as? ChainStoreError == .storedHashMismatch(height: 4))
-        let header = try Self.openAfterTampering { _ in "UPDATE block SET signed_header = substr(signed_header, 1, 100) WHERE height = 0" }
-        #expect((header as? ChainStoreError).map { if case .undecodableHeader(0, _) = $0 { true } else { false } } == true)
+        let header = try Self.openAfterTampering { _ in
+            "UPDATE block SET signed_header = substr(signed_header, 1, 100) WHERE height = 0"
+        }
+        #expect(
+            (header as? ChainStoreError).map { if case .undecodableHeader(0, _) = $0 { true } else { false } } == true
+        )
     }
 
     // MARK: kill -9
@@ -182,16 +207,31 @@ import TestSupport
         var builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: 200, maxAgeMilliseconds: .max))
         var seq: UInt64 = 0
         var time = TestKeys.baseTime
-        _ = try builder.addGatewayRecord(.enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: time)), at: time)
+        _ = try builder.addGatewayRecord(
+            .enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: time)),
+            at: time
+        )
         while true {
             seq += 1
             time += 1
-            let reading = TestKeys.meter.signed(.reading(try Reading(meter: TestKeys.meter.id, sequence: seq, timestamp: time, values: [MeasuredValue(.energyImportWh, Int64(seq))])))
+            let reading = TestKeys.meter.signed(
+                .reading(
+                    try Reading(
+                        meter: TestKeys.meter.id,
+                        sequence: seq,
+                        timestamp: time,
+                        values: [MeasuredValue(.energyImportWh, Int64(seq))]
+                    )
+                )
+            )
             if let block = try builder.add(reading, at: time) {
                 try store.append(block)
                 // Tell the parent how many blocks are committed without it opening the
                 // store (opening runs migrations, which could race with ours).
-                try Data("\(block.height + 1)".utf8).write(to: URL(fileURLWithPath: path + ".committed"), options: .atomic)
+                try Data("\(block.height + 1)".utf8).write(
+                    to: URL(fileURLWithPath: path + ".committed"),
+                    options: .atomic
+                )
             }
         }
     }
@@ -208,7 +248,7 @@ import TestSupport
         let path = dir.file("killed.sqlite")
         var rng = SplitMix64(seed: 9)
         var lastHeight: UInt64? = nil
-        for _ in 0 ..< 3 {
+        for _ in 0..<3 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
             child.arguments = ["--testing-library", "swift-testing", "--filter", "killChildAppendLoop"]
@@ -218,7 +258,8 @@ import TestSupport
             child.standardOutput = FileHandle.nullDevice
             child.standardError = FileHandle.nullDevice
             // Each round starts from an empty store (the child builds its chain from height 0).
-            for suffix in ["", "-wal", "-shm", ".committed"] where FileManager.default.fileExists(atPath: path + suffix) {
+            for suffix in ["", "-wal", "-shm", ".committed"] where FileManager.default.fileExists(atPath: path + suffix)
+            {
                 try FileManager.default.removeItem(atPath: path + suffix)
             }
             try child.run()
@@ -228,14 +269,18 @@ import TestSupport
             var committed: UInt64 = 0
             while committed < 3 && Date() < deadline && child.isRunning {
                 Thread.sleep(forTimeInterval: 0.05)
-                if let text = try? String(contentsOfFile: path + ".committed", encoding: .utf8) {  // absent until the first block
+                // absent until the first block
+                if let text = try? String(contentsOfFile: path + ".committed", encoding: .utf8) {
                     committed = UInt64(text) ?? 0
                 }
             }
-            Thread.sleep(forTimeInterval: Double.random(in: 0 ... 0.2, using: &rng))
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.2, using: &rng))
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            #expect(child.terminationReason == .uncaughtSignal, "the child stopped on its own; is the test binary runnable?")
+            #expect(
+                child.terminationReason == .uncaughtSignal,
+                "the child stopped on its own; is the test binary runnable?"
+            )
             #expect(committed >= 3, "the child committed \(committed) blocks before the deadline")
 
             let store = try ChainStore(path: path, check: .full)

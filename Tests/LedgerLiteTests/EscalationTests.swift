@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import LedgerLite
 import TestSupport
+import Testing
+
+@testable import LedgerLite
 
 /// Escalation (issue 7, item 4): the decision record, the escalation and authority
 /// records, and the chain rules a verifier replays on both gateways' chains.
@@ -15,13 +16,27 @@ import TestSupport
 
     @Test func formatVectors() throws {
         let v = FormatVectorTests()
-        let request = try EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)
+        let request = try EnergyRequest(
+            consumer: TestKeys.consumer.id,
+            sequence: 3,
+            energyWh: 1200,
+            timestamp: t + 60_000
+        )
         let requestHash = Hash256.sha256(request.canonicalBytes())
         #expect(requestHash.hex == "aee61ec24a7788c8f09b176ea4771e84622d0a0d13b6bc04022254ed2fd49efe")
         #expect(Self.g2.id.hex == "a2392944d82466b712478b25d95a5633")
-        let decision = try EscalationDecision(issuer: Self.root.id, decisionID: 1, consumerGateway: Self.g1.id, requestHash: requestHash,
-                                              consumer: TestKeys.consumer.id, requestSequence: 3, energyWh: 1200,
-                                              producerGateway: Self.g2.id, producer: TestKeys.producer.id, decidedAt: t + 61_000)
+        let decision = try EscalationDecision(
+            issuer: Self.root.id,
+            decisionID: 1,
+            consumerGateway: Self.g1.id,
+            requestHash: requestHash,
+            consumer: TestKeys.consumer.id,
+            requestSequence: 3,
+            energyWh: 1200,
+            producerGateway: Self.g2.id,
+            producer: TestKeys.producer.id,
+            decidedAt: t + 61_000
+        )
         #expect(decision.canonicalBytes() == (try v.vector("escalation-decision-v1")))
         #expect(try EscalationDecision(canonicalBytes: v.vector("escalation-decision-v1")[...]) == decision)
         let signed = try SignedEscalationDecision.sign(decision, with: Self.root)
@@ -44,11 +59,22 @@ import TestSupport
 
         // Strict decoding.
         #expect(throws: RecordDecodingError.self) { try SignedEscalationDecision(bytes: signed.bytes + [0]) }
-        #expect(throws: RecordDecodingError.self) { try Escalation(role: .consumer, producerTNTBefore: 1, decision: signed) }
         #expect(throws: RecordDecodingError.self) {
-            try EscalationDecision(issuer: Self.root.id, decisionID: 1, consumerGateway: Self.g1.id, requestHash: requestHash,
-                                   consumer: TestKeys.consumer.id, requestSequence: 3, energyWh: 1200,
-                                   producerGateway: Self.g1.id, producer: TestKeys.producer.id, decidedAt: t)
+            try Escalation(role: .consumer, producerTNTBefore: 1, decision: signed)
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try EscalationDecision(
+                issuer: Self.root.id,
+                decisionID: 1,
+                consumerGateway: Self.g1.id,
+                requestHash: requestHash,
+                consumer: TestKeys.consumer.id,
+                requestSequence: 3,
+                energyWh: 1200,
+                producerGateway: Self.g1.id,
+                producer: TestKeys.producer.id,
+                decidedAt: t
+            )
         }
         var badLength = try v.vector("escalation-consumer-v1")
         badLength[12] = 0xd1
@@ -56,7 +82,9 @@ import TestSupport
         var badRole = try v.vector("escalation-consumer-v1")
         badRole[2] = 3
         #expect(throws: RecordDecodingError.self) { try Escalation(canonicalBytes: badRole[...]) }
-        #expect(throws: RecordDecodingError.self) { try AuthorityRecord(canonicalBytes: (v.vector("authority-v1") + [0])[...]) }
+        #expect(throws: RecordDecodingError.self) {
+            try AuthorityRecord(canonicalBytes: (v.vector("authority-v1") + [0])[...])
+        }
     }
 
     // MARK: two chains
@@ -83,30 +111,65 @@ import TestSupport
         }
 
         static func authority(for gateway: SigningIdentity) throws -> AuthorityRecord {
-            let cert = try SignedGatewayCertificate.sign(GatewayCertificate(issuer: EscalationTests.root.id, gatewayKey: gateway.publicIdentity,
-                                                                            serial: 1, issuedAt: TestKeys.baseTime, name: "g"), with: EscalationTests.root)
-            return AuthorityRecord(rootKey: EscalationTests.root.publicIdentity, certificate: cert, timestamp: TestKeys.baseTime)
+            let cert = try SignedGatewayCertificate.sign(
+                GatewayCertificate(
+                    issuer: EscalationTests.root.id,
+                    gatewayKey: gateway.publicIdentity,
+                    serial: 1,
+                    issuedAt: TestKeys.baseTime,
+                    name: "g"
+                ),
+                with: EscalationTests.root
+            )
+            return AuthorityRecord(
+                rootKey: EscalationTests.root.publicIdentity,
+                certificate: cert,
+                timestamp: TestKeys.baseTime
+            )
         }
 
         /// G1 records a request of `wh` it cannot serve; returns it and its hash.
         mutating func unservedRequest(_ wh: UInt64) throws -> (EnergyRequest, Hash256) {
             try g1.request(consumer, wh)
             let seq = g1.requestSeq[consumer.id] ?? 0
-            let request = try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: g1.time - 1000)
+            let request = try EnergyRequest(
+                consumer: consumer.id,
+                sequence: seq,
+                energyWh: wh,
+                timestamp: g1.time - 1000
+            )
             let open = try #require(g1.builder.state.escalatableRequest(of: consumer.id))
             #expect(open.request == request.reference)
             return (request, open.requestHash)
         }
 
-        mutating func decision(_ request: EnergyRequest, hash: Hash256, producer: MeterID? = nil, signer: SigningIdentity = EscalationTests.root,
-                               consumerGateway: GatewayID = EscalationTests.g1.id, producerGateway: GatewayID = EscalationTests.g2.id,
-                               id: UInt64? = nil, energyWh: UInt64? = nil) throws -> SignedEscalationDecision {
+        mutating func decision(
+            _ request: EnergyRequest,
+            hash: Hash256,
+            producer: MeterID? = nil,
+            signer: SigningIdentity = EscalationTests.root,
+            consumerGateway: GatewayID = EscalationTests.g1.id,
+            producerGateway: GatewayID = EscalationTests.g2.id,
+            id: UInt64? = nil,
+            energyWh: UInt64? = nil
+        ) throws -> SignedEscalationDecision {
             let decisionID = id ?? nextDecision
             nextDecision = max(nextDecision, decisionID) + 1
-            return try SignedEscalationDecision.sign(EscalationDecision(
-                issuer: signer.id, decisionID: decisionID, consumerGateway: consumerGateway, requestHash: hash, consumer: request.consumer,
-                requestSequence: request.sequence, energyWh: energyWh ?? request.energyWh, producerGateway: producerGateway,
-                producer: producer ?? self.producer.id, decidedAt: g1.time), with: signer)
+            return try SignedEscalationDecision.sign(
+                EscalationDecision(
+                    issuer: signer.id,
+                    decisionID: decisionID,
+                    consumerGateway: consumerGateway,
+                    requestHash: hash,
+                    consumer: request.consumer,
+                    requestSequence: request.sequence,
+                    energyWh: energyWh ?? request.energyWh,
+                    producerGateway: producerGateway,
+                    producer: producer ?? self.producer.id,
+                    decidedAt: g1.time
+                ),
+                with: signer
+            )
         }
 
         mutating func producerSide(_ d: SignedEscalationDecision) throws {
@@ -190,12 +253,20 @@ import TestSupport
         let (request, hash) = try p.unservedRequest(1200)
         let forged = try p.decision(request, hash: hash, signer: TestKeys.meter)
         let violation = refusal { try p.producerSide(forged) }
-        guard case .escalationNotSignedByRoot? = violation else { Issue.record("got \(String(describing: violation))"); return }
+        guard case .escalationNotSignedByRoot? = violation else {
+            Issue.record("got \(String(describing: violation))")
+            return
+        }
         #expect(refusal { try p.consumerSide(forged) } != nil)
         // The same record on a chain the gateway signed anyway fails verification.
-        let record = Self.g2.signed(.escalation(try Escalation(role: .producer, producerTNTBefore: 0, decision: forged)))
+        let record = Self.g2.signed(
+            .escalation(try Escalation(role: .producer, producerTNTBefore: 0, decision: forged))
+        )
         let failure = verifyForged(entries(p.g2) + [record], gateway: Self.g2)
-        guard case .ruleViolation(.escalationNotSignedByRoot)? = failure?.problem else { Issue.record("got \(String(describing: failure))"); return }
+        guard case .ruleViolation(.escalationNotSignedByRoot)? = failure?.problem else {
+            Issue.record("got \(String(describing: failure))")
+            return
+        }
     }
 
     @Test func wrongGatewayIsRefused() throws {
@@ -203,13 +274,26 @@ import TestSupport
         let (request, hash) = try p.unservedRequest(1200)
         let d = try p.decision(request, hash: hash)
         // G1 is not the producer gateway; G2 is not the consumer gateway.
-        let onG1 = refusal { try p.g1.addGateway(.escalation(Escalation(role: .producer, producerTNTBefore: 0, decision: d))) }
-        guard case .escalationWrongGateway? = onG1 else { Issue.record("got \(String(describing: onG1))"); return }
-        let onG2 = refusal { try p.g2.addGateway(.escalation(Escalation(role: .consumer, producerTNTBefore: 0, decision: d))) }
-        guard case .escalationWrongGateway? = onG2 else { Issue.record("got \(String(describing: onG2))"); return }
+        let onG1 = refusal {
+            try p.g1.addGateway(.escalation(Escalation(role: .producer, producerTNTBefore: 0, decision: d)))
+        }
+        guard case .escalationWrongGateway? = onG1 else {
+            Issue.record("got \(String(describing: onG1))")
+            return
+        }
+        let onG2 = refusal {
+            try p.g2.addGateway(.escalation(Escalation(role: .consumer, producerTNTBefore: 0, decision: d)))
+        }
+        guard case .escalationWrongGateway? = onG2 else {
+            Issue.record("got \(String(describing: onG2))")
+            return
+        }
         let record = Self.g1.signed(.escalation(try Escalation(role: .producer, producerTNTBefore: 0, decision: d)))
         let failure = verifyForged(entries(p.g1) + [record], gateway: Self.g1)
-        guard case .ruleViolation(.escalationWrongGateway)? = failure?.problem else { Issue.record("got \(String(describing: failure))"); return }
+        guard case .ruleViolation(.escalationWrongGateway)? = failure?.problem else {
+            Issue.record("got \(String(describing: failure))")
+            return
+        }
     }
 
     @Test func producerWithoutEnergyIsRefused() throws {
@@ -217,7 +301,10 @@ import TestSupport
         let (request, hash) = try p.unservedRequest(1200)
         let d = try p.decision(request, hash: hash)
         let violation = refusal { try p.producerSide(d) }
-        guard case .tnt(.infeasibleEscalation)? = violation else { Issue.record("got \(String(describing: violation))"); return }
+        guard case .tnt(.infeasibleEscalation)? = violation else {
+            Issue.record("got \(String(describing: violation))")
+            return
+        }
         // Nor a producer of another gateway, nor a consumer.
         let strangerID = TestKeys.key(0x77).id
         let stranger = try p.decision(request, hash: hash, producer: strangerID)
@@ -226,12 +313,20 @@ import TestSupport
         var q = try Pair.make()
         let (r2, h2) = try q.unservedRequest(100)
         let d2 = try q.decision(r2, hash: h2)
-        let wrongTNT = refusal { try q.g2.addGateway(.escalation(Escalation(role: .producer, producerTNTBefore: 7, decision: d2))) }
-        guard case .tnt(.escalationTNTMismatch)? = wrongTNT else { Issue.record("got \(String(describing: wrongTNT))"); return }
+        let wrongTNT = refusal {
+            try q.g2.addGateway(.escalation(Escalation(role: .producer, producerTNTBefore: 7, decision: d2)))
+        }
+        guard case .tnt(.escalationTNTMismatch)? = wrongTNT else {
+            Issue.record("got \(String(describing: wrongTNT))")
+            return
+        }
         // A forged chain that records it anyway fails verification.
         let record = Self.g2.signed(.escalation(try Escalation(role: .producer, producerTNTBefore: 0, decision: d)))
         let failure = verifyForged(entries(p.g2) + [record], gateway: Self.g2)
-        guard case .ruleViolation(.tnt(.infeasibleEscalation))? = failure?.problem else { Issue.record("got \(String(describing: failure))"); return }
+        guard case .ruleViolation(.tnt(.infeasibleEscalation))? = failure?.problem else {
+            Issue.record("got \(String(describing: failure))")
+            return
+        }
     }
 
     @Test func consumerSideNeedsAnUnservedRequestOnTheChain() throws {
@@ -240,7 +335,10 @@ import TestSupport
         let ghost = try EnergyRequest(consumer: p.consumer.id, sequence: 99, energyWh: 100, timestamp: t)
         let ghostDecision = try p.decision(ghost, hash: Hash256.sha256(ghost.canonicalBytes()))
         let none = refusal { try p.consumerSide(ghostDecision) }
-        guard case .escalationNotEscalatable? = none else { Issue.record("got \(String(describing: none))"); return }
+        guard case .escalationNotEscalatable? = none else {
+            Issue.record("got \(String(describing: none))")
+            return
+        }
 
         // A request G1 served locally.
         try p.g1.offer(p.g1.producers[0], 500)
@@ -250,7 +348,10 @@ import TestSupport
         #expect(p.g1.builder.state.escalatableRequest(of: p.consumer.id) == nil)
         let servedDecision = try p.decision(served, hash: Hash256.sha256(served.canonicalBytes()))
         let refused = refusal { try p.consumerSide(servedDecision) }
-        guard case .escalationNotEscalatable? = refused else { Issue.record("got \(String(describing: refused))"); return }
+        guard case .escalationNotEscalatable? = refused else {
+            Issue.record("got \(String(describing: refused))")
+            return
+        }
 
         // An unserved one, but with another hash or amount; then escalated once only.
         let (request, hash) = try p.unservedRequest(1200)
@@ -259,12 +360,20 @@ import TestSupport
         let good = try p.decision(request, hash: hash)
         try p.consumerSide(good)
         let again = refusal { try p.consumerSide(try p.decision(request, hash: hash)) }
-        guard case .escalationNotEscalatable? = again else { Issue.record("got \(String(describing: again))"); return }
+        guard case .escalationNotEscalatable? = again else {
+            Issue.record("got \(String(describing: again))")
+            return
+        }
 
         // Verification of a forged chain escalating the served request.
-        let record = Self.g1.signed(.escalation(try Escalation(role: .consumer, producerTNTBefore: 0, decision: servedDecision)))
+        let record = Self.g1.signed(
+            .escalation(try Escalation(role: .consumer, producerTNTBefore: 0, decision: servedDecision))
+        )
         let failure = verifyForged(entries(p.g1) + [record], gateway: Self.g1)
-        guard case .ruleViolation(.escalationNotEscalatable)? = failure?.problem else { Issue.record("got \(String(describing: failure))"); return }
+        guard case .ruleViolation(.escalationNotEscalatable)? = failure?.problem else {
+            Issue.record("got \(String(describing: failure))")
+            return
+        }
     }
 
     @Test func duplicateDecisionIDIsRefused() throws {
@@ -291,8 +400,18 @@ import TestSupport
         #expect(refusal { try p.consumerSide(d) } == .escalationWithoutAuthority(decisionID: d.decision.decisionID))
         // An authority record must carry this gateway's certificate from that root key.
         let foreign = try Pair.authority(for: Self.g2)
-        guard case .authorityMismatch? = refusal({ try p.g1.addGateway(.authority(foreign)) }) else { Issue.record("foreign certificate accepted"); return }
-        let otherRoot = AuthorityRecord(rootKey: TestKeys.meter.publicIdentity, certificate: try Pair.authority(for: Self.g1).certificate, timestamp: t)
-        guard case .authorityMismatch? = refusal({ try p.g1.addGateway(.authority(otherRoot)) }) else { Issue.record("wrong root accepted"); return }
+        guard case .authorityMismatch? = refusal({ try p.g1.addGateway(.authority(foreign)) }) else {
+            Issue.record("foreign certificate accepted")
+            return
+        }
+        let otherRoot = AuthorityRecord(
+            rootKey: TestKeys.meter.publicIdentity,
+            certificate: try Pair.authority(for: Self.g1).certificate,
+            timestamp: t
+        )
+        guard case .authorityMismatch? = refusal({ try p.g1.addGateway(.authority(otherRoot)) }) else {
+            Issue.record("wrong root accepted")
+            return
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LedgerLite
 
 @Suite struct FairnessTests {
@@ -47,15 +48,23 @@ import Testing
     }
 
     @Test func windowCountsIdleProducersAndSplitShares() throws {
-        let a = KeyID(high: 1, low: 0), b = KeyID(high: 2, low: 0), c = KeyID(high: 3, low: 0), gone = KeyID(high: 4, low: 0)
+        let a = KeyID(high: 1, low: 0)
+        let b = KeyID(high: 2, low: 0)
+        let c = KeyID(high: 3, low: 0)
+        let gone = KeyID(high: 4, low: 0)
         let consumer = KeyID(high: 9, low: 9)
         func ref(_ s: UInt64) -> RequestReference { RequestReference(consumer: consumer, sequence: s) }
         let dispatches = [
             try Dispatch(request: ref(1), outcome: .served(producer: a, energyWh: 100, producerTNTBefore: 0)),
             try Dispatch(request: ref(2), outcome: .unserved),
-            try Dispatch(request: ref(3), policy: .splitTNT, outcome: .split([
-                DispatchShare(producer: b, energyWh: 50, tntBefore: 0), DispatchShare(producer: a, energyWh: 250, tntBefore: 1),
-            ])),
+            try Dispatch(
+                request: ref(3),
+                policy: .splitTNT,
+                outcome: .split([
+                    DispatchShare(producer: b, energyWh: 50, tntBefore: 0),
+                    DispatchShare(producer: a, energyWh: 250, tntBefore: 1),
+                ])
+            ),
             try Dispatch(request: ref(4), outcome: .served(producer: gone, energyWh: 20, producerTNTBefore: 3)),
         ]
         let window = FairnessWindow(dispatches: dispatches, producers: [a, b, c])

@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
+
 @testable import LedgerLite
 @testable import LedgerStore
-import TestSupport
 
 /// Checks every `hex NAME` vector in docs/FORMATS.md against the code.
 @Suite struct FormatVectorTests {
@@ -46,23 +47,42 @@ import TestSupport
         #expect(TestKeys.producer.id.hex == "1325b850c2871916eae203f0efc3c898")
         #expect(TestKeys.consumer.id.hex == "6c8f8607dbe87077a62a2990ce07d94a")
         #expect(TestKeys.gateway.id.hex == "8a47cf56c4b420a737fea607f98b0dce")
-        #expect(encodeHex(TestKeys.meter.publicIdentity.rawBytes) == "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737")
-        #expect(KeyFile.publicKeyLine(TestKeys.meter.publicIdentity, comment: "meter-1") == "ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1")
+        #expect(
+            encodeHex(TestKeys.meter.publicIdentity.rawBytes)
+                == "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737"
+        )
+        #expect(
+            KeyFile.publicKeyLine(TestKeys.meter.publicIdentity, comment: "meter-1")
+                == "ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1"
+        )
     }
 
     /// RFC 8032 §7.1 TEST 1: swift-crypto's Ed25519 is the deterministic RFC algorithm.
     @Test func rfc8032TestVector1() throws {
-        let key = try SigningIdentity(seed: decodeHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60") ?? [])
-        #expect(encodeHex(key.publicIdentity.rawBytes) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        let key = try SigningIdentity(
+            seed: decodeHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60") ?? []
+        )
+        #expect(
+            encodeHex(key.publicIdentity.rawBytes) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        )
         let signature = try key.sign([])
-        #expect(encodeHex(signature) == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        #expect(
+            encodeHex(signature)
+                == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        )
     }
 
     @Test func reading() throws {
-        let reading = try Reading(meter: TestKeys.meter.id, sequence: 42, timestamp: t, values: [
-            MeasuredValue(.frequencyMilliHz, 50012), MeasuredValue(.energyImportWh, 1_234_567),
-            MeasuredValue(.voltageL1dV, 2301), MeasuredValue(.activePowerW, -1500),
-        ], status: [.tamper])
+        let reading = try Reading(
+            meter: TestKeys.meter.id,
+            sequence: 42,
+            timestamp: t,
+            values: [
+                MeasuredValue(.frequencyMilliHz, 50012), MeasuredValue(.energyImportWh, 1_234_567),
+                MeasuredValue(.voltageL1dV, 2301), MeasuredValue(.activePowerW, -1500),
+            ],
+            status: [.tamper]
+        )
         #expect(reading.canonicalBytes() == (try vector("reading-v1")))
         #expect(try Reading(canonicalBytes: vector("reading-v1")) == reading)
     }
@@ -78,15 +98,29 @@ import TestSupport
     }
 
     @Test func offerRequestDispatch() throws {
-        let offer = try Offer(producer: TestKeys.producer.id, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)
+        let offer = try Offer(
+            producer: TestKeys.producer.id,
+            sequence: 7,
+            energyWh: 5000,
+            validFrom: t,
+            validUntil: t + 3_600_000
+        )
         #expect(offer.canonicalBytes() == (try vector("offer-v1")))
         #expect(try Offer(canonicalBytes: vector("offer-v1")) == offer)
 
-        let request = try EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)
+        let request = try EnergyRequest(
+            consumer: TestKeys.consumer.id,
+            sequence: 3,
+            energyWh: 1200,
+            timestamp: t + 60_000
+        )
         #expect(request.canonicalBytes() == (try vector("request-v1")))
         #expect(try EnergyRequest(canonicalBytes: vector("request-v1")) == request)
 
-        let served = try Dispatch(request: request.reference, outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4))
+        let served = try Dispatch(
+            request: request.reference,
+            outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4)
+        )
         #expect(served.canonicalBytes() == (try vector("dispatch-served-v1")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-served-v1")) == served)
 
@@ -94,16 +128,23 @@ import TestSupport
         #expect(unserved.canonicalBytes() == (try vector("dispatch-unserved-v1")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-unserved-v1")) == unserved)
 
-        let split = try Dispatch(request: request.reference, policy: .splitTNT, outcome: .split([
-            DispatchShare(producer: TestKeys.producer.id, energyWh: 800, tntBefore: 4),
-            DispatchShare(producer: TestKeys.meter.id, energyWh: 400, tntBefore: 5),
-        ]))
+        let split = try Dispatch(
+            request: request.reference,
+            policy: .splitTNT,
+            outcome: .split([
+                DispatchShare(producer: TestKeys.producer.id, energyWh: 800, tntBefore: 4),
+                DispatchShare(producer: TestKeys.meter.id, energyWh: 400, tntBefore: 5),
+            ])
+        )
         #expect(split.canonicalBytes() == (try vector("dispatch-split-v2")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-split-v2")) == split)
 
         // Under the split policy a single-producer answer keeps the version 1 layout.
-        let servedUnderSplit = try Dispatch(request: request.reference, policy: .splitTNT,
-                                            outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4))
+        let servedUnderSplit = try Dispatch(
+            request: request.reference,
+            policy: .splitTNT,
+            outcome: .served(producer: TestKeys.producer.id, energyWh: 1200, producerTNTBefore: 4)
+        )
         #expect(servedUnderSplit.canonicalBytes() == (try vector("dispatch-served-split-policy-v1")))
         #expect(try Dispatch(canonicalBytes: vector("dispatch-served-split-policy-v1")) == servedUnderSplit)
     }
@@ -120,8 +161,14 @@ import TestSupport
     }
 
     @Test func offerCutAnomaly() throws {
-        let anomaly = try Anomaly(kind: .offerExceedsProduction, subject: TestKeys.producer.id, evidenceHash: .zero, timestamp: t, detail: "")
-        #expect(anomaly.canonicalBytes()[2 ... 3] == [0x00, 0x08])
+        let anomaly = try Anomaly(
+            kind: .offerExceedsProduction,
+            subject: TestKeys.producer.id,
+            evidenceHash: .zero,
+            timestamp: t,
+            detail: ""
+        )
+        #expect(anomaly.canonicalBytes()[2...3] == [0x00, 0x08])
     }
 
     @Test func membershipAndAnomaly() throws {
@@ -129,29 +176,54 @@ import TestSupport
         #expect(enrollment.canonicalBytes() == (try vector("enrollment-v1")))
         #expect(try Enrollment(canonicalBytes: vector("enrollment-v1")) == enrollment)
 
-        let revocation = Revocation(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t + 86_400_000)
+        let revocation = Revocation(
+            meterKey: TestKeys.producer.publicIdentity,
+            role: .producer,
+            timestamp: t + 86_400_000
+        )
         #expect(revocation.canonicalBytes() == (try vector("revocation-v1")))
         #expect(try Revocation(canonicalBytes: vector("revocation-v1")) == revocation)
 
         let evidence = Hash256.sha256(try vector("signed-reading-v1"))
         #expect(evidence.hex == "8905f94e0c416b5d8a6c2fc7f9fa5119fc74c3f1d97a7ddc5f33754abe816732")
-        let anomaly = try Anomaly(kind: .sequenceGap, subject: TestKeys.meter.id, evidenceHash: evidence, timestamp: t + 1000, detail: "expected 41")
+        let anomaly = try Anomaly(
+            kind: .sequenceGap,
+            subject: TestKeys.meter.id,
+            evidenceHash: evidence,
+            timestamp: t + 1000,
+            detail: "expected 41"
+        )
         #expect(anomaly.canonicalBytes() == (try vector("anomaly-v1")))
         #expect(try Anomaly(canonicalBytes: vector("anomaly-v1")) == anomaly)
     }
 
     @Test func firstBlock() throws {
-        var builder = BlockBuilder(gateway: TestKeys.gateway, policy: SealPolicy(maxEntries: 10, maxAgeMilliseconds: 60_000))
-        let enroll = try builder.addGatewayRecord(.enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)), at: t)
+        var builder = BlockBuilder(
+            gateway: TestKeys.gateway,
+            policy: SealPolicy(maxEntries: 10, maxAgeMilliseconds: 60_000)
+        )
+        let enroll = try builder.addGatewayRecord(
+            .enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)),
+            at: t
+        )
         #expect(enroll.entry.bytes == (try vector("chain-entry-0")))
-        let reading = try Reading(meter: TestKeys.meter.id, sequence: 1, timestamp: t + 500, values: [MeasuredValue(.energyImportWh, 10)])
+        let reading = try Reading(
+            meter: TestKeys.meter.id,
+            sequence: 1,
+            timestamp: t + 500,
+            values: [MeasuredValue(.energyImportWh, 10)]
+        )
         let entry = TestKeys.meter.signed(.reading(reading))
         #expect(entry.bytes == (try vector("chain-entry-1")))
         #expect(try builder.add(entry, at: t + 1000) == nil)
         let block = try #require(try builder.seal(at: t + 1000))
         #expect(block.header.bytes == (try vector("block-0-signed-header")))
-        #expect(block.header.header.merkleRoot.hex == "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")
-        #expect(block.header.header.stateDigest.hex == "202b7869bb0933ceb8e6609e8d5b900fe763ddb22fbe770f107d4c5f6d348fd2")
+        #expect(
+            block.header.header.merkleRoot.hex == "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588"
+        )
+        #expect(
+            block.header.header.stateDigest.hex == "202b7869bb0933ceb8e6609e8d5b900fe763ddb22fbe770f107d4c5f6d348fd2"
+        )
         #expect(block.hash.hex == "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")
         let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
         #expect(decoded.header == block.header.header)
@@ -160,7 +232,9 @@ import TestSupport
 
     /// The first block as it travels to the super node.
     @Test func blockOnTheWire() throws {
-        let entries = [try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1"))]
+        let entries = [
+            try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1")),
+        ]
         let block = Block(header: try SignedBlockHeader(bytes: vector("block-0-signed-header")), entries: entries)
         #expect(block.wireBytes() == (try vector("block-wire-v1")))
         #expect(try Block(wireBytes: vector("block-wire-v1")) == block)
@@ -175,9 +249,17 @@ import TestSupport
 
     @Test func gatewayCertificate() throws {
         #expect(Self.root.id.hex == "448f04ffcba874db93d9fd02520daa58")
-        #expect(encodeHex(Self.root.publicIdentity.rawBytes) == "e734ea6c2b6257de72355e472aa05a4c487e6b463c029ed306df2f01b5636b58")
-        let certificate = try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t,
-                                                 name: "Feeder 7 — Nordhavn")
+        #expect(
+            encodeHex(Self.root.publicIdentity.rawBytes)
+                == "e734ea6c2b6257de72355e472aa05a4c487e6b463c029ed306df2f01b5636b58"
+        )
+        let certificate = try GatewayCertificate(
+            issuer: Self.root.id,
+            gatewayKey: TestKeys.gateway.publicIdentity,
+            serial: 1,
+            issuedAt: t,
+            name: "Feeder 7 — Nordhavn"
+        )
         #expect(certificate.canonicalBytes() == (try vector("gateway-certificate-v1")))
         #expect(try GatewayCertificate(canonicalBytes: vector("gateway-certificate-v1")[...]) == certificate)
         let signed = try SignedGatewayCertificate.sign(certificate, with: Self.root)
@@ -188,14 +270,50 @@ import TestSupport
         #expect(!decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
         #expect(try SignedGatewayCertificate(fileText: signed.fileText) == signed)
         // Strict decoding: empty, oversize and control-character names, serial 0, trailing bytes.
-        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: "") }
-        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: String(repeating: "x", count: 129)) }
-        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 1, issuedAt: t, name: "a\nb") }
-        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(issuer: Self.root.id, gatewayKey: TestKeys.gateway.publicIdentity, serial: 0, issuedAt: t, name: "a") }
-        #expect(throws: RecordDecodingError.self) { try GatewayCertificate(canonicalBytes: (vector("gateway-certificate-v1") + [0])[...]) }
+        #expect(throws: RecordDecodingError.self) {
+            try GatewayCertificate(
+                issuer: Self.root.id,
+                gatewayKey: TestKeys.gateway.publicIdentity,
+                serial: 1,
+                issuedAt: t,
+                name: ""
+            )
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try GatewayCertificate(
+                issuer: Self.root.id,
+                gatewayKey: TestKeys.gateway.publicIdentity,
+                serial: 1,
+                issuedAt: t,
+                name: String(repeating: "x", count: 129)
+            )
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try GatewayCertificate(
+                issuer: Self.root.id,
+                gatewayKey: TestKeys.gateway.publicIdentity,
+                serial: 1,
+                issuedAt: t,
+                name: "a\nb"
+            )
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try GatewayCertificate(
+                issuer: Self.root.id,
+                gatewayKey: TestKeys.gateway.publicIdentity,
+                serial: 0,
+                issuedAt: t,
+                name: "a"
+            )
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try GatewayCertificate(canonicalBytes: (vector("gateway-certificate-v1") + [0])[...])
+        }
         var badUTF8 = try vector("gateway-certificate-v1")
         badUTF8[badUTF8.count - 1] = 0xff
-        #expect(throws: RecordDecodingError.invalidUTF8(field: "name")) { try GatewayCertificate(canonicalBytes: badUTF8[...]) }
+        #expect(throws: RecordDecodingError.invalidUTF8(field: "name")) {
+            try GatewayCertificate(canonicalBytes: badUTF8[...])
+        }
         // One flipped byte and the signature no longer verifies.
         var tampered = try vector("signed-gateway-certificate-v1")
         tampered[60] ^= 1
@@ -203,10 +321,16 @@ import TestSupport
     }
 
     @Test func checkpoint() throws {
-        let checkpoint = Checkpoint(issuer: Self.root.id, gateway: TestKeys.gateway.id, certificateSerial: 1, height: 0,
-                                    blockHash: try #require(Hash256(hex: "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")),
-                                    merkleRoot: try #require(Hash256(hex: "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")),
-                                    treeSize: 2, checkpointedAt: t + 2000)
+        let checkpoint = Checkpoint(
+            issuer: Self.root.id,
+            gateway: TestKeys.gateway.id,
+            certificateSerial: 1,
+            height: 0,
+            blockHash: try #require(Hash256(hex: "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")),
+            merkleRoot: try #require(Hash256(hex: "c86c8bbc1d6eeaa145069c8f5efc27f5987c3e3766016709406631c9682b5588")),
+            treeSize: 2,
+            checkpointedAt: t + 2000
+        )
         #expect(checkpoint.canonicalBytes() == (try vector("checkpoint-v1")))
         #expect(try Checkpoint(canonicalBytes: vector("checkpoint-v1")[...]) == checkpoint)
         let signed = try SignedCheckpoint.sign(checkpoint, with: Self.root)
@@ -221,16 +345,44 @@ import TestSupport
         var state = TNTState()
         let producer = TestKeys.producer.id
         try state.apply(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 100, timestamp: t)))
-        try state.apply(.enrollment(Enrollment(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t)))
-        try state.apply(.enrollment(Enrollment(meterKey: TestKeys.consumer.publicIdentity, role: .consumer, timestamp: t)))
-        try state.apply(.reading(Reading(meter: producer, sequence: 1, timestamp: t, values: [MeasuredValue(.energyExportWh, 10_000)])))
-        try state.apply(.reading(Reading(meter: producer, sequence: 2, timestamp: t + 1000, values: [MeasuredValue(.energyExportWh, 14_800)])))
+        try state.apply(
+            .enrollment(Enrollment(meterKey: TestKeys.producer.publicIdentity, role: .producer, timestamp: t))
+        )
+        try state.apply(
+            .enrollment(Enrollment(meterKey: TestKeys.consumer.publicIdentity, role: .consumer, timestamp: t))
+        )
+        try state.apply(
+            .reading(
+                Reading(meter: producer, sequence: 1, timestamp: t, values: [MeasuredValue(.energyExportWh, 10_000)])
+            )
+        )
+        try state.apply(
+            .reading(
+                Reading(
+                    meter: producer,
+                    sequence: 2,
+                    timestamp: t + 1000,
+                    values: [MeasuredValue(.energyExportWh, 14_800)]
+                )
+            )
+        )
         let offer = try Offer(producer: producer, sequence: 7, energyWh: 5000, validFrom: t, validUntil: t + 3_600_000)
         let credit = try state.credit(for: offer)
-        #expect(credit == OfferCredit(offeredWh: 5000, creditedWh: 4900, exportedWh: 4800, toleranceWh: 100, previouslyCreditedWh: 0))
+        #expect(
+            credit
+                == OfferCredit(
+                    offeredWh: 5000,
+                    creditedWh: 4900,
+                    exportedWh: 4800,
+                    toleranceWh: 100,
+                    previouslyCreditedWh: 0
+                )
+        )
         #expect(credit.cutWh == 100)
         try state.apply(.offer(offer))
-        try state.apply(.request(EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000)))
+        try state.apply(
+            .request(EnergyRequest(consumer: TestKeys.consumer.id, sequence: 3, energyWh: 1200, timestamp: t + 60_000))
+        )
         #expect(state.canonicalBytes() == (try vector("tnt-state-v2")))
         #expect(state.digest().hex == "bc2cc603e785278c98bc78dd215db3d41f9fff5497f2759e16cce1925174fc61")
     }

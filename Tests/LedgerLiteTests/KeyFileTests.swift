@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
+
 @testable import LedgerLite
 @testable import LedgerStore
-import TestSupport
 
 @Suite struct KeyFileTests {
     func mode(_ path: String) throws -> Int {
@@ -29,7 +30,10 @@ import TestSupport
         let path = dir.file("k.pem")
         try KeyFile.writePrivateKey(TestKeys.meter, to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(text == "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBERERERERERERERERERERERERERERERERERERERERER\n-----END PRIVATE KEY-----\n")
+        #expect(
+            text
+                == "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBERERERERERERERERERERERERERERERERERERERERER\n-----END PRIVATE KEY-----\n"
+        )
     }
 
     @Test func refusesGroupOrWorldReadablePrivateKey() throws {
@@ -76,7 +80,9 @@ import TestSupport
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text == "ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1 kitchen\n")
         #expect(try KeyFile.readPublicKey(from: path) == TestKeys.meter.publicIdentity)
-        let parsed = try KeyFile.parsePublicKeyLine("ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1 kitchen")
+        let parsed = try KeyFile.parsePublicKeyLine(
+            "ed25519 0EqyMnQrtKs6E2i9RhXk5tAiSrcaAWuvhSCjMsl3hzc= meter-1 kitchen"
+        )
         #expect(parsed.comment == "meter-1 kitchen")
         #expect(throws: KeyFileError.self) { try KeyFile.parsePublicKeyLine("rsa AAAA") }
         #expect(throws: KeyFileError.self) { try KeyFile.parsePublicKeyLine("ed25519 AAAA") }
@@ -86,7 +92,13 @@ import TestSupport
         let dir = try TempDir()
         defer { dir.cleanup() }
         let path = dir.file("bad.key")
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("hello".utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data("hello".utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        )
         #expect(throws: KeyFileError.self) { try KeyFile.readPrivateKey(from: path) }
         do {
             _ = try KeyFile.readPrivateKey(from: dir.file("absent.key"))

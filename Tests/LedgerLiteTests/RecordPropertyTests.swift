@@ -1,43 +1,76 @@
-import Testing
-@testable import LedgerLite
 import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import LedgerLite
 
 /// Random records round-trip; random and mutated bytes never crash a decoder, and whatever a
 /// decoder accepts re-encodes to exactly the same bytes (canonical encodings).
 @Suite struct RecordPropertyTests {
     static func randomRecord(_ rng: inout SplitMix64) throws -> Record {
-        switch Int.random(in: 0 ..< 9, using: &rng) {
+        switch Int.random(in: 0..<9, using: &rng) {
         case 0:
             let measurands = Measurand.allCases.filter { _ in Bool.random(using: &rng) }
-            return .reading(try Reading(
-                meter: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng),
-                timestamp: Int64(bitPattern: rng.next()),
-                values: measurands.shuffled(using: &rng).map { MeasuredValue($0, Int64(bitPattern: rng.next())) },
-                status: ReadingStatus(rawValue: UInt16.random(in: 0 ... 3, using: &rng))))
+            return .reading(
+                try Reading(
+                    meter: rng.keyID(),
+                    sequence: UInt64.random(in: 1 ... .max, using: &rng),
+                    timestamp: Int64(bitPattern: rng.next()),
+                    values: measurands.shuffled(using: &rng).map { MeasuredValue($0, Int64(bitPattern: rng.next())) },
+                    status: ReadingStatus(rawValue: UInt16.random(in: 0...3, using: &rng))
+                )
+            )
         case 1:
             let from = Int64.random(in: .min ..< .max, using: &rng)
-            return .offer(try Offer(producer: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng),
-                                    energyWh: UInt64.random(in: 1 ... .max, using: &rng), validFrom: from,
-                                    validUntil: Int64.random(in: from + 1 ... .max, using: &rng)))
+            return .offer(
+                try Offer(
+                    producer: rng.keyID(),
+                    sequence: UInt64.random(in: 1 ... .max, using: &rng),
+                    energyWh: UInt64.random(in: 1 ... .max, using: &rng),
+                    validFrom: from,
+                    validUntil: Int64.random(in: from + 1 ... .max, using: &rng)
+                )
+            )
         case 2:
-            return .request(try EnergyRequest(consumer: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng),
-                                              energyWh: UInt64.random(in: 1 ... .max, using: &rng), timestamp: Int64(bitPattern: rng.next())))
+            return .request(
+                try EnergyRequest(
+                    consumer: rng.keyID(),
+                    sequence: UInt64.random(in: 1 ... .max, using: &rng),
+                    energyWh: UInt64.random(in: 1 ... .max, using: &rng),
+                    timestamp: Int64(bitPattern: rng.next())
+                )
+            )
         case 3:
             let ref = RequestReference(consumer: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng))
-            let outcome: DispatchOutcome = Bool.random(using: &rng)
+            let outcome: DispatchOutcome =
+                Bool.random(using: &rng)
                 ? .unserved
-                : .served(producer: rng.keyID(), energyWh: UInt64.random(in: 1 ... .max, using: &rng), producerTNTBefore: rng.next())
-            return .dispatch(try Dispatch(request: ref, policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT, outcome: outcome))
+                : .served(
+                    producer: rng.keyID(),
+                    energyWh: UInt64.random(in: 1 ... .max, using: &rng),
+                    producerTNTBefore: rng.next()
+                )
+            return .dispatch(
+                try Dispatch(request: ref, policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT, outcome: outcome)
+            )
         case 7:
             let ref = RequestReference(consumer: rng.keyID(), sequence: UInt64.random(in: 1 ... .max, using: &rng))
-            let shares = (0 ..< Int.random(in: 2 ... Dispatch.maxShares, using: &rng)).map { _ in
-                DispatchShare(producer: rng.keyID(), energyWh: UInt64.random(in: 1 ... 1 << 40, using: &rng), tntBefore: rng.next())
+            let shares = (0..<Int.random(in: 2...Dispatch.maxShares, using: &rng)).map { _ in
+                DispatchShare(
+                    producer: rng.keyID(),
+                    energyWh: UInt64.random(in: 1...1 << 40, using: &rng),
+                    tntBefore: rng.next()
+                )
             }
             return .dispatch(try Dispatch(request: ref, policy: .splitTNT, outcome: .split(shares)))
         case 8:
-            return .policy(PolicyRecord(policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT,
-                                        offerToleranceWh: rng.next(), timestamp: Int64(bitPattern: rng.next())))
+            return .policy(
+                PolicyRecord(
+                    policy: Bool.random(using: &rng) ? .lowestTNT : .splitTNT,
+                    offerToleranceWh: rng.next(),
+                    timestamp: Int64(bitPattern: rng.next())
+                )
+            )
         case 4, 5:
             let key = try PublicIdentity(rawBytes: rng.bytes(32))
             let role: MeterRole = Bool.random(using: &rng) ? .consumer : .producer
@@ -47,9 +80,18 @@ import TestSupport
                 : .revocation(Revocation(meterKey: key, role: role, timestamp: time))
         default:
             let alphabet = Array("abcXYZ 0189-_é€😀\u{0}")
-            let detail = String((0 ..< Int.random(in: 0 ... 200, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? "a" })
-            return .anomaly(try Anomaly(kind: AnomalyKind.allCases.randomElement(using: &rng) ?? .other, subject: rng.keyID(),
-                                        evidenceHash: rng.hash(), timestamp: Int64(bitPattern: rng.next()), detail: detail))
+            let detail = String(
+                (0..<Int.random(in: 0...200, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? "a" }
+            )
+            return .anomaly(
+                try Anomaly(
+                    kind: AnomalyKind.allCases.randomElement(using: &rng) ?? .other,
+                    subject: rng.keyID(),
+                    evidenceHash: rng.hash(),
+                    timestamp: Int64(bitPattern: rng.next()),
+                    detail: detail
+                )
+            )
         }
     }
 
@@ -71,7 +113,7 @@ import TestSupport
 
     @Test func randomRecordsRoundTrip() throws {
         var rng = SplitMix64(seed: 0x5eed_0001)
-        for _ in 0 ..< 3000 {
+        for _ in 0..<3000 {
             let record = try Self.randomRecord(&rng)
             let bytes = record.canonicalBytes()
             #expect(try Record(canonicalBytes: bytes) == record)
@@ -82,7 +124,7 @@ import TestSupport
     @Test func signedRecordsRoundTripAndVerify() throws {
         var rng = SplitMix64(seed: 0x5eed_0002)
         let key = TestKeys.meter
-        for _ in 0 ..< 300 {
+        for _ in 0..<300 {
             let record = try Self.randomRecord(&rng)
             let signed = key.signed(record)
             let decoded = try SignedRecord(bytes: signed.bytes)
@@ -94,9 +136,12 @@ import TestSupport
     /// Random bytes, half of them with a valid type and version up front.
     @Test func randomBytesNeverCrashAndAcceptedBytesAreCanonical() {
         var rng = SplitMix64(seed: 0x5eed_0003)
-        let prefixes: [[UInt8]] = [[0x01, 1], [0x02, 1], [0x03, 1], [0x04, 1], [0x05, 1], [0x06, 1], [0x07, 1], [0x08, 1], [0x04, 2], [0xe0, 1], [0x10, 1]]
-        for _ in 0 ..< 3000 {
-            var bytes = rng.bytes(Int.random(in: 0 ... 240, using: &rng))
+        let prefixes: [[UInt8]] = [
+            [0x01, 1], [0x02, 1], [0x03, 1], [0x04, 1], [0x05, 1], [0x06, 1], [0x07, 1], [0x08, 1], [0x04, 2],
+            [0xe0, 1], [0x10, 1],
+        ]
+        for _ in 0..<3000 {
+            var bytes = rng.bytes(Int.random(in: 0...240, using: &rng))
             if Bool.random(using: &rng), let prefix = prefixes.randomElement(using: &rng) {
                 bytes = prefix + bytes
             }
@@ -111,17 +156,17 @@ import TestSupport
     /// Valid encodings with one byte changed, truncated or extended.
     @Test func mutatedEncodingsNeverCrashAndAcceptedBytesAreCanonical() throws {
         var rng = SplitMix64(seed: 0x5eed_0004)
-        for _ in 0 ..< 2000 {
+        for _ in 0..<2000 {
             let record = try Self.randomRecord(&rng)
             var bytes = Bool.random(using: &rng) ? record.canonicalBytes() : TestKeys.meter.signed(record).bytes
-            switch Int.random(in: 0 ..< 3, using: &rng) {
+            switch Int.random(in: 0..<3, using: &rng) {
             case 0:
-                let i = Int.random(in: 0 ..< bytes.count, using: &rng)
-                bytes[i] ^= UInt8.random(in: 1 ... 255, using: &rng)
+                let i = Int.random(in: 0..<bytes.count, using: &rng)
+                bytes[i] ^= UInt8.random(in: 1...255, using: &rng)
             case 1:
-                bytes.removeLast(Int.random(in: 1 ... bytes.count, using: &rng))
+                bytes.removeLast(Int.random(in: 1...bytes.count, using: &rng))
             default:
-                bytes += rng.bytes(Int.random(in: 1 ... 8, using: &rng))
+                bytes += rng.bytes(Int.random(in: 1...8, using: &rng))
             }
             for (name, decode) in Self.decoders {
                 if let reencoded = try? decode(bytes) {
@@ -134,7 +179,12 @@ import TestSupport
     // MARK: specific rejections
 
     func sampleReading() throws -> Reading {
-        try Reading(meter: TestKeys.meter.id, sequence: 5, timestamp: 1000, values: [MeasuredValue(.energyImportWh, 7), MeasuredValue(.activePowerW, -3)])
+        try Reading(
+            meter: TestKeys.meter.id,
+            sequence: 5,
+            timestamp: 1000,
+            values: [MeasuredValue(.energyImportWh, 7), MeasuredValue(.activePowerW, -3)]
+        )
     }
 
     @Test func rejectsTrailingBytes() throws {
@@ -147,12 +197,16 @@ import TestSupport
     @Test func rejectsUnknownVersionsAndTypes() throws {
         var bytes = try sampleReading().canonicalBytes()
         bytes[1] = 2
-        #expect(throws: RecordDecodingError.unsupportedVersion(recordType: 1, version: 2)) { try Reading(canonicalBytes: bytes) }
+        #expect(throws: RecordDecodingError.unsupportedVersion(recordType: 1, version: 2)) {
+            try Reading(canonicalBytes: bytes)
+        }
         bytes[0] = 0x42
         #expect(throws: RecordDecodingError.unknownRecordType(0x42)) { try Record(canonicalBytes: bytes) }
         #expect(throws: RecordDecodingError.unknownRecordType(0x42)) { try Reading(canonicalBytes: bytes) }
         bytes[0] = 0x02
-        #expect(throws: RecordDecodingError.unexpectedRecordType(expected: 1, found: 2)) { try Reading(canonicalBytes: bytes) }
+        #expect(throws: RecordDecodingError.unexpectedRecordType(expected: 1, found: 2)) {
+            try Reading(canonicalBytes: bytes)
+        }
     }
 
     @Test func rejectsUnsortedDuplicateAndUnknownMeasurands() throws {
@@ -161,32 +215,53 @@ import TestSupport
         var swapped = good
         swapped[38] = 0x03
         swapped[48] = 0x01
-        #expect(throws: RecordDecodingError.measurandsNotAscending(position: 1, code: 1)) { try Reading(canonicalBytes: swapped) }
+        #expect(throws: RecordDecodingError.measurandsNotAscending(position: 1, code: 1)) {
+            try Reading(canonicalBytes: swapped)
+        }
         var duplicate = good
         duplicate[48] = 0x01
-        #expect(throws: RecordDecodingError.measurandsNotAscending(position: 1, code: 1)) { try Reading(canonicalBytes: duplicate) }
+        #expect(throws: RecordDecodingError.measurandsNotAscending(position: 1, code: 1)) {
+            try Reading(canonicalBytes: duplicate)
+        }
         var unknown = good
         unknown[48] = 0x7f
         #expect(throws: RecordDecodingError.unknownMeasurand(code: 0x7f)) { try Reading(canonicalBytes: unknown) }
         #expect(throws: RecordDecodingError.self) {
-            try Reading(meter: .zero, sequence: 1, timestamp: 0, values: [MeasuredValue(.activePowerW, 1), MeasuredValue(.activePowerW, 2)])
+            try Reading(
+                meter: .zero,
+                sequence: 1,
+                timestamp: 0,
+                values: [MeasuredValue(.activePowerW, 1), MeasuredValue(.activePowerW, 2)]
+            )
         }
     }
 
     @Test func rejectsOversizeAndInvalidFields() throws {
         var bytes = try sampleReading().canonicalBytes()
         bytes[36] = 33
-        #expect(throws: RecordDecodingError.oversizeField(field: "values", length: 33, limit: 32)) { try Reading(canonicalBytes: bytes) }
+        #expect(throws: RecordDecodingError.oversizeField(field: "values", length: 33, limit: 32)) {
+            try Reading(canonicalBytes: bytes)
+        }
         var flags = try sampleReading().canonicalBytes()
         flags[35] = 0x04
         #expect(throws: RecordDecodingError.self) { try Reading(canonicalBytes: flags) }
         #expect(throws: RecordDecodingError.oversizeField(field: "detail", length: 1025, limit: 1024)) {
-            try Anomaly(kind: .other, subject: .zero, evidenceHash: .zero, timestamp: 0, detail: String(repeating: "x", count: 1025))
+            try Anomaly(
+                kind: .other,
+                subject: .zero,
+                evidenceHash: .zero,
+                timestamp: 0,
+                detail: String(repeating: "x", count: 1025)
+            )
         }
-        var anomaly = try Anomaly(kind: .other, subject: .zero, evidenceHash: .zero, timestamp: 0, detail: "ok").canonicalBytes()
+        var anomaly = try Anomaly(kind: .other, subject: .zero, evidenceHash: .zero, timestamp: 0, detail: "ok")
+            .canonicalBytes()
         anomaly[60] = 0xff  // declared detail length 0xff02
-        #expect(throws: RecordDecodingError.oversizeField(field: "detail", length: 0xff02, limit: 1024)) { try Anomaly(canonicalBytes: anomaly) }
-        var invalidUTF8 = try Anomaly(kind: .other, subject: .zero, evidenceHash: .zero, timestamp: 0, detail: "ok").canonicalBytes()
+        #expect(throws: RecordDecodingError.oversizeField(field: "detail", length: 0xff02, limit: 1024)) {
+            try Anomaly(canonicalBytes: anomaly)
+        }
+        var invalidUTF8 = try Anomaly(kind: .other, subject: .zero, evidenceHash: .zero, timestamp: 0, detail: "ok")
+            .canonicalBytes()
         invalidUTF8[62] = 0xff
         #expect(throws: RecordDecodingError.invalidUTF8(field: "detail")) { try Anomaly(canonicalBytes: invalidUTF8) }
         var envelope = TestKeys.meter.signed(.reading(try sampleReading())).bytes
@@ -195,41 +270,77 @@ import TestSupport
         #expect(throws: RecordDecodingError.invalidField(field: "sequence", reason: "sequence numbers start at 1")) {
             try Reading(meter: .zero, sequence: 0, timestamp: 0, values: [])
         }
-        var unserved = try Dispatch(request: RequestReference(consumer: .zero, sequence: 1), outcome: .unserved).canonicalBytes()
+        var unserved = try Dispatch(request: RequestReference(consumer: .zero, sequence: 1), outcome: .unserved)
+            .canonicalBytes()
         unserved[59] = 1  // unserved but TNT 1: not canonical
         #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: unserved) }
     }
 
     @Test func rejectsMalformedSplitDispatches() throws {
         let ref = RequestReference(consumer: TestKeys.consumer.id, sequence: 1)
-        let a = TestKeys.producer.id, b = TestKeys.meter.id
-        let good = try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
-            DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: b, energyWh: 7, tntBefore: 1),
-        ]))
+        let a = TestKeys.producer.id
+        let b = TestKeys.meter.id
+        let good = try Dispatch(
+            request: ref,
+            policy: .splitTNT,
+            outcome: .split([
+                DispatchShare(producer: a, energyWh: 5, tntBefore: 0),
+                DispatchShare(producer: b, energyWh: 7, tntBefore: 1),
+            ])
+        )
         #expect(try Dispatch(canonicalBytes: good.canonicalBytes()) == good)
         #expect(good.outcome.energyWh == 12)
         // A split needs the split policy, two shares or more, distinct producers and ≥ 1 Wh each.
-        #expect(throws: RecordDecodingError.self) { try Dispatch(request: ref, policy: .lowestTNT, outcome: good.outcome) }
         #expect(throws: RecordDecodingError.self) {
-            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([DispatchShare(producer: a, energyWh: 5, tntBefore: 0)]))
+            try Dispatch(request: ref, policy: .lowestTNT, outcome: good.outcome)
         }
         #expect(throws: RecordDecodingError.self) {
-            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
-                DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: a, energyWh: 7, tntBefore: 0),
-            ]))
+            try Dispatch(
+                request: ref,
+                policy: .splitTNT,
+                outcome: .split([DispatchShare(producer: a, energyWh: 5, tntBefore: 0)])
+            )
         }
         #expect(throws: RecordDecodingError.self) {
-            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
-                DispatchShare(producer: a, energyWh: 5, tntBefore: 0), DispatchShare(producer: b, energyWh: 0, tntBefore: 0),
-            ]))
+            try Dispatch(
+                request: ref,
+                policy: .splitTNT,
+                outcome: .split([
+                    DispatchShare(producer: a, energyWh: 5, tntBefore: 0),
+                    DispatchShare(producer: a, energyWh: 7, tntBefore: 0),
+                ])
+            )
         }
         #expect(throws: RecordDecodingError.self) {
-            try Dispatch(request: ref, policy: .splitTNT, outcome: .split([
-                DispatchShare(producer: a, energyWh: .max, tntBefore: 0), DispatchShare(producer: b, energyWh: 1, tntBefore: 0),
-            ]))
+            try Dispatch(
+                request: ref,
+                policy: .splitTNT,
+                outcome: .split([
+                    DispatchShare(producer: a, energyWh: 5, tntBefore: 0),
+                    DispatchShare(producer: b, energyWh: 0, tntBefore: 0),
+                ])
+            )
         }
-        let tooMany = (0 ... Dispatch.maxShares).map { DispatchShare(producer: KeyID(high: 1, low: UInt64($0)), energyWh: 1, tntBefore: 0) }
-        #expect(throws: RecordDecodingError.oversizeField(field: "shares", length: Dispatch.maxShares + 1, limit: Dispatch.maxShares)) {
+        #expect(throws: RecordDecodingError.self) {
+            try Dispatch(
+                request: ref,
+                policy: .splitTNT,
+                outcome: .split([
+                    DispatchShare(producer: a, energyWh: .max, tntBefore: 0),
+                    DispatchShare(producer: b, energyWh: 1, tntBefore: 0),
+                ])
+            )
+        }
+        let tooMany = (0...Dispatch.maxShares).map {
+            DispatchShare(producer: KeyID(high: 1, low: UInt64($0)), energyWh: 1, tntBefore: 0)
+        }
+        #expect(
+            throws: RecordDecodingError.oversizeField(
+                field: "shares",
+                length: Dispatch.maxShares + 1,
+                limit: Dispatch.maxShares
+            )
+        ) {
             try Dispatch(request: ref, policy: .splitTNT, outcome: .split(tooMany))
         }
         // The largest split still fits a signed envelope.
@@ -249,16 +360,21 @@ import TestSupport
         bytes = good.canonicalBytes()
         bytes[1] = 1  // a split body under version 1
         #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: bytes) }
-        var served = try Dispatch(request: ref, outcome: .served(producer: a, energyWh: 3, producerTNTBefore: 0)).canonicalBytes()
+        var served = try Dispatch(request: ref, outcome: .served(producer: a, energyWh: 3, producerTNTBefore: 0))
+            .canonicalBytes()
         served[27] = 2  // split outcome in version 1
         #expect(throws: RecordDecodingError.self) { try Dispatch(canonicalBytes: served) }
         var policy = PolicyRecord(policy: .lowestTNT, offerToleranceWh: 0, timestamp: 0).canonicalBytes()
         policy[2] = 3
-        #expect(throws: RecordDecodingError.invalidField(field: "policy", reason: "unknown policy 3")) { try PolicyRecord(canonicalBytes: policy) }
+        #expect(throws: RecordDecodingError.invalidField(field: "policy", reason: "unknown policy 3")) {
+            try PolicyRecord(canonicalBytes: policy)
+        }
     }
 
     @Test func truncatedInputNamesTheField() throws {
         let bytes = Array(try sampleReading().canonicalBytes().prefix(20))
-        #expect(throws: RecordDecodingError.truncated(field: "sequence", needed: 8, remaining: 2)) { try Reading(canonicalBytes: bytes) }
+        #expect(throws: RecordDecodingError.truncated(field: "sequence", needed: 8, remaining: 2)) {
+            try Reading(canonicalBytes: bytes)
+        }
     }
 }

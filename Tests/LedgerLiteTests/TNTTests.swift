@@ -1,7 +1,8 @@
-import Testing
-@testable import LedgerLite
 import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import LedgerLite
 
 @Suite struct TNTTests {
     static func key(_ i: Int) -> PublicIdentity {
@@ -21,7 +22,11 @@ import TestSupport
     /// A producer reading whose export counter is `counter` Wh (TNTState does not check
     /// reading sequences; ChainState does).
     static func exportReading(_ state: inout TNTState, _ producer: MeterID, counter: Int64) throws {
-        try state.apply(.reading(Reading(meter: producer, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, counter)])))
+        try state.apply(
+            .reading(
+                Reading(meter: producer, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, counter)])
+            )
+        )
     }
 
     /// The producer's meter exports `wh` more (its counter started at 0), then it offers `wh`.
@@ -39,7 +44,12 @@ import TestSupport
 
     /// Requests `wh` and applies the rule's dispatch; returns the outcome.
     @discardableResult
-    static func serve(_ state: inout TNTState, _ consumer: MeterID, _ seq: UInt64, _ wh: UInt64) throws -> DispatchOutcome {
+    static func serve(
+        _ state: inout TNTState,
+        _ consumer: MeterID,
+        _ seq: UInt64,
+        _ wh: UInt64
+    ) throws -> DispatchOutcome {
         try state.apply(.request(EnergyRequest(consumer: consumer, sequence: seq, energyWh: wh, timestamp: 0)))
         let dispatch = try state.dispatch(for: RequestReference(consumer: consumer, sequence: seq))
         try state.apply(.dispatch(dispatch))
@@ -48,7 +58,7 @@ import TestSupport
 
     @Test func picksLowestTNTThenLowestIDAmongThoseWithEnoughEnergy() throws {
         var state = TNTState()
-        let producers = (0 ..< 3).map(Self.key).sorted { $0.id < $1.id }
+        let producers = (0..<3).map(Self.key).sorted { $0.id < $1.id }
         let consumer = Self.key(100)
         for p in producers { try Self.enroll(&state, p, .producer) }
         try Self.enroll(&state, consumer, .consumer)
@@ -57,23 +67,46 @@ import TestSupport
         try Self.offer(&state, producers[2].id, 1000)
 
         // All TNT 0: lowest id that has 500 Wh is producers[1] (producers[0] has only 100).
-        #expect(try Self.serve(&state, consumer.id, 1, 500) == .served(producer: producers[1].id, energyWh: 500, producerTNTBefore: 0))
+        #expect(
+            try Self.serve(&state, consumer.id, 1, 500)
+                == .served(producer: producers[1].id, energyWh: 500, producerTNTBefore: 0)
+        )
         // producers[1] now TNT 1; producers[0] and [2] TNT 0; 50 Wh → lowest id with TNT 0 = producers[0].
-        #expect(try Self.serve(&state, consumer.id, 2, 50) == .served(producer: producers[0].id, energyWh: 50, producerTNTBefore: 0))
+        #expect(
+            try Self.serve(&state, consumer.id, 2, 50)
+                == .served(producer: producers[0].id, energyWh: 50, producerTNTBefore: 0)
+        )
         // [0]: TNT 1, 50 left; [1]: TNT 1, 500 left; [2]: TNT 0, 1000 → 600 Wh goes to [2].
-        #expect(try Self.serve(&state, consumer.id, 3, 600) == .served(producer: producers[2].id, energyWh: 600, producerTNTBefore: 0))
+        #expect(
+            try Self.serve(&state, consumer.id, 3, 600)
+                == .served(producer: producers[2].id, energyWh: 600, producerTNTBefore: 0)
+        )
         // All TNT 1: 400 Wh → [0] lacks energy, [1] has 500.
-        #expect(try Self.serve(&state, consumer.id, 4, 400) == .served(producer: producers[1].id, energyWh: 400, producerTNTBefore: 1))
+        #expect(
+            try Self.serve(&state, consumer.id, 4, 400)
+                == .served(producer: producers[1].id, energyWh: 400, producerTNTBefore: 1)
+        )
         // Nobody has 10 kWh.
         #expect(try Self.serve(&state, consumer.id, 5, 10_000) == .unserved)
-        #expect(state.status(of: producers[1].id) == MeterStatus(role: .producer, active: true, availableWh: 100, tnt: 2,
-                                                                 servedWh: 900, exportedWh: 1000, creditedWh: 1000))
+        #expect(
+            state.status(of: producers[1].id)
+                == MeterStatus(
+                    role: .producer,
+                    active: true,
+                    availableWh: 100,
+                    tnt: 2,
+                    servedWh: 900,
+                    exportedWh: 1000,
+                    creditedWh: 1000
+                )
+        )
         #expect(state.pendingRequests.isEmpty)
     }
 
     @Test func revocationRemovesAProducerAndReEnrollmentRestoresIt() throws {
         var state = TNTState()
-        let p = Self.key(1), c = Self.key(2)
+        let p = Self.key(1)
+        let c = Self.key(2)
         try Self.enroll(&state, p, .producer)
         try Self.enroll(&state, c, .consumer)
         try Self.offer(&state, p.id, 100)
@@ -89,13 +122,17 @@ import TestSupport
 
     @Test func refusesInvalidTransitionsAndLeavesStateUnchanged() throws {
         var state = TNTState()
-        let p = Self.key(1), c = Self.key(2), stranger = Self.key(3)
+        let p = Self.key(1)
+        let c = Self.key(2)
+        let stranger = Self.key(3)
         try Self.enroll(&state, p, .producer)
         try Self.enroll(&state, c, .consumer)
         try Self.offer(&state, p.id, 100)
         let before = state.digest()
         #expect(throws: TNTError.alreadyEnrolled(p.id)) { try Self.enroll(&state, p, .producer) }
-        #expect(throws: TNTError.wrongRole(c.id, has: .consumer, needs: .producer)) { try Self.offerOnly(&state, c.id, 1) }
+        #expect(throws: TNTError.wrongRole(c.id, has: .consumer, needs: .producer)) {
+            try Self.offerOnly(&state, c.id, 1)
+        }
         #expect(throws: TNTError.notEnrolled(stranger.id)) { try Self.offerOnly(&state, stranger.id, 1) }
         let ref = RequestReference(consumer: c.id, sequence: 9)
         #expect(throws: TNTError.unknownRequest(ref)) {
@@ -114,7 +151,9 @@ import TestSupport
         }
         // Right producer, wrong TNT-before.
         #expect(throws: TNTError.self) {
-            try state.apply(.dispatch(Dispatch(request: ref, outcome: .served(producer: p.id, energyWh: 50, producerTNTBefore: 7))))
+            try state.apply(
+                .dispatch(Dispatch(request: ref, outcome: .served(producer: p.id, energyWh: 50, producerTNTBefore: 7)))
+            )
         }
         #expect(state.pendingEnergy(of: ref) == 50)
     }
@@ -124,18 +163,19 @@ import TestSupport
     @Test func canonicalBytesListMetersInIdOrderAtScale() throws {
         var state = TNTState()
         var shuffled = TNTState()
-        let keys = (0 ..< 2500).map { _ in SigningIdentity().publicIdentity }
+        let keys = (0..<2500).map { _ in SigningIdentity().publicIdentity }
         for k in keys { try Self.enroll(&state, k, .consumer) }
         for k in keys.reversed() { try Self.enroll(&shuffled, k, .consumer) }
         let bytes = state.canonicalBytes()
         #expect(bytes == shuffled.canonicalBytes())
-        let ids = (0 ..< keys.count).map { Array(bytes[15 + $0 * 67 ..< 15 + $0 * 67 + 16]) }
+        let ids = (0..<keys.count).map { Array(bytes[15 + $0 * 67..<15 + $0 * 67 + 16]) }
         #expect(ids == keys.map(\.id).sorted().map { Array($0.bytes) })
     }
 
     @Test func digestIsCanonicalAndTracksChanges() throws {
-        let keys = (0 ..< 5).map(Self.key)
-        var a = TNTState(), b = TNTState()
+        let keys = (0..<5).map(Self.key)
+        var a = TNTState()
+        var b = TNTState()
         for k in keys { try Self.enroll(&a, k, .producer) }
         for k in keys.reversed() { try Self.enroll(&b, k, .producer) }
         #expect(a.digest() == b.digest())
@@ -151,16 +191,17 @@ import TestSupport
     func matchesNaiveScanOnRandomHistories(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var state = TNTState()
-        let producerCount = Int.random(in: 1 ... 40, using: &rng)
-        let producers = (0 ..< producerCount).map { Self.key($0) }
+        let producerCount = Int.random(in: 1...40, using: &rng)
+        let producers = (0..<producerCount).map { Self.key($0) }
         let consumer = Self.key(10_000)
         try Self.enroll(&state, consumer, .consumer)
         var model: [KeyID: (available: UInt64, tnt: UInt64, active: Bool, served: UInt64, credited: UInt64)] = [:]
         var enrolled = Set<KeyID>()
-        var offerSeq: UInt64 = 0, requestSeq: UInt64 = 0
-        for _ in 0 ..< 600 {
-            let p = producers[Int.random(in: 0 ..< producerCount, using: &rng)]
-            switch Int.random(in: 0 ..< 10, using: &rng) {
+        var offerSeq: UInt64 = 0
+        var requestSeq: UInt64 = 0
+        for _ in 0..<600 {
+            let p = producers[Int.random(in: 0..<producerCount, using: &rng)]
+            switch Int.random(in: 0..<10, using: &rng) {
             case 0:
                 if model[p.id]?.active == true {
                     try state.apply(.revocation(Revocation(meterKey: p, role: .producer, timestamp: 0)))
@@ -170,16 +211,16 @@ import TestSupport
                     if model[p.id] == nil { model[p.id] = (0, 0, true, 0, 0) } else { model[p.id]?.active = true }
                     enrolled.insert(p.id)
                 }
-            case 1 ... 4:
+            case 1...4:
                 guard model[p.id]?.active == true else { continue }
                 offerSeq += 1
-                let wh = UInt64.random(in: 1 ... 50, using: &rng)
+                let wh = UInt64.random(in: 1...50, using: &rng)
                 try Self.offer(&state, p.id, wh, seq: offerSeq)
                 model[p.id]?.available += wh
                 model[p.id]?.credited += wh
             default:
                 requestSeq += 1
-                let wh = UInt64.random(in: 1 ... 60, using: &rng)
+                let wh = UInt64.random(in: 1...60, using: &rng)
                 let fast = state.decide(energyWh: wh)
                 #expect(fast == state.naiveDecide(energyWh: wh))
                 // The model's own choice.
@@ -197,15 +238,25 @@ import TestSupport
             }
         }
         for (id, m) in model {
-            #expect(state.status(of: id) == MeterStatus(role: .producer, active: m.active, availableWh: m.available, tnt: m.tnt,
-                                                        servedWh: m.served, exportedWh: m.credited, creditedWh: m.credited))
+            #expect(
+                state.status(of: id)
+                    == MeterStatus(
+                        role: .producer,
+                        active: m.active,
+                        availableWh: m.available,
+                        tnt: m.tnt,
+                        servedWh: m.served,
+                        exportedWh: m.credited,
+                        creditedWh: m.credited
+                    )
+            )
         }
     }
 
     /// Many producers with equal TNT and energy: ties resolve by id, and TNT spreads evenly.
     @Test func roundRobinsEquallyEndowedProducers() throws {
         var state = TNTState()
-        let producers = (0 ..< 50).map(Self.key)
+        let producers = (0..<50).map(Self.key)
         let consumer = Self.key(999)
         try Self.enroll(&state, consumer, .consumer)
         for (i, p) in producers.enumerated() {
@@ -213,7 +264,7 @@ import TestSupport
             try Self.offer(&state, p.id, 1000, seq: UInt64(i + 1))
         }
         let order = producers.map(\.id).sorted()
-        for round in 0 ..< 3 {
+        for round in 0..<3 {
             for (i, expected) in order.enumerated() {
                 let outcome = try Self.serve(&state, consumer.id, UInt64(round * 50 + i + 1), 10)
                 #expect(outcome == .served(producer: expected, energyWh: 10, producerTNTBefore: UInt64(round)))

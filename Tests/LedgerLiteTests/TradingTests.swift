@@ -1,7 +1,8 @@
-import Testing
-@testable import LedgerLite
 import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import LedgerLite
 
 /// Energy trading by TNT (issue 6): the policy record, value verification of offers against
 /// metered export, the split policy, and served/credited totals.
@@ -26,9 +27,9 @@ import TestSupport
 
         // Only the producer that has energy can serve, so TNTs are built one producer at a time.
         try f.offer(solar, 3 * 100 + 900)
-        for _ in 0 ..< 3 { try f.request(consumer, 100) }
+        for _ in 0..<3 { try f.request(consumer, 100) }
         try f.offer(wind, 2 * 100 + 6000)
-        for _ in 0 ..< 2 { try f.request(consumer, 100) }  // wind has TNT 0, solar TNT 3
+        for _ in 0..<2 { try f.request(consumer, 100) }  // wind has TNT 0, solar TNT 3
         try f.offer(water, 100 + 1000)
         try f.request(consumer, 100)  // water has TNT 0
         #expect(status(water)?.availableWh == 1000 && status(water)?.tnt == 1)
@@ -37,8 +38,18 @@ import TestSupport
 
         let first = try f.request(consumer, 600)
         #expect(served(first) == .served(producer: water.id, energyWh: 600, producerTNTBefore: 1))
-        #expect(status(water) == MeterStatus(role: .producer, active: true, availableWh: 400, tnt: 2,
-                                             servedWh: 700, exportedWh: 1100, creditedWh: 1100))
+        #expect(
+            status(water)
+                == MeterStatus(
+                    role: .producer,
+                    active: true,
+                    availableWh: 400,
+                    tnt: 2,
+                    servedWh: 700,
+                    exportedWh: 1100,
+                    creditedWh: 1100
+                )
+        )
         let second = try f.request(consumer, 600)
         #expect(served(second) == .served(producer: wind.id, energyWh: 600, producerTNTBefore: 2))
         #expect(status(wind)?.availableWh == 5400 && status(wind)?.tnt == 3)
@@ -51,13 +62,18 @@ import TestSupport
         let split = try f.request(consumer, 6000)
         // TNT order: water (TNT 2), then wind and solar (both TNT 3) by id.
         let windFirst = wind.id < solar.id
-        let expected: [DispatchShare] = windFirst
-            ? [DispatchShare(producer: water.id, energyWh: 400, tntBefore: 2),
-               DispatchShare(producer: wind.id, energyWh: 5400, tntBefore: 3),
-               DispatchShare(producer: solar.id, energyWh: 200, tntBefore: 3)]
-            : [DispatchShare(producer: water.id, energyWh: 400, tntBefore: 2),
-               DispatchShare(producer: solar.id, energyWh: 900, tntBefore: 3),
-               DispatchShare(producer: wind.id, energyWh: 4700, tntBefore: 3)]
+        let expected: [DispatchShare] =
+            windFirst
+            ? [
+                DispatchShare(producer: water.id, energyWh: 400, tntBefore: 2),
+                DispatchShare(producer: wind.id, energyWh: 5400, tntBefore: 3),
+                DispatchShare(producer: solar.id, energyWh: 200, tntBefore: 3),
+            ]
+            : [
+                DispatchShare(producer: water.id, energyWh: 400, tntBefore: 2),
+                DispatchShare(producer: solar.id, energyWh: 900, tntBefore: 3),
+                DispatchShare(producer: wind.id, energyWh: 4700, tntBefore: 3),
+            ]
         #expect(served(split) == .split(expected))
         if case let .dispatch(d) = split.record { #expect(d.policy == .splitTNT) }
         #expect(status(water)?.tnt == 3 && status(wind)?.tnt == 4 && status(solar)?.tnt == 4)
@@ -67,7 +83,9 @@ import TestSupport
         let single = try f.request(consumer, 100)
         let remaining = [wind, solar].filter { (status($0)?.availableWh ?? 0) >= 100 }
             .min { ($0.id) < ($1.id) }
-        #expect(served(single).map { if case let .served(p, 100, 4) = $0 { p == remaining?.id } else { false } } == true)
+        #expect(
+            served(single).map { if case let .served(p, 100, 4) = $0 { p == remaining?.id } else { false } } == true
+        )
 
         // Served + available = credited for every producer; the chain verifies.
         for p in f.producers {
@@ -88,21 +106,33 @@ import TestSupport
 
     @Test func offersAreCutToMeteredExportPlusTolerance() throws {
         var state = TNTState()
-        let p = T.key(1), c = T.key(2)
+        let p = T.key(1)
+        let c = T.key(2)
         try state.apply(.enrollment(Enrollment(meterKey: p, role: .producer, timestamp: 0)))
         try state.apply(.enrollment(Enrollment(meterKey: c, role: .consumer, timestamp: 0)))
         func offer(_ wh: UInt64, _ seq: UInt64) throws -> Offer {
             try Offer(producer: p.id, sequence: seq, energyWh: wh, validFrom: 0, validUntil: 1)
         }
         func reading(_ counter: Int64, _ seq: UInt64 = 1) throws {
-            try state.apply(.reading(Reading(meter: p.id, sequence: seq, timestamp: 0, values: [
-                MeasuredValue(.energyImportWh, 5), MeasuredValue(.energyExportWh, counter),
-            ])))
+            try state.apply(
+                .reading(
+                    Reading(
+                        meter: p.id,
+                        sequence: seq,
+                        timestamp: 0,
+                        values: [
+                            MeasuredValue(.energyImportWh, 5), MeasuredValue(.energyExportWh, counter),
+                        ]
+                    )
+                )
+            )
         }
 
         // No reading yet, tolerance 0: nothing is credited, yet the offer is a valid record.
         let none = try state.credit(for: offer(100, 1))
-        #expect(none == OfferCredit(offeredWh: 100, creditedWh: 0, exportedWh: 0, toleranceWh: 0, previouslyCreditedWh: 0))
+        #expect(
+            none == OfferCredit(offeredWh: 100, creditedWh: 0, exportedWh: 0, toleranceWh: 0, previouslyCreditedWh: 0)
+        )
         #expect(none.cutWh == 100 && none.isCut)
         try state.apply(.offer(offer(100, 1)))
         #expect(state.status(of: p.id)?.availableWh == 0)
@@ -115,8 +145,18 @@ import TestSupport
         let cut = try state.credit(for: offer(800, 2))
         #expect(cut.creditedWh == 500 && cut.cutWh == 300)
         try state.apply(.offer(offer(800, 2)))
-        #expect(state.status(of: p.id) == MeterStatus(role: .producer, active: true, availableWh: 500, tnt: 0,
-                                                      servedWh: 0, exportedWh: 500, creditedWh: 500))
+        #expect(
+            state.status(of: p.id)
+                == MeterStatus(
+                    role: .producer,
+                    active: true,
+                    availableWh: 500,
+                    tnt: 0,
+                    servedWh: 0,
+                    exportedWh: 500,
+                    creditedWh: 500
+                )
+        )
 
         // A tolerance from the chain's policy record adds slack, once.
         try state.apply(.policy(PolicyRecord(policy: .lowestTNT, offerToleranceWh: 200, timestamp: 0)))
@@ -134,8 +174,16 @@ import TestSupport
         #expect(state.status(of: p.id)?.exportedWh == 500)
         try reading(10_600)
         #expect(state.status(of: p.id)?.exportedWh == 600)
-        #expect(try state.credit(for: offer(500, 4)) == OfferCredit(offeredWh: 500, creditedWh: 100, exportedWh: 600,
-                                                                   toleranceWh: 200, previouslyCreditedWh: 700))
+        #expect(
+            try state.credit(for: offer(500, 4))
+                == OfferCredit(
+                    offeredWh: 500,
+                    creditedWh: 100,
+                    exportedWh: 600,
+                    toleranceWh: 200,
+                    previouslyCreditedWh: 700
+                )
+        )
 
         // Lowering the tolerance below what was credited credits nothing (never negative).
         try state.apply(.policy(PolicyRecord(policy: .lowestTNT, offerToleranceWh: 0, timestamp: 0)))
@@ -143,8 +191,12 @@ import TestSupport
 
         // Readings without an export counter, and consumers' readings, change nothing.
         let before = state.digest()
-        try state.apply(.reading(Reading(meter: p.id, sequence: 9, timestamp: 0, values: [MeasuredValue(.energyImportWh, 99_999)])))
-        try state.apply(.reading(Reading(meter: c.id, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, 99_999)])))
+        try state.apply(
+            .reading(Reading(meter: p.id, sequence: 9, timestamp: 0, values: [MeasuredValue(.energyImportWh, 99_999)]))
+        )
+        try state.apply(
+            .reading(Reading(meter: c.id, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, 99_999)]))
+        )
         #expect(state.digest() == before)
         #expect(state.status(of: c.id)?.exportedWh == 0)
 
@@ -161,8 +213,12 @@ import TestSupport
         var state = TNTState()
         let p = T.key(1)
         try state.apply(.enrollment(Enrollment(meterKey: p, role: .producer, timestamp: 0)))
-        try state.apply(.reading(Reading(meter: p.id, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, .min)])))
-        try state.apply(.reading(Reading(meter: p.id, sequence: 2, timestamp: 0, values: [MeasuredValue(.energyExportWh, .max)])))
+        try state.apply(
+            .reading(Reading(meter: p.id, sequence: 1, timestamp: 0, values: [MeasuredValue(.energyExportWh, .min)]))
+        )
+        try state.apply(
+            .reading(Reading(meter: p.id, sequence: 2, timestamp: 0, values: [MeasuredValue(.energyExportWh, .max)]))
+        )
         #expect(state.status(of: p.id)?.exportedWh == .max)
         try state.apply(.policy(PolicyRecord(policy: .lowestTNT, offerToleranceWh: .max, timestamp: 0)))
         let offer = try Offer(producer: p.id, sequence: 1, energyWh: .max, validFrom: 0, validUntil: 1)
@@ -185,12 +241,18 @@ import TestSupport
         try f.offer(p, 300)  // baseline reading, +300 Wh export, offer
         #expect(f.builder.state.tnt.status(of: p.id)?.availableWh == 300)
         let forged = p.signed(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 1_000_000, timestamp: 0)))
-        #expect(throws: BuilderError.ruleViolation(.signerMismatch(signer: p.id, expected: TestKeys.gateway.id, type: .policy))) {
+        #expect(
+            throws: BuilderError.ruleViolation(
+                .signerMismatch(signer: p.id, expected: TestKeys.gateway.id, type: .policy)
+            )
+        ) {
             _ = try f.builder.add(forged, at: f.time)
         }
         try f.finish()
-        #expect(try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: f.blocks).state.tnt.digest()
-            == f.builder.state.tnt.digest())
+        #expect(
+            try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: f.blocks).state.tnt.digest()
+                == f.builder.state.tnt.digest()
+        )
     }
 
     // MARK: the split rule against the naive scan
@@ -201,16 +263,18 @@ import TestSupport
     func splitAndPlainMatchNaiveScanOnRandomHistories(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var state = TNTState()
-        let producerCount = Int.random(in: 1 ... 60, using: &rng)
-        let producers = (0 ..< producerCount).map { T.key($0) }
+        let producerCount = Int.random(in: 1...60, using: &rng)
+        let producers = (0..<producerCount).map { T.key($0) }
         let consumer = T.key(10_000)
         try T.enroll(&state, consumer, .consumer)
-        var active = Set<KeyID>(), enrolled = Set<KeyID>()
-        var offerSeq: UInt64 = 0, requestSeq: UInt64 = 0
+        var active = Set<KeyID>()
+        var enrolled = Set<KeyID>()
+        var offerSeq: UInt64 = 0
+        var requestSeq: UInt64 = 0
         var splits = 0
-        for _ in 0 ..< 800 {
-            let p = producers[Int.random(in: 0 ..< producerCount, using: &rng)]
-            switch Int.random(in: 0 ..< 20, using: &rng) {
+        for _ in 0..<800 {
+            let p = producers[Int.random(in: 0..<producerCount, using: &rng)]
+            switch Int.random(in: 0..<20, using: &rng) {
             case 0:
                 let policy: DispatchPolicy = Bool.random(using: &rng) ? .lowestTNT : .splitTNT
                 try state.apply(.policy(PolicyRecord(policy: policy, offerToleranceWh: 0, timestamp: 0)))
@@ -223,15 +287,17 @@ import TestSupport
                     active.insert(p.id)
                     enrolled.insert(p.id)
                 }
-            case 3 ... 9:
+            case 3...9:
                 guard active.contains(p.id) else { continue }
                 offerSeq += 1
-                try T.offer(&state, p.id, UInt64.random(in: 1 ... 50, using: &rng), seq: offerSeq)
+                try T.offer(&state, p.id, UInt64.random(in: 1...50, using: &rng), seq: offerSeq)
             default:
                 requestSeq += 1
-                let wh = UInt64.random(in: 1 ... 200, using: &rng)
+                let wh = UInt64.random(in: 1...200, using: &rng)
                 for policy in [DispatchPolicy.lowestTNT, .splitTNT] {
-                    #expect(state.decide(energyWh: wh, policy: policy) == state.naiveDecide(energyWh: wh, policy: policy))
+                    #expect(
+                        state.decide(energyWh: wh, policy: policy) == state.naiveDecide(energyWh: wh, policy: policy)
+                    )
                 }
                 let before = state.producerTable(orderedBy: .id)
                 let outcome = try T.serve(&state, consumer.id, requestSeq, wh)
@@ -262,7 +328,7 @@ import TestSupport
         try state.apply(.policy(PolicyRecord(policy: .splitTNT, offerToleranceWh: 0, timestamp: 0)))
         let consumer = T.key(10_000)
         try T.enroll(&state, consumer, .consumer)
-        let producers = (0 ..< Dispatch.maxShares + 20).map { T.key($0) }
+        let producers = (0..<Dispatch.maxShares + 20).map { T.key($0) }
         for (i, p) in producers.enumerated() {
             try T.enroll(&state, p, .producer)
             try T.offer(&state, p.id, 10, seq: UInt64(i + 1))
@@ -284,7 +350,9 @@ import TestSupport
 
     @Test func dispatchMustNameTheChainsPolicyAndFollowIt() throws {
         var state = TNTState()
-        let a = T.key(1), b = T.key(2), c = T.key(3)
+        let a = T.key(1)
+        let b = T.key(2)
+        let c = T.key(3)
         try T.enroll(&state, a, .producer)
         try T.enroll(&state, b, .producer)
         try T.enroll(&state, c, .consumer)
@@ -327,16 +395,26 @@ import TestSupport
         // Without enforcing (a forging test gateway), an infeasible or short split still fails.
         try state.apply(.request(EnergyRequest(consumer: c.id, sequence: 2, energyWh: 10, timestamp: 0)))
         let ref2 = RequestReference(consumer: c.id, sequence: 2)
-        let short = try Dispatch(request: ref2, policy: .splitTNT, outcome: .split([
-            DispatchShare(producer: a.id, energyWh: 5, tntBefore: 1), DispatchShare(producer: b.id, energyWh: 4, tntBefore: 1),
-        ]))
+        let short = try Dispatch(
+            request: ref2,
+            policy: .splitTNT,
+            outcome: .split([
+                DispatchShare(producer: a.id, energyWh: 5, tntBefore: 1),
+                DispatchShare(producer: b.id, energyWh: 4, tntBefore: 1),
+            ])
+        )
         #expect(throws: TNTError.deliveredMismatch(ref2, requested: 10, delivered: 9)) {
             try state.apply(.dispatch(short), enforcingRule: false)
         }
         // The first producer taken gave all it had, so it cannot give 5 Wh more.
-        let infeasible = try Dispatch(request: ref2, policy: .splitTNT, outcome: .split([
-            DispatchShare(producer: s[1].producer, energyWh: 5, tntBefore: 1), DispatchShare(producer: s[0].producer, energyWh: 5, tntBefore: 1),
-        ]))
+        let infeasible = try Dispatch(
+            request: ref2,
+            policy: .splitTNT,
+            outcome: .split([
+                DispatchShare(producer: s[1].producer, energyWh: 5, tntBefore: 1),
+                DispatchShare(producer: s[0].producer, energyWh: 5, tntBefore: 1),
+            ])
+        )
         let unchanged = state.digest()
         #expect(throws: TNTError.infeasibleDispatch(ref2, producer: s[0].producer)) {
             try state.apply(.dispatch(infeasible), enforcingRule: false)

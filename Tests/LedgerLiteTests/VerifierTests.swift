@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
+
 @testable import LedgerLite
 @testable import LedgerStore
-import TestSupport
 
 @Suite struct VerifierTests {
     let verifier = ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity)
@@ -10,7 +11,10 @@ import TestSupport
     /// Re-seals `entries` into blocks of `maxEntries` with the gateway key, accepting
     /// anything: what a dishonest gateway with its own key could publish.
     static func reseal(_ entries: [SignedRecord], maxEntries: Int = 10) throws -> [Block] {
-        var builder = BlockBuilder(gateway: TestKeys.gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: .max))
+        var builder = BlockBuilder(
+            gateway: TestKeys.gateway,
+            policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: .max)
+        )
         builder.forging = true
         var blocks: [Block] = []
         var time = TestKeys.baseTime
@@ -63,7 +67,9 @@ import TestSupport
         let f = try ChainFixture.standard()
         let other = ChainVerifier(gatewayKey: TestKeys.producer.publicIdentity)
         let fail = failure { try other.verify(blocks: f.blocks) }
-        #expect(fail == VerificationFailure(height: 0, entryIndex: nil, problem: .wrongGateway(found: TestKeys.gateway.id)))
+        #expect(
+            fail == VerificationFailure(height: 0, entryIndex: nil, problem: .wrongGateway(found: TestKeys.gateway.id))
+        )
     }
 
     @Test func forgedHeaderSignatureIsNamed() throws {
@@ -72,7 +78,10 @@ import TestSupport
         var bytes = blocks[1].header.bytes
         bytes[bytes.count - 1] ^= 1
         blocks[1] = Block(header: try SignedBlockHeader(bytes: bytes), entries: blocks[1].entries)
-        #expect(failure { try verifier.verify(blocks: blocks) } == VerificationFailure(height: 1, entryIndex: nil, problem: .badBlockSignature))
+        #expect(
+            failure { try verifier.verify(blocks: blocks) }
+                == VerificationFailure(height: 1, entryIndex: nil, problem: .badBlockSignature)
+        )
     }
 
     // MARK: the issue's tamper cases
@@ -80,7 +89,9 @@ import TestSupport
     /// One byte of a stored reading changed directly in SQLite.
     @Test func tamperedReadingByteIsNamed() throws {
         let f = try ChainFixture.standard()
-        let (height, offset, index) = try #require(Self.locate(f.blocks, nth: 7) { if case .reading = $0.record { true } else { false } })
+        let (height, offset, index) = try #require(
+            Self.locate(f.blocks, nth: 7) { if case .reading = $0.record { true } else { false } }
+        )
         let entry = f.blocks[height].entries[offset]
         // Change the first energy value's last byte: body offset 37 + 2 + 7, envelope header 22.
         let position = 22 + 37 + 9
@@ -88,8 +99,14 @@ import TestSupport
         bytes[position] ^= 0x01
         let sql = "UPDATE entry SET bytes = X'\(encodeHex(bytes))' WHERE idx = \(index)"
         let fail = try #require(try storeFailure(f.blocks, tamper: sql))
-        #expect(fail == VerificationFailure(height: UInt64(height), entryIndex: index,
-                                            problem: .badSignature(signer: entry.signer, type: .reading)))
+        #expect(
+            fail
+                == VerificationFailure(
+                    height: UInt64(height),
+                    entryIndex: index,
+                    problem: .badSignature(signer: entry.signer, type: .reading)
+                )
+        )
         #expect(fail.description.contains("block \(height), entry \(index)"))
         #expect(fail.description.contains("signature does not verify"))
     }
@@ -98,20 +115,38 @@ import TestSupport
     /// the chain around the gap.
     @Test func deletedReadingIsNamed() throws {
         let f = try ChainFixture.standard()
-        let (height, _, index) = try #require(Self.locate(f.blocks, nth: 12) { if case .reading = $0.record { true } else { false } })
+        let (height, _, index) = try #require(
+            Self.locate(f.blocks, nth: 12) { if case .reading = $0.record { true } else { false } }
+        )
         let fromStore = try #require(try storeFailure(f.blocks, tamper: "DELETE FROM entry WHERE idx = \(index)"))
         #expect(fromStore.height == UInt64(height))
         #expect(fromStore.entryIndex == index)
-        #expect(fromStore.description.contains("entry \(index) is missing") || fromStore.description.contains("entries deleted"))
+        #expect(
+            fromStore.description.contains("entry \(index) is missing")
+                || fromStore.description.contains("entries deleted")
+        )
 
         var entries = Self.flatten(f.blocks)
         let removed = entries.remove(at: Int(index))
-        guard case let .reading(gone) = removed.record else { Issue.record("not a reading"); return }
+        guard case let .reading(gone) = removed.record else {
+            Issue.record("not a reading")
+            return
+        }
         let resealed = try Self.reseal(entries)
         let fail = try #require(failure { try verifier.verify(blocks: resealed) })
-        let next = try #require(entries.firstIndex { if case let .reading(r) = $0.record { r.meter == gone.meter && r.sequence == gone.sequence + 1 } else { false } })
+        let next = try #require(
+            entries.firstIndex {
+                if case let .reading(r) = $0.record {
+                    r.meter == gone.meter && r.sequence == gone.sequence + 1
+                } else {
+                    false
+                }
+            }
+        )
         #expect(fail.entryIndex == UInt64(next))
-        #expect(fail.problem == .ruleViolation(.sequenceGap(gone.meter, expected: gone.sequence, found: gone.sequence + 1)))
+        #expect(
+            fail.problem == .ruleViolation(.sequenceGap(gone.meter, expected: gone.sequence, found: gone.sequence + 1))
+        )
         #expect(fail.description.contains("missing"))
     }
 
@@ -158,7 +193,10 @@ import TestSupport
         // Swapped in a list of blocks handed over directly, too.
         var blocks = f.blocks
         blocks.swapAt(2, 3)
-        #expect(failure { try verifier.verify(blocks: blocks) } == VerificationFailure(height: 2, entryIndex: nil, problem: .heightMismatch(header: 3)))
+        #expect(
+            failure { try verifier.verify(blocks: blocks) }
+                == VerificationFailure(height: 2, entryIndex: nil, problem: .heightMismatch(header: 3))
+        )
     }
 
     /// A dispatch rewritten to an unfair producer, re-signed by the gateway and re-sealed:
@@ -171,9 +209,11 @@ import TestSupport
         var target: (index: Int, dispatch: Dispatch, fair: MeterID, producerTNT: UInt64)?
         for (i, entry) in entries.enumerated() {
             if case let .dispatch(d) = entry.record, case let .served(fair, amount, _) = d.outcome {
-                let unfair = try #require(f.producers.map(\.id).first { id in
-                    id != fair && (state.tnt.status(of: id)?.availableWh ?? 0) >= amount
-                })
+                let unfair = try #require(
+                    f.producers.map(\.id).first { id in
+                        id != fair && (state.tnt.status(of: id)?.availableWh ?? 0) >= amount
+                    }
+                )
                 target = (i, d, unfair, state.tnt.status(of: unfair)?.tnt ?? 0)
                 break
             }
@@ -181,17 +221,28 @@ import TestSupport
         }
         let (index, original, unfair, unfairTNT) = try #require(target)
         guard case let .served(fair, amount, fairTNT) = original.outcome else { return }
-        let rewritten = try Dispatch(request: original.request, outcome: .served(producer: unfair, energyWh: amount, producerTNTBefore: unfairTNT))
+        let rewritten = try Dispatch(
+            request: original.request,
+            outcome: .served(producer: unfair, energyWh: amount, producerTNTBefore: unfairTNT)
+        )
         entries[index] = TestKeys.gateway.signed(.dispatch(rewritten))
         let resealed = try Self.reseal(entries)
         // Every block is signed by the gateway and hashes correctly…
         for block in resealed { #expect(block.header.isSignatureValid(by: TestKeys.gateway.publicIdentity)) }
         // …but the replay names the dispatch.
         let expected = VerificationFailure(
-            height: UInt64(index / 10), entryIndex: UInt64(index),
-            problem: .ruleViolation(.tnt(.dispatchMismatch(original.request,
-                                                           expected: .served(producer: fair, energyWh: amount, producerTNTBefore: fairTNT),
-                                                           recorded: rewritten.outcome))))
+            height: UInt64(index / 10),
+            entryIndex: UInt64(index),
+            problem: .ruleViolation(
+                .tnt(
+                    .dispatchMismatch(
+                        original.request,
+                        expected: .served(producer: fair, energyWh: amount, producerTNTBefore: fairTNT),
+                        recorded: rewritten.outcome
+                    )
+                )
+            )
+        )
         #expect(failure { try verifier.verify(blocks: resealed) } == expected)
         let fromStore = try storeFailure(resealed)
         #expect(fromStore == expected)
@@ -212,7 +263,9 @@ import TestSupport
         let f = try ChainFixture.trading()
         #expect(try verifier.verify(blocks: f.blocks).state.tnt.policy == .splitTNT)
         var entries = Self.flatten(f.blocks)
-        let (index, original) = try #require(Self.firstDispatch(entries) { if case .split = $0.outcome { true } else { false } })
+        let (index, original) = try #require(
+            Self.firstDispatch(entries) { if case .split = $0.outcome { true } else { false } }
+        )
         guard case let .split(shares) = original.outcome else { return }
         #expect(shares.count >= 2)
         var moved = shares
@@ -223,15 +276,23 @@ import TestSupport
             entries[index] = TestKeys.gateway.signed(.dispatch(rewritten))
             let resealed = try Self.reseal(entries)
             let expected = VerificationFailure(
-                height: UInt64(index / 10), entryIndex: UInt64(index),
-                problem: .ruleViolation(.tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: edited))))
+                height: UInt64(index / 10),
+                entryIndex: UInt64(index),
+                problem: .ruleViolation(
+                    .tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: edited))
+                )
+            )
             #expect(failure { try verifier.verify(blocks: resealed) } == expected)
         }
         // Turning the split into "unserved" (no partial service claimed) is caught too.
         let unserved = try Dispatch(request: original.request, policy: .splitTNT, outcome: .unserved)
         entries[index] = TestKeys.gateway.signed(.dispatch(unserved))
-        #expect(failure { try verifier.verify(blocks: try Self.reseal(entries)) }?.problem
-            == .ruleViolation(.tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: .unserved))))
+        #expect(
+            failure { try verifier.verify(blocks: try Self.reseal(entries)) }?.problem
+                == .ruleViolation(
+                    .tnt(.dispatchMismatch(original.request, expected: original.outcome, recorded: .unserved))
+                )
+        )
     }
 
     /// A dispatch naming another policy than the chain's: rewritten in place, or left as
@@ -248,16 +309,26 @@ import TestSupport
         var edited = entries
         let plain = try Dispatch(request: original.request, policy: .lowestTNT, outcome: original.outcome)
         edited[at] = TestKeys.gateway.signed(.dispatch(plain))
-        #expect(failure { try verifier.verify(blocks: try Self.reseal(edited)) }
-            == VerificationFailure(height: UInt64(at / 10), entryIndex: UInt64(at),
-                                   problem: .ruleViolation(.tnt(.policyMismatch(original.request, chain: .splitTNT, recorded: .lowestTNT)))))
+        #expect(
+            failure { try verifier.verify(blocks: try Self.reseal(edited)) }
+                == VerificationFailure(
+                    height: UInt64(at / 10),
+                    entryIndex: UInt64(at),
+                    problem: .ruleViolation(
+                        .tnt(.policyMismatch(original.request, chain: .splitTNT, recorded: .lowestTNT))
+                    )
+                )
+        )
 
         // The policy record removed: the split-policy dispatches no longer match the chain.
         var dropped = entries
         dropped.remove(at: policyIndex)
         let fail = try #require(failure { try verifier.verify(blocks: try Self.reseal(dropped)) })
         #expect(fail.entryIndex == UInt64(at - 1))
-        #expect(fail.problem == .ruleViolation(.tnt(.policyMismatch(original.request, chain: .lowestTNT, recorded: .splitTNT))))
+        #expect(
+            fail.problem
+                == .ruleViolation(.tnt(.policyMismatch(original.request, chain: .lowestTNT, recorded: .splitTNT)))
+        )
         #expect(fail.description.contains("policy split-tnt"))
     }
 
@@ -266,33 +337,55 @@ import TestSupport
     @Test func recordResignedWithForeignKeyIsNamed() throws {
         let f = try ChainFixture.standard()
         let foreign = TestKeys.key(0xee)
-        let (height, _, index) = try #require(Self.locate(f.blocks, nth: 3) { if case .reading = $0.record { true } else { false } })
+        let (height, _, index) = try #require(
+            Self.locate(f.blocks, nth: 3) { if case .reading = $0.record { true } else { false } }
+        )
         let original = Self.flatten(f.blocks)[Int(index)]
 
         // Same envelope signer (the meter), signature by the foreign key; stored over the original.
         let foreignSignature = try foreign.sign(Array(original.body))
-        let impostor = try SignedRecord(body: Array(original.body), signer: original.signer, signature: foreignSignature)
+        let impostor = try SignedRecord(
+            body: Array(original.body),
+            signer: original.signer,
+            signature: foreignSignature
+        )
         let sql = "UPDATE entry SET bytes = X'\(encodeHex(impostor.bytes))' WHERE idx = \(index)"
-        #expect(try storeFailure(f.blocks, tamper: sql)
-            == VerificationFailure(height: UInt64(height), entryIndex: index, problem: .badSignature(signer: original.signer, type: .reading)))
+        #expect(
+            try storeFailure(f.blocks, tamper: sql)
+                == VerificationFailure(
+                    height: UInt64(height),
+                    entryIndex: index,
+                    problem: .badSignature(signer: original.signer, type: .reading)
+                )
+        )
 
         // Foreign key named as signer, chain re-sealed by the gateway.
         var entries = Self.flatten(f.blocks)
         entries[Int(index)] = foreign.signed(original.record)
         guard case let .reading(r) = original.record else { return }
         let fail = failure { try verifier.verify(blocks: try Self.reseal(entries)) }
-        #expect(fail == VerificationFailure(height: UInt64(height), entryIndex: index,
-                                            problem: .ruleViolation(.signerMismatch(signer: foreign.id, expected: r.meter, type: .reading))))
+        #expect(
+            fail
+                == VerificationFailure(
+                    height: UInt64(height),
+                    entryIndex: index,
+                    problem: .ruleViolation(.signerMismatch(signer: foreign.id, expected: r.meter, type: .reading))
+                )
+        )
     }
 
     @Test func revokedMeterCannotSignAfterRevocation() throws {
         var f = ChainFixture(maxEntries: 5)
         try f.enrollAll()
         try f.reading(f.consumers[0])
-        try f.addGateway(.revocation(Revocation(meterKey: f.consumers[0].publicIdentity, role: .consumer, timestamp: f.time)))
+        try f.addGateway(
+            .revocation(Revocation(meterKey: f.consumers[0].publicIdentity, role: .consumer, timestamp: f.time))
+        )
         try f.finish()
         var entries = Self.flatten(f.blocks)
-        let late = f.consumers[0].signed(.reading(try Reading(meter: f.consumers[0].id, sequence: 2, timestamp: f.time, values: [])))
+        let late = f.consumers[0].signed(
+            .reading(try Reading(meter: f.consumers[0].id, sequence: 2, timestamp: f.time, values: []))
+        )
         entries.append(late)
         let fail = failure { try verifier.verify(blocks: try Self.reseal(entries, maxEntries: 5)) }
         #expect(fail?.entryIndex == UInt64(entries.count - 1))

@@ -7,8 +7,9 @@ import ModbusBridge
 import OperatorKit
 import Synchronization
 import Testing
-@testable import MeterAgent
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 @Suite("Agent: readings, outbox, forwarding")
@@ -24,8 +25,14 @@ struct AgentTests {
             guard let value = values[measurand.name] else { return nil }
             return ModbusBridge.Measurement(measurand: measurand, raw: .float(value), value: value)
         }
-        return MeterSnapshot(profile: profile.name, unit: 1, takenAt: Date(timeIntervalSince1970: 1_782_043_200.5),
-                             measurements: measurements, requests: 1, busTime: .zero)
+        return MeterSnapshot(
+            profile: profile.name,
+            unit: 1,
+            takenAt: Date(timeIntervalSince1970: 1_782_043_200.5),
+            measurements: measurements,
+            requests: 1,
+            busTime: .zero
+        )
     }
 
     /// A fresh outbox holding `count` signed readings of a new meter.
@@ -36,7 +43,10 @@ struct AgentTests {
         let values = snapshot(sdm630, ["energy_import": 5])
         for _ in 0..<count {
             _ = try await outbox.append(meter: identity.id) { sequence in
-                try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+                try SignedRecord.sign(
+                    .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                    with: identity
+                )
             }
         }
         return (outbox, identity)
@@ -45,8 +55,10 @@ struct AgentTests {
     @Test("a snapshot becomes a reading in Wh, W, dV, mA and mHz, found by OBIS code")
     func readingFromSnapshot() throws {
         let identity = try SigningIdentity(seed: [UInt8](repeating: 7, count: 32))
-        let values = ["energy_import": 1234.5678, "energy_export": 0.25, "power_total": -1485.4,
-                      "voltage_l1": 230.14, "current_l2": 1.5, "frequency": 50.02, "power_factor_total": 0.97]
+        let values = [
+            "energy_import": 1234.5678, "energy_export": 0.25, "power_total": -1485.4,
+            "voltage_l1": 230.14, "current_l2": 1.5, "frequency": 50.02, "power_factor_total": 0.97,
+        ]
         let reading = try ReadingFactory(profile: sdm630)
             .reading(from: snapshot(sdm630, values), meter: identity.id, sequence: 9)
         #expect(reading[.energyImportWh] == 1_234_568)
@@ -66,16 +78,22 @@ struct AgentTests {
         let em24 = try testLibrary.profile(named: "em24")
         let factory = ReadingFactory(profile: em24)
         #expect(factory.measurands.contains(.energyImportWh) && factory.measurands.contains(.voltageL3dV))
-        let withTamper = try ProfileLoader.parse("""
+        let withTamper = try ProfileLoader.parse(
+            """
             name: t
             manufacturer: T
             model: T
             measurands:
               - { name: energy_import, obis: "1-0:1.8.0", table: input, address: 0, type: uint32, unit: Wh }
               - { name: tamper, table: input, address: 2, type: uint16, unit: "" }
-            """, file: "t.yaml")
+            """,
+            file: "t.yaml"
+        )
         let reading = try ReadingFactory(profile: withTamper).reading(
-            from: snapshot(withTamper, ["energy_import": 42, "tamper": 1]), meter: KeyID(high: 1, low: 2), sequence: 1)
+            from: snapshot(withTamper, ["energy_import": 42, "tamper": 1]),
+            meter: KeyID(high: 1, low: 2),
+            sequence: 1
+        )
         #expect(reading.status.contains(.tamper))
         #expect(reading[.energyImportWh] == 42)
     }
@@ -90,8 +108,10 @@ struct AgentTests {
             let outbox = try Outbox(directory: directory, capacity: 100)
             for _ in 0..<3 {
                 _ = try await outbox.append(meter: identity.id) { sequence in
-                    try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
-                                          with: identity)
+                    try SignedRecord.sign(
+                        .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                        with: identity
+                    )
                 }
             }
             let items = try await outbox.oldest(limit: 10)
@@ -102,9 +122,15 @@ struct AgentTests {
         #expect(try await reopened.lastSequence(of: identity.id) == 3)
         #expect(try await reopened.oldest(limit: 10).map(\.sequence) == [2, 3])
         let next = try await reopened.append(meter: identity.id) { sequence in
-            try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+            try SignedRecord.sign(
+                .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                with: identity
+            )
         }
-        guard case .reading(let reading) = next.record else { Issue.record("not a reading"); return }
+        guard case .reading(let reading) = next.record else {
+            Issue.record("not a reading")
+            return
+        }
         #expect(reading.sequence == 4)
     }
 
@@ -115,7 +141,10 @@ struct AgentTests {
         let factory = ReadingFactory(profile: sdm630)
         let values = snapshot(sdm630, ["energy_import": 1])
         let make: @Sendable (UInt64) throws -> SignedRecord = { sequence in
-            try SignedRecord.sign(.reading(factory.reading(from: values, meter: identity.id, sequence: sequence)), with: identity)
+            try SignedRecord.sign(
+                .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                with: identity
+            )
         }
         _ = try await outbox.append(meter: identity.id, build: make)
         _ = try await outbox.append(meter: identity.id, build: make)
@@ -124,7 +153,9 @@ struct AgentTests {
         #expect(try await outbox.lastSequence(of: identity.id) == 2)
     }
 
-    @Test("the forwarder survives an outage, deletes only acknowledged readings, keeps rejected ones and closes their gap")
+    @Test(
+        "the forwarder survives an outage, deletes only acknowledged readings, keeps rejected ones and closes their gap"
+    )
     func forwarding() async throws {
         let gateway = FakeGateway()
         let port = try await gateway.start()
@@ -133,7 +164,13 @@ struct AgentTests {
         let (outbox, identity) = try await outboxWithReadings(5)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            try await exerciseForwarder(gateway: gateway, port: port, outbox: outbox, httpClient: httpClient, identity: identity)
+            try await exerciseForwarder(
+                gateway: gateway,
+                port: port,
+                outbox: outbox,
+                httpClient: httpClient,
+                identity: identity
+            )
         } catch {
             try await httpClient.shutdown()
             throw error
@@ -142,10 +179,19 @@ struct AgentTests {
     }
 
     private func exerciseForwarder(
-        gateway: FakeGateway, port: Int, outbox: Outbox, httpClient: HTTPClient, identity: SigningIdentity
+        gateway: FakeGateway,
+        port: Int,
+        outbox: Outbox,
+        httpClient: HTTPClient,
+        identity: SigningIdentity
     ) async throws {
-        let forwarder = Forwarder(outbox: outbox, gateway: URL(string: "http://127.0.0.1:\(port)")!,
-                                  httpClient: httpClient, identities: [identity.id.hex: identity], logger: silentLogger)
+        let forwarder = Forwarder(
+            outbox: outbox,
+            gateway: URL(string: "http://127.0.0.1:\(port)")!,
+            httpClient: httpClient,
+            identities: [identity.id.hex: identity],
+            logger: silentLogger
+        )
 
         gateway.mode.withLock { $0 = .down }
         await #expect(throws: GatewayError.self) { _ = try await forwarder.sendOnce(limit: 10) }
@@ -155,7 +201,10 @@ struct AgentTests {
         // aside and the meter's later readings take its number: the chain allows no gap.
         gateway.mode.withLock { $0 = .answering([2: .badSignature, 4: .unknownMeter]) }
         let outcome = try await forwarder.sendOnce(limit: 10)
-        guard case .sent(let retryLater) = outcome else { Issue.record("expected a delivered batch"); return }
+        guard case .sent(let retryLater) = outcome else {
+            Issue.record("expected a delivered batch")
+            return
+        }
         #expect(retryLater)
         #expect(try await outbox.rejectedCount() == 1)
         let renumbered = try await outbox.oldest(limit: 10)
@@ -163,7 +212,10 @@ struct AgentTests {
         for item in renumbered {
             let record = try SignedRecord(bytes: item.bytes)
             #expect(record.isSignatureValid(by: identity.publicIdentity), "signed again by the meter's key")
-            guard case .reading(let reading) = record.record else { Issue.record("not a reading"); continue }
+            guard case .reading(let reading) = record.record else {
+                Issue.record("not a reading")
+                continue
+            }
             #expect(reading.sequence == item.sequence)
         }
         #expect(try await outbox.lastSequence(of: identity.id) == 4)
@@ -184,10 +236,17 @@ extension AgentTests {
         let (outbox, identity) = try await outboxWithReadings(3)
         // The chain already holds readings 1…40 of this meter from a lost outbox.
         gateway.chainLastSequence.withLock { $0 = 40 }
-        gateway.mode.withLock { $0 = .answering([1: .conflictingDuplicate, 2: .conflictingDuplicate, 3: .conflictingDuplicate]) }
+        gateway.mode.withLock {
+            $0 = .answering([1: .conflictingDuplicate, 2: .conflictingDuplicate, 3: .conflictingDuplicate])
+        }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-        let forwarder = Forwarder(outbox: outbox, gateway: URL(string: "http://127.0.0.1:\(port)")!,
-                                  httpClient: httpClient, identities: [identity.id.hex: identity], logger: silentLogger)
+        let forwarder = Forwarder(
+            outbox: outbox,
+            gateway: URL(string: "http://127.0.0.1:\(port)")!,
+            httpClient: httpClient,
+            identities: [identity.id.hex: identity],
+            logger: silentLogger
+        )
         do {
             _ = try await forwarder.sendOnce(limit: 10)
             #expect(try await outbox.oldest(limit: 10).map(\.sequence) == [41, 42, 43])
@@ -224,8 +283,11 @@ final class FakeGateway: Sendable {
         let router = Router()
         router.get("v1/meters/:id") { _, _ -> Response in
             let body = #"{"lastSequence": \#(self.chainLastSequence.withLock { $0 })}"#
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: body)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
         }
         addTradeRoutes(to: router)
         router.post("v1/readings") { request, context -> Response in
@@ -233,26 +295,46 @@ final class FakeGateway: Sendable {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "maintenance")))
             }
             let batch = try await request.decode(as: IngestBatch.self, context: context)
-            let rejections: [UInt64: IngestReason] = if case .answering(let map) = self.mode.withLock({ $0 }) { map } else { [:] }
+            let rejections: [UInt64: IngestReason] =
+                if case .answering(let map) = self.mode.withLock({ $0 }) { map } else { [:] }
             var results: [IngestResult] = []
             for (index, text) in batch.records.enumerated() {
                 let signed = try SignedRecord(bytes: [UInt8](Data(base64Encoded: text) ?? Data()))
                 guard case .reading(let reading) = signed.record else { continue }
                 self.received.withLock { $0.append(reading.sequence) }
                 if let reason = rejections[reading.sequence] {
-                    results.append(IngestResult(index: index, status: .rejected, meter: reading.meter.hex,
-                                                sequence: reading.sequence, reason: reason))
+                    results.append(
+                        IngestResult(
+                            index: index,
+                            status: .rejected,
+                            meter: reading.meter.hex,
+                            sequence: reading.sequence,
+                            reason: reason
+                        )
+                    )
                 } else {
-                    results.append(IngestResult(index: index, status: .accepted, meter: reading.meter.hex,
-                                                sequence: reading.sequence))
+                    results.append(
+                        IngestResult(
+                            index: index,
+                            status: .accepted,
+                            meter: reading.meter.hex,
+                            sequence: reading.sequence
+                        )
+                    )
                 }
             }
             let data = try JSONEncoder().encode(IngestResponse(results: results))
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
+            )
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                           onServerRunning: { channel in onBind?(channel.localAddress?.port ?? 0) })
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in onBind?(channel.localAddress?.port ?? 0) }
+        )
     }
 
     /// Serves on a free port and returns it.
@@ -273,16 +355,23 @@ extension AgentTests {
     @Test("run's serial flags reach the bus, over the profile's factory settings")
     func runSerialFlags() throws {
         let command = try RunCommand.parse([
-            "--device", "/dev/ttyUSB0", "--unit", "1", "--profile", "sdm120", "--key", "k", "--gateway", "http://127.0.0.1:1",
+            "--device", "/dev/ttyUSB0", "--unit", "1", "--profile", "sdm120", "--key", "k", "--gateway",
+            "http://127.0.0.1:1",
             "--data", "d", "--parity", "E", "--stop-bits", "2",
         ])
         let bus = try command.agentConfig().buses[0]
         #expect(bus.parity == .even && bus.stopBits == 2 && bus.baud == nil)
         let sdm120 = try testLibrary.profile(named: "sdm120")
-        let defaults = SerialDefaults(baud: bus.baud ?? sdm120.serial.baud, parity: bus.parity ?? sdm120.serial.parity,
-                                      dataBits: bus.dataBits ?? sdm120.serial.dataBits, stopBits: bus.stopBits ?? sdm120.serial.stopBits)
-        #expect(bus.address.endpoint(serial: command.bus.serialSettings(defaults: defaults))
-                == .rtu(device: "/dev/ttyUSB0", settings: SerialSettings(baud: 2400, parity: .even, stopBits: 2)))
+        let defaults = SerialDefaults(
+            baud: bus.baud ?? sdm120.serial.baud,
+            parity: bus.parity ?? sdm120.serial.parity,
+            dataBits: bus.dataBits ?? sdm120.serial.dataBits,
+            stopBits: bus.stopBits ?? sdm120.serial.stopBits
+        )
+        #expect(
+            bus.address.endpoint(serial: command.bus.serialSettings(defaults: defaults))
+                == .rtu(device: "/dev/ttyUSB0", settings: SerialSettings(baud: 2400, parity: .even, stopBits: 2))
+        )
     }
 
     @Test("an agent file with two connections on one bus names the bus")

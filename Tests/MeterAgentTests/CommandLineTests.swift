@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Testing
-@testable import MeterAgent
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 /// The `meter-agent` binary as a user runs it.
@@ -43,8 +44,11 @@ struct CommandLineTests {
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                      error: String(decoding: err, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: out, as: UTF8.self),
+            error: String(decoding: err, as: UTF8.self)
+        )
     }
 
     struct BinaryMissing: Error, CustomStringConvertible {
@@ -69,8 +73,11 @@ struct CommandLineTests {
         let read = try Self.run(["read", "--device", link, "--unit", "1", "--profile", "sdm630", "--once"])
         #expect(read.status == 0, "\(read.error)")
         #expect(read.output.contains("sdm630 unit 1 on \(link)"))
-        #expect(read.output.range(of: #"voltage_l1 +2[0-9]{2}\.[0-9]+ V +1-0:32\.7\.0"#, options: .regularExpression) != nil,
-                "\(read.output)")
+        #expect(
+            read.output.range(of: #"voltage_l1 +2[0-9]{2}\.[0-9]+ V +1-0:32\.7\.0"#, options: .regularExpression)
+                != nil,
+            "\(read.output)"
+        )
         #expect(read.output.range(of: #"\d+ requests, bus time [0-9.]+ ms"#, options: .regularExpression) != nil)
 
         let json = try Self.run(["read", "--device", link, "--unit", "2", "--profile", "sdm120", "--json"])
@@ -90,7 +97,8 @@ struct CommandLineTests {
     func identicalRuns() async throws {
         var outputs: [String] = []
         for _ in 0..<2 {
-            let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-same-\(UUID().uuidString)").path
+            let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-same-\(UUID().uuidString)")
+                .path
             let (emulator, _, _) = try Self.start([
                 "emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", link, "--seed", "11",
                 "--start", "2026-01-15T18:30:00Z", "--speed", "0",
@@ -113,36 +121,65 @@ struct CommandLineTests {
         let (emulator, _, _) = try Self.start([
             "emulate", "--profile", "sdm120", "--unit", "3", "--profile", "sdm120", "--unit", "5", "--pty-link", link,
         ])
-        defer { kill(emulator.processIdentifier, SIGTERM); emulator.waitUntilExit() }
+        defer {
+            kill(emulator.processIdentifier, SIGTERM)
+            emulator.waitUntilExit()
+        }
         try await Self.waitForLink(link)
         // The link exists before a starved emulator (a loaded CI machine) serves it: scan again,
         // up to 5 times, until it has answered; what scan reports is checked on the last run.
         var scan = try Self.run(["scan", "--device", link, "--units", "1-6", "--timeout", "500ms"])
-        for _ in 1 ..< 5 where !scan.output.contains("unit(s) answered: 3, 5") {
+        for _ in 1..<5 where !scan.output.contains("unit(s) answered: 3, 5") {
             scan = try Self.run(["scan", "--device", link, "--units", "1-6", "--timeout", "500ms"])
         }
         #expect(scan.status == 0, "\(scan.error)")
         #expect(scan.output.contains("2 unit(s) answered: 3, 5"), "\(scan.output)")
     }
 
-    @Test("errors are one line naming the thing and the fix", arguments: [
-        (["read", "--device", "/dev/ttyNOPE7", "--unit", "1", "--profile", "sdm630"], "no such device"),
-        (["read", "--device", "/dev/null", "--unit", "0", "--profile", "sdm630"], "--unit must be 1 to 247"),
-        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm999"], "available: em24, sdm120, sdm630"),
-        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--parity", "X"], "--parity 'X' is not a parity"),
-        (["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--baud", "9601"], "--baud 9601 is not supported"),
-        (["read", "--unit", "1", "--profile", "sdm630"], "name exactly one meter connection"),
-        (["read", "--tcp", "localhost", "--unit", "1", "--profile", "sdm630"], "needs HOST:PORT"),
-        (["emulate", "--profile", "sdm630", "--unit", "1"], "choose where to serve"),
-        (["emulate", "--profile", "sdm630", "--unit", "1", "--role", "sun", "--tcp", "127.0.0.1:0"], "--role 'sun' is not one of"),
-        (["emulate", "--profile", "sdm630", "--unit", "1", "--anomaly", "melt", "--tcp", "127.0.0.1:0"], "anomaly"),
-        (["read", "--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "sdm630", "--attempts", "1"], "connection refused"),
-        (["keygen", "--out", "/etc/hostname"], "exists; pass --force"),
-        (["run", "--config", "agent.yaml", "--interval", "1s"], "--config names the buses"),
-        (["run", "--config", "agent.yaml", "--baud", "9600"], "give each bus its baud and parity in the file"),
-        (["run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway", "ftp://x", "--data", "d"],
-         "is not an http:// or https:// URL"),
-    ])
+    @Test(
+        "errors are one line naming the thing and the fix",
+        arguments: [
+            (["read", "--device", "/dev/ttyNOPE7", "--unit", "1", "--profile", "sdm630"], "no such device"),
+            (["read", "--device", "/dev/null", "--unit", "0", "--profile", "sdm630"], "--unit must be 1 to 247"),
+            (
+                ["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm999"],
+                "available: em24, sdm120, sdm630"
+            ),
+            (
+                ["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--parity", "X"],
+                "--parity 'X' is not a parity"
+            ),
+            (
+                ["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--baud", "9601"],
+                "--baud 9601 is not supported"
+            ),
+            (["read", "--unit", "1", "--profile", "sdm630"], "name exactly one meter connection"),
+            (["read", "--tcp", "localhost", "--unit", "1", "--profile", "sdm630"], "needs HOST:PORT"),
+            (["emulate", "--profile", "sdm630", "--unit", "1"], "choose where to serve"),
+            (
+                ["emulate", "--profile", "sdm630", "--unit", "1", "--role", "sun", "--tcp", "127.0.0.1:0"],
+                "--role 'sun' is not one of"
+            ),
+            (
+                ["emulate", "--profile", "sdm630", "--unit", "1", "--anomaly", "melt", "--tcp", "127.0.0.1:0"],
+                "anomaly"
+            ),
+            (
+                ["read", "--tcp", "127.0.0.1:1", "--unit", "1", "--profile", "sdm630", "--attempts", "1"],
+                "connection refused"
+            ),
+            (["keygen", "--out", "/etc/hostname"], "exists; pass --force"),
+            (["run", "--config", "agent.yaml", "--interval", "1s"], "--config names the buses"),
+            (["run", "--config", "agent.yaml", "--baud", "9600"], "give each bus its baud and parity in the file"),
+            (
+                [
+                    "run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway",
+                    "ftp://x", "--data", "d",
+                ],
+                "is not an http:// or https:// URL"
+            ),
+        ]
+    )
     func errors(arguments: [String], message: String) throws {
         let result = try Self.run(arguments)
         #expect(result.status != 0)
@@ -154,10 +191,15 @@ struct CommandLineTests {
     func noAnswer() async throws {
         let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-none-\(UUID().uuidString)").path
         let (emulator, _, _) = try Self.start(["emulate", "--profile", "sdm120", "--unit", "1", "--pty-link", link])
-        defer { kill(emulator.processIdentifier, SIGTERM); emulator.waitUntilExit() }
+        defer {
+            kill(emulator.processIdentifier, SIGTERM)
+            emulator.waitUntilExit()
+        }
         try await Self.waitForLink(link)
-        let result = try Self.run(["read", "--device", link, "--unit", "9", "--profile", "sdm120",
-                                   "--timeout", "100ms", "--attempts", "2"])
+        let result = try Self.run([
+            "read", "--device", link, "--unit", "9", "--profile", "sdm120",
+            "--timeout", "100ms", "--attempts", "2",
+        ])
         #expect(result.status == 1)
         #expect(result.error.contains("no answer from unit 9"), "\(result.error)")
         #expect(result.error.contains("A and B"))

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
-import Testing
 import ModbusBridge
-@testable import MeterAgent
+import Testing
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 @Suite("Emulated meters over a pseudo-terminal")
@@ -16,7 +17,9 @@ struct EmulatorTests {
         for _ in 0..<2 {
             let running = try RunningBus(meters: [meter("sdm630", unit: 1, seed: 42)])
             let snapshot = try await MeterReader(client: try running.client(), profile: sdm630, unit: 1).read()
-            let table = SnapshotPrinter(json: false, endpoint: .rtu(device: "bus", settings: SerialSettings())).table(snapshot)
+            let table = SnapshotPrinter(json: false, endpoint: .rtu(device: "bus", settings: SerialSettings())).table(
+                snapshot
+            )
             // The first line carries the wall-clock time of the read, the last the bus time.
             tables.append(table.split(separator: "\n").dropFirst().dropLast().joined(separator: "\n"))
         }
@@ -41,16 +44,30 @@ struct EmulatorTests {
 
     @Test("counters read over the wire rise with time at a plausible rate")
     func countersOverTheWire() async throws {
-        let linkPath = FileManager.default.temporaryDirectory.appendingPathComponent("gl-speed-\(UUID().uuidString)").path
-        let fleet = FleetConfig(start: Date(timeIntervalSince1970: 1_782_043_200), speed: 3600, buses: [
-            FleetConfig.Bus(transport: .ptyLink(linkPath), baud: nil, parity: nil, wireTiming: false,
-                            faults: .none, meters: [meter("sdm630", unit: 1)]),
-        ])
+        let linkPath = FileManager.default.temporaryDirectory.appendingPathComponent("gl-speed-\(UUID().uuidString)")
+            .path
+        let fleet = FleetConfig(
+            start: Date(timeIntervalSince1970: 1_782_043_200),
+            speed: 3600,
+            buses: [
+                FleetConfig.Bus(
+                    transport: .ptyLink(linkPath),
+                    baud: nil,
+                    parity: nil,
+                    wireTiming: false,
+                    faults: .none,
+                    meters: [meter("sdm630", unit: 1)]
+                )
+            ]
+        )
         let bus = try Emulator(fleet: fleet, library: testLibrary, logger: silentLogger).makeBuses()[0]
         try bus.server.start()
         defer { bus.server.stop() }
         let clock = SimulatedClock(start: fleet.start, speed: fleet.speed)
-        let client = try ModbusClient(endpoint: .rtu(device: linkPath, settings: SerialSettings()), logger: silentLogger)
+        let client = try ModbusClient(
+            endpoint: .rtu(device: linkPath, settings: SerialSettings()),
+            logger: silentLogger
+        )
         let reader = MeterReader(client: client, profile: sdm630, unit: 1, measurands: ["energy_import"])
         var readings: [(Date, Double)] = []
         for _ in 0..<3 {
@@ -73,8 +90,10 @@ struct EmulatorTests {
         let running = try RunningBus(meters: [meter("sdm630", unit: 1)])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
-        process.arguments = ["-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B", "-0",
-                             "-r", "0", "-c", "3", "-1", "-o", "1", running.linkPath]
+        process.arguments = [
+            "-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B", "-0",
+            "-r", "0", "-c", "3", "-1", "-o", "1", running.linkPath,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -89,8 +108,10 @@ struct EmulatorTests {
 
     @Test("injected faults are retried and recovered from")
     func faultsRecovered() async throws {
-        let running = try RunningBus(meters: [meter("sdm630", unit: 1)],
-                                     faults: FaultInjection(rate: 0.3, faults: [.noReply, .corruptFrame], seed: 3))
+        let running = try RunningBus(
+            meters: [meter("sdm630", unit: 1)],
+            faults: FaultInjection(rate: 0.3, faults: [.noReply, .corruptFrame], seed: 3)
+        )
         let client = try running.client(attempts: 8)
         let reader = MeterReader(client: client, profile: sdm630, unit: 1)
         for _ in 0..<8 {

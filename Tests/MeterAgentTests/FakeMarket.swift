@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import LedgerLite
 import Synchronization
-@testable import MeterAgent
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 /// The FakeGateway's market: `POST /v1/offers` and `POST /v1/requests` as the real
@@ -59,13 +60,31 @@ struct FakeMarket: Sendable {
             return .failure(Rejection(status: 400, reason: .wrongRecordType, detail: "expected a \(type)"))
         }
         guard let member = members[signed.signer.hex] else {
-            return .failure(Rejection(status: 403, reason: .unknownMeter, detail: "meter \(signed.signer.hex) is not enrolled with this gateway"))
+            return .failure(
+                Rejection(
+                    status: 403,
+                    reason: .unknownMeter,
+                    detail: "meter \(signed.signer.hex) is not enrolled with this gateway"
+                )
+            )
         }
         guard signed.isSignatureValid(by: member.key) else {
-            return .failure(Rejection(status: 400, reason: .badSignature, detail: "the signature does not match meter \(signed.signer.hex)'s key"))
+            return .failure(
+                Rejection(
+                    status: 400,
+                    reason: .badSignature,
+                    detail: "the signature does not match meter \(signed.signer.hex)'s key"
+                )
+            )
         }
         guard member.role == role else {
-            return .failure(Rejection(status: 403, reason: .wrongRole, detail: "meter \(signed.signer.hex) is enrolled as a \(member.role)"))
+            return .failure(
+                Rejection(
+                    status: 403,
+                    reason: .wrongRole,
+                    detail: "meter \(signed.signer.hex) is enrolled as a \(member.role)"
+                )
+            )
         }
         return .success(signed)
     }
@@ -78,26 +97,44 @@ struct FakeMarket: Sendable {
         }
         let signed: SignedRecord
         switch check(submission.record, type: .offer, role: .producer) {
-        case .failure(let no): return (no.status, OfferResponse(status: .rejected, reason: no.reason, detail: no.detail))
+        case .failure(let no):
+            return (no.status, OfferResponse(status: .rejected, reason: no.reason, detail: no.detail))
         case .success(let record): signed = record
         }
-        guard case .offer(let offer) = signed.record else { return (400, OfferResponse(status: .rejected, reason: .wrongRecordType)) }
+        guard case .offer(let offer) = signed.record else {
+            return (400, OfferResponse(status: .rejected, reason: .wrongRecordType))
+        }
         let producer = offer.producer.hex
         if var earlier = offerAnswers[signed.bytes] {
             earlier.status = .duplicate
             return (200, earlier)
         }
         guard offer.sequence > lastSequence[producer, default: 0] else {
-            return (409, OfferResponse(status: .rejected, producer: producer, sequence: offer.sequence, reason: .staleSequence,
-                                       detail: "the last offer or request of this meter has sequence \(lastSequence[producer, default: 0])"))
+            return (
+                409,
+                OfferResponse(
+                    status: .rejected,
+                    producer: producer,
+                    sequence: offer.sequence,
+                    reason: .staleSequence,
+                    detail: "the last offer or request of this meter has sequence \(lastSequence[producer, default: 0])"
+                )
+            )
         }
         lastSequence[producer] = offer.sequence
         let credited = min(offer.energyWh, creditLimitWh ?? offer.energyWh)
         availableWh[producer, default: 0] += credited
         acceptedOffers.append(offer.energyWh)
-        let response = OfferResponse(status: .accepted, producer: producer, sequence: offer.sequence, offeredWh: offer.energyWh,
-                                     creditedWh: credited, cutWh: offer.energyWh - credited,
-                                     availableWh: availableWh[producer], blockHeight: blockHeight)
+        let response = OfferResponse(
+            status: .accepted,
+            producer: producer,
+            sequence: offer.sequence,
+            offeredWh: offer.energyWh,
+            creditedWh: credited,
+            cutWh: offer.energyWh - credited,
+            availableWh: availableWh[producer],
+            blockHeight: blockHeight
+        )
         offerAnswers[signed.bytes] = response
         return (200, response)
     }
@@ -110,21 +147,38 @@ struct FakeMarket: Sendable {
         }
         let signed: SignedRecord
         switch check(submission.record, type: .request, role: .consumer) {
-        case .failure(let no): return (no.status, DispatchResponse(status: .rejected, reason: no.reason, detail: no.detail))
+        case .failure(let no):
+            return (no.status, DispatchResponse(status: .rejected, reason: no.reason, detail: no.detail))
         case .success(let record): signed = record
         }
-        guard case .request(let request) = signed.record else { return (400, DispatchResponse(status: .rejected, reason: .wrongRecordType)) }
+        guard case .request(let request) = signed.record else {
+            return (400, DispatchResponse(status: .rejected, reason: .wrongRecordType))
+        }
         let consumer = request.consumer.hex
         if var earlier = requestAnswers[signed.bytes] {
             earlier.status = .duplicate
             return (200, earlier)
         }
         guard request.sequence > lastSequence[consumer, default: 0] else {
-            return (409, DispatchResponse(status: .rejected, consumer: consumer, sequence: request.sequence, reason: .staleSequence))
+            return (
+                409,
+                DispatchResponse(
+                    status: .rejected,
+                    consumer: consumer,
+                    sequence: request.sequence,
+                    reason: .staleSequence
+                )
+            )
         }
         lastSequence[consumer] = request.sequence
-        var response = DispatchResponse(status: .unserved, consumer: consumer, sequence: request.sequence,
-                                        requestedWh: request.energyWh, policy: "lowest-tnt", blockHeight: blockHeight)
+        var response = DispatchResponse(
+            status: .unserved,
+            consumer: consumer,
+            sequence: request.sequence,
+            requestedWh: request.energyWh,
+            policy: "lowest-tnt",
+            blockHeight: blockHeight
+        )
         let candidates = availableWh.filter { $0.value >= request.energyWh }.keys
             .sorted { (tnt[$0, default: 0], $0) < (tnt[$1, default: 0], $1) }
         if let producer = candidates.first {
@@ -132,10 +186,18 @@ struct FakeMarket: Sendable {
             tnt[producer] = before + 1
             availableWh[producer, default: 0] -= request.energyWh
             response.status = .served
-            response.shares = [DispatchShareView(producer: producer, energyWh: request.energyWh, tntBefore: before, tntAfter: before + 1)]
+            response.shares = [
+                DispatchShareView(
+                    producer: producer,
+                    energyWh: request.energyWh,
+                    tntBefore: before,
+                    tntAfter: before + 1
+                )
+            ]
         } else {
             response.reason = .insufficientEnergy
-            response.detail = "no producer has \(request.energyWh) Wh available (most: \(availableWh.values.max() ?? 0) Wh)"
+            response.detail =
+                "no producer has \(request.energyWh) Wh available (most: \(availableWh.values.max() ?? 0) Wh)"
         }
         requestAnswers[signed.bytes] = response
         return (200, response)
@@ -169,12 +231,18 @@ extension FakeGateway {
     }
 
     static func json(_ status: Int, _ value: some Encodable) throws -> Response {
-        Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+        Response(
+            status: .init(code: status),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value)))
+        )
     }
 
     static func errorBody() -> Response {
-        Response(status: .badRequest, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: #"{"error": "the body is not JSON"}"#)))
+        Response(
+            status: .badRequest,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"error": "the body is not JSON"}"#))
+        )
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import ModbusBridge
-@testable import MeterAgent
+import Testing
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 @Suite("Meter model")
@@ -67,35 +68,58 @@ struct MeterModelTests {
 
     @Test("anomalies: rollback, sag, stuck and tamper appear when asked")
     func anomalies() throws {
-        var rollback = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                       anomalies: [InjectedAnomaly(kind: .rollback, offset: 60)])
+        var rollback = MeterSimulation(
+            profile: sdm630,
+            role: .consumer,
+            seed: 1,
+            start: noon,
+            anomalies: [InjectedAnomaly(kind: .rollback, offset: 60)]
+        )
         rollback.advance(to: noon.addingTimeInterval(59))
         let before = rollback.totalImportWh
         rollback.advance(to: noon.addingTimeInterval(61))
         #expect(rollback.totalImportWh < before - 900)
 
-        var sag = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                  anomalies: [InjectedAnomaly(kind: .sag, offset: 10)])
+        var sag = MeterSimulation(
+            profile: sdm630,
+            role: .consumer,
+            seed: 1,
+            start: noon,
+            anomalies: [InjectedAnomaly(kind: .sag, offset: 10)]
+        )
         sag.advance(to: noon.addingTimeInterval(20))
         #expect((150...180).contains(sag.measurandValues()["voltage_l1"] ?? 0))
 
-        var stuck = MeterSimulation(profile: sdm630, role: .consumer, seed: 1, start: noon,
-                                    anomalies: [InjectedAnomaly(kind: .stuck, offset: 10)])
+        var stuck = MeterSimulation(
+            profile: sdm630,
+            role: .consumer,
+            seed: 1,
+            start: noon,
+            anomalies: [InjectedAnomaly(kind: .stuck, offset: 10)]
+        )
         stuck.advance(to: noon.addingTimeInterval(10))
         let frozen = stuck.measurandValues()
         stuck.advance(to: noon.addingTimeInterval(900))
         #expect(stuck.measurandValues() == frozen)
 
-        let withTamper = try ProfileLoader.parse("""
+        let withTamper = try ProfileLoader.parse(
+            """
             name: tamper-meter
             manufacturer: Test
             model: T
             measurands:
               - { name: energy_import, table: input, address: 0, type: uint32, unit: Wh }
               - { name: tamper, table: holding, address: 0, type: uint16, unit: "" }
-            """, file: "tamper.yaml")
-        var tamper = MeterSimulation(profile: withTamper, role: .consumer, seed: 1, start: noon,
-                                     anomalies: [InjectedAnomaly(kind: .tamper, offset: 30)])
+            """,
+            file: "tamper.yaml"
+        )
+        var tamper = MeterSimulation(
+            profile: withTamper,
+            role: .consumer,
+            seed: 1,
+            start: noon,
+            anomalies: [InjectedAnomaly(kind: .tamper, offset: 30)]
+        )
         tamper.advance(to: noon.addingTimeInterval(29))
         #expect(tamper.measurandValues()["tamper"] == 0)
         tamper.advance(to: noon.addingTimeInterval(30))

@@ -1,33 +1,49 @@
 import ArgumentParser
 import Foundation
 import LedgerLite
+import LedgerStore
 import Logging
 import ModbusBridge
 import OperatorKit
 import ServiceLifecycle
 import Testing
-@testable import MeterAgent
-import LedgerStore
+
 @testable import AgentCore
+@testable import MeterAgent
 @testable import MeterEmulator
 
 @Suite("Trading: offer, request, auto-offer")
 struct TradeTests {
     // MARK: flags
 
-    @Test("offer and request refuse bad flags with one line naming the flag", arguments: [
-        (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "0"], "--energy-wh must be a whole number of watt-hours, at least 1, not '0'"),
-        (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh=-5"], "--energy-wh must be a whole number of watt-hours, at least 1, not '-5'"),
-        (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "1.5"], "not '1.5'"),
-        (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "2kWh"], "not '2kWh'"),
-        (["--gateway", "http://127.0.0.1:1", "--energy-wh", "10"], "Missing expected argument '--key <key>'"),
-        (["--key", "k", "--energy-wh", "10"], "Missing expected argument '--gateway <gateway>'"),
-        (["--key", "k", "--gateway", "http://127.0.0.1:1"], "Missing expected argument '--energy-wh <energy-wh>'"),
-        (["--key", "k", "--gateway", "ftp://127.0.0.1", "--energy-wh", "10"], "--gateway 'ftp://127.0.0.1' is not an http:// or https:// URL"),
-        (["--key", "k", "--gateway", "127.0.0.1:8080", "--energy-wh", "10"], "is not an http:// or https:// URL"),
-        (["--key", "k", "--gateway", "http://", "--energy-wh", "10"], "is not an http:// or https:// URL"),
-        (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "10", "--sequence", "0"], "--sequence must be at least 1"),
-    ])
+    @Test(
+        "offer and request refuse bad flags with one line naming the flag",
+        arguments: [
+            (
+                ["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "0"],
+                "--energy-wh must be a whole number of watt-hours, at least 1, not '0'"
+            ),
+            (
+                ["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh=-5"],
+                "--energy-wh must be a whole number of watt-hours, at least 1, not '-5'"
+            ),
+            (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "1.5"], "not '1.5'"),
+            (["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "2kWh"], "not '2kWh'"),
+            (["--gateway", "http://127.0.0.1:1", "--energy-wh", "10"], "Missing expected argument '--key <key>'"),
+            (["--key", "k", "--energy-wh", "10"], "Missing expected argument '--gateway <gateway>'"),
+            (["--key", "k", "--gateway", "http://127.0.0.1:1"], "Missing expected argument '--energy-wh <energy-wh>'"),
+            (
+                ["--key", "k", "--gateway", "ftp://127.0.0.1", "--energy-wh", "10"],
+                "--gateway 'ftp://127.0.0.1' is not an http:// or https:// URL"
+            ),
+            (["--key", "k", "--gateway", "127.0.0.1:8080", "--energy-wh", "10"], "is not an http:// or https:// URL"),
+            (["--key", "k", "--gateway", "http://", "--energy-wh", "10"], "is not an http:// or https:// URL"),
+            (
+                ["--key", "k", "--gateway", "http://127.0.0.1:1", "--energy-wh", "10", "--sequence", "0"],
+                "--sequence must be at least 1"
+            ),
+        ]
+    )
     func badFlags(arguments: [String], message: String) {
         for command in [OfferCommand.self, RequestCommand.self] as [any ParsableCommand.Type] {
             #expect(throws: (any Error).self) { _ = try command.parseAsRoot(arguments) }
@@ -64,13 +80,18 @@ struct TradeTests {
         let before = UInt64(TradeSequence.nowMilliseconds())
         let first = TradeSequence.next(after: nil)
         #expect(first >= before)
-        #expect(TradeSequence.next(after: first + 1_000_000) == first + 1_000_001, "one above the last when the clock is behind it")
+        #expect(
+            TradeSequence.next(after: first + 1_000_000) == first + 1_000_001,
+            "one above the last when the clock is behind it"
+        )
     }
 
     @Test("run: --role sets the meter's role; the agent file takes role per meter; misuse is refused")
     func runRoles() throws {
-        let flags = ["--device", "/dev/null", "--unit", "1", "--profile", "sdm120", "--key", "k",
-                     "--gateway", "http://127.0.0.1:1", "--data", "d"]
+        let flags = [
+            "--device", "/dev/null", "--unit", "1", "--profile", "sdm120", "--key", "k",
+            "--gateway", "http://127.0.0.1:1", "--data", "d",
+        ]
         #expect(try RunCommand.parse(flags).agentConfig().buses[0].meters[0].role == .consumer)
         let producer = try RunCommand.parse(flags + ["--role", "producer", "--auto-offer", "--offer-interval", "30s"])
         #expect(try producer.agentConfig().buses[0].meters[0].role == .producer)
@@ -118,11 +139,24 @@ struct TradeTests {
             "--gateway", "http://127.0.0.1:1", "--data", "d", "--auto-offer",
         ])
         let profile = try testLibrary.profile(named: "sdm120")
-        let reader = MeterReader(client: try RunningBus(meters: [meter("sdm120", unit: 1)]).client(), profile: profile, unit: 1)
-        let consumer = PolledMeter(reader: reader, factory: ReadingFactory(profile: profile), identity: SigningIdentity())
+        let reader = MeterReader(
+            client: try RunningBus(meters: [meter("sdm120", unit: 1)]).client(),
+            profile: profile,
+            unit: 1
+        )
+        let consumer = PolledMeter(
+            reader: reader,
+            factory: ReadingFactory(profile: profile),
+            identity: SigningIdentity()
+        )
         let error = #expect(throws: OperatorError.self) { try command.offeringProducers([consumer]) }
         #expect(error?.description.contains("give --role producer") == true)
-        let producer = PolledMeter(reader: reader, factory: ReadingFactory(profile: profile), identity: SigningIdentity(), role: .producer)
+        let producer = PolledMeter(
+            reader: reader,
+            factory: ReadingFactory(profile: profile),
+            identity: SigningIdentity(),
+            role: .producer
+        )
         #expect(try command.offeringProducers([consumer, producer]).map(\.id) == [producer.identity.id])
     }
 
@@ -134,21 +168,37 @@ struct TradeTests {
         let offer = try Offer(producer: pv.id, sequence: 5, energyWh: 500, validFrom: 1_000, validUntil: 901_000)
         let signed = try SignedRecord.sign(.offer(offer), with: pv)
         let response = try await FakeGateway.serving { gateway, http in
-            gateway.market.withLock { $0.enroll(pv, as: .producer); $0.creditLimitWh = 400 }
+            gateway.market.withLock {
+                $0.enroll(pv, as: .producer)
+                $0.creditLimitWh = 400
+            }
             return try await TradeClient(http: http).offer(signed)
         }
-        #expect(response == OfferResponse(status: .accepted, producer: pv.id.hex, sequence: 5, offeredWh: 500, creditedWh: 400,
-                                          cutWh: 100, availableWh: 400, blockHeight: 7))
+        #expect(
+            response
+                == OfferResponse(
+                    status: .accepted,
+                    producer: pv.id.hex,
+                    sequence: 5,
+                    offeredWh: 500,
+                    creditedWh: 400,
+                    cutWh: 100,
+                    availableWh: 400,
+                    blockHeight: 7
+                )
+        )
         let report = try TradeReport.offer(response, json: false)
         #expect(report.exit == .success && report.error == nil)
-        #expect(report.output == """
-            offer 5 accepted
-              producer   \(pv.id.hex)
-              offered    500 Wh
-              credited   400 Wh (cut 100 Wh: more than the gateway has metered from this meter)
-              available  400 Wh
-              block      7
-            """)
+        #expect(
+            report.output == """
+                offer 5 accepted
+                  producer   \(pv.id.hex)
+                  offered    500 Wh
+                  credited   400 Wh (cut 100 Wh: more than the gateway has metered from this meter)
+                  available  400 Wh
+                  block      7
+                """
+        )
         let json = try #require(try TradeReport.offer(response, json: true).output)
         #expect(try JSONDecoder().decode(OfferResponse.self, from: Data(json.utf8)) == response)
         #expect(!json.contains("\n"), "one JSON object on one line")
@@ -157,7 +207,10 @@ struct TradeTests {
     @Test("the gateway's error bodies and silence become one line with the HTTP status and what to do")
     func tradeErrors() async throws {
         let pv = SigningIdentity()
-        let signed = try SignedRecord.sign(.offer(Offer(producer: pv.id, sequence: 1, energyWh: 5, validFrom: 0, validUntil: 1)), with: pv)
+        let signed = try SignedRecord.sign(
+            .offer(Offer(producer: pv.id, sequence: 1, energyWh: 5, validFrom: 0, validUntil: 1)),
+            with: pv
+        )
         try await FakeGateway.serving { gateway, http in
             gateway.market.withLock { $0.mode = .errorBody }
             let error = await #expect(throws: TradeError.self) { try await TradeClient(http: http).offer(signed) }
@@ -171,7 +224,10 @@ struct TradeTests {
             #expect(rejected.status == .rejected && rejected.reason == .unknownMeter)
             let report = try TradeReport.offer(rejected, json: false)
             #expect(report.exit == .failure && report.output == nil)
-            #expect(report.error?.contains("(unknown-meter)") == true && report.error?.contains("edge-gateway enroll") == true)
+            #expect(
+                report.error?.contains("(unknown-meter)") == true
+                    && report.error?.contains("edge-gateway enroll") == true
+            )
         }
         #expect(TradeReport.failed(.unreachable(gateway: "http://x", error: "connection refused")).exit == .tryLater)
         #expect(TradeReport.failed(.unexpectedAnswer(status: 502, path: "v1/offers", detail: "")).exit == .tryLater)
@@ -179,23 +235,40 @@ struct TradeTests {
 
     @Test("a request is served by the producer with the lowest TNT, or reported unserved")
     func requestReports() throws {
-        let served = DispatchResponse(status: .served, consumer: "c0", sequence: 9, requestedWh: 300, policy: "lowest-tnt",
-                                      shares: [DispatchShareView(producer: "ab12", energyWh: 300, tntBefore: 4, tntAfter: 5)],
-                                      blockHeight: 43)
+        let served = DispatchResponse(
+            status: .served,
+            consumer: "c0",
+            sequence: 9,
+            requestedWh: 300,
+            policy: "lowest-tnt",
+            shares: [DispatchShareView(producer: "ab12", energyWh: 300, tntBefore: 4, tntAfter: 5)],
+            blockHeight: 43
+        )
         let report = try TradeReport.request(served, json: false)
         #expect(report.exit == .success)
         #expect(report.output == "request 9 served: 300 Wh in block 43\n  ab12  300 Wh  TNT 4 → 5")
 
-        let unserved = DispatchResponse(status: .unserved, sequence: 10, requestedWh: 900, blockHeight: 43,
-                                        reason: .insufficientEnergy, detail: "no producer has 900 Wh available")
+        let unserved = DispatchResponse(
+            status: .unserved,
+            sequence: 10,
+            requestedWh: 900,
+            blockHeight: 43,
+            reason: .insufficientEnergy,
+            detail: "no producer has 900 Wh available"
+        )
         let none = try TradeReport.request(unserved, json: false)
         #expect(none.exit == .unserved && none.error == nil)
-        #expect(none.output == "request 10 for 900 Wh unserved in block 43 (insufficient-energy): no producer has 900 Wh available")
+        #expect(
+            none.output
+                == "request 10 for 900 Wh unserved in block 43 (insufficient-energy): no producer has 900 Wh available"
+        )
 
         var duplicate = served
         duplicate.status = .duplicate
         #expect(try TradeReport.request(duplicate, json: false).exit == .success)
-        #expect(try TradeReport.request(DispatchResponse(status: .retry, reason: .storage), json: false).exit == .tryLater)
+        #expect(
+            try TradeReport.request(DispatchResponse(status: .retry, reason: .storage), json: false).exit == .tryLater
+        )
         let wrongRole = try TradeReport.request(DispatchResponse(status: .rejected, reason: .wrongRole), json: true)
         #expect(wrongRole.exit == .failure && wrongRole.output?.contains(#""status":"rejected""#) == true)
         #expect(wrongRole.error?.contains("requests come from meters enrolled as consumers") == true)
@@ -211,7 +284,8 @@ extension TradeTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gl-bin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
+        let out = directory.appendingPathComponent("out")
+        let err = directory.appendingPathComponent("err")
         try Data().write(to: out)
         try Data().write(to: err)
         let process = Process()
@@ -223,8 +297,11 @@ extension TradeTests {
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        return CommandLineTests.Result(status: status, output: try String(contentsOf: out, encoding: .utf8),
-                                       error: try String(contentsOf: err, encoding: .utf8))
+        return CommandLineTests.Result(
+            status: status,
+            output: try String(contentsOf: out, encoding: .utf8),
+            error: try String(contentsOf: err, encoding: .utf8)
+        )
     }
 
     static func keyFile(_ identity: SigningIdentity) throws -> String {
@@ -233,43 +310,71 @@ extension TradeTests {
         return path
     }
 
-    @Test("meter-agent offer and request: output, --json and exit status for served, unserved, rejected, busy, unreachable")
+    @Test(
+        "meter-agent offer and request: output, --json and exit status for served, unserved, rejected, busy, unreachable"
+    )
     func binary() async throws {
         let gateway = FakeGateway()
         let port = try await gateway.start()
         defer { gateway.stop() }
         let url = "http://127.0.0.1:\(port)"
-        let pv = SigningIdentity(), house = SigningIdentity(), stranger = SigningIdentity()
-        gateway.market.withLock { $0.enroll(pv, as: .producer); $0.enroll(house, as: .consumer) }
-        let pvKey = try Self.keyFile(pv), houseKey = try Self.keyFile(house), strangerKey = try Self.keyFile(stranger)
+        let pv = SigningIdentity()
+        let house = SigningIdentity()
+        let stranger = SigningIdentity()
+        gateway.market.withLock {
+            $0.enroll(pv, as: .producer)
+            $0.enroll(house, as: .consumer)
+        }
+        let pvKey = try Self.keyFile(pv)
+        let houseKey = try Self.keyFile(house)
+        let strangerKey = try Self.keyFile(stranger)
 
         let offer = try await Self.runBinary(["offer", "--key", pvKey, "--gateway", url, "--energy-wh", "500"])
         #expect(offer.status == 0, "\(offer.error)")
         #expect(offer.output.hasPrefix("offer 1"), "\(offer.output)")
-        #expect(offer.output.contains("credited   500 Wh\n") && offer.output.contains("available  500 Wh"), "\(offer.output)")
+        #expect(
+            offer.output.contains("credited   500 Wh\n") && offer.output.contains("available  500 Wh"),
+            "\(offer.output)"
+        )
 
         let json = try await Self.runBinary(["offer", "--key", pvKey, "--gateway", url, "--energy-wh", "200", "--json"])
         #expect(json.status == 0, "\(json.error)")
         let answer = try JSONDecoder().decode(OfferResponse.self, from: Data(json.output.utf8))
         #expect(answer.status == .accepted && answer.availableWh == 700 && answer.producer == pv.id.hex)
-        #expect((answer.sequence ?? 0) > UInt64(TradeSequence.nowMilliseconds() - 600_000), "the default sequence is the time in ms")
+        #expect(
+            (answer.sequence ?? 0) > UInt64(TradeSequence.nowMilliseconds() - 600_000),
+            "the default sequence is the time in ms"
+        )
 
         let served = try await Self.runBinary(["request", "--key", houseKey, "--gateway", url, "--energy-wh", "300"])
         #expect(served.status == 0, "\(served.error)")
-        #expect(served.output.contains("served: 300 Wh in block 7") && served.output.contains("\(pv.id.hex)  300 Wh  TNT 0 → 1"),
-                "\(served.output)")
+        #expect(
+            served.output.contains("served: 300 Wh in block 7")
+                && served.output.contains("\(pv.id.hex)  300 Wh  TNT 0 → 1"),
+            "\(served.output)"
+        )
 
         let unserved = try await Self.runBinary(["request", "--key", houseKey, "--gateway", url, "--energy-wh", "900"])
         #expect(unserved.status == 3, "\(unserved.error)")
         #expect(unserved.output.contains("unserved in block 7 (insufficient-energy)"), "\(unserved.output)")
 
-        let stale = try await Self.runBinary(["request", "--key", houseKey, "--gateway", url, "--energy-wh", "1", "--sequence", "5"])
+        let stale = try await Self.runBinary([
+            "request", "--key", houseKey, "--gateway", url, "--energy-wh", "1", "--sequence", "5",
+        ])
         #expect(stale.status == 1)
-        #expect(stale.error.contains("(stale-sequence)") && stale.error.contains("pass a higher --sequence"), "\(stale.error)")
+        #expect(
+            stale.error.contains("(stale-sequence)") && stale.error.contains("pass a higher --sequence"),
+            "\(stale.error)"
+        )
 
-        let unknown = try await Self.runBinary(["offer", "--key", strangerKey, "--gateway", url, "--energy-wh", "5", "--json"])
+        let unknown = try await Self.runBinary([
+            "offer", "--key", strangerKey, "--gateway", url, "--energy-wh", "5", "--json",
+        ])
         #expect(unknown.status == 1)
-        #expect(unknown.output.contains(#""reason":"unknown-meter""#), "--json still prints the answer: \(unknown.output)")
+        #expect(
+            unknown.output.contains(#""reason":"unknown-meter""#),
+            "--json still prints the answer: \(unknown.output)"
+        )
         #expect(unknown.error.hasPrefix("Error: the gateway rejected the offer (unknown-meter)"), "\(unknown.error)")
         #expect(unknown.error.split(separator: "\n").count == 1)
 
@@ -282,18 +387,28 @@ extension TradeTests {
 
         gateway.market.withLock { $0.mode = .errorBody }
         let garbled = try await Self.runBinary(["request", "--key", houseKey, "--gateway", url, "--energy-wh", "5"])
-        #expect(garbled.status == 1 && garbled.error.contains("gateway answered HTTP 400: the body is not JSON"), "\(garbled.error)")
+        #expect(
+            garbled.status == 1 && garbled.error.contains("gateway answered HTTP 400: the body is not JSON"),
+            "\(garbled.error)"
+        )
 
-        let unreachable = try await Self.runBinary(["offer", "--key", pvKey, "--gateway", "http://127.0.0.1:1", "--energy-wh", "5"])
+        let unreachable = try await Self.runBinary([
+            "offer", "--key", pvKey, "--gateway", "http://127.0.0.1:1", "--energy-wh", "5",
+        ])
         #expect(unreachable.status == 4)
         #expect(unreachable.error.contains("cannot reach the gateway at http://127.0.0.1:1"), "\(unreachable.error)")
 
-        let noKey = try await Self.runBinary(["offer", "--key", "/nonexistent/pv.key", "--gateway", url, "--energy-wh", "5"])
+        let noKey = try await Self.runBinary([
+            "offer", "--key", "/nonexistent/pv.key", "--gateway", url, "--energy-wh", "5",
+        ])
         #expect(noKey.status == 1 && noKey.error.contains("cannot use --key: /nonexistent/pv.key"), "\(noKey.error)")
         #expect(noKey.error.contains("meter-agent keygen"))
 
         let badEnergy = try await Self.runBinary(["request", "--key", houseKey, "--gateway", url, "--energy-wh", "0"])
-        #expect(badEnergy.status == 64 && badEnergy.error.contains("--energy-wh must be a whole number"), "\(badEnergy.error)")
+        #expect(
+            badEnergy.status == 64 && badEnergy.error.contains("--energy-wh must be a whole number"),
+            "\(badEnergy.error)"
+        )
         #expect(gateway.market.withLock { $0.submissions } == 8, "nothing is sent for a bad flag or key")
     }
 }
@@ -304,7 +419,13 @@ extension TradeTests {
     func ledgerAndOfferer(http: GatewayHTTP) -> (ExportLedger, AutoOfferer, SigningIdentity) {
         let pv = SigningIdentity()
         let ledger = ExportLedger(producers: [pv.id], logger: silentLogger)
-        let offerer = AutoOfferer(producers: [pv], ledger: ledger, gateway: http, interval: .seconds(3600), logger: silentLogger)
+        let offerer = AutoOfferer(
+            producers: [pv],
+            ledger: ledger,
+            gateway: http,
+            interval: .seconds(3600),
+            logger: silentLogger
+        )
         return (ledger, offerer, pv)
     }
 
@@ -319,23 +440,40 @@ extension TradeTests {
             ledger.observe(meter: id, exportWh: 10_000, timestamp: 1)  // the first reading: the baseline
             #expect(await offerer.offer(for: pv) == .nothingNew)
             ledger.observe(meter: id, exportWh: 10_500, timestamp: 2)
-            guard case .offered(let first) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            guard case .offered(let first) = await offerer.offer(for: pv) else {
+                Issue.record("no offer")
+                return
+            }
             #expect(first.offeredWh == 500 && first.creditedWh == 500)
             #expect(await offerer.offer(for: pv) == .nothingNew, "the accepted export is not offered again")
 
             gateway.market.withLock { $0.mode = .busy }
             ledger.observe(meter: id, exportWh: 10_800, timestamp: 3)
-            guard case .failed(let reason) = await offerer.offer(for: pv) else { Issue.record("offered while busy"); return }
+            guard case .failed(let reason) = await offerer.offer(for: pv) else {
+                Issue.record("offered while busy")
+                return
+            }
             #expect(reason.contains("retry") && reason.contains("storage"))
             ledger.observe(meter: id, exportWh: 11_000, timestamp: 4)
-            let elsewhere = AutoOfferer(producers: [pv], ledger: ledger, gateway: GatewayHTTP(base: URL(string: "http://127.0.0.1:1")!, client: http.client),
-                                        interval: .seconds(3600), logger: silentLogger)
-            guard case .failed(let why) = await elsewhere.offer(for: pv) else { Issue.record("offered to nobody"); return }
+            let elsewhere = AutoOfferer(
+                producers: [pv],
+                ledger: ledger,
+                gateway: GatewayHTTP(base: URL(string: "http://127.0.0.1:1")!, client: http.client),
+                interval: .seconds(3600),
+                logger: silentLogger
+            )
+            guard case .failed(let why) = await elsewhere.offer(for: pv) else {
+                Issue.record("offered to nobody")
+                return
+            }
             #expect(why.contains("cannot reach the gateway"))
             #expect(ledger.meter(id)?.pending == 500, "nothing is lost while the gateway fails")
 
             gateway.market.withLock { $0.mode = .normal }
-            guard case .offered(let second) = await offerer.offer(for: pv) else { Issue.record("no offer after the outage"); return }
+            guard case .offered(let second) = await offerer.offer(for: pv) else {
+                Issue.record("no offer after the outage")
+                return
+            }
             #expect(second.offeredWh == 500, "the export during the outage is offered once the gateway is back")
             #expect(gateway.market.withLock { $0.acceptedOffers } == [500, 500])
             #expect(ledger.meter(id)?.pending == 0)
@@ -343,37 +481,59 @@ extension TradeTests {
             // An offer the gateway recorded but whose answer was lost: the same bytes go
             // again (answered duplicate), never a second offer for the same export.
             ledger.observe(meter: id, exportWh: 11_300, timestamp: 5)
-            guard case .failed = await elsewhere.offer(for: pv) else { Issue.record("offered to nobody"); return }
+            guard case .failed = await elsewhere.offer(for: pv) else {
+                Issue.record("offered to nobody")
+                return
+            }
             let unanswered = try #require(ledger.unansweredOffer(id))
-            #expect(try await TradeClient(http: http, timeout: .seconds(5)).offer(unanswered.signed).status == .accepted)
+            #expect(
+                try await TradeClient(http: http, timeout: .seconds(5)).offer(unanswered.signed).status == .accepted
+            )
             ledger.observe(meter: id, exportWh: 11_400, timestamp: 6)
-            guard case .offered(let resent) = await offerer.offer(for: pv) else { Issue.record("not resent"); return }
+            guard case .offered(let resent) = await offerer.offer(for: pv) else {
+                Issue.record("not resent")
+                return
+            }
             #expect(resent.status == .duplicate && resent.sequence == unanswered.offer.sequence)
             #expect(gateway.market.withLock { $0.acceptedOffers } == [500, 500, 300], "recorded once")
             #expect(ledger.meter(id)?.pending == 100, "export after the lost answer is offered next")
         }
     }
 
-    @Test("auto-offer: a rejection keeps the export pending; a cut still moves the baseline; a counter reset restarts the count")
+    @Test(
+        "auto-offer: a rejection keeps the export pending; a cut still moves the baseline; a counter reset restarts the count"
+    )
     func autoOfferRejectionsAndResets() async throws {
         try await FakeGateway.serving { gateway, http in
             let (ledger, offerer, pv) = ledgerAndOfferer(http: http)
             let id = pv.id.hex
             ledger.observe(meter: id, exportWh: 100, timestamp: 10)
             ledger.observe(meter: id, exportWh: 400, timestamp: 20)
-            guard case .failed(let reason) = await offerer.offer(for: pv) else { Issue.record("offered unenrolled"); return }
+            guard case .failed(let reason) = await offerer.offer(for: pv) else {
+                Issue.record("offered unenrolled")
+                return
+            }
             #expect(reason.contains("unknown-meter") && reason.contains("edge-gateway enroll"))
 
-            gateway.market.withLock { $0.enroll(pv, as: .producer); $0.creditLimitWh = 250 }
+            gateway.market.withLock {
+                $0.enroll(pv, as: .producer)
+                $0.creditLimitWh = 250
+            }
             ledger.observe(meter: id, exportWh: 350, timestamp: 5)  // an older reading sent again: ignored
-            guard case .offered(let cut) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            guard case .offered(let cut) = await offerer.offer(for: pv) else {
+                Issue.record("no offer")
+                return
+            }
             #expect(cut.offeredWh == 300 && cut.creditedWh == 250 && cut.cutWh == 50)
             #expect(ledger.meter(id)?.pending == 0, "the gateway decided; the cut is not offered again")
 
             ledger.observe(meter: id, exportWh: 30, timestamp: 30)  // the meter was replaced
             #expect(await offerer.offer(for: pv) == .nothingNew)
             ledger.observe(meter: id, exportWh: 70, timestamp: 40)
-            guard case .offered(let afterReset) = await offerer.offer(for: pv) else { Issue.record("no offer"); return }
+            guard case .offered(let afterReset) = await offerer.offer(for: pv) else {
+                Issue.record("no offer")
+                return
+            }
             #expect(afterReset.offeredWh == 40)
         }
     }
@@ -382,22 +542,40 @@ extension TradeTests {
     func forwarderFeedsLedger() async throws {
         let sdm120 = try testLibrary.profile(named: "sdm120")
         let factory = ReadingFactory(profile: sdm120)
-        let outbox = try Outbox(directory: FileManager.default.temporaryDirectory.appendingPathComponent("gl-feed-\(UUID())").path,
-                                capacity: 100)
-        let pv = SigningIdentity(), house = SigningIdentity()
+        let outbox = try Outbox(
+            directory: FileManager.default.temporaryDirectory.appendingPathComponent("gl-feed-\(UUID())").path,
+            capacity: 100
+        )
+        let pv = SigningIdentity()
+        let house = SigningIdentity()
         for (second, (identity, export)) in [(pv, 1.0), (house, 9.0), (pv, 1.25), (pv, 1.5)].enumerated() {
             let measurements = sdm120.measurands.filter { $0.name == "energy_export" }.map {
                 ModbusBridge.Measurement(measurand: $0, raw: .float(export), value: export)
             }
-            let snapshot = MeterSnapshot(profile: sdm120.name, unit: 1, takenAt: Date(timeIntervalSince1970: 1_782_043_200 + Double(second)),
-                                         measurements: measurements, requests: 1, busTime: .zero)
+            let snapshot = MeterSnapshot(
+                profile: sdm120.name,
+                unit: 1,
+                takenAt: Date(timeIntervalSince1970: 1_782_043_200 + Double(second)),
+                measurements: measurements,
+                requests: 1,
+                busTime: .zero
+            )
             _ = try await outbox.append(meter: identity.id) { sequence in
-                try SignedRecord.sign(.reading(factory.reading(from: snapshot, meter: identity.id, sequence: sequence)), with: identity)
+                try SignedRecord.sign(
+                    .reading(factory.reading(from: snapshot, meter: identity.id, sequence: sequence)),
+                    with: identity
+                )
             }
         }
         let ledger = ExportLedger(producers: [pv.id], logger: silentLogger)
         try await FakeGateway.serving { gateway, http in
-            var forwarder = Forwarder(outbox: outbox, gateway: http.base, httpClient: http.client, identities: [:], logger: silentLogger)
+            var forwarder = Forwarder(
+                outbox: outbox,
+                gateway: http.base,
+                httpClient: http.client,
+                identities: [:],
+                logger: silentLogger
+            )
             forwarder.exports = ledger
             gateway.mode.withLock { $0 = .answering([3: .unknownMeter]) }  // pv's third reading must wait
             _ = try await forwarder.sendOnce(limit: 10)
@@ -416,10 +594,15 @@ extension TradeTests {
             ledger.observe(meter: pv.id.hex, exportWh: 1_000, timestamp: 1)
             ledger.observe(meter: pv.id.hex, exportWh: 1_250, timestamp: 2)
             // A service that ends at once and asks the group to shut down gracefully, as SIGTERM does.
-            let group = ServiceGroup(configuration: .init(services: [
-                .init(service: offerer),
-                .init(service: EndsAtOnce(), successTerminationBehavior: .gracefullyShutdownGroup),
-            ], logger: silentLogger))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: offerer),
+                        .init(service: EndsAtOnce(), successTerminationBehavior: .gracefullyShutdownGroup),
+                    ],
+                    logger: silentLogger
+                )
+            )
             try await group.run()
             #expect(gateway.market.withLock { $0.acceptedOffers } == [250])
             #expect(ledger.meter(pv.id.hex)?.pending == 0)

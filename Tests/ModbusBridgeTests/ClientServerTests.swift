@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
-import Testing
-@testable import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import ModbusBridge
 
 @Suite("Client and server over a pseudo-terminal and TCP")
 struct ClientServerTests {
@@ -29,8 +30,17 @@ struct ClientServerTests {
             for order in WordOrder.allCases {
                 let name = "\(type.rawValue)_\(order.rawValue)"
                 let table: RegisterTable = measurands.count % 2 == 0 ? .holdingRegisters : .inputRegisters
-                measurands.append(Measurand(name: name, table: table, address: address, type: type, order: order,
-                                            scale: type.isFloatingPoint ? 1 : 0.1, unit: ""))
+                measurands.append(
+                    Measurand(
+                        name: name,
+                        table: table,
+                        address: address,
+                        type: type,
+                        order: order,
+                        scale: type.isFloatingPoint ? 1 : 0.1,
+                        unit: ""
+                    )
+                )
                 values[name] = type.isFloatingPoint ? -1234.5 : (type.rawValue.hasPrefix("u") ? 6553.5 : -3276.8)
                 address += UInt16(type.registerCount) + 1
             }
@@ -50,8 +60,10 @@ struct ClientServerTests {
         }
         #expect(snapshot.measurements.count == measurands.count)
         for measurement in snapshot.measurements {
-            #expect(expectClose(measurement.value, values[measurement.measurand.name]!, tolerance: 1e-6),
-                    "\(measurement.measurand.name) = \(measurement.value)")
+            #expect(
+                expectClose(measurement.value, values[measurement.measurand.name]!, tolerance: 1e-6),
+                "\(measurement.measurand.name) = \(measurement.value)"
+            )
         }
     }
 
@@ -91,12 +103,15 @@ struct ClientServerTests {
         #expect(RegisterCodec.decode(two[...], as: .float32, order: .ABCD) == .float(215))
     }
 
-    @Test("injected faults come back as the right typed errors", arguments: [
-        (Fault.corruptFrame, ModbusError.Kind.badCRC),
-        (Fault.noReply, ModbusError.Kind.timeout),
-        (Fault.delay(.milliseconds(400)), ModbusError.Kind.timeout),
-        (Fault.exception(.serverDeviceBusy), ModbusError.Kind.exception(.serverDeviceBusy)),
-    ])
+    @Test(
+        "injected faults come back as the right typed errors",
+        arguments: [
+            (Fault.corruptFrame, ModbusError.Kind.badCRC),
+            (Fault.noReply, ModbusError.Kind.timeout),
+            (Fault.delay(.milliseconds(400)), ModbusError.Kind.timeout),
+            (Fault.exception(.serverDeviceBusy), ModbusError.Kind.exception(.serverDeviceBusy)),
+        ]
+    )
     func faults(fault: Fault, kind: ModbusError.Kind) async throws {
         let options = ServerOptions(faults: FaultInjection(rate: 1, faults: [fault]), logger: quietLogger)
         let line = try ServedLine(units: [1: bank(for: sdm630, values: [:])], options: options)
@@ -114,8 +129,11 @@ struct ClientServerTests {
         let server = try ModbusTCPServer(port: 0, units: [1: bank(for: sdm630, values: [:])], options: options)
         try server.start()
         defer { server.stop() }
-        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: server.port),
-                                      options: ClientOptions(retry: .none), logger: quietLogger)
+        let client = try ModbusClient(
+            endpoint: .tcp(host: "127.0.0.1", port: server.port),
+            options: ClientOptions(retry: .none),
+            logger: quietLogger
+        )
         let error = await #expect(throws: ModbusError.self) {
             _ = try await client.readRegisters(.inputRegisters, address: 0, count: 2, unit: 1)
         }
@@ -125,12 +143,18 @@ struct ClientServerTests {
     @Test("retries with backoff ride out a faulty line")
     func retriesRecover() async throws {
         let options = ServerOptions(
-            faults: FaultInjection(rate: 0.3, faults: [.noReply, .corruptFrame, .exception(.serverDeviceBusy)], seed: 7),
-            logger: quietLogger)
+            faults: FaultInjection(
+                rate: 0.3,
+                faults: [.noReply, .corruptFrame, .exception(.serverDeviceBusy)],
+                seed: 7
+            ),
+            logger: quietLogger
+        )
         let line = try ServedLine(units: [1: bank(for: sdm630, values: sdm630Values)], options: options)
         let client = try line.client(
             retry: RetryPolicy(maxAttempts: 8, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
-            timeout: .milliseconds(80))
+            timeout: .milliseconds(80)
+        )
         let reader = MeterReader(client: client, profile: sdm630, unit: 1)
         for _ in 0..<10 {
             let snapshot = try await reader.read()
@@ -158,8 +182,11 @@ struct ClientServerTests {
     @Test("wire timing still answers correctly")
     func wireTiming() async throws {
         let settings = SerialSettings(baud: 19200)
-        let line = try ServedLine(units: [1: bank(for: sdm630, values: sdm630Values)], settings: settings,
-                                  options: ServerOptions(wireTiming: true, logger: quietLogger))
+        let line = try ServedLine(
+            units: [1: bank(for: sdm630, values: sdm630Values)],
+            settings: settings,
+            options: ServerOptions(wireTiming: true, logger: quietLogger)
+        )
         let snapshot = try await MeterReader(client: try line.client(), profile: sdm630, unit: 1).read()
         #expect(expectClose(snapshot.value("frequency"), 50.02))
     }
@@ -171,8 +198,12 @@ struct ClientServerTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
         #expect(listen(listener, 1) == 0)
         let port = Int(UInt16(bigEndian: address.sin_port))
         defer { Glibc.close(listener) }
@@ -183,9 +214,14 @@ struct ClientServerTests {
         try await client.connect()
         let connection = await accepted.value
         #expect(connection >= 0)
-        let server = try ModbusRTUServer(descriptor: connection, path: "tcp connection", owner: DescriptorOwner(connection),
-                                         settings: SerialSettings(), units: [1: bank(for: sdm630, values: sdm630Values)],
-                                         options: ServerOptions(logger: quietLogger))
+        let server = try ModbusRTUServer(
+            descriptor: connection,
+            path: "tcp connection",
+            owner: DescriptorOwner(connection),
+            settings: SerialSettings(),
+            units: [1: bank(for: sdm630, values: sdm630Values)],
+            options: ServerOptions(logger: quietLogger)
+        )
         try server.start()
         defer { server.stop() }
         let snapshot = try await MeterReader(client: client, profile: sdm630, unit: 1).read()
@@ -194,7 +230,10 @@ struct ClientServerTests {
 
     @Test("a missing serial device is named as such")
     func missingDevice() async throws {
-        let client = try ModbusClient(endpoint: .rtu(device: "/dev/ttyNOPE9", settings: SerialSettings()), logger: quietLogger)
+        let client = try ModbusClient(
+            endpoint: .rtu(device: "/dev/ttyNOPE9", settings: SerialSettings()),
+            logger: quietLogger
+        )
         let error = await #expect(throws: ModbusError.self) { try await client.connect() }
         #expect(error?.kind == .noSuchDevice)
         #expect(error?.description.contains("/dev/ttyNOPE9") == true)
@@ -214,8 +253,11 @@ struct ClientServerTests {
         let server = try ModbusTCPServer(port: 0, units: [:], options: ServerOptions(logger: quietLogger))
         let port = server.port
         _ = consume server  // closes the listener: nothing listens on the port any more
-        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: port),
-                                      options: ClientOptions(retry: .none), logger: quietLogger)
+        let client = try ModbusClient(
+            endpoint: .tcp(host: "127.0.0.1", port: port),
+            options: ClientOptions(retry: .none),
+            logger: quietLogger
+        )
         let error = await #expect(throws: ModbusError.self) { try await client.connect() }
         #expect(error?.kind == .connectionRefused)
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import ModbusBridge
 import TestSupport
+
+@testable import ModbusBridge
 
 /// A register bank for `profile` filled with `values`, encoded as the profile says.
 func bank(for profile: MeterProfile, values: [String: Double]) throws -> RegisterBank {
@@ -23,19 +24,24 @@ struct ServedLine {
     let terminal: PseudoTerminal
     let server: ModbusRTUServer
 
-    init(units: [UInt8: RegisterBank], settings: SerialSettings = SerialSettings(),
-         options: ServerOptions = ServerOptions(logger: quietLogger)) throws {
+    init(
+        units: [UInt8: RegisterBank],
+        settings: SerialSettings = SerialSettings(),
+        options: ServerOptions = ServerOptions(logger: quietLogger)
+    ) throws {
         terminal = try PseudoTerminal()
         server = try ModbusRTUServer(pseudoTerminal: terminal, settings: settings, units: units, options: options)
         try server.start()
     }
 
     func client(retry: RetryPolicy = .none, timeout: Duration = .milliseconds(300)) throws -> ModbusClient {
-        try ModbusClient(endpoint: .rtu(device: terminal.path, settings: server.settings),
-                         options: ClientOptions(responseTimeout: timeout, retry: retry), logger: quietLogger)
+        try ModbusClient(
+            endpoint: .rtu(device: terminal.path, settings: server.settings),
+            options: ClientOptions(responseTimeout: timeout, retry: retry),
+            logger: quietLogger
+        )
     }
 }
-
 
 func expectClose(_ value: Double?, _ expected: Double, tolerance: Double = 1e-3) -> Bool {
     guard let value else { return false }

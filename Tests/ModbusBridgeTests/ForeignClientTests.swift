@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import ModbusBridge
 
 /// `mbpoll`, a Modbus client nobody here wrote, must read what we serve.
 @Suite("Foreign client (mbpoll)")
@@ -49,25 +50,34 @@ struct ForeignClientTests {
         let profile = try ProfileTests.library.profile(named: "sdm630")
         let line = try ServedLine(units: [1: bank(for: profile, values: sdm630Values)])
         // Input registers as float32, high word first (-B), PDU addresses (-0), 0x0000.. 3 values.
-        let values = try Self.mbpoll(["-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B",
-                                      "-0", "-r", "0", "-c", "3", "-1", "-o", "1", line.terminal.path])
+        let values = try Self.mbpoll([
+            "-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B",
+            "-0", "-r", "0", "-c", "3", "-1", "-o", "1", line.terminal.path,
+        ])
         #expect(expectClose(values[0], 230.1))
         #expect(expectClose(values[2], 229.8))
         #expect(expectClose(values[4], 231.2))
-        let frequency = try Self.mbpoll(["-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B",
-                                         "-0", "-r", String(0x46), "-c", "1", "-1", "-o", "1", line.terminal.path])
+        let frequency = try Self.mbpoll([
+            "-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B",
+            "-0", "-r", String(0x46), "-c", "1", "-1", "-o", "1", line.terminal.path,
+        ])
         #expect(expectClose(frequency[0x46], 50.02))
     }
 
     @Test("mbpoll reads the served SDM630 floats over TCP")
     func tcp() throws {
         let profile = try ProfileTests.library.profile(named: "sdm630")
-        let server = try ModbusTCPServer(port: 0, units: [1: bank(for: profile, values: sdm630Values)],
-                                         options: ServerOptions(logger: quietLogger))
+        let server = try ModbusTCPServer(
+            port: 0,
+            units: [1: bank(for: profile, values: sdm630Values)],
+            options: ServerOptions(logger: quietLogger)
+        )
         try server.start()
         defer { server.stop() }
-        let values = try Self.mbpoll(["-m", "tcp", "-p", String(server.port), "-a", "1", "-t", "3:float", "-B",
-                                      "-0", "-r", String(0x48), "-c", "2", "-1", "-o", "1", "127.0.0.1"])
+        let values = try Self.mbpoll([
+            "-m", "tcp", "-p", String(server.port), "-a", "1", "-t", "3:float", "-B",
+            "-0", "-r", String(0x48), "-c", "2", "-1", "-o", "1", "127.0.0.1",
+        ])
         #expect(expectClose(values[0x48], 1234.5))
         #expect(expectClose(values[0x4A], 12.25))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModbusBridge
 
 @Suite("Meter profiles")
@@ -50,24 +51,43 @@ struct ProfileTests {
         #expect(error?.description.contains("sdm999") == true)
     }
 
-    @Test("a broken profile names its file, the field and the problem", arguments: [
-        ("measurands:\n  - { name: v, address: 0, type: flaot32, table: input, unit: V }",
-         "measurands[0].type", "unknown value 'flaot32'"),
-        ("measurands:\n  - { name: v, address: 0, type: float32, table: input }",
-         "measurands[0].unit", "missing"),
-        ("measurands:\n  - { name: v, address: 0x10000, type: float32, table: input, unit: V }",
-         "measurands[0].address", "outside"),
-        ("measurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }\n  - { name: w, address: 1, type: float32, table: input, unit: V }",
-         "measurands[1].address", "overlaps"),
-        ("measurands:\n  - { name: v, address: 0, type: float32, table: coil, unit: V }",
-         "measurands[0].table", "'input' or 'holding'"),
-        ("maxRegistersPerRequest: 200\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
-         "maxRegistersPerRequest", "4 to 125"),
-        ("serial: { baud: 9601 }\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
-         "serial.baud", "unsupported"),
-        ("measurands:\n  - { name: v, address: [1], type: float32, table: input, unit: V }",
-         "measurands[0].address", "expected an address"),
-    ])
+    @Test(
+        "a broken profile names its file, the field and the problem",
+        arguments: [
+            (
+                "measurands:\n  - { name: v, address: 0, type: flaot32, table: input, unit: V }",
+                "measurands[0].type", "unknown value 'flaot32'"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: float32, table: input }",
+                "measurands[0].unit", "missing"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0x10000, type: float32, table: input, unit: V }",
+                "measurands[0].address", "outside"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }\n  - { name: w, address: 1, type: float32, table: input, unit: V }",
+                "measurands[1].address", "overlaps"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: float32, table: coil, unit: V }",
+                "measurands[0].table", "'input' or 'holding'"
+            ),
+            (
+                "maxRegistersPerRequest: 200\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
+                "maxRegistersPerRequest", "4 to 125"
+            ),
+            (
+                "serial: { baud: 9601 }\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
+                "serial.baud", "unsupported"
+            ),
+            (
+                "measurands:\n  - { name: v, address: [1], type: float32, table: input, unit: V }",
+                "measurands[0].address", "expected an address"
+            ),
+        ]
+    )
     func brokenProfile(body: String, field: String, problem: String) {
         let text = "name: broken\nmanufacturer: Test\nmodel: T1\n" + body
         let error = #expect(throws: ProfileError.self) { try ProfileLoader.parse(text, file: "meters/broken.yaml") }

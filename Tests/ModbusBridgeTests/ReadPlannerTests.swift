@@ -1,10 +1,16 @@
-import Testing
-@testable import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import ModbusBridge
 
 @Suite("Read planning")
 struct ReadPlannerTests {
-    private func measurand(_ name: String, _ table: RegisterTable, _ address: UInt16, _ type: DataType = .float32) -> Measurand {
+    private func measurand(
+        _ name: String,
+        _ table: RegisterTable,
+        _ address: UInt16,
+        _ type: DataType = .float32
+    ) -> Measurand {
         Measurand(name: name, table: table, address: address, type: type, unit: "")
     }
 
@@ -26,7 +32,7 @@ struct ReadPlannerTests {
         let planner = ReadPlanner(maxRegistersPerRequest: 125, maxGap: 4)
         let plan = planner.plan([
             measurand("a", .inputRegisters, 0), measurand("b", .inputRegisters, 2),
-            measurand("c", .inputRegisters, 8),   // gap of 4: joins
+            measurand("c", .inputRegisters, 8),  // gap of 4: joins
             measurand("d", .inputRegisters, 15),  // gap of 5: splits
         ])
         #expect(plan.requests.map(\.address) == [0, 15])
@@ -67,7 +73,7 @@ struct ReadPlannerTests {
             for index in 0..<Int.random(in: 1...40, using: &generator) {
                 let type = DataType.allCases.randomElement(using: &generator)!
                 let address = Int.random(in: 0...400, using: &generator)
-                let span = Set(address ..< address + type.registerCount)
+                let span = Set(address..<address + type.registerCount)
                 guard used.isDisjoint(with: span) else { continue }
                 used.formUnion(span)
                 let table: RegisterTable = Bool.random(using: &generator) ? .inputRegisters : .holdingRegisters

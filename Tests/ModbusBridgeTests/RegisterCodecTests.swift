@@ -1,6 +1,7 @@
-import Testing
-@testable import ModbusBridge
 import TestSupport
+import Testing
+
+@testable import ModbusBridge
 
 @Suite("Register codec")
 struct RegisterCodecTests {
@@ -27,10 +28,18 @@ struct RegisterCodecTests {
     @Test("64-bit values: word order reversed and bytes swapped")
     func int64Vector() throws {
         let value: UInt64 = 0x0102_0304_0506_0708
-        #expect(try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .ABCD) == [0x0102, 0x0304, 0x0506, 0x0708])
-        #expect(try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .CDAB) == [0x0708, 0x0506, 0x0304, 0x0102])
-        #expect(try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .BADC) == [0x0201, 0x0403, 0x0605, 0x0807])
-        #expect(try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .DCBA) == [0x0807, 0x0605, 0x0403, 0x0201])
+        #expect(
+            try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .ABCD) == [0x0102, 0x0304, 0x0506, 0x0708]
+        )
+        #expect(
+            try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .CDAB) == [0x0708, 0x0506, 0x0304, 0x0102]
+        )
+        #expect(
+            try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .BADC) == [0x0201, 0x0403, 0x0605, 0x0807]
+        )
+        #expect(
+            try RegisterCodec.encode(.unsigned(value), as: .uint64, order: .DCBA) == [0x0807, 0x0605, 0x0403, 0x0201]
+        )
     }
 
     @Test("every type and order round-trips", arguments: DataType.allCases)
@@ -57,8 +66,15 @@ struct RegisterCodecTests {
 
     @Test("scaled integer measurands round to the register's resolution")
     func scaledEncoding() throws {
-        let voltage = Measurand(name: "v", table: .holdingRegisters, address: 0, type: .int32, order: .CDAB,
-                                scale: 0.1, unit: "V")
+        let voltage = Measurand(
+            name: "v",
+            table: .holdingRegisters,
+            address: 0,
+            type: .int32,
+            order: .CDAB,
+            scale: 0.1,
+            unit: "V"
+        )
         let words = try voltage.encode(230.14)
         #expect(words == [2301, 0])
         #expect(abs(voltage.decode(words[...]).value - 230.1) < 1e-9)

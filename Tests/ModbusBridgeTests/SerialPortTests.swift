@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModbusBridge
 
 @Suite("Serial port discovery")
@@ -20,8 +21,13 @@ struct SerialPortTests {
 
     @Test("USB ids print as vendor:product")
     func usbID() {
-        let info = SerialPortInfo(path: "/dev/ttyUSB0", description: "FT232R USB UART", transport: "usb",
-                                  usbVendorID: 0x0403, usbProductID: 0x6001)
+        let info = SerialPortInfo(
+            path: "/dev/ttyUSB0",
+            description: "FT232R USB UART",
+            transport: "usb",
+            usbVendorID: 0x0403,
+            usbProductID: 0x6001
+        )
         #expect(info.usbID == "0403:6001")
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 import GRDB
 import Hummingbird
 import Logging
+import TestSupport
 import Testing
+
 @testable import LedgerLite
+@testable import LedgerStore
 @testable import OperatorKit
 @testable import SuperNode
-@testable import LedgerStore
 @testable import SuperNodeCore
-import TestSupport
 
 @Suite("Super node commands: init, certify, revoke, serve")
 struct CommandTests {
@@ -54,28 +55,45 @@ struct CommandTests {
 
         // Certifying again while the certificate is valid is refused; so is overwriting --out.
         await expectError("already holds certificate serial 1") {
-            try await CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", "again", "--out", base + "/other.cert"]).run()
+            try await CertifyCommand.parse([
+                "--data", data, "--gateway-key", pub, "--name", "again", "--out", base + "/other.cert",
+            ]).run()
         }
         await expectError("already exists") {
-            try await CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", "again", "--out", out]).run()
+            try await CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", "again", "--out", out])
+                .run()
         }
-        #expect(throws: (any Error).self) { try CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", ""]) }
+        #expect(throws: (any Error).self) {
+            try CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", ""])
+        }
         await expectError("run `super-node init --data") {
-            try await CertifyCommand.parse(["--data", base + "/nowhere", "--gateway-key", pub, "--name", "x", "--out", base + "/x.cert"]).run()
+            try await CertifyCommand.parse([
+                "--data", base + "/nowhere", "--gateway-key", pub, "--name", "x", "--out", base + "/x.cert",
+            ]).run()
         }
         await expectError("expected 'ed25519 <base64> [comment]'") {
-            try await CertifyCommand.parse(["--data", data, "--gateway-key", out, "--name", "x", "--out", base + "/x.cert"]).run()
+            try await CertifyCommand.parse([
+                "--data", data, "--gateway-key", out, "--name", "x", "--out", base + "/x.cert",
+            ]).run()
         }
 
         // Revoke: by serial, then nothing left to revoke by gateway; a new certificate after that.
         #expect(throws: (any Error).self) { try RevokeCommand.parse(["--data", data]) }
-        #expect(throws: (any Error).self) { try RevokeCommand.parse(["--data", data, "--serial", "1", "--gateway", gateway.id.hex]) }
+        #expect(throws: (any Error).self) {
+            try RevokeCommand.parse(["--data", data, "--serial", "1", "--gateway", gateway.id.hex])
+        }
         #expect(throws: (any Error).self) { try RevokeCommand.parse(["--data", data, "--gateway", "xyz"]) }
-        await expectError("no certificate with serial 9") { try await RevokeCommand.parse(["--data", data, "--serial", "9"]).run() }
+        await expectError("no certificate with serial 9") {
+            try await RevokeCommand.parse(["--data", data, "--serial", "9"]).run()
+        }
         try await RevokeCommand.parse(["--data", data, "--serial", "1"]).run()
         await expectError("already revoked") { try await RevokeCommand.parse(["--data", data, "--serial", "1"]).run() }
-        await expectError("already revoked") { try await RevokeCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run() }
-        try await CertifyCommand.parse(["--data", data, "--gateway-key", pub, "--name", "Feeder 7b", "--out", base + "/gw2.cert"]).run()
+        await expectError("already revoked") {
+            try await RevokeCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run()
+        }
+        try await CertifyCommand.parse([
+            "--data", data, "--gateway-key", pub, "--name", "Feeder 7b", "--out", base + "/gw2.cert",
+        ]).run()
         try await RevokeCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run()
         let rows = try await dir.openStore().pool.read { db in try AuthorityStore.certificates(db) }
         #expect(rows.map(\.certificate.serial) == [1, 2])
@@ -100,8 +118,10 @@ struct CommandTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await h.node.run(group, directory: h.dir, listen: listen) }
             var url: String?
-            for _ in 0 ..< 400 where url == nil {
-                url = (try? String(contentsOfFile: h.dir.urlPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            for _ in 0..<400 where url == nil {
+                url = (try? String(contentsOfFile: h.dir.urlPath, encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                )
                 if url == nil { try await Task.sleep(for: .milliseconds(25)) }
             }
             let base = try #require(url)
@@ -109,11 +129,22 @@ struct CommandTests {
             #expect(!base.hasSuffix(":0"))
             var request = HTTPClientRequest(url: base + "/v1/blocks")
             request.method = .POST
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(PushRequest(
-                certificate: Data(cert.bytes).base64EncodedString(), blocks: chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }))))
+            request.body = .bytes(
+                ByteBuffer(
+                    bytes: try JSONEncoder().encode(
+                        PushRequest(
+                            certificate: Data(cert.bytes).base64EncodedString(),
+                            blocks: chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }
+                        )
+                    )
+                )
+            )
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status.code == 200)
-            let pushed = try JSONDecoder().decode(PushResponse.self, from: Data(buffer: try await response.body.collect(upTo: 1 << 20)))
+            let pushed = try JSONDecoder().decode(
+                PushResponse.self,
+                from: Data(buffer: try await response.body.collect(upTo: 1 << 20))
+            )
             #expect(pushed.checkpoints.count == chain.blocks.count)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

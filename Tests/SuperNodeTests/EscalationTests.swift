@@ -2,12 +2,13 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
-import Testing
-@testable import LedgerLite
-@testable import SuperNode
-@testable import LedgerStore
-@testable import SuperNodeCore
 import TestSupport
+import Testing
+
+@testable import LedgerLite
+@testable import LedgerStore
+@testable import SuperNode
+@testable import SuperNodeCore
 
 /// Escalation at the super node: global TNT over every other gateway's producers, the next
 /// candidate on a conflict, idempotency, and the consumer gateway's certificate.
@@ -50,7 +51,9 @@ struct EscalationTests {
         func router() -> Router<BasicRequestContext> {
             let router = Router()
             router.get("v1/tnt") { _, _ in
-                let rows = self.state.withLock { $0.map { TNTView.Row(meter: $0.id.hex, active: true, tnt: $0.tnt, availableWh: $0.availableWh) } }
+                let rows = self.state.withLock {
+                    $0.map { TNTView.Row(meter: $0.id.hex, active: true, tnt: $0.tnt, availableWh: $0.availableWh) }
+                }
                 return CentralNode.json(TNTView(producers: rows))
             }
             router.post("v1/escalated-dispatches") { request, _ in
@@ -62,22 +65,44 @@ struct EscalationTests {
                 let d = decision.decision
                 let refused = self.spent.withLock { $0.contains(d.producer) }
                 let tnt: UInt64? = self.state.withLock { producers in
-                    guard !refused, let i = producers.firstIndex(where: { $0.id == d.producer }), producers[i].availableWh >= d.energyWh else { return nil }
+                    guard !refused, let i = producers.firstIndex(where: { $0.id == d.producer }),
+                        producers[i].availableWh >= d.energyWh
+                    else { return nil }
                     producers[i].availableWh -= d.energyWh
                     producers[i].tnt += 1
                     return producers[i].tnt - 1
                 }
                 guard let tnt else {
-                    return CentralNode.json(EscalatedDispatchAnswer(status: "refused", reason: "insufficient-energy", message: "spent meanwhile"), status: .conflict)
+                    return CentralNode.json(
+                        EscalatedDispatchAnswer(
+                            status: "refused",
+                            reason: "insufficient-energy",
+                            message: "spent meanwhile"
+                        ),
+                        status: .conflict
+                    )
                 }
-                let record = try SignedRecord.sign(.escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)), with: self.key)
-                return CentralNode.json(EscalatedDispatchAnswer(status: "committed", record: Data(record.bytes).base64EncodedString(), producerTNTBefore: tnt))
+                let record = try SignedRecord.sign(
+                    .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)),
+                    with: self.key
+                )
+                return CentralNode.json(
+                    EscalatedDispatchAnswer(
+                        status: "committed",
+                        record: Data(record.bytes).base64EncodedString(),
+                        producerTNTBefore: tnt
+                    )
+                )
             }
             return router
         }
 
         func app() -> some ApplicationProtocol {
-            Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
+            Application(
+                router: router(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: quietLogger
+            )
         }
     }
 
@@ -92,26 +117,47 @@ struct EscalationTests {
         for (gateway, port) in [(gatewayA, portA), (gatewayB, portB)] {
             let c = try h.certify(gateway, name: "producer-gw")
             var chain = ChainMaker(gateway: gateway)
-            try chain.gatewayRecord(.enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time)))
+            try chain.gatewayRecord(
+                .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
+            )
             try chain.flush()
-            let pushed = try await h.push(rawCertificate: Data(c.bytes).base64EncodedString(), gatewayURL: "http://127.0.0.1:\(port)",
-                                          blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()])
+            let pushed = try await h.push(
+                rawCertificate: Data(c.bytes).base64EncodedString(),
+                gatewayURL: "http://127.0.0.1:\(port)",
+                blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()]
+            )
             #expect(pushed.status == 200)
         }
         return cert
     }
 
     static func request(_ sequence: UInt64, _ wh: UInt64) throws -> SignedRecord {
-        consumer.signed(.request(try EnergyRequest(consumer: consumer.id, sequence: sequence, energyWh: wh, timestamp: 1_767_300_000_000)))
+        consumer.signed(
+            .request(
+                try EnergyRequest(consumer: consumer.id, sequence: sequence, energyWh: wh, timestamp: 1_767_300_000_000)
+            )
+        )
     }
 
-    func escalate(_ h: NodeHarness, _ cert: SignedGatewayCertificate?, _ request: SignedRecord,
-                  consumerKey: PublicIdentity = EscalationTests.consumer.publicIdentity) async throws -> (Int, EscalationAnswer) {
-        try await h.node.escalate(certificate: cert?.bytes, request: request.bytes, consumerKey: KeyFile.publicKeyLine(consumerKey))
+    func escalate(
+        _ h: NodeHarness,
+        _ cert: SignedGatewayCertificate?,
+        _ request: SignedRecord,
+        consumerKey: PublicIdentity = EscalationTests.consumer.publicIdentity
+    ) async throws -> (Int, EscalationAnswer) {
+        try await h.node.escalate(
+            certificate: cert?.bytes,
+            request: request.bytes,
+            consumerKey: KeyFile.publicKeyLine(consumerKey)
+        )
     }
 
     /// Runs `body` with two live fake gateways.
-    func withGateways(_ a: FakeGateway, _ b: FakeGateway, _ body: @Sendable (Int, Int) async throws -> Void) async throws {
+    func withGateways(
+        _ a: FakeGateway,
+        _ b: FakeGateway,
+        _ body: @Sendable (Int, Int) async throws -> Void
+    ) async throws {
         try await a.app().test(.live) { clientA in
             try await b.app().test(.live) { clientB in
                 try await body(try #require(clientA.port), try #require(clientB.port))
@@ -120,11 +166,19 @@ struct EscalationTests {
     }
 
     @Test func picksTheGlobalLowestTNTWithEnoughEnergyTriesTheNextAndIsIdempotent() async throws {
-        let (p1, p2, p3, p4) = (TestKeys.key(0x61).id, TestKeys.key(0x62).id, TestKeys.key(0x63).id, TestKeys.key(0x64).id)
+        let (p1, p2, p3, p4) = (
+            TestKeys.key(0x61).id, TestKeys.key(0x62).id, TestKeys.key(0x63).id, TestKeys.key(0x64).id
+        )
         // A: p1 TNT 3 (plenty), p2 TNT 0 (too little). B: p3 TNT 2 (plenty), p4 TNT 1 (enough, but spent when asked).
-        let a = FakeGateway(key: Self.gatewayA, producers: [.init(id: p1, tnt: 3, availableWh: 9000), .init(id: p2, tnt: 0, availableWh: 100)])
-        let b = FakeGateway(key: Self.gatewayB, producers: [.init(id: p3, tnt: 2, availableWh: 9000), .init(id: p4, tnt: 1, availableWh: 2000)],
-                            spent: [p4])
+        let a = FakeGateway(
+            key: Self.gatewayA,
+            producers: [.init(id: p1, tnt: 3, availableWh: 9000), .init(id: p2, tnt: 0, availableWh: 100)]
+        )
+        let b = FakeGateway(
+            key: Self.gatewayB,
+            producers: [.init(id: p3, tnt: 2, availableWh: 9000), .init(id: p4, tnt: 1, availableWh: 2000)],
+            spent: [p4]
+        )
         let h = try await NodeHarness.make()
         try await withGateways(a, b) { portA, portB in
             let cert = try await Self.setUp(h, portA: portA, portB: portB)
@@ -135,12 +189,18 @@ struct EscalationTests {
             // p4 (TNT 1) was asked first and refused; p3 (TNT 2) serves; p1 (TNT 3) was not asked.
             #expect(b.received.withLock { $0.map(\.decision.producer) } == [p4, p3])
             #expect(a.received.withLock { $0.isEmpty })
-            #expect(answer.producer == p3.hex && answer.producerGateway == Self.gatewayB.id.hex && answer.producerTNTBefore == 2)
+            #expect(
+                answer.producer == p3.hex && answer.producerGateway == Self.gatewayB.id.hex
+                    && answer.producerTNTBefore == 2
+            )
             let text = try #require(answer.decision)
             let decision = try SignedEscalationDecision(bytes: Array(try #require(Data(base64Encoded: text))))
             #expect(decision.isSignatureValid(by: h.rootKey))
             let d = decision.decision
-            #expect(d.decisionID == 2 && d.consumerGateway == Self.consumerGateway.id && d.requestHash == Hash256.sha256(request.body))
+            #expect(
+                d.decisionID == 2 && d.consumerGateway == Self.consumerGateway.id
+                    && d.requestHash == Hash256.sha256(request.body)
+            )
             #expect(d.consumer == Self.consumer.id && d.requestSequence == 5 && d.energyWh == 1200)
 
             // The same request again: the same decision, nobody asked again.
@@ -149,7 +209,9 @@ struct EscalationTests {
             #expect(b.received.withLock { $0.count } == 2)
 
             // The store holds both decisions: the refused one and the committed one.
-            let rows = try await h.node.store.pool.read { db in try AuthorityStore.escalations(db, requestHash: d.requestHash) }
+            let rows = try await h.node.store.pool.read { db in
+                try AuthorityStore.escalations(db, requestHash: d.requestHash)
+            }
             #expect(rows.map(\.status) == ["refused", "committed"])
 
             // Nobody has 20 000 Wh.
@@ -157,11 +219,16 @@ struct EscalationTests {
             #expect(none.status == "unserved" && none.reason == "no-candidate")
 
             // Over HTTP: the same answer shape.
-            let body = try JSONEncoder().encode(EscalationSubmission(certificate: Data(cert.bytes).base64EncodedString(),
-                                                                     request: Data(request.bytes).base64EncodedString(),
-                                                                     consumerKey: KeyFile.publicKeyLine(Self.consumer.publicIdentity)))
+            let body = try JSONEncoder().encode(
+                EscalationSubmission(
+                    certificate: Data(cert.bytes).base64EncodedString(),
+                    request: Data(request.bytes).base64EncodedString(),
+                    consumerKey: KeyFile.publicKeyLine(Self.consumer.publicIdentity)
+                )
+            )
             let viaHTTP = try await h.app().test(.router) { client in
-                try await client.execute(uri: "/v1/escalations", method: .post, body: ByteBuffer(bytes: body)) { response in
+                try await client.execute(uri: "/v1/escalations", method: .post, body: ByteBuffer(bytes: body)) {
+                    response in
                     #expect(response.status == .ok)
                     return try JSONDecoder().decode(EscalationAnswer.self, from: Data(buffer: response.body))
                 }
@@ -171,21 +238,37 @@ struct EscalationTests {
     }
 
     @Test func refusesUnknownRevokedAndForgedRequests() async throws {
-        let a = FakeGateway(key: Self.gatewayA, producers: [.init(id: TestKeys.key(0x61).id, tnt: 0, availableWh: 9000)])
+        let a = FakeGateway(
+            key: Self.gatewayA,
+            producers: [.init(id: TestKeys.key(0x61).id, tnt: 0, availableWh: 9000)]
+        )
         let b = FakeGateway(key: Self.gatewayB, producers: [])
         let h = try await NodeHarness.make()
         try await withGateways(a, b) { portA, portB in
             let cert = try await Self.setUp(h, portA: portA, portB: portB)
             let request = try Self.request(1, 100)
             // A certificate this super node never issued (another root).
-            let stranger = try SignedGatewayCertificate.sign(GatewayCertificate(issuer: h.node.root.id, gatewayKey: TestKeys.key(0x39).publicIdentity,
-                                                                                serial: 99, issuedAt: 0, name: "x"), with: h.node.root)
+            let stranger = try SignedGatewayCertificate.sign(
+                GatewayCertificate(
+                    issuer: h.node.root.id,
+                    gatewayKey: TestKeys.key(0x39).publicIdentity,
+                    serial: 99,
+                    issuedAt: 0,
+                    name: "x"
+                ),
+                with: h.node.root
+            )
             let (unknownStatus, unknown) = try await escalate(h, stranger, request)
             #expect(unknownStatus == 403 && unknown.reason == "unknown-certificate")
             let (missingStatus, _) = try await escalate(h, nil, request)
             #expect(missingStatus == 401)
             // The request signed by someone else than the consumer key given.
-            let (forgedStatus, forged) = try await escalate(h, cert, request, consumerKey: TestKeys.key(0x42).publicIdentity)
+            let (forgedStatus, forged) = try await escalate(
+                h,
+                cert,
+                request,
+                consumerKey: TestKeys.key(0x42).publicIdentity
+            )
             #expect(forgedStatus == 422 && forged.reason == "bad-request-signature")
             // Revoked.
             _ = try Authority.revoke(store: h.node.store, .gateway(Self.consumerGateway.id), now: h.clock.now)

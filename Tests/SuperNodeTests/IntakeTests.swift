@@ -1,10 +1,11 @@
 import Foundation
-import Testing
-@testable import LedgerLite
-@testable import SuperNode
-@testable import LedgerStore
-@testable import SuperNodeCore
 import TestSupport
+import Testing
+
+@testable import LedgerLite
+@testable import LedgerStore
+@testable import SuperNode
+@testable import SuperNodeCore
 
 @Suite("Super node: block intake and audit")
 struct IntakeTests {
@@ -50,11 +51,11 @@ struct IntakeTests {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
-        let first = try await h.push(cert, Array(chain.blocks[0 ..< 2]))
+        let first = try await h.push(cert, Array(chain.blocks[0..<2]))
         #expect(first.status == 200)
         h.clock.advance(ms: 60_000)
         // Blocks 0–1 again plus block 2: old checkpoints returned unchanged, block 2 new.
-        let again = try await h.push(cert, Array(chain.blocks[0 ..< 3]))
+        let again = try await h.push(cert, Array(chain.blocks[0..<3]))
         #expect(again.status == 200)
         #expect(again.response.checkpoints.map(\.replayed) == [true, true, false])
         #expect(again.response.checkpoints[0].checkpoint == first.response.checkpoints[0].checkpoint)
@@ -68,17 +69,20 @@ struct IntakeTests {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
-        #expect(try await h.push(cert, Array(chain.blocks[0 ..< 2])).status == 200)
+        #expect(try await h.push(cert, Array(chain.blocks[0..<2])).status == 200)
         var tampered = chain.blocks[1].wireBytes()
         tampered[tampered.count - 1] ^= 0x01  // an entry's signature; the header is intact
-        let pushed = try await h.push(rawCertificate: Data(cert.bytes).base64EncodedString(), blocks: [Data(tampered).base64EncodedString()])
+        let pushed = try await h.push(
+            rawCertificate: Data(cert.bytes).base64EncodedString(),
+            blocks: [Data(tampered).base64EncodedString()]
+        )
         #expect(pushed.status == 409)
         #expect(pushed.reasons == "fork")
         #expect(pushed.response.checkpoints.isEmpty)
         #expect(pushed.response.rejected?.height == 1)
         #expect(pushed.response.rejected?.message.contains("other entries") == true)
         // The real block is still a replay, and the audit goes on.
-        let again = try await h.push(cert, Array(chain.blocks[1 ..< 3]))
+        let again = try await h.push(cert, Array(chain.blocks[1..<3]))
         #expect(again.status == 200)
         #expect(again.response.checkpoints.map(\.replayed) == [true, false])
     }
@@ -90,7 +94,10 @@ struct IntakeTests {
         #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
         let good = chain.blocks[1].wireBytes()
         func push(_ bytes: [UInt8]) async throws -> NodeHarness.Pushed {
-            try await h.push(rawCertificate: Data(cert.bytes).base64EncodedString(), blocks: [Data(bytes).base64EncodedString()])
+            try await h.push(
+                rawCertificate: Data(cert.bytes).base64EncodedString(),
+                blocks: [Data(bytes).base64EncodedString()]
+            )
         }
         // One byte of an entry's signature (the last byte of the block).
         var entryByte = good
@@ -135,13 +142,17 @@ struct IntakeTests {
         #expect(gap.response.rejected?.expectedHeight == 1)
         // Another block 0 (another chain by the same key): a fork.
         var other = ChainMaker(gateway: gateway)
-        try other.gatewayRecord(.enrollment(Enrollment(meterKey: other.producers[0].publicIdentity, role: .producer, timestamp: other.time)))
+        try other.gatewayRecord(
+            .enrollment(Enrollment(meterKey: other.producers[0].publicIdentity, role: .producer, timestamp: other.time))
+        )
         try other.flush()
         let fork = try await h.push(cert, [other.blocks[0]])
         #expect(fork.status == 409)
         #expect(fork.reasons == "fork")
         // The other chain's next block at height 1 does not link to our block 0.
-        try other.gatewayRecord(.enrollment(Enrollment(meterKey: other.consumer.publicIdentity, role: .consumer, timestamp: other.time)))
+        try other.gatewayRecord(
+            .enrollment(Enrollment(meterKey: other.consumer.publicIdentity, role: .consumer, timestamp: other.time))
+        )
         try other.flush()
         let link = try await h.push(cert, [other.blocks[1]])
         #expect(link.status == 409)
@@ -177,18 +188,37 @@ struct IntakeTests {
         // A certificate signed by another root.
         let otherRoot = TestKeys.key(0xab)
         let foreignCert = try SignedGatewayCertificate.sign(
-            GatewayCertificate(issuer: otherRoot.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: 0, name: "gw"), with: otherRoot)
+            GatewayCertificate(
+                issuer: otherRoot.id,
+                gatewayKey: gateway.publicIdentity,
+                serial: 1,
+                issuedAt: 0,
+                name: "gw"
+            ),
+            with: otherRoot
+        )
         let untrusted = try await h.push(foreignCert, [chain.blocks[0]])
         #expect(untrusted.status == 403)
         #expect(untrusted.reasons == "untrusted-certificate")
 
         // A certificate our root signed that is not in the register (e.g. a lost database).
         let unregistered = try SignedGatewayCertificate.sign(
-            GatewayCertificate(issuer: h.node.root.id, gatewayKey: gateway.publicIdentity, serial: 77, issuedAt: 0, name: "gw"), with: h.node.root)
+            GatewayCertificate(
+                issuer: h.node.root.id,
+                gatewayKey: gateway.publicIdentity,
+                serial: 77,
+                issuedAt: 0,
+                name: "gw"
+            ),
+            with: h.node.root
+        )
         #expect(try await h.push(unregistered, [chain.blocks[0]]).reasons == "unknown-certificate")
 
         // Garbage certificate.
-        let garbage = try await h.push(rawCertificate: "AAAA", blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()])
+        let garbage = try await h.push(
+            rawCertificate: "AAAA",
+            blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()]
+        )
         #expect(garbage.status == 400)
         #expect(garbage.reasons == "malformed-certificate")
 
@@ -267,15 +297,27 @@ struct IntakeTests {
         #expect(try await h.push(cert, chain.blocks).status == 200)
 
         var honest = chain
-        try honest.gatewayRecord(.authority(AuthorityRecord(rootKey: h.rootKey, certificate: cert, timestamp: honest.time)))
+        try honest.gatewayRecord(
+            .authority(AuthorityRecord(rootKey: h.rootKey, certificate: cert, timestamp: honest.time))
+        )
         try honest.flush()
         let accepted = try await h.push(cert, [honest.blocks[4]])
         #expect(accepted.status == 200, "\(accepted.response)")
 
         let forger = TestKeys.key(0x77)
         let forged = try SignedGatewayCertificate.sign(
-            GatewayCertificate(issuer: forger.id, gatewayKey: gateway.publicIdentity, serial: 1, issuedAt: chain.time, name: "gw"), with: forger)
-        try chain.gatewayRecord(.authority(AuthorityRecord(rootKey: forger.publicIdentity, certificate: forged, timestamp: chain.time)))
+            GatewayCertificate(
+                issuer: forger.id,
+                gatewayKey: gateway.publicIdentity,
+                serial: 1,
+                issuedAt: chain.time,
+                name: "gw"
+            ),
+            with: forger
+        )
+        try chain.gatewayRecord(
+            .authority(AuthorityRecord(rootKey: forger.publicIdentity, certificate: forged, timestamp: chain.time))
+        )
         try chain.flush()
         let h2 = try await NodeHarness.make()
         let cert2 = try h2.certify(gateway)
@@ -299,7 +341,11 @@ struct IntakeTests {
         var target: (index: Int, dispatch: Dispatch, unfair: MeterID, unfairTNT: UInt64)?
         for (i, entry) in entries.enumerated() {
             if case let .dispatch(d) = entry.record, case let .served(fair, amount, _) = d.outcome {
-                let unfair = try #require(honest.producers.map(\.id).first { $0 != fair && (state.tnt.status(of: $0)?.availableWh ?? 0) >= amount })
+                let unfair = try #require(
+                    honest.producers.map(\.id).first {
+                        $0 != fair && (state.tnt.status(of: $0)?.availableWh ?? 0) >= amount
+                    }
+                )
                 target = (i, d, unfair, state.tnt.status(of: unfair)?.tnt ?? 0)
                 break
             }
@@ -307,7 +353,10 @@ struct IntakeTests {
         }
         let (index, original, unfair, unfairTNT) = try #require(target)
         guard case let .served(_, amount, _) = original.outcome else { return }
-        let rewritten = try Dispatch(request: original.request, outcome: .served(producer: unfair, energyWh: amount, producerTNTBefore: unfairTNT))
+        let rewritten = try Dispatch(
+            request: original.request,
+            outcome: .served(producer: unfair, energyWh: amount, producerTNTBefore: unfairTNT)
+        )
         entries[index] = gateway.signed(.dispatch(rewritten))
 
         var forger = ChainMaker(gateway: gateway)

@@ -3,11 +3,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Synchronization
+import TestSupport
 import Testing
+
 @testable import LedgerLite
 @testable import SuperNode
 @testable import SuperNodeCore
-import TestSupport
 
 /// Builds a gateway's chain with LedgerLite's BlockBuilder: enrollments, readings (producers
 /// carry an export counter), offers backed by metered export, requests answered by the TNT rule.
@@ -23,7 +24,10 @@ struct ChainMaker {
     var requestSeq: [KeyID: UInt64] = [:]
 
     init(gateway: SigningIdentity, maxEntries: Int = 4) {
-        builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000))
+        builder = BlockBuilder(
+            gateway: gateway,
+            policy: SealPolicy(maxEntries: maxEntries, maxAgeMilliseconds: 3_600_000)
+        )
     }
 
     mutating func tick() -> Int64 {
@@ -52,13 +56,29 @@ struct ChainMaker {
     mutating func offer(_ producer: SigningIdentity, _ wh: UInt64) throws {
         let seq = (offerSeq[producer.id] ?? 0) + 1
         offerSeq[producer.id] = seq
-        try add(producer.signed(.offer(try Offer(producer: producer.id, sequence: seq, energyWh: wh, validFrom: time, validUntil: time + 3_600_000))))
+        try add(
+            producer.signed(
+                .offer(
+                    try Offer(
+                        producer: producer.id,
+                        sequence: seq,
+                        energyWh: wh,
+                        validFrom: time,
+                        validUntil: time + 3_600_000
+                    )
+                )
+            )
+        )
     }
 
     mutating func request(_ wh: UInt64) throws {
         let seq = (requestSeq[consumer.id] ?? 0) + 1
         requestSeq[consumer.id] = seq
-        try add(consumer.signed(.request(try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: time))))
+        try add(
+            consumer.signed(
+                .request(try EnergyRequest(consumer: consumer.id, sequence: seq, energyWh: wh, timestamp: time))
+            )
+        )
         let (_, sealed) = try builder.dispatch(RequestReference(consumer: consumer.id, sequence: seq), at: tick())
         if let sealed { blocks.append(sealed) }
     }
@@ -71,8 +91,12 @@ struct ChainMaker {
     /// readings: 15 entries in 4 blocks of up to 4.
     static func standard(gateway: SigningIdentity) throws -> ChainMaker {
         var m = ChainMaker(gateway: gateway)
-        try m.gatewayRecord(.enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time)))
-        for p in m.producers { try m.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: m.time))) }
+        try m.gatewayRecord(
+            .enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time))
+        )
+        for p in m.producers {
+            try m.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: m.time)))
+        }
         for p in m.producers { try m.reading(p, exportWh: 1000) }
         for p in m.producers { try m.reading(p, exportWh: 5000) }
         try m.offer(m.producers[0], 3000)
@@ -107,7 +131,9 @@ struct ChainMaker {
     static func inflating(gateway: SigningIdentity, toleranceWh: UInt64 = 10_000) throws -> ChainMaker {
         var m = ChainMaker(gateway: gateway, maxEntries: 100)
         let p = m.producers[0]
-        try m.gatewayRecord(.enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time)))
+        try m.gatewayRecord(
+            .enrollment(Enrollment(meterKey: m.consumer.publicIdentity, role: .consumer, timestamp: m.time))
+        )
         try m.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: m.time)))
         try m.policy(offerToleranceWh: toleranceWh)
         try m.flush()
@@ -137,19 +163,37 @@ struct NodeHarness {
         let dir = SuperDirectory(makeTempDir())
         try dir.initialise()
         let clock = TestClock(1_767_300_000_000)
-        return NodeHarness(dir: dir, clock: clock, node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value))
+        return NodeHarness(
+            dir: dir,
+            clock: clock,
+            node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value)
+        )
     }
 
     /// The same directory opened again, as after a restart (with the same value rule unless given).
     func reopen(value: ValuePolicy? = nil) async throws -> NodeHarness {
-        NodeHarness(dir: dir, clock: clock,
-                    node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value ?? node.value))
+        NodeHarness(
+            dir: dir,
+            clock: clock,
+            node: try await CentralNode.open(
+                directory: dir,
+                logger: quietLogger,
+                clock: clock.function,
+                value: value ?? node.value
+            )
+        )
     }
 
     var rootKey: PublicIdentity { node.root.publicIdentity }
 
     func certify(_ gateway: SigningIdentity, name: String = "gw") throws -> SignedGatewayCertificate {
-        try Authority.certify(store: node.store, root: node.root, gatewayKey: gateway.publicIdentity, name: name, now: clock.now)
+        try Authority.certify(
+            store: node.store,
+            root: node.root,
+            gatewayKey: gateway.publicIdentity,
+            name: name,
+            now: clock.now
+        )
     }
 
     func app() -> some ApplicationProtocol {
@@ -163,14 +207,22 @@ struct NodeHarness {
     }
 
     func push(_ certificate: SignedGatewayCertificate?, _ blocks: [Block]) async throws -> Pushed {
-        try await push(rawCertificate: certificate.map { Data($0.bytes).base64EncodedString() }, blocks: blocks.map { Data($0.wireBytes()).base64EncodedString() })
+        try await push(
+            rawCertificate: certificate.map { Data($0.bytes).base64EncodedString() },
+            blocks: blocks.map { Data($0.wireBytes()).base64EncodedString() }
+        )
     }
 
     func push(rawCertificate: String?, gatewayURL: String? = nil, blocks: [String]) async throws -> Pushed {
-        let body = try JSONEncoder().encode(PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks))
+        let body = try JSONEncoder().encode(
+            PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks)
+        )
         return try await app().test(.router) { client in
             try await client.execute(uri: "/v1/blocks", method: .post, body: ByteBuffer(bytes: body)) { response in
-                Pushed(status: Int(response.status.code), response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body)))
+                Pushed(
+                    status: Int(response.status.code),
+                    response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body))
+                )
             }
         }
     }

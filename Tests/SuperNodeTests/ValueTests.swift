@@ -1,18 +1,21 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
+
 @testable import LedgerLite
 @testable import OperatorKit
 @testable import SuperNode
 @testable import SuperNodeCore
-import TestSupport
 
 @Suite("Super node: value verification, suspension, reinstate")
 struct ValueTests {
     let gateway = TestKeys.key(0x99)
 
     func gatewayView(_ h: NodeHarness) async throws -> GatewayView {
-        try #require(try await h.get("/v1/gateways", as: GatewayListView.self).gateways.first { $0.gateway == gateway.id.hex })
+        try #require(
+            try await h.get("/v1/gateways", as: GatewayListView.self).gateways.first { $0.gateway == gateway.id.hex }
+        )
     }
 
     func expectError(_ contains: String, _ body: () async throws -> Void) async {
@@ -32,7 +35,7 @@ struct ValueTests {
         let producer = chain.producers[0].id.hex
 
         // Blocks 0–1: the chain verifies (its own policy credits the offer), block 1 is flagged.
-        let first = try await h.push(cert, Array(chain.blocks[0 ... 1]))
+        let first = try await h.push(cert, Array(chain.blocks[0...1]))
         #expect(first.status == 200)
         #expect(first.response.rejected == nil)
         #expect(first.response.checkpoints.count == 2)
@@ -49,7 +52,7 @@ struct ValueTests {
 
         // Blocks 0–1 replayed raise nothing again; block 2 is flagged with the cumulative figures.
         h.clock.advance(ms: 1000)
-        let second = try await h.push(cert, Array(chain.blocks[0 ... 2]))
+        let second = try await h.push(cert, Array(chain.blocks[0...2]))
         #expect(second.status == 200)
         #expect(second.response.checkpoints.map(\.replayed) == [true, true, false])
         #expect(second.response.flags.map(\.height) == [2])
@@ -68,16 +71,27 @@ struct ValueTests {
         #expect(view.auditedHeight == 2)
 
         // Bad and unknown gateway ids.
-        #expect(try await h.get("/v1/flags?gateway=xyz", as: RejectionView.self, status: 400).reason == "malformed-request")
-        #expect(try await h.get("/v1/flags?gateway=\(TestKeys.key(0x55).id.hex)", as: RejectionView.self, status: 404).reason == "not-found")
+        #expect(
+            try await h.get("/v1/flags?gateway=xyz", as: RejectionView.self, status: 400).reason == "malformed-request"
+        )
+        #expect(
+            try await h.get("/v1/flags?gateway=\(TestKeys.key(0x55).id.hex)", as: RejectionView.self, status: 404)
+                .reason == "not-found"
+        )
     }
 
     @Test func splitDispatchFlagsEachShareProducerAndCountsTheBlockOnce() async throws {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)
         var chain = ChainMaker(gateway: gateway, maxEntries: 100)
-        try chain.gatewayRecord(.enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time)))
-        for p in chain.producers { try chain.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time))) }
+        try chain.gatewayRecord(
+            .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
+        )
+        for p in chain.producers {
+            try chain.gatewayRecord(
+                .enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time))
+            )
+        }
         try chain.policy(.splitTNT, offerToleranceWh: 10_000)
         for p in chain.producers {
             try chain.reading(p, exportWh: 100)
@@ -122,7 +136,7 @@ struct ValueTests {
         let chain = try ChainMaker.inflating(gateway: gateway)
 
         // Blocks 0–3: three flagged blocks; the third is still accepted and suspends.
-        let pushed = try await h.push(cert, Array(chain.blocks[0 ... 3]))
+        let pushed = try await h.push(cert, Array(chain.blocks[0...3]))
         #expect(pushed.status == 200)
         #expect(pushed.response.checkpoints.count == 4)
         #expect(pushed.response.flags.map(\.height) == [1, 2, 3])
@@ -151,7 +165,12 @@ struct ValueTests {
         }
 
         // Reinstate: the count starts again, the flags stay, the audit continues.
-        let done = try Authority.reinstate(store: h.node.store, gateway: gateway.id, note: "meter firmware fixed", now: h.clock.now)
+        let done = try Authority.reinstate(
+            store: h.node.store,
+            gateway: gateway.id,
+            note: "meter firmware fixed",
+            now: h.clock.now
+        )
         #expect(done.suspension.flagCount == 3)
         #expect(done.suspension.height == 3)
         #expect(done.suspension.reinstatedHeight == 3)
@@ -161,7 +180,12 @@ struct ValueTests {
             _ = try Authority.reinstate(store: h.node.store, gateway: gateway.id, note: nil, now: h.clock.now)
         }
         await expectError("holds no certificate") {
-            _ = try Authority.reinstate(store: h.node.store, gateway: TestKeys.key(0x55).id, note: nil, now: h.clock.now)
+            _ = try Authority.reinstate(
+                store: h.node.store,
+                gateway: TestKeys.key(0x55).id,
+                note: nil,
+                now: h.clock.now
+            )
         }
         let next = try await h.push(cert, [chain.blocks[4]])
         #expect(next.status == 200)
@@ -198,11 +222,16 @@ struct ValueTests {
         #expect(view.suspended == true)
         #expect(view.valueFlags == 3)
         #expect(view.valueFlagsTotal == 3)
-        #expect(try await restarted.get("/v1/flags?gateway=\(gateway.id.hex)", as: ValueFlagListView.self).flags == pushed.response.flags)
+        #expect(
+            try await restarted.get("/v1/flags?gateway=\(gateway.id.hex)", as: ValueFlagListView.self).flags
+                == pushed.response.flags
+        )
         #expect(try await restarted.push(cert, [chain.blocks[4]]).reasons == "suspended-certificate")
 
         // `super-node reinstate` on the directory while the node runs: effective at once.
-        try await ReinstateCommand.parse(["--data", h.dir.path, "--gateway", gateway.id.hex, "--note", "inspected on site"]).run()
+        try await ReinstateCommand.parse([
+            "--data", h.dir.path, "--gateway", gateway.id.hex, "--note", "inspected on site",
+        ]).run()
         let next = try await restarted.push(cert, [chain.blocks[4]])
         #expect(next.status == 200)
         #expect(next.response.checkpoints.first?.height == 4)
@@ -217,7 +246,9 @@ struct ValueTests {
         #expect(replay.status == 200)
         #expect(replay.response.flags.isEmpty)
         #expect(replay.response.checkpoints.allSatisfy { $0.replayed == true })
-        let history = try await again.node.store.pool.read { db in try AuthorityStore.suspensions(db, gateway: gateway.id) }
+        let history = try await again.node.store.pool.read { db in
+            try AuthorityStore.suspensions(db, gateway: gateway.id)
+        }
         #expect(history.first?.note == "inspected on site")
     }
 
@@ -235,7 +266,7 @@ struct ValueTests {
         // A node suspending after one flagged block.
         let strict = try await NodeHarness.make(value: ValuePolicy(toleranceWh: 0, suspendAfter: 1))
         let strictCert = try strict.certify(gateway)
-        let first = try await strict.push(strictCert, Array(chain.blocks[0 ... 1]))
+        let first = try await strict.push(strictCert, Array(chain.blocks[0...1]))
         #expect(first.status == 200)
         #expect(first.response.flags.count == 1)
         #expect(try await strict.push(strictCert, [chain.blocks[2]]).reasons == "suspended-certificate")
@@ -247,7 +278,9 @@ struct ValueTests {
         let data = h.dir.path
         #expect(throws: (any Error).self) { try ReinstateCommand.parse(["--data", data]) }
         #expect(throws: (any Error).self) { try ReinstateCommand.parse(["--data", data, "--gateway", "xyz"]) }
-        #expect(throws: (any Error).self) { try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "two\nlines"]) }
+        #expect(throws: (any Error).self) {
+            try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "two\nlines"])
+        }
         let parsed = try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "ok"])
         #expect(parsed.note == "ok")
         await expectError("holds no certificate") {

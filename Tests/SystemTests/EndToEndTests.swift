@@ -3,10 +3,10 @@ import Foundation
 import GRDB
 import Glibc
 import LedgerLite
-import NIOCore
-import Testing
 import LedgerStore
+import NIOCore
 import TestSupport
+import Testing
 
 /// Emulated meters → meter agents → edge gateway, with the real binaries.
 @Suite("End to end with the real binaries", .serialized)
@@ -24,14 +24,18 @@ struct EndToEndTests {
 
         func keygen(_ name: String) throws -> String {
             let result = try runBinary("meter-agent", ["keygen", "--out", path("\(name).key")])
-            guard result.status == 0, let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("meter id ") }) else {
+            guard result.status == 0,
+                let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("meter id ") })
+            else {
                 throw Failure("keygen failed: \(result.output)")
             }
             return String(line.dropFirst("meter id ".count))
         }
 
         func gatewayURL() throws -> String {
-            try String(contentsOfFile: gateway + "/gateway.url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            try String(contentsOfFile: gateway + "/gateway.url", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
         }
     }
 
@@ -59,12 +63,19 @@ struct EndToEndTests {
     /// meter id → last accepted sequence, from GET /v1/meters.
     static func lastSequences(_ base: String, client: HTTPClient) async throws -> [String: UInt64] {
         struct Meters: Decodable {
-            struct Meter: Decodable { let id: String; let lastSequence: UInt64 }
+            struct Meter: Decodable {
+                let id: String
+                let lastSequence: UInt64
+            }
             let meters: [Meter]
         }
         let (status, data) = try await get(base + "/v1/meters", client: client)
         guard status == 200 else { throw Failure("GET /v1/meters: HTTP \(status)") }
-        return Dictionary(uniqueKeysWithValues: try JSONDecoder().decode(Meters.self, from: data).meters.map { ($0.id, $0.lastSequence) })
+        return Dictionary(
+            uniqueKeysWithValues: try JSONDecoder().decode(Meters.self, from: data).meters.map {
+                ($0.id, $0.lastSequence)
+            }
+        )
     }
 
     /// The outbox's state: unacknowledged readings, and meter → last sequence given.
@@ -73,11 +84,16 @@ struct EndToEndTests {
         return try queue.read { db in
             let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? -1
             let rows = try Row.fetchAll(db, sql: "SELECT meter, last_sequence FROM meter_sequence")
-            return (pending, Dictionary(uniqueKeysWithValues: rows.map { ($0["meter"] as String, $0["last_sequence"] as UInt64) }))
+            return (
+                pending,
+                Dictionary(uniqueKeysWithValues: rows.map { ($0["meter"] as String, $0["last_sequence"] as UInt64) })
+            )
         }
     }
 
-    @Test("every reading reaches the chain exactly once through a gateway crash; bad input is rejected; tampering is found")
+    @Test(
+        "every reading reaches the chain exactly once through a gateway crash; bad input is rejected; tampering is found"
+    )
     func endToEnd() async throws {
         let world = try World()
         let house = try world.keygen("house")
@@ -85,10 +101,24 @@ struct EndToEndTests {
         let stranger = try world.keygen("stranger")
 
         #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
-        #expect(try runBinary("edge-gateway", ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub"),
-                                                "--role", "consumer"]).status == 0)
-        #expect(try runBinary("edge-gateway", ["enroll", "--data", world.gateway, "--meter-key", world.path("pv.key.pub"),
-                                                "--role", "producer"]).status == 0)
+        #expect(
+            try runBinary(
+                "edge-gateway",
+                [
+                    "enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub"),
+                    "--role", "consumer",
+                ]
+            ).status == 0
+        )
+        #expect(
+            try runBinary(
+                "edge-gateway",
+                [
+                    "enroll", "--data", world.gateway, "--meter-key", world.path("pv.key.pub"),
+                    "--role", "producer",
+                ]
+            ).status == 0
+        )
 
         // Three emulated meters on one pseudo-terminal bus.
         let bus = world.path("bus")
@@ -103,12 +133,21 @@ struct EndToEndTests {
               - { profile: sdm120, unit: 2, role: pv }
               - { profile: sdm120, unit: 3, role: consumer }
         """.write(toFile: world.path("fleet.yaml"), atomically: true, encoding: .utf8)
-        let emulator = try RunningProcess("meter-agent", ["emulate", "--config", world.path("fleet.yaml")], log: world.path("emulator.log"))
+        let emulator = try RunningProcess(
+            "meter-agent",
+            ["emulate", "--config", world.path("fleet.yaml")],
+            log: world.path("emulator.log")
+        )
         try await waitUntil("the emulated bus") { FileManager.default.fileExists(atPath: bus) }
 
-        var gateway = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0",
-                                                          "--seal-interval", "300ms", "--seal-size", "40"],
-                                         log: world.path("gateway.log"))
+        var gateway = try RunningProcess(
+            "edge-gateway",
+            [
+                "serve", "--data", world.gateway, "--listen", "127.0.0.1:0",
+                "--seal-interval", "300ms", "--seal-size", "40",
+            ],
+            log: world.path("gateway.log")
+        )
         try await waitUntil("gateway.url") { FileManager.default.fileExists(atPath: world.gateway + "/gateway.url") }
         let base = try world.gatewayURL()
         let port = base.split(separator: ":").last.map(String.init) ?? ""
@@ -124,17 +163,27 @@ struct EndToEndTests {
               - { unit: 1, profile: sdm630, key: house.key }
               - { unit: 2, profile: sdm120, key: pv.key }
         """.write(toFile: world.path("agent.yaml"), atomically: true, encoding: .utf8)
-        let agent = try RunningProcess("meter-agent", ["run", "--config", world.path("agent.yaml")], log: world.path("agent.log"))
-        let strangerAgent = try RunningProcess("meter-agent", [
-            "run", "--device", bus, "--unit", "3", "--profile", "sdm120", "--key", world.path("stranger.key"),
-            "--gateway", base, "--data", world.path("stranger-data"), "--interval", "200ms",
-        ], log: world.path("stranger.log"))
+        let agent = try RunningProcess(
+            "meter-agent",
+            ["run", "--config", world.path("agent.yaml")],
+            log: world.path("agent.log")
+        )
+        let strangerAgent = try RunningProcess(
+            "meter-agent",
+            [
+                "run", "--device", bus, "--unit", "3", "--profile", "sdm120", "--key", world.path("stranger.key"),
+                "--gateway", base, "--data", world.path("stranger-data"), "--interval", "200ms",
+            ],
+            log: world.path("stranger.log")
+        )
 
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await waitUntil("readings at the gateway") {
                 FileManager.default.fileExists(atPath: world.gateway + "/chain.sqlite")
-                    && (try? String(contentsOfFile: world.path("agent.log"), encoding: .utf8))?.contains("agent started") == true
+                    && (try? String(contentsOfFile: world.path("agent.log"), encoding: .utf8))?.contains(
+                        "agent started"
+                    ) == true
             }
             try await Task.sleep(for: .seconds(2))
 
@@ -142,26 +191,52 @@ struct EndToEndTests {
             gateway.signal(SIGKILL)
             gateway.process.waitUntilExit()
             try await Task.sleep(for: .seconds(1))
-            gateway = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", "127.0.0.1:\(port)",
-                                                          "--seal-interval", "300ms", "--seal-size", "40"],
-                                         log: world.path("gateway-2.log"))
-            try await waitUntil("the restarted gateway") { gateway.logText.contains(port) || !gateway.process.isRunning }
+            gateway = try RunningProcess(
+                "edge-gateway",
+                [
+                    "serve", "--data", world.gateway, "--listen", "127.0.0.1:\(port)",
+                    "--seal-interval", "300ms", "--seal-size", "40",
+                ],
+                log: world.path("gateway-2.log")
+            )
+            try await waitUntil("the restarted gateway") {
+                gateway.logText.contains(port) || !gateway.process.isRunning
+            }
             #expect(gateway.process.isRunning, "the gateway restarts on its data: \(gateway.logText)")
             try await Task.sleep(for: .seconds(2))
 
             // Forged, replayed and malformed input, straight to the API.
             let houseKey = try KeyFile.readPrivateKey(from: world.path("house.key"))
-            let forged = try SignedRecord.sign(.reading(Reading(meter: houseKey.id, sequence: 999_999, timestamp: 0,
-                                                               values: [MeasuredValue(.energyImportWh, 1)])), with: houseKey)
+            let forged = try SignedRecord.sign(
+                .reading(
+                    Reading(
+                        meter: houseKey.id,
+                        sequence: 999_999,
+                        timestamp: 0,
+                        values: [MeasuredValue(.energyImportWh, 1)]
+                    )
+                ),
+                with: houseKey
+            )
             var forgedBytes = forged.bytes
             forgedBytes[forgedBytes.count - 1] ^= 0x01
-            let (forgedStatus, forgedBody) = try await Self.post(base + "/v1/readings",
-                json: try JSONEncoder().encode(IngestBatch(records: [Data(forgedBytes).base64EncodedString()])), client: client)
+            let (forgedStatus, forgedBody) = try await Self.post(
+                base + "/v1/readings",
+                json: try JSONEncoder().encode(IngestBatch(records: [Data(forgedBytes).base64EncodedString()])),
+                client: client
+            )
             #expect(forgedStatus == 200)
             let forgedAnswer = try JSONDecoder().decode(IngestResponse.self, from: forgedBody)
-            #expect(forgedAnswer.results.first?.reason == .badSignature, "\(String(decoding: forgedBody, as: UTF8.self))")
+            #expect(
+                forgedAnswer.results.first?.reason == .badSignature,
+                "\(String(decoding: forgedBody, as: UTF8.self))"
+            )
 
-            let (malformedStatus, malformedBody) = try await Self.post(base + "/v1/readings", json: Data("{\"records\": 7".utf8), client: client)
+            let (malformedStatus, malformedBody) = try await Self.post(
+                base + "/v1/readings",
+                json: Data("{\"records\": 7".utf8),
+                client: client
+            )
             #expect(malformedStatus == 400, "\(String(decoding: malformedBody, as: UTF8.self))")
 
             // Stop the agents: they flush; the stranger's readings stay queued.
@@ -172,7 +247,10 @@ struct EndToEndTests {
             #expect(delivered.sequences[house] ?? 0 > 5)
             #expect(delivered.sequences[pv] ?? 0 > 5)
             #expect(strangerAgent.logText.contains("unknown-meter"))
-            #expect(try Self.outbox(world.path("stranger-data")).pending > 0, "an unknown meter's readings are kept, not dropped")
+            #expect(
+                try Self.outbox(world.path("stranger-data")).pending > 0,
+                "an unknown meter's readings are kept, not dropped"
+            )
 
             // The gateway holds exactly what each agent produced: last sequence = agent's, no gap (verify).
             let atGateway = try await Self.lastSequences(base, client: client)
@@ -184,9 +262,13 @@ struct EndToEndTests {
             let first = try await Self.get(base + "/v1/readings/\(house)/1/receipt", client: client)
             #expect(first.0 == 200, "\(String(decoding: first.1, as: UTF8.self))")
             if let receipt = try JSONSerialization.jsonObject(with: first.1) as? [String: Any],
-               let record = receipt["record"] as? String {
-                let (_, replayBody) = try await Self.post(base + "/v1/readings",
-                    json: try JSONEncoder().encode(IngestBatch(records: [record])), client: client)
+                let record = receipt["record"] as? String
+            {
+                let (_, replayBody) = try await Self.post(
+                    base + "/v1/readings",
+                    json: try JSONEncoder().encode(IngestBatch(records: [record])),
+                    client: client
+                )
                 let replay = try JSONDecoder().decode(IngestResponse.self, from: replayBody)
                 #expect(replay.results.first?.status == .duplicate)
             } else {
@@ -207,12 +289,20 @@ struct EndToEndTests {
         // One byte of a stored reading changed on disk: verify fails and names the place.
         let chain = try DatabaseQueue(path: world.gateway + "/chain.sqlite")
         try await chain.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT idx, bytes FROM entry WHERE type = 1 ORDER BY idx LIMIT 1 OFFSET 3") else {
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT idx, bytes FROM entry WHERE type = 1 ORDER BY idx LIMIT 1 OFFSET 3"
+                )
+            else {
                 throw Failure("no reading in the store")
             }
             var bytes = [UInt8](row["bytes"] as Data)
             bytes[bytes.count / 2] ^= 0x40
-            try db.execute(sql: "UPDATE entry SET bytes = ? WHERE idx = ?", arguments: [Data(bytes), row["idx"] as Int64])
+            try db.execute(
+                sql: "UPDATE entry SET bytes = ? WHERE idx = ?",
+                arguments: [Data(bytes), row["idx"] as Int64]
+            )
         }
         let tampered = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(tampered.status != 0)

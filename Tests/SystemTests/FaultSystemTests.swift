@@ -3,9 +3,9 @@ import Foundation
 import GRDB
 import Glibc
 import LedgerLite
-import Testing
 import LedgerStore
 import TestSupport
+import Testing
 
 /// Faults with the real binaries, under load the whole time: emulated meters (a PTY bus
 /// and a TCP bus) → meter agent → edge gateway → super node. Each component is killed
@@ -20,7 +20,12 @@ struct FaultSystemTests {
     typealias Failure = EndToEndTests.Failure
 
     struct Gateways: Decodable {
-        struct Gateway: Decodable { var gateway: String; var revoked: Bool; var auditedHeight: UInt64?; var auditedBlockHash: String? }
+        struct Gateway: Decodable {
+            var gateway: String
+            var revoked: Bool
+            var auditedHeight: UInt64?
+            var auditedBlockHash: String?
+        }
         var gateways: [Gateway]
     }
 
@@ -63,7 +68,7 @@ struct FaultSystemTests {
 
         /// Everything `name` logged, over all its starts.
         func logs(_ name: String) -> String {
-            (1 ... max(1, starts[name] ?? 0)).map {
+            (1...max(1, starts[name] ?? 0)).map {
                 (try? String(contentsOfFile: world.path("\(name)-\($0).log"), encoding: .utf8)) ?? ""
             }.joined(separator: "\n")
         }
@@ -77,7 +82,12 @@ struct FaultSystemTests {
 
         func startGateway(certificate: String? = nil) async throws {
             let listen = "127.0.0.1:\(base.isEmpty ? "0" : Self.port(base))"
-            (gateway, base) = try await grid.startGateway(superNodeURL: superURL, listen: listen, certificate: certificate, log: nextLog("gateway"))
+            (gateway, base) = try await grid.startGateway(
+                superNodeURL: superURL,
+                listen: listen,
+                certificate: certificate,
+                log: nextLog("gateway")
+            )
         }
 
         /// Three meters: two on a pseudo-terminal bus, one on Modbus TCP (the same port on
@@ -96,13 +106,20 @@ struct FaultSystemTests {
                 meters:
                   - { profile: sdm120, unit: 3, role: consumer }
             """.write(toFile: world.path("fleet.yaml"), atomically: true, encoding: .utf8)
-            let process = try RunningProcess("meter-agent", ["emulate", "--config", world.path("fleet.yaml")], log: world.path(nextLog("emulator")))
+            let process = try RunningProcess(
+                "meter-agent",
+                ["emulate", "--config", world.path("fleet.yaml")],
+                log: world.path(nextLog("emulator"))
+            )
             emulator = process
             // "emulating meter" is logged once every bus is open (a killed emulator's link is stale until then).
-            try await waitUntil("the emulator's buses") { process.logText.contains("emulating meter") || !process.process.isRunning }
+            try await waitUntil("the emulator's buses") {
+                process.logText.contains("emulating meter") || !process.process.isRunning
+            }
             guard process.process.isRunning else { throw Failure("meter-agent emulate stopped: \(process.logText)") }
             if tcpPort == 0 {
-                guard let match = process.logText.firstMatch(of: #/tcp 127\.0\.0\.1:(\d+)/#), let port = Int(match.1) else {
+                guard let match = process.logText.firstMatch(of: #/tcp 127\.0\.0\.1:(\d+)/#), let port = Int(match.1)
+                else {
                     throw Failure("the emulator did not log its TCP port: \(process.logText)")
                 }
                 tcpPort = port
@@ -124,7 +141,11 @@ struct FaultSystemTests {
                 meters:
                   - { unit: 3, profile: sdm120, key: shop.key }
             """.write(toFile: world.path("agent.yaml"), atomically: true, encoding: .utf8)
-            let process = try RunningProcess("meter-agent", ["run", "--config", world.path("agent.yaml")], log: world.path(nextLog("agent")))
+            let process = try RunningProcess(
+                "meter-agent",
+                ["run", "--config", world.path("agent.yaml")],
+                log: world.path(nextLog("agent"))
+            )
             agent = process
             try await waitUntil("the agent") { process.logText.contains("agent started") || !process.process.isRunning }
             guard process.process.isRunning else { throw Failure("meter-agent run stopped: \(process.logText)") }
@@ -136,7 +157,9 @@ struct FaultSystemTests {
 
         func audited() async throws -> Gateways.Gateway {
             let list = try await UplinkSystemTests.json(superURL + "/v1/gateways", Gateways.self, client: client)
-            guard let gateway = list.gateways.first(where: { $0.gateway == grid.gatewayID }) else { throw Failure("the super node does not list the gateway") }
+            guard let gateway = list.gateways.first(where: { $0.gateway == grid.gatewayID }) else {
+                throw Failure("the super node does not list the gateway")
+            }
             return gateway
         }
 
@@ -162,7 +185,8 @@ struct FaultSystemTests {
         func push(_ blocks: [[UInt8]], certificate: String) async throws -> Pushed {
             let cert = try SignedGatewayCertificate(fileText: String(contentsOfFile: certificate, encoding: .utf8))
             let body = try JSONSerialization.data(withJSONObject: [
-                "certificate": Data(cert.bytes).base64EncodedString(), "blocks": blocks.map { Data($0).base64EncodedString() },
+                "certificate": Data(cert.bytes).base64EncodedString(),
+                "blocks": blocks.map { Data($0).base64EncodedString() },
             ])
             let (status, data) = try await EndToEndTests.post(superURL + "/v1/blocks", json: body, client: client)
             return Pushed(status: status, body: try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
@@ -171,7 +195,13 @@ struct FaultSystemTests {
         /// An accepted block as the super node stored it: hash, wire bytes and checkpoint.
         func acceptedBlock(height: UInt64) throws -> (hash: Data, block: [UInt8], checkpoint: Data) {
             try DatabaseQueue(path: grid.superNode + "/authority.sqlite").read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT hash, block, checkpoint FROM gateway_block WHERE height = ?", arguments: [Int64(height)]) else {
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: "SELECT hash, block, checkpoint FROM gateway_block WHERE height = ?",
+                        arguments: [Int64(height)]
+                    )
+                else {
                     throw Failure("the super node holds no block \(height)")
                 }
                 return (row["hash"], Array(row["block"] as Data), row["checkpoint"])
@@ -184,7 +214,9 @@ struct FaultSystemTests {
         }
     }
 
-    @Test("kill -9 of each component under load, a replayed block, tampered blocks, a revoked certificate: nothing lost or duplicated, every chain verifies")
+    @Test(
+        "kill -9 of each component under load, a replayed block, tampered blocks, a revoked certificate: nothing lost or duplicated, every chain verifies"
+    )
     func faultsUnderLoad() async throws {
         let site = try Site()
         do {
@@ -209,7 +241,8 @@ struct FaultSystemTests {
         let readFailures = { site.agent!.logText.components(separatedBy: "meter read failed").count }
         let failuresBefore = readFailures()
         site.emulator?.kill9()
-        try await waitUntil("the agent to notice the broken lines") { readFailures() >= failuresBefore + 3 }  // a line per meter
+        // a line per meter
+        try await waitUntil("the agent to notice the broken lines") { readFailures() >= failuresBefore + 3 }
         try await site.startEmulator()
         try await site.readingsAdvance("the emulator's restart")
 
@@ -222,7 +255,9 @@ struct FaultSystemTests {
         // 3. The gateway dies; the agent keeps its readings and says why it retries. Restarted on
         // its data and port, the gateway takes them, and its uplink resumes from its checkpoints.
         site.gateway?.kill9()
-        try await waitUntil("the agent to retry") { site.agent!.logText.contains("cannot deliver readings to the gateway; retrying") }
+        try await waitUntil("the agent to retry") {
+            site.agent!.logText.contains("cannot deliver readings to the gateway; retrying")
+        }
         try await site.startGateway()
         try await site.readingsAdvance("the gateway's restart")
         try await site.checkpointsAdvance("the gateway's restart")
@@ -246,7 +281,10 @@ struct FaultSystemTests {
         let heldByGateway = try await DatabaseQueue(path: world.gateway + "/checkpoints.sqlite").read { db in
             try Data.fetchOne(db, sql: "SELECT bytes FROM checkpoint WHERE height = 1")
         }
-        #expect((replay.checkpoints.first?["checkpoint"] as? String).flatMap { Data(base64Encoded: $0) } == accepted.checkpoint)
+        #expect(
+            (replay.checkpoints.first?["checkpoint"] as? String).flatMap { Data(base64Encoded: $0) }
+                == accepted.checkpoint
+        )
         #expect(heldByGateway == accepted.checkpoint)
 
         // 6. A tampered copy of that accepted block (one byte of an entry's signature; the
@@ -257,11 +295,17 @@ struct FaultSystemTests {
         #expect(fork.status == 409 && fork.reason == "fork", "\(fork.body)")
         #expect(fork.checkpoints.isEmpty)
         let after = try site.acceptedBlock(height: 1)
-        #expect(after.block == accepted.block && after.checkpoint == accepted.checkpoint, "the accepted block is untouched")
+        #expect(
+            after.block == accepted.block && after.checkpoint == accepted.checkpoint,
+            "the accepted block is untouched"
+        )
 
         // 7. The certificate revoked while everything runs: the gateway is refused and says so,
         // keeps taking readings, and its blocks wait.
-        let revoked = try runBinary("super-node", ["revoke", "--data", site.grid.superNode, "--gateway", site.grid.gatewayID])
+        let revoked = try runBinary(
+            "super-node",
+            ["revoke", "--data", site.grid.superNode, "--gateway", site.grid.gatewayID]
+        )
         #expect(revoked.status == 0, "\(revoked.output)")
         var refused = try await site.uplink()
         try await UplinkSystemTests.waitFor("the refusal") {
@@ -271,20 +315,33 @@ struct FaultSystemTests {
         #expect(refused.lastError?.reason == "revoked-certificate")
         #expect(try await site.audited().revoked)
         try await site.readingsAdvance("the revocation")
-        try await UplinkSystemTests.waitFor("blocks sealed after the refusal") { try await site.uplink().unacknowledgedBlocks >= 3 }
-        #expect(try await site.uplink().lastCheckpointedHeight == refused.lastCheckpointedHeight, "nothing is checkpointed while revoked")
+        try await UplinkSystemTests.waitFor("blocks sealed after the refusal") {
+            try await site.uplink().unacknowledgedBlocks >= 3
+        }
+        #expect(
+            try await site.uplink().lastCheckpointedHeight == refused.lastCheckpointedHeight,
+            "nothing is checkpointed while revoked"
+        )
         #expect(site.logs("gateway").contains("revoked-certificate"), "\(site.gateway!.logText.suffix(2000))")
 
         // 8. A new certificate. Before the gateway uses it, tampered copies of its next block,
         // not yet accepted, are pushed under it: each is refused with its reason.
         let renewed = world.path("gw-2.cert")
-        let certified = try runBinary("super-node", ["certify", "--data", site.grid.superNode, "--gateway-key", world.gateway + "/gateway.key.pub",
-                                                     "--name", "feeder-7", "--out", renewed])
+        let certified = try runBinary(
+            "super-node",
+            [
+                "certify", "--data", site.grid.superNode, "--gateway-key", world.gateway + "/gateway.key.pub",
+                "--name", "feeder-7", "--out", renewed,
+            ]
+        )
         #expect(certified.status == 0, "\(certified.output)")
         let before = try await site.audited()
         let auditedHeight = try #require(before.auditedHeight)
         let chain = try ChainStore(path: world.gateway + "/chain.sqlite", check: .none)
-        let next = try #require(try chain.block(atHeight: auditedHeight + 1), "block \(auditedHeight + 1) is sealed, not yet accepted")
+        let next = try #require(
+            try chain.block(atHeight: auditedHeight + 1),
+            "block \(auditedHeight + 1) is sealed, not yet accepted"
+        )
         var flipped = next.wireBytes()
         flipped[flipped.count - 1] ^= 0x01  // an entry's signature
         let badSignature = try await site.push([flipped], certificate: renewed)
@@ -295,7 +352,10 @@ struct FaultSystemTests {
         let badRoot = try await site.push([forged.wireBytes()], certificate: renewed)
         #expect(badRoot.status == 422 && badRoot.reason == "merkle-root-mismatch", "\(badRoot.body)")
         let unchanged = try await site.audited()
-        #expect(unchanged.auditedHeight == before.auditedHeight && unchanged.auditedBlockHash == before.auditedBlockHash, "the audit did not move")
+        #expect(
+            unchanged.auditedHeight == before.auditedHeight && unchanged.auditedBlockHash == before.auditedBlockHash,
+            "the audit did not move"
+        )
 
         // 9. Restarted with the new certificate, the gateway catches up.
         #expect(site.gateway?.terminate() == 0, "\(site.gateway!.logText.suffix(2000))")
@@ -309,7 +369,10 @@ struct FaultSystemTests {
         #expect(outbox.pending == 0, "every reading acknowledged: \(site.agent!.logText.suffix(2000))")
         let atGateway = try await EndToEndTests.lastSequences(site.base, client: site.client)
         for (name, id) in site.meters {
-            #expect(atGateway[id] == outbox.sequences[id], "\(name): the gateway holds every reading the agent made, no more")
+            #expect(
+                atGateway[id] == outbox.sequences[id],
+                "\(name): the gateway holds every reading the agent made, no more"
+            )
         }
         var tip: Int64 = -1
         try await UplinkSystemTests.waitFor("every sealed block checkpointed") {
@@ -319,38 +382,60 @@ struct FaultSystemTests {
             return health.pending == 0 && u.sealedHeight.map(Int64.init) == health.height
                 && u.lastCheckpointedHeight == u.sealedHeight && u.unacknowledgedBlocks == 0
         }
-        #expect(try await site.audited().auditedHeight.map(Int64.init) == tip, "the super node audited exactly the gateway's chain")
+        #expect(
+            try await site.audited().auditedHeight.map(Int64.init) == tip,
+            "the super node audited exactly the gateway's chain"
+        )
 
         // Exactly one checkpoint per block, in order, the super node's bytes; the new serial after the revocation.
         struct Listed: Decodable {
-            struct Entry: Decodable { var height: Int64; var certificateSerial: UInt64; var checkpoint: String }
+            struct Entry: Decodable {
+                var height: Int64
+                var certificateSerial: UInt64
+                var checkpoint: String
+            }
             var checkpoints: [Entry]
         }
-        let inspected = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "--json", "--from", "0", "--limit", "10000", "checkpoints"])
+        let inspected = try runBinary(
+            "edge-gateway",
+            ["inspect", "--data", world.gateway, "--json", "--from", "0", "--limit", "10000", "checkpoints"]
+        )
         #expect(inspected.status == 0, "\(inspected.output)")
         let listed = try JSONDecoder().decode(Listed.self, from: Data(inspected.output.utf8)).checkpoints
-        #expect(listed.map(\.height) == Array(0 ... tip))
+        #expect(listed.map(\.height) == Array(0...tip))
         #expect(listed.first?.certificateSerial == 1 && listed.last?.certificateSerial == 2)
         #expect(listed.map(\.certificateSerial) == listed.map(\.certificateSerial).sorted())
         let atSuperNode = try await DatabaseQueue(path: site.grid.superNode + "/authority.sqlite").read { db in
-            try Row.fetchAll(db, sql: "SELECT height, checkpoint FROM gateway_block ORDER BY height").map { ($0["height"] as Int64, ($0["checkpoint"] as Data).base64EncodedString()) }
+            try Row.fetchAll(db, sql: "SELECT height, checkpoint FROM gateway_block ORDER BY height").map {
+                ($0["height"] as Int64, ($0["checkpoint"] as Data).base64EncodedString())
+            }
         }
-        #expect(atSuperNode.map(\.0) == Array(0 ... tip))
+        #expect(atSuperNode.map(\.0) == Array(0...tip))
         #expect(atSuperNode.map(\.1) == listed.map(\.checkpoint))
 
         // Every rejection named, where operators look for it.
-        let agentLogs = site.logs("agent"), gatewayLogs = site.logs("gateway"), superLogs = site.logs("super-node")
+        let agentLogs = site.logs("agent")
+        let gatewayLogs = site.logs("gateway")
+        let superLogs = site.logs("super-node")
         #expect(agentLogs.contains("meter read failed"), "the broken lines are logged")
         #expect(agentLogs.contains("cannot deliver readings to the gateway; retrying"))
-        #expect(!agentLogs.contains("rejected a reading") && !gatewayLogs.contains("rejected record"), "no reading was refused: no gap, no repeat")
-        #expect(gatewayLogs.contains("cannot push blocks to the super node") && gatewayLogs.contains("reason=unreachable"), "\(gatewayLogs.suffix(3000))")
+        #expect(
+            !agentLogs.contains("rejected a reading") && !gatewayLogs.contains("rejected record"),
+            "no reading was refused: no gap, no repeat"
+        )
+        #expect(
+            gatewayLogs.contains("cannot push blocks to the super node") && gatewayLogs.contains("reason=unreachable"),
+            "\(gatewayLogs.suffix(3000))"
+        )
         #expect(gatewayLogs.contains("the super node refused the push (revoked-certificate)"))
         for reason in ["fork", "revoked-certificate", "bad-entry-signature", "merkle-root-mismatch"] {
             #expect(superLogs.contains("reason=\(reason)"), "the super node logs \(reason)")
         }
 
         try await site.shutdown()
-        for process in [site.gateway, site.superNode, site.emulator] { #expect(process?.process.terminationStatus == 0) }
+        for process in [site.gateway, site.superNode, site.emulator] {
+            #expect(process?.process.terminationStatus == 0)
+        }
         let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status == 0, "\(verified.output)")
     }
@@ -361,10 +446,22 @@ struct FaultSystemTests {
         let identities = try keys.map { try KeyFile.readPrivateKey(from: $0) }
         var entries = block.entries
         for (index, entry) in entries.enumerated() {
-            guard case .reading(let reading) = entry.record, let key = identities.first(where: { $0.id == reading.meter }),
-                  let value = reading.values.first(where: { $0.measurand != .energyImportWh && $0.measurand != .energyExportWh }) else { continue }
-            let values = reading.values.map { $0.measurand == value.measurand ? MeasuredValue($0.measurand, $0.value + 1) : $0 }
-            let changed = try Reading(meter: reading.meter, sequence: reading.sequence, timestamp: reading.timestamp, values: values, status: reading.status)
+            guard case .reading(let reading) = entry.record,
+                let key = identities.first(where: { $0.id == reading.meter }),
+                let value = reading.values.first(where: {
+                    $0.measurand != .energyImportWh && $0.measurand != .energyExportWh
+                })
+            else { continue }
+            let values = reading.values.map {
+                $0.measurand == value.measurand ? MeasuredValue($0.measurand, $0.value + 1) : $0
+            }
+            let changed = try Reading(
+                meter: reading.meter,
+                sequence: reading.sequence,
+                timestamp: reading.timestamp,
+                values: values,
+                status: reading.status
+            )
             entries[index] = try SignedRecord.sign(.reading(changed), with: key)
             return Block(header: block.header, entries: entries)
         }

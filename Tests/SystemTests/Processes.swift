@@ -10,11 +10,15 @@ enum Binaries {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         for _ in 0..<2 { directory.deleteLastPathComponent() }
         candidates.append(directory.appendingPathComponent(".build/debug"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("edge-gateway").path) }
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("edge-gateway").path)
+        }
     }()
 
     struct Missing: Error, CustomStringConvertible {
-        var description: String { "edge-gateway and meter-agent are not built: run `swift build` (make test does) first" }
+        var description: String {
+            "edge-gateway and meter-agent are not built: run `swift build` (make test does) first"
+        }
     }
 
     static func url(_ name: String) throws -> URL {
@@ -93,4 +97,3 @@ func runBinary(_ binary: String, _ arguments: [String]) throws -> (status: Int32
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
-

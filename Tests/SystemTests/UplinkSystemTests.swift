@@ -3,9 +3,9 @@ import Foundation
 import GRDB
 import Glibc
 import LedgerLite
-import Testing
 import LedgerStore
 import TestSupport
+import Testing
 
 /// Gateway → super node with the real binaries: checkpoints, an outage, a revoked
 /// certificate, and final receipts checked offline.
@@ -15,7 +15,10 @@ struct UplinkSystemTests {
     typealias Failure = EndToEndTests.Failure
 
     struct Uplink: Decodable {
-        struct LastError: Decodable { var reason: String; var message: String }
+        struct LastError: Decodable {
+            var reason: String
+            var message: String
+        }
         var configured: Bool
         var state: String
         var lastCheckpointedHeight: UInt64?
@@ -42,8 +45,13 @@ struct UplinkSystemTests {
             guard sn.status == 0 else { throw Failure("super-node init: \(sn.output)") }
             let gw = try runBinary("edge-gateway", ["init", "--data", world.gateway])
             guard gw.status == 0 else { throw Failure("edge-gateway init: \(gw.output)") }
-            let certified = try runBinary("super-node", ["certify", "--data", world.path("sn"), "--gateway-key", world.gateway + "/gateway.key.pub",
-                                                         "--name", "feeder-7", "--out", world.path("gw.cert")])
+            let certified = try runBinary(
+                "super-node",
+                [
+                    "certify", "--data", world.path("sn"), "--gateway-key", world.gateway + "/gateway.key.pub",
+                    "--name", "feeder-7", "--out", world.path("gw.cert"),
+                ]
+            )
             guard certified.status == 0 else { throw Failure("super-node certify: \(certified.output)") }
             gatewayID = try KeyFile.readPublicKey(from: world.gateway + "/gateway.key.pub").id.hex
         }
@@ -51,28 +59,52 @@ struct UplinkSystemTests {
         func startSuperNode(listen: String = "127.0.0.1:0", log: String) async throws -> (RunningProcess, String) {
             let urlFile = superNode + "/super-node.url"
             try? FileManager.default.removeItem(atPath: urlFile)
-            let process = try RunningProcess("super-node", ["serve", "--data", superNode, "--listen", listen], log: world.path(log))
-            try await waitUntil("super-node.url") { FileManager.default.fileExists(atPath: urlFile) || !process.process.isRunning }
+            let process = try RunningProcess(
+                "super-node",
+                ["serve", "--data", superNode, "--listen", listen],
+                log: world.path(log)
+            )
+            try await waitUntil("super-node.url") {
+                FileManager.default.fileExists(atPath: urlFile) || !process.process.isRunning
+            }
             guard process.process.isRunning else { throw Failure("super-node serve stopped: \(process.logText)") }
-            return (process, try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            return (
+                process,
+                try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
         }
 
         /// Starts `serve` with the uplink (`certificate`: default the first one issued);
         /// a `gateway.url` left by a killed server is removed first.
-        func startGateway(superNodeURL: String, listen: String = "127.0.0.1:0", certificate: String? = nil, sealInterval: String = "300ms",
-                          log: String = "gateway.log") async throws -> (RunningProcess, String) {
+        func startGateway(
+            superNodeURL: String,
+            listen: String = "127.0.0.1:0",
+            certificate: String? = nil,
+            sealInterval: String = "300ms",
+            log: String = "gateway.log"
+        ) async throws -> (RunningProcess, String) {
             try? FileManager.default.removeItem(atPath: world.gateway + "/gateway.url")
-            let process = try RunningProcess("edge-gateway", ["serve", "--data", world.gateway, "--listen", listen, "--seal-interval", sealInterval,
-                                                              "--super-node", superNodeURL, "--certificate", certificate ?? self.certificate],
-                                             log: world.path(log))
-            try await waitUntil("gateway.url") { FileManager.default.fileExists(atPath: world.gateway + "/gateway.url") || !process.process.isRunning }
+            let process = try RunningProcess(
+                "edge-gateway",
+                [
+                    "serve", "--data", world.gateway, "--listen", listen, "--seal-interval", sealInterval,
+                    "--super-node", superNodeURL, "--certificate", certificate ?? self.certificate,
+                ],
+                log: world.path(log)
+            )
+            try await waitUntil("gateway.url") {
+                FileManager.default.fileExists(atPath: world.gateway + "/gateway.url") || !process.process.isRunning
+            }
             guard process.process.isRunning else { throw Failure("edge-gateway serve stopped: \(process.logText)") }
             return (process, try world.gatewayURL())
         }
 
         func enroll(_ name: String, role: String) throws -> String {
             let id = try world.keygen(name)
-            let enrolled = try runBinary("edge-gateway", ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub"), "--role", role])
+            let enrolled = try runBinary(
+                "edge-gateway",
+                ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub"), "--role", role]
+            )
             guard enrolled.status == 0 else { throw Failure("enroll: \(enrolled.output)") }
             return id
         }
@@ -80,12 +112,18 @@ struct UplinkSystemTests {
 
     static func json<T: Decodable>(_ url: String, _ type: T.Type, client: HTTPClient) async throws -> T {
         let (status, data) = try await EndToEndTests.get(url, client: client)
-        guard status == 200 else { throw Failure("GET \(url): HTTP \(status) \(String(decoding: data, as: UTF8.self))") }
+        guard status == 200 else {
+            throw Failure("GET \(url): HTTP \(status) \(String(decoding: data, as: UTF8.self))")
+        }
         return try JSONDecoder().decode(T.self, from: data)
     }
 
     /// Waits for an async condition.
-    static func waitFor(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+    static func waitFor(
+        _ what: String,
+        timeout: Duration = .seconds(60),
+        _ condition: () async throws -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await !condition() {
             guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
@@ -104,12 +142,23 @@ struct UplinkSystemTests {
 
         // An emulated meter and its agent keep readings flowing the whole time.
         let bus = world.path("bus")
-        let emulator = try RunningProcess("meter-agent", ["emulate", "--pty-link", bus, "--profile", "sdm120", "--unit", "3",
-                                                          "--seed", "7", "--start", "2026-06-21T11:00:00Z"], log: world.path("emulator.log"))
+        let emulator = try RunningProcess(
+            "meter-agent",
+            [
+                "emulate", "--pty-link", bus, "--profile", "sdm120", "--unit", "3",
+                "--seed", "7", "--start", "2026-06-21T11:00:00Z",
+            ],
+            log: world.path("emulator.log")
+        )
         try await waitUntil("the emulated bus") { FileManager.default.fileExists(atPath: bus) }
-        let agent = try RunningProcess("meter-agent", ["run", "--device", bus, "--unit", "3", "--profile", "sdm120", "--key", world.path("house.key"),
-                                                       "--gateway", base, "--data", world.path("agent-data"), "--interval", "100ms"],
-                                       log: world.path("agent.log"))
+        let agent = try RunningProcess(
+            "meter-agent",
+            [
+                "run", "--device", bus, "--unit", "3", "--profile", "sdm120", "--key", world.path("house.key"),
+                "--gateway", base, "--data", world.path("agent-data"), "--interval", "100ms",
+            ],
+            log: world.path("agent.log")
+        )
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             // Checkpoints arrive and keep up with the chain.
@@ -117,8 +166,14 @@ struct UplinkSystemTests {
                 let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
                 return u.state == "connected" && (u.lastCheckpointedHeight ?? 0) >= 3
             }
-            #expect(FileManager.default.fileExists(atPath: world.gateway + "/super-node-root.pub"), "the verified root key is kept")
-            #expect(try KeyFile.readPublicKey(from: world.gateway + "/super-node-root.pub") == KeyFile.readPublicKey(from: grid.superNode + "/root.key.pub"))
+            #expect(
+                FileManager.default.fileExists(atPath: world.gateway + "/super-node-root.pub"),
+                "the verified root key is kept"
+            )
+            #expect(
+                try KeyFile.readPublicKey(from: world.gateway + "/super-node-root.pub")
+                    == KeyFile.readPublicKey(from: grid.superNode + "/root.key.pub")
+            )
 
             // The super node dies; the gateway goes on serving and its blocks wait.
             superNode.signal(SIGKILL)
@@ -139,7 +194,8 @@ struct UplinkSystemTests {
             (superNode, superURL) = try await grid.startSuperNode(listen: "127.0.0.1:\(superPort)", log: "sn-2.log")
             try await Self.waitFor("the catch-up") {
                 let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
-                return u.state == "connected" && u.unacknowledgedBlocks <= 1 && (u.lastCheckpointedHeight ?? 0) > (atOutage.sealedHeight ?? 0) + 3
+                return u.state == "connected" && u.unacknowledgedBlocks <= 1
+                    && (u.lastCheckpointedHeight ?? 0) > (atOutage.sealedHeight ?? 0) + 3
             }
             #expect(gateway.logText.contains("the super node accepts pushes again"))
 
@@ -150,7 +206,8 @@ struct UplinkSystemTests {
                 let health = try await Self.json(base + "/healthz", Health.self, client: client)
                 let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
                 height = health.height ?? -1
-                return health.pending == 0 && u.sealedHeight.map(Int64.init) == health.height && u.lastCheckpointedHeight == u.sealedHeight
+                return health.pending == 0 && u.sealedHeight.map(Int64.init) == health.height
+                    && u.lastCheckpointedHeight == u.sealedHeight
             }
             let (_, metrics) = try await EndToEndTests.get(base + "/metrics", client: client)
             let text = String(decoding: metrics, as: UTF8.self)
@@ -158,25 +215,41 @@ struct UplinkSystemTests {
             #expect(text.contains("gateway_uplink_unacknowledged_blocks 0.0"))
             #expect(text.contains(#"gateway_uplink_push_failures_total{reason="unreachable"}"#))
             struct Gateways: Decodable {
-                struct Gateway: Decodable { var gateway: String; var auditedHeight: UInt64?; var url: String? }
+                struct Gateway: Decodable {
+                    var gateway: String
+                    var auditedHeight: UInt64?
+                    var url: String?
+                }
                 var gateways: [Gateway]
             }
-            let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first { $0.gateway == grid.gatewayID }
-            #expect(audited?.auditedHeight.map(Int64.init) == height, "the super node audited exactly the gateway's chain")
+            let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first {
+                $0.gateway == grid.gatewayID
+            }
+            #expect(
+                audited?.auditedHeight.map(Int64.init) == height,
+                "the super node audited exactly the gateway's chain"
+            )
             #expect(audited?.url == base, "the gateway announced its bound URL")
 
             // Every block checkpointed exactly once, in order: the super node's checkpoints are the gateway's.
             let atSuperNode = try await DatabaseQueue(path: grid.superNode + "/authority.sqlite").read { db in
-                try Row.fetchAll(db, sql: "SELECT height, checkpoint FROM gateway_block ORDER BY height").map { ($0["height"] as Int64, $0["checkpoint"] as Data) }
+                try Row.fetchAll(db, sql: "SELECT height, checkpoint FROM gateway_block ORDER BY height").map {
+                    ($0["height"] as Int64, $0["checkpoint"] as Data)
+                }
             }
             let atGateway = try await DatabaseQueue(path: world.gateway + "/checkpoints.sqlite").read { db in
-                try Row.fetchAll(db, sql: "SELECT height, bytes FROM checkpoint ORDER BY height").map { ($0["height"] as Int64, $0["bytes"] as Data) }
+                try Row.fetchAll(db, sql: "SELECT height, bytes FROM checkpoint ORDER BY height").map {
+                    ($0["height"] as Int64, $0["bytes"] as Data)
+                }
             }
-            #expect(atSuperNode.map(\.0) == Array(0 ... height))
-            #expect(atGateway.map(\.0) == Array(0 ... height))
+            #expect(atSuperNode.map(\.0) == Array(0...height))
+            #expect(atGateway.map(\.0) == Array(0...height))
             #expect(atGateway.map(\.1) == atSuperNode.map(\.1), "one checkpoint per block, the super node's own bytes")
             let listed = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "checkpoints"])
-            #expect(listed.status == 0 && listed.output.contains("last checkpointed height \(height); 0 blocks wait"), "\(listed.output)")
+            #expect(
+                listed.status == 0 && listed.output.contains("last checkpointed height \(height); 0 blocks wait"),
+                "\(listed.output)"
+            )
         } catch {
             try await client.shutdown()
             throw error
@@ -187,13 +260,19 @@ struct UplinkSystemTests {
         superNode.terminate()
 
         // A final receipt, checked offline against the root key only.
-        let receipt = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "--json", "receipt", meter, "2"])
+        let receipt = try runBinary(
+            "edge-gateway",
+            ["inspect", "--data", world.gateway, "--json", "receipt", meter, "2"]
+        )
         #expect(receipt.status == 0, "\(receipt.output)")
         try receipt.output.write(toFile: world.path("receipt.json"), atomically: true, encoding: .utf8)
         let human = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "receipt", meter, "2"])
         #expect(human.output.contains("checkpointed by the super node"), "\(human.output)")
         let rootKey = grid.superNode + "/root.key.pub"
-        let verified = try runBinary("edge-gateway", ["verify-receipt", world.path("receipt.json"), "--root-key", rootKey])
+        let verified = try runBinary(
+            "edge-gateway",
+            ["verify-receipt", world.path("receipt.json"), "--root-key", rootKey]
+        )
         #expect(verified.status == 0 && verified.output.contains("receipt verified"), "\(verified.output)")
 
         // A tampered record, and the wrong root key, are refused with what is wrong.
@@ -203,11 +282,20 @@ struct UplinkSystemTests {
         record[record.count - 1] ^= 0x01  // the signature: the record still decodes, its leaf hash changes
         object["record"] = Data(record).base64EncodedString()
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: world.path("tampered.json")))
-        let tampered = try runBinary("edge-gateway", ["verify-receipt", world.path("tampered.json"), "--root-key", rootKey])
+        let tampered = try runBinary(
+            "edge-gateway",
+            ["verify-receipt", world.path("tampered.json"), "--root-key", rootKey]
+        )
         #expect(tampered.status == 2 && tampered.output.contains("Merkle proof does not lead"), "\(tampered.output)")
         _ = try world.keygen("other")
-        let wrongRoot = try runBinary("edge-gateway", ["verify-receipt", world.path("receipt.json"), "--root-key", world.path("other.key.pub")])
-        #expect(wrongRoot.status == 2 && wrongRoot.output.contains("the checkpoint is not the super node's"), "\(wrongRoot.output)")
+        let wrongRoot = try runBinary(
+            "edge-gateway",
+            ["verify-receipt", world.path("receipt.json"), "--root-key", world.path("other.key.pub")]
+        )
+        #expect(
+            wrongRoot.status == 2 && wrongRoot.output.contains("the checkpoint is not the super node's"),
+            "\(wrongRoot.output)"
+        )
 
         #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
@@ -226,18 +314,34 @@ struct UplinkSystemTests {
         func feed() async throws -> Bool {
             sequence += 1
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let reading = try Reading(meter: meterKey.id, sequence: sequence, timestamp: now, values: [MeasuredValue(.energyImportWh, Int64(sequence))])
-            let batch = IngestBatch(records: [Data(try SignedRecord.sign(.reading(reading), with: meterKey).bytes).base64EncodedString()])
-            let (status, data) = try await EndToEndTests.post(base + "/v1/readings", json: try JSONEncoder().encode(batch), client: client)
+            let reading = try Reading(
+                meter: meterKey.id,
+                sequence: sequence,
+                timestamp: now,
+                values: [MeasuredValue(.energyImportWh, Int64(sequence))]
+            )
+            let batch = IngestBatch(records: [
+                Data(try SignedRecord.sign(.reading(reading), with: meterKey).bytes).base64EncodedString()
+            ])
+            let (status, data) = try await EndToEndTests.post(
+                base + "/v1/readings",
+                json: try JSONEncoder().encode(batch),
+                client: client
+            )
             guard status == 200 else { return false }
             return try JSONDecoder().decode(IngestResponse.self, from: data).results.first?.status == .accepted
         }
         do {
             try await Self.waitFor("checkpoints") {
                 _ = try await feed()
-                return (try await Self.json(base + "/v1/uplink", Uplink.self, client: client).lastCheckpointedHeight ?? 0) >= 1
+                return
+                    (try await Self.json(base + "/v1/uplink", Uplink.self, client: client).lastCheckpointedHeight ?? 0)
+                    >= 1
             }
-            let revoked = try runBinary("super-node", ["revoke", "--data", grid.superNode, "--gateway", grid.gatewayID])
+            let revoked = try runBinary(
+                "super-node",
+                ["revoke", "--data", grid.superNode, "--gateway", grid.gatewayID]
+            )
             #expect(revoked.status == 0, "\(revoked.output)")
 
             var refused = Uplink(configured: true, state: "", unacknowledgedBlocks: 0)
@@ -255,7 +359,10 @@ struct UplinkSystemTests {
                 return u.unacknowledgedBlocks >= 3
             }
             let later = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
-            #expect(later.state == "refused" && later.lastCheckpointedHeight == refused.lastCheckpointedHeight, "nothing is checkpointed any more")
+            #expect(
+                later.state == "refused" && later.lastCheckpointedHeight == refused.lastCheckpointedHeight,
+                "nothing is checkpointed any more"
+            )
             let (_, metrics) = try await EndToEndTests.get(base + "/metrics", client: client)
             let text = String(decoding: metrics, as: UTF8.self)
             #expect(text.contains(#"gateway_uplink_push_failures_total{reason="revoked-certificate"}"#), "\(text)")
@@ -267,7 +374,10 @@ struct UplinkSystemTests {
         try await client.shutdown()
         // SIGTERM stops it in the middle of its wait after the refusal.
         #expect(gateway.terminate() == 0, "\(gateway.logText.suffix(2000))")
-        #expect(gateway.logText.components(separatedBy: "the super node refused the push").count == 2, "the refusal is logged once, not per attempt")
+        #expect(
+            gateway.logText.components(separatedBy: "the super node refused the push").count == 2,
+            "the refusal is logged once, not per attempt"
+        )
         superNode.terminate()
     }
 
@@ -278,7 +388,11 @@ struct UplinkSystemTests {
     }
 
     struct Gateways: Decodable {
-        struct Gateway: Decodable { var gateway: String; var auditedHeight: UInt64?; var url: String? }
+        struct Gateway: Decodable {
+            var gateway: String
+            var auditedHeight: UInt64?
+            var url: String?
+        }
         var gateways: [Gateway]
     }
 
@@ -304,9 +418,20 @@ struct UplinkSystemTests {
         mutating func feed(client: HTTPClient) async throws -> Bool {
             sequence += 1
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let reading = try Reading(meter: key.id, sequence: sequence, timestamp: now, values: [MeasuredValue(.energyImportWh, Int64(sequence))])
-            let batch = IngestBatch(records: [Data(try SignedRecord.sign(.reading(reading), with: key).bytes).base64EncodedString()])
-            let (status, data) = try await EndToEndTests.post(base + "/v1/readings", json: try JSONEncoder().encode(batch), client: client)
+            let reading = try Reading(
+                meter: key.id,
+                sequence: sequence,
+                timestamp: now,
+                values: [MeasuredValue(.energyImportWh, Int64(sequence))]
+            )
+            let batch = IngestBatch(records: [
+                Data(try SignedRecord.sign(.reading(reading), with: key).bytes).base64EncodedString()
+            ])
+            let (status, data) = try await EndToEndTests.post(
+                base + "/v1/readings",
+                json: try JSONEncoder().encode(batch),
+                client: client
+            )
             guard status == 200 else { return false }
             return try JSONDecoder().decode(IngestResponse.self, from: data).results.first?.status == .accepted
         }
@@ -328,7 +453,7 @@ struct UplinkSystemTests {
                 let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
                 return u.state == "connected" && u.unacknowledgedBlocks == 0 && u.lastCheckpointedHeight != nil
             }
-            for _ in 0 ..< 5 { #expect(try await feeder.feed(client: client)) }
+            for _ in 0..<5 { #expect(try await feeder.feed(client: client)) }
             let health = try await Self.json(base + "/healthz", Health.self, client: client)
             #expect(health.pending >= 5, "the readings wait for the final seal")
         } catch {
@@ -343,9 +468,14 @@ struct UplinkSystemTests {
         #expect(tip == before + 1, "the final seal made one more block")
         let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
         #expect(checkpoints.lastCheckpointedHeight == tip && checkpoints.unacknowledgedBlocks == 0, "\(checkpoints)")
-        let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first { $0.gateway == grid.gatewayID }
+        let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first {
+            $0.gateway == grid.gatewayID
+        }
         #expect(audited?.auditedHeight == tip, "the super node audited the gateway's chain up to its final block")
-        #expect(gateway.logText.contains("every sealed block is checkpointed by the super node"), "\(gateway.logText.suffix(2000))")
+        #expect(
+            gateway.logText.contains("every sealed block is checkpointed by the super node"),
+            "\(gateway.logText.suffix(2000))"
+        )
         try await client.shutdown()
         #expect(superNode.terminate() == 0)
         #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
@@ -381,7 +511,12 @@ struct UplinkSystemTests {
         let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
         #expect(checkpoints.unacknowledgedBlocks >= 2)
         let log = gateway.logText
-        #expect(log.contains("uplink stopped with \(checkpoints.unacknowledgedBlocks) sealed block(s) not acknowledged by the super node"), "\(log.suffix(2000))")
+        #expect(
+            log.contains(
+                "uplink stopped with \(checkpoints.unacknowledgedBlocks) sealed block(s) not acknowledged by the super node"
+            ),
+            "\(log.suffix(2000))"
+        )
         #expect(log.contains("stopped cleanly"))
         #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }

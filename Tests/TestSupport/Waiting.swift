@@ -1,7 +1,9 @@
 /// Waits until `condition` holds, checking every 100 ms, up to `timeout`.
 /// - Throws: `TimedOut` naming `what` when the time is up.
 package func waitUntil(
-    _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+    _ what: String,
+    timeout: Duration = .seconds(20),
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LedgerLite
-import Logging
 import LedgerStore
+import Logging
 
 /// Escalation over HTTP (docs/GATEWAY.md, "Escalation"): the consumer side asks the super
 /// node after recording a request unserved; the producer side takes the super node's
@@ -23,13 +23,24 @@ extension Gateway {
     private func escalatedDispatch(_ request: Request) async -> Response {
         func refuse(_ status: HTTPResponse.Status, _ reason: String, _ message: String) -> Response {
             logger.warning("escalated dispatch refused", metadata: ["reason": "\(reason)", "detail": "\(message)"])
-            return Self.json(EscalatedDispatchAnswer(status: "refused", reason: reason, message: message), status: status)
+            return Self.json(
+                EscalatedDispatchAnswer(status: "refused", reason: reason, message: message),
+                status: status
+            )
         }
         guard let link = superNode else {
-            return refuse(.notFound, "no-super-node", "this gateway runs without a super node (serve --super-node URL --certificate FILE), so it takes no escalated dispatches")
+            return refuse(
+                .notFound,
+                "no-super-node",
+                "this gateway runs without a super node (serve --super-node URL --certificate FILE), so it takes no escalated dispatches"
+            )
         }
         guard let root = await Self.rootKey(of: link, logger: logger) else {
-            return refuse(.serviceUnavailable, "no-root-key", "this gateway has not verified its super node's root key yet (pin it with --super-node-key, or let the gateway reach \(link.url)/v1/root); try again later")
+            return refuse(
+                .serviceUnavailable,
+                "no-root-key",
+                "this gateway has not verified its super node's root key yet (pin it with --super-node-key, or let the gateway reach \(link.url)/v1/root); try again later"
+            )
         }
         var request = request
         let submission: EscalatedDispatchSubmission
@@ -37,7 +48,11 @@ extension Gateway {
             let body = try await request.collectBody(upTo: 64 * 1024)
             submission = try JSONDecoder().decode(EscalatedDispatchSubmission.self, from: Data(buffer: body))
         } catch {
-            return refuse(.badRequest, "malformed", "the body is not {\"decision\": \"<base64 signed escalation decision>\"} (\(Self.describe(error)))")
+            return refuse(
+                .badRequest,
+                "malformed",
+                "the body is not {\"decision\": \"<base64 signed escalation decision>\"} (\(Self.describe(error)))"
+            )
         }
         guard let bytes = Data(base64Encoded: submission.decision) else {
             return refuse(.badRequest, "malformed", "decision is not valid base64")
@@ -48,12 +63,20 @@ extension Gateway {
         }
         let commit = await ledger.commitEscalated(decision, root: root, certificate: link.certificate)
         if let refusal = commit.refusal {
-            return Self.json(EscalatedDispatchAnswer(status: "refused", reason: refusal.rawValue, message: commit.detail),
-                             status: HTTPResponse.Status(code: refusal.httpStatus))
+            return Self.json(
+                EscalatedDispatchAnswer(status: "refused", reason: refusal.rawValue, message: commit.detail),
+                status: HTTPResponse.Status(code: refusal.httpStatus)
+            )
         }
-        return Self.json(EscalatedDispatchAnswer(status: "committed", record: commit.entry.map { Data($0.bytes).base64EncodedString() },
-                                                 producerTNTBefore: commit.producerTNTBefore, availableWh: commit.availableWh,
-                                                 replayed: commit.replayed ? true : nil))
+        return Self.json(
+            EscalatedDispatchAnswer(
+                status: "committed",
+                record: commit.entry.map { Data($0.bytes).base64EncodedString() },
+                producerTNTBefore: commit.producerTNTBefore,
+                availableWh: commit.availableWh,
+                replayed: commit.replayed ? true : nil
+            )
+        )
     }
 
     // MARK: consumer side
@@ -62,81 +85,144 @@ extension Gateway {
     /// the request may still be escalated (a resent copy of an unserved request is
     /// escalated again: the super node answers the same request the same way).
     package func shouldEscalate(_ answer: DispatchResponse, _ request: EnergyRequest) async -> Bool {
-        guard superNode != nil, answer.shares.isEmpty, answer.status == .unserved || answer.status == .duplicate else { return false }
+        guard superNode != nil, answer.shares.isEmpty, answer.status == .unserved || answer.status == .duplicate else {
+            return false
+        }
         return await ledger.escalatableEnvelope(request.reference)
     }
 
     /// A resent request that an escalation already served: the recorded decision.
     package func repeatedEscalation(_ answer: DispatchResponse, _ request: EnergyRequest) async -> DispatchResponse? {
         guard answer.status == .duplicate, answer.shares.isEmpty,
-              let decision = await ledger.consumerEscalation(of: request.reference) else { return nil }
-        var response = Self.servedByEscalation(request, decision, producerTNTBefore: nil, height: answer.blockHeight, status: .duplicate, policy: answer.policy)
-        response.detail = "request \(request.sequence) was already decided; the super node escalated it (decision \(decision.decision.decisionID)) to producer \(decision.decision.producer.hex) of gateway \(decision.decision.producerGateway.hex)"
+            let decision = await ledger.consumerEscalation(of: request.reference)
+        else { return nil }
+        var response = Self.servedByEscalation(
+            request,
+            decision,
+            producerTNTBefore: nil,
+            height: answer.blockHeight,
+            status: .duplicate,
+            policy: answer.policy
+        )
+        response.detail =
+            "request \(request.sequence) was already decided; the super node escalated it (decision \(decision.decision.decisionID)) to producer \(decision.decision.producer.hex) of gateway \(decision.decision.producerGateway.hex)"
         return response
     }
 
     /// Asks the super node to serve a request recorded unserved here; records its decision
     /// (consumer side) and answers `served`, or keeps the unserved answer and says why.
-    package func escalate(_ entry: SignedRecord, _ request: EnergyRequest, unserved: DispatchResponse) async -> DispatchResponse {
+    package func escalate(
+        _ entry: SignedRecord,
+        _ request: EnergyRequest,
+        unserved: DispatchResponse
+    ) async -> DispatchResponse {
         guard let link = superNode else { return unserved }
         let local = unserved.detail ?? "no producer of this gateway can serve it"
         func failed(_ result: String, _ detail: String) -> DispatchResponse {
             var answer = unserved
             answer.escalation = EscalationInfo(result: result, detail: detail)
             answer.detail = "\(local); escalated to the super node: \(detail)"
-            logger.warning("escalation did not serve the request", metadata: [
-                "meter.id": "\(request.consumer.hex)", "request.id": "\(request.sequence)", "result": "\(result)", "detail": "\(detail)",
-            ])
+            logger.warning(
+                "escalation did not serve the request",
+                metadata: [
+                    "meter.id": "\(request.consumer.hex)", "request.id": "\(request.sequence)", "result": "\(result)",
+                    "detail": "\(detail)",
+                ]
+            )
             return answer
         }
         guard let root = await Self.rootKey(of: link, logger: logger) else {
-            return failed("super-node-unreachable", "the super node's root key is not known yet and \(link.url)/v1/root did not answer; the request stays unserved")
+            return failed(
+                "super-node-unreachable",
+                "the super node's root key is not known yet and \(link.url)/v1/root did not answer; the request stays unserved"
+            )
         }
         guard let consumerKey = ledger.keys.key(of: request.consumer) else {
             return failed("refused", "the consumer's key is not known to this gateway")
         }
-        let submission = EscalationSubmission(certificate: Data(link.certificate.bytes).base64EncodedString(),
-                                              request: Data(entry.bytes).base64EncodedString(),
-                                              consumerKey: KeyFile.publicKeyLine(consumerKey))
+        let submission = EscalationSubmission(
+            certificate: Data(link.certificate.bytes).base64EncodedString(),
+            request: Data(entry.bytes).base64EncodedString(),
+            consumerKey: KeyFile.publicKeyLine(consumerKey)
+        )
         let reply: EscalationAnswer
         do {
-            let (status, data) = try await EscalationHTTP.post(link.url + "/v1/escalations", submission,
-                                                               timeoutMs: ledger.config.escalationTimeoutMs)
+            let (status, data) = try await EscalationHTTP.post(
+                link.url + "/v1/escalations",
+                submission,
+                timeoutMs: ledger.config.escalationTimeoutMs
+            )
             do { reply = try JSONDecoder().decode(EscalationAnswer.self, from: data) } catch {
-                return failed("super-node-unreachable", "the super node answered HTTP \(status) without an escalation answer; the request stays unserved")
+                return failed(
+                    "super-node-unreachable",
+                    "the super node answered HTTP \(status) without an escalation answer; the request stays unserved"
+                )
             }
         } catch {
-            return failed("super-node-unreachable", "cannot reach the super node at \(link.url) (\(error)); the request stays unserved")
+            return failed(
+                "super-node-unreachable",
+                "cannot reach the super node at \(link.url) (\(error)); the request stays unserved"
+            )
         }
         guard reply.status == "served" else {
             return failed(reply.reason ?? "refused", reply.message ?? "the super node found no producer")
         }
         guard let text = reply.decision, let bytes = Data(base64Encoded: text),
-              let decision = try? SignedEscalationDecision(bytes: Array(bytes)) else {
+            let decision = try? SignedEscalationDecision(bytes: Array(bytes))
+        else {
             return failed("refused", "the super node answered served without a signed decision")
         }
         let commit = await ledger.recordEscalation(decision, root: root, certificate: link.certificate)
         if let refusal = commit.refusal {
-            return failed("not-recorded", "decision \(decision.decision.decisionID) serves it, but this gateway could not record it (\(refusal.rawValue): \(commit.detail ?? "")); tell the operator")
+            return failed(
+                "not-recorded",
+                "decision \(decision.decision.decisionID) serves it, but this gateway could not record it (\(refusal.rawValue): \(commit.detail ?? "")); tell the operator"
+            )
         }
-        return Self.servedByEscalation(request, decision, producerTNTBefore: reply.producerTNTBefore, height: await ledger.nextBlockHeight(),
-                                       status: unserved.status == .duplicate ? .duplicate : .served, policy: unserved.policy)
+        return Self.servedByEscalation(
+            request,
+            decision,
+            producerTNTBefore: reply.producerTNTBefore,
+            height: await ledger.nextBlockHeight(),
+            status: unserved.status == .duplicate ? .duplicate : .served,
+            policy: unserved.policy
+        )
     }
 
     /// The consumer's answer for a request served by an escalation decision.
-    package static func servedByEscalation(_ request: EnergyRequest, _ decision: SignedEscalationDecision, producerTNTBefore: UInt64?,
-                                   height: UInt64?, status: TradeStatus = .served, policy: String?) -> DispatchResponse {
+    package static func servedByEscalation(
+        _ request: EnergyRequest,
+        _ decision: SignedEscalationDecision,
+        producerTNTBefore: UInt64?,
+        height: UInt64?,
+        status: TradeStatus = .served,
+        policy: String?
+    ) -> DispatchResponse {
         let d = decision.decision
         // TNT before and after 0: the remote producer's TNT is not known here (a resent request).
-        let share = producerTNTBefore.map { DispatchShareView(producer: d.producer.hex, energyWh: d.energyWh, tntBefore: $0, tntAfter: $0 + 1) }
+        let share =
+            producerTNTBefore.map {
+                DispatchShareView(producer: d.producer.hex, energyWh: d.energyWh, tntBefore: $0, tntAfter: $0 + 1)
+            }
             ?? DispatchShareView(producer: d.producer.hex, energyWh: d.energyWh, tntBefore: 0, tntAfter: 0)
         return DispatchResponse(
-            status: status, consumer: request.consumer.hex, sequence: request.sequence, requestedWh: request.energyWh, policy: policy,
+            status: status,
+            consumer: request.consumer.hex,
+            sequence: request.sequence,
+            requestedWh: request.energyWh,
+            policy: policy,
             shares: [share],
             blockHeight: height,
-            detail: "no producer of this gateway could serve it; the super node escalated it (decision \(d.decisionID)) to producer \(d.producer.hex) of gateway \(d.producerGateway.hex)",
-            escalation: EscalationInfo(result: "served", producerGateway: d.producerGateway.hex, producer: d.producer.hex,
-                                       decisionID: d.decisionID, decision: Data(decision.bytes).base64EncodedString()))
+            detail:
+                "no producer of this gateway could serve it; the super node escalated it (decision \(d.decisionID)) to producer \(d.producer.hex) of gateway \(d.producerGateway.hex)",
+            escalation: EscalationInfo(
+                result: "served",
+                producerGateway: d.producerGateway.hex,
+                producer: d.producer.hex,
+                decisionID: d.decisionID,
+                decision: Data(decision.bytes).base64EncodedString()
+            )
+        )
     }
 
     /// The link's verified root key, fetching `GET /v1/root` once when none is known yet.
@@ -150,7 +236,10 @@ extension Gateway {
             try link.keep(key)
             return key
         } catch {
-            logger.warning("cannot learn the super node's root key", metadata: ["url": "\(link.url)", "error": "\(error)"])
+            logger.warning(
+                "cannot learn the super node's root key",
+                metadata: ["url": "\(link.url)", "error": "\(error)"]
+            )
             return nil
         }
     }
@@ -159,7 +248,11 @@ extension Gateway {
 /// The gateway's JSON calls to the super node for escalation.
 package enum EscalationHTTP {
 
-    package static func post<Body: Encodable>(_ url: String, _ body: Body, timeoutMs: Int64) async throws -> (status: Int, body: Data) {
+    package static func post<Body: Encodable>(
+        _ url: String,
+        _ body: Body,
+        timeoutMs: Int64
+    ) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -1,8 +1,8 @@
 import Foundation
 import LedgerLite
+import LedgerStore
 import OperatorKit
 import Synchronization
-import LedgerStore
 
 /// What the gateway knows about its super node: where it is, the certificate it issued
 /// this gateway, and its root key once verified. Built by `serve --super-node URL
@@ -28,7 +28,12 @@ package final class SuperNodeLink: Sendable {
     /// This gateway's id (the certificate's subject).
     package var gateway: GatewayID { certificate.certificate.gateway }
 
-    package init(url: String, certificate: SignedGatewayCertificate, rootKeyPath: String, rootKey: PublicIdentity? = nil) {
+    package init(
+        url: String,
+        certificate: SignedGatewayCertificate,
+        rootKeyPath: String,
+        rootKey: PublicIdentity? = nil
+    ) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.certificate = certificate
         self.rootKeyPath = rootKeyPath
@@ -38,18 +43,29 @@ package final class SuperNodeLink: Sendable {
     /// Loads the link for `serve`: reads and checks the certificate file against the
     /// gateway's key, and the root key (pinned file, else the one kept in the data
     /// directory). Every problem is one line that says what to do.
-    package static func load(url: String, certificateFile: String, pinnedRootKeyFile: String?,
-                     directory: DataDirectory, gatewayKey: PublicIdentity) throws -> SuperNodeLink {
+    package static func load(
+        url: String,
+        certificateFile: String,
+        pinnedRootKeyFile: String?,
+        directory: DataDirectory,
+        gatewayKey: PublicIdentity
+    ) throws -> SuperNodeLink {
         guard let text = try? String(contentsOfFile: certificateFile, encoding: .utf8) else {
-            throw OperatorError("cannot read the certificate file \(certificateFile); pass the file `super-node certify` wrote for this gateway with --certificate")
+            throw OperatorError(
+                "cannot read the certificate file \(certificateFile); pass the file `super-node certify` wrote for this gateway with --certificate"
+            )
         }
         let certificate: SignedGatewayCertificate
         do { certificate = try SignedGatewayCertificate(fileText: text) } catch {
-            throw OperatorError("\(certificateFile) is not a gateway certificate (\(error)); pass the file `super-node certify` wrote with --certificate")
+            throw OperatorError(
+                "\(certificateFile) is not a gateway certificate (\(error)); pass the file `super-node certify` wrote with --certificate"
+            )
         }
         let c = certificate.certificate
         guard c.gatewayKey == gatewayKey else {
-            throw OperatorError("the certificate \(certificateFile) is for gateway \(c.gateway.hex) (\"\(c.name)\"), but this gateway is \(gatewayKey.id.hex); have the super node certify \(directory.publicKeyPath) (`super-node certify --gateway-key …`) and pass that certificate")
+            throw OperatorError(
+                "the certificate \(certificateFile) is for gateway \(c.gateway.hex) (\"\(c.name)\"), but this gateway is \(gatewayKey.id.hex); have the super node certify \(directory.publicKeyPath) (`super-node certify --gateway-key …`) and pass that certificate"
+            )
         }
         let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath)
         if let pinnedRootKeyFile {
@@ -64,10 +80,14 @@ package final class SuperNodeLink: Sendable {
         } else if FileManager.default.fileExists(atPath: directory.rootKeyPath) {
             let key: PublicIdentity
             do { key = try KeyFile.readPublicKey(from: directory.rootKeyPath) } catch {
-                throw OperatorError("\(directory.rootKeyPath): \(error); remove it and the gateway fetches the root key again from the super node")
+                throw OperatorError(
+                    "\(directory.rootKeyPath): \(error); remove it and the gateway fetches the root key again from the super node"
+                )
             }
             if let problem = link.problem(with: key) {
-                throw OperatorError("\(directory.rootKeyPath) (the super node root key kept from an earlier run): \(problem). If this gateway moved to another super node, remove that file (or pin the new key with --super-node-key)")
+                throw OperatorError(
+                    "\(directory.rootKeyPath) (the super node root key kept from an earlier run): \(problem). If this gateway moved to another super node, remove that file (or pin the new key with --super-node-key)"
+                )
             }
             link.root.withLock { $0 = key }
         }
@@ -78,10 +98,12 @@ package final class SuperNodeLink: Sendable {
     package func problem(with key: PublicIdentity) -> String? {
         let c = certificate.certificate
         guard key.id == c.issuer else {
-            return "root key \(key.id.hex) is not the issuer of the certificate (serial \(c.serial), issued by \(c.issuer.hex))"
+            return
+                "root key \(key.id.hex) is not the issuer of the certificate (serial \(c.serial), issued by \(c.issuer.hex))"
         }
         guard certificate.isSignatureValid(by: key) else {
-            return "the certificate (serial \(c.serial)) does not verify under root key \(key.id.hex): the certificate file was altered"
+            return
+                "the certificate (serial \(c.serial)) does not verify under root key \(key.id.hex): the certificate file was altered"
         }
         return nil
     }

@@ -14,7 +14,13 @@ package struct CheckpointListView: Codable, Sendable {
     /// `from` for the next page; absent at the end.
     package var next: UInt64?
 
-    package init(checkpoints: [CheckpointEntryView], lastCheckpointedHeight: UInt64? = nil, sealedHeight: UInt64? = nil, unacknowledgedBlocks: UInt64, next: UInt64? = nil) {
+    package init(
+        checkpoints: [CheckpointEntryView],
+        lastCheckpointedHeight: UInt64? = nil,
+        sealedHeight: UInt64? = nil,
+        unacknowledgedBlocks: UInt64,
+        next: UInt64? = nil
+    ) {
         self.checkpoints = checkpoints
         self.lastCheckpointedHeight = lastCheckpointedHeight
         self.sealedHeight = sealedHeight

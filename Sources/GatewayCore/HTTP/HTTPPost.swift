@@ -16,7 +16,9 @@ package enum HTTPPost {
             let bytes = try await response.body.collect(upTo: 1 << 20)
             return (Int(response.status.code), Data(buffer: bytes))
         } catch {
-            throw OperatorError("cannot reach the running gateway at \(url): \(error); check that `edge-gateway serve` is up")
+            throw OperatorError(
+                "cannot reach the running gateway at \(url): \(error); check that `edge-gateway serve` is up"
+            )
         }
     }
 }

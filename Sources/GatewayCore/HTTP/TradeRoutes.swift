@@ -12,7 +12,10 @@ extension Gateway {
         router.get("v1/dispatches") { request, _ in
             let params = request.uri.queryParameters
             guard let from = Self.unsigned(params.get("from"), default: 0) else {
-                return Self.error(.badRequest, "from is an entry index: a non-negative integer (the `next` of the previous page)")
+                return Self.error(
+                    .badRequest,
+                    "from is an entry index: a non-negative integer (the `next` of the previous page)"
+                )
             }
             guard let limit = Self.unsigned(params.get("limit"), default: 100), limit >= 1 else {
                 return Self.error(.badRequest, "limit is how many dispatches to return: 1 to 1000")
@@ -22,7 +25,9 @@ extension Gateway {
             if text != nil, consumer == nil { return Self.error(.badRequest, "consumer is a meter id: 32 hex digits") }
             let pending = await self.ledger.pendingEntries()
             return await self.tradeQuery { q in
-                try Self.json(q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending))
+                try Self.json(
+                    q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending)
+                )
             }
         }
         router.get("v1/fairness") { request, _ in
@@ -30,7 +35,10 @@ extension Gateway {
             let from = Self.time(params.get("from"))
             let until = Self.time(params.get("until"))
             guard (from == nil) == (params.get("from") == nil), (until == nil) == (params.get("until") == nil) else {
-                return Self.error(.badRequest, "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)")
+                return Self.error(
+                    .badRequest,
+                    "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)"
+                )
             }
             if let from, let until, from >= until {
                 return Self.error(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")

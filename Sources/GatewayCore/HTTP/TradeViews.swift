@@ -21,7 +21,11 @@ package struct TNTView: Codable, Sendable {
         offerToleranceWh = state.offerToleranceWh
         producers = state.producerTable(orderedBy: .tnt).map(ProducerView.init)
         openRequests = state.pendingRequests.map {
-            OpenRequestView(consumer: $0.consumer.hex, sequence: $0.sequence, energyWh: state.pendingEnergy(of: $0) ?? 0)
+            OpenRequestView(
+                consumer: $0.consumer.hex,
+                sequence: $0.sequence,
+                energyWh: state.pendingEnergy(of: $0) ?? 0
+            )
         }
     }
 }
@@ -82,7 +86,12 @@ package struct DispatchEntryView: Codable, Sendable {
     /// Who delivers it: one share when served, several when split, none when unserved.
     package var shares: [DispatchShareView]
 
-    package init(index: UInt64, height: UInt64?, dispatch d: Dispatch, request: (index: UInt64, request: EnergyRequest)?) {
+    package init(
+        index: UInt64,
+        height: UInt64?,
+        dispatch d: Dispatch,
+        request: (index: UInt64, request: EnergyRequest)?
+    ) {
         self.index = index
         self.height = height
         sealed = height != nil
@@ -106,7 +115,12 @@ package struct DispatchEntryView: Codable, Sendable {
 extension DispatchShareView {
     /// A share of a dispatch as the API shows it: TNT after is TNT before + 1.
     package init(_ share: DispatchShare) {
-        self.init(producer: share.producer.hex, energyWh: share.energyWh, tntBefore: share.tntBefore, tntAfter: share.tntBefore + 1)
+        self.init(
+            producer: share.producer.hex,
+            energyWh: share.energyWh,
+            tntBefore: share.tntBefore,
+            tntAfter: share.tntBefore + 1
+        )
     }
 }
 

@@ -150,13 +150,28 @@ package struct RecordView: Codable, Sendable {
         case let .reading(r): reading = ReadingView(r)
         case let .anomaly(a): anomaly = AnomalyView(a)
         case let .enrollment(e):
-            enrollment = MembershipView(meter: e.meter.hex, publicKey: KeyFile.publicKeyLine(e.meterKey), role: e.role.description, timestamp: e.timestamp)
+            enrollment = MembershipView(
+                meter: e.meter.hex,
+                publicKey: KeyFile.publicKeyLine(e.meterKey),
+                role: e.role.description,
+                timestamp: e.timestamp
+            )
         case let .revocation(r):
-            revocation = MembershipView(meter: r.meter.hex, publicKey: KeyFile.publicKeyLine(r.meterKey), role: r.role.description, timestamp: r.timestamp)
+            revocation = MembershipView(
+                meter: r.meter.hex,
+                publicKey: KeyFile.publicKeyLine(r.meterKey),
+                role: r.role.description,
+                timestamp: r.timestamp
+            )
         case let .escalation(e): escalation = EscalationRecordView(e)
         case let .authority(a):
-            authority = AuthorityRecordView(rootKey: KeyFile.publicKeyLine(a.rootKey), rootID: a.rootKey.id.hex, certificateSerial: a.certificate.certificate.serial,
-                                            certificateName: a.certificate.certificate.name, timestamp: a.timestamp)
+            authority = AuthorityRecordView(
+                rootKey: KeyFile.publicKeyLine(a.rootKey),
+                rootID: a.rootKey.id.hex,
+                certificateSerial: a.certificate.certificate.serial,
+                certificateName: a.certificate.certificate.name,
+                timestamp: a.timestamp
+            )
         default: break
         }
     }
@@ -191,7 +206,9 @@ package struct BlockView: Codable, Sendable {
         header = HeaderView(block.header)
         signedHeader = Data(block.header.bytes).base64EncodedString()
         let first = block.firstEntryIndex
-        entries = block.entries.enumerated().map { EntryView(index: first + UInt64($0.offset), height: block.height, entry: $0.element) }
+        entries = block.entries.enumerated().map {
+            EntryView(index: first + UInt64($0.offset), height: block.height, entry: $0.element)
+        }
     }
 }
 

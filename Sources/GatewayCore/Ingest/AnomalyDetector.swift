@@ -59,7 +59,7 @@ package struct AnomalyFinding: Sendable, Hashable {
 /// Thresholds of the value checks.
 package struct AnomalyLimits: Sendable {
     /// EN 50160: 230 V ± 10 %, in dV.
-    package var voltageRange: ClosedRange<Int64> = 2070 ... 2530
+    package var voltageRange: ClosedRange<Int64> = 2070...2530
     /// Energy may grow by at most `factor` × max(|P|) × Δt plus `toleranceWh`.
     package var energyFactor: Double = 2
     package var energyToleranceWh: Double = 10
@@ -93,7 +93,11 @@ package struct AnomalyDetector: Sendable {
     package static let voltages: [Measurand] = [.voltageL1dV, .voltageL2dV, .voltageL3dV]
 
     /// Checks an accepted reading against the meter's previous accepted one.
-    package mutating func readingAccepted(_ r: Reading, previous: Reading?, evidence: @autoclosure () -> Hash256) -> [AnomalyFinding] {
+    package mutating func readingAccepted(
+        _ r: Reading,
+        previous: Reading?,
+        evidence: @autoclosure () -> Hash256
+    ) -> [AnomalyFinding] {
         var found: [AnomalyFinding] = []
         func add(_ category: AnomalyCategory, _ detail: String) {
             found.append(AnomalyFinding(category: category, subject: r.meter, evidence: evidence(), detail: detail))
@@ -107,12 +111,19 @@ package struct AnomalyDetector: Sendable {
             for counter in [Measurand.energyImportWh, .energyExportWh] {
                 guard let before = previous[counter], let now = r[counter] else { continue }
                 if now < before {
-                    add(.counterRollback, "\(counter) went back from \(before) to \(now) Wh between reading \(previous.sequence) and \(r.sequence)")
+                    add(
+                        .counterRollback,
+                        "\(counter) went back from \(before) to \(now) Wh between reading \(previous.sequence) and \(r.sequence)"
+                    )
                 } else if let power {
-                    let allowed = limits.energyFactor * Double(power) * Double(dtMs) / 3_600_000 + limits.energyToleranceWh
+                    let allowed =
+                        limits.energyFactor * Double(power) * Double(dtMs) / 3_600_000 + limits.energyToleranceWh
                     let delta = Double(now - before)
                     if delta > allowed {
-                        add(.impossibleDelta, "\(counter) rose by \(now - before) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(allowed)) Wh)")
+                        add(
+                            .impossibleDelta,
+                            "\(counter) rose by \(now - before) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(allowed)) Wh)"
+                        )
                     }
                 }
             }
@@ -123,11 +134,16 @@ package struct AnomalyDetector: Sendable {
             if limits.voltageRange.contains(v) {
                 voltageOut.remove(key)
             } else if voltageOut.insert(key).inserted {
-                add(.voltage, "\(measurand) \(Self.volts(v)) V in reading \(r.sequence) is outside EN 50160 limits \(Self.volts(limits.voltageRange.lowerBound))–\(Self.volts(limits.voltageRange.upperBound)) V")
+                add(
+                    .voltage,
+                    "\(measurand) \(Self.volts(v)) V in reading \(r.sequence) is outside EN 50160 limits \(Self.volts(limits.voltageRange.lowerBound))–\(Self.volts(limits.voltageRange.upperBound)) V"
+                )
             }
         }
         if r.status.contains(.tamper) {
-            if tampered.insert(r.meter).inserted { add(.tamper, "the meter raised its tamper flag in reading \(r.sequence)") }
+            if tampered.insert(r.meter).inserted {
+                add(.tamper, "the meter raised its tamper flag in reading \(r.sequence)")
+            }
         } else {
             tampered.remove(r.meter)
         }
@@ -135,19 +151,39 @@ package struct AnomalyDetector: Sendable {
     }
 
     /// A reading beyond the next expected sequence; an anomaly once per gap position.
-    package mutating func sequenceGap(meter: MeterID, expected: UInt64, found: UInt64, evidence: Hash256) -> AnomalyFinding? {
+    package mutating func sequenceGap(
+        meter: MeterID,
+        expected: UInt64,
+        found: UInt64,
+        evidence: Hash256
+    ) -> AnomalyFinding? {
         guard gapReported[meter] != expected else { return nil }
         gapReported[meter] = expected
-        let missing = found - expected == 1 ? "reading \(expected) is missing" : "readings \(expected)…\(found - 1) are missing"
-        return AnomalyFinding(category: .sequenceGap, subject: meter, evidence: evidence,
-                              detail: "expected \(expected), got \(found) (\(missing))")
+        let missing =
+            found - expected == 1 ? "reading \(expected) is missing" : "readings \(expected)…\(found - 1) are missing"
+        return AnomalyFinding(
+            category: .sequenceGap,
+            subject: meter,
+            evidence: evidence,
+            detail: "expected \(expected), got \(found) (\(missing))"
+        )
     }
 
     /// A different record for an accepted (meter, sequence); once per distinct record.
-    package mutating func equivocation(meter: MeterID, sequence: UInt64, evidence: Hash256, accepted: Hash256) -> AnomalyFinding? {
+    package mutating func equivocation(
+        meter: MeterID,
+        sequence: UInt64,
+        evidence: Hash256,
+        accepted: Hash256
+    ) -> AnomalyFinding? {
         guard equivocations.insert(evidence).inserted else { return nil }
-        return AnomalyFinding(category: .equivocation, subject: meter, evidence: evidence,
-                              detail: "reading \(sequence) was already accepted with other bytes (accepted record SHA-256 \(accepted.hex))")
+        return AnomalyFinding(
+            category: .equivocation,
+            subject: meter,
+            evidence: evidence,
+            detail:
+                "reading \(sequence) was already accepted with other bytes (accepted record SHA-256 \(accepted.hex))"
+        )
     }
 
     /// A bad signature for `meter`; an anomaly when the threshold is reached in the window.
@@ -159,8 +195,13 @@ package struct AnomalyDetector: Sendable {
             return nil
         }
         badSignatures[meter] = []
-        return AnomalyFinding(category: .repeatedBadSignatures, subject: meter, evidence: evidence,
-                              detail: "\(times.count) records claiming this meter failed the signature check within \(limits.badSignatureWindowMs / 1000) s")
+        return AnomalyFinding(
+            category: .repeatedBadSignatures,
+            subject: meter,
+            evidence: evidence,
+            detail:
+                "\(times.count) records claiming this meter failed the signature check within \(limits.badSignatureWindowMs / 1000) s"
+        )
     }
 
     /// Restores state from an anomaly already on the chain (start-up).
@@ -170,7 +211,8 @@ package struct AnomalyDetector: Sendable {
             // "sequence-gap: expected N, got M …"
             let words = anomaly.detail.split(separator: " ")
             if let i = words.firstIndex(of: "expected"), i + 1 < words.count,
-               let n = UInt64(words[i + 1].trimmingCharacters(in: .punctuationCharacters)) {
+                let n = UInt64(words[i + 1].trimmingCharacters(in: .punctuationCharacters))
+            {
                 gapReported[anomaly.subject] = n
             }
         case .equivocation:
@@ -183,7 +225,9 @@ package struct AnomalyDetector: Sendable {
     /// Restores the voltage and tamper conditions from a meter's latest reading (start-up).
     package mutating func remember(latest r: Reading) {
         for measurand in Self.voltages {
-            if let v = r[measurand], !limits.voltageRange.contains(v) { voltageOut.insert(VoltageKey(meter: r.meter, measurand: measurand)) }
+            if let v = r[measurand], !limits.voltageRange.contains(v) {
+                voltageOut.insert(VoltageKey(meter: r.meter, measurand: measurand))
+            }
         }
         if r.status.contains(.tamper) { tampered.insert(r.meter) }
     }

@@ -47,8 +47,8 @@ package enum IngestPreparation {
             return records.indices.map { prepare(records[$0], index: $0, keys: keys) }
         }
         return await withTaskGroup(of: [PreparedRecord].self) { group in
-            for w in 0 ..< workers {
-                let range = (records.count * w / workers) ..< (records.count * (w + 1) / workers)
+            for w in 0..<workers {
+                let range = (records.count * w / workers)..<(records.count * (w + 1) / workers)
                 let slice = Array(records[range])
                 let start = range.lowerBound
                 group.addTask {
@@ -64,18 +64,35 @@ package enum IngestPreparation {
 
     package static func prepare(_ text: String, index: Int, keys: KeyDirectory) -> PreparedRecord {
         guard let data = Data(base64Encoded: text) else {
-            return PreparedRecord(index: index, outcome: .rejected(.malformed, "record \(index) is not valid base64", meter: nil, sequence: nil))
+            return PreparedRecord(
+                index: index,
+                outcome: .rejected(.malformed, "record \(index) is not valid base64", meter: nil, sequence: nil)
+            )
         }
         let entry: SignedRecord
         do {
             entry = try SignedRecord(bytes: Array(data))
         } catch {
-            return PreparedRecord(index: index, outcome: .rejected(.malformed, "record \(index) is not a signed record envelope: \(error)", meter: nil, sequence: nil))
+            return PreparedRecord(
+                index: index,
+                outcome: .rejected(
+                    .malformed,
+                    "record \(index) is not a signed record envelope: \(error)",
+                    meter: nil,
+                    sequence: nil
+                )
+            )
         }
         guard case let .reading(reading) = entry.record else {
-            return PreparedRecord(index: index, outcome: .rejected(
-                .wrongRecordType, "only signed readings are accepted at /v1/readings; record \(index) is a \(entry.record.type)",
-                meter: entry.record.meterAuthor?.hex ?? entry.signer.hex, sequence: nil))
+            return PreparedRecord(
+                index: index,
+                outcome: .rejected(
+                    .wrongRecordType,
+                    "only signed readings are accepted at /v1/readings; record \(index) is a \(entry.record.type)",
+                    meter: entry.record.meterAuthor?.hex ?? entry.signer.hex,
+                    sequence: nil
+                )
+            )
         }
         var valid: Bool?
         if entry.signer == reading.meter, let key = keys.key(of: reading.meter) {

@@ -52,7 +52,7 @@ package enum IngestResponseWriter {
             case 0x0A: buffer.writeStaticString("\\n")
             case 0x0D: buffer.writeStaticString("\\r")
             case 0x09: buffer.writeStaticString("\\t")
-            case 0x00 ..< 0x20:
+            case 0x00..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 buffer.writeStaticString("\\u00")
                 buffer.writeInteger(hex[Int(byte >> 4)])

@@ -27,8 +27,15 @@ package struct ChainQueries: Sendable {
         try store.block(atHeight: height).map(BlockView.init)
     }
 
-    package func readings(meter: MeterID, from: Int64, until: Int64, limit: Int, pending: [PendingEntry]) throws -> MeterReadingsView {
-        var list = try store.readings(meter: meter, from: from, until: until, limit: limit).compactMap { stored -> StoredReadingView? in
+    package func readings(
+        meter: MeterID,
+        from: Int64,
+        until: Int64,
+        limit: Int,
+        pending: [PendingEntry]
+    ) throws -> MeterReadingsView {
+        var list = try store.readings(meter: meter, from: from, until: until, limit: limit).compactMap {
+            stored -> StoredReadingView? in
             guard case let .reading(r) = stored.entry.record else { return nil }
             return StoredReadingView(index: stored.index, height: stored.height, sealed: true, reading: ReadingView(r))
         }
@@ -64,24 +71,35 @@ package struct ChainQueries: Sendable {
     }
 
     /// The receipt of a sealed reading; nil when it is not in a block.
-    package func receipt(meter: MeterID, sequence: UInt64, gatewayKey: PublicIdentity,
-                 proof: (UInt64, UInt64) throws -> InclusionProof) throws -> ReceiptView? {
+    package func receipt(
+        meter: MeterID,
+        sequence: UInt64,
+        gatewayKey: PublicIdentity,
+        proof: (UInt64, UInt64) throws -> InclusionProof
+    ) throws -> ReceiptView? {
         guard let stored = try store.reading(meter: meter, sequence: sequence),
-              case let .reading(r) = stored.entry.record,
-              let header = try store.header(atHeight: stored.height) else { return nil }
+            case let .reading(r) = stored.entry.record,
+            let header = try store.header(atHeight: stored.height)
+        else { return nil }
         let inclusion = try proof(stored.index, header.header.treeSize)
         let checkpoint = try checkpoints?.checkpoint(height: stored.height).map { CheckpointEntryView($0) }
         return ReceiptView(
-            meter: meter.hex, sequence: sequence,
+            meter: meter.hex,
+            sequence: sequence,
             record: Data(stored.entry.bytes).base64EncodedString(),
             entryIndex: stored.index,
             leafHash: stored.entry.leafHash.hex,
-            block: .init(height: stored.height, signedHeader: Data(header.bytes).base64EncodedString(), header: HeaderView(header)),
+            block: .init(
+                height: stored.height,
+                signedHeader: Data(header.bytes).base64EncodedString(),
+                header: HeaderView(header)
+            ),
             proof: ProofView(inclusion),
             gatewayKey: KeyFile.publicKeyLine(gatewayKey),
             reading: ReadingView(r),
             checkpoint: checkpoint,
-            checkpointed: checkpoint != nil)
+            checkpointed: checkpoint != nil
+        )
     }
 
     package init(store: ChainStore, checkpoints: CheckpointStore? = nil) {

@@ -17,7 +17,9 @@ package struct ReadOnlyChain {
         self.directory = directory
         gatewayKey = try directory.loadPublicKey()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
-            throw OperatorError("\(directory.chainPath) is missing; the data directory is incomplete (restore it, or `edge-gateway init` a new one)")
+            throw OperatorError(
+                "\(directory.chainPath) is missing; the data directory is incomplete (restore it, or `edge-gateway init` a new one)"
+            )
         }
         do { store = try ChainStore(path: directory.chainPath, check: .none) } catch {
             throw OperatorError("cannot open the chain store \(directory.chainPath): \(error)")
@@ -35,8 +37,9 @@ package struct ReadOnlyChain {
 
     package func journalEntries() -> [PendingEntry] {
         guard FileManager.default.fileExists(atPath: directory.journalPath),
-              let tree = try? store.tip()?.treeSize ?? 0,
-              let entries = try? PendingJournal(path: directory.journalPath).entries() else { return [] }
+            let tree = try? store.tip()?.treeSize ?? 0,
+            let entries = try? PendingJournal(path: directory.journalPath).entries()
+        else { return [] }
         return entries.filter { $0.index >= tree }.compactMap { e in
             (try? SignedRecord(bytes: e.bytes)).map { PendingEntry(index: e.index, time: e.time, entry: $0) }
         }

@@ -1,7 +1,7 @@
 import Foundation
 import LedgerLite
-import OperatorKit
 import LedgerStore
+import OperatorKit
 
 /// Read-side queries of energy trading, shared by the HTTP API (with the running ledger's
 /// pending entries and TNT table) and `edge-gateway inspect` (with the journal's pending
@@ -9,15 +9,29 @@ import LedgerStore
 extension ChainQueries {
     /// Dispatches with entry index ≥ `from`, sealed ones from the store then pending ones,
     /// at most `limit` (1…1000); only `consumer`'s when given.
-    package func dispatches(from: UInt64, limit: Int, consumer: MeterID?, pending: [PendingEntry]) throws -> DispatchListView {
+    package func dispatches(
+        from: UInt64,
+        limit: Int,
+        consumer: MeterID?,
+        pending: [PendingEntry]
+    ) throws -> DispatchListView {
         let limit = max(1, min(limit, 1000))
         let stored = try store.dispatches(consumer: consumer, fromIndex: from, limit: limit)
         var list = try dispatchViews(stored, pending: pending)
         var seen = Set(list.map(\.index))
         let requests = Self.pendingRequests(pending)
         for p in pending where p.index >= from && list.count < limit && !seen.contains(p.index) {
-            guard case let .dispatch(d) = p.entry.record, consumer == nil || d.request.consumer == consumer else { continue }
-            list.append(DispatchEntryView(index: p.index, height: nil, dispatch: d, request: try request(for: d, at: p.index, pending: requests)))
+            guard case let .dispatch(d) = p.entry.record, consumer == nil || d.request.consumer == consumer else {
+                continue
+            }
+            list.append(
+                DispatchEntryView(
+                    index: p.index,
+                    height: nil,
+                    dispatch: d,
+                    request: try request(for: d, at: p.index, pending: requests)
+                )
+            )
             seen.insert(p.index)
         }
         let next = list.count == limit ? list.last.map { $0.index + 1 } : nil
@@ -30,11 +44,25 @@ extension ChainQueries {
         let requests = Self.pendingRequests(pending)
         var newest: [DispatchEntryView] = []
         for p in pending.reversed() where newest.count < limit {
-            guard case let .dispatch(d) = p.entry.record, consumer == nil || d.request.consumer == consumer else { continue }
-            newest.append(DispatchEntryView(index: p.index, height: nil, dispatch: d, request: try request(for: d, at: p.index, pending: requests)))
+            guard case let .dispatch(d) = p.entry.record, consumer == nil || d.request.consumer == consumer else {
+                continue
+            }
+            newest.append(
+                DispatchEntryView(
+                    index: p.index,
+                    height: nil,
+                    dispatch: d,
+                    request: try request(for: d, at: p.index, pending: requests)
+                )
+            )
         }
         if newest.count < limit {
-            let stored = try store.dispatches(consumer: consumer, fromIndex: nil, limit: limit - newest.count, descending: true)
+            let stored = try store.dispatches(
+                consumer: consumer,
+                fromIndex: nil,
+                limit: limit - newest.count,
+                descending: true
+            )
             let seen = Set(newest.map(\.index))
             newest += try dispatchViews(stored.filter { !seen.contains($0.index) }, pending: pending)
         }
@@ -44,11 +72,18 @@ extension ChainQueries {
     private func dispatchViews(_ stored: [StoredEntry], pending: [PendingEntry]) throws -> [DispatchEntryView] {
         try stored.compactMap { s in
             guard case let .dispatch(d) = s.entry.record else { return nil }
-            return DispatchEntryView(index: s.index, height: s.height, dispatch: d, request: try request(for: d, at: s.index, pending: [:]))
+            return DispatchEntryView(
+                index: s.index,
+                height: s.height,
+                dispatch: d,
+                request: try request(for: d, at: s.index, pending: [:])
+            )
         }
     }
 
-    private static func pendingRequests(_ pending: [PendingEntry]) -> [RequestReference: (index: UInt64, request: EnergyRequest)] {
+    private static func pendingRequests(
+        _ pending: [PendingEntry]
+    ) -> [RequestReference: (index: UInt64, request: EnergyRequest)] {
         var map: [RequestReference: (index: UInt64, request: EnergyRequest)] = [:]
         for p in pending {
             if case let .request(q) = p.entry.record { map[q.reference] = (p.index, q) }
@@ -59,10 +94,14 @@ extension ChainQueries {
     /// The request a dispatch at `index` answers: among the pending entries, else searched
     /// backwards in the store from the dispatch (`ChainStore.request(_:before:)`, usually
     /// one step: the gateway appends a request right before its dispatch).
-    private func request(for d: Dispatch, at index: UInt64,
-                         pending: [RequestReference: (index: UInt64, request: EnergyRequest)]) throws -> (index: UInt64, request: EnergyRequest)? {
+    private func request(
+        for d: Dispatch,
+        at index: UInt64,
+        pending: [RequestReference: (index: UInt64, request: EnergyRequest)]
+    ) throws -> (index: UInt64, request: EnergyRequest)? {
         if let p = pending[d.request], p.index < index { return p }
-        guard let stored = try store.request(d.request, before: index), case let .request(q) = stored.entry.record else { return nil }
+        guard let stored = try store.request(d.request, before: index), case let .request(q) = stored.entry.record
+        else { return nil }
         return (stored.index, q)
     }
 
@@ -75,7 +114,12 @@ extension ChainQueries {
     /// this way consecutive windows count every block exactly once); a pending one when
     /// its journal time is. The measures are over the producers active at the window's
     /// end (those that served nothing count as 0); `current` is the TNT table now.
-    package func fairness(from: Int64?, until: Int64?, current: TNTState, pending: [PendingEntry]) throws -> FairnessView {
+    package func fairness(
+        from: Int64?,
+        until: Int64?,
+        current: TNTState,
+        pending: [PendingEntry]
+    ) throws -> FairnessView {
         let lower = from ?? .min
         let upper = until ?? .max
         let blocks = try store.blockCount()
@@ -100,27 +144,50 @@ extension ChainQueries {
                 next = last.index + 1
             }
         }
-        for p in pending where p.time >= lower && p.time < upper && p.index < (endIndex ?? .max) && !seen.contains(p.index) {
+        for p in pending
+        where p.time >= lower && p.time < upper && p.index < (endIndex ?? .max) && !seen.contains(p.index) {
             if case let .dispatch(d) = p.entry.record { dispatches.append(d) }
         }
 
-        let counted = try producersActive(before: until == nil ? nil : endIndex ?? .max, until: upper, current: current, pending: pending)
+        let counted = try producersActive(
+            before: until == nil ? nil : endIndex ?? .max,
+            until: upper,
+            current: current,
+            pending: pending
+        )
         let window = FairnessWindow(dispatches: dispatches, producers: counted)
         let rows = window.producers.map { id in
             let t = window.totals[id] ?? ProducerWindowTotals()
-            return FairnessRowView(producer: id.hex, counted: counted.contains(id), dispatches: t.dispatches, energyWh: t.energyWh,
-                                   tnt: current.status(of: id)?.tnt ?? 0)
+            return FairnessRowView(
+                producer: id.hex,
+                counted: counted.contains(id),
+                dispatches: t.dispatches,
+                energyWh: t.energyWh,
+                tnt: current.status(of: id)?.tnt ?? 0
+            )
         }
         let measured = rows.filter(\.counted)
-        let report = FairnessReport(dispatchCounts: measured.map(\.dispatches), energyServedWh: measured.map(\.energyWh))
+        let report = FairnessReport(
+            dispatchCounts: measured.map(\.dispatches),
+            energyServedWh: measured.map(\.energyWh)
+        )
         let servedCount = dispatches.filter { !$0.outcome.shares.isEmpty }.count
         return FairnessView(
-            from: from, until: until, fromTime: from.map(isoTime), untilTime: until.map(isoTime),
-            dispatches: dispatches.count, served: servedCount, unserved: dispatches.count - servedCount,
-            producerCount: report.producerCount, dispatchSpread: report.countSpread,
+            from: from,
+            until: until,
+            fromTime: from.map(isoTime),
+            untilTime: until.map(isoTime),
+            dispatches: dispatches.count,
+            served: servedCount,
+            unserved: dispatches.count - servedCount,
+            producerCount: report.producerCount,
+            dispatchSpread: report.countSpread,
             currentTNTSpread: Fairness.spread(current.producerTable().filter(\.status.active).map(\.status.tnt)),
-            energyJain: report.energyJain, energyGini: report.energyGini, energyHoover: report.energyHoover,
-            producers: rows)
+            energyJain: report.energyJain,
+            energyGini: report.energyGini,
+            energyHoover: report.energyHoover,
+            producers: rows
+        )
     }
 
     /// Global index of the first entry of the block at `height` (the tree size when there
@@ -135,7 +202,12 @@ extension ChainQueries {
     /// Producers active after the sealed entries below `endIndex` and the pending entries
     /// before `until`, by replaying enrollments and revocations in index order; nil
     /// `endIndex`: now, from the current TNT table.
-    private func producersActive(before endIndex: UInt64?, until: Int64, current: TNTState, pending: [PendingEntry]) throws -> Set<MeterID> {
+    private func producersActive(
+        before endIndex: UInt64?,
+        until: Int64,
+        current: TNTState,
+        pending: [PendingEntry]
+    ) throws -> Set<MeterID> {
         guard let endIndex else {
             return Set(current.producerTable(orderedBy: .id).filter(\.status.active).map(\.meter))
         }
@@ -189,8 +261,12 @@ extension ReadOnlyChain {
             throw OperatorError("cannot read the pending journal \(directory.journalPath): \(error)")
         }
         return try rows.map { row in
-            do { return PendingEntry(index: row.index, time: row.time, entry: try SignedRecord(bytes: row.bytes)) } catch {
-                throw OperatorError("the pending journal \(directory.journalPath) holds an undecodable entry \(row.index): \(error); the gateway will refuse it at start-up too")
+            do {
+                return PendingEntry(index: row.index, time: row.time, entry: try SignedRecord(bytes: row.bytes))
+            } catch {
+                throw OperatorError(
+                    "the pending journal \(directory.journalPath) holds an undecodable entry \(row.index): \(error); the gateway will refuse it at start-up too"
+                )
             }
         }
     }
@@ -215,7 +291,9 @@ extension ReadOnlyChain {
         while let block = try store.block(atHeight: height) {
             for (offset, entry) in block.entries.enumerated() {
                 do { try state.apply(entry) } catch {
-                    throw OperatorError("the chain does not replay at block \(height), entry \(block.firstEntryIndex + UInt64(offset)): \(error); run `edge-gateway verify`")
+                    throw OperatorError(
+                        "the chain does not replay at block \(height), entry \(block.firstEntryIndex + UInt64(offset)): \(error); run `edge-gateway verify`"
+                    )
                 }
             }
             treeSize = block.header.header.treeSize
@@ -224,10 +302,14 @@ extension ReadOnlyChain {
         let pending = rows.filter { $0.index >= treeSize }
         for (offset, p) in pending.enumerated() {
             guard p.index == treeSize + UInt64(offset) else {
-                throw OperatorError("the pending journal \(directory.journalPath) skips from entry \(treeSize + UInt64(offset)) to \(p.index); it was edited or damaged")
+                throw OperatorError(
+                    "the pending journal \(directory.journalPath) skips from entry \(treeSize + UInt64(offset)) to \(p.index); it was edited or damaged"
+                )
             }
             do { try state.apply(p.entry) } catch {
-                throw OperatorError("pending entry \(p.index) in \(directory.journalPath) breaks the chain rules: \(error)")
+                throw OperatorError(
+                    "pending entry \(p.index) in \(directory.journalPath) breaks the chain rules: \(error)"
+                )
             }
         }
         return TradeSnapshot(tnt: state.tnt, blocks: height, pending: pending)

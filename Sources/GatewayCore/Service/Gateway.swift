@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import LedgerLite
+import LedgerStore
 import Logging
 import OperatorKit
 import ServiceLifecycle
-import LedgerStore
 
 /// A running gateway: the chain writer, the query reader, metrics and the HTTP API over
 /// one data directory. `serve` wraps it in a service group; tests drive its router.
@@ -26,8 +26,15 @@ package final class Gateway: Sendable {
     /// Largest request body accepted (a full batch of maximum-size records fits).
     package static let maxBodyBytes = 8 * 1024 * 1024
 
-    private init(directory: DataDirectory, ledger: Ledger, token: String, logger: Logger, checkpoints: CheckpointStore,
-                 superNode: SuperNodeLink?, uplink: Uplink?) {
+    private init(
+        directory: DataDirectory,
+        ledger: Ledger,
+        token: String,
+        logger: Logger,
+        checkpoints: CheckpointStore,
+        superNode: SuperNodeLink?,
+        uplink: Uplink?
+    ) {
         self.directory = directory
         self.ledger = ledger
         self.token = token
@@ -44,19 +51,28 @@ package final class Gateway: Sendable {
     /// escalates requests no local producer can serve, and commits escalated dispatches the
     /// super node sends (docs/GATEWAY.md, "Escalation");
     /// `advertiseURL` is the `gatewayURL` it announces (default: the bound listen URL).
-    package static func open(directory: DataDirectory, config: LedgerConfig = LedgerConfig(), logger: Logger,
-                     clock: (@Sendable () -> Int64)? = nil, superNode: SuperNodeLink? = nil, advertiseURL: String? = nil,
-                     uplinkConfig: UplinkConfig = UplinkConfig()) async throws -> Gateway {
+    package static func open(
+        directory: DataDirectory,
+        config: LedgerConfig = LedgerConfig(),
+        logger: Logger,
+        clock: (@Sendable () -> Int64)? = nil,
+        superNode: SuperNodeLink? = nil,
+        advertiseURL: String? = nil,
+        uplinkConfig: UplinkConfig = UplinkConfig()
+    ) async throws -> Gateway {
         let key = try directory.loadKey()
         let token = try directory.loadToken()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
-            throw OperatorError("\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)")
+            throw OperatorError(
+                "\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)"
+            )
         }
-        let ledger = if let clock {
-            try await Ledger.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
-        } else {
-            try await Ledger.open(directory: directory, key: key, config: config, logger: logger)
-        }
+        let ledger =
+            if let clock {
+                try await Ledger.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
+            } else {
+                try await Ledger.open(directory: directory, key: key, config: config, logger: logger)
+            }
         if let trading = config.trading {
             do {
                 _ = try await ledger.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
@@ -79,11 +95,26 @@ package final class Gateway: Sendable {
             throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
         }
         let uplink = superNode.map { link in
-            Uplink(link: link, store: ledger.store, checkpoints: checkpoints, advertiseURL: advertiseURL, config: uplinkConfig,
-                   metrics: ledger.metrics.uplink, logger: logger, clock: clock ?? { Int64((Date().timeIntervalSince1970 * 1000).rounded()) })
+            Uplink(
+                link: link,
+                store: ledger.store,
+                checkpoints: checkpoints,
+                advertiseURL: advertiseURL,
+                config: uplinkConfig,
+                metrics: ledger.metrics.uplink,
+                logger: logger,
+                clock: clock ?? { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+            )
         }
-        return Gateway(directory: directory, ledger: ledger, token: token, logger: logger, checkpoints: checkpoints,
-                       superNode: superNode, uplink: uplink)
+        return Gateway(
+            directory: directory,
+            ledger: ledger,
+            token: token,
+            logger: logger,
+            checkpoints: checkpoints,
+            superNode: superNode,
+            uplink: uplink
+        )
     }
 
     /// Stops the writer and reader threads.
@@ -96,10 +127,17 @@ package final class Gateway: Sendable {
     /// `GET /v1/uplink` without a super node: what the checkpoint store holds.
     package func uplinkView() async -> UplinkView {
         if let uplink { return uplink.view() }
-        let store = ledger.store, checkpoints = self.checkpoints
-        let (tip, last) = (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
-        return UplinkView(configured: false, state: "off", lastCheckpointedHeight: last, sealedHeight: tip,
-                          unacknowledgedBlocks: Uplink.unacknowledged(sealed: tip, checkpointed: last))
+        let store = ledger.store
+        let checkpoints = self.checkpoints
+        let (tip, last) =
+            (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
+        return UplinkView(
+            configured: false,
+            state: "off",
+            lastCheckpointedHeight: last,
+            sealedHeight: tip,
+            unacknowledgedBlocks: Uplink.unacknowledged(sealed: tip, checkpointed: last)
+        )
     }
 
     // MARK: HTTP
@@ -112,7 +150,11 @@ package final class Gateway: Sendable {
         router.get("metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition()))
+            )
         }
         router.post("v1/readings") { request, _ in
             await self.ingest(request)
@@ -164,19 +206,26 @@ package final class Gateway: Sendable {
             }
             let params = request.uri.queryParameters
             guard let from = Self.time(params.get("from")) ?? (params.get("from") == nil ? 0 : nil),
-                  let until = Self.time(params.get("until")) ?? (params.get("until") == nil ? Int64.max : nil) else {
-                return Self.error(.badRequest, "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)")
+                let until = Self.time(params.get("until")) ?? (params.get("until") == nil ? Int64.max : nil)
+            else {
+                return Self.error(
+                    .badRequest,
+                    "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)"
+                )
             }
             let limit = max(1, min(params.get("limit", as: Int.self) ?? 1000, 10_000))
             guard await self.ledger.meter(id) != nil else {
                 return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
             let pending = await self.ledger.pendingEntries(type: .reading)
-            return await self.query { try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending)) }
+            return await self.query {
+                try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending))
+            }
         }
         router.get("v1/readings/:meter/:seq/receipt") { _, context in
             guard let meter = context.parameters.get("meter").flatMap(MeterID.init(hex:)),
-                  let seq = context.parameters.get("seq", as: UInt64.self) else {
+                let seq = context.parameters.get("seq", as: UInt64.self)
+            else {
                 return Self.error(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
             }
             return await self.receipt(meter: meter, sequence: seq)
@@ -202,16 +251,25 @@ package final class Gateway: Sendable {
         do {
             body = try await request.collectBody(upTo: Self.maxBodyBytes)
         } catch {
-            return Self.error(.contentTooLarge, "the request body is larger than \(Self.maxBodyBytes) bytes; send at most \(IngestBatch.maxRecords) records a batch")
+            return Self.error(
+                .contentTooLarge,
+                "the request body is larger than \(Self.maxBodyBytes) bytes; send at most \(IngestBatch.maxRecords) records a batch"
+            )
         }
         let batch: IngestBatch
         do {
             batch = try JSONDecoder().decode(IngestBatch.self, from: Data(buffer: body))
         } catch {
-            return Self.error(.badRequest, "the body is not an IngestBatch: expected JSON {\"records\": [\"<base64 signed record>\", …]} (\(Self.describe(error)))")
+            return Self.error(
+                .badRequest,
+                "the body is not an IngestBatch: expected JSON {\"records\": [\"<base64 signed record>\", …]} (\(Self.describe(error)))"
+            )
         }
         guard batch.records.count <= IngestBatch.maxRecords else {
-            return Self.error(.contentTooLarge, "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch")
+            return Self.error(
+                .contentTooLarge,
+                "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch"
+            )
         }
         let prepared = await IngestPreparation.prepare(batch.records, keys: ledger.keys)
         let results = await ledger.ingest(prepared)
@@ -223,13 +281,32 @@ package final class Gateway: Sendable {
 
     /// `POST /v1/offers` and `POST /v1/requests`: one signed record in a TradeSubmission.
     private func trade(_ request: Request, expecting type: RecordType) async -> Response {
-        func refuse(_ status: HTTPResponse.Status, _ reason: TradeReason, _ detail: String, meter: String? = nil) -> Response {
-            if type == .offer { metrics.offer(.rejected, reason: reason) } else { metrics.request(.rejected, reason: reason) }
-            ledger.rejections.log(.warning, key: "\(meter ?? "unknown")|\(type)|\(reason.rawValue)", "rejected \(type): \(detail)",
-                                  metadata: ["meter.id": "\(meter ?? "unknown")", "reason": "\(reason.rawValue)"])
+        func refuse(
+            _ status: HTTPResponse.Status,
+            _ reason: TradeReason,
+            _ detail: String,
+            meter: String? = nil
+        ) -> Response {
+            if type == .offer {
+                metrics.offer(.rejected, reason: reason)
+            } else {
+                metrics.request(.rejected, reason: reason)
+            }
+            ledger.rejections.log(
+                .warning,
+                key: "\(meter ?? "unknown")|\(type)|\(reason.rawValue)",
+                "rejected \(type): \(detail)",
+                metadata: ["meter.id": "\(meter ?? "unknown")", "reason": "\(reason.rawValue)"]
+            )
             return type == .offer
-                ? Self.json(OfferResponse(status: .rejected, producer: meter, reason: reason, detail: detail), status: status)
-                : Self.json(DispatchResponse(status: .rejected, consumer: meter, reason: reason, detail: detail), status: status)
+                ? Self.json(
+                    OfferResponse(status: .rejected, producer: meter, reason: reason, detail: detail),
+                    status: status
+                )
+                : Self.json(
+                    DispatchResponse(status: .rejected, consumer: meter, reason: reason, detail: detail),
+                    status: status
+                )
         }
         var request = request
         let submission: TradeSubmission
@@ -237,7 +314,11 @@ package final class Gateway: Sendable {
             let body = try await request.collectBody(upTo: 64 * 1024)
             submission = try JSONDecoder().decode(TradeSubmission.self, from: Data(buffer: body))
         } catch {
-            return refuse(.badRequest, .malformed, "the body is not a TradeSubmission: expected JSON {\"record\": \"<base64 signed \(type)>\"} (\(Self.describe(error)))")
+            return refuse(
+                .badRequest,
+                .malformed,
+                "the body is not a TradeSubmission: expected JSON {\"record\": \"<base64 signed \(type)>\"} (\(Self.describe(error)))"
+            )
         }
         guard let bytes = Data(base64Encoded: submission.record) else {
             return refuse(.badRequest, .malformed, "record is not valid base64")
@@ -262,8 +343,12 @@ package final class Gateway: Sendable {
             }
         default:
             let path = type == .offer ? "/v1/offers" : "/v1/requests"
-            return refuse(.badRequest, .wrongRecordType, "\(path) takes a signed \(type); this record is a \(entry.record.type)",
-                          meter: entry.record.meterAuthor?.hex ?? entry.signer.hex)
+            return refuse(
+                .badRequest,
+                .wrongRecordType,
+                "\(path) takes a signed \(type); this record is a \(entry.record.type)",
+                meter: entry.record.meterAuthor?.hex ?? entry.signer.hex
+            )
         }
     }
 
@@ -286,10 +371,14 @@ package final class Gateway: Sendable {
 
     private func admin(_ request: Request, revoke: Bool) async -> Response {
         guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
-              Self.constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token) else {
+            Self.constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
+        else {
             let reason = request.headers[.authorization] == nil ? "missing Authorization header" : "wrong admin token"
             logger.warning("admin call refused", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
-            return Self.error(.unauthorized, "\(reason): admin calls need `Authorization: Bearer <token>` with the token from the data directory's admin.token")
+            return Self.error(
+                .unauthorized,
+                "\(reason): admin calls need `Authorization: Bearer <token>` with the token from the data directory's admin.token"
+            )
         }
         var request = request
         let parsed: AdminKeyRequest
@@ -297,7 +386,10 @@ package final class Gateway: Sendable {
             let body = try await request.collectBody(upTo: 64 * 1024)
             parsed = try JSONDecoder().decode(AdminKeyRequest.self, from: Data(buffer: body))
         } catch {
-            return Self.error(.badRequest, "expected JSON {\"publicKey\": \"ed25519 <base64> [comment]\", \"role\": \"consumer\"|\"producer\"} (\(Self.describe(error)))")
+            return Self.error(
+                .badRequest,
+                "expected JSON {\"publicKey\": \"ed25519 <base64> [comment]\", \"role\": \"consumer\"|\"producer\"} (\(Self.describe(error)))"
+            )
         }
         var key: PublicIdentity?
         if let line = parsed.publicKey {
@@ -308,19 +400,43 @@ package final class Gateway: Sendable {
         do {
             if revoke {
                 guard let meter = key?.id ?? parsed.meter.flatMap(MeterID.init(hex:)) else {
-                    return Self.error(.badRequest, "name the meter: {\"publicKey\": \"ed25519 <base64>\"} or {\"meter\": \"<32 hex digits>\"}")
+                    return Self.error(
+                        .badRequest,
+                        "name the meter: {\"publicKey\": \"ed25519 <base64>\"} or {\"meter\": \"<32 hex digits>\"}"
+                    )
                 }
                 let entry = try await ledger.revoke(meter)
-                guard case let .revocation(r) = entry.record else { return Self.error(.internalServerError, "unexpected record") }
-                return Self.json(AdminResponse(meter: r.meter.hex, role: r.role.description, action: "revoked", entry: Data(entry.bytes).base64EncodedString()))
+                guard case let .revocation(r) = entry.record else {
+                    return Self.error(.internalServerError, "unexpected record")
+                }
+                return Self.json(
+                    AdminResponse(
+                        meter: r.meter.hex,
+                        role: r.role.description,
+                        action: "revoked",
+                        entry: Data(entry.bytes).base64EncodedString()
+                    )
+                )
             } else {
-                guard let key else { return Self.error(.badRequest, "publicKey is required: \"ed25519 <base64> [comment]\" (the meter's .pub file)") }
+                guard let key else {
+                    return Self.error(
+                        .badRequest,
+                        "publicKey is required: \"ed25519 <base64> [comment]\" (the meter's .pub file)"
+                    )
+                }
                 let roleName = parsed.role ?? "consumer"
                 guard let role = Self.role(roleName) else {
                     return Self.error(.badRequest, "role must be consumer or producer, not '\(roleName)'")
                 }
                 let entry = try await ledger.enroll(key, role: role)
-                return Self.json(AdminResponse(meter: key.id.hex, role: role.description, action: "enrolled", entry: Data(entry.bytes).base64EncodedString()))
+                return Self.json(
+                    AdminResponse(
+                        meter: key.id.hex,
+                        role: role.description,
+                        action: "enrolled",
+                        entry: Data(entry.bytes).base64EncodedString()
+                    )
+                )
             }
         } catch {
             switch error.kind {
@@ -339,12 +455,20 @@ package final class Gateway: Sendable {
         do {
             let stored = try await reader.run { () -> (UInt64, UInt64)? in
                 guard let s = try self.queries.store.reading(meter: meter, sequence: sequence),
-                      let h = try self.queries.store.header(atHeight: s.height) else { return nil }
+                    let h = try self.queries.store.header(atHeight: s.height)
+                else { return nil }
                 return (s.index, h.header.treeSize)
             }
             if let (index, treeSize) = stored {
                 let proof = try await ledger.inclusionProof(index: index, treeSize: treeSize)
-                found = try await reader.run { try self.queries.receipt(meter: meter, sequence: sequence, gatewayKey: key, proof: { _, _ in proof }) }
+                found = try await reader.run {
+                    try self.queries.receipt(
+                        meter: meter,
+                        sequence: sequence,
+                        gatewayKey: key,
+                        proof: { _, _ in proof }
+                    )
+                }
             } else {
                 found = nil
             }
@@ -353,7 +477,10 @@ package final class Gateway: Sendable {
         }
         if let found { return Self.json(found) }
         if await ledger.isPending(meter: meter, sequence: sequence) {
-            return Self.error(.notFound, "reading \(sequence) of meter \(meter.hex) is accepted but not yet sealed into a block; ask again after the next seal (at most the seal interval)")
+            return Self.error(
+                .notFound,
+                "reading \(sequence) of meter \(meter.hex) is accepted but not yet sealed into a block; ask again after the next seal (at most the seal interval)"
+            )
         }
         return Self.error(.notFound, "no reading \(sequence) of meter \(meter.hex) on this chain")
     }
@@ -398,22 +525,27 @@ package final class Gateway: Sendable {
     package static func time(_ text: String?) -> Int64? {
         guard let text else { return nil }
         if let ms = Int64(text) { return ms }
-        if let date = try? Date(text, strategy: .iso8601) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if let date = try? Date(text, strategy: .iso8601) {
+            return Int64((date.timeIntervalSince1970 * 1000).rounded())
+        }
         return nil
     }
 
     package static func describe(_ error: Error) -> String {
         switch error {
-        case let DecodingError.dataCorrupted(context): return context.debugDescription + ((context.underlyingError).map { ": \($0.localizedDescription)" } ?? "")
+        case let DecodingError.dataCorrupted(context):
+            return context.debugDescription + ((context.underlyingError).map { ": \($0.localizedDescription)" } ?? "")
         case let DecodingError.keyNotFound(key, _): return "missing key '\(key.stringValue)'"
         case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
-            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+            return
+                "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
         default: return "\(error)"
         }
     }
 
     package static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
         for i in x.indices { diff |= x[i] ^ y[i] }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerLite
 import OperatorKit
+
 #if canImport(Glibc)
 import Glibc
 import LedgerStore
@@ -35,8 +36,10 @@ package struct DataDirectory: Sendable {
     /// - Returns: the gateway key.
     @discardableResult
     package func initialise() throws -> SigningIdentity {
-        try directory.create(refusingIfPresent: ["chain.sqlite"],
-                             refusal: "Use another --data path, or remove the directory if you really mean to start a new chain")
+        try directory.create(
+            refusingIfPresent: ["chain.sqlite"],
+            refusal: "Use another --data path, or remove the directory if you really mean to start a new chain"
+        )
         let key = SigningIdentity()
         do {
             try KeyFile.writePrivateKey(key, to: keyPath)
@@ -46,7 +49,7 @@ package struct DataDirectory: Sendable {
         }
         var tokenBytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
-        for i in tokenBytes.indices { tokenBytes[i] = UInt8.random(in: 0 ... 255, using: &rng) }
+        for i in tokenBytes.indices { tokenBytes[i] = UInt8.random(in: 0...255, using: &rng) }
         try writeSecret(encodeHex(tokenBytes) + "\n", to: tokenPath)
         do {
             _ = try ChainStore(path: chainPath, check: .structure)
@@ -70,7 +73,9 @@ package struct DataDirectory: Sendable {
     package func loadPublicKey() throws -> PublicIdentity {
         try requireInitialised()
         if FileManager.default.fileExists(atPath: publicKeyPath) {
-            do { return try KeyFile.readPublicKey(from: publicKeyPath) } catch { throw OperatorError(error.description) }
+            do { return try KeyFile.readPublicKey(from: publicKeyPath) } catch {
+                throw OperatorError(error.description)
+            }
         }
         return try loadKey().publicIdentity
     }
@@ -79,12 +84,18 @@ package struct DataDirectory: Sendable {
     package func loadToken() throws -> String {
         try requireInitialised()
         guard let data = FileManager.default.contents(atPath: tokenPath),
-              let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
-            throw OperatorError("cannot read the admin token \(tokenPath); it is created by `edge-gateway init` (check its permissions)")
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        else {
+            throw OperatorError(
+                "cannot read the admin token \(tokenPath); it is created by `edge-gateway init` (check its permissions)"
+            )
         }
         var info = stat()
         if stat(tokenPath, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw OperatorError("admin token file \(tokenPath) is accessible by group or others; run `chmod 600 \(tokenPath)`")
+            throw OperatorError(
+                "admin token file \(tokenPath) is accessible by group or others; run `chmod 600 \(tokenPath)`"
+            )
         }
         return text
     }
@@ -96,7 +107,8 @@ package struct DataDirectory: Sendable {
         _ = fchmod(fd, 0o600)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else { throw OperatorError("cannot write \(file): \(String(cString: strerror(errno)))") }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            throw OperatorError("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
     }
 }
-

@@ -12,29 +12,45 @@ package struct CheckpointRefusal: Error, CustomStringConvertible, Sendable, Equa
 /// runs offline): signed by the root key, and naming exactly our block.
 package enum CheckpointCheck {
     /// Throws the first mismatch between `signed` and the block `header` (of `gateway`).
-    package static func verify(_ signed: SignedCheckpoint, root: PublicIdentity, header: SignedBlockHeader) throws(CheckpointRefusal) {
+    package static func verify(
+        _ signed: SignedCheckpoint,
+        root: PublicIdentity,
+        header: SignedBlockHeader
+    ) throws(CheckpointRefusal) {
         let c = signed.checkpoint
         let h = header.header
         guard c.issuer == root.id else {
-            throw CheckpointRefusal("the checkpoint of block \(c.height) names issuer \(c.issuer.hex), not the super node root key \(root.id.hex)")
+            throw CheckpointRefusal(
+                "the checkpoint of block \(c.height) names issuer \(c.issuer.hex), not the super node root key \(root.id.hex)"
+            )
         }
         guard signed.isSignatureValid(by: root) else {
-            throw CheckpointRefusal("the checkpoint of block \(c.height) does not verify under the super node root key \(root.id.hex) (bad signature)")
+            throw CheckpointRefusal(
+                "the checkpoint of block \(c.height) does not verify under the super node root key \(root.id.hex) (bad signature)"
+            )
         }
         guard c.gateway == h.gateway else {
-            throw CheckpointRefusal("the checkpoint names gateway \(c.gateway.hex), but block \(h.height) is gateway \(h.gateway.hex)'s")
+            throw CheckpointRefusal(
+                "the checkpoint names gateway \(c.gateway.hex), but block \(h.height) is gateway \(h.gateway.hex)'s"
+            )
         }
         guard c.height == h.height else {
             throw CheckpointRefusal("the checkpoint is for block \(c.height), not block \(h.height)")
         }
         guard c.blockHash == header.hash else {
-            throw CheckpointRefusal("the checkpoint of block \(c.height) names block hash \(c.blockHash.hex), but the block's hash is \(header.hash.hex)")
+            throw CheckpointRefusal(
+                "the checkpoint of block \(c.height) names block hash \(c.blockHash.hex), but the block's hash is \(header.hash.hex)"
+            )
         }
         guard c.merkleRoot == h.merkleRoot else {
-            throw CheckpointRefusal("the checkpoint of block \(c.height) names merkle root \(c.merkleRoot.hex), but the block's is \(h.merkleRoot.hex)")
+            throw CheckpointRefusal(
+                "the checkpoint of block \(c.height) names merkle root \(c.merkleRoot.hex), but the block's is \(h.merkleRoot.hex)"
+            )
         }
         guard c.treeSize == h.treeSize else {
-            throw CheckpointRefusal("the checkpoint of block \(c.height) names tree size \(c.treeSize), but the block's is \(h.treeSize)")
+            throw CheckpointRefusal(
+                "the checkpoint of block \(c.height) names tree size \(c.treeSize), but the block's is \(h.treeSize)"
+            )
         }
     }
 }
@@ -75,18 +91,20 @@ package final class CheckpointStore: Sendable {
     package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("checkpoint-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE checkpoint (
-                    height INTEGER PRIMARY KEY,
-                    block_hash BLOB NOT NULL,
-                    merkle_root BLOB NOT NULL,
-                    tree_size INTEGER NOT NULL,
-                    certificate_serial INTEGER NOT NULL,
-                    checkpointed_at INTEGER NOT NULL,
-                    stored_at INTEGER NOT NULL,
-                    bytes BLOB NOT NULL
-                )
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoint (
+                        height INTEGER PRIMARY KEY,
+                        block_hash BLOB NOT NULL,
+                        merkle_root BLOB NOT NULL,
+                        tree_size INTEGER NOT NULL,
+                        certificate_serial INTEGER NOT NULL,
+                        checkpointed_at INTEGER NOT NULL,
+                        stored_at INTEGER NOT NULL,
+                        bytes BLOB NOT NULL
+                    )
+                    """
+            )
         }
         return migrator
     }
@@ -94,21 +112,34 @@ package final class CheckpointStore: Sendable {
     /// Verifies `signed` against our block `header` and the root key, then stores it
     /// (replacing an older checkpoint of the same height, e.g. after the super node lost
     /// its copy and audited the block again). Nothing is stored when a check fails.
-    package func store(_ signed: SignedCheckpoint, for header: SignedBlockHeader, root: PublicIdentity, at now: Int64) throws {
+    package func store(
+        _ signed: SignedCheckpoint,
+        for header: SignedBlockHeader,
+        root: PublicIdentity,
+        at now: Int64
+    ) throws {
         try CheckpointCheck.verify(signed, root: root, header: header)
         let c = signed.checkpoint
         try pool.write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO checkpoint (height, block_hash, merkle_root, tree_size, certificate_serial, checkpointed_at, stored_at, bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [Int64(bitPattern: c.height), Data(c.blockHash.bytes), Data(c.merkleRoot.bytes), Int64(bitPattern: c.treeSize),
-                                 Int64(bitPattern: c.certificateSerial), c.checkpointedAt, now, Data(signed.bytes)])
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO checkpoint (height, block_hash, merkle_root, tree_size, certificate_serial, checkpointed_at, stored_at, bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Int64(bitPattern: c.height), Data(c.blockHash.bytes), Data(c.merkleRoot.bytes),
+                    Int64(bitPattern: c.treeSize),
+                    Int64(bitPattern: c.certificateSerial), c.checkpointedAt, now, Data(signed.bytes),
+                ]
+            )
         }
     }
 
     /// The highest checkpointed height; nil before the first checkpoint.
     package func lastHeight() throws -> UInt64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM checkpoint").map { UInt64(bitPattern: $0) } }
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM checkpoint").map { UInt64(bitPattern: $0) }
+        }
     }
 
     /// Number of checkpoints stored.
@@ -119,16 +150,23 @@ package final class CheckpointStore: Sendable {
     /// The checkpoint of the block at `height`.
     package func checkpoint(height: UInt64) throws -> Row? {
         try pool.read { db in
-            try GRDB.Row.fetchOne(db, sql: "SELECT bytes, stored_at FROM checkpoint WHERE height = ?", arguments: [Int64(bitPattern: height)])
-                .map(Self.row)
+            try GRDB.Row.fetchOne(
+                db,
+                sql: "SELECT bytes, stored_at FROM checkpoint WHERE height = ?",
+                arguments: [Int64(bitPattern: height)]
+            )
+            .map(Self.row)
         }
     }
 
     /// Checkpoints from `height` on, in height order.
     package func list(from height: UInt64, limit: Int) throws -> [Row] {
         try pool.read { db in
-            try GRDB.Row.fetchAll(db, sql: "SELECT bytes, stored_at FROM checkpoint WHERE height >= ? ORDER BY height LIMIT ?",
-                                  arguments: [Int64(bitPattern: height), limit]).map(Self.row)
+            try GRDB.Row.fetchAll(
+                db,
+                sql: "SELECT bytes, stored_at FROM checkpoint WHERE height >= ? ORDER BY height LIMIT ?",
+                arguments: [Int64(bitPattern: height), limit]
+            ).map(Self.row)
         }
     }
 

@@ -2,11 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LedgerLite
+import LedgerStore
 import Logging
 import Prometheus
 import ServiceLifecycle
 import Synchronization
-import LedgerStore
 
 /// Settings of the uplink (docs/GATEWAY.md, "Uplink to the super node").
 package struct UplinkConfig: Sendable {
@@ -78,9 +78,30 @@ package final class UplinkMetrics: Sendable {
 
     package init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        checkpointedHeight = registry.makeGauge(descriptor: Self.d("uplink_checkpointed_height", "", "Height of the latest block checkpointed by the super node (-1 for none)."), labels: [])
-        unacknowledged = registry.makeGauge(descriptor: Self.d("uplink_unacknowledged_blocks", "", "Sealed blocks not yet checkpointed by the super node."), labels: [])
-        checkpointed = registry.makeCounter(descriptor: Self.d("uplink_blocks_checkpointed", "total", "Checkpoints received from the super node, verified and stored."), labels: [])
+        checkpointedHeight = registry.makeGauge(
+            descriptor: Self.d(
+                "uplink_checkpointed_height",
+                "",
+                "Height of the latest block checkpointed by the super node (-1 for none)."
+            ),
+            labels: []
+        )
+        unacknowledged = registry.makeGauge(
+            descriptor: Self.d(
+                "uplink_unacknowledged_blocks",
+                "",
+                "Sealed blocks not yet checkpointed by the super node."
+            ),
+            labels: []
+        )
+        checkpointed = registry.makeCounter(
+            descriptor: Self.d(
+                "uplink_blocks_checkpointed",
+                "total",
+                "Checkpoints received from the super node, verified and stored."
+            ),
+            labels: []
+        )
         checkpointedHeight.set(Double(-1))
     }
 
@@ -92,8 +113,14 @@ package final class UplinkMetrics: Sendable {
     package func failure(_ reason: String) {
         let counter = failures.withLock { counters in
             if let c = counters[reason] { return c }
-            let c = registry.makeCounter(descriptor: Self.d("uplink_push_failures", "total", "Pushes to the super node that failed, by reason (a super node reason code, or unreachable, bad-response, bad-checkpoint, untrusted-root)."),
-                                         labels: [("reason", reason)])
+            let c = registry.makeCounter(
+                descriptor: Self.d(
+                    "uplink_push_failures",
+                    "total",
+                    "Pushes to the super node that failed, by reason (a super node reason code, or unreachable, bad-response, bad-checkpoint, untrusted-root)."
+                ),
+                labels: [("reason", reason)]
+            )
             counters[reason] = c
             return c
         }
@@ -143,8 +170,16 @@ package final class Uplink: Service, Sendable {
         var message: String
     }
 
-    package init(link: SuperNodeLink, store: ChainStore, checkpoints: CheckpointStore, advertiseURL: String?, config: UplinkConfig,
-         metrics: UplinkMetrics, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    package init(
+        link: SuperNodeLink,
+        store: ChainStore,
+        checkpoints: CheckpointStore,
+        advertiseURL: String?,
+        config: UplinkConfig,
+        metrics: UplinkMetrics,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.link = link
         self.store = store
         self.checkpoints = checkpoints
@@ -167,11 +202,19 @@ package final class Uplink: Service, Sendable {
     /// The `GET /v1/uplink` view.
     package func view() -> UplinkView {
         let s = status.withLock { $0 }
-        return UplinkView(configured: true, state: s.state.rawValue, superNode: link.url, advertiseURL: s.advertiseURL,
-                          certificateSerial: link.certificate.certificate.serial, rootKey: link.rootKey?.id.hex,
-                          lastCheckpointedHeight: s.lastCheckpointed, sealedHeight: s.sealed,
-                          unacknowledgedBlocks: Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed),
-                          lastCheckpointAt: s.lastCheckpointAt, lastError: s.lastError)
+        return UplinkView(
+            configured: true,
+            state: s.state.rawValue,
+            superNode: link.url,
+            advertiseURL: s.advertiseURL,
+            certificateSerial: link.certificate.certificate.serial,
+            rootKey: link.rootKey?.id.hex,
+            lastCheckpointedHeight: s.lastCheckpointed,
+            sealedHeight: s.sealed,
+            unacknowledgedBlocks: Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed),
+            lastCheckpointAt: s.lastCheckpointAt,
+            lastError: s.lastError
+        )
     }
 
     package static func unacknowledged(sealed: UInt64?, checkpointed: UInt64?) -> UInt64 {
@@ -184,12 +227,18 @@ package final class Uplink: Service, Sendable {
 
     package func run() async throws {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .milliseconds(config.connectTimeout.wholeMilliseconds), read: .milliseconds(config.requestTimeout.wholeMilliseconds))
+        configuration.timeout = .init(
+            connect: .milliseconds(config.connectTimeout.wholeMilliseconds),
+            read: .milliseconds(config.requestTimeout.wholeMilliseconds)
+        )
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        logger.notice("uplink to the super node", metadata: [
-            "super_node.url": "\(link.url)", "certificate.serial": "\(link.certificate.certificate.serial)",
-            "root.key": "\(link.rootKey?.id.hex ?? "fetched from the super node when first reachable")",
-        ])
+        logger.notice(
+            "uplink to the super node",
+            metadata: [
+                "super_node.url": "\(link.url)", "certificate.serial": "\(link.certificate.certificate.serial)",
+                "root.key": "\(link.rootKey?.id.hex ?? "fetched from the super node when first reachable")",
+            ]
+        )
         await cancelWhenGracefulShutdown {
             await self.loop(client)
         }
@@ -230,7 +279,8 @@ package final class Uplink: Service, Sendable {
         } else {
             problem = "no final push (finalPushTimeout is 0)"
         }
-        let store = self.store, checkpoints = self.checkpoints
+        let store = self.store
+        let checkpoints = self.checkpoints
         if let heights = try? await io.run({ (try store.tip()?.height, try checkpoints.lastHeight()) }) {
             record(sealed: heights.0, checkpointed: heights.1)
         }
@@ -245,7 +295,10 @@ package final class Uplink: Service, Sendable {
             logger.notice("uplink stopped; every sealed block is checkpointed by the super node", metadata: metadata)
         } else {
             if let problem { metadata["detail"] = "\(problem)" }
-            logger.warning("uplink stopped with \(left) sealed block(s) not acknowledged by the super node; they are kept and pushed after the next start", metadata: metadata)
+            logger.warning(
+                "uplink stopped with \(left) sealed block(s) not acknowledged by the super node; they are kept and pushed after the next start",
+                metadata: metadata
+            )
         }
     }
 
@@ -270,7 +323,13 @@ package final class Uplink: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { break }
-                note(Failure(kind: .transient, reason: "storage", message: "cannot read the chain store or the checkpoint store: \(error)"))
+                note(
+                    Failure(
+                        kind: .transient,
+                        reason: "storage",
+                        message: "cannot read the chain store or the checkpoint store: \(error)"
+                    )
+                )
                 delay = backoff
                 backoff = min(backoff * 2, config.maxBackoff)
             }
@@ -300,11 +359,14 @@ package final class Uplink: Service, Sendable {
         guard let advertise = status.withLock({ $0.advertiseURL }) else { return .milliseconds(100) }
         let root: PublicIdentity
         var contacted = false
-        if let key = link.rootKey { root = key } else {
+        if let key = link.rootKey {
+            root = key
+        } else {
             root = try await fetchRoot(client)
             contacted = true
         }
-        let store = self.store, checkpoints = self.checkpoints
+        let store = self.store
+        let checkpoints = self.checkpoints
         let (tip, last) = try await io.run { (try store.tip()?.height, try checkpoints.lastHeight()) }
         record(sealed: tip, checkpointed: last)
         var next = last.map { $0 + 1 } ?? 0
@@ -315,9 +377,12 @@ package final class Uplink: Service, Sendable {
                 // restart on another port, a new --advertise-url): it would keep sending
                 // escalated dispatches to the old one until the next block is sealed.
                 if let expected = try await announce(client, height: last, advertise: advertise) {
-                    logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
-                        "reason": "gap", "block.height": "\(expected)",
-                    ])
+                    logger.warning(
+                        "the super node expects an earlier block; pushing again from there",
+                        metadata: [
+                            "reason": "gap", "block.height": "\(expected)",
+                        ]
+                    )
                     metrics.failure("gap")
                     resumeFrom = expected
                     return nil
@@ -328,7 +393,9 @@ package final class Uplink: Service, Sendable {
             return config.idlePoll
         }
 
-        let maxBlocks = config.maxBlocks, maxBytes = config.maxBytes, first = next
+        let maxBlocks = config.maxBlocks
+        let maxBytes = config.maxBytes
+        let first = next
         let batch = try await io.run { () -> [(header: SignedBlockHeader, wire: [UInt8])] in
             var batch: [(header: SignedBlockHeader, wire: [UInt8])] = []
             var bytes = 0
@@ -350,36 +417,56 @@ package final class Uplink: Service, Sendable {
         let now = clock()
         for (position, item) in answer.checkpoints.enumerated() {
             guard position < batch.count, let bytes = Data(base64Encoded: item.checkpoint),
-                  let signed = try? SignedCheckpoint(bytes: Array(bytes)) else {
-                throw Failure(kind: .refused, reason: "bad-checkpoint", message: "the super node answered block \(batch[min(position, batch.count - 1)].header.header.height) with a checkpoint that does not decode")
+                let signed = try? SignedCheckpoint(bytes: Array(bytes))
+            else {
+                throw Failure(
+                    kind: .refused,
+                    reason: "bad-checkpoint",
+                    message:
+                        "the super node answered block \(batch[min(position, batch.count - 1)].header.header.height) with a checkpoint that does not decode"
+                )
             }
             let header = batch[position].header
             do {
                 try await io.run { try checkpoints.store(signed, for: header, root: root, at: now) }
             } catch let refusal as CheckpointRefusal {
-                throw Failure(kind: .refused, reason: "bad-checkpoint", message: "refused the super node's checkpoint: \(refusal.description); it was not stored")
+                throw Failure(
+                    kind: .refused,
+                    reason: "bad-checkpoint",
+                    message: "refused the super node's checkpoint: \(refusal.description); it was not stored"
+                )
             }
             stored.append(header.header.height)
             metrics.checkpointed.increment()
-            logger.debug("checkpoint stored", metadata: ["block.height": "\(header.header.height)", "block.hash": "\(header.hash.hex)"])
+            logger.debug(
+                "checkpoint stored",
+                metadata: ["block.height": "\(header.header.height)", "block.hash": "\(header.hash.hex)"]
+            )
         }
         if let high = stored.last {
             let newLast = max(high, last ?? high)
             status.withLock { $0.lastCheckpointAt = now }
             record(sealed: tip, checkpointed: newLast)
-            logger.info("blocks checkpointed by the super node", metadata: [
-                "block.height": "\(stored.first!)…\(high)", "blocks": "\(stored.count)",
-                "unacknowledged": "\(Self.unacknowledged(sealed: tip, checkpointed: newLast))",
-            ])
+            logger.info(
+                "blocks checkpointed by the super node",
+                metadata: [
+                    "block.height": "\(stored.first!)…\(high)", "blocks": "\(stored.count)",
+                    "unacknowledged": "\(Self.unacknowledged(sealed: tip, checkpointed: newLast))",
+                ]
+            )
             if let r = resumeFrom { resumeFrom = r + UInt64(stored.count) }
         }
         if let rejected = answer.rejected {
-            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < next + UInt64(stored.count) {
+            if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < next + UInt64(stored.count)
+            {
                 // The super node holds fewer blocks than our checkpoints say (restored from a
                 // copy?): push again from the height it expects.
-                logger.warning("the super node expects an earlier block; pushing again from there", metadata: [
-                    "reason": "gap", "block.height": "\(expected)", "detail": "\(rejected.message)",
-                ])
+                logger.warning(
+                    "the super node expects an earlier block; pushing again from there",
+                    metadata: [
+                        "reason": "gap", "block.height": "\(expected)", "detail": "\(rejected.message)",
+                    ]
+                )
                 metrics.failure("gap")
                 resumeFrom = expected
                 return nil
@@ -409,7 +496,10 @@ package final class Uplink: Service, Sendable {
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
         status.withLock { $0.announced = advertise }
-        logger.info("gateway URL announced to the super node", metadata: ["url": "\(advertise)", "block.height": "\(height)"])
+        logger.info(
+            "gateway URL announced to the super node",
+            metadata: ["url": "\(advertise)", "block.height": "\(height)"]
+        )
         return nil
     }
 
@@ -422,8 +512,15 @@ package final class Uplink: Service, Sendable {
     }
 
     private struct Answer: Decodable {
-        struct Item: Decodable { var height: UInt64; var checkpoint: String }
-        struct Rejected: Decodable { var reason: String; var message: String; var expectedHeight: UInt64? }
+        struct Item: Decodable {
+            var height: UInt64
+            var checkpoint: String
+        }
+        struct Rejected: Decodable {
+            var reason: String
+            var message: String
+            var expectedHeight: UInt64?
+        }
         var checkpoints: [Item]
         var rejected: Rejected?
         var status = 0
@@ -432,8 +529,13 @@ package final class Uplink: Service, Sendable {
     }
 
     private func push(_ client: HTTPClient, _ blocks: [[UInt8]], advertise: String) async throws -> Answer {
-        let body = try JSONEncoder().encode(Push(certificate: Data(link.certificate.bytes).base64EncodedString(), gatewayURL: advertise,
-                                                 blocks: blocks.map { Data($0).base64EncodedString() }))
+        let body = try JSONEncoder().encode(
+            Push(
+                certificate: Data(link.certificate.bytes).base64EncodedString(),
+                gatewayURL: advertise,
+                blocks: blocks.map { Data($0).base64EncodedString() }
+            )
+        )
         var request = HTTPClientRequest(url: link.url + "/v1/blocks")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -457,37 +559,61 @@ package final class Uplink: Service, Sendable {
         let url = link.url + "/v1/root"
         let (status, data) = try await exchange(client, HTTPClientRequest(url: url), limit: 64 << 10)
         guard status == 200, let answer = try? JSONDecoder().decode(RootAnswer.self, from: data),
-              let key = try? KeyFile.parsePublicKeyLine(answer.publicKey).identity else {
+            let key = try? KeyFile.parsePublicKeyLine(answer.publicKey).identity
+        else {
             throw Self.undecodable(status: status, data: data, url: url)
         }
         if let problem = link.problem(with: key) {
-            throw Failure(kind: .refused, reason: "untrusted-root",
-                          message: "the super node at \(link.url) serves root key \(key.id.hex), which is not the issuer of this gateway's certificate: \(problem). Check --super-node, or get a certificate from this super node")
+            throw Failure(
+                kind: .refused,
+                reason: "untrusted-root",
+                message:
+                    "the super node at \(link.url) serves root key \(key.id.hex), which is not the issuer of this gateway's certificate: \(problem). Check --super-node, or get a certificate from this super node"
+            )
         }
         let link = self.link
         do { try await io.run { try link.keep(key) } } catch {
             throw Failure(kind: .transient, reason: "storage", message: "\(error)")
         }
-        logger.notice("super node root key verified and kept", metadata: ["root.key": "\(key.id.hex)", "file": "\(link.rootKeyPath)"])
+        logger.notice(
+            "super node root key verified and kept",
+            metadata: ["root.key": "\(key.id.hex)", "file": "\(link.rootKeyPath)"]
+        )
         return key
     }
 
     private func exchange(_ client: HTTPClient, _ request: HTTPClientRequest, limit: Int) async throws -> (Int, Data) {
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(config.requestTimeout.wholeMilliseconds))
+            let response = try await client.execute(
+                request,
+                timeout: .milliseconds(config.requestTimeout.wholeMilliseconds)
+            )
             let body = try await response.body.collect(upTo: limit)
             return (Int(response.status.code), Data(buffer: body))
         } catch {
-            throw Failure(kind: .transient, reason: "unreachable", message: "cannot reach the super node at \(link.url): \(error)")
+            throw Failure(
+                kind: .transient,
+                reason: "unreachable",
+                message: "cannot reach the super node at \(link.url): \(error)"
+            )
         }
     }
 
     private static func undecodable(status: Int, data: Data, url: String) -> Failure {
         let text = String(decoding: data.prefix(200), as: UTF8.self)
-        if (400 ..< 500).contains(status) {
-            return Failure(kind: .refused, reason: "bad-response", message: "\(url) answered HTTP \(status) that is not a super node's answer (\(text)); check --super-node")
+        if (400..<500).contains(status) {
+            return Failure(
+                kind: .refused,
+                reason: "bad-response",
+                message:
+                    "\(url) answered HTTP \(status) that is not a super node's answer (\(text)); check --super-node"
+            )
         }
-        return Failure(kind: .transient, reason: "bad-response", message: "\(url) answered HTTP \(status) with a body that is not a super node's answer (\(text))")
+        return Failure(
+            kind: .transient,
+            reason: "bad-response",
+            message: "\(url) answered HTTP \(status) with a body that is not a super node's answer (\(text))"
+        )
     }
 
     // MARK: state
@@ -503,11 +629,18 @@ package final class Uplink: Service, Sendable {
 
     private func setConnected() {
         let (previous, unacknowledged) = status.withLock { s -> (UplinkState, UInt64) in
-            defer { s.state = .connected; s.logged = "connected" }
-            return (s.logged == "connected" ? .connected : s.state, Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed))
+            defer {
+                s.state = .connected
+                s.logged = "connected"
+            }
+            return (
+                s.logged == "connected" ? .connected : s.state,
+                Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed)
+            )
         }
         guard previous != .connected else { return }
-        let message = previous == .starting ? "connected to the super node" : "the super node accepts pushes again; catching up"
+        let message =
+            previous == .starting ? "connected to the super node" : "the super node accepts pushes again; catching up"
         logger.notice("\(message)", metadata: ["super_node.url": "\(link.url)", "unacknowledged": "\(unacknowledged)"])
     }
 
@@ -522,17 +655,28 @@ package final class Uplink: Service, Sendable {
             return (s.logged != key, Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed))
         }
         guard changed else { return }
-        var metadata: Logger.Metadata = ["super_node.url": "\(link.url)", "reason": "\(failure.reason)", "unacknowledged": "\(unacknowledged)"]
+        var metadata: Logger.Metadata = [
+            "super_node.url": "\(link.url)", "reason": "\(failure.reason)", "unacknowledged": "\(unacknowledged)",
+        ]
         switch failure.kind {
         case .transient:
             metadata["detail"] = "\(failure.message)"
-            logger.warning("cannot push blocks to the super node; they wait and go in order once it is back (retrying every \(config.initialBackoff.secondsText)…\(config.maxBackoff.secondsText) s)", metadata: metadata)
+            logger.warning(
+                "cannot push blocks to the super node; they wait and go in order once it is back (retrying every \(config.initialBackoff.secondsText)…\(config.maxBackoff.secondsText) s)",
+                metadata: metadata
+            )
         case .refused:
             var hint = "blocks are kept and pushed again every \(config.refusedDelay.secondsText) s"
-            if ["revoked-certificate", "unknown-certificate", "untrusted-certificate", "missing-certificate", "malformed-certificate"].contains(failure.reason) {
+            if [
+                "revoked-certificate", "unknown-certificate", "untrusted-certificate", "missing-certificate",
+                "malformed-certificate",
+            ].contains(failure.reason) {
                 hint += "; if the super node issues a new certificate, restart the gateway with --certificate NEWFILE"
             }
-            logger.error("the super node refused the push (\(failure.reason)): \(failure.message); \(hint)", metadata: metadata)
+            logger.error(
+                "the super node refused the push (\(failure.reason)): \(failure.message); \(hint)",
+                metadata: metadata
+            )
         }
     }
 }

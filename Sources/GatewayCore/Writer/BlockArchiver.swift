@@ -1,8 +1,8 @@
 import Foundation
 import LedgerLite
+import LedgerStore
 import Logging
 import Synchronization
-import LedgerStore
 
 /// Appends sealed blocks to the chain store, in order, on a thread of its own, then trims
 /// the pending journal below them.
@@ -33,7 +33,8 @@ package final class BlockArchiver: Sendable {
     private let logger: Logger
 
     /// Starts the archiver thread; `treeSize` is what the store holds now.
-    package init(store: ChainStore, journal: PendingJournal, treeSize: UInt64, metrics: GatewayMetrics, logger: Logger) {
+    package init(store: ChainStore, journal: PendingJournal, treeSize: UInt64, metrics: GatewayMetrics, logger: Logger)
+    {
         self.store = store
         self.journal = journal
         self.metrics = metrics
@@ -115,18 +116,22 @@ package final class BlockArchiver: Sendable {
         wakeUp.lock()
         defer { wakeUp.unlock() }
         while true {
-            let (block, stop, waiters, drained) = state.withLock { s -> (Block?, Bool, [CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
+            let (block, stop, waiters, drained) = state.withLock {
+                s -> (Block?, Bool, [CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
                 if s.failure != nil { s.queue.removeAll() }
                 if !s.queue.isEmpty {
                     s.busy = true
                     return (s.queue.removeFirst(), false, [], [])
                 }
                 s.busy = false
-                defer { s.idleWaiters.removeAll(); s.drainWaiters.removeAll() }
+                defer {
+                    s.idleWaiters.removeAll()
+                    s.drainWaiters.removeAll()
+                }
                 return (nil, s.stopped, s.idleWaiters, s.drainWaiters)
             }
-            waiters.forEach { $0.resume() }
-            drained.forEach { $0.signal() }
+            for waiter in waiters { waiter.resume() }
+            for semaphore in drained { semaphore.signal() }
             if let block { return block }
             if stop { return nil }
             wakeUp.wait()
@@ -138,17 +143,29 @@ package final class BlockArchiver: Sendable {
         do {
             try store.append(block)
         } catch {
-            logger.error("cannot append the sealed block; the writer resumes from the store and the pending journal", metadata: [
-                "block.height": "\(block.height)", "error": "\(error)",
-            ])
+            logger.error(
+                "cannot append the sealed block; the writer resumes from the store and the pending journal",
+                metadata: [
+                    "block.height": "\(block.height)", "error": "\(error)",
+                ]
+            )
             state.withLock { $0.failure = "\(error)" }
             return
         }
         metrics.blocksSealed.increment()
         metrics.entriesSealed.increment(by: Int64(block.entries.count))
-        logger.info("sealed block", metadata: ["block.height": "\(block.height)", "entries": "\(block.entries.count)", "block.hash": "\(block.hash.hex)"])
+        logger.info(
+            "sealed block",
+            metadata: [
+                "block.height": "\(block.height)", "entries": "\(block.entries.count)",
+                "block.hash": "\(block.hash.hex)",
+            ]
+        )
         do { try journal.removeEntries(below: treeSize) } catch {
-            logger.warning("cannot trim the pending journal (its sealed rows are skipped at start-up)", metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot trim the pending journal (its sealed rows are skipped at start-up)",
+                metadata: ["error": "\(error)"]
+            )
         }
         state.withLock { $0.archivedTreeSize = max($0.archivedTreeSize, treeSize) }
     }

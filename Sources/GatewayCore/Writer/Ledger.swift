@@ -1,9 +1,9 @@
 import Executors
 import Foundation
 import LedgerLite
+import LedgerStore
 import Logging
 import OperatorKit
-import LedgerStore
 
 /// Settings of the chain writer.
 package struct LedgerConfig: Sendable {
@@ -24,7 +24,14 @@ package struct LedgerConfig: Sendable {
     /// decision that arrives later is fetched when the consumer sends the request again.
     package var escalationTimeoutMs: Int64 = 10_000
 
-    package init(sealSize: Int = 500, sealIntervalMs: Int64 = 2000, maxSkewMs: Int64 = 300_000, anomalyLimits: AnomalyLimits = AnomalyLimits(), trading: TradingPolicy? = nil, escalationTimeoutMs: Int64 = 10_000) {
+    package init(
+        sealSize: Int = 500,
+        sealIntervalMs: Int64 = 2000,
+        maxSkewMs: Int64 = 300_000,
+        anomalyLimits: AnomalyLimits = AnomalyLimits(),
+        trading: TradingPolicy? = nil,
+        escalationTimeoutMs: Int64 = 10_000
+    ) {
         self.sealSize = sealSize
         self.anomalyLimits = anomalyLimits
         self.sealIntervalMs = sealIntervalMs
@@ -125,16 +132,31 @@ package actor Ledger {
 
     /// Opens the store and journal in `directory`, verifies the chain, and resumes.
     /// Blocking: the work runs on the ledger's own thread.
-    package static func open(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
-                     metrics: GatewayMetrics = GatewayMetrics(),
-                     clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }) async throws -> Ledger {
+    package static func open(
+        directory: DataDirectory,
+        key: SigningIdentity,
+        config: LedgerConfig,
+        logger: Logger,
+        metrics: GatewayMetrics = GatewayMetrics(),
+        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    ) async throws -> Ledger {
         let executor = DedicatedThreadExecutor(name: "chain-writer")
         do {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Ledger, Error>) in
                 let job = UnsafeSendableBox {
-                    continuation.resume(with: Result {
-                        try Ledger(directory: directory, key: key, config: config, logger: logger, metrics: metrics, clock: clock, executor: executor)
-                    })
+                    continuation.resume(
+                        with: Result {
+                            try Ledger(
+                                directory: directory,
+                                key: key,
+                                config: config,
+                                logger: logger,
+                                metrics: metrics,
+                                clock: clock,
+                                executor: executor
+                            )
+                        }
+                    )
                 }
                 Thread.detachNewThread { job.body() }
             }
@@ -144,8 +166,15 @@ package actor Ledger {
         }
     }
 
-    private init(directory: DataDirectory, key: SigningIdentity, config: LedgerConfig, logger: Logger,
-                 metrics: GatewayMetrics, clock: @escaping @Sendable () -> Int64, executor: DedicatedThreadExecutor) throws {
+    private init(
+        directory: DataDirectory,
+        key: SigningIdentity,
+        config: LedgerConfig,
+        logger: Logger,
+        metrics: GatewayMetrics,
+        clock: @escaping @Sendable () -> Int64,
+        executor: DedicatedThreadExecutor
+    ) throws {
         self.executor = executor
         self.gatewayKey = key
         self.config = config
@@ -165,7 +194,13 @@ package actor Ledger {
             throw OperatorError("cannot open the chain store in \(directory.path): \(error)")
         }
         let state = try Self.load(store: store, journal: journal, key: key, config: config, logger: logger)
-        archiver = BlockArchiver(store: store, journal: journal, treeSize: state.builder.tip?.treeSize ?? 0, metrics: metrics, logger: logger)
+        archiver = BlockArchiver(
+            store: store,
+            journal: journal,
+            treeSize: state.builder.tip?.treeSize ?? 0,
+            metrics: metrics,
+            logger: logger
+        )
         builder = state.builder
         meters = state.meters
         pending = state.pending
@@ -199,12 +234,20 @@ package actor Ledger {
     }
 
     /// Verifies the stored chain, resumes a builder, and replays the journal into it.
-    package static func load(store: ChainStore, journal: PendingJournal, key: SigningIdentity, config: LedgerConfig, logger: Logger) throws -> Loaded {
+    package static func load(
+        store: ChainStore,
+        journal: PendingJournal,
+        key: SigningIdentity,
+        config: LedgerConfig,
+        logger: Logger
+    ) throws -> Loaded {
         let verified: VerifiedChain
         do {
             verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
         } catch let failure as VerificationFailure {
-            throw OperatorError("the chain in \(store.path) does not verify: \(failure); run `edge-gateway verify` for details and restore the store from a copy")
+            throw OperatorError(
+                "the chain in \(store.path) does not verify: \(failure); run `edge-gateway verify` for details and restore the store from a copy"
+            )
         }
         let policy = SealPolicy(maxEntries: config.sealSize, maxAgeMilliseconds: config.sealIntervalMs)
         var loaded: Loaded
@@ -230,7 +273,9 @@ package actor Ledger {
         for id in loaded.meters.keys {
             loaded.meters[id]?.active = verified.state.tnt.status(of: id)?.active ?? false
             let last = verified.state.nextReadingSequence(of: id) - 1
-            if last > 0, let stored = try store.reading(meter: id, sequence: last), case let .reading(r) = stored.entry.record {
+            if last > 0, let stored = try store.reading(meter: id, sequence: last),
+                case let .reading(r) = stored.entry.record
+            {
                 loaded.meters[id]?.lastReading = r
                 loaded.detector.remember(latest: r)
             }
@@ -243,15 +288,21 @@ package actor Ledger {
         var replayed = 0
         for item in journaled where item.index >= tree {
             guard item.index == loaded.builder.tree.size else {
-                throw OperatorError("the pending journal \(journal.path) skips from entry \(loaded.builder.tree.size) to \(item.index); it was edited or damaged. Move it away to start without the unsealed entries (they will be lost)")
+                throw OperatorError(
+                    "the pending journal \(journal.path) skips from entry \(loaded.builder.tree.size) to \(item.index); it was edited or damaged. Move it away to start without the unsealed entries (they will be lost)"
+                )
             }
             let entry: SignedRecord
             do { entry = try SignedRecord(bytes: item.bytes) } catch {
-                throw OperatorError("the pending journal \(journal.path) holds an undecodable entry \(item.index): \(error)")
+                throw OperatorError(
+                    "the pending journal \(journal.path) holds an undecodable entry \(item.index): \(error)"
+                )
             }
             let sealed: Block?
             do { sealed = try loaded.builder.add(entry, at: item.time) } catch {
-                throw OperatorError("the pending journal \(journal.path) holds entry \(item.index) that the chain refuses: \(error)")
+                throw OperatorError(
+                    "the pending journal \(journal.path) holds entry \(item.index) that the chain refuses: \(error)"
+                )
             }
             loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
             loaded.note(entry.record, time: item.time, bytes: entry.bytes)
@@ -263,7 +314,10 @@ package actor Ledger {
             replayed += 1
         }
         if replayed > 0 {
-            logger.notice("replayed acknowledged entries from the pending journal", metadata: ["entries": "\(replayed)"])
+            logger.notice(
+                "replayed acknowledged entries from the pending journal",
+                metadata: ["entries": "\(replayed)"]
+            )
         }
         return loaded
     }
@@ -291,7 +345,7 @@ package actor Ledger {
         let all = process(group.flatMap(\.batch))
         var offset = 0
         for item in group {
-            finished[item.id] = Array(all[offset ..< offset + item.batch.count])
+            finished[item.id] = Array(all[offset..<offset + item.batch.count])
             offset += item.batch.count
         }
         return finished.removeValue(forKey: id) ?? []
@@ -302,7 +356,9 @@ package actor Ledger {
     private func process(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
         syncArchive()
         if let halted {
-            return prepared.map { IngestResult(index: $0.index, status: .retry, reason: .storage, detail: Self.haltedDetail(halted)) }
+            return prepared.map {
+                IngestResult(index: $0.index, status: .retry, reason: .storage, detail: Self.haltedDetail(halted))
+            }
         }
         let now = clock()
         var results: [IngestResult] = []
@@ -316,7 +372,16 @@ package actor Ledger {
         var batchLast: [MeterID: Reading] = [:]
 
         func reject(_ index: Int, _ reason: IngestReason, _ detail: String, meter: String?, sequence: UInt64?) {
-            results.append(IngestResult(index: index, status: .rejected, meter: meter, sequence: sequence, reason: reason, detail: detail))
+            results.append(
+                IngestResult(
+                    index: index,
+                    status: .rejected,
+                    meter: meter,
+                    sequence: sequence,
+                    reason: reason,
+                    detail: detail
+                )
+            )
         }
 
         for p in prepared {
@@ -327,21 +392,47 @@ package actor Ledger {
                 let m = r.meter
                 let hex = m.hex
                 guard entry.signer == m else {
-                    reject(p.index, .signerMismatch, "the envelope is signed by key \(entry.signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter", meter: hex, sequence: r.sequence)
+                    reject(
+                        p.index,
+                        .signerMismatch,
+                        "the envelope is signed by key \(entry.signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
                     continue
                 }
                 guard let info = meters[m] else {
-                    reject(p.index, .unknownMeter, "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`", meter: hex, sequence: r.sequence)
+                    reject(
+                        p.index,
+                        .unknownMeter,
+                        "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
                     continue
                 }
                 guard info.active else {
-                    reject(p.index, .revokedMeter, "meter \(hex) was revoked; its readings are no longer accepted", meter: hex, sequence: r.sequence)
+                    reject(
+                        p.index,
+                        .revokedMeter,
+                        "meter \(hex) was revoked; its readings are no longer accepted",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
                     continue
                 }
                 let valid = signatureValid ?? entry.isSignatureValid(by: info.key)
                 guard valid else {
-                    reject(p.index, .badSignature, "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)", meter: hex, sequence: r.sequence)
-                    if let f = detector.badSignature(meter: m, at: now, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    reject(
+                        p.index,
+                        .badSignature,
+                        "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
+                    if let f = detector.badSignature(meter: m, at: now, evidence: Hash256.sha256(entry.bytes)) {
+                        findings.append(f)
+                    }
                     continue
                 }
                 let expected = nextSequence[m] ?? builder.state.nextReadingSequence(of: m)
@@ -349,39 +440,97 @@ package actor Ledger {
                     let key = ReadingKey(meter: m, sequence: r.sequence)
                     let existing: [UInt8]?
                     do {
-                        existing = try batchBytes[key] ?? pendingReadings[key] ?? store.reading(meter: m, sequence: r.sequence)?.entry.bytes
+                        existing =
+                            try batchBytes[key] ?? pendingReadings[key]
+                            ?? store.reading(meter: m, sequence: r.sequence)?.entry.bytes
                     } catch {
                         // Without the stored reading, a duplicate cannot be told from an
                         // equivocation: defer rather than accuse the meter.
-                        logger.error("cannot read the chain store to check a repeated reading", metadata: [
-                            "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
-                        ])
-                        results.append(IngestResult(index: p.index, status: .retry, meter: hex, sequence: r.sequence,
-                                                    reason: .storage, detail: "the gateway cannot read its chain store; send again later"))
+                        logger.error(
+                            "cannot read the chain store to check a repeated reading",
+                            metadata: [
+                                "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
+                            ]
+                        )
+                        results.append(
+                            IngestResult(
+                                index: p.index,
+                                status: .retry,
+                                meter: hex,
+                                sequence: r.sequence,
+                                reason: .storage,
+                                detail: "the gateway cannot read its chain store; send again later"
+                            )
+                        )
                         continue
                     }
                     if existing == entry.bytes {
-                        results.append(IngestResult(index: p.index, status: .duplicate, meter: hex, sequence: r.sequence,
-                                                    detail: "reading \(r.sequence) was already accepted; not stored twice"))
+                        results.append(
+                            IngestResult(
+                                index: p.index,
+                                status: .duplicate,
+                                meter: hex,
+                                sequence: r.sequence,
+                                detail: "reading \(r.sequence) was already accepted; not stored twice"
+                            )
+                        )
                     } else {
-                        reject(p.index, .conflictingDuplicate, "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded", meter: hex, sequence: r.sequence)
+                        reject(
+                            p.index,
+                            .conflictingDuplicate,
+                            "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded",
+                            meter: hex,
+                            sequence: r.sequence
+                        )
                         let accepted = existing.map { Hash256.sha256($0) } ?? .zero
-                        if let f = detector.equivocation(meter: m, sequence: r.sequence, evidence: Hash256.sha256(entry.bytes), accepted: accepted) { findings.append(f) }
+                        if let f = detector.equivocation(
+                            meter: m,
+                            sequence: r.sequence,
+                            evidence: Hash256.sha256(entry.bytes),
+                            accepted: accepted
+                        ) {
+                            findings.append(f)
+                        }
                     }
                     continue
                 }
                 if r.sequence > expected {
-                    reject(p.index, .sequenceGap, "expected sequence \(expected) for meter \(hex), got \(r.sequence): send readings \(expected)…\(r.sequence - 1) first", meter: hex, sequence: r.sequence)
-                    if let f = detector.sequenceGap(meter: m, expected: expected, found: r.sequence, evidence: Hash256.sha256(entry.bytes)) { findings.append(f) }
+                    reject(
+                        p.index,
+                        .sequenceGap,
+                        "expected sequence \(expected) for meter \(hex), got \(r.sequence): send readings \(expected)…\(r.sequence - 1) first",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
+                    if let f = detector.sequenceGap(
+                        meter: m,
+                        expected: expected,
+                        found: r.sequence,
+                        evidence: Hash256.sha256(entry.bytes)
+                    ) {
+                        findings.append(f)
+                    }
                     continue
                 }
                 let previous = batchLast[m] ?? info.lastReading
                 if r.timestamp > now + config.maxSkewMs {
-                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((r.timestamp - now) / 1000) s ahead of the gateway clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time", meter: hex, sequence: r.sequence)
+                    reject(
+                        p.index,
+                        .timestampSkew,
+                        "timestamp \(r.timestamp) is \((r.timestamp - now) / 1000) s ahead of the gateway clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
                     continue
                 }
                 if let previous, r.timestamp < previous.timestamp - config.maxSkewMs {
-                    reject(p.index, .timestampSkew, "timestamp \(r.timestamp) is \((previous.timestamp - r.timestamp) / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock", meter: hex, sequence: r.sequence)
+                    reject(
+                        p.index,
+                        .timestampSkew,
+                        "timestamp \(r.timestamp) is \((previous.timestamp - r.timestamp) / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
                     continue
                 }
                 findings += detector.readingAccepted(r, previous: previous, evidence: Hash256.sha256(entry.bytes))
@@ -398,19 +547,35 @@ package actor Ledger {
         var anomalyEntries: [(AnomalyFinding, SignedRecord)] = []
         for f in findings {
             do {
-                let record = try Anomaly(kind: f.kind, subject: f.subject, evidenceHash: f.evidence, timestamp: now, detail: f.chainDetail)
+                let record = try Anomaly(
+                    kind: f.kind,
+                    subject: f.subject,
+                    evidenceHash: f.evidence,
+                    timestamp: now,
+                    detail: f.chainDetail
+                )
                 anomalyEntries.append((f, try SignedRecord.sign(.anomaly(record), with: gatewayKey)))
             } catch {
-                logger.error("cannot sign an anomaly record", metadata: ["meter.id": "\(f.subject.hex)", "error": "\(error)"])
+                logger.error(
+                    "cannot sign an anomaly record",
+                    metadata: ["meter.id": "\(f.subject.hex)", "error": "\(error)"]
+                )
             }
         }
         let all = newEntries + anomalyEntries.map(\.1)
         if !all.isEmpty {
             let base = builder.tree.size
             do {
-                try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+                try journal.append(
+                    all.enumerated().map {
+                        PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
+                    }
+                )
             } catch {
-                logger.error("cannot write the pending journal; readings deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+                logger.error(
+                    "cannot write the pending journal; readings deferred",
+                    metadata: ["error": "\(error)", "path": "\(journal.path)"]
+                )
                 for i in acceptedResults {
                     results[i].status = .retry
                     results[i].reason = .storage
@@ -425,7 +590,12 @@ package actor Ledger {
             }
             for (f, _) in anomalyEntries {
                 metrics.anomaly(f.category)
-                logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)"])
+                logger.warning(
+                    "anomaly recorded on the chain",
+                    metadata: [
+                        "meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)",
+                    ]
+                )
             }
         } else {
             self.detector = detector
@@ -452,8 +622,12 @@ package actor Ledger {
                 var metadata: Logger.Metadata = ["meter.id": "\(r.meter ?? "unknown")", "reason": "\(reason.rawValue)"]
                 if let s = r.sequence { metadata["sequence"] = "\(s)" }
                 if let source { metadata["source"] = "\(source)" }
-                rejections.log(.warning, key: "\(r.meter ?? "unknown")|\(reason.rawValue)",
-                               "rejected record: \(r.detail ?? reason.rawValue)", metadata: metadata)
+                rejections.log(
+                    .warning,
+                    key: "\(r.meter ?? "unknown")|\(reason.rawValue)",
+                    "rejected record: \(r.detail ?? reason.rawValue)",
+                    metadata: metadata
+                )
             }
         }
     }
@@ -469,7 +643,10 @@ package actor Ledger {
         } catch {
             // Not reachable when the checks above agree with the chain rules; keep the
             // journal consistent with the builder either way.
-            logger.critical("the block builder refused a checked entry; it is dropped from the journal", metadata: ["error": "\(error)", "entry.index": "\(index)"])
+            logger.critical(
+                "the block builder refused a checked entry; it is dropped from the journal",
+                metadata: ["error": "\(error)", "entry.index": "\(index)"]
+            )
             try? journal.removeEntries(from: index)
         }
     }
@@ -481,7 +658,13 @@ package actor Ledger {
             meters[r.meter]?.lastReading = r
         case let .enrollment(e):
             if meters[e.meter]?.active != true { activeMeterCount += 1 }
-            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+            meters[e.meter] = MeterInfo(
+                key: e.meterKey,
+                role: e.role,
+                active: true,
+                enrolledAt: e.timestamp,
+                lastReading: meters[e.meter]?.lastReading
+            )
             keys.set(e.meterKey)
         case let .revocation(r):
             if meters[r.meter]?.active == true { activeMeterCount -= 1 }
@@ -508,7 +691,10 @@ package actor Ledger {
             let now = clock()
             if let last = lastResumeAttempt, now - last < Self.resumeIntervalMs { return }
             lastResumeAttempt = now
-            logger.warning("resuming the chain from the store and the pending journal after a failed block append", metadata: ["error": "\(failure)"])
+            logger.warning(
+                "resuming the chain from the store and the pending journal after a failed block append",
+                metadata: ["error": "\(failure)"]
+            )
             reload()
             if archiver.failure == nil { lastResumeAttempt = nil }
             return
@@ -520,7 +706,9 @@ package actor Ledger {
     private func dropSealed(below treeSize: UInt64) {
         let cut = pending.prefix { $0.index < treeSize }
         for p in cut {
-            if case let .reading(r) = p.entry.record { pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+            if case let .reading(r) = p.entry.record {
+                pendingReadings[ReadingKey(meter: r.meter, sequence: r.sequence)] = nil
+            }
         }
         pending.removeFirst(cut.count)
     }
@@ -544,11 +732,17 @@ package actor Ledger {
             activeMeterCount = meters.values.filter(\.active).count
         } catch {
             guard haltOnFailure else {
-                logger.error("cannot resume the chain from the store and the pending journal; trying again in \(Self.resumeIntervalMs / 1000) s", metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot resume the chain from the store and the pending journal; trying again in \(Self.resumeIntervalMs / 1000) s",
+                    metadata: ["error": "\(error)"]
+                )
                 return
             }
             halted = "\(error)"
-            logger.critical("cannot resume the chain from the store and the pending journal; refusing every write until the gateway is restarted", metadata: ["error": "\(error)"])
+            logger.critical(
+                "cannot resume the chain from the store and the pending journal; refusing every write until the gateway is restarted",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 
@@ -592,8 +786,20 @@ package actor Ledger {
     /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
     package func enroll(_ key: PublicIdentity, role: MeterRole) async throws(AdminError) -> SignedRecord {
         if let info = meters[key.id] {
-            if info.active { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role") }
-            if info.role != role { throw AdminError(kind: .conflict, description: "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)") }
+            if info.active {
+                throw AdminError(
+                    kind: .conflict,
+                    description:
+                        "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role"
+                )
+            }
+            if info.role != role {
+                throw AdminError(
+                    kind: .conflict,
+                    description:
+                        "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)"
+                )
+            }
         }
         let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
         logger.notice("meter enrolled", metadata: ["meter.id": "\(key.id.hex)", "role": "\(role)"])
@@ -602,9 +808,15 @@ package actor Ledger {
 
     /// Puts a Revocation on the chain (sealed at once) and returns the entry.
     package func revoke(_ meter: MeterID) async throws(AdminError) -> SignedRecord {
-        guard let info = meters[meter] else { throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway") }
-        guard info.active else { throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked") }
-        let entry = try await addGatewayRecord(.revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock())))
+        guard let info = meters[meter] else {
+            throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway")
+        }
+        guard info.active else {
+            throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked")
+        }
+        let entry = try await addGatewayRecord(
+            .revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock()))
+        )
         logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(info.role)"])
         return entry
     }
@@ -617,7 +829,8 @@ package actor Ledger {
         do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
             throw AdminError(kind: .storage, description: "cannot sign: \(error)")
         }
-        do { try journal.append([PendingJournal.Entry(index: builder.tree.size, time: now, bytes: entry.bytes)]) } catch {
+        do { try journal.append([PendingJournal.Entry(index: builder.tree.size, time: now, bytes: entry.bytes)]) } catch
+        {
             throw AdminError(kind: .storage, description: "cannot write the pending journal \(journal.path): \(error)")
         }
         addDurable(entry, at: now)
@@ -637,8 +850,14 @@ package actor Ledger {
     }
 
     package func health() -> Health {
-        Health(status: "ok", height: builder.tip.map { Int64($0.height) }, blocks: builder.nextHeight,
-               entries: builder.tree.size, pending: builder.pendingCount, gateway: gatewayKey.id.hex)
+        Health(
+            status: "ok",
+            height: builder.tip.map { Int64($0.height) },
+            blocks: builder.nextHeight,
+            entries: builder.tree.size,
+            pending: builder.pendingCount,
+            gateway: gatewayKey.id.hex
+        )
     }
 
     package func meterList() -> [(MeterID, MeterInfo, UInt64)] {
@@ -670,12 +889,16 @@ package actor Ledger {
         syncArchive()
         let pending = self.pending
         let store = self.store
-        return try builder.tree.inclusionProof(index: index, treeSize: treeSize, leaves: { range in
-            var hashes = try store.leafHashes(in: range)
-            let next = range.lowerBound + UInt64(hashes.count)
-            for p in pending where p.index >= next && p.index < range.upperBound { hashes.append(p.entry.leafHash) }
-            return hashes
-        })
+        return try builder.tree.inclusionProof(
+            index: index,
+            treeSize: treeSize,
+            leaves: { range in
+                var hashes = try store.leafHashes(in: range)
+                let next = range.lowerBound + UInt64(hashes.count)
+                for p in pending where p.index >= next && p.index < range.upperBound { hashes.append(p.entry.leafHash) }
+                return hashes
+            }
+        )
     }
 
     package static func haltedDetail(_ reason: String) -> String {
@@ -688,17 +911,29 @@ extension Ledger.Loaded {
     package mutating func note(_ record: Record, time: Int64, bytes: [UInt8]? = nil) {
         switch record {
         case let .enrollment(e):
-            meters[e.meter] = MeterInfo(key: e.meterKey, role: e.role, active: true, enrolledAt: e.timestamp, lastReading: meters[e.meter]?.lastReading)
+            meters[e.meter] = MeterInfo(
+                key: e.meterKey,
+                role: e.role,
+                active: true,
+                enrolledAt: e.timestamp,
+                lastReading: meters[e.meter]?.lastReading
+            )
         case let .revocation(r):
             meters[r.meter]?.active = false
         case let .anomaly(a):
             detector.remember(a)
         case let .offer(o):
-            if let bytes { lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes) }
+            if let bytes {
+                lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes)
+            }
         case let .request(q):
-            if let bytes { lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes) }
+            if let bytes {
+                lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes)
+            }
         case let .escalation(e):
-            if let bytes, let entry = try? SignedRecord(bytes: bytes) { escalations[e.decision.decision.decisionID] = entry }
+            if let bytes, let entry = try? SignedRecord(bytes: bytes) {
+                escalations[e.decision.decision.decisionID] = entry
+            }
         case let .reading(r):
             if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
             meters[r.meter]?.lastReading = r
@@ -711,7 +946,9 @@ extension Ledger.Loaded {
     package mutating func dropSealed(below treeSize: UInt64) {
         let cut = pending.prefix { $0.index < treeSize }
         for p in cut {
-            if case let .reading(r) = p.entry.record { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil }
+            if case let .reading(r) = p.entry.record {
+                pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil
+            }
         }
         pending.removeFirst(cut.count)
     }

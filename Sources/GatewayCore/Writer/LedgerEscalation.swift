@@ -1,7 +1,7 @@
 import Foundation
 import LedgerLite
-import Logging
 import LedgerStore
+import Logging
 
 /// Why the writer would not commit an escalated decision; the raw value is the reason code
 /// of `POST /v1/escalated-dispatches` (docs/GATEWAY.md).
@@ -44,14 +44,26 @@ extension Ledger {
     /// The authority record to put on the chain before an escalation record when the
     /// chain's latest one is not for `root` and `certificate` (first run with a super node,
     /// or a new certificate); nil when the chain already has it.
-    private func authorityRecord(root: PublicIdentity, certificate: SignedGatewayCertificate, now: Int64) throws -> SignedRecord? {
-        if let current = builder.state.authority, current.rootKey == root, current.certificate == certificate { return nil }
-        return try SignedRecord.sign(.authority(AuthorityRecord(rootKey: root, certificate: certificate, timestamp: now)), with: gatewayKey)
+    private func authorityRecord(
+        root: PublicIdentity,
+        certificate: SignedGatewayCertificate,
+        now: Int64
+    ) throws -> SignedRecord? {
+        if let current = builder.state.authority, current.rootKey == root, current.certificate == certificate {
+            return nil
+        }
+        return try SignedRecord.sign(
+            .authority(AuthorityRecord(rootKey: root, certificate: certificate, timestamp: now)),
+            with: gatewayKey
+        )
     }
 
     /// Puts the authority record on the chain now if it is missing (at start-up with a
     /// verified root key). Returns the entry, or nil when nothing changed.
-    package func adoptAuthority(root: PublicIdentity, certificate: SignedGatewayCertificate) throws(AdminError) -> SignedRecord? {
+    package func adoptAuthority(
+        root: PublicIdentity,
+        certificate: SignedGatewayCertificate
+    ) throws(AdminError) -> SignedRecord? {
         let now = clock()
         let record: SignedRecord?
         do { record = try authorityRecord(root: root, certificate: certificate, now: now) } catch {
@@ -59,7 +71,10 @@ extension Ledger {
         }
         guard let record else { return nil }
         if let refusal = journaled([record], now: now) { throw AdminError(kind: .storage, description: refusal) }
-        logger.notice("super node recorded on the chain", metadata: ["root.id": "\(root.id.hex)", "certificate.serial": "\(certificate.certificate.serial)"])
+        logger.notice(
+            "super node recorded on the chain",
+            metadata: ["root.id": "\(root.id.hex)", "certificate.serial": "\(certificate.certificate.serial)"]
+        )
         return record
     }
 
@@ -78,9 +93,16 @@ extension Ledger {
             added += 1
         }
         do {
-            try journal.append(entries.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+            try journal.append(
+                entries.enumerated().map {
+                    PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
+                }
+            )
         } catch {
-            logger.error("cannot write the pending journal; escalation not recorded", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+            logger.error(
+                "cannot write the pending journal; escalation not recorded",
+                metadata: ["error": "\(error)", "path": "\(journal.path)"]
+            )
             reload(haltOnFailure: true)
             return "the gateway could not store it durably (\(error))"
         }
@@ -95,68 +117,116 @@ extension Ledger {
 
     /// Producer side: commits a super node decision naming this gateway's producer, if the
     /// live state can serve it. The caller has checked the signature under `root`.
-    package func commitEscalated(_ decision: SignedEscalationDecision, root: PublicIdentity, certificate: SignedGatewayCertificate) -> EscalationCommit {
+    package func commitEscalated(
+        _ decision: SignedEscalationDecision,
+        root: PublicIdentity,
+        certificate: SignedGatewayCertificate
+    ) -> EscalationCommit {
         let d = decision.decision
         func refuse(_ refusal: EscalationRefusal, _ detail: String) -> EscalationCommit {
-            logger.warning("escalated dispatch refused", metadata: [
-                "decision.id": "\(d.decisionID)", "producer": "\(d.producer.hex)", "reason": "\(refusal.rawValue)", "detail": "\(detail)",
-            ])
+            logger.warning(
+                "escalated dispatch refused",
+                metadata: [
+                    "decision.id": "\(d.decisionID)", "producer": "\(d.producer.hex)", "reason": "\(refusal.rawValue)",
+                    "detail": "\(detail)",
+                ]
+            )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
         guard decision.isSignatureValid(by: root) else {
-            return refuse(.untrustedDecision, "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts")
+            return refuse(
+                .untrustedDecision,
+                "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts"
+            )
         }
         guard d.producerGateway == gatewayKey.id else {
-            return refuse(.wrongGateway, "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)")
+            return refuse(
+                .wrongGateway,
+                "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)"
+            )
         }
         if let existing = escalations[d.decisionID] {
             if case let .escalation(e) = existing.record, e.decision == decision, e.role == .producer {
-                return EscalationCommit(entry: existing, replayed: true, producerTNTBefore: e.producerTNTBefore,
-                                        availableWh: builder.state.tnt.status(of: d.producer)?.availableWh)
+                return EscalationCommit(
+                    entry: existing,
+                    replayed: true,
+                    producerTNTBefore: e.producerTNTBefore,
+                    availableWh: builder.state.tnt.status(of: d.producer)?.availableWh
+                )
             }
             return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
         }
         let now = clock()
         let tnt: UInt64
-        do { tnt = try builder.state.tnt.escalationTNT(producer: d.producer, energyWh: d.energyWh, decisionID: d.decisionID) } catch {
+        do {
+            tnt = try builder.state.tnt.escalationTNT(
+                producer: d.producer,
+                energyWh: d.energyWh,
+                decisionID: d.decisionID
+            )
+        } catch {
             if case let .infeasibleEscalation(_, _, available, needed) = error {
-                return refuse(.insufficientEnergy, "producer \(d.producer.hex) has \(available) Wh available now, not \(needed) Wh; choose another producer")
+                return refuse(
+                    .insufficientEnergy,
+                    "producer \(d.producer.hex) has \(available) Wh available now, not \(needed) Wh; choose another producer"
+                )
             }
             return refuse(.unknownProducer, "\(error.description); choose another producer")
         }
         let entries: [SignedRecord]
         do {
-            let record = try SignedRecord.sign(.escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)), with: gatewayKey)
-            entries = (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
+            let record = try SignedRecord.sign(
+                .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)),
+                with: gatewayKey
+            )
+            entries =
+                (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
         } catch {
             return refuse(.storage, "cannot sign the escalation record: \(error)")
         }
         if let problem = journaled(entries, now: now) { return refuse(.storage, problem) }
         let entry = entries[entries.count - 1]
         let available = builder.state.tnt.status(of: d.producer)?.availableWh
-        logger.info("escalated dispatch committed", metadata: [
-            "decision.id": "\(d.decisionID)", "producer": "\(d.producer.hex)", "energy_wh": "\(d.energyWh)",
-            "consumer.gateway": "\(d.consumerGateway.hex)", "request.id": "\(d.requestSequence)",
-        ])
+        logger.info(
+            "escalated dispatch committed",
+            metadata: [
+                "decision.id": "\(d.decisionID)", "producer": "\(d.producer.hex)", "energy_wh": "\(d.energyWh)",
+                "consumer.gateway": "\(d.consumerGateway.hex)", "request.id": "\(d.requestSequence)",
+            ]
+        )
         return EscalationCommit(entry: entry, producerTNTBefore: tnt, availableWh: available)
     }
 
     /// Consumer side: records the super node's decision for this gateway's consumer's
     /// unserved request. The caller has checked the signature under `root`.
-    package func recordEscalation(_ decision: SignedEscalationDecision, root: PublicIdentity, certificate: SignedGatewayCertificate) -> EscalationCommit {
+    package func recordEscalation(
+        _ decision: SignedEscalationDecision,
+        root: PublicIdentity,
+        certificate: SignedGatewayCertificate
+    ) -> EscalationCommit {
         let d = decision.decision
         func refuse(_ refusal: EscalationRefusal, _ detail: String) -> EscalationCommit {
-            logger.error("escalation decided but not recorded", metadata: [
-                "decision.id": "\(d.decisionID)", "meter.id": "\(d.consumer.hex)", "request.id": "\(d.requestSequence)",
-                "reason": "\(refusal.rawValue)", "detail": "\(detail)",
-            ])
+            logger.error(
+                "escalation decided but not recorded",
+                metadata: [
+                    "decision.id": "\(d.decisionID)", "meter.id": "\(d.consumer.hex)",
+                    "request.id": "\(d.requestSequence)",
+                    "reason": "\(refusal.rawValue)", "detail": "\(detail)",
+                ]
+            )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
         guard decision.isSignatureValid(by: root) else {
-            return refuse(.untrustedDecision, "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)")
+            return refuse(
+                .untrustedDecision,
+                "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)"
+            )
         }
         guard d.consumerGateway == gatewayKey.id else {
-            return refuse(.wrongGateway, "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway")
+            return refuse(
+                .wrongGateway,
+                "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway"
+            )
         }
         if let existing = escalations[d.decisionID] {
             if case let .escalation(e) = existing.record, e.decision == decision, e.role == .consumer {
@@ -165,22 +235,33 @@ extension Ledger {
             return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
         }
         guard let open = builder.state.escalatableRequest(of: d.consumer), open.request == d.request,
-              open.requestHash == d.requestHash, open.energyWh == d.energyWh else {
-            return refuse(.notEscalatable, "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)")
+            open.requestHash == d.requestHash, open.energyWh == d.energyWh
+        else {
+            return refuse(
+                .notEscalatable,
+                "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)"
+            )
         }
         let now = clock()
         let entries: [SignedRecord]
         do {
-            let record = try SignedRecord.sign(.escalation(Escalation(role: .consumer, producerTNTBefore: 0, decision: decision)), with: gatewayKey)
-            entries = (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
+            let record = try SignedRecord.sign(
+                .escalation(Escalation(role: .consumer, producerTNTBefore: 0, decision: decision)),
+                with: gatewayKey
+            )
+            entries =
+                (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
         } catch {
             return refuse(.storage, "cannot sign the escalation record: \(error)")
         }
         if let problem = journaled(entries, now: now) { return refuse(.storage, problem) }
-        logger.info("request served by escalation", metadata: [
-            "decision.id": "\(d.decisionID)", "meter.id": "\(d.consumer.hex)", "request.id": "\(d.requestSequence)",
-            "producer": "\(d.producer.hex)", "producer.gateway": "\(d.producerGateway.hex)",
-        ])
+        logger.info(
+            "request served by escalation",
+            metadata: [
+                "decision.id": "\(d.decisionID)", "meter.id": "\(d.consumer.hex)", "request.id": "\(d.requestSequence)",
+                "producer": "\(d.producer.hex)", "producer.gateway": "\(d.producerGateway.hex)",
+            ]
+        )
         return EscalationCommit(entry: entries[entries.count - 1])
     }
 
@@ -193,7 +274,9 @@ extension Ledger {
     /// The decision recorded for `request` on the consumer side, if it was escalated.
     package func consumerEscalation(of request: RequestReference) -> SignedEscalationDecision? {
         for entry in escalations.values {
-            if case let .escalation(e) = entry.record, e.role == .consumer, e.decision.decision.request == request { return e.decision }
+            if case let .escalation(e) = entry.record, e.role == .consumer, e.decision.decision.request == request {
+                return e.decision
+            }
         }
         return nil
     }

@@ -1,7 +1,7 @@
 import Foundation
 import LedgerLite
-import Logging
 import LedgerStore
+import Logging
 
 /// The last offer or request a meter had recorded: a resent copy is answered again
 /// instead of being refused as stale.
@@ -23,11 +23,16 @@ extension Ledger {
     package func adopt(policy: DispatchPolicy, offerToleranceWh: UInt64) async throws(AdminError) -> SignedRecord? {
         let tnt = builder.state.tnt
         guard tnt.policy != policy || tnt.offerToleranceWh != offerToleranceWh else { return nil }
-        let entry = try await addGatewayRecord(.policy(PolicyRecord(policy: policy, offerToleranceWh: offerToleranceWh, timestamp: clock())))
-        logger.notice("dispatch policy recorded on the chain", metadata: [
-            "policy": "\(policy)", "offer.tolerance_wh": "\(offerToleranceWh)",
-            "previous.policy": "\(tnt.policy)", "previous.offer.tolerance_wh": "\(tnt.offerToleranceWh)",
-        ])
+        let entry = try await addGatewayRecord(
+            .policy(PolicyRecord(policy: policy, offerToleranceWh: offerToleranceWh, timestamp: clock()))
+        )
+        logger.notice(
+            "dispatch policy recorded on the chain",
+            metadata: [
+                "policy": "\(policy)", "offer.tolerance_wh": "\(offerToleranceWh)",
+                "previous.policy": "\(tnt.policy)", "previous.offer.tolerance_wh": "\(tnt.offerToleranceWh)",
+            ]
+        )
         return entry
     }
 
@@ -47,7 +52,8 @@ extension Ledger {
         let group = tradesWaiting
         tradesWaiting.removeAll()
         for (item, answer) in zip(group, decideAndRecord(group.map(\.item))) { tradesFinished[item.id] = answer }
-        return tradesFinished.removeValue(forKey: id) ?? .request(DispatchResponse(status: .retry, reason: .storage, detail: "internal error: no answer"))
+        return tradesFinished.removeValue(forKey: id)
+            ?? .request(DispatchResponse(status: .retry, reason: .storage, detail: "internal error: no answer"))
     }
 
     /// One trade's decision before it is durable: its answer and the entries it added.
@@ -66,11 +72,15 @@ extension Ledger {
         if let halted {
             let refused = items.map { item -> TradeAnswer in
                 switch item {
-                case .offer: return .offer(OfferResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted)))
-                case .request: return .request(DispatchResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted)))
+                case .offer:
+                    return .offer(OfferResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted)))
+                case .request:
+                    return .request(
+                        DispatchResponse(status: .retry, reason: .storage, detail: Self.haltedDetail(halted))
+                    )
                 }
             }
-            refused.forEach { $0.count(in: metrics) }
+            for answer in refused { answer.count(in: metrics) }
             return refused
         }
         let now = clock()
@@ -87,13 +97,22 @@ extension Ledger {
         let all = decisions.flatMap(\.entries)
         if !all.isEmpty {
             do {
-                try journal.append(all.enumerated().map { PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes) })
+                try journal.append(
+                    all.enumerated().map {
+                        PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
+                    }
+                )
             } catch {
-                logger.error("cannot write the pending journal; trades deferred", metadata: ["error": "\(error)", "path": "\(journal.path)"])
+                logger.error(
+                    "cannot write the pending journal; trades deferred",
+                    metadata: ["error": "\(error)", "path": "\(journal.path)"]
+                )
                 // The group is in memory but not durable: drop it by resuming from what is.
                 reload(haltOnFailure: true)
-                let answers = decisions.map { $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred() }
-                answers.forEach { $0.count(in: metrics) }
+                let answers = decisions.map {
+                    $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred()
+                }
+                for answer in answers { answer.count(in: metrics) }
                 return answers
             }
             do {
@@ -103,7 +122,7 @@ extension Ledger {
             }
         }
         for d in decisions {
-            d.afterDurable.forEach { $0() }
+            for action in d.afterDurable { action() }
             d.answer.count(in: metrics)
         }
         refreshGauges()
@@ -122,45 +141,101 @@ extension Ledger {
     /// adds it.
     private func decideOffer(_ entry: SignedRecord, _ offer: Offer, signatureValid: Bool?, now: Int64) -> Decision {
         let hex = offer.producer.hex
-        func refuse(_ status: TradeStatus, _ reason: TradeReason?, _ detail: String, credit: OfferCredit? = nil) -> Decision {
+        func refuse(
+            _ status: TradeStatus,
+            _ reason: TradeReason?,
+            _ detail: String,
+            credit: OfferCredit? = nil
+        ) -> Decision {
             if let reason, status == .rejected || status == .retry {
-                rejections.log(.warning, key: "\(hex)|offer|\(reason.rawValue)", "rejected offer: \(detail)",
-                               metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "offer.seq": "\(offer.sequence)"])
+                rejections.log(
+                    .warning,
+                    key: "\(hex)|offer|\(reason.rawValue)",
+                    "rejected offer: \(detail)",
+                    metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "offer.seq": "\(offer.sequence)"]
+                )
             }
-            return Decision(answer: .offer(OfferResponse(status: status, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
-                                                         creditedWh: credit?.creditedWh, cutWh: credit?.cutWh,
-                                                         availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh, reason: reason, detail: detail)))
+            return Decision(
+                answer: .offer(
+                    OfferResponse(
+                        status: status,
+                        producer: hex,
+                        sequence: offer.sequence,
+                        offeredWh: offer.energyWh,
+                        creditedWh: credit?.creditedWh,
+                        cutWh: credit?.cutWh,
+                        availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh,
+                        reason: reason,
+                        detail: detail
+                    )
+                )
+            )
         }
-        if let refusal = checkAuthor(entry, author: offer.producer, role: .producer, type: .offer, sequence: offer.sequence, signatureValid: signatureValid) {
+        if let refusal = checkAuthor(
+            entry,
+            author: offer.producer,
+            role: .producer,
+            type: .offer,
+            sequence: offer.sequence,
+            signatureValid: signatureValid
+        ) {
             guard let reason = refusal.reason else {
                 return refuse(.duplicate, nil, "offer \(offer.sequence) was already recorded; not recorded twice")
             }
             return refuse(.rejected, reason, refusal.detail)
         }
         guard offer.validUntil > now else {
-            return refuse(.rejected, .timestampSkew, "the offer's interval ended at \(offer.validUntil) ms, before the gateway's time \(now) ms; offer for an interval that has not ended")
+            return refuse(
+                .rejected,
+                .timestampSkew,
+                "the offer's interval ended at \(offer.validUntil) ms, before the gateway's time \(now) ms; offer for an interval that has not ended"
+            )
         }
         let credit: OfferCredit
         do { credit = try builder.state.tnt.credit(for: offer) } catch {
             return refuse(.rejected, .wrongRole, error.description)
         }
-        let cutDetail = "offered \(credit.offeredWh) Wh, but the meter exported \(credit.exportedWh) Wh (+ \(credit.toleranceWh) Wh tolerance) of which \(credit.previouslyCreditedWh) Wh was offered before: credited \(credit.creditedWh) Wh"
+        let cutDetail =
+            "offered \(credit.offeredWh) Wh, but the meter exported \(credit.exportedWh) Wh (+ \(credit.toleranceWh) Wh tolerance) of which \(credit.previouslyCreditedWh) Wh was offered before: credited \(credit.creditedWh) Wh"
         var anomaly: SignedRecord?
         // A refused offer (nothing credited) is evidence once; its copies, and more of them
         // within 10 minutes, are only counted and logged.
         let isRefused = credit.creditedWh == 0
-        let recordEvidence = !isRefused || refusedOfferEvidence[offer.producer].map {
-            offer.sequence > $0.sequence && now - $0.time >= Self.refusedOfferEvidenceIntervalMs
-        } ?? true
+        let recordEvidence =
+            !isRefused
+            || refusedOfferEvidence[offer.producer].map {
+                offer.sequence > $0.sequence && now - $0.time >= Self.refusedOfferEvidenceIntervalMs
+            } ?? true
         if credit.isCut && recordEvidence {
-            let finding = AnomalyFinding(category: .offerExceedsProduction, subject: offer.producer,
-                                         evidence: Hash256.sha256(entry.bytes), detail: cutDetail)
+            let finding = AnomalyFinding(
+                category: .offerExceedsProduction,
+                subject: offer.producer,
+                evidence: Hash256.sha256(entry.bytes),
+                detail: cutDetail
+            )
             do {
-                anomaly = try SignedRecord.sign(.anomaly(Anomaly(kind: finding.kind, subject: finding.subject, evidenceHash: finding.evidence,
-                                                                 timestamp: now, detail: finding.chainDetail)), with: gatewayKey)
+                anomaly = try SignedRecord.sign(
+                    .anomaly(
+                        Anomaly(
+                            kind: finding.kind,
+                            subject: finding.subject,
+                            evidenceHash: finding.evidence,
+                            timestamp: now,
+                            detail: finding.chainDetail
+                        )
+                    ),
+                    with: gatewayKey
+                )
             } catch {
-                logger.error("cannot sign an anomaly for a cut offer", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
-                return refuse(.retry, .storage, "the gateway could not record the anomaly for this cut offer; send it again later")
+                logger.error(
+                    "cannot sign an anomaly for a cut offer",
+                    metadata: ["meter.id": "\(hex)", "error": "\(error)"]
+                )
+                return refuse(
+                    .retry,
+                    .storage,
+                    "the gateway could not record the anomaly for this cut offer; send it again later"
+                )
             }
         }
         let height = builder.nextHeight
@@ -170,29 +245,58 @@ extension Ledger {
                 return refuse(.rejected, .staleSequence, "the chain refuses the offer: \(error)")
             }
             decision.entries.append(entry)
-            lastTrades[TradeKey(meter: offer.producer, type: .offer)] = LastTrade(sequence: offer.sequence, bytes: entry.bytes)
-            decision.answer = .offer(OfferResponse(status: .accepted, producer: hex, sequence: offer.sequence, offeredWh: offer.energyWh,
-                                                   creditedWh: credit.creditedWh, cutWh: credit.cutWh,
-                                                   availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh,
-                                                   blockHeight: height, detail: credit.isCut ? cutDetail : nil))
+            lastTrades[TradeKey(meter: offer.producer, type: .offer)] = LastTrade(
+                sequence: offer.sequence,
+                bytes: entry.bytes
+            )
+            decision.answer = .offer(
+                OfferResponse(
+                    status: .accepted,
+                    producer: hex,
+                    sequence: offer.sequence,
+                    offeredWh: offer.energyWh,
+                    creditedWh: credit.creditedWh,
+                    cutWh: credit.cutWh,
+                    availableWh: builder.state.tnt.status(of: offer.producer)?.availableWh,
+                    blockHeight: height,
+                    detail: credit.isCut ? cutDetail : nil
+                )
+            )
             decision.afterDurable.append { [logger] in
-                logger.info("offer recorded", metadata: ["meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
-                                                         "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)"])
+                logger.info(
+                    "offer recorded",
+                    metadata: [
+                        "meter.id": "\(hex)", "offer.seq": "\(offer.sequence)",
+                        "offered_wh": "\(credit.offeredWh)", "credited_wh": "\(credit.creditedWh)",
+                    ]
+                )
             }
         } else {
             // An offer that credits nothing is refused; the attempt is still evidence.
-            decision.answer = refuse(.rejected, .noMeteredProduction, "\(cutDetail); nothing is left to offer until the meter exports more", credit: credit).answer
+            decision.answer =
+                refuse(
+                    .rejected,
+                    .noMeteredProduction,
+                    "\(cutDetail); nothing is left to offer until the meter exports more",
+                    credit: credit
+                ).answer
         }
         if let anomaly {
             if isRefused { refusedOfferEvidence[offer.producer] = (offer.sequence, now) }
             do { try appendUnsealed(anomaly, at: now) } catch {
-                logger.critical("the block builder refused an anomaly record", metadata: ["meter.id": "\(hex)", "error": "\(error)"])
+                logger.critical(
+                    "the block builder refused an anomaly record",
+                    metadata: ["meter.id": "\(hex)", "error": "\(error)"]
+                )
                 return decision
             }
             decision.entries.append(anomaly)
             decision.afterDurable.append { [metrics, logger] in
                 metrics.anomaly(.offerExceedsProduction)
-                logger.warning("anomaly recorded on the chain", metadata: ["meter.id": "\(hex)", "anomaly": "offer-exceeds-production", "detail": "\(cutDetail)"])
+                logger.warning(
+                    "anomaly recorded on the chain",
+                    metadata: ["meter.id": "\(hex)", "anomaly": "offer-exceeds-production", "detail": "\(cutDetail)"]
+                )
             }
         }
         return decision
@@ -200,25 +304,58 @@ extension Ledger {
 
     /// Checks a request, decides it by the chain's policy and adds the request and its
     /// dispatch.
-    private func decideRequest(_ entry: SignedRecord, _ request: EnergyRequest, signatureValid: Bool?, now: Int64) -> Decision {
+    private func decideRequest(
+        _ entry: SignedRecord,
+        _ request: EnergyRequest,
+        signatureValid: Bool?,
+        now: Int64
+    ) -> Decision {
         let hex = request.consumer.hex
         func refuse(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> Decision {
-            rejections.log(.warning, key: "\(hex)|request|\(reason.rawValue)", "rejected request: \(detail)",
-                           metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "request.id": "\(request.sequence)"])
-            return Decision(answer: .request(DispatchResponse(status: status, consumer: hex, sequence: request.sequence,
-                                                              requestedWh: request.energyWh, reason: reason, detail: detail)))
+            rejections.log(
+                .warning,
+                key: "\(hex)|request|\(reason.rawValue)",
+                "rejected request: \(detail)",
+                metadata: ["meter.id": "\(hex)", "reason": "\(reason.rawValue)", "request.id": "\(request.sequence)"]
+            )
+            return Decision(
+                answer: .request(
+                    DispatchResponse(
+                        status: status,
+                        consumer: hex,
+                        sequence: request.sequence,
+                        requestedWh: request.energyWh,
+                        reason: reason,
+                        detail: detail
+                    )
+                )
+            )
         }
-        if let refusal = checkAuthor(entry, author: request.consumer, role: .consumer, type: .request, sequence: request.sequence, signatureValid: signatureValid) {
+        if let refusal = checkAuthor(
+            entry,
+            author: request.consumer,
+            role: .consumer,
+            type: .request,
+            sequence: request.sequence,
+            signatureValid: signatureValid
+        ) {
             guard let reason = refusal.reason else { return Decision(answer: .request(repeatedAnswer(for: request))) }
             return refuse(.rejected, reason, refusal.detail)
         }
         guard abs(request.timestamp - now) <= config.maxSkewMs else {
-            return refuse(.rejected, .timestampSkew, "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock")
+            return refuse(
+                .rejected,
+                .timestampSkew,
+                "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock"
+            )
         }
         do { try appendUnsealed(entry, at: now) } catch {
             return refuse(.rejected, .staleSequence, "the chain refuses the request: \(error)")
         }
-        lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(sequence: request.sequence, bytes: entry.bytes)
+        lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(
+            sequence: request.sequence,
+            bytes: entry.bytes
+        )
         let largest = builder.state.tnt.largestAvailableWh
         let dispatch: Dispatch
         let dispatchEntry: SignedRecord
@@ -229,33 +366,72 @@ extension Ledger {
         } catch {
             // Not reachable while the rule and the builder agree; the request stays pending
             // on the chain and a resend gets `retry` until an operator looks.
-            logger.critical("cannot dispatch a recorded request", metadata: ["meter.id": "\(hex)", "request.id": "\(request.sequence)", "error": "\(error)"])
-            return Decision(answer: .request(DispatchResponse(status: .retry, consumer: hex, sequence: request.sequence, requestedWh: request.energyWh,
-                                                              reason: .storage, detail: "the gateway could not dispatch the request (\(error))")),
-                            entries: [entry])
+            logger.critical(
+                "cannot dispatch a recorded request",
+                metadata: ["meter.id": "\(hex)", "request.id": "\(request.sequence)", "error": "\(error)"]
+            )
+            return Decision(
+                answer: .request(
+                    DispatchResponse(
+                        status: .retry,
+                        consumer: hex,
+                        sequence: request.sequence,
+                        requestedWh: request.energyWh,
+                        reason: .storage,
+                        detail: "the gateway could not dispatch the request (\(error))"
+                    )
+                ),
+                entries: [entry]
+            )
         }
-        let answer = Self.response(request, dispatch, height: builder.nextHeight, status: nil, largestAvailableWh: largest)
-        return Decision(answer: .request(answer), entries: [entry, dispatchEntry], afterDurable: [{ [logger] in
-            logger.info("request dispatched", metadata: [
-                "meter.id": "\(hex)", "request.id": "\(request.sequence)", "request.wh": "\(request.energyWh)",
-                "outcome": "\(dispatch.outcome)", "policy": "\(dispatch.policy)",
-            ])
-        }])
+        let answer = Self.response(
+            request,
+            dispatch,
+            height: builder.nextHeight,
+            status: nil,
+            largestAvailableWh: largest
+        )
+        return Decision(
+            answer: .request(answer),
+            entries: [entry, dispatchEntry],
+            afterDurable: [
+                { [logger] in
+                    logger.info(
+                        "request dispatched",
+                        metadata: [
+                            "meter.id": "\(hex)", "request.id": "\(request.sequence)",
+                            "request.wh": "\(request.energyWh)",
+                            "outcome": "\(dispatch.outcome)", "policy": "\(dispatch.policy)",
+                        ]
+                    )
+                }
+            ]
+        )
     }
 
     /// The answer for a request that was recorded before (an agent retrying).
     private func repeatedAnswer(for request: EnergyRequest) -> DispatchResponse {
         func plain(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> DispatchResponse {
-            DispatchResponse(status: status, consumer: request.consumer.hex, sequence: request.sequence, requestedWh: request.energyWh,
-                             reason: reason, detail: detail)
+            DispatchResponse(
+                status: status,
+                consumer: request.consumer.hex,
+                sequence: request.sequence,
+                requestedWh: request.energyWh,
+                reason: reason,
+                detail: detail
+            )
         }
         var found: (Dispatch, UInt64?)?
         for p in pending.reversed() {
-            if case let .dispatch(d) = p.entry.record, d.request == request.reference { found = (d, nil); break }
+            if case let .dispatch(d) = p.entry.record, d.request == request.reference {
+                found = (d, nil)
+                break
+            }
         }
         if found == nil {
             do {
-                if let stored = try store.dispatch(for: request.reference), case let .dispatch(d) = stored.entry.record {
+                if let stored = try store.dispatch(for: request.reference), case let .dispatch(d) = stored.entry.record
+                {
                     found = (d, stored.height)
                 }
             } catch {
@@ -264,29 +440,60 @@ extension Ledger {
         }
         guard let (dispatch, height) = found else {
             // Decided in this same group and not yet durable: the sender sent it twice at once.
-            return plain(.retry, .storage, "request \(request.sequence) is being recorded; send it again to get its decision")
+            return plain(
+                .retry,
+                .storage,
+                "request \(request.sequence) is being recorded; send it again to get its decision"
+            )
         }
-        var response = Self.response(request, dispatch, height: height ?? builder.nextHeight, status: .duplicate, largestAvailableWh: nil)
+        var response = Self.response(
+            request,
+            dispatch,
+            height: height ?? builder.nextHeight,
+            status: .duplicate,
+            largestAvailableWh: nil
+        )
         response.detail = "request \(request.sequence) was already decided; this is the recorded decision"
         return response
     }
 
     /// The HTTP answer for a dispatch. TNT after is TNT before + 1 for every share.
-    package static func response(_ request: EnergyRequest, _ dispatch: Dispatch, height: UInt64?, status: TradeStatus?, largestAvailableWh: UInt64?) -> DispatchResponse {
+    package static func response(
+        _ request: EnergyRequest,
+        _ dispatch: Dispatch,
+        height: UInt64?,
+        status: TradeStatus?,
+        largestAvailableWh: UInt64?
+    ) -> DispatchResponse {
         let shares = dispatch.outcome.shares.map(DispatchShareView.init)
         let served = !shares.isEmpty
         return DispatchResponse(
-            status: status ?? (served ? .served : .unserved), consumer: request.consumer.hex, sequence: request.sequence,
-            requestedWh: request.energyWh, policy: dispatch.policy.description, shares: shares, blockHeight: height,
+            status: status ?? (served ? .served : .unserved),
+            consumer: request.consumer.hex,
+            sequence: request.sequence,
+            requestedWh: request.energyWh,
+            policy: dispatch.policy.description,
+            shares: shares,
+            blockHeight: height,
             reason: served ? nil : .insufficientEnergy,
-            detail: served ? nil : Self.unservedDetail(request.energyWh, policy: dispatch.policy, largestAvailableWh: largestAvailableWh))
+            detail: served
+                ? nil
+                : Self.unservedDetail(request.energyWh, policy: dispatch.policy, largestAvailableWh: largestAvailableWh)
+        )
     }
 
-    private static func unservedDetail(_ energyWh: UInt64, policy: DispatchPolicy, largestAvailableWh: UInt64?) -> String {
+    private static func unservedDetail(
+        _ energyWh: UInt64,
+        policy: DispatchPolicy,
+        largestAvailableWh: UInt64?
+    ) -> String {
         let largest = largestAvailableWh.map { " (the most any producer has is \($0) Wh)" } ?? ""
         switch policy {
-        case .lowestTNT: return "no producer has \(energyWh) Wh available\(largest); the request is recorded as unserved"
-        case .splitTNT: return "no producer has \(energyWh) Wh available\(largest), and producers in TNT order (at most \(Dispatch.maxShares)) cannot cover it together; the request is recorded as unserved"
+        case .lowestTNT:
+            return "no producer has \(energyWh) Wh available\(largest); the request is recorded as unserved"
+        case .splitTNT:
+            return
+                "no producer has \(energyWh) Wh available\(largest), and producers in TNT order (at most \(Dispatch.maxShares)) cannot cover it together; the request is recorded as unserved"
         }
     }
 
@@ -300,27 +507,63 @@ extension Ledger {
     }
 
     /// Identity (ENIV), role, signature and sequence checks shared by offers and requests.
-    package func checkAuthor(_ entry: SignedRecord, author: MeterID, role: MeterRole, type: RecordType, sequence: UInt64, signatureValid: Bool?) -> Refusal? {
+    package func checkAuthor(
+        _ entry: SignedRecord,
+        author: MeterID,
+        role: MeterRole,
+        type: RecordType,
+        sequence: UInt64,
+        signatureValid: Bool?
+    ) -> Refusal? {
         let hex = author.hex
         guard entry.signer == author else {
-            return Refusal(reason: .badSignature, detail: "the envelope is signed by key \(entry.signer.hex) but the \(type) names meter \(hex); it must be signed by its own meter")
+            return Refusal(
+                reason: .badSignature,
+                detail:
+                    "the envelope is signed by key \(entry.signer.hex) but the \(type) names meter \(hex); it must be signed by its own meter"
+            )
         }
         guard let info = meters[author] else {
-            return Refusal(reason: .unknownMeter, detail: "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll --role \(role)`")
+            return Refusal(
+                reason: .unknownMeter,
+                detail:
+                    "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll --role \(role)`"
+            )
         }
-        guard info.active else { return Refusal(reason: .revokedMeter, detail: "meter \(hex) was revoked; its \(type)s are no longer accepted") }
+        guard info.active else {
+            return Refusal(
+                reason: .revokedMeter,
+                detail: "meter \(hex) was revoked; its \(type)s are no longer accepted"
+            )
+        }
         guard info.role == role else {
-            return Refusal(reason: .wrongRole, detail: "meter \(hex) is enrolled as a \(info.role); only a \(role) may send a\(type == .offer ? "n" : "") \(type)")
+            return Refusal(
+                reason: .wrongRole,
+                detail:
+                    "meter \(hex) is enrolled as a \(info.role); only a \(role) may send a\(type == .offer ? "n" : "") \(type)"
+            )
         }
         guard signatureValid ?? entry.isSignatureValid(by: info.key) else {
-            return Refusal(reason: .badSignature, detail: "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)")
+            return Refusal(
+                reason: .badSignature,
+                detail:
+                    "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)"
+            )
         }
         if let last = lastTrades[TradeKey(meter: author, type: type)], sequence <= last.sequence {
             if sequence == last.sequence {
                 if last.bytes == entry.bytes { return Refusal(reason: nil, detail: "duplicate") }
-                return Refusal(reason: .conflictingDuplicate, detail: "meter \(hex) already has \(type) \(sequence) recorded with other contents; use a new sequence number")
+                return Refusal(
+                    reason: .conflictingDuplicate,
+                    detail:
+                        "meter \(hex) already has \(type) \(sequence) recorded with other contents; use a new sequence number"
+                )
             }
-            return Refusal(reason: .staleSequence, detail: "\(type) sequence \(sequence) is not above meter \(hex)'s last recorded \(last.sequence); use a higher sequence number (the CLI uses the time in ms)")
+            return Refusal(
+                reason: .staleSequence,
+                detail:
+                    "\(type) sequence \(sequence) is not above meter \(hex)'s last recorded \(last.sequence); use a higher sequence number (the CLI uses the time in ms)"
+            )
         }
         return nil
     }
@@ -359,9 +602,27 @@ package enum TradeAnswer: Sendable {
         let detail = "the gateway could not store it durably; send it again later"
         switch self {
         case let .offer(o):
-            return .offer(OfferResponse(status: .retry, producer: o.producer, sequence: o.sequence, offeredWh: o.offeredWh, reason: .storage, detail: detail))
+            return .offer(
+                OfferResponse(
+                    status: .retry,
+                    producer: o.producer,
+                    sequence: o.sequence,
+                    offeredWh: o.offeredWh,
+                    reason: .storage,
+                    detail: detail
+                )
+            )
         case let .request(r):
-            return .request(DispatchResponse(status: .retry, consumer: r.consumer, sequence: r.sequence, requestedWh: r.requestedWh, reason: .storage, detail: detail))
+            return .request(
+                DispatchResponse(
+                    status: .retry,
+                    consumer: r.consumer,
+                    sequence: r.sequence,
+                    requestedWh: r.requestedWh,
+                    reason: .storage,
+                    detail: detail
+                )
+            )
         }
     }
 

@@ -25,19 +25,26 @@ extension Block {
     /// `ChainVerifier` / `ChainAuditor`.
     public init(wireBytes bytes: [UInt8]) throws(RecordDecodingError) {
         var r = ByteReader(bytes[...])
-        _ = try r.header(type: Self.wireType, versions: 1 ... 1)
+        _ = try r.header(type: Self.wireType, versions: 1...1)
         let header = try SignedBlockHeader(bytes: Array(try r.raw(BlockHeader.encodedLength + 64, "signed_header")))
         let count = Int(try r.u32("entry_count"))
-        guard count <= Self.maxWireEntries else { throw .oversizeField(field: "entry_count", length: count, limit: Self.maxWireEntries) }
+        guard count <= Self.maxWireEntries else {
+            throw .oversizeField(field: "entry_count", length: count, limit: Self.maxWireEntries)
+        }
         guard count == Int(header.header.entryCount) else {
-            throw .invalidField(field: "entry_count", reason: "\(count) entries but the header lists \(header.header.entryCount)")
+            throw .invalidField(
+                field: "entry_count",
+                reason: "\(count) entries but the header lists \(header.header.entryCount)"
+            )
         }
         var entries: [SignedRecord] = []
         entries.reserveCapacity(count)
         let maxEnvelope = 22 + SignedRecord.maxBodyBytes + 64
-        for _ in 0 ..< count {
+        for _ in 0..<count {
             let length = Int(try r.u32("entry_length"))
-            guard length <= maxEnvelope else { throw .oversizeField(field: "entry_length", length: length, limit: maxEnvelope) }
+            guard length <= maxEnvelope else {
+                throw .oversizeField(field: "entry_length", length: length, limit: maxEnvelope)
+            }
             entries.append(try SignedRecord(bytes: Array(try r.raw(length, "entry"))))
         }
         try r.finish()

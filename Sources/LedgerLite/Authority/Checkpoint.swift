@@ -25,8 +25,16 @@ public struct Checkpoint: Hashable, Sendable {
     public var checkpointedAt: Int64
 
     /// Creates a checkpoint.
-    public init(issuer: KeyID, gateway: GatewayID, certificateSerial: UInt64, height: UInt64, blockHash: Hash256,
-                merkleRoot: Hash256, treeSize: UInt64, checkpointedAt: Int64) {
+    public init(
+        issuer: KeyID,
+        gateway: GatewayID,
+        certificateSerial: UInt64,
+        height: UInt64,
+        blockHash: Hash256,
+        merkleRoot: Hash256,
+        treeSize: UInt64,
+        checkpointedAt: Int64
+    ) {
         self.issuer = issuer
         self.gateway = gateway
         self.certificateSerial = certificateSerial
@@ -56,7 +64,7 @@ public struct Checkpoint: Hashable, Sendable {
     /// Decodes canonical bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType, versions: 1...1)
         issuer = try r.keyID("issuer")
         gateway = try r.keyID("gateway")
         certificateSerial = try r.u64("certificate_serial")

@@ -33,9 +33,18 @@ public struct EscalationDecision: Hashable, Sendable {
     /// Creates a decision.
     /// - Throws: `RecordDecodingError.invalidField` for decision id 0, request sequence 0,
     ///   0 Wh, or the same gateway on both sides.
-    public init(issuer: KeyID, decisionID: UInt64, consumerGateway: GatewayID, requestHash: Hash256, consumer: MeterID,
-                requestSequence: UInt64, energyWh: UInt64, producerGateway: GatewayID, producer: MeterID,
-                decidedAt: Int64) throws(RecordDecodingError) {
+    public init(
+        issuer: KeyID,
+        decisionID: UInt64,
+        consumerGateway: GatewayID,
+        requestHash: Hash256,
+        consumer: MeterID,
+        requestSequence: UInt64,
+        energyWh: UInt64,
+        producerGateway: GatewayID,
+        producer: MeterID,
+        decidedAt: Int64
+    ) throws(RecordDecodingError) {
         self.issuer = issuer
         self.decisionID = decisionID
         self.consumerGateway = consumerGateway
@@ -51,10 +60,17 @@ public struct EscalationDecision: Hashable, Sendable {
 
     func validate() throws(RecordDecodingError) {
         guard decisionID >= 1 else { throw .invalidField(field: "decision_id", reason: "must be at least 1") }
-        guard requestSequence >= 1 else { throw .invalidField(field: "request_sequence", reason: "sequence numbers start at 1") }
-        guard energyWh >= 1 else { throw .invalidField(field: "energy_wh", reason: "an escalation delivers at least 1 Wh") }
+        guard requestSequence >= 1 else {
+            throw .invalidField(field: "request_sequence", reason: "sequence numbers start at 1")
+        }
+        guard energyWh >= 1 else {
+            throw .invalidField(field: "energy_wh", reason: "an escalation delivers at least 1 Wh")
+        }
         guard consumerGateway != producerGateway else {
-            throw .invalidField(field: "producer_gateway", reason: "an escalation is served by another gateway than the consumer's")
+            throw .invalidField(
+                field: "producer_gateway",
+                reason: "an escalation is served by another gateway than the consumer's"
+            )
         }
     }
 
@@ -82,7 +98,7 @@ public struct EscalationDecision: Hashable, Sendable {
     /// Decodes canonical bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType, versions: 1...1)
         issuer = try r.keyID("issuer")
         decisionID = try r.u64("decision_id")
         consumerGateway = try r.keyID("consumer_gateway")

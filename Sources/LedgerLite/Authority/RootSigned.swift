@@ -24,7 +24,7 @@ public struct RootSigned<Payload: RootSignedPayload>: Hashable, Sendable {
     public let payload: Payload
 
     /// The payload's canonical bytes.
-    public var body: ArraySlice<UInt8> { bytes[0 ..< Payload.encodedLength] }
+    public var body: ArraySlice<UInt8> { bytes[0..<Payload.encodedLength] }
     /// The root key's signature over `body`.
     public var signature: ArraySlice<UInt8> { bytes[Payload.encodedLength...] }
 
@@ -32,9 +32,11 @@ public struct RootSigned<Payload: RootSignedPayload>: Hashable, Sendable {
     public init<C: Collection>(bytes: C) throws(RecordDecodingError) where C.Element == UInt8 {
         let bytes = Array(bytes)
         let total = Self.encodedLength
-        guard bytes.count >= total else { throw .truncated(field: Payload.signedName, needed: total, remaining: bytes.count) }
+        guard bytes.count >= total else {
+            throw .truncated(field: Payload.signedName, needed: total, remaining: bytes.count)
+        }
         guard bytes.count == total else { throw .trailingBytes(count: bytes.count - total) }
-        payload = try Payload(canonicalBytes: bytes[0 ..< Payload.encodedLength])
+        payload = try Payload(canonicalBytes: bytes[0..<Payload.encodedLength])
         self.bytes = bytes
     }
 

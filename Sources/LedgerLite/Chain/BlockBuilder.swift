@@ -123,7 +123,9 @@ public struct BlockBuilder: Sendable {
     public mutating func sealIfFull(at now: Int64) throws(BuilderError) -> Block? {
         guard !pending.isEmpty else { return nil }
         let time = max(now, lastTime)
-        guard pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds else { return nil }
+        guard pending.count >= policy.maxEntries || time - firstPendingAt >= policy.maxAgeMilliseconds else {
+            return nil
+        }
         return try seal(at: time)
     }
 
@@ -132,7 +134,10 @@ public struct BlockBuilder: Sendable {
 
     /// Answers a pending request by the TNT rule under the chain's current policy: creates
     /// the Dispatch, signs it with the gateway key and adds it. Returns the dispatch entry and any block it sealed.
-    public mutating func dispatch(_ request: RequestReference, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
+    public mutating func dispatch(
+        _ request: RequestReference,
+        at now: Int64
+    ) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
         let record: Dispatch
         do { record = try state.tnt.dispatch(for: request) } catch { throw .ruleViolation(.tnt(error)) }
         let entry: SignedRecord
@@ -142,7 +147,10 @@ public struct BlockBuilder: Sendable {
 
     /// Signs `record` (a gateway record: enrollment, revocation, anomaly, policy) with the gateway
     /// key and adds it.
-    public mutating func addGatewayRecord(_ record: Record, at now: Int64) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
+    public mutating func addGatewayRecord(
+        _ record: Record,
+        at now: Int64
+    ) throws(BuilderError) -> (entry: SignedRecord, sealed: Block?) {
         let entry: SignedRecord
         do { entry = try SignedRecord.sign(record, with: gateway) } catch { throw .signing(error) }
         return (entry, try add(entry, at: now))
@@ -166,7 +174,8 @@ public struct BlockBuilder: Sendable {
             entryCount: UInt32(pending.count),
             firstTimestamp: firstPendingAt,
             lastTimestamp: lastTime,
-            stateDigest: state.tnt.digest())
+            stateDigest: state.tnt.digest()
+        )
         let signed: SignedBlockHeader
         do { signed = try SignedBlockHeader.sign(header, with: gateway) } catch { throw .signing(error) }
         let block = Block(header: signed, entries: pending)

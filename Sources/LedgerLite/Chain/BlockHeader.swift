@@ -26,8 +26,17 @@ public struct BlockHeader: Hashable, Sendable {
     public var stateDigest: Hash256
 
     /// Creates a header.
-    public init(gateway: GatewayID, height: UInt64, previousHash: Hash256, merkleRoot: Hash256, treeSize: UInt64,
-                entryCount: UInt32, firstTimestamp: Int64, lastTimestamp: Int64, stateDigest: Hash256) {
+    public init(
+        gateway: GatewayID,
+        height: UInt64,
+        previousHash: Hash256,
+        merkleRoot: Hash256,
+        treeSize: UInt64,
+        entryCount: UInt32,
+        firstTimestamp: Int64,
+        lastTimestamp: Int64,
+        stateDigest: Hash256
+    ) {
         self.gateway = gateway
         self.height = height
         self.previousHash = previousHash
@@ -59,7 +68,7 @@ public struct BlockHeader: Hashable, Sendable {
     /// Decodes canonical header bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType, versions: 1...1)
         gateway = try r.keyID("gateway")
         height = try r.u64("height")
         previousHash = try r.hash("previous_hash")
@@ -70,7 +79,9 @@ public struct BlockHeader: Hashable, Sendable {
         lastTimestamp = try r.i64("last_timestamp")
         stateDigest = try r.hash("state_digest")
         try r.finish()
-        guard entryCount >= 1 else { throw .invalidField(field: "entry_count", reason: "a block holds at least one entry") }
+        guard entryCount >= 1 else {
+            throw .invalidField(field: "entry_count", reason: "a block holds at least one entry")
+        }
         guard UInt64(entryCount) <= treeSize else {
             throw .invalidField(field: "entry_count", reason: "more entries than the tree size")
         }
@@ -89,7 +100,7 @@ public struct SignedBlockHeader: Hashable, Sendable {
     public let header: BlockHeader
 
     /// The signed header bytes.
-    public var headerBytes: ArraySlice<UInt8> { bytes[0 ..< BlockHeader.encodedLength] }
+    public var headerBytes: ArraySlice<UInt8> { bytes[0..<BlockHeader.encodedLength] }
     /// The gateway's 64-byte signature over `headerBytes`.
     public var signature: ArraySlice<UInt8> { bytes[BlockHeader.encodedLength...] }
 
@@ -100,14 +111,19 @@ public struct SignedBlockHeader: Hashable, Sendable {
     /// Parses stored bytes (does not check the signature).
     public init(bytes: [UInt8]) throws(RecordDecodingError) {
         let total = BlockHeader.encodedLength + 64
-        guard bytes.count >= total else { throw .truncated(field: "signed block header", needed: total, remaining: bytes.count) }
+        guard bytes.count >= total else {
+            throw .truncated(field: "signed block header", needed: total, remaining: bytes.count)
+        }
         guard bytes.count == total else { throw .trailingBytes(count: bytes.count - total) }
-        header = try BlockHeader(canonicalBytes: bytes[0 ..< BlockHeader.encodedLength])
+        header = try BlockHeader(canonicalBytes: bytes[0..<BlockHeader.encodedLength])
         self.bytes = bytes
     }
 
     /// Signs `header` with the gateway key.
-    public static func sign(_ header: BlockHeader, with gateway: SigningIdentity) throws(IdentityError) -> SignedBlockHeader {
+    public static func sign(
+        _ header: BlockHeader,
+        with gateway: SigningIdentity
+    ) throws(IdentityError) -> SignedBlockHeader {
         let headerBytes = header.canonicalBytes()
         let signature = try gateway.sign(headerBytes)
         return SignedBlockHeader(header: header, bytes: headerBytes + signature)
@@ -166,6 +182,11 @@ public struct ChainTip: Hashable, Sendable {
 
     /// The tip after `block`.
     public init(_ block: SignedBlockHeader) {
-        self.init(height: block.header.height, hash: block.hash, treeSize: block.header.treeSize, lastTimestamp: block.header.lastTimestamp)
+        self.init(
+            height: block.header.height,
+            hash: block.hash,
+            treeSize: block.header.treeSize,
+            lastTimestamp: block.header.lastTimestamp
+        )
     }
 }

@@ -53,7 +53,9 @@ public struct ChainState: Sendable {
             }
             return gatewayKey
         }
-        guard entry.signer == meter else { throw .signerMismatch(signer: entry.signer, expected: meter, type: entry.record.type) }
+        guard entry.signer == meter else {
+            throw .signerMismatch(signer: entry.signer, expected: meter, type: entry.record.type)
+        }
         guard let key = keys[meter] else { throw .unknownSigner(meter) }
         guard tnt.status(of: meter)?.active == true else { throw .tnt(.revoked(meter)) }
         return key
@@ -97,15 +99,23 @@ public struct ChainState: Sendable {
             try applyTNT(entry.record, enforcingDispatchRule)
             let hash = pendingRequestHashes.removeValue(forKey: d.request)
             if d.outcome == .unserved, let energy, let hash {
-                escalatable[d.request.consumer] = EscalatableRequest(request: d.request, energyWh: energy, requestHash: hash)
+                escalatable[d.request.consumer] = EscalatableRequest(
+                    request: d.request,
+                    energyWh: energy,
+                    requestHash: hash
+                )
             }
         case let .authority(a):
             let cert = a.certificate
             guard cert.certificate.gatewayKey == gatewayKey else {
-                throw .authorityMismatch("the certificate is for gateway \(cert.certificate.gateway.hex), not this chain's gateway \(gatewayKey.id.hex)")
+                throw .authorityMismatch(
+                    "the certificate is for gateway \(cert.certificate.gateway.hex), not this chain's gateway \(gatewayKey.id.hex)"
+                )
             }
             guard cert.isSignatureValid(by: a.rootKey) else {
-                throw .authorityMismatch("certificate serial \(cert.certificate.serial) is not signed by the recorded root key \(a.rootKey.id.hex)")
+                throw .authorityMismatch(
+                    "certificate serial \(cert.certificate.serial) is not signed by the recorded root key \(a.rootKey.id.hex)"
+                )
             }
             authority = a
         case let .escalation(e):
@@ -135,19 +145,32 @@ public struct ChainState: Sendable {
         guard !decisionIDs.contains(d.decisionID) else { throw .escalationReplayed(decisionID: d.decisionID) }
         if e.role == .consumer {
             guard let open = escalatable[d.consumer] else {
-                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
-                                                reason: "consumer \(d.consumer.hex) has no request recorded unserved and not yet escalated")
+                throw .escalationNotEscalatable(
+                    decisionID: d.decisionID,
+                    d.request,
+                    reason: "consumer \(d.consumer.hex) has no request recorded unserved and not yet escalated"
+                )
             }
             guard open.request == d.request else {
-                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
-                                                reason: "the consumer's latest unserved request is \(open.request.sequence)")
+                throw .escalationNotEscalatable(
+                    decisionID: d.decisionID,
+                    d.request,
+                    reason: "the consumer's latest unserved request is \(open.request.sequence)"
+                )
             }
             guard open.requestHash == d.requestHash else {
-                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request, reason: "the request hash differs from the request on this chain")
+                throw .escalationNotEscalatable(
+                    decisionID: d.decisionID,
+                    d.request,
+                    reason: "the request hash differs from the request on this chain"
+                )
             }
             guard open.energyWh == d.energyWh else {
-                throw .escalationNotEscalatable(decisionID: d.decisionID, d.request,
-                                                reason: "it delivers \(d.energyWh) Wh but the request asked for \(open.energyWh) Wh")
+                throw .escalationNotEscalatable(
+                    decisionID: d.decisionID,
+                    d.request,
+                    reason: "it delivers \(d.energyWh) Wh but the request asked for \(open.energyWh) Wh"
+                )
             }
         }
     }
@@ -195,10 +218,13 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(type) is signed by key \(signer.hex) but must be signed by \(expected.hex)"
         case let .unknownSigner(meter): return "meter \(meter.hex) is not enrolled on this chain"
         case let .sequenceGap(meter, expected, found):
-            let missing = found - expected == 1 ? "reading \(expected) is missing" : "readings \(expected)…\(found - 1) are missing"
+            let missing =
+                found - expected == 1
+                ? "reading \(expected) is missing" : "readings \(expected)…\(found - 1) are missing"
             return "reading sequence gap for meter \(meter.hex): expected \(expected), found \(found) (\(missing))"
         case let .sequenceReplay(meter, expected, found):
-            return "reading sequence \(found) of meter \(meter.hex) was already used (expected \(expected)): replay or duplicate"
+            return
+                "reading sequence \(found) of meter \(meter.hex) was already used (expected \(expected)): replay or duplicate"
         case let .sequenceNotIncreasing(meter, type, last, found):
             return "\(type) sequence \(found) of meter \(meter.hex) is not after the previous \(last)"
         case let .tnt(error): return error.description
@@ -208,7 +234,8 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
         case let .escalationNotSignedByRoot(id, issuer, root):
             return "escalation decision \(id) (issuer \(issuer.hex)) is not signed by the recorded root key \(root.hex)"
         case let .escalationWrongGateway(id, role, named, gateway):
-            return "escalation decision \(id) names gateway \(named.hex) as the \(role) gateway, not this chain's gateway \(gateway.hex)"
+            return
+                "escalation decision \(id) names gateway \(named.hex) as the \(role) gateway, not this chain's gateway \(gateway.hex)"
         case let .escalationReplayed(id): return "escalation decision \(id) is already on the chain"
         case let .escalationNotEscalatable(id, request, reason):
             return "escalation decision \(id) answers \(request), which cannot be escalated here: \(reason)"

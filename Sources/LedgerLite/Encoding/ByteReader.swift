@@ -15,7 +15,7 @@ struct ByteReader {
         guard count <= remaining else {
             throw .truncated(field: field, needed: count, remaining: remaining)
         }
-        let slice = bytes[position ..< position + count]
+        let slice = bytes[position..<position + count]
         position += count
         return slice
     }
@@ -62,8 +62,10 @@ struct ByteReader {
     mutating func header(type: UInt8, versions: ClosedRange<UInt8>) throws(RecordDecodingError) -> UInt8 {
         let found = try u8("record type")
         guard found == type else {
-            if RecordType(rawValue: found) == nil && found != SignedRecord.envelopeType && found != BlockHeader.recordType
-                && found != Block.wireType && found != GatewayCertificate.recordType && found != Checkpoint.recordType {
+            if RecordType(rawValue: found) == nil && found != SignedRecord.envelopeType
+                && found != BlockHeader.recordType
+                && found != Block.wireType && found != GatewayCertificate.recordType && found != Checkpoint.recordType
+            {
                 throw .unknownRecordType(found)
             }
             throw .unexpectedRecordType(expected: type, found: found)

@@ -31,7 +31,10 @@ struct ByteWriter {
 
     mutating func raw<C: Collection>(_ data: C) where C.Element == UInt8 { bytes.append(contentsOf: data) }
 
-    mutating func keyID(_ id: KeyID) { u64(id.high); u64(id.low) }
+    mutating func keyID(_ id: KeyID) {
+        u64(id.high)
+        u64(id.low)
+    }
 
     mutating func hash(_ hash: Hash256) { hash.withBytes { raw($0) } }
 }

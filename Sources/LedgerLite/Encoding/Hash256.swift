@@ -11,7 +11,10 @@ public struct Hash256: Hashable, Sendable, CustomStringConvertible {
     public static let zero = Hash256(w0: 0, w1: 0, w2: 0, w3: 0)
 
     @usableFromInline init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
-        self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
     }
 
     /// Creates a hash from exactly 32 bytes; returns nil for any other length.
@@ -38,10 +41,12 @@ public struct Hash256: Hashable, Sendable, CustomStringConvertible {
 
     init(_ digest: SHA256.Digest) {
         self = digest.withUnsafeBytes { raw in
-            Hash256(w0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                    w1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                    w2: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                    w3: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            Hash256(
+                w0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                w1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                w2: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                w3: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            )
         }
     }
 
@@ -107,9 +112,9 @@ public func decodeHex(_ hex: String) -> [UInt8]? {
     guard chars.count % 2 == 0 else { return nil }
     func nibble(_ c: UInt8) -> UInt8? {
         switch c {
-        case UInt8(ascii: "0") ... UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a") ... UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A") ... UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
         default: return nil
         }
     }

@@ -43,7 +43,8 @@ public enum RecordDecodingError: Error, Hashable, Sendable, CustomStringConverti
         case let .unknownMeasurand(code):
             return "unknown measurand code 0x\(String(code, radix: 16))"
         case let .measurandsNotAscending(position, code):
-            return "measurand #\(position) (code 0x\(String(code, radix: 16))) is not strictly after the previous one (measurands must be sorted and unique)"
+            return
+                "measurand #\(position) (code 0x\(String(code, radix: 16))) is not strictly after the previous one (measurands must be sorted and unique)"
         case let .invalidUTF8(field):
             return "field '\(field)' is not valid UTF-8"
         }

@@ -21,7 +21,8 @@ public struct KeyID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Creates an id from exactly 16 bytes; nil for any other length.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == 16 else { return nil }
-        var h: UInt64 = 0, l: UInt64 = 0
+        var h: UInt64 = 0
+        var l: UInt64 = 0
         for (i, b) in bytes.enumerated() {
             if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
         }

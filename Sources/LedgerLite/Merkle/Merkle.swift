@@ -18,13 +18,15 @@ public enum Merkle {
 
     /// SHA-256(0x01 ‖ left ‖ right).
     public static func nodeHash(_ left: Hash256, _ right: Hash256) -> Hash256 {
-        var buffer = (UInt8(1),
-                      left.w0.bigEndian, left.w1.bigEndian, left.w2.bigEndian, left.w3.bigEndian,
-                      right.w0.bigEndian, right.w1.bigEndian, right.w2.bigEndian, right.w3.bigEndian)
+        var buffer = (
+            UInt8(1),
+            left.w0.bigEndian, left.w1.bigEndian, left.w2.bigEndian, left.w3.bigEndian,
+            right.w0.bigEndian, right.w1.bigEndian, right.w2.bigEndian, right.w3.bigEndian
+        )
         // The tuple's first member is padded to 8 bytes: hash from offset 7 with a 0x01 there.
         return withUnsafeMutableBytes(of: &buffer) { raw in
             raw[7] = 1
-            return Hash256.sha256(raw: UnsafeRawBufferPointer(rebasing: raw[7 ..< 72]))
+            return Hash256.sha256(raw: UnsafeRawBufferPointer(rebasing: raw[7..<72]))
         }
     }
 

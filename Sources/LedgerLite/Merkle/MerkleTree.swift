@@ -53,7 +53,7 @@ public struct MerkleTree: Sendable {
             index >>= 1
         }
         if !retainsLeaves && size % Self.chunkSize == 0 {
-            for k in 0 ..< Self.chunkLevel { levels[k].removeAll(keepingCapacity: true) }
+            for k in 0..<Self.chunkLevel { levels[k].removeAll(keepingCapacity: true) }
             chunkBase = size
         }
     }
@@ -120,7 +120,8 @@ public struct MerkleTree: Sendable {
 
     /// The consistency proof from size `from` to size `to`, reading finished chunks'
     /// leaf hashes from `leaves` where needed.
-    public func consistencyProof(from first: UInt64, to second: UInt64, leaves: LeafSource?) throws -> ConsistencyProof {
+    public func consistencyProof(from first: UInt64, to second: UInt64, leaves: LeafSource?) throws -> ConsistencyProof
+    {
         guard second <= size else { throw MerkleError.sizeBeyondTree(requested: second, treeSize: size) }
         guard first <= second else { throw MerkleError.invalidSizes(first: first, second: second) }
         var nodes = NodeReader(tree: self, leaves: leaves)
@@ -150,7 +151,10 @@ public struct MerkleTree: Sendable {
                 let level = count.trailingZeroBitCount
                 let index = start >> UInt64(level)
                 if tree.isRetained(level, index) { return tree.stored(level, index) }
-                return try chunk(containing: start).stored(level, index - (start / MerkleTree.chunkSize) << UInt64(MerkleTree.chunkLevel - level))
+                return try chunk(containing: start).stored(
+                    level,
+                    index - (start / MerkleTree.chunkSize) << UInt64(MerkleTree.chunkLevel - level)
+                )
             }
             let k = Merkle.splitPoint(count)
             return Merkle.nodeHash(try subtree(start, k), try subtree(start + k, count - k))
@@ -160,7 +164,7 @@ public struct MerkleTree: Sendable {
         private mutating func chunk(containing leaf: UInt64) throws -> MerkleTree {
             let number = leaf / MerkleTree.chunkSize
             if let cached = chunks[number] { return cached }
-            let range = number * MerkleTree.chunkSize ..< (number + 1) * MerkleTree.chunkSize
+            let range = number * MerkleTree.chunkSize..<(number + 1) * MerkleTree.chunkSize
             guard let leaves else { throw MerkleError.leavesNotRetained(leaf) }
             let hashes = try leaves(range)
             guard hashes.count == range.count else {
@@ -187,7 +191,13 @@ public struct MerkleTree: Sendable {
             }
         }
 
-        mutating func subproof(_ m: UInt64, _ start: UInt64, _ n: UInt64, _ complete: Bool, into out: inout [Hash256]) throws {
+        mutating func subproof(
+            _ m: UInt64,
+            _ start: UInt64,
+            _ n: UInt64,
+            _ complete: Bool,
+            into out: inout [Hash256]
+        ) throws {
             if m == n {
                 if !complete { out.append(try subtree(start, n)) }
                 return
@@ -222,11 +232,17 @@ public enum MerkleError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .indexOutOfRange(index, size): return "leaf index \(index) is outside a tree of \(size) leaves"
-        case let .sizeBeyondTree(requested, size): return "tree size \(requested) requested but the tree has only \(size) leaves"
-        case let .invalidSizes(first, second): return "a consistency proof needs first size \(first) ≤ second size \(second)"
-        case let .leavesNotRetained(leaf): return "the tree no longer holds the chunk of leaf \(leaf); read its leaf hashes from the store"
-        case let .leafSourceShort(range, returned): return "the leaf source returned \(returned) hashes for entries \(range.lowerBound)..<\(range.upperBound)"
-        case let .leafSourceMismatch(range): return "the leaf hashes read for entries \(range.lowerBound)..<\(range.upperBound) do not match the tree (the store differs from the chain)"
+        case let .sizeBeyondTree(requested, size):
+            return "tree size \(requested) requested but the tree has only \(size) leaves"
+        case let .invalidSizes(first, second):
+            return "a consistency proof needs first size \(first) ≤ second size \(second)"
+        case let .leavesNotRetained(leaf):
+            return "the tree no longer holds the chunk of leaf \(leaf); read its leaf hashes from the store"
+        case let .leafSourceShort(range, returned):
+            return "the leaf source returned \(returned) hashes for entries \(range.lowerBound)..<\(range.upperBound)"
+        case let .leafSourceMismatch(range):
+            return
+                "the leaf hashes read for entries \(range.lowerBound)..<\(range.upperBound) do not match the tree (the store differs from the chain)"
         }
     }
 }

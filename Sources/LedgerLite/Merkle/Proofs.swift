@@ -25,7 +25,13 @@ public struct InclusionProof: Hashable, Sendable {
     }
 
     /// The verification algorithm of RFC 9162 §2.1.3.2, needing nothing but its arguments.
-    public static func verify(leafIndex: UInt64, treeSize: UInt64, leafHash: Hash256, path: [Hash256], root: Hash256) -> Bool {
+    public static func verify(
+        leafIndex: UInt64,
+        treeSize: UInt64,
+        leafHash: Hash256,
+        path: [Hash256],
+        root: Hash256
+    ) -> Bool {
         guard leafIndex < treeSize else { return false }
         var fn = leafIndex
         var sn = treeSize - 1
@@ -67,12 +73,24 @@ public struct ConsistencyProof: Hashable, Sendable {
     /// True when `firstRoot` (size `firstSize`) and `secondRoot` (size `secondSize`) are
     /// roots of the same append-only log.
     public func verify(firstRoot: Hash256, secondRoot: Hash256) -> Bool {
-        ConsistencyProof.verify(firstSize: firstSize, secondSize: secondSize, firstRoot: firstRoot, secondRoot: secondRoot, path: path)
+        ConsistencyProof.verify(
+            firstSize: firstSize,
+            secondSize: secondSize,
+            firstRoot: firstRoot,
+            secondRoot: secondRoot,
+            path: path
+        )
     }
 
     /// The verification algorithm of RFC 9162 §2.1.4.2. Equal sizes need an empty proof
     /// and equal roots; size 0 is consistent with anything (empty proof, empty-tree root).
-    public static func verify(firstSize: UInt64, secondSize: UInt64, firstRoot: Hash256, secondRoot: Hash256, path: [Hash256]) -> Bool {
+    public static func verify(
+        firstSize: UInt64,
+        secondSize: UInt64,
+        firstRoot: Hash256,
+        secondRoot: Hash256,
+        path: [Hash256]
+    ) -> Bool {
         guard firstSize <= secondSize else { return false }
         if firstSize == secondSize { return path.isEmpty && firstRoot == secondRoot }
         if firstSize == 0 { return path.isEmpty && firstRoot == Merkle.emptyRoot }

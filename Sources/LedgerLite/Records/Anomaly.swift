@@ -19,7 +19,13 @@ public struct Anomaly: CanonicalRecord {
 
     /// Creates an anomaly record.
     /// - Throws: `RecordDecodingError.oversizeField` when `detail` is too long.
-    public init(kind: AnomalyKind, subject: KeyID, evidenceHash: Hash256, timestamp: Int64, detail: String) throws(RecordDecodingError) {
+    public init(
+        kind: AnomalyKind,
+        subject: KeyID,
+        evidenceHash: Hash256,
+        timestamp: Int64,
+        detail: String
+    ) throws(RecordDecodingError) {
         let length = detail.utf8.count
         guard length <= Self.maxDetailBytes else {
             throw .oversizeField(field: "detail", length: length, limit: Self.maxDetailBytes)
@@ -47,7 +53,7 @@ public struct Anomaly: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         let code = try r.u16("kind")
         guard let kind = AnomalyKind(rawValue: code) else {
             throw .invalidField(field: "kind", reason: "unknown anomaly kind \(code)")

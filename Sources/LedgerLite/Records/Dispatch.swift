@@ -23,7 +23,11 @@ public struct Dispatch: CanonicalRecord {
     /// - Throws: `RecordDecodingError.invalidField` for a served outcome of 0 Wh, or a split
     ///   outcome that is not under the split policy, has fewer than 2 or more than
     ///   `maxShares` shares, a share of 0 Wh, a producer twice, or a total above 2^64-1 Wh.
-    public init(request: RequestReference, policy: DispatchPolicy = .lowestTNT, outcome: DispatchOutcome) throws(RecordDecodingError) {
+    public init(
+        request: RequestReference,
+        policy: DispatchPolicy = .lowestTNT,
+        outcome: DispatchOutcome
+    ) throws(RecordDecodingError) {
         self.request = request
         self.policy = policy
         self.outcome = outcome
@@ -35,7 +39,9 @@ public struct Dispatch: CanonicalRecord {
         case .unserved:
             return
         case let .served(_, energy, _):
-            guard energy >= 1 else { throw .invalidField(field: "energy_wh", reason: "a served dispatch delivers at least 1 Wh") }
+            guard energy >= 1 else {
+                throw .invalidField(field: "energy_wh", reason: "a served dispatch delivers at least 1 Wh")
+            }
         case let .split(shares):
             guard policy == .splitTNT else {
                 throw .invalidField(field: "outcome", reason: "a split outcome needs the split policy")
@@ -49,12 +55,16 @@ public struct Dispatch: CanonicalRecord {
             var seen = Set<MeterID>()
             var total: UInt64 = 0
             for share in shares {
-                guard share.energyWh >= 1 else { throw .invalidField(field: "share energy_wh", reason: "every share delivers at least 1 Wh") }
+                guard share.energyWh >= 1 else {
+                    throw .invalidField(field: "share energy_wh", reason: "every share delivers at least 1 Wh")
+                }
                 guard seen.insert(share.producer).inserted else {
                     throw .invalidField(field: "share producer", reason: "producer \(share.producer.hex) appears twice")
                 }
                 let (sum, overflow) = total.addingReportingOverflow(share.energyWh)
-                guard !overflow else { throw .invalidField(field: "share energy_wh", reason: "the shares add up to more than 2^64-1 Wh") }
+                guard !overflow else {
+                    throw .invalidField(field: "share energy_wh", reason: "the shares add up to more than 2^64-1 Wh")
+                }
                 total = sum
             }
         }
@@ -100,10 +110,12 @@ public struct Dispatch: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        let version = try r.header(type: Self.recordType.rawValue, versions: 1 ... 2)
+        let version = try r.header(type: Self.recordType.rawValue, versions: 1...2)
         let consumer = try r.keyID("consumer")
         let sequence = try r.u64("request_sequence")
-        guard sequence >= 1 else { throw .invalidField(field: "request_sequence", reason: "sequence numbers start at 1") }
+        guard sequence >= 1 else {
+            throw .invalidField(field: "request_sequence", reason: "sequence numbers start at 1")
+        }
         let policyByte = try r.u8("policy")
         guard let policy = DispatchPolicy(rawValue: policyByte) else {
             throw .invalidField(field: "policy", reason: "unknown policy \(policyByte)")
@@ -111,13 +123,18 @@ public struct Dispatch: CanonicalRecord {
         let outcomeByte = try r.u8("outcome")
         if version == Self.splitVersion {
             guard outcomeByte == 2 else {
-                throw .invalidField(field: "outcome", reason: "version 2 carries only split outcomes (2), not \(outcomeByte)")
+                throw .invalidField(
+                    field: "outcome",
+                    reason: "version 2 carries only split outcomes (2), not \(outcomeByte)"
+                )
             }
             let count = Int(try r.u8("share_count"))
-            guard count <= Self.maxShares else { throw .oversizeField(field: "shares", length: count, limit: Self.maxShares) }
+            guard count <= Self.maxShares else {
+                throw .oversizeField(field: "shares", length: count, limit: Self.maxShares)
+            }
             var shares: [DispatchShare] = []
             shares.reserveCapacity(count)
-            for _ in 0 ..< count {
+            for _ in 0..<count {
                 let producer = try r.keyID("share producer")
                 let energy = try r.u64("share energy_wh")
                 let tnt = try r.u64("share producer_tnt_before")
@@ -133,7 +150,10 @@ public struct Dispatch: CanonicalRecord {
             switch outcomeByte {
             case 0:
                 guard producer == .zero, energy == 0, tnt == 0 else {
-                    throw .invalidField(field: "outcome", reason: "an unserved dispatch has zero producer, energy and TNT")
+                    throw .invalidField(
+                        field: "outcome",
+                        reason: "an unserved dispatch has zero producer, energy and TNT"
+                    )
                 }
                 outcome = .unserved
             case 1:
@@ -202,7 +222,8 @@ public enum DispatchOutcome: Hashable, Sendable, CustomStringConvertible {
     public var shares: [DispatchShare] {
         switch self {
         case .unserved: return []
-        case let .served(producer, energy, tnt): return [DispatchShare(producer: producer, energyWh: energy, tntBefore: tnt)]
+        case let .served(producer, energy, tnt):
+            return [DispatchShare(producer: producer, energyWh: energy, tntBefore: tnt)]
         case let .split(shares): return shares
         }
     }
@@ -219,7 +240,8 @@ public enum DispatchOutcome: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .unserved: return "unserved"
         case let .served(producer, energy, tnt): return "served by \(producer.hex) (\(energy) Wh, TNT before \(tnt))"
-        case let .split(shares): return "split over \(shares.count) producers: " + shares.map(\.description).joined(separator: ", ")
+        case let .split(shares):
+            return "split over \(shares.count) producers: " + shares.map(\.description).joined(separator: ", ")
         }
     }
 }

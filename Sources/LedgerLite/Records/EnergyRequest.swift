@@ -26,7 +26,9 @@ public struct EnergyRequest: CanonicalRecord {
 
     func validate() throws(RecordDecodingError) {
         guard sequence >= 1 else { throw .invalidField(field: "sequence", reason: "sequence numbers start at 1") }
-        guard energyWh >= 1 else { throw .invalidField(field: "energy_wh", reason: "a request must ask for at least 1 Wh") }
+        guard energyWh >= 1 else {
+            throw .invalidField(field: "energy_wh", reason: "a request must ask for at least 1 Wh")
+        }
     }
 
     /// The request's identity, as a Dispatch refers to it.
@@ -45,7 +47,7 @@ public struct EnergyRequest: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         consumer = try r.keyID("consumer")
         sequence = try r.u64("sequence")
         energyWh = try r.u64("energy_wh")

@@ -19,7 +19,11 @@ public struct Escalation: CanonicalRecord {
 
     /// Creates an escalation record.
     /// - Throws: `RecordDecodingError.invalidField` for a consumer side with a TNT.
-    public init(role: MeterRole, producerTNTBefore: UInt64, decision: SignedEscalationDecision) throws(RecordDecodingError) {
+    public init(
+        role: MeterRole,
+        producerTNTBefore: UInt64,
+        decision: SignedEscalationDecision
+    ) throws(RecordDecodingError) {
         self.role = role
         self.producerTNTBefore = producerTNTBefore
         self.decision = decision
@@ -28,7 +32,10 @@ public struct Escalation: CanonicalRecord {
 
     func validate() throws(RecordDecodingError) {
         guard role == .producer || producerTNTBefore == 0 else {
-            throw .invalidField(field: "producer_tnt_before", reason: "the consumer side of an escalation carries TNT 0")
+            throw .invalidField(
+                field: "producer_tnt_before",
+                reason: "the consumer side of an escalation carries TNT 0"
+            )
         }
     }
 
@@ -45,14 +52,19 @@ public struct Escalation: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         let roleByte = try r.u8("role")
-        guard let role = MeterRole(rawValue: roleByte) else { throw .invalidField(field: "role", reason: "unknown role \(roleByte)") }
+        guard let role = MeterRole(rawValue: roleByte) else {
+            throw .invalidField(field: "role", reason: "unknown role \(roleByte)")
+        }
         self.role = role
         producerTNTBefore = try r.u64("producer_tnt_before")
         let length = Int(try r.u16("decision_length"))
         guard length == SignedEscalationDecision.encodedLength else {
-            throw .invalidField(field: "decision_length", reason: "a version 1 signed decision is \(SignedEscalationDecision.encodedLength) bytes, not \(length)")
+            throw .invalidField(
+                field: "decision_length",
+                reason: "a version 1 signed decision is \(SignedEscalationDecision.encodedLength) bytes, not \(length)"
+            )
         }
         decision = try SignedEscalationDecision(bytes: try r.raw(length, "decision"))
         try r.finish()
@@ -97,9 +109,11 @@ public struct AuthorityRecord: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         let raw = try r.raw(32, "root_key")
-        do { rootKey = try PublicIdentity(rawBytes: raw) } catch { throw .invalidField(field: "root_key", reason: error.description) }
+        do { rootKey = try PublicIdentity(rawBytes: raw) } catch {
+            throw .invalidField(field: "root_key", reason: error.description)
+        }
         timestamp = try r.i64("timestamp")
         let length = Int(try r.u16("certificate_length"))
         guard length <= Self.maxCertificateBytes else {

@@ -74,9 +74,12 @@ enum MembershipCoding {
         return w.bytes
     }
 
-    static func decode(_ type: RecordType, _ bytes: ArraySlice<UInt8>) throws(RecordDecodingError) -> (PublicIdentity, MeterRole, Int64) {
+    static func decode(
+        _ type: RecordType,
+        _ bytes: ArraySlice<UInt8>
+    ) throws(RecordDecodingError) -> (PublicIdentity, MeterRole, Int64) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: type.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: type.rawValue, versions: 1...1)
         let keyBytes = try r.raw(32, "meter_public_key")
         let roleByte = try r.u8("role")
         let timestamp = try r.i64("timestamp")

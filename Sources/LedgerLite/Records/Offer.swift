@@ -20,7 +20,13 @@ public struct Offer: CanonicalRecord {
 
     /// Creates an offer.
     /// - Throws: `RecordDecodingError.invalidField` for sequence 0, zero energy or an empty interval.
-    public init(producer: MeterID, sequence: UInt64, energyWh: UInt64, validFrom: Int64, validUntil: Int64) throws(RecordDecodingError) {
+    public init(
+        producer: MeterID,
+        sequence: UInt64,
+        energyWh: UInt64,
+        validFrom: Int64,
+        validUntil: Int64
+    ) throws(RecordDecodingError) {
         self.producer = producer
         self.sequence = sequence
         self.energyWh = energyWh
@@ -31,8 +37,12 @@ public struct Offer: CanonicalRecord {
 
     func validate() throws(RecordDecodingError) {
         guard sequence >= 1 else { throw .invalidField(field: "sequence", reason: "sequence numbers start at 1") }
-        guard energyWh >= 1 else { throw .invalidField(field: "energy_wh", reason: "an offer must offer at least 1 Wh") }
-        guard validUntil > validFrom else { throw .invalidField(field: "valid_until", reason: "the interval must end after it starts") }
+        guard energyWh >= 1 else {
+            throw .invalidField(field: "energy_wh", reason: "an offer must offer at least 1 Wh")
+        }
+        guard validUntil > validFrom else {
+            throw .invalidField(field: "valid_until", reason: "the interval must end after it starts")
+        }
     }
 
     public func canonicalBytes() -> [UInt8] {
@@ -49,7 +59,7 @@ public struct Offer: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         producer = try r.keyID("producer")
         sequence = try r.u64("sequence")
         energyWh = try r.u64("energy_wh")

@@ -33,7 +33,7 @@ public struct PolicyRecord: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         let policyByte = try r.u8("policy")
         guard let policy = DispatchPolicy(rawValue: policyByte) else {
             throw .invalidField(field: "policy", reason: "unknown policy \(policyByte)")

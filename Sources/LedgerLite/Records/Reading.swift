@@ -19,7 +19,13 @@ public struct Reading: CanonicalRecord {
     /// Creates a reading; `values` are sorted by measurand code.
     /// - Throws: `RecordDecodingError` when `sequence` is 0, a measurand repeats, there are
     ///   more than `maxValues` values, or `status` has undefined bits.
-    public init(meter: MeterID, sequence: UInt64, timestamp: Int64, values: [MeasuredValue], status: ReadingStatus = []) throws(RecordDecodingError) {
+    public init(
+        meter: MeterID,
+        sequence: UInt64,
+        timestamp: Int64,
+        values: [MeasuredValue],
+        status: ReadingStatus = []
+    ) throws(RecordDecodingError) {
         let sorted = values.sorted { $0.measurand < $1.measurand }
         try Reading.validate(sequence: sequence, values: sorted, status: status)
         self.meter = meter
@@ -36,12 +42,17 @@ public struct Reading: CanonicalRecord {
 
     static func validate(sequence: UInt64, values: [MeasuredValue], status: ReadingStatus) throws(RecordDecodingError) {
         guard sequence >= 1 else { throw .invalidField(field: "sequence", reason: "sequence numbers start at 1") }
-        guard values.count <= maxValues else { throw .oversizeField(field: "values", length: values.count, limit: maxValues) }
+        guard values.count <= maxValues else {
+            throw .oversizeField(field: "values", length: values.count, limit: maxValues)
+        }
         for i in values.indices.dropFirst() where values[i].measurand <= values[i - 1].measurand {
             throw .measurandsNotAscending(position: i, code: values[i].measurand.rawValue)
         }
         guard status.isSubset(of: .defined) else {
-            throw .invalidField(field: "status", reason: "undefined flag bits 0x\(String(status.subtracting(.defined).rawValue, radix: 16)) set")
+            throw .invalidField(
+                field: "status",
+                reason: "undefined flag bits 0x\(String(status.subtracting(.defined).rawValue, radix: 16)) set"
+            )
         }
     }
 
@@ -63,16 +74,18 @@ public struct Reading: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1 ... 1)
+        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
         meter = try r.keyID("meter")
         sequence = try r.u64("sequence")
         timestamp = try r.i64("timestamp")
         status = ReadingStatus(rawValue: try r.u16("status"))
         let count = Int(try r.u8("value count"))
-        guard count <= Self.maxValues else { throw .oversizeField(field: "values", length: count, limit: Self.maxValues) }
+        guard count <= Self.maxValues else {
+            throw .oversizeField(field: "values", length: count, limit: Self.maxValues)
+        }
         var values = [MeasuredValue]()
         values.reserveCapacity(count)
-        for _ in 0 ..< count {
+        for _ in 0..<count {
             let code = try r.u16("measurand code")
             guard let measurand = Measurand(rawValue: code) else { throw .unknownMeasurand(code: code) }
             values.append(MeasuredValue(measurand, try r.i64("measurand value")))

@@ -27,7 +27,7 @@ public struct SignedRecord: Hashable, Sendable {
     /// Does not check the signature: use `isSignatureValid(by:)`.
     public init(bytes: [UInt8]) throws(RecordDecodingError) {
         var r = ByteReader(bytes[...])
-        _ = try r.header(type: Self.envelopeType, versions: 1 ... 1)
+        _ = try r.header(type: Self.envelopeType, versions: 1...1)
         signer = try r.keyID("signer")
         let length = Int(try r.u32("body length"))
         guard length <= Self.maxBodyBytes else {
@@ -37,7 +37,7 @@ public struct SignedRecord: Hashable, Sendable {
         _ = try r.raw(length, "body")
         _ = try r.raw(64, "signature")
         try r.finish()
-        bodyRange = start ..< start + length
+        bodyRange = start..<start + length
         record = try Record(canonicalBytes: bytes[bodyRange])
         self.bytes = bytes
     }
@@ -52,7 +52,9 @@ public struct SignedRecord: Hashable, Sendable {
     /// Builds an envelope around already-encoded body bytes and a signature (for example
     /// when a meter's signature arrives separately). The body must decode.
     public init(body: [UInt8], signer: KeyID, signature: [UInt8]) throws(RecordDecodingError) {
-        guard signature.count == 64 else { throw .invalidField(field: "signature", reason: "an Ed25519 signature is 64 bytes") }
+        guard signature.count == 64 else {
+            throw .invalidField(field: "signature", reason: "an Ed25519 signature is 64 bytes")
+        }
         guard body.count <= Self.maxBodyBytes else {
             throw .oversizeField(field: "body", length: body.count, limit: Self.maxBodyBytes)
         }
@@ -70,7 +72,7 @@ public struct SignedRecord: Hashable, Sendable {
         bytes = w.bytes
         self.signer = signer
         self.record = record
-        bodyRange = Self.headerLength ..< Self.headerLength + body.count
+        bodyRange = Self.headerLength..<Self.headerLength + body.count
     }
 
     /// True when `key` is the signer and its signature over `body` verifies.

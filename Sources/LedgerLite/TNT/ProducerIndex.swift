@@ -23,8 +23,15 @@ struct ProducerIndex: Sendable {
 
     /// Creates a node (not yet linked into the tree) and returns its handle.
     mutating func makeNode(id: KeyID, tnt: UInt64, available: UInt64) -> Int32 {
-        nodes.append(Node(tnt: tnt, id: id, available: available, maxAvailable: available,
-                          priority: Self.mix(id.high ^ Self.mix(id.low))))
+        nodes.append(
+            Node(
+                tnt: tnt,
+                id: id,
+                available: available,
+                maxAvailable: available,
+                priority: Self.mix(id.high ^ Self.mix(id.low))
+            )
+        )
         return Int32(nodes.count - 1)
     }
 
@@ -110,7 +117,8 @@ struct ProducerIndex: Sendable {
 
     private mutating func pull(_ t: Int32) {
         var m = nodes[Int(t)].available
-        let l = nodes[Int(t)].left, r = nodes[Int(t)].right
+        let l = nodes[Int(t)].left
+        let r = nodes[Int(t)].right
         if l >= 0 { m = max(m, nodes[Int(l)].maxAvailable) }
         if r >= 0 { m = max(m, nodes[Int(r)].maxAvailable) }
         nodes[Int(t)].maxAvailable = m

@@ -40,8 +40,15 @@ public struct TNTState: Sendable {
         }
 
         var status: MeterStatus {
-            MeterStatus(role: role, active: active, availableWh: available, tnt: tnt,
-                        servedWh: served, exportedWh: exported, creditedWh: credited)
+            MeterStatus(
+                role: role,
+                active: active,
+                availableWh: available,
+                tnt: tnt,
+                servedWh: served,
+                exportedWh: exported,
+                creditedWh: credited
+            )
         }
     }
 
@@ -107,8 +114,13 @@ public struct TNTState: Sendable {
         let (sum, overflow) = m.exported.addingReportingOverflow(offerToleranceWh)
         let ceiling = overflow ? UInt64.max : sum
         let room = ceiling > m.credited ? ceiling - m.credited : 0
-        return OfferCredit(offeredWh: offered, creditedWh: min(offered, room), exportedWh: m.exported,
-                           toleranceWh: offerToleranceWh, previouslyCreditedWh: m.credited)
+        return OfferCredit(
+            offeredWh: offered,
+            creditedWh: min(offered, room),
+            exportedWh: m.exported,
+            toleranceWh: offerToleranceWh,
+            previouslyCreditedWh: m.credited
+        )
     }
 
     // MARK: the rule
@@ -125,7 +137,9 @@ public struct TNTState: Sendable {
             let node = index.node(handle)
             return .served(producer: node.id, energyWh: energyWh, producerTNTBefore: node.tnt)
         }
-        guard policy == .splitTNT, let handles = index.cover(energyWh, limit: Dispatch.maxShares) else { return .unserved }
+        guard policy == .splitTNT, let handles = index.cover(energyWh, limit: Dispatch.maxShares) else {
+            return .unserved
+        }
         var remaining = energyWh
         var shares: [DispatchShare] = []
         shares.reserveCapacity(handles.count)
@@ -280,12 +294,18 @@ public struct TNTState: Sendable {
         let shares = d.outcome.shares
         if !shares.isEmpty {
             let delivered = d.outcome.energyWh
-            guard delivered == energy else { throw .deliveredMismatch(d.request, requested: energy, delivered: delivered) }
+            guard delivered == energy else {
+                throw .deliveredMismatch(d.request, requested: energy, delivered: delivered)
+            }
             // Check every share before changing anything.
             var changed: [MeterID: Member] = [:]
             for share in shares {
                 var m: Member
-                if let seen = changed[share.producer] { m = seen } else { m = try activeMember(share.producer, needs: .producer) }
+                if let seen = changed[share.producer] {
+                    m = seen
+                } else {
+                    m = try activeMember(share.producer, needs: .producer)
+                }
                 guard share.energyWh >= 1, m.available >= share.energyWh else {
                     throw .infeasibleDispatch(d.request, producer: share.producer)
                 }
@@ -311,7 +331,12 @@ public struct TNTState: Sendable {
     public func escalationTNT(producer: MeterID, energyWh: UInt64, decisionID: UInt64) throws(TNTError) -> UInt64 {
         let m = try activeMember(producer, needs: .producer)
         guard energyWh >= 1, m.available >= energyWh else {
-            throw .infeasibleEscalation(decisionID: decisionID, producer: producer, availableWh: m.available, neededWh: energyWh)
+            throw .infeasibleEscalation(
+                decisionID: decisionID,
+                producer: producer,
+                availableWh: m.available,
+                neededWh: energyWh
+            )
         }
         return m.tnt
     }
@@ -323,7 +348,12 @@ public struct TNTState: Sendable {
         let d = e.decision.decision
         let tnt = try escalationTNT(producer: d.producer, energyWh: d.energyWh, decisionID: d.decisionID)
         guard tnt == e.producerTNTBefore else {
-            throw .escalationTNTMismatch(decisionID: d.decisionID, producer: d.producer, recorded: e.producerTNTBefore, actual: tnt)
+            throw .escalationTNTMismatch(
+                decisionID: d.decisionID,
+                producer: d.producer,
+                recorded: e.producerTNTBefore,
+                actual: tnt
+            )
         }
         guard var m = members[d.producer] else { return }
         m.available -= d.energyWh
@@ -337,7 +367,8 @@ public struct TNTState: Sendable {
 
     /// Where `id` goes in the ascending `ids` (binary search).
     private static func insertionPoint(of id: KeyID, in ids: [KeyID]) -> Int {
-        var low = 0, high = ids.count
+        var low = 0
+        var high = ids.count
         while low < high {
             let mid = (low + high) / 2
             if ids[mid] < id { low = mid + 1 } else { high = mid }
@@ -353,12 +384,15 @@ public struct TNTState: Sendable {
         guard recentIDs.count >= 1024 else { return }
         var merged: [KeyID] = []
         merged.reserveCapacity(orderedIDs.count + recentIDs.count)
-        var i = 0, j = 0
+        var i = 0
+        var j = 0
         while i < orderedIDs.count || j < recentIDs.count {
             if j == recentIDs.count || (i < orderedIDs.count && orderedIDs[i] < recentIDs[j]) {
-                merged.append(orderedIDs[i]); i += 1
+                merged.append(orderedIDs[i])
+                i += 1
             } else {
-                merged.append(recentIDs[j]); j += 1
+                merged.append(recentIDs[j])
+                j += 1
             }
         }
         orderedIDs = merged
@@ -367,12 +401,15 @@ public struct TNTState: Sendable {
 
     /// Calls `body` with every meter id in ascending order (the two ordered lists merged).
     private func forEachIDInOrder(_ body: (KeyID) -> Void) {
-        var i = 0, j = 0
+        var i = 0
+        var j = 0
         while i < orderedIDs.count || j < recentIDs.count {
             if j == recentIDs.count || (i < orderedIDs.count && orderedIDs[i] < recentIDs[j]) {
-                body(orderedIDs[i]); i += 1
+                body(orderedIDs[i])
+                i += 1
             } else {
-                body(recentIDs[j]); j += 1
+                body(recentIDs[j])
+                j += 1
             }
         }
     }
@@ -434,8 +471,15 @@ public struct MeterStatus: Hashable, Sendable {
     public var creditedWh: UInt64
 
     /// Creates a status row.
-    public init(role: MeterRole, active: Bool, availableWh: UInt64, tnt: UInt64,
-                servedWh: UInt64 = 0, exportedWh: UInt64 = 0, creditedWh: UInt64 = 0) {
+    public init(
+        role: MeterRole,
+        active: Bool,
+        availableWh: UInt64,
+        tnt: UInt64,
+        servedWh: UInt64 = 0,
+        exportedWh: UInt64 = 0,
+        creditedWh: UInt64 = 0
+    ) {
         self.role = role
         self.active = active
         self.availableWh = availableWh
@@ -482,7 +526,13 @@ public struct OfferCredit: Hashable, Sendable, CustomStringConvertible {
     public var previouslyCreditedWh: UInt64
 
     /// Creates a credit.
-    public init(offeredWh: UInt64, creditedWh: UInt64, exportedWh: UInt64, toleranceWh: UInt64, previouslyCreditedWh: UInt64) {
+    public init(
+        offeredWh: UInt64,
+        creditedWh: UInt64,
+        exportedWh: UInt64,
+        toleranceWh: UInt64,
+        previouslyCreditedWh: UInt64
+    ) {
         self.offeredWh = offeredWh
         self.creditedWh = creditedWh
         self.exportedWh = exportedWh
@@ -543,16 +593,19 @@ public enum TNTError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .unknownRequest(r): return "dispatch answers \(r), which is not pending"
         case let .dispatchMismatch(r, expected, recorded):
             return "dispatch for \(r) records \(recorded), but the TNT rule gives \(expected)"
-        case let .infeasibleDispatch(r, producer): return "dispatch for \(r) names producer \(producer.hex), which cannot serve it"
+        case let .infeasibleDispatch(r, producer):
+            return "dispatch for \(r) names producer \(producer.hex), which cannot serve it"
         case let .energyOverflow(m): return "producer \(m.hex)'s available energy would overflow"
         case let .policyMismatch(r, chain, recorded):
             return "dispatch for \(r) names policy \(recorded), but the chain's policy is \(chain)"
         case let .deliveredMismatch(r, requested, delivered):
             return "dispatch for \(r) delivers \(delivered) Wh, but the request asked for \(requested) Wh"
         case let .infeasibleEscalation(id, producer, available, needed):
-            return "escalation decision \(id) names producer \(producer.hex), which has \(available) Wh available, not the \(needed) Wh it delivers"
+            return
+                "escalation decision \(id) names producer \(producer.hex), which has \(available) Wh available, not the \(needed) Wh it delivers"
         case let .escalationTNTMismatch(id, producer, recorded, actual):
-            return "escalation decision \(id) records producer \(producer.hex)'s TNT before as \(recorded), but it is \(actual)"
+            return
+                "escalation decision \(id) records producer \(producer.hex)'s TNT before as \(recorded), but it is \(actual)"
         }
     }
 }

@@ -33,7 +33,11 @@ extension RawBlock {
     /// A block handed over directly, as if stored at `rowHeight`.
     init(_ block: Block, rowHeight: UInt64) {
         let first = block.header.header.treeSize &- UInt64(block.entries.count)
-        self.init(rowHeight: rowHeight, storedHash: block.hash.bytes, signedHeader: block.header.bytes,
-                  entries: block.entries.enumerated().map { (first &+ UInt64($0.offset), $0.element.bytes) })
+        self.init(
+            rowHeight: rowHeight,
+            storedHash: block.hash.bytes,
+            signedHeader: block.header.bytes,
+            entries: block.entries.enumerated().map { (first &+ UInt64($0.offset), $0.element.bytes) }
+        )
     }
 }

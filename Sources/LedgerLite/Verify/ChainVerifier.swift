@@ -30,8 +30,11 @@ public struct ChainVerifier: Sendable {
         try store.forEachRawBlock { raw in try run.check(raw) }
         let orphans = try store.orphanEntries()
         if orphans.count > 0 {
-            throw VerificationFailure(height: run.tip.map { $0.height + 1 } ?? 0, entryIndex: orphans.firstIndex,
-                                      problem: .orphanEntries(count: orphans.count))
+            throw VerificationFailure(
+                height: run.tip.map { $0.height + 1 } ?? 0,
+                entryIndex: orphans.firstIndex,
+                problem: .orphanEntries(count: orphans.count)
+            )
         }
         return run.result
     }
@@ -72,7 +75,9 @@ public struct ChainVerifier: Sendable {
 
             // Header.
             let signed: SignedBlockHeader
-            do { signed = try SignedBlockHeader(bytes: raw.signedHeader) } catch { throw fail(.undecodableHeader(error)) }
+            do { signed = try SignedBlockHeader(bytes: raw.signedHeader) } catch {
+                throw fail(.undecodableHeader(error))
+            }
             let header = signed.header
             guard header.height == height else { throw fail(.heightMismatch(header: header.height)) }
             guard signed.hash.bytes == raw.storedHash else { throw fail(.storedHashMismatch) }
@@ -84,7 +89,9 @@ public struct ChainVerifier: Sendable {
             }
             let firstIndex = tree.size
             let expectedSize = firstIndex + UInt64(header.entryCount)
-            guard header.treeSize == expectedSize else { throw fail(.treeSizeMismatch(expected: expectedSize, header: header.treeSize)) }
+            guard header.treeSize == expectedSize else {
+                throw fail(.treeSizeMismatch(expected: expectedSize, header: header.treeSize))
+            }
             for (offset, entry) in raw.entries.enumerated() where entry.index != firstIndex + UInt64(offset) {
                 let expected = firstIndex + UInt64(offset)
                 throw fail(.entryIndexMismatch(expected: expected, found: entry.index), entry: expected)
@@ -135,7 +142,10 @@ public struct ChainVerifier: Sendable {
             let leaves = leafSlots.array
             let valid = validSlots.array
             if let bad = valid.firstIndex(of: false) {
-                throw fail(.badSignature(signer: records[bad].signer, type: records[bad].record.type), entry: firstIndex + UInt64(bad))
+                throw fail(
+                    .badSignature(signer: records[bad].signer, type: records[bad].record.type),
+                    entry: firstIndex + UInt64(bad)
+                )
             }
             if let ruleFailure {
                 throw fail(ruleFailure.problem, entry: firstIndex + UInt64(ruleFailure.offset))
@@ -144,7 +154,9 @@ public struct ChainVerifier: Sendable {
             // Block-level commitments.
             for leaf in leaves { tree.append(leafHash: leaf) }
             let root = tree.root
-            guard root == header.merkleRoot else { throw fail(.merkleRootMismatch(header: header.merkleRoot, computed: root)) }
+            guard root == header.merkleRoot else {
+                throw fail(.merkleRootMismatch(header: header.merkleRoot, computed: root))
+            }
             guard state.tnt.digest() == header.stateDigest else { throw fail(.stateDigestMismatch) }
             tip = ChainTip(signed)
             blockCount += 1
@@ -230,19 +242,26 @@ public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .missingBlock(next): return "this block is missing (the next stored block has height \(next))"
         case let .undecodableHeader(e): return "the header does not decode: \(e)"
-        case let .heightMismatch(h): return "the block stored here carries a header for height \(h) (blocks reordered or swapped)"
+        case let .heightMismatch(h):
+            return "the block stored here carries a header for height \(h) (blocks reordered or swapped)"
         case .storedHashMismatch: return "the stored block hash does not match the header"
         case let .wrongGateway(found): return "the header names gateway \(found.hex), not the trusted gateway"
         case .badBlockSignature: return "the gateway's signature over the header does not verify"
         case .brokenLink: return "the previous-block hash does not match the previous block"
-        case let .timestampsOutOfOrder(last, first): return "the block starts at \(first) ms, before the previous block's end at \(last) ms"
+        case let .timestampsOutOfOrder(last, first):
+            return "the block starts at \(first) ms, before the previous block's end at \(last) ms"
         case let .treeSizeMismatch(expected, header): return "the header says tree size \(header), expected \(expected)"
-        case let .entryIndexMismatch(expected, found): return "expected entry index \(expected) but found \(found) (entry \(expected) is missing or moved)"
-        case let .entryCountMismatch(header, stored): return "the header lists \(header) entries but \(stored) are present (entries deleted or added)"
+        case let .entryIndexMismatch(expected, found):
+            return "expected entry index \(expected) but found \(found) (entry \(expected) is missing or moved)"
+        case let .entryCountMismatch(header, stored):
+            return "the header lists \(header) entries but \(stored) are present (entries deleted or added)"
         case let .undecodableEntry(e): return "the entry does not decode: \(e)"
-        case let .badSignature(signer, type): return "the \(type)'s signature does not verify under key \(signer.hex) (altered or signed with a foreign key)"
+        case let .badSignature(signer, type):
+            return
+                "the \(type)'s signature does not verify under key \(signer.hex) (altered or signed with a foreign key)"
         case let .ruleViolation(v): return v.description
-        case let .merkleRootMismatch(header, computed): return "Merkle root mismatch: header \(header.hex), entries give \(computed.hex)"
+        case let .merkleRootMismatch(header, computed):
+            return "Merkle root mismatch: header \(header.hex), entries give \(computed.hex)"
         case .stateDigestMismatch: return "the TNT state digest does not match the replayed state"
         case let .orphanEntries(count): return "\(count) stored entries belong to no block"
         }

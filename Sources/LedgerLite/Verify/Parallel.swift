@@ -5,13 +5,13 @@ import Dispatch
 func parallelRanges(count: Int, workers: Int, minimumPerRange: Int = 64, _ body: @Sendable (Range<Int>) -> Void) {
     let chunks = max(1, min(workers * 4, count / max(1, minimumPerRange)))
     if workers <= 1 || chunks == 1 {
-        body(0 ..< count)
+        body(0..<count)
         return
     }
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
         let start = count * chunk / chunks
         let end = count * (chunk + 1) / chunks
-        body(start ..< end)
+        body(start..<end)
     }
 }
 

@@ -10,7 +10,12 @@ public struct RawBlock: Sendable {
     public var entries: [(index: UInt64, bytes: [UInt8])]
 
     /// A raw block as read from a store.
-    public init(rowHeight: UInt64, storedHash: [UInt8], signedHeader: [UInt8], entries: [(index: UInt64, bytes: [UInt8])]) {
+    public init(
+        rowHeight: UInt64,
+        storedHash: [UInt8],
+        signedHeader: [UInt8],
+        entries: [(index: UInt64, bytes: [UInt8])]
+    ) {
         self.rowHeight = rowHeight
         self.storedHash = storedHash
         self.signedHeader = signedHeader

@@ -40,9 +40,18 @@ public struct EscalationAnswer: Codable, Sendable, Hashable {
     /// True when this request had been escalated before and this is the stored decision.
     public var replayed: Bool?
 
-    public init(status: String, reason: String? = nil, message: String? = nil, decision: String? = nil, decisionID: UInt64? = nil,
-                producerGateway: String? = nil, producer: String? = nil, energyWh: UInt64? = nil, producerTNTBefore: UInt64? = nil,
-                replayed: Bool? = nil) {
+    public init(
+        status: String,
+        reason: String? = nil,
+        message: String? = nil,
+        decision: String? = nil,
+        decisionID: UInt64? = nil,
+        producerGateway: String? = nil,
+        producer: String? = nil,
+        energyWh: UInt64? = nil,
+        producerTNTBefore: UInt64? = nil,
+        replayed: Bool? = nil
+    ) {
         self.status = status
         self.reason = reason
         self.message = message
@@ -82,8 +91,15 @@ public struct EscalatedDispatchAnswer: Codable, Sendable, Hashable {
     /// True when the decision was committed before (the same record is returned).
     public var replayed: Bool?
 
-    public init(status: String, reason: String? = nil, message: String? = nil, record: String? = nil, producerTNTBefore: UInt64? = nil,
-                availableWh: UInt64? = nil, replayed: Bool? = nil) {
+    public init(
+        status: String,
+        reason: String? = nil,
+        message: String? = nil,
+        record: String? = nil,
+        producerTNTBefore: UInt64? = nil,
+        availableWh: UInt64? = nil,
+        replayed: Bool? = nil
+    ) {
         self.status = status
         self.reason = reason
         self.message = message
@@ -110,8 +126,14 @@ public struct EscalationInfo: Codable, Sendable, Hashable {
     /// A sentence for people.
     public var detail: String?
 
-    public init(result: String, producerGateway: String? = nil, producer: String? = nil, decisionID: UInt64? = nil,
-                decision: String? = nil, detail: String? = nil) {
+    public init(
+        result: String,
+        producerGateway: String? = nil,
+        producer: String? = nil,
+        decisionID: UInt64? = nil,
+        decision: String? = nil,
+        detail: String? = nil
+    ) {
         self.result = result
         self.producerGateway = producerGateway
         self.producer = producer

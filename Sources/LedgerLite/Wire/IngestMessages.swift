@@ -69,8 +69,14 @@ public struct IngestResult: Codable, Sendable, Hashable {
     /// A sentence for people (e.g. the sequence number expected).
     public var detail: String?
 
-    public init(index: Int, status: IngestStatus, meter: String? = nil, sequence: UInt64? = nil,
-                reason: IngestReason? = nil, detail: String? = nil) {
+    public init(
+        index: Int,
+        status: IngestStatus,
+        meter: String? = nil,
+        sequence: UInt64? = nil,
+        reason: IngestReason? = nil,
+        detail: String? = nil
+    ) {
         self.index = index
         self.status = status
         self.meter = meter

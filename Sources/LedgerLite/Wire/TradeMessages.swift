@@ -84,9 +84,18 @@ public struct OfferResponse: Codable, Sendable, Hashable {
     /// A sentence for people.
     public var detail: String?
 
-    public init(status: TradeStatus, producer: String? = nil, sequence: UInt64? = nil, offeredWh: UInt64? = nil,
-                creditedWh: UInt64? = nil, cutWh: UInt64? = nil, availableWh: UInt64? = nil, blockHeight: UInt64? = nil,
-                reason: TradeReason? = nil, detail: String? = nil) {
+    public init(
+        status: TradeStatus,
+        producer: String? = nil,
+        sequence: UInt64? = nil,
+        offeredWh: UInt64? = nil,
+        creditedWh: UInt64? = nil,
+        cutWh: UInt64? = nil,
+        availableWh: UInt64? = nil,
+        blockHeight: UInt64? = nil,
+        reason: TradeReason? = nil,
+        detail: String? = nil
+    ) {
         self.status = status
         self.producer = producer
         self.sequence = sequence
@@ -142,9 +151,18 @@ public struct DispatchResponse: Codable, Sendable, Hashable {
     /// `served` means `shares` names the remote producer of `escalation.producerGateway`.
     public var escalation: EscalationInfo?
 
-    public init(status: TradeStatus, consumer: String? = nil, sequence: UInt64? = nil, requestedWh: UInt64? = nil,
-                policy: String? = nil, shares: [DispatchShareView] = [], blockHeight: UInt64? = nil,
-                reason: TradeReason? = nil, detail: String? = nil, escalation: EscalationInfo? = nil) {
+    public init(
+        status: TradeStatus,
+        consumer: String? = nil,
+        sequence: UInt64? = nil,
+        requestedWh: UInt64? = nil,
+        policy: String? = nil,
+        shares: [DispatchShareView] = [],
+        blockHeight: UInt64? = nil,
+        reason: TradeReason? = nil,
+        detail: String? = nil,
+        escalation: EscalationInfo? = nil
+    ) {
         self.escalation = escalation
         self.status = status
         self.consumer = consumer

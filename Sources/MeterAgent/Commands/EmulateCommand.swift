@@ -1,9 +1,9 @@
+import AgentCore
 import ArgumentParser
 import Foundation
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
-import AgentCore
-import MeterEmulator
 
 /// `meter-agent emulate`: serves emulated meters that behave like their firmware.
 struct EmulateCommand: AsyncParsableCommand {
@@ -11,22 +11,23 @@ struct EmulateCommand: AsyncParsableCommand {
         commandName: "emulate",
         abstract: "Run emulated meters on a pseudo-terminal, Modbus TCP or a serial device.",
         discussion: """
-        Each meter serves its profile's register map, encoded exactly as the profile says, \
-        with values from a deterministic model (same --seed and clock, same values): a \
-        household load curve (consumer) or a producer (pv, wind, battery), voltages around \
-        230 V within EN 50160, frequency around 50 Hz, and energy counters that are the \
-        integral of power. Several meters share one bus: repeat --profile/--unit/--role, \
-        or describe whole fleets in a YAML file with --config (see docs/EMULATOR.md).
+            Each meter serves its profile's register map, encoded exactly as the profile says, \
+            with values from a deterministic model (same --seed and clock, same values): a \
+            household load curve (consumer) or a producer (pv, wind, battery), voltages around \
+            230 V within EN 50160, frequency around 50 Hz, and energy counters that are the \
+            integral of power. Several meters share one bus: repeat --profile/--unit/--role, \
+            or describe whole fleets in a YAML file with --config (see docs/EMULATOR.md).
 
-        Stops cleanly on SIGTERM or Ctrl-C and removes its --pty-link.
+            Stops cleanly on SIGTERM or Ctrl-C and removes its --pty-link.
 
-        Examples:
-          meter-agent emulate --profile sdm630 --unit 1 --pty-link /tmp/meter
-          meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 \\
-            --role consumer --role pv --pty-link /tmp/bus
-          meter-agent emulate --profile em24 --unit 1 --tcp 127.0.0.1:5020 --speed 60
-          meter-agent emulate --config fleet.yaml
-        """)
+            Examples:
+              meter-agent emulate --profile sdm630 --unit 1 --pty-link /tmp/meter
+              meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 \\
+                --role consumer --role pv --pty-link /tmp/bus
+              meter-agent emulate --profile em24 --unit 1 --tcp 127.0.0.1:5020 --speed 60
+              meter-agent emulate --config fleet.yaml
+            """
+    )
 
     @Option(name: .long, help: "Meter profile; repeat for several meters on the bus.")
     var profile: [String] = []
@@ -34,16 +35,25 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Unit id of each meter (1-247); repeat in step with --profile.")
     var unit: [Int] = []
 
-    @Option(name: .long, help: "Role of each meter: consumer, pv, wind or battery (default consumer); repeat or give once for all.")
+    @Option(
+        name: .long,
+        help: "Role of each meter: consumer, pv, wind or battery (default consumer); repeat or give once for all."
+    )
     var role: [String] = []
 
-    @Option(name: .customLong("pty-link"), help: "Open a pseudo-terminal and make this path a symlink to it (as socat's link= does).")
+    @Option(
+        name: .customLong("pty-link"),
+        help: "Open a pseudo-terminal and make this path a symlink to it (as socat's link= does)."
+    )
     var ptyLink: String?
 
     @Option(name: .long, help: "Serve Modbus TCP on HOST:PORT instead (port 0 picks a free port).")
     var tcp: String?
 
-    @Option(name: .long, help: "Serve Modbus RTU on this real serial device (the emulator acts as the meter on an RS-485 bus).")
+    @Option(
+        name: .long,
+        help: "Serve Modbus RTU on this real serial device (the emulator acts as the meter on an RS-485 bus)."
+    )
     var device: String?
 
     @Option(name: .long, help: "Baud rate of the line (default: the first meter's profile).")
@@ -52,7 +62,10 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Parity N, E or O (default: the first meter's profile).")
     var parity: String?
 
-    @Flag(name: .customLong("wire-timing"), help: "Pace answers as a real line at the baud rate would (10 or 11 bits a character, 3.5-character gap).")
+    @Flag(
+        name: .customLong("wire-timing"),
+        help: "Pace answers as a real line at the baud rate would (10 or 11 bits a character, 3.5-character gap)."
+    )
     var wireTiming = false
 
     @Option(name: .long, help: "Seed of the meter model (meters on a bus get seed, seed+1, …).")
@@ -64,13 +77,21 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Simulated start time, ISO 8601 (e.g. 2026-06-21T12:00:00Z); default now.")
     var start: String?
 
-    @Option(name: .long, help: "Make meters misbehave: tamper, rollback, sag or stuck, optionally @OFFSET of simulated time (e.g. rollback@10m). Repeatable.")
+    @Option(
+        name: .long,
+        help:
+            "Make meters misbehave: tamper, rollback, sag or stuck, optionally @OFFSET of simulated time (e.g. rollback@10m). Repeatable."
+    )
     var anomaly: [InjectedAnomaly] = []
 
     @Option(name: .customLong("fault-rate"), help: "Probability (0-1) that a request gets an injected fault.")
     var faultRate: Double = 0
 
-    @Option(name: .long, help: "Faults to inject: no-reply, corrupt, delay:DURATION, exception:CODE (comma-separated; default no-reply,corrupt).")
+    @Option(
+        name: .long,
+        help:
+            "Faults to inject: no-reply, corrupt, delay:DURATION, exception:CODE (comma-separated; default no-reply,corrupt)."
+    )
     var faults: String?
 
     @Option(name: .long, help: "A YAML fleet file (buses and meters); replaces the per-meter flags.")
@@ -82,32 +103,48 @@ struct EmulateCommand: AsyncParsableCommand {
     func validate() throws {
         if config != nil {
             guard profile.isEmpty, unit.isEmpty, ptyLink == nil, tcp == nil, device == nil else {
-                throw ValidationError("--config describes the whole fleet; leave out --profile, --unit, --pty-link, --tcp and --device")
+                throw ValidationError(
+                    "--config describes the whole fleet; leave out --profile, --unit, --pty-link, --tcp and --device"
+                )
             }
             return
         }
-        guard !profile.isEmpty else { throw ValidationError("name at least one meter: --profile NAME --unit N (or --config FILE)") }
+        guard !profile.isEmpty else {
+            throw ValidationError("name at least one meter: --profile NAME --unit N (or --config FILE)")
+        }
         guard unit.count == profile.count else {
             throw ValidationError("give one --unit per --profile (\(profile.count) profile(s), \(unit.count) unit(s))")
         }
         for id in unit where !(1...247).contains(id) { throw ValidationError("--unit must be 1 to 247, not \(id)") }
-        guard Set(unit).count == unit.count else { throw ValidationError("two meters on one bus cannot share a --unit") }
+        guard Set(unit).count == unit.count else {
+            throw ValidationError("two meters on one bus cannot share a --unit")
+        }
         guard role.isEmpty || role.count == 1 || role.count == profile.count else {
             throw ValidationError("give --role once for all meters or once per --profile")
         }
         for name in role where EmulatedRole(rawValue: name) == nil {
-            throw ValidationError("--role '\(name)' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--role '\(name)' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard [ptyLink, tcp, device].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("choose where to serve: exactly one of --pty-link PATH, --tcp HOST:PORT or --device PATH")
+            throw ValidationError(
+                "choose where to serve: exactly one of --pty-link PATH, --tcp HOST:PORT or --device PATH"
+            )
         }
         if let tcp { _ = try HostPort(parsing: tcp, flag: "--tcp") }
-        if let parity, Parity(flag: parity) == nil { throw ValidationError("--parity '\(parity)' is not a parity; use N, E or O") }
+        if let parity, Parity(flag: parity) == nil {
+            throw ValidationError("--parity '\(parity)' is not a parity; use N, E or O")
+        }
         if let baud, !SerialSettings.supportedBaudRates.contains(baud) {
-            throw ValidationError("--baud \(baud) is not supported; use one of \(SerialSettings.supportedBaudRates.map(String.init).joined(separator: ", "))")
+            throw ValidationError(
+                "--baud \(baud) is not supported; use one of \(SerialSettings.supportedBaudRates.map(String.init).joined(separator: ", "))"
+            )
         }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
-        guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be 0 to 1, not \(faultRate)") }
+        guard (0...1).contains(faultRate) else {
+            throw ValidationError("--fault-rate must be 0 to 1, not \(faultRate)")
+        }
         _ = try FleetFile.parseStart(start, context: "--start")
     }
 
@@ -133,14 +170,29 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let meters = profile.indices.map { index in
             let roleName = role.isEmpty ? "consumer" : role[role.count == 1 ? 0 : index]
-            return FleetConfig.Meter(profile: profile[index], unit: UInt8(unit[index]),
-                                     role: EmulatedRole(rawValue: roleName) ?? .consumer,
-                                     seed: seed &+ UInt64(index), ratedPower: nil, anomalies: anomaly)
+            return FleetConfig.Meter(
+                profile: profile[index],
+                unit: UInt8(unit[index]),
+                role: EmulatedRole(rawValue: roleName) ?? .consumer,
+                seed: seed &+ UInt64(index),
+                ratedPower: nil,
+                anomalies: anomaly
+            )
         }
         let kinds = faults.map { $0.split(separator: ",").map(String.init) } ?? []
         let injection = try FaultOptions.injection(rate: faultRate, kinds: kinds, seed: seed, context: "--faults")
-        let bus = FleetConfig.Bus(transport: transport, baud: baud, parity: parity.flatMap(Parity.init(flag:)),
-                                  wireTiming: wireTiming, faults: injection, meters: meters)
-        return FleetConfig(start: try FleetFile.parseStart(start, context: "--start") ?? Date(), speed: speed, buses: [bus])
+        let bus = FleetConfig.Bus(
+            transport: transport,
+            baud: baud,
+            parity: parity.flatMap(Parity.init(flag:)),
+            wireTiming: wireTiming,
+            faults: injection,
+            meters: meters
+        )
+        return FleetConfig(
+            start: try FleetFile.parseStart(start, context: "--start") ?? Date(),
+            speed: speed,
+            buses: [bus]
+        )
     }
 }

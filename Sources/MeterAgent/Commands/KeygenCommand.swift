@@ -1,10 +1,10 @@
+import AgentCore
 import ArgumentParser
 import Foundation
 import LedgerLite
-import OperatorKit
 import LedgerStore
-import AgentCore
 import MeterEmulator
+import OperatorKit
 
 /// `meter-agent keygen`: a meter's signing key pair.
 struct KeygenCommand: ParsableCommand {
@@ -12,10 +12,11 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Create a meter's Ed25519 key pair and print its meter id.",
         discussion: """
-        Writes the private key to --out with mode 0600 and the public key to --out.pub \
-        (one line: `ed25519 <base64> [comment]`). Enroll the .pub file with the gateway:
-          edge-gateway enroll --data DIR --meter-key meter.key.pub --role consumer
-        """)
+            Writes the private key to --out with mode 0600 and the public key to --out.pub \
+            (one line: `ed25519 <base64> [comment]`). Enroll the .pub file with the gateway:
+              edge-gateway enroll --data DIR --meter-key meter.key.pub --role consumer
+            """
+    )
 
     @Option(name: .long, help: "Private key file to write; the public key goes to FILE.pub.")
     var out: String
@@ -30,7 +31,9 @@ struct KeygenCommand: ParsableCommand {
         let identity = SigningIdentity()
         // Check both files first: never leave a new private key beside an old public one.
         for path in [out, out + ".pub"] where !force && FileManager.default.fileExists(atPath: path) {
-            throw OperatorError("\(path) exists; pass --force to replace the key pair (the old key is lost) or choose another --out")
+            throw OperatorError(
+                "\(path) exists; pass --force to replace the key pair (the old key is lost) or choose another --out"
+            )
         }
         do {
             try KeyFile.writePrivateKey(identity, to: out, overwrite: force)

@@ -1,16 +1,18 @@
+import AgentCore
 import ArgumentParser
 import Foundation
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
-import AgentCore
-import MeterEmulator
 
 /// `meter-agent ports`: lists serial ports with their USB ids.
 struct PortsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ports",
         abstract: "List serial ports with USB vendor:product ids and serial numbers.",
-        discussion: "Find your USB-RS485 adapter here: FTDI adapters show 0403:6001, CH340 ones 1a86:7523, CP210x ones 10c4:ea60.")
+        discussion:
+            "Find your USB-RS485 adapter here: FTDI adapters show 0403:6001, CH340 ones 1a86:7523, CP210x ones 10c4:ea60."
+    )
 
     @Flag(name: .long, help: "One JSON object a line.")
     var json = false
@@ -34,9 +36,11 @@ struct PortsCommand: AsyncParsableCommand {
             print("No serial ports found. Plug in the RS-485 adapter and check `dmesg` for its device name.")
             return
         }
-        let rows = [["PATH", "TRANSPORT", "USB ID", "SERIAL", "DESCRIPTION"]] + ports.map {
-            [$0.path, $0.transport, $0.usbID ?? "-", $0.serialNumber ?? "-", $0.description]
-        }
+        let rows =
+            [["PATH", "TRANSPORT", "USB ID", "SERIAL", "DESCRIPTION"]]
+            + ports.map {
+                [$0.path, $0.transport, $0.usbID ?? "-", $0.serialNumber ?? "-", $0.description]
+            }
         print(TextTable(rows: rows).rendered)
     }
 }

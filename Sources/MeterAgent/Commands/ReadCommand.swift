@@ -1,9 +1,9 @@
+import AgentCore
 import ArgumentParser
 import Foundation
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
-import AgentCore
-import MeterEmulator
 
 /// `meter-agent read`: reads a real or emulated meter and prints its measurands.
 struct ReadCommand: AsyncParsableCommand {
@@ -11,17 +11,18 @@ struct ReadCommand: AsyncParsableCommand {
         commandName: "read",
         abstract: "Read a meter once or at an interval and print its decoded measurands.",
         discussion: """
-        Reads every measurand of the meter's profile with the fewest requests the meter \
-        allows, and prints them in their natural units (a table, or one JSON object a line \
-        with --json), with the number of requests and the time spent on the bus.
+            Reads every measurand of the meter's profile with the fewest requests the meter \
+            allows, and prints them in their natural units (a table, or one JSON object a line \
+            with --json), with the number of requests and the time spent on the bus.
 
-        Examples:
-          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 \\
-            --baud 2400 --once
-          meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
-            --interval 5s --json
-          meter-agent read --tcp 127.0.0.1:5020 --unit 1 --profile em24 --once
-        """)
+            Examples:
+              meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 \\
+                --baud 2400 --once
+              meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
+                --interval 5s --json
+              meter-agent read --tcp 127.0.0.1:5020 --unit 1 --profile em24 --once
+            """
+    )
 
     @OptionGroup var bus: BusOptions
     @OptionGroup var profileOptions: ProfileOptions
@@ -77,7 +78,9 @@ struct ReadCommand: AsyncParsableCommand {
         let names = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let unknown = names.filter { profile.measurand(named: $0) == nil }
         guard unknown.isEmpty else {
-            throw ValidationError("--only: \(profile.name) has no measurand \(unknown.sorted().joined(separator: ", ")); it has: \(profile.measurands.map(\.name).joined(separator: ", "))")
+            throw ValidationError(
+                "--only: \(profile.name) has no measurand \(unknown.sorted().joined(separator: ", ")); it has: \(profile.measurands.map(\.name).joined(separator: ", "))"
+            )
         }
         return names
     }
@@ -99,10 +102,12 @@ struct SnapshotPrinter {
         for measurement in snapshot.measurements {
             let measurand = measurement.measurand
             let value = Self.format(measurement.value)
-            lines.append("  " + measurand.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                         + "  " + String(repeating: " ", count: max(0, 14 - value.count)) + value
-                         + " " + measurand.unit.padding(toLength: 6, withPad: " ", startingAt: 0)
-                         + (measurand.obis ?? ""))
+            lines.append(
+                "  " + measurand.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                    + "  " + String(repeating: " ", count: max(0, 14 - value.count)) + value
+                    + " " + measurand.unit.padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + (measurand.obis ?? "")
+            )
         }
         lines.append(String(format: "%d requests, bus time %.1f ms", snapshot.requests, snapshot.busTime.milliseconds))
         return lines.joined(separator: "\n")
@@ -123,7 +128,10 @@ struct SnapshotPrinter {
             "values": values,
         ]
         do {
-            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+                as: UTF8.self
+            )
         } catch {
             return #"{"error":"cannot encode snapshot: \#(error)"}"#
         }

@@ -1,13 +1,13 @@
+import AgentCore
 import ArgumentParser
 import Foundation
 import LedgerLite
+import LedgerStore
 import Logging
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
 import ServiceLifecycle
-import LedgerStore
-import AgentCore
-import MeterEmulator
 
 /// `meter-agent run`: poll, sign, store, forward.
 struct RunCommand: AsyncParsableCommand {
@@ -15,24 +15,25 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Poll meters, sign every reading, keep it on disk until the gateway acknowledges it.",
         discussion: """
-        Each poll reads a meter, builds a Reading with the meter's next sequence number, \
-        signs it with the meter's key and stores it in the outbox (--data DIR) before \
-        anything is sent. A forwarder sends the outbox to the gateway in batches, retries \
-        with backoff when it is unreachable, and deletes only what it acknowledged. A \
-        restart resumes every meter's sequence; SIGTERM stops polling, tries to send what \
-        is left for a few seconds, and exits. Readings the gateway rejects for good are \
-        kept in the outbox's `rejected` table.
+            Each poll reads a meter, builds a Reading with the meter's next sequence number, \
+            signs it with the meter's key and stores it in the outbox (--data DIR) before \
+            anything is sent. A forwarder sends the outbox to the gateway in batches, retries \
+            with backoff when it is unreachable, and deletes only what it acknowledged. A \
+            restart resumes every meter's sequence; SIGTERM stops polling, tries to send what \
+            is left for a few seconds, and exits. Readings the gateway rejects for good are \
+            kept in the outbox's `rejected` table.
 
-        One meter:
-          meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
-            --key meter.key --gateway http://127.0.0.1:8080 --data agent-data
-        Several meters and buses: --config agent.yaml (see docs/AGENT.md).
+            One meter:
+              meter-agent run --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
+                --key meter.key --gateway http://127.0.0.1:8080 --data agent-data
+            Several meters and buses: --config agent.yaml (see docs/AGENT.md).
 
-        With --auto-offer, every --offer-interval the agent offers each producer meter's \
-        export since its last accepted offer (POST /v1/offers), counted from the export \
-        register of readings the gateway has acknowledged. Export during an outage or a \
-        rejection is offered with the next offer; the count starts afresh at each start.
-        """)
+            With --auto-offer, every --offer-interval the agent offers each producer meter's \
+            export since its last accepted offer (POST /v1/offers), counted from the export \
+            register of readings the gateway has acknowledged. Export during an outage or a \
+            rejection is offered with the next offer; the count starts afresh at each start.
+            """
+    )
 
     @OptionGroup var bus: BusOptions
     @OptionGroup var profileOptions: ProfileOptions
@@ -56,29 +57,48 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Time between polls of each meter (default 5s).")
     var interval: DurationArgument?
 
-    @Option(name: .customLong("outbox-limit"), help: "Most unacknowledged readings kept on disk (default 1000000); when full, polls are skipped (and logged) rather than old readings dropped.")
+    @Option(
+        name: .customLong("outbox-limit"),
+        help:
+            "Most unacknowledged readings kept on disk (default 1000000); when full, polls are skipped (and logged) rather than old readings dropped."
+    )
     var outboxLimit: Int?
 
-    @Option(name: .long, help: "The meter's role, as enrolled: producer or consumer (default consumer). With --config, give `role:` per meter in the file.")
+    @Option(
+        name: .long,
+        help:
+            "The meter's role, as enrolled: producer or consumer (default consumer). With --config, give `role:` per meter in the file."
+    )
     var role: MeterRole?
 
     @Option(name: .long, help: "A YAML agent file with buses and meters; replaces the per-meter flags.")
     var config: String?
 
-    @Flag(name: .customLong("auto-offer"), help: "Offer each producer meter's new export to the gateway's market every --offer-interval.")
+    @Flag(
+        name: .customLong("auto-offer"),
+        help: "Offer each producer meter's new export to the gateway's market every --offer-interval."
+    )
     var autoOffer = false
 
-    @Option(name: .customLong("offer-interval"), help: "With --auto-offer: time between offers (default 60s, at least 1s).")
+    @Option(
+        name: .customLong("offer-interval"),
+        help: "With --auto-offer: time between offers (default 60s, at least 1s)."
+    )
     var offerInterval: DurationArgument?
 
     func validate() throws {
         if config != nil {
             guard !bus.hasConnection, unit == nil, profile == nil, key == nil, role == nil, gateway == nil, data == nil,
-                  interval == nil, outboxLimit == nil else {
-                throw ValidationError("--config names the buses, meters (with their roles), gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --role, --gateway, --data, --interval and --outbox-limit")
+                interval == nil, outboxLimit == nil
+            else {
+                throw ValidationError(
+                    "--config names the buses, meters (with their roles), gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --role, --gateway, --data, --interval and --outbox-limit"
+                )
             }
             guard bus.baud == nil, bus.parity == nil, bus.dataBits == nil, bus.stopBits == nil else {
-                throw ValidationError("with --config, give each bus its baud and parity in the file; leave out --baud, --parity, --data-bits and --stop-bits")
+                throw ValidationError(
+                    "with --config, give each bus its baud and parity in the file; leave out --baud, --parity, --data-bits and --stop-bits"
+                )
             }
         } else {
             try bus.requireConnection()
@@ -108,24 +128,40 @@ struct RunCommand: AsyncParsableCommand {
         let library = try profileOptions.library()
         let outbox = try Outbox(directory: configuration.data, capacity: configuration.outboxLimit)
         let pollers = try configuration.buses.enumerated().map { index, busConfig in
-            try poller(for: busConfig, index: index, configuration: configuration,
-                       library: library, outbox: outbox, logger: logger)
+            try poller(
+                for: busConfig,
+                index: index,
+                configuration: configuration,
+                library: library,
+                outbox: outbox,
+                logger: logger
+            )
         }
         var identities: [String: SigningIdentity] = [:]
         for meter in pollers.flatMap(\.meters) {
             guard identities.updateValue(meter.identity, forKey: meter.identity.id.hex) == nil else {
-                throw OperatorError("two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)")
+                throw OperatorError(
+                    "two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)"
+                )
             }
         }
         let producers = try autoOffer ? offeringProducers(pollers.flatMap(\.meters)) : []
         let pending = try await outbox.pendingCount()
-        logger.info("agent started", metadata: [
-            "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
-            "pending": "\(pending)", "interval": "\(configuration.interval)",
-        ])
+        logger.info(
+            "agent started",
+            metadata: [
+                "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
+                "pending": "\(pending)", "interval": "\(configuration.interval)",
+            ]
+        )
         try await GatewayHTTP.withClient(base: configuration.gateway) { http in
-            var forwarder = Forwarder(outbox: outbox, gateway: configuration.gateway, httpClient: http.client,
-                                      identities: identities, logger: logger)
+            var forwarder = Forwarder(
+                outbox: outbox,
+                gateway: configuration.gateway,
+                httpClient: http.client,
+                identities: identities,
+                logger: logger
+            )
             // ServiceGroup stops services in reverse order, one after the other: the pollers
             // (last) stop first, then the forwarder sends what they stored, then the
             // auto-offerer offers what the forwarder got acknowledged.
@@ -134,16 +170,32 @@ struct RunCommand: AsyncParsableCommand {
                 let ledger = ExportLedger(producers: producers.map(\.id), logger: logger)
                 forwarder.exports = ledger
                 let interval = offerInterval?.duration ?? AgentDefaults.offerInterval
-                services = [AutoOfferer(producers: producers, ledger: ledger, gateway: http, interval: interval, logger: logger),
-                            forwarder] + pollers
-                logger.info("auto-offer on", metadata: [
-                    "producers": "\(producers.map(\.id.hex).joined(separator: ","))", "offer_interval": "\(interval)",
-                ])
+                services =
+                    [
+                        AutoOfferer(
+                            producers: producers,
+                            ledger: ledger,
+                            gateway: http,
+                            interval: interval,
+                            logger: logger
+                        ),
+                        forwarder,
+                    ] + pollers
+                logger.info(
+                    "auto-offer on",
+                    metadata: [
+                        "producers": "\(producers.map(\.id.hex).joined(separator: ","))",
+                        "offer_interval": "\(interval)",
+                    ]
+                )
             }
-            let group = ServiceGroup(configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: services.map { .init(service: $0) },
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             try await group.run()
         }
         let left = try await outbox.pendingCount()
@@ -151,15 +203,22 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func poller(
-        for busConfig: AgentConfig.Bus, index: Int, configuration: AgentConfig,
-        library: ProfileLibrary, outbox: Outbox, logger: Logger
+        for busConfig: AgentConfig.Bus,
+        index: Int,
+        configuration: AgentConfig,
+        library: ProfileLibrary,
+        outbox: Outbox,
+        logger: Logger
     ) throws -> BusPoller {
         let profiles = try busConfig.meters.map { try library.profile(named: $0.profile) }
         // This bus's settings over the first meter's factory settings; RS-485 and RTS flags for all.
         let factory = profiles[0].serial
-        let defaults = SerialDefaults(baud: busConfig.baud ?? factory.baud, parity: busConfig.parity ?? factory.parity,
-                                      dataBits: busConfig.dataBits ?? factory.dataBits,
-                                      stopBits: busConfig.stopBits ?? factory.stopBits)
+        let defaults = SerialDefaults(
+            baud: busConfig.baud ?? factory.baud,
+            parity: busConfig.parity ?? factory.parity,
+            dataBits: busConfig.dataBits ?? factory.dataBits,
+            stopBits: busConfig.stopBits ?? factory.stopBits
+        )
         let endpoint = busConfig.address.endpoint(serial: bus.serialSettings(defaults: defaults))
         let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions(), logger: logger)
         let meters = try zip(busConfig.meters, profiles).map { meter, profile in
@@ -171,26 +230,45 @@ struct RunCommand: AsyncParsableCommand {
             }
             let factory = ReadingFactory(profile: profile)
             guard factory.measurands.contains(.energyImportWh) || factory.measurands.contains(.energyExportWh) else {
-                throw OperatorError("profile \(profile.name) has no energy register with OBIS 1-0:1.8.0 or 1-0:2.8.0 in kWh or Wh; a signed reading needs one")
+                throw OperatorError(
+                    "profile \(profile.name) has no energy register with OBIS 1-0:1.8.0 or 1-0:2.8.0 in kWh or Wh; a signed reading needs one"
+                )
             }
-            logger.info("polling meter", metadata: [
-                "meter.id": "\(identity.id.hex)", "meter.profile": "\(profile.name)", "meter.role": "\(meter.role)",
-                "modbus.unit": "\(meter.unit)", "bus": "\(endpoint)",
-            ])
-            return PolledMeter(reader: MeterReader(client: client, profile: profile, unit: meter.unit),
-                               factory: factory, identity: identity, role: meter.role)
+            logger.info(
+                "polling meter",
+                metadata: [
+                    "meter.id": "\(identity.id.hex)", "meter.profile": "\(profile.name)", "meter.role": "\(meter.role)",
+                    "modbus.unit": "\(meter.unit)", "bus": "\(endpoint)",
+                ]
+            )
+            return PolledMeter(
+                reader: MeterReader(client: client, profile: profile, unit: meter.unit),
+                factory: factory,
+                identity: identity,
+                role: meter.role
+            )
         }
-        return BusPoller(name: "\(endpoint)", meters: meters, interval: configuration.interval, outbox: outbox, logger: logger)
+        return BusPoller(
+            name: "\(endpoint)",
+            meters: meters,
+            interval: configuration.interval,
+            outbox: outbox,
+            logger: logger
+        )
     }
 
     /// The keys of the producer meters whose export --auto-offer offers.
     func offeringProducers(_ meters: [PolledMeter]) throws -> [SigningIdentity] {
         let producers = meters.filter { $0.role == .producer }
         guard !producers.isEmpty else {
-            throw OperatorError("--auto-offer offers the export of producer meters, and no meter is one; give --role producer (or `role: producer` for the meter in the agent file)")
+            throw OperatorError(
+                "--auto-offer offers the export of producer meters, and no meter is one; give --role producer (or `role: producer` for the meter in the agent file)"
+            )
         }
         for meter in producers where !meter.factory.measurands.contains(.energyExportWh) {
-            throw OperatorError("meter \(meter.identity.id.hex) (profile \(meter.reader.profile.name)) has no export energy register (OBIS 1-0:2.8.0); --auto-offer needs one to know what it produced")
+            throw OperatorError(
+                "meter \(meter.identity.id.hex) (profile \(meter.reader.profile.name)) has no export energy register (OBIS 1-0:2.8.0); --auto-offer needs one to know what it produced"
+            )
         }
         return producers.map(\.identity)
     }
@@ -202,10 +280,27 @@ struct RunCommand: AsyncParsableCommand {
             throw OperatorError("--gateway is required: the gateway's URL, e.g. http://127.0.0.1:8080")
         }
         return AgentConfig(
-            gateway: url, data: data ?? "agent-data", interval: interval?.duration ?? AgentDefaults.interval,
+            gateway: url,
+            data: data ?? "agent-data",
+            interval: interval?.duration ?? AgentDefaults.interval,
             outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit,
-            buses: [AgentConfig.Bus(address: try bus.address(), baud: bus.baud, parity: bus.parity.flatMap(Parity.init(flag:)),
-                                    dataBits: bus.dataBits, stopBits: bus.stopBits, meters: [AgentConfig.Meter(unit: UInt8(unit ?? 1), profile: profile ?? "", key: key ?? "",
-                                                                      role: role ?? .consumer)])])
+            buses: [
+                AgentConfig.Bus(
+                    address: try bus.address(),
+                    baud: bus.baud,
+                    parity: bus.parity.flatMap(Parity.init(flag:)),
+                    dataBits: bus.dataBits,
+                    stopBits: bus.stopBits,
+                    meters: [
+                        AgentConfig.Meter(
+                            unit: UInt8(unit ?? 1),
+                            profile: profile ?? "",
+                            key: key ?? "",
+                            role: role ?? .consumer
+                        )
+                    ]
+                )
+            ]
+        )
     }
 }

@@ -1,8 +1,8 @@
+import AgentCore
 import ArgumentParser
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
-import AgentCore
-import MeterEmulator
 
 /// `meter-agent scan`: finds which unit ids answer on a bus.
 struct ScanCommand: AsyncParsableCommand {
@@ -10,12 +10,13 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Find which unit ids answer on a bus, as installers locate meters.",
         discussion: """
-        Sends one small read (input register 0) to each unit id in the range. A meter that \
-        answers with data or with a Modbus exception is present; silence means no meter \
-        at that address (or wrong baud rate or parity for the whole bus).
+            Sends one small read (input register 0) to each unit id in the range. A meter that \
+            answers with data or with a Modbus exception is present; silence means no meter \
+            at that address (or wrong baud rate or parity for the whole bus).
 
-        Example: meter-agent scan --device /dev/ttyUSB0 --baud 9600 --units 1-32
-        """)
+            Example: meter-agent scan --device /dev/ttyUSB0 --baud 9600 --units 1-32
+            """
+    )
 
     @OptionGroup var bus: BusOptions
 
@@ -42,25 +43,31 @@ struct ScanCommand: AsyncParsableCommand {
         for unit in try parseUnits() {
             do {
                 let registers = try await client.readRegisters(.inputRegisters, address: 0, count: 2, unit: unit)
-                print("unit \(unit): answers (input registers 0x0000-0x0001 = \(registers.map { String(format: "0x%04X", $0) }.joined(separator: " ")))")
+                print(
+                    "unit \(unit): answers (input registers 0x0000-0x0001 = \(registers.map { String(format: "0x%04X", $0) }.joined(separator: " ")))"
+                )
                 found.append(unit)
-            } catch where error.kind == .timeout {
+            } catch  where error.kind == .timeout {
                 continue
             } catch {
                 if case .exception(let exception) = error.kind {
                     print("unit \(unit): answers (\(exception) for input register 0x0000)")
                     found.append(unit)
                 } else if error.kind == .badCRC || error.kind == .badFrame {
-                    print("unit \(unit): garbled answer (\(error.message)): a device is there, check baud rate and parity")
+                    print(
+                        "unit \(unit): garbled answer (\(error.message)): a device is there, check baud rate and parity"
+                    )
                     found.append(unit)
                 } else {
                     throw OperatorError(error, unit: unit, endpoint: endpoint)
                 }
             }
         }
-        print(found.isEmpty
-              ? "no unit answered on \(endpoint). Check baud rate, parity, wiring (A/B), and termination."
-              : "\(found.count) unit(s) answered: \(found.map(String.init).joined(separator: ", "))")
+        print(
+            found.isEmpty
+                ? "no unit answered on \(endpoint). Check baud rate, parity, wiring (A/B), and termination."
+                : "\(found.count) unit(s) answered: \(found.map(String.init).joined(separator: ", "))"
+        )
     }
 
     private func parseUnits() throws -> [UInt8] {
@@ -68,7 +75,8 @@ struct ScanCommand: AsyncParsableCommand {
         for part in units.split(separator: ",") {
             let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
-                  (1...247).contains(low), (1...247).contains(high), low <= high else {
+                (1...247).contains(low), (1...247).contains(high), low <= high
+            else {
                 throw ValidationError("--units '\(units)' must be unit ids 1-247 as a range (1-32) or list (1,2,5)")
             }
             result += (low...high).map(UInt8.init)

@@ -1,28 +1,37 @@
+import AgentCore
 import ArgumentParser
 import Foundation
 import LedgerLite
-import OperatorKit
 import LedgerStore
-import AgentCore
 import MeterEmulator
+import OperatorKit
 
 /// The flags `offer` and `request` share: who signs, where it goes, how much, which number.
 struct TradeOptions: ParsableArguments {
-    @Option(name: .long, help: "The meter's private key (from `meter-agent keygen`); the record is signed as this meter.")
+    @Option(
+        name: .long,
+        help: "The meter's private key (from `meter-agent keygen`); the record is signed as this meter."
+    )
     var key: String
 
     @Option(name: .long, help: "Gateway base URL, e.g. http://127.0.0.1:8080.")
     var gateway: String
 
-    @Option(name: .customLong("energy-wh"), help: "Energy in watt-hours, a whole number of at least 1.",
-            transform: TradeOptions.energy)
+    @Option(
+        name: .customLong("energy-wh"),
+        help: "Energy in watt-hours, a whole number of at least 1.",
+        transform: TradeOptions.energy
+    )
     var energyWh: UInt64
 
-    @Option(name: .long, help: """
-        The meter's offer/request number; each must be higher than the meter's previous one \
-        (gaps are fine). Default: the current Unix time in milliseconds, which keeps rising \
-        from run to run as long as the clock does not go back.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            The meter's offer/request number; each must be higher than the meter's previous one \
+            (gaps are fine). Default: the current Unix time in milliseconds, which keeps rising \
+            from run to run as long as the clock does not go back.
+            """
+    )
     var sequence: UInt64?
 
     @Flag(name: .long, help: "Print the gateway's answer as one JSON object instead of text.")
@@ -36,8 +45,11 @@ struct TradeOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard let url = URL(string: gateway), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
-            throw ValidationError("--gateway '\(gateway)' is not an http:// or https:// URL, e.g. http://127.0.0.1:8080")
+        guard let url = URL(string: gateway), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false
+        else {
+            throw ValidationError(
+                "--gateway '\(gateway)' is not an http:// or https:// URL, e.g. http://127.0.0.1:8080"
+            )
         }
         if sequence == 0 { throw ValidationError("--sequence must be at least 1") }
     }
@@ -66,10 +78,11 @@ struct TradeOptions: ParsableArguments {
                 return .failure(error)
             }
         }
-        let result = switch outcome {
-        case .success(let response): try report(response, json)
-        case .failure(let error): TradeReport.failed(error)
-        }
+        let result =
+            switch outcome {
+            case .success(let response): try report(response, json)
+            case .failure(let error): TradeReport.failed(error)
+            }
         if let output = result.output { print(output) }
         if let error = result.error { FileHandle.standardError.write(Data("Error: \(error)\n".utf8)) }
         if result.exit != .success { throw ExitCode(result.exit.rawValue) }
@@ -88,16 +101,17 @@ struct OfferCommand: AsyncParsableCommand {
         commandName: "offer",
         abstract: "Offer a producer meter's energy to the gateway's market, signed with the meter's key.",
         discussion: """
-        Signs an Offer (producer = the key's meter, --energy-wh, valid from now for \
-        --valid-for) and posts it to the gateway (POST /v1/offers). The gateway credits \
-        at most what it has metered from this meter; it says what it credited, what it \
-        cut, what the producer now has available and the block the offer goes into. \
-        The meter must be enrolled as a producer.
+            Signs an Offer (producer = the key's meter, --energy-wh, valid from now for \
+            --valid-for) and posts it to the gateway (POST /v1/offers). The gateway credits \
+            at most what it has metered from this meter; it says what it credited, what it \
+            cut, what the producer now has available and the block the offer goes into. \
+            The meter must be enrolled as a producer.
 
-        \(exitStatusHelp)
+            \(exitStatusHelp)
 
-          meter-agent offer --key pv.key --gateway http://127.0.0.1:8080 --energy-wh 500
-        """)
+              meter-agent offer --key pv.key --gateway http://127.0.0.1:8080 --energy-wh 500
+            """
+    )
 
     @OptionGroup var trade: TradeOptions
 
@@ -115,14 +129,21 @@ struct OfferCommand: AsyncParsableCommand {
         let now = TradeSequence.nowMilliseconds()
         let offer: Offer
         do {
-            offer = try Offer(producer: identity.id, sequence: trade.sequence ?? TradeSequence.next(after: nil),
-                              energyWh: trade.energyWh, validFrom: now,
-                              validUntil: now + Int64(validFor.duration.milliseconds))
+            offer = try Offer(
+                producer: identity.id,
+                sequence: trade.sequence ?? TradeSequence.next(after: nil),
+                energyWh: trade.energyWh,
+                validFrom: now,
+                validUntil: now + Int64(validFor.duration.milliseconds)
+            )
         } catch {
             throw OperatorError("cannot make the offer: \(error)")
         }
         let signed = try SignedRecord.sign(.offer(offer), with: identity)
-        try await trade.submit({ client throws(TradeError) in try await client.offer(signed) }, report: TradeReport.offer)
+        try await trade.submit(
+            { client throws(TradeError) in try await client.offer(signed) },
+            report: TradeReport.offer
+        )
     }
 }
 
@@ -132,17 +153,18 @@ struct RequestCommand: AsyncParsableCommand {
         commandName: "request",
         abstract: "Ask the gateway for energy for a consumer meter, signed with the meter's key.",
         discussion: """
-        Signs an EnergyRequest (consumer = the key's meter, --energy-wh, now) and posts it \
-        to the gateway (POST /v1/requests). The gateway decides by the TNT rule: the \
-        producer with the fewest served requests among those with enough energy. It \
-        prints the producer(s), the amount, each producer's TNT before → after and the \
-        block; or that the request went unserved, and why. The meter must be enrolled as \
-        a consumer.
+            Signs an EnergyRequest (consumer = the key's meter, --energy-wh, now) and posts it \
+            to the gateway (POST /v1/requests). The gateway decides by the TNT rule: the \
+            producer with the fewest served requests among those with enough energy. It \
+            prints the producer(s), the amount, each producer's TNT before → after and the \
+            block; or that the request went unserved, and why. The meter must be enrolled as \
+            a consumer.
 
-        \(exitStatusHelp)
+            \(exitStatusHelp)
 
-          meter-agent request --key house.key --gateway http://127.0.0.1:8080 --energy-wh 300
-        """)
+              meter-agent request --key house.key --gateway http://127.0.0.1:8080 --energy-wh 300
+            """
+    )
 
     @OptionGroup var trade: TradeOptions
 
@@ -150,12 +172,19 @@ struct RequestCommand: AsyncParsableCommand {
         let identity = try trade.identity()
         let request: EnergyRequest
         do {
-            request = try EnergyRequest(consumer: identity.id, sequence: trade.sequence ?? TradeSequence.next(after: nil),
-                                        energyWh: trade.energyWh, timestamp: TradeSequence.nowMilliseconds())
+            request = try EnergyRequest(
+                consumer: identity.id,
+                sequence: trade.sequence ?? TradeSequence.next(after: nil),
+                energyWh: trade.energyWh,
+                timestamp: TradeSequence.nowMilliseconds()
+            )
         } catch {
             throw OperatorError("cannot make the request: \(error)")
         }
         let signed = try SignedRecord.sign(.request(request), with: identity)
-        try await trade.submit({ client throws(TradeError) in try await client.request(signed) }, report: TradeReport.request)
+        try await trade.submit(
+            { client throws(TradeError) in try await client.request(signed) },
+            report: TradeReport.request
+        )
     }
 }

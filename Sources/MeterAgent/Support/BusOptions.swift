@@ -1,8 +1,8 @@
+import AgentCore
 import ArgumentParser
+import MeterEmulator
 import ModbusBridge
 import OperatorKit
-import AgentCore
-import MeterEmulator
 
 /// Where and how to reach a meter: the flags `read` and `scan` share.
 struct BusOptions: ParsableArguments {
@@ -12,7 +12,10 @@ struct BusOptions: ParsableArguments {
     @Option(name: .long, help: "Modbus TCP server, HOST:PORT.")
     var tcp: String?
 
-    @Option(name: .customLong("rtu-tcp"), help: "RTU frames over TCP (a serial-to-Ethernet converter in transparent mode), HOST:PORT.")
+    @Option(
+        name: .customLong("rtu-tcp"),
+        help: "RTU frames over TCP (a serial-to-Ethernet converter in transparent mode), HOST:PORT."
+    )
     var rtuOverTCP: String?
 
     @Option(name: .long, help: "Baud rate (default: the meter profile's, else 9600).")
@@ -45,20 +48,26 @@ struct BusOptions: ParsableArguments {
     /// For commands that need a connection from the flags.
     func requireConnection() throws {
         guard hasConnection else {
-            throw ValidationError("name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT")
+            throw ValidationError(
+                "name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT"
+            )
         }
     }
 
     func validate() throws {
         let chosen = [device, tcp, rtuOverTCP].compactMap { $0 }
         guard chosen.count <= 1 else {
-            throw ValidationError("name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT")
+            throw ValidationError(
+                "name exactly one meter connection: --device PATH, --tcp HOST:PORT or --rtu-tcp HOST:PORT"
+            )
         }
         if let parity, Parity(flag: parity) == nil {
             throw ValidationError("--parity '\(parity)' is not a parity; use N, E or O")
         }
         if let baud, !SerialSettings.supportedBaudRates.contains(baud) {
-            throw ValidationError("--baud \(baud) is not supported; use one of \(SerialSettings.supportedBaudRates.map(String.init).joined(separator: ", "))")
+            throw ValidationError(
+                "--baud \(baud) is not supported; use one of \(SerialSettings.supportedBaudRates.map(String.init).joined(separator: ", "))"
+            )
         }
         if let dataBits, !(7...8).contains(dataBits) {
             throw ValidationError("--data-bits must be 7 or 8, not \(dataBits)")
@@ -87,7 +96,8 @@ struct BusOptions: ParsableArguments {
             dataBits: dataBits ?? base.dataBits,
             stopBits: stopBits ?? base.stopBits,
             rs485: rs485,
-            rts: rts ?? .none)
+            rts: rts ?? .none
+        )
     }
 
     /// The endpoint, with serial settings from the flags over the profile's defaults.
@@ -104,7 +114,11 @@ extension RTSMode: ExpressibleByArgument {}
 
 /// `--profiles DIR`, shared by the commands that load meter profiles.
 struct ProfileOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of meter profiles (*.yaml). Default: $GRIDLEDGER_METERS, ./hardware/meters, or the installed set.")
+    @Option(
+        name: .long,
+        help:
+            "Directory of meter profiles (*.yaml). Default: $GRIDLEDGER_METERS, ./hardware/meters, or the installed set."
+    )
     var profiles: String?
 
     func library() throws -> ProfileLibrary {
