@@ -56,7 +56,7 @@ enum AdminClient {
         _ dir: DataDirectory,
         path: String,
         body: AdminKeyRequest,
-        offline: (Ledger) async throws(AdminError) -> SignedRecord
+        offline: (ChainWriter) async throws(AdminError) -> SignedRecord
     ) async throws -> String {
         try dir.requireInitialised()
         if let lock = try DirectoryLock(path: dir.lockPath) {
@@ -65,8 +65,8 @@ enum AdminClient {
             let gateway = try await Gateway.open(directory: dir, logger: logger)
             defer { gateway.close() }
             let entry: SignedRecord
-            do { entry = try await offline(gateway.ledger) } catch { throw OperatorError(error.description) }
-            await gateway.ledger.sealNow()
+            do { entry = try await offline(gateway.writer) } catch { throw OperatorError(error.description) }
+            await gateway.writer.sealNow()
             withExtendedLifetime(lock) {}
             return describe(entry) + " (written directly to \(dir.chainPath))"
         }
@@ -131,8 +131,8 @@ struct EnrollCommand: AsyncParsableCommand {
             data.directory,
             path: "/v1/admin/enroll",
             body: AdminKeyRequest(publicKey: line, meter: nil, role: role.description)
-        ) { ledger throws(AdminError) in
-            try await ledger.enroll(key, role: role)
+        ) { writer throws(AdminError) in
+            try await writer.enroll(key, role: role)
         }
         print(message)
     }
@@ -172,8 +172,8 @@ struct RevokeCommand: AsyncParsableCommand {
             data.directory,
             path: "/v1/admin/revoke",
             body: AdminKeyRequest(publicKey: nil, meter: id.hex, role: nil)
-        ) { ledger throws(AdminError) in
-            try await ledger.revoke(id)
+        ) { writer throws(AdminError) in
+            try await writer.revoke(id)
         }
         print(message)
     }

@@ -155,7 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "another edge-gateway is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory"
             )
         }
-        var config = LedgerConfig()
+        var config = ChainWriterConfig()
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
@@ -177,9 +177,9 @@ struct ServeCommand: AsyncParsableCommand {
             advertiseURL: advertiseURL
         )
         if dispatchPolicy != nil || offerToleranceWh != nil {
-            let chain = await gateway.ledger.tntState()
+            let chain = await gateway.writer.tntState()
             do {
-                _ = try await gateway.ledger.adopt(
+                _ = try await gateway.writer.adopt(
                     policy: dispatchPolicy?.policy ?? chain.policy,
                     offerToleranceWh: offerToleranceWh ?? chain.offerToleranceWh
                 )
@@ -189,7 +189,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { gateway.close() }
-        let health = await gateway.ledger.health()
+        let health = await gateway.writer.health()
         logger.notice(
             "chain verified and resumed",
             metadata: [
@@ -202,7 +202,7 @@ struct ServeCommand: AsyncParsableCommand {
             sealTick: .milliseconds(max(50, config.sealIntervalMs / 4))
         )
         withExtendedLifetime(lock) {}
-        let pending = await gateway.ledger.health().pending
+        let pending = await gateway.writer.health().pending
         logger.notice("stopped cleanly", metadata: ["pending": "\(pending)"])
     }
 }
@@ -238,7 +238,7 @@ extension Gateway {
         )
         var services: [any Service] = []
         if let uplink { services.append(uplink) }
-        services += [SealService(ledger: ledger, tick: sealTick), app]
+        services += [SealService(writer: writer, tick: sealTick), app]
         return ServiceGroup(
             configuration: .init(
                 services: services,

@@ -255,8 +255,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
         let logger = try logging.bootstrap(label: "super-node")
-        let node: CentralNode
-        do { node = try await CentralNode.open(directory: dir, logger: logger, value: valuePolicy) } catch let error
+        let node: SuperNode
+        do { node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy) } catch let error
             as OperatorError
         { throw error } catch {
             throw OperatorError("cannot open \(dir.path): \(error)")
@@ -273,7 +273,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-extension CentralNode {
+extension SuperNode {
     /// Serves HTTP until SIGTERM/SIGINT; writes DIR/super-node.url once the port is bound and
     /// removes it on the way out.
     func serve(directory: SuperDirectory, listen: ListenAddress, handleSignals: Bool) async throws {

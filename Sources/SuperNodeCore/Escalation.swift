@@ -11,7 +11,7 @@ import Logging
 package enum EscalationOutcome: String, Sendable {
     /// No other gateway's producer has the energy (or no other gateway could be asked).
     case noCandidate = "no-candidate"
-    /// Every candidate tried (at most `CentralNode.maxEscalationAttempts`) refused: its
+    /// Every candidate tried (at most `SuperNode.maxEscalationAttempts`) refused: its
     /// energy was spent meanwhile.
     case candidatesExhausted = "candidates-exhausted"
     /// A decision was sent to a producer gateway that did not answer: whether it committed
@@ -49,7 +49,7 @@ package enum CommitResult: Sendable {
     case unknown(String)
 }
 
-extension CentralNode {
+extension SuperNode {
     /// Most producer gateways asked to commit one escalation.
     package static let maxEscalationAttempts = 3
 

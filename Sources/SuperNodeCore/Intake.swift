@@ -158,12 +158,12 @@ package struct ValuePolicy: Sendable, Equatable {
     }
 }
 
-/// The super node (`CentralNode`): root key, authority store, and the audited state of every gateway's chain.
+/// The super node (`SuperNode`): root key, authority store, and the audited state of every gateway's chain.
 ///
 /// Pushes are handled one at a time on the store's writer queue (never on the cooperative
 /// pool): certificate check, audit, then the block and its checkpoint are committed before
 /// the in-memory chain state moves on.
-package final class CentralNode: Sendable {
+package final class SuperNode: Sendable {
     package let root: SigningIdentity
     package let store: AuthorityStore
     package let logger: Logger
@@ -207,7 +207,7 @@ package final class CentralNode: Sendable {
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Timestamps.now,
         value: ValuePolicy = .standard
-    ) async throws -> CentralNode {
+    ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
@@ -248,7 +248,7 @@ package final class CentralNode: Sendable {
             }
             logger.info("audit resumed", metadata: metadata)
         }
-        return CentralNode(
+        return SuperNode(
             root: root,
             store: store,
             logger: logger,

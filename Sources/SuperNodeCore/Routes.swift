@@ -155,7 +155,7 @@ package struct RootView: Codable, Sendable {
     package var publicKey: String
 }
 
-extension CentralNode {
+extension SuperNode {
     package static let maxBodyBytes = 64 * 1024 * 1024
 
     package func router() -> Router<BasicRequestContext> {

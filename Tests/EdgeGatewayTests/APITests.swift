@@ -13,12 +13,12 @@ struct APITests {
     @Test func healthz() async throws {
         let h = try await Harness.make()
         defer { h.close() }
-        let health = try await h.get("/healthz", as: Ledger.Health.self)
+        let health = try await h.get("/healthz", as: ChainWriter.Health.self)
         #expect(health.status == "ok")
         #expect(health.height == nil)
         #expect(health.pending == 0)
         try await h.enroll(SigningIdentity())
-        let after = try await h.get("/healthz", as: Ledger.Health.self)
+        let after = try await h.get("/healthz", as: ChainWriter.Health.self)
         #expect(after.height == 0)
         #expect(after.blocks == 1)
     }
@@ -111,7 +111,7 @@ struct APITests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         _ = try await h.post(try (1...3).map { try h.reading(meter, UInt64($0), at: Int64($0) * 1000) })
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         _ = try await h.post([try h.reading(meter, 4, at: 4000, status: .tamper)])  // pending, with an anomaly
 
         let list = try await h.get("/v1/blocks", as: BlockListView.self)
@@ -168,7 +168,7 @@ struct APITests {
             )
             #expect(results.allSatisfy { $0.status == .accepted })
         }
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         for seq in [1, 700, 1500, total] {
             let receipt = try await h.get("/v1/readings/\(meter.id.hex)/\(seq)/receipt", as: ReceiptView.self)
             let signed = try SignedBlockHeader(
@@ -188,7 +188,7 @@ struct APITests {
     /// A finished tree chunk whose last entries are not in the store yet (pending): the
     /// proof reads the rest of the chunk from the pending entries.
     @Test func receiptWhileItsTreeChunkIsFinishedByPendingEntries() async throws {
-        let h = try await Harness.make(config: LedgerConfig(sealSize: 1000, sealIntervalMs: 3_600_000))
+        let h = try await Harness.make(config: ChainWriterConfig(sealSize: 1000, sealIntervalMs: 3_600_000))
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)  // entry 0, sealed at once
@@ -196,8 +196,8 @@ struct APITests {
             _ = try await h.post(try (start..<start + 100).map { try h.reading(meter, UInt64($0)) })
         }
         // Entries 1…1000 sealed (block 1), 1001…1100 pending: chunk 0 (0…1023) is finished.
-        await h.gateway.ledger.archiver.waitUntilIdle()
-        #expect(await h.gateway.ledger.health().pending == 100)
+        await h.gateway.writer.archiver.waitUntilIdle()
+        #expect(await h.gateway.writer.health().pending == 100)
         let receipt = try await h.get("/v1/readings/\(meter.id.hex)/5/receipt", as: ReceiptView.self)
         let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))
         let proof = try #require(receipt.proof.proof)
@@ -218,9 +218,9 @@ struct APITests {
         // Pending: 404 that says so.
         let pending = try await h.get("/v1/readings/\(meter.id.hex)/3/receipt", as: ErrorView.self, status: .notFound)
         #expect(pending.error.contains("not yet sealed"))
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         _ = try await h.post([try h.reading(meter, 8)])
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
 
         for seq in [1, 3, 7, 8] {
             let receipt = try await h.get("/v1/readings/\(meter.id.hex)/\(seq)/receipt", as: ReceiptView.self)
@@ -258,7 +258,7 @@ struct APITests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         _ = try await h.post([try h.reading(meter, 1), try h.reading(meter, 3), try h.reading(SigningIdentity(), 1)])
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         let text = try await h.app().test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)

@@ -13,8 +13,8 @@ import Testing
 struct AnomalyTests {
     /// Posts readings, seals, and returns the categories of the anomalies on the chain.
     func categories(_ h: Harness) async throws -> [String] {
-        await h.gateway.ledger.sealNow()
-        return try h.gateway.ledger.store.anomalies().compactMap { e -> String? in
+        await h.gateway.writer.sealNow()
+        return try h.gateway.writer.store.anomalies().compactMap { e -> String? in
             guard case let .anomaly(a) = e.entry.record else { return nil }
             return AnomalyCategory.parse(detail: a.detail)?.rawValue
         }
@@ -30,7 +30,7 @@ struct AnomalyTests {
         ])
         #expect(results.map(\.summary) == ["accepted", "accepted"])  // signed and in sequence: kept, with evidence
         #expect(try await categories(h) == ["counter-rollback"])
-        guard case let .anomaly(a)? = try h.gateway.ledger.store.anomalies().first?.entry.record else { return }
+        guard case let .anomaly(a)? = try h.gateway.writer.store.anomalies().first?.entry.record else { return }
         #expect(a.kind == .implausibleValue)
         #expect(a.subject == m.id)
         #expect(a.detail.contains("from 5000 to 4000"))
@@ -82,7 +82,7 @@ struct AnomalyTests {
             try h.reading(m, 3, at: 2000),
         ])
         #expect(try await categories(h) == ["tamper-flag"])
-        guard case let .anomaly(a)? = try h.gateway.ledger.store.anomalies().first?.entry.record else { return }
+        guard case let .anomaly(a)? = try h.gateway.writer.store.anomalies().first?.entry.record else { return }
         #expect(a.kind == .tamperFlag)
     }
 
@@ -104,7 +104,7 @@ struct AnomalyTests {
         #expect(try await categories(h) == [])
         _ = try await h.post([try forged(2)])
         #expect(try await categories(h) == ["repeated-bad-signatures"])
-        guard case let .anomaly(a)? = try h.gateway.ledger.store.anomalies().first?.entry.record else { return }
+        guard case let .anomaly(a)? = try h.gateway.writer.store.anomalies().first?.entry.record else { return }
         #expect(a.kind == .badSignature)
         #expect(a.subject == m.id)
     }

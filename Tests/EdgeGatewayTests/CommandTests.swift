@@ -130,7 +130,7 @@ struct CommandTests {
             // The server holds the lock, so `enroll` uses the admin endpoint.
             let enroll = try EnrollCommand.parse(["--data", h.dir.path, "--meter-key", pub])
             try await enroll.run()
-            #expect(await h.gateway.ledger.meter(meter.id)?.0.active == true)
+            #expect(await h.gateway.writer.meter(meter.id)?.0.active == true)
 
             // Readings over real HTTP; the sealer seals them by time.
             var request = HTTPClientRequest(url: base + "/v1/readings")
@@ -155,8 +155,8 @@ struct CommandTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(await h.gateway.ledger.health().pending == 0)
-        #expect(try h.gateway.ledger.store.reading(meter: meter.id, sequence: 1) != nil)
+        #expect(await h.gateway.writer.health().pending == 0)
+        #expect(try h.gateway.writer.store.reading(meter: meter.id, sequence: 1) != nil)
         #expect(h.dir.urlFile.read() == nil)
         withExtendedLifetime(lock) {}
     }
@@ -166,9 +166,9 @@ struct CommandTests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         _ = try await h.post(try (1...4).map { try h.reading(meter, UInt64($0)) })
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         _ = try await h.post([try h.reading(meter, 5)])
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         h.close()
         #expect(try VerifyCommand.check(h.dir).ok)
 
@@ -199,7 +199,7 @@ struct CommandTests {
         let meter = SigningIdentity()
         try await h.enroll(meter)
         _ = try await h.post([try h.reading(meter, 1), try h.reading(meter, 2, status: .tamper)])
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         _ = try await h.post([try h.reading(meter, 3)])  // pending
         for args in [
             ["blocks"], ["block", "1"], ["meter", meter.id.hex], ["anomalies"], ["receipt", meter.id.hex, "2"],

@@ -93,7 +93,7 @@ struct EscalationAPITests {
     }
 
     func verify(_ h: Harness) async throws -> VerifiedChain {
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         let store = try ChainStore(path: h.dir.chainPath, check: .none)
         return try ChainVerifier(gatewayKey: try h.dir.loadKey().publicIdentity).verify(store)
     }
@@ -123,13 +123,13 @@ struct EscalationAPITests {
             return
         }
         #expect(e.role == .producer && e.decision == d && entry.signer == gatewayID)
-        let status = try #require(await h.gateway.ledger.tntState().status(of: producer.id))
+        let status = try #require(await h.gateway.writer.tntState().status(of: producer.id))
         #expect(status.availableWh == 3800 && status.tnt == 1 && status.servedWh == 1200)
 
         // The same decision again: the same record, nothing debited twice.
         let again = try await commit(h, d, status: .ok)
         #expect(again.replayed == true && again.record == committed.record)
-        #expect(await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 3800)
+        #expect(await h.gateway.writer.tntState().status(of: producer.id)?.availableWh == 3800)
 
         // Signed by another key than the root the gateway trusts.
         let foreign = try Self.decision(
@@ -294,7 +294,7 @@ struct EscalationAPITests {
                 #expect(answer.detail?.contains("escalated to the super node") == true)
                 // Still escalatable: a later escalation may serve it.
                 #expect(
-                    await h.gateway.ledger.escalatableEnvelope(RequestReference(consumer: consumer.id, sequence: 1))
+                    await h.gateway.writer.escalatableEnvelope(RequestReference(consumer: consumer.id, sequence: 1))
                 )
             }
         // Nothing listens on the link's URL.

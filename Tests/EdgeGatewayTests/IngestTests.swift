@@ -19,11 +19,11 @@ struct IngestTests {
         #expect(results.map(\.summary) == ["accepted", "accepted", "accepted"])
         #expect(results.map(\.sequence) == [1, 2, 3])
         #expect(results.allSatisfy { $0.meter == meter.id.hex && $0.isAcknowledged })
-        #expect(await h.gateway.ledger.health().pending == 3)
-        await h.gateway.ledger.sealNow()
-        let health = await h.gateway.ledger.health()
+        #expect(await h.gateway.writer.health().pending == 3)
+        await h.gateway.writer.sealNow()
+        let health = await h.gateway.writer.health()
         #expect(health.pending == 0)
-        #expect(try h.gateway.ledger.store.reading(meter: meter.id, sequence: 3) != nil)
+        #expect(try h.gateway.writer.store.reading(meter: meter.id, sequence: 3) != nil)
     }
 
     @Test func everyRejectionReason() async throws {
@@ -38,7 +38,7 @@ struct IngestTests {
         try await h.enroll(other)
         try await h.enroll(revoked)
         try await h.enroll(producer, role: .producer)
-        _ = try await h.gateway.ledger.revoke(revoked.id)
+        _ = try await h.gateway.writer.revoke(revoked.id)
 
         // One byte of the signature flipped.
         var flipped = try h.reading(meter, 1).bytes
@@ -88,7 +88,7 @@ struct IngestTests {
         #expect(results.map(\.index) == Array(0..<9))
         #expect(results[7].detail?.contains("expected sequence 1") == true)
         #expect(results.allSatisfy { $0.detail?.isEmpty == false })
-        #expect(await h.gateway.ledger.health().pending == 1)  // the sequence-gap anomaly
+        #expect(await h.gateway.writer.health().pending == 1)  // the sequence-gap anomaly
 
         // A rejected in-sequence reading does not use up its number: sent with a good clock it is accepted.
         let retried = try await h.post([try h.reading(other, 1)])
@@ -104,12 +104,12 @@ struct IngestTests {
         #expect(try await h.post([first]).map(\.summary) == ["accepted"])
         // Again while pending, twice in one batch, and again after sealing.
         #expect(try await h.post([first, first]).map(\.summary) == ["duplicate", "duplicate"])
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         #expect(try await h.post([first]).map(\.summary) == ["duplicate"])
-        await h.gateway.ledger.sealNow()
-        let readings = try h.gateway.ledger.store.readings(meter: meter.id, from: .min, until: .max)
+        await h.gateway.writer.sealNow()
+        let readings = try h.gateway.writer.store.readings(meter: meter.id, from: .min, until: .max)
         #expect(readings.count == 1)
-        #expect(try h.gateway.ledger.store.entries(ofType: .reading).count == 1)
+        #expect(try h.gateway.writer.store.entries(ofType: .reading).count == 1)
     }
 
     @Test func conflictingDuplicateIsRejectedAndRecordedAsEquivocation() async throws {
@@ -122,8 +122,8 @@ struct IngestTests {
         #expect(try await h.post([conflicting]).map(\.summary) == ["rejected:conflicting-duplicate"])
         // retried: no second anomaly
         #expect(try await h.post([conflicting]).map(\.summary) == ["rejected:conflicting-duplicate"])
-        await h.gateway.ledger.sealNow()
-        let anomalies = try h.gateway.ledger.store.anomalies()
+        await h.gateway.writer.sealNow()
+        let anomalies = try h.gateway.writer.store.anomalies()
         #expect(anomalies.count == 1)
         guard case let .anomaly(a)? = anomalies.first?.entry.record else {
             Issue.record("no anomaly on the chain")
@@ -146,8 +146,8 @@ struct IngestTests {
                 "rejected:sequence-gap", "rejected:sequence-gap",
             ]
         )
-        await h.gateway.ledger.sealNow()
-        let gaps = try h.gateway.ledger.store.anomalies().compactMap { e -> Anomaly? in
+        await h.gateway.writer.sealNow()
+        let gaps = try h.gateway.writer.store.anomalies().compactMap { e -> Anomaly? in
             if case let .anomaly(a) = e.entry.record, a.kind == .sequenceGap { return a } else { return nil }
         }
         #expect(gaps.count == 1)
@@ -157,8 +157,8 @@ struct IngestTests {
         let again = try await h.reopen()
         defer { again.close() }
         #expect(try await again.post([try again.reading(meter, 3)]).map(\.summary) == ["rejected:sequence-gap"])
-        await again.gateway.ledger.sealNow()
-        #expect(try again.gateway.ledger.store.anomalies().count == 1)
+        await again.gateway.writer.sealNow()
+        #expect(try again.gateway.writer.store.anomalies().count == 1)
     }
 
     @Test func malformedJSONAndOversizeBatch() async throws {
@@ -195,59 +195,59 @@ struct IngestTests {
         try await h.enroll(meter)
         let records = try (1...5).map { try h.reading(meter, UInt64($0)) }
         #expect(try await h.post(records).allSatisfy { $0.status == .accepted })
-        #expect(try h.gateway.ledger.store.reading(meter: meter.id, sequence: 1) == nil)  // not sealed yet
+        #expect(try h.gateway.writer.store.reading(meter: meter.id, sequence: 1) == nil)  // not sealed yet
         // Crash: no seal, no graceful stop; only the threads go away.
         h.close()
 
         let again = try await h.reopen()
         defer { again.close() }
-        #expect(await again.gateway.ledger.health().pending == 5)
+        #expect(await again.gateway.writer.health().pending == 5)
         // Acknowledged readings are known: resending is a duplicate, the next one is 6.
         #expect(
             try await again.post([records[4], try again.reading(meter, 6)]).map(\.summary) == ["duplicate", "accepted"]
         )
-        await again.gateway.ledger.sealNow()
+        await again.gateway.writer.sealNow()
         for seq in 1...6 {
-            #expect(try again.gateway.ledger.store.reading(meter: meter.id, sequence: UInt64(seq)) != nil)
+            #expect(try again.gateway.writer.store.reading(meter: meter.id, sequence: UInt64(seq)) != nil)
         }
-        #expect(try again.gateway.ledger.journal.count() == 0)
+        #expect(try again.gateway.writer.journal.count() == 0)
         #expect(try VerifyCommand.check(again.dir).ok)
     }
 
     @Test func sealsBySizeDuringIngest() async throws {
-        var config = LedgerConfig()
+        var config = ChainWriterConfig()
         config.sealSize = 4
         let h = try await Harness.make(config: config)
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)  // block 0
         _ = try await h.post(try (1...9).map { try h.reading(meter, UInt64($0)) })
-        let health = await h.gateway.ledger.health()
+        let health = await h.gateway.writer.health()
         #expect(health.blocks == 3)  // enrollment block + two full blocks of 4
         #expect(health.pending == 1)
-        #expect(try h.gateway.ledger.journal.count() == 1)
+        #expect(try h.gateway.writer.journal.count() == 1)
     }
 
     @Test func sealsByTime() async throws {
-        var config = LedgerConfig()
+        var config = ChainWriterConfig()
         config.sealIntervalMs = 2000
         let h = try await Harness.make(config: config)
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)
         _ = try await h.post([try h.reading(meter, 1)])
-        await h.gateway.ledger.sealIfDue()
-        #expect(await h.gateway.ledger.health().pending == 1)
+        await h.gateway.writer.sealIfDue()
+        #expect(await h.gateway.writer.health().pending == 1)
         h.clock.advance(ms: 2500)
-        await h.gateway.ledger.sealIfDue()
-        #expect(await h.gateway.ledger.health().pending == 0)
+        await h.gateway.writer.sealIfDue()
+        #expect(await h.gateway.writer.health().pending == 0)
     }
 
     /// Sealed blocks go to the store on the archiver's thread. When an append fails, the
     /// acknowledged readings are still in the journal: the writer resumes from the store
     /// and the journal, keeps accepting, and seals them once the store works again.
     @Test func aFailedBlockAppendLosesNothing() async throws {
-        let h = try await Harness.make(config: LedgerConfig(sealSize: 5))
+        let h = try await Harness.make(config: ChainWriterConfig(sealSize: 5))
         defer { h.close() }
         let meter = SigningIdentity()
         try await h.enroll(meter)
@@ -261,8 +261,8 @@ struct IngestTests {
         // Seals a block of 5 that cannot be stored; every reading is still acknowledged.
         let first = try await h.post(try (1...7).map { try h.reading(meter, UInt64($0)) })
         #expect(first.allSatisfy { $0.status == .accepted })
-        await h.gateway.ledger.archiver.waitUntilIdle()
-        #expect(h.gateway.ledger.archiver.failure != nil)
+        await h.gateway.writer.archiver.waitUntilIdle()
+        #expect(h.gateway.writer.archiver.failure != nil)
         // While the store stays broken, readings are still acknowledged (journaled).
         let second = try await h.post(try (8...9).map { try h.reading(meter, UInt64($0)) })
         #expect(second.allSatisfy { $0.status == .accepted }, "\(second.map(\.summary))")
@@ -270,14 +270,14 @@ struct IngestTests {
 
         // Once it works again, the writer resumes from the store and the journal.
         try await store.write { try $0.execute(sql: "DROP TRIGGER broken_disk") }
-        h.clock.advance(ms: Ledger.resumeIntervalMs)
-        await h.gateway.ledger.sealNow()
-        #expect(h.gateway.ledger.archiver.failure == nil)
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
-            h.gateway.ledger.store
+        h.clock.advance(ms: ChainWriter.resumeIntervalMs)
+        await h.gateway.writer.sealNow()
+        #expect(h.gateway.writer.archiver.failure == nil)
+        let verified = try ChainVerifier(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity).verify(
+            h.gateway.writer.store
         )
         #expect(verified.state.nextReadingSequence(of: meter.id) == 10, "all nine readings are on the chain, once")
-        #expect(try h.gateway.ledger.journal.count() == 0)
+        #expect(try h.gateway.writer.journal.count() == 0)
     }
 
     @Test func concurrentBatchesFromManyMeters() async throws {
@@ -307,9 +307,9 @@ struct IngestTests {
                 try await group.waitForAll()
             }
         }
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         for m in meters {
-            #expect(try h.gateway.ledger.store.readings(meter: m.id, from: .min, until: .max).count == 60)
+            #expect(try h.gateway.writer.store.readings(meter: m.id, from: .min, until: .max).count == 60)
         }
         #expect(try VerifyCommand.check(h.dir).ok)
     }

@@ -17,7 +17,10 @@ struct Harness {
     let gateway: Gateway
     let logs: LogCapture
 
-    static func make(config: LedgerConfig = LedgerConfig(), clock: TestClock = TestClock()) async throws -> Harness {
+    static func make(
+        config: ChainWriterConfig = ChainWriterConfig(),
+        clock: TestClock = TestClock()
+    ) async throws -> Harness {
         let dir = DataDirectory(makeTempDir())
         try dir.initialise()
         let logs = LogCapture()
@@ -26,7 +29,7 @@ struct Harness {
     }
 
     /// Opens the same directory again (after `close`, or without it to simulate a crash).
-    func reopen(config: LedgerConfig = LedgerConfig()) async throws -> Harness {
+    func reopen(config: ChainWriterConfig = ChainWriterConfig()) async throws -> Harness {
         let logs = LogCapture()
         let gateway = try await Gateway.open(directory: dir, config: config, logger: logs.logger, clock: clock.function)
         return Harness(dir: dir, clock: clock, gateway: gateway, logs: logs)
@@ -34,7 +37,7 @@ struct Harness {
 
     @discardableResult
     func enroll(_ key: SigningIdentity, role: MeterRole = .consumer) async throws -> SignedRecord {
-        try await gateway.ledger.enroll(key.publicIdentity, role: role)
+        try await gateway.writer.enroll(key.publicIdentity, role: role)
     }
 
     func reading(

@@ -58,8 +58,8 @@ struct TradeReadTests {
         #expect(view.offerToleranceWh == 10_000)
         #expect(view.producers == Self.expectedProducers())
         #expect(view.openRequests == [OpenRequestView(consumer: W.house.id.hex, sequence: 8, energyWh: 50)])
-        // The same numbers as the ledger's own table.
-        #expect(view.producers == (await h.gateway.ledger.tntState()).producerTable().map(ProducerView.init))
+        // The same numbers as the writer's own table.
+        #expect(view.producers == (await h.gateway.writer.tntState()).producerTable().map(ProducerView.init))
     }
 
     @Test func dispatchesArePagedSealedThenPendingWithTheirRequests() async throws {
@@ -133,7 +133,7 @@ struct TradeReadTests {
         }
 
         // Sealing moves the pending ones into a block; the list is the same.
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         let sealed = try await h.get("/v1/dispatches?from=26", as: DispatchListView.self)
         #expect(sealed.dispatches.map(\.index) == [26, 28, 30, 32])
         #expect(sealed.dispatches.allSatisfy { $0.sealed })
@@ -215,7 +215,7 @@ struct TradeReadTests {
             try JSONDecoder().decode(T.self, from: Data(try report(["--json"] + args).utf8))
         }
 
-        // tnt: the store replayed plus the journal gives the ledger's table.
+        // tnt: the store replayed plus the journal gives the writer's table.
         let tnt = try decode(["tnt"], as: TNTView.self)
         #expect(tnt.producers == Self.expectedProducers())
         #expect(tnt.policy == "lowest-tnt" && tnt.offerToleranceWh == 10_000)
@@ -332,7 +332,7 @@ struct TradeReadTests {
         let online = try Self.json(try await h.get("/v1/tnt", as: TNTView.self))
         #expect(offline == online)
         // After a seal the journal is empty and the replay covers the store alone.
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         let sealed = try offlineTNT()
         #expect(sealed == online)
         #expect(

@@ -126,7 +126,7 @@ struct TradeChain {
     func open() async throws -> Harness {
         let logs = LogCapture()
         let clock = TestClock(time + 60_000)
-        var config = LedgerConfig()
+        var config = ChainWriterConfig()
         config.sealIntervalMs = 3_600_000
         let gateway = try await Gateway.open(directory: dir, config: config, logger: logs.logger, clock: clock.function)
         return Harness(dir: dir, clock: clock, gateway: gateway, logs: logs)

@@ -13,7 +13,7 @@ import Testing
 @Suite("Trading over HTTP: offers, requests, TNT dispatch")
 struct TradingAPITests {
     /// Offers are not backed by export readings in most tests: a tolerance covers them.
-    static let generous = LedgerConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 1_000_000))
+    static let generous = ChainWriterConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 1_000_000))
 
     struct Trader {
         let h: Harness
@@ -89,7 +89,7 @@ struct TradingAPITests {
         #expect(first.status == .served)
         #expect(first.policy == "lowest-tnt")
         #expect(first.shares == [DispatchShareView(producer: water.id.hex, energyWh: 600, tntBefore: 1, tntAfter: 2)])
-        let waterNow = await h.gateway.ledger.tntState().status(of: water.id)
+        let waterNow = await h.gateway.writer.tntState().status(of: water.id)
         #expect(waterNow?.tnt == 2 && waterNow?.availableWh == 400)
 
         let second = try await t.request(home, 600)
@@ -101,12 +101,12 @@ struct TradingAPITests {
         #expect(big.detail?.contains("5400 Wh") == true, "names the largest available: \(big.detail ?? "")")
 
         // Everything is on the chain and a replay (the verifier) agrees with every decision.
-        await h.gateway.ledger.sealNow()
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
-            h.gateway.ledger.store
+        await h.gateway.writer.sealNow()
+        let verified = try ChainVerifier(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity).verify(
+            h.gateway.writer.store
         )
         #expect(verified.state.tnt.status(of: wind.id)?.availableWh == 5400)
-        #expect(verified.state.tnt.digest() == (await h.gateway.ledger.tntState().digest()))
+        #expect(verified.state.tnt.digest() == (await h.gateway.writer.tntState().digest()))
     }
 
     /// Many requests at once against one producer: the writer decides them one at a time,
@@ -139,7 +139,7 @@ struct TradingAPITests {
         #expect(answers.filter { $0.status == .unserved }.count == 10)
         #expect(served.flatMap(\.shares).reduce(0) { $0 + $1.energyWh } == 1000)
         #expect(Set(served.flatMap(\.shares).map(\.tntBefore)) == Set(0..<10))
-        let status = await h.gateway.ledger.tntState().status(of: producer.id)
+        let status = await h.gateway.writer.tntState().status(of: producer.id)
         #expect(status?.availableWh == 0 && status?.tnt == 10 && status?.servedWh == 1000)
     }
 
@@ -153,7 +153,7 @@ struct TradingAPITests {
         try await h.enroll(consumer)
         var t = Trader(h: h)
         _ = try await t.offer(producer, 500)
-        let entriesBefore = await h.gateway.ledger.health().entries
+        let entriesBefore = await h.gateway.writer.health().entries
 
         #expect(try await t.request(stranger, 10, status: .forbidden).reason == .unknownMeter)
         #expect(try await t.offer(consumer, 10, status: .forbidden).reason == .wrongRole)
@@ -218,7 +218,7 @@ struct TradingAPITests {
                 #expect(response.status == .badRequest)
             }
         }
-        #expect(await h.gateway.ledger.health().entries == entriesBefore, "refused records are not stored")
+        #expect(await h.gateway.writer.health().entries == entriesBefore, "refused records are not stored")
 
         // Sequence: a resent copy gets the recorded decision again; a lower or reused
         // sequence with other contents is refused.
@@ -246,12 +246,12 @@ struct TradingAPITests {
                 == .staleSequence
         )
         #expect(
-            await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 450,
+            await h.gateway.writer.tntState().status(of: producer.id)?.availableWh == 450,
             "the duplicate did not take energy twice"
         )
 
         // After a restart the chain still knows the last request.
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         h.close()
         let reopened = try await h.reopen()
         defer { reopened.close() }
@@ -265,7 +265,7 @@ struct TradingAPITests {
     /// an anomaly goes on the chain; with nothing left, the offer is refused.
     @Test func offersAreCutToMeteredExport() async throws {
         let h = try await Harness.make(
-            config: LedgerConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 50))
+            config: ChainWriterConfig(trading: TradingPolicy(policy: .lowestTNT, offerToleranceWh: 50))
         )
         defer { h.close() }
         let producer = SigningIdentity()
@@ -313,7 +313,7 @@ struct TradingAPITests {
             )
         }
 
-        let anomalies = await h.gateway.ledger.pendingEntries(type: .anomaly).compactMap { p -> Anomaly? in
+        let anomalies = await h.gateway.writer.pendingEntries(type: .anomaly).compactMap { p -> Anomaly? in
             if case let .anomaly(a) = p.entry.record { return a } else { return nil }
         }
         #expect(anomalies.filter { $0.kind == .offerExceedsProduction && $0.subject == producer.id }.count == 2)
@@ -333,7 +333,7 @@ struct TradingAPITests {
         _ = try await t.offer(water, 1000)
         _ = try await t.offer(wind, 1000)
         let fair = try await t.request(home, 300)
-        await h.gateway.ledger.sealNow()
+        await h.gateway.writer.sealNow()
         h.close()
         #expect(try VerifyCommand.check(h.dir).ok)
 
@@ -403,13 +403,13 @@ struct TradingAPITests {
             status: .serviceUnavailable
         )
         #expect(deferred.status == .retry && deferred.reason == .storage)
-        let untouched = await h.gateway.ledger.tntState().status(of: producer.id)
+        let untouched = await h.gateway.writer.tntState().status(of: producer.id)
         #expect(untouched?.availableWh == 1000 && untouched?.tnt == 0)
 
         try await journal.write { try $0.execute(sql: "DROP TRIGGER full_disk") }
         let served = try await h.trade("/v1/requests", request, as: DispatchResponse.self)
         #expect(served.status == .served && served.shares.first?.energyWh == 400)
-        #expect(await h.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 600)
+        #expect(await h.gateway.writer.tntState().status(of: producer.id)?.availableWh == 600)
     }
 
     /// If the writer cannot even resume from the store and the journal after a failed
@@ -439,7 +439,7 @@ struct TradingAPITests {
         let served = try await again.request(consumer, 100)
         #expect(served.status == .served)
         #expect(
-            await restarted.gateway.ledger.tntState().status(of: producer.id)?.availableWh == 900,
+            await restarted.gateway.writer.tntState().status(of: producer.id)?.availableWh == 900,
             "the refused requests took nothing"
         )
     }
@@ -448,7 +448,7 @@ struct TradingAPITests {
     /// shared in TNT order; the chain verifies with it.
     @Test func splitPolicyIsRecordedAndApplied() async throws {
         let h = try await Harness.make(
-            config: LedgerConfig(trading: TradingPolicy(policy: .splitTNT, offerToleranceWh: 1_000_000))
+            config: ChainWriterConfig(trading: TradingPolicy(policy: .splitTNT, offerToleranceWh: 1_000_000))
         )
         defer { h.close() }
         let (a, b, home) = (SigningIdentity(), SigningIdentity(), SigningIdentity())
@@ -471,21 +471,21 @@ struct TradingAPITests {
         )
         #expect(try await t.request(home, 100).status == .unserved)
 
-        await h.gateway.ledger.sealNow()
-        let verified = try ChainVerifier(gatewayKey: h.gateway.ledger.gatewayKey.publicIdentity).verify(
-            h.gateway.ledger.store
+        await h.gateway.writer.sealNow()
+        let verified = try ChainVerifier(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity).verify(
+            h.gateway.writer.store
         )
         #expect(verified.state.tnt.policy == .splitTNT)
         // Reopening without a configured policy keeps the chain's; configuring the plain
         // rule records the change.
         h.close()
         let kept = try await h.reopen()
-        #expect(await kept.gateway.ledger.tntState().policy == .splitTNT)
+        #expect(await kept.gateway.writer.tntState().policy == .splitTNT)
         kept.close()
-        let changed = try await h.reopen(config: LedgerConfig(trading: TradingPolicy()))
+        let changed = try await h.reopen(config: ChainWriterConfig(trading: TradingPolicy()))
         defer { changed.close() }
-        #expect(await changed.gateway.ledger.tntState().policy == .lowestTNT)
-        #expect(await changed.gateway.ledger.tntState().offerToleranceWh == 0)
+        #expect(await changed.gateway.writer.tntState().policy == .lowestTNT)
+        #expect(await changed.gateway.writer.tntState().offerToleranceWh == 0)
     }
 }
 

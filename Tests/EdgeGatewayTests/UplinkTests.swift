@@ -18,8 +18,8 @@ struct UplinkTests {
         try await h.enroll(meter)
         let results = try await h.post([try h.reading(meter, 1)])
         #expect(results.map(\.summary) == ["accepted"])
-        await h.gateway.ledger.sealNow()
-        let store = h.gateway.ledger.store
+        await h.gateway.writer.sealNow()
+        let store = h.gateway.writer.store
         let headers = try (0..<2).map { try #require(try store.header(atHeight: $0)) }
         return (h, meter, headers)
     }

@@ -54,7 +54,7 @@ struct EscalationTests {
                 let rows = self.state.withLock {
                     $0.map { TNTView.Row(meter: $0.id.hex, active: true, tnt: $0.tnt, availableWh: $0.availableWh) }
                 }
-                return CentralNode.json(TNTView(producers: rows))
+                return SuperNode.json(TNTView(producers: rows))
             }
             router.post("v1/escalated-dispatches") { request, _ in
                 var request = request
@@ -73,7 +73,7 @@ struct EscalationTests {
                     return producers[i].tnt - 1
                 }
                 guard let tnt else {
-                    return CentralNode.json(
+                    return SuperNode.json(
                         EscalatedDispatchAnswer(
                             status: "refused",
                             reason: "insufficient-energy",
@@ -86,7 +86,7 @@ struct EscalationTests {
                     .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)),
                     with: self.key
                 )
-                return CentralNode.json(
+                return SuperNode.json(
                     EscalatedDispatchAnswer(
                         status: "committed",
                         record: Data(record.bytes).base64EncodedString(),

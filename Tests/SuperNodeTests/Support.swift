@@ -157,7 +157,7 @@ struct ChainMaker {
 struct NodeHarness {
     let dir: SuperDirectory
     let clock: TestClock
-    let node: CentralNode
+    let node: SuperNode
 
     static func make(value: ValuePolicy = .standard) async throws -> NodeHarness {
         let dir = SuperDirectory(makeTempDir())
@@ -166,7 +166,7 @@ struct NodeHarness {
         return NodeHarness(
             dir: dir,
             clock: clock,
-            node: try await CentralNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value)
+            node: try await SuperNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value)
         )
     }
 
@@ -175,7 +175,7 @@ struct NodeHarness {
         NodeHarness(
             dir: dir,
             clock: clock,
-            node: try await CentralNode.open(
+            node: try await SuperNode.open(
                 directory: dir,
                 logger: quietLogger,
                 clock: clock.function,

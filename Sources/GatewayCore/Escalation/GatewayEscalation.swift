@@ -7,7 +7,7 @@ import Logging
 
 /// Escalation over HTTP (docs/GATEWAY.md, "Escalation"): the consumer side asks the super
 /// node after recording a request unserved; the producer side takes the super node's
-/// decisions on `POST /v1/escalated-dispatches`. The writer (`Ledger`) is never held across
+/// decisions on `POST /v1/escalated-dispatches`. The writer (`ChainWriter`) is never held across
 /// a network call: the handler escalates, then hands the decision to the writer.
 extension Gateway {
     package func addEscalationRoutes(to router: Router<BasicRequestContext>) {
@@ -61,7 +61,7 @@ extension Gateway {
         do { decision = try SignedEscalationDecision(bytes: Array(bytes)) } catch {
             return refuse(.badRequest, "malformed", "decision is not a signed escalation decision: \(error)")
         }
-        let commit = await ledger.commitEscalated(decision, root: root, certificate: link.certificate)
+        let commit = await writer.commitEscalated(decision, root: root, certificate: link.certificate)
         if let refusal = commit.refusal {
             return Self.json(
                 EscalatedDispatchAnswer(status: "refused", reason: refusal.rawValue, message: commit.detail),
@@ -88,13 +88,13 @@ extension Gateway {
         guard superNode != nil, answer.shares.isEmpty, answer.status == .unserved || answer.status == .duplicate else {
             return false
         }
-        return await ledger.escalatableEnvelope(request.reference)
+        return await writer.escalatableEnvelope(request.reference)
     }
 
     /// A resent request that an escalation already served: the recorded decision.
     package func repeatedEscalation(_ answer: DispatchResponse, _ request: EnergyRequest) async -> DispatchResponse? {
         guard answer.status == .duplicate, answer.shares.isEmpty,
-            let decision = await ledger.consumerEscalation(of: request.reference)
+            let decision = await writer.consumerEscalation(of: request.reference)
         else { return nil }
         var response = Self.servedByEscalation(
             request,
@@ -137,7 +137,7 @@ extension Gateway {
                 "the super node's root key is not known yet and \(link.url)/v1/root did not answer; the request stays unserved"
             )
         }
-        guard let consumerKey = ledger.keys.key(of: request.consumer) else {
+        guard let consumerKey = writer.keys.key(of: request.consumer) else {
             return failed("refused", "the consumer's key is not known to this gateway")
         }
         let submission = EscalationSubmission(
@@ -150,7 +150,7 @@ extension Gateway {
             let (status, data) = try await EscalationHTTP.post(
                 link.url + "/v1/escalations",
                 submission,
-                timeoutMs: ledger.config.escalationTimeoutMs
+                timeoutMs: writer.config.escalationTimeoutMs
             )
             do { reply = try JSONDecoder().decode(EscalationAnswer.self, from: data) } catch {
                 return failed(
@@ -172,7 +172,7 @@ extension Gateway {
         else {
             return failed("refused", "the super node answered served without a signed decision")
         }
-        let commit = await ledger.recordEscalation(decision, root: root, certificate: link.certificate)
+        let commit = await writer.recordEscalation(decision, root: root, certificate: link.certificate)
         if let refusal = commit.refusal {
             return failed(
                 "not-recorded",
@@ -183,7 +183,7 @@ extension Gateway {
             request,
             decision,
             producerTNTBefore: reply.producerTNTBefore,
-            height: await ledger.nextBlockHeight(),
+            height: await writer.nextBlockHeight(),
             status: unserved.status == .duplicate ? .duplicate : .served,
             policy: unserved.policy
         )

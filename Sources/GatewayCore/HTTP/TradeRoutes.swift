@@ -7,7 +7,7 @@ import LedgerLite
 extension Gateway {
     package func addTradeRoutes(to router: Router<BasicRequestContext>) {
         router.get("v1/tnt") { _, _ in
-            Self.json(TNTView(await self.ledger.tntState()))
+            Self.json(TNTView(await self.writer.tntState()))
         }
         router.get("v1/dispatches") { request, _ in
             let params = request.uri.queryParameters
@@ -23,7 +23,7 @@ extension Gateway {
             let text = params.get("consumer")
             let consumer = text.flatMap(MeterID.init(hex:))
             if text != nil, consumer == nil { return Self.error(.badRequest, "consumer is a meter id: 32 hex digits") }
-            let pending = await self.ledger.pendingEntries()
+            let pending = await self.writer.pendingEntries()
             return await self.tradeQuery { q in
                 try Self.json(
                     q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending)
@@ -43,8 +43,8 @@ extension Gateway {
             if let from, let until, from >= until {
                 return Self.error(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")
             }
-            let pending = await self.ledger.pendingEntries()
-            let current = await self.ledger.tntState()
+            let pending = await self.writer.pendingEntries()
+            let current = await self.writer.tntState()
             return await self.tradeQuery { q in
                 try Self.json(q.fairness(from: from, until: until, current: current, pending: pending))
             }

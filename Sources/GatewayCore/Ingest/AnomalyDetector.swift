@@ -68,7 +68,7 @@ package struct AnomalyLimits: Sendable {
     package var badSignatureWindowMs: Int64 = 60_000
 }
 
-/// Decides which anomalies to record. Pure state, no I/O: the ledger commits a copy only
+/// Decides which anomalies to record. Pure state, no I/O: the writer commits a copy only
 /// once the batch it belongs to is durable. Each condition is recorded once when it starts
 /// (a voltage excursion or a raised tamper flag is one anomaly, not one per reading; a
 /// sequence gap one per missing position, not one per retry).

@@ -3,7 +3,7 @@ import LedgerLite
 import Synchronization
 
 /// Enrolled meter keys, readable from any thread: request handlers check signatures on
-/// both cores before the batch goes to the single chain writer. The ledger updates it on
+/// both cores before the batch goes to the single chain writer. The writer updates it on
 /// every enrollment.
 package final class KeyDirectory: Sendable {
     private let keys = Mutex<[MeterID: PublicIdentity]>([:])

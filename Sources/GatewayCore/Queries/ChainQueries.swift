@@ -2,7 +2,7 @@ import Foundation
 import LedgerLite
 import LedgerStore
 
-/// Read-only look-ups shared by the HTTP API (with the running ledger's pending entries)
+/// Read-only look-ups shared by the HTTP API (with the running writer's pending entries)
 /// and `edge-gateway inspect` (store only). Every call blocks on SQLite: run on a thread
 /// of your own.
 package struct ChainQueries: Sendable {

@@ -3,7 +3,7 @@ import LedgerLite
 import LedgerStore
 import OperatorKit
 
-/// Read-side queries of energy trading, shared by the HTTP API (with the running ledger's
+/// Read-side queries of energy trading, shared by the HTTP API (with the running writer's
 /// pending entries and TNT table) and `edge-gateway inspect` (with the journal's pending
 /// entries and a replayed TNT table). Every call blocks on SQLite: run on a thread of your own.
 extension ChainQueries {
@@ -241,7 +241,7 @@ extension ChainQueries {
 }
 
 /// The TNT table at the chain tip plus the journal's pending entries, for `inspect` (the
-/// running gateway has it in memory: `Ledger.tntState()`).
+/// running gateway has it in memory: `ChainWriter.tntState()`).
 package struct TradeSnapshot {
     /// After every sealed and pending entry.
     package var tnt: TNTState

@@ -10,8 +10,8 @@ import ServiceLifecycle
 /// one data directory. `serve` wraps it in a service group; tests drive its router.
 package final class Gateway: Sendable {
     package let directory: DataDirectory
-    package let ledger: Ledger
-    package let reader: BlockingReader
+    package let writer: ChainWriter
+    package let reader: StoreThread
     package let queries: ChainQueries
     package let token: String
     package let logger: Logger
@@ -21,14 +21,14 @@ package final class Gateway: Sendable {
     package let superNode: SuperNodeLink?
     /// Pushes blocks to the super node; nil without one.
     package let uplink: Uplink?
-    package var metrics: GatewayMetrics { ledger.metrics }
+    package var metrics: GatewayMetrics { writer.metrics }
 
     /// Largest request body accepted (a full batch of maximum-size records fits).
     package static let maxBodyBytes = 8 * 1024 * 1024
 
     private init(
         directory: DataDirectory,
-        ledger: Ledger,
+        writer: ChainWriter,
         token: String,
         logger: Logger,
         checkpoints: CheckpointStore,
@@ -36,14 +36,14 @@ package final class Gateway: Sendable {
         uplink: Uplink?
     ) {
         self.directory = directory
-        self.ledger = ledger
+        self.writer = writer
         self.token = token
         self.logger = logger
         self.checkpoints = checkpoints
         self.superNode = superNode
         self.uplink = uplink
-        reader = BlockingReader(name: "chain-reader")
-        queries = ChainQueries(store: ledger.store, checkpoints: checkpoints)
+        reader = StoreThread(name: "chain-reader")
+        queries = ChainQueries(store: writer.store, checkpoints: checkpoints)
     }
 
     /// Opens the data directory (key, token, store, journal) and resumes the chain.
@@ -53,7 +53,7 @@ package final class Gateway: Sendable {
     /// `advertiseURL` is the `gatewayURL` it announces (default: the bound listen URL).
     package static func open(
         directory: DataDirectory,
-        config: LedgerConfig = LedgerConfig(),
+        config: ChainWriterConfig = ChainWriterConfig(),
         logger: Logger,
         clock: (@Sendable () -> Int64)? = nil,
         superNode: SuperNodeLink? = nil,
@@ -67,48 +67,48 @@ package final class Gateway: Sendable {
                 "\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)"
             )
         }
-        let ledger =
+        let writer =
             if let clock {
-                try await Ledger.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
+                try await ChainWriter.open(directory: directory, key: key, config: config, logger: logger, clock: clock)
             } else {
-                try await Ledger.open(directory: directory, key: key, config: config, logger: logger)
+                try await ChainWriter.open(directory: directory, key: key, config: config, logger: logger)
             }
         if let trading = config.trading {
             do {
-                _ = try await ledger.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
+                _ = try await writer.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
             } catch {
-                ledger.close()
+                writer.close()
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
             }
         }
         if let superNode, let root = superNode.rootKey {
             do {
-                _ = try await ledger.adoptAuthority(root: root, certificate: superNode.certificate)
+                _ = try await writer.adoptAuthority(root: root, certificate: superNode.certificate)
             } catch {
-                ledger.close()
+                writer.close()
                 throw OperatorError("cannot record the super node on the chain: \(error.description)")
             }
         }
         let checkpoints: CheckpointStore
         do { checkpoints = try CheckpointStore(path: directory.checkpointsPath) } catch {
-            ledger.close()
+            writer.close()
             throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
         }
         let uplink = superNode.map { link in
             Uplink(
                 link: link,
-                store: ledger.store,
+                store: writer.store,
                 checkpoints: checkpoints,
                 advertiseURL: advertiseURL,
                 config: uplinkConfig,
-                metrics: ledger.metrics.uplink,
+                metrics: writer.metrics.uplink,
                 logger: logger,
                 clock: clock ?? { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
             )
         }
         return Gateway(
             directory: directory,
-            ledger: ledger,
+            writer: writer,
             token: token,
             logger: logger,
             checkpoints: checkpoints,
@@ -119,7 +119,7 @@ package final class Gateway: Sendable {
 
     /// Stops the writer and reader threads.
     package func close() {
-        ledger.close()
+        writer.close()
         reader.shutdown()
         uplink?.close()
     }
@@ -127,7 +127,7 @@ package final class Gateway: Sendable {
     /// `GET /v1/uplink` without a super node: what the checkpoint store holds.
     package func uplinkView() async -> UplinkView {
         if let uplink { return uplink.view() }
-        let store = ledger.store
+        let store = writer.store
         let checkpoints = self.checkpoints
         let (tip, last) =
             (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
@@ -145,7 +145,7 @@ package final class Gateway: Sendable {
     package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("healthz") { _, _ in
-            Self.json(await self.ledger.health())
+            Self.json(await self.writer.health())
         }
         router.get("metrics") { _, _ in
             var headers = HTTPFields()
@@ -188,14 +188,14 @@ package final class Gateway: Sendable {
             }
         }
         router.get("v1/meters") { _, _ in
-            let meters = await self.ledger.meterList().map { MeterView(id: $0.0, info: $0.1, lastSequence: $0.2) }
+            let meters = await self.writer.meterList().map { MeterView(id: $0.0, info: $0.1, lastSequence: $0.2) }
             return Self.json(["meters": meters])
         }
         router.get("v1/meters/:id") { _, context in
             guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
                 return Self.error(.badRequest, "a meter id is 32 hex digits")
             }
-            guard let (info, last) = await self.ledger.meter(id) else {
+            guard let (info, last) = await self.writer.meter(id) else {
                 return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
             return Self.json(MeterView(id: id, info: info, lastSequence: last))
@@ -214,10 +214,10 @@ package final class Gateway: Sendable {
                 )
             }
             let limit = max(1, min(params.get("limit", as: Int.self) ?? 1000, 10_000))
-            guard await self.ledger.meter(id) != nil else {
+            guard await self.writer.meter(id) != nil else {
                 return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
-            let pending = await self.ledger.pendingEntries(type: .reading)
+            let pending = await self.writer.pendingEntries(type: .reading)
             return await self.query {
                 try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending))
             }
@@ -236,7 +236,7 @@ package final class Gateway: Sendable {
         router.get("v1/anomalies") { request, _ in
             let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            let pending = await self.ledger.pendingEntries(type: .anomaly)
+            let pending = await self.writer.pendingEntries(type: .anomaly)
             return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
         addTradeRoutes(to: router)
@@ -271,8 +271,8 @@ package final class Gateway: Sendable {
                 "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch"
             )
         }
-        let prepared = await IngestPreparation.prepare(batch.records, keys: ledger.keys)
-        let results = await ledger.ingest(prepared)
+        let prepared = await IngestPreparation.prepare(batch.records, keys: writer.keys)
+        let results = await writer.ingest(prepared)
         metrics.ingestLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
@@ -292,7 +292,7 @@ package final class Gateway: Sendable {
             } else {
                 metrics.request(.rejected, reason: reason)
             }
-            ledger.rejections.log(
+            writer.rejections.log(
                 .warning,
                 key: "\(meter ?? "unknown")|\(type)|\(reason.rawValue)",
                 "rejected \(type): \(detail)",
@@ -327,9 +327,9 @@ package final class Gateway: Sendable {
         do { entry = try SignedRecord(bytes: Array(bytes)) } catch {
             return refuse(.badRequest, .malformed, "record is not a signed record envelope: \(error)")
         }
-        switch (type, TradeItem.prepare(entry, keys: ledger.keys)) {
+        switch (type, TradeItem.prepare(entry, keys: writer.keys)) {
         case let (_, item?) where item.type == type:
-            switch await ledger.trade(item) {
+            switch await writer.trade(item) {
             case let .offer(answer): return Self.json(answer, status: Self.httpStatus(answer.status, answer.reason))
             case var .request(answer):
                 if case let .request(_, request, _) = item {
@@ -405,7 +405,7 @@ package final class Gateway: Sendable {
                         "name the meter: {\"publicKey\": \"ed25519 <base64>\"} or {\"meter\": \"<32 hex digits>\"}"
                     )
                 }
-                let entry = try await ledger.revoke(meter)
+                let entry = try await writer.revoke(meter)
                 guard case let .revocation(r) = entry.record else {
                     return Self.error(.internalServerError, "unexpected record")
                 }
@@ -428,7 +428,7 @@ package final class Gateway: Sendable {
                 guard let role = Self.role(roleName) else {
                     return Self.error(.badRequest, "role must be consumer or producer, not '\(roleName)'")
                 }
-                let entry = try await ledger.enroll(key, role: role)
+                let entry = try await writer.enroll(key, role: role)
                 return Self.json(
                     AdminResponse(
                         meter: key.id.hex,
@@ -449,8 +449,8 @@ package final class Gateway: Sendable {
     }
 
     private func receipt(meter: MeterID, sequence: UInt64) async -> Response {
-        let ledger = self.ledger
-        let key = ledger.gatewayKey.publicIdentity
+        let writer = self.writer
+        let key = writer.gatewayKey.publicIdentity
         let found: ReceiptView?
         do {
             let stored = try await reader.run { () -> (UInt64, UInt64)? in
@@ -460,7 +460,7 @@ package final class Gateway: Sendable {
                 return (s.index, h.header.treeSize)
             }
             if let (index, treeSize) = stored {
-                let proof = try await ledger.inclusionProof(index: index, treeSize: treeSize)
+                let proof = try await writer.inclusionProof(index: index, treeSize: treeSize)
                 found = try await reader.run {
                     try self.queries.receipt(
                         meter: meter,
@@ -476,7 +476,7 @@ package final class Gateway: Sendable {
             return Self.error(.internalServerError, "cannot read the chain store: \(error)")
         }
         if let found { return Self.json(found) }
-        if await ledger.isPending(meter: meter, sequence: sequence) {
+        if await writer.isPending(meter: meter, sequence: sequence) {
             return Self.error(
                 .notFound,
                 "reading \(sequence) of meter \(meter.hex) is accepted but not yet sealed into a block; ask again after the next seal (at most the seal interval)"
@@ -560,25 +560,25 @@ extension Duration {
     }
 }
 
-/// Seals blocks by time: every quarter of the seal interval it asks the ledger to seal
+/// Seals blocks by time: every quarter of the seal interval it asks the writer to seal
 /// if the oldest pending entry is old enough. On graceful shutdown it seals what is
 /// pending, so a clean stop leaves nothing in the journal.
 package struct SealService: Service {
-    package let ledger: Ledger
+    package let writer: ChainWriter
     package let tick: Duration
 
     package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: tick) } catch { break }
-                await ledger.sealIfDue()
+                await writer.sealIfDue()
             }
         }
-        await ledger.sealNow()
+        await writer.sealNow()
     }
 
-    package init(ledger: Ledger, tick: Duration) {
-        self.ledger = ledger
+    package init(writer: ChainWriter, tick: Duration) {
+        self.writer = writer
         self.tick = tick
     }
 }

@@ -147,7 +147,7 @@ package final class Uplink: Service, Sendable {
     package let logger: Logger
     package let clock: @Sendable () -> Int64
     /// Blocking store reads and checkpoint writes run on this thread.
-    private let io: BlockingReader
+    private let io: StoreThread
     private let status: Mutex<Status>
 
     private struct Status {
@@ -187,7 +187,7 @@ package final class Uplink: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
-        io = BlockingReader(name: "uplink-io")
+        io = StoreThread(name: "uplink-io")
         status = Mutex(Status(advertiseURL: advertiseURL))
     }
 

@@ -1,8 +1,9 @@
 import Executors
 import Foundation
 
-/// Runs blocking store reads (the GET endpoints) on a thread of its own.
-package actor BlockingReader {
+/// Runs blocking SQLite work on a thread of its own, so it never holds a thread of the
+/// cooperative pool: the HTTP API's reads, and the uplink's reads and checkpoint writes.
+package actor StoreThread {
     private let executor: DedicatedThreadExecutor
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 

@@ -40,7 +40,7 @@ package struct EscalationCommit: Sendable {
 /// Escalation (issue 7, item 4) on the chain writer: both sides of an escalated request are
 /// checked against the live state and journaled before anyone is answered. Network calls
 /// (to the super node) are made by the HTTP handlers, never while the writer is held.
-extension Ledger {
+extension ChainWriter {
     /// The authority record to put on the chain before an escalation record when the
     /// chain's latest one is not for `root` and `certificate` (first run with a super node,
     /// or a new certificate); nil when the chain already has it.

@@ -6,7 +6,7 @@ import Logging
 import OperatorKit
 
 /// Settings of the chain writer.
-package struct LedgerConfig: Sendable {
+package struct ChainWriterConfig: Sendable {
     /// Seal a block once this many entries are pending.
     package var sealSize = 500
     /// Seal once the oldest pending entry is this old.
@@ -82,12 +82,12 @@ package struct AdminError: Error, CustomStringConvertible, Sendable {
 /// The single writer of the chain: checks batches against the chain rules, journals what
 /// it accepts before answering, feeds the block builder and appends sealed blocks.
 /// Runs on a thread of its own because every call ends in blocking SQLite I/O.
-package actor Ledger {
+package actor ChainWriter {
     package nonisolated let store: ChainStore
     package nonisolated let journal: PendingJournal
     package nonisolated let gatewayKey: SigningIdentity
     package nonisolated let keys = KeyDirectory()
-    package nonisolated let config: LedgerConfig
+    package nonisolated let config: ChainWriterConfig
     package nonisolated let metrics: GatewayMetrics
     package nonisolated let logger: Logger
     package nonisolated let rejections: RateLimitedLog
@@ -97,7 +97,7 @@ package actor Ledger {
     private let executor: DedicatedThreadExecutor
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    // Internal (not private) so the trading extension (LedgerTrading.swift) can use them.
+    // Internal (not private) so the trading and escalation extensions can use them.
     package var builder: BlockBuilder
     package var meters: [MeterID: MeterInfo] = [:]
     package var pending: [PendingEntry] = []
@@ -131,22 +131,23 @@ package actor Ledger {
     }
 
     /// Opens the store and journal in `directory`, verifies the chain, and resumes.
-    /// Blocking: the work runs on the ledger's own thread.
+    /// Blocking: the work runs on the writer's own thread.
     package static func open(
         directory: DataDirectory,
         key: SigningIdentity,
-        config: LedgerConfig,
+        config: ChainWriterConfig,
         logger: Logger,
         metrics: GatewayMetrics = GatewayMetrics(),
         clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-    ) async throws -> Ledger {
+    ) async throws -> ChainWriter {
         let executor = DedicatedThreadExecutor(name: "chain-writer")
         do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Ledger, Error>) in
+            return try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ChainWriter, Error>) in
                 let job = UnsafeSendableBox {
                     continuation.resume(
                         with: Result {
-                            try Ledger(
+                            try ChainWriter(
                                 directory: directory,
                                 key: key,
                                 config: config,
@@ -169,7 +170,7 @@ package actor Ledger {
     private init(
         directory: DataDirectory,
         key: SigningIdentity,
-        config: LedgerConfig,
+        config: ChainWriterConfig,
         logger: Logger,
         metrics: GatewayMetrics,
         clock: @escaping @Sendable () -> Int64,
@@ -238,7 +239,7 @@ package actor Ledger {
         store: ChainStore,
         journal: PendingJournal,
         key: SigningIdentity,
-        config: LedgerConfig,
+        config: ChainWriterConfig,
         logger: Logger
     ) throws -> Loaded {
         let verified: VerifiedChain
@@ -906,7 +907,7 @@ package actor Ledger {
     }
 }
 
-extension Ledger.Loaded {
+extension ChainWriter.Loaded {
     /// Updates meters and anomaly memory for a record on the chain.
     package mutating func note(_ record: Record, time: Int64, bytes: [UInt8]? = nil) {
         switch record {
@@ -935,7 +936,7 @@ extension Ledger.Loaded {
                 escalations[e.decision.decision.decisionID] = entry
             }
         case let .reading(r):
-            if let bytes { pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
+            if let bytes { pendingReadings[ChainWriter.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
             meters[r.meter]?.lastReading = r
             detector.remember(latest: r)
         default:
@@ -947,7 +948,7 @@ extension Ledger.Loaded {
         let cut = pending.prefix { $0.index < treeSize }
         for p in cut {
             if case let .reading(r) = p.entry.record {
-                pendingReadings[Ledger.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil
+                pendingReadings[ChainWriter.ReadingKey(meter: r.meter, sequence: r.sequence)] = nil
             }
         }
         pending.removeFirst(cut.count)

@@ -15,7 +15,7 @@ package struct LastTrade: Sendable {
 /// Every decision is made on the chain writer, one at a time, against the TNT state that
 /// includes every accepted entry, so two concurrent requests can never both be given the
 /// same energy. A request and its dispatch are journaled together before the answer.
-extension Ledger {
+extension ChainWriter {
     // MARK: policy
 
     /// Puts a PolicyRecord on the chain when the configured dispatch policy or offer
