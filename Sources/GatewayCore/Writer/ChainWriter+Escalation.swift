@@ -78,40 +78,9 @@ extension ChainWriter {
         return record
     }
 
-    /// Adds `entries` to the builder (rules checked, not sealed), journals them in one
-    /// transaction, then lets the builder seal. Nil on success, else why not (nothing added).
+    /// Commits `entries` as one group; nil on success, else why not (nothing recorded).
     private func journaled(_ entries: [SignedRecord], now: Int64) -> String? {
-        syncArchive()
-        if let halted { return Self.haltedDetail(halted) }
-        let base = builder.tree.size
-        var added = 0
-        for entry in entries {
-            do { try appendUnsealed(entry, at: now) } catch {
-                if added > 0 { reload(haltOnFailure: true) }
-                return "the chain refuses the record: \(error)"
-            }
-            added += 1
-        }
-        do {
-            try journal.append(
-                entries.enumerated().map {
-                    PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
-                }
-            )
-        } catch {
-            logger.error(
-                "cannot write the pending journal; escalation not recorded",
-                metadata: ["error": "\(error)", "path": "\(journal.path)"]
-            )
-            reload(haltOnFailure: true)
-            return "the gateway could not store it durably (\(error))"
-        }
-        do {
-            if let block = try builder.sealIfFull(at: now) { persist(block) }
-        } catch {
-            logger.error("cannot seal a block", metadata: ["error": "\(error)"])
-        }
-        refreshGauges()
+        do { try commit(entries: entries, at: now) } catch { return error.description }
         return nil
     }
 
@@ -133,28 +102,36 @@ extension ChainWriter {
             )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
-        guard decision.isSignatureValid(by: root) else {
-            return refuse(
-                .untrustedDecision,
-                "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts"
-            )
-        }
-        guard d.producerGateway == gatewayKey.id else {
-            return refuse(
-                .wrongGateway,
-                "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)"
-            )
-        }
-        if let existing = escalations[d.decisionID] {
-            if case let .escalation(e) = existing.record, e.decision == decision, e.role == .producer {
-                return EscalationCommit(
-                    entry: existing,
-                    replayed: true,
-                    producerTNTBefore: e.producerTNTBefore,
-                    availableWh: builder.state.tnt.status(of: d.producer)?.availableWh
+        do {
+            try builder.state.checkEscalation(role: .producer, decision: decision, rootKey: root)
+        } catch {
+            switch error {
+            case .escalationReplayed:
+                if let existing = escalations[d.decisionID], case let .escalation(e) = existing.record,
+                    e.decision == decision, e.role == .producer
+                {
+                    return EscalationCommit(
+                        entry: existing,
+                        replayed: true,
+                        producerTNTBefore: e.producerTNTBefore,
+                        availableWh: builder.state.tnt.status(of: d.producer)?.availableWh
+                    )
+                }
+                return refuse(
+                    .decisionReplayed,
+                    "decision id \(d.decisionID) is already on this chain with other contents"
+                )
+            case .escalationWrongGateway:
+                return refuse(
+                    .wrongGateway,
+                    "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)"
+                )
+            default:
+                return refuse(
+                    .untrustedDecision,
+                    "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts"
                 )
             }
-            return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
         }
         let now = clock()
         let tnt: UInt64
@@ -216,31 +193,36 @@ extension ChainWriter {
             )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
-        guard decision.isSignatureValid(by: root) else {
-            return refuse(
-                .untrustedDecision,
-                "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)"
-            )
-        }
-        guard d.consumerGateway == gatewayKey.id else {
-            return refuse(
-                .wrongGateway,
-                "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway"
-            )
-        }
-        if let existing = escalations[d.decisionID] {
-            if case let .escalation(e) = existing.record, e.decision == decision, e.role == .consumer {
-                return EscalationCommit(entry: existing, replayed: true)
+        do {
+            try builder.state.checkEscalation(role: .consumer, decision: decision, rootKey: root)
+        } catch {
+            switch error {
+            case .escalationReplayed:
+                if let existing = escalations[d.decisionID], case let .escalation(e) = existing.record,
+                    e.decision == decision, e.role == .consumer
+                {
+                    return EscalationCommit(entry: existing, replayed: true)
+                }
+                return refuse(
+                    .decisionReplayed,
+                    "decision id \(d.decisionID) is already on this chain with other contents"
+                )
+            case .escalationWrongGateway:
+                return refuse(
+                    .wrongGateway,
+                    "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway"
+                )
+            case .escalationNotEscalatable:
+                return refuse(
+                    .notEscalatable,
+                    "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)"
+                )
+            default:
+                return refuse(
+                    .untrustedDecision,
+                    "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)"
+                )
             }
-            return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
-        }
-        guard let open = builder.state.escalatableRequest(of: d.consumer), open.request == d.request,
-            open.requestHash == d.requestHash, open.energyWh == d.energyWh
-        else {
-            return refuse(
-                .notEscalatable,
-                "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)"
-            )
         }
         let now = clock()
         let entries: [SignedRecord]

@@ -63,10 +63,9 @@ extension ChainWriter {
         package var afterDurable: [() -> Void] = []
     }
 
-    /// Decides a group in order, adding its entries to the builder without sealing (so
-    /// each decision sees the ones before it and no state is copied), journals them in
-    /// one transaction, then lets the builder seal. If the journal cannot be written the
-    /// writer resumes from the store and the journal, which drops the whole group.
+    /// Decides a group in order, staging its entries (so each decision sees the ones
+    /// before it and no state is copied), and commits them as one group (`commit`). If the
+    /// journal cannot be written the whole group is dropped and answered `retry`.
     private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
         syncArchive()
         if let halted {
@@ -84,62 +83,42 @@ extension ChainWriter {
             return refused
         }
         let now = clock()
-        let base = builder.tree.size
+        var group = CommitGroup(base: builder.tree.size)
         var decisions: [Decision] = []
         for item in items {
             switch item {
             case let .offer(entry, offer, signatureValid):
-                decisions.append(decideOffer(entry, offer, signatureValid: signatureValid, now: now))
+                decisions.append(decideOffer(entry, offer, signatureValid: signatureValid, now: now, group: &group))
             case let .request(entry, request, signatureValid):
-                decisions.append(decideRequest(entry, request, signatureValid: signatureValid, now: now))
+                decisions.append(
+                    decideRequest(entry, request, signatureValid: signatureValid, now: now, group: &group)
+                )
             }
         }
-        let all = decisions.flatMap(\.entries)
-        if !all.isEmpty {
-            do {
-                try journal.append(
-                    all.enumerated().map {
-                        PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
-                    }
-                )
-            } catch {
-                logger.error(
-                    "cannot write the pending journal; trades deferred",
-                    metadata: ["error": "\(error)", "path": "\(journal.path)"]
-                )
-                // The group is in memory but not durable: drop it by resuming from what is.
-                reload(haltOnFailure: true)
-                let answers = decisions.map {
-                    $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred()
-                }
-                for answer in answers { answer.count(in: metrics) }
-                return answers
+        if commit(group, at: now) != nil {
+            // The group is gone from memory as well: answer what was decided as deferred.
+            let answers = decisions.map {
+                $0.entries.isEmpty && !$0.answer.isDuplicate ? $0.answer : $0.answer.deferred()
             }
-            do {
-                if let block = try builder.sealIfFull(at: now) { persist(block) }
-            } catch {
-                logger.error("cannot seal a block", metadata: ["error": "\(error)"])
-            }
+            for answer in answers { answer.count(in: metrics) }
+            return answers
         }
         for d in decisions {
             for action in d.afterDurable { action() }
             d.answer.count(in: metrics)
         }
-        refreshGauges()
         return decisions.map(\.answer)
-    }
-
-    /// Adds a checked entry to the builder (not sealing) and to the pending list.
-    package func appendUnsealed(_ entry: SignedRecord, at now: Int64) throws(BuilderError) {
-        let index = builder.tree.size
-        try builder.append(signatureChecked: entry, at: now)
-        pending.append(PendingEntry(index: index, time: now, entry: entry))
-        noteAccepted(entry, index: index)
     }
 
     /// Checks an offer, cuts it to metered export plus tolerance (an anomaly when cut) and
     /// adds it.
-    private func decideOffer(_ entry: SignedRecord, _ offer: Offer, signatureValid: Bool?, now: Int64) -> Decision {
+    private func decideOffer(
+        _ entry: SignedRecord,
+        _ offer: Offer,
+        signatureValid: Bool?,
+        now: Int64,
+        group: inout CommitGroup
+    ) -> Decision {
         let hex = offer.producer.hex
         func refuse(
             _ status: TradeStatus,
@@ -241,7 +220,7 @@ extension ChainWriter {
         let height = builder.nextHeight
         var decision = Decision(answer: .offer(OfferResponse(status: .accepted)))
         if credit.creditedWh > 0 {
-            do { try appendUnsealed(entry, at: now) } catch {
+            do { try stage(entry, at: now, in: &group) } catch {
                 return refuse(.rejected, .staleSequence, "the chain refuses the offer: \(error)")
             }
             decision.entries.append(entry)
@@ -283,7 +262,7 @@ extension ChainWriter {
         }
         if let anomaly {
             if isRefused { refusedOfferEvidence[offer.producer] = (offer.sequence, now) }
-            do { try appendUnsealed(anomaly, at: now) } catch {
+            do { try stage(anomaly, at: now, in: &group) } catch {
                 logger.critical(
                     "the block builder refused an anomaly record",
                     metadata: ["meter.id": "\(hex)", "error": "\(error)"]
@@ -308,7 +287,8 @@ extension ChainWriter {
         _ entry: SignedRecord,
         _ request: EnergyRequest,
         signatureValid: Bool?,
-        now: Int64
+        now: Int64,
+        group: inout CommitGroup
     ) -> Decision {
         let hex = request.consumer.hex
         func refuse(_ status: TradeStatus, _ reason: TradeReason, _ detail: String) -> Decision {
@@ -349,7 +329,7 @@ extension ChainWriter {
                 "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock"
             )
         }
-        do { try appendUnsealed(entry, at: now) } catch {
+        do { try stage(entry, at: now, in: &group) } catch {
             return refuse(.rejected, .staleSequence, "the chain refuses the request: \(error)")
         }
         lastTrades[TradeKey(meter: request.consumer, type: .request)] = LastTrade(
@@ -362,7 +342,7 @@ extension ChainWriter {
         do {
             dispatch = try builder.state.tnt.dispatch(for: request.reference)
             dispatchEntry = try SignedRecord.sign(.dispatch(dispatch), with: gatewayKey)
-            try appendUnsealed(dispatchEntry, at: now)
+            try stage(dispatchEntry, at: now, in: &group)
         } catch {
             // Not reachable while the rule and the builder agree; the request stays pending
             // on the chain and a resend gets `retry` until an operator looks.
@@ -507,6 +487,9 @@ extension ChainWriter {
     }
 
     /// Identity (ENIV), role, signature and sequence checks shared by offers and requests.
+    /// The rules are the chain's (`ChainState.signingKey(for:)`, `TNTState.requireActiveMember`,
+    /// `ChainState.admit(_:)`); this only names the rule broken and tells a resent copy from
+    /// a conflicting one.
     package func checkAuthor(
         _ entry: SignedRecord,
         author: MeterID,
@@ -516,43 +499,29 @@ extension ChainWriter {
         signatureValid: Bool?
     ) -> Refusal? {
         let hex = author.hex
-        guard entry.signer == author else {
-            return Refusal(
-                reason: .badSignature,
-                detail:
-                    "the envelope is signed by key \(entry.signer.hex) but the \(type) names meter \(hex); it must be signed by its own meter"
-            )
+        let state = builder.state
+        let key: PublicIdentity
+        do { key = try state.signingKey(for: entry) } catch {
+            return Self.refusal(of: error, author: author, role: role, type: type)
         }
-        guard let info = meters[author] else {
-            return Refusal(
-                reason: .unknownMeter,
-                detail:
-                    "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll --role \(role)`"
-            )
+        do { try state.tnt.requireActiveMember(author, needs: role) } catch {
+            return Self.refusal(of: .tnt(error), author: author, role: role, type: type)
         }
-        guard info.active else {
-            return Refusal(
-                reason: .revokedMeter,
-                detail: "meter \(hex) was revoked; its \(type)s are no longer accepted"
-            )
-        }
-        guard info.role == role else {
-            return Refusal(
-                reason: .wrongRole,
-                detail:
-                    "meter \(hex) is enrolled as a \(info.role); only a \(role) may send a\(type == .offer ? "n" : "") \(type)"
-            )
-        }
-        guard signatureValid ?? entry.isSignatureValid(by: info.key) else {
+        guard signatureValid ?? entry.isSignatureValid(by: key) else {
             return Refusal(
                 reason: .badSignature,
                 detail:
                     "the signature does not verify over the record's bytes with meter \(hex)'s enrolled key (altered or forged)"
             )
         }
-        if let last = lastTrades[TradeKey(meter: author, type: type)], sequence <= last.sequence {
-            if sequence == last.sequence {
-                if last.bytes == entry.bytes { return Refusal(reason: nil, detail: "duplicate") }
+        do { _ = try state.admit(entry) } catch {
+            guard case let .sequenceNotIncreasing(_, _, last, found) = error else {
+                return Self.refusal(of: error, author: author, role: role, type: type)
+            }
+            if found == last {
+                if lastTrades[TradeKey(meter: author, type: type)]?.bytes == entry.bytes {
+                    return Refusal(reason: nil, detail: "duplicate")
+                }
                 return Refusal(
                     reason: .conflictingDuplicate,
                     detail:
@@ -562,10 +531,49 @@ extension ChainWriter {
             return Refusal(
                 reason: .staleSequence,
                 detail:
-                    "\(type) sequence \(sequence) is not above meter \(hex)'s last recorded \(last.sequence); use a higher sequence number (the CLI uses the time in ms)"
+                    "\(type) sequence \(sequence) is not above meter \(hex)'s last recorded \(last); use a higher sequence number (the CLI uses the time in ms)"
             )
         }
         return nil
+    }
+
+    /// The trade reason and the operator's sentence for a rule an offer or request breaks.
+    private static func refusal(
+        of violation: RuleViolation,
+        author: MeterID,
+        role: MeterRole,
+        type: RecordType
+    )
+        -> Refusal
+    {
+        let hex = author.hex
+        switch violation {
+        case let .signerMismatch(signer, _, _):
+            return Refusal(
+                reason: .badSignature,
+                detail:
+                    "the envelope is signed by key \(signer.hex) but the \(type) names meter \(hex); it must be signed by its own meter"
+            )
+        case .unknownSigner, .tnt(.notEnrolled):
+            return Refusal(
+                reason: .unknownMeter,
+                detail:
+                    "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll --role \(role)`"
+            )
+        case .tnt(.revoked):
+            return Refusal(
+                reason: .revokedMeter,
+                detail: "meter \(hex) was revoked; its \(type)s are no longer accepted"
+            )
+        case let .tnt(.wrongRole(_, has, _)):
+            return Refusal(
+                reason: .wrongRole,
+                detail:
+                    "meter \(hex) is enrolled as a \(has); only a \(role) may send a\(type == .offer ? "n" : "") \(type)"
+            )
+        default:
+            return Refusal(reason: .staleSequence, detail: "the chain refuses the \(type): \(violation)")
+        }
     }
 }
 

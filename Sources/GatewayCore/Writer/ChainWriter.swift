@@ -364,13 +364,9 @@ package actor ChainWriter {
         let now = clock()
         var results: [IngestResult] = []
         results.reserveCapacity(prepared.count)
-        var newEntries: [SignedRecord] = []
+        var group = CommitGroup(base: builder.tree.size)
         var acceptedResults: [Int] = []
         var findings: [AnomalyFinding] = []
-        var detector = self.detector
-        var nextSequence: [MeterID: UInt64] = [:]
-        var batchBytes: [ReadingKey: [UInt8]] = [:]
-        var batchLast: [MeterID: Reading] = [:]
 
         func reject(_ index: Int, _ reason: IngestReason, _ detail: String, meter: String?, sequence: UInt64?) {
             results.append(
@@ -392,38 +388,15 @@ package actor ChainWriter {
             case let .reading(entry, r, signatureValid):
                 let m = r.meter
                 let hex = m.hex
-                guard entry.signer == m else {
-                    reject(
-                        p.index,
-                        .signerMismatch,
-                        "the envelope is signed by key \(entry.signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
+                // Who may sign it is the chain's rule (LedgerLite's ChainState); the answer
+                // names the rule the reading broke.
+                let key: PublicIdentity
+                do { key = try builder.state.signingKey(for: entry) } catch {
+                    let (reason, detail) = Self.refusal(of: error, reading: r)
+                    reject(p.index, reason, detail, meter: hex, sequence: r.sequence)
                     continue
                 }
-                guard let info = meters[m] else {
-                    reject(
-                        p.index,
-                        .unknownMeter,
-                        "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
-                    continue
-                }
-                guard info.active else {
-                    reject(
-                        p.index,
-                        .revokedMeter,
-                        "meter \(hex) was revoked; its readings are no longer accepted",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
-                    continue
-                }
-                let valid = signatureValid ?? entry.isSignatureValid(by: info.key)
-                guard valid else {
+                guard signatureValid ?? entry.isSignatureValid(by: key) else {
                     reject(
                         p.index,
                         .badSignature,
@@ -436,84 +409,86 @@ package actor ChainWriter {
                     }
                     continue
                 }
-                let expected = nextSequence[m] ?? builder.state.nextReadingSequence(of: m)
-                if r.sequence < expected {
-                    let key = ReadingKey(meter: m, sequence: r.sequence)
-                    let existing: [UInt8]?
-                    do {
-                        existing =
-                            try batchBytes[key] ?? pendingReadings[key]
-                            ?? store.reading(meter: m, sequence: r.sequence)?.entry.bytes
-                    } catch {
-                        // Without the stored reading, a duplicate cannot be told from an
-                        // equivocation: defer rather than accuse the meter.
-                        logger.error(
-                            "cannot read the chain store to check a repeated reading",
-                            metadata: [
-                                "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
-                            ]
-                        )
-                        results.append(
-                            IngestResult(
-                                index: p.index,
-                                status: .retry,
-                                meter: hex,
-                                sequence: r.sequence,
-                                reason: .storage,
-                                detail: "the gateway cannot read its chain store; send again later"
+                do { _ = try builder.state.admit(entry) } catch {
+                    switch error {
+                    case let .sequenceReplay(_, _, found):
+                        let key = ReadingKey(meter: m, sequence: found)
+                        let existing: [UInt8]?
+                        do {
+                            existing =
+                                try pendingReadings[key] ?? store.reading(meter: m, sequence: found)?.entry.bytes
+                        } catch {
+                            // Without the stored reading, a duplicate cannot be told from an
+                            // equivocation: defer rather than accuse the meter.
+                            logger.error(
+                                "cannot read the chain store to check a repeated reading",
+                                metadata: [
+                                    "meter.id": "\(hex)", "reading.seq": "\(r.sequence)", "error": "\(error)",
+                                ]
                             )
-                        )
-                        continue
-                    }
-                    if existing == entry.bytes {
-                        results.append(
-                            IngestResult(
-                                index: p.index,
-                                status: .duplicate,
-                                meter: hex,
-                                sequence: r.sequence,
-                                detail: "reading \(r.sequence) was already accepted; not stored twice"
+                            results.append(
+                                IngestResult(
+                                    index: p.index,
+                                    status: .retry,
+                                    meter: hex,
+                                    sequence: r.sequence,
+                                    reason: .storage,
+                                    detail: "the gateway cannot read its chain store; send again later"
+                                )
                             )
-                        )
-                    } else {
+                            continue
+                        }
+                        if existing == entry.bytes {
+                            results.append(
+                                IngestResult(
+                                    index: p.index,
+                                    status: .duplicate,
+                                    meter: hex,
+                                    sequence: r.sequence,
+                                    detail: "reading \(r.sequence) was already accepted; not stored twice"
+                                )
+                            )
+                        } else {
+                            reject(
+                                p.index,
+                                .conflictingDuplicate,
+                                "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded",
+                                meter: hex,
+                                sequence: r.sequence
+                            )
+                            let accepted = existing.map { Hash256.sha256($0) } ?? .zero
+                            if let f = detector.equivocation(
+                                meter: m,
+                                sequence: r.sequence,
+                                evidence: Hash256.sha256(entry.bytes),
+                                accepted: accepted
+                            ) {
+                                findings.append(f)
+                            }
+                        }
+                    case let .sequenceGap(_, expected, found):
                         reject(
                             p.index,
-                            .conflictingDuplicate,
-                            "meter \(hex) already has an accepted reading \(r.sequence) with other bytes; an equivocation anomaly was recorded",
+                            .sequenceGap,
+                            "expected sequence \(expected) for meter \(hex), got \(found): send readings \(expected)…\(found - 1) first",
                             meter: hex,
                             sequence: r.sequence
                         )
-                        let accepted = existing.map { Hash256.sha256($0) } ?? .zero
-                        if let f = detector.equivocation(
+                        if let f = detector.sequenceGap(
                             meter: m,
-                            sequence: r.sequence,
-                            evidence: Hash256.sha256(entry.bytes),
-                            accepted: accepted
+                            expected: expected,
+                            found: found,
+                            evidence: Hash256.sha256(entry.bytes)
                         ) {
                             findings.append(f)
                         }
+                    default:
+                        let (reason, detail) = Self.refusal(of: error, reading: r)
+                        reject(p.index, reason, detail, meter: hex, sequence: r.sequence)
                     }
                     continue
                 }
-                if r.sequence > expected {
-                    reject(
-                        p.index,
-                        .sequenceGap,
-                        "expected sequence \(expected) for meter \(hex), got \(r.sequence): send readings \(expected)…\(r.sequence - 1) first",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
-                    if let f = detector.sequenceGap(
-                        meter: m,
-                        expected: expected,
-                        found: r.sequence,
-                        evidence: Hash256.sha256(entry.bytes)
-                    ) {
-                        findings.append(f)
-                    }
-                    continue
-                }
-                let previous = batchLast[m] ?? info.lastReading
+                let previous = meters[m]?.lastReading
                 if r.timestamp > now + config.maxSkewMs {
                     reject(
                         p.index,
@@ -534,18 +509,25 @@ package actor ChainWriter {
                     )
                     continue
                 }
+                do { try stage(entry, at: now, in: &group) } catch {
+                    // Not reachable: the chain's own admission check passed just above.
+                    reject(
+                        p.index,
+                        .malformed,
+                        "the chain refuses the reading: \(error)",
+                        meter: hex,
+                        sequence: r.sequence
+                    )
+                    continue
+                }
                 findings += detector.readingAccepted(r, previous: previous, evidence: Hash256.sha256(entry.bytes))
-                nextSequence[m] = r.sequence + 1
-                batchBytes[ReadingKey(meter: m, sequence: r.sequence)] = entry.bytes
-                batchLast[m] = r
-                newEntries.append(entry)
                 acceptedResults.append(results.count)
                 results.append(IngestResult(index: p.index, status: .accepted, meter: hex, sequence: r.sequence))
             }
         }
 
         // Anomaly records, signed by the gateway, go in after the batch's readings.
-        var anomalyEntries: [(AnomalyFinding, SignedRecord)] = []
+        var recorded: [AnomalyFinding] = []
         for f in findings {
             do {
                 let record = try Anomaly(
@@ -555,7 +537,8 @@ package actor ChainWriter {
                     timestamp: now,
                     detail: f.chainDetail
                 )
-                anomalyEntries.append((f, try SignedRecord.sign(.anomaly(record), with: gatewayKey)))
+                try stage(try SignedRecord.sign(.anomaly(record), with: gatewayKey), at: now, in: &group)
+                recorded.append(f)
             } catch {
                 logger.error(
                     "cannot sign an anomaly record",
@@ -563,47 +546,49 @@ package actor ChainWriter {
                 )
             }
         }
-        let all = newEntries + anomalyEntries.map(\.1)
-        if !all.isEmpty {
-            let base = builder.tree.size
-            do {
-                try journal.append(
-                    all.enumerated().map {
-                        PendingJournal.Entry(index: base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
-                    }
-                )
-            } catch {
-                logger.error(
-                    "cannot write the pending journal; readings deferred",
-                    metadata: ["error": "\(error)", "path": "\(journal.path)"]
-                )
-                for i in acceptedResults {
-                    results[i].status = .retry
-                    results[i].reason = .storage
-                    results[i].detail = "the gateway could not store the reading durably; retry later"
-                }
-                record(results, source: source)
-                return results
+        if let failure = commit(group, at: now) {
+            logger.error("readings deferred", metadata: ["error": "\(failure)"])
+            for i in acceptedResults {
+                results[i].status = .retry
+                results[i].reason = .storage
+                results[i].detail = "the gateway could not store the reading durably; retry later"
             }
-            self.detector = detector
-            for entry in all {
-                addDurable(entry, at: now)
-            }
-            for (f, _) in anomalyEntries {
-                metrics.anomaly(f.category)
-                logger.warning(
-                    "anomaly recorded on the chain",
-                    metadata: [
-                        "meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)",
-                    ]
-                )
-            }
-        } else {
-            self.detector = detector
+            record(results, source: source)
+            return results
+        }
+        for f in recorded {
+            metrics.anomaly(f.category)
+            logger.warning(
+                "anomaly recorded on the chain",
+                metadata: [
+                    "meter.id": "\(f.subject.hex)", "anomaly": "\(f.category.rawValue)", "detail": "\(f.detail)",
+                ]
+            )
         }
         record(results, source: source)
-        refreshGauges()
         return results
+    }
+
+    /// The ingest reason and the operator's sentence for a reading the chain's rules refuse
+    /// (`ChainState.signingKey(for:)` and `admit(_:)`).
+    private static func refusal(of violation: RuleViolation, reading r: Reading) -> (IngestReason, String) {
+        let hex = r.meter.hex
+        switch violation {
+        case let .signerMismatch(signer, _, _):
+            return (
+                .signerMismatch,
+                "the envelope is signed by key \(signer.hex) but the reading names meter \(hex); a reading must be signed by its own meter"
+            )
+        case .unknownSigner, .tnt(.notEnrolled):
+            return (
+                .unknownMeter,
+                "meter \(hex) is not enrolled with this gateway; enroll its public key with `edge-gateway enroll`"
+            )
+        case .tnt(.revoked):
+            return (.revokedMeter, "meter \(hex) was revoked; its readings are no longer accepted")
+        default:
+            return (.malformed, "the chain refuses the reading: \(violation)")
+        }
     }
 
     /// Counts and logs the outcome of a batch.
@@ -630,25 +615,6 @@ package actor ChainWriter {
                     metadata: metadata
                 )
             }
-        }
-    }
-
-    /// Adds a journaled entry to the builder and appends any block it seals.
-    package func addDurable(_ entry: SignedRecord, at now: Int64) {
-        let index = builder.tree.size
-        do {
-            let sealed = try builder.add(signatureChecked: entry, at: now)
-            pending.append(PendingEntry(index: index, time: now, entry: entry))
-            noteAccepted(entry, index: index)
-            if let sealed { persist(sealed) }
-        } catch {
-            // Not reachable when the checks above agree with the chain rules; keep the
-            // journal consistent with the builder either way.
-            logger.critical(
-                "the block builder refused a checked entry; it is dropped from the journal",
-                metadata: ["error": "\(error)", "entry.index": "\(index)"]
-            )
-            try? journal.removeEntries(from: index)
         }
     }
 
@@ -786,55 +752,58 @@ package actor ChainWriter {
 
     /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
     package func enroll(_ key: PublicIdentity, role: MeterRole) async throws(AdminError) -> SignedRecord {
-        if let info = meters[key.id] {
-            if info.active {
-                throw AdminError(
+        let meter = key.id
+        let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock()))) {
+            switch $0 {
+            case .tnt(.alreadyEnrolled):
+                let enrolled = self.builder.state.tnt.status(of: meter)?.role ?? role
+                return AdminError(
                     kind: .conflict,
                     description:
-                        "meter \(key.id.hex) is already enrolled as a \(info.role); revoke it first to change its role"
+                        "meter \(meter.hex) is already enrolled as a \(enrolled); revoke it first to change its role"
                 )
-            }
-            if info.role != role {
-                throw AdminError(
+            case let .tnt(.roleMismatch(_, enrolled, _)):
+                return AdminError(
                     kind: .conflict,
                     description:
-                        "meter \(key.id.hex) was enrolled as a \(info.role) and revoked; it may only be enrolled again as a \(info.role)"
+                        "meter \(meter.hex) was enrolled as a \(enrolled) and revoked; it may only be enrolled again as a \(enrolled)"
                 )
+            default:
+                return nil
             }
         }
-        let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock())))
-        logger.notice("meter enrolled", metadata: ["meter.id": "\(key.id.hex)", "role": "\(role)"])
+        logger.notice("meter enrolled", metadata: ["meter.id": "\(meter.hex)", "role": "\(role)"])
         return entry
     }
 
     /// Puts a Revocation on the chain (sealed at once) and returns the entry.
     package func revoke(_ meter: MeterID) async throws(AdminError) -> SignedRecord {
-        guard let info = meters[meter] else {
+        guard let key = builder.state.key(of: meter), let role = builder.state.tnt.status(of: meter)?.role else {
             throw AdminError(kind: .notFound, description: "meter \(meter.hex) is not enrolled with this gateway")
         }
-        guard info.active else {
-            throw AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked")
+        let entry = try await addGatewayRecord(.revocation(Revocation(meterKey: key, role: role, timestamp: clock()))) {
+            guard case .tnt(.revoked) = $0 else { return nil }
+            return AdminError(kind: .conflict, description: "meter \(meter.hex) is already revoked")
         }
-        let entry = try await addGatewayRecord(
-            .revocation(Revocation(meterKey: info.key, role: info.role, timestamp: clock()))
-        )
-        logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(info.role)"])
+        logger.notice("meter revoked", metadata: ["meter.id": "\(meter.hex)", "role": "\(role)"])
         return entry
     }
 
-    package func addGatewayRecord(_ record: Record) async throws(AdminError) -> SignedRecord {
-        syncArchive()
-        if let halted { throw AdminError(kind: .storage, description: Self.haltedDetail(halted)) }
-        let now = clock()
+    /// Signs a gateway record, commits it and seals it at once; `refusal` names a rule
+    /// violation for the operator (nil: the generic sentence).
+    package func addGatewayRecord(
+        _ record: Record,
+        refusal: (RuleViolation) -> AdminError? = { _ in nil }
+    ) async throws(AdminError) -> SignedRecord {
         let entry: SignedRecord
         do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
             throw AdminError(kind: .storage, description: "cannot sign: \(error)")
         }
-        do { try journal.append([PendingJournal.Entry(index: builder.tree.size, time: now, bytes: entry.bytes)]) } catch
-        {
-            throw AdminError(kind: .storage, description: "cannot write the pending journal \(journal.path): \(error)")
+        do { try commit(entries: [entry], at: clock()) } catch {
+            if case let .refused(.ruleViolation(violation)) = error, let admin = refusal(violation) { throw admin }
+            if case .refused = error { throw AdminError(kind: .conflict, description: error.description) }
+            throw AdminError(kind: .storage, description: error.description)
         }
-        addDurable(entry, at: now)
         await sealNow()
         return entry
     }

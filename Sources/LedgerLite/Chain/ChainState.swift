@@ -66,8 +66,15 @@ public struct ChainState: Sendable {
         try apply(entry, enforcingDispatchRule: true)
     }
 
-    mutating func apply(_ entry: SignedRecord, enforcingDispatchRule: Bool) throws(RuleViolation) {
-        _ = try signingKey(for: entry)
+    /// The rules an entry must meet before it may change anything, in the order the chain
+    /// decides them: who signs it (the gateway, or the meter it names, enrolled and not
+    /// revoked), that a reading's sequence number is the meter's next one and an offer's or a
+    /// request's is above the meter's last, and that an offer comes from a producer and a
+    /// request from a consumer. `apply` starts with exactly this check, so a gateway that
+    /// asks it before its own admission policies decides as a verifier replaying the chain.
+    /// - Returns: the key that must have signed the entry.
+    public func admit(_ entry: SignedRecord) throws(RuleViolation) -> PublicIdentity {
+        let key = try signingKey(for: entry)
         switch entry.record {
         case let .reading(r):
             let expected = nextReadingSequence(of: r.meter)
@@ -76,18 +83,34 @@ public struct ChainState: Sendable {
                     ? .sequenceGap(r.meter, expected: expected, found: r.sequence)
                     : .sequenceReplay(r.meter, expected: expected, found: r.sequence)
             }
-            try applyTNT(entry.record, enforcingDispatchRule)
-            lastReading[r.meter] = r.sequence
         case let .offer(o):
             if let last = lastOffer[o.producer], o.sequence <= last {
                 throw .sequenceNotIncreasing(o.producer, type: .offer, last: last, found: o.sequence)
             }
-            try applyTNT(entry.record, enforcingDispatchRule)
-            lastOffer[o.producer] = o.sequence
+            do { try tnt.requireActiveMember(o.producer, needs: .producer) } catch { throw .tnt(error) }
         case let .request(q):
             if let last = lastRequest[q.consumer], q.sequence <= last {
                 throw .sequenceNotIncreasing(q.consumer, type: .request, last: last, found: q.sequence)
             }
+            do { try tnt.requireActiveMember(q.consumer, needs: .consumer) } catch { throw .tnt(error) }
+        case let .escalation(e):
+            try checkEscalation(role: e.role, decision: e.decision, rootKey: authority?.rootKey)
+        default:
+            break
+        }
+        return key
+    }
+
+    mutating func apply(_ entry: SignedRecord, enforcingDispatchRule: Bool) throws(RuleViolation) {
+        _ = try admit(entry)
+        switch entry.record {
+        case let .reading(r):
+            try applyTNT(entry.record, enforcingDispatchRule)
+            lastReading[r.meter] = r.sequence
+        case let .offer(o):
+            try applyTNT(entry.record, enforcingDispatchRule)
+            lastOffer[o.producer] = o.sequence
+        case let .request(q):
             try applyTNT(entry.record, enforcingDispatchRule)
             lastRequest[q.consumer] = q.sequence
             pendingRequestHashes[q.reference] = Hash256.sha256(entry.body)
@@ -119,7 +142,6 @@ public struct ChainState: Sendable {
             }
             authority = a
         case let .escalation(e):
-            try checkEscalation(e)
             try applyTNT(entry.record, enforcingDispatchRule)
             let d = e.decision.decision
             decisionIDs.insert(d.decisionID)
@@ -130,20 +152,26 @@ public struct ChainState: Sendable {
     }
 
     /// The chain rules of an escalation record, before its TNT effect: the decision is
-    /// signed by the recorded root key, names this gateway on the record's side, is new on
-    /// this chain, and (consumer side) answers the consumer's escalatable request exactly.
-    private func checkEscalation(_ e: Escalation) throws(RuleViolation) {
-        let d = e.decision.decision
-        guard let authority else { throw .escalationWithoutAuthority(decisionID: d.decisionID) }
-        guard e.decision.isSignatureValid(by: authority.rootKey) else {
-            throw .escalationNotSignedByRoot(decisionID: d.decisionID, issuer: d.issuer, root: authority.rootKey.id)
+    /// signed by the root key (on the chain: the recorded one; a gateway about to record a
+    /// new authority record passes its root key), names this gateway on the record's side,
+    /// is new on this chain, and (consumer side) answers the consumer's escalatable request
+    /// exactly.
+    public func checkEscalation(
+        role: MeterRole,
+        decision: SignedEscalationDecision,
+        rootKey: PublicIdentity?
+    ) throws(RuleViolation) {
+        let d = decision.decision
+        guard let rootKey else { throw .escalationWithoutAuthority(decisionID: d.decisionID) }
+        guard decision.isSignatureValid(by: rootKey) else {
+            throw .escalationNotSignedByRoot(decisionID: d.decisionID, issuer: d.issuer, root: rootKey.id)
         }
-        let named = e.role == .producer ? d.producerGateway : d.consumerGateway
+        let named = role == .producer ? d.producerGateway : d.consumerGateway
         guard named == gatewayKey.id else {
-            throw .escalationWrongGateway(decisionID: d.decisionID, role: e.role, named: named, gateway: gatewayKey.id)
+            throw .escalationWrongGateway(decisionID: d.decisionID, role: role, named: named, gateway: gatewayKey.id)
         }
         guard !decisionIDs.contains(d.decisionID) else { throw .escalationReplayed(decisionID: d.decisionID) }
-        if e.role == .consumer {
+        if role == .consumer {
             guard let open = escalatable[d.consumer] else {
                 throw .escalationNotEscalatable(
                     decisionID: d.decisionID,

@@ -275,6 +275,12 @@ public struct TNTState: Sendable {
         if role == .producer { index.unlink(m.handle) }
     }
 
+    /// The rule for a meter's own trade record: it must be enrolled, not revoked, and in
+    /// the role the record needs (offers: producer; requests: consumer).
+    public func requireActiveMember(_ meter: MeterID, needs role: MeterRole) throws(TNTError) {
+        _ = try activeMember(meter, needs: role)
+    }
+
     private func activeMember(_ meter: MeterID, needs role: MeterRole) throws(TNTError) -> Member {
         guard let m = members[meter] else { throw .notEnrolled(meter) }
         guard m.active else { throw .revoked(meter) }
