@@ -105,14 +105,14 @@ package struct AgentFile: Decodable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw OperatorError("\(path): cannot read the agent file: \(error.localizedDescription)")
+            throw ConfigFileError(path, "cannot read the agent file: \(error.localizedDescription)")
         }
         do {
             return try YAMLDecoder().decode(AgentFile.self, from: text).resolve(path: path)
-        } catch let error as OperatorError {
+        } catch let error as ConfigFileError {
             throw error
         } catch {
-            throw OperatorError("\(path): \(error)")
+            throw ConfigFileError(path, "\(error)")
         }
     }
 
@@ -134,23 +134,26 @@ package struct AgentFile: Decodable {
                     names: ("device", "tcp", "rtu-tcp")
                 )
             } catch let error as ValidationError {
-                throw OperatorError("\(at): \(error.message)")
+                throw ConfigFileError(at, error.message)
             }
             var parity: Parity?
             if let text = entry.parity {
                 guard let value = Parity(flag: text) else {
-                    throw OperatorError("\(at).parity: '\(text)' is not N, E or O")
+                    throw ConfigFileError("\(at).parity", "'\(text)' is not N, E or O")
                 }
                 parity = value
             }
             let meters = try entry.meters.enumerated().map { meterIndex, meter in
                 guard (1...247).contains(meter.unit) else {
-                    throw OperatorError("\(at).meters[\(meterIndex)].unit: must be 1 to 247")
+                    throw ConfigFileError("\(at).meters[\(meterIndex)].unit", "must be 1 to 247")
                 }
                 var role = MeterRole.consumer
                 if let name = meter.role {
                     guard let value = MeterRole(argument: name) else {
-                        throw OperatorError("\(at).meters[\(meterIndex)].role: '\(name)' is not producer or consumer")
+                        throw ConfigFileError(
+                            "\(at).meters[\(meterIndex)].role",
+                            "'\(name)' is not producer or consumer"
+                        )
                     }
                     role = value
                 }
@@ -161,7 +164,7 @@ package struct AgentFile: Decodable {
                     role: role
                 )
             }
-            guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
+            guard !meters.isEmpty else { throw ConfigFileError("\(at).meters", "the list is empty") }
             resolved.append(
                 AgentConfig.Bus(
                     address: address,
@@ -173,22 +176,22 @@ package struct AgentFile: Decodable {
                 )
             )
         }
-        guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
+        guard !resolved.isEmpty else { throw ConfigFileError(path, "buses: the list is empty") }
         guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {
-            throw OperatorError("\(path): gateway: '\(gateway)' is not an http:// or https:// URL")
+            throw ConfigFileError(path, "gateway: '\(gateway)' is not an http:// or https:// URL")
         }
         let interval =
             try interval.map { text in
                 guard let value = DurationArgument(argument: text) else {
-                    throw OperatorError("\(path): interval: '\(text)' is not a duration like 5s")
+                    throw ConfigFileError(path, "interval: '\(text)' is not a duration like 5s")
                 }
                 guard value.duration >= AgentDefaults.minimumInterval else {
-                    throw OperatorError("\(path): interval: must be at least 100ms, not \(text)")
+                    throw ConfigFileError(path, "interval: must be at least 100ms, not \(text)")
                 }
                 return value.duration
             } ?? AgentDefaults.interval
         let limit = outboxLimit ?? AgentDefaults.outboxLimit
-        guard limit > 0 else { throw OperatorError("\(path): outbox-limit: must be positive, not \(limit)") }
+        guard limit > 0 else { throw ConfigFileError(path, "outbox-limit: must be positive, not \(limit)") }
         return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)
     }
 }

@@ -117,15 +117,15 @@ package struct FleetFile: Decodable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw OperatorError("\(path): cannot read the fleet file: \(error.localizedDescription)")
+            throw ConfigFileError(path, "cannot read the fleet file: \(error.localizedDescription)")
         }
         let file: FleetFile
         do {
             file = try YAMLDecoder().decode(FleetFile.self, from: text)
         } catch let error as DecodingError {
-            throw OperatorError("\(path): \(Self.describe(error))")
+            throw ConfigFileError(path, "\(Self.describe(error))")
         } catch {
-            throw OperatorError("\(path): not valid YAML: \(error)")
+            throw ConfigFileError(path, "not valid YAML: \(error)")
         }
         return try file.resolve(path: path)
     }
@@ -151,7 +151,7 @@ package struct FleetFile: Decodable {
             let at = "\(path): buses[\(busIndex)]"
             let transports = [entry.ptyLink, entry.tcp, entry.device].compactMap { $0 }
             guard transports.count == 1 else {
-                throw OperatorError("\(at): give exactly one of pty-link, tcp or device")
+                throw ConfigFileError(at, "give exactly one of pty-link, tcp or device")
             }
             let transport: FleetConfig.Transport
             if let link = entry.ptyLink {
@@ -165,7 +165,7 @@ package struct FleetFile: Decodable {
             var parity: Parity?
             if let text = entry.parity {
                 guard let value = Parity(flag: text) else {
-                    throw OperatorError("\(at).parity: '\(text)' is not N, E or O")
+                    throw ConfigFileError("\(at).parity", "'\(text)' is not N, E or O")
                 }
                 parity = value
             }
@@ -178,16 +178,20 @@ package struct FleetFile: Decodable {
             var meters: [FleetConfig.Meter] = []
             for (meterIndex, meter) in entry.meters.enumerated() {
                 let where_ = "\(at).meters[\(meterIndex)]"
-                guard (1...247).contains(meter.unit) else { throw OperatorError("\(where_).unit: must be 1 to 247") }
+                guard (1...247).contains(meter.unit) else {
+                    throw ConfigFileError("\(where_).unit", "must be 1 to 247")
+                }
                 guard let role = EmulatedRole(rawValue: meter.role ?? "consumer") else {
-                    throw OperatorError(
-                        "\(where_).role: '\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
+                    throw ConfigFileError(
+                        "\(where_).role",
+                        "'\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
                     )
                 }
                 let anomalies = try (meter.anomalies ?? []).map { text in
                     guard let anomaly = InjectedAnomaly(argument: text) else {
-                        throw OperatorError(
-                            "\(where_).anomalies: '\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))"
+                        throw ConfigFileError(
+                            "\(where_).anomalies",
+                            "'\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))"
                         )
                     }
                     return anomaly
@@ -203,10 +207,10 @@ package struct FleetFile: Decodable {
                     )
                 )
             }
-            guard !meters.isEmpty else { throw OperatorError("\(at).meters: the list is empty") }
+            guard !meters.isEmpty else { throw ConfigFileError("\(at).meters", "the list is empty") }
             let units = meters.map(\.unit)
             guard Set(units).count == units.count else {
-                throw OperatorError("\(at).meters: two meters share a unit id")
+                throw ConfigFileError("\(at).meters", "two meters share a unit id")
             }
             resolved.append(
                 FleetConfig.Bus(
@@ -219,7 +223,7 @@ package struct FleetFile: Decodable {
                 )
             )
         }
-        guard !resolved.isEmpty else { throw OperatorError("\(path): buses: the list is empty") }
+        guard !resolved.isEmpty else { throw ConfigFileError(path, "buses: the list is empty") }
         return FleetConfig(
             start: try Self.parseStart(start, context: "\(path): start") ?? Date(),
             speed: speed ?? 1,
@@ -231,7 +235,7 @@ package struct FleetFile: Decodable {
     package static func parseStart(_ text: String?, context: String) throws -> Date? {
         guard let text else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
-        throw OperatorError("\(context): '\(text)' is not an ISO 8601 time like 2026-06-21T12:00:00Z")
+        throw ConfigFileError(context, "'\(text)' is not an ISO 8601 time like 2026-06-21T12:00:00Z")
     }
 }
 
@@ -239,7 +243,7 @@ package struct FleetFile: Decodable {
 package enum FaultOptions {
     package static func injection(rate: Double, kinds: [String], seed: UInt64, context: String) throws -> FaultInjection
     {
-        guard (0...1).contains(rate) else { throw OperatorError("\(context): fault rate must be 0 to 1, not \(rate)") }
+        guard (0...1).contains(rate) else { throw ConfigFileError(context, "fault rate must be 0 to 1, not \(rate)") }
         if rate > 0, kinds.isEmpty {
             return FaultInjection(rate: rate, faults: [.noReply, .corruptFrame], seed: seed)
         }
@@ -262,8 +266,9 @@ package enum FaultOptions {
             return .exception(exception)
         default: break
         }
-        throw OperatorError(
-            "\(context): fault '\(text)' is not one of no-reply, corrupt, delay:DURATION, exception:CODE (1-11)"
+        throw ConfigFileError(
+            "\(context)",
+            "fault '\(text)' is not one of no-reply, corrupt, delay:DURATION, exception:CODE (1-11)"
         )
     }
 }

@@ -8,7 +8,7 @@ import OperatorKit
 /// server reads revocations and suspensions from the store on every push).
 package enum Authority {
     /// Issues a certificate for `gatewayKey`, records it and returns it.
-    /// - Throws: `OperatorError` when the gateway already holds an unrevoked certificate or
+    /// - Throws: `AuthorityError` when the gateway already holds an unrevoked certificate or
     ///   the name is not acceptable.
     package static func certify(
         store: AuthorityStore,
@@ -20,8 +20,10 @@ package enum Authority {
         try store.pool.write { db in
             let existing = try AuthorityStore.certificates(db, gateway: gatewayKey.id)
             if let live = existing.first(where: { $0.revokedAt == nil }) {
-                throw OperatorError(
-                    "gateway \(gatewayKey.id.hex) already holds certificate serial \(live.certificate.serial) (\"\(live.certificate.name)\"), not revoked; use it, or revoke it first with `super-node revoke --serial \(live.certificate.serial)`"
+                throw AuthorityError.alreadyCertified(
+                    gateway: gatewayKey.id,
+                    serial: live.certificate.serial,
+                    name: live.certificate.name
                 )
             }
             let serial = try AuthorityStore.nextSerial(db)
@@ -35,9 +37,7 @@ package enum Authority {
                     name: name
                 )
             } catch {
-                throw OperatorError(
-                    "--name '\(name)' is not acceptable: \(error) (use 1 to \(GatewayCertificate.maxNameBytes) bytes of UTF-8 without control characters)"
-                )
+                throw AuthorityError.badName(name, underlying: "\(error)")
             }
             let signed = try SignedGatewayCertificate.sign(certificate, with: root)
             try AuthorityStore.insert(signed, db)
@@ -59,26 +59,20 @@ package enum Authority {
             switch target {
             case let .serial(serial):
                 guard let row = try AuthorityStore.certificate(db, serial: serial) else {
-                    throw OperatorError(
-                        "no certificate with serial \(serial) was issued by this super node; list them with GET /v1/gateways"
-                    )
+                    throw AuthorityError.unknownSerial(serial)
                 }
                 if let at = row.revokedAt {
-                    throw OperatorError(
-                        "certificate serial \(serial) (gateway \(row.certificate.gateway.hex)) is already revoked (at \(Timestamps.iso(at)))"
-                    )
+                    throw AuthorityError.serialAlreadyRevoked(serial: serial, gateway: row.certificate.gateway, at: at)
                 }
                 rows = [row]
             case let .gateway(gateway):
                 let all = try AuthorityStore.certificates(db, gateway: gateway)
                 guard !all.isEmpty else {
-                    throw OperatorError(
-                        "gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, `edge-gateway init` prints it)"
-                    )
+                    throw AuthorityError.uncertifiedGateway(gateway, listedBy: "`edge-gateway init` prints it")
                 }
                 rows = all.filter { $0.revokedAt == nil }
                 guard !rows.isEmpty else {
-                    throw OperatorError("every certificate of gateway \(gateway.hex) is already revoked")
+                    throw AuthorityError.gatewayAlreadyRevoked(gateway)
                 }
             }
             for row in rows { try AuthorityStore.revoke(serial: row.certificate.serial, at: now, db) }
@@ -102,7 +96,7 @@ extension Authority {
     /// Lifts a gateway's suspension and resets its flag count (flagged blocks count anew
     /// above its accepted chain as it stands; the flags stay stored). Directly on the store,
     /// so it works with or without a running server, which reads suspensions on every push.
-    /// - Throws: `OperatorError` when the gateway holds no certificate, is not suspended, or
+    /// - Throws: `AuthorityError` when the gateway holds no certificate, is not suspended, or
     ///   the note is not acceptable.
     package static func reinstate(
         store: AuthorityStore,
@@ -113,14 +107,14 @@ extension Authority {
         if let note { try checkNote(note) }
         return try store.pool.write { db in
             guard let latest = try AuthorityStore.certificates(db, gateway: gateway).last else {
-                throw OperatorError(
-                    "gateway \(gateway.hex) holds no certificate from this super node; check the id (32 hex digits, GET /v1/gateways lists them)"
-                )
+                throw AuthorityError.uncertifiedGateway(gateway, listedBy: "GET /v1/gateways lists them")
             }
             guard let lifted = try AuthorityStore.reinstate(gateway: gateway, at: now, note: note, db) else {
                 let standing = try AuthorityStore.valueStanding(db, gateway: gateway)
-                throw OperatorError(
-                    "gateway \(gateway.hex) (\"\(latest.certificate.name)\") is not suspended (\(standing.flaggedBlocks) value-flagged blocks since its last reinstatement); nothing to reinstate"
+                throw AuthorityError.notSuspended(
+                    gateway: gateway,
+                    name: latest.certificate.name,
+                    flaggedBlocks: standing.flaggedBlocks
                 )
             }
             let flags = try AuthorityStore.flags(db, gateway: gateway).count
@@ -134,9 +128,7 @@ extension Authority {
         guard note.utf8.count <= maxNoteBytes,
             !note.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
-            throw OperatorError(
-                "--note is not acceptable: use at most \(maxNoteBytes) bytes of UTF-8 without control characters (one line)"
-            )
+            throw AuthorityError.badNote
         }
     }
 }

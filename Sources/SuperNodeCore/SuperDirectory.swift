@@ -33,12 +33,12 @@ package struct SuperDirectory: Sendable {
             try KeyFile.writePrivateKey(key, to: keyPath)
             try KeyFile.writePublicKey(key.publicIdentity, to: publicKeyPath, comment: "super-node-root")
         } catch {
-            throw OperatorError(error.description)
+            throw AuthorityError.keyFile(error)
         }
         do {
             _ = try AuthorityStore(path: storePath)
         } catch {
-            throw OperatorError("cannot create the authority store \(storePath): \(error)")
+            throw AuthorityError.storeUnavailable(path: storePath, creating: true, underlying: "\(error)")
         }
         return key
     }
@@ -49,14 +49,14 @@ package struct SuperDirectory: Sendable {
     /// Loads the root private key (refusing a file others can read).
     package func loadKey() throws -> SigningIdentity {
         try requireInitialised()
-        do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw OperatorError(error.description) }
+        do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw AuthorityError.keyFile(error) }
     }
 
     /// Opens the authority store.
     package func openStore() throws -> AuthorityStore {
         try requireInitialised()
         do { return try AuthorityStore(path: storePath) } catch {
-            throw OperatorError("cannot open the authority store \(storePath): \(error)")
+            throw AuthorityError.storeUnavailable(path: storePath, creating: false, underlying: "\(error)")
         }
     }
 }

@@ -383,7 +383,7 @@ extension AgentTests {
         buses:
           - { device: /dev/ttyUSB0, tcp: "127.0.0.1:502", meters: [{ unit: 1, profile: sdm630, key: k }] }
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        let error = #expect(throws: OperatorError.self) { try AgentFile.load(path: file) }
+        let error = #expect(throws: ConfigFileError.self) { try AgentFile.load(path: file) }
         #expect(error?.description == "\(file): buses[0]: give exactly one of device, tcp or rtu-tcp")
     }
 }

@@ -128,7 +128,7 @@ struct TradeTests {
         buses:
           - { device: /dev/ttyUSB0, meters: [{ unit: 2, profile: sdm120, key: pv.key, role: seller }] }
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        let error = #expect(throws: OperatorError.self) { try AgentFile.load(path: file) }
+        let error = #expect(throws: ConfigFileError.self) { try AgentFile.load(path: file) }
         #expect(error?.description == "\(file): buses[0].meters[0].role: 'seller' is not producer or consumer")
     }
 

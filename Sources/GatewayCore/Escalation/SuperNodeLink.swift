@@ -51,43 +51,39 @@ package final class SuperNodeLink: Sendable {
         gatewayKey: PublicIdentity
     ) throws -> SuperNodeLink {
         guard let text = try? String(contentsOfFile: certificateFile, encoding: .utf8) else {
-            throw OperatorError(
-                "cannot read the certificate file \(certificateFile); pass the file `super-node certify` wrote for this gateway with --certificate"
-            )
+            throw SuperNodeLinkError.certificateUnreadable(file: certificateFile)
         }
         let certificate: SignedGatewayCertificate
         do { certificate = try SignedGatewayCertificate(fileText: text) } catch {
-            throw OperatorError(
-                "\(certificateFile) is not a gateway certificate (\(error)); pass the file `super-node certify` wrote with --certificate"
-            )
+            throw SuperNodeLinkError.notACertificate(file: certificateFile, underlying: "\(error)")
         }
         let c = certificate.certificate
         guard c.gatewayKey == gatewayKey else {
-            throw OperatorError(
-                "the certificate \(certificateFile) is for gateway \(c.gateway.hex) (\"\(c.name)\"), but this gateway is \(gatewayKey.id.hex); have the super node certify \(directory.publicKeyPath) (`super-node certify --gateway-key …`) and pass that certificate"
+            throw SuperNodeLinkError.certificateForAnotherGateway(
+                file: certificateFile,
+                certified: c.gateway,
+                name: c.name,
+                gateway: gatewayKey.id,
+                publicKeyPath: directory.publicKeyPath
             )
         }
         let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath)
         if let pinnedRootKeyFile {
             let key: PublicIdentity
             do { key = try KeyFile.readPublicKey(from: pinnedRootKeyFile) } catch {
-                throw OperatorError("--super-node-key: \(error)")
+                throw SuperNodeLinkError.pinnedKeyUnreadable(error)
             }
             if let problem = link.problem(with: key) {
-                throw OperatorError("--super-node-key \(pinnedRootKeyFile): \(problem)")
+                throw SuperNodeLinkError.pinnedKeyRejected(file: pinnedRootKeyFile, problem: problem)
             }
             try link.keep(key)
         } else if FileManager.default.fileExists(atPath: directory.rootKeyPath) {
             let key: PublicIdentity
             do { key = try KeyFile.readPublicKey(from: directory.rootKeyPath) } catch {
-                throw OperatorError(
-                    "\(directory.rootKeyPath): \(error); remove it and the gateway fetches the root key again from the super node"
-                )
+                throw SuperNodeLinkError.keptKeyUnreadable(path: directory.rootKeyPath, underlying: "\(error)")
             }
             if let problem = link.problem(with: key) {
-                throw OperatorError(
-                    "\(directory.rootKeyPath) (the super node root key kept from an earlier run): \(problem). If this gateway moved to another super node, remove that file (or pin the new key with --super-node-key)"
-                )
+                throw SuperNodeLinkError.keptKeyRejected(path: directory.rootKeyPath, problem: problem)
             }
             link.root.withLock { $0 = key }
         }
@@ -110,11 +106,11 @@ package final class SuperNodeLink: Sendable {
 
     /// Trusts `key` (checked with `problem(with:)` first) and writes it to `rootKeyPath`.
     package func keep(_ key: PublicIdentity) throws {
-        if let problem = problem(with: key) { throw OperatorError(problem) }
+        if let problem = problem(with: key) { throw SuperNodeLinkError.untrustedRootKey(problem: problem) }
         let existing = try? KeyFile.readPublicKey(from: rootKeyPath)
         if existing != key {
             do { try KeyFile.writePublicKey(key, to: rootKeyPath, comment: "super-node-root", overwrite: true) } catch {
-                throw OperatorError("cannot write \(rootKeyPath): \(error)")
+                throw SuperNodeLinkError.rootKeyNotWritten(path: rootKeyPath, underlying: "\(error)")
             }
         }
         root.withLock { $0 = key }

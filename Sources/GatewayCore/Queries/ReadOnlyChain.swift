@@ -17,15 +17,23 @@ package struct ReadOnlyChain {
         self.directory = directory
         gatewayKey = try directory.loadPublicKey()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
-            throw OperatorError(
-                "\(directory.chainPath) is missing; the data directory is incomplete (restore it, or `edge-gateway init` a new one)"
-            )
+            throw DataDirectoryError.chainMissing(path: directory.chainPath)
         }
         do { store = try ChainStore(path: directory.chainPath, check: .none) } catch {
-            throw OperatorError("cannot open the chain store \(directory.chainPath): \(error)")
+            throw DataDirectoryError.storeUnavailable(
+                what: "chain store",
+                path: directory.chainPath,
+                creating: false,
+                underlying: "\(error)"
+            )
         }
         do { checkpoints = try CheckpointStore.openIfPresent(path: directory.checkpointsPath) } catch {
-            throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
+            throw DataDirectoryError.storeUnavailable(
+                what: "checkpoint store",
+                path: directory.checkpointsPath,
+                creating: false,
+                underlying: "\(error)"
+            )
         }
     }
 

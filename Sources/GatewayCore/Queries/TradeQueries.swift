@@ -258,14 +258,16 @@ extension ReadOnlyChain {
         guard FileManager.default.fileExists(atPath: directory.journalPath) else { return [] }
         let rows: [PendingJournal.Entry]
         do { rows = try PendingJournal(path: directory.journalPath).entries() } catch {
-            throw OperatorError("cannot read the pending journal \(directory.journalPath): \(error)")
+            throw ChainReadError.journalUnreadable(path: directory.journalPath, underlying: "\(error)")
         }
         return try rows.map { row in
             do {
                 return PendingEntry(index: row.index, time: row.time, entry: try SignedRecord(bytes: row.bytes))
             } catch {
-                throw OperatorError(
-                    "the pending journal \(directory.journalPath) holds an undecodable entry \(row.index): \(error); the gateway will refuse it at start-up too"
+                throw ChainReadError.journalUndecodable(
+                    path: directory.journalPath,
+                    index: row.index,
+                    underlying: "\(error)"
                 )
             }
         }
@@ -291,8 +293,10 @@ extension ReadOnlyChain {
         while let block = try store.block(atHeight: height) {
             for (offset, entry) in block.entries.enumerated() {
                 do { try state.apply(entry) } catch {
-                    throw OperatorError(
-                        "the chain does not replay at block \(height), entry \(block.firstEntryIndex + UInt64(offset)): \(error); run `edge-gateway verify`"
+                    throw ChainReadError.chainDoesNotReplay(
+                        height: height,
+                        index: block.firstEntryIndex + UInt64(offset),
+                        error
                     )
                 }
             }
@@ -302,14 +306,14 @@ extension ReadOnlyChain {
         let pending = rows.filter { $0.index >= treeSize }
         for (offset, p) in pending.enumerated() {
             guard p.index == treeSize + UInt64(offset) else {
-                throw OperatorError(
-                    "the pending journal \(directory.journalPath) skips from entry \(treeSize + UInt64(offset)) to \(p.index); it was edited or damaged"
+                throw ChainReadError.journalSkips(
+                    path: directory.journalPath,
+                    expected: treeSize + UInt64(offset),
+                    found: p.index
                 )
             }
             do { try state.apply(p.entry) } catch {
-                throw OperatorError(
-                    "pending entry \(p.index) in \(directory.journalPath) breaks the chain rules: \(error)"
-                )
+                throw ChainReadError.pendingBreaksRules(path: directory.journalPath, index: p.index, error)
             }
         }
         return TradeSnapshot(tnt: state.tnt, blocks: height, pending: pending)

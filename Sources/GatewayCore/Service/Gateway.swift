@@ -63,9 +63,7 @@ package final class Gateway: Sendable {
         let key = try directory.loadKey()
         let token = try directory.loadToken()
         guard FileManager.default.fileExists(atPath: directory.chainPath) else {
-            throw OperatorError(
-                "\(directory.chainPath) is missing, so the chain's history is gone; restore it from a copy (a new, empty chain needs a new `edge-gateway init` directory)"
-            )
+            throw DataDirectoryError.historyMissing(path: directory.chainPath)
         }
         let writer =
             if let clock {
@@ -78,7 +76,7 @@ package final class Gateway: Sendable {
                 _ = try await writer.adopt(policy: trading.policy, offerToleranceWh: trading.offerToleranceWh)
             } catch {
                 writer.close()
-                throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
+                throw ChainResumeError.cannotRecord(what: "the dispatch policy", error)
             }
         }
         if let superNode, let root = superNode.rootKey {
@@ -86,13 +84,18 @@ package final class Gateway: Sendable {
                 _ = try await writer.adoptAuthority(root: root, certificate: superNode.certificate)
             } catch {
                 writer.close()
-                throw OperatorError("cannot record the super node on the chain: \(error.description)")
+                throw ChainResumeError.cannotRecord(what: "the super node", error)
             }
         }
         let checkpoints: CheckpointStore
         do { checkpoints = try CheckpointStore(path: directory.checkpointsPath) } catch {
             writer.close()
-            throw OperatorError("cannot open the checkpoint store \(directory.checkpointsPath): \(error)")
+            throw DataDirectoryError.storeUnavailable(
+                what: "checkpoint store",
+                path: directory.checkpointsPath,
+                creating: false,
+                underlying: "\(error)"
+            )
         }
         let uplink = superNode.map { link in
             Uplink(

@@ -45,7 +45,7 @@ package struct DataDirectory: Sendable {
             try KeyFile.writePrivateKey(key, to: keyPath)
             try KeyFile.writePublicKey(key.publicIdentity, to: publicKeyPath, comment: "edge-gateway")
         } catch {
-            throw OperatorError(error.description)
+            throw DataDirectoryError.keyFile(error)
         }
         var tokenBytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
@@ -55,7 +55,12 @@ package struct DataDirectory: Sendable {
             _ = try ChainStore(path: chainPath, check: .structure)
             _ = try PendingJournal(path: journalPath)
         } catch {
-            throw OperatorError("cannot create the chain store \(chainPath): \(error)")
+            throw DataDirectoryError.storeUnavailable(
+                what: "chain store",
+                path: chainPath,
+                creating: true,
+                underlying: "\(error)"
+            )
         }
         return key
     }
@@ -66,7 +71,7 @@ package struct DataDirectory: Sendable {
     /// Loads the gateway's private key (refusing a file others can read).
     package func loadKey() throws -> SigningIdentity {
         try requireInitialised()
-        do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw OperatorError(error.description) }
+        do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw DataDirectoryError.keyFile(error) }
     }
 
     /// Loads the gateway's public key (for read-only tools).
@@ -74,7 +79,7 @@ package struct DataDirectory: Sendable {
         try requireInitialised()
         if FileManager.default.fileExists(atPath: publicKeyPath) {
             do { return try KeyFile.readPublicKey(from: publicKeyPath) } catch {
-                throw OperatorError(error.description)
+                throw DataDirectoryError.keyFile(error)
             }
         }
         return try loadKey().publicIdentity
@@ -87,28 +92,34 @@ package struct DataDirectory: Sendable {
             let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
             !text.isEmpty
         else {
-            throw OperatorError(
-                "cannot read the admin token \(tokenPath); it is created by `edge-gateway init` (check its permissions)"
-            )
+            throw DataDirectoryError.tokenUnreadable(path: tokenPath)
         }
         var info = stat()
         if stat(tokenPath, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw OperatorError(
-                "admin token file \(tokenPath) is accessible by group or others; run `chmod 600 \(tokenPath)`"
-            )
+            throw DataDirectoryError.tokenExposed(path: tokenPath)
         }
         return text
     }
 
     private func writeSecret(_ text: String, to file: String) throws {
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw OperatorError("cannot create \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw DataDirectoryError.secretNotWritten(
+                path: file,
+                creating: true,
+                reason: String(cString: strerror(errno))
+            )
+        }
         defer { close(fd) }
         _ = fchmod(fd, 0o600)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else {
-            throw OperatorError("cannot write \(file): \(String(cString: strerror(errno)))")
+            throw DataDirectoryError.secretNotWritten(
+                path: file,
+                creating: false,
+                reason: String(cString: strerror(errno))
+            )
         }
     }
 }

@@ -192,7 +192,7 @@ package actor ChainWriter {
             store = try ChainStore(path: directory.chainPath, check: .none)
             journal = try PendingJournal(path: directory.journalPath)
         } catch {
-            throw OperatorError("cannot open the chain store in \(directory.path): \(error)")
+            throw ChainResumeError.storeUnavailable(directory: directory.path, underlying: "\(error)")
         }
         let state = try Self.load(store: store, journal: journal, key: key, config: config, logger: logger)
         archiver = BlockArchiver(
@@ -246,16 +246,14 @@ package actor ChainWriter {
         do {
             verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
         } catch let failure as VerificationFailure {
-            throw OperatorError(
-                "the chain in \(store.path) does not verify: \(failure); run `edge-gateway verify` for details and restore the store from a copy"
-            )
+            throw ChainResumeError.chainDoesNotVerify(path: store.path, failure)
         }
         let policy = SealPolicy(maxEntries: config.sealSize, maxAgeMilliseconds: config.sealIntervalMs)
         var loaded: Loaded
         do {
             loaded = Loaded(builder: try BlockBuilder(gateway: key, policy: policy, resuming: verified))
         } catch {
-            throw OperatorError("\(error); this data directory's key does not match its chain")
+            throw ChainResumeError.keyDoesNotMatchChain(error)
         }
         loaded.detector.limits = config.anomalyLimits
 
@@ -289,21 +287,19 @@ package actor ChainWriter {
         var replayed = 0
         for item in journaled where item.index >= tree {
             guard item.index == loaded.builder.tree.size else {
-                throw OperatorError(
-                    "the pending journal \(journal.path) skips from entry \(loaded.builder.tree.size) to \(item.index); it was edited or damaged. Move it away to start without the unsealed entries (they will be lost)"
+                throw ChainResumeError.journalSkips(
+                    path: journal.path,
+                    expected: loaded.builder.tree.size,
+                    found: item.index
                 )
             }
             let entry: SignedRecord
             do { entry = try SignedRecord(bytes: item.bytes) } catch {
-                throw OperatorError(
-                    "the pending journal \(journal.path) holds an undecodable entry \(item.index): \(error)"
-                )
+                throw ChainResumeError.journalUndecodable(path: journal.path, index: item.index, underlying: "\(error)")
             }
             let sealed: Block?
             do { sealed = try loaded.builder.add(entry, at: item.time) } catch {
-                throw OperatorError(
-                    "the pending journal \(journal.path) holds entry \(item.index) that the chain refuses: \(error)"
-                )
+                throw ChainResumeError.journalRefused(path: journal.path, index: item.index, error)
             }
             loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
             loaded.note(entry.record, time: item.time, bytes: entry.bytes)
