@@ -1,10 +1,10 @@
 import Foundation
 import LedgerLite
+import LedgerStore
 import OperatorKit
 
 #if canImport(Glibc)
 import Glibc
-import LedgerStore
 #endif
 
 /// The files of a gateway's data directory (docs/GATEWAY.md, "Data directory").

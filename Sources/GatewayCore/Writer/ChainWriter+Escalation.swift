@@ -102,36 +102,28 @@ extension ChainWriter {
             )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
-        do {
-            try builder.state.checkEscalation(role: .producer, decision: decision, rootKey: root)
-        } catch {
-            switch error {
-            case .escalationReplayed:
-                if let existing = escalations[d.decisionID], case let .escalation(e) = existing.record,
-                    e.decision == decision, e.role == .producer
-                {
-                    return EscalationCommit(
-                        entry: existing,
-                        replayed: true,
-                        producerTNTBefore: e.producerTNTBefore,
-                        availableWh: builder.state.tnt.status(of: d.producer)?.availableWh
-                    )
-                }
-                return refuse(
-                    .decisionReplayed,
-                    "decision id \(d.decisionID) is already on this chain with other contents"
-                )
-            case .escalationWrongGateway:
-                return refuse(
-                    .wrongGateway,
-                    "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)"
-                )
-            default:
-                return refuse(
-                    .untrustedDecision,
-                    "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts"
-                )
-            }
+        switch escalationVerdict(role: .producer, decision: decision, root: root) {
+        case nil:
+            break
+        case let .resent(existing, e):
+            return EscalationCommit(
+                entry: existing,
+                replayed: true,
+                producerTNTBefore: e.producerTNTBefore,
+                availableWh: builder.state.tnt.status(of: d.producer)?.availableWh
+            )
+        case .refused(.decisionReplayed, _):
+            return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
+        case .refused(.wrongGateway, _):
+            return refuse(
+                .wrongGateway,
+                "decision \(d.decisionID) is for producer gateway \(d.producerGateway.hex); this gateway is \(gatewayKey.id.hex)"
+            )
+        case .refused:
+            return refuse(
+                .untrustedDecision,
+                "decision \(d.decisionID) is not signed by the super node root key \(root.id.hex) this gateway trusts"
+            )
         }
         let now = clock()
         let tnt: UInt64
@@ -150,19 +142,18 @@ extension ChainWriter {
             }
             return refuse(.unknownProducer, "\(error.description); choose another producer")
         }
-        let entries: [SignedRecord]
-        do {
-            let record = try SignedRecord.sign(
-                .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)),
-                with: gatewayKey
-            )
-            entries =
-                (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
-        } catch {
-            return refuse(.storage, "cannot sign the escalation record: \(error)")
+        let entry: SignedRecord
+        switch commitEscalation(
+            role: .producer,
+            producerTNTBefore: tnt,
+            decision: decision,
+            root: root,
+            certificate: certificate,
+            now: now
+        ) {
+        case let .success(recorded): entry = recorded
+        case let .failure(problem): return refuse(.storage, problem.detail)
         }
-        if let problem = journaled(entries, now: now) { return refuse(.storage, problem) }
-        let entry = entries[entries.count - 1]
         let available = builder.state.tnt.status(of: d.producer)?.availableWh
         logger.info(
             "escalated dispatch committed",
@@ -193,50 +184,41 @@ extension ChainWriter {
             )
             return EscalationCommit(refusal: refusal, detail: detail)
         }
-        do {
-            try builder.state.checkEscalation(role: .consumer, decision: decision, rootKey: root)
-        } catch {
-            switch error {
-            case .escalationReplayed:
-                if let existing = escalations[d.decisionID], case let .escalation(e) = existing.record,
-                    e.decision == decision, e.role == .consumer
-                {
-                    return EscalationCommit(entry: existing, replayed: true)
-                }
-                return refuse(
-                    .decisionReplayed,
-                    "decision id \(d.decisionID) is already on this chain with other contents"
-                )
-            case .escalationWrongGateway:
-                return refuse(
-                    .wrongGateway,
-                    "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway"
-                )
-            case .escalationNotEscalatable:
-                return refuse(
-                    .notEscalatable,
-                    "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)"
-                )
-            default:
-                return refuse(
-                    .untrustedDecision,
-                    "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)"
-                )
-            }
-        }
-        let now = clock()
-        let entries: [SignedRecord]
-        do {
-            let record = try SignedRecord.sign(
-                .escalation(Escalation(role: .consumer, producerTNTBefore: 0, decision: decision)),
-                with: gatewayKey
+        switch escalationVerdict(role: .consumer, decision: decision, root: root) {
+        case nil:
+            break
+        case let .resent(existing, _):
+            return EscalationCommit(entry: existing, replayed: true)
+        case .refused(.decisionReplayed, _):
+            return refuse(.decisionReplayed, "decision id \(d.decisionID) is already on this chain with other contents")
+        case .refused(.wrongGateway, _):
+            return refuse(
+                .wrongGateway,
+                "decision \(d.decisionID) is for consumer gateway \(d.consumerGateway.hex), not this gateway"
             )
-            entries =
-                (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
-        } catch {
-            return refuse(.storage, "cannot sign the escalation record: \(error)")
+        case .refused(.notEscalatable, _):
+            return refuse(
+                .notEscalatable,
+                "\(d.request) is no longer this consumer's latest unserved request (answered by a later request or already escalated)"
+            )
+        case .refused:
+            return refuse(
+                .untrustedDecision,
+                "the super node's decision \(d.decisionID) is not signed by its root key \(root.id.hex)"
+            )
         }
-        if let problem = journaled(entries, now: now) { return refuse(.storage, problem) }
+        let entry: SignedRecord
+        switch commitEscalation(
+            role: .consumer,
+            producerTNTBefore: 0,
+            decision: decision,
+            root: root,
+            certificate: certificate,
+            now: clock()
+        ) {
+        case let .success(recorded): entry = recorded
+        case let .failure(problem): return refuse(.storage, problem.detail)
+        }
         logger.info(
             "request served by escalation",
             metadata: [
@@ -244,7 +226,58 @@ extension ChainWriter {
                 "producer": "\(d.producer.hex)", "producer.gateway": "\(d.producerGateway.hex)",
             ]
         )
-        return EscalationCommit(entry: entries[entries.count - 1])
+        return EscalationCommit(entry: entry)
+    }
+
+    /// What the chain's escalation rules (`ChainState.checkEscalation`) say of `decision` on
+    /// `role`'s side, against the root key this gateway trusts: nil when it may be recorded.
+    private func escalationVerdict(
+        role: MeterRole,
+        decision: SignedEscalationDecision,
+        root: PublicIdentity
+    ) -> EscalationVerdict? {
+        do {
+            try builder.state.checkEscalation(role: role, decision: decision, rootKey: root)
+            return nil
+        } catch {
+            switch error {
+            case .escalationReplayed:
+                if let existing = escalations[decision.decision.decisionID], case let .escalation(e) = existing.record,
+                    e.decision == decision, e.role == role
+                {
+                    return .resent(existing, e)
+                }
+                return .refused(.decisionReplayed, error)
+            case .escalationWrongGateway: return .refused(.wrongGateway, error)
+            case .escalationNotEscalatable: return .refused(.notEscalatable, error)
+            default: return .refused(.untrustedDecision, error)
+            }
+        }
+    }
+
+    /// Signs `role`'s escalation record and commits it, after the authority record when
+    /// the chain does not hold this root key and certificate yet.
+    private func commitEscalation(
+        role: MeterRole,
+        producerTNTBefore: UInt64,
+        decision: SignedEscalationDecision,
+        root: PublicIdentity,
+        certificate: SignedGatewayCertificate,
+        now: Int64
+    ) -> Result<SignedRecord, EscalationNotRecorded> {
+        let entries: [SignedRecord]
+        do {
+            let record = try SignedRecord.sign(
+                .escalation(Escalation(role: role, producerTNTBefore: producerTNTBefore, decision: decision)),
+                with: gatewayKey
+            )
+            entries =
+                (try authorityRecord(root: root, certificate: certificate, now: now)).map { [$0, record] } ?? [record]
+        } catch {
+            return .failure(EscalationNotRecorded(detail: "cannot sign the escalation record: \(error)"))
+        }
+        if let problem = journaled(entries, now: now) { return .failure(EscalationNotRecorded(detail: problem)) }
+        return .success(entries[entries.count - 1])
     }
 
     /// The request's envelope if it is the consumer's escalatable request (recorded
@@ -265,4 +298,17 @@ extension ChainWriter {
 
     /// The block height the next sealed block will have.
     package func nextBlockHeight() -> UInt64 { builder.nextHeight }
+}
+
+/// What the chain's rules say of an escalation decision this gateway was asked to record.
+private enum EscalationVerdict {
+    /// The same record is on the chain already: answer it again.
+    case resent(SignedRecord, Escalation)
+    /// A rule refuses it.
+    case refused(EscalationRefusal, RuleViolation)
+}
+
+/// Why an escalation record was not recorded (signing or the journal).
+private struct EscalationNotRecorded: Error {
+    var detail: String
 }
