@@ -65,6 +65,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
+        // The contract of both servers' HTTP APIs: every request and response body, the route
+        // table, and a typed client per server (GatewayClient, SuperNodeClient).
+        .target(
+            name: "GridAPI",
+            dependencies: [
+                "LedgerLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
         // Where LedgerLite's values live on disk: the SQLite chain store, the pending journal, key files.
         .target(
             name: "LedgerStore",
@@ -80,6 +91,7 @@ let package = Package(
             dependencies: [
                 "Executors",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +108,7 @@ let package = Package(
             name: "SuperNodeCore",
             dependencies: [
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +125,7 @@ let package = Package(
                 "Executors",
                 "ModbusBridge",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -142,6 +156,7 @@ let package = Package(
                 "MeterEmulator",
                 "ModbusBridge",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -155,6 +170,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,6 +185,7 @@ let package = Package(
             dependencies: [
                 "SuperNodeCore",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -182,6 +199,7 @@ let package = Package(
             dependencies: [
                 "ModbusBridge",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -197,6 +215,8 @@ let package = Package(
             dependencies: [
                 "LedgerLite",
                 "ModbusBridge",
+                "GridAPI",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
@@ -209,7 +229,8 @@ let package = Package(
             name: "MeterAgentTests",
             dependencies: [
                 "TestSupport",
-                "MeterAgent", "AgentCore", "MeterEmulator", "ModbusBridge", "LedgerLite", "LedgerStore", "OperatorKit",
+                "MeterAgent", "AgentCore", "MeterEmulator", "ModbusBridge", "LedgerLite", "GridAPI", "LedgerStore",
+                "OperatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -220,6 +241,7 @@ let package = Package(
                 "EdgeGateway",
                 "GatewayCore",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -233,6 +255,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -246,6 +269,7 @@ let package = Package(
                 "SuperNode",
                 "SuperNodeCore",
                 "LedgerLite",
+                "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

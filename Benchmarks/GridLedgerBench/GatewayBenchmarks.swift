@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import NIOCore

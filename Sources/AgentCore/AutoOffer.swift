@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import LedgerLite
 import Logging
 import OperatorKit
@@ -121,7 +122,7 @@ package final class ExportLedger: Sendable {
 package struct AutoOfferer: Service {
     package let producers: [SigningIdentity]
     package let ledger: ExportLedger
-    package let gateway: GatewayHTTP
+    package let gateway: GatewayClient
     package let interval: Duration
     package let logger: Logger
     /// How long each offer stands.
@@ -135,7 +136,7 @@ package struct AutoOfferer: Service {
     package init(
         producers: [SigningIdentity],
         ledger: ExportLedger,
-        gateway: GatewayHTTP,
+        gateway: GatewayClient,
         interval: Duration,
         logger: Logger
     ) {

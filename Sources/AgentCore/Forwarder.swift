@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridAPI
 import LedgerLite
 import Logging
 import NIOCore
@@ -48,7 +49,7 @@ package struct Forwarder: Service {
         self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
     }
 
-    private var http: GatewayHTTP { GatewayHTTP(base: gateway, client: httpClient) }
+    private var http: GatewayClient { GatewayClient(base: gateway, client: httpClient) }
 
     /// Reasons after which a record can never be accepted as it is: it is set aside and
     /// the meter's later readings take its number.
@@ -98,25 +99,22 @@ package struct Forwarder: Service {
         let items = try await outbox.oldest(limit: limit)
         guard !items.isEmpty else { return .idle }
         let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
-        let response = try await http.post(
-            "v1/readings",
-            json: batch,
-            timeout: timeout ?? requestTimeout,
-            limit: 16 << 20
-        )
-        switch response.status {
-        case 200:
-            break
-        case 413:
+        let answer: IngestResponse
+        do throws(GridAPIError) {
+            answer = try await http.postReadings(batch, timeout: timeout ?? requestTimeout)
+        } catch .status(413, _, _, _, _) {
             logger.notice(
                 "gateway refused the batch size; sending smaller batches",
                 metadata: ["batch": "\(items.count)"]
             )
             return .tooLarge
-        default:
-            throw GatewayError(status: response.status, body: response.text)
+        } catch .status(let status, _, _, _, let body) {
+            throw GatewayError(status: status, body: String(decoding: body, as: UTF8.self))
+        } catch .undecodable(let status, _, let body) {
+            throw GatewayError(status: status, body: String(decoding: body, as: UTF8.self))
+        } catch .transport(_, let error) {
+            throw error
         }
-        let answer = try JSONDecoder().decode(IngestResponse.self, from: response.body)
         guard answer.results.count == items.count else {
             throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
         }
@@ -202,10 +200,13 @@ package struct Forwarder: Service {
 
     /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).
     package func chainLastSequence(of meter: String) async throws -> UInt64 {
-        struct MeterView: Decodable { let lastSequence: UInt64 }
-        let response = try await http.get("v1/meters/\(meter)", timeout: .seconds(10))
-        guard response.status == 200 else { throw GatewayError(status: response.status, body: response.text) }
-        return try JSONDecoder().decode(MeterView.self, from: response.body).lastSequence
+        do throws(GridAPIError) {
+            return try await http.lastSequence(ofMeter: meter, timeout: .seconds(10))
+        } catch .transport(_, let error) {
+            throw error
+        } catch {
+            throw GatewayError(status: error.status ?? 0, body: error.bodyText)
+        }
     }
 
     /// The same reading with another sequence number, signed again by its meter.

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import LedgerLite
 
 /// Offers and energy requests: one signed record posted, one decision back
@@ -8,38 +9,40 @@ import LedgerLite
 /// its HTTP status (the gateway answers rejections and retries with the same shape);
 /// the caller reads `status` and `reason`. Anything else is a `TradeError`.
 package struct TradeClient: Sendable {
-    package let http: GatewayHTTP
+    package let http: GatewayClient
     package var timeout: Duration = .seconds(15)
 
     package func offer(_ record: SignedRecord, timeout: Duration? = nil) async throws(TradeError) -> OfferResponse {
-        try await submit(record, to: "v1/offers", as: OfferResponse.self, timeout: timeout)
+        do throws(GridAPIError) {
+            return try await http.offer(TradeSubmission(signed: record), timeout: timeout ?? self.timeout).body
+        } catch {
+            throw describe(error, path: GatewayRoutes.offers)
+        }
     }
 
     package func request(_ record: SignedRecord, timeout: Duration? = nil) async throws(TradeError) -> DispatchResponse
     {
-        try await submit(record, to: "v1/requests", as: DispatchResponse.self, timeout: timeout)
-    }
-
-    private func submit<Response: Decodable>(
-        _ record: SignedRecord,
-        to path: String,
-        as type: Response.Type,
-        timeout: Duration?
-    ) async throws(TradeError) -> Response {
-        let answer: GatewayHTTP.Answer
-        do {
-            answer = try await http.post(path, json: TradeSubmission(signed: record), timeout: timeout ?? self.timeout)
+        do throws(GridAPIError) {
+            return try await http.request(TradeSubmission(signed: record), timeout: timeout ?? self.timeout).body
         } catch {
-            throw .unreachable(gateway: http.base.absoluteString, error: TradeError.describe(error))
-        }
-        do {
-            return try JSONDecoder().decode(Response.self, from: answer.body)
-        } catch {
-            throw .unexpectedAnswer(status: answer.status, path: path, detail: TradeError.gist(of: answer.body))
+            throw describe(error, path: GatewayRoutes.requests)
         }
     }
 
-    package init(http: GatewayHTTP, timeout: Duration = .seconds(15)) {
+    private func describe(_ error: GridAPIError, path endpoint: Endpoint) -> TradeError {
+        switch error {
+        case .transport(_, let error):
+            return .unreachable(gateway: http.base.absoluteString, error: TradeError.describe(error))
+        case .status(let status, _, _, _, let body), .undecodable(let status, _, let body):
+            return .unexpectedAnswer(
+                status: status,
+                path: String(endpoint.template.dropFirst()),
+                detail: TradeError.gist(of: body)
+            )
+        }
+    }
+
+    package init(http: GatewayClient, timeout: Duration = .seconds(15)) {
         self.http = http
         self.timeout = timeout
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import LedgerLite
 
 /// What `meter-agent offer` and `meter-agent request` print and how they exit.

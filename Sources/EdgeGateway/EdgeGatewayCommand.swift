@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GridAPI
 import LedgerLite
 import LedgerStore
 import Logging
@@ -54,8 +55,7 @@ struct InitCommand: AsyncParsableCommand {
 enum AdminClient {
     static func perform(
         _ dir: DataDirectory,
-        path: String,
-        body: AdminKeyRequest,
+        remote: (GatewayClient, _ token: String) async throws(GridAPIError) -> AdminResponse,
         offline: (ChainWriter) async throws(AdminError) -> SignedRecord
     ) async throws -> String {
         try dir.requireInitialised()
@@ -76,18 +76,23 @@ enum AdminClient {
             )
         }
         let token = try dir.loadToken()
-        let (status, data) = try await HTTPPost.post(
-            url: url + path,
-            token: token,
-            body: try JSONEncoder().encode(body)
-        )
-        if status == 200, let response = try? JSONDecoder().decode(AdminResponse.self, from: data) {
+        guard let base = URL(string: url) else {
+            throw OperatorError("\(dir.urlPath) holds '\(url)', which is not a URL; restart `edge-gateway serve`")
+        }
+        do throws(GridAPIError) {
+            let response = try await remote(GatewayClient(base: base), token)
             return
                 "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
+        } catch .transport(let called, let error) {
+            throw OperatorError(
+                "cannot reach the running gateway at \(called): \(error); check that `edge-gateway serve` is up"
+            )
+        } catch {
+            let message = (try? JSONDecoder().decode(ErrorView.self, from: error.body ?? Data()))?.error
+            throw OperatorError(
+                "the gateway at \(url) refused: \(message ?? error.bodyText) (HTTP \(error.status ?? 0))"
+            )
         }
-        let message =
-            (try? JSONDecoder().decode(ErrorView.self, from: data))?.error ?? String(decoding: data, as: UTF8.self)
-        throw OperatorError("the gateway at \(url) refused: \(message) (HTTP \(status))")
     }
 
     static func describe(_ entry: SignedRecord) -> String {
@@ -129,11 +134,16 @@ struct EnrollCommand: AsyncParsableCommand {
         let line = KeyFile.publicKeyLine(key)
         let message = try await AdminClient.perform(
             data.directory,
-            path: "/v1/admin/enroll",
-            body: AdminKeyRequest(publicKey: line, meter: nil, role: role.description)
-        ) { writer throws(AdminError) in
-            try await writer.enroll(key, role: role)
-        }
+            remote: { gateway, token throws(GridAPIError) in
+                try await gateway.enroll(
+                    AdminKeyRequest(publicKey: line, meter: nil, role: role.description),
+                    token: token
+                )
+            },
+            offline: { writer throws(AdminError) in
+                try await writer.enroll(key, role: role)
+            }
+        )
         print(message)
     }
 }
@@ -170,11 +180,13 @@ struct RevokeCommand: AsyncParsableCommand {
         }
         let message = try await AdminClient.perform(
             data.directory,
-            path: "/v1/admin/revoke",
-            body: AdminKeyRequest(publicKey: nil, meter: id.hex, role: nil)
-        ) { writer throws(AdminError) in
-            try await writer.revoke(id)
-        }
+            remote: { gateway, token throws(GridAPIError) in
+                try await gateway.revoke(AdminKeyRequest(publicKey: nil, meter: id.hex, role: nil), token: token)
+            },
+            offline: { writer throws(AdminError) in
+                try await writer.revoke(id)
+            }
+        )
         print(message)
     }
 }

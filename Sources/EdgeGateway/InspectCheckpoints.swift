@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GridAPI
 import LedgerLite
 import OperatorKit
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GridAPI
 import LedgerLite
 import LedgerStore
 import OperatorKit

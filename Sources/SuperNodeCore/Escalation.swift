@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 import GRDB
+import GridAPI
 import Hummingbird
 import LedgerLite
 import LedgerStore
@@ -265,26 +265,27 @@ extension SuperNode {
     /// refused; an unknown outcome leaves it pending).
     private func commit(_ decision: SignedEscalationDecision, url: String? = nil) async -> CommitResult {
         let d = decision.decision
-        guard let base = url ?? gatewayEndpoints()[d.producerGateway] else {
+        guard let text = url ?? gatewayEndpoints()[d.producerGateway], let base = URL(string: text) else {
             return .unknown("no URL is known for gateway \(d.producerGateway.hex)")
         }
         let result: CommitResult
-        do {
-            let (status, data) = try await SuperNodeHTTP.post(
-                base + "/v1/escalated-dispatches",
-                EscalatedDispatchSubmission(decision: Data(decision.bytes).base64EncodedString())
+        do throws(GridAPIError) {
+            let reply = try await GatewayClient(base: base).commitEscalatedDispatch(
+                EscalatedDispatchSubmission(decision: Data(decision.bytes).base64EncodedString()),
+                timeout: Self.commitTimeout
             )
-            if let answer = try? JSONDecoder().decode(EscalatedDispatchAnswer.self, from: data) {
-                if answer.status == "committed", status == 200, Self.isProducerSide(answer.record, of: decision) {
-                    result = .committed(producerTNTBefore: answer.producerTNTBefore)
-                } else if answer.status == "refused" {
-                    result = .refused(reason: answer.reason ?? "refused", message: answer.message ?? "HTTP \(status)")
-                } else {
-                    result = .unknown("HTTP \(status) without the producer-side record")
-                }
+            let (status, answer) = (reply.status, reply.body)
+            if answer.status == "committed", status == 200, Self.isProducerSide(answer.record, of: decision) {
+                result = .committed(producerTNTBefore: answer.producerTNTBefore)
+            } else if answer.status == "refused" {
+                result = .refused(reason: answer.reason ?? "refused", message: answer.message ?? "HTTP \(status)")
             } else {
-                result = .unknown("HTTP \(status) without an escalated-dispatch answer")
+                result = .unknown("HTTP \(status) without the producer-side record")
             }
+        } catch .undecodable(let status, _, _) {
+            result = .unknown("HTTP \(status) without an escalated-dispatch answer")
+        } catch .transport(_, let error) {
+            result = .unknown("\(error)")
         } catch {
             result = .unknown("\(error)")
         }
@@ -352,13 +353,11 @@ extension SuperNode {
             for (gateway, url) in endpoints where certified.contains(gateway) {
                 group.addTask {
                     do {
-                        let table = try JSONDecoder().decode(
-                            RemoteTNT.self,
-                            from: try await SuperNodeHTTP.get(url + "/v1/tnt")
-                        )
+                        guard let base = URL(string: url) else { throw StoreDamage("\(url) is not a URL") }
+                        let producers = try await GatewayClient(base: base).producers(timeout: .seconds(3))
                         return (
                             gateway,
-                            table.producers.compactMap { p in
+                            producers.compactMap { p in
                                 guard p.active, p.availableWh >= energyWh, let id = MeterID(hex: p.meter) else {
                                     return nil
                                 }
@@ -397,37 +396,10 @@ extension EscalationCandidate {
     }
 }
 
-/// The part of a gateway's `GET /v1/tnt` escalation needs.
-package struct RemoteTNT: Decodable {
-    package struct Producer: Decodable {
-        package var meter: String
-        package var active: Bool
-        package var tnt: UInt64
-        package var availableWh: UInt64
-    }
-
-    package var producers: [Producer]
-}
-
-/// The super node's JSON calls to gateways.
-package enum SuperNodeHTTP {
-    package static func post<Body: Encodable>(_ url: String, _ body: Body) async throws -> (Int, Data) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-        // Short: the consumer's gateway waits for the whole escalation (about 20 s at most).
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer: bytes))
-    }
-
-    package static func get(_ url: String) async throws -> Data {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(3))
-        let bytes = try await response.body.collect(upTo: 8 << 20)
-        guard response.status == .ok else { throw StoreDamage("\(url) answered HTTP \(response.status.code)") }
-        return Data(buffer: bytes)
-    }
+extension SuperNode {
+    /// How long a producer's gateway may take to commit an escalated dispatch. Short: the
+    /// consumer's gateway waits for the whole escalation (about 20 s at most).
+    static let commitTimeout: Duration = .seconds(5)
 }
 
 extension AuthorityStore {

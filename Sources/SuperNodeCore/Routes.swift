@@ -1,167 +1,16 @@
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import LedgerStore
-
-/// `POST /v1/blocks` body.
-package struct PushRequest: Codable, Sendable {
-    /// The gateway's signed certificate, base64.
-    package var certificate: String?
-    /// The gateway's base URL, where the super node reaches it (escalated dispatches);
-    /// optional, `http://` or `https://`.
-    package var gatewayURL: String?
-    /// Blocks in their wire encoding (docs/FORMATS.md, "Block on the wire"), base64, in height order.
-    package var blocks: [String]
-}
-
-/// A checkpoint as JSON; `checkpoint` carries the signed bytes.
-package struct CheckpointView: Codable, Sendable, Equatable {
-    package var gateway: String
-    package var height: UInt64
-    package var blockHash: String
-    package var merkleRoot: String
-    package var treeSize: UInt64
-    package var certificateSerial: UInt64
-    package var checkpointedAt: Int64
-    /// The signed checkpoint (194 bytes), base64.
-    package var checkpoint: String
-    /// True when the block had been accepted before (the stored checkpoint is returned).
-    package var replayed: Bool?
-
-    package init(_ signed: SignedCheckpoint, replayed: Bool? = nil) {
-        let c = signed.checkpoint
-        gateway = c.gateway.hex
-        height = c.height
-        blockHash = c.blockHash.hex
-        merkleRoot = c.merkleRoot.hex
-        treeSize = c.treeSize
-        certificateSerial = c.certificateSerial
-        checkpointedAt = c.checkpointedAt
-        checkpoint = Data(signed.bytes).base64EncodedString()
-        self.replayed = replayed
-    }
-}
-
-/// A refusal as JSON.
-package struct RejectionView: Codable, Sendable, Equatable {
-    package var reason: String
-    package var message: String
-    package var index: Int?
-    package var height: UInt64?
-    /// For `gap`: the height the super node expects next.
-    package var expectedHeight: UInt64?
-
-    package init(_ r: Rejection) {
-        reason = r.reason.rawValue
-        message = r.message
-        index = r.index
-        height = r.height
-        expectedHeight = r.expectedHeight
-    }
-}
-
-/// A value flag as JSON (docs/SUPERNODE.md, "Value verification").
-package struct ValueFlagView: Codable, Sendable, Equatable {
-    package var gateway: String
-    package var height: UInt64
-    package var producer: String
-    /// The producer's cumulative energy dispatched on the chain after the block, Wh.
-    package var dispatchedWh: UInt64
-    /// The producer's cumulative metered export on the chain after the block, Wh.
-    package var exportedWh: UInt64
-    /// The super node's `--value-tolerance-wh` when it was raised.
-    package var toleranceWh: UInt64
-    /// The offer tolerance the chain's own policy declared.
-    package var chainToleranceWh: UInt64
-    package var flaggedAt: Int64
-
-    package init(_ f: ValueFlag) {
-        gateway = f.gateway.hex
-        height = f.height
-        producer = f.producer.hex
-        dispatchedWh = f.dispatchedWh
-        exportedWh = f.exportedWh
-        toleranceWh = f.toleranceWh
-        chainToleranceWh = f.chainToleranceWh
-        flaggedAt = f.flaggedAt
-    }
-}
-
-/// `POST /v1/blocks` answer.
-package struct PushResponse: Codable, Sendable {
-    package var checkpoints: [CheckpointView]
-    /// The value flags the accepted blocks raised (replays raise none).
-    package var flags: [ValueFlagView] = []
-    package var rejected: RejectionView?
-
-    package init(checkpoints: [CheckpointView], flags: [ValueFlagView] = [], rejected: RejectionView?) {
-        self.checkpoints = checkpoints
-        self.flags = flags
-        self.rejected = rejected
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        checkpoints = try c.decode([CheckpointView].self, forKey: .checkpoints)
-        flags = try c.decodeIfPresent([ValueFlagView].self, forKey: .flags) ?? []
-        rejected = try c.decodeIfPresent(RejectionView.self, forKey: .rejected)
-    }
-}
-
-/// `GET /v1/flags` answer.
-package struct ValueFlagListView: Codable, Sendable {
-    package var flags: [ValueFlagView]
-}
-
-/// `GET /v1/gateways` answer.
-package struct GatewayListView: Codable, Sendable {
-    package var gateways: [GatewayView]
-}
-
-package struct GatewayView: Codable, Sendable {
-    package struct CertificateView: Codable, Sendable {
-        package var serial: UInt64
-        package var name: String
-        package var issuedAt: Int64
-        package var revoked: Bool
-        package var revokedAt: Int64?
-    }
-
-    package var gateway: String
-    package var publicKey: String
-    package var name: String
-    /// True when none of its certificates is still valid.
-    package var revoked: Bool
-    package var certificates: [CertificateView]
-    /// Height of the last audited block; nil before the first.
-    package var auditedHeight: UInt64?
-    package var auditedTreeSize: UInt64?
-    package var auditedBlockHash: String?
-    /// The base URL it last announced in a push.
-    package var url: String?
-    /// True while the value verification has it suspended (until `super-node reinstate`).
-    package var suspended: Bool = false
-    /// When the suspension in force began.
-    package var suspendedAt: Int64?
-    /// Value-flagged blocks since its last reinstatement (what `--suspend-after` counts).
-    package var valueFlags: Int = 0
-    /// Value-flagged blocks in all.
-    package var valueFlagsTotal: Int = 0
-}
-
-/// `GET /v1/root` answer.
-package struct RootView: Codable, Sendable {
-    package var id: String
-    package var publicKey: String
-}
 
 extension SuperNode {
     package static let maxBodyBytes = 64 * 1024 * 1024
 
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("v1/root") { _, _ in
+        router.on(SuperNodeRoutes.health) { _, _ in "ok\n" }
+        router.on(SuperNodeRoutes.root) { _, _ in
             Self.json(
                 RootView(
                     id: self.root.id.hex,
@@ -169,16 +18,16 @@ extension SuperNode {
                 )
             )
         }
-        router.post("v1/blocks") { request, _ in
+        router.on(SuperNodeRoutes.blocks) { request, _ in
             try await self.handlePush(request)
         }
-        router.post("v1/escalations") { request, _ in
+        router.on(SuperNodeRoutes.escalations) { request, _ in
             try await self.handleEscalation(request)
         }
-        router.get("v1/gateways") { _, _ in
+        router.on(SuperNodeRoutes.gateways) { _, _ in
             try await self.gatewayList()
         }
-        router.get("v1/flags") { request, _ in
+        router.on(SuperNodeRoutes.flags) { request, _ in
             var gateway: GatewayID?
             if let text = request.uri.queryParameters.get("gateway") {
                 guard let id = GatewayID(hex: text) else {
@@ -200,7 +49,7 @@ extension SuperNode {
                 ValueFlagListView(flags: try await self.valueFlags(gateway: gateway).map(ValueFlagView.init))
             )
         }
-        router.get("v1/checkpoints/:gateway/:height") { _, context in
+        router.on(SuperNodeRoutes.checkpoint) { _, context in
             guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
                 return Self.refuse(
                     Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import GridAPI
 import Hummingbird
 import Logging
 import TestSupport

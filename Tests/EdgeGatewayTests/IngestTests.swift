@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GridAPI
 import Hummingbird
 import HummingbirdTesting
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridAPI
 import TestSupport
 import Testing
 

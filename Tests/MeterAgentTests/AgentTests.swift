@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import Synchronization
@@ -206,11 +207,11 @@ struct FakeMarket: Sendable {
 
 extension FakeGateway {
     /// Serves a fake gateway on a free port for `body`, with a client for it; then stops it.
-    static func serving<T: Sendable>(_ body: (FakeGateway, GatewayHTTP) async throws -> T) async throws -> T {
+    static func serving<T: Sendable>(_ body: (FakeGateway, GatewayClient) async throws -> T) async throws -> T {
         let gateway = FakeGateway()
         let port = try await gateway.start()
         defer { gateway.stop() }
-        return try await GatewayHTTP.withClient(base: URL(string: "http://127.0.0.1:\(port)")!) { http in
+        return try await GatewayClient.withClient(base: URL(string: "http://127.0.0.1:\(port)")!) { http in
             try await body(gateway, http)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import Logging
@@ -416,7 +417,7 @@ extension TradeTests {
 // MARK: auto-offer
 
 extension TradeTests {
-    func ledgerAndOfferer(http: GatewayHTTP) -> (ExportLedger, AutoOfferer, SigningIdentity) {
+    func ledgerAndOfferer(http: GatewayClient) -> (ExportLedger, AutoOfferer, SigningIdentity) {
         let pv = SigningIdentity()
         let ledger = ExportLedger(producers: [pv.id], logger: silentLogger)
         let offerer = AutoOfferer(
@@ -458,7 +459,7 @@ extension TradeTests {
             let elsewhere = AutoOfferer(
                 producers: [pv],
                 ledger: ledger,
-                gateway: GatewayHTTP(base: URL(string: "http://127.0.0.1:1")!, client: http.client),
+                gateway: GatewayClient(base: URL(string: "http://127.0.0.1:1")!, client: http.client),
                 interval: .seconds(3600),
                 logger: silentLogger
             )

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GRDB
+import GridAPI
 import Hummingbird
 import Logging
 import TestSupport

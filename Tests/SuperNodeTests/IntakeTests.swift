@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import TestSupport
 import Testing
 

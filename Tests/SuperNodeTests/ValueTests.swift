@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GridAPI
 import TestSupport
 import Testing
 

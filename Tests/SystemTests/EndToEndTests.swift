@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GRDB
 import Glibc
+import GridAPI
 import LedgerLite
 import LedgerStore
 import NIOCore

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Glibc
+import GridAPI
 import LedgerLite
 import LedgerStore
 import TestSupport

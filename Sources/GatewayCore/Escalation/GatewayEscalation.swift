@@ -1,5 +1,5 @@
-import AsyncHTTPClient
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import LedgerStore
@@ -11,7 +11,7 @@ import Logging
 /// a network call: the handler escalates, then hands the decision to the writer.
 extension Gateway {
     package func addEscalationRoutes(to router: Router<BasicRequestContext>) {
-        router.post("v1/escalated-dispatches") { request, _ in
+        router.on(GatewayRoutes.escalatedDispatches) { request, _ in
             await self.escalatedDispatch(request)
         }
     }
@@ -146,18 +146,21 @@ extension Gateway {
             consumerKey: KeyFile.publicKeyLine(consumerKey)
         )
         let reply: EscalationAnswer
-        do {
-            let (status, data) = try await EscalationHTTP.post(
-                link.url + "/v1/escalations",
+        do throws(GridAPIError) {
+            reply = try await SuperNodeClient(base: link.url).escalate(
                 submission,
-                timeoutMs: writer.config.escalationTimeoutMs
+                timeout: .milliseconds(writer.config.escalationTimeoutMs)
+            ).body
+        } catch .undecodable(let status, _, _) {
+            return failed(
+                "super-node-unreachable",
+                "the super node answered HTTP \(status) without an escalation answer; the request stays unserved"
             )
-            do { reply = try JSONDecoder().decode(EscalationAnswer.self, from: data) } catch {
-                return failed(
-                    "super-node-unreachable",
-                    "the super node answered HTTP \(status) without an escalation answer; the request stays unserved"
-                )
-            }
+        } catch .transport(_, let error) {
+            return failed(
+                "super-node-unreachable",
+                "cannot reach the super node at \(link.url) (\(error)); the request stays unserved"
+            )
         } catch {
             return failed(
                 "super-node-unreachable",
@@ -228,10 +231,8 @@ extension Gateway {
     /// The link's verified root key, fetching `GET /v1/root` once when none is known yet.
     package static func rootKey(of link: SuperNodeLink, logger: Logger) async -> PublicIdentity? {
         if let key = link.rootKey { return key }
-        struct RootView: Decodable { var publicKey: String }
         do {
-            let data = try await EscalationHTTP.get(link.url + "/v1/root")
-            let view = try JSONDecoder().decode(RootView.self, from: data)
+            let view = try await SuperNodeClient(base: link.url).root(timeout: .seconds(10), limit: 1 << 20)
             let key = try KeyFile.parsePublicKeyLine(view.publicKey).identity
             try link.keep(key)
             return key
@@ -243,35 +244,4 @@ extension Gateway {
             return nil
         }
     }
-}
-
-/// The gateway's JSON calls to the super node for escalation.
-package enum EscalationHTTP {
-
-    package static func post<Body: Encodable>(
-        _ url: String,
-        _ body: Body,
-        timeoutMs: Int64
-    ) async throws -> (status: Int, body: Data) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(timeoutMs))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer: bytes))
-    }
-
-    package static func get(_ url: String) async throws -> Data {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else { throw EscalationHTTPError(status: Int(response.status.code), url: url) }
-        return Data(buffer: bytes)
-    }
-}
-
-package struct EscalationHTTPError: Error, CustomStringConvertible {
-    package var status: Int
-    package var url: String
-    package var description: String { "\(url) answered HTTP \(status)" }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 
@@ -6,10 +7,10 @@ import LedgerLite
 /// fairness. Read-only; `Gateway.router()` adds them.
 extension Gateway {
     package func addTradeRoutes(to router: Router<BasicRequestContext>) {
-        router.get("v1/tnt") { _, _ in
+        router.on(GatewayRoutes.tnt) { _, _ in
             Self.json(TNTView(await self.writer.tntState()))
         }
-        router.get("v1/dispatches") { request, _ in
+        router.on(GatewayRoutes.dispatches) { request, _ in
             let params = request.uri.queryParameters
             guard let from = Self.unsigned(params.get("from"), default: 0) else {
                 return Self.error(
@@ -30,7 +31,7 @@ extension Gateway {
                 )
             }
         }
-        router.get("v1/fairness") { request, _ in
+        router.on(GatewayRoutes.fairness) { request, _ in
             let params = request.uri.queryParameters
             let from = Self.time(params.get("from"))
             let until = Self.time(params.get("until"))

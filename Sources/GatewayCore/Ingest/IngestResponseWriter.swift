@@ -1,3 +1,4 @@
+import GridAPI
 import LedgerLite
 import NIOCore
 

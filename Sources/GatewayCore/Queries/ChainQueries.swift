@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 

@@ -1,4 +1,5 @@
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import LedgerStore
@@ -147,10 +148,10 @@ package final class Gateway: Sendable {
 
     package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("healthz") { _, _ in
+        router.on(GatewayRoutes.health) { _, _ in
             Self.json(await self.writer.health())
         }
-        router.get("metrics") { _, _ in
+        router.on(GatewayRoutes.metrics) { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(
@@ -159,27 +160,27 @@ package final class Gateway: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition()))
             )
         }
-        router.post("v1/readings") { request, _ in
+        router.on(GatewayRoutes.readings) { request, _ in
             await self.ingest(request)
         }
-        router.post("v1/offers") { request, _ in
+        router.on(GatewayRoutes.offers) { request, _ in
             await self.trade(request, expecting: .offer)
         }
-        router.post("v1/requests") { request, _ in
+        router.on(GatewayRoutes.requests) { request, _ in
             await self.trade(request, expecting: .request)
         }
-        router.post("v1/admin/enroll") { request, _ in
+        router.on(GatewayRoutes.enroll) { request, _ in
             await self.admin(request, revoke: false)
         }
-        router.post("v1/admin/revoke") { request, _ in
+        router.on(GatewayRoutes.revoke) { request, _ in
             await self.admin(request, revoke: true)
         }
-        router.get("v1/blocks") { request, _ in
+        router.on(GatewayRoutes.blocks) { request, _ in
             let from = request.uri.queryParameters.get("from", as: UInt64.self)
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             return await self.query { try Self.json($0.blocks(from: from, limit: limit)) }
         }
-        router.get("v1/blocks/:height") { _, context in
+        router.on(GatewayRoutes.block) { _, context in
             guard let height = context.parameters.get("height", as: UInt64.self) else {
                 return Self.error(.badRequest, "the block height must be a non-negative integer")
             }
@@ -190,11 +191,11 @@ package final class Gateway: Sendable {
                 return Self.json(block)
             }
         }
-        router.get("v1/meters") { _, _ in
+        router.on(GatewayRoutes.meters) { _, _ in
             let meters = await self.writer.meterList().map { MeterView(id: $0.0, info: $0.1, lastSequence: $0.2) }
-            return Self.json(["meters": meters])
+            return Self.json(MeterListView(meters: meters))
         }
-        router.get("v1/meters/:id") { _, context in
+        router.on(GatewayRoutes.meter) { _, context in
             guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
                 return Self.error(.badRequest, "a meter id is 32 hex digits")
             }
@@ -203,7 +204,7 @@ package final class Gateway: Sendable {
             }
             return Self.json(MeterView(id: id, info: info, lastSequence: last))
         }
-        router.get("v1/meters/:id/readings") { request, context in
+        router.on(GatewayRoutes.meterReadings) { request, context in
             guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
                 return Self.error(.badRequest, "a meter id is 32 hex digits")
             }
@@ -225,7 +226,7 @@ package final class Gateway: Sendable {
                 try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending))
             }
         }
-        router.get("v1/readings/:meter/:seq/receipt") { _, context in
+        router.on(GatewayRoutes.receipt) { _, context in
             guard let meter = context.parameters.get("meter").flatMap(MeterID.init(hex:)),
                 let seq = context.parameters.get("seq", as: UInt64.self)
             else {
@@ -233,10 +234,10 @@ package final class Gateway: Sendable {
             }
             return await self.receipt(meter: meter, sequence: seq)
         }
-        router.get("v1/uplink") { _, _ in
+        router.on(GatewayRoutes.uplink) { _, _ in
             Self.json(await self.uplinkView())
         }
-        router.get("v1/anomalies") { request, _ in
+        router.on(GatewayRoutes.anomalies) { request, _ in
             let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let pending = await self.writer.pendingEntries(type: .anomaly)

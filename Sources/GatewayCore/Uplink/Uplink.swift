@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GridAPI
 import Hummingbird
 import LedgerLite
 import LedgerStore
@@ -33,39 +34,6 @@ package struct UplinkConfig: Sendable {
 /// node cannot be reached; backing off), `refused` (it answered with a refusal).
 package enum UplinkState: String, Codable, Sendable {
     case starting, connected, retrying, refused
-}
-
-/// `GET /v1/uplink`.
-package struct UplinkView: Codable, Sendable {
-    package struct LastError: Codable, Sendable, Equatable {
-        /// A super node reason code (`revoked-certificate`, `gap`, …) or the gateway's own:
-        /// `unreachable`, `bad-response`, `bad-checkpoint`, `untrusted-root`.
-        package var reason: String
-        package var message: String
-        package var at: Int64
-        package var time: String
-    }
-
-    /// False when `serve` runs without `--super-node`.
-    package var configured: Bool
-    /// `off` when not configured, else an `UplinkState`.
-    package var state: String
-    package var superNode: String?
-    /// The `gatewayURL` sent with every push.
-    package var advertiseURL: String?
-    package var certificateSerial: UInt64?
-    /// Id of the verified super node root key; absent until it is known.
-    package var rootKey: String?
-    /// Highest block height with a stored checkpoint.
-    package var lastCheckpointedHeight: UInt64?
-    /// Height of the latest block in the chain store.
-    package var sealedHeight: UInt64?
-    /// Sealed blocks above the last checkpointed height.
-    package var unacknowledgedBlocks: UInt64
-    /// When the last checkpoint was stored (ms UTC).
-    package var lastCheckpointAt: Int64?
-    /// The last failure (kept after recovery, see `state`).
-    package var lastError: LastError?
 }
 
 /// The uplink's metrics, in the gateway's registry (docs/GATEWAY.md, "Metrics").
@@ -410,7 +378,8 @@ package final class Uplink: Service, Sendable {
             return batch
         }
         guard !batch.isEmpty else { return config.idlePoll }
-        let answer = try await push(client, batch.map(\.wire), advertise: advertise)
+        let reply = try await push(client, batch.map(\.wire), advertise: advertise)
+        let answer = reply.body
 
         // Every checkpoint answers the block at the same position of the push.
         var stored: [UInt64] = []
@@ -471,7 +440,7 @@ package final class Uplink: Service, Sendable {
                 resumeFrom = expected
                 return nil
             }
-            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            let kind: Failure.Kind = reply.status >= 500 ? .transient : .refused
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
         status.withLock { $0.announced = advertise }
@@ -486,13 +455,14 @@ package final class Uplink: Service, Sendable {
     private func announce(_ client: HTTPClient, height: UInt64, advertise: String) async throws -> UInt64? {
         let store = self.store
         guard let block = try await io.run({ try store.block(atHeight: height) }) else { return nil }
-        let answer = try await push(client, [block.wireBytes()], advertise: advertise)
+        let reply = try await push(client, [block.wireBytes()], advertise: advertise)
+        let answer = reply.body
         if let rejected = answer.rejected {
             if rejected.reason == "gap", let expected = rejected.expectedHeight, expected < height {
                 status.withLock { $0.announced = advertise }
                 return expected
             }
-            let kind: Failure.Kind = answer.status >= 500 ? .transient : .refused
+            let kind: Failure.Kind = reply.status >= 500 ? .transient : .refused
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
         status.withLock { $0.announced = advertise }
@@ -505,63 +475,36 @@ package final class Uplink: Service, Sendable {
 
     // MARK: HTTP
 
-    private struct Push: Encodable {
-        var certificate: String
-        var gatewayURL: String
-        var blocks: [String]
-    }
-
-    private struct Answer: Decodable {
-        struct Item: Decodable {
-            var height: UInt64
-            var checkpoint: String
-        }
-        struct Rejected: Decodable {
-            var reason: String
-            var message: String
-            var expectedHeight: UInt64?
-        }
-        var checkpoints: [Item]
-        var rejected: Rejected?
-        var status = 0
-
-        enum CodingKeys: String, CodingKey { case checkpoints, rejected }
-    }
-
-    private func push(_ client: HTTPClient, _ blocks: [[UInt8]], advertise: String) async throws -> Answer {
-        let body = try JSONEncoder().encode(
-            Push(
-                certificate: Data(link.certificate.bytes).base64EncodedString(),
-                gatewayURL: advertise,
-                blocks: blocks.map { Data($0).base64EncodedString() }
-            )
+    /// `POST /v1/blocks`: any answer in the push answer's shape, refusals included.
+    private func push(_ client: HTTPClient, _ blocks: [[UInt8]], advertise: String) async throws -> Answer<PushResponse>
+    {
+        let body = PushRequest(
+            certificate: Data(link.certificate.bytes).base64EncodedString(),
+            gatewayURL: advertise,
+            blocks: blocks.map { Data($0).base64EncodedString() }
         )
-        var request = HTTPClientRequest(url: link.url + "/v1/blocks")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let (status, data) = try await exchange(client, request, limit: 8 << 20)
-        guard var answer = try? JSONDecoder().decode(Answer.self, from: data) else {
-            throw Self.undecodable(status: status, data: data, url: link.url + "/v1/blocks")
+        do throws(GridAPIError) {
+            return try await SuperNodeClient(base: link.url, client: client).push(body, timeout: config.requestTimeout)
+        } catch {
+            throw failure(error)
         }
-        answer.status = status
-        return answer
-    }
-
-    private struct RootAnswer: Decodable {
-        var id: String
-        var publicKey: String
     }
 
     /// `GET /v1/root`: the key is trusted only if it is the certificate's issuer (and the
     /// certificate verifies under it); then it is kept in the data directory.
     private func fetchRoot(_ client: HTTPClient) async throws -> PublicIdentity {
-        let url = link.url + "/v1/root"
-        let (status, data) = try await exchange(client, HTTPClientRequest(url: url), limit: 64 << 10)
-        guard status == 200, let answer = try? JSONDecoder().decode(RootAnswer.self, from: data),
-            let key = try? KeyFile.parsePublicKeyLine(answer.publicKey).identity
-        else {
-            throw Self.undecodable(status: status, data: data, url: url)
+        let answer: RootView
+        do throws(GridAPIError) {
+            answer = try await SuperNodeClient(base: link.url, client: client).root(timeout: config.requestTimeout)
+        } catch {
+            throw failure(error)
+        }
+        guard let key = try? KeyFile.parsePublicKeyLine(answer.publicKey).identity else {
+            throw Self.undecodable(
+                status: 200,
+                data: (try? JSONEncoder().encode(answer)) ?? Data(),
+                url: SuperNodeClient(base: link.url).url(SuperNodeRoutes.root)
+            )
         }
         if let problem = link.problem(with: key) {
             throw Failure(
@@ -582,20 +525,17 @@ package final class Uplink: Service, Sendable {
         return key
     }
 
-    private func exchange(_ client: HTTPClient, _ request: HTTPClientRequest, limit: Int) async throws -> (Int, Data) {
-        do {
-            let response = try await client.execute(
-                request,
-                timeout: .milliseconds(config.requestTimeout.wholeMilliseconds)
-            )
-            let body = try await response.body.collect(upTo: limit)
-            return (Int(response.status.code), Data(buffer: body))
-        } catch {
-            throw Failure(
+    /// The uplink's failure for a call that got no usable answer.
+    private func failure(_ error: GridAPIError) -> Failure {
+        switch error {
+        case .transport(_, let error):
+            return Failure(
                 kind: .transient,
                 reason: "unreachable",
                 message: "cannot reach the super node at \(link.url): \(error)"
             )
+        case .status(let status, let url, _, _, let body), .undecodable(let status, let url, let body):
+            return Self.undecodable(status: status, data: body, url: url)
         }
     }
 

@@ -1,5 +1,6 @@
 import Executors
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import Logging

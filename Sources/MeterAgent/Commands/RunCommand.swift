@@ -1,6 +1,7 @@
 import AgentCore
 import ArgumentParser
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import Logging
@@ -154,7 +155,7 @@ struct RunCommand: AsyncParsableCommand {
                 "pending": "\(pending)", "interval": "\(configuration.interval)",
             ]
         )
-        try await GatewayHTTP.withClient(base: configuration.gateway) { http in
+        try await GatewayClient.withClient(base: configuration.gateway) { http in
             var forwarder = Forwarder(
                 outbox: outbox,
                 gateway: configuration.gateway,

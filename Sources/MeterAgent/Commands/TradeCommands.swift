@@ -1,6 +1,7 @@
 import AgentCore
 import ArgumentParser
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import MeterEmulator
@@ -71,7 +72,7 @@ struct TradeOptions: ParsableArguments {
         _ send: (TradeClient) async throws(TradeError) -> Response,
         report: (Response, _ json: Bool) throws -> TradeReport
     ) async throws {
-        let outcome: Result<Response, TradeError> = try await GatewayHTTP.withClient(base: gatewayURL) { http in
+        let outcome: Result<Response, TradeError> = try await GatewayClient.withClient(base: gatewayURL) { http in
             do throws(TradeError) {
                 return .success(try await send(TradeClient(http: http)))
             } catch {

@@ -1,26 +1,27 @@
 import Foundation
+import LedgerLite
 
 /// The body of `POST /v1/readings`: signed records, each the exact envelope bytes of a
 /// `SignedRecord` in base64. JSON is only the carrier: the gateway verifies and stores
 /// the decoded bytes verbatim, never a re-encoding.
-public struct IngestBatch: Codable, Sendable, Hashable {
+package struct IngestBatch: Codable, Sendable, Hashable {
     /// Base64 of each `SignedRecord.bytes`, in the order the agent produced them.
-    public var records: [String]
+    package var records: [String]
 
-    public init(records: [String]) {
+    package init(records: [String]) {
         self.records = records
     }
 
-    public init(signed: [SignedRecord]) {
+    package init(signed: [SignedRecord]) {
         self.records = signed.map { Data($0.bytes).base64EncodedString() }
     }
 
     /// Most records one batch may carry; larger batches are refused whole (HTTP 413).
-    public static let maxRecords = 1000
+    package static let maxRecords = 1000
 }
 
 /// What the gateway did with one record of a batch.
-public enum IngestStatus: String, Codable, Sendable, Hashable {
+package enum IngestStatus: String, Codable, Sendable, Hashable, CaseIterable {
     /// Stored durably (it will be sealed into a block).
     case accepted
     /// The identical record was accepted before; acknowledged again, not stored twice.
@@ -32,7 +33,7 @@ public enum IngestStatus: String, Codable, Sendable, Hashable {
 }
 
 /// Why a record was rejected or deferred. Stable codes for scripts and metrics.
-public enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
+package enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
     /// Not base64, not a signed envelope, or a body that does not decode.
     case malformed
     /// A record type meters may not send here.
@@ -56,20 +57,20 @@ public enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
 }
 
 /// The result for one record, in batch order.
-public struct IngestResult: Codable, Sendable, Hashable {
+package struct IngestResult: Codable, Sendable, Hashable {
     /// Position of the record in the batch.
-    public var index: Int
-    public var status: IngestStatus
+    package var index: Int
+    package var status: IngestStatus
     /// Meter id (hex) when the record could be decoded.
-    public var meter: String?
+    package var meter: String?
     /// Sequence number when the record is a reading.
-    public var sequence: UInt64?
+    package var sequence: UInt64?
     /// Set for `rejected` and `retry`.
-    public var reason: IngestReason?
+    package var reason: IngestReason?
     /// A sentence for people (e.g. the sequence number expected).
-    public var detail: String?
+    package var detail: String?
 
-    public init(
+    package init(
         index: Int,
         status: IngestStatus,
         meter: String? = nil,
@@ -86,14 +87,14 @@ public struct IngestResult: Codable, Sendable, Hashable {
     }
 
     /// True when the agent may delete the record from its outbox.
-    public var isAcknowledged: Bool { status == .accepted || status == .duplicate }
+    package var isAcknowledged: Bool { status == .accepted || status == .duplicate }
 }
 
 /// The response to `POST /v1/readings`.
-public struct IngestResponse: Codable, Sendable, Hashable {
-    public var results: [IngestResult]
+package struct IngestResponse: Codable, Sendable, Hashable {
+    package var results: [IngestResult]
 
-    public init(results: [IngestResult]) {
+    package init(results: [IngestResult]) {
         self.results = results
     }
 }

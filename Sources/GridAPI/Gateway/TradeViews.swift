@@ -59,6 +59,16 @@ package struct OpenRequestView: Codable, Sendable, Equatable {
     package var consumer: String
     package var sequence: UInt64
     package var energyWh: UInt64
+
+    package init(
+        consumer: String,
+        sequence: UInt64,
+        energyWh: UInt64
+    ) {
+        self.consumer = consumer
+        self.sequence = sequence
+        self.energyWh = energyWh
+    }
 }
 
 /// One Dispatch entry with the request it answers.
@@ -128,6 +138,14 @@ package struct DispatchListView: Codable, Sendable {
     package var dispatches: [DispatchEntryView]
     /// `from` of the next page; nil at the end.
     package var next: UInt64?
+
+    package init(
+        dispatches: [DispatchEntryView],
+        next: UInt64? = nil
+    ) {
+        self.dispatches = dispatches
+        self.next = next
+    }
 }
 
 /// Fairness of dispatch over a time window (see `FairnessQuery`).
@@ -157,6 +175,38 @@ package struct FairnessView: Codable, Sendable {
     package var energyHoover: Double
     /// Every producer active at the window's end, and any other that served in it, by id.
     package var producers: [FairnessRowView]
+
+    package init(
+        from: Int64? = nil,
+        until: Int64? = nil,
+        fromTime: String? = nil,
+        untilTime: String? = nil,
+        dispatches: Int,
+        served: Int,
+        unserved: Int,
+        producerCount: Int,
+        dispatchSpread: UInt64,
+        currentTNTSpread: UInt64,
+        energyJain: Double,
+        energyGini: Double,
+        energyHoover: Double,
+        producers: [FairnessRowView]
+    ) {
+        self.from = from
+        self.until = until
+        self.fromTime = fromTime
+        self.untilTime = untilTime
+        self.dispatches = dispatches
+        self.served = served
+        self.unserved = unserved
+        self.producerCount = producerCount
+        self.dispatchSpread = dispatchSpread
+        self.currentTNTSpread = currentTNTSpread
+        self.energyJain = energyJain
+        self.energyGini = energyGini
+        self.energyHoover = energyHoover
+        self.producers = producers
+    }
 }
 
 package struct FairnessRowView: Codable, Sendable, Equatable {
@@ -169,4 +219,18 @@ package struct FairnessRowView: Codable, Sendable, Equatable {
     package var energyWh: UInt64
     /// Its TNT now.
     package var tnt: UInt64
+
+    package init(
+        producer: String,
+        counted: Bool,
+        dispatches: UInt64,
+        energyWh: UInt64,
+        tnt: UInt64
+    ) {
+        self.producer = producer
+        self.counted = counted
+        self.dispatches = dispatches
+        self.energyWh = energyWh
+        self.tnt = tnt
+    }
 }

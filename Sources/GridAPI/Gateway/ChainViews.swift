@@ -1,6 +1,5 @@
 import Foundation
 import LedgerLite
-import LedgerStore
 
 /// JSON views of chain data for the HTTP API and `inspect --json`. Views are for people
 /// and scripts; the signed bytes travel alongside in base64 where they matter.
@@ -61,28 +60,22 @@ package struct AnomalyView: Codable, Sendable {
     package var time: String
     package var detail: String
 
-    package init(_ a: Anomaly) {
-        kind = anomalyKindName(a.kind)
-        category = AnomalyCategory.parse(detail: a.detail)?.rawValue
-        subject = a.subject.hex
-        evidenceHash = a.evidenceHash.hex
-        timestamp = a.timestamp
-        time = isoTime(a.timestamp)
-        detail = a.detail
-    }
-}
-
-package func anomalyKindName(_ kind: AnomalyKind) -> String {
-    switch kind {
-    case .badSignature: return "bad-signature"
-    case .sequenceGap: return "sequence-gap"
-    case .replay: return "replay"
-    case .unknownMeter: return "unknown-meter"
-    case .tamperFlag: return "tamper-flag"
-    case .implausibleValue: return "implausible-value"
-    case .clockSkew: return "clock-skew"
-    case .offerExceedsProduction: return "offer-exceeds-production"
-    case .other: return "other"
+    package init(
+        kind: String,
+        category: String? = nil,
+        subject: String,
+        evidenceHash: String,
+        timestamp: Int64,
+        time: String,
+        detail: String
+    ) {
+        self.kind = kind
+        self.category = category
+        self.subject = subject
+        self.evidenceHash = evidenceHash
+        self.timestamp = timestamp
+        self.time = time
+        self.detail = detail
     }
 }
 
@@ -91,6 +84,18 @@ package struct MembershipView: Codable, Sendable {
     package var publicKey: String
     package var role: String
     package var timestamp: Int64
+
+    package init(
+        meter: String,
+        publicKey: String,
+        role: String,
+        timestamp: Int64
+    ) {
+        self.meter = meter
+        self.publicKey = publicKey
+        self.role = role
+        self.timestamp = timestamp
+    }
 }
 
 /// An escalation record: which side, and the super node's decision it carries.
@@ -132,6 +137,20 @@ package struct AuthorityRecordView: Codable, Sendable {
     package var certificateSerial: UInt64
     package var certificateName: String
     package var timestamp: Int64
+
+    package init(
+        rootKey: String,
+        rootID: String,
+        certificateSerial: UInt64,
+        certificateName: String,
+        timestamp: Int64
+    ) {
+        self.rootKey = rootKey
+        self.rootID = rootID
+        self.certificateSerial = certificateSerial
+        self.certificateName = certificateName
+        self.timestamp = timestamp
+    }
 }
 
 /// A decoded record: `type` plus the fields of that type.
@@ -144,36 +163,22 @@ package struct RecordView: Codable, Sendable {
     package var escalation: EscalationRecordView?
     package var authority: AuthorityRecordView?
 
-    package init(_ record: Record) {
-        type = record.type.description
-        switch record {
-        case let .reading(r): reading = ReadingView(r)
-        case let .anomaly(a): anomaly = AnomalyView(a)
-        case let .enrollment(e):
-            enrollment = MembershipView(
-                meter: e.meter.hex,
-                publicKey: KeyFile.publicKeyLine(e.meterKey),
-                role: e.role.description,
-                timestamp: e.timestamp
-            )
-        case let .revocation(r):
-            revocation = MembershipView(
-                meter: r.meter.hex,
-                publicKey: KeyFile.publicKeyLine(r.meterKey),
-                role: r.role.description,
-                timestamp: r.timestamp
-            )
-        case let .escalation(e): escalation = EscalationRecordView(e)
-        case let .authority(a):
-            authority = AuthorityRecordView(
-                rootKey: KeyFile.publicKeyLine(a.rootKey),
-                rootID: a.rootKey.id.hex,
-                certificateSerial: a.certificate.certificate.serial,
-                certificateName: a.certificate.certificate.name,
-                timestamp: a.timestamp
-            )
-        default: break
-        }
+    package init(
+        type: String,
+        reading: ReadingView? = nil,
+        anomaly: AnomalyView? = nil,
+        enrollment: MembershipView? = nil,
+        revocation: MembershipView? = nil,
+        escalation: EscalationRecordView? = nil,
+        authority: AuthorityRecordView? = nil
+    ) {
+        self.type = type
+        self.reading = reading
+        self.anomaly = anomaly
+        self.enrollment = enrollment
+        self.revocation = revocation
+        self.escalation = escalation
+        self.authority = authority
     }
 }
 
@@ -187,12 +192,18 @@ package struct EntryView: Codable, Sendable {
     package var bytes: String
     package var record: RecordView
 
-    package init(index: UInt64, height: UInt64?, entry: SignedRecord) {
+    package init(
+        index: UInt64,
+        height: UInt64? = nil,
+        signer: String,
+        bytes: String,
+        record: RecordView
+    ) {
         self.index = index
         self.height = height
-        signer = entry.signer.hex
-        bytes = Data(entry.bytes).base64EncodedString()
-        record = RecordView(entry.record)
+        self.signer = signer
+        self.bytes = bytes
+        self.record = record
     }
 }
 
@@ -202,13 +213,14 @@ package struct BlockView: Codable, Sendable {
     package var signedHeader: String
     package var entries: [EntryView]
 
-    package init(_ block: Block) {
-        header = HeaderView(block.header)
-        signedHeader = Data(block.header.bytes).base64EncodedString()
-        let first = block.firstEntryIndex
-        entries = block.entries.enumerated().map {
-            EntryView(index: first + UInt64($0.offset), height: block.height, entry: $0.element)
-        }
+    package init(
+        header: HeaderView,
+        signedHeader: String,
+        entries: [EntryView]
+    ) {
+        self.header = header
+        self.signedHeader = signedHeader
+        self.entries = entries
     }
 }
 
@@ -218,6 +230,16 @@ package struct BlockListView: Codable, Sendable {
     package var tip: UInt64?
     /// `from` for the next page; nil at the end.
     package var next: UInt64?
+
+    package init(
+        blocks: [HeaderView],
+        tip: UInt64? = nil,
+        next: UInt64? = nil
+    ) {
+        self.blocks = blocks
+        self.tip = tip
+        self.next = next
+    }
 }
 
 package struct MeterView: Codable, Sendable {
@@ -231,15 +253,24 @@ package struct MeterView: Codable, Sendable {
     package var lastReadingTime: String?
     package var enrolledAt: Int64
 
-    package init(id: MeterID, info: MeterInfo, lastSequence: UInt64) {
-        self.id = id.hex
-        publicKey = KeyFile.publicKeyLine(info.key)
-        role = info.role.description
-        active = info.active
+    package init(
+        id: String,
+        publicKey: String,
+        role: String,
+        active: Bool,
+        lastSequence: UInt64,
+        lastReadingTimestamp: Int64? = nil,
+        lastReadingTime: String? = nil,
+        enrolledAt: Int64
+    ) {
+        self.id = id
+        self.publicKey = publicKey
+        self.role = role
+        self.active = active
         self.lastSequence = lastSequence
-        lastReadingTimestamp = info.lastReading?.timestamp
-        lastReadingTime = info.lastReading.map { isoTime($0.timestamp) }
-        enrolledAt = info.enrolledAt
+        self.lastReadingTimestamp = lastReadingTimestamp
+        self.lastReadingTime = lastReadingTime
+        self.enrolledAt = enrolledAt
     }
 }
 
@@ -248,6 +279,18 @@ package struct MeterReadingsView: Codable, Sendable {
     package var from: Int64
     package var until: Int64
     package var readings: [StoredReadingView]
+
+    package init(
+        meter: String,
+        from: Int64,
+        until: Int64,
+        readings: [StoredReadingView]
+    ) {
+        self.meter = meter
+        self.from = from
+        self.until = until
+        self.readings = readings
+    }
 }
 
 package struct StoredReadingView: Codable, Sendable {
@@ -256,6 +299,18 @@ package struct StoredReadingView: Codable, Sendable {
     package var height: UInt64?
     package var sealed: Bool
     package var reading: ReadingView
+
+    package init(
+        index: UInt64,
+        height: UInt64? = nil,
+        sealed: Bool,
+        reading: ReadingView
+    ) {
+        self.index = index
+        self.height = height
+        self.sealed = sealed
+        self.reading = reading
+    }
 }
 
 package struct AnomalyEntryView: Codable, Sendable {
@@ -263,11 +318,31 @@ package struct AnomalyEntryView: Codable, Sendable {
     package var height: UInt64?
     package var sealed: Bool
     package var anomaly: AnomalyView
+
+    package init(
+        index: UInt64,
+        height: UInt64? = nil,
+        sealed: Bool,
+        anomaly: AnomalyView
+    ) {
+        self.index = index
+        self.height = height
+        self.sealed = sealed
+        self.anomaly = anomaly
+    }
 }
 
 package struct AnomalyListView: Codable, Sendable {
     package var anomalies: [AnomalyEntryView]
     package var next: UInt64?
+
+    package init(
+        anomalies: [AnomalyEntryView],
+        next: UInt64? = nil
+    ) {
+        self.anomalies = anomalies
+        self.next = next
+    }
 }
 
 /// Everything a meter owner needs to prove offline that a reading is on the chain:
@@ -297,6 +372,42 @@ package struct ReceiptView: Codable, Sendable {
         /// The 214 signed header bytes (150 header + 64 signature), base64.
         package var signedHeader: String
         package var header: HeaderView
+
+        package init(
+            height: UInt64,
+            signedHeader: String,
+            header: HeaderView
+        ) {
+            self.height = height
+            self.signedHeader = signedHeader
+            self.header = header
+        }
+    }
+
+    package init(
+        meter: String,
+        sequence: UInt64,
+        record: String,
+        entryIndex: UInt64,
+        leafHash: String,
+        block: ReceiptBlock,
+        proof: ProofView,
+        gatewayKey: String,
+        reading: ReadingView,
+        checkpoint: CheckpointEntryView? = nil,
+        checkpointed: Bool? = nil
+    ) {
+        self.meter = meter
+        self.sequence = sequence
+        self.record = record
+        self.entryIndex = entryIndex
+        self.leafHash = leafHash
+        self.block = block
+        self.proof = proof
+        self.gatewayKey = gatewayKey
+        self.reading = reading
+        self.checkpoint = checkpoint
+        self.checkpointed = checkpointed
     }
 }
 
@@ -315,10 +426,6 @@ package struct CheckpointEntryView: Codable, Sendable {
     package var checkpointedTime: String
     /// The signed checkpoint (194 bytes), base64.
     package var checkpoint: String
-
-    package init(_ row: CheckpointStore.Row) {
-        self.init(row.checkpoint)
-    }
 
     package init(_ signed: SignedCheckpoint) {
         let c = signed.checkpoint
@@ -356,6 +463,12 @@ package struct ProofView: Codable, Sendable {
 
 package struct ErrorView: Codable, Sendable {
     package var error: String
+
+    package init(
+        error: String
+    ) {
+        self.error = error
+    }
 }
 
 package struct AdminKeyRequest: Codable, Sendable {
@@ -379,6 +492,18 @@ package struct AdminResponse: Codable, Sendable {
     package var action: String
     /// The enrollment or revocation entry, base64.
     package var entry: String
+
+    package init(
+        meter: String,
+        role: String,
+        action: String,
+        entry: String
+    ) {
+        self.meter = meter
+        self.role = role
+        self.action = action
+        self.entry = entry
+    }
 }
 
 /// ISO 8601 in UTC with milliseconds, exact: the milliseconds are written from the integer

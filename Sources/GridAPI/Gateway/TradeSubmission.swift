@@ -1,23 +1,24 @@
 import Foundation
+import LedgerLite
 
 /// The body of `POST /v1/offers` and `POST /v1/requests`: one signed record (an `Offer`
 /// or an `EnergyRequest`), the exact envelope bytes of a `SignedRecord` in base64.
 /// As for readings, JSON only carries the bytes; the gateway stores them verbatim.
-public struct TradeSubmission: Codable, Sendable, Hashable {
+package struct TradeSubmission: Codable, Sendable, Hashable {
     /// Base64 of `SignedRecord.bytes`.
-    public var record: String
+    package var record: String
 
-    public init(record: String) {
+    package init(record: String) {
         self.record = record
     }
 
-    public init(signed: SignedRecord) {
+    package init(signed: SignedRecord) {
         self.record = Data(signed.bytes).base64EncodedString()
     }
 }
 
 /// What the gateway did with a submitted offer or request.
-public enum TradeStatus: String, Codable, Sendable, Hashable {
+package enum TradeStatus: String, Codable, Sendable, Hashable, CaseIterable {
     /// Offer: recorded on the chain (possibly cut, see `OfferResponse.cutWh`).
     case accepted
     /// Request: recorded with a dispatch that serves it.
@@ -34,7 +35,7 @@ public enum TradeStatus: String, Codable, Sendable, Hashable {
 }
 
 /// Why an offer or request was rejected, deferred or left unserved. Stable codes.
-public enum TradeReason: String, Codable, Sendable, Hashable, CaseIterable {
+package enum TradeReason: String, Codable, Sendable, Hashable, CaseIterable {
     /// Not base64, not a signed envelope, or a body that does not decode.
     case malformed
     /// The record is not of the type this endpoint takes (an offer sent to /v1/requests…).
@@ -63,28 +64,28 @@ public enum TradeReason: String, Codable, Sendable, Hashable, CaseIterable {
 }
 
 /// The response to `POST /v1/offers`.
-public struct OfferResponse: Codable, Sendable, Hashable {
-    public var status: TradeStatus
+package struct OfferResponse: Codable, Sendable, Hashable {
+    package var status: TradeStatus
     /// The producer's meter id (hex), when the record decoded.
-    public var producer: String?
+    package var producer: String?
     /// The offer's sequence number, when the record decoded.
-    public var sequence: UInt64?
+    package var sequence: UInt64?
     /// Energy the offer asked to make available, Wh.
-    public var offeredWh: UInt64?
+    package var offeredWh: UInt64?
     /// Energy actually made available, Wh: the offer cut to metered export plus tolerance.
-    public var creditedWh: UInt64?
+    package var creditedWh: UInt64?
     /// `offeredWh - creditedWh`; an anomaly is recorded when it is above zero.
-    public var cutWh: UInt64?
+    package var cutWh: UInt64?
     /// The producer's available energy after this offer, Wh.
-    public var availableWh: UInt64?
+    package var availableWh: UInt64?
     /// Height of the block the offer will be sealed in.
-    public var blockHeight: UInt64?
+    package var blockHeight: UInt64?
     /// Set for `rejected` and `retry`.
-    public var reason: TradeReason?
+    package var reason: TradeReason?
     /// A sentence for people.
-    public var detail: String?
+    package var detail: String?
 
-    public init(
+    package init(
         status: TradeStatus,
         producer: String? = nil,
         sequence: UInt64? = nil,
@@ -110,16 +111,16 @@ public struct OfferResponse: Codable, Sendable, Hashable {
 }
 
 /// One producer's part in serving a request.
-public struct DispatchShareView: Codable, Sendable, Hashable {
+package struct DispatchShareView: Codable, Sendable, Hashable {
     /// The producer's meter id (hex).
-    public var producer: String
+    package var producer: String
     /// Energy this producer delivers, Wh.
-    public var energyWh: UInt64
+    package var energyWh: UInt64
     /// The producer's TNT before and after this dispatch.
-    public var tntBefore: UInt64
-    public var tntAfter: UInt64
+    package var tntBefore: UInt64
+    package var tntAfter: UInt64
 
-    public init(producer: String, energyWh: UInt64, tntBefore: UInt64, tntAfter: UInt64) {
+    package init(producer: String, energyWh: UInt64, tntBefore: UInt64, tntAfter: UInt64) {
         self.producer = producer
         self.energyWh = energyWh
         self.tntBefore = tntBefore
@@ -128,30 +129,30 @@ public struct DispatchShareView: Codable, Sendable, Hashable {
 }
 
 /// The response to `POST /v1/requests`: the TNT rule's decision.
-public struct DispatchResponse: Codable, Sendable, Hashable {
-    public var status: TradeStatus
+package struct DispatchResponse: Codable, Sendable, Hashable {
+    package var status: TradeStatus
     /// The consumer's meter id (hex), when the record decoded.
-    public var consumer: String?
+    package var consumer: String?
     /// The request's sequence number, when the record decoded.
-    public var sequence: UInt64?
+    package var sequence: UInt64?
     /// Energy requested, Wh.
-    public var requestedWh: UInt64?
+    package var requestedWh: UInt64?
     /// The policy that decided: "lowest-tnt" or "split-tnt".
-    public var policy: String?
+    package var policy: String?
     /// Who serves the request: one producer under the plain rule; several, in TNT order,
     /// under the split policy when no single producer can cover it. Empty when unserved.
-    public var shares: [DispatchShareView]
+    package var shares: [DispatchShareView]
     /// Height of the block the request and its dispatch will be sealed in.
-    public var blockHeight: UInt64?
+    package var blockHeight: UInt64?
     /// Set for `unserved`, `rejected` and `retry`.
-    public var reason: TradeReason?
+    package var reason: TradeReason?
     /// A sentence for people.
-    public var detail: String?
+    package var detail: String?
     /// Set when the request, unserved here, was escalated to the super node: `result`
     /// `served` means `shares` names the remote producer of `escalation.producerGateway`.
-    public var escalation: EscalationInfo?
+    package var escalation: EscalationInfo?
 
-    public init(
+    package init(
         status: TradeStatus,
         consumer: String? = nil,
         sequence: UInt64? = nil,

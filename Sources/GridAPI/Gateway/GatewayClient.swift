@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import Foundation
+
+/// The edge gateway's HTTP API as typed calls: what the meter agent sends (readings, offers,
+/// requests, meter look-ups), the operator's admin calls and the super node's (TNT table,
+/// escalated dispatches). Callers keep their own retries, backoff and logging.
+package struct GatewayClient: Sendable {
+    /// The gateway's base URL, e.g. http://127.0.0.1:8080.
+    package let base: URL
+    package let client: HTTPClient
+
+    package init(base: URL, client: HTTPClient = .shared) {
+        self.base = base
+        self.client = client
+    }
+
+    /// Runs `body` with a client of its own for `base` (connect timeout 2 s, read timeout
+    /// 15 s) and shuts that client down afterwards, whether `body` returns or throws.
+    package static func withClient<T: Sendable>(
+        base: URL,
+        _ body: (GatewayClient) async throws -> T
+    ) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result: T
+        do {
+            result = try await body(GatewayClient(base: base, client: client))
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return result
+    }
+
+    /// The absolute URL of `endpoint` with its path parameters filled in.
+    package func url(_ endpoint: Endpoint, _ parameters: [String: String] = [:]) -> String {
+        base.appendingPathComponent(String(endpoint.path(parameters).dropFirst())).absoluteString
+    }
+
+    private var exchange: JSONExchange { JSONExchange(client: client) }
+
+    // MARK: meters (agent)
+
+    /// `POST /v1/readings`: one result per record. Any status but 200 is a `.status` error
+    /// (413: the batch is too large).
+    package func postReadings(
+        _ batch: IngestBatch,
+        timeout: Duration,
+        limit: Int = 16 << 20
+    ) async throws(GridAPIError) -> IngestResponse {
+        let url = url(GatewayRoutes.readings)
+        let answer = try await exchange.send(.post, url: url, json: batch, timeout: timeout, limit: limit)
+        return try JSONExchange.ok(IngestResponse.self, answer, url: url)
+    }
+
+    /// `GET /v1/meters/{id}`, read for the meter's last accepted sequence number only: the
+    /// agent needs nothing else, and a gateway's other fields may change.
+    package func lastSequence(
+        ofMeter id: String,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> UInt64 {
+        struct LastSequence: Decodable { var lastSequence: UInt64 }
+        let url = url(GatewayRoutes.meter, ["id": id])
+        let answer = try await exchange.get(url: url, timeout: timeout, limit: limit)
+        return try JSONExchange.ok(LastSequence.self, answer, url: url).lastSequence
+    }
+
+    /// `POST /v1/offers`. Refusals and retries come in the same shape, so any status whose
+    /// body is an `OfferResponse` is an answer.
+    package func offer(
+        _ submission: TradeSubmission,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Answer<OfferResponse> {
+        let url = url(GatewayRoutes.offers)
+        let answer = try await exchange.send(.post, url: url, json: submission, timeout: timeout, limit: limit)
+        return try JSONExchange.any(OfferResponse.self, answer, url: url)
+    }
+
+    /// `POST /v1/requests`; as `offer`, any status whose body is a `DispatchResponse`.
+    package func request(
+        _ submission: TradeSubmission,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Answer<DispatchResponse> {
+        let url = url(GatewayRoutes.requests)
+        let answer = try await exchange.send(.post, url: url, json: submission, timeout: timeout, limit: limit)
+        return try JSONExchange.any(DispatchResponse.self, answer, url: url)
+    }
+
+    // MARK: admin (operator)
+
+    /// `POST /v1/admin/enroll` with the data directory's admin token.
+    package func enroll(
+        _ body: AdminKeyRequest,
+        token: String,
+        timeout: Duration = .seconds(30)
+    ) async throws(GridAPIError) -> AdminResponse {
+        try await admin(GatewayRoutes.enroll, body, token: token, timeout: timeout)
+    }
+
+    /// `POST /v1/admin/revoke` with the data directory's admin token.
+    package func revoke(
+        _ body: AdminKeyRequest,
+        token: String,
+        timeout: Duration = .seconds(30)
+    ) async throws(GridAPIError) -> AdminResponse {
+        try await admin(GatewayRoutes.revoke, body, token: token, timeout: timeout)
+    }
+
+    private func admin(
+        _ endpoint: Endpoint,
+        _ body: AdminKeyRequest,
+        token: String,
+        timeout: Duration
+    ) async throws(GridAPIError) -> AdminResponse {
+        let url = url(endpoint)
+        let answer = try await exchange.send(
+            .post,
+            url: url,
+            json: body,
+            headers: [("Authorization", "Bearer \(token)")],
+            timeout: timeout,
+            limit: 1 << 20
+        )
+        return try JSONExchange.ok(AdminResponse.self, answer, url: url)
+    }
+
+    // MARK: super node
+
+    /// A producer as an escalation sees it in a gateway's TNT table (`ProducerView`, read for
+    /// these fields only, so that gateways whose table carries more still answer).
+    package struct Producer: Decodable, Sendable, Hashable {
+        package var meter: String
+        package var active: Bool
+        package var tnt: UInt64
+        package var availableWh: UInt64
+    }
+
+    /// `GET /v1/tnt`, read for its producers: those an escalation may pick from.
+    package func producers(
+        timeout: Duration = .seconds(3),
+        limit: Int = 8 << 20
+    ) async throws(GridAPIError) -> [Producer] {
+        struct Table: Decodable { var producers: [Producer] }
+        let url = url(GatewayRoutes.tnt)
+        let answer = try await exchange.get(url: url, timeout: timeout, limit: limit)
+        return try JSONExchange.ok(Table.self, answer, url: url).producers
+    }
+
+    /// `POST /v1/escalated-dispatches`: commits and refusals come in the same shape.
+    package func commitEscalatedDispatch(
+        _ submission: EscalatedDispatchSubmission,
+        timeout: Duration = .seconds(5),
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Answer<EscalatedDispatchAnswer> {
+        let url = url(GatewayRoutes.escalatedDispatches)
+        let answer = try await exchange.send(.post, url: url, json: submission, timeout: timeout, limit: limit)
+        return try JSONExchange.any(EscalatedDispatchAnswer.self, answer, url: url)
+    }
+}

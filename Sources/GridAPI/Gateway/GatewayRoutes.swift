@@ -1,0 +1,28 @@
+/// Every route of the edge gateway (`edge-gateway serve`), as `Gateway.router()` registers
+/// them and docs/openapi/gateway.yaml describes them.
+package enum GatewayRoutes {
+    package static let health = Endpoint(.get, "/healthz")
+    package static let metrics = Endpoint(.get, "/metrics")
+    package static let readings = Endpoint(.post, "/v1/readings")
+    package static let offers = Endpoint(.post, "/v1/offers")
+    package static let requests = Endpoint(.post, "/v1/requests")
+    package static let enroll = Endpoint(.post, "/v1/admin/enroll")
+    package static let revoke = Endpoint(.post, "/v1/admin/revoke")
+    package static let blocks = Endpoint(.get, "/v1/blocks")
+    package static let block = Endpoint(.get, "/v1/blocks/{height}")
+    package static let meters = Endpoint(.get, "/v1/meters")
+    package static let meter = Endpoint(.get, "/v1/meters/{id}")
+    package static let meterReadings = Endpoint(.get, "/v1/meters/{id}/readings")
+    package static let receipt = Endpoint(.get, "/v1/readings/{meter}/{seq}/receipt")
+    package static let uplink = Endpoint(.get, "/v1/uplink")
+    package static let anomalies = Endpoint(.get, "/v1/anomalies")
+    package static let tnt = Endpoint(.get, "/v1/tnt")
+    package static let dispatches = Endpoint(.get, "/v1/dispatches")
+    package static let fairness = Endpoint(.get, "/v1/fairness")
+    package static let escalatedDispatches = Endpoint(.post, "/v1/escalated-dispatches")
+
+    package static let all: [Endpoint] = [
+        health, metrics, readings, offers, requests, enroll, revoke, blocks, block, meters, meter, meterReadings,
+        receipt, uplink, anomalies, tnt, dispatches, fairness, escalatedDispatches,
+    ]
+}

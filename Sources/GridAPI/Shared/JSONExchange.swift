@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// One HTTP exchange of the typed clients: JSON out, status and capped body bytes in.
+struct JSONExchange: Sendable {
+    let client: HTTPClient
+
+    func send(
+        _ method: Endpoint.Method,
+        url: String,
+        json body: (some Encodable)?,
+        headers: [(String, String)] = [],
+        timeout: Duration,
+        limit: Int
+    ) async throws(GridAPIError) -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method == .post ? .POST : .GET
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            do {
+                request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            } catch {
+                throw .transport(url: url, error: error)
+            }
+        }
+        do {
+            let response = try await client.execute(
+                request,
+                timeout: .milliseconds(max(1, timeout.exchangeMilliseconds))
+            )
+            let bytes = try await response.body.collect(upTo: limit)
+            return (Int(response.status.code), Data(buffer: bytes))
+        } catch {
+            throw .transport(url: url, error: error)
+        }
+    }
+
+    func get(url: String, timeout: Duration, limit: Int) async throws(GridAPIError) -> (status: Int, body: Data) {
+        try await send(.get, url: url, json: Optional<Empty>.none, timeout: timeout, limit: limit)
+    }
+
+    private struct Empty: Encodable {}
+
+    /// The body as `T` when the status is 200; otherwise the status and the server's reason.
+    static func ok<T: Decodable>(
+        _ type: T.Type,
+        _ answer: (status: Int, body: Data),
+        url: String
+    ) throws(GridAPIError) -> T {
+        guard answer.status == 200 else { throw refusal(answer, url: url) }
+        do { return try JSONDecoder().decode(T.self, from: answer.body) } catch {
+            throw .undecodable(status: answer.status, url: url, body: answer.body)
+        }
+    }
+
+    /// The body as `T` whatever the status (routes that answer refusals in the same shape).
+    static func any<T: Decodable & Sendable>(
+        _ type: T.Type,
+        _ answer: (status: Int, body: Data),
+        url: String
+    ) throws(GridAPIError) -> Answer<T> {
+        do { return Answer(status: answer.status, body: try JSONDecoder().decode(T.self, from: answer.body)) } catch {
+            throw .undecodable(status: answer.status, url: url, body: answer.body)
+        }
+    }
+
+    static func refusal(_ answer: (status: Int, body: Data), url: String) -> GridAPIError {
+        var reason: String?
+        var detail: String?
+        if let object = try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any] {
+            reason = object["reason"] as? String
+            detail = (object["error"] ?? object["message"] ?? object["detail"]) as? String
+        }
+        return .status(answer.status, url: url, reason: reason, detail: detail, body: answer.body)
+    }
+}
+
+extension Duration {
+    var exchangeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

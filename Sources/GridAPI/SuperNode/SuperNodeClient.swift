@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+
+/// The super node's HTTP API as typed calls: what a gateway sends (block pushes, the root
+/// key, escalations). Callers keep their own retries, backoff and logging.
+package struct SuperNodeClient: Sendable {
+    /// The super node's base URL, without a trailing slash.
+    package let base: String
+    package let client: HTTPClient
+
+    package init(base: String, client: HTTPClient = .shared) {
+        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.client = client
+    }
+
+    /// The absolute URL of `endpoint` with its path parameters filled in.
+    package func url(_ endpoint: Endpoint, _ parameters: [String: String] = [:]) -> String {
+        base + endpoint.path(parameters)
+    }
+
+    private var exchange: JSONExchange { JSONExchange(client: client) }
+
+    /// `POST /v1/blocks`: checkpoints and a refusal come in the same shape, so any status
+    /// whose body is a `PushResponse` is an answer.
+    package func push(
+        _ push: PushRequest,
+        timeout: Duration,
+        limit: Int = 8 << 20
+    ) async throws(GridAPIError) -> Answer<PushResponse> {
+        let url = url(SuperNodeRoutes.blocks)
+        let answer = try await exchange.send(.post, url: url, json: push, timeout: timeout, limit: limit)
+        return try JSONExchange.any(PushResponse.self, answer, url: url)
+    }
+
+    /// `GET /v1/root`: the root key the super node signs with (not yet trusted: the caller
+    /// checks it against its certificate).
+    package func root(timeout: Duration, limit: Int = 64 << 10) async throws(GridAPIError) -> RootView {
+        let url = url(SuperNodeRoutes.root)
+        return try JSONExchange.ok(
+            RootView.self,
+            try await exchange.get(url: url, timeout: timeout, limit: limit),
+            url: url
+        )
+    }
+
+    /// `POST /v1/escalations`: served, unserved and refused come in the same shape.
+    package func escalate(
+        _ submission: EscalationSubmission,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Answer<EscalationAnswer> {
+        let url = url(SuperNodeRoutes.escalations)
+        let answer = try await exchange.send(.post, url: url, json: submission, timeout: timeout, limit: limit)
+        return try JSONExchange.any(EscalationAnswer.self, answer, url: url)
+    }
+}

@@ -1,0 +1,13 @@
+/// Every route of the super node (`super-node serve`), as `SuperNode.router()` registers
+/// them and docs/openapi/super-node.yaml describes them.
+package enum SuperNodeRoutes {
+    package static let health = Endpoint(.get, "/healthz")
+    package static let root = Endpoint(.get, "/v1/root")
+    package static let blocks = Endpoint(.post, "/v1/blocks")
+    package static let escalations = Endpoint(.post, "/v1/escalations")
+    package static let gateways = Endpoint(.get, "/v1/gateways")
+    package static let flags = Endpoint(.get, "/v1/flags")
+    package static let checkpoint = Endpoint(.get, "/v1/checkpoints/{gateway}/{height}")
+
+    package static let all: [Endpoint] = [health, root, blocks, escalations, gateways, flags, checkpoint]
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GridAPI
+import Hummingbird
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+@testable import GatewayCore
+
+/// docs/openapi/gateway.yaml against the code: the routes the gateway serves, and the JSON
+/// keys of every body those routes take or answer.
+@Suite("OpenAPI contract of the gateway")
+struct GatewayOpenAPITests {
+    /// Every schema of the document named after a body type, with that type.
+    static var types: [String: any Codable.Type] {
+        [
+            "ChainWriter.Health": ChainWriter.Health.self,
+            "ErrorView": ErrorView.self,
+            "IngestBatch": IngestBatch.self,
+            "IngestResult": IngestResult.self,
+            "IngestResponse": IngestResponse.self,
+            "TradeSubmission": TradeSubmission.self,
+            "OfferResponse": OfferResponse.self,
+            "DispatchShareView": DispatchShareView.self,
+            "EscalationInfo": EscalationInfo.self,
+            "DispatchResponse": DispatchResponse.self,
+            "AdminKeyRequest": AdminKeyRequest.self,
+            "AdminResponse": AdminResponse.self,
+            "HeaderView": HeaderView.self,
+            "BlockListView": BlockListView.self,
+            "ReadingView": ReadingView.self,
+            "AnomalyView": AnomalyView.self,
+            "MembershipView": MembershipView.self,
+            "EscalationRecordView": EscalationRecordView.self,
+            "AuthorityRecordView": AuthorityRecordView.self,
+            "RecordView": RecordView.self,
+            "EntryView": EntryView.self,
+            "BlockView": BlockView.self,
+            "MeterView": MeterView.self,
+            "MeterListView": MeterListView.self,
+            "StoredReadingView": StoredReadingView.self,
+            "MeterReadingsView": MeterReadingsView.self,
+            "AnomalyEntryView": AnomalyEntryView.self,
+            "AnomalyListView": AnomalyListView.self,
+            "ProofView": ProofView.self,
+            "CheckpointEntryView": CheckpointEntryView.self,
+            "ReceiptView.ReceiptBlock": ReceiptView.ReceiptBlock.self,
+            "ReceiptView": ReceiptView.self,
+            "UplinkView.LastError": UplinkView.LastError.self,
+            "UplinkView": UplinkView.self,
+            "ProducerView": ProducerView.self,
+            "OpenRequestView": OpenRequestView.self,
+            "TNTView": TNTView.self,
+            "DispatchEntryView": DispatchEntryView.self,
+            "DispatchListView": DispatchListView.self,
+            "FairnessRowView": FairnessRowView.self,
+            "FairnessView": FairnessView.self,
+            "EscalatedDispatchSubmission": EscalatedDispatchSubmission.self,
+            "EscalatedDispatchAnswer": EscalatedDispatchAnswer.self,
+        ]
+    }
+
+    @Test func theDocumentListsExactlyTheRoutesOfTheRouteTable() throws {
+        let document = try OpenAPIDocument(named: "gateway.yaml")
+        let table = OpenAPIDocument.operations(of: GatewayRoutes.all)
+        #expect(document.operations.subtracting(table).isEmpty, "documented, not in GatewayRoutes")
+        #expect(table.subtracting(document.operations).isEmpty, "in GatewayRoutes, not documented")
+        #expect(GatewayRoutes.all.count == table.count, "a route is listed twice in GatewayRoutes")
+    }
+
+    @Test func theRouterServesEveryRouteOfTheTableAndNoOther() async throws {
+        let h = try await Harness.make()
+        defer { h.close() }
+        let parameters = [
+            "height": "1", "id": String(repeating: "0", count: 32), "meter": String(repeating: "0", count: 32),
+            "seq": "1",
+        ]
+        try await h.app().test(.router) { client in
+            for endpoint in GatewayRoutes.all {
+                let method: HTTPRequest.Method = endpoint.method == .post ? .post : .get
+                try await client.execute(
+                    uri: endpoint.path(parameters),
+                    method: method,
+                    body: method == .post ? ByteBuffer(string: "{}") : nil
+                ) { response in
+                    #expect(response.status != .methodNotAllowed, "\(endpoint)")
+                    // A handler's 404 says why in its body; the router's own has none.
+                    #expect(response.status != .notFound || response.body.readableBytes > 0, "\(endpoint)")
+                }
+            }
+            try await client.execute(uri: "/v1/not-a-route", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.body.readableBytes == 0)
+            }
+        }
+    }
+
+    @Test func everyBodyOfEveryRouteIsADeclaredType() throws {
+        let document = try OpenAPIDocument(named: "gateway.yaml")
+        for (operation, names) in document.bodies {
+            for name in names {
+                #expect(Self.types[name] != nil, "\(operation) names schema \(name), which is no body type")
+            }
+        }
+    }
+
+    @Test(arguments: types.keys.sorted())
+    func theSchemaListsExactlyTheKeysTheTypeEncodes(_ name: String) throws {
+        let document = try OpenAPIDocument(named: "gateway.yaml")
+        let documented = try #require(document.properties[name], "no schema \(name) in gateway.yaml")
+        let type = try #require(Self.types[name], "no body type for schema \(name)")
+        let encoded = try EncodedKeys.of(type)
+        #expect(documented.subtracting(encoded).isEmpty, "\(name): documented, not encoded")
+        #expect(encoded.subtracting(documented).isEmpty, "\(name): encoded, not documented")
+    }
+}
