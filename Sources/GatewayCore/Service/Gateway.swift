@@ -103,6 +103,7 @@ package final class Gateway: Sendable {
                 link: link,
                 store: writer.store,
                 checkpoints: checkpoints,
+                storedHeights: writer.archiver.storedHeights,
                 advertiseURL: advertiseURL,
                 config: uplinkConfig,
                 metrics: writer.metrics.uplink,

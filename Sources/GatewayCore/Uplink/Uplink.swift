@@ -15,8 +15,6 @@ package struct UplinkConfig: Sendable {
     package var maxBlocks = 64
     /// Most wire bytes a push carries (base64 adds a third); a single larger block still goes alone.
     package var maxBytes = 4 << 20
-    /// How often the store is looked at for new sealed blocks when everything is checkpointed.
-    package var idlePoll: Duration = .milliseconds(500)
     /// First wait after a network failure; doubled after each one up to `maxBackoff`.
     package var initialBackoff: Duration = .milliseconds(500)
     package var maxBackoff: Duration = .seconds(30)
@@ -114,6 +112,8 @@ package final class Uplink: Service, Sendable {
     package let metrics: UplinkMetrics
     package let logger: Logger
     package let clock: @Sendable () -> Int64
+    /// Heights of the blocks the archiver stores, as it stores them.
+    private let storedHeights: StoredHeights
     /// Blocking store reads and checkpoint writes run on this thread.
     private let io: StoreThread
     private let status: Mutex<Status>
@@ -142,6 +142,7 @@ package final class Uplink: Service, Sendable {
         link: SuperNodeLink,
         store: ChainStore,
         checkpoints: CheckpointStore,
+        storedHeights: StoredHeights,
         advertiseURL: String?,
         config: UplinkConfig,
         metrics: UplinkMetrics,
@@ -151,6 +152,7 @@ package final class Uplink: Service, Sendable {
         self.link = link
         self.store = store
         self.checkpoints = checkpoints
+        self.storedHeights = storedHeights
         self.config = config
         self.metrics = metrics
         self.logger = logger
@@ -208,7 +210,21 @@ package final class Uplink: Service, Sendable {
             ]
         )
         await cancelWhenGracefulShutdown {
-            await self.loop(client)
+            // The archiver says when a block is stored; the loop waits for that when it has
+            // pushed everything, instead of asking the store.
+            let (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await height in self.storedHeights.updates() {
+                        self.record(sealed: height, checkpointed: self.status.withLock { $0.lastCheckpointed })
+                        wake.yield()
+                    }
+                    wake.finish()
+                }
+                group.addTask { await self.loop(client, wakeUps: wakeUps) }
+                await group.next()
+                group.cancelAll()
+            }
         }
         // A graceful stop (not a cancellation of the whole group): the sealer has stopped
         // and its final block is archived.
@@ -226,8 +242,8 @@ package final class Uplink: Service, Sendable {
                 group.addTask {
                     var resumeFrom: UInt64?
                     do {
-                        // `step` answers nil while there may be more to push at once.
-                        while try await self.step(client, resumeFrom: &resumeFrom) == nil {}
+                        // `step` answers `.more` while there may be more to push at once.
+                        while try await self.step(client, resumeFrom: &resumeFrom) == .more {}
                         return nil
                     } catch let failure as Failure {
                         self.metrics.failure(failure.reason)
@@ -270,13 +286,21 @@ package final class Uplink: Service, Sendable {
         }
     }
 
-    private func loop(_ client: HTTPClient) async {
+    private func loop(_ client: HTTPClient, wakeUps: AsyncStream<Void>) async {
         var backoff = config.initialBackoff
         var resumeFrom: UInt64?
+        var stored = wakeUps.makeAsyncIterator()
         while !Task.isCancelled {
             let delay: Duration?
             do {
-                delay = try await step(client, resumeFrom: &resumeFrom)
+                switch try await step(client, resumeFrom: &resumeFrom) {
+                case .more: delay = nil
+                case let .after(wait): delay = wait
+                case .idle:
+                    // Nothing more comes once the archiver has stopped.
+                    guard await stored.next() != nil else { return }
+                    delay = nil
+                }
                 backoff = config.initialBackoff
             } catch let failure as Failure {
                 if Task.isCancelled { break }
@@ -302,29 +326,25 @@ package final class Uplink: Service, Sendable {
                 backoff = min(backoff * 2, config.maxBackoff)
             }
             if let delay {
-                do { try await pause(delay) } catch { break }
+                do { try await Task.sleep(for: delay) } catch { break }
             }
         }
     }
 
-    /// Waits `delay`, keeping the sealed height (view and gauges) current meanwhile.
-    private func pause(_ delay: Duration) async throws {
-        let deadline = ContinuousClock.now + delay
-        while true {
-            let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero { return }
-            try await Task.sleep(for: min(remaining, .seconds(1)))
-            let store = self.store
-            if let tip = try? await io.run({ try store.tip()?.height }) {
-                record(sealed: tip, checkpointed: status.withLock { $0.lastCheckpointed })
-            }
-        }
+    /// What the loop does after a round.
+    private enum Next: Equatable {
+        /// Push again at once: there may be more.
+        case more
+        /// Every stored block is checkpointed: wait until the archiver stores the next one.
+        case idle
+        /// Wait this long first (the server has not bound its URL yet).
+        case after(Duration)
     }
 
     /// One round: fetch the root key if needed, push the next batch, store its checkpoints.
-    /// Returns how long to wait before the next round (nil: at once).
-    private func step(_ client: HTTPClient, resumeFrom: inout UInt64?) async throws -> Duration? {
-        guard let advertise = status.withLock({ $0.advertiseURL }) else { return .milliseconds(100) }
+    /// Returns what to do next.
+    private func step(_ client: HTTPClient, resumeFrom: inout UInt64?) async throws -> Next {
+        guard let advertise = status.withLock({ $0.advertiseURL }) else { return .after(.milliseconds(100)) }
         let root: PublicIdentity
         var contacted = false
         if let key = link.rootKey {
@@ -353,12 +373,12 @@ package final class Uplink: Service, Sendable {
                     )
                     metrics.failure("gap")
                     resumeFrom = expected
-                    return nil
+                    return .more
                 }
                 contacted = true
             }
             if contacted { setConnected() }
-            return config.idlePoll
+            return .idle
         }
 
         let maxBlocks = config.maxBlocks
@@ -377,7 +397,7 @@ package final class Uplink: Service, Sendable {
             }
             return batch
         }
-        guard !batch.isEmpty else { return config.idlePoll }
+        guard !batch.isEmpty else { return .idle }
         let reply = try await push(client, batch.map(\.wire), advertise: advertise)
         let answer = reply.body
 
@@ -438,14 +458,14 @@ package final class Uplink: Service, Sendable {
                 )
                 metrics.failure("gap")
                 resumeFrom = expected
-                return nil
+                return .more
             }
             let kind: Failure.Kind = reply.status >= 500 ? .transient : .refused
             throw Failure(kind: kind, reason: rejected.reason, message: rejected.message)
         }
         status.withLock { $0.announced = advertise }
         setConnected()
-        return nil
+        return .more
     }
 
     /// Announces `advertise` by pushing the already checkpointed block at `height` again: the

@@ -31,15 +31,24 @@ package final class BlockArchiver: Sendable {
     private let journal: PendingJournal
     private let metrics: GatewayMetrics
     private let logger: Logger
+    /// The height of each block once it is in the store, for whoever follows the store.
+    package let storedHeights: StoredHeights
 
-    /// Starts the archiver thread; `treeSize` is what the store holds now.
-    package init(store: ChainStore, journal: PendingJournal, treeSize: UInt64, metrics: GatewayMetrics, logger: Logger)
-    {
+    /// Starts the archiver thread; `treeSize` and `storedHeight` are what the store holds now.
+    package init(
+        store: ChainStore,
+        journal: PendingJournal,
+        treeSize: UInt64,
+        storedHeight: UInt64?,
+        metrics: GatewayMetrics,
+        logger: Logger
+    ) {
         self.store = store
         self.journal = journal
         self.metrics = metrics
         self.logger = logger
         state = Mutex(State(archivedTreeSize: treeSize))
+        storedHeights = StoredHeights(latest: storedHeight)
         let thread = Thread { [self] in run() }
         thread.name = "block-archiver"
         thread.start()
@@ -108,6 +117,7 @@ package final class BlockArchiver: Sendable {
         while let block = next() {
             archive(block)
         }
+        storedHeights.finish()
         finished.signal()
     }
 
@@ -168,5 +178,6 @@ package final class BlockArchiver: Sendable {
             )
         }
         state.withLock { $0.archivedTreeSize = max($0.archivedTreeSize, treeSize) }
+        storedHeights.publish(block.height)
     }
 }

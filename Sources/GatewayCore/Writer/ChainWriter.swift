@@ -200,6 +200,7 @@ package actor ChainWriter {
             store: store,
             journal: journal,
             treeSize: state.builder.tip?.treeSize ?? 0,
+            storedHeight: state.builder.tip?.height,
             metrics: metrics,
             logger: logger
         )
