@@ -31,16 +31,15 @@ extension SuperNode {
             var gateway: GatewayID?
             if let text = request.uri.queryParameters.get("gateway") {
                 guard let id = GatewayID(hex: text) else {
-                    return Self.refuse(
-                        Rejection(reason: .malformedRequest, message: "?gateway= must be a gateway id of 32 hex digits")
+                    throw Rejection(
+                        reason: .malformedRequest,
+                        message: "?gateway= must be a gateway id of 32 hex digits"
                     )
                 }
                 guard try await !self.certificates().filter({ $0.certificate.gateway == id }).isEmpty else {
-                    return Self.refuse(
-                        Rejection(
-                            reason: .notFound,
-                            message: "gateway \(id.hex) holds no certificate from this super node"
-                        )
+                    throw Rejection(
+                        reason: .notFound,
+                        message: "gateway \(id.hex) holds no certificate from this super node"
                     )
                 }
                 gateway = id
@@ -51,22 +50,16 @@ extension SuperNode {
         }
         router.on(SuperNodeRoutes.checkpoint) { _, context in
             guard let gateway = context.parameters.get("gateway").flatMap(GatewayID.init(hex:)) else {
-                return Self.refuse(
-                    Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits")
-                )
+                throw Rejection(reason: .malformedRequest, message: "the gateway id must be 32 hex digits")
             }
             guard let height = context.parameters.get("height").flatMap(UInt64.init) else {
-                return Self.refuse(
-                    Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer")
-                )
+                throw Rejection(reason: .malformedRequest, message: "the height must be a non-negative integer")
             }
             guard let checkpoint = try await self.checkpoint(gateway: gateway, height: height) else {
-                return Self.refuse(
-                    Rejection(
-                        reason: .notFound,
-                        message:
-                            "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"
-                    )
+                throw Rejection(
+                    reason: .notFound,
+                    message:
+                        "no checkpoint for block \(height) of gateway \(gateway.hex): not pushed, or not accepted"
                 )
             }
             return Self.json(CheckpointView(checkpoint))
@@ -239,9 +232,5 @@ extension SuperNode {
             PushResponse(checkpoints: [], rejected: RejectionView(rejection)),
             status: HTTPResponse.Status(code: rejection.reason.status)
         )
-    }
-
-    package static func refuse(_ rejection: Rejection) -> Response {
-        json(RejectionView(rejection), status: HTTPResponse.Status(code: rejection.reason.status))
     }
 }

@@ -13,19 +13,19 @@ extension Gateway {
         router.on(GatewayRoutes.dispatches) { request, _ in
             let params = request.uri.queryParameters
             guard let from = Self.unsigned(params.get("from"), default: 0) else {
-                return Self.error(
+                throw APIError(
                     .badRequest,
                     "from is an entry index: a non-negative integer (the `next` of the previous page)"
                 )
             }
             guard let limit = Self.unsigned(params.get("limit"), default: 100), limit >= 1 else {
-                return Self.error(.badRequest, "limit is how many dispatches to return: 1 to 1000")
+                throw APIError(.badRequest, "limit is how many dispatches to return: 1 to 1000")
             }
             let text = params.get("consumer")
             let consumer = text.flatMap(MeterID.init(hex:))
-            if text != nil, consumer == nil { return Self.error(.badRequest, "consumer is a meter id: 32 hex digits") }
+            if text != nil, consumer == nil { throw APIError(.badRequest, "consumer is a meter id: 32 hex digits") }
             let pending = await self.writer.pendingEntries()
-            return await self.tradeQuery { q in
+            return try await self.tradeQuery { q in
                 try Self.json(
                     q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending)
                 )
@@ -36,17 +36,17 @@ extension Gateway {
             let from = Self.time(params.get("from"))
             let until = Self.time(params.get("until"))
             guard (from == nil) == (params.get("from") == nil), (until == nil) == (params.get("until") == nil) else {
-                return Self.error(
+                throw APIError(
                     .badRequest,
                     "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)"
                 )
             }
             if let from, let until, from >= until {
-                return Self.error(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")
+                throw APIError(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")
             }
             let pending = await self.writer.pendingEntries()
             let current = await self.writer.tntState()
-            return await self.tradeQuery { q in
+            return try await self.tradeQuery { q in
                 try Self.json(q.fairness(from: from, until: until, current: current, pending: pending))
             }
         }
@@ -58,12 +58,14 @@ extension Gateway {
         return UInt64(text)
     }
 
-    private func tradeQuery(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async -> Response {
+    private func tradeQuery(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
         let queries = self.queries
         do {
             return try await reader.run { try body(queries) }
+        } catch let refusal as APIError {
+            throw refusal
         } catch {
-            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+            throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
     }
 }

@@ -162,7 +162,7 @@ package final class Gateway: Sendable {
             )
         }
         router.on(GatewayRoutes.readings) { request, _ in
-            await self.ingest(request)
+            try await self.ingest(request)
         }
         router.on(GatewayRoutes.offers) { request, _ in
             await self.trade(request, expecting: .offer)
@@ -171,23 +171,23 @@ package final class Gateway: Sendable {
             await self.trade(request, expecting: .request)
         }
         router.on(GatewayRoutes.enroll) { request, _ in
-            await self.admin(request, revoke: false)
+            try await self.admin(request, revoke: false)
         }
         router.on(GatewayRoutes.revoke) { request, _ in
-            await self.admin(request, revoke: true)
+            try await self.admin(request, revoke: true)
         }
         router.on(GatewayRoutes.blocks) { request, _ in
             let from = request.uri.queryParameters.get("from", as: UInt64.self)
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            return await self.query { try Self.json($0.blocks(from: from, limit: limit)) }
+            return try await self.query { try Self.json($0.blocks(from: from, limit: limit)) }
         }
         router.on(GatewayRoutes.block) { _, context in
             guard let height = context.parameters.get("height", as: UInt64.self) else {
-                return Self.error(.badRequest, "the block height must be a non-negative integer")
+                throw APIError(.badRequest, "the block height must be a non-negative integer")
             }
-            return await self.query { q in
+            return try await self.query { q in
                 guard let block = try q.block(height) else {
-                    return Self.error(.notFound, "no block at height \(height)")
+                    throw APIError(.notFound, "no block at height \(height)")
                 }
                 return Self.json(block)
             }
@@ -198,32 +198,32 @@ package final class Gateway: Sendable {
         }
         router.on(GatewayRoutes.meter) { _, context in
             guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
-                return Self.error(.badRequest, "a meter id is 32 hex digits")
+                throw APIError(.badRequest, "a meter id is 32 hex digits")
             }
             guard let (info, last) = await self.writer.meter(id) else {
-                return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
+                throw APIError(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
             return Self.json(MeterView(id: id, info: info, lastSequence: last))
         }
         router.on(GatewayRoutes.meterReadings) { request, context in
             guard let id = context.parameters.get("id").flatMap(MeterID.init(hex:)) else {
-                return Self.error(.badRequest, "a meter id is 32 hex digits")
+                throw APIError(.badRequest, "a meter id is 32 hex digits")
             }
             let params = request.uri.queryParameters
             guard let from = Self.time(params.get("from")) ?? (params.get("from") == nil ? 0 : nil),
                 let until = Self.time(params.get("until")) ?? (params.get("until") == nil ? Int64.max : nil)
             else {
-                return Self.error(
+                throw APIError(
                     .badRequest,
                     "from and until are times: milliseconds since the Unix epoch or ISO 8601 (2026-01-01T00:00:00Z)"
                 )
             }
             let limit = max(1, min(params.get("limit", as: Int.self) ?? 1000, 10_000))
             guard await self.writer.meter(id) != nil else {
-                return Self.error(.notFound, "meter \(id.hex) is not enrolled with this gateway")
+                throw APIError(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
             let pending = await self.writer.pendingEntries(type: .reading)
-            return await self.query {
+            return try await self.query {
                 try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending))
             }
         }
@@ -231,9 +231,9 @@ package final class Gateway: Sendable {
             guard let meter = context.parameters.get("meter").flatMap(MeterID.init(hex:)),
                 let seq = context.parameters.get("seq", as: UInt64.self)
             else {
-                return Self.error(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
+                throw APIError(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
             }
-            return await self.receipt(meter: meter, sequence: seq)
+            return try await self.receipt(meter: meter, sequence: seq)
         }
         router.on(GatewayRoutes.uplink) { _, _ in
             Self.json(await self.uplinkView())
@@ -242,21 +242,21 @@ package final class Gateway: Sendable {
             let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let pending = await self.writer.pendingEntries(type: .anomaly)
-            return await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
+            return try await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
         addTradeRoutes(to: router)
         addEscalationRoutes(to: router)
         return router
     }
 
-    private func ingest(_ request: Request) async -> Response {
+    private func ingest(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         var request = request
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: Self.maxBodyBytes)
         } catch {
-            return Self.error(
+            throw APIError(
                 .contentTooLarge,
                 "the request body is larger than \(Self.maxBodyBytes) bytes; send at most \(IngestBatch.maxRecords) records a batch"
             )
@@ -265,13 +265,13 @@ package final class Gateway: Sendable {
         do {
             batch = try JSONDecoder().decode(IngestBatch.self, from: Data(buffer: body))
         } catch {
-            return Self.error(
+            throw APIError(
                 .badRequest,
                 "the body is not an IngestBatch: expected JSON {\"records\": [\"<base64 signed record>\", …]} (\(Self.describe(error)))"
             )
         }
         guard batch.records.count <= IngestBatch.maxRecords else {
-            return Self.error(
+            throw APIError(
                 .contentTooLarge,
                 "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch"
             )
@@ -374,13 +374,13 @@ package final class Gateway: Sendable {
         }
     }
 
-    private func admin(_ request: Request, revoke: Bool) async -> Response {
+    private func admin(_ request: Request, revoke: Bool) async throws -> Response {
         guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
             Self.constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
         else {
             let reason = request.headers[.authorization] == nil ? "missing Authorization header" : "wrong admin token"
             logger.warning("admin call refused", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
-            return Self.error(
+            throw APIError(
                 .unauthorized,
                 "\(reason): admin calls need `Authorization: Bearer <token>` with the token from the data directory's admin.token"
             )
@@ -391,7 +391,7 @@ package final class Gateway: Sendable {
             let body = try await request.collectBody(upTo: 64 * 1024)
             parsed = try JSONDecoder().decode(AdminKeyRequest.self, from: Data(buffer: body))
         } catch {
-            return Self.error(
+            throw APIError(
                 .badRequest,
                 "expected JSON {\"publicKey\": \"ed25519 <base64> [comment]\", \"role\": \"consumer\"|\"producer\"} (\(Self.describe(error)))"
             )
@@ -399,20 +399,20 @@ package final class Gateway: Sendable {
         var key: PublicIdentity?
         if let line = parsed.publicKey {
             do { key = try KeyFile.parsePublicKeyLine(line).identity } catch {
-                return Self.error(.badRequest, "publicKey: \(error)")
+                throw APIError(.badRequest, "publicKey: \(error)")
             }
         }
         do {
             if revoke {
                 guard let meter = key?.id ?? parsed.meter.flatMap(MeterID.init(hex:)) else {
-                    return Self.error(
+                    throw APIError(
                         .badRequest,
                         "name the meter: {\"publicKey\": \"ed25519 <base64>\"} or {\"meter\": \"<32 hex digits>\"}"
                     )
                 }
                 let entry = try await writer.revoke(meter)
                 guard case let .revocation(r) = entry.record else {
-                    return Self.error(.internalServerError, "unexpected record")
+                    throw APIError(.internalServerError, "unexpected record")
                 }
                 return Self.json(
                     AdminResponse(
@@ -424,14 +424,14 @@ package final class Gateway: Sendable {
                 )
             } else {
                 guard let key else {
-                    return Self.error(
+                    throw APIError(
                         .badRequest,
                         "publicKey is required: \"ed25519 <base64> [comment]\" (the meter's .pub file)"
                     )
                 }
                 let roleName = parsed.role ?? "consumer"
                 guard let role = Self.role(roleName) else {
-                    return Self.error(.badRequest, "role must be consumer or producer, not '\(roleName)'")
+                    throw APIError(.badRequest, "role must be consumer or producer, not '\(roleName)'")
                 }
                 let entry = try await writer.enroll(key, role: role)
                 return Self.json(
@@ -443,17 +443,17 @@ package final class Gateway: Sendable {
                     )
                 )
             }
-        } catch {
+        } catch let error as AdminError {
             switch error.kind {
-            case .conflict: return Self.error(.conflict, error.description)
-            case .notFound: return Self.error(.notFound, error.description)
-            case .badRequest: return Self.error(.badRequest, error.description)
-            case .storage: return Self.error(.serviceUnavailable, error.description)
+            case .conflict: throw APIError(.conflict, error.description)
+            case .notFound: throw APIError(.notFound, error.description)
+            case .badRequest: throw APIError(.badRequest, error.description)
+            case .storage: throw APIError(.serviceUnavailable, error.description)
             }
         }
     }
 
-    private func receipt(meter: MeterID, sequence: UInt64) async -> Response {
+    private func receipt(meter: MeterID, sequence: UInt64) async throws -> Response {
         let writer = self.writer
         let key = writer.gatewayKey.publicIdentity
         let found: ReceiptView?
@@ -478,24 +478,26 @@ package final class Gateway: Sendable {
                 found = nil
             }
         } catch {
-            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+            throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
         if let found { return Self.json(found) }
         if await writer.isPending(meter: meter, sequence: sequence) {
-            return Self.error(
+            throw APIError(
                 .notFound,
                 "reading \(sequence) of meter \(meter.hex) is accepted but not yet sealed into a block; ask again after the next seal (at most the seal interval)"
             )
         }
-        return Self.error(.notFound, "no reading \(sequence) of meter \(meter.hex) on this chain")
+        throw APIError(.notFound, "no reading \(sequence) of meter \(meter.hex) on this chain")
     }
 
-    private func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async -> Response {
+    private func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
         let queries = self.queries
         do {
             return try await reader.run { try body(queries) }
+        } catch let refusal as APIError {
+            throw refusal
         } catch {
-            return Self.error(.internalServerError, "cannot read the chain store: \(error)")
+            throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
     }
 
@@ -512,10 +514,6 @@ package final class Gateway: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    package static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(ErrorView(error: message), status: status)
     }
 
     package static func role(_ name: String) -> MeterRole? {
