@@ -109,14 +109,14 @@ package struct Forwarder: Service {
             )
             return .tooLarge
         } catch .status(let status, _, _, _, let body) {
-            throw GatewayError(status: status, body: String(decoding: body, as: UTF8.self))
+            throw GatewayError.refused(status: status, body: String(decoding: body, as: UTF8.self))
         } catch .undecodable(let status, _, let body) {
-            throw GatewayError(status: status, body: String(decoding: body, as: UTF8.self))
+            throw GatewayError.refused(status: status, body: String(decoding: body, as: UTF8.self))
         } catch .transport(_, let error) {
             throw error
         }
         guard answer.results.count == items.count else {
-            throw GatewayError(status: 200, body: "answered \(answer.results.count) results for \(items.count) records")
+            throw GatewayError.mismatchedAnswer("answered \(answer.results.count) results for \(items.count) records")
         }
         var acknowledged: [Outbox.Item] = []
         var retryLater = false
@@ -205,7 +205,7 @@ package struct Forwarder: Service {
         } catch .transport(_, let error) {
             throw error
         } catch {
-            throw GatewayError(status: error.status ?? 0, body: error.bodyText)
+            throw GatewayError.refused(status: error.status ?? 0, body: error.bodyText)
         }
     }
 
@@ -216,7 +216,7 @@ package struct Forwarder: Service {
         with identity: SigningIdentity
     ) throws -> SignedRecord {
         guard case .reading(let reading) = record.record else {
-            throw GatewayError(status: 200, body: "the outbox holds a record that is not a reading")
+            throw RenumberError.notAReading
         }
         let copy = try Reading(
             meter: reading.meter,
@@ -259,10 +259,27 @@ package struct Forwarder: Service {
 }
 
 /// The gateway answered with an error status or a body that does not fit.
-package struct GatewayError: Error, CustomStringConvertible {
-    package let status: Int
-    package let body: String
-    package var description: String { "gateway answered HTTP \(status): \(body.prefix(300))" }
+/// Why the gateway did not take a batch or answer a query.
+package enum GatewayError: Error, CustomStringConvertible {
+    /// It answered another status than 200, or a body that does not decode (`status` 0: none).
+    case refused(status: Int, body: String)
+    /// Its answer does not fit what was sent (say, fewer results than records).
+    case mismatchedAnswer(String)
+
+    package var description: String {
+        switch self {
+        case let .refused(status, body): return "gateway answered HTTP \(status): \(body.prefix(300))"
+        case let .mismatchedAnswer(problem): return "the gateway's answer does not match the batch: \(problem)"
+        }
+    }
+}
+
+/// Why a record in the outbox cannot be renumbered.
+package enum RenumberError: Error, CustomStringConvertible {
+    /// Only readings carry a sequence the gateway may ask to renumber.
+    case notAReading
+
+    package var description: String { "the outbox holds a record that is not a reading" }
 }
 
 /// Exponential backoff with jitter (each wait is half to all of the current step), so
