@@ -60,12 +60,18 @@ package struct Forwarder: Service {
     package func run() async throws {
         var backoff = self.backoff
         var batchSize = self.batchSize
+        var appends = outbox.appends.makeAsyncIterator()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let outcome = try await sendOnce(limit: batchSize)
                 switch outcome {
                 case .idle:
-                    await pause(.milliseconds(200))
+                    // Wait for the next reading the pollers append (or the shutdown).
+                    await withGracefulShutdownHandler {
+                        _ = await appends.next()
+                    } onGracefulShutdown: { [outbox] in
+                        outbox.wakeForwarder()
+                    }
                 case .sent(let retryLater):
                     // Deferred readings slow the retries down; a clean batch resets them.
                     if retryLater { await pause(backoff.next()) } else { backoff.reset() }
@@ -247,18 +253,10 @@ package struct Forwarder: Service {
 
     /// Sleeps, waking early for a graceful shutdown.
     private func pause(_ duration: Duration) async {
-        let end = ContinuousClock.now + duration
-        while ContinuousClock.now < end && !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await Task.sleep(for: min(.milliseconds(100), end - ContinuousClock.now))
-            } catch {
-                return  // cancelled
-            }
-        }
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
     }
 }
 
-/// The gateway answered with an error status or a body that does not fit.
 /// Why the gateway did not take a batch or answer a query.
 package enum GatewayError: Error, CustomStringConvertible {
     /// It answered another status than 200, or a body that does not decode (`status` 0: none).

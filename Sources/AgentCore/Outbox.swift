@@ -39,6 +39,10 @@ package actor Outbox {
 
     package let path: String
     package let capacity: Int
+    /// Yields after each append, for the one forwarder that sends what the outbox holds: it
+    /// waits here instead of asking the database while the outbox is empty.
+    package nonisolated let appends: AsyncStream<Void>
+    private nonisolated let appended: AsyncStream<Void>.Continuation
     private nonisolated let executor: DedicatedThreadExecutor
     private let database: DatabaseQueue
 
@@ -49,6 +53,7 @@ package actor Outbox {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("outbox.sqlite")
         self.capacity = capacity
+        (appends, appended) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         executor = DedicatedThreadExecutor(name: "outbox")
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -85,13 +90,18 @@ package actor Outbox {
     }
 
     deinit {
+        appended.finish()
         executor.shutdown()
     }
+
+    /// Wakes the forwarder waiting on `appends` (at a graceful shutdown, so it can stop).
+    package nonisolated func wakeForwarder() { appended.yield() }
 
     /// Stores the record `build` makes for the meter's next sequence number, and that
     /// number, in one transaction. Returns the stored record.
     package func append(meter: MeterID, build: @Sendable (UInt64) throws -> SignedRecord) throws -> SignedRecord {
-        try database.write { db in
+        defer { appended.yield() }
+        return try database.write { db in
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
             guard count < capacity else { throw OutboxFull(capacity: capacity) }
             let last =
