@@ -63,10 +63,13 @@ enum AdminClient {
             var logger = Logger(label: "edge-gateway")
             logger.logLevel = .warning
             let gateway = try await Gateway.open(directory: dir, logger: logger)
-            defer { gateway.close() }
             let entry: SignedRecord
-            do { entry = try await offline(gateway.writer) } catch { throw OperatorError(error.description) }
+            do { entry = try await offline(gateway.writer) } catch {
+                await gateway.shutdown()
+                throw OperatorError(error.description)
+            }
             await gateway.writer.sealNow()
+            await gateway.shutdown()
             withExtendedLifetime(lock) {}
             return describe(entry) + " (written directly to \(dir.chainPath))"
         }

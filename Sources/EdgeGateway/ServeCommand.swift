@@ -184,11 +184,10 @@ struct ServeCommand: AsyncParsableCommand {
                     offerToleranceWh: offerToleranceWh ?? chain.offerToleranceWh
                 )
             } catch {
-                gateway.close()
+                await gateway.shutdown()
                 throw OperatorError("cannot record the dispatch policy on the chain: \(error.description)")
             }
         }
-        defer { gateway.close() }
         let health = await gateway.writer.health()
         logger.notice(
             "chain verified and resumed",
@@ -197,12 +196,18 @@ struct ServeCommand: AsyncParsableCommand {
                 "gateway.id": "\(health.gateway)",
             ]
         )
-        try await gateway.serve(
-            listen: ListenAddress(argument: listen)!,
-            sealTick: .milliseconds(max(50, config.sealIntervalMs / 4))
-        )
+        do {
+            try await gateway.serve(
+                listen: ListenAddress(argument: listen)!,
+                sealTick: .milliseconds(max(50, config.sealIntervalMs / 4))
+            )
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
         withExtendedLifetime(lock) {}
         let pending = await gateway.writer.health().pending
+        await gateway.shutdown()
         logger.notice("stopped cleanly", metadata: ["pending": "\(pending)"])
     }
 }

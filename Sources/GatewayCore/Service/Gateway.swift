@@ -122,11 +122,23 @@ package final class Gateway: Sendable {
         )
     }
 
-    /// Stops the writer and reader threads.
+    /// Stops the writer and reader threads. Blocking: it waits until the archiver has stored
+    /// every sealed block; from async code call `shutdown()`.
     package func close() {
         writer.close()
         reader.shutdown()
         uplink?.close()
+    }
+
+    /// `close()` on a thread of its own, so the wait for the archiver never holds a thread of
+    /// the cooperative pool.
+    package func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.close()
+                continuation.resume()
+            }
+        }
     }
 
     /// `GET /v1/uplink` without a super node: what the checkpoint store holds.
