@@ -25,7 +25,7 @@ extension Gateway {
             let consumer = text.flatMap(MeterID.init(hex:))
             if text != nil, consumer == nil { throw APIError(.badRequest, "consumer is a meter id: 32 hex digits") }
             let pending = await self.writer.pendingEntries()
-            return try await self.tradeQuery { q in
+            return try await self.query { q in
                 try Self.json(
                     q.dispatches(from: from, limit: Int(min(limit, 1000)), consumer: consumer, pending: pending)
                 )
@@ -46,7 +46,7 @@ extension Gateway {
             }
             let pending = await self.writer.pendingEntries()
             let current = await self.writer.tntState()
-            return try await self.tradeQuery { q in
+            return try await self.query { q in
                 try Self.json(q.fairness(from: from, until: until, current: current, pending: pending))
             }
         }
@@ -56,16 +56,5 @@ extension Gateway {
     package static func unsigned(_ text: String?, default value: UInt64) -> UInt64? {
         guard let text else { return value }
         return UInt64(text)
-    }
-
-    private func tradeQuery(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
-        let queries = self.queries
-        do {
-            return try await reader.run { try body(queries) }
-        } catch let refusal as APIError {
-            throw refusal
-        } catch {
-            throw APIError(.internalServerError, "cannot read the chain store: \(error)")
-        }
     }
 }

@@ -502,7 +502,8 @@ package final class Gateway: Sendable {
         throw APIError(.notFound, "no reading \(sequence) of meter \(meter.hex) on this chain")
     }
 
-    private func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
+    /// Runs a read of the chain on the reader thread; a failure to read is a 500 that says so.
+    func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
         let queries = self.queries
         do {
             return try await reader.run { try body(queries) }
