@@ -1,0 +1,99 @@
+import TestSupport
+import Testing
+
+@testable import GatewayCore
+@testable import LedgerLite
+
+/// The anomaly detector is pure: readings in, findings out, with its memory of what it
+/// already reported.
+@Suite("Anomaly detector, in memory")
+struct AnomalyDetectorTests {
+    let meter = TestKeys.meter.id
+    let t = TestKeys.baseTime
+    let evidence = Hash256.sha256([1, 2, 3])
+
+    func reading(
+        _ sequence: UInt64,
+        at offsetMs: Int64,
+        importWh: Int64,
+        powerW: Int64 = 500,
+        voltage: Int64 = 2300
+    )
+        throws -> Reading
+    {
+        try Reading(
+            meter: meter,
+            sequence: sequence,
+            timestamp: t + offsetMs,
+            values: [
+                MeasuredValue(.energyImportWh, importWh), MeasuredValue(.activePowerW, powerW),
+                MeasuredValue(.voltageL1dV, voltage),
+            ]
+        )
+    }
+
+    @Test func aCounterThatGoesBackIsARollback() throws {
+        var detector = AnomalyDetector()
+        let found = detector.readingAccepted(
+            try reading(2, at: 1000, importWh: 90),
+            previous: try reading(1, at: 0, importWh: 100),
+            evidence: evidence
+        )
+        #expect(found.map(\.category) == [.counterRollback])
+    }
+
+    @Test func energyBeyondWhatThePowerExplainsIsImpossible() throws {
+        var detector = AnomalyDetector()
+        // 500 W for 1 h allows 2 × 500 Wh + 10 Wh.
+        let plausible = detector.readingAccepted(
+            try reading(2, at: 3_600_000, importWh: 100 + 1010),
+            previous: try reading(1, at: 0, importWh: 100),
+            evidence: evidence
+        )
+        #expect(plausible.isEmpty)
+        let impossible = detector.readingAccepted(
+            try reading(3, at: 3_600_000 + 1000, importWh: 100 + 1010 + 50),
+            previous: try reading(2, at: 3_600_000, importWh: 100 + 1010),
+            evidence: evidence
+        )
+        #expect(impossible.map(\.category) == [.impossibleDelta])
+    }
+
+    @Test func aVoltageOutOfRangeIsReportedOnceUntilItRecovers() throws {
+        var detector = AnomalyDetector()
+        let low = try reading(1, at: 0, importWh: 1, voltage: 1900)
+        #expect(detector.readingAccepted(low, previous: nil, evidence: evidence).map(\.category) == [.voltage])
+        #expect(detector.readingAccepted(low, previous: nil, evidence: evidence).isEmpty)
+        _ = detector.readingAccepted(try reading(2, at: 1, importWh: 1), previous: nil, evidence: evidence)
+        #expect(detector.readingAccepted(low, previous: nil, evidence: evidence).map(\.category) == [.voltage])
+    }
+
+    @Test func badSignaturesAreEvidenceOnlyAtTheThresholdWithinTheWindow() {
+        var detector = AnomalyDetector()
+        #expect(detector.badSignature(meter: meter, at: 0, evidence: evidence) == nil)
+        #expect(detector.badSignature(meter: meter, at: 1, evidence: evidence) == nil)
+        #expect(detector.badSignature(meter: meter, at: 2, evidence: evidence)?.category == .repeatedBadSignatures)
+        // The window (60 s) has passed for the first two: one more is not enough.
+        #expect(detector.badSignature(meter: meter, at: 100_000, evidence: evidence) == nil)
+    }
+
+    @Test func aGapIsReportedOncePerPositionAndRememberedFromTheChain() throws {
+        var detector = AnomalyDetector()
+        let gap = detector.sequenceGap(meter: meter, expected: 4, found: 9, evidence: evidence)
+        let finding = try #require(gap)
+        #expect(finding.detail == "expected 4, got 9 (readings 4…8 are missing)")
+        #expect(detector.sequenceGap(meter: meter, expected: 4, found: 10, evidence: evidence) == nil)
+
+        var restarted = AnomalyDetector()
+        restarted.remember(
+            try Anomaly(
+                kind: finding.kind,
+                subject: meter,
+                evidenceHash: evidence,
+                timestamp: t,
+                detail: finding.chainDetail
+            )
+        )
+        #expect(restarted.sequenceGap(meter: meter, expected: 4, found: 11, evidence: evidence) == nil)
+    }
+}
