@@ -4,8 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// An exclusive `flock` on a data directory's lock file (DIR/gateway.lock, DIR/super-node.lock): held by a server for its whole life (and by
-/// offline commands while they write), so two processes never serve one directory.
+/// An exclusive `flock` on a data directory's lock file (DIR/gateway.lock,
+/// DIR/super-node.lock): held by a server for its whole life (and by offline commands while
+/// they write), so two processes never serve one directory.
 public final class DirectoryLock: @unchecked Sendable {
     private let fd: Int32
 

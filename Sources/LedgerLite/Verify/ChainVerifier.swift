@@ -4,8 +4,8 @@ import Foundation
 /// Merkle root and state digest; every entry's decoding, signer and signature; per-meter
 /// sequence continuity; and, by replaying the TNT machine, that every recorded dispatch
 /// names the chain's current policy and is the decision that policy gives (single producer
-/// or split), and that every offer is credited only what the producer's meter exported. The first failure is reported with its height, entry index and
-/// what is wrong.
+/// or split), and that every offer is credited only what the producer's meter exported.
+/// The first failure is reported with its height, entry index and what is wrong.
 ///
 /// Trust comes from the gateway key alone: meter keys are taken from the enrollments on the
 /// chain (which the gateway signed). Signature checks run on `concurrency` threads; the
