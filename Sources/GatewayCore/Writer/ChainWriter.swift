@@ -539,7 +539,7 @@ package actor ChainWriter {
                 recorded.append(f)
             } catch {
                 logger.error(
-                    "cannot sign an anomaly record",
+                    "cannot record an anomaly on the chain",
                     metadata: ["meter.id": "\(f.subject.hex)", "error": "\(error)"]
                 )
             }
