@@ -12,18 +12,25 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     private var jobs: [UnownedJob] = []
     private var head = 0
     private var isShutDown = false
+    private var isStarted = false
+    private let name: String
 
-    /// Starts the thread; `name` shows in debuggers and `top -H`.
+    /// An executor whose thread starts with the first job; `name` shows in debuggers and
+    /// `top -H`.
     public init(name: String) {
-        let thread = Thread { [self] in runLoop() }
-        thread.name = name
-        thread.start()
+        self.name = name
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
+        if !isStarted {
+            isStarted = true
+            let thread = Thread { [self] in runLoop() }
+            thread.name = name
+            thread.start()
+        }
         condition.signal()
         condition.unlock()
     }

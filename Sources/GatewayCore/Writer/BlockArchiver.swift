@@ -19,6 +19,7 @@ package final class BlockArchiver: Sendable {
         var archivedTreeSize: UInt64
         var failure: String?
         var busy = false
+        var started = false
         var stopped = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var drainWaiters: [DispatchSemaphore] = []
@@ -34,7 +35,8 @@ package final class BlockArchiver: Sendable {
     /// The height of each block once it is in the store, for whoever follows the store.
     package let storedHeights: StoredHeights
 
-    /// Starts the archiver thread; `treeSize` and `storedHeight` are what the store holds now.
+    /// An archiver of a store that holds `treeSize` entries and blocks up to `storedHeight`;
+    /// its thread starts with the first block submitted.
     package init(
         store: ChainStore,
         journal: PendingJournal,
@@ -49,9 +51,6 @@ package final class BlockArchiver: Sendable {
         self.logger = logger
         state = Mutex(State(archivedTreeSize: treeSize))
         storedHeights = StoredHeights(latest: storedHeight)
-        let thread = Thread { [self] in run() }
-        thread.name = "block-archiver"
-        thread.start()
     }
 
     /// Entries below this index are in the store.
@@ -62,7 +61,17 @@ package final class BlockArchiver: Sendable {
 
     /// Queues a sealed block (never blocks).
     package func submit(_ block: Block) {
-        state.withLock { $0.queue.append(block) }
+        let start = state.withLock { s -> Bool in
+            s.queue.append(block)
+            guard !s.started else { return false }
+            s.started = true
+            return true
+        }
+        if start {
+            let thread = Thread { [self] in run() }
+            thread.name = "block-archiver"
+            thread.start()
+        }
         wakeUp.lock()
         wakeUp.signal()
         wakeUp.unlock()
@@ -105,7 +114,15 @@ package final class BlockArchiver: Sendable {
     /// Appends what is queued, stops the thread, and returns once it has (blocking: the
     /// store must not be opened again while a block is still being written).
     package func shutdown() {
-        state.withLock { $0.stopped = true }
+        let started = state.withLock { s -> Bool in
+            s.stopped = true
+            return s.started
+        }
+        if !started {
+            // Nothing was ever submitted: no thread to wait for.
+            storedHeights.finish()
+            finished.signal()
+        }
         wakeUp.lock()
         wakeUp.signal()
         wakeUp.unlock()
