@@ -76,6 +76,14 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        // The server side of the contract: registering a route of GridAPI's route tables.
+        .target(
+            name: "GridAPIServer",
+            dependencies: [
+                "GridAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // Where LedgerLite's values live on disk: the SQLite chain store, the pending journal, key files.
         .target(
             name: "LedgerStore",
@@ -89,6 +97,7 @@ let package = Package(
         .target(
             name: "GatewayCore",
             dependencies: [
+                "GridAPIServer",
                 "Executors",
                 "LedgerLite",
                 "GridAPI",
@@ -107,6 +116,7 @@ let package = Package(
         .target(
             name: "SuperNodeCore",
             dependencies: [
+                "GridAPIServer",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",

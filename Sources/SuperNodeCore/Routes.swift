@@ -1,5 +1,6 @@
 import Foundation
 import GridAPI
+import GridAPIServer
 import Hummingbird
 import LedgerLite
 import LedgerStore

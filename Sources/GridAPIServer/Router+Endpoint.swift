@@ -2,10 +2,10 @@ import GridAPI
 import Hummingbird
 
 extension Router {
-    /// Adds `handler` for `endpoint` of the route table, so that the path is written once
-    /// (the same helper as in the other server: each keeps its own, internal).
+    /// Adds `handler` for `endpoint` of a route table (`GatewayRoutes`, `SuperNodeRoutes`),
+    /// so that a route's method and path are written once, for the server and its client.
     @discardableResult
-    func on<Output: ResponseGenerator>(
+    package func on<Output: ResponseGenerator>(
         _ endpoint: Endpoint,
         use handler: @escaping @Sendable (Request, Context) async throws -> Output
     ) -> Self {
