@@ -175,6 +175,10 @@ public actor ModbusClient {
                 statistics.requests += 1
                 try context.connect()
                 try context.setUnit(unit)
+                // A unit speaks only when asked, so bytes waiting before a request are a late
+                // answer to an earlier one (a slow or starved unit after a timeout, or the
+                // second answer to a retried request): drop them, or this request reads them.
+                context.flush()
                 let result = try body(context)
                 statistics.busTime += clock.now - started
                 return result
