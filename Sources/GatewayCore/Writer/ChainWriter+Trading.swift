@@ -42,8 +42,8 @@ extension ChainWriter {
     /// Decides an offer or a request and records it before answering.
     ///
     /// Group commit, as for readings: trades already waiting for the writer join one
-    /// group, decided one after another on a copy of the state (each sees the ones before
-    /// it), journaled in one transaction, then added to the builder.
+    /// group, decided one after another on the builder (each sees the ones before it) and
+    /// committed together (`commit`: one journal transaction before any answer).
     package func trade(_ item: TradeItem) async -> TradeAnswer {
         let id = nextTradeID
         nextTradeID += 1
