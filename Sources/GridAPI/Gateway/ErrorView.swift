@@ -1,0 +1,9 @@
+package struct ErrorView: Codable, Sendable {
+    package var error: String
+
+    package init(
+        error: String
+    ) {
+        self.error = error
+    }
+}

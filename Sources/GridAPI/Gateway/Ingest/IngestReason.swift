@@ -1,0 +1,23 @@
+/// Why a record was rejected or deferred. Stable codes for scripts and metrics.
+package enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Not base64, not a signed envelope, or a body that does not decode.
+    case malformed
+    /// A record type meters may not send here.
+    case wrongRecordType = "wrong-record-type"
+    /// The signer is not enrolled with this gateway (ENIV).
+    case unknownMeter = "unknown-meter"
+    /// The signer was enrolled, then revoked.
+    case revokedMeter = "revoked-meter"
+    /// The signature does not match the exact bytes.
+    case badSignature = "bad-signature"
+    /// The envelope's signer is not the meter the reading names.
+    case signerMismatch = "signer-mismatch"
+    /// A later sequence number than the next expected one: earlier readings are missing.
+    case sequenceGap = "sequence-gap"
+    /// The same sequence number as an accepted reading, with other bytes (equivocation).
+    case conflictingDuplicate = "conflicting-duplicate"
+    /// The timestamp is outside the allowed clock skew.
+    case timestampSkew = "timestamp-skew"
+    /// The gateway could not store it (disk, database); retry.
+    case storage
+}

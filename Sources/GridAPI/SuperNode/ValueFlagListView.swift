@@ -1,0 +1,10 @@
+/// `GET /v1/flags` answer.
+package struct ValueFlagListView: Codable, Sendable {
+    package var flags: [ValueFlagView]
+
+    package init(
+        flags: [ValueFlagView]
+    ) {
+        self.flags = flags
+    }
+}
