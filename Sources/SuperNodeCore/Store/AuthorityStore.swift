@@ -115,14 +115,6 @@ package final class AuthorityStore: Sendable {
     }
 }
 
-/// A certificate as stored, with its revocation.
-package struct CertificateRow: Sendable {
-    package var signed: SignedGatewayCertificate
-    package var revokedAt: Int64?
-
-    package var certificate: GatewayCertificate { signed.certificate }
-}
-
 extension AuthorityStore {
     package static func certificates(
         _ db: Database,
@@ -246,48 +238,6 @@ extension AuthorityStore {
         }
         return result
     }
-}
-
-/// A value flag: after block `height` of `gateway`'s chain, `producer` had dispatched more
-/// energy than its meter exported, beyond the super node's tolerance (docs/SUPERNODE.md,
-/// "Value verification").
-package struct ValueFlag: Sendable, Equatable {
-    package var gateway: GatewayID
-    package var height: UInt64
-    package var producer: MeterID
-    /// The producer's cumulative energy dispatched on the chain (served and split shares), Wh.
-    package var dispatchedWh: UInt64
-    /// The producer's cumulative metered export on the chain, Wh.
-    package var exportedWh: UInt64
-    /// The super node's tolerance when the flag was raised (`--value-tolerance-wh`), Wh.
-    package var toleranceWh: UInt64
-    /// The offer tolerance the chain's own policy declared at that block, Wh.
-    package var chainToleranceWh: UInt64
-    /// When the flag was raised, ms since the Unix epoch.
-    package var flaggedAt: Int64
-}
-
-/// A gateway's suspension: raised when its flagged blocks reached `--suspend-after`,
-/// lifted by `super-node reinstate`.
-package struct Suspension: Sendable, Equatable {
-    package var gateway: GatewayID
-    package var suspendedAt: Int64
-    /// The flagged block that triggered it.
-    package var height: UInt64
-    /// Flagged blocks since the previous reinstatement, when it was raised.
-    package var flagCount: Int
-    package var reinstatedAt: Int64?
-    /// The audited height when it was lifted: flags count anew above it.
-    package var reinstatedHeight: UInt64?
-    package var note: String?
-}
-
-/// A gateway's value verification standing: its active suspension, if any, and its flagged
-/// blocks since its last reinstatement and in all.
-package struct ValueStanding: Sendable, Equatable {
-    package var suspension: Suspension?
-    package var flaggedBlocks: Int = 0
-    package var flaggedBlocksTotal: Int = 0
 }
 
 extension AuthorityStore {

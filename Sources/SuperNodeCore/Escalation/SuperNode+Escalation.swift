@@ -1,53 +1,8 @@
 import Foundation
-import GRDB
 import GridAPI
-import Hummingbird
 import LedgerLite
 import LedgerStore
 import Logging
-
-/// Why an escalation was not served (the `reason` of an unserved answer). Stable codes
-/// (docs/SUPERNODE.md, "Escalation").
-package enum EscalationOutcome: String, Sendable {
-    /// No other gateway's producer has the energy (or no other gateway could be asked).
-    case noCandidate = "no-candidate"
-    /// Every candidate tried (at most `SuperNode.maxEscalationAttempts`) refused: its
-    /// energy was spent meanwhile.
-    case candidatesExhausted = "candidates-exhausted"
-    /// A decision was sent to a producer gateway that did not answer: whether it committed
-    /// is unknown, so no other producer is asked until it answers (escalate again later).
-    case producerGatewayUnreachable = "producer-gateway-unreachable"
-}
-
-/// One producer of another gateway, from that gateway's `GET /v1/tnt`.
-package struct EscalationCandidate: Sendable, Hashable, Comparable {
-    package var gateway: GatewayID
-    package var url: String
-    package var producer: MeterID
-    package var tnt: UInt64
-    package var availableWh: UInt64
-
-    /// Global TNT order: (TNT, producer id), then gateway id (a key enrolled at two gateways).
-    package static func < (a: Self, b: Self) -> Bool {
-        (a.tnt, a.producer, a.gateway) < (b.tnt, b.producer, b.gateway)
-    }
-}
-
-/// A stored decision (table `escalation`).
-package struct EscalationRow: Sendable {
-    package var decision: SignedEscalationDecision
-    package var status: String
-    package var producerTNTBefore: UInt64?
-}
-
-/// What a producer gateway said to a decision.
-package enum CommitResult: Sendable {
-    case committed(producerTNTBefore: UInt64?)
-    /// It answered that it did not commit (energy spent, producer unknown, …).
-    case refused(reason: String, message: String)
-    /// No usable answer: it may or may not have committed.
-    case unknown(String)
-}
 
 extension SuperNode {
     /// Most producer gateways asked to commit one escalation.
@@ -389,76 +344,8 @@ extension SuperNode {
     }
 }
 
-extension EscalationCandidate {
-    package struct Key: Hashable {
-        package var gateway: GatewayID
-        package var producer: MeterID
-    }
-}
-
 extension SuperNode {
     /// How long a producer's gateway may take to commit an escalated dispatch. Short: the
     /// consumer's gateway waits for the whole escalation (about 20 s at most).
     static let commitTimeout: Duration = .seconds(5)
-}
-
-extension AuthorityStore {
-    /// True when `gateway` holds a certificate that is not revoked and is not suspended by
-    /// the value verification (only such gateways' producers are escalation candidates).
-    package static func isCertified(_ gateway: GatewayID, _ db: Database) throws -> Bool {
-        try certificates(db, gateway: gateway).contains { $0.revokedAt == nil }
-            && activeSuspension(db, gateway: gateway) == nil
-    }
-
-    package static func nextDecisionID(_ db: Database) throws -> UInt64 {
-        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(decision_id), 0) + 1 FROM escalation") ?? 1)
-    }
-
-    package static func insertEscalation(_ signed: SignedEscalationDecision, _ db: Database) throws {
-        let d = signed.decision
-        try db.execute(
-            sql: """
-                INSERT INTO escalation (decision_id, request_hash, consumer_gateway, consumer, request_sequence, energy_wh,
-                                        producer_gateway, producer, status, decided_at, bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                """,
-            arguments: [
-                Int64(bitPattern: d.decisionID), Data(d.requestHash.bytes), Data(d.consumerGateway.bytes),
-                Data(d.consumer.bytes),
-                Int64(bitPattern: d.requestSequence), Int64(bitPattern: d.energyWh), Data(d.producerGateway.bytes),
-                Data(d.producer.bytes), d.decidedAt, Data(signed.bytes),
-            ]
-        )
-    }
-
-    package static func setEscalationStatus(
-        _ decisionID: UInt64,
-        status: String,
-        producerTNTBefore: UInt64?,
-        detail: String?,
-        _ db: Database
-    ) throws {
-        try db.execute(
-            sql: "UPDATE escalation SET status = ?, producer_tnt_before = ?, detail = ? WHERE decision_id = ?",
-            arguments: [status, producerTNTBefore.map { Int64(bitPattern: $0) }, detail, Int64(bitPattern: decisionID)]
-        )
-    }
-
-    /// Every decision issued for a request, oldest first.
-    package static func escalations(_ db: Database, requestHash: Hash256) throws -> [EscalationRow] {
-        try Row.fetchAll(
-            db,
-            sql:
-                "SELECT bytes, status, producer_tnt_before FROM escalation WHERE request_hash = ? ORDER BY decision_id",
-            arguments: [Data(requestHash.bytes)]
-        ).map { row in
-            let bytes: Data = row[0]
-            let tnt: Int64? = row[2]
-            return EscalationRow(
-                decision: try SignedEscalationDecision(bytes: Array(bytes)),
-                status: row[1],
-                producerTNTBefore: tnt.map { UInt64(bitPattern: $0) }
-            )
-        }
-    }
 }

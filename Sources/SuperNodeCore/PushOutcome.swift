@@ -1,0 +1,8 @@
+/// What a push got: a checkpoint per accepted block, in order, and the refusal that stopped
+/// it (blocks after a refused one are not looked at).
+package struct PushOutcome: Sendable {
+    package var accepted: [Accepted] = []
+    package var rejection: Rejection?
+    /// The value flags the accepted blocks raised, in block order.
+    package var flags: [ValueFlag] { accepted.flatMap(\.flags) }
+}

@@ -1,0 +1,79 @@
+import LedgerLite
+
+/// Why the super node refused a push or a block. The raw values are stable reason codes
+/// (docs/SUPERNODE.md, "Reasons").
+package enum Reason: String, Codable, Sendable, CaseIterable {
+    case malformedRequest = "malformed-request"
+    case missingCertificate = "missing-certificate"
+    case malformedCertificate = "malformed-certificate"
+    case untrustedCertificate = "untrusted-certificate"
+    case unknownCertificate = "unknown-certificate"
+    case revokedCertificate = "revoked-certificate"
+    case suspendedCertificate = "suspended-certificate"
+    case wrongGateway = "wrong-gateway"
+    case malformedBlock = "malformed-block"
+    case gap = "gap"
+    case fork = "fork"
+    case brokenLink = "broken-link"
+    case badBlockSignature = "bad-block-signature"
+    case timestampsOutOfOrder = "timestamps-out-of-order"
+    case treeSizeMismatch = "tree-size-mismatch"
+    case entryCountMismatch = "entry-count-mismatch"
+    case malformedEntry = "malformed-entry"
+    case badEntrySignature = "bad-entry-signature"
+    case sequenceViolation = "sequence-violation"
+    case unfairDispatch = "unfair-dispatch"
+    case ruleViolation = "rule-violation"
+    case merkleRootMismatch = "merkle-root-mismatch"
+    case stateDigestMismatch = "state-digest-mismatch"
+    case malformedURL = "malformed-url"
+    case foreignAuthority = "foreign-authority"
+    case notFound = "not-found"
+    /// An escalated request is not signed by the consumer key given.
+    case badRequestSignature = "bad-request-signature"
+    /// The same request is being escalated right now.
+    case escalationInProgress = "escalation-in-progress"
+
+    /// The HTTP status that goes with it.
+    package var status: Int {
+        switch self {
+        case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
+        case .missingCertificate: return 401
+        case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway:
+            return 403
+        case .notFound: return 404
+        case .gap, .fork, .brokenLink, .escalationInProgress: return 409
+        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
+            .badEntrySignature,
+            .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch,
+            .badRequestSignature,
+            .foreignAuthority:
+            return 422
+        }
+    }
+
+    /// The reason for an audit failure.
+    package init(_ problem: VerificationProblem) {
+        switch problem {
+        case .missingBlock, .heightMismatch: self = .gap
+        case .undecodableHeader, .storedHashMismatch, .orphanEntries: self = .malformedBlock
+        case .wrongGateway: self = .wrongGateway
+        case .badBlockSignature: self = .badBlockSignature
+        case .brokenLink: self = .brokenLink
+        case .timestampsOutOfOrder: self = .timestampsOutOfOrder
+        case .treeSizeMismatch: self = .treeSizeMismatch
+        case .entryIndexMismatch, .entryCountMismatch: self = .entryCountMismatch
+        case .undecodableEntry: self = .malformedEntry
+        case .badSignature: self = .badEntrySignature
+        case .merkleRootMismatch: self = .merkleRootMismatch
+        case .stateDigestMismatch: self = .stateDigestMismatch
+        case let .ruleViolation(v):
+            switch v {
+            case .sequenceGap, .sequenceReplay, .sequenceNotIncreasing: self = .sequenceViolation
+            case .tnt(.dispatchMismatch), .tnt(.infeasibleDispatch), .tnt(.policyMismatch), .tnt(.deliveredMismatch):
+                self = .unfairDispatch
+            default: self = .ruleViolation
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+/// A refusal: the reason code, one sentence, and which block of the push (if any).
+package struct Rejection: Error, Sendable, Equatable {
+    package var reason: Reason
+    package var message: String
+    /// Position of the block in the push's `blocks` array.
+    package var index: Int?
+    /// The block's height, when its header decoded.
+    package var height: UInt64?
+    /// For `gap`: the height the super node expects next (push from there).
+    package var expectedHeight: UInt64? = nil
+}
