@@ -1,53 +1,6 @@
-import Foundation
 import Logging
 import ModbusBridge
-import OperatorKit
 import ServiceLifecycle
-
-/// A running emulated meter: its simulation and the register bank it is served from.
-package final class EmulatedMeter: @unchecked Sendable {
-    package let config: FleetConfig.Meter
-    package let bank: RegisterBank
-    private let lock = NSLock()
-    private var simulation: MeterSimulation
-
-    package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
-        self.config = config
-        self.bank = try RegisterBank(layout: .covering(profile))
-        self.simulation = MeterSimulation(
-            profile: profile,
-            role: config.role,
-            seed: config.seed,
-            start: start,
-            anomalies: config.anomalies,
-            ratedPower: config.ratedPower
-        )
-        try publish()
-    }
-
-    /// Advances the simulation to `date` and writes the new values into the bank at once.
-    package func update(to date: Date) throws {
-        try lock.withLock {
-            simulation.advance(to: date)
-            try publish()
-        }
-    }
-
-    private func publish() throws {
-        let writes = try simulation.profile.registerWrites(for: simulation.measurandValues())
-        try bank.apply(writes)
-    }
-}
-
-/// One emulated bus: a Modbus server (pseudo-terminal, TCP or serial device) and its meters.
-package struct EmulatedBus: Sendable {
-    package let config: FleetConfig.Bus
-    package let server: any ModbusServing
-    package let meters: [EmulatedMeter]
-    /// What a client opens: the link path, HOST:PORT or the device.
-    package let address: String
-    package let terminal: PseudoTerminal?
-}
 
 /// Builds the fleet's buses and runs them as services until SIGTERM or SIGINT.
 package struct Emulator {
@@ -152,42 +105,5 @@ package struct Emulator {
         self.fleet = fleet
         self.library = library
         self.logger = logger
-    }
-}
-
-/// Serves one bus until graceful shutdown.
-package struct ModbusServerService: Service {
-    package let server: any ModbusServing
-
-    package func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await server.run()
-        }
-    }
-}
-
-/// Moves every meter's simulation along with the simulated clock, ten times a second.
-package struct SimulationService: Service {
-    package let meters: [EmulatedMeter]
-    package let clock: SimulatedClock
-    package let logger: Logger
-
-    package func run() async throws {
-        guard clock.speed > 0 else {
-            // A frozen clock: the values published at start-up stay as they are.
-            try await gracefulShutdown()
-            return
-        }
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = clock.now
-            for meter in meters {
-                try meter.update(to: now)
-            }
-            do {
-                try await Task.sleep(for: .milliseconds(100))
-            } catch {
-                return  // cancelled: shutting down
-            }
-        }
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import GatewayCore
+import GridAPI
+import LedgerLite
+import Logging
+import OperatorKit
+
+/// Enroll and revoke: append directly when no server holds the directory's lock, else
+/// ask the running server through its admin endpoint.
+enum AdminClient {
+    static func perform(
+        _ dir: DataDirectory,
+        remote: (GatewayClient, _ token: String) async throws(GridAPIError) -> AdminResponse,
+        offline: (ChainWriter) async throws(AdminError) -> SignedRecord
+    ) async throws -> String {
+        try dir.requireInitialised()
+        if let lock = try DirectoryLock(path: dir.lockPath) {
+            var logger = Logger(label: "edge-gateway")
+            logger.logLevel = .warning
+            let gateway = try await Gateway.open(directory: dir, logger: logger)
+            let entry: SignedRecord
+            do { entry = try await offline(gateway.writer) } catch {
+                await gateway.shutdown()
+                throw OperatorError(error.description)
+            }
+            await gateway.writer.sealNow()
+            await gateway.shutdown()
+            withExtendedLifetime(lock) {}
+            return describe(entry) + " (written directly to \(dir.chainPath))"
+        }
+        guard let url = dir.urlFile.read() else {
+            throw OperatorError(
+                "a gateway holds \(dir.lockPath) but wrote no \(dir.urlPath); wait until it has started, or stop it and run this again"
+            )
+        }
+        let token = try dir.loadToken()
+        guard let base = URL(string: url) else {
+            throw OperatorError("\(dir.urlPath) holds '\(url)', which is not a URL; restart `edge-gateway serve`")
+        }
+        do throws(GridAPIError) {
+            let response = try await remote(GatewayClient(base: base), token)
+            return
+                "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
+        } catch .transport(let called, let error) {
+            throw OperatorError(
+                "cannot reach the running gateway at \(called): \(error); check that `edge-gateway serve` is up"
+            )
+        } catch {
+            let message = (try? JSONDecoder().decode(ErrorView.self, from: error.body ?? Data()))?.error
+            throw OperatorError(
+                "the gateway at \(url) refused: \(message ?? error.bodyText) (HTTP \(error.status ?? 0))"
+            )
+        }
+    }
+
+    static func describe(_ entry: SignedRecord) -> String {
+        switch entry.record {
+        case let .enrollment(e): return "enrolled meter \(e.meter.hex) as \(e.role)"
+        case let .revocation(r): return "revoked meter \(r.meter.hex) (\(r.role))"
+        default: return "wrote \(entry.record.type)"
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import ModbusBridge
+
+/// A running emulated meter: its simulation and the register bank it is served from.
+package final class EmulatedMeter: @unchecked Sendable {
+    package let config: FleetConfig.Meter
+    package let bank: RegisterBank
+    private let lock = NSLock()
+    private var simulation: MeterSimulation
+
+    package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
+        self.config = config
+        self.bank = try RegisterBank(layout: .covering(profile))
+        self.simulation = MeterSimulation(
+            profile: profile,
+            role: config.role,
+            seed: config.seed,
+            start: start,
+            anomalies: config.anomalies,
+            ratedPower: config.ratedPower
+        )
+        try publish()
+    }
+
+    /// Advances the simulation to `date` and writes the new values into the bank at once.
+    package func update(to date: Date) throws {
+        try lock.withLock {
+            simulation.advance(to: date)
+            try publish()
+        }
+    }
+
+    private func publish() throws {
+        let writes = try simulation.profile.registerWrites(for: simulation.measurandValues())
+        try bank.apply(writes)
+    }
+}

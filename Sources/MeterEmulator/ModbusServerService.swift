@@ -1,0 +1,13 @@
+import ModbusBridge
+import ServiceLifecycle
+
+/// Serves one bus until graceful shutdown.
+package struct ModbusServerService: Service {
+    package let server: any ModbusServing
+
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await server.run()
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import OperatorKit
+import SuperNodeCore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the super node: block intake and audit, value verification, checkpoints, gateway list.",
+        discussion:
+            "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT stops it cleanly (exit 0). Value verification: after each audited block, a producer whose dispatched energy exceeds its metered export plus --value-tolerance-wh is flagged; --suspend-after flagged blocks suspend the gateway until `super-node reinstate`."
+    )
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free port).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:8090"
+
+    @Option(
+        name: .customLong("value-tolerance-wh"),
+        help: ArgumentHelp(
+            "Value verification: Wh a producer may be dispatched beyond its metered export before its block is flagged (the gateway's own --offer-tolerance-wh does not count).",
+            valueName: "wh"
+        )
+    )
+    var valueToleranceWh: UInt64 = 0
+
+    @Option(
+        name: .customLong("suspend-after"),
+        help: ArgumentHelp(
+            "Value verification: suspend a gateway once this many of its blocks (at least 1) were flagged since its last reinstatement; `super-node reinstate` lifts it.",
+            valueName: "n"
+        )
+    )
+    var suspendAfter: Int = 3
+
+    @OptionGroup var logging: LoggingOptions
+
+    var valuePolicy: ValuePolicy { ValuePolicy(toleranceWh: valueToleranceWh, suspendAfter: suspendAfter) }
+
+    func validate() throws {
+        guard ListenAddress(argument: listen) != nil else {
+            throw ValidationError(
+                "--listen '\(listen)' is not host:port (for example 127.0.0.1:8090, 0.0.0.0:8090 or [::1]:8090; port 0 picks a free one)"
+            )
+        }
+        guard suspendAfter >= 1 else {
+            throw ValidationError(
+                "--suspend-after must be at least 1 (the number of flagged blocks that suspends a gateway); got \(suspendAfter)"
+            )
+        }
+    }
+
+    func run() async throws {
+        let dir = data.directory
+        try dir.requireInitialised()
+        guard let lock = try DirectoryLock(path: dir.lockPath) else {
+            throw OperatorError(
+                "another super-node is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory"
+            )
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let logger = try logging.bootstrap(label: "super-node")
+        let node: SuperNode
+        do { node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy) } catch let error
+            as OperatorError
+        { throw error } catch {
+            throw OperatorError("cannot open \(dir.path): \(error)")
+        }
+        logger.notice(
+            "super node ready",
+            metadata: [
+                "root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)",
+                "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
+            ]
+        )
+        try await node.serve(directory: dir, listen: ListenAddress(argument: listen)!, handleSignals: true)
+        logger.notice("stopped cleanly")
+    }
+}
