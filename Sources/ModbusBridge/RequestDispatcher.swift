@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+
+/// Routes request frames to units, injects faults, and produces the answer bytes.
+/// Owned by one server thread.
+final class RequestDispatcher {
+    private let responders: [UInt8: UnitResponder]
+    private var faults: FaultDrawer
+    private let logger: Logger
+    private let statisticsLock = NSLock()
+    private var counters = ServerStatistics()
+
+    init(units: [UInt8: RegisterBank], framing: ServerFraming, options: ServerOptions) throws(ModbusError) {
+        var responders: [UInt8: UnitResponder] = [:]
+        for (unit, bank) in units {
+            guard (1...247).contains(unit) else {
+                throw .invalidArgument("unit id must be 1 to 247, not \(unit)", operation: "serve unit \(unit)")
+            }
+            responders[unit] = try UnitResponder(unit: unit, bank: bank, framing: framing)
+        }
+        self.responders = responders
+        self.faults = FaultDrawer(options.faults)
+        self.logger = options.logger
+    }
+
+    var statistics: ServerStatistics { statisticsLock.withLock { counters } }
+
+    func count(_ update: (inout ServerStatistics) -> Void) {
+        statisticsLock.withLock { update(&counters) }
+    }
+
+    /// The answer to a whole request frame, or nil when none is due; the fault applied to it.
+    func answer(_ frame: [UInt8], unit: UInt8) -> (bytes: [UInt8], fault: Fault?)? {
+        if unit == 0 {
+            count { $0.broadcasts += 1 }
+            for responder in responders.values {
+                do {
+                    _ = try responder.respond(to: frame)
+                } catch {
+                    logger.debug(
+                        "broadcast rejected",
+                        metadata: ["modbus.unit": "\(responder.unit)", "error": "\(error)"]
+                    )
+                }
+            }
+            return nil
+        }
+        guard let responder = responders[unit] else {
+            count { $0.ignored += 1 }
+            logger.trace("request for a unit not served here", metadata: ["modbus.unit": "\(unit)"])
+            return nil
+        }
+        count { $0.requests += 1 }
+        let fault = faults.next()
+        if fault != nil { count { $0.faultsInjected += 1 } }
+        if fault == .noReply {
+            logger.debug("fault injected", metadata: ["modbus.unit": "\(unit)", "fault": "\(Fault.noReply)"])
+            return nil
+        }
+        var exception: ModbusException?
+        if case .exception(let chosen) = fault { exception = chosen }
+        do {
+            let bytes = try responder.respond(to: frame, exception: exception)
+            if let fault {
+                logger.debug("fault injected", metadata: ["modbus.unit": "\(unit)", "fault": "\(fault)"])
+            }
+            return bytes.isEmpty ? nil : (bytes, fault)
+        } catch {
+            count { $0.rejected += 1 }
+            logger.debug("request rejected", metadata: ["modbus.unit": "\(unit)", "error": "\(error)"])
+            return nil
+        }
+    }
+}
