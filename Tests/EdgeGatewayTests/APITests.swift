@@ -197,7 +197,7 @@ struct APITests {
             _ = try await h.post(try (start..<start + 100).map { try h.reading(meter, UInt64($0)) })
         }
         // Entries 1…1000 sealed (block 1), 1001…1100 pending: chunk 0 (0…1023) is finished.
-        await h.gateway.writer.archiver.waitUntilIdle()
+        await h.gateway.writer.waitUntilStored()
         #expect(await h.gateway.writer.health().pending == 100)
         let receipt = try await h.get("/v1/readings/\(meter.id.hex)/5/receipt", as: ReceiptView.self)
         let signed = try SignedBlockHeader(bytes: Array(try #require(Data(base64Encoded: receipt.block.signedHeader))))

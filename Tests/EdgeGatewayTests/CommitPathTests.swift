@@ -69,7 +69,7 @@ struct CommitPathTests {
         try await h.enroll(meter)  // block 0
         let journal = try await BrokenJournal(h)
         _ = try await h.post(try (1...5).map { try h.reading(meter, UInt64($0)) })
-        await h.gateway.writer.archiver.waitUntilIdle()
+        await h.gateway.writer.waitUntilStored()
         #expect(
             try h.gateway.writer.store.blockCount() == 1,
             "the blocks of a group that was not journaled are dropped"
@@ -77,7 +77,7 @@ struct CommitPathTests {
 
         try await journal.heal()
         _ = try await h.post(try (1...5).map { try h.reading(meter, UInt64($0)) })
-        await h.gateway.writer.archiver.waitUntilIdle()
+        await h.gateway.writer.waitUntilStored()
         #expect(try h.gateway.writer.store.blockCount() == 3)
     }
 

@@ -262,7 +262,7 @@ struct IngestTests {
         // Seals a block of 5 that cannot be stored; every reading is still acknowledged.
         let first = try await h.post(try (1...7).map { try h.reading(meter, UInt64($0)) })
         #expect(first.allSatisfy { $0.status == .accepted })
-        await h.gateway.writer.archiver.waitUntilIdle()
+        await h.gateway.writer.waitUntilStored()
         #expect(h.gateway.writer.archiver.failure != nil)
         // While the store stays broken, readings are still acknowledged (journaled).
         let second = try await h.post(try (8...9).map { try h.reading(meter, UInt64($0)) })

@@ -5,23 +5,35 @@ import Logging
 import Synchronization
 
 /// Appends sealed blocks to the chain store, in order, on a thread of its own, then trims
-/// the pending journal below them.
+/// the pending journal below them. Each outcome goes out on `events` (to the chain writer,
+/// which keeps a block's entries pending until it is stored) and `storedHeights` (to the
+/// uplink).
 ///
 /// Acknowledgements never wait for this: every entry of a block is already in the pending
 /// journal when the block is sealed. Keeping the store's inserts and fsyncs off the chain
-/// writer lets it check the next readings meanwhile. The writer learns what is archived
-/// from `archivedTreeSize` (it keeps entries in memory until then) and, after a failed
-/// append, from `failure`: the archiver then drops every queued block until `resume`, and
-/// the writer resumes from the store and the journal, which still hold everything.
+/// writer lets it check the next readings meanwhile. After a failed append the archiver
+/// drops every block it is given until `resume`: the writer then resumes from the store and
+/// the journal, which still hold everything.
+///
+/// Its input is a queue served by a plain thread, not a stream read by a task: `shutdown()`
+/// blocks until the last block is written, and is called from synchronous code that may hold
+/// a thread of the cooperative pool, so the archiver's progress must never need the pool.
 package final class BlockArchiver: Sendable {
+    /// What became of a submitted block, in submission order.
+    package enum Event: Sendable {
+        /// Entries below `treeSize` are in the store.
+        case stored(treeSize: UInt64)
+        /// An append failed; blocks are dropped until `resume()` starts the next generation.
+        case failed(generation: UInt64, reason: String)
+    }
+
     private struct State {
         var queue: [Block] = []
-        var archivedTreeSize: UInt64
         var failure: String?
+        var generation: UInt64 = 0
         var busy = false
         var started = false
         var stopped = false
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var drainWaiters: [DispatchSemaphore] = []
     }
 
@@ -34,13 +46,16 @@ package final class BlockArchiver: Sendable {
     private let logger: Logger
     /// The height of each block once it is in the store, for whoever follows the store.
     package let storedHeights: StoredHeights
+    /// Each submitted block's outcome, for the chain writer (one consumer); it ends with
+    /// `shutdown()`.
+    package let events: AsyncStream<Event>
+    private let eventOutput: AsyncStream<Event>.Continuation
 
-    /// An archiver of a store that holds `treeSize` entries and blocks up to `storedHeight`;
-    /// its thread starts with the first block submitted.
+    /// An archiver of a store that holds blocks up to `storedHeight`; its thread starts with
+    /// the first block submitted.
     package init(
         store: ChainStore,
         journal: PendingJournal,
-        treeSize: UInt64,
         storedHeight: UInt64?,
         metrics: GatewayMetrics,
         logger: Logger
@@ -49,15 +64,16 @@ package final class BlockArchiver: Sendable {
         self.journal = journal
         self.metrics = metrics
         self.logger = logger
-        state = Mutex(State(archivedTreeSize: treeSize))
+        state = Mutex(State())
         storedHeights = StoredHeights(latest: storedHeight)
+        (events, eventOutput) = AsyncStream.makeStream(of: Event.self)
     }
-
-    /// Entries below this index are in the store.
-    package var archivedTreeSize: UInt64 { state.withLock { $0.archivedTreeSize } }
 
     /// Why the last append failed, until `resume`.
     package var failure: String? { state.withLock { $0.failure } }
+
+    /// The generation `resume()` last started; failures reported in earlier ones are stale.
+    package var generation: UInt64 { state.withLock { $0.generation } }
 
     /// Queues a sealed block (never blocks).
     package func submit(_ block: Block) {
@@ -77,18 +93,6 @@ package final class BlockArchiver: Sendable {
         wakeUp.unlock()
     }
 
-    /// Returns once every queued block is appended (or dropped after a failure).
-    package func waitUntilIdle() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { s -> Bool in
-                if s.queue.isEmpty && !s.busy { return true }
-                s.idleWaiters.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
-        }
-    }
-
     /// Blocks the calling thread until nothing is queued or being appended. For the
     /// writer's own thread before it reloads the store (never call it from the pool).
     package func drain() {
@@ -101,13 +105,13 @@ package final class BlockArchiver: Sendable {
         if !idle { done.wait() }
     }
 
-    /// Clears a failure once the writer has resumed from a store of `treeSize` entries;
-    /// anything still queued was sealed before the resume and is dropped.
-    package func resume(treeSize: UInt64) {
+    /// Clears a failure once the writer has resumed from the store and the journal; anything
+    /// still queued was sealed before the resume and is dropped.
+    package func resume() {
         state.withLock {
             $0.failure = nil
+            $0.generation += 1
             $0.queue.removeAll()
-            $0.archivedTreeSize = treeSize
         }
     }
 
@@ -121,6 +125,7 @@ package final class BlockArchiver: Sendable {
         if !started {
             // Nothing was ever submitted: no thread to wait for.
             storedHeights.finish()
+            eventOutput.finish()
             finished.signal()
         }
         wakeUp.lock()
@@ -135,6 +140,7 @@ package final class BlockArchiver: Sendable {
             archive(block)
         }
         storedHeights.finish()
+        eventOutput.finish()
         finished.signal()
     }
 
@@ -143,21 +149,16 @@ package final class BlockArchiver: Sendable {
         wakeUp.lock()
         defer { wakeUp.unlock() }
         while true {
-            let (block, stop, waiters, drained) = state.withLock {
-                s -> (Block?, Bool, [CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
+            let (block, stop, drained) = state.withLock { s -> (Block?, Bool, [DispatchSemaphore]) in
                 if s.failure != nil { s.queue.removeAll() }
                 if !s.queue.isEmpty {
                     s.busy = true
-                    return (s.queue.removeFirst(), false, [], [])
+                    return (s.queue.removeFirst(), false, [])
                 }
                 s.busy = false
-                defer {
-                    s.idleWaiters.removeAll()
-                    s.drainWaiters.removeAll()
-                }
-                return (nil, s.stopped, s.idleWaiters, s.drainWaiters)
+                defer { s.drainWaiters.removeAll() }
+                return (nil, s.stopped, s.drainWaiters)
             }
-            for waiter in waiters { waiter.resume() }
             for semaphore in drained { semaphore.signal() }
             if let block { return block }
             if stop { return nil }
@@ -176,7 +177,11 @@ package final class BlockArchiver: Sendable {
                     "block.height": "\(block.height)", "error": "\(error)",
                 ]
             )
-            state.withLock { $0.failure = "\(error)" }
+            let generation = state.withLock { s -> UInt64 in
+                s.failure = "\(error)"
+                return s.generation
+            }
+            eventOutput.yield(.failed(generation: generation, reason: "\(error)"))
             return
         }
         metrics.blocksSealed.increment()
@@ -194,7 +199,7 @@ package final class BlockArchiver: Sendable {
                 metadata: ["error": "\(error)"]
             )
         }
-        state.withLock { $0.archivedTreeSize = max($0.archivedTreeSize, treeSize) }
+        eventOutput.yield(.stored(treeSize: treeSize))
         storedHeights.publish(block.height)
     }
 }

@@ -65,7 +65,7 @@ extension ChainWriter {
     /// Stages `entries` and commits them as one group.
     /// - Throws: why nothing was recorded.
     package func commit(entries: [SignedRecord], at now: Int64) throws(CommitFailure) {
-        syncArchive()
+        resumeAfterArchiveFailure()
         if let halted { throw .halted(Self.haltedDetail(halted)) }
         var group = CommitGroup(base: builder.tree.size)
         for entry in entries {

@@ -68,7 +68,7 @@ extension ChainWriter {
     /// before it and no state is copied), and commits them as one group (`commit`). If the
     /// journal cannot be written the whole group is dropped and answered `retry`.
     private func decideAndRecord(_ items: [TradeItem]) -> [TradeAnswer] {
-        syncArchive()
+        resumeAfterArchiveFailure()
         if let halted {
             let refused = items.map { item -> TradeAnswer in
                 switch item {

@@ -118,6 +118,12 @@ package actor ChainWriter {
     package var halted: String?
     /// When resuming after a failed block append was last tried (ms).
     private var lastResumeAttempt: Int64?
+    /// Entries below this index are in the store (the archiver's `stored` events say so).
+    private var archivedTreeSize: UInt64
+    /// Why the archiver's current generation could not append a block; cleared by `reload`.
+    private var archiveFailure: String?
+    /// `sealNow` calls waiting until the store holds entries below a tree size.
+    private var archiveWaiters: [(treeSize: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     package static let resumeIntervalMs: Int64 = 5000
     /// Enrolled and not revoked (the gauge; counting `meters` each time is O(n)).
     private var activeMeterCount = 0
@@ -199,11 +205,11 @@ package actor ChainWriter {
         archiver = BlockArchiver(
             store: store,
             journal: journal,
-            treeSize: state.builder.tip?.treeSize ?? 0,
             storedHeight: state.builder.tip?.height,
             metrics: metrics,
             logger: logger
         )
+        archivedTreeSize = state.builder.tip?.treeSize ?? 0
         builder = state.builder
         meters = state.meters
         pending = state.pending
@@ -216,12 +222,50 @@ package actor ChainWriter {
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
         activeMeterCount = meters.values.filter(\.active).count
         metrics.metersEnrolled.set(Double(activeMeterCount))
+        Task { await self.followArchiver() }
     }
 
     /// Stops the writer thread (after queued work) and the archiver (after queued blocks).
+    /// Blocking, until the archiver has written its last block.
     package nonisolated func close() {
         executor.shutdown()
         archiver.shutdown()
+    }
+
+    /// Learns from the archiver what is stored (and forgets those pending entries) or that an
+    /// append failed (the next write or seal then resumes from the store and the journal).
+    /// Runs on the writer's thread until the archiver stops; nothing waits for it to end.
+    private func followArchiver() async {
+        for await event in archiver.events {
+            switch event {
+            case let .stored(treeSize):
+                archivedTreeSize = max(archivedTreeSize, treeSize)
+                if let first = pending.first, first.index < treeSize { dropSealed(below: treeSize) }
+            case let .failed(generation, reason):
+                // A failure reported before the last resume is already dealt with.
+                guard generation == archiver.generation else { continue }
+                archiveFailure = reason
+            }
+            resumeArchiveWaiters(all: false)
+        }
+        resumeArchiveWaiters(all: true)
+    }
+
+    /// Returns once every sealed block is in the store and its entries are no longer pending
+    /// here, or an append failed, the writer resumed, or the archiver stopped.
+    package func waitUntilStored() async {
+        let treeSize = builder.tip?.treeSize ?? 0
+        guard archivedTreeSize < treeSize, archiveFailure == nil else { return }
+        await withCheckedContinuation { archiveWaiters.append((treeSize, $0)) }
+    }
+
+    private func resumeArchiveWaiters(all: Bool) {
+        let done = all || archiveFailure != nil
+        archiveWaiters.removeAll { waiter in
+            guard done || waiter.treeSize <= archivedTreeSize else { return false }
+            waiter.continuation.resume()
+            return true
+        }
     }
 
     // MARK: loading
@@ -353,7 +397,7 @@ package actor ChainWriter {
     /// Checks records in order against the chain rules and journals the accepted ones
     /// (with any anomaly records) in one transaction; one result per record, in order.
     private func process(_ prepared: [PreparedRecord], source: String? = nil) -> [IngestResult] {
-        syncArchive()
+        resumeAfterArchiveFailure()
         if let halted {
             return prepared.map {
                 IngestResult(index: $0.index, status: .retry, reason: .storage, detail: Self.haltedDetail(halted))
@@ -642,30 +686,26 @@ package actor ChainWriter {
     }
 
     /// Hands a sealed block to the archiver. Its entries stay in memory (pending) until
-    /// the store has them; see `syncArchive`.
+    /// the archiver says the store has them (`followArchiver`).
     package func persist(_ block: Block) {
         archiver.submit(block)
     }
 
-    /// Forgets pending entries the archiver has put in the store; after a failed append,
-    /// resumes from the store and the journal.
-    package func syncArchive() {
-        if let failure = archiver.failure {
-            // Acknowledging goes on (the journal holds every entry); resuming re-verifies
-            // the chain, so while the store stays broken it is tried every few seconds.
-            let now = clock()
-            if let last = lastResumeAttempt, now - last < Self.resumeIntervalMs { return }
-            lastResumeAttempt = now
-            logger.warning(
-                "resuming the chain from the store and the pending journal after a failed block append",
-                metadata: ["error": "\(failure)"]
-            )
-            reload()
-            if archiver.failure == nil { lastResumeAttempt = nil }
-            return
-        }
-        let archived = archiver.archivedTreeSize
-        if let first = pending.first, first.index < archived { dropSealed(below: archived) }
+    /// After the archiver failed to append a block, resumes from the store and the journal.
+    /// Called before every write and seal: acknowledging goes on meanwhile (the journal
+    /// holds every entry), and as resuming re-verifies the chain, it is tried at most every
+    /// `resumeIntervalMs` while the store stays broken.
+    package func resumeAfterArchiveFailure() {
+        guard let failure = archiveFailure else { return }
+        let now = clock()
+        if let last = lastResumeAttempt, now - last < Self.resumeIntervalMs { return }
+        lastResumeAttempt = now
+        logger.warning(
+            "resuming the chain from the store and the pending journal after a failed block append",
+            metadata: ["error": "\(failure)"]
+        )
+        reload()
+        if archiveFailure == nil { lastResumeAttempt = nil }
     }
 
     private func dropSealed(below treeSize: UInt64) {
@@ -686,7 +726,10 @@ package actor ChainWriter {
         archiver.drain()
         do {
             let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
-            archiver.resume(treeSize: state.builder.tip?.treeSize ?? 0)
+            archiver.resume()
+            archiveFailure = nil
+            archivedTreeSize = state.builder.tip?.treeSize ?? 0
+            resumeArchiveWaiters(all: true)
             builder = state.builder
             meters = state.meters
             pending = state.pending
@@ -721,7 +764,7 @@ package actor ChainWriter {
 
     /// Seals the pending entries if the oldest is older than the seal interval.
     package func sealIfDue() {
-        syncArchive()
+        resumeAfterArchiveFailure()
         do {
             if let block = try builder.sealIfDue(at: clock()) { persist(block) }
         } catch {
@@ -734,14 +777,13 @@ package actor ChainWriter {
     /// Seals whatever is pending now (graceful shutdown, admin changes) and returns once
     /// the block is in the store.
     package func sealNow() async {
-        syncArchive()
+        resumeAfterArchiveFailure()
         do {
             if let block = try builder.seal(at: clock()) { persist(block) }
         } catch {
             logger.error("cannot seal a block", metadata: ["error": "\(error)"])
         }
-        await archiver.waitUntilIdle()
-        syncArchive()
+        await waitUntilStored()
         refreshGauges()
         rejections.flush()
     }
@@ -841,20 +883,17 @@ package actor ChainWriter {
 
     /// Pending entries (accepted, not yet sealed), optionally only one type.
     package func pendingEntries(type: RecordType? = nil) -> [PendingEntry] {
-        syncArchive()
-        return type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
+        type.map { t in pending.filter { $0.entry.record.type == t } } ?? pending
     }
 
     package func isPending(meter: MeterID, sequence: UInt64) -> Bool {
-        syncArchive()
-        return pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
+        pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
     }
 
     /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished
     /// chunks of the (pruned) tree are read back from the store and, past what the store
     /// holds yet, from the pending entries.
     package func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
-        syncArchive()
         let pending = self.pending
         let store = self.store
         return try builder.tree.inclusionProof(
