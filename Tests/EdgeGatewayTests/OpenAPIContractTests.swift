@@ -1,7 +1,5 @@
 import Foundation
 import GridAPI
-import Hummingbird
-import HummingbirdTesting
 import TestSupport
 import Testing
 
@@ -75,24 +73,7 @@ struct GatewayOpenAPITests {
             "height": "1", "id": String(repeating: "0", count: 32), "meter": String(repeating: "0", count: 32),
             "seq": "1",
         ]
-        try await h.app().test(.router) { client in
-            for endpoint in GatewayRoutes.all {
-                let method: HTTPRequest.Method = endpoint.method == .post ? .post : .get
-                try await client.execute(
-                    uri: endpoint.path(parameters),
-                    method: method,
-                    body: method == .post ? ByteBuffer(string: "{}") : nil
-                ) { response in
-                    #expect(response.status != .methodNotAllowed, "\(endpoint)")
-                    // A handler's 404 says why in its body; the router's own has none.
-                    #expect(response.status != .notFound || response.body.readableBytes > 0, "\(endpoint)")
-                }
-            }
-            try await client.execute(uri: "/v1/not-a-route", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(response.body.readableBytes == 0)
-            }
-        }
+        try await RouteProbe.expectServesExactly(GatewayRoutes.all, app: h.app(), parameters: parameters)
     }
 
     @Test func everyBodyOfEveryRouteIsADeclaredType() throws {

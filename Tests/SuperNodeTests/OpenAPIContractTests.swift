@@ -1,7 +1,5 @@
 import Foundation
 import GridAPI
-import Hummingbird
-import HummingbirdTesting
 import TestSupport
 import Testing
 
@@ -40,24 +38,7 @@ struct SuperNodeOpenAPITests {
     @Test func theRouterServesEveryRouteOfTheTableAndNoOther() async throws {
         let h = try await NodeHarness.make()
         let parameters = ["gateway": String(repeating: "0", count: 32), "height": "1"]
-        try await h.app().test(.router) { client in
-            for endpoint in SuperNodeRoutes.all {
-                let method: HTTPRequest.Method = endpoint.method == .post ? .post : .get
-                try await client.execute(
-                    uri: endpoint.path(parameters),
-                    method: method,
-                    body: method == .post ? ByteBuffer(string: "{}") : nil
-                ) { response in
-                    #expect(response.status != .methodNotAllowed, "\(endpoint)")
-                    // A handler's 404 says why in its body; the router's own has none.
-                    #expect(response.status != .notFound || response.body.readableBytes > 0, "\(endpoint)")
-                }
-            }
-            try await client.execute(uri: "/v1/not-a-route", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(response.body.readableBytes == 0)
-            }
-        }
+        try await RouteProbe.expectServesExactly(SuperNodeRoutes.all, app: h.app(), parameters: parameters)
     }
 
     @Test func everyBodyOfEveryRouteIsADeclaredType() throws {
