@@ -54,7 +54,8 @@ package struct Forwarder: Service {
     /// Reasons after which a record can never be accepted as it is: it is set aside and
     /// the meter's later readings take its number.
     package static let permanentReasons: Set<IngestReason> = [
-        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .timestampSkew, .revokedMeter,
+        .malformed, .wrongRecordType, .badSignature, .signerMismatch, .timestampSkew, .implausibleValue,
+        .revokedMeter,
     ]
 
     package func run() async throws {

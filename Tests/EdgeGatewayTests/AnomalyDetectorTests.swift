@@ -97,3 +97,26 @@ struct AnomalyDetectorTests {
         #expect(restarted.sequenceGap(meter: meter, expected: 4, found: 11, evidence: evidence) == nil)
     }
 }
+
+extension AnomalyDetectorTests {
+    /// Values a chain written before the gateway's value checks may hold: no trap.
+    @Test func extremeTimesAndCountersAreComparedWithoutOverflow() throws {
+        var detector = AnomalyDetector()
+        let before = try Reading(
+            meter: meter,
+            sequence: 1,
+            timestamp: .min + 1,
+            values: [MeasuredValue(.energyImportWh, .min), MeasuredValue(.activePowerW, .min)]
+        )
+        let after = try Reading(
+            meter: meter,
+            sequence: 2,
+            timestamp: .max,
+            values: [MeasuredValue(.energyImportWh, .max), MeasuredValue(.activePowerW, .max)]
+        )
+        let found = detector.readingAccepted(after, previous: before, evidence: evidence)
+        #expect(found.isEmpty, "the largest power over the longest interval explains any rise")
+        let back = detector.readingAccepted(before, previous: after, evidence: evidence)
+        #expect(back.map(\.category).contains(.counterRollback))
+    }
+}

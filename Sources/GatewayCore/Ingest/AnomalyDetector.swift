@@ -103,7 +103,9 @@ package struct AnomalyDetector: Sendable {
             found.append(AnomalyFinding(category: category, subject: r.meter, evidence: evidence(), detail: detail))
         }
         if let previous {
-            let dtMs = max(0, r.timestamp - previous.timestamp)
+            // A chain written before the gateway checked timestamps and counters may hold any
+            // value: no difference here may overflow.
+            let dtMs = max(0, r.timestamp.saturatingMinus(previous.timestamp))
             let power: Int64? = {
                 let values = [previous[.activePowerW], r[.activePowerW]].compactMap { $0 }
                 return values.isEmpty ? nil : values.map { $0.magnitude }.max().map { Int64(clamping: $0) }
@@ -118,11 +120,11 @@ package struct AnomalyDetector: Sendable {
                 } else if let power {
                     let allowed =
                         limits.energyFactor * Double(power) * Double(dtMs) / 3_600_000 + limits.energyToleranceWh
-                    let delta = Double(now - before)
+                    let delta = Double(now) - Double(before)
                     if delta > allowed {
                         add(
                             .impossibleDelta,
-                            "\(counter) rose by \(now - before) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(allowed)) Wh)"
+                            "\(counter) rose by \(now.saturatingMinus(before)) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(exactly: allowed.rounded(.down)) ?? .max) Wh)"
                         )
                     }
                 }

@@ -323,12 +323,8 @@ extension ChainWriter {
             guard let reason = refusal.reason else { return Decision(answer: .request(repeatedAnswer(for: request))) }
             return refuse(.rejected, reason, refusal.detail)
         }
-        guard abs(request.timestamp - now) <= config.maxSkewMs else {
-            return refuse(
-                .rejected,
-                .timestampSkew,
-                "the request's time \(request.timestamp) ms is \(abs(request.timestamp - now) / 1000) s from the gateway's clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock"
-            )
+        if let refusal = ClockPolicy(maxSkewMs: config.maxSkewMs).refusal(ofRequestAt: request.timestamp, now: now) {
+            return refuse(.rejected, .timestampSkew, refusal)
         }
         do { try stage(entry, at: now, in: &group) } catch {
             return refuse(.rejected, .staleSequence, "the chain refuses the request: \(error)")

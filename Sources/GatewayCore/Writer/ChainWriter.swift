@@ -531,24 +531,16 @@ package actor ChainWriter {
                     continue
                 }
                 let previous = meters[m]?.lastReading
-                if r.timestamp > now + config.maxSkewMs {
-                    reject(
-                        p.index,
-                        .timestampSkew,
-                        "timestamp \(r.timestamp) is \((r.timestamp - now) / 1000) s ahead of the gateway clock (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
+                if let refusal = ClockPolicy(maxSkewMs: config.maxSkewMs).refusal(
+                    ofReading: r,
+                    previous: previous,
+                    now: now
+                ) {
+                    reject(p.index, .timestampSkew, refusal, meter: hex, sequence: r.sequence)
                     continue
                 }
-                if let previous, r.timestamp < previous.timestamp - config.maxSkewMs {
-                    reject(
-                        p.index,
-                        .timestampSkew,
-                        "timestamp \(r.timestamp) is \((previous.timestamp - r.timestamp) / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(config.maxSkewMs / 1000) s); check the meter's clock",
-                        meter: hex,
-                        sequence: r.sequence
-                    )
+                if let refusal = ValueRange.refusal(of: r) {
+                    reject(p.index, .implausibleValue, refusal, meter: hex, sequence: r.sequence)
                     continue
                 }
                 do { try stage(entry, at: now, in: &group) } catch {

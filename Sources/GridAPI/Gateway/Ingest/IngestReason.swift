@@ -16,8 +16,10 @@ package enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
     case sequenceGap = "sequence-gap"
     /// The same sequence number as an accepted reading, with other bytes (equivocation).
     case conflictingDuplicate = "conflicting-duplicate"
-    /// The timestamp is outside the allowed clock skew.
+    /// The timestamp is outside the allowed clock skew, or before 2020.
     case timestampSkew = "timestamp-skew"
+    /// A value no meter reports (a negative energy counter).
+    case implausibleValue = "implausible-value"
     /// The gateway could not store it (disk, database); retry.
     case storage
 }
