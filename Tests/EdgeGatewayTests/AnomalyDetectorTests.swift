@@ -120,3 +120,18 @@ extension AnomalyDetectorTests {
         #expect(back.map(\.category).contains(.counterRollback))
     }
 }
+
+extension AnomalyDetectorTests {
+    /// Anyone can send records that name an enrolled meter: a flood of bad signatures adds
+    /// one anomaly per window, whose successor counts what came in between.
+    @Test func aFloodOfBadSignaturesIsOneAnomalyPerWindowWithACount() {
+        var detector = AnomalyDetector()
+        let found = (0..<999).compactMap { detector.badSignature(meter: meter, at: Int64($0), evidence: evidence) }
+        #expect(found.count == 1)
+        #expect(found.first?.detail.hasPrefix("3 records") == true)
+        let next = detector.badSignature(meter: meter, at: 60_002, evidence: evidence)
+        #expect(next?.detail.hasPrefix("997 records") == true, "\(String(describing: next?.detail))")
+        #expect(detector.badSignature(meter: meter, at: 60_003, evidence: evidence) == nil)
+        #expect((detector.badSignatures[meter]?.recent.count ?? 0) <= detector.limits.badSignatureThreshold)
+    }
+}

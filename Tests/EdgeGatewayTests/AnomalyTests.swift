@@ -86,6 +86,23 @@ struct AnomalyTests {
         #expect(a.kind == .tamperFlag)
     }
 
+    /// Records naming an enrolled meter need no key to send: 999 of them with broken
+    /// signatures in one request add one anomaly, not one per three.
+    @Test func aFloodOfBadSignaturesAddsOneAnomaly() async throws {
+        let h = try await Harness.make()
+        defer { h.close() }
+        let m = SigningIdentity()
+        try await h.enroll(m)
+        let forged = try (1...999).map { seq -> SignedRecord in
+            var bytes = try h.reading(m, UInt64(seq)).bytes
+            bytes[bytes.count - 1] ^= 0x80
+            return try SignedRecord(bytes: bytes)
+        }
+        let results = try await h.post(forged)
+        #expect(Set(results.map(\.summary)) == ["rejected:bad-signature"])
+        #expect(try await categories(h) == ["repeated-bad-signatures"])
+    }
+
     @Test func repeatedBadSignatures() async throws {
         let h = try await Harness.make()
         defer { h.close() }

@@ -80,10 +80,21 @@ package struct AnomalyDetector: Sendable {
     package var voltageOut: Set<VoltageKey> = []
     /// Meters whose latest reading carries the tamper flag.
     package var tampered: Set<MeterID> = []
-    /// Recent bad-signature times per claimed meter.
-    package var badSignatures: [MeterID: [Int64]] = [:]
+    /// Bad signatures per claimed meter (only enrolled meters get here, so this is bounded
+    /// by the meters, and each tally by the threshold).
+    package var badSignatures: [MeterID: BadSignatureTally] = [:]
     /// Evidence hashes of equivocations already recorded.
     package var equivocations: Set<Hash256> = []
+
+    /// One meter's recent bad signatures.
+    package struct BadSignatureTally: Sendable {
+        /// Times of the latest ones within the window (at most the threshold).
+        var recent: [Int64] = []
+        /// When the last anomaly for them was recorded.
+        var reportedAt: Int64?
+        /// Bad signatures since that anomaly, counted into the next one.
+        var unreported = 0
+    }
 
     package struct VoltageKey: Hashable, Sendable {
         package var meter: MeterID
@@ -188,22 +199,33 @@ package struct AnomalyDetector: Sendable {
         )
     }
 
-    /// A bad signature for `meter`; an anomaly when the threshold is reached in the window.
+    /// A bad signature for `meter`; an anomaly when the threshold is reached in the window,
+    /// and at most one per window: anyone can send records that name an enrolled meter, and
+    /// the chain must not grow at their rate. Bad signatures within the window after an
+    /// anomaly are counted into the next one.
     package mutating func badSignature(meter: MeterID, at now: Int64, evidence: Hash256) -> AnomalyFinding? {
-        var times = (badSignatures[meter] ?? []).filter { now - $0 < limits.badSignatureWindowMs }
-        times.append(now)
-        guard times.count >= limits.badSignatureThreshold else {
-            badSignatures[meter] = times
+        let window = limits.badSignatureWindowMs
+        var tally = badSignatures[meter] ?? BadSignatureTally()
+        defer { badSignatures[meter] = tally }
+        if let reported = tally.reportedAt, now.saturatingMinus(reported) < window {
+            tally.unreported += 1
             return nil
         }
-        badSignatures[meter] = []
-        return AnomalyFinding(
-            category: .repeatedBadSignatures,
-            subject: meter,
-            evidence: evidence,
-            detail:
-                "\(times.count) records claiming this meter failed the signature check within \(limits.badSignatureWindowMs / 1000) s"
-        )
+        tally.recent.removeAll { now.saturatingMinus($0) >= window }
+        tally.recent.append(now)
+        if tally.recent.count > limits.badSignatureThreshold { tally.recent.removeFirst() }
+        let detail: String
+        if tally.unreported > 0 {
+            detail =
+                "\(tally.unreported + 1) records claiming this meter failed the signature check since the last such anomaly, \(now.saturatingMinus(tally.reportedAt ?? now) / 1000) s ago"
+        } else if tally.recent.count >= limits.badSignatureThreshold {
+            detail =
+                "\(tally.recent.count) records claiming this meter failed the signature check within \(window / 1000) s"
+        } else {
+            return nil
+        }
+        tally = BadSignatureTally(reportedAt: now)
+        return AnomalyFinding(category: .repeatedBadSignatures, subject: meter, evidence: evidence, detail: detail)
     }
 
     /// Restores state from an anomaly already on the chain (start-up).
