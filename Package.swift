@@ -211,9 +211,12 @@ let package = Package(
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
+                "GatewayCore",
+                "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/GridLedgerBench"
         ),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayCore
 import GridAPI
 import LedgerLite
 import LedgerStore
@@ -9,34 +10,26 @@ import Synchronization
 /// TNT dispatch decisions per second at 100, 10k and 100k producers:
 /// - in-process: request → rule → dispatch applied to the `TNTState` (the state machine
 ///   the gateway's writer runs), beside the naive O(n) rule in the same state;
-/// - through the HTTP API: signed requests from 32 concurrent consumers to
-///   `edge-gateway serve` (`POST /v1/requests`, durable before the answer), beside the
-///   in-process figure.
+/// - through the HTTP API: signed requests from 32 concurrent consumers
+///   (`POST /v1/requests`, durable before the answer) to a gateway run in this process and
+///   served on loopback as `edge-gateway serve` does, beside the in-process figure.
 enum DispatchBenchmarks {
     static let baseTime: Int64 = 1_767_225_600_000
 
     static func run() async throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let gatewayBinary = binaries.appendingPathComponent("edge-gateway").path
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             for count in [100, 10_000, 100_000] {
                 let inProcess = try inProcessRate(producers: count)
-                if FileManager.default.isExecutableFile(atPath: gatewayBinary) {
-                    let overHTTP = try await httpRate(producers: count, gatewayBinary: gatewayBinary, http: http)
-                    Bench.report(
-                        "dispatch decisions over HTTP, \(count) producers",
-                        value: overHTTP,
-                        unit: "requests/s",
-                        reference: ("in-process", inProcess)
-                    )
-                } else {
-                    print(
-                        "edge-gateway missing beside the benchmark binary: build all products in release (make bench does)"
-                    )
-                }
+                let overHTTP = try await httpRate(producers: count, http: http)
+                Bench.report(
+                    "dispatch decisions over HTTP, \(count) producers",
+                    value: overHTTP,
+                    unit: "requests/s",
+                    reference: ("in-process", inProcess)
+                )
             }
         } catch {
             try await http.shutdown()
@@ -151,41 +144,39 @@ enum DispatchBenchmarks {
     }
 
     /// Signed requests through `POST /v1/requests` from 32 concurrent consumers.
-    static func httpRate(producers count: Int, gatewayBinary: String, http: HTTPClient) async throws -> Double {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("gl-dispatch-\(UUID().uuidString)")
-            .path
+    static func httpRate(producers count: Int, http: HTTPClient) async throws -> Double {
+        let work = try GatewayBenchmarks.makeWorkDirectory("gl-dispatch")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let data = work + "/gw"
-        let initialise = try GatewayBenchmarks.start(gatewayBinary, ["init", "--data", data])
-        initialise.waitUntilExit()
+        let directory = DataDirectory(work + "/gw")
+        let gatewayKey = try directory.initialise()
         // The market is written straight into the store (enrolling 100k producers through
-        // the admin API would take minutes); the gateway verifies it all when it starts.
-        let gatewayKey = try KeyFile.readPrivateKey(from: data + "/gateway.key")
+        // the admin API would take minutes); the gateway resumes from it when it opens.
         let market = try Market(producers: count, consumers: 32, gateway: gatewayKey)
-        try FileManager.default.removeItem(atPath: data + "/chain.sqlite")
-        let store = try ChainStore(path: data + "/chain.sqlite", check: .none)
+        try writeChain(market.entries, signedBy: gatewayKey, to: directory.chainPath)
+        // As `serve --offer-tolerance-wh 10000000` with the default seal size and interval.
+        return try await GatewayBenchmarks.withInProcessGateway(
+            directory: directory,
+            config: ChainWriterConfig(),
+            offerToleranceWh: 10_000_000
+        ) { _, base in
+            try await requestRate(market: market, base: base, http: http)
+        }
+    }
+
+    /// Replaces the empty chain store `init` made with one holding `entries`, sealed into
+    /// blocks of 5,000.
+    static func writeChain(_ entries: [SignedRecord], signedBy gatewayKey: SigningIdentity, to path: String) throws {
+        try FileManager.default.removeItem(atPath: path)
+        let store = try ChainStore(path: path, check: .none)
         var builder = BlockBuilder(gateway: gatewayKey, policy: SealPolicy(maxEntries: 5000, maxAgeMilliseconds: .max))
-        for entry in market.entries {
+        for entry in entries {
             if let block = try builder.add(signatureChecked: entry, at: baseTime) { try store.append(block) }
         }
         if let block = try builder.seal(at: baseTime) { try store.append(block) }
+    }
 
-        let process = try GatewayBenchmarks.start(
-            gatewayBinary,
-            [
-                "serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning",
-                "--offer-tolerance-wh", "10000000",
-            ]
-        )
-        defer { GatewayBenchmarks.stopProcess(process) }
-        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
-            in: .whitespacesAndNewlines
-        )
-
+    /// The timed load: each of the market's consumers sends 150 signed requests in order.
+    static func requestRate(market: Market, base: String, http: HTTPClient) async throws -> Double {
         // Requests signed beforehand; each consumer sends its own in order.
         let perConsumer = 150
         let now = Int64(Date().timeIntervalSince1970 * 1000)

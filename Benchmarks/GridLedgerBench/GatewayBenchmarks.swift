@@ -1,36 +1,45 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayCore
 import GridAPI
 import LedgerLite
 import LedgerStore
+import Logging
 import NIOCore
+import OperatorKit
+import ServiceLifecycle
 
-/// Gateway and agent figures, with the real release binaries on loopback:
+/// Gateway and agent figures, on loopback:
 /// - ingest of signed readings with durable acknowledgement from many concurrent agents,
-///   as a ratio to Ed25519 verifications per second on all cores in the same run;
+///   as a ratio to Ed25519 verifications per second on all cores in the same run; the
+///   gateway runs in this process (`Gateway` served by `makeServiceGroup` on 127.0.0.1,
+///   a fresh data directory), the agents are HTTP clients;
 /// - gateway resident memory with 10,000 enrolled meters reporting every second, beside
-///   the idle gateway's; the agent's resident memory beside the idle emulator's.
+///   the idle gateway's; the agent's resident memory beside the idle emulator's. These
+///   measure a process's resident set, so they start the release `edge-gateway serve` and
+///   `meter-agent` binaries beside the benchmark binary.
 enum GatewayBenchmarks {
     static func run() async throws {
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let gatewayBinary = binaries.appendingPathComponent("edge-gateway").path
         let agentBinary = binaries.appendingPathComponent("meter-agent").path
-        guard FileManager.default.isExecutableFile(atPath: gatewayBinary),
-            FileManager.default.isExecutableFile(atPath: agentBinary)
-        else {
-            print(
-                "edge-gateway or meter-agent missing beside the benchmark binary: build all products in release (make bench does)"
-            )
-            return
-        }
         // One connection per simulated agent, as real agents each have their own (the
         // client's default pool would funnel every agent through 8 connections).
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await ingest(gatewayBinary: gatewayBinary, http: http)
-            try await memory(gatewayBinary: gatewayBinary, agentBinary: agentBinary, http: http)
+            try await ingest(http: http)
+            // The memory figures are the resident sets of separate processes: real binaries.
+            if FileManager.default.isExecutableFile(atPath: gatewayBinary),
+                FileManager.default.isExecutableFile(atPath: agentBinary)
+            {
+                try await memory(gatewayBinary: gatewayBinary, agentBinary: agentBinary, http: http)
+            } else {
+                print(
+                    "edge-gateway or meter-agent missing beside the benchmark binary, so no memory figures: build all products in release (make bench does)"
+                )
+            }
         } catch {
             try await http.shutdown()
             throw error
@@ -40,16 +49,28 @@ enum GatewayBenchmarks {
 
     // MARK: ingest
 
-    static func ingest(gatewayBinary: String, http: HTTPClient) async throws {
+    static func ingest(http: HTTPClient) async throws {
+        let work = try makeWorkDirectory("gl-bench")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let directory = DataDirectory(work + "/gw")
+        try directory.initialise()
+        // As `serve --seal-size 2000 --seal-interval 1s`.
+        let config = ChainWriterConfig(sealSize: 2000, sealIntervalMs: 1000)
+        try await withInProcessGateway(directory: directory, config: config) { server, base in
+            try await ingest(server: server, endpoint: GatewayEndpoint(base: base, token: server.token, http: http))
+        }
+    }
+
+    /// The timed load: 64 agents posting pre-signed batches of 100 readings.
+    static func ingest(server: Gateway, endpoint: GatewayEndpoint) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let gateway = try await GatewayUnderTest(binary: gatewayBinary, http: http)
-        defer { gateway.stop() }
         let agents = 64
         let rounds = 4
         let batchesPerRound = 5
         let batchSize = 100
         let meters = (0..<agents).map { _ in SigningIdentity() }
-        try await gateway.enroll(meters)
+        // Enrolment is set-up, not measured: straight through the writer.
+        for meter in meters { _ = try await server.writer.enroll(meter.publicIdentity, role: .consumer) }
         // Sign everything first: the gateway's work is what is measured.
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let bodies: [[Data]] = try meters.map { meter in
@@ -85,20 +106,20 @@ enum GatewayBenchmarks {
                 for agentBodies in bodies {
                     group.addTask {
                         for body in agentBodies[round * batchesPerRound..<(round + 1) * batchesPerRound] {
-                            _ = try await gateway.post("/v1/readings", body: body)
+                            _ = try await endpoint.post("/v1/readings", body: body)
                         }
                     }
                 }
                 try await group.waitForAll()
             }
             elapsed += (clock.now - started).seconds
-            // Let the gateway seal and archive the round's tail first (--seal-interval 1s),
+            // Let the gateway seal and archive the round's tail first (seal interval 1 s),
             // so it does not slow the reference down.
             try await Task.sleep(for: .milliseconds(1500))
             references.append(ed25519VerificationsPerSecond(threads: cores, perThread: 5000))
         }
         let expected = agents * rounds * batchesPerRound * batchSize
-        let accepted = try await gateway.acceptedReadings()
+        let accepted = try await endpoint.acceptedReadings()
         if accepted != expected { print("warning: \(accepted) of \(expected) readings accepted") }
         let verifyRate = references.reduce(0, +) / Double(references.count)
         print(
@@ -246,39 +267,79 @@ enum GatewayBenchmarks {
 
     // MARK: helpers
 
-    /// An `edge-gateway serve` on a fresh data directory and a free port.
-    final class GatewayUnderTest: @unchecked Sendable {
-        let work: String
-        let process: Process
+    /// A fresh directory under the temporary directory.
+    static func makeWorkDirectory(_ prefix: String) throws -> String {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        return work
+    }
+
+    /// Opens the gateway on an initialised `directory` in this process, serves it on
+    /// 127.0.0.1 (a free port) with the sealing service, as `edge-gateway serve` does,
+    /// and runs `body` with it and its base URL. The group is stopped gracefully when
+    /// `body` returns (pending entries sealed), cancelled when it throws, and the gateway
+    /// is shut down either way.
+    /// - Parameter offerToleranceWh: recorded on the chain as `serve --offer-tolerance-wh` does.
+    static func withInProcessGateway<T>(
+        directory: DataDirectory,
+        config: ChainWriterConfig,
+        offerToleranceWh: UInt64? = nil,
+        _ body: (Gateway, String) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "edge-gateway")
+        logger.logLevel = .warning
+        let gateway = try await Gateway.open(directory: directory, config: config, logger: logger)
+        do {
+            if let offerToleranceWh {
+                let chain = await gateway.writer.tntState()
+                _ = try await gateway.writer.adopt(policy: chain.policy, offerToleranceWh: offerToleranceWh)
+            }
+            let listen = ListenAddress(argument: "127.0.0.1:0")!
+            let (bound, boundURL) = AsyncStream.makeStream(of: String.self)
+            let group = gateway.makeServiceGroup(
+                listen: listen,
+                sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)),
+                handleSignals: false,
+                onBound: { url in
+                    boundURL.yield(url)
+                    boundURL.finish()
+                }
+            )
+            let result = try await withThrowingTaskGroup(of: Void.self, returning: T.self) { tasks in
+                tasks.addTask {
+                    defer { boundURL.finish() }
+                    try await gateway.run(group, listen: listen)
+                }
+                do {
+                    var urls = bound.makeAsyncIterator()
+                    guard let base = await urls.next() else {
+                        try await tasks.waitForAll()  // throws why the server stopped
+                        throw BenchFailure("the in-process gateway stopped before it was bound")
+                    }
+                    let result = try await body(gateway, base)
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                    return result
+                } catch {
+                    tasks.cancelAll()
+                    throw error
+                }
+            }
+            await gateway.shutdown()
+            return result
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
+    }
+
+    /// A gateway's HTTP API as the benchmarks' agents use it.
+    struct GatewayEndpoint: Sendable {
         let base: String
         let token: String
         let http: HTTPClient
 
-        init(binary: String, http: HTTPClient) async throws {
-            self.http = http
-            work = FileManager.default.temporaryDirectory.appendingPathComponent("gl-bench-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            let data = work + "/gw"
-            let initialise = try GatewayBenchmarks.start(binary, ["init", "--data", data])
-            initialise.waitUntilExit()
-            process = try GatewayBenchmarks.start(
-                binary,
-                [
-                    "serve", "--data", data, "--listen", "127.0.0.1:0",
-                    "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning",
-                ]
-            )
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines
-            )
-            token = try String(contentsOfFile: data + "/admin.token", encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines
-            )
-        }
-
+        /// Enrolls consumers through `POST /v1/admin/enroll`, 16 at a time.
         func enroll(_ meters: [SigningIdentity]) async throws {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for slice in stride(from: 0, to: meters.count, by: max(1, meters.count / 16)) {
@@ -322,6 +383,43 @@ enum GatewayBenchmarks {
             }
             return data
         }
+    }
+
+    /// An `edge-gateway serve` process on a fresh data directory and a free port, for the
+    /// figures that measure the gateway process's resident memory.
+    final class GatewayUnderTest: @unchecked Sendable {
+        let work: String
+        let process: Process
+        let endpoint: GatewayEndpoint
+        var base: String { endpoint.base }
+
+        init(binary: String, http: HTTPClient) async throws {
+            work = try GatewayBenchmarks.makeWorkDirectory("gl-bench")
+            let data = work + "/gw"
+            let initialise = try GatewayBenchmarks.start(binary, ["init", "--data", data])
+            initialise.waitUntilExit()
+            process = try GatewayBenchmarks.start(
+                binary,
+                [
+                    "serve", "--data", data, "--listen", "127.0.0.1:0",
+                    "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning",
+                ]
+            )
+            for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            let token = try String(contentsOfFile: data + "/admin.token", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            endpoint = GatewayEndpoint(base: base, token: token, http: http)
+        }
+
+        func enroll(_ meters: [SigningIdentity]) async throws { try await endpoint.enroll(meters) }
+
+        func post(_ path: String, body: Data) async throws -> Data { try await endpoint.post(path, body: body) }
 
         func stop() {
             GatewayBenchmarks.stopProcess(process)

@@ -1,11 +1,9 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
-import Hummingbird
 import LedgerLite
 import Logging
 import OperatorKit
-import ServiceLifecycle
 
 /// `--dispatch-policy lowest-tnt|split-tnt`.
 struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
@@ -217,49 +215,5 @@ extension Gateway {
     /// once the port is bound.
     func serve(listen: ListenAddress, sealTick: Duration) async throws {
         try await run(makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true), listen: listen)
-    }
-
-    /// The uplink (with a super node), the sealing service and the HTTP server in one group.
-    /// Services stop in reverse order: the server drains, then the sealer seals what is
-    /// pending (and waits until it is archived), then the uplink stops its loop and makes one
-    /// final push, bounded by `UplinkConfig.finalPushTimeout`, so a clean stop leaves the super
-    /// node audited up to the final block whenever it is reachable.
-    func makeServiceGroup(listen: ListenAddress, sealTick: Duration, handleSignals: Bool) -> ServiceGroup {
-        let directory = self.directory
-        let logger = self.logger
-        let uplink = self.uplink
-        let app = Application(
-            router: router(),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
-            onServerRunning: { channel in
-                let url = directory.urlFile.publish(
-                    listen: listen,
-                    boundPort: channel.localAddress?.port,
-                    logger: logger
-                )
-                uplink?.serverBound(url: url)
-            },
-            logger: logger
-        )
-        var services: [any Service] = []
-        if let uplink { services.append(uplink) }
-        services += [SealService(writer: writer, tick: sealTick), app]
-        return ServiceGroup(
-            configuration: .init(
-                services: services,
-                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
-                logger: logger
-            )
-        )
-    }
-
-    /// Runs a group from `makeServiceGroup`, turning bind failures into one clear line.
-    func run(_ group: ServiceGroup, listen: ListenAddress) async throws {
-        defer { directory.urlFile.remove() }
-        do {
-            try await group.run()
-        } catch {
-            throw listen.serveFailure(error)
-        }
     }
 }

@@ -1,0 +1,66 @@
+import Hummingbird
+import OperatorKit
+import ServiceLifecycle
+
+extension Gateway {
+    /// The uplink (with a super node), the sealing service and the HTTP server over `router()`
+    /// in one group: what `edge-gateway serve` runs, and what tests and benchmarks run in-process.
+    /// The server publishes its URL in `DIR/gateway.url` once bound (port 0 picks a free one).
+    /// Services stop in reverse order: the server drains, then the sealer seals what is
+    /// pending (and waits until it is archived), then the uplink stops its loop and makes one
+    /// final push, bounded by `UplinkConfig.finalPushTimeout`, so a clean stop leaves the super
+    /// node audited up to the final block whenever it is reachable.
+    /// - Parameters:
+    ///   - listen: the address to bind.
+    ///   - sealTick: how often the sealing service asks the writer to seal by time.
+    ///   - handleSignals: stop gracefully on SIGTERM and SIGINT (the command); without it the
+    ///     caller stops the group with `triggerGracefulShutdown()` or by cancelling its task.
+    ///   - onBound: called with the listen URL once the port is bound, for a caller in the same
+    ///     process that needs the port `0` picked.
+    package func makeServiceGroup(
+        listen: ListenAddress,
+        sealTick: Duration,
+        handleSignals: Bool,
+        onBound: (@Sendable (String) -> Void)? = nil
+    ) -> ServiceGroup {
+        let directory = self.directory
+        let logger = self.logger
+        let uplink = self.uplink
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                let url = directory.urlFile.publish(
+                    listen: listen,
+                    boundPort: channel.localAddress?.port,
+                    logger: logger
+                )
+                uplink?.serverBound(url: url)
+                onBound?(url)
+            },
+            logger: logger
+        )
+        var services: [any Service] = []
+        if let uplink { services.append(uplink) }
+        services += [SealService(writer: writer, tick: sealTick), app]
+        return ServiceGroup(
+            configuration: .init(
+                services: services,
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
+        )
+    }
+
+    /// Runs a group from `makeServiceGroup` until it stops, turning bind failures into one
+    /// clear line, and removes `DIR/gateway.url` on the way out. It does not close the
+    /// gateway: call `shutdown()` afterwards.
+    package func run(_ group: ServiceGroup, listen: ListenAddress) async throws {
+        defer { directory.urlFile.remove() }
+        do {
+            try await group.run()
+        } catch {
+            throw listen.serveFailure(error)
+        }
+    }
+}
