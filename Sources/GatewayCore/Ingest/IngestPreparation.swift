@@ -1,31 +1,6 @@
 import Foundation
-import GridAPI
 import LedgerLite
 import Synchronization
-
-/// Enrolled meter keys, readable from any thread: request handlers check signatures on
-/// both cores before the batch goes to the single chain writer. The writer updates it on
-/// every enrollment.
-package final class KeyDirectory: Sendable {
-    private let keys = Mutex<[MeterID: PublicIdentity]>([:])
-
-    package func key(of meter: MeterID) -> PublicIdentity? { keys.withLock { $0[meter] } }
-    package func set(_ key: PublicIdentity) { keys.withLock { $0[key.id] = key } }
-}
-
-/// One record of a batch after decoding and the signature check, before the chain rules.
-package struct PreparedRecord: Sendable {
-    package enum Outcome: Sendable {
-        /// Refused before the chain rules (malformed, wrong type).
-        case rejected(IngestReason, String, meter: String?, sequence: UInt64?)
-        /// A decoded reading; `signatureValid` is nil when no key was known for its meter
-        /// (or the envelope names another signer), so nothing could be checked.
-        case reading(SignedRecord, Reading, signatureValid: Bool?)
-    }
-
-    package var index: Int
-    package var outcome: Outcome
-}
 
 package enum IngestPreparation {
     /// Batches being prepared right now, across all requests.

@@ -3,40 +3,6 @@ import LedgerLite
 import LedgerStore
 import Logging
 
-/// Why the writer would not commit an escalated decision; the raw value is the reason code
-/// of `POST /v1/escalated-dispatches` (docs/GATEWAY.md).
-package enum EscalationRefusal: String, Sendable {
-    case insufficientEnergy = "insufficient-energy"
-    case unknownProducer = "unknown-producer"
-    case untrustedDecision = "untrusted-decision"
-    case wrongGateway = "wrong-gateway"
-    case decisionReplayed = "decision-replayed"
-    case notEscalatable = "not-escalatable"
-    case storage
-
-    /// HTTP status of the refusal: conflicts (the state moved on) are 409, the super node
-    /// should try another producer; a decision this gateway cannot trust is 403.
-    package var httpStatus: Int {
-        switch self {
-        case .insufficientEnergy, .unknownProducer, .decisionReplayed, .notEscalatable: return 409
-        case .untrustedDecision, .wrongGateway: return 403
-        case .storage: return 503
-        }
-    }
-}
-
-/// What the writer did with an escalation decision: the chain entry (new or already
-/// there) or why not.
-package struct EscalationCommit: Sendable {
-    package var entry: SignedRecord?
-    package var replayed = false
-    package var refusal: EscalationRefusal?
-    package var detail: String?
-    /// The producer's TNT before and available energy after (producer side).
-    package var producerTNTBefore: UInt64?
-    package var availableWh: UInt64?
-}
-
 /// Escalation (issue 7, item 4) on the chain writer: both sides of an escalated request are
 /// checked against the live state and journaled before anyone is answered. Network calls
 /// (to the super node) are made by the HTTP handlers, never while the writer is held.

@@ -4,13 +4,6 @@ import LedgerLite
 import LedgerStore
 import Logging
 
-/// The last offer or request a meter had recorded: a resent copy is answered again
-/// instead of being refused as stale.
-package struct LastTrade: Sendable {
-    package var sequence: UInt64
-    package var bytes: [UInt8]
-}
-
 /// Offers, requests and the gateway's policy: the writes of energy trading (issue 6).
 ///
 /// Every decision is made on the chain writer, one at a time, against the TNT state that
@@ -570,90 +563,6 @@ extension ChainWriter {
             )
         default:
             return Refusal(reason: .staleSequence, detail: "the chain refuses the \(type): \(violation)")
-        }
-    }
-}
-
-/// Which of a meter's trade record streams (offers or requests).
-package struct TradeKey: Hashable, Sendable {
-    package var meter: MeterID
-    package var type: RecordType
-}
-
-/// An offer or request on its way to the writer; `signatureValid` is nil when no key was
-/// known for its author when the handler checked it.
-package enum TradeItem: Sendable {
-    case offer(SignedRecord, Offer, signatureValid: Bool?)
-    case request(SignedRecord, EnergyRequest, signatureValid: Bool?)
-
-    /// Checks the signature with the enrolled key, off the writer (on the caller's thread).
-    package static func prepare(_ entry: SignedRecord, keys: KeyDirectory) -> TradeItem? {
-        let valid = entry.record.meterAuthor.flatMap(keys.key(of:)).map { entry.isSignatureValid(by: $0) }
-        switch entry.record {
-        case let .offer(o): return .offer(entry, o, signatureValid: entry.signer == o.producer ? valid : nil)
-        case let .request(q): return .request(entry, q, signatureValid: entry.signer == q.consumer ? valid : nil)
-        default: return nil
-        }
-    }
-}
-
-/// The writer's answer to a trade.
-package enum TradeAnswer: Sendable {
-    case offer(OfferResponse)
-    case request(DispatchResponse)
-
-    /// The same answer, deferred: the journal could not be written.
-    package func deferred() -> TradeAnswer {
-        let detail = "the gateway could not store it durably; send it again later"
-        switch self {
-        case let .offer(o):
-            return .offer(
-                OfferResponse(
-                    status: .retry,
-                    producer: o.producer,
-                    sequence: o.sequence,
-                    offeredWh: o.offeredWh,
-                    reason: .storage,
-                    detail: detail
-                )
-            )
-        case let .request(r):
-            return .request(
-                DispatchResponse(
-                    status: .retry,
-                    consumer: r.consumer,
-                    sequence: r.sequence,
-                    requestedWh: r.requestedWh,
-                    reason: .storage,
-                    detail: detail
-                )
-            )
-        }
-    }
-
-    /// True for a resend answered with an earlier decision (which may be in the same,
-    /// not yet durable, group).
-    package var isDuplicate: Bool {
-        switch self {
-        case let .offer(o): return o.status == .duplicate
-        case let .request(r): return r.status == .duplicate
-        }
-    }
-
-    package func count(in metrics: GatewayMetrics) {
-        switch self {
-        case let .offer(o): metrics.offer(o.status, reason: o.reason)
-        case let .request(r): metrics.request(r.status, reason: r.reason)
-        }
-    }
-}
-
-extension TradeItem {
-    /// The record type this item carries.
-    package var type: RecordType {
-        switch self {
-        case .offer: return .offer
-        case .request: return .request
         }
     }
 }

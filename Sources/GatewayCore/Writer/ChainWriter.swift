@@ -6,80 +6,6 @@ import LedgerStore
 import Logging
 import OperatorKit
 
-/// Settings of the chain writer.
-package struct ChainWriterConfig: Sendable {
-    /// Seal a block once this many entries are pending.
-    package var sealSize = 500
-    /// Seal once the oldest pending entry is this old.
-    package var sealIntervalMs: Int64 = 2000
-    /// A reading may be at most this far ahead of the gateway clock, and at most this far
-    /// before the meter's previous reading.
-    package var maxSkewMs: Int64 = 300_000
-    package var anomalyLimits = AnomalyLimits()
-    /// The dispatch policy and offer tolerance to record on the chain at start-up when
-    /// they differ from the chain's; nil keeps what the chain says.
-    package var trading: TradingPolicy?
-    /// Longest the gateway waits for the super node to escalate an unserved request (it
-    /// asks other gateways in turn) before answering the consumer unserved. Below
-    /// `meter-agent request`'s own 15 s, so the consumer always gets the gateway's answer; a
-    /// decision that arrives later is fetched when the consumer sends the request again.
-    package var escalationTimeoutMs: Int64 = 10_000
-
-    package init(
-        sealSize: Int = 500,
-        sealIntervalMs: Int64 = 2000,
-        maxSkewMs: Int64 = 300_000,
-        anomalyLimits: AnomalyLimits = AnomalyLimits(),
-        trading: TradingPolicy? = nil,
-        escalationTimeoutMs: Int64 = 10_000
-    ) {
-        self.sealSize = sealSize
-        self.anomalyLimits = anomalyLimits
-        self.sealIntervalMs = sealIntervalMs
-        self.maxSkewMs = maxSkewMs
-        self.trading = trading
-        self.escalationTimeoutMs = escalationTimeoutMs
-    }
-}
-
-/// How requests are dispatched and how far offers may exceed metered export.
-package struct TradingPolicy: Sendable, Hashable {
-    package var policy: DispatchPolicy = .lowestTNT
-    package var offerToleranceWh: UInt64 = 0
-}
-
-/// What the gateway knows about an enrolled meter.
-package struct MeterInfo: Sendable {
-    package var key: PublicIdentity
-    package var role: MeterRole
-    package var active: Bool
-    package var enrolledAt: Int64
-    /// The latest accepted reading (pending or sealed).
-    package var lastReading: Reading?
-
-    package init(key: PublicIdentity, role: MeterRole, active: Bool, enrolledAt: Int64, lastReading: Reading? = nil) {
-        self.key = key
-        self.role = role
-        self.active = active
-        self.enrolledAt = enrolledAt
-        self.lastReading = lastReading
-    }
-}
-
-/// An accepted entry not yet in a block.
-package struct PendingEntry: Sendable {
-    package var index: UInt64
-    package var time: Int64
-    package var entry: SignedRecord
-}
-
-/// Why an admin call was refused.
-package struct AdminError: Error, CustomStringConvertible, Sendable {
-    package enum Kind: Sendable { case conflict, notFound, badRequest, storage }
-    package var kind: Kind
-    package var description: String
-}
-
 /// The single writer of the chain: checks batches against the chain rules, journals what
 /// it accepts before answering, feeds the block builder and appends sealed blocks.
 /// Runs on a thread of its own because every call ends in blocking SQLite I/O.
@@ -951,9 +877,4 @@ extension ChainWriter.Loaded {
         }
         pending.removeFirst(cut.count)
     }
-}
-
-/// Carries a closure into a new thread (the continuation it resumes is thread-safe).
-package struct UnsafeSendableBox: @unchecked Sendable {
-    package let body: () -> Void
 }

@@ -1,0 +1,19 @@
+import LedgerLite
+
+/// What the gateway knows about an enrolled meter.
+package struct MeterInfo: Sendable {
+    package var key: PublicIdentity
+    package var role: MeterRole
+    package var active: Bool
+    package var enrolledAt: Int64
+    /// The latest accepted reading (pending or sealed).
+    package var lastReading: Reading?
+
+    package init(key: PublicIdentity, role: MeterRole, active: Bool, enrolledAt: Int64, lastReading: Reading? = nil) {
+        self.key = key
+        self.role = role
+        self.active = active
+        self.enrolledAt = enrolledAt
+        self.lastReading = lastReading
+    }
+}
