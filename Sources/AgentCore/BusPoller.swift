@@ -5,21 +5,6 @@ import ModbusBridge
 import OperatorKit
 import ServiceLifecycle
 
-/// One meter an agent reads and signs for.
-package struct PolledMeter: Sendable {
-    package let reader: MeterReader
-    package let factory: ReadingFactory
-    package let identity: SigningIdentity
-    package var role: MeterRole = .consumer
-
-    package init(reader: MeterReader, factory: ReadingFactory, identity: SigningIdentity, role: MeterRole = .consumer) {
-        self.reader = reader
-        self.factory = factory
-        self.identity = identity
-        self.role = role
-    }
-}
-
 /// Polls the meters of one bus at an interval, signs each reading and stores it in the
 /// outbox before anything is sent.
 package struct BusPoller: Service {

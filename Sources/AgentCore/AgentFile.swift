@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import LedgerLite
+import ModbusBridge
+import OperatorKit
+import Yams
+
+/// The YAML agent file (documented in docs/AGENT.md).
+package struct AgentFile: Decodable {
+    package struct MeterEntry: Decodable {
+        package var unit: Int
+        package var profile: String
+        package var key: String
+        package var role: String?
+    }
+
+    package struct BusEntry: Decodable {
+        package var device: String?
+        package var tcp: String?
+        package var rtuTcp: String?
+        package var baud: Int?
+        package var parity: String?
+        package var meters: [MeterEntry]
+
+        package enum CodingKeys: String, CodingKey {
+            case device, tcp
+            case rtuTcp = "rtu-tcp"
+            case baud, parity, meters
+        }
+    }
+
+    package var gateway: String
+    package var data: String
+    package var interval: String?
+    package var outboxLimit: Int?
+    package var buses: [BusEntry]
+
+    package enum CodingKeys: String, CodingKey {
+        case gateway, data, interval
+        case outboxLimit = "outbox-limit"
+        case buses
+    }
+
+    package static func load(path: String) throws -> AgentConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigFileError(path, "cannot read the agent file: \(error.localizedDescription)")
+        }
+        do {
+            return try YAMLDecoder().decode(AgentFile.self, from: text).resolve(path: path)
+        } catch let error as ConfigFileError {
+            throw error
+        } catch {
+            throw ConfigFileError(path, "\(error)")
+        }
+    }
+
+    package func resolve(path: String) throws -> AgentConfig {
+        // Paths in the file are relative to the file.
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func absolute(_ value: String) -> String {
+            value.hasPrefix("/") ? value : base.appendingPathComponent(value).path
+        }
+        var resolved: [AgentConfig.Bus] = []
+        for (index, entry) in buses.enumerated() {
+            let at = "\(path): buses[\(index)]"
+            let address: BusAddress
+            do {
+                address = try BusAddress(
+                    device: entry.device,
+                    tcp: entry.tcp,
+                    rtuOverTCP: entry.rtuTcp,
+                    names: ("device", "tcp", "rtu-tcp")
+                )
+            } catch let error as ValidationError {
+                throw ConfigFileError(at, error.message)
+            }
+            var parity: Parity?
+            if let text = entry.parity {
+                guard let value = Parity(flag: text) else {
+                    throw ConfigFileError("\(at).parity", "'\(text)' is not N, E or O")
+                }
+                parity = value
+            }
+            let meters = try entry.meters.enumerated().map { meterIndex, meter in
+                guard (1...247).contains(meter.unit) else {
+                    throw ConfigFileError("\(at).meters[\(meterIndex)].unit", "must be 1 to 247")
+                }
+                var role = MeterRole.consumer
+                if let name = meter.role {
+                    guard let value = MeterRole(argument: name) else {
+                        throw ConfigFileError(
+                            "\(at).meters[\(meterIndex)].role",
+                            "'\(name)' is not producer or consumer"
+                        )
+                    }
+                    role = value
+                }
+                return AgentConfig.Meter(
+                    unit: UInt8(meter.unit),
+                    profile: meter.profile,
+                    key: absolute(meter.key),
+                    role: role
+                )
+            }
+            guard !meters.isEmpty else { throw ConfigFileError("\(at).meters", "the list is empty") }
+            resolved.append(
+                AgentConfig.Bus(
+                    address: address,
+                    baud: entry.baud,
+                    parity: parity,
+                    dataBits: nil,
+                    stopBits: nil,
+                    meters: meters
+                )
+            )
+        }
+        guard !resolved.isEmpty else { throw ConfigFileError(path, "buses: the list is empty") }
+        guard let url = URL(string: gateway), url.scheme == "http" || url.scheme == "https" else {
+            throw ConfigFileError(path, "gateway: '\(gateway)' is not an http:// or https:// URL")
+        }
+        let interval =
+            try interval.map { text in
+                guard let value = DurationArgument(argument: text) else {
+                    throw ConfigFileError(path, "interval: '\(text)' is not a duration like 5s")
+                }
+                guard value.duration >= AgentDefaults.minimumInterval else {
+                    throw ConfigFileError(path, "interval: must be at least 100ms, not \(text)")
+                }
+                return value.duration
+            } ?? AgentDefaults.interval
+        let limit = outboxLimit ?? AgentDefaults.outboxLimit
+        guard limit > 0 else { throw ConfigFileError(path, "outbox-limit: must be positive, not \(limit)") }
+        return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)
+    }
+}

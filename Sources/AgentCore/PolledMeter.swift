@@ -1,0 +1,17 @@
+import LedgerLite
+import ModbusBridge
+
+/// One meter an agent reads and signs for.
+package struct PolledMeter: Sendable {
+    package let reader: MeterReader
+    package let factory: ReadingFactory
+    package let identity: SigningIdentity
+    package var role: MeterRole = .consumer
+
+    package init(reader: MeterReader, factory: ReadingFactory, identity: SigningIdentity, role: MeterRole = .consumer) {
+        self.reader = reader
+        self.factory = factory
+        self.identity = identity
+        self.role = role
+    }
+}
