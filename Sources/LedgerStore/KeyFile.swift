@@ -13,7 +13,8 @@ import Darwin
 ///
 /// - Private key: PEM-wrapped PKCS#8 (RFC 8410), the same file `openssl genpkey
 ///   -algorithm ed25519` writes, created with mode 0600. Loading refuses a file that
-///   the group or others can read.
+///   the group or others can read, a symbolic link (it is opened without following one),
+///   and a file another user owns.
 /// - Public key: one line, `ed25519 <base64 of the 32 raw key bytes> [comment]`.
 ///
 /// Both writes are atomic: the content goes to a temporary file in the same directory,
@@ -44,9 +45,11 @@ public enum KeyFile {
 
     /// Loads a private key written by `writePrivateKey` (or by OpenSSL).
     /// - Throws: `KeyFileError.insecurePermissions` when group or others have any access,
-    ///   with the `chmod 600` fix in its description.
+    ///   with the `chmod 600` fix in its description; `.symbolicLink` and `.notOwned` when
+    ///   the path is a link or another user's file (either could hand us a key someone
+    ///   else chose).
     public static func readPrivateKey(from path: String) throws(KeyFileError) -> SigningIdentity {
-        let (content, mode) = try readFile(path)
+        let (content, mode) = try readFile(path, privately: true)
         guard mode & 0o077 == 0 else { throw .insecurePermissions(path: path, mode: mode) }
         let text = String(decoding: content, as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -135,12 +138,23 @@ public enum KeyFile {
 
     // MARK: file system
 
-    static func readFile(_ path: String) throws(KeyFileError) -> (content: [UInt8], mode: UInt32) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+    /// - Parameter privately: a private key's file: not through a symbolic link, and only one
+    ///   the user running this owns.
+    static func readFile(
+        _ path: String,
+        privately: Bool = false
+    ) throws(KeyFileError) -> (content: [UInt8], mode: UInt32) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (privately ? O_NOFOLLOW : 0))
+        guard fd >= 0 else {
+            if privately, errno == ELOOP { throw .symbolicLink(path: path) }
+            throw .io(path: path, operation: "open", errno: errno)
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
+        if privately, info.st_uid != geteuid() {
+            throw .notOwned(path: path, owner: UInt32(info.st_uid), user: UInt32(geteuid()))
+        }
         let mode = UInt32(info.st_mode) & 0o7777
         var content = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -215,6 +229,10 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     /// A system call failed.
     case io(path: String, operation: String, errno: Int32)
+    /// The private key's path is a symbolic link (keys are not read through links).
+    case symbolicLink(path: String)
+    /// The private key file belongs to another user.
+    case notOwned(path: String, owner: UInt32, user: UInt32)
 
     public var description: String {
         switch self {
@@ -227,6 +245,12 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(reason)"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .symbolicLink(path):
+            return
+                "private key file \(path) is a symbolic link; refusing to read a key through a link. Give the key file's own path"
+        case let .notOwned(path, owner, user):
+            return
+                "private key file \(path) belongs to user \(owner), not to the user running this (\(user)); refusing to use it. Run as its owner, or `chown` it"
         }
     }
 }

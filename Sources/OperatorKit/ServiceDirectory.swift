@@ -46,6 +46,11 @@ public struct ServiceDirectory: Sendable {
                     "\(path) is already an initialised \(kind) data directory (\(file(marker)) exists); refusing to overwrite it. \(refusal)"
                 )
             }
+            try requirePrivate()
+            // An existing empty directory becomes as private as one init creates.
+            guard chmod(path, 0o700) == 0 else {
+                throw OperatorError("cannot make \(path) private (chmod 700): \(String(cString: strerror(errno)))")
+            }
         } else {
             do {
                 try fm.createDirectory(
@@ -61,7 +66,8 @@ public struct ServiceDirectory: Sendable {
         }
     }
 
-    /// Fails with a clear line unless `init` set the directory up.
+    /// Fails with a clear line unless `init` set the directory up, and unless only its owner
+    /// can change what is in it.
     public func requireInitialised() throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -70,6 +76,27 @@ public struct ServiceDirectory: Sendable {
         guard isInitialised else {
             throw OperatorError(
                 "\(path) is not an initialised \(kind) data directory (no \(file(marker))); run `\(initCommand) --data \(path)` first"
+            )
+        }
+        try requirePrivate()
+    }
+
+    /// Refuses a directory that group or others may write to, or that another user owns:
+    /// whoever can write to it can replace the key, the token or the chain.
+    func requirePrivate() throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw OperatorError("cannot inspect data directory \(path): \(String(cString: strerror(errno)))")
+        }
+        guard info.st_uid == geteuid() else {
+            throw OperatorError(
+                "data directory \(path) belongs to user \(info.st_uid), not to the user running this (\(geteuid())); run as its owner, or choose another --data path"
+            )
+        }
+        let mode = UInt32(info.st_mode) & 0o7777
+        guard mode & 0o022 == 0 else {
+            throw OperatorError(
+                "data directory \(path) is writable by group or others (mode 0\(String(mode, radix: 8))); run `chmod 700 \(path)`"
             )
         }
     }

@@ -36,6 +36,36 @@ struct CommandTests {
         #expect(try VerifyCommand.check(dir).ok)
     }
 
+    /// Whoever can write to the data directory can replace the key, the token or the chain.
+    @Test func theDataDirectoryIsPrivateAndOneOthersCanWriteToIsRefused() throws {
+        let mode = { (path: String) in
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int) ?? -1
+        }
+        let fresh = DataDirectory(makeTempDir())
+        try fresh.initialise()
+        #expect(mode(fresh.path) == 0o700)
+
+        let existing = makeTempDir()
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
+        #expect(chmod(existing, 0o755) == 0)
+        try DataDirectory(existing).initialise()
+        #expect(mode(existing) == 0o700, "an existing empty directory is made private")
+
+        let shared = makeTempDir()
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        #expect(chmod(shared, 0o777) == 0)
+        #expect(throws: OperatorError.self) { try DataDirectory(shared).initialise() }
+        #expect(!FileManager.default.fileExists(atPath: DataDirectory(shared).keyPath))
+
+        #expect(chmod(fresh.path, 0o775) == 0)
+        do {
+            try fresh.requireInitialised()
+            Issue.record("a group-writable data directory was accepted")
+        } catch {
+            #expect("\(error)".contains("writable by group or others (mode 0775); run `chmod 700"))
+        }
+    }
+
     @Test func clearErrorsForMissingDirectoryAndOpenKeyFile() async throws {
         let missing = DataDirectory(makeTempDir())
         do {

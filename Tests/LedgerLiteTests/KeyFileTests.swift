@@ -36,6 +36,30 @@ import Testing
         )
     }
 
+    /// A link could point the gateway at a key someone else chose.
+    @Test func refusesAPrivateKeyReachedThroughASymbolicLink() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let real = dir.file("real.key")
+        try KeyFile.writePrivateKey(SigningIdentity(), to: real)
+        let link = dir.file("link.key")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        #expect(throws: KeyFileError.symbolicLink(path: link)) { try KeyFile.readPrivateKey(from: link) }
+        #expect(throws: Never.self) { try KeyFile.readPrivateKey(from: real) }
+    }
+
+    /// Only root can give a file to another user, so this runs where tests run as root (CI).
+    @Test(.enabled(if: geteuid() == 0)) func refusesAPrivateKeyAnotherUserOwns() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("theirs.key")
+        try KeyFile.writePrivateKey(SigningIdentity(), to: path)
+        #expect(chown(path, 65534, 65534) == 0)
+        #expect(throws: KeyFileError.notOwned(path: path, owner: 65534, user: 0)) {
+            try KeyFile.readPrivateKey(from: path)
+        }
+    }
+
     @Test func refusesGroupOrWorldReadablePrivateKey() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
