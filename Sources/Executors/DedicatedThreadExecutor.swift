@@ -6,13 +6,20 @@ import Foundation
 /// wait for fsync) must not occupy Swift's cooperative pool, which has one thread per
 /// core. An actor that returns this executor as its `unownedExecutor` runs every job on
 /// the one thread, so its blocking calls stall only that thread, and a C handle it owns is
-/// only ever touched by that thread.
+/// only ever touched by that thread. Synchronous code can hand it work with `execute`, which
+/// never needs the pool to make progress.
 public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable {
+    private enum Work {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
+
     private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
+    private var queue: [Work] = []
     private var head = 0
     private var isShutDown = false
     private var isStarted = false
+    private var isFinished = false
     private let name: String
 
     /// An executor whose thread starts with the first job; `name` shows in debuggers and
@@ -22,17 +29,12 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        if !isStarted {
-            isStarted = true
-            let thread = Thread { [self] in runLoop() }
-            thread.name = name
-            thread.start()
-        }
-        condition.signal()
-        condition.unlock()
+        add(.job(UnownedJob(job)))
+    }
+
+    /// Runs `body` on the thread, after the work already queued (never blocks the caller).
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        add(.closure(body))
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -43,29 +45,59 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     public func shutdown() {
         condition.lock()
         isShutDown = true
-        condition.signal()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// `shutdown()`, then blocks until the queued work has run and the thread has ended (at
+    /// once if it never started). Never call it from the executor's own thread.
+    public func shutdownAndWait() {
+        condition.lock()
+        isShutDown = true
+        condition.broadcast()
+        while isStarted && !isFinished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func add(_ work: Work) {
+        condition.lock()
+        queue.append(work)
+        if !isStarted {
+            isStarted = true
+            let thread = Thread { [self] in runLoop() }
+            thread.name = name
+            thread.start()
+        }
+        condition.broadcast()
         condition.unlock()
     }
 
     private func runLoop() {
-        while let job = nextJob() {
-            job.runSynchronously(on: asUnownedSerialExecutor())
+        while let work = next() {
+            switch work {
+            case let .job(job): job.runSynchronously(on: asUnownedSerialExecutor())
+            case let .closure(body): body()
+            }
         }
+        condition.lock()
+        isFinished = true
+        condition.broadcast()
+        condition.unlock()
     }
 
-    private func nextJob() -> UnownedJob? {
+    private func next() -> Work? {
         condition.lock()
         defer { condition.unlock() }
-        while head == jobs.count {
+        while head == queue.count {
             if isShutDown { return nil }
             condition.wait()
         }
-        let job = jobs[head]
+        let work = queue[head]
         head += 1
-        if head == jobs.count {
-            jobs.removeAll(keepingCapacity: true)
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
             head = 0
         }
-        return job
+        return work
     }
 }

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 import LedgerLite
 import LedgerStore
@@ -15,9 +16,10 @@ import Synchronization
 /// drops every block it is given until `resume`: the writer then resumes from the store and
 /// the journal, which still hold everything.
 ///
-/// Its input is a queue served by a plain thread, not a stream read by a task: `shutdown()`
-/// blocks until the last block is written, and is called from synchronous code that may hold
-/// a thread of the cooperative pool, so the archiver's progress must never need the pool.
+/// Its thread is a `DedicatedThreadExecutor` fed with plain closures (`execute`), not tasks:
+/// `shutdown()` blocks until the last block is written and is called from synchronous code
+/// that may hold a thread of the cooperative pool, so the archiver's progress must never
+/// need the pool.
 package final class BlockArchiver: Sendable {
     /// What became of a submitted block, in submission order.
     package enum Event: Sendable {
@@ -28,18 +30,16 @@ package final class BlockArchiver: Sendable {
     }
 
     private struct State {
-        var queue: [Block] = []
+        /// Submitted blocks not yet appended or dropped.
+        var outstanding = 0
         var failure: String?
         var generation: UInt64 = 0
-        var busy = false
-        var started = false
         var stopped = false
         var drainWaiters: [DispatchSemaphore] = []
     }
 
-    private let state: Mutex<State>
-    private let wakeUp = NSCondition()
-    private let finished = DispatchSemaphore(value: 0)
+    private let state = Mutex(State())
+    private let thread = DedicatedThreadExecutor(name: "block-archiver")
     private let store: ChainStore
     private let journal: PendingJournal
     private let metrics: GatewayMetrics
@@ -64,7 +64,6 @@ package final class BlockArchiver: Sendable {
         self.journal = journal
         self.metrics = metrics
         self.logger = logger
-        state = Mutex(State())
         storedHeights = StoredHeights(latest: storedHeight)
         (events, eventOutput) = AsyncStream.makeStream(of: Event.self)
     }
@@ -75,22 +74,19 @@ package final class BlockArchiver: Sendable {
     /// The generation `resume()` last started; failures reported in earlier ones are stale.
     package var generation: UInt64 { state.withLock { $0.generation } }
 
-    /// Queues a sealed block (never blocks).
+    /// Queues a sealed block (never blocks). After `shutdown()` it is not archived: its
+    /// entries stay in the journal, and the next start-up seals them.
     package func submit(_ block: Block) {
-        let start = state.withLock { s -> Bool in
-            s.queue.append(block)
-            guard !s.started else { return false }
-            s.started = true
+        let accepted = state.withLock { s -> Bool in
+            guard !s.stopped else { return false }
+            s.outstanding += 1
             return true
         }
-        if start {
-            let thread = Thread { [self] in run() }
-            thread.name = "block-archiver"
-            thread.start()
+        guard accepted else { return }
+        thread.execute { [self] in
+            if failure == nil { archive(block) }
+            finishedOne()
         }
-        wakeUp.lock()
-        wakeUp.signal()
-        wakeUp.unlock()
     }
 
     /// Blocks the calling thread until nothing is queued or being appended. For the
@@ -98,72 +94,47 @@ package final class BlockArchiver: Sendable {
     package func drain() {
         let done = DispatchSemaphore(value: 0)
         let idle = state.withLock { s -> Bool in
-            if s.queue.isEmpty && !s.busy { return true }
+            if s.outstanding == 0 { return true }
             s.drainWaiters.append(done)
             return false
         }
         if !idle { done.wait() }
     }
 
-    /// Clears a failure once the writer has resumed from the store and the journal; anything
-    /// still queued was sealed before the resume and is dropped.
+    /// Clears a failure once the writer has resumed from the store and the journal (after
+    /// `drain()`, so nothing sealed before the resume is still queued).
     package func resume() {
         state.withLock {
             $0.failure = nil
             $0.generation += 1
-            $0.queue.removeAll()
         }
     }
 
-    /// Appends what is queued, stops the thread, and returns once it has (blocking: the
-    /// store must not be opened again while a block is still being written).
+    /// Appends what is queued, ends `events` and `storedHeights`, and returns once the thread
+    /// has stopped (blocking: the store must not be opened again while a block is still being
+    /// written). A second call returns at once.
     package func shutdown() {
-        let started = state.withLock { s -> Bool in
-            s.stopped = true
-            return s.started
+        let first = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return !s.stopped
         }
-        if !started {
-            // Nothing was ever submitted: no thread to wait for.
-            storedHeights.finish()
-            eventOutput.finish()
-            finished.signal()
-        }
-        wakeUp.lock()
-        wakeUp.signal()
-        wakeUp.unlock()
-        finished.wait()
-        finished.signal()  // a second shutdown returns at once
-    }
-
-    private func run() {
-        while let block = next() {
-            archive(block)
-        }
-        storedHeights.finish()
-        eventOutput.finish()
-        finished.signal()
-    }
-
-    /// The next block to append, waiting for one; nil once stopped and drained.
-    private func next() -> Block? {
-        wakeUp.lock()
-        defer { wakeUp.unlock() }
-        while true {
-            let (block, stop, drained) = state.withLock { s -> (Block?, Bool, [DispatchSemaphore]) in
-                if s.failure != nil { s.queue.removeAll() }
-                if !s.queue.isEmpty {
-                    s.busy = true
-                    return (s.queue.removeFirst(), false, [])
-                }
-                s.busy = false
-                defer { s.drainWaiters.removeAll() }
-                return (nil, s.stopped, s.drainWaiters)
+        if first {
+            thread.execute { [self] in
+                storedHeights.finish()
+                eventOutput.finish()
             }
-            for semaphore in drained { semaphore.signal() }
-            if let block { return block }
-            if stop { return nil }
-            wakeUp.wait()
         }
+        thread.shutdownAndWait()
+    }
+
+    private func finishedOne() {
+        let drained = state.withLock { s -> [DispatchSemaphore] in
+            s.outstanding -= 1
+            guard s.outstanding == 0 else { return [] }
+            defer { s.drainWaiters.removeAll() }
+            return s.drainWaiters
+        }
+        for semaphore in drained { semaphore.signal() }
     }
 
     private func archive(_ block: Block) {
