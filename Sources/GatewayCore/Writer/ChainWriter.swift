@@ -75,7 +75,7 @@ package actor ChainWriter {
     ) async throws -> ChainWriter {
         let executor = DedicatedThreadExecutor(name: "chain-writer")
         do {
-            return try await withCheckedThrowingContinuation {
+            let writer = try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<ChainWriter, Error>) in
                 let job = UnsafeSendableBox {
                     continuation.resume(
@@ -94,6 +94,8 @@ package actor ChainWriter {
                 }
                 Thread.detachNewThread { job.body() }
             }
+            await writer.startFollowingArchiver()
+            return writer
         } catch {
             executor.shutdown()
             throw error
@@ -148,19 +150,25 @@ package actor ChainWriter {
         metrics.height.set(builder.tip.map { Double($0.height) } ?? -1)
         activeMeterCount = meters.values.filter(\.active).count
         metrics.metersEnrolled.set(Double(activeMeterCount))
-        Task { await self.followArchiver() }
     }
 
-    /// Stops the writer thread (after queued work) and the archiver (after queued blocks).
-    /// Blocking, until the archiver has written its last block.
+    /// Stops the archiver (after the blocks already submitted) and, once `followArchiver` has
+    /// seen its end, the writer thread (after its queued work): the thread's last job is the
+    /// one that releases the writer, so nothing keeps it and its open files alive. Blocking,
+    /// until the archiver has written its last block. A block sealed by work still queued is
+    /// not archived; the journal holds it.
     package nonisolated func close() {
-        executor.shutdown()
         archiver.shutdown()
+    }
+
+    /// Starts `followArchiver` as a task of this actor (it runs on the writer's thread).
+    private func startFollowingArchiver() {
+        Task { await followArchiver() }
     }
 
     /// Learns from the archiver what is stored (and forgets those pending entries) or that an
     /// append failed (the next write or seal then resumes from the store and the journal).
-    /// Runs on the writer's thread until the archiver stops; nothing waits for it to end.
+    /// Runs on the writer's thread until the archiver stops, then stops that thread.
     private func followArchiver() async {
         for await event in archiver.events {
             switch event {
@@ -175,6 +183,8 @@ package actor ChainWriter {
             resumeArchiveWaiters(all: false)
         }
         resumeArchiveWaiters(all: true)
+        // The archiver has stopped (`close`): the writer's thread ends after what is queued.
+        executor.shutdown()
     }
 
     /// Returns once every sealed block is in the store and its entries are no longer pending
