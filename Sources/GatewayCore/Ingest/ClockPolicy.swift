@@ -16,7 +16,7 @@ package struct ClockPolicy: Sendable {
 
     package init(maxSkewMs: Int64) { self.maxSkewMs = maxSkewMs }
 
-    /// Why a reading made at `time` is refused when it arrives at `now` after `previous`, or nil.
+    /// Why reading `r` is refused when it arrives at `now` after the meter's `previous`, or nil.
     package func refusal(ofReading r: Reading, previous: Reading?, now: Int64) -> String? {
         if r.timestamp < Self.earliestMs {
             return
