@@ -59,11 +59,7 @@ struct GatewayOpenAPITests {
     }
 
     @Test func theDocumentListsExactlyTheRoutesOfTheRouteTable() throws {
-        let document = try OpenAPIDocument(named: "gateway.yaml")
-        let table = OpenAPIDocument.operations(of: GatewayRoutes.all)
-        #expect(document.operations.subtracting(table).isEmpty, "documented, not in GatewayRoutes")
-        #expect(table.subtracting(document.operations).isEmpty, "in GatewayRoutes, not documented")
-        #expect(GatewayRoutes.all.count == table.count, "a route is listed twice in GatewayRoutes")
+        try OpenAPIDocument(named: "gateway.yaml").expectListsExactly(GatewayRoutes.all, table: "GatewayRoutes")
     }
 
     @Test func theRouterServesEveryRouteOfTheTableAndNoOther() async throws {
@@ -77,21 +73,11 @@ struct GatewayOpenAPITests {
     }
 
     @Test func everyBodyOfEveryRouteIsADeclaredType() throws {
-        let document = try OpenAPIDocument(named: "gateway.yaml")
-        for (operation, names) in document.bodies {
-            for name in names {
-                #expect(Self.types[name] != nil, "\(operation) names schema \(name), which is no body type")
-            }
-        }
+        try OpenAPIDocument(named: "gateway.yaml").expectEveryBodyDeclared(in: Self.types)
     }
 
     @Test(arguments: types.keys.sorted())
     func theSchemaListsExactlyTheKeysTheTypeEncodes(_ name: String) throws {
-        let document = try OpenAPIDocument(named: "gateway.yaml")
-        let documented = try #require(document.properties[name], "no schema \(name) in gateway.yaml")
-        let type = try #require(Self.types[name], "no body type for schema \(name)")
-        let encoded = try EncodedKeys.of(type)
-        #expect(documented.subtracting(encoded).isEmpty, "\(name): documented, not encoded")
-        #expect(encoded.subtracting(documented).isEmpty, "\(name): encoded, not documented")
+        try OpenAPIDocument(named: "gateway.yaml").expectSchema(name, matchesItsTypeIn: Self.types)
     }
 }

@@ -28,11 +28,7 @@ struct SuperNodeOpenAPITests {
     }
 
     @Test func theDocumentListsExactlyTheRoutesOfTheRouteTable() throws {
-        let document = try OpenAPIDocument(named: "super-node.yaml")
-        let table = OpenAPIDocument.operations(of: SuperNodeRoutes.all)
-        #expect(document.operations.subtracting(table).isEmpty, "documented, not in SuperNodeRoutes")
-        #expect(table.subtracting(document.operations).isEmpty, "in SuperNodeRoutes, not documented")
-        #expect(SuperNodeRoutes.all.count == table.count, "a route is listed twice in SuperNodeRoutes")
+        try OpenAPIDocument(named: "super-node.yaml").expectListsExactly(SuperNodeRoutes.all, table: "SuperNodeRoutes")
     }
 
     @Test func theRouterServesEveryRouteOfTheTableAndNoOther() async throws {
@@ -42,21 +38,11 @@ struct SuperNodeOpenAPITests {
     }
 
     @Test func everyBodyOfEveryRouteIsADeclaredType() throws {
-        let document = try OpenAPIDocument(named: "super-node.yaml")
-        for (operation, names) in document.bodies {
-            for name in names {
-                #expect(Self.types[name] != nil, "\(operation) names schema \(name), which is no body type")
-            }
-        }
+        try OpenAPIDocument(named: "super-node.yaml").expectEveryBodyDeclared(in: Self.types)
     }
 
     @Test(arguments: types.keys.sorted())
     func theSchemaListsExactlyTheKeysTheTypeEncodes(_ name: String) throws {
-        let document = try OpenAPIDocument(named: "super-node.yaml")
-        let documented = try #require(document.properties[name], "no schema \(name) in super-node.yaml")
-        let type = try #require(Self.types[name], "no body type for schema \(name)")
-        let encoded = try EncodedKeys.of(type)
-        #expect(documented.subtracting(encoded).isEmpty, "\(name): documented, not encoded")
-        #expect(encoded.subtracting(documented).isEmpty, "\(name): encoded, not documented")
+        try OpenAPIDocument(named: "super-node.yaml").expectSchema(name, matchesItsTypeIn: Self.types)
     }
 }

@@ -17,6 +17,8 @@ package struct OpenAPIDocument {
     package let bodies: [Operation: Set<String>]
     /// The property names of each object schema, by schema name.
     package let properties: [String: Set<String>]
+    /// The file's name in docs/openapi, for messages.
+    package let name: String
 
     /// Loads `docs/openapi/<name>` of this repository.
     package init(named name: String, file: String = #filePath) throws {
@@ -54,6 +56,7 @@ package struct OpenAPIDocument {
         self.operations = operations
         self.bodies = bodies
         self.properties = properties
+        self.name = name
     }
 
     /// The schema names an `application/json` content refers to with `$ref`.
