@@ -39,7 +39,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 27)
+        #expect(Self.vectors.count == 29)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -85,6 +85,28 @@ import Testing
         )
         #expect(reading.canonicalBytes() == (try vector("reading-v1")))
         #expect(try Reading(canonicalBytes: vector("reading-v1")) == reading)
+    }
+
+    /// The version 1 vector's values, addressed to the gateway key (version 2).
+    @Test func readingAddressedToItsGateway() throws {
+        let reading = try Reading(
+            meter: TestKeys.meter.id,
+            gateway: TestKeys.gateway.id,
+            sequence: 42,
+            timestamp: t,
+            values: [
+                MeasuredValue(.frequencyMilliHz, 50012), MeasuredValue(.energyImportWh, 1_234_567),
+                MeasuredValue(.voltageL1dV, 2301), MeasuredValue(.activePowerW, -1500),
+            ],
+            status: [.tamper]
+        )
+        #expect(reading.version == 2)
+        #expect(reading.canonicalBytes() == (try vector("reading-v2")))
+        #expect(try Reading(canonicalBytes: vector("reading-v2")) == reading)
+        let entry = try SignedRecord(bytes: vector("signed-reading-v2"))
+        #expect(entry.record == .reading(reading))
+        #expect(entry.isSignatureValid(by: TestKeys.meter.publicIdentity))
+        #expect(TestKeys.meter.signed(.reading(reading)).bytes == (try vector("signed-reading-v2")))
     }
 
     @Test func signedReading() throws {

@@ -196,8 +196,8 @@ import Testing
 
     @Test func rejectsUnknownVersionsAndTypes() throws {
         var bytes = try sampleReading().canonicalBytes()
-        bytes[1] = 2
-        #expect(throws: RecordDecodingError.unsupportedVersion(recordType: 1, version: 2)) {
+        bytes[1] = 3
+        #expect(throws: RecordDecodingError.unsupportedVersion(recordType: 1, version: 3)) {
             try Reading(canonicalBytes: bytes)
         }
         bytes[0] = 0x42

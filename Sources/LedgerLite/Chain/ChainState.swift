@@ -69,7 +69,8 @@ public struct ChainState: Sendable {
     /// The rules an entry must meet before it may change anything, in the order the chain
     /// decides them: who signs it (the gateway, or the meter it names, enrolled and not
     /// revoked), that a reading's sequence number is the meter's next one and an offer's or a
-    /// request's is above the meter's last, and that an offer comes from a producer and a
+    /// request's is above the meter's last, that a reading naming a gateway names this chain's
+    /// gateway, and that an offer comes from a producer and a
     /// request from a consumer. `apply` starts with exactly this check, so a gateway that
     /// asks it before its own admission policies decides as a verifier replaying the chain.
     /// - Returns: the key that must have signed the entry.
@@ -77,6 +78,11 @@ public struct ChainState: Sendable {
         let key = try signingKey(for: entry)
         switch entry.record {
         case let .reading(r):
+            // A version 1 reading names no gateway: chains written before version 2 hold
+            // them, so the chain takes them; when a gateway still takes new ones is its policy.
+            if let named = r.gateway, named != gatewayKey.id {
+                throw .readingForOtherGateway(r.meter, sequence: r.sequence, named: named, gateway: gatewayKey.id)
+            }
             let expected = nextReadingSequence(of: r.meter)
             guard r.sequence == expected else {
                 throw r.sequence > expected
@@ -222,6 +228,10 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
     case sequenceGap(MeterID, expected: UInt64, found: UInt64)
     /// A reading reuses an old sequence number (replay or duplicate).
     case sequenceReplay(MeterID, expected: UInt64, found: UInt64)
+    /// A reading addressed to another gateway (version 2 names its gateway in the signed
+    /// bytes): taken elsewhere and replayed here, or sent by an agent pointed at the wrong
+    /// gateway.
+    case readingForOtherGateway(MeterID, sequence: UInt64, named: GatewayID, gateway: GatewayID)
     /// An offer or request sequence number did not increase.
     case sequenceNotIncreasing(MeterID, type: RecordType, last: UInt64, found: UInt64)
     /// The TNT machine refused the record.
@@ -253,6 +263,9 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
         case let .sequenceReplay(meter, expected, found):
             return
                 "reading sequence \(found) of meter \(meter.hex) was already used (expected \(expected)): replay or duplicate"
+        case let .readingForOtherGateway(meter, sequence, named, gateway):
+            return
+                "reading \(sequence) of meter \(meter.hex) is addressed to gateway \(named.hex), not this chain's gateway \(gateway.hex)"
         case let .sequenceNotIncreasing(meter, type, last, found):
             return "\(type) sequence \(found) of meter \(meter.hex) is not after the previous \(last)"
         case let .tnt(error): return error.description

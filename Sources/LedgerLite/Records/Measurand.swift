@@ -1,5 +1,5 @@
 /// What a reading's value measures, with its fixed-point unit. The raw value is the
-/// 16-bit code written in the Reading encoding; codes are fixed for Reading version 1.
+/// 16-bit code written in the Reading encoding; codes are fixed for Reading versions 1 and 2.
 public enum Measurand: UInt16, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// Cumulative active energy imported from the grid, Wh.
     case energyImportWh = 0x0001

@@ -1,12 +1,23 @@
 /// A meter reading, signed by the meter. Layout: docs/FORMATS.md, "Reading".
+///
+/// A reading that names its gateway (`gateway` set) is encoded as version 2: the gateway's
+/// id is in the signed bytes, so the reading cannot be replayed to another gateway the
+/// meter is enrolled with. Version 1 names no gateway; it is still decoded, so chains
+/// written before version 2 verify.
 public struct Reading: CanonicalRecord {
     public static let recordType = RecordType.reading
-    static let version: UInt8 = 1
+    /// The version of a reading that names no gateway.
+    public static let unaddressedVersion: UInt8 = 1
+    /// The version of a reading that names its gateway.
+    public static let addressedVersion: UInt8 = 2
     /// Most measured values one reading may carry.
     public static let maxValues = 32
 
     /// The meter that measured and signs this reading.
     public var meter: MeterID
+    /// The gateway the reading is addressed to (version 2), whose chain alone may take it;
+    /// nil for a version 1 reading, which names none.
+    public var gateway: GatewayID?
     /// Per-meter sequence number: 1 for the first reading, then +1 without gaps.
     public var sequence: UInt64
     /// When the values were measured, milliseconds since the Unix epoch, UTC.
@@ -16,11 +27,14 @@ public struct Reading: CanonicalRecord {
     /// Tamper and error flags.
     public var status: ReadingStatus
 
-    /// Creates a reading; `values` are sorted by measurand code.
+    /// Creates a reading; `values` are sorted by measurand code. With `gateway` it is a
+    /// version 2 reading addressed to that gateway; without, a version 1 reading, which
+    /// names no gateway (kept for chains and outboxes written before version 2).
     /// - Throws: `RecordDecodingError` when `sequence` is 0, a measurand repeats, there are
     ///   more than `maxValues` values, or `status` has undefined bits.
     public init(
         meter: MeterID,
+        gateway: GatewayID? = nil,
         sequence: UInt64,
         timestamp: Int64,
         values: [MeasuredValue],
@@ -29,11 +43,15 @@ public struct Reading: CanonicalRecord {
         let sorted = values.sorted { $0.measurand < $1.measurand }
         try Reading.validate(sequence: sequence, values: sorted, status: status)
         self.meter = meter
+        self.gateway = gateway
         self.sequence = sequence
         self.timestamp = timestamp
         self.values = sorted
         self.status = status
     }
+
+    /// The format version these values encode to: 2 when the reading names its gateway.
+    public var version: UInt8 { gateway == nil ? Self.unaddressedVersion : Self.addressedVersion }
 
     /// The value of `measurand`, if present.
     public subscript(_ measurand: Measurand) -> Int64? {
@@ -57,10 +75,11 @@ public struct Reading: CanonicalRecord {
     }
 
     public func canonicalBytes() -> [UInt8] {
-        var w = ByteWriter(capacity: 37 + 10 * values.count)
+        var w = ByteWriter(capacity: 53 + 10 * values.count)
         w.u8(Self.recordType.rawValue)
-        w.u8(Self.version)
+        w.u8(version)
         w.keyID(meter)
+        if let gateway { w.keyID(gateway) }
         w.u64(sequence)
         w.i64(timestamp)
         w.u16(status.rawValue)
@@ -74,8 +93,12 @@ public struct Reading: CanonicalRecord {
 
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType.rawValue, versions: 1...1)
+        let version = try r.header(
+            type: Self.recordType.rawValue,
+            versions: Self.unaddressedVersion...Self.addressedVersion
+        )
         meter = try r.keyID("meter")
+        gateway = version == Self.addressedVersion ? try r.keyID("gateway") : nil
         sequence = try r.u64("sequence")
         timestamp = try r.i64("timestamp")
         status = ReadingStatus(rawValue: try r.u16("status"))
