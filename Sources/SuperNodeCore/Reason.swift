@@ -33,6 +33,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     case badRequestSignature = "bad-request-signature"
     /// The same request is being escalated right now.
     case escalationInProgress = "escalation-in-progress"
+    /// The body is not sent as `application/json`.
+    case unsupportedMediaType = "unsupported-media-type"
 
     /// The HTTP status that goes with it.
     package var status: Int {
@@ -43,6 +45,7 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
             return 403
         case .notFound: return 404
         case .gap, .fork, .brokenLink, .escalationInProgress: return 409
+        case .unsupportedMediaType: return 415
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
             .badEntrySignature,
             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch,

@@ -10,6 +10,7 @@ extension SuperNode {
 
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: JSONBodyMiddleware { Rejection(reason: .unsupportedMediaType, message: $0) })
         router.on(SuperNodeRoutes.health) { _, _ in "ok\n" }
         router.on(SuperNodeRoutes.root) { _, _ in
             Self.json(

@@ -36,7 +36,12 @@ struct APITests {
             )
         )
         try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/admin/enroll", method: .post, body: ByteBuffer(bytes: body)) {
+            try await client.execute(
+                uri: "/v1/admin/enroll",
+                method: .post,
+                headers: .json,
+                body: ByteBuffer(bytes: body)
+            ) {
                 response in
                 #expect(response.status == .unauthorized)
                 #expect(String(buffer: response.body).contains("missing Authorization header"))
@@ -44,7 +49,7 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/admin/enroll",
                 method: .post,
-                headers: [.authorization: "Bearer 00ff"],
+                headers: [.authorization: "Bearer 00ff", .contentType: "application/json"],
                 body: ByteBuffer(bytes: body)
             ) { response in
                 #expect(response.status == .unauthorized)
@@ -54,7 +59,7 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/admin/enroll",
                 method: .post,
-                headers: auth,
+                headers: auth.json,
                 body: ByteBuffer(bytes: body)
             ) { response in
                 #expect(response.status == .ok)
@@ -65,7 +70,7 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/admin/enroll",
                 method: .post,
-                headers: auth,
+                headers: auth.json,
                 body: ByteBuffer(bytes: body)
             ) { response in
                 #expect(response.status == .conflict)
@@ -73,20 +78,25 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/admin/enroll",
                 method: .post,
-                headers: auth,
+                headers: auth.json,
                 body: ByteBuffer(string: "{\"publicKey\": \"ed25519 nope\"}")
             ) { response in
                 #expect(response.status == .badRequest)
             }
             let revoke = try JSONEncoder().encode(AdminKeyRequest(publicKey: nil, meter: meter.id.hex, role: nil))
-            try await client.execute(uri: "/v1/admin/revoke", method: .post, body: ByteBuffer(bytes: revoke)) {
+            try await client.execute(
+                uri: "/v1/admin/revoke",
+                method: .post,
+                headers: .json,
+                body: ByteBuffer(bytes: revoke)
+            ) {
                 response in
                 #expect(response.status == .unauthorized)
             }
             try await client.execute(
                 uri: "/v1/admin/revoke",
                 method: .post,
-                headers: auth,
+                headers: auth.json,
                 body: ByteBuffer(bytes: revoke)
             ) { response in
                 #expect(response.status == .ok)
@@ -94,7 +104,7 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/admin/revoke",
                 method: .post,
-                headers: auth,
+                headers: auth.json,
                 body: ByteBuffer(bytes: revoke)
             ) { response in
                 #expect(response.status == .conflict)

@@ -166,6 +166,7 @@ struct CommandTests {
             // Readings over real HTTP; the sealer seals them by time.
             var request = HTTPClientRequest(url: base + "/v1/readings")
             request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(
                 ByteBuffer(bytes: try JSONEncoder().encode(IngestBatch(signed: [try h.reading(meter, 1)])))
             )

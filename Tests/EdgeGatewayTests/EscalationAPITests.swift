@@ -85,7 +85,12 @@ struct EscalationAPITests {
     ) async throws -> EscalatedDispatchAnswer {
         let body = try JSONEncoder().encode(EscalatedDispatchSubmission(decision: Data(d.bytes).base64EncodedString()))
         return try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/escalated-dispatches", method: .post, body: ByteBuffer(bytes: body)) {
+            try await client.execute(
+                uri: "/v1/escalated-dispatches",
+                method: .post,
+                headers: .json,
+                body: ByteBuffer(bytes: body)
+            ) {
                 response in
                 #expect(response.status == status, "\(String(buffer: response.body))")
                 return try JSONDecoder().decode(EscalatedDispatchAnswer.self, from: Data(buffer: response.body))

@@ -169,21 +169,27 @@ struct IngestTests {
             try await client.execute(
                 uri: "/v1/readings",
                 method: .post,
+                headers: .json,
                 body: ByteBuffer(string: "{\"records\": [1, 2")
             ) { response in
                 #expect(response.status == .badRequest)
                 let error = try JSONDecoder().decode(ErrorView.self, from: Data(buffer: response.body))
                 #expect(error.error.contains("IngestBatch"))
             }
-            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(string: "{\"readings\": []}"))
-            { response in
+            try await client.execute(
+                uri: "/v1/readings",
+                method: .post,
+                headers: .json,
+                body: ByteBuffer(string: "{\"readings\": []}")
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("records"))
             }
             let big = try JSONEncoder().encode(
                 IngestBatch(records: Array(repeating: "AA==", count: IngestBatch.maxRecords + 1))
             )
-            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: big)) { response in
+            try await client.execute(uri: "/v1/readings", method: .post, headers: .json, body: ByteBuffer(bytes: big)) {
+                response in
                 #expect(response.status == .contentTooLarge)
                 #expect(String(buffer: response.body).contains("at most \(IngestBatch.maxRecords)"))
             }
@@ -294,8 +300,12 @@ struct IngestTests {
                         for batch in 0..<3 {
                             let records = try (1...20).map { try h.reading(m, UInt64(batch * 20 + $0)) }
                             let body = try JSONEncoder().encode(IngestBatch(signed: records))
-                            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: body))
-                            { response in
+                            try await client.execute(
+                                uri: "/v1/readings",
+                                method: .post,
+                                headers: .json,
+                                body: ByteBuffer(bytes: body)
+                            ) { response in
                                 let results = try JSONDecoder().decode(
                                     IngestResponse.self,
                                     from: Data(buffer: response.body)

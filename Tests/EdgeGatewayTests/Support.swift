@@ -72,7 +72,8 @@ struct Harness {
     func post(raw records: [String]) async throws -> [IngestResult] {
         let body = try JSONEncoder().encode(IngestBatch(records: records))
         return try await app().test(.router) { client in
-            try await client.execute(uri: "/v1/readings", method: .post, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(uri: "/v1/readings", method: .post, headers: .json, body: ByteBuffer(bytes: body))
+            { response in
                 #expect(response.status == .ok)
                 return try JSONDecoder().decode(IngestResponse.self, from: Data(buffer: response.body)).results
             }

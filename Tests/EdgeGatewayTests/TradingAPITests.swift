@@ -205,7 +205,12 @@ struct TradingAPITests {
         )
         // Not JSON, not base64.
         try await h.app().test(.router) { client in
-            try await client.execute(uri: "/v1/requests", method: .post, body: ByteBuffer(string: "{\"record\": 5}")) {
+            try await client.execute(
+                uri: "/v1/requests",
+                method: .post,
+                headers: .json,
+                body: ByteBuffer(string: "{\"record\": 5}")
+            ) {
                 response in
                 #expect(response.status == .badRequest)
                 let answer = try JSONDecoder().decode(DispatchResponse.self, from: Data(buffer: response.body))
@@ -214,6 +219,7 @@ struct TradingAPITests {
             try await client.execute(
                 uri: "/v1/offers",
                 method: .post,
+                headers: .json,
                 body: ByteBuffer(string: "{\"record\": \"***\"}")
             ) { response in
                 #expect(response.status == .badRequest)
@@ -500,7 +506,8 @@ extension Harness {
     ) async throws -> T {
         let body = try JSONEncoder().encode(TradeSubmission(signed: entry))
         return try await app().test(.router) { client in
-            try await client.execute(uri: uri, method: .post, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(uri: uri, method: .post, headers: .json, body: ByteBuffer(bytes: body)) {
+                response in
                 #expect(response.status == status, "\(uri): \(String(buffer: response.body))")
                 return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
             }

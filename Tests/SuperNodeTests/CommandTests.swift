@@ -130,6 +130,7 @@ struct CommandTests {
             #expect(!base.hasSuffix(":0"))
             var request = HTTPClientRequest(url: base + "/v1/blocks")
             request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(
                 ByteBuffer(
                     bytes: try JSONEncoder().encode(

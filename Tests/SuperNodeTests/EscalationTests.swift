@@ -228,7 +228,12 @@ struct EscalationTests {
                 )
             )
             let viaHTTP = try await h.app().test(.router) { client in
-                try await client.execute(uri: "/v1/escalations", method: .post, body: ByteBuffer(bytes: body)) {
+                try await client.execute(
+                    uri: "/v1/escalations",
+                    method: .post,
+                    headers: .json,
+                    body: ByteBuffer(bytes: body)
+                ) {
                     response in
                     #expect(response.status == .ok)
                     return try JSONDecoder().decode(EscalationAnswer.self, from: Data(buffer: response.body))

@@ -219,7 +219,8 @@ struct NodeHarness {
             PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks)
         )
         return try await app().test(.router) { client in
-            try await client.execute(uri: "/v1/blocks", method: .post, body: ByteBuffer(bytes: body)) { response in
+            try await client.execute(uri: "/v1/blocks", method: .post, headers: .json, body: ByteBuffer(bytes: body)) {
+                response in
                 Pushed(
                     status: Int(response.status.code),
                     response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body))

@@ -162,6 +162,7 @@ package final class Gateway: Sendable {
 
     package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONBodyMiddleware { APIError(.unsupportedMediaType, $0) })
         router.on(GatewayRoutes.health) { _, _ in
             Self.json(await self.writer.health())
         }
