@@ -204,6 +204,29 @@ struct TradeReadTests {
         _ = try await h.get("/v1/fairness?from=2000&until=1000", as: ErrorView.self, status: .badRequest)
     }
 
+    /// Issue 13, point 5: a fairness query scans a bounded window, never the whole chain.
+    @Test func fairnessWindowsHaveADefaultAndAMaximumLength() async throws {
+        let w = try W()
+        let h = try await w.chain.open()
+        defer { h.close() }
+        let day: Int64 = 86_400_000
+        let now = h.clock.now
+        let unbounded = try await h.get("/v1/fairness", as: FairnessView.self)
+        #expect(unbounded.from == now - day && unbounded.until == nil)
+        #expect(unbounded.dispatches == 10)  // the whole example is within the last day
+        let before = try await h.get("/v1/fairness?until=\(w.block1Start)", as: FairnessView.self)
+        #expect(before.from == w.block1Start - day && before.until == w.block1Start)
+        let month = try await h.get("/v1/fairness?from=\(now - 31 * day)", as: FairnessView.self)
+        #expect(month.from == now - 31 * day)
+        for query in [
+            "from=\(now - 31 * day - 1)", "from=0&until=\(32 * day)", "until=\(Int64.max)&from=\(Int64.min)",
+            "from=\(Int64.min)",
+        ] {
+            let refused = try await h.get("/v1/fairness?\(query)", as: ErrorView.self, status: .badRequest)
+            #expect(refused.error.contains("at most 31 days"), "\(query)")
+        }
+    }
+
     @Test func inspectTradeViewsBesideARunningGateway() async throws {
         let w = try W()
         let h = try await w.chain.open()

@@ -45,10 +45,11 @@ extension Gateway {
             if let from, let until, from >= until {
                 throw APIError(.badRequest, "the window is empty: from (\(from)) must be before until (\(until))")
             }
+            let window = try FairnessWindowRule.window(from: from, until: until, now: self.writer.clock())
             let pending = await self.writer.pendingEntries()
             let current = await self.writer.tntState()
             return try await self.query { q in
-                try Self.json(q.fairness(from: from, until: until, current: current, pending: pending))
+                try Self.json(q.fairness(from: window.from, until: window.until, current: current, pending: pending))
             }
         }
     }
