@@ -6,13 +6,27 @@ import Hummingbird
 package struct APIError: HTTPResponseError {
     package let status: HTTPResponse.Status
     package let message: String
+    /// Seconds after which the same request may succeed, sent as `Retry-After` (429, 503).
+    package let retryAfterSeconds: Int?
 
-    package init(_ status: HTTPResponse.Status, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// Every reader thread is busy and the queue for them is full.
+    package static func busy(_ busy: ReaderPool.Busy) -> APIError {
+        APIError(
+            .serviceUnavailable,
+            "the gateway is answering \(busy.waiting) other queries; ask again in a second",
+            retryAfterSeconds: 1
+        )
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        Gateway.json(ErrorView(error: message), status: status)
+        var response = Gateway.json(ErrorView(error: message), status: status)
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        return response
     }
 }

@@ -13,7 +13,7 @@ import ServiceLifecycle
 package final class Gateway: Sendable {
     package let directory: DataDirectory
     package let writer: ChainWriter
-    package let reader: StoreThread
+    package let readers: ReaderPool
     package let queries: ChainQueries
     package let token: String
     package let logger: Logger
@@ -44,7 +44,7 @@ package final class Gateway: Sendable {
         self.checkpoints = checkpoints
         self.superNode = superNode
         self.uplink = uplink
-        reader = StoreThread(name: "chain-reader")
+        readers = ReaderPool(name: "chain-reader")
         queries = ChainQueries(store: writer.store, checkpoints: checkpoints)
     }
 
@@ -127,7 +127,7 @@ package final class Gateway: Sendable {
     /// every sealed block; from async code call `shutdown()`.
     package func close() {
         writer.close()
-        reader.shutdown()
+        readers.shutdown()
         uplink?.close()
     }
 
@@ -148,7 +148,7 @@ package final class Gateway: Sendable {
         let store = writer.store
         let checkpoints = self.checkpoints
         let (tip, last) =
-            (try? await reader.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
+            (try? await readers.run { (try store.tip()?.height, try checkpoints.lastHeight()) }) ?? (nil, nil)
         return UplinkView(
             configured: false,
             state: "off",
@@ -472,7 +472,7 @@ package final class Gateway: Sendable {
         let key = writer.gatewayKey.publicIdentity
         let found: ReceiptView?
         do {
-            let stored = try await reader.run { () -> (UInt64, UInt64)? in
+            let stored = try await readers.run { () -> (UInt64, UInt64)? in
                 guard let s = try self.queries.store.reading(meter: meter, sequence: sequence),
                     let h = try self.queries.store.header(atHeight: s.height)
                 else { return nil }
@@ -480,7 +480,7 @@ package final class Gateway: Sendable {
             }
             if let (index, treeSize) = stored {
                 let proof = try await writer.inclusionProof(index: index, treeSize: treeSize)
-                found = try await reader.run {
+                found = try await readers.run {
                     try self.queries.receipt(
                         meter: meter,
                         sequence: sequence,
@@ -491,6 +491,8 @@ package final class Gateway: Sendable {
             } else {
                 found = nil
             }
+        } catch let busy as ReaderPool.Busy {
+            throw APIError.busy(busy)
         } catch {
             throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
@@ -508,9 +510,11 @@ package final class Gateway: Sendable {
     func query(_ body: @escaping @Sendable (ChainQueries) throws -> Response) async throws -> Response {
         let queries = self.queries
         do {
-            return try await reader.run { try body(queries) }
+            return try await readers.run { try body(queries) }
         } catch let refusal as APIError {
             throw refusal
+        } catch let busy as ReaderPool.Busy {
+            throw APIError.busy(busy)
         } catch {
             throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
