@@ -8,7 +8,9 @@ import OperatorKit
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Enroll a meter's public key on the chain (through the running server if there is one)."
+        abstract: "Enroll a meter's public key on the chain (through the running server if there is one).",
+        discussion:
+            "Prints the gateway's id too: the meter's agent signs every reading for this gateway (meter-agent run --gateway-id ID)."
     )
 
     @OptionGroup var data: DataOption
@@ -46,5 +48,8 @@ struct EnrollCommand: AsyncParsableCommand {
             }
         )
         print(message)
+        // The meter's agent signs each reading for this gateway only and needs its id.
+        let gateway = try data.directory.loadPublicKey().id.hex
+        print("gateway id   \(gateway) (meter-agent run --gateway-id \(gateway))")
     }
 }

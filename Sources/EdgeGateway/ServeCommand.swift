@@ -48,6 +48,18 @@ struct ServeCommand: AsyncParsableCommand {
     var maxSkew: DurationArgument = DurationArgument(.seconds(300), text: "5m")
 
     @Option(
+        name: .customLong("accept-v1-readings-until"),
+        help: ArgumentHelp(
+            "Take version 1 readings (which name no gateway, from agents not yet upgraded) until this date (2027-03-01, midnight UTC) or time (2027-03-01T12:00:00Z); from then on they are refused as retired-reading-version. A past date refuses them now.",
+            valueName: "date"
+        )
+    )
+    var acceptV1ReadingsUntil = CutoffArgument(
+        milliseconds: ReadingVersionPolicy.defaultVersion1CutoffMs,
+        text: "2027-03-01"
+    )
+
+    @Option(
         help: ArgumentHelp(
             "How energy requests are dispatched: lowest-tnt (one producer, the lowest TNT among those with enough energy; else unserved) or split-tnt (when no single producer can cover a request, producers in TNT order share it). Recorded on the chain when it changes; without it the chain's policy stays (lowest-tnt on a new chain).",
             valueName: "policy"
@@ -157,6 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
+        config.readingVersions = ReadingVersionPolicy(acceptVersion1UntilMs: acceptV1ReadingsUntil.milliseconds)
         var link: SuperNodeLink?
         if let superNode, let certificate {
             link = try SuperNodeLink.load(

@@ -466,6 +466,10 @@ package actor ChainWriter {
                     }
                     continue
                 }
+                if let refusal = config.readingVersions.refusal(of: r, now: now) {
+                    reject(p.index, .retiredReadingVersion, refusal, meter: hex, sequence: r.sequence)
+                    continue
+                }
                 let previous = meters[m]?.lastReading
                 if let refusal = ClockPolicy(maxSkewMs: config.maxSkewMs).refusal(
                     ofReading: r,
@@ -556,6 +560,11 @@ package actor ChainWriter {
             )
         case .tnt(.revoked):
             return (.revokedMeter, "meter \(hex) was revoked; its readings are no longer accepted")
+        case let .readingForOtherGateway(_, sequence, named, gateway):
+            return (
+                .wrongGateway,
+                "reading \(sequence) of meter \(hex) is addressed to gateway \(named.hex), not this gateway \(gateway.hex): it was taken for another gateway, or the agent names the wrong one (meter-agent --gateway-id \(gateway.hex) for this gateway)"
+            )
         default:
             return (.malformed, "the chain refuses the reading: \(violation)")
         }

@@ -7,6 +7,8 @@ package struct ChainWriterConfig: Sendable {
     /// A reading may be at most this far ahead of the gateway clock, and at most this far
     /// before the meter's previous reading.
     package var maxSkewMs: Int64 = 300_000
+    /// Until when version 1 readings (which name no gateway) are still taken.
+    package var readingVersions = ReadingVersionPolicy()
     package var anomalyLimits = AnomalyLimits()
     /// The dispatch policy and offer tolerance to record on the chain at start-up when
     /// they differ from the chain's; nil keeps what the chain says.
@@ -21,6 +23,7 @@ package struct ChainWriterConfig: Sendable {
         sealSize: Int = 500,
         sealIntervalMs: Int64 = 2000,
         maxSkewMs: Int64 = 300_000,
+        readingVersions: ReadingVersionPolicy = ReadingVersionPolicy(),
         anomalyLimits: AnomalyLimits = AnomalyLimits(),
         trading: TradingPolicy? = nil,
         escalationTimeoutMs: Int64 = 10_000
@@ -29,6 +32,7 @@ package struct ChainWriterConfig: Sendable {
         self.anomalyLimits = anomalyLimits
         self.sealIntervalMs = sealIntervalMs
         self.maxSkewMs = maxSkewMs
+        self.readingVersions = readingVersions
         self.trading = trading
         self.escalationTimeoutMs = escalationTimeoutMs
     }

@@ -20,6 +20,12 @@ package enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
     case timestampSkew = "timestamp-skew"
     /// A value no meter reports (a negative energy counter).
     case implausibleValue = "implausible-value"
+    /// A reading addressed to another gateway (its signed bytes name that gateway's id):
+    /// taken at another gateway and replayed here, or an agent that names the wrong gateway.
+    case wrongGateway = "wrong-gateway"
+    /// A reading of a version this gateway no longer takes (version 1, which names no
+    /// gateway, after the gateway's transition date); signed again as version 2 it is taken.
+    case retiredReadingVersion = "retired-reading-version"
     /// The gateway could not store it (disk, database); retry.
     case storage
 }
