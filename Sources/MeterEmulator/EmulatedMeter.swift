@@ -10,7 +10,9 @@ package final class EmulatedMeter: @unchecked Sendable {
 
     package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
         self.config = config
-        self.bank = try RegisterBank(layout: .covering(profile))
+        // Every register a profile names is a measurement or a counter: clients only read
+        // them, as on the meter; only the simulation below writes.
+        self.bank = try RegisterBank(layout: .covering(profile), access: .readOnly(functions: profile.functions))
         self.simulation = MeterSimulation(
             profile: profile,
             role: config.role,

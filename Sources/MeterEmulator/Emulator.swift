@@ -7,6 +7,8 @@ package struct Emulator {
     package let fleet: FleetConfig
     package let library: ProfileLibrary
     package let logger: Logger
+    /// Where the TCP servers report the clients they disconnect, one line per burst.
+    package let drops: ConnectionDropLog
 
     /// Creates the servers, links and register banks (nothing is served until `run`).
     package func makeBuses() throws -> [EmulatedBus] {
@@ -24,7 +26,13 @@ package struct Emulator {
                 dataBits: serial.dataBits,
                 stopBits: serial.stopBits
             )
-            let options = ServerOptions(faults: bus.faults, wireTiming: bus.wireTiming, logger: logger)
+            let options = ServerOptions(
+                faults: bus.faults,
+                wireTiming: bus.wireTiming,
+                idleTimeout: bus.idleTimeout,
+                connectionDropped: { [drops] drop in drops.record(drop) },
+                logger: logger
+            )
             switch bus.transport {
             case .ptyLink(let path):
                 let terminal = try PseudoTerminal()
@@ -90,6 +98,7 @@ package struct Emulator {
         let clock = SimulatedClock(start: fleet.start, speed: fleet.speed)
         var services: [any Service] = buses.map { ModbusServerService(server: $0.server) }
         services.append(SimulationService(meters: buses.flatMap(\.meters), clock: clock, logger: logger))
+        services.append(DropLogFlusher(drops: drops))
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -105,5 +114,6 @@ package struct Emulator {
         self.fleet = fleet
         self.library = library
         self.logger = logger
+        self.drops = ConnectionDropLog(logger: logger)
     }
 }

@@ -45,6 +45,9 @@ package struct FleetConfig: Sendable, Equatable {
         package var parity: Parity?
         package var wireTiming: Bool
         package var faults: FaultInjection
+        /// TCP only: how long a client may stay silent, or leave a request unfinished,
+        /// before it is disconnected; nil keeps silent clients for ever.
+        package var idleTimeout: Duration?
         package var meters: [Meter]
 
         package init(
@@ -53,6 +56,7 @@ package struct FleetConfig: Sendable, Equatable {
             parity: Parity? = nil,
             wireTiming: Bool,
             faults: FaultInjection,
+            idleTimeout: Duration? = ServerOptions.defaultIdleTimeout,
             meters: [Meter]
         ) {
             self.transport = transport
@@ -60,6 +64,7 @@ package struct FleetConfig: Sendable, Equatable {
             self.parity = parity
             self.wireTiming = wireTiming
             self.faults = faults
+            self.idleTimeout = idleTimeout
             self.meters = meters
         }
     }
@@ -95,6 +100,7 @@ package struct FleetFile: Decodable {
         package var wireTiming: Bool?
         package var faultRate: Double?
         package var faults: [String]?
+        package var idleTimeout: String?
         package var meters: [MeterEntry]
 
         package enum CodingKeys: String, CodingKey {
@@ -102,6 +108,7 @@ package struct FleetFile: Decodable {
             case tcp, device, baud, parity
             case wireTiming = "wire-timing"
             case faultRate = "fault-rate"
+            case idleTimeout = "idle-timeout"
             case faults, meters
         }
     }
@@ -175,6 +182,11 @@ package struct FleetFile: Decodable {
                 seed: baseSeed,
                 context: at
             )
+            let idleTimeout = try IdleTimeoutOption.resolve(
+                entry.idleTimeout,
+                tcp: entry.tcp != nil,
+                context: "\(at).idle-timeout"
+            )
             var meters: [FleetConfig.Meter] = []
             for (meterIndex, meter) in entry.meters.enumerated() {
                 let where_ = "\(at).meters[\(meterIndex)]"
@@ -219,6 +231,7 @@ package struct FleetFile: Decodable {
                     parity: parity,
                     wireTiming: entry.wireTiming ?? false,
                     faults: faults,
+                    idleTimeout: idleTimeout,
                     meters: meters
                 )
             )

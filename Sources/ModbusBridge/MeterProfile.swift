@@ -103,6 +103,10 @@ public struct MeterProfile: Sendable, Hashable, Codable {
     public var maxGap: Int
     /// Every quantity the meter exposes.
     public var measurands: [Measurand]
+    /// The Modbus function codes the meter's firmware implements (e.g. 3, 4 and 16 on an
+    /// Eastron), or nil when the profile does not say. An emulated meter answers any other
+    /// function with exception 01 ILLEGAL FUNCTION, as the firmware does.
+    public var functions: Set<UInt8>?
 
     public init(
         name: String,
@@ -112,7 +116,8 @@ public struct MeterProfile: Sendable, Hashable, Codable {
         serial: SerialDefaults = SerialDefaults(),
         maxRegistersPerRequest: Int = 125,
         maxGap: Int = 8,
-        measurands: [Measurand]
+        measurands: [Measurand],
+        functions: Set<UInt8>? = nil
     ) {
         self.name = name
         self.manufacturer = manufacturer
@@ -122,6 +127,7 @@ public struct MeterProfile: Sendable, Hashable, Codable {
         self.maxRegistersPerRequest = maxRegistersPerRequest
         self.maxGap = maxGap
         self.measurands = measurands
+        self.functions = functions
     }
 
     /// The measurand with this name.

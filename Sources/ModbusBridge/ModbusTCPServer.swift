@@ -14,6 +14,7 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
     /// The bound port (the kernel's choice when 0 was asked for).
     public private(set) var port: Int
     /// At most this many clients at once; further ones are accepted and closed at once.
+    /// Clients silent for `ServerOptions.idleTimeout` are closed to make room.
     public let maxConnections: Int
     private let context: ModbusContext
     private let listener: Int32
@@ -84,7 +85,12 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
 
     private struct Connection {
         var descriptor: Int32
+        var peer: String
         var pending: [UInt8] = []
+        /// When the client last made progress: connected, had a request answered, or sent the
+        /// first byte of the request now pending. The idle timeout runs from here, so a client
+        /// trickling a request byte by byte is dropped as surely as a silent one.
+        var quietSince: ContinuousClock.Instant
     }
 
     private func serve() {
@@ -97,14 +103,12 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
                     pollfd(fd: thread.wakeDescriptor, events: Int16(POLLIN), revents: 0),
                     pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
                 ] + connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-            guard poll(&descriptors, nfds_t(descriptors.count), 1000) >= 0 || errno == EINTR else {
+            let timeout = pollTimeout(connections)
+            guard poll(&descriptors, nfds_t(descriptors.count), timeout) >= 0 || errno == EINTR else {
                 options.logger.error("polling connections failed", metadata: ["errno": "\(errno)"])
                 return
             }
             if descriptors[0].revents != 0 { return }
-            if descriptors[1].revents & Int16(POLLIN) != 0 {
-                acceptClient(into: &connections)
-            }
             var closed: Set<Int32> = []
             for (index, descriptor) in descriptors.enumerated().dropFirst(2) where descriptor.revents != 0 {
                 let position = index - 2
@@ -113,37 +117,100 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
                     if count == 0 || (errno != EAGAIN && errno != EINTR) { closed.insert(descriptor.fd) }
                     continue
                 }
+                if connections[position].pending.isEmpty { connections[position].quietSince = .now }
                 connections[position].pending.append(contentsOf: buffer[0..<count])
-                if !serveFrames(of: &connections[position]) { closed.insert(descriptor.fd) }
+                switch serveFrames(of: &connections[position]) {
+                case .none: closed.insert(descriptor.fd)
+                case .some(0): break
+                case .some: connections[position].quietSince = .now
+                }
             }
+            closeExpired(&connections, closing: &closed)
             for descriptor in closed { Glibc.close(descriptor) }
             connections.removeAll { closed.contains($0.descriptor) }
+            // Accept last, so that a client turned away for lack of room gets the room the
+            // connections closed above have just freed.
+            if descriptors[1].revents & Int16(POLLIN) != 0 {
+                acceptClient(into: &connections)
+            }
+        }
+    }
+
+    /// Milliseconds until the next connection's idle timeout ends (at most a second, the
+    /// pace at which the thread checks whether it should stop anyway).
+    private func pollTimeout(_ connections: [Connection]) -> Int32 {
+        guard let idleTimeout = options.idleTimeout, let oldest = connections.map(\.quietSince).min() else {
+            return 1000
+        }
+        let remaining = (oldest + idleTimeout) - ContinuousClock.now
+        guard remaining < .seconds(1) else { return 1000 }
+        guard remaining > .zero else { return 0 }
+        let (_, attoseconds) = remaining.components
+        return Int32(attoseconds / 1_000_000_000_000_000) + 1  // rounded up: never wake too early
+    }
+
+    /// Marks for closing every connection quiet for the idle timeout, and reports each.
+    private func closeExpired(_ connections: inout [Connection], closing closed: inout Set<Int32>) {
+        guard let idleTimeout = options.idleTimeout else { return }
+        let now = ContinuousClock.now
+        for connection in connections
+        where !closed.contains(connection.descriptor) && now - connection.quietSince >= idleTimeout {
+            closed.insert(connection.descriptor)
+            if connection.pending.isEmpty {
+                dispatcher.count { $0.idleConnectionsClosed += 1 }
+                options.report(DroppedConnection(reason: .idle, peer: connection.peer))
+            } else {
+                dispatcher.count { $0.framingErrors += 1 }
+                options.report(
+                    DroppedConnection(
+                        reason: .stalledFrame,
+                        peer: connection.peer,
+                        pendingBytes: connection.pending.count
+                    )
+                )
+            }
         }
     }
 
     private func acceptClient(into connections: inout [Connection]) {
-        let client = accept(listener, nil, nil)
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let client = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
+        }
         guard client >= 0 else { return }
+        let peer = socketAddressDescription(address)
         guard connections.count < maxConnections else {
-            options.logger.warning("connection refused: too many clients", metadata: ["limit": "\(maxConnections)"])
+            // Reported before closing, so whoever sees the close can also see the report.
+            options.report(DroppedConnection(reason: .tooManyClients, peer: peer))
             Glibc.close(client)
             return
         }
         _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-        connections.append(Connection(descriptor: client))
+        connections.append(Connection(descriptor: client, peer: peer, quietSince: .now))
+        dispatcher.count { $0.connectionsAccepted += 1 }
     }
 
-    /// Answers every whole frame waiting on the connection; false when it must be closed.
-    private func serveFrames(of connection: inout Connection) -> Bool {
+    /// Answers every whole frame waiting on the connection, and returns how many it
+    /// answered; nil when the connection must be closed.
+    private func serveFrames(of connection: inout Connection) -> Int? {
+        var served = 0
         while true {
             guard let boundary = TCPRequestFraming.boundary(connection.pending[...]) else {
                 dispatcher.count { $0.framingErrors += 1 }
-                options.logger.debug("invalid MBAP header; closing the connection")
-                return false
+                options.report(
+                    DroppedConnection(
+                        reason: .invalidHeader,
+                        peer: connection.peer,
+                        pendingBytes: connection.pending.count
+                    )
+                )
+                return nil
             }
-            guard case .complete(let length) = boundary, connection.pending.count >= length else { return true }
+            guard case .complete(let length) = boundary, connection.pending.count >= length else { return served }
             let frame = Array(connection.pending[0..<length])
             connection.pending.removeFirst(length)
+            served += 1
             guard let (answer, fault) = dispatcher.answer(frame, unit: frame[6]) else { continue }
             var bytes = answer
             switch fault {
@@ -154,7 +221,7 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
             default:
                 break
             }
-            guard writeAll(connection.descriptor, bytes) else { return false }
+            guard writeAll(connection.descriptor, bytes) else { return nil }
             dispatcher.count { $0.replies += 1 }
         }
     }

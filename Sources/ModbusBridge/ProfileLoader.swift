@@ -123,6 +123,7 @@ private struct RawProfile: Decodable {
     var maxGap: Int?
     var defaults: RawDefaults?
     var measurands: [RawMeasurand]?
+    var functions: [Int]?
 
     func resolve(file: String) throws(ProfileError) -> MeterProfile {
         func fail(_ field: String, _ problem: String) -> ProfileError {
@@ -228,6 +229,15 @@ private struct RawProfile: Decodable {
         }
         try checkOverlaps(resolved, fail: fail)
 
+        var functionCodes: Set<UInt8>?
+        if let functions {
+            guard !functions.isEmpty else { throw fail("functions", "the list is empty; leave it out instead") }
+            for (index, code) in functions.enumerated() where !(1...127).contains(code) {
+                throw fail("functions[\(index)]", "\(code) is not a Modbus function code (1 to 127)")
+            }
+            functionCodes = Set(functions.map { UInt8($0) })
+        }
+
         return MeterProfile(
             name: name,
             manufacturer: try required(manufacturer, "manufacturer"),
@@ -236,7 +246,8 @@ private struct RawProfile: Decodable {
             serial: serialDefaults,
             maxRegistersPerRequest: maxRegisters,
             maxGap: gap,
-            measurands: resolved
+            measurands: resolved,
+            functions: functionCodes
         )
     }
 

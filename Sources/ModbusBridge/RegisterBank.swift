@@ -56,18 +56,24 @@ public struct RegisterWrite: Sendable, Hashable {
     }
 }
 
-/// The data a served unit holds: coils, discrete inputs, holding and input registers.
+/// The data a served unit holds: coils, discrete inputs, holding and input registers, and
+/// which of them a client may write.
 ///
 /// Backed by a libmodbus `modbus_mapping_t`, which `modbus_reply` answers from. Updates
 /// and replies take the same lock, so a client always reads a consistent snapshot of a
-/// batch applied with `apply(_:)`.
+/// batch applied with `apply(_:)`. `access` binds clients only: `apply` and the setters are
+/// the owner's, and may change any value (an emulated meter's measurements).
 public final class RegisterBank: @unchecked Sendable {
     /// The addresses this bank holds.
     public let layout: BankLayout
+    /// What a client may do with the bank over Modbus.
+    public let access: AccessRules
     private let mapping: UnsafeMutablePointer<modbus_mapping_t>
     private let lock = NSLock()
 
-    public init(layout: BankLayout) throws(ModbusError) {
+    /// A bank holding `layout`, zeroed; clients are bound by `access` (by default a plain
+    /// Modbus server's: every coil and holding register writable).
+    public init(layout: BankLayout, access: AccessRules = .unrestricted) throws(ModbusError) {
         for table in RegisterTable.allCases {
             let range = layout.range(of: table)
             guard range.lowerBound >= 0, range.upperBound <= 0x10000 else {
@@ -89,6 +95,7 @@ public final class RegisterBank: @unchecked Sendable {
             throw ModbusError.fromErrno(errno, operation: "create register bank")
         }
         self.layout = layout
+        self.access = access
         self.mapping = mapping
     }
 

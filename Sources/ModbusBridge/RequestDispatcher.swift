@@ -10,6 +10,8 @@ final class RequestDispatcher {
     private let statisticsLock = NSLock()
     private var counters = ServerStatistics()
 
+    private let framing: ServerFraming
+
     init(units: [UInt8: RegisterBank], framing: ServerFraming, options: ServerOptions) throws(ModbusError) {
         var responders: [UInt8: UnitResponder] = [:]
         for (unit, bank) in units {
@@ -19,6 +21,7 @@ final class RequestDispatcher {
             responders[unit] = try UnitResponder(unit: unit, bank: bank, framing: framing)
         }
         self.responders = responders
+        self.framing = framing
         self.faults = FaultDrawer(options.faults)
         self.logger = options.logger
     }
@@ -35,7 +38,7 @@ final class RequestDispatcher {
             count { $0.broadcasts += 1 }
             for responder in responders.values {
                 do {
-                    _ = try responder.respond(to: frame)
+                    if try responder.respond(to: frame).refused != nil { count { $0.refused += 1 } }
                 } catch {
                     logger.debug(
                         "broadcast rejected",
@@ -60,9 +63,19 @@ final class RequestDispatcher {
         var exception: ModbusException?
         if case .exception(let chosen) = fault { exception = chosen }
         do {
-            let bytes = try responder.respond(to: frame, exception: exception)
+            let (bytes, refused) = try responder.respond(to: frame, exception: exception)
             if let fault {
                 logger.debug("fault injected", metadata: ["modbus.unit": "\(unit)", "fault": "\(fault)"])
+            }
+            if let refused {
+                count { $0.refused += 1 }
+                logger.debug(
+                    "request refused as the meter's firmware would",
+                    metadata: [
+                        "modbus.unit": "\(unit)", "modbus.function": "\(functionCode(of: frame))",
+                        "answer": "\(refused)",
+                    ]
+                )
             }
             return bytes.isEmpty ? nil : (bytes, fault)
         } catch {
@@ -70,5 +83,12 @@ final class RequestDispatcher {
             logger.debug("request rejected", metadata: ["modbus.unit": "\(unit)", "error": "\(error)"])
             return nil
         }
+    }
+
+    /// The function code of a whole request frame, for logs.
+    private func functionCode(of frame: [UInt8]) -> String {
+        let index = framing == .rtu ? 1 : 7
+        guard index < frame.count else { return "none" }
+        return String(format: "0x%02X", frame[index])
     }
 }

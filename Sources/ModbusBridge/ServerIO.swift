@@ -28,3 +28,28 @@ func sleep(until deadline: ContinuousClock.Instant) {
         request = remainder
     }
 }
+
+/// `HOST:PORT` (`[HOST]:PORT` for IPv6) of a socket address, for logs.
+func socketAddressDescription(_ address: sockaddr_storage) -> String {
+    var storage = address
+    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+    let family = Int32(storage.ss_family)
+    return withUnsafePointer(to: &storage) { pointer in
+        switch family {
+        case AF_INET:
+            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+                var host = inet.pointee.sin_addr
+                guard inet_ntop(AF_INET, &host, &text, socklen_t(text.count)) != nil else { return "unknown" }
+                return "\(String(cString: text)):\(UInt16(bigEndian: inet.pointee.sin_port))"
+            }
+        case AF_INET6:
+            pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet in
+                var host = inet.pointee.sin6_addr
+                guard inet_ntop(AF_INET6, &host, &text, socklen_t(text.count)) != nil else { return "unknown" }
+                return "[\(String(cString: text))]:\(UInt16(bigEndian: inet.pointee.sin6_port))"
+            }
+        default:
+            "unknown"
+        }
+    }
+}

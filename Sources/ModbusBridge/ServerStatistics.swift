@@ -10,8 +10,16 @@ public struct ServerStatistics: Sendable, Hashable {
     public var broadcasts = 0
     /// Requests rejected by libmodbus (bad CRC, bad length), left unanswered.
     public var rejected = 0
-    /// Partial frames dropped after a silence.
+    /// Requests refused with an exception by the unit's access rules (a function it does not
+    /// implement, a write to a read-only register), as the meter's firmware refuses them.
+    public var refused = 0
+    /// Partial frames dropped after a silence (on TCP, with their connection), and TCP
+    /// connections closed for a header that cannot start a frame.
     public var framingErrors = 0
+    /// TCP connections accepted and served (turned-away ones not counted).
+    public var connectionsAccepted = 0
+    /// TCP connections closed because the client sent nothing for the idle timeout.
+    public var idleConnectionsClosed = 0
     /// Faults injected.
     public var faultsInjected = 0
 }

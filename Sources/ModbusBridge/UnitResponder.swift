@@ -11,6 +11,7 @@ import Glibc
 final class UnitResponder {
     let unit: UInt8
     let bank: RegisterBank
+    private let framing: ServerFraming
     private let context: ModbusContext
     private let ours: Int32
     private let theirs: Int32
@@ -31,6 +32,7 @@ final class UnitResponder {
         }
         self.unit = unit
         self.bank = bank
+        self.framing = framing
         self.ours = pair[0]
         self.theirs = pair[1]
     }
@@ -40,28 +42,47 @@ final class UnitResponder {
         Glibc.close(theirs)
     }
 
-    /// The answer to `frame`, empty when there is none (a broadcast). With `exception`, the
-    /// answer is that exception instead of the data. Throws when libmodbus rejects the
-    /// frame (bad CRC, wrong length): a real unit stays silent then.
-    func respond(to frame: [UInt8], exception: ModbusException? = nil) throws(ModbusError) -> [UInt8] {
+    /// The answer to `frame`, empty when there is none (a broadcast), and the exception the
+    /// bank's access rules refused it with, if they did. With `exception`, the answer is that
+    /// exception instead of the data. Throws when libmodbus rejects the frame (bad CRC, wrong
+    /// length): a real unit stays silent then.
+    func respond(
+        to frame: [UInt8],
+        exception: ModbusException? = nil
+    ) throws(ModbusError) -> (bytes: [UInt8], refused: ModbusException?) {
         drain(theirs)
         let written = frame.withUnsafeBytes { write(ours, $0.baseAddress, $0.count) }
         guard written == frame.count else {
             throw ModbusError.fromErrno(errno, operation: "hand request to unit \(unit)")
         }
         let length = try context.check(modbus_receive(context.handle, &request), "receive request")
-        guard length > 0 else { return [] }
+        guard length > 0 else { return ([], nil) }
+        let refused = exception == nil ? refusal(length: Int(length)) : nil
+        if refused != nil, request[unitOffset] == 0 {
+            return ([], refused)  // a refused broadcast: nothing changes and nobody answers
+        }
         _ = try bank.withMapping { mapping throws(ModbusError) in
-            if let exception {
+            if let reply = exception ?? refused {
                 try context.check(
-                    modbus_reply_exception(context.handle, request, UInt32(exception.rawValue)),
+                    modbus_reply_exception(context.handle, request, UInt32(reply.rawValue)),
                     "reply exception"
                 )
             } else {
                 try context.check(modbus_reply(context.handle, request, length, mapping), "reply")
             }
         }
-        return drain(ours)
+        return (drain(ours), refused)
+    }
+
+    /// Where the unit id sits in a frame: first in RTU, last of the MBAP header in TCP.
+    private var unitOffset: Int { framing == .rtu ? 0 : 6 }
+
+    /// The bank's verdict on the request of `length` bytes that libmodbus has just checked.
+    private func refusal(length: Int) -> ModbusException? {
+        let functionIndex = unitOffset + 1
+        let end = length - (framing == .rtu ? 2 : 0)  // RTU frames end with a CRC
+        guard functionIndex < end, end <= request.count else { return nil }
+        return bank.access.refusal(function: request[functionIndex], data: request[(functionIndex + 1)..<end])
     }
 
     /// Reads whatever is waiting on `fd`.

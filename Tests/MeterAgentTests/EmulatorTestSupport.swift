@@ -71,3 +71,67 @@ func meter(
 ) -> FleetConfig.Meter {
     FleetConfig.Meter(profile: profile, unit: unit, role: role, seed: seed, ratedPower: nil, anomalies: anomalies)
 }
+
+/// An emulated bus served over Modbus TCP on a free loopback port, until the value is released.
+final class RunningTCPBus {
+    let bus: EmulatedBus
+    let port: Int
+
+    init(
+        meters: [FleetConfig.Meter],
+        idleTimeout: Duration? = ServerOptions.defaultIdleTimeout,
+        logger: Logger = silentLogger,
+        start: Date = Date(timeIntervalSince1970: 1_782_043_200)  // 2026-06-21 12:00 UTC
+    ) throws {
+        let fleet = FleetConfig(
+            start: start,
+            speed: 0,
+            buses: [
+                FleetConfig.Bus(
+                    transport: .tcp(host: "127.0.0.1", port: 0),
+                    wireTiming: false,
+                    faults: .none,
+                    idleTimeout: idleTimeout,
+                    meters: meters
+                )
+            ]
+        )
+        bus = try Emulator(fleet: fleet, library: testLibrary, logger: logger).makeBuses()[0]
+        guard let server = bus.server as? ModbusTCPServer else { throw NotServedOverTCP() }
+        port = server.port
+        try bus.server.start()
+    }
+
+    deinit {
+        bus.server.stop()
+    }
+}
+
+struct NotServedOverTCP: Error, CustomStringConvertible {
+    var description: String { "a TCP bus was not given a Modbus TCP server" }
+}
+
+/// Runs mbpoll to its end: its exit status and everything it printed.
+func runMbpoll(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}
+
+/// The `[ref]: value` lines mbpoll prints, by reference.
+func mbpollValues(_ output: String) -> [Int: String] {
+    var values: [Int: String] = [:]
+    for line in output.split(separator: "\n") where line.hasPrefix("[") {
+        let parts = line.dropFirst().split(separator: "]", maxSplits: 1)
+        guard parts.count == 2, let reference = Int(parts[0]) else { continue }
+        values[reference] = parts[1].drop { $0 == ":" || $0 == " " || $0 == "\t" }.trimmingCharacters(in: .whitespaces)
+    }
+    return values
+}

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import ModbusBridge
+import OperatorKit
+import TestSupport
 import Testing
 
 @testable import AgentCore
@@ -119,5 +121,135 @@ struct EmulatorTests {
         }
         #expect(await client.statistics.retries > 0)
         #expect(running.bus.server.statistics.faultsInjected > 0)
+    }
+}
+
+@Suite("Emulated meters against hostile clients")
+struct EmulatorHostileClientTests {
+    let em24 = try! testLibrary.profile(named: "em24")
+
+    @Test("mbpoll's write to an emulated EM24's energy counter gets exception 02; the counter is unchanged")
+    func writeRefused() throws {
+        let running = try RunningTCPBus(meters: [meter("em24", unit: 1)])
+        let energy = try #require(em24.measurand(named: "energy_import"))
+        // 32-bit integer, low word first (mbpoll's default order, the EM24's CDAB).
+        let read =
+            ["-m", "tcp", "-p", String(running.port), "-a", "1", "-0", "-o", "1", "-t", "4:int"]
+            + ["-r", String(energy.address), "-1", "127.0.0.1"]
+        let before = try runMbpoll(read)
+        #expect(before.status == 0, "\(before.output)")
+        let counter = try #require(mbpollValues(before.output)[Int(energy.address)])
+        #expect(Int(counter) != nil, "\(before.output)")
+        // One register, function 06: the EM24 implements it, and refuses the address.
+        let write = try runMbpoll(
+            ["-m", "tcp", "-p", String(running.port), "-a", "1", "-0", "-o", "1", "-t", "4"]
+                + ["-r", String(energy.address), "127.0.0.1", "0"]
+        )
+        #expect(write.status != 0)
+        #expect(write.output.contains("Illegal data address"), "\(write.output)")
+        // Two registers, function 16: not implemented by the EM24.
+        let writeBoth = try runMbpoll(
+            ["-m", "tcp", "-p", String(running.port), "-a", "1", "-0", "-o", "1", "-t", "4:int"]
+                + ["-r", String(energy.address), "127.0.0.1", "0"]
+        )
+        #expect(writeBoth.status != 0)
+        #expect(writeBoth.output.contains("Illegal function"), "\(writeBoth.output)")
+        let after = try runMbpoll(read)
+        #expect(mbpollValues(after.output)[Int(energy.address)] == counter, "\(after.output)")
+        #expect(running.bus.server.statistics.refused == 2)
+    }
+
+    @Test("a silent client of an emulated bus is disconnected, and the drop is logged at info")
+    func idleDropped() async throws {
+        let capture = LogCapture()
+        let running = try RunningTCPBus(
+            meters: [meter("sdm630", unit: 1)],
+            idleTimeout: .milliseconds(200),
+            logger: capture.logger
+        )
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(running.port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(connected == 0)
+        try await waitUntil("the silent client is disconnected") {
+            var byte: UInt8 = 0
+            let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        }
+        #expect(running.bus.server.statistics.idleConnectionsClosed == 1)
+        try await waitUntil("the drop is logged") {
+            capture.all.contains {
+                $0.hasPrefix("info closed idle connection from 127.0.0.1:") && $0.contains("reason=idle")
+            }
+        }
+    }
+
+    @Test("a burst of drops of one kind is logged once, each kind at least once")
+    func dropsRateLimited() {
+        let capture = LogCapture()
+        let drops = ConnectionDropLog(logger: capture.logger, interval: .seconds(3600))
+        for port in 40000..<40005 {
+            drops.record(DroppedConnection(reason: .idle, peer: "127.0.0.1:\(port)"))
+        }
+        drops.record(DroppedConnection(reason: .stalledFrame, peer: "127.0.0.1:40010", pendingBytes: 4))
+        drops.record(DroppedConnection(reason: .tooManyClients, peer: "127.0.0.1:40011"))
+        #expect(capture.all.count == 3, "\(capture.all)")
+        #expect(capture.all.filter { $0.contains("reason=idle") }.count == 1)
+        #expect(capture.all.contains { $0.hasPrefix("info ") && $0.contains("4 bytes of a request, then silence") })
+        #expect(capture.all.contains { $0.hasPrefix("warning turned away 127.0.0.1:40011") })
+    }
+
+    @Test("the idle timeout: default 60 s, --idle-timeout, 0s for never, TCP only")
+    func idleTimeoutFlag() throws {
+        let base = ["--profile", "sdm630", "--unit", "1"]
+        let plain = try EmulateCommand.parse(base + ["--tcp", "127.0.0.1:0"])
+        #expect(try plain.fleetConfig().buses[0].idleTimeout == .seconds(60))
+        let short = try EmulateCommand.parse(base + ["--tcp", "127.0.0.1:0", "--idle-timeout", "250ms"])
+        #expect(try short.fleetConfig().buses[0].idleTimeout == .milliseconds(250))
+        let never = try EmulateCommand.parse(base + ["--tcp", "127.0.0.1:0", "--idle-timeout", "0s"])
+        #expect(try never.fleetConfig().buses[0].idleTimeout == nil)
+        #expect(throws: (any Error).self) {
+            _ = try EmulateCommand.parse(base + ["--pty-link", "/tmp/x", "--idle-timeout", "5s"])
+        }
+        #expect(throws: (any Error).self) {
+            _ = try EmulateCommand.parse(base + ["--tcp", "127.0.0.1:0", "--idle-timeout", "soon"])
+        }
+    }
+
+    @Test("a fleet file sets a TCP bus's idle-timeout, and refuses one on a serial bus")
+    func idleTimeoutInFleetFile() throws {
+        let directory = try TempDir(prefix: "gl-fleet")
+        defer { directory.cleanup() }
+        func resolve(_ yaml: String) throws -> FleetConfig {
+            let path = directory.file("fleet.yaml")
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            return try FleetFile.load(path: path)
+        }
+        let fleet = try resolve(
+            """
+            buses:
+              - { tcp: "127.0.0.1:0", idle-timeout: 2m, meters: [{ profile: em24, unit: 1 }] }
+              - { tcp: "127.0.0.1:0", idle-timeout: 0s, meters: [{ profile: em24, unit: 1 }] }
+              - { tcp: "127.0.0.1:0", meters: [{ profile: em24, unit: 1 }] }
+            """
+        )
+        #expect(fleet.buses.map(\.idleTimeout) == [.seconds(120), nil, .seconds(60)])
+        let serial = #expect(throws: ConfigFileError.self) {
+            try resolve("buses: [{ pty-link: /tmp/bus, idle-timeout: 5s, meters: [{ profile: em24, unit: 1 }] }]")
+        }
+        #expect(serial?.location == "\(directory.file("fleet.yaml")): buses[0].idle-timeout")
+        let garbled = #expect(throws: ConfigFileError.self) {
+            try resolve("buses: [{ tcp: '127.0.0.1:0', idle-timeout: soon, meters: [{ profile: em24, unit: 1 }] }]")
+        }
+        #expect(garbled?.description.contains("'soon' is not a duration") == true)
     }
 }

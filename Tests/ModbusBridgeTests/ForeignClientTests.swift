@@ -9,6 +9,22 @@ import Testing
 struct ForeignClientTests {
     /// Runs mbpoll and returns the values it prints as `[ref]: value` lines.
     static func mbpoll(_ arguments: [String]) throws -> [Int: Double] {
+        let (status, text) = try runMbpoll(arguments)
+        var values: [Int: Double] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("[") {
+            let parts = line.dropFirst().split(separator: "]", maxSplits: 1)
+            guard parts.count == 2, let reference = Int(parts[0]) else { continue }
+            let value = parts[1].drop { $0 == ":" || $0 == " " || $0 == "\t" }
+            values[reference] = Double(value.trimmingCharacters(in: .whitespaces))
+        }
+        guard status == 0 else {
+            throw MbpollFailed(output: text)
+        }
+        return values
+    }
+
+    /// Runs mbpoll to its end and returns its exit status and everything it printed.
+    static func runMbpoll(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let candidates = ["/usr/bin/mbpoll", "/usr/local/bin/mbpoll"]
         guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw MissingTool()
@@ -22,18 +38,7 @@ struct ForeignClientTests {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        var values: [Int: Double] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("[") {
-            let parts = line.dropFirst().split(separator: "]", maxSplits: 1)
-            guard parts.count == 2, let reference = Int(parts[0]) else { continue }
-            let value = parts[1].drop { $0 == ":" || $0 == " " || $0 == "\t" }
-            values[reference] = Double(value.trimmingCharacters(in: .whitespaces))
-        }
-        guard process.terminationStatus == 0 else {
-            throw MbpollFailed(output: text)
-        }
-        return values
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     struct MissingTool: Error, CustomStringConvertible {

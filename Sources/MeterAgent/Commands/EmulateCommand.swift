@@ -18,6 +18,12 @@ struct EmulateCommand: AsyncParsableCommand {
             integral of power. Several meters share one bus: repeat --profile/--unit/--role, \
             or describe whole fleets in a YAML file with --config (see docs/EMULATOR.md).
 
+            Like the firmware, a meter refuses writes: every register is a measurement or a \
+            counter, so a write gets exception 02 (ILLEGAL DATA ADDRESS) and a function the \
+            model does not implement exception 01 (ILLEGAL FUNCTION); nothing changes. On \
+            --tcp, a client silent for --idle-timeout, or stalled halfway through a request, is \
+            disconnected so it cannot hold a connection others need.
+
             Stops cleanly on SIGTERM or Ctrl-C and removes its --pty-link.
 
             Examples:
@@ -25,6 +31,8 @@ struct EmulateCommand: AsyncParsableCommand {
               meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 \\
                 --role consumer --role pv --pty-link /tmp/bus
               meter-agent emulate --profile em24 --unit 1 --tcp 127.0.0.1:5020 --speed 60
+              meter-agent emulate --profile sdm630 --unit 1 --tcp 127.0.0.1:5020 \\
+                --idle-timeout 10s
               meter-agent emulate --config fleet.yaml
             """
     )
@@ -49,6 +57,15 @@ struct EmulateCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Serve Modbus TCP on HOST:PORT instead (port 0 picks a free port).")
     var tcp: String?
+
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "With --tcp: disconnect a client that sends no request, or leaves one unfinished, for this long (default 60s; 0s: never).",
+            valueName: "duration"
+        )
+    )
+    var idleTimeout: DurationArgument?
 
     @Option(
         name: .long,
@@ -102,9 +119,10 @@ struct EmulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         if config != nil {
-            guard profile.isEmpty, unit.isEmpty, ptyLink == nil, tcp == nil, device == nil else {
+            guard profile.isEmpty, unit.isEmpty, ptyLink == nil, tcp == nil, device == nil, idleTimeout == nil else {
                 throw ValidationError(
-                    "--config describes the whole fleet; leave out --profile, --unit, --pty-link, --tcp and --device"
+                    "--config describes the whole fleet; leave out --profile, --unit, --pty-link, --tcp, --device "
+                        + "and --idle-timeout (a bus's idle-timeout goes in the file)"
                 )
             }
             return
@@ -133,6 +151,9 @@ struct EmulateCommand: AsyncParsableCommand {
             )
         }
         if let tcp { _ = try HostPort(parsing: tcp, flag: "--tcp") }
+        if idleTimeout != nil, tcp == nil {
+            throw ValidationError("--idle-timeout applies to --tcp only: a serial line has no connections to drop")
+        }
         if let parity, Parity(flag: parity) == nil {
             throw ValidationError("--parity '\(parity)' is not a parity; use N, E or O")
         }
@@ -187,6 +208,7 @@ struct EmulateCommand: AsyncParsableCommand {
             parity: parity.flatMap(Parity.init(flag:)),
             wireTiming: wireTiming,
             faults: injection,
+            idleTimeout: idleTimeout.map { IdleTimeoutOption.timeout($0.duration) } ?? ServerOptions.defaultIdleTimeout,
             meters: meters
         )
         return FleetConfig(
