@@ -33,18 +33,34 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     case badRequestSignature = "bad-request-signature"
     /// The same request is being escalated right now.
     case escalationInProgress = "escalation-in-progress"
+    /// Escalation: the consumer is not enrolled and active (with this key) on the consumer
+    /// gateway's chain as audited here.
+    case unknownConsumer = "unknown-consumer"
+    /// A request that speaks for a gateway carries no `GridLedger-Signature` header.
+    case missingSignature = "missing-signature"
+    /// The `GridLedger-Signature` header is not a signed request stamp.
+    case malformedSignature = "malformed-signature"
+    /// The request stamp is not the certified key's signature over this route and body.
+    case badSignature = "bad-signature"
+    /// The request stamp's time is outside the window around the super node's clock.
+    case staleRequest = "stale-request"
+    /// The request stamp's nonce was used before within the window.
+    case replayedRequest = "replayed-request"
+    /// The gateway sent more signed requests within the window than the super node keeps nonces for.
+    case tooManyRequests = "too-many-requests"
     /// The body is not sent as `application/json`.
     case unsupportedMediaType = "unsupported-media-type"
 
     /// The HTTP status that goes with it.
     package var status: Int {
         switch self {
-        case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL: return 400
-        case .missingCertificate: return 401
+        case .malformedRequest, .malformedCertificate, .malformedBlock, .malformedURL, .malformedSignature: return 400
+        case .missingCertificate, .missingSignature, .badSignature, .staleRequest: return 401
         case .untrustedCertificate, .unknownCertificate, .revokedCertificate, .suspendedCertificate, .wrongGateway:
             return 403
         case .notFound: return 404
-        case .gap, .fork, .brokenLink, .escalationInProgress: return 409
+        case .gap, .fork, .brokenLink, .escalationInProgress, .replayedRequest, .unknownConsumer: return 409
+        case .tooManyRequests: return 429
         case .unsupportedMediaType: return 415
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
             .badEntrySignature,

@@ -129,7 +129,12 @@ extension SuperNode {
             }
             blocks.append(Array(data))
         }
-        let outcome = try await self.push(certificate: certificate, gatewayURL: push.gatewayURL, blocks: blocks)
+        let outcome = try await self.push(
+            certificate: certificate,
+            proof: Self.proof(request, body: body),
+            gatewayURL: push.gatewayURL,
+            blocks: blocks
+        )
         let response = PushResponse(
             checkpoints: outcome.accepted.map { CheckpointView($0.checkpoint, replayed: $0.replayed) },
             flags: outcome.flags.map(ValueFlagView.init),
@@ -147,8 +152,9 @@ extension SuperNode {
         }
         var request = request
         let submission: EscalationSubmission
+        let body: ByteBuffer
         do {
-            let body = try await request.collectBody(upTo: 64 * 1024)
+            body = try await request.collectBody(upTo: 64 * 1024)
             submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
         } catch {
             return refuse(
@@ -164,10 +170,20 @@ extension SuperNode {
         }
         let (status, answer) = try await escalate(
             certificate: certificate.isEmpty ? nil : Array(certificate),
+            proof: Self.proof(request, body: body),
             request: Array(record),
             consumerKey: submission.consumerKey
         )
         return Self.json(answer, status: HTTPResponse.Status(code: status))
+    }
+
+    /// The request's `GridLedger-Signature` header and its body's exact bytes.
+    private static func proof(_ request: Request, body: ByteBuffer) -> RequestProof {
+        let name = RequestSigning.header.lowercased()
+        return RequestProof(
+            signature: request.headers.first { $0.name.canonicalName == name }?.value,
+            body: Array(buffer: body)
+        )
     }
 
     private func gatewayList() async throws -> Response {

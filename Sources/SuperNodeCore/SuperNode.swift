@@ -1,4 +1,5 @@
 import GRDB
+import GridAPI
 import LedgerLite
 import Logging
 import Synchronization
@@ -20,6 +21,8 @@ package final class SuperNode: Sendable {
     private let endpoints: Mutex<[GatewayID: String]>
     /// Request hashes being escalated now (one escalation per request at a time).
     package let escalationsInFlight = Mutex<Set<Hash256>>([])
+    /// Checks that pushes and escalations are signed by their gateway's certified key.
+    package let requests: RequestAuthenticator
 
     private init(
         root: SigningIdentity,
@@ -28,7 +31,8 @@ package final class SuperNode: Sendable {
         clock: @escaping @Sendable () -> Int64,
         value: ValuePolicy,
         auditors: [GatewayID: ChainAuditor],
-        endpoints: [GatewayID: String]
+        endpoints: [GatewayID: String],
+        requests: RequestAuthenticator
     ) {
         self.root = root
         self.store = store
@@ -37,6 +41,7 @@ package final class SuperNode: Sendable {
         self.value = value
         self.auditors = Mutex(auditors)
         self.endpoints = Mutex(endpoints)
+        self.requests = requests
     }
 
     /// The base URL each gateway last announced.
@@ -51,7 +56,8 @@ package final class SuperNode: Sendable {
         directory: SuperDirectory,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Timestamps.now,
-        value: ValuePolicy = .standard
+        value: ValuePolicy = .standard,
+        requests: RequestAuthenticator = RequestAuthenticator()
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
@@ -100,7 +106,8 @@ package final class SuperNode: Sendable {
             clock: clock,
             value: value,
             auditors: auditors,
-            endpoints: endpoints
+            endpoints: endpoints,
+            requests: requests
         )
     }
 
@@ -109,13 +116,27 @@ package final class SuperNode: Sendable {
         auditors.withLock { $0.compactMapValues(\.tip) }
     }
 
-    /// Checks the certificate, records the URL the gateway announces (if any), then audits
-    /// and checkpoints each block in order.
-    package func push(certificate: [UInt8]?, gatewayURL: String? = nil, blocks: [[UInt8]]) async throws -> PushOutcome {
+    /// Checks the certificate and the gateway's signature over the request (`proof`), audits
+    /// and checkpoints each block in order, then records the URL the gateway announces (if
+    /// any), only when every block was accepted.
+    package func push(
+        certificate: [UInt8]?,
+        proof: RequestProof,
+        gatewayURL: String? = nil,
+        blocks: [[UInt8]]
+    ) async throws -> PushOutcome {
         try await store.pool.writeWithoutTransaction { db in
             var outcome = PushOutcome()
             let cert: SignedGatewayCertificate
-            do { cert = try self.checkCertificate(certificate, db) } catch let rejection as Rejection {
+            do {
+                cert = try self.checkCertificate(certificate, db)
+                try self.requests.authenticate(
+                    proof,
+                    endpoint: SuperNodeRoutes.blocks,
+                    certificate: cert.certificate,
+                    now: self.clock()
+                )
+            } catch let rejection as Rejection {
                 outcome.rejection = rejection
                 var metadata: Logger.Metadata = [
                     "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)",
@@ -127,17 +148,6 @@ package final class SuperNode: Sendable {
                 }
                 self.logger.warning("push refused", metadata: metadata)
                 return outcome
-            }
-            if let gatewayURL {
-                let gateway = cert.certificate.gateway
-                if self.endpoints.withLock({ $0[gateway] }) != gatewayURL {
-                    try AuthorityStore.setEndpoint(gatewayURL, gateway: gateway, at: self.clock(), db)
-                    self.endpoints.withLock { $0[gateway] = gatewayURL }
-                    self.logger.info(
-                        "gateway endpoint",
-                        metadata: ["gateway.id": "\(gateway.hex)", "url": "\(gatewayURL)"]
-                    )
-                }
             }
             for (index, bytes) in blocks.enumerated() {
                 do {
@@ -162,7 +172,46 @@ package final class SuperNode: Sendable {
                     break
                 }
             }
+            if let gatewayURL, outcome.rejection == nil, !outcome.accepted.isEmpty {
+                try self.recordEndpoint(gatewayURL, gateway: cert.certificate.gateway, db)
+            }
             return outcome
+        }
+    }
+
+    /// Records the URL a gateway announced in a push that was signed and wholly accepted:
+    /// escalated dispatches go there, so a refused or unsigned push never moves it.
+    private func recordEndpoint(_ url: String, gateway: GatewayID, _ db: Database) throws {
+        guard endpoints.withLock({ $0[gateway] }) != url else { return }
+        try AuthorityStore.setEndpoint(url, gateway: gateway, at: clock(), db)
+        endpoints.withLock { $0[gateway] = url }
+        logger.info("gateway endpoint", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(url)"])
+    }
+
+    /// Why `consumer`, with `key`, may not have its requests escalated for `gateway`: it must
+    /// be enrolled as a consumer, not revoked, with that key, on the gateway's chain as this
+    /// node audited it. Nil when it may.
+    package func consumerProblem(_ consumer: MeterID, key: PublicIdentity, gateway: GatewayID) -> String? {
+        guard let auditor = auditors.withLock({ $0[gateway] }) else {
+            return
+                "gateway \(gateway.hex) has pushed no block yet, so no consumer of it is known here; push the block that enrolls consumer \(consumer.hex) first"
+        }
+        let state = auditor.verified.state
+        let audited = "gateway \(gateway.hex)'s chain as audited here (up to block \(auditor.tip?.height ?? 0))"
+        do { try state.tnt.requireActiveMember(consumer, needs: .consumer) } catch {
+            return
+                "consumer \(consumer.hex) is not an active consumer on \(audited): \(error); push the block that enrolls it first"
+        }
+        guard state.key(of: consumer) == key else {
+            return "consumer \(consumer.hex) is enrolled on \(audited) with another key than the one given"
+        }
+        return nil
+    }
+
+    /// The certified key of `gateway`, from the register (nil when it holds no certificate).
+    package func certifiedKey(of gateway: GatewayID) async throws -> PublicIdentity? {
+        try await store.pool.read { db in
+            try AuthorityStore.certificates(db, gateway: gateway).last?.certificate.gatewayKey
         }
     }
 

@@ -129,6 +129,8 @@ struct EscalationAPITests {
             return
         }
         #expect(e.role == .producer && e.decision == d && entry.signer == gatewayID)
+        // Signed by the gateway's own key, which its certificate binds: what the super node checks.
+        #expect(entry.isSignatureValid(by: try h.dir.loadKey().publicIdentity))
         let status = try #require(await h.gateway.writer.tntState().status(of: producer.id))
         #expect(status.availableWh == 3800 && status.tnt == 1 && status.servedWh == 1200)
 
@@ -183,6 +185,8 @@ struct EscalationAPITests {
         let producer = TestKeys.key(0x66).id
         let answerServed: Bool
         let calls = Mutex<[EscalationSubmission]>([])
+        /// Each call's `GridLedger-Signature` header and exact body.
+        let signed = Mutex<[(signature: String?, body: [UInt8])]>([])
 
         init(served: Bool) { answerServed = served }
 
@@ -193,6 +197,8 @@ struct EscalationAPITests {
                 let body = try await request.collectBody(upTo: 1 << 20)
                 let submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
                 self.calls.withLock { $0.append(submission) }
+                let signature = request.headers.first { $0.name.canonicalName == "gridledger-signature" }?.value
+                self.signed.withLock { $0.append((signature, Array(buffer: body))) }
                 let certificate = try SignedGatewayCertificate(
                     bytes: Array(Data(base64Encoded: submission.certificate)!)
                 )
@@ -260,6 +266,14 @@ struct EscalationAPITests {
                 #expect(answer.escalation?.decisionID == 7)
                 let call = try #require(fake.calls.withLock { $0.first })
                 #expect(call.consumerKey == KeyFile.publicKeyLine(consumer.publicIdentity))
+                // Signed by the gateway's key over this route and the exact body, stamped by its clock.
+                let (header, body) = try #require(fake.signed.withLock { $0.first })
+                let text = try #require(header)
+                let stamp = try SignedRequestStamp(bytes: try #require(Data(base64Encoded: text)))
+                #expect(stamp.isSignatureValid(by: try h.dir.loadKey().publicIdentity))
+                #expect(stamp.stamp.bodyHash == Hash256.sha256(body))
+                #expect(stamp.stamp.routeHash == RequestStamp.route(method: "POST", path: "/v1/escalations"))
+                #expect(stamp.stamp.timestamp == h.clock.now)
                 // Its chain: request, unserved dispatch, then the consumer side of decision 7.
                 let verified = try await verify(h)
                 #expect(verified.state.escalatableRequest(of: consumer.id) == nil)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GridAPI
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
 import TestSupport
 import Testing
 
@@ -45,6 +48,83 @@ struct UplinkTests {
         edit(&c)
         let body = c.canonicalBytes()
         return try SignedCheckpoint(bytes: body + (try (signer ?? root).sign(body)))
+    }
+
+    /// A stand-in super node: records whether each push is signed by `gatewayKey` over its
+    /// exact body and route, and answers every block with a checkpoint by `root`.
+    final class SigningCheck: Sendable {
+        let gatewayKey = Mutex<PublicIdentity?>(nil)
+        let root: SigningIdentity
+        /// Each push's stamp, and whether its signature held.
+        let pushes = Mutex<[(stamp: RequestStamp, valid: Bool, blocks: Int)]>([])
+
+        init(root: SigningIdentity) { self.root = root }
+
+        func router() -> Router<BasicRequestContext> {
+            let router = Router()
+            router.post("v1/blocks") { request, _ in
+                var request = request
+                let body = Array(buffer: try await request.collectBody(upTo: 1 << 24))
+                let header = try #require(
+                    request.headers.first { $0.name.canonicalName == "gridledger-signature" }?.value
+                )
+                let signed = try SignedRequestStamp(bytes: try #require(Data(base64Encoded: header)))
+                let push = try JSONDecoder().decode(PushRequest.self, from: Data(body))
+                let key = try #require(self.gatewayKey.withLock { $0 })
+                let valid =
+                    signed.isSignatureValid(by: key) && signed.stamp.bodyHash == Hash256.sha256(body)
+                    && signed.stamp.routeHash == RequestStamp.route(method: "POST", path: "/v1/blocks")
+                self.pushes.withLock { $0.append((signed.stamp, valid, push.blocks.count)) }
+                let checkpoints = try push.blocks.map { text in
+                    let block = try Block(wireBytes: Array(try #require(Data(base64Encoded: text))))
+                    let h = block.header.header
+                    return CheckpointView(
+                        try SignedCheckpoint.sign(
+                            Checkpoint(
+                                issuer: self.root.id,
+                                gateway: h.gateway,
+                                certificateSerial: 1,
+                                height: h.height,
+                                blockHash: block.hash,
+                                merkleRoot: h.merkleRoot,
+                                treeSize: h.treeSize,
+                                checkpointedAt: 1_767_225_602_000
+                            ),
+                            with: self.root
+                        )
+                    )
+                }
+                let data = try JSONEncoder().encode(PushResponse(checkpoints: checkpoints, rejected: nil))
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+            return router
+        }
+    }
+
+    @Test func theUplinkSignsEachPushWithTheGatewayKeyOverItsExactBody() async throws {
+        let fake = SigningCheck(root: EscalationAPITests.root)
+        try await Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            .test(.live) { client in
+                let h = try await EscalationAPITests.harness(url: "http://127.0.0.1:\(try #require(client.port))")
+                defer { h.close() }
+                fake.gatewayKey.withLock { $0 = try? h.dir.loadKey().publicIdentity }
+                try await h.enroll(SigningIdentity())
+                await h.gateway.writer.sealNow()
+                let uplink = try #require(h.gateway.uplink)
+                uplink.serverBound(url: "http://127.0.0.1:8080")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await uplink.run() }
+                    try await waitUntil("the uplink's blocks checkpointed") {
+                        uplink.view().unacknowledgedBlocks == 0 && uplink.view().lastCheckpointedHeight != nil
+                    }
+                    group.cancelAll()
+                }
+                let pushes = fake.pushes.withLock { $0 }
+                #expect(!pushes.isEmpty && pushes.allSatisfy(\.valid))
+                #expect(pushes.map(\.stamp.timestamp).allSatisfy { $0 == h.clock.now })
+                // A fresh nonce each time.
+                #expect(Set(pushes.map(\.stamp.nonce)).count == pushes.count)
+            }
     }
 
     @Test func aCheckpointIsStoredOnlyWhenItIsTheRootKeysAndNamesOurBlock() async throws {

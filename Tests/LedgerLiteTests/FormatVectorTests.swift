@@ -39,7 +39,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 29)
+        #expect(Self.vectors.count == 31)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -340,6 +340,46 @@ import Testing
         var tampered = try vector("signed-gateway-certificate-v1")
         tampered[60] ^= 1
         #expect(try SignedGatewayCertificate(bytes: tampered).isSignatureValid(by: Self.root.publicIdentity) == false)
+    }
+
+    @Test func requestStamp() throws {
+        let body = Array(#"{"blocks":[]}"#.utf8)
+        let stamp = try RequestStamp(
+            signer: TestKeys.gateway.id,
+            timestamp: t + 3000,
+            nonce: Array(0..<16),
+            method: "POST",
+            path: "/v1/blocks",
+            body: body
+        )
+        #expect(stamp.canonicalBytes() == (try vector("request-stamp-v1")))
+        #expect(try RequestStamp(canonicalBytes: vector("request-stamp-v1")[...]) == stamp)
+        let signed = try SignedRequestStamp.sign(stamp, with: TestKeys.gateway)
+        #expect(signed.bytes == (try vector("signed-request-stamp-v1")))
+        let decoded = try SignedRequestStamp(bytes: vector("signed-request-stamp-v1"))
+        #expect(decoded.stamp == stamp)
+        #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        #expect(decoded.isSignatureValid(by: Self.root.publicIdentity) == false)
+        #expect(throws: RecordDecodingError.self) {
+            try SignedRequestStamp(bytes: vector("signed-request-stamp-v1") + [0])
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try SignedRequestStamp(bytes: vector("signed-request-stamp-v1").dropLast())
+        }
+        #expect(throws: RecordDecodingError.self) {
+            try RequestStamp(
+                signer: TestKeys.gateway.id,
+                timestamp: t,
+                nonce: [1, 2],
+                method: "POST",
+                path: "/",
+                body: []
+            )
+        }
+        // One flipped byte (the body's hash) and the signature no longer verifies.
+        var tampered = try vector("signed-request-stamp-v1")
+        tampered[80] ^= 1
+        #expect(try SignedRequestStamp(bytes: tampered).isSignatureValid(by: TestKeys.gateway.publicIdentity) == false)
     }
 
     @Test func checkpoint() throws {

@@ -128,25 +128,17 @@ struct CommandTests {
             let base = try #require(url)
             #expect(base.hasPrefix("http://127.0.0.1:"))
             #expect(!base.hasSuffix(":0"))
-            var request = HTTPClientRequest(url: base + "/v1/blocks")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(
-                ByteBuffer(
-                    bytes: try JSONEncoder().encode(
-                        PushRequest(
-                            certificate: Data(cert.bytes).base64EncodedString(),
-                            blocks: chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }
-                        )
-                    )
-                )
+            // A push as a gateway's uplink sends it: signed with the gateway's key.
+            let answer = try await SuperNodeClient(base: base).push(
+                PushRequest(
+                    certificate: Data(cert.bytes).base64EncodedString(),
+                    blocks: chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }
+                ),
+                signer: RequestSigner(key: gateway, clock: h.clock.function),
+                timeout: .seconds(30)
             )
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status.code == 200)
-            let pushed = try JSONDecoder().decode(
-                PushResponse.self,
-                from: Data(buffer: try await response.body.collect(upTo: 1 << 20))
-            )
+            #expect(answer.status == 200)
+            let pushed = answer.body
             #expect(pushed.checkpoints.count == chain.blocks.count)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

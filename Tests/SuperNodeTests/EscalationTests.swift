@@ -25,14 +25,27 @@ struct EscalationTests {
             var availableWh: UInt64
         }
 
+        /// How this gateway signs the producer-side records it answers with.
+        enum RecordSigning: Sendable {
+            /// With its own key.
+            case own
+            /// 64 zero bytes in place of the signature.
+            case zeroes
+            /// With another key, under its own id.
+            case by(SigningIdentity)
+        }
+
         let key: SigningIdentity
+        let recordSigning: RecordSigning
         let state: Mutex<[Producer]>
         /// Producers whose commits are refused (their energy "spent meanwhile").
         let spent: Mutex<Set<MeterID>>
         let received = Mutex<[SignedEscalationDecision]>([])
 
-        init(key: SigningIdentity, producers: [Producer], spent: Set<MeterID> = []) {
+        init(key: SigningIdentity, producers: [Producer], spent: Set<MeterID> = [], recordSigning: RecordSigning = .own)
+        {
             self.key = key
+            self.recordSigning = recordSigning
             state = Mutex(producers)
             self.spent = Mutex(spent)
         }
@@ -83,9 +96,8 @@ struct EscalationTests {
                         status: .conflict
                     )
                 }
-                let record = try SignedRecord.sign(
-                    .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision)),
-                    with: self.key
+                let record = try self.sign(
+                    .escalation(Escalation(role: .producer, producerTNTBefore: tnt, decision: decision))
                 )
                 return SuperNode.json(
                     EscalatedDispatchAnswer(
@@ -96,6 +108,18 @@ struct EscalationTests {
                 )
             }
             return router
+        }
+
+        /// A record under this gateway's id, signed as `recordSigning` says.
+        func sign(_ record: Record) throws -> SignedRecord {
+            let own = try SignedRecord.sign(record, with: key)
+            let signature: [UInt8]
+            switch recordSigning {
+            case .own: return own
+            case .zeroes: signature = Array(repeating: 0, count: 64)
+            case let .by(other): signature = try other.sign(Array(own.body))
+            }
+            return try SignedRecord(bytes: Array(own.bytes.dropLast(64)) + signature)
         }
 
         func app() -> some ApplicationProtocol {
@@ -112,9 +136,16 @@ struct EscalationTests {
     static let gatewayB = TestKeys.key(0x33)
     static let consumer = TestKeys.key(0x41)
 
-    /// Certifies the three gateways and announces A's and B's URLs with a first block each.
+    /// Certifies the three gateways, pushes the consumer gateway's first block (which enrolls
+    /// the consumer), and announces A's and B's URLs with a first block each.
     static func setUp(_ h: NodeHarness, portA: Int, portB: Int) async throws -> SignedGatewayCertificate {
         let cert = try h.certify(consumerGateway, name: "consumer-gw")
+        var own = ChainMaker(gateway: consumerGateway)
+        try own.gatewayRecord(
+            .enrollment(Enrollment(meterKey: consumer.publicIdentity, role: .consumer, timestamp: own.time))
+        )
+        try own.flush()
+        #expect(try await h.push(cert, own.blocks).status == 200)
         for (gateway, port) in [(gatewayA, portA), (gatewayB, portB)] {
             let c = try h.certify(gateway, name: "producer-gw")
             var chain = ChainMaker(gateway: gateway)
@@ -144,13 +175,10 @@ struct EscalationTests {
         _ h: NodeHarness,
         _ cert: SignedGatewayCertificate?,
         _ request: SignedRecord,
-        consumerKey: PublicIdentity = EscalationTests.consumer.publicIdentity
+        consumerKey: PublicIdentity = EscalationTests.consumer.publicIdentity,
+        signing: Signing = .certified
     ) async throws -> (Int, EscalationAnswer) {
-        try await h.node.escalate(
-            certificate: cert?.bytes,
-            request: request.bytes,
-            consumerKey: KeyFile.publicKeyLine(consumerKey)
-        )
+        try await h.escalate(cert, request: request, consumerKey: consumerKey, signing: signing)
     }
 
     /// Runs `body` with two live fake gateways.
@@ -219,27 +247,10 @@ struct EscalationTests {
             let (_, none) = try await escalate(h, cert, try Self.request(6, 20_000))
             #expect(none.status == "unserved" && none.reason == "no-candidate")
 
-            // Over HTTP: the same answer shape.
-            let body = try JSONEncoder().encode(
-                EscalationSubmission(
-                    certificate: Data(cert.bytes).base64EncodedString(),
-                    request: Data(request.bytes).base64EncodedString(),
-                    consumerKey: KeyFile.publicKeyLine(Self.consumer.publicIdentity)
-                )
-            )
-            let viaHTTP = try await h.app().test(.router) { client in
-                try await client.execute(
-                    uri: "/v1/escalations",
-                    method: .post,
-                    headers: .json,
-                    body: ByteBuffer(bytes: body)
-                ) {
-                    response in
-                    #expect(response.status == .ok)
-                    return try JSONDecoder().decode(EscalationAnswer.self, from: Data(buffer: response.body))
-                }
-            }
-            #expect(viaHTTP.decision == answer.decision)
+            // Asked again later: the same decision.
+            h.clock.advance(ms: 60_000)
+            let (laterStatus, later) = try await escalate(h, cert, request)
+            #expect(laterStatus == 200 && later.decision == answer.decision)
         }
     }
 
@@ -266,8 +277,8 @@ struct EscalationTests {
             )
             let (unknownStatus, unknown) = try await escalate(h, stranger, request)
             #expect(unknownStatus == 403 && unknown.reason == "unknown-certificate")
-            let (missingStatus, _) = try await escalate(h, nil, request)
-            #expect(missingStatus == 401)
+            let (missingStatus, missing) = try await escalate(h, nil, request)
+            #expect(missingStatus == 401 && missing.reason == "missing-certificate")
             // The request signed by someone else than the consumer key given.
             let (forgedStatus, forged) = try await escalate(
                 h,

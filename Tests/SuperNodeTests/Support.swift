@@ -1,7 +1,9 @@
 import Foundation
 import GridAPI
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LedgerStore
 import Logging
 import Synchronization
 import TestSupport
@@ -154,11 +156,33 @@ struct ChainMaker {
     }
 }
 
+/// The gateway keys a harness certified, by id: its pushes are signed with them.
+final class GatewayKeys: Sendable {
+    private let keys = Mutex<[GatewayID: SigningIdentity]>([:])
+
+    func keep(_ key: SigningIdentity) { keys.withLock { $0[key.id] = key } }
+
+    func key(of gateway: GatewayID) -> SigningIdentity? { keys.withLock { $0[gateway] } }
+}
+
+/// How a test request is signed (`GridLedger-Signature`).
+enum Signing {
+    /// By the key of the certificate's gateway, now, with a fresh nonce.
+    case certified
+    /// No header.
+    case unsigned
+    /// By `key`, at `at` (default now), with `nonce` (default fresh).
+    case by(SigningIdentity, at: Int64? = nil, nonce: [UInt8]? = nil)
+    /// This header value, verbatim.
+    case header(String)
+}
+
 /// A super node on a fresh data directory, with a hand-moved clock, tested in process.
 struct NodeHarness {
     let dir: SuperDirectory
     let clock: TestClock
     let node: SuperNode
+    var keys = GatewayKeys()
 
     static func make(value: ValuePolicy = .standard) async throws -> NodeHarness {
         let dir = SuperDirectory(makeTempDir())
@@ -181,14 +205,16 @@ struct NodeHarness {
                 logger: quietLogger,
                 clock: clock.function,
                 value: value ?? node.value
-            )
+            ),
+            keys: keys
         )
     }
 
     var rootKey: PublicIdentity { node.root.publicIdentity }
 
     func certify(_ gateway: SigningIdentity, name: String = "gw") throws -> SignedGatewayCertificate {
-        try Authority.certify(
+        keys.keep(gateway)
+        return try Authority.certify(
             store: node.store,
             root: node.root,
             gatewayKey: gateway.publicIdentity,
@@ -214,17 +240,105 @@ struct NodeHarness {
         )
     }
 
-    func push(rawCertificate: String?, gatewayURL: String? = nil, blocks: [String]) async throws -> Pushed {
-        let body = try JSONEncoder().encode(
-            PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks)
+    func push(
+        _ certificate: SignedGatewayCertificate?,
+        _ blocks: [Block],
+        gatewayURL: String? = nil,
+        signing: Signing
+    ) async throws -> Pushed {
+        try await push(
+            rawCertificate: certificate.map { Data($0.bytes).base64EncodedString() },
+            gatewayURL: gatewayURL,
+            blocks: blocks.map { Data($0.wireBytes()).base64EncodedString() },
+            signing: signing
         )
-        return try await app().test(.router) { client in
-            try await client.execute(uri: "/v1/blocks", method: .post, headers: .json, body: ByteBuffer(bytes: body)) {
-                response in
-                Pushed(
-                    status: Int(response.status.code),
-                    response: try JSONDecoder().decode(PushResponse.self, from: Data(buffer: response.body))
+    }
+
+    func push(
+        rawCertificate: String?,
+        gatewayURL: String? = nil,
+        blocks: [String],
+        signing: Signing = .certified
+    ) async throws -> Pushed {
+        let body = Array(
+            try JSONEncoder().encode(PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks))
+        )
+        let (status, data) = try await post(
+            SuperNodeRoutes.blocks,
+            body: body,
+            signature: try signature(
+                signing,
+                rawCertificate: rawCertificate,
+                endpoint: SuperNodeRoutes.blocks,
+                body: body
+            )
+        )
+        return Pushed(status: status, response: try JSONDecoder().decode(PushResponse.self, from: data))
+    }
+
+    /// `POST /v1/escalations` over HTTP, signed as `signing` says.
+    func escalate(
+        _ certificate: SignedGatewayCertificate?,
+        request: SignedRecord,
+        consumerKey: PublicIdentity,
+        signing: Signing = .certified
+    ) async throws -> (Int, EscalationAnswer) {
+        let raw = certificate.map { Data($0.bytes).base64EncodedString() }
+        let body = Array(
+            try JSONEncoder().encode(
+                EscalationSubmission(
+                    certificate: raw ?? "",
+                    request: Data(request.bytes).base64EncodedString(),
+                    consumerKey: KeyFile.publicKeyLine(consumerKey)
                 )
+            )
+        )
+        let endpoint = SuperNodeRoutes.escalations
+        let (status, data) = try await post(
+            endpoint,
+            body: body,
+            signature: try signature(signing, rawCertificate: raw, endpoint: endpoint, body: body)
+        )
+        return (status, try JSONDecoder().decode(EscalationAnswer.self, from: data))
+    }
+
+    /// The `GridLedger-Signature` value for `body`, as `signing` says.
+    func signature(_ signing: Signing, rawCertificate: String?, endpoint: Endpoint, body: [UInt8]) throws -> String? {
+        switch signing {
+        case .unsigned: return nil
+        case let .header(value): return value
+        case let .by(key, at, nonce):
+            return try RequestSigning.headerValue(
+                signer: key,
+                at: at ?? clock.now,
+                nonce: nonce ?? RequestStamp.randomNonce(),
+                endpoint: endpoint,
+                body: body
+            )
+        case .certified:
+            // The certificate's gateway key when this harness certified it; else a stranger's
+            // (a certificate the super node refuses is refused before the signature is looked at).
+            let gateway = rawCertificate.flatMap { Data(base64Encoded: $0) }.flatMap {
+                try? SignedGatewayCertificate(bytes: Array($0))
+            }?.certificate.gateway
+            let key = gateway.flatMap(keys.key(of:)) ?? SigningIdentity()
+            return try RequestSigning.headerValue(signer: key, at: clock.now, endpoint: endpoint, body: body)
+        }
+    }
+
+    /// Posts `body` (JSON) with the signature header, if any.
+    func post(_ endpoint: Endpoint, body: [UInt8], signature: String?) async throws -> (Int, Data) {
+        var fields = HTTPFields.json
+        if let signature { fields[HTTPField.Name(RequestSigning.header)!] = signature }
+        let headers = fields
+        return try await app().test(.router) { client in
+            try await client.execute(
+                uri: endpoint.template,
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(bytes: body)
+            ) { response in
+                (Int(response.status.code), Data(buffer: response.body))
             }
         }
     }

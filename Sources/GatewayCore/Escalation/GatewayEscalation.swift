@@ -150,6 +150,7 @@ extension Gateway {
         do throws(GridAPIError) {
             reply = try await SuperNodeClient(base: link.url).escalate(
                 submission,
+                signer: RequestSigner(key: writer.gatewayKey, clock: writer.clock),
                 timeout: .milliseconds(writer.config.escalationTimeoutMs)
             ).body
         } catch .undecodable(let status, _, _) {

@@ -102,6 +102,7 @@ package final class Gateway: Sendable {
         let uplink = superNode.map { link in
             Uplink(
                 link: link,
+                key: writer.gatewayKey,
                 store: writer.store,
                 checkpoints: checkpoints,
                 storedHeights: writer.archiver.storedHeights,

@@ -9,9 +9,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Pushes sealed, archived blocks to the super node (`POST /v1/blocks`) in height order, in
-/// batches, with the gateway's certificate, and keeps each checkpoint it answers once it has
-/// verified it (`CheckpointStore`). The blocks still to push are simply those above the last
-/// checkpointed height, so a restart resumes from the store.
+/// batches, with the gateway's certificate, each push signed with the gateway's key, and keeps
+/// each checkpoint it answers once it has verified it (`CheckpointStore`). The blocks still to
+/// push are simply those above the last checkpointed height, so a restart resumes from the store.
 ///
 /// Network failures back off exponentially (0.5 s … 30 s); refusals wait `refusedDelay` and
 /// try again (blocks are never dropped). The state is logged once per change, not per
@@ -20,6 +20,8 @@ import Synchronization
 /// places the uplink so it stops after the sealer, so that push includes the final block.
 package final class Uplink: Service, Sendable {
     package let link: SuperNodeLink
+    /// The gateway's key (the one its certificate binds): it signs every push.
+    package let key: SigningIdentity
     package let store: ChainStore
     package let checkpoints: CheckpointStore
     package let config: UplinkConfig
@@ -54,6 +56,7 @@ package final class Uplink: Service, Sendable {
 
     package init(
         link: SuperNodeLink,
+        key: SigningIdentity,
         store: ChainStore,
         checkpoints: CheckpointStore,
         storedHeights: StoredHeights,
@@ -64,6 +67,7 @@ package final class Uplink: Service, Sendable {
         clock: @escaping @Sendable () -> Int64
     ) {
         self.link = link
+        self.key = key
         self.store = store
         self.checkpoints = checkpoints
         self.storedHeights = storedHeights
@@ -383,8 +387,8 @@ package final class Uplink: Service, Sendable {
     }
 
     /// Announces `advertise` by pushing the already checkpointed block at `height` again: the
-    /// super node records the URL before it looks at the blocks and answers the block as a
-    /// replay (its stored checkpoint, already kept here, so nothing is stored). Returns the
+    /// super node answers the block as a replay (its stored checkpoint, already kept here, so
+    /// nothing is stored) and, the push being signed and accepted, records the URL. Returns the
     /// height to push again from when the super node holds fewer blocks (`gap`).
     private func announce(_ client: HTTPClient, height: UInt64, advertise: String) async throws -> UInt64? {
         let store = self.store
@@ -409,7 +413,8 @@ package final class Uplink: Service, Sendable {
 
     // MARK: HTTP
 
-    /// `POST /v1/blocks`: any answer in the push answer's shape, refusals included.
+    /// `POST /v1/blocks`, signed with the gateway's key: any answer in the push answer's
+    /// shape, refusals included.
     private func push(_ client: HTTPClient, _ blocks: [[UInt8]], advertise: String) async throws -> Answer<PushResponse>
     {
         let body = PushRequest(
@@ -418,7 +423,11 @@ package final class Uplink: Service, Sendable {
             blocks: blocks.map { Data($0).base64EncodedString() }
         )
         do throws(GridAPIError) {
-            return try await SuperNodeClient(base: link.url, client: client).push(body, timeout: config.requestTimeout)
+            return try await SuperNodeClient(base: link.url, client: client).push(
+                body,
+                signer: RequestSigner(key: key, clock: clock),
+                timeout: config.requestTimeout
+            )
         } catch {
             throw failure(error)
         }
@@ -546,6 +555,8 @@ package final class Uplink: Service, Sendable {
                 "malformed-certificate",
             ].contains(failure.reason) {
                 hint += "; if the super node issues a new certificate, restart the gateway with --certificate NEWFILE"
+            } else if failure.reason == "stale-request" {
+                hint += "; this machine's clock must be within minutes of the super node's (run NTP)"
             }
             logger.error(
                 "the super node refused the push (\(failure.reason)): \(failure.message); \(hint)",

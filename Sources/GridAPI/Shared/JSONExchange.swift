@@ -15,16 +15,28 @@ struct JSONExchange: Sendable {
         timeout: Duration,
         limit: Int
     ) async throws(GridAPIError) -> (status: Int, body: Data) {
+        var bytes: [UInt8]?
+        if let body {
+            do { bytes = Array(try JSONEncoder().encode(body)) } catch { throw .transport(url: url, error: error) }
+        }
+        return try await send(method, url: url, jsonBytes: bytes, headers: headers, timeout: timeout, limit: limit)
+    }
+
+    /// Sends `jsonBytes` verbatim as the JSON body (a body someone signed must go out as signed).
+    func send(
+        _ method: Endpoint.Method,
+        url: String,
+        jsonBytes body: [UInt8]?,
+        headers: [(String, String)] = [],
+        timeout: Duration,
+        limit: Int
+    ) async throws(GridAPIError) -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: url)
         request.method = method == .post ? .POST : .GET
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            do {
-                request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-            } catch {
-                throw .transport(url: url, error: error)
-            }
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
             let response = try await client.execute(

@@ -20,15 +20,16 @@ package struct SuperNodeClient: Sendable {
 
     private var exchange: JSONExchange { JSONExchange(client: client) }
 
-    /// `POST /v1/blocks`: checkpoints and a refusal come in the same shape, so any status
-    /// whose body is a `PushResponse` is an answer.
+    /// `POST /v1/blocks`, signed by the gateway: checkpoints and a refusal come in the same
+    /// shape, so any status whose body is a `PushResponse` is an answer.
     package func push(
         _ push: PushRequest,
+        signer: RequestSigner,
         timeout: Duration,
         limit: Int = 8 << 20
     ) async throws(GridAPIError) -> Answer<PushResponse> {
         let url = url(SuperNodeRoutes.blocks)
-        let answer = try await exchange.send(.post, url: url, json: push, timeout: timeout, limit: limit)
+        let answer = try await signed(SuperNodeRoutes.blocks, push, signer: signer, timeout: timeout, limit: limit)
         return try JSONExchange.any(PushResponse.self, answer, url: url)
     }
 
@@ -43,14 +44,54 @@ package struct SuperNodeClient: Sendable {
         )
     }
 
-    /// `POST /v1/escalations`: served, unserved and refused come in the same shape.
+    /// `POST /v1/escalations`, signed by the gateway: served, unserved and refused come in
+    /// the same shape.
     package func escalate(
         _ submission: EscalationSubmission,
+        signer: RequestSigner,
         timeout: Duration,
         limit: Int = 1 << 20
     ) async throws(GridAPIError) -> Answer<EscalationAnswer> {
         let url = url(SuperNodeRoutes.escalations)
-        let answer = try await exchange.send(.post, url: url, json: submission, timeout: timeout, limit: limit)
+        let answer = try await signed(
+            SuperNodeRoutes.escalations,
+            submission,
+            signer: signer,
+            timeout: timeout,
+            limit: limit
+        )
         return try JSONExchange.any(EscalationAnswer.self, answer, url: url)
+    }
+
+    /// Encodes `body` once, signs those bytes (`RequestSigning`) and sends them verbatim.
+    private func signed(
+        _ endpoint: Endpoint,
+        _ body: some Encodable,
+        signer: RequestSigner,
+        timeout: Duration,
+        limit: Int
+    ) async throws(GridAPIError) -> (status: Int, body: Data) {
+        let url = url(endpoint)
+        let bytes: [UInt8]
+        let signature: String
+        do {
+            bytes = Array(try JSONEncoder().encode(body))
+            signature = try RequestSigning.headerValue(
+                signer: signer.key,
+                at: signer.clock(),
+                endpoint: endpoint,
+                body: bytes
+            )
+        } catch {
+            throw .transport(url: url, error: error)
+        }
+        return try await exchange.send(
+            endpoint.method,
+            url: url,
+            jsonBytes: bytes,
+            headers: [(RequestSigning.header, signature)],
+            timeout: timeout,
+            limit: limit
+        )
     }
 }

@@ -8,11 +8,13 @@ extension SuperNode {
     /// Most producer gateways asked to commit one escalation.
     package static let maxEscalationAttempts = 3
 
-    /// `POST /v1/escalations`: checks the consumer's gateway's certificate and the
-    /// consumer's signature, then serves the request by global TNT (or says why not).
+    /// `POST /v1/escalations`: checks the consumer's gateway's certificate, its signature
+    /// over the request (`proof`), the consumer's signature and its enrollment on that
+    /// gateway's audited chain, then serves the request by global TNT (or says why not).
     /// Returns the HTTP status and the answer.
     package func escalate(
         certificate: [UInt8]?,
+        proof: RequestProof,
         request: [UInt8],
         consumerKey: String
     ) async throws -> (Int, EscalationAnswer) {
@@ -21,9 +23,15 @@ extension SuperNode {
             return (reason.status, EscalationAnswer(status: "refused", reason: reason.rawValue, message: message))
         }
         let cert: SignedGatewayCertificate
-        do { cert = try await store.pool.read { db in try self.checkCertificate(certificate, db) } } catch let rejection
-            as Rejection
-        {
+        do {
+            cert = try await store.pool.read { db in try self.checkCertificate(certificate, db) }
+            try requests.authenticate(
+                proof,
+                endpoint: SuperNodeRoutes.escalations,
+                certificate: cert.certificate,
+                now: clock()
+            )
+        } catch let rejection as Rejection {
             return refuse(rejection.reason, rejection.message)
         }
         let entry: SignedRecord
@@ -44,6 +52,9 @@ extension SuperNode {
             )
         }
         let consumerGateway = cert.certificate.gateway
+        if let problem = consumerProblem(q.consumer, key: key, gateway: consumerGateway) {
+            return refuse(.unknownConsumer, problem)
+        }
         let requestHash = Hash256.sha256(entry.body)
         guard escalationsInFlight.withLock({ $0.insert(requestHash).inserted }) else {
             return refuse(
@@ -223,6 +234,14 @@ extension SuperNode {
         guard let text = url ?? gatewayEndpoints()[d.producerGateway], let base = URL(string: text) else {
             return .unknown("no URL is known for gateway \(d.producerGateway.hex)")
         }
+        let producerKey: PublicIdentity?
+        do { producerKey = try await certifiedKey(of: d.producerGateway) } catch {
+            logger.error(
+                "cannot read the certificate register",
+                metadata: ["decision.id": "\(d.decisionID)", "error": "\(error)"]
+            )
+            return .unknown("the super node could not read gateway \(d.producerGateway.hex)'s certified key: \(error)")
+        }
         let result: CommitResult
         do throws(GridAPIError) {
             let reply = try await GatewayClient(base: base).commitEscalatedDispatch(
@@ -230,8 +249,16 @@ extension SuperNode {
                 timeout: Self.commitTimeout
             )
             let (status, answer) = (reply.status, reply.body)
-            if answer.status == "committed", status == 200, Self.isProducerSide(answer.record, of: decision) {
-                result = .committed(producerTNTBefore: answer.producerTNTBefore)
+            if answer.status == "committed", status == 200 {
+                if let record = Self.producerSide(answer.record, of: decision, signedBy: producerKey) {
+                    result = .committed(producerTNTBefore: record.producerTNTBefore)
+                } else {
+                    result = .refused(
+                        reason: "unsigned-commit",
+                        message:
+                            "the answer is not the producer-side record of decision \(d.decisionID) signed by gateway \(d.producerGateway.hex)'s certified key; the energy is not counted as served"
+                    )
+                }
             } else if answer.status == "refused" {
                 result = .refused(reason: answer.reason ?? "refused", message: answer.message ?? "HTTP \(status)")
             } else {
@@ -279,12 +306,21 @@ extension SuperNode {
         return result
     }
 
-    /// True when `record` (base64) is a producer-side Escalation entry carrying `decision`.
-    package static func isProducerSide(_ record: String?, of decision: SignedEscalationDecision) -> Bool {
-        guard let record, let bytes = Data(base64Encoded: record), let entry = try? SignedRecord(bytes: Array(bytes)),
+    /// The producer-side Escalation entry in `record` (base64) when it carries `decision` and
+    /// is signed by the producer gateway's certified key `key`; nil otherwise (any other
+    /// answer proves nothing about what that gateway committed).
+    package static func producerSide(
+        _ record: String?,
+        of decision: SignedEscalationDecision,
+        signedBy key: PublicIdentity?
+    ) -> Escalation? {
+        guard let key, key.id == decision.decision.producerGateway, let record,
+            let bytes = Data(base64Encoded: record), let entry = try? SignedRecord(bytes: Array(bytes)),
             case let .escalation(e) = entry.record
-        else { return false }
-        return e.role == .producer && e.decision == decision && entry.signer == decision.decision.producerGateway
+        else { return nil }
+        guard e.role == .producer, e.decision == decision, entry.signer == key.id, entry.isSignatureValid(by: key)
+        else { return nil }
+        return e
     }
 
     /// Every producer of every other certified gateway with an announced URL that has
