@@ -44,6 +44,19 @@ struct ProfileTests {
         #expect(profile.measurand(named: "frequency")?.type == .uint16)
     }
 
+    @Test("the shipped profiles declare the function codes their firmware implements")
+    func functions() throws {
+        #expect(try Self.library.profile(named: "sdm630").functions == [3, 4, 16])
+        #expect(try Self.library.profile(named: "sdm120").functions == [3, 4, 16])
+        #expect(try Self.library.profile(named: "em24").functions == [3, 4, 6])
+        let unsaid = try ProfileLoader.parse(
+            "name: plain\nmanufacturer: Test\nmodel: T1\nmeasurands:\n"
+                + "  - { name: v, address: 0, type: float32, table: input, unit: V }",
+            file: "meters/plain.yaml"
+        )
+        #expect(unsaid.functions == nil)
+    }
+
     @Test("an unknown profile name lists the available ones")
     func unknownProfile() {
         let error = #expect(throws: ProfileError.self) { try Self.library.profile(named: "sdm999") }
@@ -85,6 +98,14 @@ struct ProfileTests {
             (
                 "measurands:\n  - { name: v, address: [1], type: float32, table: input, unit: V }",
                 "measurands[0].address", "expected an address"
+            ),
+            (
+                "functions: [3, 4, 128]\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
+                "functions[2]", "not a Modbus function code"
+            ),
+            (
+                "functions: []\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
+                "functions", "empty"
             ),
         ]
     )
