@@ -48,13 +48,24 @@ package struct AgentConfig: Sendable {
     }
 
     package var gateway: URL
+    /// The gateway's id when given (`--gateway-id`, `gateway-id:`); else `GatewayAddressee`
+    /// takes the recorded or learned one.
+    package var gatewayID: GatewayID?
     package var data: String
     package var interval: Duration
     package var outboxLimit: Int
     package var buses: [Bus]
 
-    package init(gateway: URL, data: String, interval: Duration, outboxLimit: Int, buses: [Bus]) {
+    package init(
+        gateway: URL,
+        gatewayID: GatewayID? = nil,
+        data: String,
+        interval: Duration,
+        outboxLimit: Int,
+        buses: [Bus]
+    ) {
         self.gateway = gateway
+        self.gatewayID = gatewayID
         self.data = data
         self.interval = interval
         self.outboxLimit = outboxLimit

@@ -30,6 +30,7 @@ package struct AgentFile: Decodable {
     }
 
     package var gateway: String
+    package var gatewayID: String?
     package var data: String
     package var interval: String?
     package var outboxLimit: Int?
@@ -37,6 +38,7 @@ package struct AgentFile: Decodable {
 
     package enum CodingKeys: String, CodingKey {
         case gateway, data, interval
+        case gatewayID = "gateway-id"
         case outboxLimit = "outbox-limit"
         case buses
     }
@@ -131,8 +133,24 @@ package struct AgentFile: Decodable {
                 }
                 return value.duration
             } ?? AgentDefaults.interval
+        let id = try gatewayID.map { text in
+            guard let id = GatewayID(hex: text) else {
+                throw ConfigFileError(
+                    path,
+                    "gateway-id: '\(text)' is not a gateway id (32 hex digits, printed by edge-gateway init and enroll)"
+                )
+            }
+            return id
+        }
         let limit = outboxLimit ?? AgentDefaults.outboxLimit
         guard limit > 0 else { throw ConfigFileError(path, "outbox-limit: must be positive, not \(limit)") }
-        return AgentConfig(gateway: url, data: absolute(data), interval: interval, outboxLimit: limit, buses: resolved)
+        return AgentConfig(
+            gateway: url,
+            gatewayID: id,
+            data: absolute(data),
+            interval: interval,
+            outboxLimit: limit,
+            buses: resolved
+        )
     }
 }

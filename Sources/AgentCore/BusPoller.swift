@@ -10,6 +10,8 @@ import ServiceLifecycle
 package struct BusPoller: Service {
     package let name: String
     package let meters: [PolledMeter]
+    /// The gateway every reading is addressed to (`GatewayAddressee`).
+    package let gateway: GatewayID
     package let interval: Duration
     package let outbox: Outbox
     package let logger: Logger
@@ -54,7 +56,12 @@ package struct BusPoller: Service {
         }
         do {
             let record = try await outbox.append(meter: meterID) { sequence in
-                let reading = try meter.factory.reading(from: snapshot, meter: meterID, sequence: sequence)
+                let reading = try meter.factory.reading(
+                    from: snapshot,
+                    meter: meterID,
+                    gateway: gateway,
+                    sequence: sequence
+                )
                 return try SignedRecord.sign(.reading(reading), with: meter.identity)
             }
             if case .reading(let reading) = record.record {
@@ -84,9 +91,17 @@ package struct BusPoller: Service {
         }
     }
 
-    package init(name: String, meters: [PolledMeter], interval: Duration, outbox: Outbox, logger: Logger) {
+    package init(
+        name: String,
+        meters: [PolledMeter],
+        gateway: GatewayID,
+        interval: Duration,
+        outbox: Outbox,
+        logger: Logger
+    ) {
         self.name = name
         self.meters = meters
+        self.gateway = gateway
         self.interval = interval
         self.outbox = outbox
         self.logger = logger

@@ -15,10 +15,15 @@ import ServiceLifecycle
 /// moved to the outbox's `rejected` table and logged: kept, never silently dropped; the
 /// meter's later readings are renumbered so its sequence stays gapless.
 /// Records rejected for a reason that can heal (meter not enrolled yet, a gap the
-/// gateway still waits for, gateway storage trouble) stay queued and are retried.
+/// gateway still waits for, gateway storage trouble) stay queued and are retried. Readings
+/// refused as they are addressed (version 1 after the gateway's transition, or addressed to
+/// the gateway the agent used before) are signed again for `gatewayID`, keeping their numbers.
 package struct Forwarder: Service {
     package let outbox: Outbox
     package let gateway: URL
+    /// The gateway readings are addressed to (`GatewayAddressee`); renumbered and
+    /// re-addressed readings are signed for it.
+    package let gatewayID: GatewayID
     package let httpClient: HTTPClient
     /// The meters' keys by meter id (hex), to renumber readings after a rejection.
     package let identities: [String: SigningIdentity]
@@ -37,12 +42,14 @@ package struct Forwarder: Service {
     package init(
         outbox: Outbox,
         gateway: URL,
+        gatewayID: GatewayID,
         httpClient: HTTPClient,
         identities: [String: SigningIdentity],
         logger: Logger
     ) {
         self.outbox = outbox
         self.gateway = gateway
+        self.gatewayID = gatewayID
         self.httpClient = httpClient
         self.identities = identities
         self.logger = logger
@@ -52,7 +59,9 @@ package struct Forwarder: Service {
     private var http: GatewayClient { GatewayClient(base: gateway, client: httpClient) }
 
     /// Reasons after which a record can never be accepted as it is: it is set aside and
-    /// the meter's later readings take its number.
+    /// the meter's later readings take its number. `wrong-gateway` and
+    /// `retired-reading-version` are not among them: the reading's values are good, only its
+    /// address is not, and the agent signs it again (see `sendOnce`).
     package static let permanentReasons: Set<IngestReason> = [
         .malformed, .wrongRecordType, .badSignature, .signerMismatch, .timestampSkew, .implausibleValue,
         .revokedMeter,
@@ -135,6 +144,11 @@ package struct Forwarder: Service {
             } else if result.isAcknowledged {
                 acknowledged.append(item)
             } else if result.status == .rejected, let reason = result.reason,
+                reason == .wrongGateway || reason == .retiredReadingVersion
+            {
+                retryLater = true
+                if try await readdress(item, reason: reason, detail: result.detail) { renumbered.insert(item.meter) }
+            } else if result.status == .rejected, let reason = result.reason,
                 reason == .conflictingDuplicate || Self.permanentReasons.contains(reason)
             {
                 retryLater = true
@@ -147,8 +161,8 @@ package struct Forwarder: Service {
                     )
                     continue
                 }
-                let resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord = { record, sequence in
-                    try Self.renumber(record, to: sequence, with: identity)
+                let resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord = { [gatewayID] record, sequence in
+                    try Self.resign(record, sequence: sequence, for: gatewayID, with: identity)
                 }
                 if reason == .conflictingDuplicate {
                     // The chain already holds other readings under these numbers: this
@@ -216,10 +230,53 @@ package struct Forwarder: Service {
         }
     }
 
-    /// The same reading with another sequence number, signed again by its meter.
-    package static func renumber(
+    /// Signs the meter's queued readings from `item` on again for `gatewayID`, when the
+    /// gateway refused `item` for its address. Returns false, leaving them queued, when the
+    /// reading is already addressed to `gatewayID`: then the gateway at `gateway` is not the
+    /// one the agent was told to address (`--gateway-id`), and only the operator can tell
+    /// which is right.
+    private func readdress(_ item: Outbox.Item, reason: IngestReason, detail: String?) async throws -> Bool {
+        let record = try SignedRecord(bytes: item.bytes)
+        if reason == .wrongGateway, case .reading(let reading) = record.record, reading.gateway == gatewayID {
+            notices.log(
+                .error,
+                key: "\(item.meter) \(reason.rawValue)",
+                "the gateway refuses readings addressed to gateway \(gatewayID.hex): it is another gateway; point --gateway at gateway \(gatewayID.hex), or give this gateway's id with --gateway-id; the readings stay queued",
+                metadata: [
+                    "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "reason": "\(reason.rawValue)",
+                    "detail": "\(detail ?? "")",
+                ]
+            )
+            return false
+        }
+        guard let identity = identities[item.meter] else {
+            notices.log(
+                .error,
+                key: "\(item.meter) nokey",
+                "a reading was refused for its address but this agent has no key for its meter to sign it again; it stays queued",
+                metadata: ["meter.id": "\(item.meter)", "reason": "\(reason.rawValue)"]
+            )
+            return false
+        }
+        try await outbox.readdress(meter: item.meter, from: item.sequence) { [gatewayID] record, sequence in
+            try Self.resign(record, sequence: sequence, for: gatewayID, with: identity)
+        }
+        logger.notice(
+            "queued readings signed again for this gateway",
+            metadata: [
+                "meter.id": "\(item.meter)", "reading.seq": "\(item.sequence)", "reason": "\(reason.rawValue)",
+                "gateway.id": "\(gatewayID.hex)",
+            ]
+        )
+        return true
+    }
+
+    /// The same reading with sequence number `sequence`, addressed to `gateway` (version 2),
+    /// signed again by its meter.
+    package static func resign(
         _ record: SignedRecord,
-        to sequence: UInt64,
+        sequence: UInt64,
+        for gateway: GatewayID,
         with identity: SigningIdentity
     ) throws -> SignedRecord {
         guard case .reading(let reading) = record.record else {
@@ -227,6 +284,7 @@ package struct Forwarder: Service {
         }
         let copy = try Reading(
             meter: reading.meter,
+            gateway: gateway,
             sequence: sequence,
             timestamp: reading.timestamp,
             values: reading.values,

@@ -86,6 +86,11 @@ package actor Outbox {
                     """
             )
         }
+        migrator.registerMigration("outbox-v2-addressee") { db in
+            // The gateway this agent's readings are addressed to, once learned from it: a
+            // restart while the gateway is down still signs readings for it.
+            try db.execute(sql: "CREATE TABLE addressee (gateway TEXT NOT NULL)")
+        }
         try migrator.migrate(database)
     }
 
@@ -245,6 +250,56 @@ package actor Outbox {
                     """,
                 arguments: [meter, next - 1]
             )
+        }
+    }
+
+    /// Signs the meter's queued readings from `first` on again with `resign`, keeping their
+    /// numbers, in one transaction: for readings the gateway refuses as they are addressed
+    /// (version 1 after its transition, or addressed to the gateway the agent used before).
+    package func readdress(
+        meter: String,
+        from first: UInt64,
+        resign: @Sendable (SignedRecord, UInt64) throws -> SignedRecord
+    ) throws {
+        try database.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, sequence, bytes FROM outbox WHERE meter = ? AND sequence >= ? ORDER BY sequence",
+                arguments: [meter, first]
+            )
+            for row in rows {
+                let record = try SignedRecord(bytes: [UInt8]((row["bytes"] as Data?) ?? Data()))
+                let resigned = try resign(record, row["sequence"])
+                try db.execute(
+                    sql: "UPDATE outbox SET bytes = ? WHERE id = ?",
+                    arguments: [Data(resigned.bytes), row["id"] as Int64]
+                )
+            }
+        }
+    }
+
+    /// The gateway the agent's readings were last addressed to, if it was ever recorded.
+    package func addressee() throws -> GatewayID? {
+        let text = try database.read { db in try String.fetchOne(db, sql: "SELECT gateway FROM addressee") }
+        guard let text else { return nil }
+        guard let id = GatewayID(hex: text) else { throw UnreadableAddressee(path: path, text: text) }
+        return id
+    }
+
+    /// The recorded gateway id is not an id: the outbox was edited by hand.
+    package struct UnreadableAddressee: Error, CustomStringConvertible {
+        package let path: String
+        package let text: String
+        package var description: String {
+            "\(path) records '\(text)' as the gateway's id, which is not 32 hex digits; give the gateway's id with --gateway-id (edge-gateway init and enroll print it)"
+        }
+    }
+
+    /// Records the gateway the agent's readings are addressed to.
+    package func recordAddressee(_ gateway: GatewayID) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM addressee")
+            try db.execute(sql: "INSERT INTO addressee (gateway) VALUES (?)", arguments: [gateway.hex])
         }
     }
 

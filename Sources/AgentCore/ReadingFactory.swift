@@ -43,8 +43,14 @@ package struct ReadingFactory: Sendable {
     /// The reading measurands this profile can fill.
     package var measurands: [LedgerLite.Measurand] { sources.map(\.measurand) }
 
-    /// The reading for `snapshot` with sequence number `sequence`.
-    package func reading(from snapshot: MeterSnapshot, meter: MeterID, sequence: UInt64) throws -> Reading {
+    /// The reading for `snapshot` with sequence number `sequence`, addressed to `gateway`
+    /// (version 2: no other gateway takes it).
+    package func reading(
+        from snapshot: MeterSnapshot,
+        meter: MeterID,
+        gateway: GatewayID,
+        sequence: UInt64
+    ) throws -> Reading {
         var values: [MeasuredValue] = []
         for source in sources {
             guard let value = snapshot.value(source.name) else { continue }
@@ -56,6 +62,13 @@ package struct ReadingFactory: Sendable {
         var status: ReadingStatus = []
         if let tamperName, let flag = snapshot.value(tamperName), flag != 0 { status.insert(.tamper) }
         let timestamp = Int64((snapshot.takenAt.timeIntervalSince1970 * 1000).rounded(.down))
-        return try Reading(meter: meter, sequence: sequence, timestamp: timestamp, values: values, status: status)
+        return try Reading(
+            meter: meter,
+            gateway: gateway,
+            sequence: sequence,
+            timestamp: timestamp,
+            values: values,
+            status: status
+        )
     }
 }

@@ -45,7 +45,9 @@ struct AgentTests {
         for _ in 0..<count {
             _ = try await outbox.append(meter: identity.id) { sequence in
                 try SignedRecord.sign(
-                    .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                    .reading(
+                        factory.reading(from: values, meter: identity.id, gateway: testGatewayID, sequence: sequence)
+                    ),
                     with: identity
                 )
             }
@@ -61,7 +63,7 @@ struct AgentTests {
             "voltage_l1": 230.14, "current_l2": 1.5, "frequency": 50.02, "power_factor_total": 0.97,
         ]
         let reading = try ReadingFactory(profile: sdm630)
-            .reading(from: snapshot(sdm630, values), meter: identity.id, sequence: 9)
+            .reading(from: snapshot(sdm630, values), meter: identity.id, gateway: testGatewayID, sequence: 9)
         #expect(reading[.energyImportWh] == 1_234_568)
         #expect(reading[.energyExportWh] == 250)
         #expect(reading[.activePowerW] == -1485)
@@ -70,6 +72,7 @@ struct AgentTests {
         #expect(reading[.frequencyMilliHz] == 50_020)
         #expect(reading[.powerFactorMilli] == 970)
         #expect(reading.sequence == 9 && reading.meter == identity.id)
+        #expect(reading.gateway == testGatewayID && reading.version == 2, "addressed to the agent's gateway")
         #expect(reading.timestamp == 1_782_043_200_500)
         #expect(reading.status.isEmpty)
     }
@@ -93,6 +96,7 @@ struct AgentTests {
         let reading = try ReadingFactory(profile: withTamper).reading(
             from: snapshot(withTamper, ["energy_import": 42, "tamper": 1]),
             meter: KeyID(high: 1, low: 2),
+            gateway: testGatewayID,
             sequence: 1
         )
         #expect(reading.status.contains(.tamper))
@@ -110,7 +114,14 @@ struct AgentTests {
             for _ in 0..<3 {
                 _ = try await outbox.append(meter: identity.id) { sequence in
                     try SignedRecord.sign(
-                        .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                        .reading(
+                            factory.reading(
+                                from: values,
+                                meter: identity.id,
+                                gateway: testGatewayID,
+                                sequence: sequence
+                            )
+                        ),
                         with: identity
                     )
                 }
@@ -124,7 +135,7 @@ struct AgentTests {
         #expect(try await reopened.oldest(limit: 10).map(\.sequence) == [2, 3])
         let next = try await reopened.append(meter: identity.id) { sequence in
             try SignedRecord.sign(
-                .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                .reading(factory.reading(from: values, meter: identity.id, gateway: testGatewayID, sequence: sequence)),
                 with: identity
             )
         }
@@ -143,7 +154,7 @@ struct AgentTests {
         let values = snapshot(sdm630, ["energy_import": 1])
         let make: @Sendable (UInt64) throws -> SignedRecord = { sequence in
             try SignedRecord.sign(
-                .reading(factory.reading(from: values, meter: identity.id, sequence: sequence)),
+                .reading(factory.reading(from: values, meter: identity.id, gateway: testGatewayID, sequence: sequence)),
                 with: identity
             )
         }
@@ -189,6 +200,7 @@ struct AgentTests {
         let forwarder = Forwarder(
             outbox: outbox,
             gateway: URL(string: "http://127.0.0.1:\(port)")!,
+            gatewayID: testGatewayID,
             httpClient: httpClient,
             identities: [identity.id.hex: identity],
             logger: silentLogger
@@ -244,6 +256,7 @@ extension AgentTests {
         let forwarder = Forwarder(
             outbox: outbox,
             gateway: URL(string: "http://127.0.0.1:\(port)")!,
+            gatewayID: testGatewayID,
             httpClient: httpClient,
             identities: [identity.id.hex: identity],
             logger: silentLogger
@@ -261,6 +274,201 @@ extension AgentTests {
             throw error
         }
         try await httpClient.shutdown()
+    }
+}
+
+/// The gateway the tests' agents address their readings to (the gateway key of FORMATS.md).
+let testGatewayID = GatewayID(high: 0x8a47_cf56_c4b4_20a7, low: 0x37fe_a607_f98b_0dce)
+
+extension AgentTests {
+    /// A queued reading of the outbox, decoded.
+    func queuedReadings(_ outbox: Outbox) async throws -> [Reading] {
+        try await outbox.oldest(limit: 100).map { item in
+            guard case .reading(let r) = try SignedRecord(bytes: item.bytes).record else {
+                throw RenumberError.notAReading
+            }
+            return r
+        }
+    }
+
+    @Test("a polled meter's reading is stored as version 2, signed for the agent's gateway")
+    func pollerSignsForItsGateway() async throws {
+        let bus = try RunningBus(meters: [meter("sdm630", unit: 1)])
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        let polled = PolledMeter(
+            reader: MeterReader(client: try bus.client(attempts: 3), profile: sdm630, unit: 1),
+            factory: ReadingFactory(profile: sdm630),
+            identity: identity
+        )
+        let poller = BusPoller(
+            name: "test",
+            meters: [polled],
+            gateway: testGatewayID,
+            interval: .seconds(1),
+            outbox: outbox,
+            logger: silentLogger
+        )
+        await poller.poll(polled, failures: RateLimitedLog(logger: silentLogger, interval: .seconds(30)))
+        let stored = try #require(try await outbox.oldest(limit: 10).first)
+        let record = try SignedRecord(bytes: stored.bytes)
+        #expect(record.isSignatureValid(by: identity.publicIdentity))
+        #expect(stored.bytes[23] == 2, "the body's version byte")
+        guard case .reading(let reading) = record.record else {
+            Issue.record("not a reading")
+            return
+        }
+        #expect(reading.version == 2 && reading.gateway == testGatewayID && reading.sequence == 1)
+    }
+
+    @Test("the gateway's id comes from --gateway-id, else the data directory, else the gateway, asked once")
+    func gatewayIDIsKnownBeforeTheFirstPoll() async throws {
+        let directory = temporaryDirectory()
+        let other = GatewayID(high: 1, low: 2)
+        let outbox = try Outbox(directory: directory, capacity: 10)
+        let addressee = GatewayAddressee(
+            outbox: outbox,
+            gateway: URL(string: "http://127.0.0.1:1")!,
+            logger: silentLogger
+        )
+        let down: @Sendable () async throws -> String = { throw GatewayError.mismatchedAnswer("connection refused") }
+
+        // First start, gateway down, no id given: refused with the fix, nothing polled yet.
+        let error = await #expect(throws: GatewayAddresseeError.self) {
+            _ = try await addressee.resolve(configured: nil, ask: down)
+        }
+        #expect(error?.description.contains("--gateway-id") == true)
+
+        // Learned from the gateway once, and recorded.
+        #expect(try await addressee.resolve(configured: nil) { testGatewayID.hex } == testGatewayID)
+        #expect(try await outbox.addressee() == testGatewayID)
+        // A restart while the gateway is down addresses readings to the recorded id.
+        let reopened = GatewayAddressee(
+            outbox: try Outbox(directory: directory, capacity: 10),
+            gateway: URL(string: "http://127.0.0.1:1")!,
+            logger: silentLogger
+        )
+        #expect(try await reopened.resolve(configured: nil, ask: down) == testGatewayID)
+        // A given id wins, without asking, and is recorded for the next start.
+        #expect(try await reopened.resolve(configured: other, ask: down) == other)
+        #expect(try await reopened.outbox.addressee() == other)
+        // A gateway that answers something else than an id.
+        let fresh = GatewayAddressee(
+            outbox: try Outbox(directory: temporaryDirectory(), capacity: 10),
+            gateway: URL(string: "http://127.0.0.1:1")!,
+            logger: silentLogger
+        )
+        await #expect(throws: GatewayAddresseeError.notAnID(gateway: fresh.gateway, answer: "ok")) {
+            _ = try await fresh.resolve(configured: nil) { "ok" }
+        }
+    }
+
+    @Test("an agent file may give the gateway's id; one that is not an id is refused with its key")
+    func agentFileGatewayID() throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func load(_ line: String) throws -> AgentConfig {
+            let path = directory + "/agent.yaml"
+            try """
+            gateway: http://127.0.0.1:8080
+            \(line)
+            data: agent-data
+            buses:
+              - tcp: 127.0.0.1:502
+                meters:
+                  - { unit: 1, profile: sdm630, key: house.key }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            return try AgentFile.load(path: path)
+        }
+        #expect(try load("gateway-id: \(testGatewayID.hex)").gatewayID == testGatewayID)
+        #expect(try load("").gatewayID == nil)
+        let error = #expect(throws: ConfigFileError.self) { try load("gateway-id: north") }
+        #expect(error?.description.contains("gateway-id: 'north' is not a gateway id") == true)
+    }
+
+    @Test("the agent learns the gateway's id from GET /healthz")
+    func gatewayIDFromHealth() async throws {
+        let id = try await FakeGateway.serving { _, http in try await http.gatewayID(timeout: .seconds(5)) }
+        #expect(id == testGatewayID.hex)
+    }
+
+    @Test("version 1 readings the gateway retired are signed again as version 2 for it, keeping their numbers")
+    func retiredVersion1ReadingsAreReaddressed() async throws {
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        for _ in 0..<3 {
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                let r = try Reading(meter: identity.id, sequence: sequence, timestamp: 1_782_043_200_000, values: [])
+                return try SignedRecord.sign(.reading(r), with: identity)
+            }
+        }
+        try await FakeGateway.serving { gateway, http in
+            let forwarder = Forwarder(
+                outbox: outbox,
+                gateway: http.base,
+                gatewayID: testGatewayID,
+                httpClient: http.client,
+                identities: [identity.id.hex: identity],
+                logger: silentLogger
+            )
+            gateway.mode.withLock { $0 = .answering([2: .retiredReadingVersion, 3: .sequenceGap]) }
+            _ = try await forwarder.sendOnce(limit: 10)
+            let queued = try await queuedReadings(outbox)
+            #expect(queued.map(\.sequence) == [2, 3])
+            #expect(queued.map(\.gateway) == [testGatewayID, testGatewayID])
+            #expect(try await outbox.rejectedCount() == 0, "nothing set aside")
+            #expect(try await outbox.lastSequence(of: identity.id) == 3)
+            for item in try await outbox.oldest(limit: 10) {
+                #expect(try SignedRecord(bytes: item.bytes).isSignatureValid(by: identity.publicIdentity))
+            }
+            gateway.mode.withLock { $0 = .answering([:]) }
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await outbox.pendingCount() == 0)
+        }
+    }
+
+    @Test("readings refused as wrong-gateway move to the agent's gateway, or wait when already addressed to it")
+    func wrongGatewayReadings() async throws {
+        let outbox = try Outbox(directory: temporaryDirectory(), capacity: 100)
+        let identity = SigningIdentity()
+        let previous = GatewayID(high: 5, low: 5)
+        for _ in 0..<2 {
+            _ = try await outbox.append(meter: identity.id) { sequence in
+                let r = try Reading(
+                    meter: identity.id,
+                    gateway: previous,
+                    sequence: sequence,
+                    timestamp: 1_782_043_200_000,
+                    values: []
+                )
+                return try SignedRecord.sign(.reading(r), with: identity)
+            }
+        }
+        try await FakeGateway.serving { gateway, http in
+            let forwarder = Forwarder(
+                outbox: outbox,
+                gateway: http.base,
+                gatewayID: testGatewayID,
+                httpClient: http.client,
+                identities: [identity.id.hex: identity],
+                logger: silentLogger
+            )
+            // Readings queued for the gateway the agent used before: signed again for this one.
+            gateway.mode.withLock { $0 = .answering([1: .wrongGateway, 2: .sequenceGap]) }
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await queuedReadings(outbox).map(\.gateway) == [testGatewayID, testGatewayID])
+
+            // Refused although addressed to the agent's gateway: --gateway and --gateway-id
+            // disagree. Only the operator knows which is right: the readings wait, unchanged.
+            let before = try await outbox.oldest(limit: 10).map(\.bytes)
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await outbox.oldest(limit: 10).map(\.bytes) == before)
+            #expect(try await outbox.rejectedCount() == 0)
+
+            gateway.mode.withLock { $0 = .answering([:]) }
+            _ = try await forwarder.sendOnce(limit: 10)
+            #expect(try await outbox.pendingCount() == 0)
+        }
     }
 }
 
@@ -282,6 +490,13 @@ final class FakeGateway: Sendable {
 
     func application(port: Int = 0, onBind: (@Sendable (Int) -> Void)? = nil) -> some ApplicationProtocol {
         let router = Router()
+        router.get("healthz") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status": "ok", "gateway": "\#(testGatewayID.hex)"}"#))
+            )
+        }
         router.get("v1/meters/:id") { _, _ -> Response in
             let body = #"{"lastSequence": \#(self.chainLastSequence.withLock { $0 })}"#
             return Response(

@@ -563,7 +563,9 @@ extension TradeTests {
             )
             _ = try await outbox.append(meter: identity.id) { sequence in
                 try SignedRecord.sign(
-                    .reading(factory.reading(from: snapshot, meter: identity.id, sequence: sequence)),
+                    .reading(
+                        factory.reading(from: snapshot, meter: identity.id, gateway: testGatewayID, sequence: sequence)
+                    ),
                     with: identity
                 )
             }
@@ -573,6 +575,7 @@ extension TradeTests {
             var forwarder = Forwarder(
                 outbox: outbox,
                 gateway: http.base,
+                gatewayID: testGatewayID,
                 httpClient: http.client,
                 identities: [:],
                 logger: silentLogger

@@ -68,6 +68,15 @@ package struct GatewayClient: Sendable {
         return try JSONExchange.ok(LastSequence.self, answer, url: url).lastSequence
     }
 
+    /// `GET /healthz`, read for the gateway's id (its key id, hex) only: the agent addresses
+    /// its readings to it.
+    package func gatewayID(timeout: Duration, limit: Int = 1 << 20) async throws(GridAPIError) -> String {
+        struct GatewayOfHealth: Decodable { var gateway: String }
+        let url = url(GatewayRoutes.health)
+        let answer = try await exchange.get(url: url, timeout: timeout, limit: limit)
+        return try JSONExchange.ok(GatewayOfHealth.self, answer, url: url).gateway
+    }
+
     /// `POST /v1/offers`. Refusals and retries come in the same shape, so any status whose
     /// body is an `OfferResponse` is an answer.
     package func offer(

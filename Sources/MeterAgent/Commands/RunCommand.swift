@@ -52,6 +52,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Gateway base URL, e.g. http://127.0.0.1:8080.")
     var gateway: String?
 
+    @Option(
+        name: .customLong("gateway-id"),
+        help: ArgumentHelp(
+            "The gateway's id (32 hex digits, printed by `edge-gateway init` and `enroll`): every reading is signed for that gateway only. Without it the agent uses the id recorded in --data, or asks the gateway once and records it. With --config, give `gateway-id:` in the file.",
+            valueName: "id"
+        )
+    )
+    var gatewayID: String?
+
     @Option(name: .long, help: "Directory for the outbox (created if missing).")
     var data: String?
 
@@ -90,10 +99,10 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         if config != nil {
             guard !bus.hasConnection, unit == nil, profile == nil, key == nil, role == nil, gateway == nil, data == nil,
-                interval == nil, outboxLimit == nil
+                interval == nil, outboxLimit == nil, gatewayID == nil
             else {
                 throw ValidationError(
-                    "--config names the buses, meters (with their roles), gateway, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --role, --gateway, --data, --interval and --outbox-limit"
+                    "--config names the buses, meters (with their roles), gateway, gateway-id, data, interval and outbox-limit; leave out --device/--tcp/--rtu-tcp, --unit, --profile, --key, --role, --gateway, --gateway-id, --data, --interval and --outbox-limit"
                 )
             }
             guard bus.baud == nil, bus.parity == nil, bus.dataBits == nil, bus.stopBits == nil else {
@@ -117,6 +126,11 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--offer-interval must be at least 1s, not \(offerInterval)")
             }
         }
+        if let gatewayID, GatewayID(hex: gatewayID) == nil {
+            throw ValidationError(
+                "--gateway-id '\(gatewayID)' is not a gateway id: 32 hex digits, printed by `edge-gateway init` and `enroll`"
+            )
+        }
         if let outboxLimit, outboxLimit <= 0 { throw ValidationError("--outbox-limit must be positive") }
         if let interval, interval.duration < AgentDefaults.minimumInterval {
             throw ValidationError("--interval must be at least 100ms")
@@ -128,11 +142,18 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try agentConfig()
         let library = try profileOptions.library()
         let outbox = try Outbox(directory: configuration.data, capacity: configuration.outboxLimit)
+        let addressee = GatewayAddressee(outbox: outbox, gateway: configuration.gateway, logger: logger)
+        let gatewayID = try await GatewayClient.withClient(base: configuration.gateway) { http in
+            try await addressee.resolve(configured: configuration.gatewayID) {
+                try await http.gatewayID(timeout: .seconds(10))
+            }
+        }
         let pollers = try configuration.buses.enumerated().map { index, busConfig in
             try poller(
                 for: busConfig,
                 index: index,
                 configuration: configuration,
+                gatewayID: gatewayID,
                 library: library,
                 outbox: outbox,
                 logger: logger
@@ -151,14 +172,15 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "agent started",
             metadata: [
-                "gateway": "\(configuration.gateway)", "data": "\(configuration.data)",
-                "pending": "\(pending)", "interval": "\(configuration.interval)",
+                "gateway": "\(configuration.gateway)", "gateway.id": "\(gatewayID.hex)",
+                "data": "\(configuration.data)", "pending": "\(pending)", "interval": "\(configuration.interval)",
             ]
         )
         try await GatewayClient.withClient(base: configuration.gateway) { http in
             var forwarder = Forwarder(
                 outbox: outbox,
                 gateway: configuration.gateway,
+                gatewayID: gatewayID,
                 httpClient: http.client,
                 identities: identities,
                 logger: logger
@@ -207,6 +229,7 @@ struct RunCommand: AsyncParsableCommand {
         for busConfig: AgentConfig.Bus,
         index: Int,
         configuration: AgentConfig,
+        gatewayID: GatewayID,
         library: ProfileLibrary,
         outbox: Outbox,
         logger: Logger
@@ -252,6 +275,7 @@ struct RunCommand: AsyncParsableCommand {
         return BusPoller(
             name: "\(endpoint)",
             meters: meters,
+            gateway: gatewayID,
             interval: configuration.interval,
             outbox: outbox,
             logger: logger
@@ -282,6 +306,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         return AgentConfig(
             gateway: url,
+            gatewayID: gatewayID.flatMap(GatewayID.init(hex:)),
             data: data ?? "agent-data",
             interval: interval?.duration ?? AgentDefaults.interval,
             outboxLimit: outboxLimit ?? AgentDefaults.outboxLimit,
