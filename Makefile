@@ -1,7 +1,7 @@
 # GridLedger: the two commands a new user needs are `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: all setup build test demo bench lint format clean
+.PHONY: all setup build test demo bench fuzz lint format clean
 
 all: build
 
@@ -34,13 +34,18 @@ bench: setup
 	$(SWIFT) build -c release
 	./.build/release/GridLedgerBench $(SUITES)
 
+## A million validly signed hostile inputs through the gateway's admission (release build); FUZZ_ARGS='--seed N' reproduces a run.
+fuzz: setup
+	$(SWIFT) build -c release --product GridLedgerFuzz
+	./.build/release/GridLedgerFuzz $(FUZZ_ARGS)
+
 ## Check the formatting (.swift-format: swift-nio's settings, lines up to 120 characters).
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Benchmarks Package.swift
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Benchmarks Fuzz Package.swift
 
 ## Rewrite the sources in the house format.
 format:
-	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Benchmarks Package.swift
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Benchmarks Fuzz Package.swift
 
 clean:
 	rm -rf .build
