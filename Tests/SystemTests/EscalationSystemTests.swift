@@ -169,6 +169,7 @@ struct EscalationSystemTests {
             let readings = try [(1, 1000), (2, 11000)].map { sequence, export in
                 let reading = try Reading(
                     meter: wind.id,
+                    gateway: GatewayID(hex: g2.id),
                     sequence: UInt64(sequence),
                     timestamp: now - 1000 + Int64(sequence),
                     values: [MeasuredValue(.energyExportWh, Int64(export))]

@@ -457,6 +457,7 @@ struct FaultSystemTests {
             }
             let changed = try Reading(
                 meter: reading.meter,
+                gateway: reading.gateway,
                 sequence: reading.sequence,
                 timestamp: reading.timestamp,
                 values: values,

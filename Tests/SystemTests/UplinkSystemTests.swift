@@ -317,6 +317,7 @@ struct UplinkSystemTests {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let reading = try Reading(
                 meter: meterKey.id,
+                gateway: GatewayID(hex: grid.gatewayID),
                 sequence: sequence,
                 timestamp: now,
                 values: [MeasuredValue(.energyImportWh, Int64(sequence))]
@@ -414,6 +415,8 @@ struct UplinkSystemTests {
     struct Feeder {
         let key: SigningIdentity
         let base: String
+        /// The gateway the readings are addressed to.
+        let gateway: GatewayID?
         var sequence: UInt64 = 0
 
         mutating func feed(client: HTTPClient) async throws -> Bool {
@@ -421,6 +424,7 @@ struct UplinkSystemTests {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let reading = try Reading(
                 meter: key.id,
+                gateway: gateway,
                 sequence: sequence,
                 timestamp: now,
                 values: [MeasuredValue(.energyImportWh, Int64(sequence))]
@@ -447,7 +451,11 @@ struct UplinkSystemTests {
         // A long seal interval: the readings below stay pending until the stop seals them.
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL, sealInterval: "10m")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var feeder = Feeder(key: try KeyFile.readPrivateKey(from: world.path("house.key")), base: base)
+        var feeder = Feeder(
+            key: try KeyFile.readPrivateKey(from: world.path("house.key")),
+            base: base,
+            gateway: GatewayID(hex: grid.gatewayID)
+        )
         do {
             // Everything sealed so far (genesis, enrollment) is checkpointed.
             try await Self.waitFor("the first checkpoints") {
@@ -490,7 +498,11 @@ struct UplinkSystemTests {
         let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var feeder = Feeder(key: try KeyFile.readPrivateKey(from: world.path("house.key")), base: base)
+        var feeder = Feeder(
+            key: try KeyFile.readPrivateKey(from: world.path("house.key")),
+            base: base,
+            gateway: GatewayID(hex: grid.gatewayID)
+        )
         do {
             try await Self.waitFor("the first checkpoints") {
                 (try await Self.json(base + "/v1/uplink", Uplink.self, client: client).lastCheckpointedHeight) != nil
