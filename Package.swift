@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", "2.101.2"..<"3.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", "2.13.0"..<"3.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", "2.4.1"..<"3.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", "2.37.6"..<"3.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", "1.21.1"..<"2.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (scripts/setup installs them).
@@ -51,9 +53,24 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // TLS for both servers and every client: certificates and keys on disk, self-signed
+        // certificates for `init`, certificate fingerprints, pinned and CA-file trust.
+        .target(
+            name: "GridTLS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "OperatorKit",
             dependencies: [
+                "GridTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,6 +88,9 @@ let package = Package(
             name: "GridAPI",
             dependencies: [
                 "LedgerLite",
+                "GridTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -106,6 +126,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -163,6 +184,7 @@ let package = Package(
             name: "MeterAgent",
             dependencies: [
                 "AgentCore",
+                "GridTLS",
                 "MeterEmulator",
                 "ModbusBridge",
                 "LedgerLite",
@@ -179,6 +201,7 @@ let package = Package(
             name: "EdgeGateway",
             dependencies: [
                 "GatewayCore",
+                "GridTLS",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
@@ -194,6 +217,8 @@ let package = Package(
             name: "SuperNode",
             dependencies: [
                 "SuperNodeCore",
+                "GridTLS",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
@@ -208,6 +233,7 @@ let package = Package(
             name: "GridLedgerBench",
             dependencies: [
                 "ModbusBridge",
+                "GridTLS",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
@@ -292,6 +318,8 @@ let package = Package(
             name: "SystemTests",
             dependencies: [
                 "TestSupport",
+                "GridTLS",
+                "OperatorKit",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",

@@ -35,6 +35,8 @@ package struct Forwarder: Service {
     package var shutdownFlushBudget: Duration = .seconds(5)
     /// With `--auto-offer`: takes the export counters of acknowledged producer readings.
     package var exports: ExportLedger?
+    /// Which certificate an https:// gateway must present.
+    package var tls: ClientTLS = .system
 
     /// Repeated deferrals and key problems, summarised rather than logged per reading.
     package let notices: RateLimitedLog
@@ -56,7 +58,7 @@ package struct Forwarder: Service {
         self.notices = RateLimitedLog(logger: logger, interval: .seconds(30))
     }
 
-    private var http: GatewayClient { GatewayClient(base: gateway, client: httpClient) }
+    private var http: GatewayClient { GatewayClient(base: gateway, client: httpClient, tls: tls) }
 
     /// Reasons after which a record can never be accepted as it is: it is set aside and
     /// the meter's later readings take its number. `wrong-gateway` and

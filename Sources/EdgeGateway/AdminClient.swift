@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import GridAPI
+import GridTLS
 import LedgerLite
 import Logging
 import OperatorKit
@@ -37,8 +38,9 @@ enum AdminClient {
         guard let base = URL(string: url) else {
             throw OperatorError("\(dir.urlPath) holds '\(url)', which is not a URL; restart `edge-gateway serve`")
         }
+        let tls = try trust(of: dir, url: url)
         do throws(GridAPIError) {
-            let response = try await remote(GatewayClient(base: base), token)
+            let response = try await remote(GatewayClient(base: base, tls: tls), token)
             return
                 "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
         } catch .transport(let called, let error) {
@@ -51,6 +53,18 @@ enum AdminClient {
                 "the gateway at \(url) refused: \(message ?? error.bodyText) (HTTP \(error.status ?? 0))"
             )
         }
+    }
+
+    /// A gateway serving HTTPS is pinned by the fingerprint it published beside its URL (the
+    /// certificate it serves, whatever its names); plain HTTP needs nothing.
+    static func trust(of dir: DataDirectory, url: String) throws -> ClientTLS {
+        guard url.lowercased().hasPrefix("https:") else { return .system }
+        guard let text = dir.urlFile.readFingerprint(), let pin = CertificateFingerprint(text: text) else {
+            throw OperatorError(
+                "the gateway serves \(url) but \(dir.urlFile.fingerprintPath) holds no certificate fingerprint; restart `edge-gateway serve`"
+            )
+        }
+        return try ClientTLS(trust: .fingerprint(pin))
     }
 
     static func describe(_ entry: SignedRecord) -> String {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GridAPI
+import GridTLS
 import LedgerLite
 import Logging
 import OperatorKit
@@ -25,9 +27,9 @@ struct DispatchPolicyArgument: ExpressibleByArgument, Sendable {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the gateway: HTTP ingest, block sealing, queries and metrics.",
+        abstract: "Run the gateway: HTTP(S) ingest, block sealing, queries and metrics.",
         discussion:
-            "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified; on SIGTERM or SIGINT the final block and any other unacknowledged ones get one last push (at most 5 s) before the exit."
+            "Writes the listen URL to DIR/gateway.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT seals what is pending and exits 0. With --super-node URL --certificate FILE, sealed blocks are pushed to the super node in height order and its checkpoints kept in DIR/checkpoints.sqlite (GET /v1/uplink, `inspect checkpoints`); its root key is kept in DIR/super-node-root.pub once verified; on SIGTERM or SIGINT the final block and any other unacknowledged ones get one last push (at most 5 s) before the exit. TLS: --tls serves HTTPS with the certificate `init` made (DIR/tls.crt; its fingerprint is written to DIR/gateway.url.fingerprint while serving), --tls-cert/--tls-key with the operator's. Plain HTTP is the default on loopback only: another --listen address needs --tls, or --allow-plain-http (logged as a warning), and then admin calls (enroll, revoke) are accepted from loopback only. The gateway presents its TLS certificate to an https:// super node (mutual TLS)."
     )
 
     @OptionGroup var data: DataOption
@@ -110,6 +112,26 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var superNodeKey: String?
 
+    @Option(
+        name: .customLong("super-node-fingerprint"),
+        help: ArgumentHelp(
+            "With an https:// --super-node: trust exactly the certificate with this SHA-256 fingerprint (`super-node init` printed it).",
+            valueName: "sha256"
+        )
+    )
+    var superNodeFingerprint: String?
+
+    @Option(
+        name: .customLong("super-node-ca"),
+        help: ArgumentHelp(
+            "With an https:// --super-node: trust the CA certificates in this PEM file (or the super node's own tls.crt) instead of the system's.",
+            valueName: "file.pem"
+        )
+    )
+    var superNodeCA: String?
+
+    @OptionGroup(title: "TLS") var tls: ServerTLSOptions
+
     @OptionGroup var logging: LoggingOptions
 
     /// An http:// or https:// URL with a host.
@@ -135,6 +157,18 @@ struct ServeCommand: AsyncParsableCommand {
         if superNode == nil, superNodeKey != nil {
             throw ValidationError("--super-node-key only applies with --super-node URL --certificate FILE")
         }
+        if superNodeFingerprint != nil || superNodeCA != nil {
+            guard let superNode, superNode.lowercased().hasPrefix("https:") else {
+                throw ValidationError(
+                    "--super-node-fingerprint and --super-node-ca only apply with an https:// --super-node"
+                )
+            }
+        }
+        _ = try ServerTrust.from(
+            fingerprint: superNodeFingerprint,
+            caFile: superNodeCA,
+            flags: ("--super-node-fingerprint", "--super-node-ca")
+        )
         if let superNode, !Self.isHTTPURL(superNode) {
             throw ValidationError(
                 "--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)"
@@ -165,6 +199,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "another edge-gateway is serving \(dir.path) (it holds \(dir.lockPath)); stop it first, or use another --data directory"
             )
         }
+        let listen = ListenAddress(argument: listen)!
+        let identity = try tls.identity(directory: dir.directory, listen: listen, logger: logger)
+
         var config = ChainWriterConfig()
         config.sealSize = sealSize
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
@@ -177,7 +214,8 @@ struct ServeCommand: AsyncParsableCommand {
                 certificateFile: certificate,
                 pinnedRootKeyFile: superNodeKey,
                 directory: dir,
-                gatewayKey: try dir.loadPublicKey()
+                gatewayKey: try dir.loadPublicKey(),
+                tls: try superNodeTLS(served: identity, directory: dir)
             )
         }
         let gateway = try await Gateway.open(
@@ -209,8 +247,9 @@ struct ServeCommand: AsyncParsableCommand {
         )
         do {
             try await gateway.serve(
-                listen: ListenAddress(argument: listen)!,
-                sealTick: .milliseconds(max(50, config.sealIntervalMs / 4))
+                listen: listen,
+                sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)),
+                tls: identity
             )
         } catch {
             await gateway.shutdown()
@@ -223,10 +262,39 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
+extension ServeCommand {
+    /// How the uplink and escalations recognise an https:// super node, and the client
+    /// certificate the gateway presents to it: the one it serves with, else DIR/tls.crt when
+    /// `init` made one.
+    func superNodeTLS(served: TLSIdentity?, directory: DataDirectory) throws -> ClientTLS {
+        let trust = try ServerTrust.from(
+            fingerprint: superNodeFingerprint,
+            caFile: superNodeCA,
+            flags: ("--super-node-fingerprint", "--super-node-ca")
+        )
+        var identity = served
+        if identity == nil, directory.directory.hasTLSCertificate {
+            identity = try TLSIdentity(
+                certificatePath: directory.directory.tlsCertificatePath,
+                keyPath: directory.directory.tlsKeyPath
+            )
+        }
+        do { return try ClientTLS(trust: trust, identity: identity) } catch let error as TLSError {
+            throw OperatorError(error.description)
+        }
+    }
+}
+
 extension Gateway {
-    /// Serves HTTP until SIGTERM/SIGINT, with the sealing service; writes DIR/gateway.url
-    /// once the port is bound.
-    func serve(listen: ListenAddress, sealTick: Duration) async throws {
-        try await run(makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true), listen: listen)
+    /// Serves HTTP (HTTPS with `tls`) until SIGTERM/SIGINT, with the sealing service; writes
+    /// DIR/gateway.url once the port is bound.
+    func serve(listen: ListenAddress, sealTick: Duration, tls: TLSIdentity?) async throws {
+        let group =
+            if let tls {
+                try makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true, tls: tls)
+            } else {
+                makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true)
+            }
+        try await run(group, listen: listen)
     }
 }

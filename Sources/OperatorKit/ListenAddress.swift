@@ -28,14 +28,18 @@ public struct ListenAddress: ExpressibleByArgument, Sendable, CustomStringConver
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// True for a loopback address (127.0.0.0/8, ::1, localhost): only this machine reaches it.
+    public var isLoopback: Bool { LoopbackAddress.contains(host) }
+
     /// The URL clients use for a bound port.
-    public func url(port: Int) -> String {
+    /// - Parameter scheme: `http`, or `https` for a server speaking TLS.
+    public func url(port: Int, scheme: String = "http") -> String {
         let h: String
         switch host {
         case "0.0.0.0": h = "127.0.0.1"
         case "::": h = "[::1]"
         default: h = host.contains(":") ? "[\(host)]" : host
         }
-        return "http://\(h):\(port)"
+        return "\(scheme)://\(h):\(port)"
     }
 }

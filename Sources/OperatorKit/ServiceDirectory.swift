@@ -119,8 +119,12 @@ public struct ServerURLFile: Sendable {
     }
 
     public func write(_ url: String) throws {
+        try Self.replace(path, with: url)
+    }
+
+    private static func replace(_ path: String, with line: String) throws {
         let temp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: Data((url + "\n").utf8)) else {
+        guard FileManager.default.createFile(atPath: temp, contents: Data((line + "\n").utf8)) else {
             throw OperatorError("cannot write \(path); check the data directory is writable")
         }
         guard rename(temp, path) == 0 else {
@@ -128,23 +132,46 @@ public struct ServerURLFile: Sendable {
         }
     }
 
+    /// Where a server speaking TLS writes the SHA-256 fingerprint of the certificate it
+    /// presents, beside the URL, so that local clients (enroll, revoke) can pin it.
+    public var fingerprintPath: String { path + ".fingerprint" }
+
+    /// The fingerprint the running server wrote, nil when it speaks plain HTTP.
+    public func readFingerprint() -> String? {
+        guard let data = FileManager.default.contents(atPath: fingerprintPath),
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        else { return nil }
+        return text
+    }
+
     public func remove() {
         unlink(path)
+        unlink(fingerprintPath)
     }
 
     /// What a server does once its port is bound: writes the URL for `listen` on `boundPort`
     /// (a failed write is logged, the server keeps serving) and logs `listening`.
+    /// - Parameter fingerprint: the fingerprint of the certificate served (https:// URL), or
+    ///   nil for plain HTTP.
     /// - Returns: the URL.
     @discardableResult
-    public func publish(listen: ListenAddress, boundPort: Int?, logger: Logger) -> String {
+    public func publish(listen: ListenAddress, boundPort: Int?, fingerprint: String? = nil, logger: Logger) -> String {
         let port = boundPort ?? listen.port
-        let url = listen.url(port: port)
+        let url = listen.url(port: port, scheme: fingerprint == nil ? "http" : "https")
         do {
+            if let fingerprint {
+                try Self.replace(fingerprintPath, with: fingerprint)
+            } else {
+                unlink(fingerprintPath)
+            }
             try write(url)
         } catch {
             logger.error("cannot write the listen URL", metadata: ["error": "\(error)"])
         }
-        logger.notice("listening", metadata: ["url": "\(url)", "port": "\(port)", "url.file": "\(path)"])
+        var metadata: Logger.Metadata = ["url": "\(url)", "port": "\(port)", "url.file": "\(path)"]
+        if let fingerprint { metadata["tls.fingerprint"] = "\(fingerprint)" }
+        logger.notice("listening", metadata: metadata)
         return url
     }
 }

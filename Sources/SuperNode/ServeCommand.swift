@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GridAPI
+import GridTLS
 import OperatorKit
 import SuperNodeCore
 
@@ -8,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the super node: block intake and audit, value verification, checkpoints, gateway list.",
         discussion:
-            "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). SIGTERM or SIGINT stops it cleanly (exit 0). Value verification: after each audited block, a producer whose dispatched energy exceeds its metered export plus --value-tolerance-wh is flagged; --suspend-after flagged blocks suspend the gateway until `super-node reinstate`."
+            "Writes the listen URL to DIR/super-node.url once bound (use --listen 127.0.0.1:0 for any free port). TLS: --tls serves HTTPS with the certificate `init` made (DIR/tls.crt; its fingerprint is written to DIR/super-node.url.fingerprint while serving), --tls-cert/--tls-key with the operator's; plain HTTP is the default on loopback only, and another --listen address needs --tls or --allow-plain-http (logged as a warning). SIGTERM or SIGINT stops it cleanly (exit 0). Value verification: after each audited block, a producer whose dispatched energy exceeds its metered export plus --value-tolerance-wh is flagged; --suspend-after flagged blocks suspend the gateway until `super-node reinstate`."
     )
 
     @OptionGroup var data: DataOption
@@ -34,7 +36,27 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var suspendAfter: Int = 3
 
+    @OptionGroup(title: "TLS") var tls: ServerTLSOptions
+
+    @Option(
+        name: .customLong("gateway-ca"),
+        help: ArgumentHelp(
+            "Trust https:// gateways (escalated dispatches are sent to them) by the CA certificates in this PEM file: the CA that issued their certificates, or their own tls.crt files concatenated. Without it, the system's CAs.",
+            valueName: "file.pem"
+        )
+    )
+    var gatewayCA: String?
+
     @OptionGroup var logging: LoggingOptions
+
+    /// How escalated dispatches recognise an https:// gateway: `--gateway-ca`, else the
+    /// system's CAs.
+    func gatewayClientTLS() throws -> ClientTLS {
+        guard let gatewayCA else { return .system }
+        do { return try ClientTLS(trust: .caFile(gatewayCA)) } catch let error as TLSError {
+            throw OperatorError(error.description)
+        }
+    }
 
     var valuePolicy: ValuePolicy { ValuePolicy(toleranceWh: valueToleranceWh, suspendAfter: suspendAfter) }
 
@@ -61,8 +83,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
         let logger = try logging.bootstrap(label: "super-node")
+        let listen = ListenAddress(argument: listen)!
+        let identity = try tls.identity(directory: dir.directory, listen: listen, logger: logger)
         let node: SuperNode
-        do { node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy) } catch let error
+        let gatewayTLS = try gatewayClientTLS()
+        do {
+            node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy, gatewayTLS: gatewayTLS)
+        } catch let error
             as OperatorError
         { throw error } catch {
             throw OperatorError("cannot open \(dir.path): \(error)")
@@ -74,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
             ]
         )
-        try await node.serve(directory: dir, listen: ListenAddress(argument: listen)!, handleSignals: true)
+        try await node.serve(directory: dir, listen: listen, tls: identity, handleSignals: true)
         logger.notice("stopped cleanly")
     }
 }

@@ -1,17 +1,21 @@
+import GridTLS
 import Hummingbird
+import HummingbirdTLS
 import OperatorKit
 import ServiceLifecycle
 import SuperNodeCore
 
 extension SuperNode {
-    /// Serves HTTP until SIGTERM/SIGINT; writes DIR/super-node.url once the port is bound and
-    /// removes it on the way out.
-    func serve(directory: SuperDirectory, listen: ListenAddress, handleSignals: Bool) async throws {
-        try await run(
-            makeServiceGroup(directory: directory, listen: listen, handleSignals: handleSignals),
-            directory: directory,
-            listen: listen
-        )
+    /// Serves HTTP (HTTPS with `tls`) until SIGTERM/SIGINT; writes DIR/super-node.url once the
+    /// port is bound and removes it on the way out.
+    func serve(directory: SuperDirectory, listen: ListenAddress, tls: TLSIdentity?, handleSignals: Bool) async throws {
+        let group =
+            if let tls {
+                try makeServiceGroup(directory: directory, listen: listen, tls: tls, handleSignals: handleSignals)
+            } else {
+                makeServiceGroup(directory: directory, listen: listen, handleSignals: handleSignals)
+            }
+        try await run(group, directory: directory, listen: listen)
     }
 
     /// The HTTP server as a service group (tests stop it with `triggerGracefulShutdown`).
@@ -25,7 +29,38 @@ extension SuperNode {
             },
             logger: logger
         )
-        return ServiceGroup(
+        return group(app, handleSignals: handleSignals)
+    }
+
+    /// The HTTPS server as a service group; the fingerprint of `tls` is written to
+    /// DIR/super-node.url.fingerprint beside the URL.
+    func makeServiceGroup(
+        directory: SuperDirectory,
+        listen: ListenAddress,
+        tls: TLSIdentity,
+        handleSignals: Bool
+    ) throws -> ServiceGroup {
+        let logger = self.logger
+        let fingerprint = tls.fingerprint.description
+        let app = Application(
+            router: router(),
+            server: try .tls(.http1(), tlsConfiguration: tls.serverConfiguration()),
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                directory.urlFile.publish(
+                    listen: listen,
+                    boundPort: channel.localAddress?.port,
+                    fingerprint: fingerprint,
+                    logger: logger
+                )
+            },
+            logger: logger
+        )
+        return group(app, handleSignals: handleSignals)
+    }
+
+    private func group(_ app: some Service, handleSignals: Bool) -> ServiceGroup {
+        ServiceGroup(
             configuration: .init(
                 services: [app],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],

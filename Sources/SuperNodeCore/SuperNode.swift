@@ -23,6 +23,8 @@ package final class SuperNode: Sendable {
     package let escalationsInFlight = Mutex<Set<Hash256>>([])
     /// Checks that pushes and escalations are signed by their gateway's certified key.
     package let requests: RequestAuthenticator
+    /// How an https:// gateway is recognised when the super node calls it (escalations).
+    package let gatewayTLS: ClientTLS
 
     private init(
         root: SigningIdentity,
@@ -32,7 +34,8 @@ package final class SuperNode: Sendable {
         value: ValuePolicy,
         auditors: [GatewayID: ChainAuditor],
         endpoints: [GatewayID: String],
-        requests: RequestAuthenticator
+        requests: RequestAuthenticator,
+        gatewayTLS: ClientTLS
     ) {
         self.root = root
         self.store = store
@@ -42,6 +45,7 @@ package final class SuperNode: Sendable {
         self.auditors = Mutex(auditors)
         self.endpoints = Mutex(endpoints)
         self.requests = requests
+        self.gatewayTLS = gatewayTLS
     }
 
     /// The base URL each gateway last announced.
@@ -57,7 +61,8 @@ package final class SuperNode: Sendable {
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Timestamps.now,
         value: ValuePolicy = .standard,
-        requests: RequestAuthenticator = RequestAuthenticator()
+        requests: RequestAuthenticator = RequestAuthenticator(),
+        gatewayTLS: ClientTLS = .system
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let store = try directory.openStore()
@@ -107,7 +112,8 @@ package final class SuperNode: Sendable {
             value: value,
             auditors: auditors,
             endpoints: endpoints,
-            requests: requests
+            requests: requests,
+            gatewayTLS: gatewayTLS
         )
     }
 

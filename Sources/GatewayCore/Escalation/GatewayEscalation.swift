@@ -148,7 +148,7 @@ extension Gateway {
         )
         let reply: EscalationAnswer
         do throws(GridAPIError) {
-            reply = try await SuperNodeClient(base: link.url).escalate(
+            reply = try await link.client().escalate(
                 submission,
                 signer: RequestSigner(key: writer.gatewayKey, clock: writer.clock),
                 timeout: .milliseconds(writer.config.escalationTimeoutMs)
@@ -234,7 +234,7 @@ extension Gateway {
     package static func rootKey(of link: SuperNodeLink, logger: Logger) async -> PublicIdentity? {
         if let key = link.rootKey { return key }
         do {
-            let view = try await SuperNodeClient(base: link.url).root(timeout: .seconds(10), limit: 1 << 20)
+            let view = try await link.client().root(timeout: .seconds(10), limit: 1 << 20)
             let key = try KeyFile.parsePublicKeyLine(view.publicKey).identity
             try link.keep(key)
             return key

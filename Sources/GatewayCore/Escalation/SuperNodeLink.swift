@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import GridAPI
 import LedgerLite
 import LedgerStore
 import OperatorKit
@@ -20,6 +22,8 @@ package final class SuperNodeLink: Sendable {
     package let certificate: SignedGatewayCertificate
     /// Where the verified root key is kept (`DIR/super-node-root.pub`).
     package let rootKeyPath: String
+    /// How an https:// super node is recognised, and the client certificate presented to it.
+    package let tls: ClientTLS
     private let root: Mutex<PublicIdentity?>
 
     /// The super node's root key, once verified; nil until the super node was reached (or a key was pinned).
@@ -32,11 +36,13 @@ package final class SuperNodeLink: Sendable {
         url: String,
         certificate: SignedGatewayCertificate,
         rootKeyPath: String,
-        rootKey: PublicIdentity? = nil
+        rootKey: PublicIdentity? = nil,
+        tls: ClientTLS = .system
     ) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.certificate = certificate
         self.rootKeyPath = rootKeyPath
+        self.tls = tls
         root = Mutex(rootKey)
     }
 
@@ -48,7 +54,8 @@ package final class SuperNodeLink: Sendable {
         certificateFile: String,
         pinnedRootKeyFile: String?,
         directory: DataDirectory,
-        gatewayKey: PublicIdentity
+        gatewayKey: PublicIdentity,
+        tls: ClientTLS = .system
     ) throws -> SuperNodeLink {
         guard let text = try? String(contentsOfFile: certificateFile, encoding: .utf8) else {
             throw SuperNodeLinkError.certificateUnreadable(file: certificateFile)
@@ -67,7 +74,7 @@ package final class SuperNodeLink: Sendable {
                 publicKeyPath: directory.publicKeyPath
             )
         }
-        let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath)
+        let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath, tls: tls)
         if let pinnedRootKeyFile {
             let key: PublicIdentity
             do { key = try KeyFile.readPublicKey(from: pinnedRootKeyFile) } catch {
@@ -88,6 +95,11 @@ package final class SuperNodeLink: Sendable {
             link.root.withLock { $0 = key }
         }
         return link
+    }
+
+    /// The typed client for the super node, over `http`, with the link's TLS.
+    package func client(_ http: HTTPClient = .shared) -> SuperNodeClient {
+        SuperNodeClient(base: url, client: http, tls: tls)
     }
 
     /// Why `key` cannot be the root key of this certificate; nil when it is.

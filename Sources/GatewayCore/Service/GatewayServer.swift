@@ -1,4 +1,8 @@
+import GridTLS
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOCore
 import OperatorKit
 import ServiceLifecycle
 
@@ -10,6 +14,7 @@ extension Gateway {
     /// pending (and waits until it is archived), then the uplink stops its loop and makes one
     /// final push, bounded by `UplinkConfig.finalPushTimeout`, so a clean stop leaves the super
     /// node audited up to the final block whenever it is reachable.
+    /// Plain HTTP: the admin routes answer loopback peers only.
     /// - Parameters:
     ///   - listen: the address to bind.
     ///   - sealTick: how often the sealing service asks the writer to seal by time.
@@ -23,23 +28,70 @@ extension Gateway {
         handleSignals: Bool,
         onBound: (@Sendable (String) -> Void)? = nil
     ) -> ServiceGroup {
+        makeGroup(listen: listen, sealTick: sealTick, handleSignals: handleSignals, tls: nil, onBound: onBound)
+    }
+
+    /// The same group speaking HTTPS with `tls` (its fingerprint is published beside the URL,
+    /// in `DIR/gateway.url.fingerprint`); admin calls are accepted from any peer, with the token.
+    package func makeServiceGroup(
+        listen: ListenAddress,
+        sealTick: Duration,
+        handleSignals: Bool,
+        tls: TLSIdentity,
+        onBound: (@Sendable (String) -> Void)? = nil
+    ) throws -> ServiceGroup {
+        let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+        return makeGroup(
+            listen: listen,
+            sealTick: sealTick,
+            handleSignals: handleSignals,
+            tls: (server, tls.fingerprint),
+            onBound: onBound
+        )
+    }
+
+    private func makeGroup(
+        listen: ListenAddress,
+        sealTick: Duration,
+        handleSignals: Bool,
+        tls: (server: HTTPServerBuilder, fingerprint: CertificateFingerprint)?,
+        onBound: (@Sendable (String) -> Void)?
+    ) -> ServiceGroup {
         let directory = self.directory
         let logger = self.logger
         let uplink = self.uplink
-        let app = Application(
-            router: router(),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
-            onServerRunning: { channel in
-                let url = directory.urlFile.publish(
-                    listen: listen,
-                    boundPort: channel.localAddress?.port,
-                    logger: logger
-                )
-                uplink?.serverBound(url: url)
-                onBound?(url)
-            },
-            logger: logger
+        let configuration = ApplicationConfiguration(
+            address: .hostname(listen.host, port: listen.port),
+            serverName: nil
         )
+        let fingerprint = tls?.fingerprint.description
+        let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
+            let url = directory.urlFile.publish(
+                listen: listen,
+                boundPort: channel.localAddress?.port,
+                fingerprint: fingerprint,
+                logger: logger
+            )
+            uplink?.serverBound(url: url)
+            onBound?(url)
+        }
+        let app: any Service
+        if let tls {
+            app = Application(
+                router: router(),
+                server: tls.server,
+                configuration: configuration,
+                onServerRunning: onServerRunning,
+                logger: logger
+            )
+        } else {
+            app = Application(
+                responder: LoopbackAdminResponder(inner: router().buildResponder()),
+                configuration: configuration,
+                onServerRunning: onServerRunning,
+                logger: logger
+            )
+        }
         var services: [any Service] = []
         if let uplink { services.append(uplink) }
         services += [SealService(writer: writer, tick: sealTick), app]

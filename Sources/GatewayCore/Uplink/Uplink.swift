@@ -423,7 +423,7 @@ package final class Uplink: Service, Sendable {
             blocks: blocks.map { Data($0).base64EncodedString() }
         )
         do throws(GridAPIError) {
-            return try await SuperNodeClient(base: link.url, client: client).push(
+            return try await link.client(client).push(
                 body,
                 signer: RequestSigner(key: key, clock: clock),
                 timeout: config.requestTimeout
@@ -438,7 +438,7 @@ package final class Uplink: Service, Sendable {
     private func fetchRoot(_ client: HTTPClient) async throws -> PublicIdentity {
         let answer: RootView
         do throws(GridAPIError) {
-            answer = try await SuperNodeClient(base: link.url, client: client).root(timeout: config.requestTimeout)
+            answer = try await link.client(client).root(timeout: config.requestTimeout)
         } catch {
             throw failure(error)
         }

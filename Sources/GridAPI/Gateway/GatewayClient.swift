@@ -8,16 +8,20 @@ package struct GatewayClient: Sendable {
     /// The gateway's base URL, e.g. http://127.0.0.1:8080.
     package let base: URL
     package let client: HTTPClient
+    /// Which certificate an https:// gateway must present.
+    package let tls: ClientTLS
 
-    package init(base: URL, client: HTTPClient = .shared) {
+    package init(base: URL, client: HTTPClient = .shared, tls: ClientTLS = .system) {
         self.base = base
         self.client = client
+        self.tls = tls
     }
 
     /// Runs `body` with a client of its own for `base` (connect timeout 2 s, read timeout
     /// 15 s) and shuts that client down afterwards, whether `body` returns or throws.
     package static func withClient<T: Sendable>(
         base: URL,
+        tls: ClientTLS = .system,
         _ body: (GatewayClient) async throws -> T
     ) async throws -> T {
         var configuration = HTTPClient.Configuration()
@@ -25,7 +29,7 @@ package struct GatewayClient: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let result: T
         do {
-            result = try await body(GatewayClient(base: base, client: client))
+            result = try await body(GatewayClient(base: base, client: client, tls: tls))
         } catch {
             try await client.shutdown()
             throw error
@@ -39,7 +43,7 @@ package struct GatewayClient: Sendable {
         base.appendingPathComponent(String(endpoint.path(parameters).dropFirst())).absoluteString
     }
 
-    private var exchange: JSONExchange { JSONExchange(client: client) }
+    private var exchange: JSONExchange { JSONExchange(client: client, tls: tls) }
 
     // MARK: meters (agent)
 

@@ -6,6 +6,7 @@ import NIOFoundationCompat
 /// One HTTP exchange of the typed clients: JSON out, status and capped body bytes in.
 struct JSONExchange: Sendable {
     let client: HTTPClient
+    var tls: ClientTLS = .system
 
     func send(
         _ method: Endpoint.Method,
@@ -39,6 +40,7 @@ struct JSONExchange: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
+            request.tlsConfiguration = try await tls.configuration(for: url)
             let response = try await client.execute(
                 request,
                 timeout: .milliseconds(max(1, timeout.exchangeMilliseconds))

@@ -7,10 +7,14 @@ package struct SuperNodeClient: Sendable {
     /// The super node's base URL, without a trailing slash.
     package let base: String
     package let client: HTTPClient
+    /// Which certificate an https:// super node must present, and the gateway's client
+    /// certificate.
+    package let tls: ClientTLS
 
-    package init(base: String, client: HTTPClient = .shared) {
+    package init(base: String, client: HTTPClient = .shared, tls: ClientTLS = .system) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.client = client
+        self.tls = tls
     }
 
     /// The absolute URL of `endpoint` with its path parameters filled in.
@@ -18,7 +22,7 @@ package struct SuperNodeClient: Sendable {
         base + endpoint.path(parameters)
     }
 
-    private var exchange: JSONExchange { JSONExchange(client: client) }
+    private var exchange: JSONExchange { JSONExchange(client: client, tls: tls) }
 
     /// `POST /v1/blocks`, signed by the gateway: checkpoints and a refusal come in the same
     /// shape, so any status whose body is a `PushResponse` is an answer.

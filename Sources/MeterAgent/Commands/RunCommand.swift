@@ -39,6 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var bus: BusOptions
     @OptionGroup var profileOptions: ProfileOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup(title: "Gateway TLS (also with --config)") var gatewayTrust: GatewayTrustOptions
 
     @Option(name: .long, help: "Unit id of the meter (1-247).")
     var unit: Int?
@@ -140,10 +141,11 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap(label: "meter-agent.run")
         let configuration = try agentConfig()
+        let tls = try gatewayTrust.clientTLS()
         let library = try profileOptions.library()
         let outbox = try Outbox(directory: configuration.data, capacity: configuration.outboxLimit)
         let addressee = GatewayAddressee(outbox: outbox, gateway: configuration.gateway, logger: logger)
-        let gatewayID = try await GatewayClient.withClient(base: configuration.gateway) { http in
+        let gatewayID = try await GatewayClient.withClient(base: configuration.gateway, tls: tls) { http in
             try await addressee.resolve(configured: configuration.gatewayID) {
                 try await http.gatewayID(timeout: .seconds(10))
             }
@@ -176,7 +178,7 @@ struct RunCommand: AsyncParsableCommand {
                 "data": "\(configuration.data)", "pending": "\(pending)", "interval": "\(configuration.interval)",
             ]
         )
-        try await GatewayClient.withClient(base: configuration.gateway) { http in
+        try await GatewayClient.withClient(base: configuration.gateway, tls: tls) { http in
             var forwarder = Forwarder(
                 outbox: outbox,
                 gateway: configuration.gateway,
@@ -185,6 +187,7 @@ struct RunCommand: AsyncParsableCommand {
                 identities: identities,
                 logger: logger
             )
+            forwarder.tls = tls
             // ServiceGroup stops services in reverse order, one after the other: the pollers
             // (last) stop first, then the forwarder sends what they stored, then the
             // auto-offerer offers what the forwarder got acknowledged.

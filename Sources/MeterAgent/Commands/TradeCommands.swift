@@ -38,6 +38,8 @@ struct TradeOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the gateway's answer as one JSON object instead of text.")
     var json = false
 
+    @OptionGroup(title: "Gateway TLS") var gatewayTrust: GatewayTrustOptions
+
     static func energy(_ text: String) throws -> UInt64 {
         guard let value = UInt64(text), value >= 1 else {
             throw ValidationError("--energy-wh must be a whole number of watt-hours, at least 1, not '\(text)'")
@@ -72,7 +74,9 @@ struct TradeOptions: ParsableArguments {
         _ send: (TradeClient) async throws(TradeError) -> Response,
         report: (Response, _ json: Bool) throws -> TradeReport
     ) async throws {
-        let outcome: Result<Response, TradeError> = try await GatewayClient.withClient(base: gatewayURL) { http in
+        let tls = try gatewayTrust.clientTLS()
+        let outcome: Result<Response, TradeError> = try await GatewayClient.withClient(base: gatewayURL, tls: tls) {
+            http in
             do throws(TradeError) {
                 return .success(try await send(TradeClient(http: http)))
             } catch {

@@ -244,7 +244,7 @@ extension SuperNode {
         }
         let result: CommitResult
         do throws(GridAPIError) {
-            let reply = try await GatewayClient(base: base).commitEscalatedDispatch(
+            let reply = try await gatewayClient(base).commitEscalatedDispatch(
                 EscalatedDispatchSubmission(decision: Data(decision.bytes).base64EncodedString()),
                 timeout: Self.commitTimeout
             )
@@ -345,7 +345,7 @@ extension SuperNode {
                 group.addTask {
                     do {
                         guard let base = URL(string: url) else { throw StoreDamage("\(url) is not a URL") }
-                        let producers = try await GatewayClient(base: base).producers(timeout: .seconds(3))
+                        let producers = try await self.gatewayClient(base).producers(timeout: .seconds(3))
                         return (
                             gateway,
                             producers.compactMap { p in

@@ -1,0 +1,177 @@
+import Foundation
+import Glibc
+import GridAPI
+import GridTLS
+import OperatorKit
+import TestSupport
+import Testing
+
+/// HTTPS with the real binaries: servers speaking TLS with the certificate `init` made,
+/// clients that pin it or take it as a CA file, and the refusals of plain HTTP.
+@Suite("TLS with the real binaries", .serialized)
+struct TLSSystemTests {
+    typealias World = EndToEndTests.World
+    typealias Failure = EndToEndTests.Failure
+
+    /// The fingerprint `init` printed on its `tls sha256` line.
+    static func printedFingerprint(_ output: String) throws -> String {
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tls sha256") }),
+            let fingerprint = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first
+        else { throw Failure("init printed no tls sha256 line: \(output)") }
+        return String(fingerprint)
+    }
+
+    /// Starts `serve` and waits for the URL file; throws with the log when it stops first.
+    static func serve(
+        _ binary: String,
+        _ arguments: [String],
+        urlFile: String,
+        log: String
+    ) async throws -> (
+        RunningProcess, String
+    ) {
+        let process = try RunningProcess(binary, arguments, log: log)
+        try await waitUntil("\(urlFile)") {
+            FileManager.default.fileExists(atPath: urlFile) || !process.process.isRunning
+        }
+        guard process.process.isRunning else { throw Failure("\(binary) serve stopped: \(process.logText)") }
+        let url = try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (process, url)
+    }
+
+    @Test(
+        "a gateway serving HTTPS: an agent that pins its fingerprint forwards readings, enroll goes through it, a client with the wrong pin is refused"
+    )
+    func pinnedAgentOverHTTPS() async throws {
+        let world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.root) }
+        let meter = try world.keygen("house")
+        let initialised = try runBinary(
+            "edge-gateway",
+            ["init", "--data", world.gateway, "--hostname", "localhost", "--hostname", "127.0.0.1"]
+        )
+        #expect(initialised.status == 0, "\(initialised.output)")
+        let fingerprint = try Self.printedFingerprint(initialised.output)
+
+        let bus = world.path("bus")
+        try """
+        seed: 3
+        speed: 60
+        start: 2026-06-21T10:00:00Z
+        buses:
+          - pty-link: \(bus)
+            meters:
+              - { profile: sdm120, unit: 1, role: consumer }
+        """.write(toFile: world.path("fleet.yaml"), atomically: true, encoding: .utf8)
+        let emulator = try RunningProcess(
+            "meter-agent",
+            ["emulate", "--config", world.path("fleet.yaml")],
+            log: world.path("emulator.log")
+        )
+        try await waitUntil("the emulated bus") { FileManager.default.fileExists(atPath: bus) }
+        let (gateway, base) = try await Self.serve(
+            "edge-gateway",
+            ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0", "--tls", "--seal-interval", "300ms"],
+            urlFile: world.gateway + "/gateway.url",
+            log: world.path("gateway.log")
+        )
+        #expect(base.hasPrefix("https://127.0.0.1:"), "the URL file names the HTTPS URL: \(base)")
+
+        // Enrolling through the running gateway pins the certificate it published.
+        let enrolled = try runBinary(
+            "edge-gateway",
+            ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
+        )
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        #expect(enrolled.output.contains("through the running gateway at \(base)"), "\(enrolled.output)")
+
+        let agent = try RunningProcess(
+            "meter-agent",
+            [
+                "run", "--device", bus, "--unit", "1", "--profile", "sdm120", "--key", world.path("house.key"),
+                "--gateway", base, "--gateway-fingerprint", fingerprint, "--data", world.path("agent-data"),
+                "--interval", "100ms",
+            ],
+            log: world.path("agent.log")
+        )
+        // A client trusting the certificate file as its CA reads what the agent forwarded.
+        try await GatewayClient.withClient(
+            base: URL(string: base)!,
+            tls: try ClientTLS(trust: .caFile(world.gateway + "/tls.crt"))
+        ) { client in
+            try await waitUntil("the pinned agent's readings at the gateway") {
+                (try? await client.lastSequence(ofMeter: meter, timeout: .seconds(5))) ?? 0 >= 3
+            }
+        }
+        #expect(agent.terminate() == 0, "\(agent.logText)")
+
+        // The wrong pin: the handshake is refused and the client says why.
+        let wrong = String(repeating: "AB:", count: 31) + "AB"
+        let refused = try runBinary(
+            "meter-agent",
+            [
+                "offer", "--key", world.path("house.key"), "--gateway", base, "--energy-wh", "5",
+                "--gateway-fingerprint", wrong,
+            ]
+        )
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("not the pinned"), "\(refused.output)")
+        #expect(refused.output.contains(fingerprint), "the refusal names the certificate presented: \(refused.output)")
+
+        #expect(gateway.terminate() == 0, "\(gateway.logText)")
+        emulator.terminate()
+    }
+
+    @Test("plain HTTP on an address other machines reach is refused without --allow-plain-http, with the fix named")
+    func plainNonLoopbackRefused() throws {
+        let world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.root) }
+        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        #expect(try runBinary("super-node", ["init", "--data", world.path("sn")]).status == 0)
+
+        let gateway = try runBinary("edge-gateway", ["serve", "--data", world.gateway, "--listen", "0.0.0.0:0"])
+        #expect(gateway.status != 0)
+        #expect(gateway.output.contains("refusing plain HTTP on 0.0.0.0:0"), "\(gateway.output)")
+        #expect(gateway.output.contains("--tls") && gateway.output.contains("--allow-plain-http"))
+
+        let node = try runBinary("super-node", ["serve", "--data", world.path("sn"), "--listen", "0.0.0.0:0"])
+        #expect(node.status != 0)
+        #expect(node.output.contains("refusing plain HTTP on 0.0.0.0:0"), "\(node.output)")
+    }
+
+    @Test(
+        "plain HTTP beyond loopback with --allow-plain-http: a warning is logged, admin calls are accepted from loopback only"
+    )
+    func plainNonLoopbackAllowed() async throws {
+        let world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.root) }
+        _ = try world.keygen("house")
+        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        let (gateway, base) = try await Self.serve(
+            "edge-gateway",
+            ["serve", "--data", world.gateway, "--listen", "0.0.0.0:0", "--allow-plain-http"],
+            urlFile: world.gateway + "/gateway.url",
+            log: world.path("gateway.log")
+        )
+        #expect(base.hasPrefix("http://127.0.0.1:"))
+        #expect(gateway.logText.contains("serving plain HTTP on an address other machines reach"))
+        let enrolled = try runBinary(
+            "edge-gateway",
+            ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
+        )
+        #expect(enrolled.status == 0, "an admin call from loopback is served: \(enrolled.output)")
+        #expect(gateway.terminate() == 0, "\(gateway.logText)")
+    }
+
+    @Test("a peer that is not loopback is told apart from one that is (the plain-HTTP admin guard)")
+    func loopbackPeers() throws {
+        #expect(LoopbackAddress.contains("127.0.0.1"))
+        #expect(LoopbackAddress.contains("127.3.2.1"))
+        #expect(LoopbackAddress.contains("::1"))
+        #expect(LoopbackAddress.contains("::ffff:127.0.0.1"))
+        #expect(!LoopbackAddress.contains("10.0.0.7"))
+        #expect(!LoopbackAddress.contains("192.168.1.20"))
+        #expect(!LoopbackAddress.contains("fe80::1"))
+        #expect(!LoopbackAddress.contains(nil))
+    }
+}
