@@ -164,7 +164,10 @@ struct ClientServerTests {
         let statistics = await client.statistics
         #expect(statistics.retries > 0)
         #expect(statistics.failures == 0)
-        #expect(line.server.statistics.faultsInjected == statistics.retries)
+        // Every fault costs a retry; a loaded machine may add retries of its own (an answer
+        // later than the 80 ms timeout), so only this direction holds.
+        #expect(line.server.statistics.faultsInjected <= statistics.retries)
+        #expect(line.server.statistics.faultsInjected > 0)
     }
 
     @Test("writes of single and multiple registers land in the bank")
