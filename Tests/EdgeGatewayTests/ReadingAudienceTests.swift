@@ -52,6 +52,34 @@ struct ReadingAudienceTests {
         #expect(try await b.post([forA]).map(\.summary) == ["rejected:wrong-gateway"])
     }
 
+    @Test func aReadingForAnotherGatewayIsRecordedOnceAsAForeignReadingAnomaly() async throws {
+        let a = try await Harness.make()
+        defer { a.close() }
+        let b = try await Harness.make()
+        try await b.enroll(meter)
+        let forA = try (1...3).map { try reading(a, $0, for: id(of: a)) }
+        for record in forA {
+            #expect(try await b.post([record]).map(\.summary) == ["rejected:wrong-gateway"])
+        }
+        await b.gateway.writer.sealNow()
+        let anomalies = try b.gateway.writer.store.anomalies().compactMap { e -> Anomaly? in
+            if case let .anomaly(x) = e.entry.record { return x } else { return nil }
+        }
+        #expect(anomalies.count == 1, "once per meter and gateway named, not per reading")
+        let anomaly = try #require(anomalies.first)
+        #expect(anomaly.kind == .replay && anomaly.subject == meter.id)
+        #expect(anomaly.evidenceHash == Hash256.sha256(forA[0].bytes))
+        #expect(anomaly.detail.hasPrefix("foreign-reading: reading 1 is addressed to gateway \(id(of: a).hex)"))
+        b.close()
+
+        // A restart remembers it: more replays from the same gateway add nothing.
+        let reopened = try await b.reopen()
+        defer { reopened.close() }
+        #expect(try await reopened.post([forA[2]]).map(\.summary) == ["rejected:wrong-gateway"])
+        await reopened.gateway.writer.sealNow()
+        #expect(try reopened.gateway.writer.store.anomalies().count == 1)
+    }
+
     @Test func version1ReadingsAreTakenDuringTheTransitionAndRefusedAfterIt() async throws {
         let clock = TestClock()
         let cutoff = clock.now + 60_000

@@ -20,6 +20,9 @@ package enum AnomalyCategory: String, CaseIterable, Sendable, Codable {
     case repeatedBadSignatures = "repeated-bad-signatures"
     /// A producer offered more than its meter exported (plus the tolerance); the offer was cut.
     case offerExceedsProduction = "offer-exceeds-production"
+    /// A meter's genuine reading addressed to another gateway: replayed from there, or an
+    /// agent that names the wrong gateway.
+    case foreignReading = "foreign-reading"
 
     /// The chain record kind (Anomaly version 1 codes).
     package var kind: AnomalyKind {
@@ -27,7 +30,7 @@ package enum AnomalyCategory: String, CaseIterable, Sendable, Codable {
         case .counterRollback, .impossibleDelta, .voltage: return .implausibleValue
         case .tamper: return .tamperFlag
         case .sequenceGap: return .sequenceGap
-        case .equivocation: return .replay
+        case .equivocation, .foreignReading: return .replay
         case .repeatedBadSignatures: return .badSignature
         case .offerExceedsProduction: return .offerExceedsProduction
         }

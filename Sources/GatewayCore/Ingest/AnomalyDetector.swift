@@ -17,6 +17,10 @@ package struct AnomalyDetector: Sendable {
     package var badSignatures: [MeterID: BadSignatureTally] = [:]
     /// Evidence hashes of equivocations already recorded.
     package var equivocations: Set<Hash256> = []
+    /// (meter, gateway named) pairs of readings addressed elsewhere already recorded. Only
+    /// readings with the meter's valid signature get here, so this is bounded by the meters
+    /// and the gateways their readings were ever signed for.
+    package var foreignReadings: Set<ForeignKey> = []
 
     /// One meter's recent bad signatures.
     package struct BadSignatureTally: Sendable {
@@ -26,6 +30,11 @@ package struct AnomalyDetector: Sendable {
         var reportedAt: Int64?
         /// Bad signatures since that anomaly, counted into the next one.
         var unreported = 0
+    }
+
+    package struct ForeignKey: Hashable, Sendable {
+        package var meter: MeterID
+        package var gateway: GatewayID
     }
 
     package struct VoltageKey: Hashable, Sendable {
@@ -131,6 +140,25 @@ package struct AnomalyDetector: Sendable {
         )
     }
 
+    /// A genuine reading of `meter` addressed to gateway `named`, not this one; an anomaly once
+    /// per meter and gateway named, so neither a replayer nor a misconfigured agent makes
+    /// the chain grow at its rate.
+    package mutating func foreignReading(
+        meter: MeterID,
+        sequence: UInt64,
+        named: GatewayID,
+        evidence: Hash256
+    ) -> AnomalyFinding? {
+        guard foreignReadings.insert(ForeignKey(meter: meter, gateway: named)).inserted else { return nil }
+        return AnomalyFinding(
+            category: .foreignReading,
+            subject: meter,
+            evidence: evidence,
+            detail:
+                "reading \(sequence) is addressed to gateway \(named.hex): taken for that gateway and sent here, or the meter's agent names the wrong gateway"
+        )
+    }
+
     /// A bad signature for `meter`; an anomaly when the threshold is reached in the window,
     /// and at most one per window: anyone can send records that name an enrolled meter, and
     /// the chain must not grow at their rate. Bad signatures within the window after an
@@ -173,6 +201,14 @@ package struct AnomalyDetector: Sendable {
             }
         case .equivocation:
             equivocations.insert(anomaly.evidenceHash)
+        case .foreignReading:
+            // "foreign-reading: reading N is addressed to gateway HEX: …"
+            let words = anomaly.detail.split(separator: " ")
+            if let i = words.firstIndex(of: "gateway"), i + 1 < words.count,
+                let named = GatewayID(hex: words[i + 1].trimmingCharacters(in: .punctuationCharacters))
+            {
+                foreignReadings.insert(ForeignKey(meter: anomaly.subject, gateway: named))
+            }
         default:
             break
         }

@@ -460,6 +460,17 @@ package actor ChainWriter {
                         ) {
                             findings.append(f)
                         }
+                    case let .readingForOtherGateway(_, _, named, _):
+                        let (reason, detail) = Self.refusal(of: error, reading: r)
+                        reject(p.index, reason, detail, meter: hex, sequence: r.sequence)
+                        if let f = detector.foreignReading(
+                            meter: m,
+                            sequence: r.sequence,
+                            named: named,
+                            evidence: Hash256.sha256(entry.bytes)
+                        ) {
+                            findings.append(f)
+                        }
                     default:
                         let (reason, detail) = Self.refusal(of: error, reading: r)
                         reject(p.index, reason, detail, meter: hex, sequence: r.sequence)
