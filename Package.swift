@@ -218,6 +218,8 @@ let package = Package(
             dependencies: [
                 "SuperNodeCore",
                 "GridTLS",
+                "GridAPIServer",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 "LedgerLite",
                 "GridAPI",
@@ -241,6 +243,7 @@ let package = Package(
                 "OperatorKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

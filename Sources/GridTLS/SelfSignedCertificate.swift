@@ -31,9 +31,13 @@ package struct SelfSignedCertificate: Sendable {
         }
         let key = P256.Signing.PrivateKey()
         let certificateKey = Certificate.PrivateKey(key)
+        // The key's digest in the name keeps two such certificates apart in one CA file:
+        // a verifier finds an issuer by its name, and every gateway's would otherwise be alike.
+        let keyDigest = SHA256.hash(data: key.publicKey.x963Representation).prefix(8)
         let names = try DistinguishedName {
             CommonName(first)
             OrganizationName(subject)
+            OrganizationalUnitName("key " + keyDigest.map { String(format: "%02x", $0) }.joined())
         }
         let now = Date()
         let alternativeNames = try hostnames.map(Self.generalName)

@@ -35,6 +35,15 @@ struct CertifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where to write the certificate file.", valueName: "file"))
     var out: String?
 
+    @Option(
+        name: .customLong("gateway-tls-cert"),
+        help: ArgumentHelp(
+            "Pin the gateway's TLS certificate (its DIR/tls.crt): `serve --tls` then asks the gateway for it on every push and escalation (mutual TLS), and trusts it when calling the gateway. Run certify again to pin another one after the gateway's `tls-certificate`.",
+            valueName: "file.pem"
+        )
+    )
+    var gatewayTLSCert: String?
+
     func validate() throws {
         do {
             try GatewayCertificate.checkName(Array(name.utf8))
@@ -67,5 +76,9 @@ struct CertifyCommand: AsyncParsableCommand {
         }
         print("certified gateway \(key.id.hex) (\"\(name)\") serial \(signed.certificate.serial)")
         print("certificate  \(path)")
+        if let gatewayTLSCert {
+            let fingerprint = try GatewayTLSPins(dir).pin(certificateFile: gatewayTLSCert, gateway: key.id)
+            print("tls pinned   \(fingerprint) (the gateway must present it to `serve --tls`)")
+        }
     }
 }

@@ -50,9 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     /// How escalated dispatches recognise an https:// gateway: `--gateway-ca`, else the
-    /// system's CAs.
-    func gatewayClientTLS() throws -> ClientTLS {
-        guard let gatewayCA else { return .system }
+    /// gateways' certificates pinned at `certify`, else the system's CAs.
+    func gatewayClientTLS(pinned: GatewayTLSPins.Loaded) throws -> ClientTLS {
+        guard let gatewayCA else {
+            guard !pinned.certificates.isEmpty else { return .system }
+            return .trusting(pinned.certificates, source: "the gateway certificates pinned at certify")
+        }
         do { return try ClientTLS(trust: .caFile(gatewayCA)) } catch let error as TLSError {
             throw OperatorError(error.description)
         }
@@ -86,7 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         let listen = ListenAddress(argument: listen)!
         let identity = try tls.identity(directory: dir.directory, listen: listen, logger: logger)
         let node: SuperNode
-        let gatewayTLS = try gatewayClientTLS()
+        let pins = try GatewayTLSPins(dir).load()
+        let gatewayTLS = try gatewayClientTLS(pinned: pins)
         do {
             node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy, gatewayTLS: gatewayTLS)
         } catch let error
@@ -97,11 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice(
             "super node ready",
             metadata: [
+                "gateways.tls_pinned": "\(pins.gateways.count)",
                 "root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)",
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
             ]
         )
-        try await node.serve(directory: dir, listen: listen, tls: identity, handleSignals: true)
+        try await node.serve(directory: dir, listen: listen, tls: identity, gatewayPins: pins, handleSignals: true)
         logger.notice("stopped cleanly")
     }
 }

@@ -1,6 +1,8 @@
 import GridTLS
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 import OperatorKit
 import ServiceLifecycle
 import SuperNodeCore
@@ -8,10 +10,24 @@ import SuperNodeCore
 extension SuperNode {
     /// Serves HTTP (HTTPS with `tls`) until SIGTERM/SIGINT; writes DIR/super-node.url once the
     /// port is bound and removes it on the way out.
-    func serve(directory: SuperDirectory, listen: ListenAddress, tls: TLSIdentity?, handleSignals: Bool) async throws {
+    /// - Parameter gatewayPins: the gateways' pinned TLS certificates; with `tls`, a gateway
+    ///   among them must present its own to push or escalate (`MutualTLSResponder`).
+    func serve(
+        directory: SuperDirectory,
+        listen: ListenAddress,
+        tls: TLSIdentity?,
+        gatewayPins: GatewayTLSPins.Loaded,
+        handleSignals: Bool
+    ) async throws {
         let group =
             if let tls {
-                try makeServiceGroup(directory: directory, listen: listen, tls: tls, handleSignals: handleSignals)
+                try makeServiceGroup(
+                    directory: directory,
+                    listen: listen,
+                    tls: tls,
+                    gatewayPins: gatewayPins,
+                    handleSignals: handleSignals
+                )
             } else {
                 makeServiceGroup(directory: directory, listen: listen, handleSignals: handleSignals)
             }
@@ -33,33 +49,58 @@ extension SuperNode {
     }
 
     /// The HTTPS server as a service group; the fingerprint of `tls` is written to
-    /// DIR/super-node.url.fingerprint beside the URL.
+    /// DIR/super-node.url.fingerprint beside the URL. With pinned gateway certificates, a client
+    /// may present one of them (any other is refused in the handshake), and a gateway among
+    /// them must, to push or escalate.
     func makeServiceGroup(
         directory: SuperDirectory,
         listen: ListenAddress,
         tls: TLSIdentity,
+        gatewayPins: GatewayTLSPins.Loaded,
         handleSignals: Bool
     ) throws -> ServiceGroup {
         let logger = self.logger
         let fingerprint = tls.fingerprint.description
-        let app = Application(
-            router: router(),
-            server: try .tls(.http1(), tlsConfiguration: tls.serverConfiguration()),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
-            onServerRunning: { channel in
-                directory.urlFile.publish(
-                    listen: listen,
-                    boundPort: channel.localAddress?.port,
-                    fingerprint: fingerprint,
-                    logger: logger
-                )
-            },
-            logger: logger
+        var configuration = tls.serverConfiguration()
+        if !gatewayPins.certificates.isEmpty {
+            configuration.certificateVerification = .optionalVerification
+            configuration.trustRoots = .certificates(gatewayPins.certificates)
+        }
+        let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: configuration)
+        let address = ApplicationConfiguration(
+            address: .hostname(listen.host, port: listen.port),
+            serverName: nil
         )
+        let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
+            directory.urlFile.publish(
+                listen: listen,
+                boundPort: channel.localAddress?.port,
+                fingerprint: fingerprint,
+                logger: logger
+            )
+        }
+        let app: any Service
+        if gatewayPins.gateways.isEmpty {
+            app = Application(
+                router: router(),
+                server: server,
+                configuration: address,
+                onServerRunning: onServerRunning,
+                logger: logger
+            )
+        } else {
+            app = Application(
+                responder: MutualTLSResponder(inner: router().buildResponder(), pins: gatewayPins.gateways),
+                server: server,
+                configuration: address,
+                onServerRunning: onServerRunning,
+                logger: logger
+            )
+        }
         return group(app, handleSignals: handleSignals)
     }
 
-    private func group(_ app: some Service, handleSignals: Bool) -> ServiceGroup {
+    private func group(_ app: any Service, handleSignals: Bool) -> ServiceGroup {
         ServiceGroup(
             configuration: .init(
                 services: [app],

@@ -1,7 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import Glibc
 import GridAPI
 import GridTLS
+import NIOCore
+import NIOFoundationCompat
 import OperatorKit
 import TestSupport
 import Testing
@@ -173,5 +176,95 @@ struct TLSSystemTests {
         #expect(!LoopbackAddress.contains("192.168.1.20"))
         #expect(!LoopbackAddress.contains("fe80::1"))
         #expect(!LoopbackAddress.contains(nil))
+    }
+}
+
+/// The gateway ↔ super node link over mutual TLS.
+@Suite("Mutual TLS between gateway and super node with the real binaries", .serialized)
+struct MutualTLSSystemTests {
+    typealias World = EndToEndTests.World
+    typealias Failure = EndToEndTests.Failure
+
+    /// `GET /v1/gateways` over HTTPS, trusting the super node's own certificate: name → audited height.
+    static func audited(_ base: String, caFile: String) async throws -> [String: UInt64] {
+        struct Gateways: Decodable {
+            struct Gateway: Decodable {
+                var name: String
+                var auditedHeight: UInt64?
+            }
+            var gateways: [Gateway]
+        }
+        let tls = try ClientTLS(trust: .caFile(caFile))
+        var request = HTTPClientRequest(url: base + "/v1/gateways")
+        request.tlsConfiguration = try await tls.configuration(for: request.url)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let list = try JSONDecoder().decode(Gateways.self, from: Data(buffer: body))
+        return Dictionary(uniqueKeysWithValues: list.gateways.compactMap { g in g.auditedHeight.map { (g.name, $0) } })
+    }
+
+    @Test(
+        "a gateway presenting the TLS certificate pinned at certify gets its blocks checkpointed over HTTPS; one presenting another is refused in the handshake"
+    )
+    func pinnedGatewayCertificate() async throws {
+        let world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.root) }
+        let sn = world.path("sn")
+        #expect(try runBinary("super-node", ["init", "--data", sn]).status == 0)
+        for name in ["north", "south"] {
+            let gw = world.path(name)
+            #expect(try runBinary("edge-gateway", ["init", "--data", gw]).status == 0)
+            let certified = try runBinary(
+                "super-node",
+                [
+                    "certify", "--data", sn, "--gateway-key", gw + "/gateway.key.pub", "--name", name,
+                    "--out", world.path("\(name).cert"), "--gateway-tls-cert", gw + "/tls.crt",
+                ]
+            )
+            #expect(certified.status == 0, "\(certified.output)")
+            #expect(certified.output.contains("tls pinned"), "\(certified.output)")
+            // An enrollment seals a block, so the uplink has something to push.
+            _ = try world.keygen("\(name)-meter")
+            let enrolled = try runBinary(
+                "edge-gateway",
+                ["enroll", "--data", gw, "--meter-key", world.path("\(name)-meter.key.pub")]
+            )
+            #expect(enrolled.status == 0, "\(enrolled.output)")
+        }
+        // South replaces its TLS certificate after it was pinned: the super node no longer knows it.
+        #expect(try runBinary("edge-gateway", ["tls-certificate", "--data", world.path("south")]).status == 0)
+
+        let (node, base) = try await TLSSystemTests.serve(
+            "super-node",
+            ["serve", "--data", sn, "--listen", "127.0.0.1:0", "--tls"],
+            urlFile: sn + "/super-node.url",
+            log: world.path("super-node.log")
+        )
+        let fingerprint = try String(contentsOfFile: sn + "/super-node.url.fingerprint", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var gateways: [RunningProcess] = []
+        for name in ["north", "south"] {
+            let gw = world.path(name)
+            let (gateway, _) = try await TLSSystemTests.serve(
+                "edge-gateway",
+                [
+                    "serve", "--data", gw, "--listen", "127.0.0.1:0", "--tls", "--seal-interval", "200ms",
+                    "--super-node", base, "--super-node-fingerprint", fingerprint,
+                    "--certificate", world.path("\(name).cert"),
+                ],
+                urlFile: gw + "/gateway.url",
+                log: world.path("\(name).log")
+            )
+            gateways.append(gateway)
+        }
+        try await waitUntil("north's blocks checkpointed over mutual TLS") {
+            try await Self.audited(base, caFile: sn + "/tls.crt")["north"] != nil
+        }
+        try await waitUntil("south refused") {
+            gateways[1].logText.contains("cannot push blocks to the super node")
+        }
+        #expect(try await Self.audited(base, caFile: sn + "/tls.crt")["south"] == nil)
+        for gateway in gateways { #expect(gateway.terminate() == 0, "\(gateway.logText)") }
+        #expect(node.terminate() == 0, "\(node.logText)")
     }
 }

@@ -1,24 +1,8 @@
 import GridAPI
+import GridAPIServer
 import Hummingbird
 import NIOCore
 import OperatorKit
-
-/// A request context that keeps where the request came from, so that a responder in front of
-/// the router can tell a loopback peer from a remote one.
-package struct PeerRequestContext: RequestContext {
-    package var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    package init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
-    }
-
-    /// The router's own context for the same request.
-    var basic: BasicRequestContext {
-        BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
-    }
-}
 
 /// What a gateway serving plain HTTP answers in front of its router: the admin routes
 /// (enroll, revoke) only to loopback peers, since their token would otherwise cross the

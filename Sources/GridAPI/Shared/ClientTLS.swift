@@ -41,6 +41,12 @@ package struct ClientTLS: Sendable {
         self.init(trust: trust, identity: identity, caCertificates: certificates)
     }
 
+    /// Trusts exactly `certificates` (as CA certificates, host names checked), read
+    /// elsewhere: `source` says where from, as a CA file would.
+    package static func trusting(_ certificates: [NIOSSLCertificate], source: String) -> ClientTLS {
+        ClientTLS(trust: .caFile(source), identity: nil, caCertificates: certificates)
+    }
+
     /// The TLS configuration for a request to `url`: nil for plain http:// or when the defaults
     /// (system trust, no client certificate) apply.
     package func configuration(for url: String) async throws -> TLSConfiguration? {
