@@ -2,10 +2,12 @@ import AsyncHTTPClient
 import Foundation
 import GatewayCore
 import GridAPI
+import GridTLS
 import LedgerLite
 import LedgerStore
 import Logging
 import NIOCore
+import NIOSSL
 import OperatorKit
 import ServiceLifecycle
 
@@ -13,7 +15,8 @@ import ServiceLifecycle
 /// - ingest of signed readings with durable acknowledgement from many concurrent agents,
 ///   as a ratio to Ed25519 verifications per second on all cores in the same run; the
 ///   gateway runs in this process (`Gateway` served by `makeServiceGroup` on 127.0.0.1,
-///   a fresh data directory), the agents are HTTP clients;
+///   a fresh data directory), the agents are HTTP clients; then the same load over HTTPS,
+///   as a ratio to the plain figure;
 /// - gateway resident memory with 10,000 enrolled meters reporting every second, beside
 ///   the idle gateway's; the agent's resident memory beside the idle emulator's. These
 ///   measure a process's resident set, so they start the release `edge-gateway serve` and
@@ -49,20 +52,67 @@ enum GatewayBenchmarks {
 
     // MARK: ingest
 
+    /// The ingest figure over plain HTTP, then the same load over HTTPS (`serve --tls` with a
+    /// certificate as `init` makes it, the clients trusting it as their CA file) beside it.
     static func ingest(http: HTTPClient) async throws {
+        let plain = try await ingest(http: http, tls: false)
+        Bench.report(
+            "gateway ingest, \(plain.agents) agents, durable ack",
+            value: plain.rate,
+            unit: "readings/s",
+            reference: ("Ed25519 verifications on \(plain.cores) cores", plain.verifyRate),
+            target: "ratio ≥ 0.7"
+        )
+        let overTLS = try await ingest(http: http, tls: true)
+        Bench.report(
+            "gateway ingest over TLS, \(overTLS.agents) agents, durable ack",
+            value: overTLS.rate,
+            unit: "readings/s",
+            reference: ("plain HTTP ingest above", plain.rate),
+            target: "ratio ≥ 0.8"
+        )
+    }
+
+    /// One ingest run on a fresh gateway, served over HTTPS when `tls`.
+    static func ingest(http: HTTPClient, tls: Bool) async throws -> IngestFigure {
         let work = try makeWorkDirectory("gl-bench")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let directory = DataDirectory(work + "/gw")
         try directory.initialise()
+        var identity: TLSIdentity?
+        var clientTLS: TLSConfiguration?
+        if tls {
+            try directory.directory.writeSelfSignedCertificate(hostnames: ["127.0.0.1"], subject: "GridLedger bench")
+            identity = try TLSIdentity(
+                certificatePath: directory.directory.tlsCertificatePath,
+                keyPath: directory.directory.tlsKeyPath
+            )
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(directory.directory.tlsCertificatePath)
+            clientTLS = configuration
+        }
         // As `serve --seal-size 2000 --seal-interval 1s`.
         let config = ChainWriterConfig(sealSize: 2000, sealIntervalMs: 1000)
-        try await withInProcessGateway(directory: directory, config: config) { server, base in
-            try await ingest(server: server, endpoint: GatewayEndpoint(base: base, token: server.token, http: http))
+        return try await withInProcessGateway(directory: directory, config: config, tls: identity) { server, base in
+            try await ingest(
+                server: server,
+                endpoint: GatewayEndpoint(base: base, token: server.token, http: http, tls: clientTLS)
+            )
         }
     }
 
+    /// What one ingest run measured.
+    struct IngestFigure {
+        var agents: Int
+        var cores: Int
+        /// Readings accepted per second.
+        var rate: Double
+        /// Ed25519 verifications per second on every core, the mean of the run's references.
+        var verifyRate: Double
+    }
+
     /// The timed load: 64 agents posting pre-signed batches of 100 readings.
-    static func ingest(server: Gateway, endpoint: GatewayEndpoint) async throws {
+    static func ingest(server: Gateway, endpoint: GatewayEndpoint) async throws -> IngestFigure {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let agents = 64
         let rounds = 4
@@ -125,13 +175,7 @@ enum GatewayBenchmarks {
         print(
             "Ed25519 on \(cores) cores between the rounds: \(references.map { String(Int($0)) }.joined(separator: ", ")) /s"
         )
-        Bench.report(
-            "gateway ingest, \(agents) agents, durable ack",
-            value: Double(accepted) / elapsed,
-            unit: "readings/s",
-            reference: ("Ed25519 verifications on \(cores) cores", verifyRate),
-            target: "ratio ≥ 0.7"
-        )
+        return IngestFigure(agents: agents, cores: cores, rate: Double(accepted) / elapsed, verifyRate: verifyRate)
     }
 
     /// Raw Ed25519 verifications per second, `threads` threads verifying at once.
@@ -284,6 +328,7 @@ enum GatewayBenchmarks {
         directory: DataDirectory,
         config: ChainWriterConfig,
         offerToleranceWh: UInt64? = nil,
+        tls: TLSIdentity? = nil,
         _ body: (Gateway, String) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "edge-gateway")
@@ -296,15 +341,23 @@ enum GatewayBenchmarks {
             }
             let listen = ListenAddress(argument: "127.0.0.1:0")!
             let (bound, boundURL) = AsyncStream.makeStream(of: String.self)
-            let group = gateway.makeServiceGroup(
-                listen: listen,
-                sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)),
-                handleSignals: false,
-                onBound: { url in
-                    boundURL.yield(url)
-                    boundURL.finish()
+            let onBound: @Sendable (String) -> Void = { url in
+                boundURL.yield(url)
+                boundURL.finish()
+            }
+            let sealTick = Duration.milliseconds(max(50, config.sealIntervalMs / 4))
+            let group =
+                if let tls {
+                    try gateway.makeServiceGroup(
+                        listen: listen,
+                        sealTick: sealTick,
+                        handleSignals: false,
+                        tls: tls,
+                        onBound: onBound
+                    )
+                } else {
+                    gateway.makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: false, onBound: onBound)
                 }
-            )
             let result = try await withThrowingTaskGroup(of: Void.self, returning: T.self) { tasks in
                 tasks.addTask {
                     defer { boundURL.finish() }
@@ -338,6 +391,8 @@ enum GatewayBenchmarks {
         let base: String
         let token: String
         let http: HTTPClient
+        /// For an https:// base: the client's TLS configuration.
+        var tls: TLSConfiguration? = nil
 
         /// Enrolls consumers through `POST /v1/admin/enroll`, 16 at a time.
         func enroll(_ meters: [SigningIdentity]) async throws {
@@ -363,13 +418,16 @@ enum GatewayBenchmarks {
                 struct Meter: Decodable { let lastSequence: Int }
                 let meters: [Meter]
             }
-            let response = try await http.execute(HTTPClientRequest(url: base + "/v1/meters"), timeout: .seconds(60))
+            var request = HTTPClientRequest(url: base + "/v1/meters")
+            request.tlsConfiguration = tls
+            let response = try await http.execute(request, timeout: .seconds(60))
             let data = Data(try await response.body.collect(upTo: 64 << 20).readableBytesView)
             return try JSONDecoder().decode(Meters.self, from: data).meters.reduce(0) { $0 + $1.lastSequence }
         }
 
         func post(_ path: String, body: Data, token: String? = nil) async throws -> Data {
             var request = HTTPClientRequest(url: base + path)
+            request.tlsConfiguration = tls
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
