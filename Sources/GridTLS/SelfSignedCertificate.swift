@@ -67,7 +67,7 @@ package struct SelfSignedCertificate: Sendable {
     }
 
     /// An IPv4 or IPv6 address becomes an IP address name; anything else a DNS name.
-    static func generalName(_ host: String) throws -> GeneralName {
+    package static func generalName(_ host: String) throws -> GeneralName {
         var v4 = in_addr()
         if inet_pton(AF_INET, host, &v4) == 1 {
             return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(withUnsafeBytes(of: &v4) { Array($0) })))

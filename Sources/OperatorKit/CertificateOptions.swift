@@ -43,6 +43,11 @@ public struct CertificateOptions: ParsableArguments, Sendable {
                 "--tls-cert and --tls-key go together: give both, or neither to make a self-signed certificate"
             )
         }
+        for name in hostnames {
+            do { _ = try SelfSignedCertificate.generalName(name) } catch let error as TLSError {
+                throw ValidationError(error.description)
+            }
+        }
         if certificate != nil, !hostnames.isEmpty {
             throw ValidationError(
                 "--hostname names a certificate init makes; with --tls-cert the names are the certificate's own"
