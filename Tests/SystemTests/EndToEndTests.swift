@@ -51,10 +51,16 @@ struct EndToEndTests {
         return (Int(response.status.code), Data(body.readableBytesView))
     }
 
-    static func post(_ url: String, json: Data, client: HTTPClient) async throws -> (Int, Data) {
+    static func post(
+        _ url: String,
+        json: Data,
+        headers: [(String, String)] = [],
+        client: HTTPClient
+    ) async throws -> (Int, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: json))
         let response = try await client.execute(request, timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 32 << 20)

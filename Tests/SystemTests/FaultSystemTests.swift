@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GRDB
 import Glibc
+import GridAPI
 import LedgerLite
 import LedgerStore
 import TestSupport
@@ -181,14 +182,26 @@ struct FaultSystemTests {
             }
         }
 
-        /// `POST /v1/blocks` with raw wire bytes and a certificate file.
+        /// `POST /v1/blocks` with raw wire bytes and a certificate file, signed by the gateway's
+        /// key as its uplink signs (a certificate alone proves nothing).
         func push(_ blocks: [[UInt8]], certificate: String) async throws -> Pushed {
             let cert = try SignedGatewayCertificate(fileText: String(contentsOfFile: certificate, encoding: .utf8))
             let body = try JSONSerialization.data(withJSONObject: [
                 "certificate": Data(cert.bytes).base64EncodedString(),
                 "blocks": blocks.map { Data($0).base64EncodedString() },
             ])
-            let (status, data) = try await EndToEndTests.post(superURL + "/v1/blocks", json: body, client: client)
+            let signature = try RequestSigning.headerValue(
+                signer: KeyFile.readPrivateKey(from: world.gateway + "/gateway.key"),
+                at: Int64(Date().timeIntervalSince1970 * 1000),
+                endpoint: SuperNodeRoutes.blocks,
+                body: Array(body)
+            )
+            let (status, data) = try await EndToEndTests.post(
+                superURL + "/v1/blocks",
+                json: body,
+                headers: [(RequestSigning.header, signature)],
+                client: client
+            )
             return Pushed(status: status, body: try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
         }
 
