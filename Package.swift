@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", "2.28.1"..<"3.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", "1.37.0"..<"2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", "2.101.2"..<"3.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", "1.35.2"..<"2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", "2.13.0"..<"3.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", "2.4.1"..<"3.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", "2.37.6"..<"3.0.0"),
@@ -101,7 +102,13 @@ let package = Package(
             name: "GridAPIServer",
             dependencies: [
                 "GridAPI",
+                "OperatorKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Where LedgerLite's values live on disk: the SQLite chain store, the pending journal, key files.
@@ -201,6 +208,7 @@ let package = Package(
             name: "EdgeGateway",
             dependencies: [
                 "GatewayCore",
+                "GridAPIServer",
                 "GridTLS",
                 "LedgerLite",
                 "GridAPI",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import GridAPI
+import GridAPIServer
 import GridTLS
 import LedgerLite
 import Logging
@@ -37,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on, host:port (port 0 picks a free port).", valueName: "host:port"))
     var listen: String = "127.0.0.1:8080"
 
-    @Option(help: "Seal a block once this many entries are pending.")
+    @Option(help: "Seal a block once this many entries are pending (1 to 10000).")
     var sealSize: Int = 500
 
     @Option(help: "Seal a block once its oldest entry is this old (500ms, 2s, 1m).")
@@ -132,6 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "TLS") var tls: ServerTLSOptions
 
+    @OptionGroup(title: "Connections") var connections: ServerLimitOptions
+
     @OptionGroup var logging: LoggingOptions
 
     /// An http:// or https:// URL with a host.
@@ -184,7 +187,11 @@ struct ServeCommand: AsyncParsableCommand {
                 "--listen '\(listen)' is not host:port (for example 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080; port 0 picks a free one)"
             )
         }
-        guard sealSize >= 1 else { throw ValidationError("--seal-size must be at least 1") }
+        guard (1...ChainWriterConfig.maxSealSize).contains(sealSize) else {
+            throw ValidationError(
+                "--seal-size must be between 1 and \(ChainWriterConfig.maxSealSize) (a block must fit in one push to the super node)"
+            )
+        }
         guard sealInterval.duration > .zero else {
             throw ValidationError("--seal-interval must be more than 0, e.g. 2s")
         }
@@ -249,6 +256,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await gateway.serve(
                 listen: listen,
                 sealTick: .milliseconds(max(50, config.sealIntervalMs / 4)),
+                limits: connections.limits,
                 tls: identity
             )
         } catch {
@@ -288,12 +296,12 @@ extension ServeCommand {
 extension Gateway {
     /// Serves HTTP (HTTPS with `tls`) until SIGTERM/SIGINT, with the sealing service; writes
     /// DIR/gateway.url once the port is bound.
-    func serve(listen: ListenAddress, sealTick: Duration, tls: TLSIdentity?) async throws {
+    func serve(listen: ListenAddress, sealTick: Duration, limits: ServerLimits, tls: TLSIdentity?) async throws {
         let group =
             if let tls {
-                try makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true, tls: tls)
+                try makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true, limits: limits, tls: tls)
             } else {
-                makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true)
+                makeServiceGroup(listen: listen, sealTick: sealTick, handleSignals: true, limits: limits)
             }
         try await run(group, listen: listen)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GridAPI
+import GridAPIServer
 import GridTLS
 import OperatorKit
 import SuperNodeCore
@@ -37,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     var suspendAfter: Int = 3
 
     @OptionGroup(title: "TLS") var tls: ServerTLSOptions
+
+    @OptionGroup(title: "Connections") var connections: ServerLimitOptions
 
     @Option(
         name: .customLong("gateway-ca"),
@@ -106,7 +109,14 @@ struct ServeCommand: AsyncParsableCommand {
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
             ]
         )
-        try await node.serve(directory: dir, listen: listen, tls: identity, gatewayPins: pins, handleSignals: true)
+        try await node.serve(
+            directory: dir,
+            listen: listen,
+            limits: connections.limits,
+            tls: identity,
+            gatewayPins: pins,
+            handleSignals: true
+        )
         logger.notice("stopped cleanly")
     }
 }

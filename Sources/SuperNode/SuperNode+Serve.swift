@@ -1,3 +1,4 @@
+import GridAPIServer
 import GridTLS
 import Hummingbird
 import HummingbirdCore
@@ -15,6 +16,7 @@ extension SuperNode {
     func serve(
         directory: SuperDirectory,
         listen: ListenAddress,
+        limits: ServerLimits,
         tls: TLSIdentity?,
         gatewayPins: GatewayTLSPins.Loaded,
         handleSignals: Bool
@@ -24,22 +26,29 @@ extension SuperNode {
                 try makeServiceGroup(
                     directory: directory,
                     listen: listen,
+                    limits: limits,
                     tls: tls,
                     gatewayPins: gatewayPins,
                     handleSignals: handleSignals
                 )
             } else {
-                makeServiceGroup(directory: directory, listen: listen, handleSignals: handleSignals)
+                makeServiceGroup(directory: directory, listen: listen, limits: limits, handleSignals: handleSignals)
             }
         try await run(group, directory: directory, listen: listen)
     }
 
     /// The HTTP server as a service group (tests stop it with `triggerGracefulShutdown`).
-    func makeServiceGroup(directory: SuperDirectory, listen: ListenAddress, handleSignals: Bool) -> ServiceGroup {
+    func makeServiceGroup(
+        directory: SuperDirectory,
+        listen: ListenAddress,
+        limits: ServerLimits = ServerLimits(),
+        handleSignals: Bool
+    ) -> ServiceGroup {
         let logger = self.logger
         let app = Application(
             router: router(),
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            server: limits.http1,
+            configuration: limits.configuration(address: .hostname(listen.host, port: listen.port), logger: logger),
             onServerRunning: { channel in
                 directory.urlFile.publish(listen: listen, boundPort: channel.localAddress?.port, logger: logger)
             },
@@ -55,6 +64,7 @@ extension SuperNode {
     func makeServiceGroup(
         directory: SuperDirectory,
         listen: ListenAddress,
+        limits: ServerLimits = ServerLimits(),
         tls: TLSIdentity,
         gatewayPins: GatewayTLSPins.Loaded,
         handleSignals: Bool
@@ -66,11 +76,8 @@ extension SuperNode {
             configuration.certificateVerification = .optionalVerification
             configuration.trustRoots = .certificates(gatewayPins.certificates)
         }
-        let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: configuration)
-        let address = ApplicationConfiguration(
-            address: .hostname(listen.host, port: listen.port),
-            serverName: nil
-        )
+        let server = try HTTPServerBuilder.tls(limits.http1, tlsConfiguration: configuration)
+        let address = limits.configuration(address: .hostname(listen.host, port: listen.port), logger: logger)
         let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
             directory.urlFile.publish(
                 listen: listen,

@@ -50,6 +50,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     case tooManyRequests = "too-many-requests"
     /// The body is not sent as `application/json`.
     case unsupportedMediaType = "unsupported-media-type"
+    /// The body is larger than the route accepts (`BodyLimit`).
+    case bodyTooLarge = "body-too-large"
 
     /// The HTTP status that goes with it.
     package var status: Int {
@@ -62,6 +64,7 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
         case .gap, .fork, .brokenLink, .escalationInProgress, .replayedRequest, .unknownConsumer: return 409
         case .tooManyRequests: return 429
         case .unsupportedMediaType: return 415
+        case .bodyTooLarge: return 413
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
             .badEntrySignature,
             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch,

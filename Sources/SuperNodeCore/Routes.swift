@@ -6,8 +6,6 @@ import LedgerLite
 import LedgerStore
 
 extension SuperNode {
-    package static let maxBodyBytes = 64 * 1024 * 1024
-
     package func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONBodyMiddleware { Rejection(reason: .unsupportedMediaType, message: $0) })
@@ -70,15 +68,17 @@ extension SuperNode {
     }
 
     private func handlePush(_ request: Request) async throws -> Response {
+        do { try await admitPush(signature: Self.signature(of: request)) } catch let rejection as Rejection {
+            logger.warning(
+                "push refused before its body was read",
+                metadata: ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)"]
+            )
+            return Self.refusePush(rejection)
+        }
         var request = request
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: Self.maxBodyBytes) } catch {
-            return Self.refusePush(
-                Rejection(
-                    reason: .malformedRequest,
-                    message: "the body is larger than \(Self.maxBodyBytes) bytes; push fewer blocks at a time"
-                )
-            )
+        do { body = try await request.collectBody(for: SuperNodeRoutes.blocks) } catch let error as BodyTooLarge {
+            return Self.refusePush(Rejection(reason: .bodyTooLarge, message: "\(error); push fewer blocks at a time"))
         }
         let push: PushRequest
         do { push = try JSONDecoder().decode(PushRequest.self, from: Data(buffer: body)) } catch {
@@ -154,8 +154,10 @@ extension SuperNode {
         let submission: EscalationSubmission
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: 64 * 1024)
+            body = try await request.collectBody(for: SuperNodeRoutes.escalations)
             submission = try JSONDecoder().decode(EscalationSubmission.self, from: Data(buffer: body))
+        } catch let error as BodyTooLarge {
+            return refuse(.bodyTooLarge, "\(error)")
         } catch {
             return refuse(
                 .malformedRequest,
@@ -179,11 +181,13 @@ extension SuperNode {
 
     /// The request's `GridLedger-Signature` header and its body's exact bytes.
     private static func proof(_ request: Request, body: ByteBuffer) -> RequestProof {
+        RequestProof(signature: signature(of: request), body: Array(buffer: body))
+    }
+
+    /// The request's `GridLedger-Signature` header, if it has one.
+    private static func signature(of request: Request) -> String? {
         let name = RequestSigning.header.lowercased()
-        return RequestProof(
-            signature: request.headers.first { $0.name.canonicalName == name }?.value,
-            body: Array(buffer: body)
-        )
+        return request.headers.first { $0.name.canonicalName == name }?.value
     }
 
     private func gatewayList() async throws -> Response {

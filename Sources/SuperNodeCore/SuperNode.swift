@@ -125,6 +125,19 @@ package final class SuperNode: Sendable {
     /// Checks the certificate and the gateway's signature over the request (`proof`), audits
     /// and checkpoints each block in order, then records the URL the gateway announces (if
     /// any), only when every block was accepted.
+    /// Before a push's body is read (it may be `BodyLimit.push` bytes): its signed stamp must
+    /// verify under the key of a gateway this super node certified (revoked or not: a revoked
+    /// gateway is told so once its push is read) and be stamped within the window.
+    /// - Throws: `Rejection` (`missing-signature`, `malformed-signature`, `unknown-certificate`,
+    ///   `bad-signature`, `stale-request`).
+    package func admitPush(signature: String?) async throws {
+        let signed = try RequestAuthenticator.stamp(in: signature)
+        let key = try await store.pool.read { db in
+            try AuthorityStore.certificates(db, gateway: signed.stamp.signer).first?.certificate.gatewayKey
+        }
+        try requests.admit(signed, certifiedKey: key, now: clock())
+    }
+
     package func push(
         certificate: [UInt8]?,
         proof: RequestProof,

@@ -167,8 +167,8 @@ struct IntakeTests {
         let cert = try h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
 
-        // No certificate.
-        let none = try await h.push(nil, [chain.blocks[0]])
+        // No certificate (signed by the certified key, so the push is read).
+        let none = try await h.push(nil, [chain.blocks[0]], signing: .by(gateway))
         #expect(none.status == 401)
         #expect(none.reasons == "missing-certificate")
 
@@ -218,7 +218,8 @@ struct IntakeTests {
         // Garbage certificate.
         let garbage = try await h.push(
             rawCertificate: "AAAA",
-            blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()]
+            blocks: [Data(chain.blocks[0].wireBytes()).base64EncodedString()],
+            signing: .by(gateway)
         )
         #expect(garbage.status == 400)
         #expect(garbage.reasons == "malformed-certificate")

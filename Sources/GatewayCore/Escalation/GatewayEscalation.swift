@@ -46,8 +46,10 @@ extension Gateway {
         var request = request
         let submission: EscalatedDispatchSubmission
         do {
-            let body = try await request.collectBody(upTo: 64 * 1024)
+            let body = try await request.collectBody(for: GatewayRoutes.escalatedDispatches)
             submission = try JSONDecoder().decode(EscalatedDispatchSubmission.self, from: Data(buffer: body))
+        } catch let error as BodyTooLarge {
+            return refuse(.contentTooLarge, "malformed", "\(error)")
         } catch {
             return refuse(
                 .badRequest,

@@ -25,9 +25,6 @@ package final class Gateway: Sendable {
     package let uplink: Uplink?
     package var metrics: GatewayMetrics { writer.metrics }
 
-    /// Largest request body accepted (a full batch of maximum-size records fits).
-    package static let maxBodyBytes = 8 * 1024 * 1024
-
     private init(
         directory: DataDirectory,
         writer: ChainWriter,
@@ -269,12 +266,9 @@ package final class Gateway: Sendable {
         var request = request
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: Self.maxBodyBytes)
-        } catch {
-            throw APIError(
-                .contentTooLarge,
-                "the request body is larger than \(Self.maxBodyBytes) bytes; send at most \(IngestBatch.maxRecords) records a batch"
-            )
+            body = try await request.collectBody(for: GatewayRoutes.readings)
+        } catch let error as BodyTooLarge {
+            throw APIError(.contentTooLarge, "\(error); send at most \(IngestBatch.maxRecords) records a batch")
         }
         let batch: IngestBatch
         do {
@@ -331,8 +325,12 @@ package final class Gateway: Sendable {
         var request = request
         let submission: TradeSubmission
         do {
-            let body = try await request.collectBody(upTo: 64 * 1024)
+            let body = try await request.collectBody(
+                for: type == .offer ? GatewayRoutes.offers : GatewayRoutes.requests
+            )
             submission = try JSONDecoder().decode(TradeSubmission.self, from: Data(buffer: body))
+        } catch let error as BodyTooLarge {
+            return refuse(.contentTooLarge, .malformed, "\(error): one signed \(type) is far smaller")
         } catch {
             return refuse(
                 .badRequest,
@@ -403,8 +401,10 @@ package final class Gateway: Sendable {
         var request = request
         let parsed: AdminKeyRequest
         do {
-            let body = try await request.collectBody(upTo: 64 * 1024)
+            let body = try await request.collectBody(for: revoke ? GatewayRoutes.revoke : GatewayRoutes.enroll)
             parsed = try JSONDecoder().decode(AdminKeyRequest.self, from: Data(buffer: body))
+        } catch let error as BodyTooLarge {
+            throw APIError(.contentTooLarge, "\(error)")
         } catch {
             throw APIError(
                 .badRequest,

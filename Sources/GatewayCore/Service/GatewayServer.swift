@@ -1,3 +1,4 @@
+import GridAPIServer
 import GridTLS
 import Hummingbird
 import HummingbirdCore
@@ -20,15 +21,24 @@ extension Gateway {
     ///   - sealTick: how often the sealing service asks the writer to seal by time.
     ///   - handleSignals: stop gracefully on SIGTERM and SIGINT (the command); without it the
     ///     caller stops the group with `triggerGracefulShutdown()` or by cancelling its task.
+    ///   - limits: the server's timeouts and connection cap.
     ///   - onBound: called with the listen URL once the port is bound, for a caller in the same
     ///     process that needs the port `0` picked.
     package func makeServiceGroup(
         listen: ListenAddress,
         sealTick: Duration,
         handleSignals: Bool,
+        limits: ServerLimits = ServerLimits(),
         onBound: (@Sendable (String) -> Void)? = nil
     ) -> ServiceGroup {
-        makeGroup(listen: listen, sealTick: sealTick, handleSignals: handleSignals, tls: nil, onBound: onBound)
+        makeGroup(
+            listen: listen,
+            sealTick: sealTick,
+            handleSignals: handleSignals,
+            limits: limits,
+            tls: nil,
+            onBound: onBound
+        )
     }
 
     /// The same group speaking HTTPS with `tls` (its fingerprint is published beside the URL,
@@ -37,14 +47,16 @@ extension Gateway {
         listen: ListenAddress,
         sealTick: Duration,
         handleSignals: Bool,
+        limits: ServerLimits = ServerLimits(),
         tls: TLSIdentity,
         onBound: (@Sendable (String) -> Void)? = nil
     ) throws -> ServiceGroup {
-        let server = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.serverConfiguration())
+        let server = try HTTPServerBuilder.tls(limits.http1, tlsConfiguration: tls.serverConfiguration())
         return makeGroup(
             listen: listen,
             sealTick: sealTick,
             handleSignals: handleSignals,
+            limits: limits,
             tls: (server, tls.fingerprint),
             onBound: onBound
         )
@@ -54,16 +66,14 @@ extension Gateway {
         listen: ListenAddress,
         sealTick: Duration,
         handleSignals: Bool,
+        limits: ServerLimits,
         tls: (server: HTTPServerBuilder, fingerprint: CertificateFingerprint)?,
         onBound: (@Sendable (String) -> Void)?
     ) -> ServiceGroup {
         let directory = self.directory
         let logger = self.logger
         let uplink = self.uplink
-        let configuration = ApplicationConfiguration(
-            address: .hostname(listen.host, port: listen.port),
-            serverName: nil
-        )
+        let configuration = limits.configuration(address: .hostname(listen.host, port: listen.port), logger: logger)
         let fingerprint = tls?.fingerprint.description
         let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
             let url = directory.urlFile.publish(
@@ -87,6 +97,7 @@ extension Gateway {
         } else {
             app = Application(
                 responder: LoopbackAdminResponder(inner: router().buildResponder()),
+                server: limits.http1,
                 configuration: configuration,
                 onServerRunning: onServerRunning,
                 logger: logger

@@ -2,6 +2,9 @@
 package struct ChainWriterConfig: Sendable {
     /// Seal a block once this many entries are pending.
     package var sealSize = 500
+    /// The largest `sealSize` `serve` takes: a block of that many entries, plus what the batch
+    /// that fills it brings, stays within one push's body at the super node (`BodyLimit.push`).
+    package static let maxSealSize = 10_000
     /// Seal once the oldest pending entry is this old.
     package var sealIntervalMs: Int64 = 2000
     /// A reading may be at most this far ahead of the gateway clock, and at most this far

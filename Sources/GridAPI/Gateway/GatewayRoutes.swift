@@ -3,11 +3,11 @@
 package enum GatewayRoutes {
     package static let health = Endpoint(.get, "/healthz")
     package static let metrics = Endpoint(.get, "/metrics")
-    package static let readings = Endpoint(.post, "/v1/readings")
-    package static let offers = Endpoint(.post, "/v1/offers")
-    package static let requests = Endpoint(.post, "/v1/requests")
-    package static let enroll = Endpoint(.post, "/v1/admin/enroll")
-    package static let revoke = Endpoint(.post, "/v1/admin/revoke")
+    package static let readings = Endpoint(.post, "/v1/readings", maxBodyBytes: BodyLimit.ingestBatch)
+    package static let offers = Endpoint(.post, "/v1/offers", maxBodyBytes: BodyLimit.singleRecord)
+    package static let requests = Endpoint(.post, "/v1/requests", maxBodyBytes: BodyLimit.singleRecord)
+    package static let enroll = Endpoint(.post, "/v1/admin/enroll", maxBodyBytes: BodyLimit.singleRecord)
+    package static let revoke = Endpoint(.post, "/v1/admin/revoke", maxBodyBytes: BodyLimit.singleRecord)
     package static let blocks = Endpoint(.get, "/v1/blocks")
     package static let block = Endpoint(.get, "/v1/blocks/{height}")
     package static let meters = Endpoint(.get, "/v1/meters")
@@ -19,7 +19,11 @@ package enum GatewayRoutes {
     package static let tnt = Endpoint(.get, "/v1/tnt")
     package static let dispatches = Endpoint(.get, "/v1/dispatches")
     package static let fairness = Endpoint(.get, "/v1/fairness")
-    package static let escalatedDispatches = Endpoint(.post, "/v1/escalated-dispatches")
+    package static let escalatedDispatches = Endpoint(
+        .post,
+        "/v1/escalated-dispatches",
+        maxBodyBytes: BodyLimit.singleRecord
+    )
 
     package static let all: [Endpoint] = [
         health, metrics, readings, offers, requests, enroll, revoke, blocks, block, meters, meter, meterReadings,

@@ -13,10 +13,13 @@ package struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     package let method: Method
     package let template: String
+    /// The largest request body the route accepts (`BodyLimit`); 0 for a route that takes none.
+    package let maxBodyBytes: Int
 
-    package init(_ method: Method, _ template: String) {
+    package init(_ method: Method, _ template: String, maxBodyBytes: Int = 0) {
         self.method = method
         self.template = template
+        self.maxBodyBytes = maxBodyBytes
     }
 
     /// The template in Hummingbird's syntax, without the leading slash.

@@ -3,8 +3,8 @@
 package enum SuperNodeRoutes {
     package static let health = Endpoint(.get, "/healthz")
     package static let root = Endpoint(.get, "/v1/root")
-    package static let blocks = Endpoint(.post, "/v1/blocks")
-    package static let escalations = Endpoint(.post, "/v1/escalations")
+    package static let blocks = Endpoint(.post, "/v1/blocks", maxBodyBytes: BodyLimit.push)
+    package static let escalations = Endpoint(.post, "/v1/escalations", maxBodyBytes: BodyLimit.escalation)
     package static let gateways = Endpoint(.get, "/v1/gateways")
     package static let flags = Endpoint(.get, "/v1/flags")
     package static let checkpoint = Endpoint(.get, "/v1/checkpoints/{gateway}/{height}")

@@ -39,7 +39,7 @@ extension Block {
         }
         var entries: [SignedRecord] = []
         entries.reserveCapacity(count)
-        let maxEnvelope = 22 + SignedRecord.maxBodyBytes + 64
+        let maxEnvelope = SignedRecord.maxEnvelopeBytes
         for _ in 0..<count {
             let length = Int(try r.u32("entry_length"))
             guard length <= maxEnvelope else {

@@ -12,6 +12,12 @@ public struct Reading: CanonicalRecord {
     public static let addressedVersion: UInt8 = 2
     /// Most measured values one reading may carry.
     public static let maxValues = 32
+    /// Largest canonical encoding: a version 2 reading with `maxValues` values.
+    public static let maxEncodedBytes = fixedBytes + valueBytes * maxValues
+    /// Type, version, meter, gateway, sequence, timestamp, status and value count.
+    static let fixedBytes = 53
+    /// A measurand code and its value.
+    static let valueBytes = 10
 
     /// The meter that measured and signs this reading.
     public var meter: MeterID
@@ -75,7 +81,7 @@ public struct Reading: CanonicalRecord {
     }
 
     public func canonicalBytes() -> [UInt8] {
-        var w = ByteWriter(capacity: 53 + 10 * values.count)
+        var w = ByteWriter(capacity: Self.fixedBytes + Self.valueBytes * values.count)
         w.u8(Self.recordType.rawValue)
         w.u8(version)
         w.keyID(meter)

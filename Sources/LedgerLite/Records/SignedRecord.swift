@@ -10,6 +10,12 @@ public struct SignedRecord: Hashable, Sendable {
     public static let maxBodyBytes = 4096
     static let headerLength = 22
 
+    /// Bytes of an envelope around a body of `bodyBytes` bytes (header, body, signature).
+    public static func envelopeBytes(body bodyBytes: Int) -> Int { headerLength + bodyBytes + 64 }
+
+    /// Largest envelope accepted: around a body of `maxBodyBytes`.
+    public static let maxEnvelopeBytes = envelopeBytes(body: maxBodyBytes)
+
     /// The whole envelope, exactly as received or stored.
     public let bytes: [UInt8]
     /// The id of the key that signed.
