@@ -264,6 +264,7 @@ let package = Package(
             name: "FuzzKit",
             dependencies: [
                 "GatewayCore",
+                "SuperNodeCore",
                 "GridAPI",
                 "LedgerLite",
                 "LedgerStore",

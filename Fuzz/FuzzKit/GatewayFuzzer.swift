@@ -286,7 +286,7 @@ extension SplitMix64 {
 }
 
 extension [UInt8] {
-    fileprivate func flippingOneBit(using random: inout SplitMix64) -> [UInt8] {
+    func flippingOneBit(using random: inout SplitMix64) -> [UInt8] {
         var bytes = self
         bytes[Int(random.next() % UInt64(bytes.count))] ^= UInt8(1) << (random.next() % 8)
         return bytes
