@@ -34,7 +34,7 @@ bench: setup
 	$(SWIFT) build -c release
 	./.build/release/GridLedgerBench $(SUITES)
 
-## A million validly signed hostile inputs through the gateway's admission (release build); FUZZ_ARGS='--seed N' reproduces a run.
+## A million validly signed hostile inputs through the gateway's and the super node's admission (release build); FUZZ_ARGS='--seed N' reproduces a run, '--target gateway|super-node' feeds one.
 fuzz: setup
 	$(SWIFT) build -c release --product GridLedgerFuzz
 	./.build/release/GridLedgerFuzz $(FUZZ_ARGS)
