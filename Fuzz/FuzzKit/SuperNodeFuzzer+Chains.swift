@@ -149,22 +149,22 @@ extension SuperNodeFuzzer {
 
     // MARK: hostile variants of genuine blocks
 
-    /// The wire bytes of a hostile variant of a genuine block: at the next height (where it
-    /// must be refused for what was changed), at an accepted one (a fork, or a replay), or
-    /// ahead (a gap).
-    func hostileBlock() throws -> [UInt8] {
-        try generateGenuine(upTo: accepted + 2)
+    /// The wire bytes of a hostile variant of a genuine block, for a push that reaches it when
+    /// the super node expects height `next`: at that height (where it must be refused for
+    /// what was changed), at an accepted one (a fork, or a replay), or ahead (a gap).
+    func hostileBlock(next: UInt64) throws -> [UInt8] {
+        try generateGenuine(upTo: next + 2)
         let height: UInt64
         switch random.next() % 10 {
-        case 0..<5: height = accepted
-        case 5..<8: height = accepted > 0 ? accepted - 1 - random.next() % min(accepted, 64) : accepted
-        default: height = accepted + 1
+        case 0..<5: height = next
+        case 5..<8: height = next > 0 ? next - 1 - random.next() % min(next, 64) : next
+        default: height = next + 1
         }
         let base = genuine[height]!
         switch random.next() % 12 {
         case 0:
             // A replay of an accepted block (the next one would simply be accepted).
-            return (height < accepted ? base : genuine[accepted &- 1] ?? base).wireBytes()
+            return (height < next ? base : genuine[next &- 1] ?? base).wireBytes()
         case 1:
             let bytes = base.wireBytes()
             return Array(bytes.prefix(Int(random.next() % UInt64(bytes.count))))
@@ -177,13 +177,13 @@ extension SuperNodeFuzzer {
             let value = random.pick([UInt32.max, UInt32.max - 1, 0, 1, UInt32(Block.maxWireEntries + 1), 0x8000_0000])
             for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * i)) }
             return bytes
-        case 5, 6: return try resignedHeader(of: base, atNext: height == accepted).wireBytes()
+        case 5, 6: return try resignedHeader(of: base, atNext: height == next).wireBytes()
         case 7, 8: return try resignedEntries(of: base).wireBytes()
         case 9:
             // A block the chain rules take, naming another root key: refused by the super node
             // alone, after its audit passed.
-            guard var fork = snapshot(at: accepted) else { return base.wireBytes() }
-            let at = genuine[accepted]!.header.header.firstTimestamp
+            guard var fork = snapshot(at: next) else { return base.wireBytes() }
+            let at = genuine[next]!.header.header.firstTimestamp
             _ = try fork.addGatewayRecord(
                 .authority(
                     AuthorityRecord(rootKey: strangerRoot.publicIdentity, certificate: untrusted, timestamp: at)
@@ -197,7 +197,7 @@ extension SuperNodeFuzzer {
                 .wireBytes()
         default:
             // The genuine header over another block's entries (not re-signed).
-            let other = genuine[height == accepted ? accepted + 1 : accepted]!
+            let other = genuine[height == next ? next + 1 : next]!
             return Block(header: base.header, entries: other.entries).wireBytes()
         }
     }

@@ -338,7 +338,7 @@ package final class SuperNodeFuzzer {
         try generateGenuine(upTo: accepted + count)
         var blocks = (accepted..<accepted + count).map { genuine[$0]!.wireBytes() }
         let genuineCount = blocks.count
-        if random.chance(25) { blocks.append(try hostileBlock()) }
+        if random.chance(25) { blocks.append(try hostileBlock(next: accepted + count)) }
         try await push(blocks: blocks, genuineFrom: accepted, genuineCount: genuineCount, as: honest)
     }
 
@@ -359,10 +359,10 @@ package final class SuperNodeFuzzer {
     private func pushHostileBlock() async throws {
         if random.chance(15) {
             try generateGenuine(upTo: accepted + 1)
-            let blocks = [genuine[accepted]!.wireBytes(), try hostileBlock()]
+            let blocks = [genuine[accepted]!.wireBytes(), try hostileBlock(next: accepted + 1)]
             try await push(blocks: blocks, genuineFrom: accepted, genuineCount: 1, as: honest)
         } else {
-            try await push(blocks: [try hostileBlock()], genuineFrom: nil, as: honest)
+            try await push(blocks: [try hostileBlock(next: accepted)], genuineFrom: nil, as: honest)
         }
     }
 
