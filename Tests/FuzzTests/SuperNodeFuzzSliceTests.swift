@@ -2,13 +2,13 @@ import FuzzKit
 import TestSupport
 import Testing
 
-/// The CI slice of `make fuzz --target super-node`: a fixed seed, two thousand pushes and
+/// The CI slice of `make fuzz FUZZ_ARGS='--target super-node'`: a fixed seed, 1,600 pushes and
 /// escalations.
 @Suite("Fuzz slice: super node")
 struct SuperNodeFuzzSliceTests {
     @Test func hostileSignedPushesAndEscalationsNeitherTrapNorBreakTheAuditedChains() async throws {
         let fuzzer = try await SuperNodeFuzzer.open(path: makeTempDir(), seed: 0x5EED_0013)
-        try await fuzzer.run(inputs: 2000)
+        try await fuzzer.run(inputs: 1600)
         // Throws when a genuine block was refused, a hostile one accepted, or the store does
         // not re-verify.
         let verified = try await fuzzer.finish()
