@@ -66,34 +66,21 @@ struct GridLedgerFuzz: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: path) }
         print("\(target.rawValue): up to \(inputs) inputs in \(Int(seconds)) s")
+        let fuzzer: any TargetFuzzer
         switch target {
-        case .gateway:
-            let fuzzer = try await GatewayFuzzer.open(path: path, seed: seed)
-            let elapsed = try await loop(
-                inputs: inputs,
-                seconds: seconds,
-                fed: { fuzzer.outcomes.inputs },
-                batch: { try await fuzzer.run(inputs: $0) }
-            )
-            let verified = try await fuzzer.finish()
-            report(target, fuzzer.outcomes, elapsed: elapsed)
-            print("the gateway's chain verifies: \(verified.blockCount) blocks, \(verified.tree.size) entries")
-        case .superNode:
-            let fuzzer = try await SuperNodeFuzzer.open(path: path, seed: seed)
-            let elapsed = try await loop(
-                inputs: inputs,
-                seconds: seconds,
-                fed: { fuzzer.outcomes.inputs },
-                batch: { try await fuzzer.run(inputs: $0) }
-            )
-            let verified = try await fuzzer.finish()
-            report(target, fuzzer.outcomes, elapsed: elapsed)
-            print(
-                "the super node's stored chains re-verify: \(verified.genuineBlocks) genuine blocks, all accepted in order, \(verified.hostileGatewayBlocks) blocks of the hostile gateway, \(verified.entries) entries"
-            )
-        case .both:
-            break
+        case .gateway: fuzzer = try await GatewayFuzzer.open(path: path, seed: seed)
+        case .superNode: fuzzer = try await SuperNodeFuzzer.open(path: path, seed: seed)
+        case .both: return
         }
+        let elapsed = try await loop(
+            inputs: inputs,
+            seconds: seconds,
+            fed: { fuzzer.outcomes.inputs },
+            batch: { try await fuzzer.run(inputs: $0) }
+        )
+        let verified = try await fuzzer.verifyAfterwards()
+        report(target, fuzzer.outcomes, elapsed: elapsed)
+        print(verified)
     }
 
     /// Feeds batches of at most `every` inputs until `inputs` were fed or `seconds` passed.
@@ -119,6 +106,29 @@ struct GridLedgerFuzz: AsyncParsableCommand {
         print(
             "\(target.rawValue): \(outcomes.inputs) inputs, \(Int(Double(outcomes.inputs) / max(elapsed, 0.001))) inputs/s, no trap"
         )
+    }
+}
+
+/// What `make fuzz` does with either target's fuzzer.
+protocol TargetFuzzer: AnyObject {
+    var outcomes: FuzzOutcomes { get }
+    func run(inputs: Int) async throws
+    /// Checks the stores after the run; says what verified.
+    func verifyAfterwards() async throws -> String
+}
+
+extension GatewayFuzzer: TargetFuzzer {
+    func verifyAfterwards() async throws -> String {
+        let verified = try await finish()
+        return "the gateway's chain verifies: \(verified.blockCount) blocks, \(verified.tree.size) entries"
+    }
+}
+
+extension SuperNodeFuzzer: TargetFuzzer {
+    func verifyAfterwards() async throws -> String {
+        let verified = try await finish()
+        return
+            "the super node's stored chains re-verify: \(verified.genuineBlocks) genuine blocks, all accepted in order, \(verified.hostileGatewayBlocks) blocks of the hostile gateway, \(verified.entries) entries"
     }
 }
 
