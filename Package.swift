@@ -102,6 +102,7 @@ let package = Package(
             name: "GridAPIServer",
             dependencies: [
                 "GridAPI",
+                "LedgerLite",
                 "OperatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -48,18 +48,25 @@ package struct AutoOfferer: Service {
         case offered(OfferResponse)
         /// Not accepted; the export stays pending for the next round.
         case failed(String)
+        /// The gateway asked for fewer requests (HTTP 429): the round stops here, and the
+        /// next one waits at least `retryAfter`.
+        case throttled(retryAfter: Duration?)
     }
 
     package func run() async throws {
         defer { failures.flush() }
+        var wait = interval
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                let pause = wait
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             } catch {
                 break
             }
-            _ = await offerRound(timeout: requestTimeout)
+            let outcomes = await offerRound(timeout: requestTimeout)
             failures.flush()
+            wait = interval
+            if case .throttled(let retryAfter?) = outcomes.last { wait = max(interval, retryAfter) }
         }
         if !Task.isCancelled {
             // Graceful shutdown: the forwarder (stopped before us) has flushed its readings.
@@ -71,7 +78,9 @@ package struct AutoOfferer: Service {
     package func offerRound(timeout: Duration) async -> [Outcome] {
         var outcomes: [Outcome] = []
         for identity in producers {
-            outcomes.append(await offer(for: identity, timeout: timeout))
+            let outcome = await offer(for: identity, timeout: timeout)
+            outcomes.append(outcome)
+            if case .throttled = outcome { break }
         }
         return outcomes
     }
@@ -114,7 +123,14 @@ package struct AutoOfferer: Service {
             )
         } catch {
             ledger.setUnanswered(id, sending)
-            return fail(id, key: error.isTemporary ? "unreachable" : "answer", pending: pending, error.description)
+            let failed = fail(
+                id,
+                key: error.isTemporary ? "unreachable" : "answer",
+                pending: pending,
+                error.description
+            )
+            if case .throttled(_, let retryAfter) = error { return .throttled(retryAfter: retryAfter) }
+            return failed
         }
         ledger.setUnanswered(id, nil)
         switch response.status {

@@ -90,6 +90,16 @@ package struct Forwarder: Service {
                     notices.flush()
                 case .tooLarge:
                     batchSize = max(1, batchSize / 2)
+                case .throttled(let retryAfter):
+                    // The gateway says when; without a Retry-After, back off as after a failure.
+                    let wait = retryAfter ?? backoff.next()
+                    notices.log(
+                        .warning,
+                        key: "throttled",
+                        "the gateway asked this agent to slow down (HTTP 429); waiting as it said before sending again",
+                        metadata: ["gateway": "\(gateway)", "retry_in": "\(wait)"]
+                    )
+                    await pause(wait)
                 }
             } catch {
                 let wait = backoff.next()
@@ -110,6 +120,8 @@ package struct Forwarder: Service {
         case sent(retryLater: Bool)
         /// The gateway refused the batch size (HTTP 413).
         case tooLarge
+        /// The gateway asked the agent to slow down (HTTP 429), for `retryAfter` if it said.
+        case throttled(retryAfter: Duration?)
     }
 
     /// Sends one batch of the oldest records and applies the gateway's answer.
@@ -120,13 +132,15 @@ package struct Forwarder: Service {
         let answer: IngestResponse
         do throws(GridAPIError) {
             answer = try await http.postReadings(batch, timeout: timeout ?? requestTimeout)
-        } catch .status(413, _, _, _, _) {
+        } catch .status(429, _, _, _, _, let retryAfter) {
+            return .throttled(retryAfter: retryAfter)
+        } catch .status(413, _, _, _, _, _) {
             logger.notice(
                 "gateway refused the batch size; sending smaller batches",
                 metadata: ["batch": "\(items.count)"]
             )
             return .tooLarge
-        } catch .status(let status, _, _, _, let body) {
+        } catch .status(let status, _, _, _, let body, _) {
             throw GatewayError.refused(status: status, body: String(decoding: body, as: UTF8.self))
         } catch .undecodable(let status, _, let body) {
             throw GatewayError.refused(status: status, body: String(decoding: body, as: UTF8.self))

@@ -32,7 +32,9 @@ package struct TradeClient: Sendable {
         switch error {
         case .transport(_, let error):
             return .unreachable(gateway: http.base.absoluteString, error: TradeError.describe(error))
-        case .status(let status, _, _, _, let body), .undecodable(let status, _, let body):
+        case .status(429, _, _, _, _, let retryAfter):
+            return .throttled(gateway: http.base.absoluteString, retryAfter: retryAfter)
+        case .status(let status, _, _, _, let body, _), .undecodable(let status, _, let body):
             return .unexpectedAnswer(
                 status: status,
                 path: String(endpoint.template.dropFirst()),

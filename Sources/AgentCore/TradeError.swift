@@ -6,12 +6,18 @@ package enum TradeError: Error, CustomStringConvertible, Equatable {
     case unreachable(gateway: String, error: String)
     /// An HTTP answer that is not the expected response (e.g. `{"error": …}`, HTML from a proxy).
     case unexpectedAnswer(status: Int, path: String, detail: String)
+    /// The gateway asked for fewer requests (HTTP 429), for `retryAfter` if it said.
+    case throttled(gateway: String, retryAfter: Duration?)
 
     package var description: String {
         switch self {
         case .unreachable(let gateway, let error):
             return
                 "cannot reach the gateway at \(gateway) (\(error)); check --gateway and that `edge-gateway serve` is running there, then try again"
+        case .throttled(let gateway, let retryAfter):
+            let when = retryAfter.map { "after \($0.components.seconds) s" } ?? "later"
+            return
+                "the gateway at \(gateway) is refusing requests from this address for now (HTTP 429, too many write requests); try again \(when)"
         case .unexpectedAnswer(let status, let path, let detail):
             let said = detail.isEmpty ? "" : ": \(detail)"
             switch status {
@@ -31,9 +37,15 @@ package enum TradeError: Error, CustomStringConvertible, Equatable {
     /// Worth trying again later, unchanged.
     package var isTemporary: Bool {
         switch self {
-        case .unreachable: true
+        case .unreachable, .throttled: true
         case .unexpectedAnswer(let status, _, _): status >= 500 || status == 429
         }
+    }
+
+    /// How long the gateway asked to wait before the next request (HTTP 429 with Retry-After).
+    package var retryAfter: Duration? {
+        guard case .throttled(_, let retryAfter) = self else { return nil }
+        return retryAfter
     }
 
     /// The gist of a body that is not the expected response: the `error` or `detail` of a

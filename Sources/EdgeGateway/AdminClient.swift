@@ -40,7 +40,11 @@ enum AdminClient {
         }
         let tls = try trust(of: dir, url: url)
         do throws(GridAPIError) {
-            let response = try await remote(GatewayClient(base: base, tls: tls), token)
+            let client = GatewayClient(base: base, tls: tls)
+            let response = try await RetryAfterPatience().run(
+                { () async throws(GridAPIError) -> AdminResponse in try await remote(client, token) },
+                retryAfter: \.retryAfter
+            )
             return
                 "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
         } catch .transport(let called, let error) {

@@ -27,6 +27,22 @@ package struct ServerLimitOptions: ParsableArguments {
     )
     var maxConnections = ServerLimits.standardMaxConnections
 
+    @Option(
+        help: ArgumentHelp(
+            "Accept at most this many write requests (POST) a second from one source (an IPv4 address, an IPv6 /64); more are answered 429 with Retry-After. 0: no limit.",
+            valueName: "per-second"
+        )
+    )
+    var writeRate = Int(WriteRate.standard.perSecond)
+
+    @Option(
+        help: ArgumentHelp(
+            "Write requests one source may send at once after a quiet spell (default: twice --write-rate).",
+            valueName: "count"
+        )
+    )
+    var writeBurst: Int?
+
     package init() {}
 
     package func validate() throws {
@@ -39,6 +55,15 @@ package struct ServerLimitOptions: ParsableArguments {
         guard (1...65_536).contains(maxConnections) else {
             throw ValidationError("--max-connections must be between 1 and 65536")
         }
+        guard (0...1_000_000).contains(writeRate) else {
+            throw ValidationError("--write-rate must be between 0 (no limit) and 1000000 requests a second")
+        }
+        if let writeBurst {
+            guard writeRate > 0 else { throw ValidationError("--write-burst needs a --write-rate above 0") }
+            guard (1...10_000_000).contains(writeBurst) else {
+                throw ValidationError("--write-burst must be between 1 and 10000000 requests")
+            }
+        }
     }
 
     /// The limits these flags give.
@@ -46,7 +71,9 @@ package struct ServerLimitOptions: ParsableArguments {
         ServerLimits(
             idleTimeout: idleTimeout.duration,
             requestTimeout: requestTimeout.duration,
-            maxConnections: maxConnections
+            maxConnections: maxConnections,
+            writeRate: writeRate == 0
+                ? nil : WriteRate(perSecond: Double(writeRate), burst: writeBurst ?? 2 * writeRate)
         )
     }
 }

@@ -15,6 +15,8 @@ package struct ServerLimits: Sendable, Equatable {
     package var requestTimeout: Duration
     /// Connections served at once; further ones wait in the listen backlog until one closes.
     package var maxConnections: Int
+    /// Write requests per source; nil for no limit (`WriteRateLimitResponder`).
+    package var writeRate: WriteRate?
 
     package static let standardIdleTimeout: Duration = .seconds(30)
     package static let standardRequestTimeout: Duration = .seconds(60)
@@ -23,11 +25,18 @@ package struct ServerLimits: Sendable, Equatable {
     package init(
         idleTimeout: Duration = standardIdleTimeout,
         requestTimeout: Duration = standardRequestTimeout,
-        maxConnections: Int = standardMaxConnections
+        maxConnections: Int = standardMaxConnections,
+        writeRate: WriteRate? = .standard
     ) {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
+        self.writeRate = writeRate
+    }
+
+    /// A limiter for `writeRate`; nil without one.
+    package func makeWriteRateLimiter() -> WriteRateLimiter? {
+        writeRate.map { WriteRateLimiter(rate: $0) }
     }
 
     /// HTTP/1.1 with the idle and request timeouts.

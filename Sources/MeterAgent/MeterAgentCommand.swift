@@ -17,8 +17,8 @@ struct MeterAgentCommand: AsyncParsableCommand {
             hardware/rs485.md for wiring.
             """,
         subcommands: [
-            ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, KeygenCommand.self,
-            EmulateCommand.self, ScanCommand.self, PortsCommand.self,
+            ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, ReadingsCommand.self,
+            ReceiptCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self,
         ]
     )
 }

@@ -7,6 +7,7 @@ import Hummingbird
 import LedgerLite
 import NIOCore
 import NIOSSL
+import SuperNodeCore
 
 /// In front of the super node's router when it serves TLS and gateways' certificates are
 /// pinned (`certify --gateway-tls-cert`): a push or an escalation signed by a gateway whose
@@ -36,11 +37,13 @@ struct MutualTLSResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Conte
             let presented = try await Self.peerCertificate(context.channel)
             let gateway = presented.flatMap { try? $0.toDERBytes() }.flatMap { pins[CertificateFingerprint(der: $0)] }
             guard gateway == signer else {
-                throw HTTPError(
-                    .forbidden,
+                // Rendered here: Hummingbird answers an error thrown by a responder outside a
+                // router with a bare 500.
+                return try Rejection(
+                    reason: .untrustedCertificate,
                     message:
                         "gateway \(signer.hex) must present the TLS certificate pinned for it at `super-node certify --gateway-tls-cert` (mutual TLS); run the gateway with its DIR/tls.crt, or pin the one it presents"
-                )
+                ).response(from: request, context: context)
             }
         }
         return try await inner.respond(to: request, context: context.basic)
@@ -49,10 +52,7 @@ struct MutualTLSResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Conte
     /// The gateway that signed the request, from its request stamp; nil when it carries none
     /// or a malformed one (the router refuses those).
     static func signer(of request: Request) -> GatewayID? {
-        guard let name = HTTPField.Name(RequestSigning.header), let text = request.headers[name],
-            let data = Data(base64Encoded: text), let signed = try? SignedRequestStamp(bytes: data)
-        else { return nil }
-        return signed.stamp.signer
+        try? RequestStampVerifier.stamp(in: request.stampHeader).stamp.signer
     }
 
     /// The certificate the client presented on this connection; nil on a connection without one.

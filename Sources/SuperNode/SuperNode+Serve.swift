@@ -46,7 +46,7 @@ extension SuperNode {
     ) -> ServiceGroup {
         let logger = self.logger
         let app = Application(
-            router: router(),
+            responder: rateLimited(PeerContextAdapter(inner: router().buildResponder()), limits),
             server: limits.http1,
             configuration: limits.configuration(address: .hostname(listen.host, port: listen.port), logger: logger),
             onServerRunning: { channel in
@@ -89,7 +89,7 @@ extension SuperNode {
         let app: any Service
         if gatewayPins.gateways.isEmpty {
             app = Application(
-                router: router(),
+                responder: rateLimited(PeerContextAdapter(inner: router().buildResponder()), limits),
                 server: server,
                 configuration: address,
                 onServerRunning: onServerRunning,
@@ -97,7 +97,10 @@ extension SuperNode {
             )
         } else {
             app = Application(
-                responder: MutualTLSResponder(inner: router().buildResponder(), pins: gatewayPins.gateways),
+                responder: rateLimited(
+                    MutualTLSResponder(inner: router().buildResponder(), pins: gatewayPins.gateways),
+                    limits
+                ),
                 server: server,
                 configuration: address,
                 onServerRunning: onServerRunning,
@@ -105,6 +108,36 @@ extension SuperNode {
             )
         }
         return group(app, handleSignals: handleSignals)
+    }
+
+    /// `inner` behind the per-source write limit of `limits` (`--write-rate`): refusals are
+    /// `rate-limited` (429) with Retry-After, logged at most every 30 s.
+    private func rateLimited<Inner: HTTPResponder>(
+        _ inner: Inner,
+        _ limits: ServerLimits
+    ) -> WriteRateLimitResponder<Inner> {
+        let limiter = limits.makeWriteRateLimiter()
+        let log = RateLimitedLog(logger: logger, interval: .seconds(30))
+        return WriteRateLimitResponder(
+            inner: inner,
+            limiter: limiter,
+            refusal: { seconds in
+                Rejection(
+                    reason: .rateLimited,
+                    message:
+                        "this address sent more write requests than the super node accepts from one source (\(Int(limiter?.rate.perSecond ?? 0)) a second, --write-rate); retry after \(seconds) s",
+                    retryAfterSeconds: seconds
+                )
+            },
+            onThrottled: { source in
+                log.log(
+                    .warning,
+                    key: "write-rate",
+                    "refusing write requests over --write-rate (429)",
+                    metadata: ["source": "\(source)"]
+                )
+            }
+        )
     }
 
     private func group(_ app: any Service, handleSignals: Bool) -> ServiceGroup {

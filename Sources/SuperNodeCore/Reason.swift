@@ -52,6 +52,9 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     case unsupportedMediaType = "unsupported-media-type"
     /// The body is larger than the route accepts (`BodyLimit`).
     case bodyTooLarge = "body-too-large"
+    /// The sender's address sent more write requests than `--write-rate` allows; the answer
+    /// says when to retry (`Retry-After`).
+    case rateLimited = "rate-limited"
 
     /// The HTTP status that goes with it.
     package var status: Int {
@@ -62,7 +65,7 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
             return 403
         case .notFound: return 404
         case .gap, .fork, .brokenLink, .escalationInProgress, .replayedRequest, .unknownConsumer: return 409
-        case .tooManyRequests: return 429
+        case .tooManyRequests, .rateLimited: return 429
         case .unsupportedMediaType: return 415
         case .bodyTooLarge: return 413
         case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,

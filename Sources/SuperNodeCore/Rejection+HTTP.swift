@@ -7,6 +7,8 @@ extension Rejection: HTTPResponseError {
     package var status: HTTPResponse.Status { HTTPResponse.Status(code: reason.status) }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        SuperNode.json(RejectionView(self), status: status)
+        var response = SuperNode.json(RejectionView(self), status: status)
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        return response
     }
 }

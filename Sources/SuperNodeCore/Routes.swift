@@ -68,7 +68,7 @@ extension SuperNode {
     }
 
     private func handlePush(_ request: Request) async throws -> Response {
-        do { try await admitPush(signature: Self.signature(of: request)) } catch let rejection as Rejection {
+        do { try await admitPush(signature: request.stampHeader) } catch let rejection as Rejection {
             logger.warning(
                 "push refused before its body was read",
                 metadata: ["reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.message)"]
@@ -181,13 +181,7 @@ extension SuperNode {
 
     /// The request's `GridLedger-Signature` header and its body's exact bytes.
     private static func proof(_ request: Request, body: ByteBuffer) -> RequestProof {
-        RequestProof(signature: signature(of: request), body: Array(buffer: body))
-    }
-
-    /// The request's `GridLedger-Signature` header, if it has one.
-    private static func signature(of request: Request) -> String? {
-        let name = RequestSigning.header.lowercased()
-        return request.headers.first { $0.name.canonicalName == name }?.value
+        RequestProof(signature: request.stampHeader, body: Array(buffer: body))
     }
 
     private func gatewayList() async throws -> Response {

@@ -14,6 +14,11 @@ import Testing
 struct ConnectionLimitTests {
     /// Runs a gateway's server with `limits` on a free loopback port and calls `body` with it.
     static func withServer(_ limits: ServerLimits, _ body: (Int) async throws -> Void) async throws {
+        try await withServer(limits) { port, _ in try await body(port) }
+    }
+
+    /// The same, with the gateway's harness.
+    static func withServer(_ limits: ServerLimits, _ body: (Int, Harness) async throws -> Void) async throws {
         let h = try await Harness.make()
         defer { h.close() }
         let listen = ListenAddress(argument: "127.0.0.1:0")!
@@ -31,7 +36,7 @@ struct ConnectionLimitTests {
             try await waitUntil("the server's port") { bound.withLock { $0 } != nil }
             let url = try #require(bound.withLock { $0 })
             let port = try #require(Int(url.split(separator: ":").last ?? ""))
-            do { try await body(port) } catch {
+            do { try await body(port, h) } catch {
                 await group.triggerGracefulShutdown()
                 throw error
             }

@@ -7,6 +7,7 @@ import Logging
 import ModbusBridge
 import OperatorKit
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AgentCore
@@ -241,6 +242,34 @@ struct AgentTests {
 }
 
 extension AgentTests {
+    @Test("the forwarder waits as a gateway's 429 Retry-After says before sending again")
+    func forwarderHonoursRetryAfter() async throws {
+        let gateway = FakeGateway()
+        let port = try await gateway.start()
+        defer { gateway.stop() }
+        let (outbox, identity) = try await outboxWithReadings(5)
+        var forwarder = Forwarder(
+            outbox: outbox,
+            gateway: URL(string: "http://127.0.0.1:\(port)")!,
+            gatewayID: testGatewayID,
+            httpClient: .gridLedger,
+            identities: [identity.id.hex: identity],
+            logger: silentLogger
+        )
+        forwarder.batchSize = 1
+        // Throttled for 1.5 s, and each 429 says "retry after 2 s": an agent that waits as told
+        // is refused once; one that retries on its own backoff (250 ms, 500 ms, 1 s) is
+        // refused again and again within those 1.5 s.
+        gateway.throttleUntil.withLock { $0 = .now + .milliseconds(1500) }
+        let running = Task { try await forwarder.run() }
+        defer { running.cancel() }
+        try await waitUntil("every reading delivered", timeout: .seconds(60)) {
+            try await outbox.pendingCount() == 0
+        }
+        #expect(gateway.throttled.withLock { $0 } == 1)
+        #expect(gateway.received.withLock { $0 } == [1, 2, 3, 4, 5])
+    }
+
     @Test("an agent whose numbering fell behind the chain's continues after the chain's last reading")
     func numberingBehind() async throws {
         let gateway = FakeGateway()
@@ -480,6 +509,9 @@ final class FakeGateway: Sendable {
     }
 
     let mode = Mutex<Mode>(.answering([:]))
+    /// Until when `POST /v1/readings` is answered 429 with `Retry-After: 2`, and how many were.
+    let throttleUntil = Mutex<ContinuousClock.Instant?>(nil)
+    let throttled = Mutex<Int>(0)
     /// What `GET /v1/meters/{id}` says the chain holds.
     let chainLastSequence = Mutex<UInt64>(0)
     /// Sequence numbers received, in order.
@@ -507,6 +539,14 @@ final class FakeGateway: Sendable {
         }
         addTradeRoutes(to: router)
         router.post("v1/readings") { request, context -> Response in
+            if let until = self.throttleUntil.withLock({ $0 }), ContinuousClock.now < until {
+                self.throttled.withLock { $0 += 1 }
+                return Response(
+                    status: .tooManyRequests,
+                    headers: [.contentType: "application/json", .retryAfter: "2"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error": "too many write requests"}"#))
+                )
+            }
             if case .down = self.mode.withLock({ $0 }) {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "maintenance")))
             }

@@ -1,5 +1,6 @@
 import Foundation
 import GridAPI
+import GridAPIServer
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
@@ -242,29 +243,29 @@ struct NonceRegisterTests {
     @Test func aNonceIsTakenOncePerGatewayAndForgottenOnlyAfterTheWindow() throws {
         var register = NonceRegister(window: 300_000, limit: 10)
         let t: Int64 = 1_767_300_000_000
-        try register.take(nonce(1), gateway: a, timestamp: t, now: t)
-        #expect(throws: NonceRegister.Refusal.seen) { try register.take(nonce(1), gateway: a, timestamp: t, now: t) }
+        try register.take(nonce(1), signer: a, timestamp: t, now: t)
+        #expect(throws: NonceRegister.Refusal.seen) { try register.take(nonce(1), signer: a, timestamp: t, now: t) }
         // Another gateway's nonces are its own.
-        try register.take(nonce(1), gateway: b, timestamp: t, now: t)
+        try register.take(nonce(1), signer: b, timestamp: t, now: t)
         // Still remembered at the end of the window (a stamp from t is still acceptable then).
         #expect(throws: NonceRegister.Refusal.seen) {
-            try register.take(nonce(1), gateway: a, timestamp: t, now: t + 300_000)
+            try register.take(nonce(1), signer: a, timestamp: t, now: t + 300_000)
         }
         #expect(register.count == 2)
         // Forgotten once the stamp is outside the window: memory follows time, not history.
-        try register.take(nonce(2), gateway: a, timestamp: t + 302_000, now: t + 302_000)
+        try register.take(nonce(2), signer: a, timestamp: t + 302_000, now: t + 302_000)
         #expect(register.count == 1)
     }
 
     @Test func aGatewayKeepsAtMostLimitNoncesWithinTheWindow() throws {
         var register = NonceRegister(window: 300_000, limit: 3)
         let t: Int64 = 1_767_300_000_000
-        for n in UInt8(1)...3 { try register.take(nonce(n), gateway: a, timestamp: t, now: t) }
-        #expect(throws: NonceRegister.Refusal.full) { try register.take(nonce(4), gateway: a, timestamp: t, now: t) }
+        for n in UInt8(1)...3 { try register.take(nonce(n), signer: a, timestamp: t, now: t) }
+        #expect(throws: NonceRegister.Refusal.full) { try register.take(nonce(4), signer: a, timestamp: t, now: t) }
         // Others are not held back by it.
-        try register.take(nonce(4), gateway: b, timestamp: t, now: t)
+        try register.take(nonce(4), signer: b, timestamp: t, now: t)
         // Once its stamps expire, it may go on.
-        try register.take(nonce(4), gateway: a, timestamp: t + 302_000, now: t + 302_000)
+        try register.take(nonce(4), signer: a, timestamp: t + 302_000, now: t + 302_000)
         #expect(register.count == 1)
     }
 }

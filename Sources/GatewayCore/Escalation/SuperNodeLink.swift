@@ -98,7 +98,7 @@ package final class SuperNodeLink: Sendable {
     }
 
     /// The typed client for the super node, over `http`, with the link's TLS.
-    package func client(_ http: HTTPClient = .shared) -> SuperNodeClient {
+    package func client(_ http: HTTPClient = .gridLedger) -> SuperNodeClient {
         SuperNodeClient(base: url, client: http, tls: tls)
     }
 

@@ -7,11 +7,13 @@ import LedgerLite
 /// GET endpoints of energy trading (docs/GATEWAY.md): the TNT table, dispatches and
 /// fairness. Read-only; `Gateway.router()` adds them.
 extension Gateway {
-    package func addTradeRoutes(to router: Router<BasicRequestContext>) {
+    /// Dispatches name households; `access` decides who may read them.
+    package func addTradeRoutes(to router: Router<BasicRequestContext>, access: HouseholdReadAccess) {
         router.on(GatewayRoutes.tnt) { _, _ in
             Self.json(TNTView(await self.writer.tntState()))
         }
         router.on(GatewayRoutes.dispatches) { request, _ in
+            try access.authorize(request, endpoint: GatewayRoutes.dispatches, meter: nil)
             let params = request.uri.queryParameters
             guard let from = Self.unsigned(params.get("from"), default: 0) else {
                 throw APIError(

@@ -24,6 +24,9 @@ package final class Gateway: Sendable {
     /// Pushes blocks to the super node; nil without one.
     package let uplink: Uplink?
     package var metrics: GatewayMetrics { writer.metrics }
+    /// The nonces of meters' signed reads of their own data (`HouseholdReadAccess`): one
+    /// register for the gateway, whichever router serves them.
+    let householdStamps = RequestStampVerifier(nonceLimit: HouseholdReadAccess.nonceLimit)
 
     private init(
         directory: DataDirectory,
@@ -158,7 +161,17 @@ package final class Gateway: Sendable {
 
     // MARK: HTTP
 
-    package func router() -> Router<BasicRequestContext> {
+    /// - Parameter restrictHouseholdData: serve household data (a meter's readings and
+    ///   receipts, anomalies, dispatches, a block's entries) only to the operator or the
+    ///   meter itself (`HouseholdReadAccess`): what a gateway listening beyond loopback does.
+    package func router(restrictHouseholdData: Bool = false) -> Router<BasicRequestContext> {
+        let access = HouseholdReadAccess(
+            restricted: restrictHouseholdData,
+            token: token,
+            keys: writer.keys,
+            stamps: householdStamps,
+            clock: writer.clock
+        )
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONBodyMiddleware { APIError(.unsupportedMediaType, $0) })
         router.on(GatewayRoutes.health) { _, _ in
@@ -193,10 +206,11 @@ package final class Gateway: Sendable {
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             return try await self.query { try Self.json($0.blocks(from: from, limit: limit)) }
         }
-        router.on(GatewayRoutes.block) { _, context in
+        router.on(GatewayRoutes.block) { request, context in
             guard let height = context.parameters.get("height", as: UInt64.self) else {
                 throw APIError(.badRequest, "the block height must be a non-negative integer")
             }
+            try access.authorize(request, endpoint: GatewayRoutes.block, meter: nil)
             return try await self.query { q in
                 guard let block = try q.block(height) else {
                     throw APIError(.notFound, "no block at height \(height)")
@@ -231,6 +245,7 @@ package final class Gateway: Sendable {
                 )
             }
             let limit = max(1, min(params.get("limit", as: Int.self) ?? 1000, 10_000))
+            try access.authorize(request, endpoint: GatewayRoutes.meterReadings, meter: id)
             guard await self.writer.meter(id) != nil else {
                 throw APIError(.notFound, "meter \(id.hex) is not enrolled with this gateway")
             }
@@ -239,24 +254,26 @@ package final class Gateway: Sendable {
                 try Self.json($0.readings(meter: id, from: from, until: until, limit: limit, pending: pending))
             }
         }
-        router.on(GatewayRoutes.receipt) { _, context in
+        router.on(GatewayRoutes.receipt) { request, context in
             guard let meter = context.parameters.get("meter").flatMap(MeterID.init(hex:)),
                 let seq = context.parameters.get("seq", as: UInt64.self)
             else {
                 throw APIError(.badRequest, "use /v1/readings/{meter id, 32 hex digits}/{sequence}/receipt")
             }
+            try access.authorize(request, endpoint: GatewayRoutes.receipt, meter: meter)
             return try await self.receipt(meter: meter, sequence: seq)
         }
         router.on(GatewayRoutes.uplink) { _, _ in
             Self.json(await self.uplinkView())
         }
         router.on(GatewayRoutes.anomalies) { request, _ in
+            try access.authorize(request, endpoint: GatewayRoutes.anomalies, meter: nil)
             let from = request.uri.queryParameters.get("from", as: UInt64.self) ?? 0
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let pending = await self.writer.pendingEntries(type: .anomaly)
             return try await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
-        addTradeRoutes(to: router)
+        addTradeRoutes(to: router, access: access)
         addEscalationRoutes(to: router)
         return router
     }
@@ -388,9 +405,7 @@ package final class Gateway: Sendable {
     }
 
     private func admin(_ request: Request, revoke: Bool) async throws -> Response {
-        guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer "),
-            Self.constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
-        else {
+        guard Self.carriesToken(request, token) else {
             let reason = request.headers[.authorization] == nil ? "missing Authorization header" : "wrong admin token"
             logger.warning("admin call refused", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
             throw APIError(
@@ -564,6 +579,12 @@ package final class Gateway: Sendable {
                 "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
         default: return "\(error)"
         }
+    }
+
+    /// True when the request carries `Authorization: Bearer <token>` (compared in constant time).
+    package static func carriesToken(_ request: Request, _ token: String) -> Bool {
+        guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") else { return false }
+        return constantTimeEqual(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
     }
 
     package static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

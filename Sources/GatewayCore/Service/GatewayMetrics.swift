@@ -10,6 +10,8 @@ package final class GatewayMetrics: Sendable {
     package let duplicates: Counter
     package let blocksSealed: Counter
     package let entriesSealed: Counter
+    /// Write requests refused 429 because their source was over `--write-rate`.
+    package let writesThrottled: Counter
     package let ingestLatency: DurationHistogram
     package let metersSeen: Gauge
     package let metersEnrolled: Gauge
@@ -53,6 +55,14 @@ package final class GatewayMetrics: Sendable {
         rejectedByReason = rejected
         blocksSealed = registry.makeCounter(
             descriptor: Self.d("blocks_sealed", "total", "Blocks sealed and appended to the chain."),
+            labels: []
+        )
+        writesThrottled = registry.makeCounter(
+            descriptor: Self.d(
+                "writes_throttled",
+                "total",
+                "Write requests answered 429 because their source sent more than --write-rate allows."
+            ),
             labels: []
         )
         entriesSealed = registry.makeCounter(

@@ -85,10 +85,14 @@ extension Gateway {
             uplink?.serverBound(url: url)
             onBound?(url)
         }
+        let limiter = limits.makeWriteRateLimiter()
         let app: any Service
         if let tls {
             app = Application(
-                router: router(),
+                responder: rateLimited(
+                    PeerContextAdapter(inner: router(restrictHouseholdData: !listen.isLoopback).buildResponder()),
+                    limiter
+                ),
                 server: tls.server,
                 configuration: configuration,
                 onServerRunning: onServerRunning,
@@ -96,7 +100,10 @@ extension Gateway {
             )
         } else {
             app = Application(
-                responder: LoopbackAdminResponder(inner: router().buildResponder()),
+                responder: rateLimited(
+                    LoopbackAdminResponder(inner: router(restrictHouseholdData: !listen.isLoopback).buildResponder()),
+                    limiter
+                ),
                 server: limits.http1,
                 configuration: configuration,
                 onServerRunning: onServerRunning,
@@ -112,6 +119,36 @@ extension Gateway {
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger
             )
+        )
+    }
+
+    /// `inner` behind the per-source write limit (`--write-rate`): refusals are 429 with
+    /// Retry-After, counted in `gateway_writes_throttled_total` and logged at most every 30 s.
+    private func rateLimited<Inner: HTTPResponder>(
+        _ inner: Inner,
+        _ limiter: WriteRateLimiter?
+    ) -> WriteRateLimitResponder<Inner> {
+        let metrics = self.metrics
+        let log = RateLimitedLog(logger: logger, interval: .seconds(30))
+        return WriteRateLimitResponder(
+            inner: inner,
+            limiter: limiter,
+            refusal: { seconds in
+                APIError(
+                    .tooManyRequests,
+                    "this address sent more write requests than the gateway accepts from one source (\(Int(limiter?.rate.perSecond ?? 0)) a second, --write-rate); retry after \(seconds) s",
+                    retryAfterSeconds: seconds
+                )
+            },
+            onThrottled: { source in
+                metrics.writesThrottled.increment()
+                log.log(
+                    .warning,
+                    key: "write-rate",
+                    "refusing write requests over --write-rate (429)",
+                    metadata: ["source": "\(source)"]
+                )
+            }
         )
     }
 

@@ -24,10 +24,12 @@ where Inner.Context == BasicRequestContext {
 
     package func respond(to request: Request, context: PeerRequestContext) async throws -> Response {
         if adminPaths.contains(request.uri.path), !LoopbackAddress.contains(context.channel.remoteAddress?.ipAddress) {
-            throw APIError(
+            // Rendered here: Hummingbird answers an error thrown by a responder outside a
+            // router with a bare 500.
+            return try APIError(
                 .forbidden,
                 "admin calls over plain HTTP are accepted from this machine (loopback) only; serve with --tls to call them from elsewhere"
-            )
+            ).response(from: request, context: context)
         }
         return try await inner.respond(to: request, context: context.basic)
     }

@@ -52,6 +52,8 @@ package final class Uplink: Service, Sendable {
         var kind: Kind
         var reason: String
         var message: String
+        /// How long the super node asked us to wait (429 with Retry-After).
+        var retryAfter: Duration? = nil
     }
 
     package init(
@@ -114,12 +116,10 @@ package final class Uplink: Service, Sendable {
     // MARK: the loop
 
     package func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(
-            connect: .milliseconds(config.connectTimeout.wholeMilliseconds),
-            read: .milliseconds(config.requestTimeout.wholeMilliseconds)
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .gridLedger(connect: config.connectTimeout, read: config.requestTimeout)
         )
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         logger.notice(
             "uplink to the super node",
             metadata: [
@@ -225,7 +225,7 @@ package final class Uplink: Service, Sendable {
                 note(failure)
                 switch failure.kind {
                 case .transient:
-                    delay = backoff
+                    delay = failure.retryAfter ?? backoff
                     backoff = min(backoff * 2, config.maxBackoff)
                 case .refused:
                     delay = config.refusedDelay
@@ -477,7 +477,14 @@ package final class Uplink: Service, Sendable {
                 reason: "unreachable",
                 message: "cannot reach the super node at \(link.url): \(error)"
             )
-        case .status(let status, let url, _, _, let body), .undecodable(let status, let url, let body):
+        case .status(429, let url, let reason, let detail, _, let retryAfter):
+            return Failure(
+                kind: .transient,
+                reason: reason ?? "rate-limited",
+                message: "\(url) asked the gateway to slow down (HTTP 429): \(detail ?? "no detail")",
+                retryAfter: retryAfter
+            )
+        case .status(let status, let url, _, _, let body, _), .undecodable(let status, let url, let body):
             return Self.undecodable(status: status, data: body, url: url)
         }
     }

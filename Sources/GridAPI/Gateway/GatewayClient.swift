@@ -11,7 +11,7 @@ package struct GatewayClient: Sendable {
     /// Which certificate an https:// gateway must present.
     package let tls: ClientTLS
 
-    package init(base: URL, client: HTTPClient = .shared, tls: ClientTLS = .system) {
+    package init(base: URL, client: HTTPClient = .gridLedger, tls: ClientTLS = .system) {
         self.base = base
         self.client = client
         self.tls = tls
@@ -24,9 +24,10 @@ package struct GatewayClient: Sendable {
         tls: ClientTLS = .system,
         _ body: (GatewayClient) async throws -> T
     ) async throws -> T {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .gridLedger(connect: .seconds(2), read: .seconds(15))
+        )
         let result: T
         do {
             result = try await body(GatewayClient(base: base, client: client, tls: tls))
@@ -79,6 +80,71 @@ package struct GatewayClient: Sendable {
         let url = url(GatewayRoutes.health)
         let answer = try await exchange.get(url: url, timeout: timeout, limit: limit)
         return try JSONExchange.ok(GatewayOfHealth.self, answer, url: url).gateway
+    }
+
+    /// `GET /v1/meters/{id}/readings` with `credential`: the answer's JSON as it came, once it
+    /// decodes as a `MeterReadingsView`. `from` and `until` are as the route takes them (ms
+    /// since the Unix epoch, or ISO 8601).
+    package func meterReadings(
+        ofMeter id: String,
+        from: String? = nil,
+        until: String? = nil,
+        limit: Int? = nil,
+        credential: ReadCredential,
+        timeout: Duration,
+        answerLimit: Int = 16 << 20
+    ) async throws(GridAPIError) -> Data {
+        let endpoint = GatewayRoutes.meterReadings
+        var components = URLComponents(string: url(endpoint, ["id": id]))
+        let query = [("from", from), ("until", until), ("limit", limit.map(String.init))]
+            .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+        if !query.isEmpty { components?.queryItems = query }
+        let url = components?.string ?? url(endpoint, ["id": id])
+        return try await signedGet(endpoint, url: url, credential: credential, timeout: timeout, limit: answerLimit) {
+            try JSONDecoder().decode(MeterReadingsView.self, from: $0)
+        }
+    }
+
+    /// `GET /v1/readings/{meter}/{seq}/receipt` with `credential`: the receipt's JSON as it
+    /// came (what `edge-gateway verify-receipt` checks), once it decodes as a `ReceiptView`.
+    package func receipt(
+        ofMeter id: String,
+        sequence: UInt64,
+        credential: ReadCredential,
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Data {
+        let endpoint = GatewayRoutes.receipt
+        let url = url(endpoint, ["meter": id, "seq": String(sequence)])
+        return try await signedGet(endpoint, url: url, credential: credential, timeout: timeout, limit: limit) {
+            try JSONDecoder().decode(ReceiptView.self, from: $0)
+        }
+    }
+
+    /// A GET of household data: `credential`'s headers, 200 and a body `check` decodes.
+    private func signedGet<T>(
+        _ endpoint: Endpoint,
+        url: String,
+        credential: ReadCredential,
+        timeout: Duration,
+        limit: Int,
+        check: (Data) throws -> T
+    ) async throws(GridAPIError) -> Data {
+        let headers: [(String, String)]
+        do { headers = try credential.headers(for: endpoint) } catch { throw .transport(url: url, error: error) }
+        let answer = try await exchange.send(
+            .get,
+            url: url,
+            jsonBytes: nil,
+            headers: headers,
+            timeout: timeout,
+            limit: limit
+        )
+        guard answer.status == 200 else { throw JSONExchange.refusal(answer, url: url) }
+        do { _ = try check(answer.body) } catch {
+            throw .undecodable(status: answer.status, url: url, body: answer.body)
+        }
+        return answer.body
     }
 
     /// `POST /v1/offers`. Refusals and retries come in the same shape, so any status whose

@@ -11,7 +11,7 @@ package struct SuperNodeClient: Sendable {
     /// certificate.
     package let tls: ClientTLS
 
-    package init(base: String, client: HTTPClient = .shared, tls: ClientTLS = .system) {
+    package init(base: String, client: HTTPClient = .gridLedger, tls: ClientTLS = .system) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.client = client
         self.tls = tls
@@ -74,7 +74,7 @@ package struct SuperNodeClient: Sendable {
         signer: RequestSigner,
         timeout: Duration,
         limit: Int
-    ) async throws(GridAPIError) -> (status: Int, body: Data) {
+    ) async throws(GridAPIError) -> HTTPAnswer {
         let url = url(endpoint)
         let bytes: [UInt8]
         let signature: String

@@ -9,14 +9,7 @@ import OperatorKit
 
 /// The flags `offer` and `request` share: who signs, where it goes, how much, which number.
 struct TradeOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help: "The meter's private key (from `meter-agent keygen`); the record is signed as this meter."
-    )
-    var key: String
-
-    @Option(name: .long, help: "Gateway base URL, e.g. http://127.0.0.1:8080.")
-    var gateway: String
+    @OptionGroup var meter: MeterGatewayOptions
 
     @Option(
         name: .customLong("energy-wh"),
@@ -38,8 +31,6 @@ struct TradeOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the gateway's answer as one JSON object instead of text.")
     var json = false
 
-    @OptionGroup(title: "Gateway TLS") var gatewayTrust: GatewayTrustOptions
-
     static func energy(_ text: String) throws -> UInt64 {
         guard let value = UInt64(text), value >= 1 else {
             throw ValidationError("--energy-wh must be a whole number of watt-hours, at least 1, not '\(text)'")
@@ -48,25 +39,13 @@ struct TradeOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard let url = URL(string: gateway), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false
-        else {
-            throw ValidationError(
-                "--gateway '\(gateway)' is not an http:// or https:// URL, e.g. http://127.0.0.1:8080"
-            )
-        }
         if sequence == 0 { throw ValidationError("--sequence must be at least 1") }
     }
 
-    var gatewayURL: URL { URL(string: gateway)! }  // checked by validate()
+    var gatewayURL: URL { meter.gatewayURL }
 
     /// The meter's key, or one line saying what is wrong with the file.
-    func identity() throws -> SigningIdentity {
-        do {
-            return try KeyFile.readPrivateKey(from: key)
-        } catch {
-            throw OperatorError("cannot use --key: \(error) (make a meter key with `meter-agent keygen --out FILE`)")
-        }
-    }
+    func identity() throws -> SigningIdentity { try meter.identity() }
 
     /// Sends a signed record with `send`, prints the report of the answer (or of the
     /// failure) and exits with its status.
@@ -74,11 +53,17 @@ struct TradeOptions: ParsableArguments {
         _ send: (TradeClient) async throws(TradeError) -> Response,
         report: (Response, _ json: Bool) throws -> TradeReport
     ) async throws {
-        let tls = try gatewayTrust.clientTLS()
+        let tls = try meter.gatewayTrust.clientTLS()
         let outcome: Result<Response, TradeError> = try await GatewayClient.withClient(base: gatewayURL, tls: tls) {
             http in
             do throws(TradeError) {
-                return .success(try await send(TradeClient(http: http)))
+                let client = TradeClient(http: http)
+                return .success(
+                    try await RetryAfterPatience().run(
+                        { () async throws(TradeError) -> Response in try await send(client) },
+                        retryAfter: \.retryAfter
+                    )
+                )
             } catch {
                 return .failure(error)
             }
