@@ -104,10 +104,9 @@ package final class RequestStampVerifier: Sendable {
 
     private func checkTime(_ stamp: RequestStamp, now: Int64) throws(StampRefusal) {
         let window = self.window
-        // Subtraction in the checks would trap at the ends of Int64; compare the other way.
-        let tooOld = now > Int64.min + window && stamp.timestamp < now - window
-        let tooNew = now < Int64.max - window && stamp.timestamp > now + window
-        guard !tooOld, !tooNew else { throw .outsideWindow(stamped: stamp.timestamp, window: window) }
+        guard ClockWindow(milliseconds: window).contains(stamp.timestamp, around: now) else {
+            throw .outsideWindow(stamped: stamp.timestamp, window: window)
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import LedgerLite
+
 /// How long a window `GET /v1/fairness` scans: its cost is the dispatches in the window, so
 /// the window has a default and a maximum length, never "since the chain began".
 package enum FairnessWindowRule {

@@ -5,7 +5,7 @@ import LedgerLite
 /// clock, so a replay of the chain cannot decide it again.
 ///
 /// A signed record may carry any `Int64`, so nothing here computes a difference that can
-/// overflow: a faulty meter must get a refusal, not crash the gateway.
+/// overflow (`ClockWindow`): a faulty meter must get a refusal, not crash the gateway.
 package struct ClockPolicy: Sendable {
     /// 2020-01-01T00:00:00Z: no GridLedger meter signed anything earlier, and anything earlier
     /// is a meter whose clock was never set (or reset to 1970).
@@ -16,23 +16,22 @@ package struct ClockPolicy: Sendable {
 
     package init(maxSkewMs: Int64) { self.maxSkewMs = maxSkewMs }
 
+    /// The skew as LedgerLite's one rule for stated times.
+    private var window: ClockWindow { ClockWindow(milliseconds: maxSkewMs) }
+
     /// Why reading `r` is refused when it arrives at `now` after the meter's `previous`, or nil.
     package func refusal(ofReading r: Reading, previous: Reading?, now: Int64) -> String? {
         if r.timestamp < Self.earliestMs {
             return
                 "timestamp \(r.timestamp) is before 2020-01-01 (\(Self.earliestMs)), earlier than any meter here can have signed; check the meter's clock"
         }
-        let ahead = r.timestamp.saturatingMinus(now)
-        if ahead > maxSkewMs {
+        if let ahead = window.tooFarAhead(r.timestamp, of: now) {
             return
                 "timestamp \(r.timestamp) is \(ahead / 1000) s ahead of the gateway clock (allowed skew \(maxSkewMs / 1000) s); check the meter's clock, then send reading \(r.sequence) again with a correct time"
         }
-        if let previous {
-            let behind = previous.timestamp.saturatingMinus(r.timestamp)
-            if behind > maxSkewMs {
-                return
-                    "timestamp \(r.timestamp) is \(behind / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(maxSkewMs / 1000) s); check the meter's clock"
-            }
+        if let previous, let behind = window.tooFarAhead(previous.timestamp, of: r.timestamp) {
+            return
+                "timestamp \(r.timestamp) is \(behind / 1000) s before the meter's previous reading \(previous.sequence) (allowed skew \(maxSkewMs / 1000) s); check the meter's clock"
         }
         return nil
     }
@@ -40,18 +39,8 @@ package struct ClockPolicy: Sendable {
     /// Why a request made at `time` is refused at `now`, or nil: it must be within the skew
     /// either way (a request is answered at once, never from a backlog).
     package func refusal(ofRequestAt time: Int64, now: Int64) -> String? {
-        let distance = time.saturatingMinus(now).magnitude
-        guard distance > UInt64(clamping: maxSkewMs) else { return nil }
+        guard !window.contains(time, around: now) else { return nil }
         return
-            "the request's time \(time) ms is \(distance / 1000) s from the gateway's clock (allowed skew \(maxSkewMs / 1000) s); check the meter's clock"
-    }
-}
-
-extension Int64 {
-    /// `self - other`, held at `Int64.min` or `Int64.max` instead of overflowing.
-    package func saturatingMinus(_ other: Int64) -> Int64 {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        guard overflow else { return difference }
-        return other < 0 ? .max : .min
+            "the request's time \(time) ms is \(time.saturatingMinus(now).magnitude / 1000) s from the gateway's clock (allowed skew \(maxSkewMs / 1000) s); check the meter's clock"
     }
 }
