@@ -17,6 +17,9 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     case brokenLink = "broken-link"
     case badBlockSignature = "bad-block-signature"
     case timestampsOutOfOrder = "timestamps-out-of-order"
+    /// The block ends later than the super node's clock plus its clock window: accepted, it
+    /// would put every later block of its gateway out of order.
+    case futureTimestamp = "future-timestamp"
     case treeSizeMismatch = "tree-size-mismatch"
     case entryCountMismatch = "entry-count-mismatch"
     case malformedEntry = "malformed-entry"
@@ -68,7 +71,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
         case .tooManyRequests, .rateLimited: return 429
         case .unsupportedMediaType: return 415
         case .bodyTooLarge: return 413
-        case .badBlockSignature, .timestampsOutOfOrder, .treeSizeMismatch, .entryCountMismatch, .malformedEntry,
+        case .badBlockSignature, .timestampsOutOfOrder, .futureTimestamp, .treeSizeMismatch, .entryCountMismatch,
+            .malformedEntry,
             .badEntrySignature,
             .sequenceViolation, .unfairDispatch, .ruleViolation, .merkleRootMismatch, .stateDigestMismatch,
             .badRequestSignature,

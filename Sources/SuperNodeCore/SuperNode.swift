@@ -349,8 +349,9 @@ package final class SuperNode: Sendable {
         do { try auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
         }
-        try requireOwnAuthority(block)
         let now = clock()
+        try requireNotAhead(block, now: now)
+        try requireOwnAuthority(block)
         let checkpoint = try SignedCheckpoint.sign(
             Checkpoint(
                 issuer: root.id,
@@ -414,6 +415,24 @@ package final class SuperNode: Sendable {
             )
         }
         return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
+    }
+
+    /// A block may end at most the clock window (`RequestAuthenticator.clockWindow`, the
+    /// window request stamps are held to) after this node's clock: the gateway's next block
+    /// must start where it ends (`timestamps-out-of-order`), so a block from the future, once
+    /// accepted, would refuse every genuine block after it until the clock got there —
+    /// forever, for a time such as `Int64.max`. Refused, it changes nothing: the gateway's
+    /// next genuine block is still taken, and this one once the clock comes within the window.
+    private func requireNotAhead(_ block: Block, now: Int64) throws {
+        let window = requests.clockWindow
+        let end = block.header.header.lastTimestamp
+        guard let ahead = window.tooFarAhead(end, of: now) else { return }
+        throw Rejection(
+            reason: .futureTimestamp,
+            message:
+                "block \(block.height) ends at \(end) ms (\(Timestamps.iso(end))), \(ahead / 1000) s after the super node's clock (\(Timestamps.iso(now))); a block may end at most \(window.milliseconds / 1000) s after it, or every later block of the gateway would be out of order (check the gateway's clock: the block is taken once the super node's clock is within \(window.milliseconds / 1000) s of its end)",
+            height: block.height
+        )
     }
 
     /// A chain's Authority records name the root key its escalation decisions are checked

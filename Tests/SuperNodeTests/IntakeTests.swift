@@ -162,6 +162,68 @@ struct IntakeTests {
         #expect(try await h.push(cert, [chain.blocks[1]]).status == 200)
     }
 
+    /// A validly signed block dated in the future: once accepted, every later block of the
+    /// gateway would start before its end (`timestamps-out-of-order`) and its chain would stop
+    /// at the super node for good. It is refused as `future-timestamp`, nothing of it is
+    /// stored, and the gateway's genuine next block is taken.
+    /// Each case: the block's start (nil: the genuine one) and end, against the harness's clock
+    /// (1_767_300_000_000): the end of `Int64`, and a millisecond beyond the 5-minute window.
+    static let futureTimes: [(start: Int64?, end: Int64)] = [
+        (nil, .max), (.max, .max), (nil, 1_767_300_000_000 + 300_001),
+    ]
+
+    @Test(arguments: futureTimes)
+    func aBlockEndingInTheFutureIsRefusedAndTheGenuineNextBlockIsTaken(start: Int64?, end: Int64) async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
+        var header = chain.blocks[1].header.header
+        header.firstTimestamp = start ?? header.firstTimestamp
+        header.lastTimestamp = end
+        let future = Block(header: try SignedBlockHeader.sign(header, with: gateway), entries: chain.blocks[1].entries)
+        let refused = try await h.push(cert, [future])
+        #expect(refused.status == 422)
+        #expect(refused.reasons == "future-timestamp")
+        #expect(refused.response.rejected?.height == 1)
+        #expect(refused.response.rejected?.message.contains("after the super node's clock") == true)
+        #expect(refused.response.checkpoints.isEmpty)
+        // Nothing of it stayed: the audit is at block 0, in memory and in the store.
+        #expect(h.node.auditedTips()[gateway.id]?.height == 0)
+        #expect(try await h.node.checkpoint(gateway: gateway.id, height: 1) == nil)
+        #expect(try await h.reopen().node.auditedTips()[gateway.id]?.height == 0)
+        // The genuine block 1 is taken, and the rest of the chain after it.
+        let genuine = try await h.push(cert, Array(chain.blocks[1...]))
+        #expect(genuine.status == 200)
+        #expect(genuine.response.rejected == nil)
+        #expect(genuine.response.checkpoints.map(\.replayed) == [false, false, false])
+    }
+
+    /// The window is the request stamps' (5 minutes): a block ending at its edge is taken, one
+    /// ending a second beyond it is refused, and taken once the super node's clock moved on.
+    @Test func aBlockIsTakenUpToTheClockWindowAheadAndBeyondItOnceTheClockGetsThere() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        var chain = ChainMaker(gateway: gateway)
+        chain.time = h.clock.now + RequestAuthenticator.standardWindow - 1000
+        try chain.gatewayRecord(
+            .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
+        )
+        try chain.flush()
+        try chain.gatewayRecord(
+            .enrollment(Enrollment(meterKey: chain.producers[0].publicIdentity, role: .producer, timestamp: chain.time))
+        )
+        try chain.flush()
+        #expect(chain.blocks[0].header.header.lastTimestamp == h.clock.now + RequestAuthenticator.standardWindow)
+        #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
+        let early = try await h.push(cert, [chain.blocks[1]])
+        #expect(early.reasons == "future-timestamp")
+        h.clock.advance(ms: 2000)
+        let later = try await h.push(cert, [chain.blocks[1]])
+        #expect(later.status == 200)
+        #expect(later.response.checkpoints.map(\.height) == [1])
+    }
+
     @Test func wrongKeyMissingUnknownAndRevokedCertificatesAreRejected() async throws {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)

@@ -564,6 +564,9 @@ package final class Uplink: Service, Sendable {
                 hint += "; if the super node issues a new certificate, restart the gateway with --certificate NEWFILE"
             } else if failure.reason == "stale-request" {
                 hint += "; this machine's clock must be within minutes of the super node's (run NTP)"
+            } else if failure.reason == "future-timestamp" {
+                hint +=
+                    "; the block was sealed while this machine's clock was ahead of the super node's (run NTP): the super node takes it, and the blocks after it, once its own clock catches up with the block's time"
             }
             logger.error(
                 "the super node refused the push (\(failure.reason)): \(failure.message); \(hint)",

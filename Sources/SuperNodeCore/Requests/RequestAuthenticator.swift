@@ -20,6 +20,12 @@ package final class RequestAuthenticator: Sendable {
     /// How far a stamp's time may be from the clock, ms.
     package var window: Int64 { verifier.window }
 
+    /// The super node's clock window: how far a gateway's clock may be from the super node's.
+    /// A request stamp must be within it either way, and a block may not end further ahead
+    /// (`future-timestamp`, `SuperNode.push`): one window for both, so a gateway whose signed
+    /// pushes are taken has its blocks taken.
+    package var clockWindow: ClockWindow { ClockWindow(milliseconds: window) }
+
     package init(window: Int64 = standardWindow, nonceLimit: Int = standardNonceLimit) {
         verifier = RequestStampVerifier(window: window, nonceLimit: nonceLimit)
     }
