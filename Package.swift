@@ -317,6 +317,7 @@ let package = Package(
                 "TestSupport",
                 "EdgeGateway",
                 "GatewayCore",
+                "GridAPIServer",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
@@ -325,6 +326,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -348,6 +351,7 @@ let package = Package(
                 "TestSupport",
                 "SuperNode",
                 "SuperNodeCore",
+                "GridTLS",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
@@ -356,6 +360,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
