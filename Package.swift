@@ -44,6 +44,9 @@ let package = Package(
         ),
 
         .target(name: "Executors"),
+        // The rule for what only the user running this may touch: private key files (meters',
+        // gateways', the root's, TLS keys), shared by the ledger's key files and GridTLS.
+        .target(name: "PrivateFiles"),
         .target(
             name: "ModbusBridge",
             dependencies: [
@@ -59,6 +62,7 @@ let package = Package(
         .target(
             name: "GridTLS",
             dependencies: [
+                "PrivateFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -117,6 +121,7 @@ let package = Package(
             name: "LedgerStore",
             dependencies: [
                 "LedgerLite",
+                "PrivateFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -318,6 +323,7 @@ let package = Package(
                 "EdgeGateway",
                 "GatewayCore",
                 "GridAPIServer",
+                "GridTLS",
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",

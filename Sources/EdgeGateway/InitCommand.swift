@@ -15,6 +15,7 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dir = data.directory
+        try certificate.checkOperatorFiles()
         let key = try dir.initialise()
         print("initialised \(dir.path)")
         print("gateway id   \(key.id.hex)")

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import PrivateFiles
 import X509
 
 /// A certificate chain and its private key, read from PEM files: what a server presents,
@@ -18,12 +19,14 @@ package struct TLSIdentity: Sendable {
     /// When the leaf certificate expires.
     package let notValidAfter: Date
 
-    /// Reads both files and checks the key is the leaf certificate's.
+    /// Reads both files and checks the key is the leaf certificate's. The key file must be
+    /// private as every key file is (`PrivateFile`): not a symbolic link, the user's own, and
+    /// not accessible to group or others.
     package init(certificatePath: String, keyPath: String) throws {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
         let certificateText = try Self.read(certificatePath, what: "certificate")
-        let keyText = try Self.read(keyPath, what: "private key")
+        let keyText = try Self.readPrivateKey(keyPath)
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(Array(certificateText.utf8))
         } catch {
@@ -67,6 +70,19 @@ package struct TLSIdentity: Sendable {
         )
         configuration.minimumTLSVersion = .tlsv12
         return configuration
+    }
+
+    /// The TLS private key's text; a refusal of `PrivateFile` names the file and the fix.
+    package static func readPrivateKey(_ path: String) throws -> String {
+        do throws(PrivateFileError) {
+            return String(decoding: try PrivateFile.contents(of: path, limit: 64 * 1024), as: UTF8.self)
+        } catch .io(_, let operation, let code) {
+            throw TLSError(
+                "cannot read the TLS private key \(path) (\(operation): \(String(cString: strerror(code)))); check the path and its permissions"
+            )
+        } catch {
+            throw TLSError("TLS " + error.description)
+        }
     }
 
     private static func read(_ path: String, what: String) throws -> String {

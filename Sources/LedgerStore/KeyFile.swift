@@ -1,5 +1,6 @@
 import Foundation
 import LedgerLite
+import PrivateFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ import Darwin
 /// - Private key: PEM-wrapped PKCS#8 (RFC 8410), the same file `openssl genpkey
 ///   -algorithm ed25519` writes, created with mode 0600. Loading refuses a file that
 ///   the group or others can read, a symbolic link (it is opened without following one),
-///   and a file another user owns.
+///   and a file another user owns: `PrivateFile`'s rule, which TLS keys follow too.
 /// - Public key: one line, `ed25519 <base64 of the 32 raw key bytes> [comment]`.
 ///
 /// Both writes are atomic: the content goes to a temporary file in the same directory,
@@ -49,8 +50,10 @@ public enum KeyFile {
     ///   the path is a link or another user's file (either could hand us a key someone
     ///   else chose).
     public static func readPrivateKey(from path: String) throws(KeyFileError) -> SigningIdentity {
-        let (content, mode) = try readFile(path, privately: true)
-        guard mode & 0o077 == 0 else { throw .insecurePermissions(path: path, mode: mode) }
+        let content: [UInt8]
+        do { content = try PrivateFile.contents(of: path, limit: maxFileBytes) } catch {
+            throw KeyFileError(error)
+        }
         let text = String(decoding: content, as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let start = lines.firstIndex(of: pemHeader), let end = lines.firstIndex(of: pemFooter), start < end else {
@@ -105,7 +108,7 @@ public enum KeyFile {
 
     /// Reads a `.pub` file.
     public static func readPublicKey(from path: String) throws(KeyFileError) -> PublicIdentity {
-        let (content, _) = try readFile(path)
+        let content = try readFile(path)
         let text = String(decoding: content, as: UTF8.self)
         guard let line = text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) else {
             throw .malformed(path: path, reason: "the file is empty; expected 'ed25519 <base64> [comment]'")
@@ -138,24 +141,14 @@ public enum KeyFile {
 
     // MARK: file system
 
-    /// - Parameter privately: a private key's file: not through a symbolic link, and only one
-    ///   the user running this owns.
-    static func readFile(
-        _ path: String,
-        privately: Bool = false
-    ) throws(KeyFileError) -> (content: [UInt8], mode: UInt32) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (privately ? O_NOFOLLOW : 0))
-        guard fd >= 0 else {
-            if privately, errno == ELOOP { throw .symbolicLink(path: path) }
-            throw .io(path: path, operation: "open", errno: errno)
-        }
+    /// The largest key file read.
+    static let maxFileBytes = 64 * 1024
+
+    /// A public key's file (private keys are read by `PrivateFile`, with its checks).
+    static func readFile(_ path: String) throws(KeyFileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        if privately, info.st_uid != geteuid() {
-            throw .notOwned(path: path, owner: UInt32(info.st_uid), user: UInt32(geteuid()))
-        }
-        let mode = UInt32(info.st_mode) & 0o7777
         var content = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -166,9 +159,11 @@ public enum KeyFile {
             }
             if n == 0 { break }
             content += buffer[0..<n]
-            if content.count > 64 * 1024 { throw .malformed(path: path, reason: "larger than 64 KiB; not a key file") }
+            if content.count > maxFileBytes {
+                throw .malformed(path: path, reason: "larger than 64 KiB; not a key file")
+            }
         }
-        return (content, mode)
+        return content
     }
 
     static func atomicWrite(_ content: [UInt8], to path: String, mode: mode_t, overwrite: Bool) throws(KeyFileError) {
@@ -234,11 +229,21 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The private key file belongs to another user.
     case notOwned(path: String, owner: UInt32, user: UInt32)
 
+    /// The same refusal as a key file's.
+    init(_ error: PrivateFileError) {
+        switch error {
+        case let .symbolicLink(path): self = .symbolicLink(path: path)
+        case let .notOwned(path, owner, user): self = .notOwned(path: path, owner: owner, user: user)
+        case let .accessibleByOthers(path, mode): self = .insecurePermissions(path: path, mode: mode)
+        case let .tooLarge(path, _): self = .malformed(path: path, reason: "larger than 64 KiB; not a key file")
+        case let .io(path, operation, code): self = .io(path: path, operation: operation, errno: code)
+        }
+    }
+
     public var description: String {
         switch self {
         case let .insecurePermissions(path, mode):
-            return
-                "private key file \(path) is accessible by group or others (mode 0\(String(mode, radix: 8))); refusing to use it. Run `chmod 600 \(path)`"
+            return PrivateFileError.accessibleByOthers(path: path, mode: mode).description
         case let .alreadyExists(path):
             return "\(path) already exists; refusing to overwrite a key file (move it away first)"
         case let .malformed(path, reason):
@@ -246,11 +251,9 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
         case let .symbolicLink(path):
-            return
-                "private key file \(path) is a symbolic link; refusing to read a key through a link. Give the key file's own path"
+            return PrivateFileError.symbolicLink(path: path).description
         case let .notOwned(path, owner, user):
-            return
-                "private key file \(path) belongs to user \(owner), not to the user running this (\(user)); refusing to use it. Run as its owner, or `chown` it"
+            return PrivateFileError.notOwned(path: path, owner: owner, user: user).description
         }
     }
 }

@@ -55,6 +55,15 @@ public struct CertificateOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// Checks the operator's `--tls-cert`/`--tls-key`, when given, as `write` will: `init`
+    /// asks before it creates anything, so that a refused key leaves no half-made directory.
+    public func checkOperatorFiles() throws {
+        guard let certificate, let key else { return }
+        do { _ = try TLSIdentity(certificatePath: certificate, keyPath: key) } catch let error as TLSError {
+            throw OperatorError(error.description)
+        }
+    }
+
     /// Makes or installs the certificate in `directory`, replacing any there was.
     /// - Parameter subject: who the certificate says it is for ("GridLedger edge gateway").
     /// - Returns: lines for the operator: where it is and its fingerprint.

@@ -31,25 +31,28 @@ extension ServiceDirectory {
     }
 
     /// Copies the operator's certificate and key into the directory once they are checked
-    /// to belong together.
+    /// to belong together, and the key file to be private (`TLSIdentity`).
     /// - Returns: the certificate's fingerprint.
     @discardableResult
     package func installCertificate(certificate: String, key: String) throws -> CertificateFingerprint {
         let identity: TLSIdentity
-        do { identity = try TLSIdentity(certificatePath: certificate, keyPath: key) } catch let error as TLSError {
+        let keyText: String
+        do {
+            identity = try TLSIdentity(certificatePath: certificate, keyPath: key)
+            keyText = try TLSIdentity.readPrivateKey(key)
+        } catch let error as TLSError {
             throw OperatorError(error.description)
         }
-        guard let certificateText = FileManager.default.contents(atPath: certificate),
-            let keyText = FileManager.default.contents(atPath: key)
-        else {
-            throw OperatorError("cannot read \(certificate) or \(key); check their permissions")
+        guard let certificateText = FileManager.default.contents(atPath: certificate) else {
+            throw OperatorError("cannot read \(certificate); check its permissions")
         }
-        try writePrivate(String(decoding: keyText, as: UTF8.self), to: tlsKeyPath, mode: 0o600)
+        try writePrivate(keyText, to: tlsKeyPath, mode: 0o600)
         try writePrivate(String(decoding: certificateText, as: UTF8.self), to: tlsCertificatePath, mode: 0o644)
         return identity.fingerprint
     }
 
-    /// Replaces `path` atomically with `text`, created with `mode` before anything is written.
+    /// Replaces `path` atomically with `text`, with exactly `mode` (whatever the umask) before
+    /// anything is written: a key written 0600 passes the check it is read with.
     private func writePrivate(_ text: String, to path: String, mode: mode_t) throws {
         let temp = path + ".tmp"
         unlink(temp)
@@ -58,6 +61,12 @@ extension ServiceDirectory {
             throw OperatorError(
                 "cannot write \(path): \(String(cString: strerror(errno))); check \(self.path) is writable"
             )
+        }
+        guard fchmod(fd, mode) == 0 else {
+            let error = String(cString: strerror(errno))
+            close(fd)
+            unlink(temp)
+            throw OperatorError("cannot set the mode of \(temp): \(error)")
         }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
