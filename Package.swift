@@ -45,7 +45,8 @@ let package = Package(
 
         .target(name: "Executors"),
         // The rule for what only the user running this may touch: private key files (meters',
-        // gateways', the root's, TLS keys), shared by the ledger's key files and GridTLS.
+        // gateways', the root's, TLS keys), shared by the ledger's key files and GridTLS, and data
+        // directories (the gateway's, the super node's, the meter agent's).
         .target(name: "PrivateFiles"),
         .target(
             name: "ModbusBridge",
@@ -76,6 +77,7 @@ let package = Package(
             name: "OperatorKit",
             dependencies: [
                 "GridTLS",
+                "PrivateFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -167,6 +169,7 @@ let package = Package(
             name: "AgentCore",
             dependencies: [
                 "Executors",
+                "PrivateFiles",
                 "ModbusBridge",
                 "LedgerLite",
                 "GridAPI",

@@ -2,6 +2,7 @@ import Executors
 import Foundation
 import GRDB
 import LedgerLite
+import PrivateFiles
 
 /// Signed readings waiting for the gateway's acknowledgement, on disk (SQLite, WAL,
 /// `synchronous = FULL`).
@@ -48,9 +49,11 @@ package actor Outbox {
 
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// Opens (creating) `DIR/outbox.sqlite`.
+    /// Opens (creating) `DIR/outbox.sqlite`. DIR is created with mode 0700 when it does not
+    /// exist, and refused when another user owns it or group or others may write to it
+    /// (`PrivateDirectory`): whoever can write there can delete or replace unsent readings.
     package init(directory: String, capacity: Int) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateDirectory.prepare(directory)
         path = (directory as NSString).appendingPathComponent("outbox.sqlite")
         self.capacity = capacity
         (appends, appended) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -1,4 +1,5 @@
 import Foundation
+import PrivateFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -52,17 +53,7 @@ public struct ServiceDirectory: Sendable {
                 throw OperatorError("cannot make \(path) private (chmod 700): \(String(cString: strerror(errno)))")
             }
         } else {
-            do {
-                try fm.createDirectory(
-                    atPath: path,
-                    withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: 0o700]
-                )
-            } catch {
-                throw OperatorError(
-                    "cannot create data directory \(path): \(error.localizedDescription); check the parent directory exists and is writable"
-                )
-            }
+            do { try PrivateDirectory.create(path) } catch { throw OperatorError(error.description) }
         }
     }
 
@@ -82,23 +73,10 @@ public struct ServiceDirectory: Sendable {
     }
 
     /// Refuses a directory that group or others may write to, or that another user owns:
-    /// whoever can write to it can replace the key, the token or the chain.
+    /// whoever can write to it can replace the key, the token or the chain (`PrivateDirectory`,
+    /// the rule the meter agent's directory follows too).
     func requirePrivate() throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw OperatorError("cannot inspect data directory \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_uid == geteuid() else {
-            throw OperatorError(
-                "data directory \(path) belongs to user \(info.st_uid), not to the user running this (\(geteuid())); run as its owner, or choose another --data path"
-            )
-        }
-        let mode = UInt32(info.st_mode) & 0o7777
-        guard mode & 0o022 == 0 else {
-            throw OperatorError(
-                "data directory \(path) is writable by group or others (mode 0\(String(mode, radix: 8))); run `chmod 700 \(path)`"
-            )
-        }
+        do { try PrivateDirectory.check(path) } catch { throw OperatorError(error.description) }
     }
 }
 
