@@ -154,23 +154,13 @@ struct MutualTLSTests {
 
     static let refusal = "must present the TLS certificate pinned for it"
 
-    /// The responder throws its refusal, and Hummingbird's `Application` renders only what a
-    /// router renders: an error thrown out of the outermost responder goes to the client as a
-    /// bare 500. Once the responder returns `HTTPError(…).response(from:context:)` instead,
-    /// these expectations hold and `withKnownIssue` fails: remove it then.
-    static let answeredAs500: Comment =
-        "the refusal reaches the client as 500 with no body, not as 403 with its message (MutualTLSResponder throws it)"
-
     @Test("a push signed by a pinned gateway on a connection with no client certificate is refused with 403")
     func pushWithoutACertificateIsRefused() async throws {
         try await withServedNode { node in
             let call = try await node.push(as: node.north, presenting: nil)
-            #expect(call.status != 200, "\(call.body)")
-            withKnownIssue(Self.answeredAs500) {
-                #expect(call.status == 403, "\(call.body)")
-                #expect(call.body.contains("gateway \(node.north.id.hex) \(Self.refusal)"), "\(call.body)")
-                #expect(call.body.contains("--gateway-tls-cert"), "the refusal names the fix: \(call.body)")
-            }
+            #expect(call.status == 403, "\(call.body)")
+            #expect(call.body.contains("gateway \(node.north.id.hex) \(Self.refusal)"), "\(call.body)")
+            #expect(call.body.contains("--gateway-tls-cert"), "the refusal names the fix: \(call.body)")
         }
     }
 
@@ -181,11 +171,8 @@ struct MutualTLSTests {
         try await withServedNode { node in
             // South's certificate is pinned, so the handshake accepts it; it is not north's.
             let call = try await node.push(as: node.north, presenting: node.southTLS)
-            #expect(call.status != 200, "\(call.body)")
-            withKnownIssue(Self.answeredAs500) {
-                #expect(call.status == 403, "\(call.body)")
-                #expect(call.body.contains("gateway \(node.north.id.hex) \(Self.refusal)"), "\(call.body)")
-            }
+            #expect(call.status == 403, "\(call.body)")
+            #expect(call.body.contains("gateway \(node.north.id.hex) \(Self.refusal)"), "\(call.body)")
         }
     }
 
@@ -200,11 +187,8 @@ struct MutualTLSTests {
                     signer: node.north,
                     presenting: presenting
                 )
-                #expect(call.status != 200, "\(call.body)")
-                withKnownIssue(Self.answeredAs500) {
-                    #expect(call.status == 403, "\(call.body)")
-                    #expect(call.body.contains(Self.refusal), "\(call.body)")
-                }
+                #expect(call.status == 403, "\(call.body)")
+                #expect(call.body.contains(Self.refusal), "\(call.body)")
             }
         }
     }
