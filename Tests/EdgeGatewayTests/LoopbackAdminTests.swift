@@ -19,13 +19,6 @@ struct LoopbackAdminTests {
     static let refusal =
         "admin calls over plain HTTP are accepted from this machine (loopback) only; serve with --tls to call them from elsewhere"
 
-    /// The responder throws its refusal, and Hummingbird's `Application` renders only what a
-    /// router renders: an error thrown out of the outermost responder goes to the client as a
-    /// bare 500. Once the responder returns `APIError(…).response(from:context:)` instead, these
-    /// expectations hold and `withKnownIssue` fails: remove it then.
-    static let answeredAs500: Comment =
-        "the refusal reaches the client as 500 with no body, not as 403 with its message (LoopbackAdminResponder throws it)"
-
     /// What the client of a plain-HTTP gateway gets back.
     struct Answer {
         var status: HTTPResponse.Status
@@ -34,7 +27,8 @@ struct LoopbackAdminTests {
 
     /// The answer of the plain-HTTP server's responder to a request from `peer`. An error
     /// the responder throws is answered as Hummingbird's `Application` answers it: it renders
-    /// nothing itself, so anything thrown out of its outermost responder is a bare 500.
+    /// nothing itself, so anything thrown out of its outermost responder is a bare 500 (the
+    /// responder renders its refusal itself for that reason).
     func answer(
         _ h: Harness,
         _ method: HTTPRequest.Method,
@@ -90,11 +84,8 @@ struct LoopbackAdminTests {
                 body: try enrollBody(meter),
                 from: peer
             )
-            #expect(enrolled.status != .ok, "\(peer): \(enrolled.body)")
-            withKnownIssue(Self.answeredAs500) {
-                #expect(enrolled.status == .forbidden, "\(peer): \(enrolled.body)")
-                #expect(enrolled.body.contains(Self.refusal), "\(peer): \(enrolled.body)")
-            }
+            #expect(enrolled.status == .forbidden, "\(peer): \(enrolled.body)")
+            #expect(enrolled.body.contains(Self.refusal), "\(peer): \(enrolled.body)")
             let revoke = Array(
                 try JSONEncoder().encode(AdminKeyRequest(publicKey: nil, meter: meter.id.hex, role: nil))
             )
@@ -106,11 +97,8 @@ struct LoopbackAdminTests {
                 body: revoke,
                 from: peer
             )
-            #expect(revoked.status != .ok, "\(peer): \(revoked.body)")
-            withKnownIssue(Self.answeredAs500) {
-                #expect(revoked.status == .forbidden, "\(peer): \(revoked.body)")
-                #expect(revoked.body.contains(Self.refusal), "\(peer): \(revoked.body)")
-            }
+            #expect(revoked.status == .forbidden, "\(peer): \(revoked.body)")
+            #expect(revoked.body.contains(Self.refusal), "\(peer): \(revoked.body)")
         }
         // Nothing was enrolled: the same meter is enrolled afresh from loopback.
         let local = try await answer(
