@@ -203,12 +203,14 @@ extension SuperNodeFuzzer {
     }
 
     /// `base` with one header field at a hostile value, signed again by the honest gateway's
-    /// key. At the next height a timestamp is only moved where it must be refused: a block
-    /// ending far in the future would be valid (the super node has no clock rule for block
-    /// times) and would end the genuine chain.
+    /// key. At the next height a timestamp is only moved where it must be refused: before the
+    /// previous block's end, after the block's own end, or beyond the super node's clock window
+    /// (`future-timestamp`); anywhere else the block would be valid, and would end the genuine
+    /// chain.
     private func resignedHeader(of base: Block, atNext: Bool) throws -> Block {
         var header = base.header.header
         let previousLast = header.height > 0 ? genuine[header.height - 1]?.header.header.lastTimestamp : nil
+        let latest = clock.now() + Self.window
         switch random.next() % 9 {
         case 0: header.height = random.hostileUInt64(around: header.height)
         case 1: header.previousHash = random.chance(50) ? .zero : Hash256(bytes: random.bytes(32..<33))!
@@ -222,13 +224,46 @@ extension SuperNodeFuzzer {
             if atNext, !refused { header.firstTimestamp = header.lastTimestamp + 1 }
         case 6:
             header.lastTimestamp = random.hostileInt64(around: header.lastTimestamp)
-            if atNext, header.lastTimestamp >= header.firstTimestamp {
-                header.lastTimestamp = header.firstTimestamp - 1
+            if atNext, header.lastTimestamp >= header.firstTimestamp, header.lastTimestamp <= latest {
+                header.lastTimestamp = random.chance(50) ? header.firstTimestamp - 1 : beyondClockWindow()
             }
         case 7: header.stateDigest = Hash256(bytes: random.bytes(32..<33))!
         default: header.gateway = random.pick([stranger.id, hostile.id, .zero])
         }
         return Block(header: try SignedBlockHeader.sign(header, with: honest), entries: base.entries)
+    }
+
+    /// A time the super node must not take as a block's end now: just beyond its clock
+    /// window, up to a day beyond, anywhere beyond, or the end of `Int64`.
+    func beyondClockWindow() -> Int64 {
+        let latest = clock.now() + Self.window
+        switch random.next() % 4 {
+        case 0: return latest + 1
+        case 1: return latest + 1 + Int64(random.next() % 86_400_000)
+        case 2: return random.pick([.max, .max - 1])
+        default: return latest + 1 + Int64(random.next() % UInt64(Int64.max - latest))
+        }
+    }
+
+    /// The next genuine block ending (and now and then starting) beyond the super node's clock
+    /// window, signed again by the gateway key: everything else about it is valid, so it must
+    /// be refused as `future-timestamp`, and leave the audit where it was (the genuine block
+    /// is still taken: every genuine push checks that).
+    func pushFutureBlock() async throws {
+        try generateGenuine(upTo: accepted + 1)
+        let base = genuine[accepted]!
+        var header = base.header.header
+        header.lastTimestamp = beyondClockWindow()
+        if random.chance(30) { header.firstTimestamp = header.lastTimestamp }
+        let block = Block(header: try SignedBlockHeader.sign(header, with: honest), entries: base.entries)
+        let outcome = try await push(blocks: [block.wireBytes()], genuineFrom: nil, as: honest)
+        if let reason = outcome.rejection?.reason, reason == .futureTimestamp || reason == .tooManyRequests {
+            return  // refused for its time, or (after a flood) before any block was looked at
+        }
+        throw Broken(
+            description:
+                "block \(header.height) ending at \(header.lastTimestamp) ms, beyond the super node's clock \(clock.now()) ms and its window, was not refused as future-timestamp: \(outcome.rejection.map { "\($0.reason.rawValue): \($0.message)" } ?? "accepted")"
+        )
     }
 
     /// `base` with an entry dropped, repeated, swapped, broken or a hostile one inserted,
@@ -335,23 +370,27 @@ extension SuperNodeFuzzer {
     // MARK: the hostile gateway
 
     /// One block of the hostile gateway: whatever its builder takes of a few hostile entries,
-    /// and now and then an entry the builder refused, under a header it signs. A block the
-    /// builder built wholly must be accepted (unless the gateway is suspended, which is then
-    /// lifted now and then); one with a refused entry must be refused.
+    /// and now and then an entry the builder refused, under a header it signs; now and then
+    /// written at a time beyond the super node's clock window. A block the builder built
+    /// wholly must be accepted (unless the gateway is suspended, which is then lifted now and
+    /// then), or refused as `future-timestamp` when written beyond the window; one with a
+    /// refused entry must be refused.
     func pushHostileGatewayBlock() async throws {
         let now = clock.now()
+        let future = random.chance(8)
+        let at = future ? beyondClockWindow() : now
         var fork = hostileBuilder
         var refused: [SignedRecord] = []
         for _ in 0..<(1 + random.next() % 6) {
             guard let entry = try? hostileGatewayEntry(fork) else { continue }
             do {
-                _ = try fork.add(signatureChecked: entry, at: now)
-                if case let .request(q) = entry.record { _ = try? fork.dispatch(q.reference, at: now) }
+                _ = try fork.add(signatureChecked: entry, at: at)
+                if case let .request(q) = entry.record { _ = try? fork.dispatch(q.reference, at: at) }
             } catch {
                 if random.chance(30) { refused.append(entry) }
             }
         }
-        let sealed = try fork.seal(at: now)
+        let sealed = try fork.seal(at: at)
         let block: Block
         if refused.isEmpty {
             guard let sealed else { return try await pushHostileGatewayBlock() }
@@ -379,9 +418,15 @@ extension SuperNodeFuzzer {
                         "the super node accepted a hostile-gateway block holding an entry the chain rules refuse"
                 )
             }
+            guard !future else {
+                throw Broken(
+                    description:
+                        "the super node accepted a hostile-gateway block ending at \(block.header.header.lastTimestamp) ms, beyond its clock \(clock.now()) ms and its window"
+                )
+            }
             hostileBuilder = fork
         } else if let rejection = outcome.rejection {
-            if rejection.index != nil, refused.isEmpty {
+            if rejection.index != nil, refused.isEmpty, !(future && rejection.reason == .futureTimestamp) {
                 throw Broken(
                     description:
                         "the super node refused a block the hostile gateway's builder built: \(rejection.reason.rawValue): \(rejection.message)"

@@ -18,8 +18,9 @@ import SuperNodeCore
 ///   and enrolled again now and then. Its genuine blocks are pushed in order, interleaved
 ///   with hostile variants of them — replays, forks, gaps, truncated or padded wire bytes,
 ///   flipped bits, headers re-signed with the gateway key over extreme heights, timestamps,
-///   counts, tree sizes and hashes, entries dropped, duplicated, swapped or inserted under a
-///   re-signed header, a valid block naming a foreign root key — and pushes with missing,
+///   counts, tree sizes and hashes, the next block ending beyond the super node's clock window
+///   (which must be refused as `future-timestamp`), entries dropped, duplicated, swapped or
+///   inserted under a re-signed header, a valid block naming a foreign root key — and pushes with missing,
 ///   malformed, stale, replayed or foreign request stamps and certificates. Every genuine
 ///   block must be accepted, in order, and no hostile one ever: either is checked on every
 ///   answer, and a breach throws `Broken`.
@@ -27,7 +28,8 @@ import SuperNodeCore
 ///   whatever the chain rules let through: readings, offers, requests and policies with
 ///   values at the extremes of their types. What the super node accepts becomes its chain
 ///   (so its audit, TNT replay and value verification run on hostile numbers); a block the
-///   builder could not have built must be refused. Suspended by the value rule, it is
+///   builder could not have built must be refused, and so must one it wrote at a time beyond
+///   the super node's clock window (`future-timestamp`). Suspended by the value rule, it is
 ///   reinstated as an operator would.
 ///
 /// Escalations come from both gateways' consumers, from their producers, from strangers and
@@ -354,9 +356,11 @@ package final class SuperNodeFuzzer {
         try await push(blocks: blocks.map { $0.wireBytes() }, genuineFrom: nil, as: honest)
     }
 
-    /// One hostile variant of a genuine block (sometimes after the next genuine block), with
-    /// the honest gateway's certificate and a valid stamp.
+    /// One hostile variant of a genuine block (sometimes after the next genuine block, now
+    /// and then the next one dated beyond the super node's clock window), with the honest
+    /// gateway's certificate and a valid stamp.
     private func pushHostileBlock() async throws {
+        if random.chance(10) { return try await pushFutureBlock() }
         if random.chance(15) {
             try generateGenuine(upTo: accepted + 1)
             let blocks = [genuine[accepted]!.wireBytes(), try hostileBlock(next: accepted + 1)]

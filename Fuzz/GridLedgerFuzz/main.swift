@@ -14,8 +14,9 @@ struct GridLedgerFuzz: AsyncParsableCommand {
             energies at the extremes of their types; afterwards the gateway's chain must verify. \
             super-node: a certified gateway's genuine blocks interleaved with hostile variants \
             (replays, forks, gaps, truncated or padded bytes, headers and entries re-signed with \
-            the gateway key over extreme values), a second certified gateway pushing whatever the \
-            chain rules let through, pushes and escalations with wrong, stale, replayed or \
+            the gateway key over extreme values, blocks dated beyond the super node's clock \
+            window), a second certified gateway pushing whatever the chain rules let through, \
+            now and then at such a time, pushes and escalations with wrong, stale, replayed or \
             foreign stamps and certificates, escalations with extreme energies and unknown \
             consumers; every genuine block must be accepted in order and no hostile one, and \
             afterwards the super node's stored chains must re-verify. \

@@ -24,7 +24,8 @@ struct SuperNodeFuzzSliceTests {
         for expected in [
             "block rejected:fork", "block rejected:gap", "block rejected:malformed-block",
             "block rejected:rule-violation", "block rejected:merkle-root-mismatch", "block rejected:foreign-authority",
-            "block rejected:wrong-gateway", "block rejected:bad-block-signature", "push refused:replayed-request",
+            "block rejected:wrong-gateway", "block rejected:bad-block-signature", "block rejected:future-timestamp",
+            "push refused:replayed-request",
             "push refused:untrusted-certificate", "push refused:unknown-certificate",
             "push refused:revoked-certificate",
             "push refused:malformed-certificate", "push refused:bad-signature", "escalation refused:unknown-consumer",
