@@ -25,9 +25,14 @@ package final class EmulatedMeter: @unchecked Sendable {
     }
 
     /// Advances the simulation to `date` and writes the new values into the bank at once.
+    /// Values change once per simulated second: within the second it has, nothing is done
+    /// (a thousand meters ticked ten times a second would otherwise re-encode every register
+    /// ten times for each change).
     package func update(to date: Date) throws {
         try lock.withLock {
+            let before = simulation.second
             simulation.advance(to: date)
+            guard simulation.second != before else { return }
             try publish()
         }
     }

@@ -82,10 +82,15 @@ package struct FleetConfig: Sendable, Equatable {
 
 /// The YAML fleet file (documented in docs/EMULATOR.md).
 package struct FleetFile: Decodable {
+    /// One meter (`unit`, `profile`, `role`), or many alike (`units: 1-200`, with `profiles`
+    /// and `roles` dealt round-robin over them).
     package struct MeterEntry: Decodable {
-        package var profile: String
-        package var unit: Int
+        package var profile: String?
+        package var profiles: [String]?
+        package var unit: Int?
+        package var units: String?
         package var role: String?
+        package var roles: [String]?
         package var seed: UInt64?
         package var ratedPower: Double?
         package var anomalies: [String]?
@@ -189,40 +194,14 @@ package struct FleetFile: Decodable {
             )
             var meters: [FleetConfig.Meter] = []
             for (meterIndex, meter) in entry.meters.enumerated() {
-                let where_ = "\(at).meters[\(meterIndex)]"
-                guard (1...247).contains(meter.unit) else {
-                    throw ConfigFileError("\(where_).unit", "must be 1 to 247")
-                }
-                guard let role = EmulatedRole(rawValue: meter.role ?? "consumer") else {
-                    throw ConfigFileError(
-                        "\(where_).role",
-                        "'\(meter.role ?? "")' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
-                    )
-                }
-                let anomalies = try (meter.anomalies ?? []).map { text in
-                    guard let anomaly = InjectedAnomaly(argument: text) else {
-                        throw ConfigFileError(
-                            "\(where_).anomalies",
-                            "'\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))"
-                        )
-                    }
-                    return anomaly
-                }
-                meters.append(
-                    FleetConfig.Meter(
-                        profile: meter.profile,
-                        unit: UInt8(meter.unit),
-                        role: role,
-                        seed: meter.seed ?? (baseSeed &+ UInt64(busIndex * 1000 + meter.unit)),
-                        ratedPower: meter.ratedPower,
-                        anomalies: anomalies
-                    )
+                meters += try meter.resolve(
+                    at: "\(at).meters[\(meterIndex)]",
+                    seed: { unit in baseSeed &+ UInt64(busIndex * 1000 + Int(unit)) }
                 )
             }
             guard !meters.isEmpty else { throw ConfigFileError("\(at).meters", "the list is empty") }
-            let units = meters.map(\.unit)
-            guard Set(units).count == units.count else {
-                throw ConfigFileError("\(at).meters", "two meters share a unit id")
+            if let shared = UnitList.firstRepeated(in: meters.map(\.unit)) {
+                throw ConfigFileError("\(at).meters", "two meters share unit id \(shared)")
             }
             resolved.append(
                 FleetConfig.Bus(
@@ -249,6 +228,54 @@ package struct FleetFile: Decodable {
         guard let text else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         throw ConfigFileError(context, "'\(text)' is not an ISO 8601 time like 2026-06-21T12:00:00Z")
+    }
+}
+
+extension FleetFile.MeterEntry {
+    /// The meters this entry describes; `seed` gives a unit's seed when the entry has none.
+    func resolve(at context: String, seed defaultSeed: (UInt8) -> UInt64) throws -> [FleetConfig.Meter] {
+        let units = try UnitList(unit: unit, units: self.units, context: context).units
+        guard seed == nil || units.count == 1 else {
+            throw ConfigFileError("\(context).seed", "a seed names one meter; leave it out with units")
+        }
+        guard
+            let profiles = try ConfigFileList.oneOrMany(
+                profile,
+                profiles,
+                names: ("profile", "profiles"),
+                context: context
+            )
+        else { throw ConfigFileError("\(context).profile", "missing (required)") }
+        let roleNames =
+            try ConfigFileList.oneOrMany(role, roles, names: ("role", "roles"), context: context) ?? ["consumer"]
+        let roles = try roleNames.map { name in
+            guard let role = EmulatedRole(rawValue: name) else {
+                throw ConfigFileError(
+                    "\(context).\(self.roles == nil ? "role" : "roles")",
+                    "'\(name)' is not one of \(EmulatedRole.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            return role
+        }
+        let anomalies = try (self.anomalies ?? []).map { text in
+            guard let anomaly = InjectedAnomaly(argument: text) else {
+                throw ConfigFileError(
+                    "\(context).anomalies",
+                    "'\(text)' is not KIND[@OFFSET] with KIND one of \(InjectedAnomaly.allValueStrings.joined(separator: ", "))"
+                )
+            }
+            return anomaly
+        }
+        return units.enumerated().map { index, unit in
+            FleetConfig.Meter(
+                profile: profiles[index % profiles.count],
+                unit: unit,
+                role: roles[index % roles.count],
+                seed: seed ?? defaultSeed(unit),
+                ratedPower: ratedPower,
+                anomalies: anomalies
+            )
+        }
     }
 }
 

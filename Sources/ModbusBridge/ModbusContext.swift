@@ -42,21 +42,21 @@ final class ModbusContext {
     }
 
     /// A context that only frames and answers requests handed to it on `socket` (see
-    /// `UnitResponder`). It is never connected; the caller owns the socket.
-    init(responderFraming framing: ServerFraming, socket: Int32, unit: UInt8) throws(ModbusError) {
+    /// `FrameResponder`), for the unit `setUnit` selects. It is never connected; the caller
+    /// owns the socket.
+    init(responderFraming framing: ServerFraming, socket: Int32) throws(ModbusError) {
         let created: OpaquePointer? =
             switch framing {
             case .rtu: modbus_new_rtu("responder", 9600, CChar(UInt8(ascii: "N")), 8, 1)
             case .tcp: modbus_new_tcp("127.0.0.1", 502)
             }
         guard let created else {
-            throw ModbusError.fromErrno(Glibc.errno, operation: "create responder context for unit \(unit)")
+            throw ModbusError.fromErrno(Glibc.errno, operation: "create responder context")
         }
         self.handle = created
         self.endpoint = .tcp(host: "responder", port: 0)
-        self.target = "unit \(unit) responder"
+        self.target = "responder"
         try check(modbus_set_socket(handle, socket), "attach responder socket")
-        try check(modbus_set_slave(handle, Int32(unit)), "select unit \(unit)")
         // Requests arrive whole before libmodbus reads them: never wait long for a byte.
         try setTimeouts(response: .milliseconds(5), byte: .milliseconds(5))
     }

@@ -4,7 +4,8 @@ import Logging
 /// Routes request frames to units, injects faults, and produces the answer bytes.
 /// Owned by one server thread.
 final class RequestDispatcher {
-    private let responders: [UInt8: UnitResponder]
+    private let banks: [UInt8: RegisterBank]
+    private let responder: FrameResponder
     private var faults: FaultDrawer
     private let logger: Logger
     private let statisticsLock = NSLock()
@@ -13,14 +14,11 @@ final class RequestDispatcher {
     private let framing: ServerFraming
 
     init(units: [UInt8: RegisterBank], framing: ServerFraming, options: ServerOptions) throws(ModbusError) {
-        var responders: [UInt8: UnitResponder] = [:]
-        for (unit, bank) in units {
-            guard (1...247).contains(unit) else {
-                throw .invalidArgument("unit id must be 1 to 247, not \(unit)", operation: "serve unit \(unit)")
-            }
-            responders[unit] = try UnitResponder(unit: unit, bank: bank, framing: framing)
+        for unit in units.keys where !(1...247).contains(unit) {
+            throw .invalidArgument("unit id must be 1 to 247, not \(unit)", operation: "serve unit \(unit)")
         }
-        self.responders = responders
+        self.banks = units
+        self.responder = try FrameResponder(framing: framing)
         self.framing = framing
         self.faults = FaultDrawer(options.faults)
         self.logger = options.logger
@@ -36,19 +34,21 @@ final class RequestDispatcher {
     func answer(_ frame: [UInt8], unit: UInt8) -> (bytes: [UInt8], fault: Fault?)? {
         if unit == 0 {
             count { $0.broadcasts += 1 }
-            for responder in responders.values {
+            for (served, bank) in banks {
                 do {
-                    if try responder.respond(to: frame).refused != nil { count { $0.refused += 1 } }
+                    if try responder.respond(to: frame, unit: served, bank: bank).refused != nil {
+                        count { $0.refused += 1 }
+                    }
                 } catch {
                     logger.debug(
                         "broadcast rejected",
-                        metadata: ["modbus.unit": "\(responder.unit)", "error": "\(error)"]
+                        metadata: ["modbus.unit": "\(served)", "error": "\(error)"]
                     )
                 }
             }
             return nil
         }
-        guard let responder = responders[unit] else {
+        guard let bank = banks[unit] else {
             count { $0.ignored += 1 }
             logger.trace("request for a unit not served here", metadata: ["modbus.unit": "\(unit)"])
             return nil
@@ -63,7 +63,7 @@ final class RequestDispatcher {
         var exception: ModbusException?
         if case .exception(let chosen) = fault { exception = chosen }
         do {
-            let (bytes, refused) = try responder.respond(to: frame, exception: exception)
+            let (bytes, refused) = try responder.respond(to: frame, unit: unit, bank: bank, exception: exception)
             if let fault {
                 logger.debug("fault injected", metadata: ["modbus.unit": "\(unit)", "fault": "\(fault)"])
             }

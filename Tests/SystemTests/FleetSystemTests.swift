@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// An emulated fleet at scale, with the real binary: hundreds of meters in one process, and
+/// thousands of clients that come and go, some of them rudely.
+@Suite("Emulated fleet with the real binary", .serialized)
+struct FleetSystemTests {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// 2 Modbus TCP buses × 200 meters (SDM630, SDM120, EM24 dealt round-robin) from a
+    /// fleet file of two lines per bus, then 2,000 connections one after another: most read
+    /// a register, a tenth send half a request and vanish (every other one with a reset), a
+    /// tenth connect and hang up. Every read is answered, and at the end the emulator holds
+    /// the descriptors it held at the start — which are not one per meter.
+    @Test func fourHundredMetersAndTwoThousandConnectionsLeakNothing() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gl-fleet-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try """
+        seed: 3
+        speed: 1
+        buses:
+          - tcp: 127.0.0.1:0
+            meters:
+              - { units: 1-200, profiles: [sdm630, sdm120, em24], roles: [consumer, pv] }
+          - tcp: 127.0.0.1:0
+            meters:
+              - { units: 1-200, profiles: [sdm630, sdm120, em24], roles: [consumer, pv] }
+        """.write(toFile: root + "/fleet.yaml", atomically: true, encoding: .utf8)
+        let emulator = try RunningProcess(
+            "meter-agent",
+            ["emulate", "--config", root + "/fleet.yaml"],
+            log: root + "/emulator.log"
+        )
+        defer { emulator.terminate() }
+        try await waitUntil("the emulator's two buses", timeout: .seconds(60)) {
+            guard emulator.process.isRunning else { throw Failure("emulate stopped: \(emulator.logText)") }
+            return emulator.logText.components(separatedBy: "serving Modbus TCP").count == 3
+        }
+        let ports = Set(emulator.logText.matches(of: #/tcp 127\.0\.0\.1:(\d+)/#).compactMap { Int($0.1) })
+            .sorted()
+        try #require(ports.count == 2, "bus ports in the log: \(emulator.logText.prefix(2000))")
+        #expect(emulator.logText.components(separatedBy: "emulating meter").count - 1 == 400)
+
+        let pid = emulator.process.processIdentifier
+        let atStart = try Self.descriptorCount(of: pid)
+        #expect(atStart < 64, "the emulator holds \(atStart) descriptors for 400 meters")
+
+        var answered = 0
+        var reads = 0
+        for index in 0..<2000 {
+            let port = ports[index % 2]
+            let unit = UInt8(1 + (index / 2) % 200)
+            // The fleet deals profiles round-robin: SDM meters keep their values in input
+            // registers (04), the EM24 in holding registers (03).
+            let function: UInt8 = (unit - 1) % 3 == 2 ? 0x03 : 0x04
+            let request = Self.readRequest(transaction: UInt16(index), unit: unit, function: function)
+            let socket = try Self.connect(port: port)
+            defer { close(socket) }
+            switch index % 10 {
+            case 7:
+                // Half a request, then gone: with a reset (linger 0) every other time.
+                try Self.send(Array(request.prefix(5)), on: socket)
+                if index % 20 == 7 { Self.resetOnClose(socket) }
+            case 9:
+                break  // connect and hang up
+            default:
+                reads += 1
+                try Self.send(request, on: socket)
+                let answer = try Self.receive(9, from: socket)
+                let expected: [UInt8] = [UInt8(index >> 8), UInt8(index & 0xFF), 0, 0, 0, 7, unit, function, 4]
+                #expect(answer == expected, "connection \(index): \(answer)")
+                if answer == expected { answered += 1 }
+                _ = try Self.receive(4, from: socket)
+            }
+        }
+        #expect(answered == reads)
+        #expect(reads == 1600)
+        // The server closes its side when it sees each client's end; the last ones may still be on the way.
+        try await waitUntil("the emulator's descriptors back to \(atStart)") {
+            try Self.descriptorCount(of: pid) == atStart
+        }
+        #expect(emulator.process.isRunning)
+        #expect(emulator.terminate() == 0)
+    }
+
+    static func descriptorCount(of pid: Int32) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+    }
+
+    /// A Modbus TCP request for two registers at address 0.
+    static func readRequest(transaction: UInt16, unit: UInt8, function: UInt8) -> [UInt8] {
+        [UInt8(transaction >> 8), UInt8(transaction & 0xFF), 0, 0, 0, 6, unit, function, 0, 0, 0, 2]
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw Failure("socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(socket)
+            throw Failure("connect to 127.0.0.1:\(port): errno \(code)")
+        }
+        return socket
+    }
+
+    static func send(_ bytes: [UInt8], on socket: Int32) throws {
+        let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { throw Failure("send: errno \(errno)") }
+    }
+
+    /// Exactly `count` bytes, or a failure when the server closes or stays silent for 5 s.
+    static func receive(_ count: Int, from socket: Int32) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var received = 0
+        while received < count {
+            let got = bytes[received...].withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard got > 0 else {
+                throw Failure("receive: \(got == 0 ? "closed" : "errno \(errno)") after \(received) bytes")
+            }
+            received += got
+        }
+        return bytes
+    }
+
+    /// Makes `close` send a reset instead of a graceful end.
+    static func resetOnClose(_ socket: Int32) {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+}
