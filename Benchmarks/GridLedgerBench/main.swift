@@ -22,3 +22,7 @@ if wants("dispatch") {
     print("\n== dispatch (TNT)")
     try await DispatchBenchmarks.run()
 }
+if wants("fleet") {
+    print("\n== emulated fleet (1,000 meters)")
+    try await FleetBenchmarks.run()
+}

@@ -7,11 +7,18 @@ import Yams
 
 /// The YAML agent file (documented in docs/AGENT.md).
 package struct AgentFile: Decodable {
+    /// One meter (`unit`, `profile`, `key`, `role`), or many alike: `units: 1-200`, with
+    /// `profiles` and `roles` dealt round-robin over them and `key` a pattern naming each
+    /// meter's file with `{unit}` (and `{bus}`, the bus's index from 0, and `{role}`), like
+    /// `keys/{role}-bus{bus}-{unit}.key`.
     package struct MeterEntry: Decodable {
-        package var unit: Int
-        package var profile: String
+        package var unit: Int?
+        package var units: String?
+        package var profile: String?
+        package var profiles: [String]?
         package var key: String
         package var role: String?
+        package var roles: [String]?
     }
 
     package struct BusEntry: Decodable {
@@ -86,26 +93,16 @@ package struct AgentFile: Decodable {
                 }
                 parity = value
             }
-            let meters = try entry.meters.enumerated().map { meterIndex, meter in
-                guard (1...247).contains(meter.unit) else {
-                    throw ConfigFileError("\(at).meters[\(meterIndex)].unit", "must be 1 to 247")
+            var meters: [AgentConfig.Meter] = []
+            for (meterIndex, meter) in entry.meters.enumerated() {
+                meters += try meter.resolve(at: "\(at).meters[\(meterIndex)]", bus: index).map {
+                    var resolved = $0
+                    resolved.key = absolute($0.key)
+                    return resolved
                 }
-                var role = MeterRole.consumer
-                if let name = meter.role {
-                    guard let value = MeterRole(argument: name) else {
-                        throw ConfigFileError(
-                            "\(at).meters[\(meterIndex)].role",
-                            "'\(name)' is not producer or consumer"
-                        )
-                    }
-                    role = value
-                }
-                return AgentConfig.Meter(
-                    unit: UInt8(meter.unit),
-                    profile: meter.profile,
-                    key: absolute(meter.key),
-                    role: role
-                )
+            }
+            if let shared = UnitList.firstRepeated(in: meters.map(\.unit)) {
+                throw ConfigFileError("\(at).meters", "two meters share unit id \(shared)")
             }
             guard !meters.isEmpty else { throw ConfigFileError("\(at).meters", "the list is empty") }
             resolved.append(
@@ -152,5 +149,48 @@ package struct AgentFile: Decodable {
             outboxLimit: limit,
             buses: resolved
         )
+    }
+}
+
+extension AgentFile.MeterEntry {
+    /// The meters this entry describes, on the bus numbered `bus` (for `{bus}` in `key`).
+    func resolve(at context: String, bus: Int) throws(ConfigFileError) -> [AgentConfig.Meter] {
+        let units = try UnitList(unit: unit, units: self.units, context: context).units
+        guard units.count == 1 || key.contains("{unit}") else {
+            throw ConfigFileError(
+                "\(context).key",
+                "with units, name each meter's key file with {unit}, like keys/bus\(bus)-{unit}.key"
+            )
+        }
+        guard
+            let profiles = try ConfigFileList.oneOrMany(
+                profile,
+                profiles,
+                names: ("profile", "profiles"),
+                context: context
+            )
+        else { throw ConfigFileError("\(context).profile", "missing (required)") }
+        let roleNames = try ConfigFileList.oneOrMany(role, roles, names: ("role", "roles"), context: context)
+        var roles: [MeterRole] = []
+        for name in roleNames ?? ["consumer"] {
+            guard let role = MeterRole(argument: name) else {
+                throw ConfigFileError(
+                    "\(context).\(self.roles == nil ? "role" : "roles")",
+                    "'\(name)' is not producer or consumer"
+                )
+            }
+            roles.append(role)
+        }
+        return units.enumerated().map { index, unit in
+            let role = roles[index % roles.count]
+            return AgentConfig.Meter(
+                unit: unit,
+                profile: profiles[index % profiles.count],
+                key: key.replacingOccurrences(of: "{unit}", with: "\(unit)")
+                    .replacingOccurrences(of: "{bus}", with: "\(bus)")
+                    .replacingOccurrences(of: "{role}", with: "\(role)"),
+                role: role
+            )
+        }
     }
 }

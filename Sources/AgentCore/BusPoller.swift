@@ -18,15 +18,47 @@ package struct BusPoller: Service {
 
     package func run() async throws {
         let failures = RateLimitedLog(logger: logger, interval: .seconds(30))
-        defer { failures.flush() }
+        var schedule = PollSchedule(interval: interval, meters: meters.count)
+        defer {
+            failures.flush()
+            logger.info(
+                "bus polling stopped",
+                metadata: [
+                    "bus": "\(name)", "meters": "\(meters.count)", "polls": "\(schedule.polls)",
+                    "polls.late": "\(schedule.latePolls)", "polls.worst_delay": "\(schedule.worstDelay)",
+                ]
+            )
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = ContinuousClock.now
-            for meter in meters {
+            for (index, meter) in meters.enumerated() {
+                if let delay = schedule.begin(meter: index, at: .now) {
+                    failures.log(
+                        .warning,
+                        key: "late poll",
+                        "meter polled later than its interval",
+                        metadata: [
+                            "bus": "\(name)", "meter.id": "\(meter.identity.id.hex)",
+                            "modbus.unit": "\(meter.reader.unit)", "interval": "\(interval)", "late_by": "\(delay)",
+                            "polls.late": "\(schedule.latePolls)",
+                        ]
+                    )
+                }
                 await poll(meter, failures: failures)
             }
             failures.flush()
-            let wait = interval - (ContinuousClock.now - started)
-            if wait > .zero {
+            let elapsed = ContinuousClock.now - started
+            let wait = interval - elapsed
+            if wait <= .zero {
+                failures.log(
+                    .warning,
+                    key: "long round",
+                    "polling the bus took longer than the interval: some meters will be polled late",
+                    metadata: [
+                        "bus": "\(name)", "meters": "\(meters.count)", "round": "\(elapsed)", "interval": "\(interval)",
+                    ]
+                )
+            } else {
                 do {
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 } catch {

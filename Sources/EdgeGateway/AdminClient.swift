@@ -9,25 +9,51 @@ import OperatorKit
 /// Enroll and revoke: append directly when no server holds the directory's lock, else
 /// ask the running server through its admin endpoint.
 enum AdminClient {
+    /// One action; returns the line that says what was done.
     static func perform(
         _ dir: DataDirectory,
         remote: (GatewayClient, _ token: String) async throws(GridAPIError) -> AdminResponse,
         offline: (ChainWriter) async throws(AdminError) -> SignedRecord
     ) async throws -> String {
+        var line = ""
+        try await perform(
+            dir,
+            count: 1,
+            remote: { client, token, _ throws(GridAPIError) in try await remote(client, token) },
+            offline: { writer, _ throws(AdminError) in try await offline(writer) },
+            report: { line = $0 }
+        )
+        return line
+    }
+
+    /// `count` actions, the `index`-th by `remote` or `offline`, in order, one gateway opened
+    /// or one connection to the running one for all; `report` gets each one's line as it is
+    /// done. The first failure stops the rest (those done stay done) and is thrown.
+    static func perform(
+        _ dir: DataDirectory,
+        count: Int,
+        remote: (GatewayClient, _ token: String, _ index: Int) async throws(GridAPIError) -> AdminResponse,
+        offline: (ChainWriter, _ index: Int) async throws(AdminError) -> SignedRecord,
+        report: (String) -> Void
+    ) async throws {
         try dir.requireInitialised()
         if let lock = try DirectoryLock(path: dir.lockPath) {
             var logger = Logger(label: "edge-gateway")
             logger.logLevel = .warning
             let gateway = try await Gateway.open(directory: dir, logger: logger)
-            let entry: SignedRecord
-            do { entry = try await offline(gateway.writer) } catch {
-                await gateway.shutdown()
-                throw OperatorError(error.description)
+            for index in 0..<count {
+                let entry: SignedRecord
+                do { entry = try await offline(gateway.writer, index) } catch {
+                    await gateway.writer.sealNow()
+                    await gateway.shutdown()
+                    throw OperatorError(error.description)
+                }
+                report(describe(entry) + " (written directly to \(dir.chainPath))")
             }
             await gateway.writer.sealNow()
             await gateway.shutdown()
             withExtendedLifetime(lock) {}
-            return describe(entry) + " (written directly to \(dir.chainPath))"
+            return
         }
         guard let url = dir.urlFile.read() else {
             throw OperatorError(
@@ -41,12 +67,15 @@ enum AdminClient {
         let tls = try trust(of: dir, url: url)
         do throws(GridAPIError) {
             let client = GatewayClient(base: base, tls: tls)
-            let response = try await RetryAfterPatience().run(
-                { () async throws(GridAPIError) -> AdminResponse in try await remote(client, token) },
-                retryAfter: \.retryAfter
-            )
-            return
-                "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
+            for index in 0..<count {
+                let response = try await RetryAfterPatience().run(
+                    { () async throws(GridAPIError) -> AdminResponse in try await remote(client, token, index) },
+                    retryAfter: \.retryAfter
+                )
+                report(
+                    "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
+                )
+            }
         } catch .transport(let called, let error) {
             throw OperatorError(
                 "cannot reach the running gateway at \(called): \(error); check that `edge-gateway serve` is up"
