@@ -1,7 +1,8 @@
 # GridLedger: the two commands a new user needs are `make demo` and `make test`.
 SWIFT ?= swift
+PREFIX ?= /usr/local
 
-.PHONY: all setup build test demo bench fuzz lint format clean
+.PHONY: all setup build test demo bench fuzz install lint format clean
 
 all: build
 
@@ -38,6 +39,11 @@ bench: setup
 fuzz: setup
 	$(SWIFT) build -c release --product GridLedgerFuzz
 	./.build/release/GridLedgerFuzz $(FUZZ_ARGS)
+
+## Release build, then scripts/install: binaries in $(PREFIX)/bin, systemd units, meter profiles and docs (make install PREFIX=/opt/gridledger; DESTDIR=… for packagers; docs/OPERATIONS.md).
+install: setup
+	$(SWIFT) build -c release
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' BUILD_DIR=.build/release ./scripts/install
 
 ## Check the formatting (.swift-format: swift-nio's settings, lines up to 120 characters).
 lint:
