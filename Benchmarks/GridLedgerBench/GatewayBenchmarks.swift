@@ -412,6 +412,17 @@ enum GatewayBenchmarks {
             }
         }
 
+        /// Enrolls consumers through `POST /v1/admin/enrollments`, as many at once as it takes.
+        func enrollInBulk(_ meters: [SigningIdentity]) async throws {
+            for start in stride(from: 0, to: meters.count, by: AdminEnrollmentsRequest.maxKeys) {
+                let part = meters[start..<min(meters.count, start + AdminEnrollmentsRequest.maxKeys)]
+                let body = try JSONEncoder().encode(
+                    AdminEnrollmentsRequest(publicKeys: part.map { KeyFile.publicKeyLine($0.publicIdentity) })
+                )
+                _ = try await post("/v1/admin/enrollments", body: body, token: token)
+            }
+        }
+
         /// Readings accepted so far: the sum of every meter's last sequence number.
         func acceptedReadings() async throws -> Int {
             struct Meters: Decodable {

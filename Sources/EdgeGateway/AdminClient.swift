@@ -15,45 +15,37 @@ enum AdminClient {
         remote: (GatewayClient, _ token: String) async throws(GridAPIError) -> AdminResponse,
         offline: (ChainWriter) async throws(AdminError) -> SignedRecord
     ) async throws -> String {
-        var line = ""
-        try await perform(
+        try await performMany(
             dir,
-            count: 1,
-            remote: { client, token, _ throws(GridAPIError) in try await remote(client, token) },
-            offline: { writer, _ throws(AdminError) in try await offline(writer) },
-            report: { line = $0 }
-        )
-        return line
+            remote: { client, token throws(GridAPIError) in
+                let response = try await patiently { () async throws(GridAPIError) in try await remote(client, token) }
+                return ["\(response.action) meter \(response.meter) as \(response.role)"]
+            },
+            offline: { writer throws(AdminError) in [describe(try await offline(writer))] }
+        ).joined(separator: "\n")
     }
 
-    /// `count` actions, the `index`-th by `remote` or `offline`, in order, one gateway opened
-    /// or one connection to the running one for all; `report` gets each one's line as it is
-    /// done. The first failure stops the rest (those done stay done) and is thrown.
-    static func perform(
+    /// Actions whose outcome is one line each, e.g. many enrollments; `remote` and `offline`
+    /// return the lines, each of which gets where it was done appended.
+    static func performMany(
         _ dir: DataDirectory,
-        count: Int,
-        remote: (GatewayClient, _ token: String, _ index: Int) async throws(GridAPIError) -> AdminResponse,
-        offline: (ChainWriter, _ index: Int) async throws(AdminError) -> SignedRecord,
-        report: (String) -> Void
-    ) async throws {
+        remote: (GatewayClient, _ token: String) async throws(GridAPIError) -> [String],
+        offline: (ChainWriter) async throws(AdminError) -> [String]
+    ) async throws -> [String] {
         try dir.requireInitialised()
         if let lock = try DirectoryLock(path: dir.lockPath) {
             var logger = Logger(label: "edge-gateway")
             logger.logLevel = .warning
             let gateway = try await Gateway.open(directory: dir, logger: logger)
-            for index in 0..<count {
-                let entry: SignedRecord
-                do { entry = try await offline(gateway.writer, index) } catch {
-                    await gateway.writer.sealNow()
-                    await gateway.shutdown()
-                    throw OperatorError(error.description)
-                }
-                report(describe(entry) + " (written directly to \(dir.chainPath))")
+            let lines: [String]
+            do { lines = try await offline(gateway.writer) } catch {
+                await gateway.shutdown()
+                throw OperatorError(error.description)
             }
             await gateway.writer.sealNow()
             await gateway.shutdown()
             withExtendedLifetime(lock) {}
-            return
+            return lines.map { $0 + " (written directly to \(dir.chainPath))" }
         }
         guard let url = dir.urlFile.read() else {
             throw OperatorError(
@@ -67,15 +59,8 @@ enum AdminClient {
         let tls = try trust(of: dir, url: url)
         do throws(GridAPIError) {
             let client = GatewayClient(base: base, tls: tls)
-            for index in 0..<count {
-                let response = try await RetryAfterPatience().run(
-                    { () async throws(GridAPIError) -> AdminResponse in try await remote(client, token, index) },
-                    retryAfter: \.retryAfter
-                )
-                report(
-                    "\(response.action) meter \(response.meter) as \(response.role) (through the running gateway at \(url))"
-                )
-            }
+            let lines = try await remote(client, token)
+            return lines.map { $0 + " (through the running gateway at \(url))" }
         } catch .transport(let called, let error) {
             throw OperatorError(
                 "cannot reach the running gateway at \(called): \(error); check that `edge-gateway serve` is up"
@@ -86,6 +71,13 @@ enum AdminClient {
                 "the gateway at \(url) refused: \(message ?? error.bodyText) (HTTP \(error.status ?? 0))"
             )
         }
+    }
+
+    /// One admin call, sent again when the gateway answers 429 (`RetryAfterPatience`).
+    static func patiently<Answer>(
+        _ call: () async throws(GridAPIError) -> Answer
+    ) async throws(GridAPIError) -> Answer {
+        try await RetryAfterPatience().run(call, retryAfter: \.retryAfter)
     }
 
     /// A gateway serving HTTPS is pinned by the fingerprint it published beside its URL (the

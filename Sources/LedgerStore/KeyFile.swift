@@ -116,6 +116,22 @@ public enum KeyFile {
         return try parsePublicKeyLine(String(line), path: path).identity
     }
 
+    /// Reads a file of public key lines (a fleet's keys, one per line); blank lines and lines
+    /// starting with `#` are skipped. An error names the file and the line.
+    public static func readPublicKeys(from path: String) throws(KeyFileError) -> [PublicIdentity] {
+        let text = String(decoding: try readFile(path), as: UTF8.self)
+        var keys: [PublicIdentity] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            keys.append(try parsePublicKeyLine(trimmed, path: "\(path):\(number + 1)").identity)
+        }
+        guard !keys.isEmpty else {
+            throw .malformed(path: path, reason: "the file holds no key; expected 'ed25519 <base64> [comment]' lines")
+        }
+        return keys
+    }
+
     static func parsePublicKeyLine(
         _ line: String,
         path: String

@@ -52,7 +52,7 @@ struct BodyLimitTests {
         // Escalated dispatches are refused before their body is read on a gateway without a
         // super node (404 no-super-node); EscalationAPITests covers that route with one.
         let posts = GatewayRoutes.all.filter { $0.method == .post && $0 != GatewayRoutes.escalatedDispatches }
-        #expect(posts.count == 5)
+        #expect(posts.count == 6)
         try await h.app().test(.router) { client in
             for route in posts {
                 #expect(route.maxBodyBytes > 0 && route.maxBodyBytes <= BodyLimit.ingestBatch, "\(route)")

@@ -99,6 +99,13 @@ struct LoopbackAdminTests {
             )
             #expect(revoked.status == .forbidden, "\(peer): \(revoked.body)")
             #expect(revoked.body.contains(Self.refusal), "\(peer): \(revoked.body)")
+            let many = Array(
+                try JSONEncoder().encode(
+                    AdminEnrollmentsRequest(publicKeys: [KeyFile.publicKeyLine(meter.publicIdentity)])
+                )
+            )
+            let bulk = try await answer(h, .post, "/v1/admin/enrollments", headers: token.json, body: many, from: peer)
+            #expect(bulk.status == .forbidden, "\(peer): \(bulk.body)")
         }
         // Nothing was enrolled: the same meter is enrolled afresh from loopback.
         let local = try await answer(

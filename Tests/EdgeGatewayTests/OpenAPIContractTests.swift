@@ -24,6 +24,8 @@ struct GatewayOpenAPITests {
             "DispatchResponse": DispatchResponse.self,
             "AdminKeyRequest": AdminKeyRequest.self,
             "AdminResponse": AdminResponse.self,
+            "AdminEnrollmentsRequest": AdminEnrollmentsRequest.self,
+            "AdminEnrollmentsResponse": AdminEnrollmentsResponse.self,
             "HeaderView": HeaderView.self,
             "BlockListView": BlockListView.self,
             "ReadingView": ReadingView.self,

@@ -198,6 +198,9 @@ package final class Gateway: Sendable {
         router.on(GatewayRoutes.enroll) { request, _ in
             try await self.admin(request, revoke: false)
         }
+        router.on(GatewayRoutes.enrollments) { request, _ in
+            try await self.enrollMany(request)
+        }
         router.on(GatewayRoutes.revoke) { request, _ in
             try await self.admin(request, revoke: true)
         }
@@ -404,7 +407,8 @@ package final class Gateway: Sendable {
         }
     }
 
-    private func admin(_ request: Request, revoke: Bool) async throws -> Response {
+    /// Refuses a request without the admin token with 401, and logs it.
+    private func requireAdminToken(_ request: Request) throws {
         guard Self.carriesToken(request, token) else {
             let reason = request.headers[.authorization] == nil ? "missing Authorization header" : "wrong admin token"
             logger.warning("admin call refused", metadata: ["reason": "\(reason)", "path": "\(request.uri.path)"])
@@ -413,6 +417,66 @@ package final class Gateway: Sendable {
                 "\(reason): admin calls need `Authorization: Bearer <token>` with the token from the data directory's admin.token"
             )
         }
+    }
+
+    /// `POST /v1/admin/enrollments`: every key enrolled with one role, all or none.
+    private func enrollMany(_ request: Request) async throws -> Response {
+        try requireAdminToken(request)
+        var request = request
+        let parsed: AdminEnrollmentsRequest
+        do {
+            let body = try await request.collectBody(for: GatewayRoutes.enrollments)
+            parsed = try JSONDecoder().decode(AdminEnrollmentsRequest.self, from: Data(buffer: body))
+        } catch let error as BodyTooLarge {
+            throw APIError(.contentTooLarge, "\(error)")
+        } catch {
+            throw APIError(
+                .badRequest,
+                "expected JSON {\"publicKeys\": [\"ed25519 <base64> [comment]\", …], \"role\": \"consumer\"|\"producer\"} (\(Self.describe(error)))"
+            )
+        }
+        let limit = AdminEnrollmentsRequest.maxKeys
+        guard (1...limit).contains(parsed.publicKeys.count) else {
+            throw APIError(.badRequest, "publicKeys: give 1 to \(limit) keys, not \(parsed.publicKeys.count)")
+        }
+        var keys: [PublicIdentity] = []
+        keys.reserveCapacity(parsed.publicKeys.count)
+        for (index, line) in parsed.publicKeys.enumerated() {
+            guard line.count <= AdminEnrollmentsRequest.maxKeyLineCharacters else {
+                throw APIError(
+                    .badRequest,
+                    "publicKeys[\(index)]: longer than \(AdminEnrollmentsRequest.maxKeyLineCharacters) characters"
+                )
+            }
+            do { keys.append(try KeyFile.parsePublicKeyLine(line).identity) } catch {
+                throw APIError(.badRequest, "publicKeys[\(index)]: \(error)")
+            }
+        }
+        let roleName = parsed.role ?? "consumer"
+        guard let role = Self.role(roleName) else {
+            throw APIError(.badRequest, "role must be consumer or producer, not '\(roleName)'")
+        }
+        do {
+            _ = try await writer.enroll(keys, role: role)
+        } catch {
+            throw Self.apiError(error)
+        }
+        return Self.json(
+            AdminEnrollmentsResponse(action: "enrolled", role: role.description, meters: keys.map(\.id.hex))
+        )
+    }
+
+    private static func apiError(_ error: AdminError) -> APIError {
+        switch error.kind {
+        case .conflict: APIError(.conflict, error.description)
+        case .notFound: APIError(.notFound, error.description)
+        case .badRequest: APIError(.badRequest, error.description)
+        case .storage: APIError(.serviceUnavailable, error.description)
+        }
+    }
+
+    private func admin(_ request: Request, revoke: Bool) async throws -> Response {
+        try requireAdminToken(request)
         var request = request
         let parsed: AdminKeyRequest
         do {
@@ -474,12 +538,7 @@ package final class Gateway: Sendable {
                 )
             }
         } catch let error as AdminError {
-            switch error.kind {
-            case .conflict: throw APIError(.conflict, error.description)
-            case .notFound: throw APIError(.notFound, error.description)
-            case .badRequest: throw APIError(.badRequest, error.description)
-            case .storage: throw APIError(.serviceUnavailable, error.description)
-            }
+            throw Self.apiError(error)
         }
     }
 

@@ -16,7 +16,9 @@ where Inner.Context == BasicRequestContext {
 
     package init(
         inner: Inner,
-        adminPaths: Set<String> = [GatewayRoutes.enroll.template, GatewayRoutes.revoke.template]
+        adminPaths: Set<String> = [
+            GatewayRoutes.enroll.template, GatewayRoutes.enrollments.template, GatewayRoutes.revoke.template,
+        ]
     ) {
         self.inner = inner
         self.adminPaths = adminPaths

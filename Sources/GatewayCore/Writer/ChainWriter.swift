@@ -740,28 +740,53 @@ package actor ChainWriter {
 
     /// Puts an Enrollment on the chain (sealed at once) and returns the entry.
     package func enroll(_ key: PublicIdentity, role: MeterRole) async throws(AdminError) -> SignedRecord {
-        let meter = key.id
-        let entry = try await addGatewayRecord(.enrollment(Enrollment(meterKey: key, role: role, timestamp: clock()))) {
-            switch $0 {
-            case .tnt(.alreadyEnrolled):
-                let enrolled = self.builder.state.tnt.status(of: meter)?.role ?? role
-                return AdminError(
-                    kind: .conflict,
-                    description:
-                        "meter \(meter.hex) is already enrolled as a \(enrolled); revoke it first to change its role"
-                )
-            case let .tnt(.roleMismatch(_, enrolled, _)):
-                return AdminError(
-                    kind: .conflict,
-                    description:
-                        "meter \(meter.hex) was enrolled as a \(enrolled) and revoked; it may only be enrolled again as a \(enrolled)"
-                )
-            default:
-                return nil
+        try await enroll([key], role: role)[0]
+    }
+
+    /// Puts an Enrollment for each key on the chain, all with `role`, in one durable group
+    /// (blocks sealed by size as usual, the last at once), and returns the entries in order.
+    /// All or none: a key listed twice, or a meter already enrolled (or revoked from another
+    /// role), refuses the whole list before anything is written, naming the meter.
+    package func enroll(_ keys: [PublicIdentity], role: MeterRole) async throws(AdminError) -> [SignedRecord] {
+        var listed = Set<MeterID>()
+        for key in keys {
+            guard listed.insert(key.id).inserted else {
+                throw AdminError(kind: .badRequest, description: "meter \(key.id.hex) is listed twice")
             }
+            if let refusal = enrollmentRefusal(key.id, role: role) { throw refusal }
         }
-        logger.notice("meter enrolled", metadata: ["meter.id": "\(meter.hex)", "role": "\(role)"])
-        return entry
+        let now = clock()
+        let entries = try keys.map { key throws(AdminError) in
+            try sign(.enrollment(Enrollment(meterKey: key, role: role, timestamp: now)))
+        }
+        // The checks above leave the chain rules nothing to refuse here; if they did, the
+        // generic sentence says so.
+        try commitGatewayRecords(entries, refusal: { _ in nil })
+        await sealNow()
+        if keys.count == 1 {
+            logger.notice("meter enrolled", metadata: ["meter.id": "\(keys[0].id.hex)", "role": "\(role)"])
+        } else {
+            logger.notice("meters enrolled", metadata: ["meters": "\(keys.count)", "role": "\(role)"])
+        }
+        return entries
+    }
+
+    /// Why `meter` cannot be enrolled as `role` now, for the operator; nil when it can.
+    private func enrollmentRefusal(_ meter: MeterID, role: MeterRole) -> AdminError? {
+        guard let status = builder.state.tnt.status(of: meter) else { return nil }
+        if status.active {
+            return AdminError(
+                kind: .conflict,
+                description:
+                    "meter \(meter.hex) is already enrolled as a \(status.role); revoke it first to change its role"
+            )
+        }
+        guard status.role != role else { return nil }
+        return AdminError(
+            kind: .conflict,
+            description:
+                "meter \(meter.hex) was enrolled as a \(status.role) and revoked; it may only be enrolled again as a \(status.role)"
+        )
     }
 
     /// Puts a Revocation on the chain (sealed at once) and returns the entry.
@@ -783,17 +808,28 @@ package actor ChainWriter {
         _ record: Record,
         refusal: (RuleViolation) -> AdminError? = { _ in nil }
     ) async throws(AdminError) -> SignedRecord {
-        let entry: SignedRecord
-        do { entry = try SignedRecord.sign(record, with: gatewayKey) } catch {
+        let entry = try sign(record)
+        try commitGatewayRecords([entry], refusal: refusal)
+        await sealNow()
+        return entry
+    }
+
+    private func sign(_ record: Record) throws(AdminError) -> SignedRecord {
+        do { return try SignedRecord.sign(record, with: gatewayKey) } catch {
             throw AdminError(kind: .storage, description: "cannot sign: \(error)")
         }
-        do { try commit(entries: [entry], at: clock()) } catch {
+    }
+
+    /// Commits gateway records as one group (the caller seals); `refusal` as above.
+    private func commitGatewayRecords(
+        _ entries: [SignedRecord],
+        refusal: (RuleViolation) -> AdminError?
+    ) throws(AdminError) {
+        do { try commit(entries: entries, at: clock()) } catch {
             if case let .refused(.ruleViolation(violation)) = error, let admin = refusal(violation) { throw admin }
             if case .refused = error { throw AdminError(kind: .conflict, description: error.description) }
             throw AdminError(kind: .storage, description: error.description)
         }
-        await sealNow()
-        return entry
     }
 
     // MARK: queries

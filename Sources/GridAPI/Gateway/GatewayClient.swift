@@ -181,6 +181,25 @@ package struct GatewayClient: Sendable {
         try await admin(GatewayRoutes.enroll, body, token: token, timeout: timeout)
     }
 
+    /// `POST /v1/admin/enrollments` with the data directory's admin token: at most
+    /// `AdminEnrollmentsRequest.maxKeys` meters, enrolled all or none.
+    package func enroll(
+        many body: AdminEnrollmentsRequest,
+        token: String,
+        timeout: Duration = .seconds(120)
+    ) async throws(GridAPIError) -> AdminEnrollmentsResponse {
+        let url = url(GatewayRoutes.enrollments)
+        let answer = try await exchange.send(
+            .post,
+            url: url,
+            json: body,
+            headers: [("Authorization", "Bearer \(token)")],
+            timeout: timeout,
+            limit: 2 << 20
+        )
+        return try JSONExchange.ok(AdminEnrollmentsResponse.self, answer, url: url)
+    }
+
     /// `POST /v1/admin/revoke` with the data directory's admin token.
     package func revoke(
         _ body: AdminKeyRequest,

@@ -7,6 +7,11 @@ package enum GatewayRoutes {
     package static let offers = Endpoint(.post, "/v1/offers", maxBodyBytes: BodyLimit.singleRecord)
     package static let requests = Endpoint(.post, "/v1/requests", maxBodyBytes: BodyLimit.singleRecord)
     package static let enroll = Endpoint(.post, "/v1/admin/enroll", maxBodyBytes: BodyLimit.singleRecord)
+    package static let enrollments = Endpoint(
+        .post,
+        "/v1/admin/enrollments",
+        maxBodyBytes: BodyLimit.enrollments
+    )
     package static let revoke = Endpoint(.post, "/v1/admin/revoke", maxBodyBytes: BodyLimit.singleRecord)
     package static let blocks = Endpoint(.get, "/v1/blocks")
     package static let block = Endpoint(.get, "/v1/blocks/{height}")
@@ -26,7 +31,8 @@ package enum GatewayRoutes {
     )
 
     package static let all: [Endpoint] = [
-        health, metrics, readings, offers, requests, enroll, revoke, blocks, block, meters, meter, meterReadings,
+        health, metrics, readings, offers, requests, enroll, enrollments, revoke, blocks, block, meters, meter,
+        meterReadings,
         receipt, uplink, anomalies, tnt, dispatches, fairness, escalatedDispatches,
     ]
 }

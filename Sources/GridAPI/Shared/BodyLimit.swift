@@ -24,6 +24,11 @@ package enum BodyLimit {
     /// and the admin calls' key line (about 12 KB).
     package static let singleRecord = jsonBase64(SignedRecord.maxEnvelopeBytes) + jsonOverhead
 
+    /// `POST /v1/admin/enrollments`: `AdminEnrollmentsRequest.maxKeys` key lines of at most
+    /// `maxKeyLineCharacters`, each a JSON string escaped at worst and a comma: about 1 MB.
+    package static let enrollments =
+        AdminEnrollmentsRequest.maxKeys * (2 * AdminEnrollmentsRequest.maxKeyLineCharacters + 3) + jsonOverhead
+
     /// `POST /v1/escalations` at the super node: a certificate, a signed request and a key line,
     /// each smaller than the largest signed record.
     package static let escalation = 2 * singleRecord
