@@ -76,9 +76,9 @@ enum FleetBenchmarks {
             )
         }
         let enrolling = ContinuousClock.now
-        try await gateway.enroll(identities)
+        try await gateway.endpoint.enrollInBulk(identities)
         print(
-            "enrolled \(identities.count) meters in \(String(format: "%.1f", (ContinuousClock.now - enrolling).seconds)) s"
+            "enrolled \(identities.count) meters by POST /v1/admin/enrollments in \(String(format: "%.1f", (ContinuousClock.now - enrolling).seconds)) s"
         )
         let agentFile = work + "/agent.yaml"
         try

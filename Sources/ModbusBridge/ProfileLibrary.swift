@@ -61,7 +61,8 @@ public struct ProfileLibrary: Sendable {
             candidates.append(fromEnvironment)
         }
         candidates.append(FileManager.default.currentDirectoryPath + "/hardware/meters")
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        // The binary itself, wherever it was started from (through PATH, argv[0] is only its name).
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         candidates.append(
             executable.deletingLastPathComponent()
                 .appendingPathComponent("../share/gridledger/meters").standardized.path

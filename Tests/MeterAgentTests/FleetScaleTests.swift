@@ -129,6 +129,8 @@ struct FleetScaleTests {
         var command = try KeygenCommand.parseAsRoot(["--config", path]) as! KeygenCommand
         try command.run()
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.file("keys"))
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.file("keys"))[.posixPermissions] as? Int
+        #expect(mode == 0o700)
         #expect(files.count == 40)
         #expect(files.filter { $0.hasPrefix("producer-") && $0.hasSuffix(".key.pub") }.count == 10)
         let key = try KeyFile.readPrivateKey(from: directory.file("keys/consumer-1.key"))
@@ -163,5 +165,48 @@ struct FleetScaleTests {
         #expect(schedule.polls == 7)
         #expect(schedule.latePolls == 2)
         #expect(schedule.worstDelay == .milliseconds(6_050))
+    }
+
+    @Test("a bus whose round takes longer than the interval logs its late polls, and their count at shutdown")
+    func latePollsAreLogged() async throws {
+        // Every answer 40 ms late: three SDM120s take longer than the 150 ms interval to poll.
+        let bus = try RunningBus(
+            meters: (1...3).map { meter("sdm120", unit: $0) },
+            faults: FaultInjection(rate: 1, faults: [.delay(.milliseconds(40))])
+        )
+        let sdm120 = try testLibrary.profile(named: "sdm120")
+        let client = try bus.client(attempts: 1)
+        let meters = (1...3).map { unit in
+            PolledMeter(
+                reader: MeterReader(client: client, profile: sdm120, unit: UInt8(unit)),
+                factory: ReadingFactory(profile: sdm120),
+                identity: SigningIdentity()
+            )
+        }
+        let directory = try TempDir(prefix: "gl-late")
+        defer { directory.cleanup() }
+        let log = LogCapture()
+        let poller = BusPoller(
+            name: "slow",
+            meters: meters,
+            gateway: testGatewayID,
+            interval: .milliseconds(150),
+            outbox: try Outbox(directory: directory.file("outbox"), capacity: 1000),
+            logger: log.logger
+        )
+        let running = Task { try await poller.run() }
+        try await waitUntil("late polls logged") {
+            log.all.contains { $0.contains("meter polled later than its interval") }
+        }
+        running.cancel()
+        _ = try? await running.value
+        let lines = log.all
+        #expect(
+            lines.contains { $0.contains("polling the bus took longer than the interval") && $0.contains("meters=3") }
+        )
+        let summary = try #require(lines.first { $0.contains("bus polling stopped") })
+        let late = try #require(summary.firstMatch(of: #/polls\.late=(\d+)/#).flatMap { Int($0.1) })
+        #expect(late >= 1, "\(summary)")
+        #expect(summary.contains("bus=slow"))
     }
 }

@@ -97,7 +97,12 @@ struct KeyPairFiles {
         }
         let directory = URL(fileURLWithPath: privateKey).deletingLastPathComponent().path
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // Directories made for keys are the user's alone (those that exist are left as they are).
+            try FileManager.default.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw OperatorError("cannot create \(directory) for \(privateKey): \(error.localizedDescription)")
         }
