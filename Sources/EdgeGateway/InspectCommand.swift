@@ -183,26 +183,6 @@ struct InspectCommand: AsyncParsableCommand {
         }
     }
 
-    /// The inclusion proof of entry `index` in the tree of `treeSize` entries, from the
-    /// stored entries' leaf hashes alone (no signature checks: the receipt's proof is
-    /// checked against the root in the gateway-signed header). Pruned: about 2 s and a few
-    /// MiB per million entries.
-    static func inclusionProof(index: UInt64, treeSize: UInt64, store: ChainStore) throws -> InclusionProof {
-        var tree = MerkleTree(retainingLeaves: false)
-        let step: UInt64 = 65_536
-        while tree.size < treeSize {
-            let range = tree.size..<min(tree.size + step, treeSize)
-            let hashes = try store.leafHashes(in: range)
-            guard hashes.count == range.count else {
-                throw OperatorError(
-                    "the chain store is missing entries in \(range.lowerBound)..<\(range.upperBound); run `edge-gateway verify`"
-                )
-            }
-            for hash in hashes { tree.append(leafHash: hash) }
-        }
-        return try tree.inclusionProof(index: index, treeSize: treeSize, leaves: store.leafHashes(in:))
-    }
-
     private func showReceipt(_ id: MeterID, _ seq: UInt64, _ chain: ReadOnlyChain, _ queries: ChainQueries) throws {
         guard try chain.store.reading(meter: id, sequence: seq) != nil else {
             let pending = chain.journalEntries().contains {
@@ -223,9 +203,7 @@ struct InspectCommand: AsyncParsableCommand {
                 meter: id,
                 sequence: seq,
                 gatewayKey: chain.gatewayKey,
-                proof: { index, size in
-                    try Self.inclusionProof(index: index, treeSize: size, store: chain.store)
-                }
+                proof: { index, size in try chain.store.inclusionProof(index: index, treeSize: size) }
             )
         else { throw OperatorError("no reading \(seq) of meter \(id.hex) on this chain") }
         let proofHolds =

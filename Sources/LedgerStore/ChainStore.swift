@@ -95,6 +95,9 @@ public final class ChainStore: RawBlockSource, Sendable {
                     """
             )
         }
+        migrator.registerMigration("merkle-nodes-v1") { db in
+            try createMerkleNodes(db)
+        }
         return migrator
     }
 
@@ -168,6 +171,7 @@ public final class ChainStore: RawBlockSource, Sendable {
                 try hook?(position)
                 index += 1
             }
+            try Self.storeMerkleNodes(db, from: tip?.treeSize ?? 0, to: header.treeSize)
         }
     }
 
@@ -269,20 +273,7 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// (a pruned `MerkleTree` reads finished chunks back through this). Returns fewer
     /// hashes than the range holds when entries are missing.
     public func leafHashes(in range: Range<UInt64>) throws -> [Hash256] {
-        try pool.read { db in
-            let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
-                arguments: [Int64(bitPattern: range.lowerBound), Int64(bitPattern: range.upperBound)]
-            )
-            var hashes: [Hash256] = []
-            hashes.reserveCapacity(range.count)
-            while let row = try rows.next() {
-                let bytes: Data = row[0]
-                hashes.append(Merkle.leafHash([UInt8](bytes)))
-            }
-            return hashes
-        }
+        try pool.read { db in try Self.leafHashes(db, in: range) }
     }
 
     /// The reading `sequence` of `meter`.

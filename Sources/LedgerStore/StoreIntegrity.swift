@@ -87,6 +87,8 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case orphanEntries(count: Int, firstIndex: UInt64)
     /// `append` refused a block that does not extend the stored chain.
     case appendRejected(height: UInt64, reason: String)
+    /// A Merkle node a proof needs is not in `merkle_node`, nor can its entries be read.
+    case missingMerkleNode(level: Int, index: UInt64)
 
     public var description: String {
         let damaged = "the chain store is damaged (torn or edited outside LedgerLite): "
@@ -119,6 +121,9 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             return damaged + "\(count) entries (from index \(first)) belong to no block" + fix
         case let .appendRejected(height, reason):
             return "block \(height) was not appended: \(reason)"
+        case let .missingMerkleNode(level, index):
+            return damaged
+                + "the Merkle node of \(1 << level) entries from entry \(index << UInt64(level)) is missing" + fix
         }
     }
 }

@@ -83,6 +83,10 @@ package struct ChainQueries: Sendable {
             let header = try store.header(atHeight: stored.height)
         else { return nil }
         let inclusion = try proof(stored.index, header.header.treeSize)
+        // A damaged store must not hand out a receipt that fails its holder's check later.
+        guard inclusion.verify(leafHash: stored.entry.leafHash, root: header.header.merkleRoot) else {
+            throw ChainStoreError.merkleRootMismatch(height: stored.height)
+        }
         let checkpoint = try checkpoints?.checkpoint(height: stored.height).map { CheckpointEntryView($0) }
         return ReceiptView(
             meter: meter.hex,

@@ -547,24 +547,16 @@ package final class Gateway: Sendable {
         let key = writer.gatewayKey.publicIdentity
         let found: ReceiptView?
         do {
-            let stored = try await readers.run { () -> (UInt64, UInt64)? in
-                guard let s = try self.queries.store.reading(meter: meter, sequence: sequence),
-                    let h = try self.queries.store.header(atHeight: s.height)
-                else { return nil }
-                return (s.index, h.header.treeSize)
-            }
-            if let (index, treeSize) = stored {
-                let proof = try await writer.inclusionProof(index: index, treeSize: treeSize)
-                found = try await readers.run {
-                    try self.queries.receipt(
-                        meter: meter,
-                        sequence: sequence,
-                        gatewayKey: key,
-                        proof: { _, _ in proof }
-                    )
-                }
-            } else {
-                found = nil
+            // The proof is read from the store's Merkle nodes on the reader, never on the writer.
+            found = try await readers.run {
+                try self.queries.receipt(
+                    meter: meter,
+                    sequence: sequence,
+                    gatewayKey: key,
+                    proof: { index, treeSize in
+                        try self.queries.store.inclusionProof(index: index, treeSize: treeSize)
+                    }
+                )
             }
         } catch let busy as ReaderPool.Busy {
             throw APIError.busy(busy)

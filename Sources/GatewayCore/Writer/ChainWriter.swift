@@ -874,24 +874,6 @@ package actor ChainWriter {
         pendingReadings[ReadingKey(meter: meter, sequence: sequence)] != nil
     }
 
-    /// The inclusion proof of entry `index` in the tree of `treeSize` entries; finished
-    /// chunks of the (pruned) tree are read back from the store and, past what the store
-    /// holds yet, from the pending entries.
-    package func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
-        let pending = self.pending
-        let store = self.store
-        return try builder.tree.inclusionProof(
-            index: index,
-            treeSize: treeSize,
-            leaves: { range in
-                var hashes = try store.leafHashes(in: range)
-                let next = range.lowerBound + UInt64(hashes.count)
-                for p in pending where p.index >= next && p.index < range.upperBound { hashes.append(p.entry.leafHash) }
-                return hashes
-            }
-        )
-    }
-
     package static func haltedDetail(_ reason: String) -> String {
         "the gateway stopped writing after a storage error (\(reason)); its operator must fix the disk and restart it. Send again later"
     }

@@ -138,26 +138,20 @@ public struct MerkleTree: Sendable {
 
     /// Reads subtree hashes: retained nodes from the tree, finished chunks' inner nodes
     /// rebuilt from their leaf hashes (each chunk loaded once per reader).
-    private struct NodeReader {
+    private struct NodeReader: PerfectSubtrees {
         let tree: MerkleTree
         let leaves: LeafSource?
         var chunks: [UInt64: MerkleTree] = [:]
 
-        /// MTH over leaves [start, start+count). Throws only for a node of a finished
-        /// chunk, which the whole-tree root never needs (it decomposes into retained nodes).
-        mutating func subtree(_ start: UInt64, _ count: UInt64) throws -> Hash256 {
-            if count == 0 { return Merkle.emptyRoot }
-            if count & (count - 1) == 0 && start % count == 0 {
-                let level = count.trailingZeroBitCount
-                let index = start >> UInt64(level)
-                if tree.isRetained(level, index) { return tree.stored(level, index) }
-                return try chunk(containing: start).stored(
-                    level,
-                    index - (start / MerkleTree.chunkSize) << UInt64(MerkleTree.chunkLevel - level)
-                )
-            }
-            let k = Merkle.splitPoint(count)
-            return Merkle.nodeHash(try subtree(start, k), try subtree(start + k, count - k))
+        /// Throws only for a node of a finished chunk, which the whole-tree root never needs
+        /// (it decomposes into retained nodes).
+        mutating func perfectSubtree(level: Int, index: UInt64) throws -> Hash256 {
+            if tree.isRetained(level, index) { return tree.stored(level, index) }
+            let start = index << UInt64(level)
+            return try chunk(containing: start).stored(
+                level,
+                index - (start / MerkleTree.chunkSize) << UInt64(MerkleTree.chunkLevel - level)
+            )
         }
 
         /// A full tree over the finished chunk holding `leaf`, its indices chunk-relative.
@@ -178,39 +172,112 @@ public struct MerkleTree: Sendable {
             chunks[number] = rebuilt
             return rebuilt
         }
+    }
+}
 
-        mutating func path(_ m: UInt64, _ start: UInt64, _ n: UInt64, into out: inout [Hash256]) throws {
-            if n <= 1 { return }
-            let k = Merkle.splitPoint(n)
-            if m < k {
-                try path(m, start, k, into: &out)
-                out.append(try subtree(start + k, n - k))
-            } else {
-                try path(m - k, start + k, n - k, into: &out)
-                out.append(try subtree(start, k))
-            }
-        }
+/// Where RFC 6962's recursions get the hash of a perfect, aligned subtree: 2^`level` leaves
+/// starting at leaf `index`·2^`level`. Roots and proofs of any size are built from these
+/// alone, so a tree held in memory (`MerkleTree`) and one held in a store
+/// (`StoredMerkleTree`) share one implementation of MTH, PATH and SUBPROOF.
+protocol PerfectSubtrees {
+    mutating func perfectSubtree(level: Int, index: UInt64) throws -> Hash256
+}
 
-        mutating func subproof(
-            _ m: UInt64,
-            _ start: UInt64,
-            _ n: UInt64,
-            _ complete: Bool,
-            into out: inout [Hash256]
-        ) throws {
-            if m == n {
-                if !complete { out.append(try subtree(start, n)) }
-                return
-            }
-            let k = Merkle.splitPoint(n)
-            if m <= k {
-                try subproof(m, start, k, complete, into: &out)
-                out.append(try subtree(start + k, n - k))
-            } else {
-                try subproof(m - k, start + k, n - k, false, into: &out)
-                out.append(try subtree(start, k))
-            }
+extension PerfectSubtrees {
+    /// MTH over leaves [start, start+count).
+    mutating func subtree(_ start: UInt64, _ count: UInt64) throws -> Hash256 {
+        if count == 0 { return Merkle.emptyRoot }
+        if count & (count - 1) == 0 && start % count == 0 {
+            let level = count.trailingZeroBitCount
+            return try perfectSubtree(level: level, index: start >> UInt64(level))
         }
+        let k = Merkle.splitPoint(count)
+        return Merkle.nodeHash(try subtree(start, k), try subtree(start + k, count - k))
+    }
+
+    /// RFC 6962 §2.1.1 PATH(m, D[start:start+n]).
+    mutating func path(_ m: UInt64, _ start: UInt64, _ n: UInt64, into out: inout [Hash256]) throws {
+        if n <= 1 { return }
+        let k = Merkle.splitPoint(n)
+        if m < k {
+            try path(m, start, k, into: &out)
+            out.append(try subtree(start + k, n - k))
+        } else {
+            try path(m - k, start + k, n - k, into: &out)
+            out.append(try subtree(start, k))
+        }
+    }
+
+    /// RFC 6962 §2.1.2 SUBPROOF(m, D[start:start+n], complete).
+    mutating func subproof(
+        _ m: UInt64,
+        _ start: UInt64,
+        _ n: UInt64,
+        _ complete: Bool,
+        into out: inout [Hash256]
+    ) throws {
+        if m == n {
+            if !complete { out.append(try subtree(start, n)) }
+            return
+        }
+        let k = Merkle.splitPoint(n)
+        if m <= k {
+            try subproof(m, start, k, complete, into: &out)
+            out.append(try subtree(start + k, n - k))
+        } else {
+            try subproof(m - k, start + k, n - k, false, into: &out)
+            out.append(try subtree(start, k))
+        }
+    }
+}
+
+/// Roots and RFC 6962 proofs of a tree whose perfect subtrees are read from elsewhere, e.g.
+/// a chain store that keeps them (LedgerStore's `ChainStore`): a proof costs O(log n) reads
+/// however large the tree, and needs nothing held in memory.
+public struct StoredMerkleTree {
+    /// The hash of the perfect subtree of 2^`level` leaves starting at leaf `index`·2^`level`.
+    public typealias PerfectSubtree = (_ level: Int, _ index: UInt64) throws -> Hash256
+
+    /// Number of leaves.
+    public let size: UInt64
+    private let source: PerfectSubtree
+
+    /// A tree of `size` leaves whose perfect subtrees `perfectSubtree` reads.
+    public init(size: UInt64, perfectSubtree: @escaping PerfectSubtree) {
+        self.size = size
+        self.source = perfectSubtree
+    }
+
+    private struct Nodes: PerfectSubtrees {
+        let source: PerfectSubtree
+        func perfectSubtree(level: Int, index: UInt64) throws -> Hash256 { try source(level, index) }
+    }
+
+    /// The root the tree had when it held `treeSize` leaves.
+    public func root(treeSize: UInt64) throws -> Hash256 {
+        guard treeSize <= size else { throw MerkleError.sizeBeyondTree(requested: treeSize, treeSize: size) }
+        var nodes = Nodes(source: source)
+        return try nodes.subtree(0, treeSize)
+    }
+
+    /// The inclusion proof for leaf `index` in the tree of size `treeSize`.
+    public func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
+        guard treeSize <= size else { throw MerkleError.sizeBeyondTree(requested: treeSize, treeSize: size) }
+        guard index < treeSize else { throw MerkleError.indexOutOfRange(index: index, treeSize: treeSize) }
+        var nodes = Nodes(source: source)
+        var hashes = [Hash256]()
+        try nodes.path(index, 0, treeSize, into: &hashes)
+        return InclusionProof(leafIndex: index, treeSize: treeSize, path: hashes)
+    }
+
+    /// The consistency proof from size `first` to size `second`.
+    public func consistencyProof(from first: UInt64, to second: UInt64) throws -> ConsistencyProof {
+        guard second <= size else { throw MerkleError.sizeBeyondTree(requested: second, treeSize: size) }
+        guard first <= second else { throw MerkleError.invalidSizes(first: first, second: second) }
+        var nodes = Nodes(source: source)
+        var path = [Hash256]()
+        if first > 0 && first < second { try nodes.subproof(first, 0, second, true, into: &path) }
+        return ConsistencyProof(firstSize: first, secondSize: second, path: path)
     }
 }
 
