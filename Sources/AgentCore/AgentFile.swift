@@ -162,14 +162,7 @@ extension AgentFile.MeterEntry {
                 "with units, name each meter's key file with {unit}, like keys/bus\(bus)-{unit}.key"
             )
         }
-        guard
-            let profiles = try ConfigFileList.oneOrMany(
-                profile,
-                profiles,
-                names: ("profile", "profiles"),
-                context: context
-            )
-        else { throw ConfigFileError("\(context).profile", "missing (required)") }
+        let profiles = try ConfigFileList.profiles(profile, profiles, context: context)
         let roleNames = try ConfigFileList.oneOrMany(role, roles, names: ("role", "roles"), context: context)
         var roles: [MeterRole] = []
         for name in roleNames ?? ["consumer"] {

@@ -238,14 +238,7 @@ extension FleetFile.MeterEntry {
         guard seed == nil || units.count == 1 else {
             throw ConfigFileError("\(context).seed", "a seed names one meter; leave it out with units")
         }
-        guard
-            let profiles = try ConfigFileList.oneOrMany(
-                profile,
-                profiles,
-                names: ("profile", "profiles"),
-                context: context
-            )
-        else { throw ConfigFileError("\(context).profile", "missing (required)") }
+        let profiles = try ConfigFileList.profiles(profile, profiles, context: context)
         let roleNames =
             try ConfigFileList.oneOrMany(role, roles, names: ("role", "roles"), context: context) ?? ["consumer"]
         let roles = try roleNames.map { name in

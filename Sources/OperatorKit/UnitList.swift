@@ -62,6 +62,15 @@ public struct UnitList: Sendable, Equatable {
 /// How config files let a field name one value (`profile: sdm630`) or several dealt over many
 /// meters (`profiles: [sdm630, sdm120]`).
 public enum ConfigFileList {
+    /// The meter profiles of an entry: `profile` or `profiles`, one of them required.
+    public static func profiles(_ one: String?, _ many: [String]?, context: String) throws(ConfigFileError) -> [String]
+    {
+        guard let profiles = try oneOrMany(one, many, names: ("profile", "profiles"), context: context) else {
+            throw ConfigFileError("\(context).profile", "missing (required)")
+        }
+        return profiles
+    }
+
     /// The list given as `one` or as `many` (not both, and not an empty list); nil for neither.
     public static func oneOrMany(
         _ one: String?,

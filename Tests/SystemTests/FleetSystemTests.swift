@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import TestSupport
 import Testing
 
@@ -60,23 +59,21 @@ struct FleetSystemTests {
             // registers (04), the EM24 in holding registers (03).
             let function: UInt8 = (unit - 1) % 3 == 2 ? 0x03 : 0x04
             let request = Self.readRequest(transaction: UInt16(index), unit: unit, function: function)
-            let socket = try Self.connect(port: port)
-            defer { close(socket) }
+            let connection = try RawConnection(port: port)
             switch index % 10 {
             case 7:
-                // Half a request, then gone: with a reset (linger 0) every other time.
-                try Self.send(Array(request.prefix(5)), on: socket)
-                if index % 20 == 7 { Self.resetOnClose(socket) }
+                // Half a request, then gone: with a reset every other time.
+                connection.send(bytes: Array(request.prefix(5)))
+                if index % 20 == 7 { connection.reset() }
             case 9:
                 break  // connect and hang up
             default:
                 reads += 1
-                try Self.send(request, on: socket)
-                let answer = try Self.receive(9, from: socket)
+                connection.send(bytes: request)
+                let answer = Array(connection.receive(atLeast: 13).prefix(9))
                 let expected: [UInt8] = [UInt8(index >> 8), UInt8(index & 0xFF), 0, 0, 0, 7, unit, function, 4]
                 #expect(answer == expected, "connection \(index): \(answer)")
                 if answer == expected { answered += 1 }
-                _ = try Self.receive(4, from: socket)
             }
         }
         #expect(answered == reads)
@@ -96,52 +93,5 @@ struct FleetSystemTests {
     /// A Modbus TCP request for two registers at address 0.
     static func readRequest(transaction: UInt16, unit: UInt8, function: UInt8) -> [UInt8] {
         [UInt8(transaction >> 8), UInt8(transaction & 0xFF), 0, 0, 0, 6, unit, function, 0, 0, 0, 2]
-    }
-
-    static func connect(port: Int) throws -> Int32 {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure("socket: errno \(errno)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(socket)
-            throw Failure("connect to 127.0.0.1:\(port): errno \(code)")
-        }
-        return socket
-    }
-
-    static func send(_ bytes: [UInt8], on socket: Int32) throws {
-        let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { throw Failure("send: errno \(errno)") }
-    }
-
-    /// Exactly `count` bytes, or a failure when the server closes or stays silent for 5 s.
-    static func receive(_ count: Int, from socket: Int32) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var received = 0
-        while received < count {
-            let got = bytes[received...].withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            guard got > 0 else {
-                throw Failure("receive: \(got == 0 ? "closed" : "errno \(errno)") after \(received) bytes")
-            }
-            received += got
-        }
-        return bytes
-    }
-
-    /// Makes `close` send a reset instead of a graceful end.
-    static func resetOnClose(_ socket: Int32) {
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 }

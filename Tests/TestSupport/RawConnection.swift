@@ -4,7 +4,7 @@ import Glibc
 /// a client that stalls, trickles a header or a body, or holds a connection open. Nothing
 /// blocks: `poll()` reads what has arrived and notes whether the server closed.
 package final class RawConnection {
-    private let fd: Int32
+    private var fd: Int32
     /// Everything the server sent so far.
     package private(set) var received: [UInt8] = []
     /// The server closed the connection (or reset it).
@@ -33,16 +33,41 @@ package final class RawConnection {
         }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
-    /// Sends `text`; false once the server has closed the connection.
+    /// Closes with a reset (SO_LINGER 0) instead of an orderly end, as a client that vanishes.
+    package func reset() {
+        guard fd >= 0 else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        Glibc.close(fd)
+        fd = -1
+    }
+
+    /// Sends `bytes`; false once the server has closed the connection.
     @discardableResult
-    package func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+    package func send(bytes: [UInt8]) -> Bool {
         let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if sent < 0 { closed = true }
         return sent == bytes.count
     }
+
+    /// Waits up to `timeout` until at least `count` bytes have arrived or the server closed;
+    /// returns everything received so far.
+    package func receive(atLeast count: Int, within timeout: Duration = .seconds(5)) -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        poll()
+        while received.count < count, !closed, ContinuousClock.now < deadline {
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = Glibc.poll(&descriptor, 1, 50)
+            poll()
+        }
+        return received
+    }
+
+    /// Sends `text`; false once the server has closed the connection.
+    @discardableResult
+    package func send(_ text: String) -> Bool { send(bytes: Array(text.utf8)) }
 
     /// Reads whatever has arrived, without waiting; notes a close.
     package func poll() {

@@ -188,16 +188,7 @@ package struct GatewayClient: Sendable {
         token: String,
         timeout: Duration = .seconds(120)
     ) async throws(GridAPIError) -> AdminEnrollmentsResponse {
-        let url = url(GatewayRoutes.enrollments)
-        let answer = try await exchange.send(
-            .post,
-            url: url,
-            json: body,
-            headers: [("Authorization", "Bearer \(token)")],
-            timeout: timeout,
-            limit: 2 << 20
-        )
-        return try JSONExchange.ok(AdminEnrollmentsResponse.self, answer, url: url)
+        try await admin(GatewayRoutes.enrollments, body, token: token, timeout: timeout, limit: 2 << 20)
     }
 
     /// `POST /v1/admin/revoke` with the data directory's admin token.
@@ -209,12 +200,13 @@ package struct GatewayClient: Sendable {
         try await admin(GatewayRoutes.revoke, body, token: token, timeout: timeout)
     }
 
-    private func admin(
+    private func admin<Body: Encodable & Sendable, Answer: Decodable>(
         _ endpoint: Endpoint,
-        _ body: AdminKeyRequest,
+        _ body: Body,
         token: String,
-        timeout: Duration
-    ) async throws(GridAPIError) -> AdminResponse {
+        timeout: Duration,
+        limit: Int = 1 << 20
+    ) async throws(GridAPIError) -> Answer {
         let url = url(endpoint)
         let answer = try await exchange.send(
             .post,
@@ -222,9 +214,9 @@ package struct GatewayClient: Sendable {
             json: body,
             headers: [("Authorization", "Bearer \(token)")],
             timeout: timeout,
-            limit: 1 << 20
+            limit: limit
         )
-        return try JSONExchange.ok(AdminResponse.self, answer, url: url)
+        return try JSONExchange.ok(Answer.self, answer, url: url)
     }
 
     // MARK: super node
