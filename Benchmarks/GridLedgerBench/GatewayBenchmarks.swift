@@ -412,12 +412,16 @@ enum GatewayBenchmarks {
             }
         }
 
-        /// Enrolls consumers through `POST /v1/admin/enrollments`, as many at once as it takes.
-        func enrollInBulk(_ meters: [SigningIdentity]) async throws {
+        /// Enrolls meters (consumers unless `role` says otherwise) through
+        /// `POST /v1/admin/enrollments`, as many at once as it takes.
+        func enrollInBulk(_ meters: [SigningIdentity], role: String = "consumer") async throws {
             for start in stride(from: 0, to: meters.count, by: AdminEnrollmentsRequest.maxKeys) {
                 let part = meters[start..<min(meters.count, start + AdminEnrollmentsRequest.maxKeys)]
                 let body = try JSONEncoder().encode(
-                    AdminEnrollmentsRequest(publicKeys: part.map { KeyFile.publicKeyLine($0.publicIdentity) })
+                    AdminEnrollmentsRequest(
+                        publicKeys: part.map { KeyFile.publicKeyLine($0.publicIdentity) },
+                        role: role
+                    )
                 )
                 _ = try await post("/v1/admin/enrollments", body: body, token: token)
             }
@@ -458,25 +462,20 @@ enum GatewayBenchmarks {
     /// figures that measure the gateway process's resident memory.
     final class GatewayUnderTest: @unchecked Sendable {
         let work: String
-        let process: Process
+        let binary: String
+        private(set) var process: Process
         let endpoint: GatewayEndpoint
         var base: String { endpoint.base }
+        private var data: String { work + "/gw" }
 
         init(binary: String, http: HTTPClient) async throws {
             work = try GatewayBenchmarks.makeWorkDirectory("gl-bench")
+            self.binary = binary
             let data = work + "/gw"
             let initialise = try GatewayBenchmarks.start(binary, ["init", "--data", data])
             initialise.waitUntilExit()
-            process = try GatewayBenchmarks.start(
-                binary,
-                [
-                    "serve", "--data", data, "--listen", "127.0.0.1:0",
-                    "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning",
-                ]
-            )
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: data + "/gateway.url") {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            process = try Self.serve(binary, data: data)
+            try await Self.waitUntilListening(data: data)
             let base = try String(contentsOfFile: data + "/gateway.url", encoding: .utf8).trimmingCharacters(
                 in: .whitespacesAndNewlines
             )
@@ -487,6 +486,37 @@ enum GatewayBenchmarks {
         }
 
         func enroll(_ meters: [SigningIdentity]) async throws { try await endpoint.enroll(meters) }
+
+        /// Stops the gateway (SIGTERM) and starts it again on the same data directory; returns
+        /// the seconds from the new start until it listens (it writes `gateway.url` then). The
+        /// base URL changes: use the endpoint only before.
+        func restart() async throws -> Double {
+            GatewayBenchmarks.stopProcess(process)
+            let started = ContinuousClock.now
+            process = try Self.serve(binary, data: data)
+            try await Self.waitUntilListening(data: data, within: .seconds(600))
+            return (ContinuousClock.now - started).seconds
+        }
+
+        private static func serve(_ binary: String, data: String) throws -> Process {
+            try GatewayBenchmarks.start(
+                binary,
+                [
+                    "serve", "--data", data, "--listen", "127.0.0.1:0",
+                    "--seal-size", "2000", "--seal-interval", "1s", "--log-level", "warning",
+                ]
+            )
+        }
+
+        private static func waitUntilListening(data: String, within limit: Duration = .seconds(10)) async throws {
+            let deadline = ContinuousClock.now + limit
+            while !FileManager.default.fileExists(atPath: data + "/gateway.url") {
+                guard ContinuousClock.now < deadline else {
+                    throw BenchFailure("the gateway on \(data) did not listen within \(limit)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
 
         func post(_ path: String, body: Data) async throws -> Data { try await endpoint.post(path, body: body) }
 

@@ -26,3 +26,7 @@ if wants("fleet") {
     print("\n== emulated fleet (1,000 meters)")
     try await FleetBenchmarks.run()
 }
+if wants("enrollment") {
+    print("\n== enrollment (10,000 producers)")
+    try await EnrollmentBenchmarks.run()
+}

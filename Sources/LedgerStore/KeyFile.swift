@@ -119,7 +119,7 @@ public enum KeyFile {
     /// Reads a file of public key lines (a fleet's keys, one per line); blank lines and lines
     /// starting with `#` are skipped. An error names the file and the line.
     public static func readPublicKeys(from path: String) throws(KeyFileError) -> [PublicIdentity] {
-        let text = String(decoding: try readFile(path), as: UTF8.self)
+        let text = String(decoding: try readFile(path, limit: maxKeyListBytes), as: UTF8.self)
         var keys: [PublicIdentity] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -159,9 +159,11 @@ public enum KeyFile {
 
     /// The largest key file read.
     static let maxFileBytes = 64 * 1024
+    /// A file of public key lines (a fleet's): about 150,000 keys.
+    static let maxKeyListBytes = 8 << 20
 
     /// A public key's file (private keys are read by `PrivateFile`, with its checks).
-    static func readFile(_ path: String) throws(KeyFileError) -> [UInt8] {
+    static func readFile(_ path: String, limit: Int = maxFileBytes) throws(KeyFileError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
         defer { close(fd) }
@@ -175,8 +177,8 @@ public enum KeyFile {
             }
             if n == 0 { break }
             content += buffer[0..<n]
-            if content.count > maxFileBytes {
-                throw .malformed(path: path, reason: "larger than 64 KiB; not a key file")
+            if content.count > limit {
+                throw .malformed(path: path, reason: "larger than \(limit / 1024) KiB; not a key file")
             }
         }
         return content

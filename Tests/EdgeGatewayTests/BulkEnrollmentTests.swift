@@ -124,6 +124,11 @@ struct BulkEnrollmentTests {
         }
         #expect(try EnrollCommand.readKeys(root + "/fleet.pub").map(\.id) == listed.map(\.id))
         #expect(try EnrollCommand.readKeys(root + "/keys").map(\.id) == single.map(\.id))
+        // A fleet's list is larger than one key file may be (64 KiB).
+        let fleet = (0..<2_000).map { _ in SigningIdentity() }
+        try fleet.map { KeyFile.publicKeyLine($0.publicIdentity, comment: "a meter of the fleet") }
+            .joined(separator: "\n").write(toFile: root + "/big.pub", atomically: true, encoding: .utf8)
+        #expect(try EnrollCommand.readKeys(root + "/big.pub").count == 2_000)
         try "ed25519 AAAA\n".write(toFile: root + "/bad.pub", atomically: true, encoding: .utf8)
         let error = #expect(throws: OperatorError.self) { try EnrollCommand.readKeys(root + "/bad.pub") }
         #expect(error?.description.contains("bad.pub:1") == true)
