@@ -41,7 +41,10 @@ struct EscalationAPITests {
         let logs = LogCapture()
         let clock = TestClock()
         var config = TradingAPITests.generous
-        config.escalationTimeoutMs = 2000
+        // No test here waits for this bound to pass (the "down" case is refused at once), so it
+        // is set where no loaded machine reaches it: an answer from the fake super node on
+        // loopback that came after it would turn "served" into "super-node-unreachable".
+        config.escalationTimeoutMs = 120_000
         let gateway = try await Gateway.open(
             directory: dir,
             config: config,
