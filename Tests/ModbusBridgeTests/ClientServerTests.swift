@@ -116,7 +116,11 @@ struct ClientServerTests {
     func faults(fault: Fault, kind: ModbusError.Kind) async throws {
         let options = ServerOptions(faults: FaultInjection(rate: 1, faults: [fault]), logger: quietLogger)
         let line = try ServedLine(units: [1: bank(for: sdm630, values: [:])], options: options)
-        let client = try line.client(timeout: .milliseconds(150))
+        // A fault that still answers (a damaged frame, an exception) gets all the time a loaded
+        // machine may need to deliver it; the silent and the late ones only need the 400 ms
+        // delay to outlast the timeout.
+        let answers = kind != .timeout
+        let client = try line.client(timeout: answers ? .seconds(10) : .milliseconds(150))
         let error = await #expect(throws: ModbusError.self) {
             _ = try await client.readRegisters(.inputRegisters, address: 0, count: 2, unit: 1)
         }
@@ -154,7 +158,9 @@ struct ClientServerTests {
         let line = try ServedLine(units: [1: bank(for: sdm630, values: sdm630Values)], options: options)
         let client = try line.client(
             retry: RetryPolicy(maxAttempts: 8, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
-            timeout: .milliseconds(80)
+            // Long enough that a loaded machine's answers are not taken for silent ones, which
+            // would use up the attempts meant for the injected faults.
+            timeout: .milliseconds(300)
         )
         let reader = MeterReader(client: client, profile: sdm630, unit: 1)
         for _ in 0..<10 {
