@@ -42,6 +42,12 @@ let package = Package(
             pkgConfig: "libserialport",
             providers: [.apt(["libserialport-dev"])]
         ),
+        .systemLibrary(
+            name: "CMosquitto",
+            path: "Sources/CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
 
         .target(name: "Executors"),
         // The rule for what only the user running this may touch: private key files (meters',
@@ -164,11 +170,24 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // MQTT through libmosquitto, and Home Assistant's discovery: one client on its own
+        // thread, the newest state per topic, availability with a last will. Knows nothing of
+        // readings, signing or gateways.
+        .target(
+            name: "HomeAssistantMQTT",
+            dependencies: [
+                "CMosquitto",
+                "OperatorKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The meter agent: polling, signing, the outbox, forwarding, trading and auto-offers.
         .target(
             name: "AgentCore",
             dependencies: [
                 "Executors",
+                "HomeAssistantMQTT",
                 "PrivateFiles",
                 "ModbusBridge",
                 "LedgerLite",
@@ -200,6 +219,7 @@ let package = Package(
             name: "MeterAgent",
             dependencies: [
                 "AgentCore",
+                "HomeAssistantMQTT",
                 "GridTLS",
                 "MeterEmulator",
                 "ModbusBridge",
@@ -371,6 +391,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "HomeAssistantMQTTTests",
+            dependencies: ["TestSupport", "HomeAssistantMQTT", "AgentCore", "LedgerLite", "ModbusBridge"]
         ),
         .testTarget(
             name: "FuzzTests",

@@ -1,0 +1,165 @@
+import Foundation
+import TestSupport
+
+@testable import HomeAssistantMQTT
+
+/// A real `mosquitto` broker on 127.0.0.1 at a free port, in a temporary directory;
+/// `stop()` ends it (and `cleanup()` removes the directory). Without persistence: a
+/// restarted broker holds no retained messages.
+final class MosquittoBroker: @unchecked Sendable {
+    let directory: TempDir
+    let port: Int
+    private var process: Process?
+
+    /// - Parameter users: with users, only they may log in (name and password).
+    init(users: [String: String] = [:]) throws {
+        directory = try TempDir(prefix: "gl-mosquitto")
+        port = try Self.freePort()
+        var config = "listener \(port) 127.0.0.1\n"
+        if users.isEmpty {
+            config += "allow_anonymous true\n"
+        } else {
+            config += "allow_anonymous false\npassword_file \(directory.file("passwords"))\n"
+            for (user, password) in users {
+                let tool = Process()
+                tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+                let exists = FileManager.default.fileExists(atPath: directory.file("passwords"))
+                tool.arguments = (exists ? ["-b"] : ["-c", "-b"]) + [directory.file("passwords"), user, password]
+                try tool.run()
+                tool.waitUntilExit()
+            }
+        }
+        // As root mosquitto drops to the `mosquitto` user unless told to stay.
+        if getuid() == 0 { config += "user root\n" }
+        try config.write(toFile: directory.file("mosquitto.conf"), atomically: true, encoding: .utf8)
+    }
+
+    var broker: MQTTBroker {
+        var broker = MQTTBroker(host: "127.0.0.1", port: port)
+        broker.reconnectDelay = 1...1
+        return broker
+    }
+
+    /// Starts the broker and waits until it accepts connections.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+        process.arguments = ["-c", directory.file("mosquitto.conf")]
+        if !FileManager.default.fileExists(atPath: directory.file("mosquitto.log")) {
+            _ = FileManager.default.createFile(atPath: directory.file("mosquitto.log"), contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("mosquitto.log")))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        try await waitUntil("mosquitto listening on \(port)", timeout: .seconds(10)) {
+            guard process.isRunning else {
+                throw BrokerExited(
+                    log: (try? String(contentsOfFile: directory.file("mosquitto.log"), encoding: .utf8)) ?? ""
+                )
+            }
+            return Self.accepts(port: port)
+        }
+    }
+
+    /// Ends the broker, as a crash would, and waits for it to exit.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        // SIGKILL: the test process blocks SIGTERM, and its children inherit the mask.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func cleanup() {
+        stop()
+        directory.cleanup()
+    }
+
+    struct BrokerExited: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "mosquitto exited: \(log)" }
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+/// A test's MQTT subscriber: libmosquitto through the same wrapper, subscribed to `#`,
+/// keeping every message it receives.
+final class Subscriber: @unchecked Sendable {
+    struct Message: Sendable {
+        var topic: String
+        var payload: String
+        var retained: Bool
+    }
+
+    private let connection: MQTTConnection
+    private let lock = NSLock()
+    private var received: [Message] = []
+    private var subscribed = false
+
+    init(broker: MQTTBroker) throws {
+        connection = try MQTTConnection(clientID: "test-subscriber-\(UUID().uuidString.prefix(8))", broker: broker)
+        var handlers = MQTTConnection.Handlers()
+        handlers.connected = { [weak self] rc in
+            if rc == 0 { self?.connection.subscribe("#") }
+        }
+        handlers.subscribed = { [weak self] _ in
+            self?.lock.withLock { self?.subscribed = true }
+        }
+        handlers.message = { [weak self] topic, payload, retained in
+            let message = Message(topic: topic, payload: String(decoding: payload, as: UTF8.self), retained: retained)
+            self?.lock.withLock { self?.received.append(message) }
+        }
+        connection.setHandlers(handlers)
+    }
+
+    func start() async throws {
+        try connection.start()
+        try await waitUntil("subscriber subscribed") { lock.withLock { subscribed } }
+    }
+
+    var messages: [Message] { lock.withLock { received } }
+
+    func messages(on topic: String) -> [Message] { messages.filter { $0.topic == topic } }
+
+    func clear() { lock.withLock { received.removeAll() } }
+
+    func publish(_ topic: String, _ payload: String) {
+        connection.publish(topic: topic, payload: Array(payload.utf8), retain: false)
+    }
+
+    func close() { connection.close() }
+}
