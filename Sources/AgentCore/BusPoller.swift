@@ -15,6 +15,9 @@ package struct BusPoller: Service {
     package let interval: Duration
     package let outbox: Outbox
     package let logger: Logger
+    /// Where each reading goes once it is in the outbox (MQTT): after, never before, and
+    /// without waiting.
+    package var readings: (any ReadingPublishing)?
 
     package func run() async throws {
         let failures = RateLimitedLog(logger: logger, interval: .seconds(30))
@@ -97,6 +100,7 @@ package struct BusPoller: Service {
                 return try SignedRecord.sign(.reading(reading), with: meter.identity)
             }
             if case .reading(let reading) = record.record {
+                readings?.publish(reading)
                 logger.trace(
                     "reading stored",
                     metadata: ["meter.id": "\(meterID.hex)", "reading.seq": "\(reading.sequence)"]
@@ -129,7 +133,8 @@ package struct BusPoller: Service {
         gateway: GatewayID,
         interval: Duration,
         outbox: Outbox,
-        logger: Logger
+        logger: Logger,
+        readings: (any ReadingPublishing)? = nil
     ) {
         self.name = name
         self.meters = meters
@@ -137,5 +142,6 @@ package struct BusPoller: Service {
         self.interval = interval
         self.outbox = outbox
         self.logger = logger
+        self.readings = readings
     }
 }

@@ -171,6 +171,14 @@ struct CommandLineTests {
             (["keygen", "--out", "/etc/hostname"], "exists; pass --force"),
             (["run", "--config", "agent.yaml", "--interval", "1s"], "--config names the buses"),
             (["run", "--config", "agent.yaml", "--baud", "9600"], "give each bus its baud and parity in the file"),
+            (["run", "--config", "agent.yaml", "--mqtt", "http://broker:1883"], "has scheme 'http'; give mqtt://"),
+            (["run", "--config", "agent.yaml", "--mqtt", "mqtt://broker/x"], "has a path or query"),
+            (["run", "--config", "agent.yaml", "--mqtt-node", "garage"], "go with --mqtt URL"),
+            (
+                ["run", "--config", "agent.yaml", "--mqtt", "mqtt://broker", "--mqtt-ca", "ca.pem"],
+                "--mqtt-ca is for TLS"
+            ),
+            (["run", "--config", "agent.yaml", "--mqtt", "mqtt://broker", "--mqtt-node", "a/b"], "--mqtt-node 'a/b'"),
             (
                 [
                     "run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway",

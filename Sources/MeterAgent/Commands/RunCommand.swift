@@ -2,6 +2,7 @@ import AgentCore
 import ArgumentParser
 import Foundation
 import GridAPI
+import HomeAssistantMQTT
 import LedgerLite
 import LedgerStore
 import Logging
@@ -33,6 +34,10 @@ struct RunCommand: AsyncParsableCommand {
             export since its last accepted offer (POST /v1/offers), counted from the export \
             register of readings the gateway has acknowledged. Export during an outage or a \
             rejection is offered with the next offer; the count starts afresh at each start.
+
+            With --mqtt URL, every stored reading is also published to an MQTT broker, with \
+            Home Assistant discovery and availability (docs/AGENT.md). A broker that is down \
+            is retried and logged; polling never waits for it.
             """
     )
 
@@ -40,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var profileOptions: ProfileOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup(title: "Gateway TLS (also with --config)") var gatewayTrust: GatewayTrustOptions
+    @OptionGroup(title: "MQTT and Home Assistant (also with --config)") var mqtt: MQTTOptions
 
     @Option(name: .long, help: "Unit id of the meter (1-247).")
     var unit: Int?
@@ -150,7 +156,7 @@ struct RunCommand: AsyncParsableCommand {
                 try await http.gatewayID(timeout: .seconds(10))
             }
         }
-        let pollers = try configuration.buses.enumerated().map { index, busConfig in
+        var pollers = try configuration.buses.enumerated().map { index, busConfig in
             try poller(
                 for: busConfig,
                 index: index,
@@ -168,6 +174,10 @@ struct RunCommand: AsyncParsableCommand {
                     "two meters use the key of meter \(meter.identity.id.hex); every meter needs its own key (meter-agent keygen)"
                 )
             }
+        }
+        let publisher = try mqtt.publisher(meters: pollers.flatMap(\.meters), logger: logger)
+        if let publisher {
+            for index in pollers.indices { pollers[index].readings = HomeAssistantReadings(publisher: publisher) }
         }
         let producers = try autoOffer ? offeringProducers(pollers.flatMap(\.meters)) : []
         let pending = try await outbox.pendingCount()
@@ -215,6 +225,8 @@ struct RunCommand: AsyncParsableCommand {
                     ]
                 )
             }
+            // The MQTT publisher first, so it stops last: after the pollers' last readings.
+            if let publisher { services.insert(publisher, at: 0) }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services.map { .init(service: $0) },
