@@ -394,7 +394,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAssistantMQTTTests",
-            dependencies: ["TestSupport", "HomeAssistantMQTT", "AgentCore", "LedgerLite", "ModbusBridge"]
+            dependencies: ["TestSupport", "HomeAssistantMQTT", "AgentCore", "LedgerLite", "ModbusBridge", "GridTLS"]
         ),
         .testTarget(
             name: "FuzzTests",

@@ -103,6 +103,10 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
         handlers.disconnected = { [weak self] rc in self?.didDisconnect(rc) }
         handlers.message = { [weak self] topic, payload, _ in self?.received(topic: topic, payload: payload) }
         handlers.published = { [weak self] mid in self?.didPublish(mid) }
+        handlers.problem = { [weak self] text in
+            guard let self else { return }
+            notices.log(.warning, key: "mosquitto \(text)", "MQTT: \(text)", metadata: ["mqtt.broker": "\(broker)"])
+        }
         connection.setHandlers(handlers)
     }
 
@@ -134,21 +138,7 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
     /// Connects (and keeps reconnecting) until graceful shutdown; then publishes `offline`,
     /// waits a moment for the broker to take it, and disconnects.
     public func run() async throws {
-        // The first attempt looks the host name up, which blocks: on a thread of its own.
-        let connection = self.connection
-        let firstAttempt: Result<String?, MQTTError> = await withCheckedContinuation { done in
-            Thread.detachNewThread {
-                done.resume(returning: Result { () throws(MQTTError) in try connection.start() })
-            }
-        }
-        if let failure = try firstAttempt.get() {
-            notices.log(
-                .warning,
-                key: "down",
-                "MQTT broker not reachable (\(failure)); retrying, the newest state of each meter is published when it is back",
-                metadata: ["mqtt.broker": "\(broker)"]
-            )
-        }
+        try await attempt(restart: false)
         logger.info(
             "MQTT publishing",
             metadata: [
@@ -156,13 +146,15 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
                 "devices": "\(devices.count)",
             ]
         )
+        var disconnectedTicks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
             } catch {
                 break
             }
-            if !isConnected {
+            disconnectedTicks = isConnected ? 0 : disconnectedTicks + 1
+            if disconnectedTicks > 0 {
                 notices.log(
                     .warning,
                     key: "down",
@@ -170,9 +162,34 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
                     metadata: ["mqtt.broker": "\(broker)"]
                 )
             }
+            // Every minute without a connection, a fresh start of the client.
+            if disconnectedTicks > 0, disconnectedTicks % 12 == 0 { try await attempt(restart: true) }
             notices.flush()
         }
         await stop()
+    }
+
+    /// Starts (or restarts) the client on a thread of its own: the first connection attempt
+    /// looks the host name up, which blocks.
+    private func attempt(restart: Bool) async throws {
+        let connection = self.connection
+        let result: Result<String?, MQTTError> = await withCheckedContinuation { done in
+            Thread.detachNewThread {
+                done.resume(
+                    returning: Result { () throws(MQTTError) in
+                        try restart ? connection.restart() : connection.start()
+                    }
+                )
+            }
+        }
+        if let failure = try result.get() {
+            notices.log(
+                .warning,
+                key: "down",
+                "MQTT broker not reachable (\(failure)); retrying, the newest state of each meter is published when it is back",
+                metadata: ["mqtt.broker": "\(broker)"]
+            )
+        }
     }
 
     /// Publishes `offline`, waits up to `patience` for the broker's acknowledgement, disconnects.

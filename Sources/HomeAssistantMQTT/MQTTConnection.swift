@@ -19,6 +19,8 @@ package final class MQTTConnection: @unchecked Sendable {
         package var subscribed: @Sendable (Int32) -> Void = { _ in }
         /// A QoS 1 message's PUBACK (or a QoS 0 message sent), by message id.
         package var published: @Sendable (Int32) -> Void = { _ in }
+        /// libmosquitto's own error and warning lines, e.g. why a TLS handshake failed.
+        package var problem: @Sendable (String) -> Void = { _ in }
 
         package init() {}
     }
@@ -103,6 +105,10 @@ package final class MQTTConnection: @unchecked Sendable {
         mosquitto_publish_callback_set(handle) { _, context, mid in
             MQTTConnection.from(context)?.currentHandlers.published(mid)
         }
+        mosquitto_log_callback_set(handle) { _, context, level, text in
+            guard level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text else { return }
+            MQTTConnection.from(context)?.currentHandlers.problem(String(cString: text))
+        }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let connection = MQTTConnection.from(context), let message = message?.pointee,
                 let topic = message.topic.map({ String(cString: $0) })
@@ -143,6 +149,15 @@ package final class MQTTConnection: @unchecked Sendable {
         let rc = mosquitto_connect_async(handle, broker.host, Int32(broker.port), Int32(broker.keepAlive))
         try check("mosquitto_loop_start", mosquitto_loop_start(handle))
         return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.errorText(rc)
+    }
+
+    /// Stops the network thread (whatever state it is in) and starts afresh: libmosquitto's
+    /// thread gives up for good on some errors (a failed TLS handshake), so a client that
+    /// stays disconnected is restarted now and then. Blocks: call it off the cooperative pool.
+    @discardableResult
+    package func restart() throws(MQTTError) -> String? {
+        close()
+        return try start()
     }
 
     /// Queues `payload` for `topic`; returns the message id, or nil when not connected

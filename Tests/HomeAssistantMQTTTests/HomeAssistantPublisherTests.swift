@@ -265,4 +265,44 @@ struct HomeAssistantPublisherTests {
             try await waitUntil("connected with the password") { accepted.isConnected }
         }
     }
+
+    @Test("mqtts with a CA file: the broker's certificate is checked; an untrusted one is logged and never connects")
+    func tls() async throws {
+        let mosquitto = try MosquittoBroker(tls: true)
+        defer { mosquitto.cleanup() }
+        try await mosquitto.start()
+        let publisher = try HomeAssistantPublisher(
+            broker: mosquitto.broker,
+            node: "tls",
+            devices: [Self.device],
+            logger: quietLogger
+        )
+        try await withPublisher(publisher) {
+            try await waitUntil("connected over TLS") { publisher.isConnected }
+            HomeAssistantReadings(publisher: publisher).publish(try Self.reading(sequence: 9, energy: 90))
+            let subscriber = try Subscriber(broker: mosquitto.broker)
+            defer { subscriber.close() }
+            try await subscriber.start()
+            try await waitUntil("the state over TLS") {
+                subscriber.messages(on: "gridledger/tls/\(Self.meter.hex)/state").contains {
+                    $0.payload.contains("\"sequence\":9")
+                }
+            }
+        }
+        var untrusted = mosquitto.broker
+        untrusted.caFile = nil  // the system's CAs do not know this broker's certificate
+        let capture = LogCapture()
+        let refused = try HomeAssistantPublisher(
+            broker: untrusted,
+            node: "tls",
+            devices: [Self.device],
+            logger: capture.logger
+        )
+        try await withPublisher(refused) {
+            try await waitUntil("the failed handshake logged") {
+                capture.all.contains { $0.contains("certificate verify failed") }
+            }
+            #expect(!refused.isConnected)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridTLS
 import TestSupport
 
 @testable import HomeAssistantMQTT
@@ -11,11 +12,22 @@ final class MosquittoBroker: @unchecked Sendable {
     let port: Int
     private var process: Process?
 
-    /// - Parameter users: with users, only they may log in (name and password).
-    init(users: [String: String] = [:]) throws {
+    let tls: Bool
+
+    /// - Parameters:
+    ///   - users: with users, only they may log in (name and password).
+    ///   - tls: TLS only, with a self-signed certificate for 127.0.0.1 (`broker` trusts it).
+    init(users: [String: String] = [:], tls: Bool = false) throws {
         directory = try TempDir(prefix: "gl-mosquitto")
         port = try Self.freePort()
+        self.tls = tls
         var config = "listener \(port) 127.0.0.1\n"
+        if tls {
+            let certificate = try SelfSignedCertificate(hostnames: ["127.0.0.1"], subject: "GridLedger test broker")
+            try certificate.certificatePEM.write(toFile: directory.file("cert.pem"), atomically: true, encoding: .utf8)
+            try certificate.privateKeyPEM.write(toFile: directory.file("key.pem"), atomically: true, encoding: .utf8)
+            config += "certfile \(directory.file("cert.pem"))\nkeyfile \(directory.file("key.pem"))\n"
+        }
         if users.isEmpty {
             config += "allow_anonymous true\n"
         } else {
@@ -35,7 +47,7 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     var broker: MQTTBroker {
-        var broker = MQTTBroker(host: "127.0.0.1", port: port)
+        var broker = MQTTBroker(host: "127.0.0.1", port: port, tls: tls, caFile: tls ? directory.file("cert.pem") : nil)
         broker.reconnectDelay = 1...1
         return broker
     }
