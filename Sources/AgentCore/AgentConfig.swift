@@ -55,6 +55,31 @@ package struct AgentConfig: Sendable {
     package var interval: Duration
     package var outboxLimit: Int
     package var buses: [Bus]
+    /// The agent file's `mqtt:` block (paths absolute), if any; `--mqtt` replaces it.
+    package var mqtt: MQTT?
+
+    /// Where to publish readings for Home Assistant (docs/AGENT.md).
+    package struct MQTT: Sendable, Equatable {
+        package var url: String
+        package var username: String?
+        package var passwordFile: String?
+        package var caFile: String?
+        package var node: String?
+
+        package init(
+            url: String,
+            username: String? = nil,
+            passwordFile: String? = nil,
+            caFile: String? = nil,
+            node: String? = nil
+        ) {
+            self.url = url
+            self.username = username
+            self.passwordFile = passwordFile
+            self.caFile = caFile
+            self.node = node
+        }
+    }
 
     package init(
         gateway: URL,
@@ -62,7 +87,8 @@ package struct AgentConfig: Sendable {
         data: String,
         interval: Duration,
         outboxLimit: Int,
-        buses: [Bus]
+        buses: [Bus],
+        mqtt: MQTT? = nil
     ) {
         self.gateway = gateway
         self.gatewayID = gatewayID
@@ -70,6 +96,7 @@ package struct AgentConfig: Sendable {
         self.interval = interval
         self.outboxLimit = outboxLimit
         self.buses = buses
+        self.mqtt = mqtt
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HomeAssistantMQTT
 import LedgerLite
 import ModbusBridge
 import OperatorKit
@@ -36,15 +37,30 @@ package struct AgentFile: Decodable {
         }
     }
 
+    /// `mqtt:`: publish readings for Home Assistant, as `--mqtt` and its companions do.
+    package struct MQTTEntry: Decodable {
+        package var url: String
+        package var username: String?
+        package var passwordFile: String?
+        package var ca: String?
+        package var node: String?
+
+        package enum CodingKeys: String, CodingKey {
+            case url, username, ca, node
+            case passwordFile = "password-file"
+        }
+    }
+
     package var gateway: String
     package var gatewayID: String?
     package var data: String
     package var interval: String?
     package var outboxLimit: Int?
     package var buses: [BusEntry]
+    package var mqtt: MQTTEntry?
 
     package enum CodingKeys: String, CodingKey {
-        case gateway, data, interval
+        case gateway, data, interval, mqtt
         case gatewayID = "gateway-id"
         case outboxLimit = "outbox-limit"
         case buses
@@ -141,13 +157,29 @@ package struct AgentFile: Decodable {
         }
         let limit = outboxLimit ?? AgentDefaults.outboxLimit
         guard limit > 0 else { throw ConfigFileError(path, "outbox-limit: must be positive, not \(limit)") }
+        let mqtt = try self.mqtt.map { entry in
+            do {
+                let broker = try MQTTBroker(url: entry.url)
+                if entry.ca != nil, !broker.tls { throw MQTTError.badURL("mqtt.ca is for TLS: give an mqtts:// url") }
+            } catch {
+                throw ConfigFileError(path, "mqtt.url: \(error)")
+            }
+            return AgentConfig.MQTT(
+                url: entry.url,
+                username: entry.username,
+                passwordFile: entry.passwordFile.map(absolute),
+                caFile: entry.ca.map(absolute),
+                node: entry.node
+            )
+        }
         return AgentConfig(
             gateway: url,
             gatewayID: id,
             data: absolute(data),
             interval: interval,
             outboxLimit: limit,
-            buses: resolved
+            buses: resolved,
+            mqtt: mqtt
         )
     }
 }

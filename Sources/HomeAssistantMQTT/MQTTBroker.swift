@@ -36,20 +36,20 @@ public struct MQTTBroker: Sendable, Hashable {
     /// - Throws: `MQTTError.badURL` with one line that says what is wrong.
     public init(url text: String) throws(MQTTError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
-            throw .badURL("--mqtt '\(text)' is not a URL; give mqtt://host:1883 or mqtts://host:8883")
+            throw .badURL("MQTT URL '\(text)' is not a URL; give mqtt://host:1883 or mqtts://host:8883")
         }
         guard scheme == "mqtt" || scheme == "mqtts" else {
-            throw .badURL("--mqtt '\(text)' has scheme '\(scheme)'; give mqtt://host:1883 or mqtts://host:8883")
+            throw .badURL("MQTT URL '\(text)' has scheme '\(scheme)'; give mqtt://host:1883 or mqtts://host:8883")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw .badURL("--mqtt '\(text)' names no host; give mqtt://host:1883")
+            throw .badURL("MQTT URL '\(text)' names no host; give mqtt://host:1883")
         }
         guard components.path.isEmpty || components.path == "/", components.query == nil else {
-            throw .badURL("--mqtt '\(text)' has a path or query; give only mqtt://host:port")
+            throw .badURL("MQTT URL '\(text)' has a path or query; give only mqtt://host:port")
         }
         let port = components.port ?? (scheme == "mqtts" ? 8883 : 1883)
         guard (1...65535).contains(port) else {
-            throw .badURL("--mqtt '\(text)': port \(port) is not 1 to 65535")
+            throw .badURL("MQTT URL '\(text)': port \(port) is not 1 to 65535")
         }
         self.init(
             host: host,

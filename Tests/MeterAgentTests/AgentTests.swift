@@ -642,4 +642,40 @@ extension AgentTests {
         let error = #expect(throws: ConfigFileError.self) { try AgentFile.load(path: file) }
         #expect(error?.description == "\(file): buses[0]: give exactly one of device, tcp or rtu-tcp")
     }
+
+    @Test("an agent file's mqtt block: paths relative to the file, a bad url named")
+    func agentFileMQTT() throws {
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func load(_ mqtt: String) throws -> AgentConfig {
+            let path = directory + "/agent.yaml"
+            try """
+            gateway: http://127.0.0.1:8080
+            data: agent-data
+            \(mqtt)
+            buses:
+              - tcp: 127.0.0.1:502
+                meters:
+                  - { unit: 1, profile: sdm630, key: house.key }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            return try AgentFile.load(path: path)
+        }
+        #expect(try load("").mqtt == nil)
+        let config = try load(
+            "mqtt: { url: \"mqtts://broker:8883\", username: ha, password-file: mqtt.pass, ca: ca.pem, node: garage }"
+        )
+        #expect(
+            config.mqtt
+                == AgentConfig.MQTT(
+                    url: "mqtts://broker:8883",
+                    username: "ha",
+                    passwordFile: directory + "/mqtt.pass",
+                    caFile: directory + "/ca.pem",
+                    node: "garage"
+                )
+        )
+        let error = #expect(throws: ConfigFileError.self) { try load("mqtt: { url: \"http://broker\" }") }
+        #expect(error?.description.contains("mqtt.url: MQTT URL 'http://broker' has scheme 'http'") == true)
+    }
 }

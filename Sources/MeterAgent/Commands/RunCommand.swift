@@ -175,7 +175,11 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
         }
-        let publisher = try mqtt.publisher(meters: pollers.flatMap(\.meters), logger: logger)
+        let publisher = try mqtt.publisher(
+            meters: pollers.flatMap(\.meters),
+            file: configuration.mqtt,
+            logger: logger
+        )
         if let publisher {
             for index in pollers.indices { pollers[index].readings = HomeAssistantReadings(publisher: publisher) }
         }

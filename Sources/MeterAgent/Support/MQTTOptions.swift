@@ -60,26 +60,36 @@ struct MQTTOptions: ParsableArguments {
                 throw ValidationError("--mqtt-ca is for TLS: give an mqtts:// URL")
             }
         } catch let error as MQTTError {
-            throw ValidationError(error.description)
+            throw ValidationError("--mqtt: \(error)")
         }
         if let node, !Self.isTopicSafe(node) {
             throw ValidationError("--mqtt-node '\(node)' may hold only letters, digits, '_' and '-'")
         }
     }
 
-    /// The broker from the flags, or nil without --mqtt.
-    func broker() throws -> MQTTBroker? {
-        guard let url else { return nil }
-        var broker = try MQTTBroker(url: url)
-        broker.caFile = caFile
-        if let username { broker.username = username }
-        if let passwordFile {
+    /// The settings from the flags, or else the agent file's `mqtt:` block, or nil.
+    func settings(file: AgentConfig.MQTT?) -> AgentConfig.MQTT? {
+        guard let url else { return file }
+        return AgentConfig.MQTT(url: url, username: username, passwordFile: passwordFile, caFile: caFile, node: node)
+    }
+
+    /// The broker of `settings`, its password read from the password file.
+    static func broker(_ settings: AgentConfig.MQTT) throws -> MQTTBroker {
+        var broker: MQTTBroker
+        do {
+            broker = try MQTTBroker(url: settings.url)
+        } catch {
+            throw OperatorError("\(error)")
+        }
+        broker.caFile = settings.caFile
+        if let username = settings.username { broker.username = username }
+        if let passwordFile = settings.passwordFile {
             let text: String
             do {
                 text = try String(contentsOfFile: passwordFile, encoding: .utf8)
             } catch {
                 throw OperatorError(
-                    "--mqtt-password-file \(passwordFile): cannot be read; give a file holding the broker's password"
+                    "MQTT password file \(passwordFile) cannot be read; give a file holding the broker's password"
                 )
             }
             broker.password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
@@ -87,17 +97,19 @@ struct MQTTOptions: ParsableArguments {
         return broker
     }
 
-    /// The node name: --mqtt-node, or the host name with anything not topic-safe made `-`.
-    var nodeName: String {
+    /// The node name: the one given, or the host name with anything not topic-safe made `-`.
+    static func nodeName(_ node: String?) -> String {
         if let node { return node }
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
         let safe = String(host.unicodeScalars.map { Self.isTopicSafe(String($0)) ? Character($0) : "-" })
         return safe.isEmpty ? "meter-agent" : safe
     }
 
-    /// The publisher for `meters`, or nil without --mqtt.
-    func publisher(meters: [PolledMeter], logger: Logger) throws -> HomeAssistantPublisher? {
-        guard let broker = try broker() else { return nil }
+    /// The publisher for `meters`, from the flags or else the agent file's `mqtt:` block;
+    /// nil without either.
+    func publisher(meters: [PolledMeter], file: AgentConfig.MQTT?, logger: Logger) throws -> HomeAssistantPublisher? {
+        guard let settings = settings(file: file) else { return nil }
+        let broker = try Self.broker(settings)
         let devices = meters.map {
             HomeAssistantReadings.device(
                 meter: $0.identity.id,
@@ -106,7 +118,12 @@ struct MQTTOptions: ParsableArguments {
             )
         }
         do {
-            return try HomeAssistantPublisher(broker: broker, node: nodeName, devices: devices, logger: logger)
+            return try HomeAssistantPublisher(
+                broker: broker,
+                node: Self.nodeName(settings.node),
+                devices: devices,
+                logger: logger
+            )
         } catch {
             throw OperatorError("\(error)")
         }
