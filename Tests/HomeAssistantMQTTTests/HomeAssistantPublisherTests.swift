@@ -305,4 +305,29 @@ struct HomeAssistantPublisherTests {
             #expect(!refused.isConnected)
         }
     }
+
+    @Test(
+        "stopping while the broker is down: the offline attempt is skipped and the publisher stops",
+        .timeLimit(.minutes(1))
+    )
+    func stopWhileDown() async throws {
+        let mosquitto = try MosquittoBroker()
+        defer { mosquitto.cleanup() }
+        try await mosquitto.start()
+        var broker = mosquitto.broker
+        broker.reconnectDelay = 1...30
+        let publisher = try HomeAssistantPublisher(
+            broker: broker,
+            node: "gone",
+            devices: [Self.device],
+            logger: quietLogger
+        )
+        try await withPublisher(publisher) {
+            try await waitUntil("publisher connected") { publisher.isConnected }
+            mosquitto.stop()
+            try await waitUntil("publisher sees the broker gone") { !publisher.isConnected }
+            HomeAssistantReadings(publisher: publisher).publish(try Self.reading(sequence: 1, energy: 1))
+        }
+        #expect(!publisher.isConnected)
+    }
 }
