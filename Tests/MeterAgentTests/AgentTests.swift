@@ -19,7 +19,7 @@ struct AgentTests {
     let sdm630 = try! testLibrary.profile(named: "sdm630")
 
     func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("gl-agent-\(UUID().uuidString)").path
+        makeTempDir(prefix: "gl-agent")
     }
 
     func snapshot(_ profile: MeterProfile, _ values: [String: Double]) -> MeterSnapshot {
@@ -632,7 +632,7 @@ extension AgentTests {
 
     @Test("an agent file with two connections on one bus names the bus")
     func agentFileTwoConnections() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yaml").path
+        let file = makeTempDir(prefix: "gl-agent-file")
         try """
         gateway: http://127.0.0.1:8080
         data: d

@@ -46,8 +46,7 @@ struct EmulatorTests {
 
     @Test("counters read over the wire rise with time at a plausible rate")
     func countersOverTheWire() async throws {
-        let linkPath = FileManager.default.temporaryDirectory.appendingPathComponent("gl-speed-\(UUID().uuidString)")
-            .path
+        let linkPath = makeTempDir(prefix: "gl-speed")
         let fleet = FleetConfig(
             start: Date(timeIntervalSince1970: 1_782_043_200),
             speed: 3600,

@@ -7,6 +7,7 @@ import Logging
 import ModbusBridge
 import OperatorKit
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @testable import AgentCore
@@ -112,7 +113,7 @@ struct TradeTests {
             }
         }
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID()).yaml").path
+        let file = makeTempDir(prefix: "gl-agent-file")
         try """
         gateway: http://127.0.0.1:8080
         data: d
@@ -306,7 +307,7 @@ extension TradeTests {
     }
 
     static func keyFile(_ identity: SigningIdentity) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gl-key-\(UUID().uuidString)").path
+        let path = makeTempDir(prefix: "gl-key")
         try KeyFile.writePrivateKey(identity, to: path)
         return path
     }
@@ -544,7 +545,7 @@ extension TradeTests {
         let sdm120 = try testLibrary.profile(named: "sdm120")
         let factory = ReadingFactory(profile: sdm120)
         let outbox = try Outbox(
-            directory: FileManager.default.temporaryDirectory.appendingPathComponent("gl-feed-\(UUID())").path,
+            directory: makeTempDir(prefix: "gl-feed"),
             capacity: 100
         )
         let pv = SigningIdentity()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A fresh directory under the system temporary directory, removed by `cleanup()`.
 package struct TempDir: Sendable {
@@ -19,7 +20,20 @@ package struct TempDir: Sendable {
 }
 
 /// A path under the system temporary directory that does not exist yet (the code under
-/// test creates it).
+/// test creates it, as a directory or a file). Whatever is there when the test process exits
+/// is removed then, so a test that keeps its directory to the end (to reopen it, or because
+/// it failed half-way) still leaves nothing behind.
 package func makeTempDir(prefix: String = "gridledger-test") -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    _ = removeLeftoversAtExit
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    leftovers.withLock { $0.append(path) }
+    return path
 }
+
+private let leftovers = Mutex<[String]>([])
+
+private let removeLeftoversAtExit: Void = {
+    atexit {
+        for path in leftovers.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}()
