@@ -19,7 +19,7 @@ struct EndToEndTests {
         func path(_ name: String) -> String { root + "/" + name }
 
         init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("gl-e2e-\(UUID().uuidString)").path
+            root = makeTempDir(prefix: "gl-e2e")
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         }
 

@@ -17,7 +17,7 @@ struct FleetSystemTests {
     /// tenth connect and hang up. Every read is answered, and at the end the emulator holds
     /// the descriptors it held at the start — which are not one per meter.
     @Test func fourHundredMetersAndTwoThousandConnectionsLeakNothing() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gl-fleet-\(UUID().uuidString)").path
+        let root = makeTempDir(prefix: "gl-fleet")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         try """
