@@ -63,6 +63,13 @@ enum GatewayBenchmarks {
             reference: ("Ed25519 verifications on \(plain.cores) cores", plain.verifyRate),
             target: "ratio ≥ 0.7"
         )
+        Bench.report(
+            "chain store bytes per entry after that ingest (chain.sqlite and its WAL)",
+            value: plain.storedBytesPerEntry,
+            unit: "B",
+            reference: ("a signed reading's bytes", Double(plain.signedReadingBytes)),
+            target: "≤ signed + 60 (issue 14)"
+        )
         let overTLS = try await ingest(http: http, tls: true)
         Bench.report(
             "gateway ingest over TLS, \(overTLS.agents) agents, durable ack",
@@ -93,12 +100,23 @@ enum GatewayBenchmarks {
         }
         // As `serve --seal-size 2000 --seal-interval 1s`.
         let config = ChainWriterConfig(sealSize: 2000, sealIntervalMs: 1000)
-        return try await withInProcessGateway(directory: directory, config: config, tls: identity) { server, base in
+        var figure = try await withInProcessGateway(directory: directory, config: config, tls: identity) {
+            server,
+            base in
             try await ingest(
                 server: server,
                 endpoint: GatewayEndpoint(base: base, token: server.token, http: http, tls: clientTLS)
             )
         }
+        // The gateway is closed: what the store holds on disk, per entry.
+        let bytes = try [directory.chainPath, directory.chainPath + "-wal"].reduce(Int64(0)) { total, path in
+            guard FileManager.default.fileExists(atPath: path) else { return total }
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber
+            return total + (size?.int64Value ?? 0)
+        }
+        let entries = try ChainStore(path: directory.chainPath, check: .structure).entryCount()
+        figure.storedBytesPerEntry = entries == 0 ? 0 : Double(bytes) / Double(entries)
+        return figure
     }
 
     /// What one ingest run measured.
@@ -109,6 +127,10 @@ enum GatewayBenchmarks {
         var rate: Double
         /// Ed25519 verifications per second on every core, the mean of the run's references.
         var verifyRate: Double
+        /// The size of one signed reading of the load (its envelope).
+        var signedReadingBytes: Int
+        /// The chain store's bytes on disk per stored entry, once the gateway is closed.
+        var storedBytesPerEntry: Double = 0
     }
 
     /// The timed load: 64 agents posting pre-signed batches of 100 readings.
@@ -142,6 +164,20 @@ enum GatewayBenchmarks {
                 return try JSONEncoder().encode(IngestBatch(signed: records))
             }
         }
+        let signedReadingBytes = try SignedRecord.sign(
+            .reading(
+                try Reading(
+                    meter: meters[0].id,
+                    sequence: 1,
+                    timestamp: now,
+                    values: [
+                        MeasuredValue(.energyImportWh, 1), MeasuredValue(.activePowerW, 500),
+                        MeasuredValue(.voltageL1dV, 2300),
+                    ]
+                )
+            ),
+            with: meters[0]
+        ).bytes.count
         // The machine's speed drifts by ±15 % within seconds, so the ingest runs in rounds
         // with the reference measured before each round and after the last (the gateway
         // idle by then), and the ratio uses the mean of those. The load generator shares
@@ -175,7 +211,13 @@ enum GatewayBenchmarks {
         print(
             "Ed25519 on \(cores) cores between the rounds: \(references.map { String(Int($0)) }.joined(separator: ", ")) /s"
         )
-        return IngestFigure(agents: agents, cores: cores, rate: Double(accepted) / elapsed, verifyRate: verifyRate)
+        return IngestFigure(
+            agents: agents,
+            cores: cores,
+            rate: Double(accepted) / elapsed,
+            verifyRate: verifyRate,
+            signedReadingBytes: signedReadingBytes
+        )
     }
 
     /// Raw Ed25519 verifications per second, `threads` threads verifying at once.
