@@ -102,18 +102,25 @@ struct HomeAssistantPublisherTests {
         try await withPublisher(publisher) {
             try await waitUntil("publisher connected") { publisher.isConnected }
             HomeAssistantReadings(publisher: publisher).publish(try Self.reading(sequence: 1, energy: 1000))
-            // A subscriber that comes later gets everything retained.
-            let subscriber = try Subscriber(broker: mosquitto.broker)
-            defer { subscriber.close() }
-            try await subscriber.start()
             let hex = Self.meter.hex
             let stateTopic = "gridledger/test-node/\(hex)/state"
-            try await waitUntil("retained configs, state and availability") {
+            func hasEverything(_ subscriber: Subscriber) -> Bool {
                 subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/test-node/") }.count
                     == Self.values.count
                     && !subscriber.messages(on: stateTopic).isEmpty
                     && !subscriber.messages(on: "gridledger/test-node/availability").isEmpty
             }
+            // The publisher sends on its own thread: a subscriber may get some of it live.
+            let first = try Subscriber(broker: mosquitto.broker)
+            defer { first.close() }
+            try await first.start()
+            try await waitUntil("configs, state and availability") { hasEverything(first) }
+            // Once the broker has delivered all of it, a subscriber that comes later gets it
+            // all again, every message retained.
+            let subscriber = try Subscriber(broker: mosquitto.broker)
+            defer { subscriber.close() }
+            try await subscriber.start()
+            try await waitUntil("retained configs, state and availability") { hasEverything(subscriber) }
             #expect(subscriber.messages.allSatisfy { $0.retained })
             #expect(subscriber.messages(on: "gridledger/test-node/availability").last?.payload == "online")
             let state = try json(try #require(subscriber.messages(on: stateTopic).last).payload)
