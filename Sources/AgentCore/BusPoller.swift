@@ -100,11 +100,12 @@ package struct BusPoller: Service {
                 return try SignedRecord.sign(.reading(reading), with: meter.identity)
             }
             if case .reading(let reading) = record.record {
-                readings?.publish(reading)
                 logger.trace(
                     "reading stored",
                     metadata: ["meter.id": "\(meterID.hex)", "reading.seq": "\(reading.sequence)"]
                 )
+                // After the log line, so that whoever sees the state can already read that it was stored.
+                readings?.publish(reading)
             }
         } catch let full as Outbox.OutboxFull {
             failures.log(
