@@ -219,6 +219,7 @@ let package = Package(
             name: "MeterAgent",
             dependencies: [
                 "AgentCore",
+                "PrivateFiles",
                 "HomeAssistantMQTT",
                 "GridTLS",
                 "MeterEmulator",

@@ -6,16 +6,7 @@ import Testing
 /// binary, and a subscriber.
 @Suite("meter-agent run --mqtt with a real mosquitto")
 struct AgentRunMQTTTests {
-    static let binary: URL? = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [beside.appendingPathComponent("meter-agent")]
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<3 {
-            directory.deleteLastPathComponent()
-            candidates.append(directory.appendingPathComponent(".build/debug/meter-agent"))
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    static let binary = builtBinary("meter-agent")
 
     struct BinaryMissing: Error, CustomStringConvertible {
         var description: String { "meter-agent is not built: run `swift build` before the tests" }

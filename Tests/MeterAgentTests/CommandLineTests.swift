@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 @testable import AgentCore
@@ -15,16 +16,7 @@ struct CommandLineTests {
         var error: String
     }
 
-    static let binary: URL? = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [beside.appendingPathComponent("meter-agent")]
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<3 {
-            directory.deleteLastPathComponent()
-            candidates.append(directory.appendingPathComponent(".build/debug/meter-agent"))
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    static let binary = builtBinary("meter-agent")
 
     static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
         guard let binary else { throw BinaryMissing() }

@@ -5,6 +5,7 @@ import LedgerLite
 import LedgerStore
 import MeterEmulator
 import OperatorKit
+import PrivateFiles
 
 /// `meter-agent keygen`: a meter's signing key pair, or every key pair an agent file names.
 struct KeygenCommand: ParsableCommand {
@@ -96,15 +97,9 @@ struct KeyPairFiles {
             )
         }
         let directory = URL(fileURLWithPath: privateKey).deletingLastPathComponent().path
-        do {
-            // Directories made for keys are the user's alone (those that exist are left as they are).
-            try FileManager.default.createDirectory(
-                atPath: directory,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
-        } catch {
-            throw OperatorError("cannot create \(directory) for \(privateKey): \(error.localizedDescription)")
+        // Directories made for keys are the user's alone (those that exist are left as they are).
+        do throws(PrivateDirectoryError) { try PrivateDirectory.create(directory) } catch {
+            throw OperatorError("cannot create \(directory) for \(privateKey): \(error)")
         }
         let identity = SigningIdentity()
         do {
