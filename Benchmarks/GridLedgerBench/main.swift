@@ -30,3 +30,7 @@ if wants("enrollment") {
     print("\n== enrollment (10,000 producers)")
     try await EnrollmentBenchmarks.run()
 }
+if wants("settlement") {
+    print("\n== settlement export (100 meters, two history sizes)")
+    try SettlementBenchmarks.run()
+}

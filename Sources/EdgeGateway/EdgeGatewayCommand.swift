@@ -9,7 +9,7 @@ struct EdgeGatewayCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self,
             VerifyCommand.self,
-            VerifyReceiptCommand.self, TLSCertificateCommand.self, BackupCommand.self,
+            VerifyReceiptCommand.self, TLSCertificateCommand.self, BackupCommand.self, ExportCommand.self,
         ]
     )
 }

@@ -318,6 +318,21 @@ public final class ChainStore: RawBlockSource, Sendable {
         }
     }
 
+    /// `meter`'s newest readings with `timestamp ≤ time` (ms since the Unix epoch), newest
+    /// first, at most `limit`: one index seek (`reading_by_time`), whatever the history.
+    public func readings(meter: MeterID, atOrBefore time: Int64, limit: Int) throws -> [StoredEntry] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
+                    WHERE r.meter = ? AND r.ts <= ? ORDER BY r.ts DESC, r.seq DESC LIMIT ?
+                    """,
+                arguments: [Data(meter.bytes), time, limit]
+            ).map(StoredEntry.init(row:))
+        }
+    }
+
     /// The dispatch answering `request`, if any.
     public func dispatch(for request: RequestReference) throws -> StoredEntry? {
         try pool.read { db in

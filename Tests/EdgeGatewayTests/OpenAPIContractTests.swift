@@ -55,6 +55,11 @@ struct GatewayOpenAPITests {
             "DispatchListView": DispatchListView.self,
             "FairnessRowView": FairnessRowView.self,
             "FairnessView": FairnessView.self,
+            "SettlementView": SettlementView.self,
+            "SettlementCutView": SettlementCutView.self,
+            "SettlementRowView": SettlementRowView.self,
+            "SettlementReadingPair": SettlementReadingPair.self,
+            "SettlementTradeView": SettlementTradeView.self,
             "EscalatedDispatchSubmission": EscalatedDispatchSubmission.self,
             "EscalatedDispatchAnswer": EscalatedDispatchAnswer.self,
         ]

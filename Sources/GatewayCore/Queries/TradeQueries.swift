@@ -193,7 +193,7 @@ extension ChainQueries {
 
     /// Global index of the first entry of the block at `height` (the tree size when there
     /// is no such block).
-    private func firstIndex(ofHeight height: UInt64) throws -> UInt64 {
+    package func firstIndex(ofHeight height: UInt64) throws -> UInt64 {
         if let header = try store.header(atHeight: height) {
             return header.header.treeSize - UInt64(header.header.entryCount)
         }

@@ -277,6 +277,7 @@ package final class Gateway: Sendable {
             return try await self.query { try Self.json($0.anomalies(from: from, limit: limit, pending: pending)) }
         }
         addTradeRoutes(to: router, access: access)
+        addSettlementRoute(to: router, access: access)
         addEscalationRoutes(to: router)
         return router
     }

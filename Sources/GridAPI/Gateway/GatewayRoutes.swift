@@ -24,6 +24,7 @@ package enum GatewayRoutes {
     package static let tnt = Endpoint(.get, "/v1/tnt")
     package static let dispatches = Endpoint(.get, "/v1/dispatches")
     package static let fairness = Endpoint(.get, "/v1/fairness")
+    package static let export = Endpoint(.get, "/v1/export")
     package static let escalatedDispatches = Endpoint(
         .post,
         "/v1/escalated-dispatches",
@@ -33,6 +34,6 @@ package enum GatewayRoutes {
     package static let all: [Endpoint] = [
         health, metrics, readings, offers, requests, enroll, enrollments, revoke, blocks, block, meters, meter,
         meterReadings,
-        receipt, uplink, anomalies, tnt, dispatches, fairness, escalatedDispatches,
+        receipt, uplink, anomalies, tnt, dispatches, fairness, export, escalatedDispatches,
     ]
 }
