@@ -38,7 +38,8 @@ package final class EmulatedMeter: @unchecked Sendable {
     }
 
     private func publish() throws {
-        let writes = try simulation.profile.registerWrites(for: simulation.measurandValues())
-        try bank.apply(writes)
+        let values = simulation.measurandValues()
+        let profile = simulation.profile
+        try bank.apply(profile.unavailableWrites(except: Set(values.keys)) + profile.registerWrites(for: values))
     }
 }

@@ -18,6 +18,21 @@ public struct Measurand: Sendable, Hashable, Codable {
     public var unit: String
     /// Free text for people.
     public var description: String?
+    /// The raw bits (the type's width, word and byte order undone) the meter sends when the
+    /// value is not available, e.g. ABB's all-ones; decoded as NaN.
+    public var nan: UInt64?
+    /// For a counter, the smallest step it moves, in `unit` (e.g. 0.01 kWh); nil when the
+    /// profile does not say.
+    public var resolution: Double?
+    /// Address of an int16 register in the same table holding a power-of-ten exponent
+    /// (SunSpec's scale factors): the value is raw × `scale` × 10^exponent.
+    public var scaleRegister: UInt16?
+
+    /// True when the value's exponent is in a scale register.
+    public var hasScaleRegister: Bool { scaleRegister != nil }
+
+    /// Powers of ten a scale register may hold: SunSpec's range.
+    public static let scaleExponents: ClosedRange<Int> = -10...10
 
     public init(
         name: String,
@@ -28,8 +43,14 @@ public struct Measurand: Sendable, Hashable, Codable {
         order: WordOrder = .ABCD,
         scale: Double = 1,
         unit: String,
-        description: String? = nil
+        description: String? = nil,
+        nan: UInt64? = nil,
+        resolution: Double? = nil,
+        scaleRegister: UInt16? = nil
     ) {
+        self.nan = nan
+        self.resolution = resolution
+        self.scaleRegister = scaleRegister
         self.name = name
         self.obis = obis
         self.table = table
@@ -46,10 +67,23 @@ public struct Measurand: Sendable, Hashable, Codable {
     /// One past the last register.
     public var endAddress: Int { Int(address) + registerCount }
 
-    /// Decodes the scaled value from exactly `registerCount` registers.
-    public func decode(_ registers: ArraySlice<UInt16>) -> (raw: RawValue, value: Double) {
+    /// Decodes the scaled value from exactly `registerCount` registers; `exponent` is the
+    /// value of the scale register, when the measurand has one. NaN when the registers hold
+    /// the `nan` sentinel, or the exponent is outside `scaleExponents` (SunSpec's
+    /// "not implemented" 0x8000 among them).
+    public func decode(_ registers: ArraySlice<UInt16>, exponent: Int16? = nil) -> (raw: RawValue, value: Double) {
         let raw = RegisterCodec.decode(registers, as: type, order: order)
-        let value = raw.doubleValue * scale
+        if let nan, RegisterCodec.bits(registers, order: order) == nan { return (raw, .nan) }
+        var factor = scale
+        if scaleRegister != nil {
+            guard let exponent, Self.scaleExponents.contains(Int(exponent)) else { return (raw, .nan) }
+            factor *= Self.powerOfTen(Int(exponent))
+        }
+        // 2301 × 0.1 is 230.10000000000002; 2301 / 10 is 230.1, as people expect.
+        let divisor = 1 / factor
+        let value =
+            abs(divisor) >= 1 && abs(divisor - divisor.rounded()) < 1e-9 * abs(divisor)
+            ? raw.doubleValue / divisor.rounded() : raw.doubleValue * factor
         guard type == .float32, value.isFinite else { return (raw, value) }
         // A float32 carries about 7 significant digits: 230.1 arrives as 230.1000061….
         // Use the shortest decimal that reads back as the same float32, as people expect.
@@ -58,13 +92,26 @@ public struct Measurand: Sendable, Hashable, Codable {
     }
 
     /// Encodes a scaled value (in `unit`) into registers, the inverse of `decode`.
-    /// Integer types round to the nearest step of `scale`.
-    public func encode(_ value: Double) throws(RegisterCodecError) -> [UInt16] {
-        let raw = value / scale
+    /// Integer types round to the nearest step of `scale` (× 10^`exponent` with a scale
+    /// register).
+    public func encode(_ value: Double, exponent: Int16 = 0) throws(RegisterCodecError) -> [UInt16] {
+        let raw = value / scale / (scaleRegister == nil ? 1 : Self.powerOfTen(Int(exponent)))
         if type.isFloatingPoint {
             return try RegisterCodec.encode(.float(raw), as: type, order: order)
         }
         return try RegisterCodec.encode(.float(raw.rounded()), as: type, order: order)
+    }
+
+    /// The registers of the `nan` sentinel, if the measurand has one.
+    public func unavailable() -> [UInt16]? {
+        nan.map { RegisterCodec.registers(bits: $0, count: registerCount, order: order) }
+    }
+
+    /// 10^exponent, exact for the exponents a scale register may hold.
+    static func powerOfTen(_ exponent: Int) -> Double {
+        exponent >= 0
+            ? (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+            : 1 / (0..<(-exponent)).reduce(1.0) { value, _ in value * 10 }
     }
 }
 
@@ -94,6 +141,10 @@ public struct MeterProfile: Sendable, Hashable, Codable {
     public var name: String
     public var manufacturer: String
     public var model: String
+    /// Every model this register map covers (`model` among them).
+    public var models: [String]
+    /// Where the register map comes from: the vendor's documentation, or a published open map.
+    public var source: String?
     public var description: String?
     /// The meter's factory serial settings.
     public var serial: SerialDefaults
@@ -112,6 +163,8 @@ public struct MeterProfile: Sendable, Hashable, Codable {
         name: String,
         manufacturer: String,
         model: String,
+        models: [String] = [],
+        source: String? = nil,
         description: String? = nil,
         serial: SerialDefaults = SerialDefaults(),
         maxRegistersPerRequest: Int = 125,
@@ -122,6 +175,8 @@ public struct MeterProfile: Sendable, Hashable, Codable {
         self.name = name
         self.manufacturer = manufacturer
         self.model = model
+        self.models = models.contains(model) ? models : [model] + models
+        self.source = source
         self.description = description
         self.serial = serial
         self.maxRegistersPerRequest = maxRegistersPerRequest

@@ -100,6 +100,7 @@ private struct RawProfile: Decodable {
         var type: String?
         var order: String?
         var scale: Double?
+        var nan: RegisterBits?
     }
 
     struct RawMeasurand: Decodable {
@@ -112,11 +113,16 @@ private struct RawProfile: Decodable {
         var scale: Double?
         var unit: String?
         var description: String?
+        var nan: RegisterBits?
+        var resolution: Double?
+        var scaleRegister: RegisterAddress?
     }
 
     var name: String?
     var manufacturer: String?
     var model: String?
+    var models: [String]?
+    var source: String?
     var description: String?
     var serial: RawSerial?
     var maxRegistersPerRequest: Int?
@@ -213,6 +219,20 @@ private struct RawProfile: Decodable {
             {
                 throw fail("\(at).obis", "'\(obis)' is not an OBIS code like 1-0:32.7.0")
             }
+            let nan = raw.nan ?? defaults?.nan
+            if let nan, type.registerCount < 4, nan.value >> (16 * UInt64(type.registerCount)) != 0 {
+                throw fail("\(at).nan", "0x\(String(nan.value, radix: 16)) is wider than \(type.rawValue)")
+            }
+            if let resolution = raw.resolution {
+                guard resolution.isFinite, resolution > 0 else {
+                    throw fail("\(at).resolution", "must be a positive number (the counter's step in \(unit))")
+                }
+            }
+            if raw.scaleRegister != nil {
+                guard !type.isFloatingPoint else {
+                    throw fail("\(at).scaleRegister", "a \(type.rawValue) needs no scale register")
+                }
+            }
             resolved.append(
                 Measurand(
                     name: measurandName,
@@ -223,11 +243,15 @@ private struct RawProfile: Decodable {
                     order: order,
                     scale: scale,
                     unit: unit,
-                    description: raw.description
+                    description: raw.description,
+                    nan: nan?.value,
+                    resolution: raw.resolution,
+                    scaleRegister: raw.scaleRegister?.value
                 )
             )
         }
         try checkOverlaps(resolved, fail: fail)
+        try checkScaleRegisters(resolved, fail: fail)
 
         var functionCodes: Set<UInt8>?
         if let functions {
@@ -242,6 +266,8 @@ private struct RawProfile: Decodable {
             name: name,
             manufacturer: try required(manufacturer, "manufacturer"),
             model: try required(model, "model"),
+            models: models ?? [],
+            source: source,
             description: description,
             serial: serialDefaults,
             maxRegistersPerRequest: maxRegisters,
@@ -249,6 +275,26 @@ private struct RawProfile: Decodable {
             measurands: resolved,
             functions: functionCodes
         )
+    }
+
+    /// A scale register is a register of its own, or a measurand that is that int16 itself.
+    private func checkScaleRegisters(
+        _ measurands: [Measurand],
+        fail: (String, String) -> ProfileError
+    ) throws(ProfileError) {
+        for (index, measurand) in measurands.enumerated() {
+            guard let register = measurand.scaleRegister else { continue }
+            for (otherIndex, other) in measurands.enumerated()
+            where other.table == measurand.table
+                && (Int(other.address)..<other.endAddress).contains(Int(register))
+                && !(other.address == register && other.type == .int16)
+            {
+                throw fail(
+                    "measurands[\(index)].scaleRegister",
+                    "0x\(String(register, radix: 16)) lies inside '\(other.name)' (measurands[\(otherIndex)])"
+                )
+            }
+        }
     }
 
     /// Two measurands sharing a register is a typo in a register map, never intended.
@@ -297,6 +343,28 @@ private struct RegisterAddress: Decodable {
             throw DecodingError.dataCorruptedError(
                 in: container,
                 debugDescription: "'\(text)' is not an address from 0 to 65535 (decimal or 0x hex)"
+            )
+        }
+        self.value = value
+    }
+}
+
+/// A `nan` sentinel: the raw bits as a number, usually hexadecimal (`0xFFFFFFFF`).
+private struct RegisterBits: Decodable {
+    var value: UInt64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(UInt64.self) {
+            value = number
+            return
+        }
+        let text = (try? container.decode(String.self)) ?? ""
+        let hex = text.lowercased().hasPrefix("0x")
+        guard let value = UInt64(hex ? String(text.dropFirst(2)) : text, radix: hex ? 16 : 10) else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "'\(text)' is not a register value (a number, decimal or 0x hex, up to 64 bits)"
             )
         }
         self.value = value

@@ -28,18 +28,37 @@ public struct ReadPlan: Sendable, Hashable {
     /// Registers read in all, gap fill included.
     public var registerCount: Int { requests.reduce(0) { $0 + $1.count } }
 
-    /// Decodes the answers, one register array per request, in plan order.
+    /// Decodes the answers, one register array per request, in plan order. A measurand with
+    /// a scale register takes its exponent from wherever the plan read that register.
     public func decode(_ answers: [[UInt16]]) -> [Measurement] {
         precondition(answers.count == requests.count, "one answer per request")
+        var read: [RegisterKey: UInt16] = [:]
+        let scaled = requests.contains { $0.measurands.contains(where: \.hasScaleRegister) }
+        for (request, registers) in zip(requests, answers) where scaled {
+            for (offset, word) in registers.enumerated() {
+                read[RegisterKey(table: request.table, address: Int(request.address) + offset)] = word
+            }
+        }
         var measurements: [Measurement] = []
         for (request, registers) in zip(requests, answers) {
             for measurand in request.measurands {
                 let start = Int(measurand.address) - Int(request.address)
-                let (raw, value) = measurand.decode(registers[start..<start + measurand.registerCount])
+                let exponent = measurand.scaleRegister.flatMap {
+                    read[RegisterKey(table: measurand.table, address: Int($0))].map { Int16(bitPattern: $0) }
+                }
+                let (raw, value) = measurand.decode(
+                    registers[start..<start + measurand.registerCount],
+                    exponent: exponent
+                )
                 measurements.append(Measurement(measurand: measurand, raw: raw, value: value))
             }
         }
         return measurements
+    }
+
+    private struct RegisterKey: Hashable {
+        var table: RegisterTable
+        var address: Int
     }
 }
 
@@ -58,10 +77,24 @@ public struct ReadPlanner: Sendable {
         self.maxGap = max(0, maxGap)
     }
 
+    /// The requests for `measurands`, and for the scale registers they name (read with
+    /// them, never reported as measurands).
     public func plan(_ measurands: [Measurand]) -> ReadPlan {
+        let scaleRegisters = Set(
+            measurands.compactMap { m in m.scaleRegister.map { ScaleRegister(table: m.table, address: $0) } }
+        )
+        let standIns = scaleRegisters.sorted { ($0.table.rawValue, $0.address) < ($1.table.rawValue, $1.address) }.map {
+            Measurand(
+                name: Self.standInPrefix + String($0.address),
+                table: $0.table,
+                address: $0.address,
+                type: .int16,
+                unit: ""
+            )
+        }
         var requests: [ReadRequest] = []
         for table in RegisterTable.allCases where table.holdsRegisters {
-            let sorted = measurands.filter { $0.table == table }
+            let sorted = (measurands + standIns).filter { $0.table == table }
                 .sorted { ($0.address, $0.registerCount) < ($1.address, $1.registerCount) }
             var current: ReadRequest?
             for measurand in sorted {
@@ -85,7 +118,19 @@ public struct ReadPlanner: Sendable {
             }
             if let current { requests.append(current) }
         }
+        for index in requests.indices {
+            requests[index].measurands.removeAll { $0.name.hasPrefix(Self.standInPrefix) }
+        }
         return ReadPlan(requests: requests)
+    }
+
+    /// Names the planner gives scale registers while it plans (no profile name can start so:
+    /// names are lowercase).
+    private static let standInPrefix = "Scale register "
+
+    private struct ScaleRegister: Hashable {
+        var table: RegisterTable
+        var address: UInt16
     }
 }
 

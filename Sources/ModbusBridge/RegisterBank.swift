@@ -25,8 +25,9 @@ public struct BankLayout: Sendable, Hashable {
     public static func covering(_ profile: MeterProfile) -> BankLayout {
         func span(_ table: RegisterTable) -> Range<Int> {
             let measurands = profile.measurands.filter { $0.table == table }
-            guard let low = measurands.map({ Int($0.address) }).min(),
-                let high = measurands.map(\.endAddress).max()
+            let scaleRegisters = measurands.compactMap { $0.scaleRegister.map(Int.init) }
+            guard let low = (measurands.map({ Int($0.address) }) + scaleRegisters).min(),
+                let high = (measurands.map(\.endAddress) + scaleRegisters.map { $0 + 1 }).max()
             else { return 0..<0 }
             return low..<high
         }
@@ -191,18 +192,45 @@ public final class RegisterBank: @unchecked Sendable {
 extension MeterProfile {
     /// The register writes that store `values` (scaled, by measurand name) as this meter
     /// encodes them. Unknown names and values that do not fit their type are errors.
+    ///
+    /// A scale register shared by measurands gets one exponent for all of them: the
+    /// smallest, from the unit's usual one (`emulatedExponent`) up, that lets each value fit
+    /// its type, as a SunSpec device keeps one scale factor per group of values.
     public func registerWrites(for values: [String: Double]) throws(ProfileValueError) -> [RegisterWrite] {
-        var writes: [RegisterWrite] = []
-        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+        var chosen: [String: (Measurand, Double)] = [:]
+        for (name, value) in values {
             guard let measurand = measurand(named: name) else {
                 throw ProfileValueError(profile: self.name, measurand: name, problem: "no such measurand")
             }
+            chosen[name] = (measurand, value)
+        }
+        var exponents: [ScaleRegisterKey: Int16] = [:]
+        for (measurand, value) in chosen.values {
+            guard let register = measurand.scaleRegister else { continue }
+            let key = ScaleRegisterKey(table: measurand.table, address: register)
+            var exponent = Self.emulatedExponent(unit: measurand.unit)
+            while exponent < Measurand.scaleExponents.upperBound,
+                (try? measurand.encode(value, exponent: exponent)) == nil
+            {
+                exponent += 1
+            }
+            exponents[key] = max(exponents[key] ?? .min, exponent)
+        }
+        var writes: [RegisterWrite] = exponents.sorted {
+            ($0.key.table.rawValue, $0.key.address) < ($1.key.table.rawValue, $1.key.address)
+        }.map {
+            RegisterWrite(table: $0.key.table, address: $0.key.address, values: [UInt16(bitPattern: $0.value)])
+        }
+        for (name, (measurand, value)) in chosen.sorted(by: { $0.key < $1.key }) {
+            let exponent =
+                measurand.scaleRegister.flatMap { exponents[ScaleRegisterKey(table: measurand.table, address: $0)] }
+                ?? 0
             do {
                 writes.append(
                     RegisterWrite(
                         table: measurand.table,
                         address: measurand.address,
-                        values: try measurand.encode(value)
+                        values: try measurand.encode(value, exponent: exponent)
                     )
                 )
             } catch {
@@ -210,6 +238,33 @@ extension MeterProfile {
             }
         }
         return writes
+    }
+
+    /// The writes that mark every measurand not in `names` as not available, for those whose
+    /// profile gives a `nan` sentinel (an emulated meter's values it does not simulate).
+    public func unavailableWrites(except names: Set<String>) -> [RegisterWrite] {
+        measurands.compactMap { measurand in
+            guard !names.contains(measurand.name), let registers = measurand.unavailable() else { return nil }
+            return RegisterWrite(table: measurand.table, address: measurand.address, values: registers)
+        }
+    }
+
+    /// The power of ten a scale register starts from for a value in `unit`: tenths of a volt,
+    /// hundredths of an ampere and a hertz, thousandths of a power factor, whole watts and
+    /// watt-hours, thousandths of the kilo units.
+    static func emulatedExponent(unit: String) -> Int16 {
+        switch unit {
+        case "V": -1
+        case "A", "Hz": -2
+        case "": -3
+        case "kW", "kVA", "kvar", "kWh", "kVAh", "kvarh": -3
+        default: 0
+        }
+    }
+
+    private struct ScaleRegisterKey: Hashable {
+        var table: RegisterTable
+        var address: UInt16
     }
 }
 

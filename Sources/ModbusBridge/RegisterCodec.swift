@@ -98,6 +98,17 @@ public enum RegisterCodec {
         return split(bits, count: type.registerCount, order: order)
     }
 
+    /// The value's bits in `registers` as one unsigned integer of the type's width, word and
+    /// byte order undone (what a profile's `nan` sentinel is compared with).
+    public static func bits(_ registers: ArraySlice<UInt16>, order: WordOrder) -> UInt64 {
+        combine(registers, order: order)
+    }
+
+    /// The registers holding `bits`, the inverse of `bits(_:order:)`.
+    public static func registers(bits: UInt64, count: Int, order: WordOrder) -> [UInt16] {
+        split(bits, count: count, order: order)
+    }
+
     private static func combine(_ registers: ArraySlice<UInt16>, order: WordOrder) -> UInt64 {
         var words = Array(registers)
         if order.reversesWords { words.reverse() }

@@ -107,6 +107,26 @@ struct ProfileTests {
                 "functions: []\nmeasurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V }",
                 "functions", "empty"
             ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: uint16, table: input, unit: V, nan: 0x1FFFF }",
+                "measurands[0].nan", "wider than uint16"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: uint16, table: input, unit: V, nan: lots }",
+                "measurands[0].nan", "not a register value"
+            ),
+            (
+                "measurands:\n  - { name: e, address: 0, type: uint32, table: input, unit: kWh, resolution: 0 }",
+                "measurands[0].resolution", "positive"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: float32, table: input, unit: V, scaleRegister: 9 }",
+                "measurands[0].scaleRegister", "needs no scale register"
+            ),
+            (
+                "measurands:\n  - { name: v, address: 0, type: uint16, table: input, unit: V, scaleRegister: 3 }\n  - { name: w, address: 2, type: int32, table: input, unit: W }",
+                "measurands[0].scaleRegister", "lies inside 'w'"
+            ),
         ]
     )
     func brokenProfile(body: String, field: String, problem: String) {
@@ -133,5 +153,158 @@ struct ProfileTests {
         let library = try ProfileLibrary(directory: directory.path)
         let measurand = try #require(try library.profile(named: "my-meter").measurand(named: "energy_import"))
         #expect(measurand.type == .uint32 && measurand.order == .DCBA && measurand.address == 100)
+    }
+
+    @Test("models, source, nan sentinels, counter resolution and scale registers load")
+    func newFields() throws {
+        let profile = try ProfileLoader.parse(
+            """
+            name: acme
+            manufacturer: Acme
+            model: A1
+            models: [A1, A2]
+            source: "Acme A-series Modbus manual, rev. 3"
+            defaults: { table: holding, type: uint32, nan: 0xFFFFFFFF }
+            measurands:
+              - { name: voltage_l1, address: 0, scale: 0.1, unit: V }
+              - { name: energy_import, address: 2, type: uint64, scale: 0.01, unit: kWh, resolution: 0.01, nan: 0xFFFFFFFFFFFFFFFF }
+              - { name: power, address: 6, type: int16, unit: W, scaleRegister: 7, nan: 0x8000 }
+            """,
+            file: "acme.yaml"
+        )
+        #expect(profile.models == ["A1", "A2"] && profile.source == "Acme A-series Modbus manual, rev. 3")
+        #expect(profile.measurand(named: "voltage_l1")?.nan == 0xFFFF_FFFF, "from the defaults")
+        let energy = try #require(profile.measurand(named: "energy_import"))
+        #expect(energy.nan == .max && energy.resolution == 0.01)
+        #expect(profile.measurand(named: "power")?.scaleRegister == 7)
+    }
+
+    @Test("a nan sentinel decodes as NaN, whatever the word order; other values decode as before")
+    func nanSentinel() throws {
+        for order in WordOrder.allCases {
+            let m = Measurand(
+                name: "v",
+                table: .holdingRegisters,
+                address: 0,
+                type: .int32,
+                order: order,
+                scale: 0.1,
+                unit: "V",
+                nan: 0x7FFF_FFFF
+            )
+            let sentinel = try #require(m.unavailable())
+            #expect(m.decode(sentinel[...]).value.isNaN, "\(order)")
+            #expect(m.decode(try m.encode(230.1)[...]).value == 230.1, "\(order)")
+        }
+    }
+
+    @Test("a scale register is read with its values and applied; SunSpec's 0x8000 means not implemented")
+    func scaleRegister() throws {
+        let volts = Measurand(
+            name: "voltage",
+            table: .holdingRegisters,
+            address: 10,
+            type: .uint16,
+            unit: "V",
+            scaleRegister: 14
+        )
+        let amps = Measurand(
+            name: "current",
+            table: .holdingRegisters,
+            address: 11,
+            type: .int16,
+            unit: "A",
+            scaleRegister: 15
+        )
+        let plan = ReadPlanner().plan([volts, amps])
+        // One request spans the values and both scale registers, which are not reported.
+        #expect(plan.requests.count == 1 && plan.requests[0].address == 10 && plan.requests[0].count == 6)
+        #expect(plan.requests[0].measurands.map(\.name) == ["voltage", "current"])
+        var registers = [UInt16](repeating: 0, count: 6)
+        registers[0] = 2301
+        registers[1] = UInt16(bitPattern: -1234)
+        registers[4] = UInt16(bitPattern: -1)
+        registers[5] = UInt16(bitPattern: -2)
+        let values = plan.decode([registers]).map(\.value)
+        #expect(values == [230.1, -12.34])
+        registers[5] = 0x8000
+        #expect(plan.decode([registers])[1].value.isNaN)
+
+        // A scale register far from its values still gets read.
+        let far = Measurand(
+            name: "power",
+            table: .holdingRegisters,
+            address: 100,
+            type: .int16,
+            unit: "W",
+            scaleRegister: 300
+        )
+        let farPlan = ReadPlanner(maxGap: 4).plan([far])
+        #expect(farPlan.requests.map(\.address) == [100, 300])
+        #expect(farPlan.decode([[1500], [UInt16(bitPattern: 1)]]).map(\.value) == [15000])
+    }
+
+    @Test("the emulator's writes: one exponent per scale register that fits every value sharing it")
+    func scaleRegisterWrites() throws {
+        let profile = MeterProfile(
+            name: "sunspec-like",
+            manufacturer: "Test",
+            model: "S1",
+            measurands: [
+                Measurand(
+                    name: "power_l1",
+                    table: .holdingRegisters,
+                    address: 0,
+                    type: .int16,
+                    unit: "W",
+                    scaleRegister: 3
+                ),
+                Measurand(
+                    name: "power_l2",
+                    table: .holdingRegisters,
+                    address: 1,
+                    type: .int16,
+                    unit: "W",
+                    scaleRegister: 3
+                ),
+                Measurand(
+                    name: "voltage",
+                    table: .holdingRegisters,
+                    address: 2,
+                    type: .uint16,
+                    unit: "V",
+                    scaleRegister: 4
+                ),
+                Measurand(
+                    name: "frequency",
+                    table: .holdingRegisters,
+                    address: 5,
+                    type: .uint16,
+                    unit: "Hz",
+                    nan: 0xFFFF
+                ),
+            ]
+        )
+        let writes = try profile.registerWrites(for: ["power_l1": 120, "power_l2": 45_000, "voltage": 230.1])
+        var bank = [UInt16](repeating: 0, count: 6)
+        for write in writes { for (i, v) in write.values.enumerated() { bank[Int(write.address) + i] = v } }
+        for write in profile.unavailableWrites(except: ["power_l1", "power_l2", "voltage"]) {
+            for (i, v) in write.values.enumerated() { bank[Int(write.address) + i] = v }
+        }
+        // 45 000 W does not fit an int16 in watts: the shared exponent is 1 (tens of watts).
+        #expect(Int16(bitPattern: bank[3]) == 1 && Int16(bitPattern: bank[4]) == -1)
+        let decoded = profile.readPlan().decode([bank]).map { ($0.measurand.name, $0.value) }
+        #expect(decoded.map(\.0) == ["power_l1", "power_l2", "voltage", "frequency"])
+        #expect(decoded[0].1 == 120 && decoded[1].1 == 45_000 && decoded[2].1 == 230.1 && decoded[3].1.isNaN)
+    }
+
+    @Test("every shipped profile names its source, and every energy counter its resolution")
+    func shippedProfilesAreDocumented() throws {
+        for profile in Self.library.profiles.values {
+            #expect(profile.source?.isEmpty == false, "\(profile.name) names no source")
+            for m in profile.measurands where m.name.contains("energy") && m.unit.hasSuffix("h") {
+                #expect(m.resolution != nil, "\(profile.name).\(m.name) has no resolution")
+            }
+        }
     }
 }

@@ -139,7 +139,8 @@ struct SnapshotPrinter {
 
     /// Up to 3 decimals, trailing zeros kept short: 230.1, 50.02, 1234.5.
     static func format(_ value: Double) -> String {
-        guard value.isFinite else { return "\(value)" }
+        // NaN: the meter sent its "not available" value (the profile's `nan`) or no scale.
+        guard value.isFinite else { return value.isNaN ? "n/a" : "\(value)" }
         var text = String(format: "%.3f", value)
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
