@@ -40,7 +40,7 @@ package struct HomeAssistantReadings: ReadingPublishing {
             name: "\(profile.manufacturer) \(profile.model) \(meter.hex.prefix(8))",
             manufacturer: profile.manufacturer,
             model: profile.model,
-            sensors: measurands.sorted().map { kind(of: $0).sensor }
+            sensors: measurands.sorted().compactMap { kind(of: $0)?.sensor }
         )
     }
 
@@ -48,7 +48,7 @@ package struct HomeAssistantReadings: ReadingPublishing {
     package static func state(of reading: Reading) -> [UInt8] {
         var fields: [String] = []
         for value in reading.values.sorted(by: { $0.measurand < $1.measurand }) {
-            let kind = kind(of: value.measurand)
+            guard let kind = kind(of: value.measurand) else { continue }
             fields.append("\"\(kind.sensor.key)\":\(decimal(value.value, decimals: kind.decimals))")
         }
         fields.append("\"sequence\":\(reading.sequence)")
@@ -57,7 +57,9 @@ package struct HomeAssistantReadings: ReadingPublishing {
         return Array("{\(fields.joined(separator: ","))}".utf8)
     }
 
-    package static func kind(of measurand: LedgerLite.Measurand) -> SensorKind {
+    /// The sensor a measurand is shown as; nil for a counter's resolution, which describes the
+    /// meter rather than measures.
+    package static func kind(of measurand: LedgerLite.Measurand) -> SensorKind? {
         func sensor(
             _ key: String,
             _ name: String,
@@ -93,6 +95,7 @@ package struct HomeAssistantReadings: ReadingPublishing {
         case .currentL3mA: return sensor("current_l3", "Current L3", "current", "measurement", "A", 3)
         case .frequencyMilliHz: return sensor("frequency", "Frequency", "frequency", "measurement", "Hz", 3)
         case .powerFactorMilli: return sensor("power_factor", "Power factor", "power_factor", "measurement", nil, 3)
+        case .energyImportResolutionWh, .energyExportResolutionWh: return nil
         }
     }
 

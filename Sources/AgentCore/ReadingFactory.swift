@@ -26,22 +26,33 @@ package struct ReadingFactory: Sendable {
 
     /// Which profile measurand feeds which reading value, and the multiplier.
     private let sources: [(name: String, measurand: LedgerLite.Measurand, factor: Double)]
+    /// Each counter's resolution in Wh, from the profile (stated in a version 3 reading so the
+    /// gateway allows one step of it beyond what the reported power explains).
+    private let resolutions: [LedgerLite.Measurand: Int64]
     private let tamperName: String?
 
     package init(profile: MeterProfile) {
         var sources: [(String, LedgerLite.Measurand, Double)] = []
+        var resolutions: [LedgerLite.Measurand: Int64] = [:]
         for entry in Self.mapping {
             guard let source = profile.measurands.first(where: { $0.obis == entry.obis }),
                 let factor = entry.units[source.unit]
             else { continue }
             sources.append((source.name, entry.measurand, factor))
+            if let step = source.resolution, let code = entry.measurand.resolution {
+                // Whole Wh, rounded up, within what a reading may state.
+                let wh = (step * factor).rounded(.up)
+                resolutions[code] =
+                    wh.isFinite ? Int64(min(max(wh, 1), Double(LedgerLite.Measurand.maxResolutionWh))) : nil
+            }
         }
         self.sources = sources
+        self.resolutions = resolutions
         self.tamperName = profile.measurand(named: "tamper")?.name
     }
 
-    /// The reading measurands this profile can fill.
-    package var measurands: [LedgerLite.Measurand] { sources.map(\.measurand) }
+    /// The reading measurands this profile can fill (counter resolutions among them).
+    package var measurands: [LedgerLite.Measurand] { sources.map(\.measurand) + resolutions.keys.sorted() }
 
     /// The reading for `snapshot` with sequence number `sequence`, addressed to `gateway`
     /// (version 2: no other gateway takes it).
@@ -58,6 +69,9 @@ package struct ReadingFactory: Sendable {
             // A NaN or absurd register value is not a measurement: leave it out.
             guard scaled.isFinite, abs(scaled) < 9e18 else { continue }
             values.append(MeasuredValue(source.measurand, Int64(scaled)))
+            if let code = source.measurand.resolution, let step = resolutions[code] {
+                values.append(MeasuredValue(code, step))
+            }
         }
         var status: ReadingStatus = []
         if let tamperName, let flag = snapshot.value(tamperName), flag != 0 { status.insert(.tamper) }

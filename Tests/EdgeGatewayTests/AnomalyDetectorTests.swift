@@ -59,6 +59,44 @@ struct AnomalyDetectorTests {
         #expect(impossible.map(\.category) == [.impossibleDelta])
     }
 
+    /// Issue 15, point 7: an EM24 counts export in 100 Wh steps; at low power one step in a
+    /// second is its rounding, which a version 3 reading's stated resolution explains.
+    @Test func oneStepOfTheStatedCounterResolutionIsHonest() throws {
+        func em24(_ sequence: UInt64, at offsetMs: Int64, exportWh: Int64, resolution: Int64?) throws -> Reading {
+            var values = [MeasuredValue(.energyExportWh, exportWh), MeasuredValue(.activePowerW, -300)]
+            if let resolution { values.append(MeasuredValue(.energyExportResolutionWh, resolution)) }
+            return try Reading(
+                meter: meter,
+                gateway: TestKeys.gateway.id,
+                sequence: sequence,
+                timestamp: t + offsetMs,
+                values: values
+            )
+        }
+        var detector = AnomalyDetector()
+        let stated = detector.readingAccepted(
+            try em24(2, at: 1000, exportWh: 5100, resolution: 100),
+            previous: try em24(1, at: 0, exportWh: 5000, resolution: 100),
+            evidence: evidence
+        )
+        #expect(stated.isEmpty, "\(stated.map(\.detail))")
+        // Two steps in a second at 300 W is still impossible.
+        let twoSteps = detector.readingAccepted(
+            try em24(3, at: 2000, exportWh: 5300, resolution: 100),
+            previous: try em24(2, at: 1000, exportWh: 5100, resolution: 100),
+            evidence: evidence
+        )
+        #expect(twoSteps.map(\.category) == [.impossibleDelta])
+        #expect(twoSteps.first?.detail.contains("one 100 Wh counter step included") == true)
+        // Without a stated resolution (version 2), the same step is flagged, as before.
+        let unstated = detector.readingAccepted(
+            try em24(2, at: 1000, exportWh: 5100, resolution: nil),
+            previous: try em24(1, at: 0, exportWh: 5000, resolution: nil),
+            evidence: evidence
+        )
+        #expect(unstated.map(\.category) == [.impossibleDelta])
+    }
+
     @Test func aVoltageOutOfRangeIsReportedOnceUntilItRecovers() throws {
         var detector = AnomalyDetector()
         let low = try reading(1, at: 0, importWh: 1, voltage: 1900)

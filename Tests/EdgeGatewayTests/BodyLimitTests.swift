@@ -15,7 +15,9 @@ struct BodyLimitTests {
     /// The largest reading an agent can send: addressed to a gateway, every measurand,
     /// sequence and timestamp at their widest.
     static func largestReading(_ meter: SigningIdentity, gateway: GatewayID, sequence: UInt64) throws -> SignedRecord {
-        let values = Measurand.allCases.map { MeasuredValue($0, Int64.min) }
+        let values = Measurand.allCases.map {
+            MeasuredValue($0, $0.isCounterResolution ? Measurand.maxResolutionWh : Int64.min)
+        }
         let reading = try Reading(
             meter: meter.id,
             gateway: gateway,

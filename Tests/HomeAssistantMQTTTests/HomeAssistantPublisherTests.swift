@@ -22,7 +22,7 @@ struct HomeAssistantPublisherTests {
             name: "Eastron SDM630 \(meter.hex.prefix(8))",
             manufacturer: "Eastron",
             model: "SDM630",
-            sensors: values.map { HomeAssistantReadings.kind(of: $0).sensor }
+            sensors: values.compactMap { HomeAssistantReadings.kind(of: $0)?.sensor }
         )
     }
 

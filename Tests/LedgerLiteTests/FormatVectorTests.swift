@@ -39,7 +39,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 31)
+        #expect(Self.vectors.count == 33)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -107,6 +107,54 @@ import Testing
         #expect(entry.record == .reading(reading))
         #expect(entry.isSignatureValid(by: TestKeys.meter.publicIdentity))
         #expect(TestKeys.meter.signed(.reading(reading)).bytes == (try vector("signed-reading-v2")))
+    }
+
+    /// The version 2 vector's values with the import counter's resolution, 100 Wh (version 3).
+    @Test func readingWithItsCounterResolution() throws {
+        let reading = try Reading(
+            meter: TestKeys.meter.id,
+            gateway: TestKeys.gateway.id,
+            sequence: 42,
+            timestamp: t,
+            values: [
+                MeasuredValue(.frequencyMilliHz, 50012), MeasuredValue(.energyImportWh, 1_234_567),
+                MeasuredValue(.voltageL1dV, 2301), MeasuredValue(.activePowerW, -1500),
+                MeasuredValue(.energyImportResolutionWh, 100),
+            ],
+            status: [.tamper]
+        )
+        #expect(reading.version == 3)
+        #expect(reading.canonicalBytes() == (try vector("reading-v3")))
+        #expect(try Reading(canonicalBytes: vector("reading-v3")) == reading)
+        #expect(TestKeys.meter.signed(.reading(reading)).bytes == (try vector("signed-reading-v3")))
+    }
+
+    /// Resolutions only in version 3, only addressed, only 1…1000 Wh; a version 3 reading
+    /// states one; versions 1 and 2 reject the codes.
+    @Test func counterResolutionsAreVersion3Only() throws {
+        func reading(gateway: GatewayID?, resolution: Int64) throws -> Reading {
+            try Reading(
+                meter: TestKeys.meter.id,
+                gateway: gateway,
+                sequence: 1,
+                timestamp: t,
+                values: [MeasuredValue(.energyImportWh, 10), MeasuredValue(.energyImportResolutionWh, resolution)]
+            )
+        }
+        #expect(throws: RecordDecodingError.self) { try reading(gateway: nil, resolution: 10) }
+        #expect(throws: RecordDecodingError.self) { try reading(gateway: TestKeys.gateway.id, resolution: 0) }
+        #expect(throws: RecordDecodingError.self) { try reading(gateway: TestKeys.gateway.id, resolution: 1001) }
+        #expect(throws: RecordDecodingError.self) { try reading(gateway: TestKeys.gateway.id, resolution: .max) }
+        #expect(try reading(gateway: TestKeys.gateway.id, resolution: 1000).version == 3)
+
+        var v3 = try vector("reading-v3")
+        // The same bytes as version 2: the resolution code is unknown there.
+        v3[1] = 2
+        #expect(throws: RecordDecodingError.unknownMeasurand(code: 0x0101)) { try Reading(canonicalBytes: v3) }
+        // A version 3 reading without a resolution would re-encode as version 2.
+        var plain = try vector("reading-v2")
+        plain[1] = 3
+        #expect(throws: RecordDecodingError.self) { try Reading(canonicalBytes: plain) }
     }
 
     @Test func signedReading() throws {

@@ -55,6 +55,12 @@ struct EveryProfileTests {
                 sequence: 1
             )
             #expect(reading[.energyImportWh] != nil, "\(name): the reading carries energy_import_wh")
+            // The counter's resolution, from the profile, in whole Wh (version 3).
+            if let step = profile.measurands.first(where: { $0.obis == "1-0:1.8.0" })?.resolution {
+                let unit: Double = profile.measurands.first { $0.obis == "1-0:1.8.0" }?.unit == "kWh" ? 1000 : 1
+                #expect(reading[.energyImportResolutionWh] == Int64((step * unit).rounded(.up)), "\(name)")
+                #expect(reading.version == 3, "\(name)")
+            }
         }
     }
 }

@@ -70,13 +70,18 @@ package struct AnomalyDetector: Sendable {
                         "\(counter) went back from \(before) to \(now) Wh between reading \(previous.sequence) and \(r.sequence)"
                     )
                 } else if let power {
+                    // A counter moves in steps of its resolution (a reading states it since
+                    // version 3, bounded by `Measurand.maxResolutionWh`): one step more than
+                    // the power explains is an honest meter's rounding, not an anomaly.
+                    let step = counter.resolution.flatMap { r[$0] ?? previous[$0] } ?? 0
                     let allowed =
                         limits.energyFactor * Double(power) * Double(dtMs) / 3_600_000 + limits.energyToleranceWh
+                        + Double(step)
                     let delta = Double(now) - Double(before)
                     if delta > allowed {
                         add(
                             .impossibleDelta,
-                            "\(counter) rose by \(now.saturatingMinus(before)) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(exactly: allowed.rounded(.down)) ?? .max) Wh)"
+                            "\(counter) rose by \(now.saturatingMinus(before)) Wh in \(dtMs) ms between reading \(previous.sequence) and \(r.sequence), but at most \(power) W was reported (allowed \(Int64(exactly: allowed.rounded(.down)) ?? .max) Wh\(step > 0 ? ", one \(step) Wh counter step included" : ""))"
                         )
                     }
                 }

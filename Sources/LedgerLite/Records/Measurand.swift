@@ -1,5 +1,6 @@
 /// What a reading's value measures, with its fixed-point unit. The raw value is the
-/// 16-bit code written in the Reading encoding; codes are fixed for Reading versions 1 and 2.
+/// 16-bit code written in the Reading encoding; codes are fixed for Reading versions 1 and 2,
+/// and version 3 adds the counters' resolutions.
 public enum Measurand: UInt16, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// Cumulative active energy imported from the grid, Wh.
     case energyImportWh = 0x0001
@@ -25,6 +26,28 @@ public enum Measurand: UInt16, Sendable, CaseIterable, Comparable, CustomStringC
     case frequencyMilliHz = 0x0030
     /// Power factor, thousandths (-1000 … 1000).
     case powerFactorMilli = 0x0031
+    /// The smallest step of the import counter, Wh (1 … `Measurand.maxResolutionWh`);
+    /// Reading version 3 only.
+    case energyImportResolutionWh = 0x0101
+    /// The smallest step of the export counter, Wh; Reading version 3 only.
+    case energyExportResolutionWh = 0x0102
+
+    /// Coarsest counter resolution a reading may state: 1 kWh.
+    public static let maxResolutionWh: Int64 = 1000
+
+    /// True for the counters' resolutions, which describe the meter rather than measure.
+    public var isCounterResolution: Bool {
+        self == .energyImportResolutionWh || self == .energyExportResolutionWh
+    }
+
+    /// The resolution measurand of a counter (import or export energy), if it is one.
+    public var resolution: Measurand? {
+        switch self {
+        case .energyImportWh: return .energyImportResolutionWh
+        case .energyExportWh: return .energyExportResolutionWh
+        default: return nil
+        }
+    }
 
     public static func < (a: Measurand, b: Measurand) -> Bool { a.rawValue < b.rawValue }
 
@@ -42,6 +65,8 @@ public enum Measurand: UInt16, Sendable, CaseIterable, Comparable, CustomStringC
         case .currentL3mA: return "current_l3_ma"
         case .frequencyMilliHz: return "frequency_mhz"
         case .powerFactorMilli: return "power_factor_milli"
+        case .energyImportResolutionWh: return "energy_import_resolution_wh"
+        case .energyExportResolutionWh: return "energy_export_resolution_wh"
         }
     }
 }

@@ -3,13 +3,17 @@
 /// A reading that names its gateway (`gateway` set) is encoded as version 2: the gateway's
 /// id is in the signed bytes, so the reading cannot be replayed to another gateway the
 /// meter is enrolled with. Version 1 names no gateway; it is still decoded, so chains
-/// written before version 2 verify.
+/// written before version 2 verify. A reading that also states its counters' resolutions
+/// (`Measurand.energyImportResolutionWh`, `.energyExportResolutionWh`) is version 3: the
+/// version 2 layout with those codes allowed.
 public struct Reading: CanonicalRecord {
     public static let recordType = RecordType.reading
     /// The version of a reading that names no gateway.
     public static let unaddressedVersion: UInt8 = 1
     /// The version of a reading that names its gateway.
     public static let addressedVersion: UInt8 = 2
+    /// The version of a reading that names its gateway and states its counters' resolutions.
+    public static let resolutionVersion: UInt8 = 3
     /// Most measured values one reading may carry.
     public static let maxValues = 32
     /// Largest canonical encoding: a version 2 reading with `maxValues` values.
@@ -47,7 +51,7 @@ public struct Reading: CanonicalRecord {
         status: ReadingStatus = []
     ) throws(RecordDecodingError) {
         let sorted = values.sorted { $0.measurand < $1.measurand }
-        try Reading.validate(sequence: sequence, values: sorted, status: status)
+        try Reading.validate(sequence: sequence, values: sorted, status: status, addressed: gateway != nil)
         self.meter = meter
         self.gateway = gateway
         self.sequence = sequence
@@ -56,21 +60,44 @@ public struct Reading: CanonicalRecord {
         self.status = status
     }
 
-    /// The format version these values encode to: 2 when the reading names its gateway.
-    public var version: UInt8 { gateway == nil ? Self.unaddressedVersion : Self.addressedVersion }
+    /// The format version these values encode to: 1 without a gateway, 3 with counter
+    /// resolutions, else 2.
+    public var version: UInt8 {
+        if gateway == nil { return Self.unaddressedVersion }
+        return values.contains { $0.measurand.isCounterResolution } ? Self.resolutionVersion : Self.addressedVersion
+    }
 
     /// The value of `measurand`, if present.
     public subscript(_ measurand: Measurand) -> Int64? {
         values.first { $0.measurand == measurand }?.value
     }
 
-    static func validate(sequence: UInt64, values: [MeasuredValue], status: ReadingStatus) throws(RecordDecodingError) {
+    static func validate(
+        sequence: UInt64,
+        values: [MeasuredValue],
+        status: ReadingStatus,
+        addressed: Bool
+    ) throws(RecordDecodingError) {
         guard sequence >= 1 else { throw .invalidField(field: "sequence", reason: "sequence numbers start at 1") }
         guard values.count <= maxValues else {
             throw .oversizeField(field: "values", length: values.count, limit: maxValues)
         }
         for i in values.indices.dropFirst() where values[i].measurand <= values[i - 1].measurand {
             throw .measurandsNotAscending(position: i, code: values[i].measurand.rawValue)
+        }
+        for v in values where v.measurand.isCounterResolution {
+            guard addressed else {
+                throw .invalidField(
+                    field: "\(v.measurand)",
+                    reason: "a counter resolution needs a reading that names its gateway (version 3)"
+                )
+            }
+            guard (1...Measurand.maxResolutionWh).contains(v.value) else {
+                throw .invalidField(
+                    field: "\(v.measurand)",
+                    reason: "\(v.value) Wh is not a counter resolution (1 to \(Measurand.maxResolutionWh) Wh)"
+                )
+            }
         }
         guard status.isSubset(of: .defined) else {
             throw .invalidField(
@@ -101,10 +128,10 @@ public struct Reading: CanonicalRecord {
         var r = ByteReader(bytes)
         let version = try r.header(
             type: Self.recordType.rawValue,
-            versions: Self.unaddressedVersion...Self.addressedVersion
+            versions: Self.unaddressedVersion...Self.resolutionVersion
         )
         meter = try r.keyID("meter")
-        gateway = version == Self.addressedVersion ? try r.keyID("gateway") : nil
+        gateway = version == Self.unaddressedVersion ? nil : try r.keyID("gateway")
         sequence = try r.u64("sequence")
         timestamp = try r.i64("timestamp")
         status = ReadingStatus(rawValue: try r.u16("status"))
@@ -116,11 +143,17 @@ public struct Reading: CanonicalRecord {
         values.reserveCapacity(count)
         for _ in 0..<count {
             let code = try r.u16("measurand code")
-            guard let measurand = Measurand(rawValue: code) else { throw .unknownMeasurand(code: code) }
+            // Versions 1 and 2 know only the measured codes.
+            guard let measurand = Measurand(rawValue: code),
+                version == Self.resolutionVersion || !measurand.isCounterResolution
+            else { throw .unknownMeasurand(code: code) }
             values.append(MeasuredValue(measurand, try r.i64("measurand value")))
         }
         try r.finish()
-        try Reading.validate(sequence: sequence, values: values, status: status)
+        try Reading.validate(sequence: sequence, values: values, status: status, addressed: gateway != nil)
+        guard version != Self.resolutionVersion || values.contains(where: { $0.measurand.isCounterResolution }) else {
+            throw .invalidField(field: "version", reason: "a version 3 reading states a counter resolution")
+        }
         self.values = values
     }
 }
