@@ -12,8 +12,17 @@ package struct AgentConfig: Sendable {
         package var key: String
         /// A producer's export is offered with `--auto-offer`; default consumer.
         package var role: MeterRole = .consumer
+        /// Its own timeout, attempts and inter-frame delay on the bus; nil: the bus's options.
+        package var timing: UnitTiming?
 
-        package init(unit: UInt8, profile: String, key: String, role: MeterRole = .consumer) {
+        package init(
+            unit: UInt8,
+            profile: String,
+            key: String,
+            role: MeterRole = .consumer,
+            timing: UnitTiming? = nil
+        ) {
+            self.timing = timing
             self.unit = unit
             self.profile = profile
             self.key = key

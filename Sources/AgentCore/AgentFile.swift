@@ -20,6 +20,15 @@ package struct AgentFile: Decodable {
         package var key: String
         package var role: String?
         package var roles: [String]?
+        /// This meter's timing on a shared bus, over the bus's (`UnitTimingEntry`).
+        package var timeout: String?
+        package var attempts: Int?
+        package var interFrameDelay: String?
+
+        package enum CodingKeys: String, CodingKey {
+            case unit, units, profile, profiles, key, role, roles, timeout, attempts
+            case interFrameDelay = "inter-frame-delay"
+        }
     }
 
     package struct BusEntry: Decodable {
@@ -28,12 +37,17 @@ package struct AgentFile: Decodable {
         package var rtuTcp: String?
         package var baud: Int?
         package var parity: String?
+        /// Every meter's timing on this bus unless the meter gives its own.
+        package var timeout: String?
+        package var attempts: Int?
+        package var interFrameDelay: String?
         package var meters: [MeterEntry]
 
         package enum CodingKeys: String, CodingKey {
             case device, tcp
             case rtuTcp = "rtu-tcp"
-            case baud, parity, meters
+            case baud, parity, meters, timeout, attempts
+            case interFrameDelay = "inter-frame-delay"
         }
     }
 
@@ -111,9 +125,17 @@ package struct AgentFile: Decodable {
             }
             var meters: [AgentConfig.Meter] = []
             for (meterIndex, meter) in entry.meters.enumerated() {
-                meters += try meter.resolve(at: "\(at).meters[\(meterIndex)]", bus: index).map {
+                let context = "\(at).meters[\(meterIndex)]"
+                let timing = try UnitTimingEntry.timing(
+                    timeout: meter.timeout ?? entry.timeout,
+                    attempts: meter.attempts ?? entry.attempts,
+                    interFrameDelay: meter.interFrameDelay ?? entry.interFrameDelay,
+                    context: context
+                )
+                meters += try meter.resolve(at: context, bus: index).map {
                     var resolved = $0
                     resolved.key = absolute($0.key)
+                    resolved.timing = timing
                     return resolved
                 }
             }
@@ -217,5 +239,38 @@ extension AgentFile.MeterEntry {
                 role: role
             )
         }
+    }
+}
+
+/// `timeout`, `attempts` and `inter-frame-delay` of a bus or a meter in the agent file.
+package enum UnitTimingEntry {
+    /// The timing they describe, nil when none is given; each checked against `UnitTiming`'s bounds.
+    package static func timing(
+        timeout: String?,
+        attempts: Int?,
+        interFrameDelay: String?,
+        context: String
+    ) throws(ConfigFileError) -> UnitTiming? {
+        guard timeout != nil || attempts != nil || interFrameDelay != nil else { return nil }
+        func duration(_ text: String?, _ key: String, minimum: Duration) throws(ConfigFileError) -> Duration? {
+            guard let text else { return nil }
+            guard let value = DurationArgument(argument: text), value.duration >= minimum,
+                value.duration <= UnitTiming.maxDuration
+            else {
+                throw ConfigFileError(
+                    "\(context).\(key)",
+                    "'\(text)' is not a duration from \(minimum) to 60s, like 500ms or 1.5s"
+                )
+            }
+            return value.duration
+        }
+        if let attempts, !(1...UnitTiming.maxAttempts).contains(attempts) {
+            throw ConfigFileError("\(context).attempts", "must be 1 to \(UnitTiming.maxAttempts), not \(attempts)")
+        }
+        return UnitTiming(
+            responseTimeout: try duration(timeout, "timeout", minimum: .milliseconds(10)),
+            attempts: attempts,
+            interFrameDelay: try duration(interFrameDelay, "inter-frame-delay", minimum: .zero) ?? .zero
+        )
     }
 }

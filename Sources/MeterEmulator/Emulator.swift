@@ -31,6 +31,9 @@ package struct Emulator {
                 wireTiming: bus.wireTiming,
                 idleTimeout: bus.idleTimeout,
                 connectionDropped: { [drops] drop in drops.record(drop) },
+                responseDelays: Dictionary(
+                    uniqueKeysWithValues: bus.meters.compactMap { m in m.responseDelay.map { (m.unit, $0) } }
+                ),
                 logger: logger
             )
             switch bus.transport {

@@ -12,6 +12,8 @@ package struct FleetConfig: Sendable, Equatable {
         package var seed: UInt64
         package var ratedPower: Double?
         package var anomalies: [InjectedAnomaly]
+        /// A slow meter: it answers this long after a request (nil: at once).
+        package var responseDelay: Duration?
 
         package init(
             profile: String,
@@ -19,8 +21,10 @@ package struct FleetConfig: Sendable, Equatable {
             role: EmulatedRole,
             seed: UInt64,
             ratedPower: Double? = nil,
-            anomalies: [InjectedAnomaly]
+            anomalies: [InjectedAnomaly],
+            responseDelay: Duration? = nil
         ) {
+            self.responseDelay = responseDelay
             self.profile = profile
             self.unit = unit
             self.role = role
@@ -94,6 +98,7 @@ package struct FleetFile: Decodable {
         package var seed: UInt64?
         package var ratedPower: Double?
         package var anomalies: [String]?
+        package var responseDelay: String?
     }
 
     package struct BusEntry: Decodable {
@@ -259,6 +264,16 @@ extension FleetFile.MeterEntry {
             }
             return anomaly
         }
+        var delay: Duration?
+        if let responseDelay {
+            guard let parsed = DurationArgument(argument: responseDelay), parsed.duration <= .seconds(10) else {
+                throw ConfigFileError(
+                    "\(context).responseDelay",
+                    "'\(responseDelay)' is not a delay up to 10s such as 300ms or 1.5s"
+                )
+            }
+            delay = parsed.duration
+        }
         return units.enumerated().map { index, unit in
             FleetConfig.Meter(
                 profile: profiles[index % profiles.count],
@@ -266,7 +281,8 @@ extension FleetFile.MeterEntry {
                 role: roles[index % roles.count],
                 seed: seed ?? defaultSeed(unit),
                 ratedPower: ratedPower,
-                anomalies: anomalies
+                anomalies: anomalies,
+                responseDelay: delay
             )
         }
     }

@@ -22,6 +22,28 @@ public struct ClientOptions: Sendable, Hashable {
     }
 }
 
+/// How one unit on a shared bus is asked: its own response timeout and attempts (a slow
+/// meter beside fast ones), and a silence the line keeps before each request to it (units
+/// that miss a request sent right after another frame). Nil fields take the client's options.
+public struct UnitTiming: Sendable, Hashable {
+    /// Time allowed for the first byte of this unit's answer.
+    public var responseTimeout: Duration?
+    /// Attempts per request to this unit (1 = no retry).
+    public var attempts: Int?
+    /// Silence on the line, after the previous exchange, before a request to this unit.
+    public var interFrameDelay: Duration
+
+    /// The longest any of them may be: a minute, and 20 attempts.
+    public static let maxDuration: Duration = .seconds(60)
+    public static let maxAttempts = 20
+
+    public init(responseTimeout: Duration? = nil, attempts: Int? = nil, interFrameDelay: Duration = .zero) {
+        self.responseTimeout = responseTimeout
+        self.attempts = attempts
+        self.interFrameDelay = interFrameDelay
+    }
+}
+
 /// Counters of what a client has done on its bus.
 public struct ClientStatistics: Sendable, Hashable {
     /// Exchanges attempted, retries included.
@@ -50,6 +72,12 @@ public actor ModbusClient {
     private let logger: Logger
     /// What the client has done so far.
     public private(set) var statistics = ClientStatistics()
+    /// Per-unit timing (`setTiming`); units not listed use `options`.
+    private var timings: [UInt8: UnitTiming] = [:]
+    /// The response timeout libmodbus has now, so it is set only when a unit needs another.
+    private var currentResponseTimeout: Duration
+    /// When the last exchange on the line ended (for inter-frame delays).
+    private var lineQuietSince: ContinuousClock.Instant?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         bus.asUnownedSerialExecutor()
@@ -59,12 +87,15 @@ public actor ModbusClient {
     public init(
         endpoint: ModbusEndpoint,
         options: ClientOptions = ClientOptions(),
+        timings: [UInt8: UnitTiming] = [:],
         logger: Logger = Logger(label: "modbus.client")
     ) throws(ModbusError) {
+        self.timings = timings
         self.endpoint = endpoint
         self.options = options
         self.context = try ModbusContext(endpoint: endpoint)
         try context.setTimeouts(response: options.responseTimeout, byte: options.byteTimeout)
+        self.currentResponseTimeout = options.responseTimeout
         self.bus = DedicatedThreadExecutor(name: "modbus \(endpoint)")
         var logger = logger
         logger[metadataKey: "modbus.endpoint"] = "\(endpoint)"
@@ -73,6 +104,11 @@ public actor ModbusClient {
 
     deinit {
         bus.shutdown()
+    }
+
+    /// Sets how `unit` is asked from now on (its own timeout, attempts, inter-frame delay).
+    public func setTiming(_ timing: UnitTiming, for unit: UInt8) {
+        timings[unit] = timing
     }
 
     /// Opens the device or connection now, so a wrong path or address shows at once.
@@ -167,12 +203,24 @@ public actor ModbusClient {
         _ operation: String,
         _ body: (ModbusContext) throws(ModbusError) -> Result
     ) async throws(ModbusError) -> Result {
+        let timing = timings[unit]
+        let maxAttempts = timing?.attempts ?? options.retry.maxAttempts
+        let responseTimeout = timing?.responseTimeout ?? options.responseTimeout
         var attempt = 1
         while true {
             let clock = ContinuousClock()
+            if let timing, timing.interFrameDelay > .zero, let quiet = lineQuietSince {
+                let due = quiet + timing.interFrameDelay
+                // Cancelled: send at once; the exchange itself ends a cancelled poll soon enough.
+                if clock.now < due { try? await Task.sleep(until: due, clock: clock) }
+            }
             let started = clock.now
             do {
                 statistics.requests += 1
+                if responseTimeout != currentResponseTimeout {
+                    try context.setTimeouts(response: responseTimeout, byte: options.byteTimeout)
+                    currentResponseTimeout = responseTimeout
+                }
                 try context.connect()
                 try context.setUnit(unit)
                 // A unit speaks only when asked, so bytes waiting before a request are a late
@@ -180,12 +228,14 @@ public actor ModbusClient {
                 // second answer to a retried request): drop them, or this request reads them.
                 context.flush()
                 let result = try body(context)
+                lineQuietSince = clock.now
                 statistics.busTime += clock.now - started
                 return result
             } catch {
+                lineQuietSince = clock.now
                 statistics.busTime += clock.now - started
                 recover(after: error)
-                guard error.isTransient, attempt < options.retry.maxAttempts else {
+                guard error.isTransient, attempt < maxAttempts else {
                     statistics.failures += 1
                     logger.debug("modbus exchange failed", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                     throw error

@@ -12,6 +12,7 @@ final class RequestDispatcher {
     private var counters = ServerStatistics()
 
     private let framing: ServerFraming
+    private let responseDelays: [UInt8: Duration]
 
     init(units: [UInt8: RegisterBank], framing: ServerFraming, options: ServerOptions) throws(ModbusError) {
         for unit in units.keys where !(1...247).contains(unit) {
@@ -21,6 +22,7 @@ final class RequestDispatcher {
         self.responder = try FrameResponder(framing: framing)
         self.framing = framing
         self.faults = FaultDrawer(options.faults)
+        self.responseDelays = options.responseDelays
         self.logger = options.logger
     }
 
@@ -75,6 +77,12 @@ final class RequestDispatcher {
                         "modbus.unit": "\(unit)", "modbus.function": "\(functionCode(of: frame))",
                         "answer": "\(refused)",
                     ]
+                )
+            }
+            if !bytes.isEmpty, let delay = responseDelays[unit] {
+                // A slow unit: the line is busy until it answers.
+                Thread.sleep(
+                    forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
                 )
             }
             return bytes.isEmpty ? nil : (bytes, fault)

@@ -14,6 +14,9 @@ public struct ServerOptions: Sendable {
     /// TCP only: told of every client the server disconnects or turns away on its own
     /// (`DroppedConnection`). Nil logs each at debug level (turned-away ones at warning).
     public var connectionDropped: (@Sendable (DroppedConnection) -> Void)?
+    /// Units that take this long to answer (a slow meter): the server holds the line for the
+    /// time, as a slow unit holds an RS-485 bus, then answers. For tests of per-unit timing.
+    public var responseDelays: [UInt8: Duration]
     public var logger: Logger
 
     /// How long a TCP client may stay silent unless told otherwise.
@@ -24,8 +27,10 @@ public struct ServerOptions: Sendable {
         wireTiming: Bool = false,
         idleTimeout: Duration? = ServerOptions.defaultIdleTimeout,
         connectionDropped: (@Sendable (DroppedConnection) -> Void)? = nil,
+        responseDelays: [UInt8: Duration] = [:],
         logger: Logger = Logger(label: "modbus.server")
     ) {
+        self.responseDelays = responseDelays
         self.faults = faults
         self.wireTiming = wireTiming
         self.idleTimeout = idleTimeout

@@ -58,7 +58,11 @@ struct ReadCommand: AsyncParsableCommand {
         let meterProfile = try profileOptions.profile(named: profile)
         let names = try selectedNames(in: meterProfile)
         let endpoint = try bus.endpoint(defaults: meterProfile.serial)
-        let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions())
+        let client = try ModbusClient(
+            endpoint: endpoint,
+            options: bus.clientOptions(),
+            timings: bus.timings(unit: UInt8(unit))
+        )
         let reader = MeterReader(client: client, profile: meterProfile, unit: UInt8(unit), measurands: names)
         let printer = SnapshotPrinter(json: json, endpoint: endpoint)
         repeat {
@@ -66,11 +70,38 @@ struct ReadCommand: AsyncParsableCommand {
             do {
                 snapshot = try await reader.read()
             } catch {
+                try await Self.explainFraming(after: error, endpoint: endpoint, unit: UInt8(unit), plan: reader.plan)
                 throw OperatorError(error, unit: UInt8(unit), endpoint: endpoint)
             }
             printer.print(snapshot)
             if let interval { try await Task.sleep(for: interval.duration) }
         } while interval != nil
+    }
+
+    /// After a failure that a wrong TCP framing causes, asks once in the other framing and,
+    /// if the meter answers there, says which flag to use instead.
+    static func explainFraming(
+        after error: ModbusError,
+        endpoint: ModbusEndpoint,
+        unit: UInt8,
+        plan: ReadPlan
+    ) async throws {
+        guard FramingProbe.mayBeWrongFraming(error), let request = plan.requests.first,
+            let other = await FramingProbe.otherFramingAnswers(
+                endpoint,
+                unit: unit,
+                table: request.table,
+                address: request.address
+            )
+        else { return }
+        throw OperatorError(
+            "unit \(unit) on \(endpoint) did not answer in this framing but answers \(Self.framingName(other)); use \(FramingProbe.flag(for: other))"
+        )
+    }
+
+    private static func framingName(_ endpoint: ModbusEndpoint) -> String {
+        if case .rtuOverTCP = endpoint { return "RTU frames over TCP (a serial-to-Ethernet converter)" }
+        return "Modbus TCP"
     }
 
     private func selectedNames(in profile: MeterProfile) throws -> Set<String>? {

@@ -263,7 +263,19 @@ struct RunCommand: AsyncParsableCommand {
             stopBits: busConfig.stopBits ?? factory.stopBits
         )
         let endpoint = busConfig.address.endpoint(serial: bus.serialSettings(defaults: defaults))
-        let client = try ModbusClient(endpoint: endpoint, options: bus.clientOptions(), logger: logger)
+        // Each meter's own timing from the agent file, else `--inter-frame-delay` for all.
+        let timings = Dictionary(
+            busConfig.meters.compactMap { meter in
+                (meter.timing ?? bus.timings(unit: meter.unit)[meter.unit]).map { (meter.unit, $0) }
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let client = try ModbusClient(
+            endpoint: endpoint,
+            options: bus.clientOptions(),
+            timings: timings,
+            logger: logger
+        )
         let meters = try zip(busConfig.meters, profiles).map { meter, profile in
             let identity: SigningIdentity
             do {

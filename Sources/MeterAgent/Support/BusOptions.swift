@@ -42,6 +42,13 @@ struct BusOptions: ParsableArguments {
     @Option(name: .long, help: "Attempts per request before giving up (1 = no retry).")
     var attempts: Int = 3
 
+    @Option(
+        name: .long,
+        help:
+            "Silence on the line before each request, after the previous frame (e.g. 20ms), for meters that miss requests sent right after another frame."
+    )
+    var interFrameDelay: DurationArgument = DurationArgument(.zero, text: "0ms")
+
     /// True when a connection flag was given.
     var hasConnection: Bool { [device, tcp, rtuOverTCP].contains { $0 != nil } }
 
@@ -78,6 +85,9 @@ struct BusOptions: ParsableArguments {
         guard (1...20).contains(attempts) else {
             throw ValidationError("--attempts must be 1 to 20, not \(attempts)")
         }
+        guard interFrameDelay.duration <= UnitTiming.maxDuration, timeout.duration <= UnitTiming.maxDuration else {
+            throw ValidationError("--timeout and --inter-frame-delay must be at most 60s")
+        }
         if let tcp { _ = try HostPort(parsing: tcp, flag: "--tcp") }
         if let rtuOverTCP { _ = try HostPort(parsing: rtuOverTCP, flag: "--rtu-tcp") }
     }
@@ -107,6 +117,11 @@ struct BusOptions: ParsableArguments {
 
     func clientOptions() -> ClientOptions {
         ClientOptions(responseTimeout: timeout.duration, retry: RetryPolicy(maxAttempts: attempts))
+    }
+
+    /// `--inter-frame-delay` for `unit`, when one is given.
+    func timings(unit: UInt8) -> [UInt8: UnitTiming] {
+        interFrameDelay.duration > .zero ? [unit: UnitTiming(interFrameDelay: interFrameDelay.duration)] : [:]
     }
 }
 
