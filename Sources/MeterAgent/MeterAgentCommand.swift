@@ -19,6 +19,7 @@ struct MeterAgentCommand: AsyncParsableCommand {
         subcommands: [
             ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, ReadingsCommand.self,
             ReceiptCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self,
+            ProxyCommand.self,
         ]
     )
 }

@@ -5,6 +5,10 @@ import ServiceLifecycle
 package struct ModbusServerService: Service {
     package let server: any ModbusServing
 
+    package init(server: any ModbusServing) {
+        self.server = server
+    }
+
     package func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await server.run()

@@ -18,17 +18,53 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
     public let maxConnections: Int
     private let context: ModbusContext
     private let listener: Int32
-    private let dispatcher: RequestDispatcher
+    private let dispatcher: any FrameAnswering
     private let options: ServerOptions
     private let thread: PollingThread
 
     /// Binds `host:port` (port 0: any free port; read `port` afterwards).
-    public init(
+    public convenience init(
         host: String = "127.0.0.1",
         port: Int = 502,
         units: [UInt8: RegisterBank],
         options: ServerOptions = ServerOptions(),
         maxConnections: Int = 16
+    ) throws(ModbusError) {
+        try self.init(
+            host: host,
+            port: port,
+            options: options,
+            maxConnections: maxConnections,
+            answering: { () throws(ModbusError) in
+                try RequestDispatcher(units: units, framing: .tcp, options: options)
+            }
+        )
+    }
+
+    /// Binds `host:port` and answers every request through `proxy`: a Modbus TCP front for
+    /// a device behind it (`ModbusProxy`).
+    public convenience init(
+        host: String = "127.0.0.1",
+        port: Int = 502,
+        proxy: ModbusProxy,
+        options: ServerOptions = ServerOptions(),
+        maxConnections: Int = 16
+    ) throws(ModbusError) {
+        try self.init(
+            host: host,
+            port: port,
+            options: options,
+            maxConnections: maxConnections,
+            answering: { () throws(ModbusError) in proxy }
+        )
+    }
+
+    private init(
+        host: String,
+        port: Int,
+        options: ServerOptions,
+        maxConnections: Int,
+        answering: () throws(ModbusError) -> any FrameAnswering
     ) throws(ModbusError) {
         let context = try ModbusContext(endpoint: .tcp(host: host, port: port))
         let listener = try context.check(modbus_tcp_pi_listen(context.handle, Int32(maxConnections)), "listen")
@@ -59,7 +95,7 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
         self.maxConnections = maxConnections
         self.options = options
         do {
-            self.dispatcher = try RequestDispatcher(units: units, framing: .tcp, options: options)
+            self.dispatcher = try answering()
             self.thread = try PollingThread()
         } catch {
             Glibc.close(listener)

@@ -1,9 +1,17 @@
 import Foundation
 import Logging
 
+/// What a server's thread hands each whole request frame to: the answer bytes (nil: stay
+/// silent) and any fault to apply on the way out, and the server's counters.
+protocol FrameAnswering: AnyObject {
+    func answer(_ frame: [UInt8], unit: UInt8) -> (bytes: [UInt8], fault: Fault?)?
+    var statistics: ServerStatistics { get }
+    func count(_ update: (inout ServerStatistics) -> Void)
+}
+
 /// Routes request frames to units, injects faults, and produces the answer bytes.
 /// Owned by one server thread.
-final class RequestDispatcher {
+final class RequestDispatcher: FrameAnswering {
     private let banks: [UInt8: RegisterBank]
     private let responder: FrameResponder
     private var faults: FaultDrawer
