@@ -29,6 +29,7 @@ extension ChainStore {
         } else {
             table = "entry e"
             conditions.append("e.type = ?")
+            conditions.append("e.\(Self.typeIndexed(.dispatch))")
             values.append(Int64(RecordType.dispatch.rawValue))
         }
         if let fromIndex {
@@ -48,8 +49,8 @@ extension ChainStore {
     /// dispatch's own index: the request precedes it). The gateway appends each request
     /// right before its dispatch, so the search usually stops at the first request entry
     /// it looks at; it relies on no such order, only on requests being signed by their
-    /// consumer (the signer column) and on the Request layout (docs/FORMATS.md: the
-    /// sequence is body bytes 18…25, envelope bytes 40…47). The match is decoded and
+    /// consumer (the envelope's signer, bytes 2…17) and on the Request layout (docs/FORMATS.md:
+    /// the sequence is body bytes 18…25, envelope bytes 40…47). The match is decoded and
     /// checked before it is returned.
     public func request(_ request: RequestReference, before index: UInt64) throws -> StoredEntry? {
         var sequence = [UInt8](repeating: 0, count: 8)
@@ -59,7 +60,8 @@ extension ChainStore {
                 db,
                 sql: """
                     SELECT idx, height, bytes FROM entry
-                    WHERE type = ? AND idx < ? AND signer = ? AND substr(bytes, 41, 8) = ?
+                    WHERE type = ? AND \(Self.typeIndexed(.request)) AND idx < ?
+                        AND substr(bytes, 3, 16) = ? AND substr(bytes, 41, 8) = ?
                     ORDER BY idx DESC LIMIT 1
                     """,
                 arguments: [

@@ -98,7 +98,50 @@ public final class ChainStore: RawBlockSource, Sendable {
         migrator.registerMigration("merkle-nodes-v1") { db in
             try createMerkleNodes(db)
         }
+        migrator.registerMigration("lean-rows-v1") { db in
+            try slimRows(db)
+        }
         return migrator
+    }
+
+    /// `entry_by_type` leaves readings out (they are most entries, and the `reading` table
+    /// finds them): a query by type names this condition so SQLite can use the index.
+    static func typeIndexed(_ type: RecordType) -> String {
+        type == .reading ? "1" : "type != \(RecordType.reading.rawValue)"
+    }
+
+    /// Lean rows (issue 14): an entry's signer is in its bytes, a block's entries are its index
+    /// range, readings name their meter by a small number, and the type index leaves readings
+    /// out. Rewrites the tables once, in the migration's transaction.
+    static func slimRows(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE entry_lean (
+                    idx INTEGER PRIMARY KEY,
+                    height INTEGER NOT NULL,
+                    type INTEGER NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                INSERT INTO entry_lean (idx, height, type, bytes) SELECT idx, height, type, bytes FROM entry;
+                DROP TABLE entry;
+                ALTER TABLE entry_lean RENAME TO entry;
+                CREATE INDEX entry_by_type ON entry(type, idx) WHERE type != \(RecordType.reading.rawValue);
+                CREATE TABLE meter (no INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE);
+                INSERT INTO meter (id) SELECT DISTINCT meter FROM reading ORDER BY meter;
+                CREATE TABLE reading_lean (
+                    meter_no INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    idx INTEGER NOT NULL,
+                    PRIMARY KEY (meter_no, seq)
+                ) WITHOUT ROWID;
+                INSERT INTO reading_lean (meter_no, seq, ts, idx)
+                    SELECT m.no, r.seq, r.ts, r.idx FROM reading r JOIN meter m ON m.id = r.meter;
+                DROP TABLE reading;
+                ALTER TABLE reading_lean RENAME TO reading;
+                CREATE INDEX reading_by_time ON reading(meter_no, ts);
+                """
+        )
     }
 
     // MARK: append
@@ -142,10 +185,12 @@ public final class ChainStore: RawBlockSource, Sendable {
                 ]
             )
             let insertEntry = try db.cachedStatement(
-                sql: "INSERT INTO entry (idx, height, type, signer, bytes) VALUES (?, ?, ?, ?, ?)"
+                sql: "INSERT INTO entry (idx, height, type, bytes) VALUES (?, ?, ?, ?)"
             )
+            let insertMeter = try db.cachedStatement(sql: "INSERT OR IGNORE INTO meter (id) VALUES (?)")
             let insertReading = try db.cachedStatement(
-                sql: "INSERT INTO reading (meter, seq, ts, idx) VALUES (?, ?, ?, ?)"
+                sql:
+                    "INSERT INTO reading (meter_no, seq, ts, idx) VALUES ((SELECT no FROM meter WHERE id = ?), ?, ?, ?)"
             )
             let insertDispatch = try db.cachedStatement(
                 sql: "INSERT INTO dispatch (consumer, seq, idx) VALUES (?, ?, ?)"
@@ -154,10 +199,11 @@ public final class ChainStore: RawBlockSource, Sendable {
             let height = Int64(bitPattern: header.height)
             for (position, entry) in block.entries.enumerated() {
                 try insertEntry.execute(arguments: [
-                    index, height, Int64(entry.record.type.rawValue), Data(entry.signer.bytes), Data(entry.bytes),
+                    index, height, Int64(entry.record.type.rawValue), Data(entry.bytes),
                 ])
                 switch entry.record {
                 case let .reading(r):
+                    try insertMeter.execute(arguments: [Data(r.meter.bytes)])
                     try insertReading.execute(arguments: [
                         Data(r.meter.bytes), Int64(bitPattern: r.sequence), r.timestamp, index,
                     ])
@@ -242,16 +288,17 @@ public final class ChainStore: RawBlockSource, Sendable {
         guard
             let row = try Row.fetchOne(
                 db,
-                sql: "SELECT height, signed_header FROM block WHERE \(condition)",
+                sql: "SELECT height, signed_header, tree_size, entry_count FROM block WHERE \(condition)",
                 arguments: [argument]
             )
         else { return nil }
         let header = try SignedBlockHeader(bytes: Array(row["signed_header"] as Data))
-        let height: Int64 = row["height"]
+        let treeSize: Int64 = row["tree_size"]
+        let count: Int64 = row["entry_count"]
         let entries = try Row.fetchAll(
             db,
-            sql: "SELECT bytes FROM entry WHERE height = ? ORDER BY idx",
-            arguments: [height]
+            sql: "SELECT bytes FROM entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+            arguments: [treeSize - count, treeSize]
         )
         .map { try SignedRecord(bytes: Array($0["bytes"] as Data)) }
         return Block(header: header, entries: entries)
@@ -283,7 +330,7 @@ public final class ChainStore: RawBlockSource, Sendable {
                 db,
                 sql: """
                     SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                    WHERE r.meter = ? AND r.seq = ?
+                    WHERE r.meter_no = (SELECT no FROM meter WHERE id = ?) AND r.seq = ?
                     """,
                 arguments: [Data(meter.bytes), Int64(bitPattern: sequence)]
             ).map(StoredEntry.init(row:))
@@ -297,7 +344,7 @@ public final class ChainStore: RawBlockSource, Sendable {
                 db,
                 sql: """
                     SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                    WHERE r.meter = ? ORDER BY r.seq DESC LIMIT 1
+                    WHERE r.meter_no = (SELECT no FROM meter WHERE id = ?) ORDER BY r.seq DESC LIMIT 1
                     """,
                 arguments: [Data(meter.bytes)]
             ).map(StoredEntry.init(row:))
@@ -311,7 +358,8 @@ public final class ChainStore: RawBlockSource, Sendable {
                 db,
                 sql: """
                     SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                    WHERE r.meter = ? AND r.ts >= ? AND r.ts < ? ORDER BY r.ts, r.seq LIMIT ?
+                    WHERE r.meter_no = (SELECT no FROM meter WHERE id = ?) AND r.ts >= ? AND r.ts < ?
+                    ORDER BY r.ts, r.seq LIMIT ?
                     """,
                 arguments: [Data(meter.bytes), from, until, limit]
             ).map(StoredEntry.init(row:))
@@ -326,7 +374,8 @@ public final class ChainStore: RawBlockSource, Sendable {
                 db,
                 sql: """
                     SELECT e.idx, e.height, e.bytes FROM reading r JOIN entry e ON e.idx = r.idx
-                    WHERE r.meter = ? AND r.ts <= ? ORDER BY r.ts DESC, r.seq DESC LIMIT ?
+                    WHERE r.meter_no = (SELECT no FROM meter WHERE id = ?) AND r.ts <= ?
+                    ORDER BY r.ts DESC, r.seq DESC LIMIT ?
                     """,
                 arguments: [Data(meter.bytes), time, limit]
             ).map(StoredEntry.init(row:))
@@ -352,7 +401,8 @@ public final class ChainStore: RawBlockSource, Sendable {
         try pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT idx, height, bytes FROM entry WHERE type = ? AND idx >= ? ORDER BY idx LIMIT ?",
+                sql:
+                    "SELECT idx, height, bytes FROM entry WHERE type = ? AND \(Self.typeIndexed(type)) AND idx >= ? ORDER BY idx LIMIT ?",
                 arguments: [Int64(type.rawValue), Int64(bitPattern: fromIndex), limit]
             ).map(StoredEntry.init(row:))
         }
@@ -374,17 +424,26 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// (a consistent snapshot). Nothing is decoded.
     public func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws {
         try pool.read { db in
-            let blocks = try Row.fetchCursor(db, sql: "SELECT height, hash, signed_header FROM block ORDER BY height")
-            let entries = try db.cachedStatement(sql: "SELECT idx, bytes FROM entry WHERE height = ? ORDER BY idx")
+            let blocks = try Row.fetchCursor(
+                db,
+                sql: "SELECT height, hash, signed_header, tree_size, entry_count FROM block ORDER BY height"
+            )
+            // A block's entries are the index range its row names, each carrying its height: a
+            // row missing, moved or renumbered leaves the block short, which the checks name.
+            let entries = try db.cachedStatement(
+                sql: "SELECT idx, bytes FROM entry WHERE idx >= ? AND idx < ? AND height = ? ORDER BY idx"
+            )
             while let row = try blocks.next() {
                 let height: Int64 = row["height"]
+                let treeSize: Int64 = row["tree_size"]
+                let count: Int64 = row["entry_count"]
                 var raw = RawBlock(
                     rowHeight: UInt64(bitPattern: height),
                     storedHash: Array(row["hash"] as Data),
                     signedHeader: Array(row["signed_header"] as Data),
                     entries: []
                 )
-                let cursor = try Row.fetchCursor(entries, arguments: [height])
+                let cursor = try Row.fetchCursor(entries, arguments: [treeSize - count, treeSize, height])
                 while let e = try cursor.next() {
                     raw.entries.append((UInt64(bitPattern: e["idx"]), Array(e["bytes"] as Data)))
                 }
@@ -393,12 +452,15 @@ public final class ChainStore: RawBlockSource, Sendable {
         }
     }
 
-    /// Number of entry rows whose height has no block row.
+    /// Number of entry rows beyond the last block's tree size (written without their block).
+    /// Rows inside a block's range that do not belong to it leave that block short instead.
     public func orphanEntries() throws -> (count: Int, firstIndex: UInt64?) {
         try pool.read { db in
+            let treeSize = try Self.tip(db)?.treeSize ?? 0
             let row = try Row.fetchOne(
                 db,
-                sql: "SELECT COUNT(*) AS n, MIN(idx) AS first FROM entry WHERE height NOT IN (SELECT height FROM block)"
+                sql: "SELECT COUNT(*) AS n, MIN(idx) AS first FROM entry WHERE idx >= ?",
+                arguments: [Int64(bitPattern: treeSize)]
             )
             let count: Int = row?["n"] ?? 0
             let first: Int64? = row?["first"]
