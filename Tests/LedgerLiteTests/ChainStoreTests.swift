@@ -158,6 +158,63 @@ import Testing
         #expect(try Self.openAfterTampering(check: .structure, { _ in sql }) == nil)
     }
 
+    /// A store written before the lean rows (signer column, entries indexed by height,
+    /// readings keyed by meter id) is rewritten on open and answers every look-up as before.
+    @Test func aStoreWithTheEarlierRowsIsRewrittenOnce() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let f = try ChainFixture.trading()
+        let path = dir.file("chain.sqlite")
+        var readings: [MeterID: [StoredEntry]] = [:]
+        var dispatches: [StoredEntry] = []
+        do {
+            let store = try ChainStore(path: path)
+            try f.write(to: store)
+            for block in f.blocks {
+                for case let .reading(r) in block.entries.map(\.record) {
+                    readings[r.meter] = try store.readings(meter: r.meter, from: .min, until: .max)
+                }
+            }
+            dispatches = try store.dispatches(fromIndex: 0, limit: 1000)
+            // Back to the rows of the releases before: the migration is to run again.
+            try store.executeRawSQLForTesting(
+                """
+                CREATE TABLE entry_old (idx INTEGER PRIMARY KEY, height INTEGER NOT NULL, type INTEGER NOT NULL,
+                    signer BLOB NOT NULL, bytes BLOB NOT NULL);
+                INSERT INTO entry_old SELECT idx, height, type, substr(bytes, 3, 16), bytes FROM entry;
+                DROP TABLE entry;
+                ALTER TABLE entry_old RENAME TO entry;
+                CREATE INDEX entry_by_height ON entry(height, idx);
+                CREATE INDEX entry_by_type ON entry(type, idx);
+                CREATE TABLE reading_old (meter BLOB NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+                    idx INTEGER NOT NULL, PRIMARY KEY (meter, seq)) WITHOUT ROWID;
+                INSERT INTO reading_old SELECT m.id, r.seq, r.ts, r.idx FROM reading r JOIN meter m ON m.no = r.meter_no;
+                DROP TABLE reading;
+                DROP TABLE meter;
+                ALTER TABLE reading_old RENAME TO reading;
+                CREATE INDEX reading_by_time ON reading(meter, ts);
+                DELETE FROM grdb_migrations WHERE identifier = 'lean-rows-v1';
+                """
+            )
+        }
+        #expect(!readings.isEmpty && !dispatches.isEmpty)
+        let reopened = try ChainStore(path: path, check: .full)
+        for (meter, stored) in readings {
+            #expect(try reopened.readings(meter: meter, from: .min, until: .max) == stored)
+            #expect(try reopened.latestReading(meter: meter) == stored.last)
+        }
+        #expect(try reopened.dispatches(fromIndex: 0, limit: 1000) == dispatches)
+        for stored in dispatches {
+            guard case let .dispatch(d) = stored.entry.record else { continue }
+            #expect(try reopened.request(d.request, before: stored.index) != nil, "the request of \(d.request)")
+        }
+        for block in f.blocks {
+            #expect(try reopened.block(atHeight: block.header.header.height) == block)
+        }
+        // New blocks append to the rewritten rows.
+        #expect(try reopened.entryCount() == f.blocks.last?.header.header.treeSize)
+    }
+
     @Test func startupDetectsADeletedEntry() throws {
         let error = try Self.openAfterTampering { _ in "DELETE FROM entry WHERE idx = 25" }
         #expect(error as? ChainStoreError == .entryIndexMismatch(height: 2, expected: 25, found: 26))
