@@ -43,6 +43,14 @@ package struct ServerLimitOptions: ParsableArguments {
     )
     var writeBurst: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep at most this many live event streams (GET /v1/events, the dashboard's) open at once; more are answered 503 with Retry-After.",
+            valueName: "count"
+        )
+    )
+    var maxEventStreams = EventStreamLimits.standardMaxStreams
+
     package init() {}
 
     package func validate() throws {
@@ -57,6 +65,9 @@ package struct ServerLimitOptions: ParsableArguments {
         }
         guard (0...1_000_000).contains(writeRate) else {
             throw ValidationError("--write-rate must be between 0 (no limit) and 1000000 requests a second")
+        }
+        guard (1...4096).contains(maxEventStreams) else {
+            throw ValidationError("--max-event-streams must be between 1 and 4096")
         }
         if let writeBurst {
             guard writeRate > 0 else { throw ValidationError("--write-burst needs a --write-rate above 0") }
@@ -73,7 +84,8 @@ package struct ServerLimitOptions: ParsableArguments {
             requestTimeout: requestTimeout.duration,
             maxConnections: maxConnections,
             writeRate: writeRate == 0
-                ? nil : WriteRate(perSecond: Double(writeRate), burst: writeBurst ?? 2 * writeRate)
+                ? nil : WriteRate(perSecond: Double(writeRate), burst: writeBurst ?? 2 * writeRate),
+            eventStreams: EventStreamLimits(maxStreams: maxEventStreams)
         )
     }
 }

@@ -17,6 +17,9 @@ package struct ServerLimits: Sendable, Equatable {
     package var maxConnections: Int
     /// Write requests per source; nil for no limit (`WriteRateLimitResponder`).
     package var writeRate: WriteRate?
+    /// Live event streams (`GET /v1/events`) at once, and their heartbeat. A stream is one of
+    /// the `maxConnections`; the idle timeout does not cut it while it is open.
+    package var eventStreams: EventStreamLimits
 
     package static let standardIdleTimeout: Duration = .seconds(30)
     package static let standardRequestTimeout: Duration = .seconds(60)
@@ -26,12 +29,14 @@ package struct ServerLimits: Sendable, Equatable {
         idleTimeout: Duration = standardIdleTimeout,
         requestTimeout: Duration = standardRequestTimeout,
         maxConnections: Int = standardMaxConnections,
-        writeRate: WriteRate? = .standard
+        writeRate: WriteRate? = .standard,
+        eventStreams: EventStreamLimits = EventStreamLimits()
     ) {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
         self.writeRate = writeRate
+        self.eventStreams = eventStreams
     }
 
     /// A limiter for `writeRate`; nil without one.

@@ -62,6 +62,8 @@ struct GatewayOpenAPITests {
             "SettlementTradeView": SettlementTradeView.self,
             "EscalatedDispatchSubmission": EscalatedDispatchSubmission.self,
             "EscalatedDispatchAnswer": EscalatedDispatchAnswer.self,
+            "EventStreamHello": EventStreamHello.self,
+            "BlockEventView": BlockEventView.self,
         ]
     }
 

@@ -86,4 +86,20 @@ package final class RawConnection {
 
     /// What the server sent, as text.
     package var text: String { String(decoding: received, as: UTF8.self) }
+
+    /// The body of a chunked response so far (`Transfer-Encoding: chunked`, as a stream is
+    /// sent): the chunks that have arrived whole, joined, without their framing.
+    package var chunkedBody: String {
+        guard let end = text.range(of: "\r\n\r\n") else { return "" }
+        var rest = Substring(text[end.upperBound...])
+        var body = ""
+        while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16), size > 0 {
+            let chunk = rest[line.upperBound...].utf8
+            guard chunk.count >= size + 2 else { break }
+            let stop = chunk.index(chunk.startIndex, offsetBy: size)
+            body += String(Substring(chunk[..<stop]))
+            rest = Substring(chunk[chunk.index(stop, offsetBy: 2)...])
+        }
+        return body
+    }
 }

@@ -67,6 +67,21 @@ package struct HouseholdReadAccess: Sendable {
         }
     }
 
+    /// Whether a stream that mixes public and household data (`GET /v1/events`) may carry the
+    /// household part for `request`: always on loopback, else only with the operator's token.
+    /// - Throws: 401 when the request carries a token that is not the operator's, so that a
+    ///   mistyped token is told, not silently served the public part.
+    package func allowsHouseholdData(_ request: Request) throws(APIError) -> Bool {
+        guard restricted, !Gateway.carriesToken(request, token) else { return true }
+        guard request.headers[.authorization] == nil else {
+            throw APIError(
+                .unauthorized,
+                "wrong admin token: household data in the event stream needs the operator's admin token (`Authorization: Bearer <token>`, DIR/admin.token); without the header the stream carries public data only"
+            )
+        }
+        return false
+    }
+
     private static func describe(_ refusal: StampRefusal, meter: MeterID) -> String {
         switch refusal {
         case .missing: "the request carries neither a token nor a signature"

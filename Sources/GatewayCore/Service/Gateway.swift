@@ -27,6 +27,8 @@ package final class Gateway: Sendable {
     /// The nonces of meters' signed reads of their own data (`HouseholdReadAccess`): one
     /// register for the gateway, whichever router serves them.
     let householdStamps = RequestStampVerifier(nonceLimit: HouseholdReadAccess.nonceLimit)
+    /// The block events of the dashboard's streams, read once for all of them.
+    let blockEvents: BlockEvents
 
     private init(
         directory: DataDirectory,
@@ -46,6 +48,7 @@ package final class Gateway: Sendable {
         self.uplink = uplink
         readers = ReaderPool(name: "chain-reader")
         queries = ChainQueries(store: writer.store, checkpoints: checkpoints)
+        blockEvents = BlockEvents(readers: readers, queries: queries)
     }
 
     /// Opens the data directory (key, token, store, journal) and resumes the chain.
@@ -164,7 +167,11 @@ package final class Gateway: Sendable {
     /// - Parameter restrictHouseholdData: serve household data (a meter's readings and
     ///   receipts, anomalies, dispatches, a block's entries) only to the operator or the
     ///   meter itself (`HouseholdReadAccess`): what a gateway listening beyond loopback does.
-    package func router(restrictHouseholdData: Bool = false) -> Router<BasicRequestContext> {
+    /// - Parameter eventStreams: how many dashboard event streams are open at once, and their heartbeat.
+    package func router(
+        restrictHouseholdData: Bool = false,
+        eventStreams: EventStreamLimits = EventStreamLimits()
+    ) -> Router<BasicRequestContext> {
         let access = HouseholdReadAccess(
             restricted: restrictHouseholdData,
             token: token,
@@ -279,6 +286,7 @@ package final class Gateway: Sendable {
         addTradeRoutes(to: router, access: access)
         addSettlementRoute(to: router, access: access)
         addEscalationRoutes(to: router)
+        addDashboardRoutes(to: router, access: access, limits: eventStreams)
         return router
     }
 

@@ -17,6 +17,8 @@ package final class GatewayMetrics: Sendable {
     package let metersEnrolled: Gauge
     package let pending: Gauge
     package let height: Gauge
+    /// Live event streams open now (`GET /v1/events`).
+    package let eventStreams: Gauge
     private let rejectedByReason: [IngestReason: Counter]
     private let anomaliesByCategory: [AnomalyCategory: Counter]
     private let offersByOutcome: [String: Counter]
@@ -97,6 +99,10 @@ package final class GatewayMetrics: Sendable {
         )
         height = registry.makeGauge(
             descriptor: Self.d("chain_height", "", "Height of the latest sealed block (-1 for none)."),
+            labels: []
+        )
+        eventStreams = registry.makeGauge(
+            descriptor: Self.d("event_streams", "", "Live event streams open now (GET /v1/events, the dashboard's)."),
             labels: []
         )
         var anomalies: [AnomalyCategory: Counter] = [:]

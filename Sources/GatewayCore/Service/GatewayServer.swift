@@ -90,7 +90,10 @@ extension Gateway {
         if let tls {
             app = Application(
                 responder: rateLimited(
-                    PeerContextAdapter(inner: router(restrictHouseholdData: !listen.isLoopback).buildResponder()),
+                    PeerContextAdapter(
+                        inner: router(restrictHouseholdData: !listen.isLoopback, eventStreams: limits.eventStreams)
+                            .buildResponder()
+                    ),
                     limiter
                 ),
                 server: tls.server,
@@ -101,7 +104,10 @@ extension Gateway {
         } else {
             app = Application(
                 responder: rateLimited(
-                    LoopbackAdminResponder(inner: router(restrictHouseholdData: !listen.isLoopback).buildResponder()),
+                    LoopbackAdminResponder(
+                        inner: router(restrictHouseholdData: !listen.isLoopback, eventStreams: limits.eventStreams)
+                            .buildResponder()
+                    ),
                     limiter
                 ),
                 server: limits.http1,

@@ -30,6 +30,8 @@ package final class Uplink: Service, Sendable {
     package let clock: @Sendable () -> Int64
     /// Heights of the blocks the archiver stores, as it stores them.
     private let storedHeights: StoredHeights
+    /// Signals each change of `view()`, for the dashboard's event stream.
+    package let changes = UplinkChanges()
     /// Blocking store reads and checkpoint writes run on this thread.
     private let io: StoreThread
     private let status: Mutex<Status>
@@ -509,10 +511,14 @@ package final class Uplink: Service, Sendable {
     // MARK: state
 
     private func record(sealed: UInt64?, checkpointed: UInt64?) {
-        status.withLock {
-            $0.sealed = sealed
-            $0.lastCheckpointed = checkpointed
+        let changed = status.withLock { s -> Bool in
+            defer {
+                s.sealed = sealed
+                s.lastCheckpointed = checkpointed
+            }
+            return s.sealed != sealed || s.lastCheckpointed != checkpointed
         }
+        if changed { changes.publish() }
         metrics.checkpointedHeight.set(checkpointed.map { Double($0) } ?? -1)
         metrics.unacknowledged.set(Double(Self.unacknowledged(sealed: sealed, checkpointed: checkpointed)))
     }
@@ -529,6 +535,7 @@ package final class Uplink: Service, Sendable {
             )
         }
         guard previous != .connected else { return }
+        changes.publish()
         let message =
             previous == .starting ? "connected to the super node" : "the super node accepts pushes again; catching up"
         logger.notice("\(message)", metadata: ["super_node.url": "\(link.url)", "unacknowledged": "\(unacknowledged)"])
@@ -545,6 +552,7 @@ package final class Uplink: Service, Sendable {
             return (s.logged != key, Self.unacknowledged(sealed: s.sealed, checkpointed: s.lastCheckpointed))
         }
         guard changed else { return }
+        changes.publish()
         var metadata: Logger.Metadata = [
             "super_node.url": "\(link.url)", "reason": "\(failure.reason)", "unacknowledged": "\(unacknowledged)",
         ]

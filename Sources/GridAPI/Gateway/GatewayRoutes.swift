@@ -1,6 +1,8 @@
 /// Every route of the edge gateway (`edge-gateway serve`), as `Gateway.router()` registers
 /// them and docs/openapi/gateway.yaml describes them.
 package enum GatewayRoutes {
+    /// The live dashboard: one HTML page with its CSS and script.
+    package static let dashboard = Endpoint(.get, "/")
     package static let health = Endpoint(.get, "/healthz")
     package static let metrics = Endpoint(.get, "/metrics")
     package static let readings = Endpoint(.post, "/v1/readings", maxBodyBytes: BodyLimit.ingestBatch)
@@ -25,6 +27,8 @@ package enum GatewayRoutes {
     package static let dispatches = Endpoint(.get, "/v1/dispatches")
     package static let fairness = Endpoint(.get, "/v1/fairness")
     package static let export = Endpoint(.get, "/v1/export")
+    /// Server-sent events: each block as it is stored, the uplink's checkpoints, heartbeats.
+    package static let events = Endpoint(.get, "/v1/events", eventStream: true)
     package static let escalatedDispatches = Endpoint(
         .post,
         "/v1/escalated-dispatches",
@@ -34,6 +38,6 @@ package enum GatewayRoutes {
     package static let all: [Endpoint] = [
         health, metrics, readings, offers, requests, enroll, enrollments, revoke, blocks, block, meters, meter,
         meterReadings,
-        receipt, uplink, anomalies, tnt, dispatches, fairness, export, escalatedDispatches,
+        receipt, uplink, anomalies, tnt, dispatches, fairness, export, escalatedDispatches, dashboard, events,
     ]
 }

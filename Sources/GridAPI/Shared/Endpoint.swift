@@ -15,11 +15,15 @@ package struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     package let template: String
     /// The largest request body the route accepts (`BodyLimit`); 0 for a route that takes none.
     package let maxBodyBytes: Int
+    /// True for a route that answers with a live `text/event-stream`, which stays open until
+    /// the client or the server ends it.
+    package let eventStream: Bool
 
-    package init(_ method: Method, _ template: String, maxBodyBytes: Int = 0) {
+    package init(_ method: Method, _ template: String, maxBodyBytes: Int = 0, eventStream: Bool = false) {
         self.method = method
         self.template = template
         self.maxBodyBytes = maxBodyBytes
+        self.eventStream = eventStream
     }
 
     /// The template in Hummingbird's syntax, without the leading slash.
