@@ -46,7 +46,10 @@ extension SuperNode {
     ) -> ServiceGroup {
         let logger = self.logger
         let app = Application(
-            responder: rateLimited(PeerContextAdapter(inner: router().buildResponder()), limits),
+            responder: rateLimited(
+                PeerContextAdapter(inner: router(eventStreams: limits.eventStreams).buildResponder()),
+                limits
+            ),
             server: limits.http1,
             configuration: limits.configuration(address: .hostname(listen.host, port: listen.port), logger: logger),
             onServerRunning: { channel in
@@ -89,7 +92,10 @@ extension SuperNode {
         let app: any Service
         if gatewayPins.gateways.isEmpty {
             app = Application(
-                responder: rateLimited(PeerContextAdapter(inner: router().buildResponder()), limits),
+                responder: rateLimited(
+                    PeerContextAdapter(inner: router(eventStreams: limits.eventStreams).buildResponder()),
+                    limits
+                ),
                 server: server,
                 configuration: address,
                 onServerRunning: onServerRunning,
@@ -98,7 +104,10 @@ extension SuperNode {
         } else {
             app = Application(
                 responder: rateLimited(
-                    MutualTLSResponder(inner: router().buildResponder(), pins: gatewayPins.gateways),
+                    MutualTLSResponder(
+                        inner: router(eventStreams: limits.eventStreams).buildResponder(),
+                        pins: gatewayPins.gateways
+                    ),
                     limits
                 ),
                 server: server,

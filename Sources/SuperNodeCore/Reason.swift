@@ -58,6 +58,10 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     /// The sender's address sent more write requests than `--write-rate` allows; the answer
     /// says when to retry (`Retry-After`).
     case rateLimited = "rate-limited"
+    /// `GET /v1/events` asked for with an `Accept` that excludes `text/event-stream`.
+    case notAcceptable = "not-acceptable"
+    /// `--max-event-streams` event streams are open already; the answer says when to retry.
+    case tooManyStreams = "too-many-streams"
 
     /// The HTTP status that goes with it.
     package var status: Int {
@@ -71,6 +75,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
         case .tooManyRequests, .rateLimited: return 429
         case .unsupportedMediaType: return 415
         case .bodyTooLarge: return 413
+        case .notAcceptable: return 406
+        case .tooManyStreams: return 503
         case .badBlockSignature, .timestampsOutOfOrder, .futureTimestamp, .treeSizeMismatch, .entryCountMismatch,
             .malformedEntry,
             .badEntrySignature,

@@ -6,7 +6,8 @@ import LedgerLite
 import LedgerStore
 
 extension SuperNode {
-    package func router() -> Router<BasicRequestContext> {
+    /// - Parameter eventStreams: how many dashboard event streams are open at once, and their heartbeat.
+    package func router(eventStreams: EventStreamLimits = EventStreamLimits()) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONBodyMiddleware { Rejection(reason: .unsupportedMediaType, message: $0) })
         router.on(SuperNodeRoutes.health) { _, _ in "ok\n" }
@@ -64,6 +65,7 @@ extension SuperNode {
             }
             return Self.json(CheckpointView(checkpoint))
         }
+        addDashboardRoutes(to: router, limits: eventStreams)
         return router
     }
 
@@ -140,6 +142,9 @@ extension SuperNode {
             flags: outcome.flags.map(ValueFlagView.init),
             rejected: outcome.rejection.map(RejectionView.init)
         )
+        if let gateway = outcome.gateway {
+            publish("push", PushEventView(at: clock(), gateway: gateway.hex, answer: response))
+        }
         return Self.json(response, status: HTTPResponse.Status(code: outcome.rejection?.reason.status ?? 200))
     }
 
@@ -176,6 +181,15 @@ extension SuperNode {
             request: Array(record),
             consumerKey: submission.consumerKey
         )
+        // Refusals (a bad certificate, signature or record) are the sender's problem, not an escalation.
+        if answer.status != "refused" {
+            var event = EscalationEventView(at: clock(), answer: answer)
+            if let entry = try? SignedRecord(bytes: Array(record)), case let .request(q) = entry.record {
+                event.consumer = q.consumer.hex
+                event.energyWh = q.energyWh
+            }
+            publish("escalation", event)
+        }
         return Self.json(answer, status: HTTPResponse.Status(code: status))
     }
 

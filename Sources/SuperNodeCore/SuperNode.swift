@@ -1,5 +1,6 @@
 import GRDB
 import GridAPI
+import GridAPIServer
 import LedgerLite
 import Logging
 import Synchronization
@@ -21,6 +22,8 @@ package final class SuperNode: Sendable {
     private let endpoints: Mutex<[GatewayID: String]>
     /// Request hashes being escalated now (one escalation per request at a time).
     package let escalationsInFlight = Mutex<Set<Hash256>>([])
+    /// The pushes and escalations answered, for the dashboard's event streams.
+    package let events = EventBroadcast()
     /// Checks that pushes and escalations are signed by their gateway's certified key.
     package let requests: RequestAuthenticator
     /// How an https:// gateway is recognised when the super node calls it (escalations).
@@ -168,6 +171,7 @@ package final class SuperNode: Sendable {
                 self.logger.warning("push refused", metadata: metadata)
                 return outcome
             }
+            outcome.gateway = cert.certificate.gateway
             for (index, bytes) in blocks.enumerated() {
                 do {
                     let accepted = try self.accept(bytes, index: index, certificate: cert, db)

@@ -24,6 +24,9 @@ struct SuperNodeOpenAPITests {
             "GatewayListView": GatewayListView.self,
             "EscalationSubmission": EscalationSubmission.self,
             "EscalationAnswer": EscalationAnswer.self,
+            "EventStreamHello": EventStreamHello.self,
+            "PushEventView": PushEventView.self,
+            "EscalationEventView": EscalationEventView.self,
         ]
     }
 
