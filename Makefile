@@ -21,8 +21,9 @@ build: setup
 # which keep hundreds of SQLite files and sockets open at once.
 SELECT_SUITES = ModbusBridgeTests|MeterAgentTests|HomeAssistantMQTTTests
 
-## Build everything (binaries included: some tests run them) and run every test.
-test: setup
+## Build everything (binaries included: some tests run them) and run every test; setup --test adds what only tests need (chromium).
+test:
+	@./scripts/setup --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(SELECT_SUITES)'
 	$(SWIFT) test --skip-build --skip '$(SELECT_SUITES)'
