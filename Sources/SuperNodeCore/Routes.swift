@@ -184,6 +184,7 @@ extension SuperNode {
         // Refusals (a bad certificate, signature or record) are the sender's problem, not an escalation.
         if answer.status != "refused" {
             var event = EscalationEventView(at: clock(), answer: answer)
+            // `escalate` decoded the record already: a failure here only leaves the consumer out of the event.
             if let entry = try? SignedRecord(bytes: Array(record)), case let .request(q) = entry.record {
                 event.consumer = q.consumer.hex
                 event.energyWh = q.energyWh

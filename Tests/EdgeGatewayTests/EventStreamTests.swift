@@ -39,6 +39,17 @@ struct EventStreamTests {
         }
     }
 
+    /// The uplink events received so far, decoded.
+    static func uplinkEvents(_ connection: RawConnection) -> [UplinkView] {
+        connection.chunkedBody.components(separatedBy: "\n\n").compactMap { event -> UplinkView? in
+            let lines = event.split(separator: "\n")
+            guard lines.contains("event: uplink"), let data = lines.first(where: { $0.hasPrefix("data: ") }) else {
+                return nil
+            }
+            return try? JSONDecoder().decode(UplinkView.self, from: Data(data.dropFirst(6).utf8))
+        }
+    }
+
     @Test func aStreamSaysHelloThenSendsEachBlockAsItIsStoredWithItsReadings() async throws {
         try await ConnectionLimitTests.withServer(ServerLimits()) { port, h in
             let meter = TestKeys.meter
@@ -128,6 +139,47 @@ struct EventStreamTests {
             let third = try RawConnection(port: port)
             third.send(Self.request())
             try await Self.expect(third, toReceive: "event: hello")
+        }
+    }
+
+    @Test func eachCheckpointTheUplinkStoresIsAnUplinkEvent() async throws {
+        let superNode = UplinkTests.SigningCheck(root: EscalationAPITests.root)
+        try await Application(
+            router: superNode.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0))
+        )
+        .test(.live) { client in
+            let h = try await EscalationAPITests.harness(url: "http://127.0.0.1:\(try #require(client.port))")
+            defer { h.close() }
+            superNode.gatewayKey.withLock { $0 = try? h.dir.loadKey().publicIdentity }
+            let uplink = try #require(h.gateway.uplink)
+            uplink.serverBound(url: "http://127.0.0.1:8080")
+            let dashboard = Application(
+                router: h.gateway.router(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0))
+            )
+            try await dashboard.test(.live) { dashboardClient in
+                let stream = try RawConnection(port: try #require(dashboardClient.port))
+                stream.send(Self.request())
+                try await Self.expect(stream, toReceive: "event: hello")
+                try await h.enroll(SigningIdentity())
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await uplink.run() }
+                    // Every block checkpointed, as an uplink event says.
+                    do {
+                        try await waitUntil("an uplink event with every block checkpointed") {
+                            stream.poll()
+                            return Self.uplinkEvents(stream).contains {
+                                $0.lastCheckpointedHeight != nil && $0.unacknowledgedBlocks == 0
+                            }
+                        }
+                    } catch {
+                        Issue.record("\(error): \(stream.chunkedBody)")
+                    }
+                    group.cancelAll()
+                }
+                #expect(Self.uplinkEvents(stream).allSatisfy { $0.configured && $0.superNode != nil })
+            }
         }
     }
 

@@ -28,7 +28,8 @@ package final class BlockEvents: Sendable {
             if let event {
                 recent.withLock { kept in
                     kept[height] = event
-                    if height >= Self.kept { kept = kept.filter { $0.key > height - Self.kept } }
+                    let newest = max(height, kept.keys.max() ?? height)
+                    kept = kept.filter { $0.key + Self.kept > newest }
                 }
             }
         }

@@ -29,22 +29,20 @@ package final class EventStreamSlots: Sendable {
 
     /// A place for one more stream; nil when `limit` are open.
     package func take() -> Ticket? {
-        let taken = open.withLock { count -> Int? in
-            guard count < limit else { return nil }
+        // `onChange` is told under the lock, so that it sees the counts in their order.
+        let taken = open.withLock { count -> Bool in
+            guard count < limit else { return false }
             count += 1
-            return count
+            onChange(count)
+            return true
         }
-        guard let taken else { return nil }
-        onChange(taken)
-        return Ticket(self)
+        return taken ? Ticket(self) : nil
     }
 
     private func release() {
-        onChange(
-            open.withLock { count in
-                count -= 1
-                return count
-            }
-        )
+        open.withLock { count in
+            count -= 1
+            onChange(count)
+        }
     }
 }
