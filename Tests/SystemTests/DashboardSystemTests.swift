@@ -37,19 +37,19 @@ struct DashboardSystemTests {
 
         let browser = try HeadlessChromium()
         defer { browser.close() }
-        try browser.open(base + "/")
+        try await browser.open(base + "/")
         try await browser.waitUntil(
             "both enrolled meters on the page",
             "document.querySelectorAll('#meters tr[data-meter]').length === 2"
         )
         for meter in [house, shop] {
-            #expect(
-                try browser.evaluate("document.querySelector('#meters tr[data-meter=\"\(meter)\"]') !== null") as? Bool
-                    == true
+            let shown = try await browser.evaluate(
+                "document.querySelector('#meters tr[data-meter=\"\(meter)\"]') !== null"
             )
+            #expect(shown as? Bool == true, "meter \(meter)")
         }
         // Set on this page only: still there after the block arrives, so the page was not reloaded.
-        _ = try browser.evaluate("window.loadedOnce = true")
+        _ = try await browser.evaluate("window.loadedOnce = true")
 
         // The page's stream is open before the block is sealed.
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -87,14 +87,14 @@ struct DashboardSystemTests {
                 "block \(height) on the page",
                 "document.querySelector('#blocks tr[data-height=\"\(height)\"]') !== null"
             )
-            #expect(try browser.evaluate("window.loadedOnce === true") as? Bool == true)
+            #expect(try await browser.evaluate("window.loadedOnce === true") as? Bool == true)
             // The block's reading updated the house's row (loopback: household data is shown).
             try await browser.waitUntil(
                 "the house's power on the page",
                 "document.querySelector('#meters tr[data-meter=\"\(house)\"]').textContent.includes('640')"
             )
             if let path = ProcessInfo.processInfo.environment["GRIDLEDGER_DASHBOARD_SCREENSHOT"] {
-                try browser.screenshot().write(to: URL(fileURLWithPath: path))
+                try await browser.screenshot().write(to: URL(fileURLWithPath: path))
             }
         } catch {
             try await http.shutdown()

@@ -88,19 +88,19 @@ package final class HeadlessChromium {
     deinit { close() }
 
     /// Opens `url` in a new tab, which later calls act on.
-    package func open(_ url: String) throws {
-        let target = try send("Target.createTarget", ["url": "about:blank"])
+    package func open(_ url: String) async throws {
+        let target = try await send("Target.createTarget", ["url": "about:blank"])
         guard let targetID = target["targetId"] as? String else { throw Failure("no targetId in \(target)") }
-        let attached = try send("Target.attachToTarget", ["targetId": targetID, "flatten": true])
+        let attached = try await send("Target.attachToTarget", ["targetId": targetID, "flatten": true])
         guard let session = attached["sessionId"] as? String else { throw Failure("no sessionId in \(attached)") }
         self.session = session
-        _ = try send("Page.navigate", ["url": url], inSession: true)
+        _ = try await send("Page.navigate", ["url": url], inSession: true)
     }
 
     /// The value of a JavaScript expression in the open tab (a string, number, bool, array,
     /// dictionary or nil); a thrown exception is a `Failure`.
-    package func evaluate(_ expression: String) throws -> Any? {
-        let answer = try send(
+    package func evaluate(_ expression: String) async throws -> Any? {
+        let answer = try await send(
             "Runtime.evaluate",
             ["expression": expression, "returnByValue": true, "awaitPromise": true],
             inSession: true
@@ -115,12 +115,12 @@ package final class HeadlessChromium {
         _ expression: String,
         timeout: Duration = .seconds(30)
     ) async throws {
-        try await TestSupport.waitUntil(what, timeout: timeout) { try self.evaluate(expression) as? Bool == true }
+        try await TestSupport.waitUntil(what, timeout: timeout) { try await self.evaluate(expression) as? Bool == true }
     }
 
     /// A PNG of the open tab.
-    package func screenshot() throws -> Data {
-        let answer = try send("Page.captureScreenshot", ["format": "png"], inSession: true)
+    package func screenshot() async throws -> Data {
+        let answer = try await send("Page.captureScreenshot", ["format": "png"], inSession: true)
         guard let text = answer["data"] as? String, let data = Data(base64Encoded: text) else {
             throw Failure("no screenshot in the answer")
         }
@@ -144,7 +144,14 @@ package final class HeadlessChromium {
 
     // MARK: the protocol
 
-    private func send(_ method: String, _ params: [String: Any], inSession: Bool = false) throws -> [String: Any] {
+    /// Sends one command and waits for its answer, skipping events and other answers. The pipe
+    /// is polled without blocking, with a short sleep between, so that no thread of the
+    /// cooperative pool waits on Chromium.
+    private func send(
+        _ method: String,
+        _ params: [String: Any],
+        inSession: Bool = false
+    ) async throws -> [String: Any] {
         guard !closed else { throw Failure("chromium is closed") }
         nextID += 1
         let id = nextID
@@ -173,8 +180,11 @@ package final class HeadlessChromium {
             }
             guard ContinuousClock.now < deadline else { throw Failure("\(method): no answer within 30 s; \(log)") }
             var descriptor = pollfd(fd: answers, events: Int16(POLLIN), revents: 0)
-            guard Glibc.poll(&descriptor, 1, 200) >= 0 else { throw Failure("poll: errno \(errno)") }
-            guard descriptor.revents != 0 else { continue }
+            guard Glibc.poll(&descriptor, 1, 0) >= 0 else { throw Failure("poll: errno \(errno)") }
+            guard descriptor.revents != 0 else {
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { Glibc.read(answers, $0.baseAddress, $0.count) }
             guard count > 0 else { throw Failure("\(method): chromium closed its pipe; \(log)") }
