@@ -98,3 +98,35 @@ struct SuperNodeEventStreamTests {
         }
     }
 }
+
+extension EscalationTests {
+    @Test func anAnsweredEscalationIsSentToTheStreamAndARefusedOneIsNot() async throws {
+        let a = FakeGateway(
+            key: Self.gatewayA,
+            producers: [.init(id: TestKeys.key(0x61).id, tnt: 0, availableWh: 9000)]
+        )
+        let b = FakeGateway(key: Self.gatewayB, producers: [])
+        let h = try await NodeHarness.make()
+        try await withGateways(a, b) { portA, portB in
+            let cert = try await Self.setUp(h, portA: portA, portB: portB)
+            try await SuperNodeEventStreamTests.withServer(h) { port in
+                let stream = try RawConnection(port: port)
+                stream.send(SuperNodeEventStreamTests.request)
+                try await SuperNodeEventStreamTests.expect(stream, toReceive: "event: hello")
+                let (refusedStatus, _) = try await escalate(h, nil, try Self.request(1, 100))
+                #expect(refusedStatus == 401)
+                let (_, answer) = try await escalate(h, cert, try Self.request(2, 20_000))
+                #expect(answer.status == "unserved")
+                try await SuperNodeEventStreamTests.expect(stream, toReceive: "event: escalation")
+                let events = stream.chunkedBody.components(separatedBy: "\n\n").filter {
+                    $0.hasPrefix("event: escalation")
+                }
+                #expect(events.count == 1)
+                let data = try #require(events.first?.split(separator: "\n").first { $0.hasPrefix("data: ") })
+                let event = try JSONDecoder().decode(EscalationEventView.self, from: Data(data.dropFirst(6).utf8))
+                #expect(event.consumer == Self.consumer.id.hex && event.energyWh == 20_000)
+                #expect(event.answer.status == "unserved" && event.answer.reason == "no-candidate")
+            }
+        }
+    }
+}
