@@ -50,7 +50,7 @@ enum GatewayDashboard {
         function renderMeters() {
           const rows = [...state.meters.values()].map((m) => {
             const r = m.reading ? m.reading.values : {};
-            const history = state.history.get(m.id) || [];
+            const history = (state.history.get(m.id) || []).map((point) => point.watts);
             return el("tr", {"data-meter": m.id},
               el("td", {class: "mono", title: m.id}, short(m.id)),
               el("td", {}, m.role + (m.active ? "" : " (revoked)")),
@@ -64,16 +64,18 @@ enum GatewayDashboard {
           });
           fill($("#meters tbody"), rows, "no meter is enrolled", 9);
         }
+        /** Keeps a reading as its meter's latest (when it is) and as a point of its power history, in sequence order. */
         function noteReading(stored) {
           const r = stored.reading;
           const meter = state.meters.get(r.meter);
-          if (!meter || (meter.reading && meter.reading.sequence >= r.sequence)) return;
-          meter.reading = r;
-          if (typeof r.values.active_power_w === "number") {
-            const history = state.history.get(r.meter) || [];
-            history.push(r.values.active_power_w);
-            state.history.set(r.meter, history.slice(-HISTORY));
-          }
+          if (!meter) return;
+          if (!meter.reading || meter.reading.sequence < r.sequence) meter.reading = r;
+          if (typeof r.values.active_power_w !== "number") return;
+          const history = state.history.get(r.meter) || [];
+          if (history.some((point) => point.sequence === r.sequence)) return;
+          history.push({sequence: r.sequence, watts: r.values.active_power_w});
+          history.sort((a, b) => a.sequence - b.sequence);
+          state.history.set(r.meter, history.slice(-HISTORY));
         }
         function renderBlocks() {
           const newest = [...state.blocks.values()].sort((a, b) => b.header.height - a.header.height).slice(0, BLOCKS);
