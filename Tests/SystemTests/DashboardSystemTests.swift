@@ -103,6 +103,75 @@ struct DashboardSystemTests {
         try await http.shutdown()
     }
 
+    @Test("beyond loopback the page shows readings only once the operator's token is given")
+    func householdDataNeedsTheOperatorsToken() async throws {
+        let world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.root) }
+        let house = try world.keygen("house")
+        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        let (gateway, published) = try await TLSSystemTests.serve(
+            "edge-gateway",
+            [
+                "serve", "--data", world.gateway, "--listen", "0.0.0.0:0", "--allow-plain-http",
+                "--seal-interval", "300ms",
+            ],
+            urlFile: world.gateway + "/gateway.url",
+            log: world.path("gateway.log")
+        )
+        defer { gateway.terminate() }
+        let port = try #require(published.split(separator: ":").last)
+        let base = "http://127.0.0.1:\(port)"
+        let enrolled = try runBinary(
+            "edge-gateway",
+            ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
+        )
+        #expect(enrolled.status == 0, "\(enrolled.output)")
+        let client = GatewayClient(base: URL(string: base)!)
+        let gatewayID = try #require(KeyID(hex: try await client.gatewayID(timeout: .seconds(10))))
+        let key = try KeyFile.readPrivateKey(from: world.path("house.key"))
+        let reading = try Reading(
+            meter: key.id,
+            gateway: gatewayID,
+            sequence: 1,
+            timestamp: Int64(Date().timeIntervalSince1970 * 1000),
+            values: [MeasuredValue(.energyImportWh, 1200), MeasuredValue(.activePowerW, 640)]
+        )
+        let answer = try await client.postReadings(
+            IngestBatch(signed: [try SignedRecord.sign(.reading(reading), with: key)]),
+            timeout: .seconds(10)
+        )
+        #expect(answer.results.map(\.status) == [.accepted])
+
+        let browser = try HeadlessChromium()
+        defer { browser.close() }
+        let row = "document.querySelector('#meters tr[data-meter=\"\(house)\"]')"
+        do {
+            try await browser.open(base + "/")
+            try await browser.waitUntil(
+                "the page told that household data needs the token",
+                "\(row) !== null && !document.querySelector('#household-note').hidden"
+            )
+            // The block holding the reading came on the stream (its kinds are only in block events), without it.
+            try await browser.waitUntil(
+                "the reading's block from the event stream",
+                "[...document.querySelectorAll('#blocks tbody td')].some((cell) => cell.textContent === '1 reading')"
+            )
+            #expect(try await browser.evaluate("\(row).textContent.includes('640')") as? Bool == false)
+
+            let token = try String(contentsOfFile: world.gateway + "/admin.token", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try await browser.evaluate(
+                "document.querySelector('#token').value = '\(token)'; document.querySelector('#token-form').requestSubmit(); true"
+            )
+            try await browser.waitUntil(
+                "the house's power on the page once the token is given",
+                "\(row).textContent.includes('640') && document.querySelector('#household-note').hidden"
+            )
+        } catch {
+            throw Failure("\(error); chromium: \(browser.log.suffix(2000))")
+        }
+    }
+
     /// What the test reads of `/healthz`.
     struct Tip: Decodable {
         let height: Int64?
