@@ -9,8 +9,9 @@ import ServiceLifecycle
 /// then ended, so that the server's drain does not wait for it). The server's idle timeout
 /// does not cut it: Hummingbird closes an idle connection only between responses.
 package enum EventStreamResponse {
-    /// Events waiting to be written to one client; beyond it the oldest are dropped (a client
-    /// this far behind reconnects and resumes from its `Last-Event-ID`).
+    /// Events waiting to be written to one client; beyond it the oldest are dropped rather than
+    /// held for a client this far behind (the gateway's stream resumes from `Last-Event-ID`
+    /// when such a client reconnects).
     package static let buffered = 256
 
     /// False when the request's `Accept` names media types, none of which is an event stream.
@@ -56,28 +57,27 @@ package enum EventStreamResponse {
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         let body = ResponseBody { writer in
             defer { withExtendedLifetime(ticket) {} }
-            do {
-                let (events, continuation) = AsyncStream.makeStream(
-                    of: ServerSentEvent.self,
-                    bufferingPolicy: .bufferingNewest(buffered)
-                )
-                for event in first { continuation.yield(event) }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        await produce(continuation)
-                        continuation.finish()
-                    }
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: heartbeat)
-                            continuation.yield(.heartbeat)
-                        }
-                    }
-                    for await event in events.cancelOnGracefulShutdown() {
-                        try await writer.write(ByteBuffer(string: event.text))
-                    }
-                    group.cancelAll()
+            let (events, continuation) = AsyncStream.makeStream(
+                of: ServerSentEvent.self,
+                bufferingPolicy: .bufferingNewest(buffered)
+            )
+            for event in first { continuation.yield(event) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await produce(continuation)
+                    continuation.finish()
                 }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: heartbeat)
+                        continuation.yield(.heartbeat)
+                    }
+                }
+                // A client gone makes `write` throw, which cancels both tasks.
+                for await event in events.cancelOnGracefulShutdown() {
+                    try await writer.write(ByteBuffer(string: event.text))
+                }
+                group.cancelAll()
             }
             try await writer.finish(nil)
         }
