@@ -195,6 +195,7 @@ let package = Package(
                 "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -229,6 +230,7 @@ let package = Package(
                 "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -321,6 +323,7 @@ let package = Package(
                 "LedgerLite",
                 "ModbusBridge",
                 "GridAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -338,6 +341,7 @@ let package = Package(
                 "TestSupport",
                 "MeterAgent", "AgentCore", "MeterEmulator", "ModbusBridge", "LedgerLite", "GridAPI", "LedgerStore",
                 "OperatorKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -353,6 +357,7 @@ let package = Package(
                 "GridAPI",
                 "LedgerStore",
                 "OperatorKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -370,6 +375,7 @@ let package = Package(
                 "LedgerLite",
                 "GridAPI",
                 "LedgerStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -404,7 +410,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerLiteTests",
-            dependencies: ["TestSupport", "LedgerLite", "LedgerStore", "ModbusBridge"]
+            dependencies: [
+                "TestSupport", "LedgerLite", "LedgerStore", "ModbusBridge",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TestSupport
 import Testing
@@ -228,6 +229,59 @@ import Testing
         #expect(signed.isSignatureValid(by: TestKeys.gateway.publicIdentity))
         #expect(TestKeys.gateway.signed(.policy(policy)).bytes == (try vector("signed-policy-v1")))
         #expect(RecordType.policy.isGatewayAuthored)
+    }
+
+    /// The OCMF string of the `text ocmf-document-v1` block.
+    static let ocmfDocument: String? = {
+        let here = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        let doc = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/FORMATS.md")
+        guard let text = try? String(contentsOf: doc, encoding: .utf8) else { return nil }
+        let lines = text.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(of: "```text ocmf-document-v1"), start + 1 < lines.count else { return nil }
+        return lines[start + 1]
+    }()
+
+    @Test func ocmfCommitment() throws {
+        let text = try #require(Self.ocmfDocument, "the ocmf-document-v1 block is missing from docs/FORMATS.md")
+        let document = try OCMFDocument(parsing: text)
+        #expect(document.isSignatureValid(by: TestKeys.ocmf.publicKey))
+        let payload = OCMFPayload(
+            gatewayIdentification: "GridLedger meter-agent",
+            pagination: 1,
+            meterSerial: TestKeys.meter.id.hex,
+            readings: [
+                OCMFReading(time: t, transaction: "B", valueWh: 1_234_567, register: OCMFReading.importRegister),
+                OCMFReading(
+                    time: t + 899_000,
+                    transaction: "E",
+                    valueWh: 1_235_067,
+                    register: OCMFReading.importRegister
+                ),
+            ]
+        )
+        #expect(document.payloadText == payload.json()[...])
+        let commitment = try OCMFCommitment(
+            meter: TestKeys.meter.id,
+            gateway: TestKeys.gateway.id,
+            pagination: 1,
+            periodStart: t,
+            periodEnd: t + 900_000,
+            ocmfPublicKey: Array(TestKeys.ocmf.publicKey.x963Representation),
+            ocmfHash: document.hash
+        )
+        #expect(commitment.canonicalBytes() == (try vector("ocmf-commitment-v1")))
+        #expect(try OCMFCommitment(canonicalBytes: vector("ocmf-commitment-v1")) == commitment)
+        #expect(document.mismatch(with: commitment) == nil)
+        #expect(TestKeys.meter.signed(.ocmfCommitment(commitment)).bytes == (try vector("signed-ocmf-commitment-v1")))
+        let signed = try SignedRecord(bytes: vector("signed-ocmf-commitment-v1"))
+        #expect(signed.record.meterAuthor == TestKeys.meter.id)
+        #expect(!RecordType.ocmfCommitment.isGatewayAuthored)
+        #expect(
+            encodeHex(Array(TestKeys.ocmf.publicKey.derRepresentation))
+                == "3059301306072a8648ce3d020106082a8648ce3d0301070342000457e977f6db7e33c3fe7acf2842ed987009caf5"
+                + "6d458682fca447b7d3d762ab34c5ab3770ba573bdff5414065640ffb5b346dfa84dec4db4d68e5f59cc471c2ec"
+        )
     }
 
     @Test func offerCutAnomaly() throws {

@@ -13,6 +13,8 @@ public struct ChainState: Sendable {
     private var lastReading: [MeterID: UInt64] = [:]
     private var lastOffer: [MeterID: UInt64] = [:]
     private var lastRequest: [MeterID: UInt64] = [:]
+    /// Each meter's last OCMF pagination number on the chain.
+    private var lastOCMF: [MeterID: UInt64] = [:]
     /// The latest Authority record: the root key escalation decisions must be signed by.
     public private(set) var authority: AuthorityRecord?
     /// SHA-256 of each pending request's signed body (until its dispatch).
@@ -42,6 +44,9 @@ public struct ChainState: Sendable {
     /// The sequence number the meter's next reading must carry.
     public func nextReadingSequence(of meter: MeterID) -> UInt64 { (lastReading[meter] ?? 0) + 1 }
 
+    /// The pagination number the meter's next OCMF commitment must carry.
+    public func nextOCMFPagination(of meter: MeterID) -> UInt64 { (lastOCMF[meter] ?? 0) + 1 }
+
     /// The key that must have signed `entry`: the gateway's for gateway records, else the
     /// author meter's enrolled key.
     /// - Throws: `RuleViolation` when the envelope names another signer, or the meter is
@@ -70,7 +75,8 @@ public struct ChainState: Sendable {
     /// decides them: who signs it (the gateway, or the meter it names, enrolled and not
     /// revoked), that a reading's sequence number is the meter's next one and an offer's or a
     /// request's is above the meter's last, that a reading naming a gateway names this chain's
-    /// gateway, and that an offer comes from a producer and a
+    /// gateway, that an OCMF commitment names this chain's gateway and the meter's next
+    /// pagination number, and that an offer comes from a producer and a
     /// request from a consumer. `apply` starts with exactly this check, so a gateway that
     /// asks it before its own admission policies decides as a verifier replaying the chain.
     /// - Returns: the key that must have signed the entry.
@@ -101,6 +107,16 @@ public struct ChainState: Sendable {
             do { try tnt.requireActiveMember(q.consumer, needs: .consumer) } catch { throw .tnt(error) }
         case let .escalation(e):
             try checkEscalation(role: e.role, decision: e.decision, rootKey: authority?.rootKey)
+        case let .ocmfCommitment(c):
+            guard c.gateway == gatewayKey.id else {
+                throw .ocmfForOtherGateway(c.meter, pagination: c.pagination, named: c.gateway, gateway: gatewayKey.id)
+            }
+            let expected = nextOCMFPagination(of: c.meter)
+            guard c.pagination == expected else {
+                throw c.pagination > expected
+                    ? .ocmfPaginationGap(c.meter, expected: expected, found: c.pagination)
+                    : .ocmfPaginationReplay(c.meter, expected: expected, found: c.pagination)
+            }
         default:
             break
         }
@@ -154,6 +170,8 @@ public struct ChainState: Sendable {
             if e.role == .consumer { escalatable[d.consumer] = nil }
         case .revocation, .anomaly, .policy:
             try applyTNT(entry.record, enforcingDispatchRule)
+        case let .ocmfCommitment(c):
+            lastOCMF[c.meter] = c.pagination
         }
     }
 
@@ -249,6 +267,12 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
     /// The consumer side of an escalation answers a request that is not the consumer's
     /// escalatable one (served, not on the chain, already escalated, or other contents).
     case escalationNotEscalatable(decisionID: UInt64, RequestReference, reason: String)
+    /// An OCMF commitment addressed to another gateway.
+    case ocmfForOtherGateway(MeterID, pagination: UInt64, named: GatewayID, gateway: GatewayID)
+    /// An OCMF commitment skipped pagination numbers (a document is missing before it).
+    case ocmfPaginationGap(MeterID, expected: UInt64, found: UInt64)
+    /// An OCMF commitment reuses a pagination number already on the chain.
+    case ocmfPaginationReplay(MeterID, expected: UInt64, found: UInt64)
 
     public var description: String {
         switch self {
@@ -280,6 +304,15 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
         case let .escalationReplayed(id): return "escalation decision \(id) is already on the chain"
         case let .escalationNotEscalatable(id, request, reason):
             return "escalation decision \(id) answers \(request), which cannot be escalated here: \(reason)"
+        case let .ocmfForOtherGateway(meter, pagination, named, gateway):
+            return
+                "OCMF document T\(pagination) of meter \(meter.hex) is addressed to gateway \(named.hex), not this chain's gateway \(gateway.hex)"
+        case let .ocmfPaginationGap(meter, expected, found):
+            return
+                "OCMF pagination gap for meter \(meter.hex): expected T\(expected), found T\(found) (documents T\(expected)…T\(found - 1) are missing)"
+        case let .ocmfPaginationReplay(meter, expected, found):
+            return
+                "OCMF pagination T\(found) of meter \(meter.hex) is already on the chain (expected T\(expected)): replay or duplicate"
         }
     }
 }

@@ -10,13 +10,14 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case policy = 0x08
     case escalation = 0x09
     case authority = 0x0a
+    case ocmfCommitment = 0x0b
 
     /// True for records the gateway signs (dispatch, enrollment, revocation, anomaly, policy,
     /// escalation, authority);
-    /// false for records a meter signs (reading, offer, request).
+    /// false for records a meter signs (reading, offer, request, OCMF commitment).
     public var isGatewayAuthored: Bool {
         switch self {
-        case .reading, .offer, .request: return false
+        case .reading, .offer, .request, .ocmfCommitment: return false
         case .dispatch, .enrollment, .revocation, .anomaly, .policy, .escalation, .authority: return true
         }
     }
@@ -33,6 +34,7 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .policy: return "policy"
         case .escalation: return "escalation"
         case .authority: return "authority"
+        case .ocmfCommitment: return "ocmf-commitment"
         }
     }
 }
@@ -66,6 +68,7 @@ public enum Record: Sendable, Hashable {
     case policy(PolicyRecord)
     case escalation(Escalation)
     case authority(AuthorityRecord)
+    case ocmfCommitment(OCMFCommitment)
 
     /// Decodes any record type from its canonical bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
@@ -82,6 +85,7 @@ public enum Record: Sendable, Hashable {
         case .policy: self = .policy(try PolicyRecord(canonicalBytes: bytes))
         case .escalation: self = .escalation(try Escalation(canonicalBytes: bytes))
         case .authority: self = .authority(try AuthorityRecord(canonicalBytes: bytes))
+        case .ocmfCommitment: self = .ocmfCommitment(try OCMFCommitment(canonicalBytes: bytes))
         }
     }
 
@@ -103,6 +107,7 @@ public enum Record: Sendable, Hashable {
         case .policy: return .policy
         case .escalation: return .escalation
         case .authority: return .authority
+        case .ocmfCommitment: return .ocmfCommitment
         }
     }
 
@@ -119,6 +124,7 @@ public enum Record: Sendable, Hashable {
         case let .policy(r): return r.canonicalBytes()
         case let .escalation(r): return r.canonicalBytes()
         case let .authority(r): return r.canonicalBytes()
+        case let .ocmfCommitment(r): return r.canonicalBytes()
         }
     }
 
@@ -128,6 +134,7 @@ public enum Record: Sendable, Hashable {
         case let .reading(r): return r.meter
         case let .offer(r): return r.producer
         case let .request(r): return r.consumer
+        case let .ocmfCommitment(r): return r.meter
         case .dispatch, .enrollment, .revocation, .anomaly, .policy, .escalation, .authority: return nil
         }
     }

@@ -203,7 +203,7 @@ public struct TNTState: Sendable {
     /// deliberately unfair chains in tests; a verifier always enforces).
     mutating func apply(_ record: Record, enforcingRule: Bool) throws(TNTError) {
         switch record {
-        case .anomaly, .authority:
+        case .anomaly, .authority, .ocmfCommitment:
             return
         case let .escalation(e):
             guard e.role == .producer else { return }  // the consumer side changes no TNT row
