@@ -8,8 +8,8 @@ import OperatorKit
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write what others need from the chain: settlement rows (csv, json).",
-        subcommands: [ExportCSVCommand.self, ExportJSONCommand.self]
+        abstract: "Write what others need from the chain: settlement rows (csv, json), a meter's OCMF documents (ocmf).",
+        subcommands: [ExportCSVCommand.self, ExportJSONCommand.self, ExportOCMFCommand.self]
     )
 }
 

@@ -9,6 +9,9 @@ package struct PreparedRecord: Sendable {
         /// A decoded reading; `signatureValid` is nil when no key was known for its meter
         /// (or the envelope names another signer), so nothing could be checked.
         case reading(SignedRecord, Reading, signatureValid: Bool?)
+        /// A decoded OCMF commitment whose OCMF document matches it (hash, meter,
+        /// pagination, period, ECDSA signature); `signatureValid` as for a reading.
+        case ocmfCommitment(SignedRecord, OCMFCommitment, OCMFDocument, signatureValid: Bool?)
     }
 
     package var index: Int

@@ -314,7 +314,22 @@ package final class Gateway: Sendable {
                 "the batch holds \(batch.records.count) records; at most \(IngestBatch.maxRecords) are accepted a batch"
             )
         }
-        let prepared = await IngestPreparation.prepare(batch.records, keys: writer.keys)
+        if let ocmf = batch.ocmf {
+            guard ocmf.count == batch.records.count else {
+                throw APIError(
+                    .badRequest,
+                    "the batch's ocmf array holds \(ocmf.count) items for \(batch.records.count) records; it must be as long as records (null where a record is no OCMF commitment)"
+                )
+            }
+            let documents = ocmf.count { $0 != nil }
+            guard documents <= IngestBatch.maxOCMFDocuments else {
+                throw APIError(
+                    .contentTooLarge,
+                    "the batch holds \(documents) OCMF strings; at most \(IngestBatch.maxOCMFDocuments) are accepted a batch"
+                )
+            }
+        }
+        let prepared = await IngestPreparation.prepare(batch.records, ocmf: batch.ocmf ?? [], keys: writer.keys)
         let results = await writer.ingest(prepared)
         metrics.ingestLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         var headers = HTTPFields()

@@ -21,6 +21,8 @@ package struct DataDirectory: Sendable {
     package var tokenPath: String { directory.file("admin.token") }
     package var chainPath: String { directory.file("chain.sqlite") }
     package var journalPath: String { directory.file("pending.sqlite") }
+    /// The OCMF strings whose commitments are on the chain (`OCMFArchive`).
+    package var ocmfPath: String { directory.file("ocmf.sqlite") }
     package var lockPath: String { directory.file("gateway.lock") }
     package var urlPath: String { directory.file("gateway.url") }
     /// The super node's checkpoints of our blocks (`CheckpointStore`).

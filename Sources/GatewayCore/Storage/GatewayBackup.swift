@@ -48,8 +48,10 @@ package enum GatewayBackup {
                 files.append(URL(fileURLWithPath: target).lastPathComponent)
             }
             for (source, target) in [
+                // The OCMF archive after the journal and the chain: the gateway writes a string
+                // before its commitment, so the copy holds the string of every copied commitment.
                 (directory.journalPath, copy.journalPath), (directory.chainPath, copy.chainPath),
-                (directory.checkpointsPath, copy.checkpointsPath),
+                (directory.ocmfPath, copy.ocmfPath), (directory.checkpointsPath, copy.checkpointsPath),
             ] where FileManager.default.fileExists(atPath: source) {
                 try backUpDatabase(source, to: target)
                 files.append(URL(fileURLWithPath: target).lastPathComponent)

@@ -10,8 +10,14 @@ package struct CommitGroup {
     /// Blocks the builder sealed while the group was staged; they reach the archiver only
     /// once the group is durable.
     package fileprivate(set) var sealed: [Block] = []
+    /// The OCMF strings of the group's OCMF commitments: written to the `OCMFArchive` before
+    /// the journal, so no commitment is durable without its string.
+    package private(set) var documents: [OCMFArchive.Document] = []
 
     package init(base: UInt64) { self.base = base }
+
+    /// Adds the OCMF string of a commitment staged into this group.
+    package mutating func add(_ document: OCMFArchive.Document) { documents.append(document) }
 }
 
 /// The one commit path. Every kind of entry (reading, offer, request and its dispatch,
@@ -20,7 +26,8 @@ package struct CommitGroup {
 ///
 /// 1. `stage`: the builder applies the chain rules and takes the entry (sealing by size as
 ///    it goes), so the next decision of the same group sees it;
-/// 2. `commit`: the group is written to the pending journal in one transaction (one fsync);
+/// 2. `commit`: the group's OCMF strings are written to the OCMF archive, then the group to
+///    the pending journal in one transaction (one fsync each);
 /// 3. only then are the group's sealed blocks handed to the archiver and its answers given.
 ///
 /// If the journal cannot be written, the writer resumes from what is durable (the store and
@@ -45,6 +52,7 @@ extension ChainWriter {
         defer { refreshGauges() }
         guard !group.entries.isEmpty else { return nil }
         do {
+            try ocmfArchive.save(group.documents)
             try journal.append(
                 group.entries.enumerated().map {
                     PendingJournal.Entry(index: group.base + UInt64($0.offset), time: now, bytes: $0.element.bytes)
@@ -52,7 +60,7 @@ extension ChainWriter {
             )
         } catch {
             logger.error(
-                "cannot write the pending journal; the entries are not recorded",
+                "cannot write the pending journal (or the OCMF archive before it); the entries are not recorded",
                 metadata: ["error": "\(error)", "path": "\(journal.path)", "entries": "\(group.entries.count)"]
             )
             reload(haltOnFailure: true)

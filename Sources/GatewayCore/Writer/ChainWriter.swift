@@ -12,6 +12,8 @@ import OperatorKit
 package actor ChainWriter {
     package nonisolated let store: ChainStore
     package nonisolated let journal: PendingJournal
+    /// The OCMF strings whose commitments are on the chain (written before the journal).
+    package nonisolated let ocmfArchive: OCMFArchive
     package nonisolated let gatewayKey: SigningIdentity
     package nonisolated let keys = KeyDirectory()
     package nonisolated let config: ChainWriterConfig
@@ -29,7 +31,7 @@ package actor ChainWriter {
     package var meters: [MeterID: MeterInfo] = [:]
     package var pending: [PendingEntry] = []
     private var pendingReadings: [ReadingKey: [UInt8]] = [:]
-    private var detector: AnomalyDetector
+    var detector: AnomalyDetector
     /// Each meter's last recorded offer and request (resent copies are duplicates).
     package var lastTrades: [TradeKey: LastTrade] = [:]
     /// Escalation records on the chain (either side), by decision id: a decision sent again
@@ -126,6 +128,7 @@ package actor ChainWriter {
         do {
             store = try ChainStore(path: directory.chainPath, check: .none)
             journal = try PendingJournal(path: directory.journalPath)
+            ocmfArchive = try OCMFArchive(path: directory.ocmfPath)
         } catch {
             throw ChainResumeError.storeUnavailable(directory: directory.path, underlying: "\(error)")
         }
@@ -508,6 +511,19 @@ package actor ChainWriter {
                 findings += detector.readingAccepted(r, previous: previous, evidence: Hash256.sha256(entry.bytes))
                 acceptedResults.append(results.count)
                 results.append(IngestResult(index: p.index, status: .accepted, meter: hex, sequence: r.sequence))
+            case let .ocmfCommitment(entry, commitment, document, signatureValid):
+                let (result, finding) = admitOCMF(
+                    entry,
+                    commitment,
+                    document,
+                    signatureValid: signatureValid,
+                    index: p.index,
+                    now: now,
+                    in: &group
+                )
+                if let finding { findings.append(finding) }
+                if result.status == .accepted { acceptedResults.append(results.count) }
+                results.append(result)
             }
         }
 

@@ -15,9 +15,13 @@ package enum BodyLimit {
     static func jsonBase64(_ bytes: Int) -> Int { 2 * base64(bytes) + 2 }
 
     /// `POST /v1/readings`: `IngestBatch.maxRecords` of the largest signed reading (a version 2
-    /// reading with every value), each a JSON string and a comma: about 1.2 MB.
+    /// reading with every value), each a JSON string and a comma, and
+    /// `IngestBatch.maxOCMFDocuments` OCMF strings of at most `OCMFDocument.maxTextBytes`, each
+    /// escaped at worst, and a null for every other record: about 1.6 MB.
     package static let ingestBatch =
         IngestBatch.maxRecords * (jsonBase64(SignedRecord.envelopeBytes(body: Reading.maxEncodedBytes)) + 1)
+        + IngestBatch.maxOCMFDocuments * (2 * OCMFDocument.maxTextBytes + 3)
+        + IngestBatch.maxRecords * 5
         + jsonOverhead
 
     /// One signed record of any type in a JSON object: offers, requests, escalated dispatches,

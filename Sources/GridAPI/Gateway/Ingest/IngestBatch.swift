@@ -7,9 +7,14 @@ import LedgerLite
 package struct IngestBatch: Codable, Sendable, Hashable {
     /// Base64 of each `SignedRecord.bytes`, in the order the agent produced them.
     package var records: [String]
+    /// The OCMF strings of the batch's OCMF commitments, by position: as long as `records`,
+    /// the exact OCMF string whose SHA-256 the commitment at the same position names, and
+    /// null for every other record. Absent when the batch holds no commitment.
+    package var ocmf: [String?]?
 
-    package init(records: [String]) {
+    package init(records: [String], ocmf: [String?]? = nil) {
         self.records = records
+        self.ocmf = ocmf
     }
 
     package init(signed: [SignedRecord]) {
@@ -18,4 +23,6 @@ package struct IngestBatch: Codable, Sendable, Hashable {
 
     /// Most records one batch may carry; larger batches are refused whole (HTTP 413).
     package static let maxRecords = 1000
+    /// Most OCMF commitments (with their OCMF strings) one batch may carry.
+    package static let maxOCMFDocuments = 50
 }

@@ -26,6 +26,10 @@ package enum IngestReason: String, Codable, Sendable, Hashable, CaseIterable {
     /// A reading of a version this gateway no longer takes (version 1, which names no
     /// gateway, after the gateway's transition date); signed again as version 2 it is taken.
     case retiredReadingVersion = "retired-reading-version"
+    /// An OCMF commitment whose OCMF string is missing, malformed, or does not match it
+    /// (hash, meter, pagination, period, or an ECDSA signature that does not verify with the
+    /// committed key); or an OCMF string beside a record that is no commitment.
+    case invalidOCMF = "invalid-ocmf"
     /// The gateway could not store it (disk, database); retry.
     case storage
 }
