@@ -116,7 +116,7 @@ public final class OCMFArchive: Sendable {
                 db,
                 sql: "SELECT * FROM document WHERE meter = ? AND pagination = ?",
                 arguments: [Data(meter.bytes), Int64(bitPattern: pagination)]
-            ).map(Self.document)
+            ).map(document)
         }
     }
 
@@ -133,13 +133,23 @@ public final class OCMFArchive: Sendable {
                     ORDER BY period_start, pagination LIMIT ?
                     """,
                 arguments: [Data(meter.bytes), from, until, until, limit]
-            ).map(Self.document)
+            ).map(document)
         }
     }
 
-    private static func document(_ row: Row) -> Document {
-        Document(
-            meter: MeterID(bytes: Array(row["meter"] as Data)) ?? MeterID.zero,
+    /// A row whose meter is not 16 bytes: the file was edited by something else.
+    public struct DamagedRow: Error, CustomStringConvertible {
+        /// The archive's path.
+        public let path: String
+        public var description: String {
+            "\(path) holds an OCMF document whose meter id is not 16 bytes; restore the file from a backup"
+        }
+    }
+
+    private func document(_ row: Row) throws -> Document {
+        guard let meter = MeterID(bytes: Array(row["meter"] as Data)) else { throw DamagedRow(path: path) }
+        return Document(
+            meter: meter,
             pagination: UInt64(bitPattern: row["pagination"]),
             index: UInt64(bitPattern: row["idx"]),
             periodStart: row["period_start"],
