@@ -106,6 +106,7 @@ package struct BusPoller: Service {
                 )
                 // After the log line, so that whoever sees the state can already read that it was stored.
                 readings?.publish(reading)
+                if let ocmf = meter.ocmf { await recordOCMF(reading, of: meter, with: ocmf, failures: failures) }
             }
         } catch let full as Outbox.OutboxFull {
             failures.log(
@@ -124,6 +125,37 @@ package struct BusPoller: Service {
                 metadata: [
                     "meter.id": "\(meterID.hex)", "error": "\(error)",
                 ]
+            )
+        }
+    }
+
+    /// Moves the meter's settlement period on; a finished period's OCMF document goes into
+    /// the outbox. A failure is logged: the reading is stored all the same, and the next
+    /// reading moves the period on.
+    private func recordOCMF(
+        _ reading: Reading,
+        of meter: PolledMeter,
+        with ocmf: OCMFRecorder,
+        failures: RateLimitedLog
+    ) async {
+        let meterID = meter.identity.id
+        do {
+            guard let stored = try await ocmf.record(reading, meter: meter.identity, gateway: gateway, outbox: outbox),
+                case .ocmfCommitment(let c) = stored.record
+            else { return }
+            logger.info(
+                "OCMF document signed",
+                metadata: [
+                    "meter.id": "\(meterID.hex)", "ocmf.pagination": "T\(c.pagination)",
+                    "ocmf.period_start": "\(c.periodStart)", "ocmf.period_end": "\(c.periodEnd)",
+                ]
+            )
+        } catch {
+            failures.log(
+                .error,
+                key: "\(meterID.hex) ocmf",
+                "OCMF document not stored",
+                metadata: ["meter.id": "\(meterID.hex)", "error": "\(error)"]
             )
         }
     }

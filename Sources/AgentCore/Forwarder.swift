@@ -127,8 +127,14 @@ package struct Forwarder: Service {
     /// Sends one batch of the oldest records and applies the gateway's answer.
     package func sendOnce(limit: Int, timeout: Duration? = nil) async throws -> Outcome {
         let items = try await outbox.oldest(limit: limit)
-        guard !items.isEmpty else { return .idle }
-        let batch = IngestBatch(records: items.map { Data($0.bytes).base64EncodedString() })
+        let documents = try await outbox.oldestOCMF(limit: min(limit, Self.ocmfBatchSize))
+        guard !items.isEmpty || !documents.isEmpty else { return .idle }
+        // OCMF commitments go after the readings, their OCMF strings at the same positions.
+        let batch = IngestBatch(
+            records: items.map { Data($0.bytes).base64EncodedString() }
+                + documents.map { Data($0.bytes).base64EncodedString() },
+            ocmf: documents.isEmpty ? nil : [String?](repeating: nil, count: items.count) + documents.map(\.ocmf)
+        )
         let answer: IngestResponse
         do throws(GridAPIError) {
             answer = try await http.postReadings(batch, timeout: timeout ?? requestTimeout)
@@ -147,8 +153,10 @@ package struct Forwarder: Service {
         } catch .transport(_, let error) {
             throw error
         }
-        guard answer.results.count == items.count else {
-            throw GatewayError.mismatchedAnswer("answered \(answer.results.count) results for \(items.count) records")
+        guard answer.results.count == items.count + documents.count else {
+            throw GatewayError.mismatchedAnswer(
+                "answered \(answer.results.count) results for \(items.count + documents.count) records"
+            )
         }
         var acknowledged: [Outbox.Item] = []
         var retryLater = false
@@ -219,6 +227,7 @@ package struct Forwarder: Service {
             }
         }
         try await outbox.acknowledge(acknowledged.map(\.id))
+        if !(try await deliverOCMF(documents, answer.results.dropFirst(items.count))) { retryLater = true }
         if let exports {
             for item in acknowledged where exports.producers.contains(item.meter) {
                 do {
@@ -233,6 +242,40 @@ package struct Forwarder: Service {
         }
         logger.debug("batch delivered", metadata: ["acknowledged": "\(acknowledged.count)", "batch": "\(items.count)"])
         return .sent(retryLater: retryLater)
+    }
+
+    /// OCMF documents a batch carries at most.
+    package static let ocmfBatchSize = 20
+
+    /// Deletes the OCMF documents the gateway acknowledged. The others stay queued and are
+    /// sent again, even one the gateway refuses for good (logged as an error): a document
+    /// cannot be dropped or renumbered without breaking the gap-free pagination that its
+    /// successors already carry in their signed strings. Returns false when some stay.
+    private func deliverOCMF(_ documents: [Outbox.OCMFItem], _ results: ArraySlice<IngestResult>) async throws -> Bool {
+        var acknowledged: [Int64] = []
+        for (document, result) in zip(documents, results) {
+            if result.isAcknowledged {
+                acknowledged.append(document.id)
+                continue
+            }
+            let reason = result.reason?.rawValue ?? result.status.rawValue
+            let permanent = result.status == .rejected && result.reason.map(Self.permanentReasons.contains) == true
+            notices.log(
+                permanent || result.reason == .invalidOCMF || result.reason == .conflictingDuplicate
+                    ? .error : .warning,
+                key: "\(document.meter) ocmf \(reason)",
+                permanent || result.reason == .invalidOCMF || result.reason == .conflictingDuplicate
+                    ? "gateway refused an OCMF document; it stays queued (its pagination cannot be skipped): see the detail"
+                    : "gateway deferred an OCMF document; will retry",
+                metadata: [
+                    "meter.id": "\(document.meter)", "ocmf.pagination": "T\(document.pagination)",
+                    "reason": "\(reason)",
+                    "detail": "\(result.detail ?? "")",
+                ]
+            )
+        }
+        try await outbox.acknowledgeOCMF(acknowledged)
+        return acknowledged.count == documents.count
     }
 
     /// The last sequence number the gateway holds for a meter (`GET /v1/meters/{id}`).

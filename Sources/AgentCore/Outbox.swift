@@ -94,6 +94,24 @@ package actor Outbox {
             // restart while the gateway is down still signs readings for it.
             try db.execute(sql: "CREATE TABLE addressee (gateway TEXT NOT NULL)")
         }
+        migrator.registerMigration("outbox-v3-ocmf") { db in
+            // Each OCMF meter's last pagination number and open settlement period (JSON of
+            // `OCMFPeriod`), and the signed OCMF commitments with their OCMF strings waiting
+            // for the gateway: a restart continues the gap-free pagination and the open period.
+            try db.execute(
+                sql: """
+                    CREATE TABLE ocmf_state (meter TEXT PRIMARY KEY, last_pagination INTEGER NOT NULL, open TEXT);
+                    CREATE TABLE ocmf_outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        meter TEXT NOT NULL,
+                        pagination INTEGER NOT NULL,
+                        bytes BLOB NOT NULL,
+                        ocmf TEXT NOT NULL,
+                        UNIQUE (meter, pagination)
+                    );
+                    """
+            )
+        }
         try migrator.migrate(database)
     }
 
@@ -322,6 +340,105 @@ package actor Outbox {
             try UInt64.fetchOne(
                 db,
                 sql: "SELECT last_sequence FROM meter_sequence WHERE meter = ?",
+                arguments: [meter.hex]
+            ) ?? 0
+        }
+    }
+
+    // MARK: OCMF documents
+
+    /// A signed OCMF commitment and its OCMF string, waiting for the gateway.
+    package struct OCMFItem: Sendable {
+        package let id: Int64
+        package let meter: String
+        package let pagination: UInt64
+        package let bytes: [UInt8]
+        package let ocmf: String
+    }
+
+    /// Moves `meter`'s open settlement period on by `point` and, when that finishes the
+    /// period, stores the document `build` signs for it with the meter's next pagination
+    /// number, all in one transaction. Returns the stored commitment, if any.
+    package func recordOCMF(
+        meter: MeterID,
+        point: OCMFPoint,
+        periodMs: Int64,
+        build: @Sendable (FinishedOCMFPeriod, UInt64) throws -> (SignedRecord, String)
+    ) throws -> SignedRecord? {
+        let stored = try database.write { db -> SignedRecord? in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT last_pagination, open FROM ocmf_state WHERE meter = ?",
+                arguments: [meter.hex]
+            )
+            let last: UInt64 = row?["last_pagination"] ?? 0
+            let open = try (row?["open"] as String?).map {
+                try JSONDecoder().decode(OCMFPeriod.self, from: Data($0.utf8))
+            }
+            let (next, finished) = OCMFPeriod.observe(point, open: open, length: periodMs)
+            var pagination = last
+            var record: SignedRecord?
+            if let finished {
+                pagination = last + 1
+                let (signed, ocmf) = try build(finished, pagination)
+                try db.execute(
+                    sql: "INSERT INTO ocmf_outbox (meter, pagination, bytes, ocmf) VALUES (?, ?, ?, ?)",
+                    arguments: [meter.hex, pagination, Data(signed.bytes), ocmf]
+                )
+                record = signed
+            }
+            let openText = try next.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            try db.execute(
+                sql: """
+                    INSERT INTO ocmf_state (meter, last_pagination, open) VALUES (?, ?, ?)
+                    ON CONFLICT(meter) DO UPDATE SET last_pagination = excluded.last_pagination, open = excluded.open
+                    """,
+                arguments: [meter.hex, pagination, openText]
+            )
+            return record
+        }
+        if stored != nil { appended.yield() }
+        return stored
+    }
+
+    /// The oldest OCMF documents waiting for the gateway, in the order they were made.
+    package func oldestOCMF(limit: Int) throws -> [OCMFItem] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, meter, pagination, bytes, ocmf FROM ocmf_outbox ORDER BY id LIMIT ?",
+                arguments: [limit]
+            ).map { row in
+                OCMFItem(
+                    id: row["id"],
+                    meter: row["meter"],
+                    pagination: row["pagination"],
+                    bytes: [UInt8]((row["bytes"] as Data?) ?? Data()),
+                    ocmf: row["ocmf"]
+                )
+            }
+        }
+    }
+
+    /// Deletes OCMF documents the gateway acknowledged.
+    package func acknowledgeOCMF(_ ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try database.write { db in
+            for id in ids { try db.execute(sql: "DELETE FROM ocmf_outbox WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    /// OCMF documents waiting for acknowledgement.
+    package func pendingOCMFCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ocmf_outbox") ?? 0 }
+    }
+
+    /// The last OCMF pagination number given to `meter` (0 before its first document).
+    package func lastOCMFPagination(of meter: MeterID) throws -> UInt64 {
+        try database.read { db in
+            try UInt64.fetchOne(
+                db,
+                sql: "SELECT last_pagination FROM ocmf_state WHERE meter = ?",
                 arguments: [meter.hex]
             ) ?? 0
         }

@@ -1,5 +1,6 @@
 import AgentCore
 import ArgumentParser
+import Crypto
 import Foundation
 import LedgerLite
 import LedgerStore
@@ -22,6 +23,13 @@ struct KeygenCommand: ParsableCommand {
             docs/AGENT.md) and keeps the pairs that already exist. Then enroll them in bulk:
               edge-gateway enroll --data DIR --meter-key keys/consumer-*.pub
               edge-gateway enroll --data DIR --meter-key keys/producer-*.pub --role producer
+
+            --ocmf also gives each meter a P-256 key for signed OCMF documents (OCMF allows \
+            only ECDSA): FILE.ocmf (mode 0600) and FILE.ocmf.pub (hex of the DER \
+            SubjectPublicKeyInfo, the form OCMF tools take), keeping an Ed25519 pair that \
+            exists. `meter-agent run` then signs one OCMF document per settlement period for \
+            that meter. Not a certified measuring instrument: the documents are not \
+            conformant with calibration law (docs/SECURITY.md).
             """
     )
 
@@ -37,6 +45,9 @@ struct KeygenCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace existing key files (the old keys are lost).")
     var force = false
 
+    @Flag(name: .long, help: "Also create the meter's P-256 OCMF key pair (FILE.ocmf, FILE.ocmf.pub).")
+    var ocmf = false
+
     func validate() throws {
         guard (out == nil) != (config == nil) else {
             throw ValidationError("give --out FILE (one meter) or --config agent.yaml (every meter it names)")
@@ -45,9 +56,15 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         if let out {
-            let identity = try KeyPairFiles(privateKey: out).create(comment: comment, force: force)
-            print("meter id \(identity.id.hex)")
-            print("private key \(out) (mode 0600), public key \(out).pub")
+            let files = KeyPairFiles(privateKey: out)
+            if ocmf, !force, try files.existing() {
+                print("meter key \(out) kept")
+            } else {
+                let identity = try files.create(comment: comment, force: force)
+                print("meter id \(identity.id.hex)")
+                print("private key \(out) (mode 0600), public key \(out).pub")
+            }
+            if ocmf { try createOCMFKey(for: out) }
             return
         }
         let agent = try AgentFile.load(path: config!)
@@ -58,14 +75,36 @@ struct KeygenCommand: ParsableCommand {
                 let files = KeyPairFiles(privateKey: meter.key)
                 if !force, try files.existing() {
                     kept += 1
-                    continue
+                } else {
+                    let identity = try files.create(
+                        comment: comment ?? "unit \(meter.unit) \(meter.role)",
+                        force: force
+                    )
+                    print("meter id \(identity.id.hex) \(meter.role) unit \(meter.unit) \(meter.key)")
+                    created += 1
                 }
-                let identity = try files.create(comment: comment ?? "unit \(meter.unit) \(meter.role)", force: force)
-                print("meter id \(identity.id.hex) \(meter.role) unit \(meter.unit) \(meter.key)")
-                created += 1
+                let ocmfKey = OCMFKeyPaths(meterKey: meter.key).privateKey
+                if ocmf, force || !FileManager.default.fileExists(atPath: ocmfKey) { try createOCMFKey(for: meter.key) }
             }
         }
         print("created \(created) key pairs, kept \(kept) that existed")
+    }
+
+    /// Writes a new P-256 OCMF key pair beside `meterKey` and prints its public key.
+    func createOCMFKey(for meterKey: String) throws {
+        let paths = OCMFKeyPaths(meterKey: meterKey)
+        for path in [paths.privateKey, paths.publicKey] where !force && FileManager.default.fileExists(atPath: path) {
+            throw OperatorError("\(path) exists; pass --force to replace the OCMF key pair (the old key is lost)")
+        }
+        let key = P256.Signing.PrivateKey()
+        do {
+            try OCMFKeyFile.writePrivateKey(key, to: paths.privateKey, overwrite: force)
+            try OCMFKeyFile.writePublicKey(key.publicKey, to: paths.publicKey, overwrite: force)
+        } catch {
+            throw OperatorError("\(error)")
+        }
+        print("OCMF key \(paths.privateKey) (mode 0600), public key \(paths.publicKey):")
+        print("  \(OCMFKeyFile.publicKeyHex(key.publicKey))")
     }
 }
 

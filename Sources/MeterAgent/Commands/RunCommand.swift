@@ -38,6 +38,12 @@ struct RunCommand: AsyncParsableCommand {
             With --mqtt URL, every stored reading is also published to an MQTT broker, with \
             Home Assistant discovery and availability (docs/AGENT.md). A broker that is down \
             is retried and logged; polling never waits for it.
+
+            OCMF: a meter whose key file has an OCMF key beside it (KEY.ocmf, from \
+            `meter-agent keygen --ocmf`) gets one signed OCMF document per settlement period \
+            (--ocmf-period, default 15m, aligned to UTC), sent to the gateway with a commitment \
+            it records on its chain (docs/AGENT.md, "OCMF"). The agent is not a certified \
+            measuring instrument: the documents are not conformant with calibration law.
             """
     )
 
@@ -103,7 +109,30 @@ struct RunCommand: AsyncParsableCommand {
     )
     var offerInterval: DurationArgument?
 
+    @Option(
+        name: .customLong("ocmf-period"),
+        help:
+            "Settlement period of the OCMF documents of meters with an OCMF key (KEY.ocmf): 1s to 1d, dividing a day (default 15m; periods below a minute are for tests and demos)."
+    )
+    var ocmfPeriod: DurationArgument?
+
+    /// The OCMF settlement period, ms.
+    var ocmfPeriodMs: Int64 {
+        ocmfPeriod.map {
+            $0.duration.components.seconds * 1000 + $0.duration.components.attoseconds / 1_000_000_000_000_000
+        }
+            ?? OCMFRecorder.defaultPeriodMs
+    }
+
     func validate() throws {
+        if let ocmfPeriod {
+            let ms = ocmfPeriodMs
+            guard ms >= 1000, ms <= 86_400_000, 86_400_000 % ms == 0 else {
+                throw ValidationError(
+                    "--ocmf-period must be 1s to 1d and divide a day (5m, 15m, 30m, 1h, …), not \(ocmfPeriod)"
+                )
+            }
+        }
         if config != nil {
             guard !bus.hasConnection, unit == nil, profile == nil, key == nil, role == nil, gateway == nil, data == nil,
                 interval == nil, outboxLimit == nil, gatewayID == nil
@@ -283,6 +312,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 throw OperatorError("\(error)")
             }
+            let ocmf = try ocmfRecorder(forMeterKey: meter.key, logger: logger)
             let factory = ReadingFactory(profile: profile)
             guard factory.measurands.contains(.energyImportWh) || factory.measurands.contains(.energyExportWh) else {
                 throw OperatorError(
@@ -300,7 +330,8 @@ struct RunCommand: AsyncParsableCommand {
                 reader: MeterReader(client: client, profile: profile, unit: meter.unit),
                 factory: factory,
                 identity: identity,
-                role: meter.role
+                role: meter.role,
+                ocmf: ocmf
             )
         }
         return BusPoller(
@@ -311,6 +342,25 @@ struct RunCommand: AsyncParsableCommand {
             outbox: outbox,
             logger: logger
         )
+    }
+
+    /// The meter's OCMF recorder when its OCMF key (KEY.ocmf) exists, else nil.
+    func ocmfRecorder(forMeterKey key: String, logger: Logger) throws -> OCMFRecorder? {
+        let path = OCMFKeyPaths(meterKey: key).privateKey
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let recorder = OCMFRecorder(key: try OCMFKeyFile.readPrivateKey(from: path), periodMs: ocmfPeriodMs)
+            logger.info(
+                "OCMF documents on",
+                metadata: [
+                    "ocmf.key": "\(path)", "ocmf.period_ms": "\(recorder.periodMs)",
+                    "ocmf.public_key": "\(OCMFKeyFile.publicKeyHex(recorder.key.publicKey))",
+                ]
+            )
+            return recorder
+        } catch {
+            throw OperatorError("\(error)")
+        }
     }
 
     /// The keys of the producer meters whose export --auto-offer offers.
