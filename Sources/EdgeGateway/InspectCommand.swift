@@ -255,6 +255,10 @@ struct InspectCommand: AsyncParsableCommand {
         if let a = r.anomaly { return "#\(e.index) anomaly (\(a.kind)) meter \(a.subject): \(a.detail)" }
         if let m = r.enrollment { return "#\(e.index) enrollment meter \(m.meter) as \(m.role)" }
         if let m = r.revocation { return "#\(e.index) revocation meter \(m.meter) (\(m.role))" }
+        if let c = r.ocmfCommitment {
+            return
+                "#\(e.index) ocmf-commitment meter \(c.meter) T\(c.pagination) period \(isoTime(c.periodStart)) … \(isoTime(c.periodEnd)) sha256 \(c.ocmfHash)"
+        }
         return "#\(e.index) \(r.type) signed by \(e.signer)"
     }
 

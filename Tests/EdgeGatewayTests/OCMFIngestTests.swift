@@ -91,6 +91,11 @@ struct OCMFIngestTests {
         await h.gateway.writer.waitUntilStored()
         let entry = try #require(try h.gateway.writer.store.entry(at: stored.index))
         #expect(entry.entry.bytes == second.0.bytes)
+        let block = try await h.get("/v1/blocks/\(entry.height)", as: BlockView.self)
+        let view = try #require(block.entries.first { $0.index == stored.index }?.record.ocmfCommitment)
+        #expect(view.meter == meter.id.hex && view.pagination == 2)
+        #expect(view.publicKey == OCMFKeyFile.publicKeyHex(TestKeys.ocmf.publicKey))
+        #expect(view.ocmfHash == (try OCMFDocument(parsing: second.1)).hash.hex)
 
         let export = try OCMFExport(
             chain: try ReadOnlyChain(h.dir),

@@ -33,6 +33,7 @@ struct GatewayOpenAPITests {
             "MembershipView": MembershipView.self,
             "EscalationRecordView": EscalationRecordView.self,
             "AuthorityRecordView": AuthorityRecordView.self,
+            "OCMFCommitmentView": OCMFCommitmentView.self,
             "RecordView": RecordView.self,
             "EntryView": EntryView.self,
             "BlockView": BlockView.self,

@@ -63,6 +63,16 @@ extension RecordView {
                 certificateName: a.certificate.certificate.name,
                 timestamp: a.timestamp
             )
+        case let .ocmfCommitment(c):
+            ocmfCommitment = OCMFCommitmentView(
+                meter: c.meter.hex,
+                gateway: c.gateway.hex,
+                pagination: c.pagination,
+                periodStart: c.periodStart,
+                periodEnd: c.periodEnd,
+                publicKey: OCMFKeyFile.publicKeyHex(c.signingKey),
+                ocmfHash: c.ocmfHash.hex
+            )
         default: break
         }
     }

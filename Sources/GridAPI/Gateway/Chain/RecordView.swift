@@ -7,6 +7,7 @@ package struct RecordView: Codable, Sendable {
     package var revocation: MembershipView?
     package var escalation: EscalationRecordView?
     package var authority: AuthorityRecordView?
+    package var ocmfCommitment: OCMFCommitmentView?
 
     package init(
         type: String,
@@ -15,7 +16,8 @@ package struct RecordView: Codable, Sendable {
         enrollment: MembershipView? = nil,
         revocation: MembershipView? = nil,
         escalation: EscalationRecordView? = nil,
-        authority: AuthorityRecordView? = nil
+        authority: AuthorityRecordView? = nil,
+        ocmfCommitment: OCMFCommitmentView? = nil
     ) {
         self.type = type
         self.reading = reading
@@ -24,5 +26,6 @@ package struct RecordView: Codable, Sendable {
         self.revocation = revocation
         self.escalation = escalation
         self.authority = authority
+        self.ocmfCommitment = ocmfCommitment
     }
 }
