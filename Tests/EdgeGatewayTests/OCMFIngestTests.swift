@@ -17,7 +17,8 @@ import Testing
 struct OCMFIngestTests {
     let quarter: Int64 = 900_000
 
-    /// The document of the quarter before `h`'s clock and its commitment, as an agent signs them.
+    /// The document of the (10 − pagination)-th quarter hour before `h`'s clock (so that
+    /// successive documents have successive periods) and its commitment, as an agent signs them.
     func document(
         _ h: Harness,
         _ meter: SigningIdentity,
@@ -25,7 +26,7 @@ struct OCMFIngestTests {
         key: P256.Signing.PrivateKey = TestKeys.ocmf,
         periodStart: Int64? = nil
     ) throws -> (SignedRecord, String) {
-        let start = periodStart ?? (h.clock.now - quarter)
+        let start = periodStart ?? (h.clock.now - Int64(10 - pagination) * quarter)
         let value = 1000 * Int64(pagination)
         let document = try OCMFDocument.sign(
             OCMFPayload(
@@ -100,7 +101,7 @@ struct OCMFIngestTests {
         let export = try OCMFExport(
             chain: try ReadOnlyChain(h.dir),
             meter: meter.id,
-            from: h.clock.now - 2 * quarter,
+            from: h.clock.now - 10 * quarter,
             until: h.clock.now
         )
         #expect(export.rows.map(\.commitment.pagination) == [1, 2])
@@ -139,6 +140,12 @@ struct OCMFIngestTests {
         // Another T1 (a replay with other contents), a gap, a string that is not the committed
         // one, no string at all, a string beside a reading, and a bad Ed25519 signature.
         let (otherT1, otherT1Text) = try document(h, meter, pagination: 1, periodStart: h.clock.now - 2 * quarter)
+        let (overlapping, overlappingText) = try document(
+            h,
+            meter,
+            pagination: 2,
+            periodStart: h.clock.now - 9 * quarter
+        )
         let (t4, t4Text) = try document(h, meter, pagination: 4)
         var flipped = honest.bytes
         flipped[flipped.count - 3] ^= 0x01
@@ -151,6 +158,7 @@ struct OCMFIngestTests {
             (Data(honest.bytes).base64EncodedString(), nil),  // 4 no string
             (Data(reading.bytes).base64EncodedString(), honestText),  // 5 a string beside a reading
             (Data(flipped).base64EncodedString(), honestText),  // 6 commitment's Ed25519 signature broken
+            (Data(overlapping.bytes).base64EncodedString(), overlappingText),  // 7 T1's period again
         ]
         let body = try JSONEncoder().encode(IngestBatch(records: items.map(\.0), ocmf: items.map(\.1)))
         let results = try await h.app().test(.router) { client in
@@ -163,12 +171,14 @@ struct OCMFIngestTests {
             results.map(\.summary) == [
                 "rejected:invalid-ocmf", "rejected:invalid-ocmf", "rejected:conflicting-duplicate",
                 "rejected:sequence-gap", "rejected:invalid-ocmf", "rejected:invalid-ocmf", "rejected:bad-signature",
+                "rejected:invalid-ocmf",
             ]
         )
         #expect(results[0].detail?.contains("does not verify with the committed P-256 key") == true, "\(results[0])")
         #expect(results[1].detail?.contains("SHA-256") == true, "\(results[1])")
         #expect(results[2].detail?.contains("T1") == true)
         #expect(results[3].detail?.contains("expected OCMF pagination T2") == true)
+        #expect(results[7].detail?.contains("one document per period") == true, "\(results[7])")
         #expect(await h.gateway.writer.builder.state.nextOCMFPagination(of: meter.id) == 2)
         // Nothing refused reached the archive.
         #expect(try h.gateway.writer.ocmfArchive.document(meter: meter.id, pagination: 2) == nil)
@@ -198,7 +208,7 @@ struct OCMFIngestTests {
         let export = try OCMFExport(
             chain: try ReadOnlyChain(reopened.dir),
             meter: meter.id,
-            from: h.clock.now - quarter,
+            from: h.clock.now - 10 * quarter,
             until: h.clock.now
         )
         #expect(export.rows.map(\.document.text) == [text1])

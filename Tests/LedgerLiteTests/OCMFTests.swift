@@ -39,14 +39,15 @@ struct OCMFTests {
         for document: OCMFDocument,
         pagination: UInt64 = 1,
         gateway: GatewayID? = nil,
-        key: P256.Signing.PublicKey = TestKeys.ocmf.publicKey
+        key: P256.Signing.PublicKey = TestKeys.ocmf.publicKey,
+        periodStart: Int64? = nil
     ) throws -> OCMFCommitment {
         try OCMFCommitment(
             meter: meter.id,
             gateway: gateway ?? self.gateway.id,
             pagination: pagination,
-            periodStart: t,
-            periodEnd: t + 900_000,
+            periodStart: periodStart ?? t,
+            periodEnd: (periodStart ?? t) + 900_000,
             ocmfPublicKey: Array(key.x963Representation),
             ocmfHash: document.hash
         )
@@ -201,14 +202,22 @@ struct OCMFTests {
         try state.apply(
             gateway.signed(.enrollment(Enrollment(meterKey: meter.publicIdentity, role: .consumer, timestamp: t)))
         )
+        // Document n covers the n-th quarter hour from t, unless `start` says otherwise.
         func entry(
             _ pagination: UInt64,
             gateway: GatewayID? = nil,
-            by signer: SigningIdentity? = nil
+            by signer: SigningIdentity? = nil,
+            start: Int64? = nil
         ) throws -> SignedRecord {
-            let document = try OCMFDocument.sign(payload(pagination: pagination), with: TestKeys.ocmf)
+            let start = start ?? t + Int64(pagination - 1) * 900_000
+            let document = try OCMFDocument.sign(
+                payload(pagination: pagination, begin: start, end: start + 899_000),
+                with: TestKeys.ocmf
+            )
             return (signer ?? meter).signed(
-                .ocmfCommitment(try commitment(for: document, pagination: pagination, gateway: gateway))
+                .ocmfCommitment(
+                    try commitment(for: document, pagination: pagination, gateway: gateway, periodStart: start)
+                )
             )
         }
         try state.apply(try entry(1))
@@ -231,6 +240,16 @@ struct OCMFTests {
             )
         ) {
             _ = try state.admit(try entry(2, by: TestKeys.consumer))
+        }
+        #expect(
+            throws: RuleViolation.ocmfPeriodOverlap(
+                meter.id,
+                pagination: 2,
+                start: t + 899_999,
+                previousEnd: t + 900_000
+            )
+        ) {
+            _ = try state.admit(try entry(2, start: t + 899_999))
         }
         var strangers = ChainState(gatewayKey: gateway.publicIdentity)
         #expect(throws: RuleViolation.unknownSigner(meter.id)) { try strangers.apply(try entry(1)) }
@@ -258,8 +277,8 @@ struct OCMFTests {
                         meter: consumer.id,
                         gateway: gateway.id,
                         pagination: pagination,
-                        periodStart: t,
-                        periodEnd: t + 900_000,
+                        periodStart: t + Int64(pagination) * 900_000,
+                        periodEnd: t + Int64(pagination + 1) * 900_000,
                         ocmfPublicKey: Array(TestKeys.ocmf.publicKey.x963Representation),
                         ocmfHash: document.hash
                     )

@@ -133,6 +133,8 @@ extension ChainWriter {
                 .sequenceGap,
                 "expected OCMF pagination T\(expected) for meter \(hex), got T\(found): send T\(expected)…T\(found - 1) first"
             )
+        case .ocmfPeriodOverlap:
+            return (.invalidOCMF, "\(violation)")
         default:
             return (.malformed, "the chain refuses the OCMF commitment: \(violation)")
         }

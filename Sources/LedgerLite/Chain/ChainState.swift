@@ -13,8 +13,8 @@ public struct ChainState: Sendable {
     private var lastReading: [MeterID: UInt64] = [:]
     private var lastOffer: [MeterID: UInt64] = [:]
     private var lastRequest: [MeterID: UInt64] = [:]
-    /// Each meter's last OCMF pagination number on the chain.
-    private var lastOCMF: [MeterID: UInt64] = [:]
+    /// Each meter's last OCMF pagination number on the chain, and the end of that document's period.
+    private var lastOCMF: [MeterID: (pagination: UInt64, periodEnd: Int64)] = [:]
     /// The latest Authority record: the root key escalation decisions must be signed by.
     public private(set) var authority: AuthorityRecord?
     /// SHA-256 of each pending request's signed body (until its dispatch).
@@ -45,7 +45,7 @@ public struct ChainState: Sendable {
     public func nextReadingSequence(of meter: MeterID) -> UInt64 { (lastReading[meter] ?? 0) + 1 }
 
     /// The pagination number the meter's next OCMF commitment must carry.
-    public func nextOCMFPagination(of meter: MeterID) -> UInt64 { (lastOCMF[meter] ?? 0) + 1 }
+    public func nextOCMFPagination(of meter: MeterID) -> UInt64 { (lastOCMF[meter]?.pagination ?? 0) + 1 }
 
     /// The key that must have signed `entry`: the gateway's for gateway records, else the
     /// author meter's enrolled key.
@@ -76,7 +76,7 @@ public struct ChainState: Sendable {
     /// revoked), that a reading's sequence number is the meter's next one and an offer's or a
     /// request's is above the meter's last, that a reading naming a gateway names this chain's
     /// gateway, that an OCMF commitment names this chain's gateway and the meter's next
-    /// pagination number, and that an offer comes from a producer and a
+    /// pagination number with a period after its previous one, and that an offer comes from a producer and a
     /// request from a consumer. `apply` starts with exactly this check, so a gateway that
     /// asks it before its own admission policies decides as a verifier replaying the chain.
     /// - Returns: the key that must have signed the entry.
@@ -116,6 +116,15 @@ public struct ChainState: Sendable {
                 throw c.pagination > expected
                     ? .ocmfPaginationGap(c.meter, expected: expected, found: c.pagination)
                     : .ocmfPaginationReplay(c.meter, expected: expected, found: c.pagination)
+            }
+            // One document per settlement period: periods follow one another, never overlap.
+            if let previousEnd = lastOCMF[c.meter]?.periodEnd, c.periodStart < previousEnd {
+                throw .ocmfPeriodOverlap(
+                    c.meter,
+                    pagination: c.pagination,
+                    start: c.periodStart,
+                    previousEnd: previousEnd
+                )
             }
         default:
             break
@@ -171,7 +180,7 @@ public struct ChainState: Sendable {
         case .revocation, .anomaly, .policy:
             try applyTNT(entry.record, enforcingDispatchRule)
         case let .ocmfCommitment(c):
-            lastOCMF[c.meter] = c.pagination
+            lastOCMF[c.meter] = (c.pagination, c.periodEnd)
         }
     }
 
@@ -273,6 +282,8 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
     case ocmfPaginationGap(MeterID, expected: UInt64, found: UInt64)
     /// An OCMF commitment reuses a pagination number already on the chain.
     case ocmfPaginationReplay(MeterID, expected: UInt64, found: UInt64)
+    /// An OCMF commitment whose period starts before the meter's previous document's period ended.
+    case ocmfPeriodOverlap(MeterID, pagination: UInt64, start: Int64, previousEnd: Int64)
 
     public var description: String {
         switch self {
@@ -313,6 +324,9 @@ public enum RuleViolation: Error, Hashable, Sendable, CustomStringConvertible {
         case let .ocmfPaginationReplay(meter, expected, found):
             return
                 "OCMF pagination T\(found) of meter \(meter.hex) is already on the chain (expected T\(expected)): replay or duplicate"
+        case let .ocmfPeriodOverlap(meter, pagination, start, previousEnd):
+            return
+                "OCMF document T\(pagination) of meter \(meter.hex) starts its period at \(start) ms, before the previous document's period ended (\(previousEnd) ms): one document per period"
         }
     }
 }
