@@ -214,6 +214,45 @@ struct OCMFIngestTests {
         #expect(export.rows.map(\.document.text) == [text1])
     }
 
+    @Test func anArchivedStringWhoseCommitmentIsNotOnTheChainIsNotExported() async throws {
+        let h = try await Harness.make()
+        defer { h.close() }
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        let (t1, text1) = try document(h, meter, pagination: 1)
+        #expect(try await post(h, [(t1, text1)]).map(\.summary) == ["accepted"])
+        await h.gateway.writer.sealNow()
+        await h.gateway.writer.waitUntilStored()
+        // What a journal write that failed after the archive's leaves behind: a row naming an
+        // entry index the chain does not hold, and one naming an entry that is another record.
+        let (t2, text2) = try document(h, meter, pagination: 2)
+        guard case .ocmfCommitment(let c2) = t2.record else {
+            Issue.record("not a commitment")
+            return
+        }
+        for index: UInt64 in [1_000, 0] {
+            try h.gateway.writer.ocmfArchive.save([
+                OCMFArchive.Document(
+                    meter: meter.id,
+                    pagination: 2 + index,
+                    index: index,
+                    periodStart: c2.periodStart,
+                    periodEnd: c2.periodEnd,
+                    envelope: t2.bytes,
+                    text: text2
+                )
+            ])
+        }
+        let export = try OCMFExport(
+            chain: try ReadOnlyChain(h.dir),
+            meter: meter.id,
+            from: h.clock.now - 10 * quarter,
+            until: h.clock.now
+        )
+        #expect(export.rows.map(\.document.text) == [text1])
+        #expect(export.orphans == 2)
+    }
+
     @Test func aBatchWithMoreOCMFStringsThanRecordsIsABadRequest() async throws {
         let h = try await Harness.make()
         defer { h.close() }
