@@ -167,6 +167,13 @@ struct CommandLineTests {
             (["run", "--config", "agent.yaml", "--mqtt", "mqtt://broker/x"], "has a path or query"),
             (["run", "--config", "agent.yaml", "--mqtt-node", "garage"], "go with --mqtt URL"),
             (
+                [
+                    "run", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--key", "k", "--gateway",
+                    "http://x", "--data", "d", "--ocmf-period", "7m",
+                ],
+                "--ocmf-period must be 1s to 1d and divide a day"
+            ),
+            (
                 ["run", "--config", "agent.yaml", "--mqtt", "mqtt://broker", "--mqtt-ca", "ca.pem"],
                 "--mqtt-ca is for TLS"
             ),
@@ -185,6 +192,27 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.error.contains(message), "\(result.error)")
         #expect(!result.error.contains("Fatal error"), "no crash dumps for user mistakes")
+    }
+
+    @Test("keygen --ocmf adds a P-256 key beside a meter key it keeps, and never overwrites one without --force")
+    func keygenOCMF() throws {
+        let directory = makeTempDir(prefix: "gl-keygen-ocmf")
+        let key = directory + "/keys/house.key"
+        #expect(try Self.run(["keygen", "--out", key]).status == 0)
+        let meterKey = try String(contentsOfFile: key + ".pub", encoding: .utf8)
+        let first = try Self.run(["keygen", "--out", key, "--ocmf"])
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.contains("meter key \(key) kept"))
+        #expect(try String(contentsOfFile: key + ".pub", encoding: .utf8) == meterKey)
+        let publicKey = try String(contentsOfFile: key + ".ocmf.pub", encoding: .utf8)
+        #expect(publicKey.hasPrefix("3059301306072a8648ce3d020106082a8648ce3d030107034200") && publicKey.count == 183)
+        #expect(first.output.contains(publicKey.trimmingCharacters(in: .newlines)))
+        let mode = try FileManager.default.attributesOfItem(atPath: key + ".ocmf")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let again = try Self.run(["keygen", "--out", key, "--ocmf"])
+        #expect(again.status != 0)
+        #expect(again.error.contains("\(key).ocmf exists; pass --force"), "\(again.error)")
+        #expect(try String(contentsOfFile: key + ".ocmf.pub", encoding: .utf8) == publicKey)
     }
 
     @Test("no answer from an absent unit says what to check")
