@@ -8,7 +8,7 @@ import OperatorKit
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write what others need from the chain: settlement rows (csv, json), a meter's OCMF documents (ocmf).",
+        abstract: "Write what others need from the chain: settlement rows (csv, json), OCMF documents (ocmf).",
         subcommands: [ExportCSVCommand.self, ExportJSONCommand.self, ExportOCMFCommand.self]
     )
 }

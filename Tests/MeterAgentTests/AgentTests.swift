@@ -73,7 +73,10 @@ struct AgentTests {
         #expect(reading[.frequencyMilliHz] == 50_020)
         #expect(reading[.powerFactorMilli] == 970)
         #expect(reading.sequence == 9 && reading.meter == identity.id)
-        #expect(reading.gateway == testGatewayID && reading.version == 2, "addressed to the agent's gateway")
+        #expect(reading.gateway == testGatewayID, "addressed to the agent's gateway")
+        // The SDM630's counters move in 0.01 kWh: the reading states 10 Wh for each (version 3).
+        #expect(reading[.energyImportResolutionWh] == 10 && reading[.energyExportResolutionWh] == 10)
+        #expect(reading.version == 3)
         #expect(reading.timestamp == 1_782_043_200_500)
         #expect(reading.status.isEmpty)
     }
@@ -342,12 +345,12 @@ extension AgentTests {
         let stored = try #require(try await outbox.oldest(limit: 10).first)
         let record = try SignedRecord(bytes: stored.bytes)
         #expect(record.isSignatureValid(by: identity.publicIdentity))
-        #expect(stored.bytes[23] == 2, "the body's version byte")
+        #expect(stored.bytes[23] == 3, "the body's version byte: addressed, with counter resolutions")
         guard case .reading(let reading) = record.record else {
             Issue.record("not a reading")
             return
         }
-        #expect(reading.version == 2 && reading.gateway == testGatewayID && reading.sequence == 1)
+        #expect(reading.version == 3 && reading.gateway == testGatewayID && reading.sequence == 1)
     }
 
     @Test("the gateway's id comes from --gateway-id, else the data directory, else the gateway, asked once")
