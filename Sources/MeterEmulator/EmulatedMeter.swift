@@ -8,11 +8,16 @@ package final class EmulatedMeter: @unchecked Sendable {
     private let lock = NSLock()
     private var simulation: MeterSimulation
 
-    package init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
+    package convenience init(config: FleetConfig.Meter, profile: MeterProfile, start: Date) throws {
+        try self.init(config: config, map: EmulatedRegisterMap(profile: profile), start: start)
+    }
+
+    package init(config: FleetConfig.Meter, map: EmulatedRegisterMap, start: Date) throws {
         self.config = config
+        let profile = map.profile
         // Every register a profile names is a measurement or a counter: clients only read
         // them, as on the meter; only the simulation below writes.
-        self.bank = try RegisterBank(layout: .covering(profile), access: .readOnly(functions: profile.functions))
+        self.bank = try RegisterBank(layout: map.layout, access: .readOnly(functions: profile.functions))
         self.simulation = MeterSimulation(
             profile: profile,
             role: config.role,
@@ -21,6 +26,7 @@ package final class EmulatedMeter: @unchecked Sendable {
             anomalies: config.anomalies,
             ratedPower: config.ratedPower
         )
+        try bank.apply(map.fixed)
         try publish()
     }
 

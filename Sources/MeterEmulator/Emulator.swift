@@ -14,9 +14,10 @@ package struct Emulator {
     package func makeBuses() throws -> [EmulatedBus] {
         var buses: [EmulatedBus] = []
         for bus in fleet.buses {
-            let profiles = try bus.meters.map { try library.profile(named: $0.profile) }
-            let meters = try zip(bus.meters, profiles).map {
-                try EmulatedMeter(config: $0, profile: $1, start: fleet.start)
+            let maps = try bus.meters.map { try EmulatedRegisterMap.of($0, library: library) }
+            let profiles = maps.map(\.profile)
+            let meters = try zip(bus.meters, maps).map {
+                try EmulatedMeter(config: $0, map: $1, start: fleet.start)
             }
             let units = Dictionary(uniqueKeysWithValues: meters.map { ($0.config.unit, $0.bank) })
             let serial = profiles[0].serial

@@ -14,6 +14,8 @@ package struct FleetConfig: Sendable, Equatable {
         package var anomalies: [InjectedAnomaly]
         /// A slow meter: it answers this long after a request (nil: at once).
         package var responseDelay: Duration?
+        /// For a SunSpec device (profile `sunspec-ID`): where its `SunS` marker is.
+        package var sunspecBase: UInt16
 
         package init(
             profile: String,
@@ -22,9 +24,11 @@ package struct FleetConfig: Sendable, Equatable {
             seed: UInt64,
             ratedPower: Double? = nil,
             anomalies: [InjectedAnomaly],
-            responseDelay: Duration? = nil
+            responseDelay: Duration? = nil,
+            sunspecBase: UInt16 = 40000
         ) {
             self.responseDelay = responseDelay
+            self.sunspecBase = sunspecBase
             self.profile = profile
             self.unit = unit
             self.role = role
@@ -87,8 +91,11 @@ package struct FleetConfig: Sendable, Equatable {
 /// The YAML fleet file (documented in docs/EMULATOR.md).
 package struct FleetFile: Decodable {
     /// One meter (`unit`, `profile`, `role`), or many alike (`units: 1-200`, with `profiles`
-    /// and `roles` dealt round-robin over them).
+    /// and `roles` dealt round-robin over them). `sunspec: 203` is `profile: sunspec-203`, a
+    /// SunSpec device with its marker at `sunspec-base` (0, 40000 or 50000; default 40000).
     package struct MeterEntry: Decodable {
+        package var sunspec: UInt16?
+        package var sunspecBase: UInt16?
         package var profile: String?
         package var profiles: [String]?
         package var unit: Int?
@@ -99,6 +106,12 @@ package struct FleetFile: Decodable {
         package var ratedPower: Double?
         package var anomalies: [String]?
         package var responseDelay: String?
+
+        package enum CodingKeys: String, CodingKey {
+            case sunspec
+            case sunspecBase = "sunspec-base"
+            case profile, profiles, unit, units, role, roles, seed, ratedPower, anomalies, responseDelay
+        }
     }
 
     package struct BusEntry: Decodable {
@@ -243,7 +256,23 @@ extension FleetFile.MeterEntry {
         guard seed == nil || units.count == 1 else {
             throw ConfigFileError("\(context).seed", "a seed names one meter; leave it out with units")
         }
-        let profiles = try ConfigFileList.profiles(profile, profiles, context: context)
+        let profiles: [String]
+        if let sunspec {
+            guard profile == nil, self.profiles == nil else {
+                throw ConfigFileError("\(context).sunspec", "a SunSpec device has no profile; leave out profile(s)")
+            }
+            profiles = [SunSpecEmulation.profileName(model: sunspec)]
+        } else {
+            profiles = try ConfigFileList.profiles(profile, self.profiles, context: context)
+        }
+        let base = sunspecBase ?? 40000
+        guard SunSpecEmulation.bases.contains(base) else {
+            throw ConfigFileError("\(context).sunspec-base", "\(base) is not 0, 40000 or 50000")
+        }
+        for name in profiles {
+            let field = sunspec == nil ? "profile" : "sunspec"
+            try SunSpecEmulation.check(profileName: name, base: base, context: "\(context).\(field)")
+        }
         let roleNames =
             try ConfigFileList.oneOrMany(role, roles, names: ("role", "roles"), context: context) ?? ["consumer"]
         let roles = try roleNames.map { name in
@@ -282,7 +311,8 @@ extension FleetFile.MeterEntry {
                 seed: seed ?? defaultSeed(unit),
                 ratedPower: ratedPower,
                 anomalies: anomalies,
-                responseDelay: delay
+                responseDelay: delay,
+                sunspecBase: base
             )
         }
     }

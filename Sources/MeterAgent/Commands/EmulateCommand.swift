@@ -31,14 +31,25 @@ struct EmulateCommand: AsyncParsableCommand {
               meter-agent emulate --profile sdm630 --unit 1 --profile sdm120 --unit 2 \\
                 --role consumer --role pv --pty-link /tmp/bus
               meter-agent emulate --profile em24 --unit 1 --tcp 127.0.0.1:5020 --speed 60
+              meter-agent emulate --profile sunspec-203 --unit 1 --tcp 127.0.0.1:5020
               meter-agent emulate --profile sdm630 --unit 1 --tcp 127.0.0.1:5020 \\
                 --idle-timeout 10s
               meter-agent emulate --config fleet.yaml
             """
     )
 
-    @Option(name: .long, help: "Meter profile; repeat for several meters on the bus.")
+    @Option(
+        name: .long,
+        help:
+            "Meter profile, or sunspec-ID for a SunSpec device (e.g. sunspec-203); repeat for several meters on the bus."
+    )
     var profile: [String] = []
+
+    @Option(
+        name: .customLong("sunspec-base"),
+        help: "Register of the SunS marker of the SunSpec devices (--profile sunspec-ID): 0, 40000 or 50000."
+    )
+    var sunspecBase: UInt16 = 40000
 
     @Option(name: .long, help: "Unit id of each meter (1-247); repeat in step with --profile.")
     var unit: [Int] = []
@@ -134,6 +145,16 @@ struct EmulateCommand: AsyncParsableCommand {
             throw ValidationError("give one --unit per --profile (\(profile.count) profile(s), \(unit.count) unit(s))")
         }
         for id in unit where !(1...247).contains(id) { throw ValidationError("--unit must be 1 to 247, not \(id)") }
+        guard SunSpecEmulation.bases.contains(sunspecBase) else {
+            throw ValidationError("--sunspec-base must be 0, 40000 or 50000, not \(sunspecBase)")
+        }
+        for name in profile {
+            do {
+                try SunSpecEmulation.check(profileName: name, base: sunspecBase, context: "--profile")
+            } catch let error as ConfigFileError {
+                throw ValidationError(error.description)
+            }
+        }
         guard Set(unit).count == unit.count else {
             throw ValidationError("two meters on one bus cannot share a --unit")
         }
@@ -197,7 +218,8 @@ struct EmulateCommand: AsyncParsableCommand {
                 role: EmulatedRole(rawValue: roleName) ?? .consumer,
                 seed: seed &+ UInt64(index),
                 ratedPower: nil,
-                anomalies: anomaly
+                anomalies: anomaly,
+                sunspecBase: sunspecBase
             )
         }
         let kinds = faults.map { $0.split(separator: ",").map(String.init) } ?? []
