@@ -15,12 +15,18 @@ struct ReadCommand: AsyncParsableCommand {
             allows, and prints them in their natural units (a table, or one JSON object a line \
             with --json), with the number of requests and the time spent on the bus.
 
+            With --sunspec, no profile is needed: the agent finds the device's SunSpec map (the \
+            SunS marker at register 40000, 0 or 50000), walks its chain of models and reads its \
+            meter model (201-204, 211-214), or else its inverter model (101-103, 111-113), \
+            applying the scale factors; points the device does not implement are shown as n/a.
+
             Examples:
               meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm120 \\
                 --baud 2400 --once
               meter-agent read --device /dev/ttyUSB0 --unit 1 --profile sdm630 \\
                 --interval 5s --json
               meter-agent read --tcp 127.0.0.1:5020 --unit 1 --profile em24 --once
+              meter-agent read --tcp 192.0.2.20:502 --unit 1 --sunspec --once
             """
     )
 
@@ -31,7 +37,19 @@ struct ReadCommand: AsyncParsableCommand {
     var unit: Int
 
     @Option(name: .long, help: "Meter profile name (a file in the profile directory), e.g. sdm630.")
-    var profile: String
+    var profile: String?
+
+    @Flag(
+        name: .long,
+        help: "Read a SunSpec device without a profile: find its map and read its meter or inverter model."
+    )
+    var sunspec = false
+
+    @Option(
+        name: .customLong("sunspec-model"),
+        help: "With --sunspec: the model to read when the device has several (e.g. 203)."
+    )
+    var sunspecModel: UInt16?
 
     @Flag(name: .long, help: "Read once and exit (the default unless --interval is given).")
     var once = false
@@ -48,6 +66,10 @@ struct ReadCommand: AsyncParsableCommand {
     func validate() throws {
         try bus.requireConnection()
         guard (1...247).contains(unit) else { throw ValidationError("--unit must be 1 to 247, not \(unit)") }
+        guard (profile != nil) != sunspec else {
+            throw ValidationError("name the meter's --profile (e.g. sdm630), or give --sunspec for a SunSpec device")
+        }
+        if sunspecModel != nil, !sunspec { throw ValidationError("--sunspec-model goes with --sunspec") }
         if once, interval != nil { throw ValidationError("--once and --interval exclude each other; choose one") }
         if let interval, interval.duration < .milliseconds(10) {
             throw ValidationError("--interval must be at least 10ms")
@@ -55,14 +77,25 @@ struct ReadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let meterProfile = try profileOptions.profile(named: profile)
-        let names = try selectedNames(in: meterProfile)
-        let endpoint = try bus.endpoint(defaults: meterProfile.serial)
+        let named = try profile.map { try profileOptions.profile(named: $0) }
+        let endpoint = try bus.endpoint(defaults: named?.serial)
         let client = try ModbusClient(
             endpoint: endpoint,
             options: bus.clientOptions(),
             timings: bus.timings(unit: UInt8(unit))
         )
+        let meterProfile: MeterProfile
+        if let named {
+            meterProfile = named
+        } else {
+            do {
+                let device = try await SunSpecDiscovery(client: client, unit: UInt8(unit)).discover()
+                meterProfile = try device.profile(model: sunspecModel)
+            } catch {
+                throw OperatorError(error, unit: UInt8(unit), endpoint: endpoint)
+            }
+        }
+        let names = try selectedNames(in: meterProfile)
         let reader = MeterReader(client: client, profile: meterProfile, unit: UInt8(unit), measurands: names)
         let printer = SnapshotPrinter(json: json, endpoint: endpoint)
         repeat {

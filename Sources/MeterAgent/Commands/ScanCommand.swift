@@ -14,7 +14,13 @@ struct ScanCommand: AsyncParsableCommand {
             answers with data or with a Modbus exception is present; silence means no meter \
             at that address (or wrong baud rate or parity for the whole bus).
 
-            Example: meter-agent scan --device /dev/ttyUSB0 --baud 9600 --units 1-32
+            With --sunspec, each unit is asked for its SunSpec map instead (the SunS marker at \
+            register 40000, 0 or 50000) and the models in its chain are printed, with the \
+            manufacturer, model and serial number of its common model.
+
+            Examples:
+              meter-agent scan --device /dev/ttyUSB0 --baud 9600 --units 1-32
+              meter-agent scan --tcp 192.0.2.20:502 --units 1-10 --sunspec
             """
     )
 
@@ -22,6 +28,9 @@ struct ScanCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Unit ids to try: a range like 1-32, or a list like 1,2,5.")
     var units: String = "1-247"
+
+    @Flag(name: .long, help: "Look for SunSpec devices and print the models each one has.")
+    var sunspec = false
 
     func validate() throws {
         try bus.requireConnection()
@@ -38,6 +47,10 @@ struct ScanCommand: AsyncParsableCommand {
             try await client.connect()
         } catch {
             throw OperatorError(error, endpoint: endpoint)
+        }
+        if sunspec {
+            try await scanSunSpec(client: client, endpoint: endpoint)
+            return
         }
         var found: [UInt8] = []
         for unit in try parseUnits() {
@@ -68,6 +81,51 @@ struct ScanCommand: AsyncParsableCommand {
                 ? "no unit answered on \(endpoint). Check baud rate, parity, wiring (A/B), and termination."
                 : "\(found.count) unit(s) answered: \(found.map(String.init).joined(separator: ", "))"
         )
+    }
+
+    /// Discovery at every unit: its models, or why it is not a SunSpec device.
+    private func scanSunSpec(client: ModbusClient, endpoint: ModbusEndpoint) async throws {
+        var found: [UInt8] = []
+        for unit in try parseUnits() {
+            do {
+                let device = try await SunSpecDiscovery(client: client, unit: unit).discover()
+                print(Self.describe(device, unit: unit))
+                found.append(unit)
+            } catch {
+                switch error {
+                case .bus(let busError) where busError.kind == .timeout:
+                    continue
+                case .bus(let busError):
+                    throw OperatorError(busError, unit: unit, endpoint: endpoint)
+                default:
+                    print("unit \(unit): \(error)")
+                }
+            }
+        }
+        print(
+            found.isEmpty
+                ? "no SunSpec device answered on \(endpoint)."
+                : "\(found.count) SunSpec device(s): unit \(found.map(String.init).joined(separator: ", "))"
+        )
+    }
+
+    /// `unit 1: SunSpec at 40000 — GridLedger Emulated SunSpec 203 (serial …)` and one line per model.
+    static func describe(_ device: SunSpecDevice, unit: UInt8) -> String {
+        var header = "unit \(unit): SunSpec map at register \(device.base)"
+        if let common = device.common {
+            header += ": \(common.manufacturer) \(common.model)"
+            if !common.serialNumber.isEmpty { header += ", serial \(common.serialNumber)" }
+            if !common.version.isEmpty { header += ", version \(common.version)" }
+        }
+        var lines = [header]
+        let readable = device.readableModel()
+        for model in device.models {
+            let name = model.definition.map { "\($0.name) (\($0.label))" } ?? "not read by GridLedger"
+            let mark = model == readable ? "   <- read by --sunspec" : ""
+            lines.append("  model \(model.id) at \(model.address), length \(model.length): \(name)\(mark)")
+        }
+        lines.append(device.endMarker ? "  end marker" : "  no end marker: the map stops at an unanswered register")
+        return lines.joined(separator: "\n")
     }
 
     private func parseUnits() throws -> [UInt8] {

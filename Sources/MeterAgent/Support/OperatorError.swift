@@ -37,3 +37,16 @@ extension OperatorError {
         self.init(description)
     }
 }
+
+extension OperatorError {
+    /// The operator's view of a failed SunSpec discovery: a bus error as any other, else what the
+    /// device's map lacks.
+    init(_ error: SunSpecError, unit: UInt8, endpoint: ModbusEndpoint) {
+        switch error {
+        case .bus(let busError):
+            self.init(busError, unit: unit, endpoint: endpoint)
+        default:
+            self.init("unit \(unit) on \(endpoint): \(error)")
+        }
+    }
+}
