@@ -9,7 +9,8 @@ struct MeterAgentCommand: AsyncParsableCommand {
         abstract: "Read smart meters over Modbus (RS-485 RTU or TCP) and emulate them.",
         discussion: """
             Start with `meter-agent ports` to find an RS-485 adapter, `meter-agent scan` to \
-            find the meters on it, and `meter-agent read` to read one. `meter-agent emulate` \
+            find the meters on it, `meter-agent identify` to learn which profile fits one, and \
+            `meter-agent read` to read it. `meter-agent emulate` \
             serves emulated meters for tests and demos. `meter-agent keygen` makes a meter's \
             signing key, and `meter-agent run` polls meters, signs every reading and forwards \
             it to the edge gateway (and, with --auto-offer, offers producers' export). \
@@ -18,8 +19,8 @@ struct MeterAgentCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ReadCommand.self, RunCommand.self, OfferCommand.self, RequestCommand.self, ReadingsCommand.self,
-            ReceiptCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, PortsCommand.self,
-            ProxyCommand.self,
+            ReceiptCommand.self, KeygenCommand.self, EmulateCommand.self, ScanCommand.self, IdentifyCommand.self,
+            PortsCommand.self, ProxyCommand.self,
         ]
     )
 }
