@@ -75,12 +75,16 @@ package struct BusPoller: Service {
     package func poll(_ meter: PolledMeter, failures: RateLimitedLog) async {
         let meterID = meter.identity.id
         let snapshot: MeterSnapshot
+        let factory: ReadingFactory
         do {
-            snapshot = try await meter.reader.read()
+            let read = try await meter.read()
+            snapshot = read.snapshot
+            factory = read.factory
         } catch {
+            let kind = (error as? ModbusError).map { "\($0.kind)" } ?? "discovery"
             failures.log(
                 .warning,
-                key: "\(meterID.hex) \(error.kind)",
+                key: "\(meterID.hex) \(kind)",
                 "meter read failed",
                 metadata: [
                     "meter.id": "\(meterID.hex)", "modbus.unit": "\(meter.reader.unit)", "bus": "\(name)",
@@ -91,7 +95,7 @@ package struct BusPoller: Service {
         }
         do {
             let record = try await outbox.append(meter: meterID) { sequence in
-                let reading = try meter.factory.reading(
+                let reading = try factory.reading(
                     from: snapshot,
                     meter: meterID,
                     gateway: gateway,

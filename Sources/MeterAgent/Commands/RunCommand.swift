@@ -56,7 +56,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Unit id of the meter (1-247).")
     var unit: Int?
 
-    @Option(name: .long, help: "Meter profile name, e.g. sdm630.")
+    @Option(
+        name: .long,
+        help: "Meter profile name, e.g. sdm630; sunspec for a SunSpec device (found by discovery, no profile needed)."
+    )
     var profile: String?
 
     @Option(name: .long, help: "The meter's private key (from `meter-agent keygen`).")
@@ -185,15 +188,18 @@ struct RunCommand: AsyncParsableCommand {
                 try await http.gatewayID(timeout: .seconds(10))
             }
         }
-        var pollers = try configuration.buses.enumerated().map { index, busConfig in
-            try poller(
-                for: busConfig,
-                index: index,
-                configuration: configuration,
-                gatewayID: gatewayID,
-                library: library,
-                outbox: outbox,
-                logger: logger
+        var pollers: [BusPoller] = []
+        for (index, busConfig) in configuration.buses.enumerated() {
+            pollers.append(
+                try await poller(
+                    for: busConfig,
+                    index: index,
+                    configuration: configuration,
+                    gatewayID: gatewayID,
+                    library: library,
+                    outbox: outbox,
+                    logger: logger
+                )
             )
         }
         var identities: [String: SigningIdentity] = [:]
@@ -281,10 +287,14 @@ struct RunCommand: AsyncParsableCommand {
         library: ProfileLibrary,
         outbox: Outbox,
         logger: Logger
-    ) throws -> BusPoller {
-        let profiles = try busConfig.meters.map { try library.profile(named: $0.profile) }
+    ) async throws -> BusPoller {
+        // nil for a SunSpec meter: its map is found by discovery.
+        let profiles = try busConfig.meters.map { meter -> MeterProfile? in
+            if SunSpecMeterAccess.model(inProfileName: meter.profile) != nil { return nil }
+            return try library.profile(named: meter.profile)
+        }
         // This bus's settings over the first meter's factory settings; RS-485 and RTS flags for all.
-        let factory = profiles[0].serial
+        let factory = profiles[0]?.serial ?? SerialDefaults()
         let defaults = SerialDefaults(
             baud: busConfig.baud ?? factory.baud,
             parity: busConfig.parity ?? factory.parity,
@@ -305,7 +315,8 @@ struct RunCommand: AsyncParsableCommand {
             timings: timings,
             logger: logger
         )
-        let meters = try zip(busConfig.meters, profiles).map { meter, profile in
+        var meters: [PolledMeter] = []
+        for (meter, profile) in zip(busConfig.meters, profiles) {
             let identity: SigningIdentity
             do {
                 identity = try KeyFile.readPrivateKey(from: meter.key)
@@ -313,6 +324,19 @@ struct RunCommand: AsyncParsableCommand {
                 throw OperatorError("\(error)")
             }
             let ocmf = try ocmfRecorder(forMeterKey: meter.key, logger: logger)
+            guard let profile else {
+                meters.append(
+                    await sunspecMeter(
+                        meter,
+                        identity: identity,
+                        ocmf: ocmf,
+                        client: client,
+                        endpoint: endpoint,
+                        logger: logger
+                    )
+                )
+                continue
+            }
             let factory = ReadingFactory(profile: profile)
             guard factory.measurands.contains(.energyImportWh) || factory.measurands.contains(.energyExportWh) else {
                 throw OperatorError(
@@ -326,12 +350,14 @@ struct RunCommand: AsyncParsableCommand {
                     "modbus.unit": "\(meter.unit)", "bus": "\(endpoint)",
                 ]
             )
-            return PolledMeter(
-                reader: MeterReader(client: client, profile: profile, unit: meter.unit),
-                factory: factory,
-                identity: identity,
-                role: meter.role,
-                ocmf: ocmf
+            meters.append(
+                PolledMeter(
+                    reader: MeterReader(client: client, profile: profile, unit: meter.unit),
+                    factory: factory,
+                    identity: identity,
+                    role: meter.role,
+                    ocmf: ocmf
+                )
             )
         }
         return BusPoller(
@@ -363,6 +389,55 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// A SunSpec meter (`profile: sunspec`), discovered now if it answers; else discovery is
+    /// tried again before each poll until it succeeds.
+    private func sunspecMeter(
+        _ meter: AgentConfig.Meter,
+        identity: SigningIdentity,
+        ocmf: OCMFRecorder?,
+        client: ModbusClient,
+        endpoint: ModbusEndpoint,
+        logger: Logger
+    ) async -> PolledMeter {
+        let model = SunSpecMeterAccess.model(inProfileName: meter.profile) ?? nil
+        let access = SunSpecMeterAccess(client: client, unit: meter.unit, model: model)
+        var metadata: Logger.Metadata = [
+            "meter.id": "\(identity.id.hex)", "meter.role": "\(meter.role)", "modbus.unit": "\(meter.unit)",
+            "bus": "\(endpoint)",
+        ]
+        do {
+            let (reader, factory) = try await access.resolve()
+            metadata["meter.profile"] = "\(reader.profile.name)"
+            metadata["sunspec.model"] = "\(reader.profile.manufacturer) \(reader.profile.model)"
+            logger.info("polling meter (SunSpec map found)", metadata: metadata)
+            return PolledMeter(
+                sunspec: access,
+                reader: reader,
+                factory: factory,
+                identity: identity,
+                role: meter.role,
+                ocmf: ocmf
+            )
+        } catch {
+            metadata["error"] = "\(error)"
+            logger.warning("SunSpec discovery failed; trying again before each poll", metadata: metadata)
+            let standIn = MeterProfile(
+                name: "sunspec",
+                manufacturer: "SunSpec",
+                model: "not discovered yet",
+                measurands: []
+            )
+            return PolledMeter(
+                sunspec: access,
+                reader: MeterReader(client: client, profile: standIn, unit: meter.unit),
+                factory: ReadingFactory(profile: standIn),
+                identity: identity,
+                role: meter.role,
+                ocmf: ocmf
+            )
+        }
+    }
+
     /// The keys of the producer meters whose export --auto-offer offers.
     func offeringProducers(_ meters: [PolledMeter]) throws -> [SigningIdentity] {
         let producers = meters.filter { $0.role == .producer }
@@ -371,7 +446,9 @@ struct RunCommand: AsyncParsableCommand {
                 "--auto-offer offers the export of producer meters, and no meter is one; give --role producer (or `role: producer` for the meter in the agent file)"
             )
         }
-        for meter in producers where !meter.factory.measurands.contains(.energyExportWh) {
+        // A SunSpec meter not discovered yet cannot say: its readings will tell.
+        for meter in producers
+        where meter.reader.profile.name != "sunspec" && !meter.factory.measurands.contains(.energyExportWh) {
             throw OperatorError(
                 "meter \(meter.identity.id.hex) (profile \(meter.reader.profile.name)) has no export energy register (OBIS 1-0:2.8.0); --auto-offer needs one to know what it produced"
             )
