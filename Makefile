@@ -21,9 +21,12 @@ build: setup
 # which keep hundreds of SQLite files and sockets open at once.
 SELECT_SUITES = ModbusBridgeTests|MeterAgentTests|HomeAssistantMQTTTests
 
-## Build everything (binaries included: some tests run them) and run every test; setup --test adds what only tests need (chromium).
+## Build everything (binaries included: some tests run them) and run every test; setup --test adds what only tests
+## need (chromium), and the Python environment of the foreign-client tests (pysunspec2, pymodbus) is made first
+## (scripts/python-test-env).
 test:
 	@./scripts/setup --test
+	./scripts/python-test-env >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(SELECT_SUITES)'
 	$(SWIFT) test --skip-build --skip '$(SELECT_SUITES)'
