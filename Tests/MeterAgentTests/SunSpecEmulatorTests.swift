@@ -172,7 +172,11 @@ struct SunSpecEmulatorTests {
         let port = try freeLoopbackPort()
         let directory = try TempDir(prefix: "sunspec-pymodbus")
         defer { directory.cleanup() }
-        let server = try PythonServer(script: pymodbusSunSpec, [String(port), "4"], log: directory.file("server.log"))
+        let server = try LoggedProcess.python(
+            script: pymodbusSunSpec,
+            [String(port), "4"],
+            log: directory.file("server.log")
+        )
         try await waitUntil("pymodbus listens", timeout: .seconds(60)) {
             guard server.process.isRunning else { throw ForeignClientFailed(output: server.logText) }
             return server.logText.contains("listening")
@@ -318,6 +322,61 @@ struct SunSpecEmulatorTests {
         #expect((reading[.energyImportWh] ?? 0) > 0)
         #expect((2070...2530).contains(reading[.voltageL1dV] ?? 0))
         #expect(reading[.voltageL2dV] == nil, "a single-phase meter has no phase 2")
+    }
+
+    @Test("meter-agent run polls a SunSpec meter with no profile, discovered once the device answers")
+    func runCommand() async throws {
+        let binary = try #require(builtBinary("meter-agent"))
+        let directory = try TempDir(prefix: "sunspec-run")
+        defer { directory.cleanup() }
+        let keygen = try ProcessRun.run(
+            executable: binary.path,
+            ["keygen", "--out", directory.file("pv.key")],
+            timeout: .seconds(60)
+        )
+        #expect(keygen.status == 0, "\(keygen.errors)")
+        let port = try freeLoopbackPort()
+        try """
+        gateway: http://127.0.0.1:1
+        gateway-id: 0123456789abcdef0123456789abcdef
+        data: data
+        interval: 200ms
+        buses:
+          - tcp: 127.0.0.1:\(port)
+            meters:
+              - { unit: 2, profile: sunspec, key: pv.key, role: producer }
+        """.write(toFile: directory.file("agent.yaml"), atomically: true, encoding: .utf8)
+        let agent = try LoggedProcess(
+            executable: binary.path,
+            ["run", "--config", directory.file("agent.yaml"), "--timeout", "200ms", "--log-level", "trace"],
+            log: directory.file("agent.log")
+        )
+        try await waitUntil("the agent says discovery failed") {
+            guard agent.process.isRunning else { throw ForeignClientFailed(output: agent.logText) }
+            return agent.logText.contains("SunSpec discovery failed; trying again before each poll")
+        }
+        #expect(!agent.logText.contains("reading stored"), "no reading without a device")
+
+        // The inverter appears: the agent discovers it and stores signed readings.
+        let fleet = FleetConfig(
+            start: Date(timeIntervalSince1970: 1_782_043_200),
+            speed: 0,
+            buses: [
+                FleetConfig.Bus(
+                    transport: .tcp(host: "127.0.0.1", port: port),
+                    wireTiming: false,
+                    faults: .none,
+                    meters: [meter("sunspec-101", unit: 2, role: .pv)]
+                )
+            ]
+        )
+        let bus = try Emulator(fleet: fleet, library: testLibrary, logger: silentLogger).makeBuses()[0]
+        try bus.server.start()
+        defer { bus.server.stop() }
+        try await waitUntil("readings stored") {
+            agent.logText.components(separatedBy: "reading stored").count > 2
+        }
+        #expect(agent.stop() == 0, "\(agent.logText)")
     }
 
     @Test("the agent file takes profile: sunspec, and the fleet file sunspec: ID")

@@ -94,25 +94,38 @@ package struct ProcessRun: Sendable {
     }
 }
 
-/// A Python program serving until released (killed then, whatever the test's outcome).
-package final class PythonServer: @unchecked Sendable {
+/// A program running until released (killed then, whatever the test's outcome), its output
+/// going to a log file.
+package final class LoggedProcess: @unchecked Sendable {
     package let process = Process()
     package let log: String
 
-    /// Starts `python -c script arguments…`, its output going to `log`.
-    package init(script: String, _ arguments: [String], log: String) throws {
+    /// Starts `executable arguments…`.
+    package init(executable: String, _ arguments: [String], log: String) throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.executableURL = URL(fileURLWithPath: try PythonTestEnvironment.python())
-        process.arguments = ["-u", "-c", script] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
     }
 
+    /// Starts `python -u -c script arguments…` in the Python test environment.
+    package static func python(script: String, _ arguments: [String], log: String) throws -> LoggedProcess {
+        try LoggedProcess(executable: try PythonTestEnvironment.python(), ["-u", "-c", script] + arguments, log: log)
+    }
+
     /// What it printed so far.
     package var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits for the exit; its status.
+    package func stop(_ signal: Int32 = SIGTERM) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 
     deinit {
         if process.isRunning {
