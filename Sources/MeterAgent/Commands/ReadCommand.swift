@@ -36,7 +36,10 @@ struct ReadCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Unit id (Modbus address) of the meter, 1-247.")
     var unit: Int
 
-    @Option(name: .long, help: "Meter profile name (a file in the profile directory), e.g. sdm630.")
+    @Option(
+        name: .long,
+        help: "Meter profile name (a file in the profile directory), e.g. sdm630; sunspec is --sunspec."
+    )
     var profile: String?
 
     @Flag(
@@ -77,7 +80,9 @@ struct ReadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let named = try profile.map { try profileOptions.profile(named: $0) }
+        // `--profile sunspec` (or `sunspec-ID`) is --sunspec, as in the agent file.
+        let sunspecProfile = profile.flatMap { SunSpecMeterAccess.model(inProfileName: $0) }
+        let named = try sunspecProfile == nil ? profile.map { try profileOptions.profile(named: $0) } : nil
         let endpoint = try bus.endpoint(defaults: named?.serial)
         let client = try ModbusClient(
             endpoint: endpoint,
@@ -90,7 +95,7 @@ struct ReadCommand: AsyncParsableCommand {
         } else {
             do {
                 let device = try await SunSpecDiscovery(client: client, unit: UInt8(unit)).discover()
-                meterProfile = try device.profile(model: sunspecModel)
+                meterProfile = try device.profile(model: sunspecModel ?? sunspecProfile ?? nil)
             } catch {
                 throw OperatorError(error, unit: UInt8(unit), endpoint: endpoint)
             }
