@@ -379,6 +379,37 @@ struct SunSpecEmulatorTests {
         #expect(agent.stop() == 0, "\(agent.logText)")
     }
 
+    @Test("every SunSpec model the emulator presents is discovered and read back plausible, in one request")
+    func everyModel() async throws {
+        let models = SunSpecImage.models
+        #expect(models == [101, 102, 103, 111, 112, 113, 201, 202, 203, 204, 211, 212, 213, 214])
+        let running = try RunningTCPBus(
+            meters: models.enumerated().map { index, model in
+                let producer = SunSpecModelDefinition.kind(of: model) == .inverter
+                return meter("sunspec-\(model)", unit: UInt8(index + 1), role: producer ? .pv : .consumer)
+            }
+        )
+        let client = try ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: running.port), logger: silentLogger)
+        for (index, model) in models.enumerated() {
+            let unit = UInt8(index + 1)
+            let device = try await SunSpecDiscovery(client: client, unit: unit).discover()
+            #expect(device.models.map(\.id) == [1, model])
+            let profile = try device.profile()
+            let snapshot = try await MeterReader(client: client, profile: profile, unit: unit).read()
+            #expect(snapshot.requests == 1, "sunspec-\(model)")
+            #expect(Plausibility.problem(in: snapshot.measurements) == nil, "sunspec-\(model)")
+            #expect((207...253).contains(snapshot.value("voltage_l1") ?? 0), "sunspec-\(model)")
+            let inverter = SunSpecModelDefinition.kind(of: model) == .inverter
+            let counter = try #require(snapshot.value(inverter ? "energy_export" : "energy_import"), "sunspec-\(model)")
+            #expect(counter > 0, "sunspec-\(model)")
+            if inverter {
+                #expect((snapshot.value("power") ?? 0) < 0, "sunspec-\(model): a PV inverter exports at noon")
+            }
+            let three = [103, 113, 203, 204, 213, 214].contains(model)
+            #expect((snapshot.value("voltage_l3")?.isFinite ?? false) == three, "sunspec-\(model)")
+        }
+    }
+
     @Test("the agent file takes profile: sunspec, and the fleet file sunspec: ID")
     func configFiles() throws {
         let directory = try TempDir(prefix: "sunspec-config")

@@ -240,6 +240,21 @@ struct SunSpecTests {
         #expect(!measurands.contains { $0.name == "energy_import" })
     }
 
+    @Test("an emulated device's scale factor grows until every value it scales fits its register")
+    func emulatedScaleFactors() throws {
+        let image = try SunSpecImage(model: 203)
+        let writes = try image.profile.registerWrites(for: ["power": 50_000, "power_l1": 400, "voltage_l1": 230.1])
+        var registers: [Int: UInt16] = [:]
+        for write in writes {
+            for (offset, value) in write.values.enumerated() { registers[Int(write.address) + offset] = value }
+        }
+        let model = image.modelAddress
+        #expect(registers[Int(model) + 22].map { Int16(bitPattern: $0) } == 1, "W_SF: 50 kW does not fit an int16 in W")
+        #expect(registers[Int(model) + 18].map { Int16(bitPattern: $0) } == 5000)
+        #expect(registers[Int(model) + 19].map { Int16(bitPattern: $0) } == 40, "WphA shares W_SF")
+        #expect(registers[Int(model) + 15].map { Int16(bitPattern: $0) } == -1, "V_SF: tenths of a volt")
+    }
+
     @Test("a served SunSpec device is discovered and read through libmodbus with its scale factors")
     func servedDevice() async throws {
         let image = try SunSpecImage(model: 203)
