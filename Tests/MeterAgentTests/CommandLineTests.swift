@@ -135,7 +135,7 @@ struct CommandLineTests {
             (["read", "--device", "/dev/null", "--unit", "0", "--profile", "sdm630"], "--unit must be 1 to 247"),
             (
                 ["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm999"],
-                "available: em24, sdm120, sdm630"
+                "available: abb-b23, dtsu666"
             ),
             (
                 ["read", "--device", "/dev/null", "--unit", "1", "--profile", "sdm630", "--parity", "X"],
