@@ -20,10 +20,6 @@ build: setup
 # therefore run in a process of their own, apart from the gateway and super node suites,
 # which keep hundreds of SQLite files and sockets open at once.
 SELECT_SUITES = ModbusBridgeTests|MeterAgentTests|HomeAssistantMQTTTests
-# The tests that start Python interpreters (pysunspec2, pymodbus) keep both cores busy for seconds
-# at a time; they run on their own, after the serial-line tests, whose emulated RTU lines are
-# timed (docs/ARCHITECTURE.md, "Tests").
-FOREIGN_SUITES = SunSpecEmulatorTests
 
 ## Build everything (binaries included: some tests run them) and run every test; setup --test adds what only tests
 ## need (chromium), and the Python environment of the foreign-client tests (pysunspec2, pymodbus) is made first
@@ -32,8 +28,7 @@ test:
 	@./scripts/setup --test
 	./scripts/python-test-env >/dev/null
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --filter '$(SELECT_SUITES)' --skip '$(FOREIGN_SUITES)'
-	$(SWIFT) test --skip-build --filter '$(FOREIGN_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(SELECT_SUITES)'
 	$(SWIFT) test --skip-build --skip '$(SELECT_SUITES)'
 
 ## The whole system on loopback: a super node, two gateways, twelve emulated meters and their agents (scripts/demo).
