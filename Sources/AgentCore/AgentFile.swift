@@ -268,7 +268,7 @@ package enum UnitTimingEntry {
             throw ConfigFileError("\(context).attempts", "must be 1 to \(UnitTiming.maxAttempts), not \(attempts)")
         }
         return UnitTiming(
-            responseTimeout: try duration(timeout, "timeout", minimum: .milliseconds(10)),
+            responseTimeout: try duration(timeout, "timeout", minimum: UnitTiming.minResponseTimeout),
             attempts: attempts,
             interFrameDelay: try duration(interFrameDelay, "inter-frame-delay", minimum: .zero) ?? .zero
         )

@@ -35,6 +35,8 @@ public struct UnitTiming: Sendable, Hashable {
 
     /// The longest any of them may be: a minute, and 20 attempts.
     public static let maxDuration: Duration = .seconds(60)
+    /// The shortest response timeout a unit may be given.
+    public static let minResponseTimeout: Duration = .milliseconds(10)
     public static let maxAttempts = 20
 
     public init(responseTimeout: Duration? = nil, attempts: Int? = nil, interFrameDelay: Duration = .zero) {

@@ -89,9 +89,7 @@ final class RequestDispatcher: FrameAnswering {
             }
             if !bytes.isEmpty, let delay = responseDelays[unit] {
                 // A slow unit: the line is busy until it answers.
-                Thread.sleep(
-                    forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                )
+                sleep(until: ContinuousClock.now + delay)
             }
             return bytes.isEmpty ? nil : (bytes, fault)
         } catch {

@@ -73,7 +73,7 @@ struct ProxyCommand: AsyncParsableCommand {
         for text in unitTimeouts {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let unit = UInt8(parts[0]), (1...247).contains(unit),
-                let timeout = DurationArgument(argument: parts[1]), timeout.duration >= .milliseconds(10),
+                let timeout = DurationArgument(argument: parts[1]), timeout.duration >= UnitTiming.minResponseTimeout,
                 timeout.duration <= UnitTiming.maxDuration
             else {
                 throw ValidationError(
