@@ -179,6 +179,12 @@ struct HomeAssistantPublisherTests {
         let availability = "gridledger/will/availability"
         try await withPublisher(publisher) {
             try await waitUntil("online") { subscriber.messages(on: availability).map(\.payload) == ["online"] }
+            // Discovery is sent after `online`, at QoS 0: dropping the connection before the
+            // broker has delivered all of it would lose the rest.
+            try await waitUntil("discovery once") {
+                subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/will/") }.count
+                    == Self.values.count
+            }
 
             publisher.dropConnection()
             try await waitUntil("the will, then online again") {
