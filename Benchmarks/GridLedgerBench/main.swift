@@ -9,6 +9,8 @@ print("GridLedger benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) co
 if wants("modbus") {
     print("\n== modbus")
     try await ModbusBenchmarks.run()
+    print("\n== modbus: every shipped profile, and a shared bus")
+    try await ProfileBenchmarks.run()
 }
 if wants("ledger") {
     print("\n== ledger")
