@@ -40,7 +40,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 35)
+        #expect(Self.vectors.count == 37)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -503,6 +503,27 @@ import Testing
         #expect(decoded.checkpoint == checkpoint)
         #expect(decoded.isSignatureValid(by: Self.root.publicIdentity))
         #expect(throws: RecordDecodingError.self) { try SignedCheckpoint(bytes: vector("signed-checkpoint-v1") + [0]) }
+    }
+
+    /// The checkpoint log holding the one signed checkpoint above (docs/FORMATS.md, "Checkpoint
+    /// log"): its leaf, its verifier key and its signed note under the default origin.
+    @Test func checkpointLogOfOneCheckpoint() throws {
+        let entry = try vector("signed-checkpoint-v1")
+        var appender = TileAppender(size: 0) { _, _ in [] }
+        try appender.append(leafHash: Merkle.leafHash(entry))
+        #expect(appender.changedTiles.map(\.hashes) == [[Merkle.leafHash(entry)]])
+        #expect(try appender.root().bytes == (try vector("log-leaf-v1")))
+        let origin = "gridledger-super-node/\(Self.root.id.hex)"
+        let key = try NoteKey(name: origin, publicKey: Self.root.publicIdentity)
+        #expect(
+            key.verifierKey
+                == "gridledger-super-node/448f04ffcba874db93d9fd02520daa58+c8f961d6+Aec06mwrYlfecjVeRyqgWkxIfmtGPAKe0wbfLwG1Y2tY"
+        )
+        let checkpoint = try LogCheckpoint(origin: origin, size: 1, rootHash: try appender.root())
+        let note = try SignedNote.sign(checkpoint.text, key: key, with: Self.root)
+        #expect(Array(note.encoded.utf8) == (try vector("log-note-v1")))
+        try SignedNote(parsing: try vector("log-note-v1")).verify(by: try NoteKey(verifierKey: key.verifierKey))
+        #expect(try EntryBundle.encode([entry]) == [0x00, 0xC2] + entry)
     }
 
     @Test func tntState() throws {
