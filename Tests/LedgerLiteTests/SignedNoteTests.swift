@@ -103,7 +103,8 @@ import Testing
         text + "\n",
         text + "\n" + String(peterSig.dropLast()),
         "\u{01}" + text + "\n" + peterSig,
-        text + "\n" + "\u{2014} Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+        text + "\n"
+            + "\u{2014} Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
         text + "\n" + peterSig + "Unexpected line.\n",
         text + "\n" + String(repeating: peterSig, count: 101),
     ])

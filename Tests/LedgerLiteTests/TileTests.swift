@@ -76,7 +76,9 @@ import Testing
                 // Written back now and then, as a store would after a batch.
                 for tile in appender.changedTiles { stored["\(tile.level)/\(tile.index)"] = tile.hashes }
                 appender = TileAppender(size: UInt64(i + 1), read: read)
-                #expect(try TiledTree.tree(size: UInt64(i + 1), tile: read).root(treeSize: UInt64(i + 1)) == reference.root)
+                #expect(
+                    try TiledTree.tree(size: UInt64(i + 1), tile: read).root(treeSize: UInt64(i + 1)) == reference.root
+                )
             }
             #expect(try appender.root() == reference.root)
         }

@@ -8,6 +8,7 @@ import TestSupport
 import Testing
 
 @testable import LedgerLite
+@testable import SuperNode
 @testable import SuperNodeCore
 
 /// The checkpoint log as a witness or client sees it: C2SP tlog-tiles over HTTP from a
@@ -172,6 +173,36 @@ struct CheckpointLogTests {
         }
     }
 
+    @Test func aChosenOriginNamesTheCheckpointAndItsKey() async throws {
+        let h = try await NodeHarness.make()
+        let node = try await SuperNode.open(
+            directory: h.dir,
+            logger: quietLogger,
+            clock: h.clock.function,
+            logOrigin: "ledger.grid.test/super-node"
+        )
+        let app = Application(router: node.router(), logger: quietLogger)
+        try await app.test(.router) { client in
+            let root = try JSONDecoder().decode(RootView.self, from: Data(try await Self.fetch(client, "/v1/root").body))
+            #expect(root.logOrigin == "ledger.grid.test/super-node")
+            let key = try NoteKey(verifierKey: try #require(root.logVerifierKey))
+            #expect(key.name == "ledger.grid.test/super-node")
+            let note = try SignedNote(parsing: try await Self.fetch(client, "/checkpoint").body)
+            try note.verify(by: key)
+            #expect(try LogCheckpoint(text: note.text).origin == "ledger.grid.test/super-node")
+        }
+    }
+
+    @Test(arguments: ["", "grid test", "grid+test", "grid\u{0007}test"])
+    func serveRefusesAnOriginThatCannotNameANoteKey(_ origin: String) {
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", "/nonexistent", "--log-origin", origin]) }
+    }
+
+    @Test func serveTakesAnOriginWithoutASchemeAndSaysSoInItsHelp() throws {
+        _ = try ServeCommand.parse(["--data", "/nonexistent", "--log-origin", "ledger.grid.test:8090/super-node"])
+        #expect(ServeCommand.helpMessage().contains("--log-origin"))
+    }
+
     /// A store written before the log existed: opening it backfills the log with the
     /// checkpoints already issued, in issue order, to the same tree the log would have grown.
     @Test func aStoreFromBeforeTheLogIsBackfilledInIssueOrder() async throws {
@@ -192,7 +223,9 @@ struct CheckpointLogTests {
         let backfilled = try await reopened.node.store.pool.read { db in try CheckpointLog.head(db) }
         #expect(backfilled == grown)
         let entries = try await reopened.node.store.pool.read { db in
-            try EntryBundle.decode(try #require(try CheckpointLog.resource(try TilePath(.entries, index: 0, width: issued.count), db)))
+            try EntryBundle.decode(
+                try #require(try CheckpointLog.resource(try TilePath(.entries, index: 0, width: issued.count), db))
+            )
         }
         #expect(entries.map { Data($0).base64EncodedString() } == issued)
     }
@@ -232,7 +265,10 @@ struct CheckpointLogTests {
         try Data(note).write(to: URL(fileURLWithPath: file))
         return try ProcessRun.run(
             executable: "/bin/sh",
-            ["-c", "exec /usr/bin/python3 \"$0\" \"$1\" < \"$2\"", root.path + "/scripts/verify-checkpoint-note", verifierKey, file],
+            [
+                "-c", "exec /usr/bin/python3 \"$0\" \"$1\" < \"$2\"", root.path + "/scripts/verify-checkpoint-note",
+                verifierKey, file,
+            ],
             timeout: .seconds(60)
         )
     }

@@ -6,7 +6,8 @@ public enum EntryBundle {
 
     /// The bundle of `entries`.
     /// - Throws: `EntryBundleError.entryTooLong` for an entry of more than 65,535 bytes.
-    public static func encode<S: Sequence>(_ entries: S) throws(EntryBundleError) -> [UInt8] where S.Element == [UInt8] {
+    public static func encode<S: Sequence>(_ entries: S) throws(EntryBundleError) -> [UInt8]
+    where S.Element == [UInt8] {
         var out: [UInt8] = []
         for (index, entry) in entries.enumerated() {
             guard entry.count <= maxEntryLength else { throw .entryTooLong(index: index, length: entry.count) }

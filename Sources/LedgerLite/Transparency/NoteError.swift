@@ -22,7 +22,8 @@ public enum NoteError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid note key name '\(name.prefix(80))': it must be non-empty, without spaces or '+'"
         case let .malformedVerifierKey(why):
             return "malformed verifier key: \(why); expected name+hexkeyid+base64(0x01 ‖ Ed25519 key)"
-        case let .verifierKeyIDMismatch(key): return "verifier key \(key.prefix(120)): the key id does not match its name and key"
+        case let .verifierKeyIDMismatch(key):
+            return "verifier key \(key.prefix(120)): the key id does not match its name and key"
         case let .notSignedByKey(key): return "the note carries no signature by \(key)"
         case let .invalidSignature(key): return "the note's signature by \(key) does not verify"
         case let .malformedCheckpoint(why): return "malformed checkpoint: \(why)"

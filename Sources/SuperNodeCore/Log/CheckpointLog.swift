@@ -51,10 +51,13 @@ package enum CheckpointLog {
             )
             guard let last = rows.last else { return }
             after = last[0]
-            try append(rows.map { row -> [UInt8] in
-                let bytes: Data = row[1]
-                return Array(bytes)
-            }, db)
+            try append(
+                rows.map { row -> [UInt8] in
+                    let bytes: Data = row[1]
+                    return Array(bytes)
+                },
+                db
+            )
         }
     }
 
