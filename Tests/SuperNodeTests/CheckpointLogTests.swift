@@ -183,7 +183,10 @@ struct CheckpointLogTests {
         )
         let app = Application(router: node.router(), logger: quietLogger)
         try await app.test(.router) { client in
-            let root = try JSONDecoder().decode(RootView.self, from: Data(try await Self.fetch(client, "/v1/root").body))
+            let root = try JSONDecoder().decode(
+                RootView.self,
+                from: Data(try await Self.fetch(client, "/v1/root").body)
+            )
             #expect(root.logOrigin == "ledger.grid.test/super-node")
             let key = try NoteKey(verifierKey: try #require(root.logVerifierKey))
             #expect(key.name == "ledger.grid.test/super-node")
@@ -195,7 +198,9 @@ struct CheckpointLogTests {
 
     @Test(arguments: ["", "grid test", "grid+test", "grid\u{0007}test"])
     func serveRefusesAnOriginThatCannotNameANoteKey(_ origin: String) {
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", "/nonexistent", "--log-origin", origin]) }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse(["--data", "/nonexistent", "--log-origin", origin])
+        }
     }
 
     @Test func serveTakesAnOriginWithoutASchemeAndSaysSoInItsHelp() throws {
