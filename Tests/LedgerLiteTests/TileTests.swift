@@ -87,6 +87,12 @@ import Testing
         #expect(stored["0/3"]?.count == 17)
         #expect(stored["1/0"] == [0, 1, 2].map { Merkle.root(leafHashes: Array(leaves[$0 * 256..<($0 + 1) * 256])) })
         let tree = TiledTree.tree(size: UInt64(leaves.count), tile: read)
+        // What a witness checks between two checkpoints: consistency, from the tiles alone.
+        for first in [1, 17, 255, 256, 257, 600] {
+            let proof = try tree.consistencyProof(from: UInt64(first), to: UInt64(leaves.count))
+            #expect(proof == (try reference.consistencyProof(from: UInt64(first), to: UInt64(leaves.count))))
+            #expect(proof.verify(firstRoot: try reference.root(treeSize: UInt64(first)), secondRoot: reference.root))
+        }
         for index in [0, 1, 255, 256, 700, leaves.count - 1] {
             let proof = try tree.inclusionProof(index: UInt64(index), treeSize: UInt64(leaves.count))
             #expect(proof.verify(leafHash: leaves[index], root: reference.root))
