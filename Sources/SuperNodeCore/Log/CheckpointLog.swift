@@ -67,9 +67,9 @@ package enum CheckpointLog {
     package static func append(_ entries: [[UInt8]], _ db: Database) throws -> LogHead {
         let head = try self.head(db)
         var appender = TileAppender(size: head.size) { level, index in try storedTile(level: level, index: index, db) }
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
             guard entry.count <= EntryBundle.maxEntryLength else {
-                throw StoreDamage("a log entry of \(entry.count) bytes does not fit an entry bundle")
+                throw EntryBundleError.entryTooLong(index: index, length: entry.count)
             }
             try db.execute(
                 sql: "INSERT INTO log_entry (idx, bytes) VALUES (?, ?)",
