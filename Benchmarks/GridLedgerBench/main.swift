@@ -36,3 +36,7 @@ if wants("settlement") {
     print("\n== settlement export (100 meters, two history sizes)")
     try SettlementBenchmarks.run()
 }
+if wants("seal") {
+    print("\n== sealing (one-reading blocks, two numbers of producers)")
+    try SealBenchmarks.run()
+}
