@@ -10,8 +10,8 @@ import LedgerLite
 /// debug build can run it at a tiny size.
 enum SealBenchmarks {
     static func run() throws {
-        let sizes = ProcessInfo.processInfo.environment["GRIDLEDGER_SEAL_PRODUCERS"]?
-            .split(separator: ",").compactMap { Int($0) } ?? []
+        let setting = ProcessInfo.processInfo.environment["GRIDLEDGER_SEAL_PRODUCERS"] ?? ""
+        let sizes = setting.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         let (small, large) = sizes.count == 2 ? (sizes[0], sizes[1]) : (100, 100_000)
         let atSmall = try measure(producers: small)
         let atLarge = try measure(producers: large)

@@ -115,7 +115,12 @@ import Testing
             case 5, 6:
                 requestSeq[id, default: 0] += 1
                 record = .request(
-                    try EnergyRequest(consumer: id, sequence: requestSeq[id]!, energyWh: UInt64(1 + pick(3000)), timestamp: 0)
+                    try EnergyRequest(
+                        consumer: id,
+                        sequence: requestSeq[id]!,
+                        energyWh: UInt64(1 + pick(3000)),
+                        timestamp: 0
+                    )
                 )
             case 7, 8:
                 let pending = state.pendingRequests

@@ -159,7 +159,9 @@ struct IntakeTests {
             .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
         )
         for p in chain.producers {
-            try chain.gatewayRecord(.enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time)))
+            try chain.gatewayRecord(
+                .enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time))
+            )
         }
         for p in chain.producers { try chain.reading(p, exportWh: 1000) }
         try chain.flush()
