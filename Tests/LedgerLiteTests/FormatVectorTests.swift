@@ -354,7 +354,15 @@ import Testing
         #expect(block.hash.hex == "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")
         let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
         #expect(decoded.header == block.header.header)
+        #expect(decoded.header.version == 1)
         #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        // The bytes written before header version 2 verify as they are.
+        let stored = Block(
+            header: decoded,
+            entries: [try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1"))]
+        )
+        let verified = try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: [stored])
+        #expect(verified.tip == ChainTip(decoded))
     }
 
     /// The same first block sealed today: header version 2, state digest of TNT state version 3.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Checks a whole chain from its first block: every block signature, hash link, tree size,
-/// Merkle root and state digest; every entry's decoding, signer and signature; per-meter
+/// Merkle root and state digest (the one the header's version names; versions never decrease); every entry's decoding, signer and signature; per-meter
 /// sequence continuity; and, by replaying the TNT machine, that every recorded dispatch
 /// names the chain's current policy and is the decision that policy gives (single producer
 /// or split), and that every offer is credited only what the producer's meter exported.
