@@ -359,7 +359,9 @@ import Testing
         // The bytes written before header version 2 verify as they are.
         let stored = Block(
             header: decoded,
-            entries: [try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1"))]
+            entries: [
+                try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1")),
+            ]
         )
         let verified = try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: [stored])
         #expect(verified.tip == ChainTip(decoded))
