@@ -34,3 +34,7 @@ if wants("settlement") {
     print("\n== settlement export (100 meters, two history sizes)")
     try SettlementBenchmarks.run()
 }
+if wants("startup") {
+    print("\n== start-up (20 meters, two history sizes)")
+    try await StartupBenchmarks.run()
+}

@@ -1,0 +1,193 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import EdgeGateway
+@testable import GatewayCore
+@testable import LedgerLite
+@testable import LedgerStore
+
+/// Start-up from the resume snapshot stored with the blocks (issue 14, point 1).
+@Suite("Resume snapshot")
+struct ResumeSnapshotTests {
+    /// A chain with enrollments, a revocation, readings, offers, requests and dispatches,
+    /// written without snapshots (as an earlier version did), then served: readings with a
+    /// sequence gap, a tamper flag and an equivocation add anomalies.
+    static func tradedChain() throws -> (chain: TradeChain, producers: [SigningIdentity], consumers: [SigningIdentity]) {
+        var c = try TradeChain()
+        let producers = (0..<3).map { TestKeys.key(0x70 + UInt8($0)) }
+        let consumers = (0..<2).map { TestKeys.key(0x50 + UInt8($0)) }
+        for p in producers { try c.enroll(p, .producer) }
+        for q in consumers { try c.enroll(q, .consumer) }
+        try c.policy(.lowestTNT, toleranceWh: 10_000)
+        for p in producers { try c.reading(p, exportWh: 5_000) }
+        try c.offer(producers[0], 1_000)
+        try c.offer(producers[1], 2_000)
+        try c.seal()
+        try c.trade(consumers[0], 300)
+        try c.trade(consumers[1], 500)
+        try c.request(consumers[0], 100)  // pending: no dispatch
+        try c.revoke(producers[2], .producer)
+        try c.seal()
+        return (c, producers, consumers)
+    }
+
+    /// Restored from its snapshot and moved to the tip, the state equals the one replayed
+    /// from the whole chain by the verifier (chain and TNT state, frontier, meters, anomaly
+    /// memory, last trades, escalations).
+    static func expectSnapshotMatchesReplay(_ dir: DataDirectory, at height: UInt64? = nil) throws {
+        let store = try ChainStore(path: dir.chainPath, check: .none)
+        let gatewayKey = try dir.loadPublicKey()
+        let verified = try ChainVerifier(gatewayKey: gatewayKey).verify(store)
+        let check = try ChainWriter.checkResumeSnapshot(store: store, verified: verified)
+        if let height {
+            #expect(check == .matches(height: height))
+        } else {
+            guard case .matches = check else {
+                Issue.record("the snapshot does not match: \(check)")
+                return
+            }
+        }
+    }
+
+    @Test func aRestoredSnapshotEqualsTheStateReplayedFromTheWholeChain() async throws {
+        let (chain, _, consumers) = try Self.tradedChain()
+        // Written without a snapshot: the first start-up verifies in full and writes one.
+        var h = try await chain.open()
+        #expect(h.logs.all.contains { $0.contains("no resume snapshot") })
+        #expect(try h.gateway.writer.store.resumeSnapshot()?.height == 1)
+        let house = consumers[0]
+        _ = try await h.post([try h.reading(house, 1), try h.reading(house, 2, voltage: 2700)])
+        await h.gateway.writer.sealNow()
+        _ = try await h.post([try h.reading(house, 4)])  // gap: an anomaly
+        _ = try await h.post([try h.reading(house, 3, status: .tamper), try h.reading(house, 4)])
+        await h.gateway.writer.sealNow()
+        _ = try await h.post([try h.reading(house, 4, powerW: 501)])  // equivocation
+        await h.gateway.writer.sealNow()
+        #expect(try h.gateway.writer.store.anomalies().count >= 2)
+        let live = await h.gateway.writer.meterList().map { "\($0.0.hex) \($0.1.active) \($0.2)" }
+        h.close()
+        // The snapshot is still the one after block 1; start-up replays the blocks after it.
+        try Self.expectSnapshotMatchesReplay(h.dir, at: 1)
+
+        var config = ChainWriterConfig()
+        config.snapshotEntries = 1
+        h = try await h.reopen(config: config)
+        #expect(!h.logs.all.contains { $0.contains("no resume snapshot") })
+        #expect(await h.gateway.writer.meterList().map { "\($0.0.hex) \($0.1.active) \($0.2)" } == live)
+        _ = try await h.post([try h.reading(house, 5)])
+        await h.gateway.writer.sealNow()
+        let tip = try #require(try h.gateway.writer.store.tip())
+        h.close()
+        // Now every block carries one: the latest is the tip's.
+        try Self.expectSnapshotMatchesReplay(h.dir, at: tip.height)
+        #expect(try VerifyCommand.check(h.dir).resumeSnapshot == "block \(tip.height)")
+    }
+
+    @Test func theComparisonNamesWhatDiffers() throws {
+        let (chain, _, _) = try Self.tradedChain()
+        let verified = try ChainVerifier(gatewayKey: chain.builder.gateway.publicIdentity).verify(chain.store)
+        let memory = try ChainWriter.rebuildMemory(store: chain.store, state: verified.state)
+        let full = ResumeSnapshot(
+            chain: ChainSnapshot(tip: verified.tip!, tree: verified.tree, state: verified.state),
+            memory: memory
+        )
+        let decoded = try ResumeSnapshot(bytes: full.encoded())
+        #expect(decoded.difference(from: full) == nil)
+        #expect(decoded.chain.tree.root == verified.tree.root)
+        #expect(decoded.chain.state.tnt.digest() == verified.state.tnt.digest())
+        #expect(decoded.memory.lastTrades.count == 2 + 2)
+
+        var lost = decoded
+        lost.memory.lastTrades.removeAll()
+        #expect(lost.difference(from: full) == "last offers and requests")
+        var revoked = decoded
+        revoked.memory.meters[TestKeys.key(0x50).id]?.active = false
+        #expect(revoked.difference(from: full) == "meters")
+        // Bytes cut anywhere do not decode.
+        let bytes = full.encoded()
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 50)) {
+            #expect(throws: RecordDecodingError.self) { try ResumeSnapshot(bytes: Array(bytes[..<cut])) }
+        }
+    }
+
+    @Test func aSnapshotThatDisagreesWithTheTipIsRefusedNamingTheStore() async throws {
+        var config = ChainWriterConfig()
+        config.snapshotEntries = 1
+        let h = try await Harness.make(config: config)
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        _ = try await h.post([try h.reading(meter, 1)])
+        await h.gateway.writer.sealNow()
+        h.close()
+        let store = try ChainStore(path: h.dir.chainPath, check: .none)
+        let row = try #require(try store.resumeSnapshot())
+        #expect(row.height == 1)
+        // One byte of the frontier (after type, version, height, hash, tree size, timestamp).
+        try store.executeRawSQLForTesting(
+            "UPDATE resume_snapshot SET bytes = substr(bytes, 1, 60)"
+                + " || CASE WHEN substr(bytes, 61, 1) = X'5A' THEN X'A5' ELSE X'5A' END || substr(bytes, 62)"
+        )
+        do {
+            _ = try await h.reopen(config: config)
+            Issue.record("expected the gateway to refuse a snapshot that disagrees with its tip")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains(h.dir.chainPath))
+            #expect(text.contains("Merkle frontier"))
+            #expect(!text.contains("\n"))
+        }
+        // A snapshot of another block than its row names is refused too.
+        try store.executeRawSQLForTesting("UPDATE resume_snapshot SET height = 0")
+        do {
+            _ = try await h.reopen(config: config)
+            Issue.record("expected the gateway to refuse a snapshot row that names another block")
+        } catch {
+            #expect("\(error)".contains("row names block 0"))
+        }
+        // `verify` names it.
+        let summary = try VerifyCommand.check(h.dir)
+        #expect(!summary.ok)
+        #expect(summary.failure?.problem.contains("resume snapshot") == true)
+    }
+
+    @Test func aStoreWithoutSnapshotIsVerifiedOnceAndGetsOne() async throws {
+        let h = try await Harness.make()
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        _ = try await h.post([try h.reading(meter, 1)])
+        await h.gateway.writer.sealNow()
+        h.close()
+        let store = try ChainStore(path: h.dir.chainPath, check: .none)
+        try store.executeRawSQLForTesting("DELETE FROM resume_snapshot")
+        #expect(try VerifyCommand.check(h.dir).resumeSnapshot == "none")
+        let again = try await h.reopen()
+        #expect(again.logs.all.contains { $0.contains("no resume snapshot") })
+        #expect(try store.resumeSnapshot()?.height == 1)
+        #expect(await again.gateway.writer.meter(meter.id)?.1 == 1)
+        again.close()
+        let third = try await h.reopen()
+        #expect(!third.logs.all.contains { $0.contains("no resume snapshot") })
+        third.close()
+        try Self.expectSnapshotMatchesReplay(h.dir, at: 1)
+    }
+
+    @Test func aTreeRestoredFromItsFrontierGrowsAsTheWholeTree() throws {
+        var whole = MerkleTree(retainingLeaves: false)
+        for size in 0..<2_600 {
+            if size % 97 == 0 || (1_020...1_030).contains(size) {
+                var restored = try MerkleTree(frontier: whole.frontier, size: whole.size)
+                #expect(restored.root == whole.root)
+                var copy = whole
+                for i in 0..<40 {
+                    let leaf = Merkle.leafHash(Array("x\(size)-\(i)".utf8))
+                    restored.append(leafHash: leaf)
+                    copy.append(leafHash: leaf)
+                    #expect(restored.root == copy.root)
+                }
+            }
+            whole.append(leafHash: Merkle.leafHash(Array("leaf \(size)".utf8)))
+        }
+        #expect(throws: MerkleError.self) { try MerkleTree(frontier: [], size: 3) }
+    }
+}
