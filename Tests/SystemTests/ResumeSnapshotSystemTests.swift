@@ -57,7 +57,13 @@ struct ResumeSnapshotSystemTests {
         // Block 0 holds the enrollment (tree size 1, so one frontier hash): the TNT state starts
         // after type, version, tip (58 bytes), the frontier (32) and the gateway key (32); its
         // offer tolerance (0) follows the policy byte. Make it 7 Wh.
-        try Self.execute(world, "UPDATE resume_snapshot SET bytes = substr(bytes, 1, 130) || X'07' || substr(bytes, 132)")
+        let queue = try DatabaseQueue(path: world.gateway + "/chain.sqlite")
+        try await queue.write { db in
+            var bytes = [UInt8](try #require(try Data.fetchOne(db, sql: "SELECT bytes FROM resume_snapshot")))
+            #expect(bytes[130] == 0)
+            bytes[130] = 7
+            try db.execute(sql: "UPDATE resume_snapshot SET bytes = ?", arguments: [Data(bytes)])
+        }
         let gateway = try RunningProcess(
             "edge-gateway",
             ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0"],
