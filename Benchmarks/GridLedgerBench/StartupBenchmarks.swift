@@ -96,7 +96,11 @@ enum StartupBenchmarks {
         let keys = (0..<meters).map { _ in SigningIdentity() }
         var builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: 1000, maxAgeMilliseconds: .max))
         for (i, key) in keys.enumerated() {
-            let enrollment = Enrollment(meterKey: key.publicIdentity, role: i % 2 == 0 ? .producer : .consumer, timestamp: start)
+            let enrollment = Enrollment(
+                meterKey: key.publicIdentity,
+                role: i % 2 == 0 ? .producer : .consumer,
+                timestamp: start
+            )
             _ = try builder.add(try SignedRecord.sign(.enrollment(enrollment), with: gateway), at: start)
         }
         if let block = try builder.seal(at: start) { try store.append(block) }

@@ -47,7 +47,10 @@ extension ChainStore {
     public func saveResumeSnapshot(_ bytes: [UInt8], height: UInt64) throws {
         try pool.write { db in
             guard try Self.tip(db)?.height == height else {
-                throw ChainStoreError.appendRejected(height: height, reason: "a resume snapshot must be of the stored tip")
+                throw ChainStoreError.appendRejected(
+                    height: height,
+                    reason: "a resume snapshot must be of the stored tip"
+                )
             }
             try Self.saveResumeSnapshot(db, bytes, height: height)
         }

@@ -13,7 +13,8 @@ struct ResumeSnapshotTests {
     /// A chain with enrollments, a revocation, readings, offers, requests and dispatches,
     /// written without snapshots (as an earlier version did), then served: readings with a
     /// sequence gap, a tamper flag and an equivocation add anomalies.
-    static func tradedChain() throws -> (chain: TradeChain, producers: [SigningIdentity], consumers: [SigningIdentity]) {
+    static func tradedChain() throws -> (chain: TradeChain, producers: [SigningIdentity], consumers: [SigningIdentity])
+    {
         var c = try TradeChain()
         let producers = (0..<3).map { TestKeys.key(0x70 + UInt8($0)) }
         let consumers = (0..<2).map { TestKeys.key(0x50 + UInt8($0)) }
@@ -96,6 +97,15 @@ struct ResumeSnapshotTests {
         #expect(decoded.difference(from: full) == nil)
         #expect(decoded.chain.tree.root == verified.tree.root)
         #expect(decoded.chain.state.tnt.digest() == verified.state.tnt.digest())
+        // The producer index is rebuilt, not stored: the rule decides as on the replayed state.
+        for energy: UInt64 in [1, 100, 500, 1_000, 1_500, 2_500, 100_000] {
+            #expect(decoded.chain.state.tnt.decide(energyWh: energy) == verified.state.tnt.decide(energyWh: energy))
+            #expect(
+                decoded.chain.state.tnt.decide(energyWh: energy, policy: .splitTNT)
+                    == verified.state.tnt.decide(energyWh: energy, policy: .splitTNT)
+            )
+        }
+        #expect(decoded.chain.state.tnt.largestAvailableWh == verified.state.tnt.largestAvailableWh)
         #expect(decoded.memory.lastTrades.count == 2 + 2)
 
         var lost = decoded

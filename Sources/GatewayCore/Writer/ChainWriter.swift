@@ -325,7 +325,10 @@ package actor ChainWriter {
                     after: sealed,
                     entriesSinceSnapshot: &loaded.entriesSinceSnapshot
                 )
-                try store.append(sealed, snapshot: chain.map { ResumeSnapshot(chain: $0, memory: loaded.memory).encoded() })
+                try store.append(
+                    sealed,
+                    snapshot: chain.map { ResumeSnapshot(chain: $0, memory: loaded.memory).encoded() }
+                )
                 try journal.removeEntries(below: sealed.header.header.treeSize)
                 loaded.dropSealed(below: sealed.header.header.treeSize)
             }
@@ -385,11 +388,15 @@ package actor ChainWriter {
             }
         }
         if snapshot.chain.tip.treeSize != tip.treeSize {
-            throw disagrees("the store's tip holds \(tip.treeSize) entries, the snapshot \(snapshot.chain.tip.treeSize)")
+            throw disagrees(
+                "the store's tip holds \(tip.treeSize) entries, the snapshot \(snapshot.chain.tip.treeSize)"
+            )
         }
         let orphans = try store.orphanEntries()
         if orphans.count > 0 {
-            throw disagrees("\(orphans.count) entries are stored beyond the last block (from entry \(orphans.firstIndex ?? 0))")
+            throw disagrees(
+                "\(orphans.count) entries are stored beyond the last block (from entry \(orphans.firstIndex ?? 0))"
+            )
         }
         return (snapshot, tip.treeSize - base)
     }
@@ -442,7 +449,9 @@ package actor ChainWriter {
         {
             return .differs(error.description)
         }
-        guard let tip = verified.tip else { return .differs("the snapshot names block \(row.height) of an empty chain") }
+        guard let tip = verified.tip else {
+            return .differs("the snapshot names block \(row.height) of an empty chain")
+        }
         let replayed = ResumeSnapshot(
             chain: ChainSnapshot(tip: tip, tree: verified.tree, state: verified.state),
             memory: try rebuildMemory(store: store, state: verified.state)

@@ -34,7 +34,10 @@ package struct ResumeMemory: Sendable {
         case let .offer(o):
             lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: entry.bytes)
         case let .request(q):
-            lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: entry.bytes)
+            lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(
+                sequence: q.sequence,
+                bytes: entry.bytes
+            )
         case let .escalation(e):
             escalations[e.decision.decision.decisionID] = entry
         case let .reading(r):
@@ -108,14 +111,25 @@ extension ResumeMemory {
             previous = id
             let raw = try r.raw(32, "meter key")
             let key: PublicIdentity
-            do { key = try PublicIdentity(rawBytes: raw) } catch { throw .invalidField(field: "meter key", reason: "\(error)") }
-            guard key.id == id else { throw .invalidField(field: "meter key", reason: "it is not meter \(id.hex)'s key") }
+            do { key = try PublicIdentity(rawBytes: raw) } catch {
+                throw .invalidField(field: "meter key", reason: "\(error)")
+            }
+            guard key.id == id else {
+                throw .invalidField(field: "meter key", reason: "it is not meter \(id.hex)'s key")
+            }
             guard let role = MeterRole(rawValue: try r.u8("meter role")) else {
                 throw .invalidField(field: "meter role", reason: "unknown role")
             }
-            var info = MeterInfo(key: key, role: role, active: try r.flag("meter active"), enrolledAt: try r.i64("enrolled at"))
+            var info = MeterInfo(
+                key: key,
+                role: role,
+                active: try r.flag("meter active"),
+                enrolledAt: try r.i64("enrolled at")
+            )
             if try r.flag("last reading flag") {
-                let reading = try Reading(canonicalBytes: try r.lengthPrefixed("last reading", limit: Reading.maxEncodedBytes)[...])
+                let reading = try Reading(
+                    canonicalBytes: try r.lengthPrefixed("last reading", limit: Reading.maxEncodedBytes)[...]
+                )
                 guard reading.meter == id else {
                     throw .invalidField(field: "last reading", reason: "it is not meter \(id.hex)'s")
                 }
@@ -126,7 +140,9 @@ extension ResumeMemory {
         previous = nil
         for _ in 0..<(try r.count("sequence gaps", itemBytes: 24)) {
             let id = try r.keyID("sequence gap meter")
-            if let p = previous, !(p < id) { throw .invalidField(field: "sequence gaps", reason: "ids are not ascending") }
+            if let p = previous, !(p < id) {
+                throw .invalidField(field: "sequence gaps", reason: "ids are not ascending")
+            }
             previous = id
             anomalies.gapReported[id] = try r.u64("sequence gap")
         }
@@ -136,24 +152,37 @@ extension ResumeMemory {
             }
         }
         for _ in 0..<(try r.count("foreign readings", itemBytes: 32)) {
-            let key = AnomalyDetector.ForeignKey(meter: try r.keyID("foreign meter"), gateway: try r.keyID("foreign gateway"))
+            let key = AnomalyDetector.ForeignKey(
+                meter: try r.keyID("foreign meter"),
+                gateway: try r.keyID("foreign gateway")
+            )
             guard anomalies.foreignReadings.insert(key).inserted else {
                 throw .invalidField(field: "foreign readings", reason: "listed twice")
             }
         }
         for _ in 0..<(try r.count("last offers and requests", itemBytes: 4)) {
-            let entry = try SignedRecord(bytes: try r.lengthPrefixed("last trade", limit: SignedRecord.maxEnvelopeBytes))
+            let entry = try SignedRecord(
+                bytes: try r.lengthPrefixed("last trade", limit: SignedRecord.maxEnvelopeBytes)
+            )
             switch entry.record {
             case let .offer(o):
-                lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: entry.bytes)
+                lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(
+                    sequence: o.sequence,
+                    bytes: entry.bytes
+                )
             case let .request(q):
-                lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: entry.bytes)
+                lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(
+                    sequence: q.sequence,
+                    bytes: entry.bytes
+                )
             default:
                 throw .invalidField(field: "last offers and requests", reason: "a \(entry.record.type) record")
             }
         }
         for _ in 0..<(try r.count("escalations", itemBytes: 4)) {
-            let entry = try SignedRecord(bytes: try r.lengthPrefixed("escalation", limit: SignedRecord.maxEnvelopeBytes))
+            let entry = try SignedRecord(
+                bytes: try r.lengthPrefixed("escalation", limit: SignedRecord.maxEnvelopeBytes)
+            )
             guard case let .escalation(e) = entry.record else {
                 throw .invalidField(field: "escalations", reason: "a \(entry.record.type) record")
             }

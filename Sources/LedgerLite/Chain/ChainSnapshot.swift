@@ -52,8 +52,12 @@ public struct ChainSnapshot: Sendable {
     /// nothing does.
     public func disagreement(with signed: SignedBlockHeader) -> String? {
         let header = signed.header
-        if header.height != tip.height { return "it is taken after block \(tip.height), the header is of block \(header.height)" }
-        if signed.hash != tip.hash { return "its tip hash \(tip.hash.hex) is not block \(header.height)'s hash \(signed.hash.hex)" }
+        if header.height != tip.height {
+            return "it is taken after block \(tip.height), the header is of block \(header.height)"
+        }
+        if signed.hash != tip.hash {
+            return "its tip hash \(tip.hash.hex) is not block \(header.height)'s hash \(signed.hash.hex)"
+        }
         if header.treeSize != tip.treeSize || tree.size != tip.treeSize {
             return "its tree size \(tip.treeSize) is not block \(header.height)'s \(header.treeSize)"
         }
@@ -87,11 +91,14 @@ public struct ChainSnapshot: Sendable {
         else { return "block \(header.height)'s entries do not match its tree size" }
         for (offset, entry) in block.entries.enumerated() {
             do { try state.apply(entry) } catch {
-                return "entry \(block.firstEntryIndex + UInt64(offset)) of block \(header.height) breaks the chain rules: \(error)"
+                return
+                    "entry \(block.firstEntryIndex + UInt64(offset)) of block \(header.height) breaks the chain rules: \(error)"
             }
             tree.append(leafHash: entry.leafHash)
         }
-        guard tree.root == header.merkleRoot else { return "block \(header.height)'s Merkle root does not match its entries" }
+        guard tree.root == header.merkleRoot else {
+            return "block \(header.height)'s Merkle root does not match its entries"
+        }
         guard block.header.isSignatureValid(by: state.gatewayKey) else {
             return "block \(header.height)'s header is not signed by the gateway key \(state.gatewayKey.id.hex)"
         }

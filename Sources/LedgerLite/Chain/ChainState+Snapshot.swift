@@ -57,7 +57,9 @@ extension ChainState {
             let meter = try r.keyID("meter id")
             try ascending(meter, "meter keys")
             let key = try Self.publicKey(&r, "meter key")
-            guard key.id == meter else { throw .invalidField(field: "meter key", reason: "it is not meter \(meter.hex)'s key") }
+            guard key.id == meter else {
+                throw .invalidField(field: "meter key", reason: "it is not meter \(meter.hex)'s key")
+            }
             keys[meter] = key
         }
         for field in ["last readings", "last offers", "last requests"] {
@@ -86,7 +88,10 @@ extension ChainState {
         }
         var previousRef: RequestReference?
         for _ in 0..<(try r.count("request hashes", itemBytes: 56)) {
-            let ref = RequestReference(consumer: try r.keyID("request consumer"), sequence: try r.u64("request sequence"))
+            let ref = RequestReference(
+                consumer: try r.keyID("request consumer"),
+                sequence: try r.u64("request sequence")
+            )
             if let p = previousRef, !(p < ref) {
                 throw .invalidField(field: "request hashes", reason: "keys are not ascending")
             }
@@ -97,7 +102,10 @@ extension ChainState {
         for _ in 0..<(try r.count("escalatable requests", itemBytes: 88)) {
             let consumer = try r.keyID("escalatable consumer")
             try ascending(consumer, "escalatable requests")
-            let request = RequestReference(consumer: try r.keyID("escalatable request"), sequence: try r.u64("escalatable sequence"))
+            let request = RequestReference(
+                consumer: try r.keyID("escalatable request"),
+                sequence: try r.u64("escalatable sequence")
+            )
             escalatable[consumer] = EscalatableRequest(
                 request: request,
                 energyWh: try r.u64("escalatable energy"),
@@ -115,7 +123,8 @@ extension ChainState {
         }
     }
 
-    private static func publicKey(_ r: inout ByteReader, _ field: String) throws(RecordDecodingError) -> PublicIdentity {
+    private static func publicKey(_ r: inout ByteReader, _ field: String) throws(RecordDecodingError) -> PublicIdentity
+    {
         let bytes = try r.raw(32, field)
         do { return try PublicIdentity(rawBytes: bytes) } catch {
             throw .invalidField(field: field, reason: "\(error)")

@@ -75,7 +75,10 @@ extension TNTState {
         pending.reserveCapacity(requests)
         var previous: RequestReference?
         for _ in 0..<requests {
-            let ref = RequestReference(consumer: try r.keyID("TNT request consumer"), sequence: try r.u64("TNT request sequence"))
+            let ref = RequestReference(
+                consumer: try r.keyID("TNT request consumer"),
+                sequence: try r.u64("TNT request sequence")
+            )
             if let previous, !(previous < ref) {
                 throw .invalidField(field: "TNT request", reason: "pending requests are not in ascending order")
             }
