@@ -52,7 +52,7 @@ struct ResumeSnapshotTests {
     }
 
     @Test func aRestoredSnapshotEqualsTheStateReplayedFromTheWholeChain() async throws {
-        let (chain, _, consumers) = try Self.tradedChain()
+        let (chain, producers, consumers) = try Self.tradedChain()
         // Written without a snapshot: the first start-up verifies in full and writes one.
         var h = try await chain.open()
         #expect(h.logs.all.contains { $0.contains("no resume snapshot") })
@@ -76,6 +76,10 @@ struct ResumeSnapshotTests {
         h = try await h.reopen(config: config)
         #expect(!h.logs.all.contains { $0.contains("no resume snapshot") })
         #expect(await h.gateway.writer.meterList().map { "\($0.0.hex) \($0.1.active) \($0.2)" } == live)
+        #expect(await h.gateway.writer.meters[producers[2].id]?.active == false)
+        #expect(await h.gateway.writer.lastTrades.count == 4)
+        #expect(await h.gateway.writer.detector.gapReported[house.id] != nil)
+        #expect(await h.gateway.writer.detector.equivocations.count == 1)
         _ = try await h.post([try h.reading(house, 5)])
         await h.gateway.writer.sealNow()
         let tip = try #require(try h.gateway.writer.store.tip())
@@ -83,6 +87,47 @@ struct ResumeSnapshotTests {
         // Now every block carries one: the latest is the tip's.
         try Self.expectSnapshotMatchesReplay(h.dir, at: tip.height)
         #expect(try VerifyCommand.check(h.dir).resumeSnapshot == "block \(tip.height)")
+    }
+
+    @Test func escalationsAndTheAuthorityRecordAreResumed() async throws {
+        let h = try await EscalationAPITests.harness()
+        let producer = SigningIdentity()
+        try await h.enroll(producer, role: .producer)
+        var trader = TradingAPITests.Trader(h: h)
+        #expect(try await trader.offer(producer, 5000).status == .accepted)
+        let request = try EnergyRequest(
+            consumer: SigningIdentity().id,
+            sequence: 3,
+            energyWh: 1200,
+            timestamp: h.clock.now
+        )
+        let decision = try EscalationAPITests.decision(
+            producer: producer.id,
+            producerGateway: try h.dir.loadKey().id,
+            request: request
+        )
+        let committed = try await EscalationAPITests().commit(h, decision, status: .ok)
+        #expect(committed.status == "committed")
+        await h.gateway.writer.sealNow()
+        h.close()
+        // The escalation is in a block after the snapshot: replayed at start-up.
+        try Self.expectSnapshotMatchesReplay(h.dir)
+
+        // A snapshot taken after it holds it.
+        var config = TradingAPITests.generous
+        config.snapshotEntries = 1
+        let again = try await h.reopen(config: config)
+        #expect(await again.gateway.writer.escalations[decision.decision.decisionID] != nil)
+        var later = TradingAPITests.Trader(h: again, sequences: trader.sequences)
+        #expect(try await later.offer(producer, 100).status == .accepted)
+        await again.gateway.writer.sealNow()
+        let tip = try #require(try again.gateway.writer.store.tip())
+        again.close()
+        try Self.expectSnapshotMatchesReplay(h.dir, at: tip.height)
+        let third = try await h.reopen(config: config)
+        #expect(await third.gateway.writer.escalations[decision.decision.decisionID] != nil)
+        #expect(await third.gateway.writer.builder.state.authority != nil)
+        third.close()
     }
 
     @Test func theComparisonNamesWhatDiffers() throws {
