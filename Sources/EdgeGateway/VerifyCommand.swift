@@ -8,7 +8,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:
-            "Verify the whole chain (signatures, links, Merkle roots, sequences, TNT replay); exit non-zero at the first failure."
+            "Verify the whole chain (signatures, links, Merkle roots, sequences, TNT replay), then the resume snapshot against it; exit non-zero at the first failure."
     )
 
     @OptionGroup var data: DataOption

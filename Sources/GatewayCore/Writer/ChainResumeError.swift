@@ -40,7 +40,7 @@ package enum ChainResumeError: Error, CustomStringConvertible {
             return "the pending journal \(path) holds entry \(index) that the chain refuses: \(error)"
         case let .snapshotDisagrees(path, what):
             return
-                "the resume snapshot in \(path) disagrees with the chain: \(what); the store was edited or damaged. Run `edge-gateway verify` to check the whole chain, and restore the store from a copy"
+                "the resume snapshot in \(path) disagrees with the chain: \(what); the store was edited or damaged. Run `edge-gateway verify`: it checks every block and says whether they or only the snapshot are damaged (docs/OPERATIONS.md, Troubleshooting)"
         case let .cannotRecord(what, error):
             return "cannot record \(what) on the chain: \(error.description)"
         }

@@ -67,7 +67,8 @@ package actor ChainWriter {
         package var sequence: UInt64
     }
 
-    /// Opens the store and journal in `directory`, verifies the chain, and resumes.
+    /// Opens the store and journal in `directory` and resumes from the store's resume snapshot
+    /// (`load`).
     /// Blocking: the work runs on the writer's own thread.
     package static func open(
         directory: DataDirectory,
@@ -447,7 +448,8 @@ package actor ChainWriter {
         do { restored = try restore(store: store, row: row, gatewayKey: verified.state.gatewayKey).snapshot } catch let
             error as ChainResumeError
         {
-            return .differs(error.description)
+            guard case let .snapshotDisagrees(path, what) = error else { return .differs(error.description) }
+            return .differs("the resume snapshot in \(path) disagrees with the chain: \(what)")
         }
         guard let tip = verified.tip else {
             return .differs("the snapshot names block \(row.height) of an empty chain")
@@ -825,7 +827,7 @@ package actor ChainWriter {
 
     /// After the archiver failed to append a block, resumes from the store and the journal.
     /// Called before every write and seal: acknowledging goes on meanwhile (the journal
-    /// holds every entry), and as resuming re-verifies the chain, it is tried at most every
+    /// holds every entry), and as resuming reads the store back, it is tried at most every
     /// `resumeIntervalMs` while the store stays broken.
     package func resumeAfterArchiveFailure() {
         guard let failure = archiveFailure else { return }

@@ -22,7 +22,8 @@ public struct SealPolicy: Hashable, Sendable {
 /// decrease.
 ///
 /// The builder's state moves on when it seals. If appending a sealed block to the store
-/// fails, discard the builder and resume a new one from the store (`ChainVerifier`).
+/// fails, discard the builder and resume a new one from the store (`ChainVerifier`, or a
+/// `ChainSnapshot` checked against the stored tip).
 public struct BlockBuilder: Sendable {
     /// The gateway key that signs dispatches and headers.
     public let gateway: SigningIdentity
