@@ -130,6 +130,37 @@ struct ResumeSnapshotTests {
         third.close()
     }
 
+    /// A block that cannot be stored takes its snapshot with it (one transaction); the writer
+    /// resumes from the snapshot still stored, not from a full verification.
+    @Test func aFailedAppendKeepsTheSnapshotOfTheLastStoredBlock() async throws {
+        var config = ChainWriterConfig(sealSize: 5)
+        config.snapshotEntries = 1
+        let h = try await Harness.make(config: config)
+        defer { h.close() }
+        let meter = SigningIdentity()
+        try await h.enroll(meter)
+        let store = h.gateway.writer.store
+        #expect(try store.resumeSnapshot()?.height == 0)
+        try store.executeRawSQLForTesting(
+            "CREATE TRIGGER broken_disk BEFORE INSERT ON block BEGIN SELECT RAISE(FAIL, 'disk error (test)'); END"
+        )
+        let first = try await h.post(try (1...7).map { try h.reading(meter, UInt64($0)) })
+        #expect(first.allSatisfy { $0.status == .accepted })
+        await h.gateway.writer.waitUntilStored()
+        #expect(h.gateway.writer.archiver.failure != nil)
+        #expect(try store.resumeSnapshot()?.height == 0)
+
+        try store.executeRawSQLForTesting("DROP TRIGGER broken_disk")
+        h.clock.advance(ms: ChainWriter.resumeIntervalMs)
+        await h.gateway.writer.sealNow()
+        #expect(h.gateway.writer.archiver.failure == nil)
+        #expect(!h.logs.all.contains { $0.contains("no resume snapshot") })
+        let tip = try #require(try store.tip())
+        #expect(tip.treeSize == 8)
+        #expect(try store.resumeSnapshot()?.height == tip.height)
+        try Self.expectSnapshotMatchesReplay(h.dir, at: tip.height)
+    }
+
     @Test func theComparisonNamesWhatDiffers() throws {
         let (chain, _, _) = try Self.tradedChain()
         let verified = try ChainVerifier(gatewayKey: chain.builder.gateway.publicIdentity).verify(chain.store)
