@@ -282,6 +282,7 @@ let package = Package(
                 "LedgerStore",
                 "GatewayCore",
                 "OperatorKit",
+                "MeterEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

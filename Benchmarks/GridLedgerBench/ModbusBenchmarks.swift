@@ -91,7 +91,7 @@ enum ModbusBenchmarks {
             value: median * 1000,
             unit: "ms",
             reference: ("theoretical wire time", theoretical * 1000),
-            target: "ratio ≤ 1.15"
+            target: "ratio ≤ 1.10"
         )
     }
 

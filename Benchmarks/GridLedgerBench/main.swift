@@ -9,6 +9,8 @@ print("GridLedger benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) co
 if wants("modbus") {
     print("\n== modbus")
     try await ModbusBenchmarks.run()
+    print("\n== modbus: every shipped profile, and a shared bus")
+    try await ProfileBenchmarks.run()
 }
 if wants("ledger") {
     print("\n== ledger")
@@ -33,6 +35,10 @@ if wants("enrollment") {
 if wants("settlement") {
     print("\n== settlement export (100 meters, two history sizes)")
     try SettlementBenchmarks.run()
+}
+if wants("seal") {
+    print("\n== sealing (one-reading blocks, two numbers of producers)")
+    try SealBenchmarks.run()
 }
 if wants("startup") {
     print("\n== start-up (20 meters, two history sizes)")

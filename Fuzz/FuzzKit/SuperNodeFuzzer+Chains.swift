@@ -397,6 +397,7 @@ extension SuperNodeFuzzer {
             block = sealed
         } else {
             let entries = (sealed?.entries ?? []) + refused
+            var forkState = fork.state
             let header = BlockHeader(
                 gateway: hostile.id,
                 height: hostileBuilder.nextHeight,
@@ -406,7 +407,7 @@ extension SuperNodeFuzzer {
                 entryCount: UInt32(entries.count),
                 firstTimestamp: now,
                 lastTimestamp: now,
-                stateDigest: fork.state.tnt.digest()
+                stateDigest: forkState.stateDigest(forHeaderVersion: BlockHeader.currentVersion)
             )
             block = Block(header: try SignedBlockHeader.sign(header, with: hostile), entries: entries)
         }

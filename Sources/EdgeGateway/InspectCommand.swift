@@ -108,7 +108,7 @@ struct InspectCommand: AsyncParsableCommand {
                 "  previous   \(h.previousHash)\n  merkle     \(h.merkleRoot)\n  tree size  \(h.treeSize)\n  entries    \(h.entryCount)"
             )
             print(
-                "  first      \(isoTime(h.firstTimestamp))\n  last       \(isoTime(h.lastTimestamp))\n  state      \(h.stateDigest)\n  gateway    \(h.gateway)"
+                "  first      \(isoTime(h.firstTimestamp))\n  last       \(isoTime(h.lastTimestamp))\n  state      \(h.stateDigest) (header version \(h.version))\n  gateway    \(h.gateway)"
             )
             for e in block.entries { print("  " + describe(e)) }
         case "meter":

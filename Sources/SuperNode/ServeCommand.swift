@@ -50,6 +50,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var gatewayCA: String?
 
+    @Option(
+        name: .customLong("log-origin"),
+        help: ArgumentHelp(
+            "The origin of the checkpoint log served at /checkpoint and /tile/… (C2SP tlog-tiles), also its note key's name: by convention the public URL of the log without its scheme, e.g. HOST/super-node. Default: gridledger-super-node/<root key id>. Choose it once: witnesses follow a log by its origin.",
+            valueName: "name"
+        )
+    )
+    var logOrigin: String?
+
     @OptionGroup var logging: LoggingOptions
 
     /// How escalated dispatches recognise an https:// gateway: `--gateway-ca`, else the
@@ -71,6 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--listen '\(listen)' is not host:port (for example 127.0.0.1:8090, 0.0.0.0:8090 or [::1]:8090; port 0 picks a free one)"
             )
+        }
+        if let logOrigin {
+            do { try LogSigner.check(origin: logOrigin) } catch {
+                throw ValidationError(
+                    "--log-origin '\(logOrigin.prefix(80))': \(error) (for example HOST/super-node, without a scheme)"
+                )
+            }
         }
         guard suspendAfter >= 1 else {
             throw ValidationError(
@@ -95,7 +111,13 @@ struct ServeCommand: AsyncParsableCommand {
         let pins = try GatewayTLSPins(dir).load()
         let gatewayTLS = try gatewayClientTLS(pinned: pins)
         do {
-            node = try await SuperNode.open(directory: dir, logger: logger, value: valuePolicy, gatewayTLS: gatewayTLS)
+            node = try await SuperNode.open(
+                directory: dir,
+                logger: logger,
+                value: valuePolicy,
+                gatewayTLS: gatewayTLS,
+                logOrigin: logOrigin
+            )
         } catch let error
             as OperatorError
         { throw error } catch {
@@ -107,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "gateways.tls_pinned": "\(pins.gateways.count)",
                 "root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)",
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
+                "log.origin": "\(node.log.origin)", "log.verifier_key": "\(node.log.key.verifierKey)",
             ]
         )
         try await node.serve(

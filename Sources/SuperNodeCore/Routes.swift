@@ -15,7 +15,9 @@ extension SuperNode {
             Self.json(
                 RootView(
                     id: self.root.id.hex,
-                    publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root")
+                    publicKey: KeyFile.publicKeyLine(self.root.publicIdentity, comment: "super-node-root"),
+                    logOrigin: self.log.origin,
+                    logVerifierKey: self.log.key.verifierKey
                 )
             )
         }
@@ -65,6 +67,7 @@ extension SuperNode {
             }
             return Self.json(CheckpointView(checkpoint))
         }
+        addLogRoutes(to: router)
         addDashboardRoutes(to: router, limits: eventStreams)
         return router
     }

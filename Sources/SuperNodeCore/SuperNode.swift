@@ -28,6 +28,8 @@ package final class SuperNode: Sendable {
     package let requests: RequestAuthenticator
     /// How an https:// gateway is recognised when the super node calls it (escalations).
     package let gatewayTLS: ClientTLS
+    /// Signs the checkpoint log's C2SP checkpoint under its origin.
+    package let log: LogSigner
 
     private init(
         root: SigningIdentity,
@@ -38,7 +40,8 @@ package final class SuperNode: Sendable {
         auditors: [GatewayID: ChainAuditor],
         endpoints: [GatewayID: String],
         requests: RequestAuthenticator,
-        gatewayTLS: ClientTLS
+        gatewayTLS: ClientTLS,
+        log: LogSigner
     ) {
         self.root = root
         self.store = store
@@ -49,6 +52,7 @@ package final class SuperNode: Sendable {
         self.endpoints = Mutex(endpoints)
         self.requests = requests
         self.gatewayTLS = gatewayTLS
+        self.log = log
     }
 
     /// The base URL each gateway last announced.
@@ -59,16 +63,29 @@ package final class SuperNode: Sendable {
     /// Opens a data directory and replays every accepted chain, so auditing resumes where it
     /// stopped. Replayed blocks raise no value flags (those they raised are in the store, as
     /// are suspensions, which every push reads).
+    /// - Parameter logOrigin: the checkpoint log's origin (`LogSigner.defaultOrigin` when nil).
     package static func open(
         directory: SuperDirectory,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = Timestamps.now,
         value: ValuePolicy = .standard,
         requests: RequestAuthenticator = RequestAuthenticator(),
-        gatewayTLS: ClientTLS = .system
+        gatewayTLS: ClientTLS = .system,
+        logOrigin: String? = nil
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
+        let log = try LogSigner(origin: logOrigin ?? LogSigner.defaultOrigin(root: root.id), root: root)
         let store = try directory.openStore()
+        try await store.pool.read { db in
+            // Both only grow, one row of each per checkpoint, in one transaction.
+            let issued = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM gateway_block") ?? 0
+            let logged = try CheckpointLog.head(db).size
+            guard UInt64(issued) == logged else {
+                throw StoreDamage(
+                    "\(directory.storePath) holds \(issued) checkpoints but its checkpoint log \(logged) entries (edited or damaged)"
+                )
+            }
+        }
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
         let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
             var auditors: [GatewayID: ChainAuditor] = [:]
@@ -116,7 +133,8 @@ package final class SuperNode: Sendable {
             auditors: auditors,
             endpoints: endpoints,
             requests: requests,
-            gatewayTLS: gatewayTLS
+            gatewayTLS: gatewayTLS,
+            log: log
         )
     }
 
@@ -373,6 +391,7 @@ package final class SuperNode: Sendable {
         var suspension: Suspension?
         try db.inTransaction {
             try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
+            try CheckpointLog.append([checkpoint.bytes], db)
             for flag in flags { try AuthorityStore.insertFlag(flag, db) }
             if !flags.isEmpty {
                 let count = try AuthorityStore.flaggedBlocksSinceReinstatement(db, gateway: gateway)

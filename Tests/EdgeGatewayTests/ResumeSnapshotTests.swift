@@ -173,6 +173,13 @@ struct ResumeSnapshotTests {
         #expect(decoded.difference(from: full) == nil)
         #expect(decoded.chain.tree.root == verified.tree.root)
         #expect(decoded.chain.state.tnt.digest() == verified.state.tnt.digest())
+        var (restoredState, replayedState) = (decoded.chain.state, verified.state)
+        for version in BlockHeader.versions {
+            #expect(
+                restoredState.stateDigest(forHeaderVersion: version)
+                    == replayedState.stateDigest(forHeaderVersion: version)
+            )
+        }
         // The producer index is rebuilt, not stored: the rule decides as on the replayed state.
         for energy: UInt64 in [1, 100, 500, 1_000, 1_500, 2_500, 100_000] {
             #expect(decoded.chain.state.tnt.decide(energyWh: energy) == verified.state.tnt.decide(energyWh: energy))

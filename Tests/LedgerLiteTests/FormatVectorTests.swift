@@ -40,7 +40,7 @@ import Testing
     let t = TestKeys.baseTime
 
     @Test func allVectorsArePresent() {
-        #expect(Self.vectors.count == 35)
+        #expect(Self.vectors.count == 37)
     }
 
     @Test func keyIDsAndKeyLines() throws {
@@ -321,11 +321,14 @@ import Testing
         #expect(try Anomaly(canonicalBytes: vector("anomaly-v1")) == anomaly)
     }
 
+    /// The first block as LedgerLite sealed it before header version 2 (version 1, state
+    /// digest of TNT state version 2): such chains still verify.
     @Test func firstBlock() throws {
         var builder = BlockBuilder(
             gateway: TestKeys.gateway,
             policy: SealPolicy(maxEntries: 10, maxAgeMilliseconds: 60_000)
         )
+        builder.sealsLegacyHeaders = true
         let enroll = try builder.addGatewayRecord(
             .enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)),
             at: t
@@ -351,7 +354,42 @@ import Testing
         #expect(block.hash.hex == "0f8fc0422a7c4596a1118afeaf1ddf91bba480d859bf0bc67047dd89538e58d8")
         let decoded = try SignedBlockHeader(bytes: vector("block-0-signed-header"))
         #expect(decoded.header == block.header.header)
+        #expect(decoded.header.version == 1)
         #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        // The bytes written before header version 2 verify as they are.
+        let stored = Block(
+            header: decoded,
+            entries: [
+                try SignedRecord(bytes: vector("chain-entry-0")), try SignedRecord(bytes: vector("chain-entry-1")),
+            ]
+        )
+        let verified = try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: [stored])
+        #expect(verified.tip == ChainTip(decoded))
+    }
+
+    /// The same first block sealed today: header version 2, state digest of TNT state version 3.
+    @Test func firstBlockVersion2() throws {
+        var builder = BlockBuilder(
+            gateway: TestKeys.gateway,
+            policy: SealPolicy(maxEntries: 10, maxAgeMilliseconds: 60_000)
+        )
+        _ = try builder.addGatewayRecord(
+            .enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)),
+            at: t
+        )
+        #expect(try builder.add(try SignedRecord(bytes: vector("chain-entry-1")), at: t + 1000) == nil)
+        let block = try #require(try builder.seal(at: t + 1000))
+        #expect(block.header.bytes == (try vector("block-0-v2-signed-header")))
+        #expect(block.header.header.version == 2)
+        #expect(
+            block.header.header.stateDigest.hex == "24b9abaf1599f245f07ebdb10fcebd42550a1fa25345603f9da73ebdc32ae732"
+        )
+        #expect(block.hash.hex == "71e3a8e2f5d1d7ec4c02bc8677e6048431d7a5d845c42a9acf6920e6f92e0aac")
+        let decoded = try SignedBlockHeader(bytes: vector("block-0-v2-signed-header"))
+        #expect(decoded.header == block.header.header)
+        #expect(decoded.isSignatureValid(by: TestKeys.gateway.publicIdentity))
+        let verified = try ChainVerifier(gatewayKey: TestKeys.gateway.publicIdentity).verify(blocks: [block])
+        #expect(verified.tip == builder.tip)
     }
 
     /// The first block as it travels to the super node.
@@ -505,6 +543,27 @@ import Testing
         #expect(throws: RecordDecodingError.self) { try SignedCheckpoint(bytes: vector("signed-checkpoint-v1") + [0]) }
     }
 
+    /// The checkpoint log holding the one signed checkpoint above (docs/FORMATS.md, "Checkpoint
+    /// log"): its leaf, its verifier key and its signed note under the default origin.
+    @Test func checkpointLogOfOneCheckpoint() throws {
+        let entry = try vector("signed-checkpoint-v1")
+        var appender = TileAppender(size: 0) { _, _ in [] }
+        try appender.append(leafHash: Merkle.leafHash(entry))
+        #expect(appender.changedTiles.map(\.hashes) == [[Merkle.leafHash(entry)]])
+        #expect(try appender.root().bytes == (try vector("log-leaf-v1")))
+        let origin = "gridledger-super-node/\(Self.root.id.hex)"
+        let key = try NoteKey(name: origin, publicKey: Self.root.publicIdentity)
+        #expect(
+            key.verifierKey
+                == "gridledger-super-node/448f04ffcba874db93d9fd02520daa58+c8f961d6+Aec06mwrYlfecjVeRyqgWkxIfmtGPAKe0wbfLwG1Y2tY"
+        )
+        let checkpoint = try LogCheckpoint(origin: origin, size: 1, rootHash: try appender.root())
+        let note = try SignedNote.sign(checkpoint.text, key: key, with: Self.root)
+        #expect(Array(note.encoded.utf8) == (try vector("log-note-v1")))
+        try SignedNote(parsing: try vector("log-note-v1")).verify(by: try NoteKey(verifierKey: key.verifierKey))
+        #expect(try EntryBundle.encode([entry]) == [0x00, 0xC2] + entry)
+    }
+
     @Test func tntState() throws {
         var state = TNTState()
         let producer = TestKeys.producer.id
@@ -549,5 +608,27 @@ import Testing
         )
         #expect(state.canonicalBytes() == (try vector("tnt-state-v2")))
         #expect(state.digest().hex == "bc2cc603e785278c98bc78dd215db3d41f9fff5497f2759e16cce1925174fc61")
+
+        // Version 3 of the same state with the meter key enrolled as a consumer too: three
+        // meter leaves (the rows of version 2), one request leaf.
+        try state.apply(.enrollment(Enrollment(meterKey: TestKeys.meter.publicIdentity, role: .consumer, timestamp: t)))
+        let rows = state.canonicalBytes()
+        let leaf = { (i: Int) in Merkle.leafHash(rows[(15 + 67 * i)..<(15 + 67 * (i + 1))]) }
+        #expect(leaf(0).hex == "c7ec343f160fe3362d8e194078dbf4be2c0b1e6291a59c4bd42738c20c964966")
+        #expect(leaf(1).hex == "a13cf58d9d51cf0aa8d847ae41cfff90a7b73be2e52f65cf84207c6195bf5604")
+        #expect(leaf(2).hex == "b956c4ee68d72838ba9886f911c96698910beba62bb862a52c0d0c04ff91adbd")
+        let meterRoot = Merkle.nodeHash(Merkle.nodeHash(leaf(0), leaf(1)), leaf(2))
+        #expect(meterRoot.hex == "b876ffdcf8899c74aad08b9a5e1a09fa6a55fced12af8668f871947053f2d2b7")
+        let pendingRoot = Merkle.leafHash(rows[(rows.count - 32)...])
+        #expect(pendingRoot.hex == "594abd800ded269d548fa3d5cf0910de46f9a5202b5efccca52896bc9d7d2028")
+        let encoding = try vector("tnt-state-v3")
+        #expect(
+            encoding
+                == [0x20, 0x03, 0x02] + StateCommitmentTests.be64(100) + meterRoot.bytes + StateCommitmentTests.be64(3)
+                + pendingRoot.bytes + StateCommitmentTests.be64(1)
+        )
+        #expect(state.commitmentDigest() == Hash256.sha256(encoding))
+        #expect(state.commitmentDigest().hex == "c8f679f8cfa97afdf4e0407949fe086277cd878c78fb00039dc15095ce965ae6")
+        #expect(StateCommitmentTests.referenceDigest(state) == Hash256.sha256(encoding))
     }
 }

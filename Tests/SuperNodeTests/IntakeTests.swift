@@ -130,6 +130,54 @@ struct IntakeTests {
         #expect(try await push(good).status == 200)
     }
 
+    /// A version 2 header committing to another TNT state than the chain's entries give, signed
+    /// by the gateway's own key (a gateway lying about its state), is refused by the audit.
+    @Test func aVersion2HeaderWithAnotherStateDigestIsRejected() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        let chain = try ChainMaker.standard(gateway: gateway)
+        #expect(chain.blocks.allSatisfy { $0.header.header.version == 2 })
+        #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
+        var header = chain.blocks[1].header.header
+        header.stateDigest = Hash256.sha256([0x20, 0x03])
+        let lying = Block(header: try SignedBlockHeader.sign(header, with: gateway), entries: chain.blocks[1].entries)
+        let pushed = try await h.push(cert, [lying])
+        #expect(pushed.status == 422)
+        #expect(pushed.reasons == "state-digest-mismatch")
+        #expect(pushed.response.rejected?.height == 1)
+        #expect(try await h.push(cert, Array(chain.blocks[1...])).status == 200)
+    }
+
+    /// A chain of version 1 headers (sealed before version 2) is audited under its version,
+    /// and its gateway continues it with version 2 headers after an upgrade.
+    @Test func aChainOfVersion1HeadersIsAuditedAndContinuesWithVersion2() async throws {
+        let h = try await NodeHarness.make()
+        let cert = try h.certify(gateway)
+        var chain = ChainMaker(gateway: gateway)
+        chain.builder.sealsLegacyHeaders = true
+        try chain.gatewayRecord(
+            .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
+        )
+        for p in chain.producers {
+            try chain.gatewayRecord(
+                .enrollment(Enrollment(meterKey: p.publicIdentity, role: .producer, timestamp: chain.time))
+            )
+        }
+        for p in chain.producers { try chain.reading(p, exportWh: 1000) }
+        try chain.flush()
+        let legacy = chain.blocks.count
+        #expect(chain.blocks.allSatisfy { $0.header.header.version == 1 })
+        chain.builder.sealsLegacyHeaders = false
+        for p in chain.producers { try chain.reading(p, exportWh: 3000) }
+        try chain.offer(chain.producers[0], 2000)
+        try chain.request(1500)
+        try chain.flush()
+        #expect(chain.blocks[legacy...].allSatisfy { $0.header.header.version == 2 })
+        let pushed = try await h.push(cert, chain.blocks)
+        #expect(pushed.status == 200)
+        #expect(pushed.response.checkpoints.count == chain.blocks.count)
+    }
+
     @Test func gapForkAndBrokenLinkAreRejected() async throws {
         let h = try await NodeHarness.make()
         let cert = try h.certify(gateway)

@@ -57,12 +57,16 @@ struct UplinkSystemTests {
             gatewayID = try KeyFile.readPublicKey(from: world.gateway + "/gateway.key.pub").id.hex
         }
 
-        func startSuperNode(listen: String = "127.0.0.1:0", log: String) async throws -> (RunningProcess, String) {
+        func startSuperNode(
+            listen: String = "127.0.0.1:0",
+            log: String,
+            arguments: [String] = []
+        ) async throws -> (RunningProcess, String) {
             let urlFile = superNode + "/super-node.url"
             try? FileManager.default.removeItem(atPath: urlFile)
             let process = try RunningProcess(
                 "super-node",
-                ["serve", "--data", superNode, "--listen", listen],
+                ["serve", "--data", superNode, "--listen", listen] + arguments,
                 log: world.path(log)
             )
             try await waitUntil("super-node.url") {
@@ -488,6 +492,55 @@ struct UplinkSystemTests {
         try await client.shutdown()
         #expect(superNode.terminate() == 0)
         #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+    }
+
+    @Test("a witness follows the real super node's checkpoint log: note by the published key, tiles to its root")
+    func checkpointLogOfTheRealBinary() async throws {
+        let grid = try Grid()
+        let world = grid.world
+        _ = try grid.enroll("house", role: "consumer")
+        let (superNode, superURL) = try await grid.startSuperNode(
+            log: "sn.log",
+            arguments: ["--log-origin", "grid.test/super-node"]
+        )
+        let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await Self.waitFor("the first checkpoints") {
+                let u = try await Self.json(base + "/v1/uplink", Uplink.self, client: client)
+                return u.unacknowledgedBlocks == 0 && u.lastCheckpointedHeight != nil
+            }
+            let root = try await Self.json(superURL + "/v1/root", RootView.self, client: client)
+            #expect(root.logOrigin == "grid.test/super-node")
+            let key = try NoteKey(verifierKey: try #require(root.logVerifierKey))
+            let (status, body) = try await EndToEndTests.get(superURL + "/checkpoint", client: client)
+            #expect(status == 200)
+            let note = try SignedNote(parsing: Array(body))
+            try note.verify(by: key)
+            let checkpoint = try LogCheckpoint(text: note.text)
+            #expect(checkpoint.origin == "grid.test/super-node")
+            let size = checkpoint.size
+            try #require(size > 0 && size < 256)
+            let (tileStatus, tile) = try await EndToEndTests.get(superURL + "/tile/0/000.p/\(size)", client: client)
+            let (bundleStatus, bundle) = try await EndToEndTests.get(
+                superURL + "/tile/entries/000.p/\(size)",
+                client: client
+            )
+            #expect(tileStatus == 200 && bundleStatus == 200)
+            let entries = try EntryBundle.decode(Array(bundle))
+            #expect(entries.map { Merkle.leafHash($0).bytes }.joined().elementsEqual(tile))
+            #expect(Merkle.root(leafHashes: entries.map { Merkle.leafHash($0) }) == checkpoint.rootHash)
+            let checkpoints = try entries.map { try SignedCheckpoint(bytes: $0) }
+            #expect(checkpoints.allSatisfy { $0.isSignatureValid(by: key.publicKey) })
+            #expect(checkpoints.map(\.checkpoint.gateway.hex) == Array(repeating: grid.gatewayID, count: Int(size)))
+            #expect(checkpoints.map(\.checkpoint.height) == Array(0..<size))
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        #expect(await gateway.terminate(within: .seconds(60)) == 0)
+        #expect(superNode.terminate() == 0)
     }
 
     @Test("SIGTERM with the super node down: the gateway still exits 0 and says how many blocks wait")

@@ -18,26 +18,43 @@ package struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// True for a route that answers with a live `text/event-stream`, which stays open until
     /// the client or the server ends it.
     package let eventStream: Bool
+    /// True when the template's last parameter takes the rest of the path, slashes and all
+    /// (the tiles of the checkpoint log, whose index spans path elements); the handler reads
+    /// it with `getCatchAll()`.
+    package let restOfPath: Bool
 
-    package init(_ method: Method, _ template: String, maxBodyBytes: Int = 0, eventStream: Bool = false) {
+    package init(
+        _ method: Method,
+        _ template: String,
+        maxBodyBytes: Int = 0,
+        eventStream: Bool = false,
+        restOfPath: Bool = false
+    ) {
         self.method = method
         self.template = template
         self.maxBodyBytes = maxBodyBytes
         self.eventStream = eventStream
+        self.restOfPath = restOfPath
     }
 
     /// The template in Hummingbird's syntax, without the leading slash.
     package var routerPath: String {
-        template.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : String(part)
+        let parts = template.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        return parts.enumerated().map { position, part in
+            guard part.hasPrefix("{") && part.hasSuffix("}") else { return String(part) }
+            return restOfPath && position == parts.count - 1 ? "**" : ":" + part.dropFirst().dropLast()
         }.joined(separator: "/")
     }
 
-    /// The path with each `{name}` replaced by `parameters[name]`, percent-encoded.
+    /// The path with each `{name}` replaced by `parameters[name]`, percent-encoded (but for
+    /// the slashes of a rest-of-path parameter).
     package func path(_ parameters: [String: String] = [:]) -> String {
         var path = template
+        let last = parameterNames.last
         for (name, value) in parameters {
-            let encoded = value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
+            let allowed: CharacterSet =
+                restOfPath && name == last ? .urlPathAllowed : .urlPathAllowed.subtracting(["/"])
+            let encoded = value.addingPercentEncoding(withAllowedCharacters: allowed)
             path = path.replacingOccurrences(of: "{\(name)}", with: encoded ?? value)
         }
         return path

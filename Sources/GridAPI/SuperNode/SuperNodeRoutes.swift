@@ -10,11 +10,16 @@ package enum SuperNodeRoutes {
     package static let gateways = Endpoint(.get, "/v1/gateways")
     package static let flags = Endpoint(.get, "/v1/flags")
     package static let checkpoint = Endpoint(.get, "/v1/checkpoints/{gateway}/{height}")
+    /// The checkpoint log's C2SP checkpoint (a signed note).
+    package static let logCheckpoint = Endpoint(.get, "/checkpoint")
+    /// The checkpoint log's C2SP tiles and entry bundles: `/tile/<L>/<N>[.p/<W>]`,
+    /// `/tile/entries/<N>[.p/<W>]`.
+    package static let logTile = Endpoint(.get, "/tile/{path}", restOfPath: true)
 
     /// Server-sent events: each push and escalation as it is answered, heartbeats.
     package static let events = Endpoint(.get, "/v1/events", eventStream: true)
 
     package static let all: [Endpoint] = [
-        health, root, blocks, escalations, gateways, flags, checkpoint, dashboard, events,
+        health, root, blocks, escalations, gateways, flags, checkpoint, logCheckpoint, logTile, dashboard, events,
     ]
 }

@@ -38,6 +38,11 @@ public struct BlockBuilder: Sendable {
     private var pending: [SignedRecord] = []
     private var firstPendingAt: Int64 = 0
     private var lastTime: Int64 = .min
+    /// True: seal version-1 headers, which commit to version 2 of the TNT state digest
+    /// (O(meters) per seal), as LedgerLite did before version 2; only to reproduce such chains
+    /// in tests and benchmarks. A builder resuming a chain of version-1 headers seals version 2
+    /// from its next block on: a chain's header versions may rise at a block boundary, never fall.
+    public var sealsLegacyHeaders = false
     /// Test-only: accept every entry unchecked (as a dishonest gateway would) so tamper
     /// tests can build chains whose blocks are correctly signed and hashed but whose
     /// contents break the rules. Never set outside tests.
@@ -190,7 +195,9 @@ public struct BlockBuilder: Sendable {
     /// Seals the pending entries now; nil when there are none.
     public mutating func seal(at now: Int64) throws(BuilderError) -> Block? {
         guard !pending.isEmpty else { return nil }
+        let version = sealsLegacyHeaders ? 1 : BlockHeader.currentVersion
         let header = BlockHeader(
+            version: version,
             gateway: gateway.id,
             height: nextHeight,
             previousHash: tip?.hash ?? .zero,
@@ -199,7 +206,7 @@ public struct BlockBuilder: Sendable {
             entryCount: UInt32(pending.count),
             firstTimestamp: firstPendingAt,
             lastTimestamp: lastTime,
-            stateDigest: state.tnt.digest()
+            stateDigest: state.stateDigest(forHeaderVersion: version)
         )
         let signed: SignedBlockHeader
         do { signed = try SignedBlockHeader.sign(header, with: gateway) } catch { throw .signing(error) }

@@ -1,10 +1,19 @@
 /// A block header: what the gateway signs for each block. Layout: docs/FORMATS.md, "Block header".
+///
+/// Both versions have the same layout; they differ in the state digest they carry:
+/// version 1 commits to version 2 of the TNT state encoding (O(meters) to compute),
+/// version 2 to version 3, the incremental Merkle commitment (`TNTState.digest(forHeaderVersion:)`).
 public struct BlockHeader: Hashable, Sendable {
     static let recordType: UInt8 = 0x10
-    static let version: UInt8 = 1
+    /// The version new blocks are sealed with.
+    public static let currentVersion: UInt8 = 2
+    /// Every version a chain may hold (a chain's versions never decrease from block to block).
+    public static let versions: ClosedRange<UInt8> = 1...2
     /// Length of the encoded header, in bytes.
     public static let encodedLength = 150
 
+    /// The header's version: which state digest `stateDigest` is.
+    public var version: UInt8
     /// The id of the gateway key that signs the block.
     public var gateway: GatewayID
     /// 0 for the first block, then +1.
@@ -22,11 +31,12 @@ public struct BlockHeader: Hashable, Sendable {
     public var firstTimestamp: Int64
     /// Gateway time the last entry was added (≥ `firstTimestamp`).
     public var lastTimestamp: Int64
-    /// `TNTState.digest()` after applying this block's entries.
+    /// `TNTState.digest(forHeaderVersion: version)` after applying this block's entries.
     public var stateDigest: Hash256
 
-    /// Creates a header.
+    /// Creates a header (version 2 unless `version` says otherwise).
     public init(
+        version: UInt8 = BlockHeader.currentVersion,
         gateway: GatewayID,
         height: UInt64,
         previousHash: Hash256,
@@ -37,6 +47,7 @@ public struct BlockHeader: Hashable, Sendable {
         lastTimestamp: Int64,
         stateDigest: Hash256
     ) {
+        self.version = version
         self.gateway = gateway
         self.height = height
         self.previousHash = previousHash
@@ -52,7 +63,7 @@ public struct BlockHeader: Hashable, Sendable {
     public func canonicalBytes() -> [UInt8] {
         var w = ByteWriter(capacity: Self.encodedLength)
         w.u8(Self.recordType)
-        w.u8(Self.version)
+        w.u8(version)
         w.keyID(gateway)
         w.u64(height)
         w.hash(previousHash)
@@ -68,7 +79,7 @@ public struct BlockHeader: Hashable, Sendable {
     /// Decodes canonical header bytes.
     public init(canonicalBytes bytes: ArraySlice<UInt8>) throws(RecordDecodingError) {
         var r = ByteReader(bytes)
-        _ = try r.header(type: Self.recordType, versions: 1...1)
+        version = try r.header(type: Self.recordType, versions: Self.versions)
         gateway = try r.keyID("gateway")
         height = try r.u64("height")
         previousHash = try r.hash("previous_hash")

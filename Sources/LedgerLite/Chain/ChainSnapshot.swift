@@ -50,7 +50,9 @@ public struct ChainSnapshot: Sendable {
     /// follow (height, hash, tree size, last timestamp, the frontier's root against the
     /// Merkle root, the state's digest, the signature by the state's gateway key); nil when
     /// nothing does.
-    public func disagreement(with signed: SignedBlockHeader) -> String? {
+    /// (The digest is the one the header's version names; computing it brings the state's
+    /// incremental commitment up to date, hence `mutating`.)
+    public mutating func disagreement(with signed: SignedBlockHeader) -> String? {
         let header = signed.header
         if header.height != tip.height {
             return "it is taken after block \(tip.height), the header is of block \(header.height)"
@@ -67,7 +69,7 @@ public struct ChainSnapshot: Sendable {
         if tree.root != header.merkleRoot {
             return "the root of its Merkle frontier is not block \(header.height)'s Merkle root"
         }
-        if state.tnt.digest() != header.stateDigest {
+        if state.stateDigest(forHeaderVersion: header.version) != header.stateDigest {
             return "the digest of its TNT state is not block \(header.height)'s state digest"
         }
         if header.gateway != state.gatewayKey.id || !signed.isSignatureValid(by: state.gatewayKey) {

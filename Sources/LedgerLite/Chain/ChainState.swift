@@ -41,6 +41,12 @@ public struct ChainState: Sendable {
     /// True when an escalation with this decision id is already on the chain.
     public func hasEscalation(decisionID: UInt64) -> Bool { decisionIDs.contains(decisionID) }
 
+    /// The TNT state digest a block header of `headerVersion` commits to
+    /// (`TNTState.digest(forHeaderVersion:)`).
+    public mutating func stateDigest(forHeaderVersion headerVersion: UInt8) -> Hash256 {
+        tnt.digest(forHeaderVersion: headerVersion)
+    }
+
     /// The sequence number the meter's next reading must carry.
     public func nextReadingSequence(of meter: MeterID) -> UInt64 { (lastReading[meter] ?? 0) + 1 }
 

@@ -54,12 +54,16 @@ public struct TNTState: Sendable {
 
     private var members: [KeyID: Member] = [:]
     /// `members`' ids in ascending order, in two sorted lists (see `addOrderedID`), kept as
-    /// meters enroll (never removed: revoked meters stay), so the digest each block commits
-    /// to needs no sort of every meter.
+    /// meters enroll (never removed: revoked meters stay), so version 2's encoding (what a
+    /// version-1 header commits to) needs no sort of every meter.
     private var orderedIDs: [KeyID] = []
     private var recentIDs: [KeyID] = []
     private var index = ProducerIndex()
     private var pending: [RequestReference: UInt64] = [:]
+    /// Derived from `members`, `pending`, `policy` and the tolerance: the version-3 digest,
+    /// kept up to date incrementally (every write to `members` or `pending` goes through
+    /// `setMember` or `setPending`, which mark what changed).
+    private var commitment = StateCommitment()
     /// The dispatch policy every Dispatch must name and follow (`.lowestTNT` until a
     /// `PolicyRecord` says otherwise).
     public private(set) var policy: DispatchPolicy = .lowestTNT
@@ -71,8 +75,8 @@ public struct TNTState: Sendable {
     public init() {}
 
     /// A state holding `members` (in ascending id order; their handles are ignored) and
-    /// `pending`, with the derived indexes (ordered ids, producer index) rebuilt: what
-    /// `TNTState+Snapshot` restores.
+    /// `pending`, with the derived indexes (ordered ids, producer index, the commitment)
+    /// rebuilt: what `TNTState+Snapshot` restores.
     init(
         restoring members: [(id: KeyID, member: Member)],
         pending: [RequestReference: UInt64],
@@ -91,6 +95,7 @@ public struct TNTState: Sendable {
         self.pending = pending
         self.policy = policy
         self.offerToleranceWh = offerToleranceWh
+        rebuildCommitment()
     }
 
     /// Calls `body` with every member in ascending id order (for `TNTState+Snapshot`).
@@ -255,15 +260,25 @@ public struct TNTState: Sendable {
             guard !overflow else { throw .energyOverflow(o.producer) }
             m.available = sum
             m.credited += credited  // ≤ exported + tolerance (saturated), so no overflow
-            members[o.producer] = m
+            setMember(o.producer, m)
             index.update(m.handle, tnt: m.tnt, available: m.available)
         case let .request(q):
             _ = try activeMember(q.consumer, needs: .consumer)
             guard pending[q.reference] == nil else { throw .duplicateRequest(q.reference) }
-            pending[q.reference] = q.energyWh
+            setPending(q.reference, q.energyWh)
         case let .dispatch(d):
             try applyDispatch(d, enforcingRule: enforcingRule)
         }
+    }
+
+    private mutating func setMember(_ id: KeyID, _ member: Member) {
+        members[id] = member
+        commitment.meterChanged(id)
+    }
+
+    private mutating func setPending(_ reference: RequestReference, _ energyWh: UInt64?) {
+        pending[reference] = energyWh
+        commitment.requestChanged(reference)
     }
 
     /// Tracks a producer's export counter; readings of other meters, and readings without
@@ -276,7 +291,7 @@ public struct TNTState: Sendable {
         } else {
             m.highestExport = max(m.highestExport, counter)
         }
-        members[r.meter] = m
+        setMember(r.meter, m)
     }
 
     private mutating func enroll(_ meter: MeterID, role: MeterRole) throws(TNTError) {
@@ -284,7 +299,7 @@ public struct TNTState: Sendable {
             guard !m.active else { throw .alreadyEnrolled(meter) }
             guard m.role == role else { throw .roleMismatch(meter, enrolled: m.role, claimed: role) }
             m.active = true
-            members[meter] = m
+            setMember(meter, m)
             if role == .producer { index.link(m.handle) }
             return
         }
@@ -293,7 +308,7 @@ public struct TNTState: Sendable {
             handle = index.makeNode(id: meter, tnt: 0, available: 0)
             index.link(handle)
         }
-        members[meter] = Member(role: role, active: true, available: 0, tnt: 0, handle: handle)
+        setMember(meter, Member(role: role, active: true, available: 0, tnt: 0, handle: handle))
         addOrderedID(meter)
     }
 
@@ -302,7 +317,7 @@ public struct TNTState: Sendable {
         guard m.active else { throw .revoked(meter) }
         guard m.role == role else { throw .roleMismatch(meter, enrolled: m.role, claimed: role) }
         m.active = false
-        members[meter] = m
+        setMember(meter, m)
         if role == .producer { index.unlink(m.handle) }
     }
 
@@ -352,11 +367,11 @@ public struct TNTState: Sendable {
                 changed[share.producer] = m
             }
             for (id, m) in changed {
-                members[id] = m
+                setMember(id, m)
                 index.update(m.handle, tnt: m.tnt, available: m.available)
             }
         }
-        pending[d.request] = nil
+        setPending(d.request, nil)
     }
 
     // MARK: escalation
@@ -396,7 +411,7 @@ public struct TNTState: Sendable {
         m.available -= d.energyWh
         m.tnt += 1
         m.served += d.energyWh  // ≤ credited, so no overflow
-        members[d.producer] = m
+        setMember(d.producer, m)
         index.update(m.handle, tnt: m.tnt, available: m.available)
     }
 
@@ -455,36 +470,83 @@ public struct TNTState: Sendable {
     /// policy and tolerance, meters sorted by id, then pending requests sorted by
     /// (consumer, sequence).
     public func canonicalBytes() -> [UInt8] {
-        var w = ByteWriter(capacity: 19 + members.count * 67 + pending.count * 32)
+        var w = ByteWriter(capacity: 19 + members.count * Member.recordLength + pending.count * 32)
         w.u8(0x20)
         w.u8(2)
         w.u8(policy.rawValue)
         w.u64(offerToleranceWh)
         w.u32(UInt32(truncatingIfNeeded: members.count))
-        forEachIDInOrder { id in
-            guard let m = members[id] else { return }
-            w.keyID(id)
-            w.u8(m.role.rawValue)
-            w.u8(m.active ? 1 : 0)
-            w.u64(m.available)
-            w.u64(m.tnt)
-            w.u64(m.served)
-            w.u64(m.credited)
-            w.u8(m.firstExport == nil ? 0 : 1)
-            w.i64(m.firstExport ?? 0)
-            w.i64(m.firstExport == nil ? 0 : m.highestExport)
-        }
+        forEachIDInOrder { id in members[id]?.encode(id: id, into: &w) }
         w.u32(UInt32(truncatingIfNeeded: pending.count))
         for ref in pending.keys.sorted() {
-            w.keyID(ref.consumer)
-            w.u64(ref.sequence)
-            w.u64(pending[ref] ?? 0)
+            w.raw(StateCommitment.requestRecord(ref, pending[ref] ?? 0))
         }
         return w.bytes
     }
 
-    /// SHA-256 of `canonicalBytes()`: the state digest a block header commits to.
+    /// SHA-256 of `canonicalBytes()` (version 2): what a version-1 block header commits to.
+    /// O(meters + requests); `commitmentDigest()` gives version 3.
     public func digest() -> Hash256 { Hash256.sha256(canonicalBytes()) }
+
+    /// The version-3 digest (docs/FORMATS.md, "TNT state"): what a version-2 block header
+    /// commits to. Rehashes only the meters and requests changed since the last call, in
+    /// O(changed × log meters); mutating because it keeps the Merkle tries it updates.
+    public mutating func commitmentDigest() -> Hash256 {
+        let members = self.members
+        let pending = self.pending
+        return commitment.digest(
+            policy: policy,
+            offerToleranceWh: offerToleranceWh,
+            meterRecord: { id in members[id].map { $0.record(id: id) } },
+            pendingEnergy: { pending[$0] }
+        )
+    }
+
+    /// The state digest a block header of `headerVersion` commits to: version 2 of the
+    /// encoding for header version 1, version 3 for header version 2 (the one rule the
+    /// builder, the verifier and the auditor ask).
+    ///
+    /// For version 1 the commitment is brought up to date too, so what it has to rehash stays
+    /// bounded by the live state (not by the requests of a long chain of version-1 blocks)
+    /// and it is ready when the chain moves on to version 2.
+    public mutating func digest(forHeaderVersion headerVersion: UInt8) -> Hash256 {
+        let commitment = commitmentDigest()
+        return headerVersion >= 2 ? commitment : digest()
+    }
+
+    /// Replaces the commitment by one rebuilt from `members` and `pending`, for a state set
+    /// from stored members and requests rather than by `apply` (O(n log n), at start-up).
+    mutating func rebuildCommitment() {
+        commitment = StateCommitment()
+        for id in members.keys { commitment.meterChanged(id) }
+        for reference in pending.keys { commitment.requestChanged(reference) }
+    }
+}
+
+extension TNTState.Member {
+    /// Length of a meter's record.
+    static let recordLength = 67
+
+    /// The meter's record (docs/FORMATS.md, "TNT state"): a row of version 2's encoding
+    /// and a leaf of version 3's meter trie.
+    func record(id: KeyID) -> [UInt8] {
+        var w = ByteWriter(capacity: Self.recordLength)
+        encode(id: id, into: &w)
+        return w.bytes
+    }
+
+    func encode(id: KeyID, into w: inout ByteWriter) {
+        w.keyID(id)
+        w.u8(role.rawValue)
+        w.u8(active ? 1 : 0)
+        w.u64(available)
+        w.u64(tnt)
+        w.u64(served)
+        w.u64(credited)
+        w.u8(firstExport == nil ? 0 : 1)
+        w.i64(firstExport ?? 0)
+        w.i64(firstExport == nil ? 0 : highestExport)
+    }
 }
 
 /// One meter's row in the TNT table.

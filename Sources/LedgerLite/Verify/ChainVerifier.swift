@@ -1,7 +1,7 @@
 import Foundation
 
 /// Checks a whole chain from its first block: every block signature, hash link, tree size,
-/// Merkle root and state digest; every entry's decoding, signer and signature; per-meter
+/// Merkle root and state digest (the one the header's version names; versions never decrease); every entry's decoding, signer and signature; per-meter
 /// sequence continuity; and, by replaying the TNT machine, that every recorded dispatch
 /// names the chain's current policy and is the decision that policy gives (single producer
 /// or split), and that every offer is credited only what the producer's meter exported.
@@ -57,6 +57,8 @@ public struct ChainVerifier: Sendable {
         var state: ChainState
         var tree = MerkleTree(retainingLeaves: false)
         var tip: ChainTip?
+        /// The tip's header version: the next block's may not be lower.
+        var headerVersion: UInt8?
         var blockCount: UInt64 = 0
 
         init(verifier: ChainVerifier) {
@@ -80,6 +82,9 @@ public struct ChainVerifier: Sendable {
             }
             let header = signed.header
             guard header.height == height else { throw fail(.heightMismatch(header: header.height)) }
+            if let previous = headerVersion, header.version < previous {
+                throw fail(.headerVersionDecreased(previous: previous, found: header.version))
+            }
             guard signed.hash.bytes == raw.storedHash else { throw fail(.storedHashMismatch) }
             guard header.gateway == verifier.gatewayKey.id else { throw fail(.wrongGateway(found: header.gateway)) }
             guard signed.isSignatureValid(by: verifier.gatewayKey) else { throw fail(.badBlockSignature) }
@@ -157,8 +162,11 @@ public struct ChainVerifier: Sendable {
             guard root == header.merkleRoot else {
                 throw fail(.merkleRootMismatch(header: header.merkleRoot, computed: root))
             }
-            guard state.tnt.digest() == header.stateDigest else { throw fail(.stateDigestMismatch) }
+            guard state.stateDigest(forHeaderVersion: header.version) == header.stateDigest else {
+                throw fail(.stateDigestMismatch)
+            }
             tip = ChainTip(signed)
+            headerVersion = header.version
             blockCount += 1
         }
     }
@@ -211,6 +219,8 @@ public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
     case heightMismatch(header: UInt64)
     /// The stored block hash is not the hash of the stored header.
     case storedHashMismatch
+    /// The header's version is below the previous block's (versions never fall).
+    case headerVersionDecreased(previous: UInt8, found: UInt8)
     /// The header names another gateway.
     case wrongGateway(found: GatewayID)
     /// The gateway's signature over the header does not verify.
@@ -245,6 +255,8 @@ public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
         case let .heightMismatch(h):
             return "the block stored here carries a header for height \(h) (blocks reordered or swapped)"
         case .storedHashMismatch: return "the stored block hash does not match the header"
+        case let .headerVersionDecreased(previous, found):
+            return "the header has version \(found), below the previous block's version \(previous)"
         case let .wrongGateway(found): return "the header names gateway \(found.hex), not the trusted gateway"
         case .badBlockSignature: return "the gateway's signature over the header does not verify"
         case .brokenLink: return "the previous-block hash does not match the previous block"

@@ -111,6 +111,10 @@ package final class AuthorityStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("authority-v5-checkpoint-log") { db in
+            try CheckpointLog.createTables(db)
+            try CheckpointLog.backfill(db)
+        }
         return migrator
     }
 }

@@ -4,6 +4,8 @@ import LedgerLite
 /// and scripts; the signed bytes travel alongside in base64 where they matter.
 
 package struct HeaderView: Codable, Sendable {
+    /// The header's version, which names the TNT state digest `stateDigest` is (docs/FORMATS.md).
+    package var version: UInt8
     package var height: UInt64
     package var hash: String
     package var previousHash: String
@@ -17,6 +19,7 @@ package struct HeaderView: Codable, Sendable {
 
     package init(_ signed: SignedBlockHeader) {
         let h = signed.header
+        version = h.version
         height = h.height
         hash = signed.hash.hex
         previousHash = h.previousHash.hex
