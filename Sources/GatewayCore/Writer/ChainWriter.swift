@@ -375,6 +375,7 @@ package actor ChainWriter {
         if let problem = snapshot.chain.disagreement(with: header) { throw disagrees(problem) }
         let base = snapshot.chain.tip.treeSize
         var height = row.height
+        var version = header.header.version
         while height < tip.height {
             height += 1
             let stored: Block?
@@ -382,6 +383,11 @@ package actor ChainWriter {
                 throw disagrees("block \(height) does not decode: \(error)")
             }
             guard let block = stored else { throw disagrees("block \(height) is missing") }
+            // A chain's header versions never decrease (the verifier's rule too).
+            guard block.header.header.version >= version else {
+                throw disagrees("block \(height) has header version \(block.header.header.version), below \(version)")
+            }
+            version = block.header.header.version
             if let problem = snapshot.chain.extend(with: block) { throw disagrees(problem) }
             for entry in block.entries { snapshot.memory.note(entry) }
             if height == tip.height, let problem = snapshot.chain.disagreement(with: block.header) {
