@@ -40,3 +40,7 @@ if wants("seal") {
     print("\n== sealing (one-reading blocks, two numbers of producers)")
     try SealBenchmarks.run()
 }
+if wants("startup") {
+    print("\n== start-up (20 meters, two history sizes)")
+    try await StartupBenchmarks.run()
+}

@@ -45,6 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
     var sealInterval: DurationArgument = DurationArgument(.seconds(2), text: "2s")
 
     @Option(
+        help: ArgumentHelp(
+            "Store a resume snapshot with a block once this many entries (and at least one per enrolled meter) were sealed since the last: start-up replays at most that many entries after it (at least 1).",
+            valueName: "entries"
+        )
+    )
+    var snapshotEntries: UInt64 = ChainWriterConfig().snapshotEntries
+
+    @Option(
         help:
             "Accept readings at most this far ahead of the gateway clock (and at most this far before the meter's previous reading)."
     )
@@ -192,6 +200,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "--seal-size must be between 1 and \(ChainWriterConfig.maxSealSize) (a block must fit in one push to the super node)"
             )
         }
+        guard snapshotEntries >= 1 else {
+            throw ValidationError("--snapshot-entries must be at least 1")
+        }
         guard sealInterval.duration > .zero else {
             throw ValidationError("--seal-interval must be more than 0, e.g. 2s")
         }
@@ -211,6 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var config = ChainWriterConfig()
         config.sealSize = sealSize
+        config.snapshotEntries = snapshotEntries
         config.sealIntervalMs = max(1, Int64(sealInterval.duration.milliseconds))
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
         config.readingVersions = ReadingVersionPolicy(acceptVersion1UntilMs: acceptV1ReadingsUntil.milliseconds)
@@ -246,7 +258,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let health = await gateway.writer.health()
         logger.notice(
-            "chain verified and resumed",
+            "chain resumed",
             metadata: [
                 "blocks": "\(health.blocks)", "entries": "\(health.entries)", "pending": "\(health.pending)",
                 "gateway.id": "\(health.gateway)",

@@ -8,7 +8,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:
-            "Verify the whole chain (signatures, links, Merkle roots, sequences, TNT replay); exit non-zero at the first failure."
+            "Verify the whole chain (signatures, links, Merkle roots, sequences, TNT replay), then the resume snapshot against it; exit non-zero at the first failure."
     )
 
     @OptionGroup var data: DataOption
@@ -24,6 +24,10 @@ struct VerifyCommand: AsyncParsableCommand {
         var readings: UInt64?
         var pendingInJournal: Int
         var tipHash: String?
+        /// The stored resume snapshot: "block N" when it matches the replayed chain, "none"
+        /// for a store written before them, "differs" when the blocks verify but it does not
+        /// match them (`failure` says how); nil when the chain failed.
+        var resumeSnapshot: String?
         var failure: Failure?
 
         struct Failure: Codable {
@@ -39,7 +43,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let verifier = ChainVerifier(gatewayKey: chain.gatewayKey)
         do {
             let verified = try verifier.verify(chain.store)
-            return Summary(
+            var summary = Summary(
                 ok: true,
                 blocks: verified.blockCount,
                 entries: verified.tree.size,
@@ -47,6 +51,19 @@ struct VerifyCommand: AsyncParsableCommand {
                 pendingInJournal: chain.journalCount(),
                 tipHash: verified.tip?.hash.hex
             )
+            switch try ChainWriter.checkResumeSnapshot(store: chain.store, verified: verified) {
+            case .missing: summary.resumeSnapshot = "none"
+            case let .matches(height): summary.resumeSnapshot = "block \(height)"
+            case let .differs(problem):
+                summary.ok = false
+                summary.resumeSnapshot = "differs"
+                summary.failure = .init(
+                    height: verified.tip?.height ?? 0,
+                    entryIndex: nil,
+                    problem: problem
+                )
+            }
+            return summary
         } catch let failure as VerificationFailure {
             return Summary(
                 ok: false,
@@ -81,10 +98,17 @@ struct VerifyCommand: AsyncParsableCommand {
                         + (failure.entryIndex.map { ", entry \($0)" } ?? "") + ": \(failure.problem)",
                     to: &stderr
                 )
-                print(
-                    "the chain store \(data.directory.chainPath) was altered or damaged after it was written; restore it from a copy",
-                    to: &stderr
-                )
+                if summary.resumeSnapshot == "differs" {
+                    print(
+                        "every block of \(data.directory.chainPath) verifies, but its resume snapshot does not match them; with the gateway stopped, delete it (sqlite3 \(data.directory.chainPath) 'DELETE FROM resume_snapshot') and start the gateway: it verifies the chain once and writes a new one",
+                        to: &stderr
+                    )
+                } else {
+                    print(
+                        "the chain store \(data.directory.chainPath) was altered or damaged after it was written; restore it from a copy",
+                        to: &stderr
+                    )
+                }
             }
             throw ExitCode(2)
         }
@@ -92,6 +116,11 @@ struct VerifyCommand: AsyncParsableCommand {
             print(
                 "chain OK: \(summary.blocks) blocks, \(summary.entries) entries, \(summary.meters) meters enrolled"
                     + (summary.tipHash.map { ", tip \($0)" } ?? "")
+                    + (summary.resumeSnapshot.map {
+                        $0 == "none"
+                            ? "; no resume snapshot yet (the next start-up writes one)"
+                            : "; resume snapshot after \($0) matches"
+                    } ?? "")
                     + (summary.pendingInJournal > 0
                         ? "; \(summary.pendingInJournal) acknowledged entries wait in the journal for the next seal"
                         : "")

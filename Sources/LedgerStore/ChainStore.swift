@@ -101,6 +101,9 @@ public final class ChainStore: RawBlockSource, Sendable {
         migrator.registerMigration("lean-rows-v1") { db in
             try slimRows(db)
         }
+        migrator.registerMigration("resume-snapshot-v1") { db in
+            try createResumeSnapshot(db)
+        }
         return migrator
     }
 
@@ -146,10 +149,11 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     // MARK: append
 
-    /// Appends a sealed block and its entries in one transaction.
+    /// Appends a sealed block and its entries in one transaction, with `snapshot` (the
+    /// resume snapshot after this block, opaque here) replacing the stored one when given.
     /// - Throws: `ChainStoreError.appendRejected` when the block does not extend the stored
     ///   tip (height, previous hash, tree size or entry count); nothing is written then.
-    public func append(_ block: Block) throws {
+    public func append(_ block: Block, snapshot: [UInt8]? = nil) throws {
         let header = block.header.header
         let hook = afterEntryInsert
         try pool.write { db in
@@ -218,6 +222,7 @@ public final class ChainStore: RawBlockSource, Sendable {
                 index += 1
             }
             try Self.storeMerkleNodes(db, from: tip?.treeSize ?? 0, to: header.treeSize)
+            if let snapshot { try Self.saveResumeSnapshot(db, snapshot, height: header.height) }
         }
     }
 

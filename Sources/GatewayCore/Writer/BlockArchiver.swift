@@ -39,6 +39,9 @@ package final class BlockArchiver: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The chain writer's memory of the stored entries, moved on with each block appended
+    /// (only on the archiver's thread, or by `resume` once drained), for resume snapshots.
+    private let memory: Mutex<ResumeMemory>
     private let thread = DedicatedThreadExecutor(name: "block-archiver")
     private let store: ChainStore
     private let journal: PendingJournal
@@ -57,9 +60,11 @@ package final class BlockArchiver: Sendable {
         store: ChainStore,
         journal: PendingJournal,
         storedHeight: UInt64?,
+        memory: ResumeMemory,
         metrics: GatewayMetrics,
         logger: Logger
     ) {
+        self.memory = Mutex(memory)
         self.store = store
         self.journal = journal
         self.metrics = metrics
@@ -76,7 +81,7 @@ package final class BlockArchiver: Sendable {
 
     /// Queues a sealed block (never blocks). After `shutdown()` it is not archived: its
     /// entries stay in the journal, and the next start-up seals them.
-    package func submit(_ block: Block) {
+    package func submit(_ block: SealedBlock) {
         let accepted = state.withLock { s -> Bool in
             guard !s.stopped else { return false }
             s.outstanding += 1
@@ -102,8 +107,10 @@ package final class BlockArchiver: Sendable {
     }
 
     /// Clears a failure once the writer has resumed from the store and the journal (after
-    /// `drain()`, so nothing sealed before the resume is still queued).
-    package func resume() {
+    /// `drain()`, so nothing sealed before the resume is still queued); `memory` is the
+    /// writer's memory of what the store now holds.
+    package func resume(memory: ResumeMemory) {
+        self.memory.withLock { $0 = memory }
         state.withLock {
             $0.failure = nil
             $0.generation += 1
@@ -137,10 +144,19 @@ package final class BlockArchiver: Sendable {
         for semaphore in drained { semaphore.signal() }
     }
 
-    private func archive(_ block: Block) {
+    private func archive(_ sealed: SealedBlock) {
+        let block = sealed.block
         let treeSize = block.header.header.treeSize
         do {
-            try store.append(block)
+            // After a failed append the memory is replaced (`resume`) before the next block.
+            let snapshot = memory.withLock { m -> ResumeMemory? in
+                for entry in block.entries { m.note(entry) }
+                return sealed.chain == nil ? nil : m
+            }
+            let bytes = sealed.chain.flatMap { chain in
+                snapshot.map { ResumeSnapshot(chain: chain, memory: $0).encoded() }
+            }
+            try store.append(block, snapshot: bytes)
         } catch {
             logger.error(
                 "cannot append the sealed block; the writer resumes from the store and the pending journal",

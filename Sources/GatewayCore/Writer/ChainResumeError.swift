@@ -15,6 +15,9 @@ package enum ChainResumeError: Error, CustomStringConvertible {
     case journalUndecodable(path: String, index: UInt64, underlying: String)
     /// A journal entry breaks the chain's rules.
     case journalRefused(path: String, index: UInt64, BuilderError)
+    /// The store's resume snapshot disagrees with its chain (`what`): the store was edited
+    /// or damaged. The gateway refuses to start rather than verify the chain silently.
+    case snapshotDisagrees(path: String, String)
     /// What the configuration asks to put on the chain at start-up (`what`: "the dispatch
     /// policy", "the super node") could not be recorded.
     case cannotRecord(what: String, AdminError)
@@ -35,6 +38,9 @@ package enum ChainResumeError: Error, CustomStringConvertible {
             return "the pending journal \(path) holds an undecodable entry \(index): \(underlying)"
         case let .journalRefused(path, index, error):
             return "the pending journal \(path) holds entry \(index) that the chain refuses: \(error)"
+        case let .snapshotDisagrees(path, what):
+            return
+                "the resume snapshot in \(path) disagrees with the chain: \(what); the store was edited or damaged. Run `edge-gateway verify`: it checks every block and says whether they or only the snapshot are damaged (docs/OPERATIONS.md, Troubleshooting)"
         case let .cannotRecord(what, error):
             return "cannot record \(what) on the chain: \(error.description)"
         }

@@ -9,7 +9,7 @@ package struct CommitGroup {
     package fileprivate(set) var entries: [SignedRecord] = []
     /// Blocks the builder sealed while the group was staged; they reach the archiver only
     /// once the group is durable.
-    package fileprivate(set) var sealed: [Block] = []
+    package fileprivate(set) var sealed: [SealedBlock] = []
     /// The OCMF strings of the group's OCMF commitments: written to the `OCMFArchive` before
     /// the journal, so no commitment is durable without its string.
     package private(set) var documents: [OCMFArchive.Document] = []
@@ -42,7 +42,7 @@ extension ChainWriter {
         pending.append(PendingEntry(index: index, time: now, entry: entry))
         noteAccepted(entry, index: index)
         group.entries.append(entry)
-        if let sealed { group.sealed.append(sealed) }
+        if let sealed { group.sealed.append(self.sealed(sealed)) }
     }
 
     /// Makes a staged group durable, then hands its sealed blocks to the archiver.

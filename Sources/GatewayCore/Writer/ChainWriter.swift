@@ -48,6 +48,8 @@ package actor ChainWriter {
     private var lastResumeAttempt: Int64?
     /// Entries below this index are in the store (the archiver's `stored` events say so).
     private var archivedTreeSize: UInt64
+    /// Entries sealed since the last block handed over with a resume snapshot.
+    private var entriesSinceSnapshot: UInt64 = 0
     /// Why the archiver's current generation could not append a block; cleared by `reload`.
     private var archiveFailure: String?
     /// `sealNow` calls waiting until the store holds entries below a tree size.
@@ -65,7 +67,8 @@ package actor ChainWriter {
         package var sequence: UInt64
     }
 
-    /// Opens the store and journal in `directory`, verifies the chain, and resumes.
+    /// Opens the store and journal in `directory` and resumes from the store's resume snapshot
+    /// (`load`).
     /// Blocking: the work runs on the writer's own thread.
     package static func open(
         directory: DataDirectory,
@@ -137,10 +140,12 @@ package actor ChainWriter {
             store: store,
             journal: journal,
             storedHeight: state.builder.tip?.height,
+            memory: state.memory,
             metrics: metrics,
             logger: logger
         )
         archivedTreeSize = state.builder.tip?.treeSize ?? 0
+        entriesSinceSnapshot = state.entriesSinceSnapshot
         builder = state.builder
         meters = state.meters
         pending = state.pending
@@ -211,15 +216,32 @@ package actor ChainWriter {
 
     package struct Loaded {
         package var builder: BlockBuilder
+        /// The writer's memory of the entries in the store (not the journal's): the archiver
+        /// goes on from it.
+        package var memory = ResumeMemory()
+        /// Entries in the store after its resume snapshot (`ChainWriterConfig.snapshotEntries`).
+        package var entriesSinceSnapshot: UInt64 = 0
         package var meters: [MeterID: MeterInfo] = [:]
         package var pending: [PendingEntry] = []
         package var pendingReadings: [ReadingKey: [UInt8]] = [:]
         package var detector = AnomalyDetector()
         package var lastTrades: [TradeKey: LastTrade] = [:]
         package var escalations: [UInt64: SignedRecord] = [:]
+
+        init(builder: BlockBuilder, memory: ResumeMemory, entriesSinceSnapshot: UInt64, limits: AnomalyLimits) {
+            self.builder = builder
+            self.memory = memory
+            self.entriesSinceSnapshot = entriesSinceSnapshot
+            meters = memory.meters
+            detector = memory.detector(limits: limits)
+            lastTrades = memory.lastTrades
+            escalations = memory.escalations
+        }
     }
 
-    /// Verifies the stored chain, resumes a builder, and replays the journal into it.
+    /// Resumes a builder from the store's resume snapshot (checked against the tip's signed
+    /// header; a store without one is verified in full once and gets one), and replays the
+    /// journal into it.
     package static func load(
         store: ChainStore,
         journal: PendingJournal,
@@ -227,42 +249,51 @@ package actor ChainWriter {
         config: ChainWriterConfig,
         logger: Logger
     ) throws -> Loaded {
-        let verified: VerifiedChain
-        do {
-            verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
-        } catch let failure as VerificationFailure {
-            throw ChainResumeError.chainDoesNotVerify(path: store.path, failure)
-        }
         let policy = SealPolicy(maxEntries: config.sealSize, maxAgeMilliseconds: config.sealIntervalMs)
         var loaded: Loaded
         do {
-            loaded = Loaded(builder: try BlockBuilder(gateway: key, policy: policy, resuming: verified))
-        } catch {
+            if let row = try store.resumeSnapshot() {
+                let resumed = try restore(store: store, row: row, gatewayKey: key.publicIdentity)
+                loaded = Loaded(
+                    builder: try BlockBuilder(gateway: key, policy: policy, resuming: resumed.snapshot.chain),
+                    memory: resumed.snapshot.memory,
+                    entriesSinceSnapshot: resumed.entriesSinceSnapshot,
+                    limits: config.anomalyLimits
+                )
+            } else if try store.tip() == nil {
+                loaded = Loaded(
+                    builder: BlockBuilder(gateway: key, policy: policy),
+                    memory: ResumeMemory(),
+                    entriesSinceSnapshot: 0,
+                    limits: config.anomalyLimits
+                )
+            } else {
+                logger.notice(
+                    "the chain store has no resume snapshot (written by an earlier version): verifying the whole chain once, then writing one",
+                    metadata: ["path": "\(store.path)"]
+                )
+                let verified: VerifiedChain
+                do {
+                    verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
+                } catch let failure as VerificationFailure {
+                    throw ChainResumeError.chainDoesNotVerify(path: store.path, failure)
+                }
+                let builder = try BlockBuilder(gateway: key, policy: policy, resuming: verified)
+                let memory = try rebuildMemory(store: store, state: verified.state)
+                if let chain = builder.snapshot {
+                    try store.saveResumeSnapshot(
+                        ResumeSnapshot(chain: chain, memory: memory).encoded(),
+                        height: chain.tip.height
+                    )
+                    logger.notice(
+                        "wrote the resume snapshot; later start-ups resume from it",
+                        metadata: ["path": "\(store.path)", "block.height": "\(chain.tip.height)"]
+                    )
+                }
+                loaded = Loaded(builder: builder, memory: memory, entriesSinceSnapshot: 0, limits: config.anomalyLimits)
+            }
+        } catch let error as BuilderError {
             throw ChainResumeError.keyDoesNotMatchChain(error)
-        }
-        loaded.detector.limits = config.anomalyLimits
-
-        // Meters and anomaly memory from the sealed chain.
-        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request, .escalation] {
-            var from: UInt64 = 0
-            while true {
-                let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
-                for stored in page { loaded.note(stored.entry.record, time: 0, bytes: stored.entry.bytes) }
-                guard let last = page.last else { break }
-                from = last.index + 1
-            }
-        }
-        // Entries are applied by type above, so enrollment order vs revocation order must be
-        // fixed from the chain state itself.
-        for id in loaded.meters.keys {
-            loaded.meters[id]?.active = verified.state.tnt.status(of: id)?.active ?? false
-            let last = verified.state.nextReadingSequence(of: id) - 1
-            if last > 0, let stored = try store.reading(meter: id, sequence: last),
-                case let .reading(r) = stored.entry.record
-            {
-                loaded.meters[id]?.lastReading = r
-                loaded.detector.remember(latest: r)
-            }
         }
 
         // Replay what was acknowledged but not sealed.
@@ -289,7 +320,16 @@ package actor ChainWriter {
             loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
             loaded.note(entry.record, time: item.time, bytes: entry.bytes)
             if let sealed {
-                try store.append(sealed)
+                for entry in sealed.entries { loaded.memory.note(entry) }
+                let chain = config.snapshotChain(
+                    of: loaded.builder,
+                    after: sealed,
+                    entriesSinceSnapshot: &loaded.entriesSinceSnapshot
+                )
+                try store.append(
+                    sealed,
+                    snapshot: chain.map { ResumeSnapshot(chain: $0, memory: loaded.memory).encoded() }
+                )
                 try journal.removeEntries(below: sealed.header.header.treeSize)
                 loaded.dropSealed(below: sealed.header.header.treeSize)
             }
@@ -302,6 +342,134 @@ package actor ChainWriter {
             )
         }
         return loaded
+    }
+
+    /// The store's resume snapshot `row`, checked against the signed header of the block it
+    /// was taken after and moved past the blocks stored since (each checked the same way), so
+    /// it is the state after the store's tip.
+    /// - Returns: that snapshot, and how many entries the store holds after `row`'s block.
+    /// - Throws: `ChainResumeError.snapshotDisagrees` naming what disagrees.
+    package static func restore(
+        store: ChainStore,
+        row: ChainStore.ResumeSnapshotRow,
+        gatewayKey: PublicIdentity
+    ) throws -> (snapshot: ResumeSnapshot, entriesSinceSnapshot: UInt64) {
+        func disagrees(_ what: String) -> ChainResumeError { .snapshotDisagrees(path: store.path, what) }
+        var snapshot: ResumeSnapshot
+        do { snapshot = try ResumeSnapshot(bytes: row.bytes) } catch { throw disagrees("it does not decode: \(error)") }
+        guard snapshot.chain.state.gatewayKey == gatewayKey else {
+            throw ChainResumeError.keyDoesNotMatchChain(
+                .wrongGateway(chain: snapshot.chain.state.gatewayKey.id, builder: gatewayKey.id)
+            )
+        }
+        guard snapshot.chain.tip.height == row.height else {
+            throw disagrees("its row names block \(row.height), its bytes block \(snapshot.chain.tip.height)")
+        }
+        let header: SignedBlockHeader?
+        do { header = try store.header(atHeight: row.height) } catch let error as RecordDecodingError {
+            throw disagrees("block \(row.height)'s header does not decode: \(error)")
+        }
+        guard let tip = try store.tip(), let header, tip.height >= row.height else {
+            throw disagrees("it is taken after block \(row.height), which is not in the store")
+        }
+        if let problem = snapshot.chain.disagreement(with: header) { throw disagrees(problem) }
+        let base = snapshot.chain.tip.treeSize
+        var height = row.height
+        var version = header.header.version
+        while height < tip.height {
+            height += 1
+            let stored: Block?
+            do { stored = try store.block(atHeight: height) } catch let error as RecordDecodingError {
+                throw disagrees("block \(height) does not decode: \(error)")
+            }
+            guard let block = stored else { throw disagrees("block \(height) is missing") }
+            // A chain's header versions never decrease (the verifier's rule too).
+            guard block.header.header.version >= version else {
+                throw disagrees("block \(height) has header version \(block.header.header.version), below \(version)")
+            }
+            version = block.header.header.version
+            if let problem = snapshot.chain.extend(with: block) { throw disagrees(problem) }
+            for entry in block.entries { snapshot.memory.note(entry) }
+            if height == tip.height, let problem = snapshot.chain.disagreement(with: block.header) {
+                throw disagrees(problem)
+            }
+        }
+        if snapshot.chain.tip.treeSize != tip.treeSize {
+            throw disagrees(
+                "the store's tip holds \(tip.treeSize) entries, the snapshot \(snapshot.chain.tip.treeSize)"
+            )
+        }
+        let orphans = try store.orphanEntries()
+        if orphans.count > 0 {
+            throw disagrees(
+                "\(orphans.count) entries are stored beyond the last block (from entry \(orphans.firstIndex ?? 0))"
+            )
+        }
+        return (snapshot, tip.treeSize - base)
+    }
+
+    /// The writer's memory of every entry in the store, read from the whole chain (entries of
+    /// the types it needs, each meter's latest reading); `state` is the verified state at the
+    /// store's tip. What a resume snapshot's memory must equal.
+    package static func rebuildMemory(store: ChainStore, state: ChainState) throws -> ResumeMemory {
+        var memory = ResumeMemory()
+        for type in [RecordType.enrollment, .revocation, .anomaly, .offer, .request, .escalation] {
+            var from: UInt64 = 0
+            while true {
+                let page = try store.entries(ofType: type, fromIndex: from, limit: 1000)
+                for stored in page { memory.note(stored.entry) }
+                guard let last = page.last else { break }
+                from = last.index + 1
+            }
+        }
+        // Entries are applied by type above, so enrollment order vs revocation order must be
+        // fixed from the chain state itself.
+        for id in memory.meters.keys {
+            memory.meters[id]?.active = state.tnt.status(of: id)?.active ?? false
+            let last = state.nextReadingSequence(of: id) - 1
+            if last > 0, let stored = try store.reading(meter: id, sequence: last),
+                case let .reading(r) = stored.entry.record
+            {
+                memory.meters[id]?.lastReading = r
+            }
+        }
+        return memory
+    }
+
+    /// What `edge-gateway verify` says of the stored resume snapshot.
+    package enum SnapshotCheck: Sendable, Equatable {
+        /// The store has none (written by an earlier version; the next start-up writes one).
+        case missing
+        /// Restored and moved to the tip, it equals the state replayed from the whole chain.
+        case matches(height: UInt64)
+        /// What disagrees.
+        case differs(String)
+    }
+
+    /// Checks the store's resume snapshot against `verified`, the whole chain replayed: the
+    /// snapshot restored as start-up does must equal the state rebuilt from every entry.
+    package static func checkResumeSnapshot(store: ChainStore, verified: VerifiedChain) throws -> SnapshotCheck {
+        guard let row = try store.resumeSnapshot() else { return .missing }
+        let restored: ResumeSnapshot
+        do { restored = try restore(store: store, row: row, gatewayKey: verified.state.gatewayKey).snapshot } catch let
+            error as ChainResumeError
+        {
+            guard case let .snapshotDisagrees(path, what) = error else { return .differs(error.description) }
+            return .differs("the resume snapshot in \(path) disagrees with the chain: \(what)")
+        }
+        guard let tip = verified.tip else {
+            return .differs("the snapshot names block \(row.height) of an empty chain")
+        }
+        let replayed = ResumeSnapshot(
+            chain: ChainSnapshot(tip: tip, tree: verified.tree, state: verified.state),
+            memory: try rebuildMemory(store: store, state: verified.state)
+        )
+        if let part = restored.difference(from: replayed) {
+            return .differs(
+                "the resume snapshot in \(store.path) (block \(row.height)) differs from the replayed chain in its \(part)"
+            )
+        }
+        return .matches(height: row.height)
     }
 
     // MARK: ingest
@@ -651,13 +819,21 @@ package actor ChainWriter {
 
     /// Hands a sealed block to the archiver. Its entries stay in memory (pending) until
     /// the archiver says the store has them (`followArchiver`).
-    package func persist(_ block: Block) {
+    package func persist(_ block: SealedBlock) {
         archiver.submit(block)
+    }
+
+    /// `block`, just sealed by the builder, with the chain snapshot after it when one is due.
+    package func sealed(_ block: Block) -> SealedBlock {
+        SealedBlock(
+            block: block,
+            chain: config.snapshotChain(of: builder, after: block, entriesSinceSnapshot: &entriesSinceSnapshot)
+        )
     }
 
     /// After the archiver failed to append a block, resumes from the store and the journal.
     /// Called before every write and seal: acknowledging goes on meanwhile (the journal
-    /// holds every entry), and as resuming re-verifies the chain, it is tried at most every
+    /// holds every entry), and as resuming reads the store back, it is tried at most every
     /// `resumeIntervalMs` while the store stays broken.
     package func resumeAfterArchiveFailure() {
         guard let failure = archiveFailure else { return }
@@ -690,9 +866,10 @@ package actor ChainWriter {
         archiver.drain()
         do {
             let state = try Self.load(store: store, journal: journal, key: gatewayKey, config: config, logger: logger)
-            archiver.resume()
+            archiver.resume(memory: state.memory)
             archiveFailure = nil
             archivedTreeSize = state.builder.tip?.treeSize ?? 0
+            entriesSinceSnapshot = state.entriesSinceSnapshot
             resumeArchiveWaiters(all: true)
             builder = state.builder
             meters = state.meters
@@ -730,7 +907,7 @@ package actor ChainWriter {
     package func sealIfDue() {
         resumeAfterArchiveFailure()
         do {
-            if let block = try builder.sealIfDue(at: clock()) { persist(block) }
+            if let block = try builder.sealIfDue(at: clock()) { persist(sealed(block)) }
         } catch {
             logger.error("cannot seal a block", metadata: ["error": "\(error)"])
         }
@@ -743,7 +920,7 @@ package actor ChainWriter {
     package func sealNow() async {
         resumeAfterArchiveFailure()
         do {
-            if let block = try builder.seal(at: clock()) { persist(block) }
+            if let block = try builder.seal(at: clock()) { persist(sealed(block)) }
         } catch {
             logger.error("cannot seal a block", metadata: ["error": "\(error)"])
         }

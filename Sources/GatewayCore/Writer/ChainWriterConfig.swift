@@ -1,3 +1,5 @@
+import LedgerLite
+
 /// Settings of the chain writer.
 package struct ChainWriterConfig: Sendable {
     /// Seal a block once this many entries are pending.
@@ -21,6 +23,11 @@ package struct ChainWriterConfig: Sendable {
     /// `meter-agent request`'s own 15 s, so the consumer always gets the gateway's answer; a
     /// decision that arrives later is fetched when the consumer sends the request again.
     package var escalationTimeoutMs: Int64 = 10_000
+    /// A block carries a resume snapshot once this many entries (and at least one per meter
+    /// on the chain) were sealed since the last one: writing one costs O(meters), so this
+    /// keeps its cost per entry constant, and start-up replays at most this many entries
+    /// (plus a block) after it. The first block of a chain always carries one.
+    package var snapshotEntries: UInt64 = 8192
 
     package init(
         sealSize: Int = 500,
@@ -29,8 +36,10 @@ package struct ChainWriterConfig: Sendable {
         readingVersions: ReadingVersionPolicy = ReadingVersionPolicy(),
         anomalyLimits: AnomalyLimits = AnomalyLimits(),
         trading: TradingPolicy? = nil,
-        escalationTimeoutMs: Int64 = 10_000
+        escalationTimeoutMs: Int64 = 10_000,
+        snapshotEntries: UInt64 = 8192
     ) {
+        self.snapshotEntries = snapshotEntries
         self.sealSize = sealSize
         self.anomalyLimits = anomalyLimits
         self.sealIntervalMs = sealIntervalMs
@@ -38,5 +47,23 @@ package struct ChainWriterConfig: Sendable {
         self.readingVersions = readingVersions
         self.trading = trading
         self.escalationTimeoutMs = escalationTimeoutMs
+    }
+}
+
+extension ChainWriterConfig {
+    /// The chain snapshot to store with `block`, which `builder` has just sealed, when one is
+    /// due (`snapshotEntries`); counts the block's entries into `entriesSinceSnapshot`.
+    package func snapshotChain(
+        of builder: BlockBuilder,
+        after block: Block,
+        entriesSinceSnapshot: inout UInt64
+    ) -> ChainSnapshot? {
+        entriesSinceSnapshot += UInt64(block.entries.count)
+        let due = max(snapshotEntries, UInt64(builder.state.tnt.meterCount))
+        guard entriesSinceSnapshot >= due || block.height == 0, let chain = builder.snapshot,
+            chain.tip.hash == block.hash
+        else { return nil }
+        entriesSinceSnapshot = 0
+        return chain
     }
 }

@@ -22,7 +22,8 @@ public struct SealPolicy: Hashable, Sendable {
 /// decrease.
 ///
 /// The builder's state moves on when it seals. If appending a sealed block to the store
-/// fails, discard the builder and resume a new one from the store (`ChainVerifier`).
+/// fails, discard the builder and resume a new one from the store (`ChainVerifier`, or a
+/// `ChainSnapshot` checked against the stored tip).
 public struct BlockBuilder: Sendable {
     /// The gateway key that signs dispatches and headers.
     public let gateway: SigningIdentity
@@ -67,6 +68,30 @@ public struct BlockBuilder: Sendable {
         tree = chain.tree
         tip = chain.tip
         lastTime = chain.tip?.lastTimestamp ?? .min
+    }
+
+    /// A builder that continues a chain from a snapshot taken after its tip (checked by
+    /// the caller against the tip's signed header: `ChainSnapshot.disagreement(with:)`).
+    /// - Throws: `BuilderError.wrongGateway` when the chain belongs to another gateway key.
+    public init(gateway: SigningIdentity, policy: SealPolicy, resuming snapshot: ChainSnapshot) throws(BuilderError) {
+        guard snapshot.state.gatewayKey == gateway.publicIdentity else {
+            throw .wrongGateway(chain: snapshot.state.gatewayKey.id, builder: gateway.id)
+        }
+        self.gateway = gateway
+        self.policy = policy
+        state = snapshot.state
+        tree = snapshot.tree
+        tip = snapshot.tip
+        lastTime = snapshot.tip.lastTimestamp
+    }
+
+    /// The chain as of the last sealed block, for a resume snapshot; nil before the first
+    /// block or while entries are pending (the state then holds them). Right after `seal`
+    /// (or an `add` that sealed) it is the state after that block. Cheap to take (the
+    /// state is copied on write), but the builder's next change then copies what it changes.
+    public var snapshot: ChainSnapshot? {
+        guard pending.isEmpty, let tip else { return nil }
+        return ChainSnapshot(tip: tip, tree: tree, state: state)
     }
 
     /// Entries waiting for the next seal.

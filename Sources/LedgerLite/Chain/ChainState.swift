@@ -8,23 +8,23 @@ public struct ChainState: Sendable {
     /// policy records.
     public let gatewayKey: PublicIdentity
     /// The TNT table after the entries applied so far.
-    public private(set) var tnt = TNTState()
-    private var keys: [MeterID: PublicIdentity] = [:]
-    private var lastReading: [MeterID: UInt64] = [:]
-    private var lastOffer: [MeterID: UInt64] = [:]
-    private var lastRequest: [MeterID: UInt64] = [:]
+    public internal(set) var tnt = TNTState()
+    var keys: [MeterID: PublicIdentity] = [:]
+    var lastReading: [MeterID: UInt64] = [:]
+    var lastOffer: [MeterID: UInt64] = [:]
+    var lastRequest: [MeterID: UInt64] = [:]
     /// Each meter's last OCMF pagination number on the chain, and the end of that document's period.
-    private var lastOCMF: [MeterID: (pagination: UInt64, periodEnd: Int64)] = [:]
+    var lastOCMF: [MeterID: (pagination: UInt64, periodEnd: Int64)] = [:]
     /// The latest Authority record: the root key escalation decisions must be signed by.
-    public private(set) var authority: AuthorityRecord?
+    public internal(set) var authority: AuthorityRecord?
     /// SHA-256 of each pending request's signed body (until its dispatch).
-    private var pendingRequestHashes: [RequestReference: Hash256] = [:]
+    var pendingRequestHashes: [RequestReference: Hash256] = [:]
     /// Each consumer's latest request recorded unserved, until it is escalated or a later
     /// unserved request of the consumer replaces it: the only request of that consumer an
     /// escalation's consumer side may answer.
-    private var escalatable: [MeterID: EscalatableRequest] = [:]
+    var escalatable: [MeterID: EscalatableRequest] = [:]
     /// Escalation decision ids already on the chain (either side).
-    private var decisionIDs: Set<UInt64> = []
+    var decisionIDs: Set<UInt64> = []
 
     /// An empty chain's state for this gateway.
     public init(gatewayKey: PublicIdentity) {

@@ -1,15 +1,15 @@
 /// Reads big-endian integers and raw bytes from a byte slice, throwing typed errors
 /// instead of trapping on short input.
-struct ByteReader {
+package struct ByteReader {
     private let bytes: ArraySlice<UInt8>
-    private(set) var position: Int
+    package private(set) var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         position = bytes.startIndex
     }
 
-    var remaining: Int { bytes.endIndex - position }
+    package var remaining: Int { bytes.endIndex - position }
 
     private mutating func take(_ count: Int, _ field: String) throws(RecordDecodingError) -> ArraySlice<UInt8> {
         guard count <= remaining else {
@@ -20,42 +20,67 @@ struct ByteReader {
         return slice
     }
 
-    mutating func u8(_ field: String) throws(RecordDecodingError) -> UInt8 {
+    package mutating func u8(_ field: String) throws(RecordDecodingError) -> UInt8 {
         let s = try take(1, field)
         return s[s.startIndex]
     }
 
-    mutating func u16(_ field: String) throws(RecordDecodingError) -> UInt16 {
+    package mutating func u16(_ field: String) throws(RecordDecodingError) -> UInt16 {
         let s = try take(2, field)
         return s.reduce(0) { $0 << 8 | UInt16($1) }
     }
 
-    mutating func u32(_ field: String) throws(RecordDecodingError) -> UInt32 {
+    package mutating func u32(_ field: String) throws(RecordDecodingError) -> UInt32 {
         let s = try take(4, field)
         return s.reduce(0) { $0 << 8 | UInt32($1) }
     }
 
-    mutating func u64(_ field: String) throws(RecordDecodingError) -> UInt64 {
+    package mutating func u64(_ field: String) throws(RecordDecodingError) -> UInt64 {
         let s = try take(8, field)
         return s.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    mutating func i64(_ field: String) throws(RecordDecodingError) -> Int64 {
+    package mutating func i64(_ field: String) throws(RecordDecodingError) -> Int64 {
         Int64(bitPattern: try u64(field))
     }
 
-    mutating func raw(_ count: Int, _ field: String) throws(RecordDecodingError) -> ArraySlice<UInt8> {
+    package mutating func raw(_ count: Int, _ field: String) throws(RecordDecodingError) -> ArraySlice<UInt8> {
         try take(count, field)
     }
 
-    mutating func keyID(_ field: String) throws(RecordDecodingError) -> KeyID {
+    package mutating func keyID(_ field: String) throws(RecordDecodingError) -> KeyID {
         let high = try u64(field)
         let low = try u64(field)
         return KeyID(high: high, low: low)
     }
 
-    mutating func hash(_ field: String) throws(RecordDecodingError) -> Hash256 {
+    package mutating func hash(_ field: String) throws(RecordDecodingError) -> Hash256 {
         Hash256(exactly32: try take(32, field))
+    }
+
+    /// A u32 item count, checked against what is left: each item takes at least `itemBytes`,
+    /// so a hostile count cannot make the caller reserve or loop more than the input holds.
+    package mutating func count(_ field: String, itemBytes: Int) throws(RecordDecodingError) -> Int {
+        let n = Int(try u32(field))
+        let limit = remaining / max(1, itemBytes)
+        guard n <= limit else { throw .oversizeField(field: field, length: n, limit: limit) }
+        return n
+    }
+
+    /// A byte that must be 0 or 1.
+    package mutating func flag(_ field: String) throws(RecordDecodingError) -> Bool {
+        switch try u8(field) {
+        case 0: return false
+        case 1: return true
+        default: throw .invalidField(field: field, reason: "a flag must be 0 or 1")
+        }
+    }
+
+    /// Bytes behind a u32 length (written by `ByteWriter.lengthPrefixed`), at most `limit`.
+    package mutating func lengthPrefixed(_ field: String, limit: Int) throws(RecordDecodingError) -> [UInt8] {
+        let n = Int(try u32(field))
+        guard n <= limit else { throw .oversizeField(field: field, length: n, limit: limit) }
+        return Array(try take(n, field))
     }
 
     /// Reads the type and version bytes and checks them against what the caller reads.
@@ -76,7 +101,7 @@ struct ByteReader {
     }
 
     /// Throws unless every byte has been consumed.
-    func finish() throws(RecordDecodingError) {
+    package func finish() throws(RecordDecodingError) {
         if remaining != 0 { throw .trailingBytes(count: remaining) }
     }
 }

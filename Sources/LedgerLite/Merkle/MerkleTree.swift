@@ -27,6 +27,9 @@ public struct MerkleTree: Sendable {
     private var chunkBase: UInt64 = 0
     /// False when finished chunks' inner hashes are dropped.
     public let retainsLeaves: Bool
+    /// For a tree restored from its frontier (`init(frontier:size:)`): the first node index
+    /// held at each level; nodes left of the frontier are not held. Empty otherwise.
+    private var frontierBase: [UInt64] = []
 
     /// An empty tree. With `retainingLeaves: false` only the unfinished chunk's inner
     /// hashes are kept (see the type's documentation).
@@ -58,14 +61,52 @@ public struct MerkleTree: Sendable {
         }
     }
 
+    /// The index of the first node `levels[k]` holds.
+    private func offset(_ k: Int) -> UInt64 {
+        let pruned = k < Self.chunkLevel ? chunkBase >> UInt64(k) : 0
+        return k < frontierBase.count ? max(pruned, frontierBase[k]) : pruned
+    }
+
     /// A retained node: level `k`, node index `i` (leaves i·2^k ..< (i+1)·2^k).
     private func stored(_ k: Int, _ i: UInt64) -> Hash256 {
-        k < Self.chunkLevel ? levels[k][Int(i - (chunkBase >> UInt64(k)))] : levels[k][Int(i)]
+        levels[k][Int(i - offset(k))]
     }
 
     /// True when the perfect subtree at level `k`, index `i` is held in memory.
     private func isRetained(_ k: Int, _ i: UInt64) -> Bool {
-        k >= Self.chunkLevel || (i << UInt64(k)) >= chunkBase
+        i >= offset(k) && (k >= Self.chunkLevel || (i << UInt64(k)) >= chunkBase)
+    }
+
+    /// The compact range of the whole tree: the roots of its perfect subtrees, one per bit
+    /// set in `size`, from the largest (leftmost) to the smallest. O(log n) hashes, from
+    /// which the root and every later append follow (`init(frontier:size:)`).
+    public var frontier: [Hash256] {
+        var hashes: [Hash256] = []
+        for k in stride(from: 63, through: 0, by: -1) where size >> UInt64(k) & 1 == 1 {
+            hashes.append(stored(k, (size >> UInt64(k)) - 1))
+        }
+        return hashes
+    }
+
+    /// A pruned tree (`retainingLeaves: false`) of `size` leaves that holds only its frontier:
+    /// it appends and gives its root as the original tree would; a proof or earlier root that
+    /// needs a node left of the frontier throws `MerkleError.leavesNotRetained`.
+    /// - Throws: `MerkleError.frontierMismatch` unless there is one hash per bit set in `size`.
+    public init(frontier: [Hash256], size: UInt64) throws(MerkleError) {
+        guard frontier.count == size.nonzeroBitCount else {
+            throw .frontierMismatch(size: size, hashes: frontier.count)
+        }
+        retainsLeaves = false
+        self.size = size
+        chunkBase = size - size % Self.chunkSize
+        let height = 64 - size.leadingZeroBitCount
+        levels = Array(repeating: [], count: max(1, height))
+        frontierBase = (0..<max(1, height)).map { size >> UInt64($0) }
+        var next = frontier.makeIterator()
+        for k in stride(from: height - 1, through: 0, by: -1) where size >> UInt64(k) & 1 == 1 {
+            frontierBase[k] -= 1
+            levels[k].append(next.next()!)
+        }
     }
 
     /// The leaf hash at `index`.
@@ -158,6 +199,7 @@ public struct MerkleTree: Sendable {
         private mutating func chunk(containing leaf: UInt64) throws -> MerkleTree {
             let number = leaf / MerkleTree.chunkSize
             if let cached = chunks[number] { return cached }
+            guard tree.isRetained(MerkleTree.chunkLevel, number) else { throw MerkleError.leavesNotRetained(leaf) }
             let range = number * MerkleTree.chunkSize..<(number + 1) * MerkleTree.chunkSize
             guard let leaves else { throw MerkleError.leavesNotRetained(leaf) }
             let hashes = try leaves(range)
@@ -295,6 +337,8 @@ public enum MerkleError: Error, Equatable, Sendable, CustomStringConvertible {
     case leafSourceShort(range: Range<UInt64>, returned: Int)
     /// The leaf hashes read back do not hash to the chunk's root the tree holds.
     case leafSourceMismatch(range: Range<UInt64>)
+    /// A frontier must hold one hash per bit set in the tree size.
+    case frontierMismatch(size: UInt64, hashes: Int)
 
     public var description: String {
         switch self {
@@ -310,6 +354,8 @@ public enum MerkleError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .leafSourceMismatch(range):
             return
                 "the leaf hashes read for entries \(range.lowerBound)..<\(range.upperBound) do not match the tree (the store differs from the chain)"
+        case let .frontierMismatch(size, hashes):
+            return "a tree of \(size) leaves has a frontier of \(size.nonzeroBitCount) hashes, not \(hashes)"
         }
     }
 }

@@ -74,6 +74,38 @@ public struct TNTState: Sendable {
     /// An empty state: no meters, no requests, policy `.lowestTNT`, tolerance 0 Wh.
     public init() {}
 
+    /// A state holding `members` (in ascending id order; their handles are ignored) and
+    /// `pending`, with the derived indexes (ordered ids, producer index, the commitment)
+    /// rebuilt: what `TNTState+Snapshot` restores.
+    init(
+        restoring members: [(id: KeyID, member: Member)],
+        pending: [RequestReference: UInt64],
+        policy: DispatchPolicy,
+        offerToleranceWh: UInt64
+    ) {
+        for (id, var m) in members {
+            m.handle = -1
+            if m.role == .producer {
+                m.handle = index.makeNode(id: id, tnt: m.tnt, available: m.available)
+                if m.active { index.link(m.handle) }
+            }
+            self.members[id] = m
+        }
+        orderedIDs = members.map(\.id)
+        self.pending = pending
+        self.policy = policy
+        self.offerToleranceWh = offerToleranceWh
+        rebuildCommitment()
+    }
+
+    /// Calls `body` with every member in ascending id order (for `TNTState+Snapshot`).
+    func forEachMember(_ body: (KeyID, Member) -> Void) {
+        forEachIDInOrder { id in if let m = members[id] { body(id, m) } }
+    }
+
+    /// Every pending request's energy (for `TNTState+Snapshot`).
+    var pendingEnergies: [RequestReference: UInt64] { pending }
+
     /// A meter's entry in the table.
     public func status(of meter: MeterID) -> MeterStatus? {
         members[meter]?.status

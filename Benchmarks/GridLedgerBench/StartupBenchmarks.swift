@@ -1,0 +1,164 @@
+import Foundation
+import GatewayCore
+import LedgerLite
+import LedgerStore
+import Logging
+
+/// Start-up resumes from the snapshot stored with the blocks (issue 14, point 1), so its
+/// time depends on the live state, not on the history: the same 20 meters' readings at two
+/// history sizes, in the same run, each beside a full `verify` of that chain (what start-up
+/// cost before). The snapshot is as far behind the tip as the writer lets it fall
+/// (`ChainWriterConfig.snapshotEntries`), so start-up also replays those entries: the worst
+/// case. GRIDLEDGER_STARTUP_SIZES (entries, comma-separated) overrides the sizes, e.g. for a
+/// quick check in a debug build.
+enum StartupBenchmarks {
+    static let meters = 20
+
+    static func run() async throws {
+        let sizes =
+            ProcessInfo.processInfo.environment["GRIDLEDGER_STARTUP_SIZES"].map {
+                $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            } ?? [100_000, 1_000_000]
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let config = ChainWriterConfig()
+        var results: [(entries: UInt64, behind: UInt64, startup: Double, verify: Double, firstStart: Double)] = []
+        for size in sizes {
+            let directory = DataDirectory(
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "gridledger-startup-bench-\(UUID().uuidString)"
+                ).path
+            )
+            defer { try? FileManager.default.removeItem(atPath: directory.path) }
+            let key = try directory.initialise()
+            var history = try History(gateway: key, meters: meters, path: directory.chainPath)
+            let behind = min(config.snapshotEntries - 1, UInt64(size / 2))
+            try history.grow(to: UInt64(size) - behind)
+            // Written without a snapshot: the first start-up verifies in full and writes one
+            // (what every start-up cost before).
+            let firstStart = try await Bench.timeAsync {
+                try await ChainWriter.open(directory: directory, key: key, config: config, logger: logger).close()
+            }
+            try history.grow(to: UInt64(size))
+            var startups: [Double] = []
+            for _ in 0..<3 {
+                startups.append(
+                    try await Bench.timeAsync {
+                        let writer = try await ChainWriter.open(
+                            directory: directory,
+                            key: key,
+                            config: config,
+                            logger: logger
+                        )
+                        let held = await writer.health().entries
+                        precondition(held == history.entries, "\(held) entries resumed")
+                        writer.close()
+                    }
+                )
+            }
+            // `edge-gateway verify`: the whole chain, then the snapshot against it.
+            let verify = try Bench.time {
+                let store = try ChainStore(path: directory.chainPath, check: .none)
+                let verified = try ChainVerifier(gatewayKey: key.publicIdentity).verify(store)
+                guard case .matches = try ChainWriter.checkResumeSnapshot(store: store, verified: verified) else {
+                    preconditionFailure("the snapshot does not match the chain")
+                }
+            }
+            let stored = try ChainStore(path: directory.chainPath, check: .none)
+            let snapshotHeight = try stored.resumeSnapshot()?.height
+            let snapshotSize = try snapshotHeight.flatMap { try stored.header(atHeight: $0)?.header.treeSize } ?? 0
+            results.append((history.entries, history.entries - snapshotSize, startups.sorted()[1], verify, firstStart))
+        }
+        for r in results {
+            Bench.report(
+                "start-up, \(r.entries) entries (snapshot \(r.behind) behind the tip)",
+                value: r.startup * 1000,
+                unit: "ms",
+                reference: ("full verify", r.verify * 1000)
+            )
+            Bench.report(
+                "  first start-up without a snapshot (verifies, writes one)",
+                value: r.firstStart * 1000,
+                unit: "ms",
+                reference: ("full verify", r.verify * 1000)
+            )
+        }
+        if results.count >= 2 {
+            let (small, large) = (results[0], results[results.count - 1])
+            Bench.report(
+                "start-up at \(large.entries) ÷ at \(small.entries) entries",
+                value: large.startup / small.startup,
+                unit: "×",
+                reference: ("entries ×", Double(large.entries) / Double(small.entries)),
+                target: "≤ 1.2"
+            )
+        }
+    }
+
+    /// A sealed chain, written without resume snapshots: the meters enrolled, then readings
+    /// with three values round the meters, in blocks of 1,000, signed on every core.
+    struct History {
+        static let start: Int64 = 1_782_000_000_000
+        let store: ChainStore
+        let gateway: SigningIdentity
+        let keys: [SigningIdentity]
+        var builder: BlockBuilder
+        var round = 0
+
+        var entries: UInt64 { builder.tree.size }
+
+        init(gateway: SigningIdentity, meters: Int, path: String) throws {
+            store = try ChainStore(path: path, check: .none)
+            self.gateway = gateway
+            keys = (0..<meters).map { _ in SigningIdentity() }
+            builder = BlockBuilder(gateway: gateway, policy: SealPolicy(maxEntries: 1000, maxAgeMilliseconds: .max))
+            for (i, key) in keys.enumerated() {
+                let enrollment = Enrollment(
+                    meterKey: key.publicIdentity,
+                    role: i % 2 == 0 ? .producer : .consumer,
+                    timestamp: Self.start
+                )
+                _ = try builder.add(try SignedRecord.sign(.enrollment(enrollment), with: gateway), at: Self.start)
+            }
+            if let block = try builder.seal(at: Self.start) { try store.append(block) }
+        }
+
+        /// Adds rounds of readings until the chain holds at least `target` entries, all sealed.
+        mutating func grow(to target: UInt64) throws {
+            let meters = keys.count
+            while entries < target {
+                let count = min(1000, Int((target - entries + UInt64(meters) - 1) / UInt64(meters)))
+                // Each iteration writes its own slots only.
+                nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<SignedRecord?>.allocate(
+                    capacity: count * meters
+                )
+                slots.initialize(repeating: nil)
+                defer { slots.deallocate() }
+                let (first, keys, gateway) = (round, keys, gateway)
+                DispatchQueue.concurrentPerform(iterations: count) { offset in
+                    let n = first + offset + 1
+                    for (m, key) in keys.enumerated() {
+                        let values = [
+                            MeasuredValue(.energyImportWh, Int64(n) * 5), MeasuredValue(.activePowerW, 300),
+                            MeasuredValue(.voltageL1dV, 2300),
+                        ]
+                        let reading = try! Reading(
+                            meter: key.id,
+                            gateway: gateway.id,
+                            sequence: UInt64(n),
+                            timestamp: Self.start + Int64(n) * 10_000,
+                            values: values
+                        )
+                        slots[offset * meters + m] = try! SignedRecord.sign(.reading(reading), with: key)
+                    }
+                }
+                for (i, entry) in slots.enumerated() {
+                    let time = Self.start + Int64(first + i / meters + 1) * 10_000
+                    if let block = try builder.add(signatureChecked: entry!, at: time) { try store.append(block) }
+                }
+                round += count
+            }
+            if let block = try builder.seal(at: Self.start + Int64(round + 1) * 10_000) { try store.append(block) }
+        }
+    }
+}
