@@ -121,6 +121,10 @@ private struct SampleDecoder: Decoder {
         case is UInt64.Type: return UInt64(1) as! T
         case is UInt32.Type: return UInt32(1) as! T
         case is Int32.Type: return Int32(1) as! T
+        case is UInt16.Type: return UInt16(1) as! T
+        case is Int16.Type: return Int16(1) as! T
+        case is UInt8.Type: return UInt8(1) as! T
+        case is Int8.Type: return Int8(1) as! T
         default: return try T(from: SampleDecoder())
         }
     }
