@@ -318,7 +318,7 @@ package actor ChainWriter {
                 throw ChainResumeError.journalRefused(path: journal.path, index: item.index, error)
             }
             loaded.pending.append(PendingEntry(index: item.index, time: item.time, entry: entry))
-            loaded.note(entry.record, time: item.time, bytes: entry.bytes)
+            loaded.note(entry)
             if let sealed {
                 for entry in sealed.entries { loaded.memory.note(entry) }
                 let chain = config.snapshotChain(
@@ -1073,36 +1073,15 @@ package actor ChainWriter {
 }
 
 extension ChainWriter.Loaded {
-    /// Updates meters and anomaly memory for a record on the chain.
-    package mutating func note(_ record: Record, time: Int64, bytes: [UInt8]? = nil) {
-        switch record {
-        case let .enrollment(e):
-            meters[e.meter] = MeterInfo(
-                key: e.meterKey,
-                role: e.role,
-                active: true,
-                enrolledAt: e.timestamp,
-                lastReading: meters[e.meter]?.lastReading
-            )
-        case let .revocation(r):
-            meters[r.meter]?.active = false
+    /// Updates meters, trades, escalations and anomaly memory for an entry of the journal,
+    /// and keeps a reading's bytes while it is pending.
+    package mutating func note(_ entry: SignedRecord) {
+        ResumeMemory.note(entry, meters: &meters, lastTrades: &lastTrades, escalations: &escalations)
+        switch entry.record {
         case let .anomaly(a):
             detector.remember(a)
-        case let .offer(o):
-            if let bytes {
-                lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: bytes)
-            }
-        case let .request(q):
-            if let bytes {
-                lastTrades[TradeKey(meter: q.consumer, type: .request)] = LastTrade(sequence: q.sequence, bytes: bytes)
-            }
-        case let .escalation(e):
-            if let bytes, let entry = try? SignedRecord(bytes: bytes) {
-                escalations[e.decision.decision.decisionID] = entry
-            }
         case let .reading(r):
-            if let bytes { pendingReadings[ChainWriter.ReadingKey(meter: r.meter, sequence: r.sequence)] = bytes }
-            meters[r.meter]?.lastReading = r
+            pendingReadings[ChainWriter.ReadingKey(meter: r.meter, sequence: r.sequence)] = entry.bytes
             detector.remember(latest: r)
         default:
             break

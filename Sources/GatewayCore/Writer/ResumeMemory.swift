@@ -18,6 +18,20 @@ package struct ResumeMemory: Sendable {
 
     /// Takes one entry, in chain order.
     package mutating func note(_ entry: SignedRecord) {
+        Self.note(entry, meters: &meters, lastTrades: &lastTrades, escalations: &escalations)
+        if case let .anomaly(a) = entry.record { anomalies.remember(a) }
+    }
+
+    /// What the writer remembers of an entry besides its anomaly memory, in one place for
+    /// both the store's memory and the writer's live view (which adds the journal's entries):
+    /// enrollments, revocations and each meter's latest reading; the last offer and request
+    /// of each meter; escalation records.
+    static func note(
+        _ entry: SignedRecord,
+        meters: inout [MeterID: MeterInfo],
+        lastTrades: inout [TradeKey: LastTrade],
+        escalations: inout [UInt64: SignedRecord]
+    ) {
         switch entry.record {
         case let .enrollment(e):
             meters[e.meter] = MeterInfo(
@@ -29,8 +43,6 @@ package struct ResumeMemory: Sendable {
             )
         case let .revocation(r):
             meters[r.meter]?.active = false
-        case let .anomaly(a):
-            anomalies.remember(a)
         case let .offer(o):
             lastTrades[TradeKey(meter: o.producer, type: .offer)] = LastTrade(sequence: o.sequence, bytes: entry.bytes)
         case let .request(q):
