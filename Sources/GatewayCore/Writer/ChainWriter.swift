@@ -799,13 +799,7 @@ package actor ChainWriter {
             meters[r.meter]?.lastReading = r
         case let .enrollment(e):
             if meters[e.meter]?.active != true { activeMeterCount += 1 }
-            meters[e.meter] = MeterInfo(
-                key: e.meterKey,
-                role: e.role,
-                active: true,
-                enrolledAt: e.timestamp,
-                lastReading: meters[e.meter]?.lastReading
-            )
+            meters[e.meter] = MeterInfo(e, previous: meters[e.meter])
             keys.set(e.meterKey)
         case let .revocation(r):
             if meters[r.meter]?.active == true { activeMeterCount -= 1 }

@@ -16,4 +16,17 @@ package struct MeterInfo: Sendable {
         self.enrolledAt = enrolledAt
         self.lastReading = lastReading
     }
+
+    /// The meter as `enrollment` leaves it: active, with its key and role, keeping the latest
+    /// reading of an earlier enrollment (`previous`), the one rule every copy of the writer's
+    /// meters follows.
+    package init(_ enrollment: Enrollment, previous: MeterInfo?) {
+        self.init(
+            key: enrollment.meterKey,
+            role: enrollment.role,
+            active: true,
+            enrolledAt: enrollment.timestamp,
+            lastReading: previous?.lastReading
+        )
+    }
 }

@@ -34,13 +34,7 @@ package struct ResumeMemory: Sendable {
     ) {
         switch entry.record {
         case let .enrollment(e):
-            meters[e.meter] = MeterInfo(
-                key: e.meterKey,
-                role: e.role,
-                active: true,
-                enrolledAt: e.timestamp,
-                lastReading: meters[e.meter]?.lastReading
-            )
+            meters[e.meter] = MeterInfo(e, previous: meters[e.meter])
         case let .revocation(r):
             meters[r.meter]?.active = false
         case let .offer(o):
