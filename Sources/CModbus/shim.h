@@ -14,4 +14,10 @@ static const int GL_EMBUNKEXC = EMBUNKEXC;
 static const int GL_EMBMDATA = EMBMDATA;
 static const int GL_EMBBADSLAVE = EMBBADSLAVE;
 static const int GL_EMBXGTAR = EMBXGTAR;
+
+// accept4 is a GNU extension the Glibc module does not declare; servers accept with it so a
+// client's socket is close-on-exec from its first instant, never inherited by a process that
+// another thread starts meanwhile.
+#include <sys/socket.h>
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 #endif

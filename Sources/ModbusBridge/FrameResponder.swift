@@ -20,7 +20,7 @@ final class FrameResponder {
 
     init(framing: ServerFraming) throws(ModbusError) {
         var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw ModbusError.fromErrno(errno, operation: "create the responder's socket pair")
         }
         let theirs: Int32

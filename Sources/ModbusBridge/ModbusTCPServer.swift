@@ -212,7 +212,10 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let client = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                // Close-on-exec: a process this one starts must not keep a client's connection open.
+                accept4(listener, $0, &length, Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
+            }
         }
         guard client >= 0 else { return }
         let peer = socketAddressDescription(address)
@@ -222,7 +225,6 @@ public final class ModbusTCPServer: ModbusServing, @unchecked Sendable {
             Glibc.close(client)
             return
         }
-        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
         connections.append(Connection(descriptor: client, peer: peer, quietSince: .now))
         dispatcher.count { $0.connectionsAccepted += 1 }
     }

@@ -166,7 +166,7 @@ struct EmulatorHostileClientTests {
             idleTimeout: .milliseconds(200),
             logger: capture.logger
         )
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -203,7 +203,7 @@ struct ClientServerTests {
 
     @Test("RTU frames over a TCP connection, as a serial-to-Ethernet converter carries them")
     func rtuOverTCP() async throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")

@@ -40,7 +40,7 @@ struct ManyUnitsTests {
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
         try #require(limit.rlim_cur >= 2048, "this test needs 2,048 descriptors (ulimit -n)")
-        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(socket >= 0)
         let high = fcntl(socket, F_DUPFD, 1500)
         close(socket)

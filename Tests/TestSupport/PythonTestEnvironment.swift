@@ -137,7 +137,7 @@ package final class LoggedProcess: @unchecked Sendable {
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's choice for port 0).
 package func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     defer { close(fd) }
     var address = sockaddr_in()
