@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import GatewayCore
+import GridAPI
 import LedgerLite
 import LedgerStore
 import Logging
@@ -11,6 +13,10 @@ import Logging
 /// (`ChainWriterConfig.snapshotEntries`), so start-up also replays those entries: the worst
 /// case. GRIDLEDGER_STARTUP_SIZES (entries, comma-separated) overrides the sizes, e.g. for a
 /// quick check in a debug build.
+///
+/// Then the real `edge-gateway serve` (the release binary beside this one) on each chain: the
+/// time from its start until it listens, its resident memory once idle, and the median
+/// receipt latency over HTTP for the oldest and the newest reading.
 enum StartupBenchmarks {
     static let meters = 20
 
@@ -18,11 +24,14 @@ enum StartupBenchmarks {
         let sizes =
             ProcessInfo.processInfo.environment["GRIDLEDGER_STARTUP_SIZES"].map {
                 $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            } ?? [100_000, 1_000_000]
+            } ?? [100_000, 3_000_000]
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let config = ChainWriterConfig()
         var results: [(entries: UInt64, behind: UInt64, startup: Double, verify: Double, firstStart: Double)] = []
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("edge-gateway").path
+        var served: [(entries: UInt64, figure: ServedFigure)] = []
         for size in sizes {
             let directory = DataDirectory(
                 FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -68,6 +77,16 @@ enum StartupBenchmarks {
             let snapshotHeight = try stored.resumeSnapshot()?.height
             let snapshotSize = try snapshotHeight.flatMap { try stored.header(atHeight: $0)?.header.treeSize } ?? 0
             results.append((history.entries, history.entries - snapshotSize, startups.sorted()[1], verify, firstStart))
+            if FileManager.default.isExecutableFile(atPath: binary) {
+                // Every round gives each meter its next sequence, from 1.
+                let figure = try await ServedFigure.measure(
+                    binary: binary,
+                    data: directory.path,
+                    meter: history.keys[0].id.hex,
+                    newest: UInt64(history.round)
+                )
+                served.append((history.entries, figure))
+            }
         }
         for r in results {
             Bench.report(
@@ -83,6 +102,38 @@ enum StartupBenchmarks {
                 reference: ("full verify", r.verify * 1000)
             )
         }
+        for (entries, figure) in served {
+            Bench.report(
+                "edge-gateway serve, \(entries) entries: start until it listens",
+                value: figure.startup * 1000,
+                unit: "ms",
+                reference: ("in-process start-up above", results.first { $0.entries == entries }!.startup * 1000)
+            )
+            Bench.report(
+                "  idle resident memory",
+                value: Double(figure.residentKiB) / 1024,
+                unit: "MiB",
+                reference: ("at \(served[0].entries) entries", Double(served[0].figure.residentKiB) / 1024)
+            )
+            Bench.report(
+                "  receipt of the oldest reading (median of \(ServedFigure.receipts))",
+                value: figure.oldReceipt * 1000,
+                unit: "ms",
+                reference: ("newest reading", figure.recentReceipt * 1000)
+            )
+        }
+        if served.count >= 2 {
+            let (small, large) = (served[0], served[served.count - 1])
+            Bench.report(
+                "edge-gateway serve: start-up at \(large.entries) ÷ at \(small.entries) entries",
+                value: large.figure.startup / small.figure.startup,
+                unit: "×",
+                reference: ("resident memory ×", Double(large.figure.residentKiB) / Double(small.figure.residentKiB)),
+                target: "≤ 1.2"
+            )
+        } else if served.isEmpty {
+            print("edge-gateway missing beside the benchmark binary, so no served figures: make bench builds it")
+        }
         if results.count >= 2 {
             let (small, large) = (results[0], results[results.count - 1])
             Bench.report(
@@ -92,6 +143,79 @@ enum StartupBenchmarks {
                 reference: ("entries ×", Double(large.entries) / Double(small.entries)),
                 target: "≤ 1.2"
             )
+        }
+    }
+
+    /// The real gateway on a data directory: start-up until it listens, idle resident memory,
+    /// receipt latencies.
+    struct ServedFigure {
+        static let receipts = 25
+        var startup: Double
+        var residentKiB: Int
+        var oldReceipt: Double
+        var recentReceipt: Double
+
+        static func measure(
+            binary: String,
+            data: String,
+            meter: String,
+            newest: UInt64
+        ) async throws
+            -> ServedFigure
+        {
+            let urlFile = data + "/gateway.url"
+            try? FileManager.default.removeItem(atPath: urlFile)
+            let started = ContinuousClock.now
+            let process = try GatewayBenchmarks.start(
+                binary,
+                ["serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning"]
+            )
+            defer { GatewayBenchmarks.stopProcess(process) }
+            while !FileManager.default.fileExists(atPath: urlFile) {
+                guard process.isRunning, ContinuousClock.now - started < .seconds(600) else {
+                    throw GatewayBenchmarks.BenchFailure("edge-gateway serve on \(data) did not listen")
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let startup = (ContinuousClock.now - started).seconds
+            let base = try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            guard let url = URL(string: base) else { throw GatewayBenchmarks.BenchFailure("gateway.url: \(base)") }
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                let client = GatewayClient(base: url, client: http)
+                let old = try await medianReceipt(client, meter: meter, sequence: 1)
+                let recent = try await medianReceipt(client, meter: meter, sequence: newest)
+                try await Task.sleep(for: .seconds(2))
+                let resident = GatewayBenchmarks.residentKiB(process.processIdentifier)
+                try await http.shutdown()
+                return ServedFigure(startup: startup, residentKiB: resident, oldReceipt: old, recentReceipt: recent)
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+        }
+
+        private static func medianReceipt(
+            _ client: GatewayClient,
+            meter: String,
+            sequence: UInt64
+        ) async throws
+            -> Double
+        {
+            var times: [Double] = []
+            for _ in 0..<receipts {
+                let started = ContinuousClock.now
+                _ = try await client.receipt(
+                    ofMeter: meter,
+                    sequence: sequence,
+                    credential: .none,
+                    timeout: .seconds(10)
+                )
+                times.append((ContinuousClock.now - started).seconds)
+            }
+            return times.sorted()[times.count / 2]
         }
     }
 
