@@ -43,6 +43,12 @@ let package = Package(
             providers: [.apt(["libserialport-dev"])]
         ),
         .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CMosquitto",
             path: "Sources/CMosquitto",
             pkgConfig: "libmosquitto",
@@ -129,6 +135,7 @@ let package = Package(
         .target(
             name: "LedgerStore",
             dependencies: [
+                "CZlib",
                 "LedgerLite",
                 "PrivateFiles",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -119,7 +119,36 @@ enum GatewayBenchmarks {
             return total + (size?.int64Value ?? 0)
         }
         figure.storedBytesPerEntry = entries == 0 ? 0 : Double(bytes) / Double(entries)
+        if !tls { try archiveFigures(directory, work: work, entries: entries, storeBytes: bytes) }
         return figure
+    }
+
+    /// The same store archived (`edge-gateway archive --uncheckpointed`, every block the
+    /// resume snapshot allows): the live store's bytes in use per reading of the chain after
+    /// it, and the segments' bytes per archived entry, beside the bytes per entry before.
+    static func archiveFigures(_ directory: DataDirectory, work: String, entries: UInt64, storeBytes: Int64) throws {
+        let store = try ChainStore(path: directory.chainPath, check: .none)
+        let before = try store.bytesInUse()
+        let summary = try GatewayArchive.run(
+            directory,
+            options: .init(before: Int64.max, outDirectory: work + "/archive", uncheckpointed: true)
+        )
+        let after = try store.bytesInUse()
+        let segmentBytes = summary.segments.reduce(0) { $0 + $1.bytes }
+        Bench.report(
+            "chain store bytes in use per entry after archiving \(summary.entries) of \(entries) entries",
+            value: Double(after) / Double(max(1, entries)),
+            unit: "B",
+            reference: ("bytes in use per entry before archiving", Double(before) / Double(max(1, entries))),
+            target: "the pruned readings' rows freed for reuse"
+        )
+        Bench.report(
+            "archive segment bytes per archived entry (zlib)",
+            value: Double(segmentBytes) / Double(max(1, summary.entries)),
+            unit: "B",
+            reference: ("chain store bytes per entry before archiving", Double(storeBytes) / Double(max(1, entries))),
+            target: "below the store's"
+        )
     }
 
     struct WALStillInUse: Error, CustomStringConvertible {

@@ -15,7 +15,9 @@ struct BackupCommand: ParsableCommand {
             stopping the gateway. The journal is copied before the chain, so an entry is in one \
             copy or both, never in neither; readings accepted while the backup runs may be in \
             neither, as after a crash at its start (agents send them again). The copy is checked \
-            (every block's Merkle root, the journal) before the command reports it.
+            (every block's Merkle root, the journal) before the command reports it; it is built in \
+            OUT.partial and renamed to OUT only then, so a killed backup never leaves OUT. It copies \
+            the live store, not archive segments (`edge-gateway archive`): keep those beside it.
             It holds the gateway's private key: keep it as you keep gateway.key.
 
             Restore: stop the gateway, move the data directory aside, copy the backup in its \

@@ -9,7 +9,8 @@ struct EdgeGatewayCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, EnrollCommand.self, RevokeCommand.self, ServeCommand.self, InspectCommand.self,
             VerifyCommand.self,
-            VerifyReceiptCommand.self, TLSCertificateCommand.self, BackupCommand.self, ExportCommand.self,
+            VerifyReceiptCommand.self, TLSCertificateCommand.self, BackupCommand.self, ArchiveCommand.self,
+            VerifyArchiveCommand.self, ExportCommand.self,
         ]
     )
 }

@@ -184,6 +184,9 @@ struct InspectCommand: AsyncParsableCommand {
     }
 
     private func showReceipt(_ id: MeterID, _ seq: UInt64, _ chain: ReadOnlyChain, _ queries: ChainQueries) throws {
+        if let archived = try queries.archivedReadingNote(meter: id, sequence: seq) {
+            throw OperatorError(archived)
+        }
         guard try chain.store.reading(meter: id, sequence: seq) != nil else {
             let pending = chain.journalEntries().contains {
                 if case let .reading(r) = $0.entry.record {

@@ -104,6 +104,9 @@ public final class ChainStore: RawBlockSource, Sendable {
         migrator.registerMigration("resume-snapshot-v1") { db in
             try createResumeSnapshot(db)
         }
+        migrator.registerMigration("archive-v1") { db in
+            try createArchiveTables(db)
+        }
         return migrator
     }
 
@@ -425,13 +428,17 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     // MARK: raw access for checks
 
-    /// Calls `body` with each stored block, in height order, inside one read transaction
+    /// Calls `body` with each stored block after the archive boundary (`archivedPrefix()`;
+    /// every block when nothing was archived), in height order, inside one read transaction
     /// (a consistent snapshot). Nothing is decoded.
     public func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws {
         try pool.read { db in
+            let boundary = try Self.archiveBoundaryHeight(db).map { Int64(bitPattern: $0) } ?? -1
             let blocks = try Row.fetchCursor(
                 db,
-                sql: "SELECT height, hash, signed_header, tree_size, entry_count FROM block ORDER BY height"
+                sql:
+                    "SELECT height, hash, signed_header, tree_size, entry_count FROM block WHERE height > ? ORDER BY height",
+                arguments: [boundary]
             )
             // A block's entries are the index range its row names, each carrying its height: a
             // row missing, moved or renumbered leaves the block short, which the checks name.

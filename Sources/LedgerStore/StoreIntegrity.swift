@@ -4,8 +4,16 @@ extension ChainStore {
     /// Runs the start-up check; throws the first problem found.
     func checkIntegrity(_ check: StoreCheck) throws {
         if check == .none { return }
-        var previous: ChainTip?
-        var tree = MerkleTree(retainingLeaves: false)
+        // A store whose first blocks were archived is checked from its boundary on.
+        let archived = try archivedPrefix()
+        var previous: ChainTip? = archived?.snapshot.tip
+        var tree = archived?.snapshot.tree ?? MerkleTree(retainingLeaves: false)
+        if let archived, archived.header.hash != archived.snapshot.tip.hash {
+            throw ChainStoreError.archiveBoundary(
+                height: archived.header.header.height,
+                "its snapshot is not of that block"
+            )
+        }
         try forEachRawBlock { raw in
             let expectedHeight = previous.map { $0.height + 1 } ?? 0
             guard raw.rowHeight == expectedHeight else {
@@ -89,6 +97,10 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case appendRejected(height: UInt64, reason: String)
     /// A Merkle node a proof needs is not in `merkle_node`, nor can its entries be read.
     case missingMerkleNode(level: Int, index: UInt64)
+    /// The archive boundary (the snapshot after the last archived block) is unusable.
+    case archiveBoundary(height: UInt64, String)
+    /// `recordArchive` refused a segment; nothing was pruned.
+    case archiveRejected(String)
 
     public var description: String {
         let damaged = "the chain store is damaged (torn or edited outside LedgerLite): "
@@ -121,6 +133,10 @@ public enum ChainStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             return damaged + "\(count) entries (from index \(first)) belong to no block" + fix
         case let .appendRejected(height, reason):
             return "block \(height) was not appended: \(reason)"
+        case let .archiveBoundary(height, what):
+            return damaged + "the archive boundary after block \(height) is unusable: \(what)" + fix
+        case let .archiveRejected(reason):
+            return "the archive segment was not recorded, nothing was pruned: \(reason)"
         case let .missingMerkleNode(level, index):
             return damaged
                 + "the Merkle node of \(1 << level) entries from entry \(index << UInt64(level)) is missing" + fix

@@ -91,7 +91,8 @@ package enum Reason: String, Codable, Sendable, CaseIterable {
     package init(_ problem: VerificationProblem) {
         switch problem {
         case .missingBlock, .heightMismatch: self = .gap
-        case .undecodableHeader, .storedHashMismatch, .headerVersionDecreased, .orphanEntries: self = .malformedBlock
+        case .undecodableHeader, .storedHashMismatch, .headerVersionDecreased, .orphanEntries, .archiveBoundary:
+            self = .malformedBlock
         case .wrongGateway: self = .wrongGateway
         case .badBlockSignature: self = .badBlockSignature
         case .brokenLink: self = .brokenLink

@@ -80,6 +80,7 @@ package struct ChainQueries: Sendable {
     ) throws -> ReceiptView? {
         guard let stored = try store.reading(meter: meter, sequence: sequence),
             case let .reading(r) = stored.entry.record,
+            try store.archivedSegment(containingIndex: stored.index) == nil,
             let header = try store.header(atHeight: stored.height)
         else { return nil }
         let inclusion = try proof(stored.index, header.header.treeSize)
@@ -105,6 +106,30 @@ package struct ChainQueries: Sendable {
             checkpoint: checkpoint,
             checkpointed: checkpoint != nil
         )
+    }
+
+    /// Where the reading went when `edge-gateway archive` pruned it from the live store (a
+    /// line naming its segment and blocks); nil when it was never archived.
+    /// A reading still in the store whose block was archived counts too: its proof is the
+    /// segment's (the store no longer holds the leaves of its neighbours).
+    package func archivedReadingNote(meter: MeterID, sequence: UInt64) throws -> String? {
+        let index: UInt64
+        let segment: ChainStore.ArchivedSegmentRow?
+        if let archived = try store.archivedReading(meter: meter, sequence: sequence) {
+            (index, segment) = (archived.index, archived.segment)
+        } else if let stored = try store.reading(meter: meter, sequence: sequence),
+            let holding = try store.archivedSegment(containingIndex: stored.index)
+        {
+            (index, segment) = (stored.index, holding)
+        } else {
+            return nil
+        }
+        let place =
+            segment.map {
+                "in segment \($0.name) (blocks \($0.firstHeight)–\($0.lastHeight))"
+            } ?? "in a segment this store no longer lists"
+        return
+            "reading \(sequence) of meter \(meter.hex) (entry \(index)) is archived \(place); its proof is checked offline with `edge-gateway verify-archive DIR --entry \(index)` on the archive directory"
     }
 
     package init(store: ChainStore, checkpoints: CheckpointStore? = nil) {

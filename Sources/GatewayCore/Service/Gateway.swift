@@ -588,6 +588,11 @@ package final class Gateway: Sendable {
             throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
         if let found { return Self.json(found) }
+        if let archived = try? await readers.run({
+            try self.queries.archivedReadingNote(meter: meter, sequence: sequence)
+        }) {
+            throw APIError(.gone, archived)
+        }
         if await writer.isPending(meter: meter, sequence: sequence) {
             throw APIError(
                 .notFound,

@@ -23,19 +23,23 @@ package enum GatewayBackup {
 
     /// Copies `directory` into `destination`, a path that must not exist yet (created 0700),
     /// and checks the copy: the chain store opens with every block's Merkle root checked
-    /// and the journal opens. On any failure the partial copy is removed.
+    /// and the journal opens. The copy is made in `destination.partial` and renamed into
+    /// place only once checked, so `destination` never names an unfinished backup, even after
+    /// a kill; on any failure (and at the next run after a kill) the partial copy is removed.
     package static func write(from directory: DataDirectory, to destination: String) throws -> Summary {
         try directory.requireInitialised()
         guard !FileManager.default.fileExists(atPath: destination) else {
             throw BackupError("\(destination) exists; name a new directory for the backup")
         }
+        let partial = destination + ".partial"
         do {
+            try? FileManager.default.removeItem(atPath: partial)
             try FileManager.default.createDirectory(
-                atPath: destination,
+                atPath: partial,
                 withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700]
             )
-            let copy = DataDirectory(destination)
+            let copy = DataDirectory(partial)
             var files: [String] = []
             // Keys and secrets first (mode kept: 0600 for the private ones).
             for (source, target) in [
@@ -62,15 +66,20 @@ package enum GatewayBackup {
                 let size = try FileManager.default.attributesOfItem(atPath: copy.directory.file(name))[.size]
                 return total + ((size as? NSNumber)?.int64Value ?? 0)
             }
-            return Summary(
+            let summary = Summary(
                 files: files,
                 blocks: try chain.blockCount(),
                 entries: try chain.entryCount(),
                 pending: try journal.count(),
                 bytes: bytes
             )
+            guard rename(partial, destination) == 0 else {
+                throw BackupError("cannot rename \(partial) to \(destination): \(String(cString: strerror(errno)))")
+            }
+            try GatewayArchive.fsyncPath((destination as NSString).deletingLastPathComponent)
+            return summary
         } catch {
-            try? FileManager.default.removeItem(atPath: destination)
+            try? FileManager.default.removeItem(atPath: partial)
             if let error = error as? BackupError { throw error }
             throw BackupError("backing up \(directory.path) to \(destination) failed, nothing kept: \(error)")
         }

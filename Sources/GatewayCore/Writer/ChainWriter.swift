@@ -562,10 +562,18 @@ package actor ChainWriter {
                     switch error {
                     case let .sequenceReplay(_, _, found):
                         let key = ReadingKey(meter: m, sequence: found)
-                        let existing: [UInt8]?
+                        // The accepted reading's SHA-256: from its bytes, or, once it was
+                        // archived and pruned, from the digest the store keeps of it.
+                        let accepted: Hash256?
                         do {
-                            existing =
-                                try pendingReadings[key] ?? store.reading(meter: m, sequence: found)?.entry.bytes
+                            if let bytes = try pendingReadings[key]
+                                ?? store.reading(meter: m, sequence: found)?.entry
+                                .bytes
+                            {
+                                accepted = Hash256.sha256(bytes)
+                            } else {
+                                accepted = try store.archivedReading(meter: m, sequence: found)?.digest
+                            }
                         } catch {
                             // Without the stored reading, a duplicate cannot be told from an
                             // equivocation: defer rather than accuse the meter.
@@ -587,7 +595,7 @@ package actor ChainWriter {
                             )
                             continue
                         }
-                        if existing == entry.bytes {
+                        if accepted == Hash256.sha256(entry.bytes) {
                             results.append(
                                 IngestResult(
                                     index: p.index,
@@ -605,12 +613,11 @@ package actor ChainWriter {
                                 meter: hex,
                                 sequence: r.sequence
                             )
-                            let accepted = existing.map { Hash256.sha256($0) } ?? .zero
                             if let f = detector.equivocation(
                                 meter: m,
                                 sequence: r.sequence,
                                 evidence: Hash256.sha256(entry.bytes),
-                                accepted: accepted
+                                accepted: accepted ?? .zero
                             ) {
                                 findings.append(f)
                             }

@@ -31,7 +31,7 @@ public struct ChainAuditor: Sendable {
 
 extension RawBlock {
     /// A block handed over directly, as if stored at `rowHeight`.
-    init(_ block: Block, rowHeight: UInt64) {
+    package init(_ block: Block, rowHeight: UInt64) {
         let first = block.header.header.treeSize &- UInt64(block.entries.count)
         self.init(
             rowHeight: rowHeight,

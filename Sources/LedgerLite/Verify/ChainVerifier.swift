@@ -25,8 +25,12 @@ public struct ChainVerifier: Sendable {
     /// Verifies every block in `store` (open it with `check: .none` to get this verifier's
     /// detailed report even for a store whose start-up check fails).
     /// - Throws: `VerificationFailure` for the first problem; the store's errors for I/O.
+    ///
+    /// A store whose first blocks were archived (`archivedPrefix()`) is verified from its
+    /// archive boundary: the snapshot stored there must agree with the boundary block's signed
+    /// header, and the live blocks after it are checked as above.
     public func verify(_ store: some RawBlockSource) throws -> VerifiedChain {
-        var run = Run(verifier: self)
+        var run = try Run(verifier: self, after: store.archivedPrefix())
         try store.forEachRawBlock { raw in try run.check(raw) }
         let orphans = try store.orphanEntries()
         if orphans.count > 0 {
@@ -51,6 +55,17 @@ public struct ChainVerifier: Sendable {
         return run.result
     }
 
+    /// Verifies `blocks`, which continue the chain after `start` (from its first block when
+    /// nil): an archive segment's blocks after the snapshot it carries.
+    public func verify(
+        rawBlocks blocks: some Sequence<RawBlock>,
+        after start: ArchivedPrefix?
+    ) throws(VerificationFailure) -> VerifiedChain {
+        var run = try Run(verifier: self, after: start)
+        for raw in blocks { try run.check(raw) }
+        return run.result
+    }
+
     /// State carried from block to block.
     struct Run {
         let verifier: ChainVerifier
@@ -66,7 +81,34 @@ public struct ChainVerifier: Sendable {
             state = ChainState(gatewayKey: verifier.gatewayKey)
         }
 
-        var result: VerifiedChain { VerifiedChain(tip: tip, tree: tree, state: state, blockCount: blockCount) }
+        /// A run that continues after `start`, once its snapshot is shown to be the state
+        /// after its signed header (signed by the trusted gateway key).
+        init(verifier: ChainVerifier, after start: ArchivedPrefix?) throws(VerificationFailure) {
+            self.init(verifier: verifier)
+            guard var start else { return }
+            let header = start.header.header
+            func fail(_ problem: VerificationProblem) -> VerificationFailure {
+                VerificationFailure(height: header.height, entryIndex: nil, problem: problem)
+            }
+            guard header.gateway == verifier.gatewayKey.id else { throw fail(.wrongGateway(found: header.gateway)) }
+            guard start.header.isSignatureValid(by: verifier.gatewayKey) else { throw fail(.badBlockSignature) }
+            guard start.snapshot.state.gatewayKey == verifier.gatewayKey else {
+                throw fail(.archiveBoundary("its state names another gateway key"))
+            }
+            if let problem = start.snapshot.disagreement(with: start.header) { throw fail(.archiveBoundary(problem)) }
+            state = start.snapshot.state
+            tree = start.snapshot.tree
+            tip = start.snapshot.tip
+            headerVersion = header.version
+            firstHeight = header.height + 1
+        }
+
+        /// The height the run starts at (0, or the block after an archive boundary).
+        var firstHeight: UInt64 = 0
+
+        var result: VerifiedChain {
+            VerifiedChain(tip: tip, tree: tree, state: state, blockCount: blockCount, firstHeight: firstHeight)
+        }
 
         mutating func check(_ raw: RawBlock) throws(VerificationFailure) {
             let height = tip.map { $0.height + 1 } ?? 0
@@ -184,6 +226,9 @@ public struct VerifiedChain: Sendable {
     public let state: ChainState
     /// Number of blocks verified.
     public let blockCount: UInt64
+    /// Height of the first block verified: 0, or the one after an archive boundary (the
+    /// blocks before it were checked when they were archived, and by `verify-archive`).
+    public var firstHeight: UInt64 = 0
 }
 
 /// The first thing found wrong with a chain, and where.
@@ -247,6 +292,9 @@ public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
     case stateDigestMismatch
     /// Entry rows that belong to no block.
     case orphanEntries(count: Int)
+    /// The snapshot a verification starts from (an archive boundary, a segment's start)
+    /// disagrees with the signed header it follows.
+    case archiveBoundary(String)
 
     public var description: String {
         switch self {
@@ -276,6 +324,7 @@ public enum VerificationProblem: Hashable, Sendable, CustomStringConvertible {
             return "Merkle root mismatch: header \(header.hex), entries give \(computed.hex)"
         case .stateDigestMismatch: return "the TNT state digest does not match the replayed state"
         case let .orphanEntries(count): return "\(count) stored entries belong to no block"
+        case let .archiveBoundary(what): return "the archive boundary's snapshot disagrees with this block: \(what)"
         }
     }
 }

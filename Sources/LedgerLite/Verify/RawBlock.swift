@@ -30,4 +30,27 @@ public protocol RawBlockSource {
     func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws
     /// How many stored entries belong to no block, and the lowest index among them.
     func orphanEntries() throws -> (count: Int, firstIndex: UInt64?)
+    /// Where the source's blocks start when its first blocks were archived (nil: at height 0).
+    func archivedPrefix() throws -> ArchivedPrefix?
+}
+
+extension RawBlockSource {
+    /// A source that keeps every block.
+    public func archivedPrefix() throws -> ArchivedPrefix? { nil }
+}
+
+/// The chain up to an archive boundary, as the blocks after it need it: the rules state,
+/// tip and Merkle frontier after the boundary block, and that block's signed header, which
+/// vouches for them (its hash, tree size, Merkle root and state digest).
+public struct ArchivedPrefix: Sendable {
+    /// The snapshot after `header`'s block.
+    public var snapshot: ChainSnapshot
+    /// The signed header of the last archived block.
+    public var header: SignedBlockHeader
+
+    /// Pairs a snapshot with the header it claims to follow (checked by the verifier).
+    public init(snapshot: ChainSnapshot, header: SignedBlockHeader) {
+        self.snapshot = snapshot
+        self.header = header
+    }
 }
