@@ -66,6 +66,16 @@ public struct ChainVerifier: Sendable {
             state = ChainState(gatewayKey: verifier.gatewayKey)
         }
 
+        /// A run continued after `snapshot`'s tip, a block of header version `headerVersion`.
+        init(verifier: ChainVerifier, snapshot: ChainSnapshot, headerVersion: UInt8) {
+            self.verifier = verifier
+            state = snapshot.state
+            tree = snapshot.tree
+            tip = snapshot.tip
+            self.headerVersion = headerVersion
+            blockCount = snapshot.tip.height + 1
+        }
+
         var result: VerifiedChain { VerifiedChain(tip: tip, tree: tree, state: state, blockCount: blockCount) }
 
         mutating func check(_ raw: RawBlock) throws(VerificationFailure) {
