@@ -281,6 +281,7 @@ let package = Package(
                 "GridAPI",
                 "LedgerStore",
                 "GatewayCore",
+                "SuperNodeCore",
                 "OperatorKit",
                 "MeterEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
