@@ -288,6 +288,7 @@ let package = Package(
                 "GridAPI",
                 "LedgerStore",
                 "GatewayCore",
+                "SuperNodeCore",
                 "OperatorKit",
                 "MeterEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

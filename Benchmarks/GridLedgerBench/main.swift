@@ -44,3 +44,7 @@ if wants("startup") {
     print("\n== start-up (20 meters, two history sizes)")
     try await StartupBenchmarks.run()
 }
+if wants("supernode") {
+    print("\n== super node audit (20 meters, two history sizes)")
+    try await SuperNodeBenchmarks.run()
+}

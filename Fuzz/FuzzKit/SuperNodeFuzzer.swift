@@ -202,8 +202,8 @@ package final class SuperNodeFuzzer {
 
     /// Pushes every genuine block not yet accepted (after the stamps of a flood expired),
     /// checks that the honest gateway's audited tip is its last genuine block, then opens the
-    /// data directory again, which re-verifies every stored chain from its first block, and
-    /// checks that it reaches the same tips.
+    /// data directory again, checks that it resumes the same tips, and audits every stored
+    /// chain again from its first block against the audit snapshots it resumed from.
     /// - Throws: `Broken` naming what does not hold.
     package func finish() async throws -> Verified {
         clock.advance(by: Self.window + 1000)
@@ -224,10 +224,17 @@ package final class SuperNodeFuzzer {
             logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         guard reopened.auditedTips() == tips else {
-            throw Broken(description: "the audited tips replayed from the store differ from the live ones")
+            throw Broken(description: "the audited tips resumed from the store differ from the live ones")
         }
-        // Opening replayed every stored block through a fresh `ChainAuditor` (the verifier's
-        // checks, block by block) and refused to start on one that no longer verifies.
+        // Opening resumed from each gateway's audit snapshot: every stored block is audited
+        // again here from the first (the verifier's checks, block by block), and each
+        // snapshot must equal that replay.
+        let outcomes = try await reopened.checkAuditSnapshots()
+        for (_, outcome) in outcomes {
+            guard case .matches = outcome else {
+                throw Broken(description: "an audit snapshot does not match its chain replayed: \(outcome)")
+            }
+        }
         let honestTip = tips[honest.id]!
         let hostileTip = tips[hostile.id]
         return Verified(

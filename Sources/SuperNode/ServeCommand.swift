@@ -59,6 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var logOrigin: String?
 
+    @Option(
+        name: .customLong("snapshot-entries"),
+        help: ArgumentHelp(
+            "Store each gateway's audit snapshot (its chain's tip, Merkle frontier and rules state) with the block that brings it this many entries (at least 1; never more often than the gateway's meter count) past the last one: start-up resumes each gateway's audit from it and audits again only the blocks after it.",
+            valueName: "n"
+        )
+    )
+    var snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries
+
     @OptionGroup var logging: LoggingOptions
 
     /// How escalated dispatches recognise an https:// gateway: `--gateway-ca`, else the
@@ -88,6 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
         }
+        guard snapshotEntries >= 1 else {
+            throw ValidationError("--snapshot-entries must be at least 1 (entries between a gateway's audit snapshots)")
+        }
         guard suspendAfter >= 1 else {
             throw ValidationError(
                 "--suspend-after must be at least 1 (the number of flagged blocks that suspends a gateway); got \(suspendAfter)"
@@ -116,7 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger,
                 value: valuePolicy,
                 gatewayTLS: gatewayTLS,
-                logOrigin: logOrigin
+                logOrigin: logOrigin,
+                snapshotEntries: snapshotEntries
             )
         } catch let error
             as OperatorError

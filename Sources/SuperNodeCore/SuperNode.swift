@@ -17,7 +17,9 @@ package final class SuperNode: Sendable {
     package let clock: @Sendable () -> Int64
     /// The value rule this node applies (`serve --value-tolerance-wh`, `--suspend-after`).
     package let value: ValuePolicy
-    private let auditors: Mutex<[GatewayID: ChainAuditor]>
+    /// Entries between a gateway's audit snapshots (`serve --snapshot-entries`).
+    package let snapshotEntries: UInt64
+    private let audits: Mutex<[GatewayID: GatewayAudit]>
     /// The base URL each gateway last announced in a push (where the super node reaches it).
     private let endpoints: Mutex<[GatewayID: String]>
     /// Request hashes being escalated now (one escalation per request at a time).
@@ -37,7 +39,8 @@ package final class SuperNode: Sendable {
         logger: Logger,
         clock: @escaping @Sendable () -> Int64,
         value: ValuePolicy,
-        auditors: [GatewayID: ChainAuditor],
+        snapshotEntries: UInt64,
+        audits: [GatewayID: GatewayAudit],
         endpoints: [GatewayID: String],
         requests: RequestAuthenticator,
         gatewayTLS: ClientTLS,
@@ -48,7 +51,8 @@ package final class SuperNode: Sendable {
         self.logger = logger
         self.clock = clock
         self.value = value
-        self.auditors = Mutex(auditors)
+        self.snapshotEntries = snapshotEntries
+        self.audits = Mutex(audits)
         self.endpoints = Mutex(endpoints)
         self.requests = requests
         self.gatewayTLS = gatewayTLS
@@ -60,10 +64,16 @@ package final class SuperNode: Sendable {
         endpoints.withLock { $0 }
     }
 
-    /// Opens a data directory and replays every accepted chain, so auditing resumes where it
-    /// stopped. Replayed blocks raise no value flags (those they raised are in the store, as
-    /// are suspensions, which every push reads).
+    /// The default of `serve --snapshot-entries`: entries between a gateway's audit snapshots.
+    package static let defaultSnapshotEntries: UInt64 = 8192
+
+    /// Opens a data directory and resumes auditing each gateway where it stopped: from its
+    /// audit snapshot, checked against the signed header of its block, and the few blocks
+    /// accepted after it (a gateway without one, in a store written before them, is replayed
+    /// in full once and gets one). Replayed blocks raise no value flags (those they raised
+    /// are in the store, as are suspensions, which every push reads).
     /// - Parameter logOrigin: the checkpoint log's origin (`LogSigner.defaultOrigin` when nil).
+    /// - Parameter snapshotEntries: entries between a gateway's audit snapshots (at least 1).
     package static func open(
         directory: SuperDirectory,
         logger: Logger,
@@ -71,7 +81,8 @@ package final class SuperNode: Sendable {
         value: ValuePolicy = .standard,
         requests: RequestAuthenticator = RequestAuthenticator(),
         gatewayTLS: ClientTLS = .system,
-        logOrigin: String? = nil
+        logOrigin: String? = nil,
+        snapshotEntries: UInt64 = defaultSnapshotEntries
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let log = try LogSigner(origin: logOrigin ?? LogSigner.defaultOrigin(root: root.id), root: root)
@@ -87,8 +98,9 @@ package final class SuperNode: Sendable {
             }
         }
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
-        let auditors = try await store.pool.read { db -> [GatewayID: ChainAuditor] in
-            var auditors: [GatewayID: ChainAuditor] = [:]
+        // A write: a gateway without a snapshot gets one.
+        let restored = try await store.pool.write { db -> [GatewayID: GatewayAudit.Restored] in
+            var restored: [GatewayID: GatewayAudit.Restored] = [:]
             for gateway in try AuthorityStore.auditedGateways(db) {
                 guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey
                 else {
@@ -96,33 +108,34 @@ package final class SuperNode: Sendable {
                         "accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)"
                     )
                 }
-                var auditor = ChainAuditor(gatewayKey: key)
-                try AuthorityStore.forEachBlock(db, gateway: gateway) { height, block in
-                    guard height == auditor.nextHeight else {
-                        throw StoreDamage(
-                            "gateway \(gateway.hex): stored block \(height) where block \(auditor.nextHeight) was expected in \(directory.storePath)"
-                        )
-                    }
-                    do { try auditor.append(block) } catch {
-                        throw StoreDamage(
-                            "gateway \(gateway.hex): stored block no longer verifies: \(error) (\(directory.storePath) was edited or damaged)"
-                        )
-                    }
-                }
-                auditors[gateway] = auditor
+                restored[gateway] = try GatewayAudit.restore(
+                    gateway: gateway,
+                    key: key,
+                    storePath: directory.storePath,
+                    db
+                )
             }
-            return auditors
+            return restored
         }
         let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
-        for (gateway, auditor) in auditors {
+        for (gateway, resumed) in restored {
             var metadata: Logger.Metadata = [
-                "gateway.id": "\(gateway.hex)", "block.height": "\(auditor.tip?.height ?? 0)",
+                "gateway.id": "\(gateway.hex)", "block.height": "\(resumed.audit.auditor.tip?.height ?? 0)",
+                "snapshot.height": "\(resumed.snapshotHeight.map { "\($0)" } ?? "-")",
+                "replayed.blocks": "\(resumed.replayedBlocks)",
             ]
             if let standing = standings[gateway] {
                 metadata["value.flagged_blocks"] = "\(standing.flaggedBlocks)"
                 if let s = standing.suspension { metadata["suspended.at"] = "\(Timestamps.iso(s.suspendedAt))" }
             }
-            logger.info("audit resumed", metadata: metadata)
+            if resumed.wroteSnapshot {
+                logger.notice(
+                    "the store had no audit snapshot of this gateway (written by an earlier version): replayed its whole chain once and wrote one; later start-ups resume from it",
+                    metadata: metadata
+                )
+            } else {
+                logger.info("audit resumed", metadata: metadata)
+            }
         }
         return SuperNode(
             root: root,
@@ -130,7 +143,8 @@ package final class SuperNode: Sendable {
             logger: logger,
             clock: clock,
             value: value,
-            auditors: auditors,
+            snapshotEntries: max(1, snapshotEntries),
+            audits: restored.mapValues(\.audit),
             endpoints: endpoints,
             requests: requests,
             gatewayTLS: gatewayTLS,
@@ -138,9 +152,15 @@ package final class SuperNode: Sendable {
         )
     }
 
+    /// `gateway`'s chain as audited here (tip, Merkle frontier, rules state), nil before its
+    /// first accepted block.
+    package func auditedChain(of gateway: GatewayID) -> ChainSnapshot? {
+        audits.withLock { $0[gateway]?.auditor.snapshot }
+    }
+
     /// The audited tip of each gateway's chain.
     package func auditedTips() -> [GatewayID: ChainTip] {
-        auditors.withLock { $0.compactMapValues(\.tip) }
+        audits.withLock { $0.compactMapValues(\.auditor.tip) }
     }
 
     /// Checks the certificate and the gateway's signature over the request (`proof`), audits
@@ -233,7 +253,7 @@ package final class SuperNode: Sendable {
     /// be enrolled as a consumer, not revoked, with that key, on the gateway's chain as this
     /// node audited it. Nil when it may.
     package func consumerProblem(_ consumer: MeterID, key: PublicIdentity, gateway: GatewayID) -> String? {
-        guard let auditor = auditors.withLock({ $0[gateway] }) else {
+        guard let auditor = audits.withLock({ $0[gateway]?.auditor }) else {
             return
                 "gateway \(gateway.hex) has pushed no block yet, so no consumer of it is known here; push the block that enrolls consumer \(consumer.hex) first"
         }
@@ -334,8 +354,8 @@ package final class SuperNode: Sendable {
                 height: height
             )
         }
-        var auditor = auditors.withLock { $0[gateway] } ?? ChainAuditor(gatewayKey: cert.certificate.gatewayKey)
-        if height < auditor.nextHeight {
+        var audit = audits.withLock { $0[gateway] } ?? GatewayAudit(gatewayKey: cert.certificate.gatewayKey)
+        if height < audit.auditor.nextHeight {
             guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
                 throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
             }
@@ -359,16 +379,16 @@ package final class SuperNode: Sendable {
             }
             return Accepted(checkpoint: stored.checkpoint, replayed: true)
         }
-        guard height == auditor.nextHeight else {
+        guard height == audit.auditor.nextHeight else {
             throw Rejection(
                 reason: .gap,
                 message:
-                    "block \(height) does not extend the audited chain: the next block must have height \(auditor.nextHeight)",
+                    "block \(height) does not extend the audited chain: the next block must have height \(audit.auditor.nextHeight)",
                 height: height,
-                expectedHeight: auditor.nextHeight
+                expectedHeight: audit.auditor.nextHeight
             )
         }
-        do { try auditor.append(block) } catch {
+        do { try audit.auditor.append(block) } catch {
             throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
         }
         let now = clock()
@@ -387,10 +407,19 @@ package final class SuperNode: Sendable {
             ),
             with: root
         )
-        let flags = value.flags(for: block, after: auditor.verified.state.tnt, gateway: gateway, at: now)
+        let flags = value.flags(for: block, after: audit.auditor.verified.state.tnt, gateway: gateway, at: now)
+        let snapshot = audit.snapshot(after: block, every: snapshotEntries)
         var suspension: Suspension?
         try db.inTransaction {
             try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
+            if let snapshot {
+                try AuthorityStore.saveAuditSnapshot(
+                    AuditSnapshot.encoded(snapshot),
+                    gateway: gateway,
+                    height: height,
+                    db
+                )
+            }
             try CheckpointLog.append([checkpoint.bytes], db)
             for flag in flags { try AuthorityStore.insertFlag(flag, db) }
             if !flags.isEmpty {
@@ -407,7 +436,8 @@ package final class SuperNode: Sendable {
             }
             return .commit
         }
-        auditors.withLock { $0[gateway] = auditor }
+        if snapshot != nil { audit.snapshotStored() }
+        audits.withLock { $0[gateway] = audit }
         logger.info(
             "block checkpointed",
             metadata: [

@@ -184,27 +184,42 @@ struct NodeHarness {
     let node: SuperNode
     var keys = GatewayKeys()
 
-    static func make(value: ValuePolicy = .standard) async throws -> NodeHarness {
+    static func make(
+        value: ValuePolicy = .standard,
+        snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries
+    ) async throws -> NodeHarness {
         let dir = SuperDirectory(makeTempDir())
         try dir.initialise()
         let clock = TestClock(1_767_300_000_000)
         return NodeHarness(
             dir: dir,
             clock: clock,
-            node: try await SuperNode.open(directory: dir, logger: quietLogger, clock: clock.function, value: value)
+            node: try await SuperNode.open(
+                directory: dir,
+                logger: quietLogger,
+                clock: clock.function,
+                value: value,
+                snapshotEntries: snapshotEntries
+            )
         )
     }
 
-    /// The same directory opened again, as after a restart (with the same value rule unless given).
-    func reopen(value: ValuePolicy? = nil) async throws -> NodeHarness {
+    /// The same directory opened again, as after a restart (with the same value rule and
+    /// snapshot interval unless given).
+    func reopen(
+        value: ValuePolicy? = nil,
+        snapshotEntries: UInt64? = nil,
+        logger: Logger = quietLogger
+    ) async throws -> NodeHarness {
         NodeHarness(
             dir: dir,
             clock: clock,
             node: try await SuperNode.open(
                 directory: dir,
-                logger: quietLogger,
+                logger: logger,
                 clock: clock.function,
-                value: value ?? node.value
+                value: value ?? node.value,
+                snapshotEntries: snapshotEntries ?? node.snapshotEntries
             ),
             keys: keys
         )

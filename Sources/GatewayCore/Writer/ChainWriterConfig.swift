@@ -59,8 +59,13 @@ extension ChainWriterConfig {
         entriesSinceSnapshot: inout UInt64
     ) -> ChainSnapshot? {
         entriesSinceSnapshot += UInt64(block.entries.count)
-        let due = max(snapshotEntries, UInt64(builder.state.tnt.meterCount))
-        guard entriesSinceSnapshot >= due || block.height == 0, let chain = builder.snapshot,
+        let due = ChainSnapshot.isDue(
+            afterHeight: block.height,
+            entriesSince: entriesSinceSnapshot,
+            every: snapshotEntries,
+            meterCount: builder.state.tnt.meterCount
+        )
+        guard due, let chain = builder.snapshot,
             chain.tip.hash == block.hash
         else { return nil }
         entriesSinceSnapshot = 0

@@ -4,6 +4,13 @@
 /// snapshot") and checks it against the tip's signed header at start-up
 /// (`disagreement(with:)`), instead of replaying the whole chain.
 public struct ChainSnapshot: Sendable {
+    /// What in a snapshot disagrees with the chain it claims to continue (one line).
+    public struct Disagreement: Error, Sendable, CustomStringConvertible {
+        public let description: String
+        /// A disagreement described by `description`.
+        public init(_ description: String) { self.description = description }
+    }
+
     /// The block the snapshot is taken after.
     public private(set) var tip: ChainTip
     /// The tree over every entry up to the tip, holding only its frontier once decoded.
@@ -16,6 +23,14 @@ public struct ChainSnapshot: Sendable {
         self.tip = tip
         self.tree = tree
         self.state = state
+    }
+
+    /// Whether a snapshot is due after the block at `height`, with `entriesSince` entries
+    /// stored since the last one: after the first block, then every `every` entries but never
+    /// more often than every `meterCount` entries, since writing one costs O(meters): so its
+    /// cost stays O(1) per entry, amortised, and the replay after it stays bounded.
+    public static func isDue(afterHeight height: UInt64, entriesSince: UInt64, every: UInt64, meterCount: Int) -> Bool {
+        height == 0 || entriesSince >= max(every, UInt64(meterCount))
     }
 
     /// Appends the snapshot to `w`: tip (height, hash, tree size, last timestamp), the

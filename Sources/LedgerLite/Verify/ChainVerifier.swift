@@ -81,6 +81,16 @@ public struct ChainVerifier: Sendable {
             state = ChainState(gatewayKey: verifier.gatewayKey)
         }
 
+        /// A run continued after `snapshot`'s tip, a block of header version `headerVersion`.
+        init(verifier: ChainVerifier, snapshot: ChainSnapshot, headerVersion: UInt8) {
+            self.init(verifier: verifier)
+            state = snapshot.state
+            tree = snapshot.tree
+            tip = snapshot.tip
+            self.headerVersion = headerVersion
+            firstHeight = snapshot.tip.height + 1
+        }
+
         /// A run that continues after `start`, once its snapshot is shown to be the state
         /// after its signed header (signed by the trusted gateway key).
         init(verifier: ChainVerifier, after start: ArchivedPrefix?) throws(VerificationFailure) {

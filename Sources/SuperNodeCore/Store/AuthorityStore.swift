@@ -9,8 +9,11 @@ import LedgerLite
 /// "Data directory".
 package final class AuthorityStore: Sendable {
     package let pool: DatabasePool
+    /// The SQLite file.
+    package let path: String
 
     package init(path: String) throws {
+        self.path = path
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -115,6 +118,11 @@ package final class AuthorityStore: Sendable {
             try CheckpointLog.createTables(db)
             try CheckpointLog.backfill(db)
         }
+        // Stores written before it have no audit snapshot: each gateway's chain is replayed
+        // once at the next start-up, which then writes one (`GatewayAudit.restore`).
+        migrator.registerMigration("authority-v6-audit-snapshot") { db in
+            try createAuditSnapshots(db)
+        }
         return migrator
     }
 }
@@ -200,20 +208,34 @@ extension AuthorityStore {
         )
     }
 
-    /// Gateways with accepted blocks.
+    /// Gateways with accepted blocks. One index lookup per gateway (each the least id above
+    /// the one before), not a scan of every block: start-up reads it.
     package static func auditedGateways(_ db: Database) throws -> [GatewayID] {
-        try Data.fetchAll(db, sql: "SELECT DISTINCT gateway FROM gateway_block ORDER BY gateway").compactMap {
-            KeyID(bytes: Array($0))
-        }
+        try Data.fetchAll(
+            db,
+            sql: """
+                WITH RECURSIVE audited(gateway) AS (
+                    SELECT MIN(gateway) FROM gateway_block
+                    UNION ALL
+                    SELECT (SELECT MIN(b.gateway) FROM gateway_block b WHERE b.gateway > audited.gateway)
+                    FROM audited WHERE audited.gateway IS NOT NULL
+                )
+                SELECT gateway FROM audited WHERE gateway IS NOT NULL
+                """
+        ).compactMap { KeyID(bytes: Array($0)) }
     }
 
-    /// Calls `body` with each accepted block of `gateway`, in height order.
-    package static func forEachBlock(_ db: Database, gateway: GatewayID, _ body: (UInt64, Block) throws -> Void) throws
-    {
+    /// Calls `body` with each accepted block of `gateway` from height `first` on, in height order.
+    package static func forEachBlock(
+        _ db: Database,
+        gateway: GatewayID,
+        from first: UInt64 = 0,
+        _ body: (UInt64, Block) throws -> Void
+    ) throws {
         let cursor = try Row.fetchCursor(
             db,
-            sql: "SELECT height, block FROM gateway_block WHERE gateway = ? ORDER BY height",
-            arguments: [Data(gateway.bytes)]
+            sql: "SELECT height, block FROM gateway_block WHERE gateway = ? AND height >= ? ORDER BY height",
+            arguments: [Data(gateway.bytes), Int64(bitPattern: first)]
         )
         while let row = try cursor.next() {
             let height: Int64 = row[0]
