@@ -1,4 +1,5 @@
 import Foundation
+import LedgerLite
 
 /// A plain timing harness: every figure is printed beside a reference measured in the
 /// same run, so a shared, noisy machine shifts both and the ratio stays meaningful.
@@ -54,6 +55,23 @@ enum Bench {
         let start = clock.now
         try await body()
         return (clock.now - start).seconds
+    }
+
+    /// Raw Ed25519 verifications per second, `threads` threads verifying at once: the reference
+    /// of every figure bounded by signature checks.
+    static func ed25519VerificationsPerSecond(threads: Int, perThread: Int = 12_000) throws -> Double {
+        let identity = SigningIdentity()
+        let message = [UInt8](repeating: 0x42, count: 120)
+        let signature = try identity.sign(message)
+        let key = identity.publicIdentity
+        let clock = ContinuousClock()
+        let started = clock.now
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<perThread where !key.isValidSignature(signature, for: message) {
+                fatalError("a valid signature did not verify")
+            }
+        }
+        return Double(perThread * threads) / (clock.now - started).seconds
     }
 
     /// Prints one result line: the figure, its reference, their ratio and the target.

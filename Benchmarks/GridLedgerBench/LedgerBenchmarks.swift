@@ -245,9 +245,13 @@ enum LedgerBenchmarks {
                 allValid = allValid && key.isValidSignature(entry.signature, for: entry.body)
             }
         }
+        // The parallel figure's reference is Ed25519 on every core, measured just before and
+        // just after it (the machine's speed drifts within seconds), as the gateway's ingest.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var verified: VerifiedChain?
+        let before = try Bench.ed25519VerificationsPerSecond(threads: cores, perThread: 5000)
         let parallel = try Bench.time { verified = try ChainVerifier(gatewayKey: gateway.publicIdentity).verify(store) }
+        let after = try Bench.ed25519VerificationsPerSecond(threads: cores, perThread: 5000)
         let single = try Bench.time {
             _ = try ChainVerifier(gatewayKey: gateway.publicIdentity, concurrency: 1).verify(store)
         }
@@ -257,8 +261,8 @@ enum LedgerBenchmarks {
             "verify 100k-reading chain, \(cores) threads (\(String(format: "%.2f s", parallel)))\(note)",
             value: readingsCount / parallel,
             unit: "readings/s",
-            reference: ("raw Ed25519 verify, 1 thread", raw),
-            target: "ratio ≥ 0.8"
+            reference: ("raw Ed25519 verify, \(cores) threads", (before + after) / 2),
+            target: "ratio ≥ 0.9"
         )
         Bench.report(
             "verify 100k-reading chain, 1 thread (\(String(format: "%.2f s", single)))",
