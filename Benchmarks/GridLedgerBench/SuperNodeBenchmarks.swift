@@ -53,7 +53,7 @@ enum SuperNodeBenchmarks {
             }
             figures.append(figure)
         }
-        let ed25519 = GatewayBenchmarks.ed25519VerificationsPerSecond(threads: cores, perThread: 5000)
+        let ed25519 = try Bench.ed25519VerificationsPerSecond(threads: cores, perThread: 5000)
         if !FileManager.default.isExecutableFile(atPath: binary) {
             print("super-node missing beside the benchmark binary, so no resident-set figures (make bench builds it)")
         }
