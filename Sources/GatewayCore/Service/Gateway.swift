@@ -588,11 +588,17 @@ package final class Gateway: Sendable {
             throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
         if let found { return Self.json(found) }
-        if let archived = try? await readers.run({
-            try self.queries.archivedReadingNote(meter: meter, sequence: sequence)
-        }) {
-            throw APIError(.gone, archived)
+        let archived: String?
+        do {
+            archived = try await readers.run {
+                try self.queries.archivedReadingNote(meter: meter, sequence: sequence)
+            }
+        } catch let busy as ReaderPool.Busy {
+            throw APIError.busy(busy)
+        } catch {
+            throw APIError(.internalServerError, "cannot read the chain store: \(error)")
         }
+        if let archived { throw APIError(.gone, archived) }
         if await writer.isPending(meter: meter, sequence: sequence) {
             throw APIError(
                 .notFound,
