@@ -164,20 +164,12 @@ enum StartupBenchmarks {
             -> ServedFigure
         {
             let urlFile = data + "/gateway.url"
-            try? FileManager.default.removeItem(atPath: urlFile)
-            let started = ContinuousClock.now
-            let process = try GatewayBenchmarks.start(
+            let (process, startup) = try await BenchHistory.startServing(
                 binary,
-                ["serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning"]
+                ["serve", "--data", data, "--listen", "127.0.0.1:0", "--log-level", "warning"],
+                urlFile: urlFile
             )
             defer { GatewayBenchmarks.stopProcess(process) }
-            while !FileManager.default.fileExists(atPath: urlFile) {
-                guard process.isRunning, ContinuousClock.now - started < .seconds(600) else {
-                    throw GatewayBenchmarks.BenchFailure("edge-gateway serve on \(data) did not listen")
-                }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            let startup = (ContinuousClock.now - started).seconds
             let base = try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(
                 in: .whitespacesAndNewlines
             )
@@ -252,33 +244,16 @@ enum StartupBenchmarks {
             let meters = keys.count
             while entries < target {
                 let count = min(1000, Int((target - entries + UInt64(meters) - 1) / UInt64(meters)))
-                // Each iteration writes its own slots only.
-                nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<SignedRecord?>.allocate(
-                    capacity: count * meters
+                let readings = BenchHistory.signedRounds(
+                    keys: keys,
+                    gateway: gateway,
+                    after: round,
+                    rounds: count,
+                    start: Self.start + Int64(round) * 10_000
                 )
-                slots.initialize(repeating: nil)
-                defer { slots.deallocate() }
-                let (first, keys, gateway) = (round, keys, gateway)
-                DispatchQueue.concurrentPerform(iterations: count) { offset in
-                    let n = first + offset + 1
-                    for (m, key) in keys.enumerated() {
-                        let values = [
-                            MeasuredValue(.energyImportWh, Int64(n) * 5), MeasuredValue(.activePowerW, 300),
-                            MeasuredValue(.voltageL1dV, 2300),
-                        ]
-                        let reading = try! Reading(
-                            meter: key.id,
-                            gateway: gateway.id,
-                            sequence: UInt64(n),
-                            timestamp: Self.start + Int64(n) * 10_000,
-                            values: values
-                        )
-                        slots[offset * meters + m] = try! SignedRecord.sign(.reading(reading), with: key)
-                    }
-                }
-                for (i, entry) in slots.enumerated() {
-                    let time = Self.start + Int64(first + i / meters + 1) * 10_000
-                    if let block = try builder.add(signatureChecked: entry!, at: time) { try store.append(block) }
+                for (i, entry) in readings.enumerated() {
+                    let time = Self.start + Int64(round + i / meters + 1) * 10_000
+                    if let block = try builder.add(signatureChecked: entry, at: time) { try store.append(block) }
                 }
                 round += count
             }

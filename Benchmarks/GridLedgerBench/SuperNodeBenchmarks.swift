@@ -182,19 +182,12 @@ enum SuperNodeBenchmarks {
 
     /// `super-node serve` on `data`: how long until it listens, and its resident set then.
     static func serve(binary: String, data: String) async throws -> (startup: Double, residentKiB: Int) {
-        let urlFile = data + "/super-node.url"
-        try? FileManager.default.removeItem(atPath: urlFile)
-        let clock = ContinuousClock()
-        let started = clock.now
-        let process = try GatewayBenchmarks.start(binary, ["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        let (process, startup) = try await BenchHistory.startServing(
+            binary,
+            ["serve", "--data", data, "--listen", "127.0.0.1:0"],
+            urlFile: data + "/super-node.url"
+        )
         defer { GatewayBenchmarks.stopProcess(process) }
-        while !FileManager.default.fileExists(atPath: urlFile) {
-            guard process.isRunning, clock.now - started < .seconds(600) else {
-                throw GatewayBenchmarks.BenchFailure("super-node serve on \(data) did not listen")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let startup = (clock.now - started).seconds
         try await Task.sleep(for: .seconds(1))
         return (startup, GatewayBenchmarks.residentKiB(process.processIdentifier))
     }
@@ -238,31 +231,16 @@ enum SuperNodeBenchmarks {
             }
             let meters = keys.count
             let rounds = max(1, Int((count + UInt64(meters) - 1) / UInt64(meters)))
-            nonisolated(unsafe) let slots = UnsafeMutableBufferPointer<SignedRecord?>.allocate(
-                capacity: rounds * meters
+            let start = time
+            let readings = BenchHistory.signedRounds(
+                keys: keys,
+                gateway: gateway,
+                after: round,
+                rounds: rounds,
+                start: start
             )
-            slots.initialize(repeating: nil)
-            defer { slots.deallocate() }
-            let (first, keys, gateway, start) = (round, keys, gateway, time)
-            DispatchQueue.concurrentPerform(iterations: rounds) { offset in
-                let n = first + offset + 1
-                for (m, key) in keys.enumerated() {
-                    let values = [
-                        MeasuredValue(.energyImportWh, Int64(n) * 5), MeasuredValue(.activePowerW, 300),
-                        MeasuredValue(.voltageL1dV, 2300),
-                    ]
-                    let reading = try! Reading(
-                        meter: key.id,
-                        gateway: gateway.id,
-                        sequence: UInt64(n),
-                        timestamp: start + Int64(offset + 1) * 10_000,
-                        values: values
-                    )
-                    slots[offset * meters + m] = try! SignedRecord.sign(.reading(reading), with: key)
-                }
-            }
-            for (i, entry) in slots.enumerated() {
-                if let block = try builder.add(signatureChecked: entry!, at: start + Int64(i / meters + 1) * 10_000) {
+            for (i, entry) in readings.enumerated() {
+                if let block = try builder.add(signatureChecked: entry, at: start + Int64(i / meters + 1) * 10_000) {
                     blocks.append(block)
                 }
             }
