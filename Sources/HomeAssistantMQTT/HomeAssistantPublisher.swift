@@ -17,6 +17,10 @@ import ServiceLifecycle
 /// `update` only stores the newest state and hands it to libmosquitto if connected: it never
 /// waits for the broker. While the broker is down one state per device is kept (newer
 /// replaces older) and published when the connection is back.
+///
+/// Availability and discovery go at QoS 1: after a drop, libmosquitto resends what the broker
+/// had not acknowledged before the new connection's own `online` and discovery, so a
+/// subscriber may see a config twice. Both are retained and idempotent, so that is harmless.
 public final class HomeAssistantPublisher: Service, @unchecked Sendable {
     public static let discoveryPrefix = "homeassistant"
     public static let statusTopic = "homeassistant/status"
@@ -38,6 +42,8 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
     private var connections = 0
     /// The message id of the `offline` published at stop, and whether the broker took it.
     private var offlineMessage: Int32?
+    /// Message ids of QoS 1 publications the broker has not acknowledged yet.
+    private var unacknowledged: Set<Int32> = []
     private var offlineAcknowledged = false
 
     /// - Parameters:
@@ -235,7 +241,7 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
         let count = lock.withLock {
             connected = true
             connections += 1
-            connection.publish(topic: availabilityTopic, payload: Array("online".utf8), qos: 1, retain: true)
+            publishAcknowledgedLocked(topic: availabilityTopic, payload: Array("online".utf8))
             connection.subscribe(Self.statusTopic)
             announceLocked()
             return connections
@@ -267,13 +273,27 @@ public final class HomeAssistantPublisher: Service, @unchecked Sendable {
     }
 
     private func didPublish(_ mid: Int32) {
-        lock.withLock { if mid == offlineMessage { offlineAcknowledged = true } }
+        lock.withLock {
+            unacknowledged.remove(mid)
+            if mid == offlineMessage { offlineAcknowledged = true }
+        }
+    }
+
+    /// Whether the broker has acknowledged every availability and discovery message published
+    /// so far: then a dropped connection has nothing to resend. For tests.
+    package var everythingAcknowledged: Bool { lock.withLock { unacknowledged.isEmpty } }
+
+    /// Publishes retained at QoS 1 and remembers the id until the broker acknowledges it. Holding `lock`.
+    private func publishAcknowledgedLocked(topic: String, payload: [UInt8]) {
+        if let mid = connection.publish(topic: topic, payload: payload, qos: 1, retain: true) {
+            unacknowledged.insert(mid)
+        }
     }
 
     /// Publishes every discovery config, then every kept state. Holding `lock`.
     private func announceLocked() {
         for config in discovery {
-            connection.publish(topic: config.topic, payload: config.payload, qos: 1, retain: true)
+            publishAcknowledgedLocked(topic: config.topic, payload: config.payload)
         }
         for (topic, message) in latest.all {
             connection.publish(topic: topic, payload: message.payload, retain: message.retain)

@@ -177,34 +177,39 @@ struct HomeAssistantPublisherTests {
             logger: quietLogger
         )
         let availability = "gridledger/will/availability"
+        let discovered = { subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/will/") }.count }
+        let observed = {
+            "\(discovered()) discovery messages; availability \(subscriber.messages(on: availability).map(\.payload))"
+        }
         try await withPublisher(publisher) {
-            try await waitUntil("online") { subscriber.messages(on: availability).map(\.payload) == ["online"] }
-            // Discovery is sent after `online`, at QoS 0: dropping the connection before the
-            // broker has delivered all of it would lose the rest.
-            try await waitUntil("discovery once") {
-                subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/will/") }.count
-                    == Self.values.count
+            try await waitUntil("online", observed: observed) {
+                subscriber.messages(on: availability).map(\.payload) == ["online"]
+            }
+            // The first connection's discovery, all of it delivered before the drop.
+            try await waitUntil("discovery once", observed: observed) {
+                discovered() == Self.values.count
             }
 
+            // What the broker has not acknowledged is resent after the reconnection (QoS 1, at
+            // least once), which would add to the counts below: drop only when nothing is pending.
+            try await waitUntil("every message acknowledged") { publisher.everythingAcknowledged }
             publisher.dropConnection()
-            try await waitUntil("the will, then online again") {
+            try await waitUntil("the will, then online again", observed: observed) {
                 subscriber.messages(on: availability).map(\.payload) == ["online", "offline", "online"]
             }
 
             // Discovery on the first connection and again on the reconnection.
-            try await waitUntil("discovery twice") {
-                subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/will/") }.count
-                    == 2 * Self.values.count
+            try await waitUntil("discovery twice", observed: observed) {
+                discovered() == 2 * Self.values.count
             }
             subscriber.clear()
             subscriber.publish(HomeAssistantPublisher.statusTopic, "online")
-            try await waitUntil("discovery again") {
-                subscriber.messages.filter { $0.topic.hasPrefix("homeassistant/sensor/will/") }.count
-                    == Self.values.count
+            try await waitUntil("discovery again", observed: observed) {
+                discovered() == Self.values.count
             }
             subscriber.clear()
         }
-        try await waitUntil("offline at the clean stop") {
+        try await waitUntil("offline at the clean stop", observed: observed) {
             subscriber.messages(on: availability).map(\.payload) == ["offline"]
         }
     }

@@ -1,13 +1,15 @@
 /// Waits until `condition` holds, checking every 100 ms, up to `timeout`.
-/// - Throws: `TimedOut` naming `what` when the time is up.
+/// - Parameter observed: what the test saw instead, named in the error when the time is up.
+/// - Throws: `TimedOut` naming `what` (and what was observed) when the time is up.
 package func waitUntil(
     _ what: String,
     timeout: Duration = .seconds(20),
+    observed: (() -> String)? = nil,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what, observed: observed?()) }
         try await Task.sleep(for: .milliseconds(100))
     }
 }
@@ -16,7 +18,15 @@ package func waitUntil(
 package struct TimedOut: Error, CustomStringConvertible {
     /// What was waited for.
     package let what: String
+    /// What was seen instead, when the waiter said.
+    package let observed: String?
 
-    package init(what: String) { self.what = what }
-    package var description: String { "timed out waiting for \(what)" }
+    package init(what: String, observed: String? = nil) {
+        self.what = what
+        self.observed = observed
+    }
+
+    package var description: String {
+        "timed out waiting for \(what)" + (observed.map { "; observed: \($0)" } ?? "")
+    }
 }
