@@ -62,11 +62,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("snapshot-entries"),
         help: ArgumentHelp(
-            "Store each gateway's audit snapshot (its chain's tip, Merkle frontier and rules state) with the block that brings it this many entries (at least 1; never more often than the gateway's meter count) past the last one: start-up resumes each gateway's audit from it and audits again only the blocks after it.",
+            "Store each gateway's audit snapshot (its chain's tip, Merkle frontier and rules state) with the block that brings it this many entries (at least 1; never more often than the gateway's meter count) past the last one: a gateway's audit is restored from it, auditing again only the blocks after it.",
             valueName: "n"
         )
     )
     var snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries
+
+    @Option(
+        name: .customLong("resident-audits"),
+        help: ArgumentHelp(
+            "Hold at most this many gateways' audits (each its chain's rules state: meters, producers, pending requests) in memory (at least 1); the least recently used is dropped and restored from its audit snapshot when its gateway pushes again. Start-up restores none: it only checks each gateway's snapshot against its block.",
+            valueName: "n"
+        )
+    )
+    var residentAudits: Int = ResidentAudits.defaultCapacity
 
     @OptionGroup var logging: LoggingOptions
 
@@ -96,6 +105,11 @@ struct ServeCommand: AsyncParsableCommand {
                     "--log-origin '\(logOrigin.prefix(80))': \(error) (for example HOST/super-node, without a scheme)"
                 )
             }
+        }
+        guard residentAudits >= 1 else {
+            throw ValidationError(
+                "--resident-audits must be at least 1 (gateways' audits held in memory); got \(residentAudits)"
+            )
         }
         guard snapshotEntries >= 1 else {
             throw ValidationError("--snapshot-entries must be at least 1 (entries between a gateway's audit snapshots)")
@@ -129,18 +143,20 @@ struct ServeCommand: AsyncParsableCommand {
                 value: valuePolicy,
                 gatewayTLS: gatewayTLS,
                 logOrigin: logOrigin,
-                snapshotEntries: snapshotEntries
+                snapshotEntries: snapshotEntries,
+                residentAudits: residentAudits
             )
         } catch let error
             as OperatorError
         { throw error } catch {
             throw OperatorError("cannot open \(dir.path): \(error)")
         }
+        let audited = try await node.auditedTips().count
         logger.notice(
             "super node ready",
             metadata: [
                 "gateways.tls_pinned": "\(pins.gateways.count)",
-                "root.id": "\(node.root.id.hex)", "gateways.audited": "\(node.auditedTips().count)",
+                "root.id": "\(node.root.id.hex)", "gateways.audited": "\(audited)",
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
                 "log.origin": "\(node.log.origin)", "log.verifier_key": "\(node.log.key.verifierKey)",
             ]

@@ -9,7 +9,7 @@ struct SuperNodeCommand: AsyncParsableCommand {
         discussion: "Operations guide: docs/SUPERNODE.md.",
         subcommands: [
             InitCommand.self, CertifyCommand.self, RevokeCommand.self, ReinstateCommand.self, ServeCommand.self,
-            TLSCertificateCommand.self,
+            VerifyCommand.self, TLSCertificateCommand.self,
         ]
     )
 }

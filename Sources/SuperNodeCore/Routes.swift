@@ -204,7 +204,7 @@ extension SuperNode {
 
     private func gatewayList() async throws -> Response {
         let rows = try await certificates()
-        let tips = auditedTips()
+        let tips = try await auditedTips()
         let urls = gatewayEndpoints()
         let standings = try await valueStandings()
         var order: [GatewayID] = []

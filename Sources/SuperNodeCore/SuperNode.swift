@@ -9,7 +9,9 @@ import Synchronization
 ///
 /// Pushes are handled one at a time on the store's writer queue (never on the cooperative
 /// pool): certificate check, audit, then the block and its checkpoint are committed before
-/// the in-memory chain state moves on.
+/// the in-memory chain state moves on. At most `serve --resident-audits` gateways' audits
+/// are held in memory (`ResidentAudits`); another is restored from its audit snapshot when
+/// its gateway pushes or is asked about.
 package final class SuperNode: Sendable {
     package let root: SigningIdentity
     package let store: AuthorityStore
@@ -19,7 +21,7 @@ package final class SuperNode: Sendable {
     package let value: ValuePolicy
     /// Entries between a gateway's audit snapshots (`serve --snapshot-entries`).
     package let snapshotEntries: UInt64
-    private let audits: Mutex<[GatewayID: GatewayAudit]>
+    private let audits: Mutex<ResidentAudits>
     /// The base URL each gateway last announced in a push (where the super node reaches it).
     private let endpoints: Mutex<[GatewayID: String]>
     /// Request hashes being escalated now (one escalation per request at a time).
@@ -40,7 +42,7 @@ package final class SuperNode: Sendable {
         clock: @escaping @Sendable () -> Int64,
         value: ValuePolicy,
         snapshotEntries: UInt64,
-        audits: [GatewayID: GatewayAudit],
+        residentAudits: Int,
         endpoints: [GatewayID: String],
         requests: RequestAuthenticator,
         gatewayTLS: ClientTLS,
@@ -52,7 +54,7 @@ package final class SuperNode: Sendable {
         self.clock = clock
         self.value = value
         self.snapshotEntries = snapshotEntries
-        self.audits = Mutex(audits)
+        self.audits = Mutex(ResidentAudits(capacity: residentAudits))
         self.endpoints = Mutex(endpoints)
         self.requests = requests
         self.gatewayTLS = gatewayTLS
@@ -67,13 +69,15 @@ package final class SuperNode: Sendable {
     /// The default of `serve --snapshot-entries`: entries between a gateway's audit snapshots.
     package static let defaultSnapshotEntries: UInt64 = 8192
 
-    /// Opens a data directory and resumes auditing each gateway where it stopped: from its
-    /// audit snapshot, checked against the signed header of its block, and the few blocks
-    /// accepted after it (a gateway without one, in a store written before them, is replayed
-    /// in full once and gets one). Replayed blocks raise no value flags (those they raised
-    /// are in the store, as are suspensions, which every push reads).
+    /// Opens a data directory. Each gateway's audit snapshot is checked against the signed
+    /// header of its block (a store written before snapshots has each gateway's chain replayed
+    /// in full once, and gets them), but no audit is kept: each is restored when its gateway
+    /// first pushes or is asked about (`GatewayAudit.restore`), so start-up costs the number
+    /// of gateways, never the blocks they pushed.
     /// - Parameter logOrigin: the checkpoint log's origin (`LogSigner.defaultOrigin` when nil).
     /// - Parameter snapshotEntries: entries between a gateway's audit snapshots (at least 1).
+    /// - Parameter residentAudits: the most gateways' audits held in memory (at least 1).
+    /// - Throws: `StoreDamage`, one line, when a snapshot disagrees with its chain.
     package static func open(
         directory: SuperDirectory,
         logger: Logger,
@@ -82,7 +86,8 @@ package final class SuperNode: Sendable {
         requests: RequestAuthenticator = RequestAuthenticator(),
         gatewayTLS: ClientTLS = .system,
         logOrigin: String? = nil,
-        snapshotEntries: UInt64 = defaultSnapshotEntries
+        snapshotEntries: UInt64 = defaultSnapshotEntries,
+        residentAudits: Int = ResidentAudits.defaultCapacity
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let log = try LogSigner(origin: logOrigin ?? LogSigner.defaultOrigin(root: root.id), root: root)
@@ -99,44 +104,38 @@ package final class SuperNode: Sendable {
         }
         let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
         // A write: a gateway without a snapshot gets one.
-        let restored = try await store.pool.write { db -> [GatewayID: GatewayAudit.Restored] in
-            var restored: [GatewayID: GatewayAudit.Restored] = [:]
+        let (checked, upgraded) = try await store.pool.write { db -> (Int, [(GatewayID, GatewayAudit.Restored)]) in
+            var checked = 0
+            var upgraded: [(GatewayID, GatewayAudit.Restored)] = []
             for gateway in try AuthorityStore.auditedGateways(db) {
-                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey
-                else {
-                    throw StoreDamage(
-                        "accepted blocks of gateway \(gateway.hex) but no certificate for it in \(directory.storePath)"
+                let key = try auditKey(of: gateway, storePath: directory.storePath, db)
+                if try AuthorityStore.auditSnapshot(db, gateway: gateway) != nil {
+                    _ = try GatewayAudit.resumed(gateway: gateway, key: key, storePath: directory.storePath, db)
+                    checked += 1
+                } else {
+                    upgraded.append(
+                        (
+                            gateway,
+                            try GatewayAudit.restore(gateway: gateway, key: key, storePath: directory.storePath, db)
+                        )
                     )
                 }
-                restored[gateway] = try GatewayAudit.restore(
-                    gateway: gateway,
-                    key: key,
-                    storePath: directory.storePath,
-                    db
-                )
             }
-            return restored
+            return (checked, upgraded)
         }
-        let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
-        for (gateway, resumed) in restored {
-            var metadata: Logger.Metadata = [
-                "gateway.id": "\(gateway.hex)", "block.height": "\(resumed.audit.auditor.tip?.height ?? 0)",
-                "snapshot.height": "\(resumed.snapshotHeight.map { "\($0)" } ?? "-")",
-                "replayed.blocks": "\(resumed.replayedBlocks)",
+        for (gateway, restored) in upgraded {
+            logger.notice(
+                "the store had no audit snapshot of this gateway (written by an earlier version): replayed its whole chain once and wrote one; later start-ups resume from it",
+                metadata: restored.metadata(gateway: gateway)
+            )
+        }
+        logger.info(
+            "audit snapshots checked",
+            metadata: [
+                "gateways.checked": "\(checked)", "gateways.upgraded": "\(upgraded.count)",
+                "audits.resident_max": "\(max(1, residentAudits))",
             ]
-            if let standing = standings[gateway] {
-                metadata["value.flagged_blocks"] = "\(standing.flaggedBlocks)"
-                if let s = standing.suspension { metadata["suspended.at"] = "\(Timestamps.iso(s.suspendedAt))" }
-            }
-            if resumed.wroteSnapshot {
-                logger.notice(
-                    "the store had no audit snapshot of this gateway (written by an earlier version): replayed its whole chain once and wrote one; later start-ups resume from it",
-                    metadata: metadata
-                )
-            } else {
-                logger.info("audit resumed", metadata: metadata)
-            }
-        }
+        )
         return SuperNode(
             root: root,
             store: store,
@@ -144,7 +143,7 @@ package final class SuperNode: Sendable {
             clock: clock,
             value: value,
             snapshotEntries: max(1, snapshotEntries),
-            audits: restored.mapValues(\.audit),
+            residentAudits: residentAudits,
             endpoints: endpoints,
             requests: requests,
             gatewayTLS: gatewayTLS,
@@ -152,15 +151,71 @@ package final class SuperNode: Sendable {
         )
     }
 
-    /// `gateway`'s chain as audited here (tip, Merkle frontier, rules state), nil before its
-    /// first accepted block.
-    package func auditedChain(of gateway: GatewayID) -> ChainSnapshot? {
-        audits.withLock { $0[gateway]?.auditor.snapshot }
+    /// The key `gateway`'s accepted chain is audited under: the one of its first certificate.
+    private static func auditKey(of gateway: GatewayID, storePath: String, _ db: Database) throws -> PublicIdentity {
+        guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
+            throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)")
+        }
+        return key
     }
 
-    /// The audited tip of each gateway's chain.
-    package func auditedTips() -> [GatewayID: ChainTip] {
-        audits.withLock { $0.compactMapValues(\.auditor.tip) }
+    /// `gateway`'s audit: the one held in memory, or else restored from the store and held
+    /// (dropping the least recently used when `serve --resident-audits` are held). Only on
+    /// the store's writer queue. Nil when the gateway has no accepted block.
+    /// - Throws: `StoreDamage` when the stored audit disagrees with its chain (logged as an
+    ///   error: the gateway's pushes are refused until the store is repaired).
+    private func residentAudit(of gateway: GatewayID, _ db: Database) throws -> GatewayAudit? {
+        if let held = audits.withLock({ $0.use(gateway) }) { return held }
+        guard try AuthorityStore.hasAcceptedBlocks(db, gateway: gateway) else { return nil }
+        let storePath = store.path
+        let restored: GatewayAudit.Restored
+        do {
+            let key = try Self.auditKey(of: gateway, storePath: storePath, db)
+            restored = try GatewayAudit.restore(gateway: gateway, key: key, storePath: storePath, db)
+        } catch let damage as StoreDamage {
+            logger.error(
+                "audit cannot be restored: the gateway's pushes are refused until the store is repaired",
+                metadata: ["gateway.id": "\(gateway.hex)", "error": "\(damage.description)"]
+            )
+            throw damage
+        }
+        if restored.wroteSnapshot {
+            logger.notice(
+                "the store had no audit snapshot of this gateway (written by an earlier version): replayed its whole chain once and wrote one",
+                metadata: restored.metadata(gateway: gateway)
+            )
+        } else {
+            logger.info("audit resumed", metadata: restored.metadata(gateway: gateway))
+        }
+        audits.withLock { $0.keep(restored.audit, for: gateway) }
+        return restored.audit
+    }
+
+    /// `gateway`'s audit, held or restored (on the writer queue, in order with pushes); nil
+    /// before its first accepted block.
+    package func audit(of gateway: GatewayID) async throws -> GatewayAudit? {
+        if let held = audits.withLock({ $0.peek(gateway) }) { return held }
+        return try await store.pool.writeWithoutTransaction { db in
+            try self.residentAudit(of: gateway, db)
+        }
+    }
+
+    /// How many gateways' audits are held in memory now.
+    package var residentAuditCount: Int { audits.withLock { $0.count } }
+
+    /// The most gateways' audits held in memory (`serve --resident-audits`).
+    package var residentAuditCapacity: Int { audits.withLock { $0.capacity } }
+
+    /// `gateway`'s chain as audited here (tip, Merkle frontier, rules state), nil before its
+    /// first accepted block.
+    package func auditedChain(of gateway: GatewayID) async throws -> ChainSnapshot? {
+        try await audit(of: gateway)?.auditor.snapshot
+    }
+
+    /// The tip of each gateway's accepted chain, read from the store (one index lookup per
+    /// gateway, no audit restored).
+    package func auditedTips() async throws -> [GatewayID: ChainTip] {
+        try await store.pool.read { db in try AuthorityStore.acceptedTips(db) }
     }
 
     /// Checks the certificate and the gateway's signature over the request (`proof`), audits
@@ -252,8 +307,12 @@ package final class SuperNode: Sendable {
     /// Why `consumer`, with `key`, may not have its requests escalated for `gateway`: it must
     /// be enrolled as a consumer, not revoked, with that key, on the gateway's chain as this
     /// node audited it. Nil when it may.
-    package func consumerProblem(_ consumer: MeterID, key: PublicIdentity, gateway: GatewayID) -> String? {
-        guard let auditor = audits.withLock({ $0[gateway]?.auditor }) else {
+    package func consumerProblem(
+        _ consumer: MeterID,
+        key: PublicIdentity,
+        gateway: GatewayID
+    ) async throws -> String? {
+        guard let auditor = try await audit(of: gateway)?.auditor else {
             return
                 "gateway \(gateway.hex) has pushed no block yet, so no consumer of it is known here; push the block that enrolls consumer \(consumer.hex) first"
         }
@@ -354,7 +413,7 @@ package final class SuperNode: Sendable {
                 height: height
             )
         }
-        var audit = audits.withLock { $0[gateway] } ?? GatewayAudit(gatewayKey: cert.certificate.gatewayKey)
+        var audit = try residentAudit(of: gateway, db) ?? GatewayAudit(gatewayKey: cert.certificate.gatewayKey)
         if height < audit.auditor.nextHeight {
             guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
                 throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
@@ -437,7 +496,7 @@ package final class SuperNode: Sendable {
             return .commit
         }
         if snapshot != nil { audit.snapshotStored() }
-        audits.withLock { $0[gateway] = audit }
+        audits.withLock { $0.keep(audit, for: gateway) }
         logger.info(
             "block checkpointed",
             metadata: [

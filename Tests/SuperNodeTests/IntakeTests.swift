@@ -237,7 +237,7 @@ struct IntakeTests {
         #expect(refused.response.rejected?.message.contains("after the super node's clock") == true)
         #expect(refused.response.checkpoints.isEmpty)
         // Nothing of it stayed: the audit is at block 0, in memory and in the store.
-        #expect(h.node.auditedTips()[gateway.id]?.height == 0)
+        #expect(try await h.node.auditedTips()[gateway.id]?.height == 0)
         #expect(try await h.node.checkpoint(gateway: gateway.id, height: 1) == nil)
         #expect(try await h.reopen().node.auditedTips()[gateway.id]?.height == 0)
         // The genuine block 1 is taken, and the rest of the chain after it.
@@ -363,7 +363,7 @@ struct IntakeTests {
         #expect(chain.blocks.count == 5)
 
         let restarted = try await h.reopen()
-        #expect(restarted.node.auditedTips()[gateway.id]?.height == 3)
+        #expect(try await restarted.node.auditedTips()[gateway.id]?.height == 3)
         // The next block is audited against the replayed state and accepted.
         let next = try await restarted.push(cert, [chain.blocks[4]])
         #expect(next.status == 200)
@@ -438,7 +438,7 @@ struct IntakeTests {
         #expect(refused.status == 422)
         #expect(refused.reasons == "foreign-authority")
         #expect(refused.response.rejected?.message.contains(forger.id.hex) == true)
-        #expect(h2.node.auditedTips()[gateway.id]?.height == 3)
+        #expect(try await h2.node.auditedTips()[gateway.id]?.height == 3)
     }
 
     /// A dishonest gateway gives a request to the wrong producer, re-signs the dispatch and

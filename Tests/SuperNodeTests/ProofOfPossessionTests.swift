@@ -214,7 +214,7 @@ struct ProofOfPossessionTests {
             let (status, answer) = try await send(body, try sign(body, at: at))
             #expect(status == 401 && answer.rejected?.reason == "stale-request", "stamped \(at)")
         }
-        #expect(h.node.auditedTips().isEmpty)
+        #expect(try await h.node.auditedTips().isEmpty)
         // At the edge of the window: accepted, once.
         let signature = try sign(body, at: h.clock.now - window)
         let (status, first) = try await send(body, signature)

@@ -186,7 +186,9 @@ struct NodeHarness {
 
     static func make(
         value: ValuePolicy = .standard,
-        snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries
+        snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries,
+        residentAudits: Int = ResidentAudits.defaultCapacity,
+        logger: Logger = quietLogger
     ) async throws -> NodeHarness {
         let dir = SuperDirectory(makeTempDir())
         try dir.initialise()
@@ -196,19 +198,21 @@ struct NodeHarness {
             clock: clock,
             node: try await SuperNode.open(
                 directory: dir,
-                logger: quietLogger,
+                logger: logger,
                 clock: clock.function,
                 value: value,
-                snapshotEntries: snapshotEntries
+                snapshotEntries: snapshotEntries,
+                residentAudits: residentAudits
             )
         )
     }
 
-    /// The same directory opened again, as after a restart (with the same value rule and
-    /// snapshot interval unless given).
+    /// The same directory opened again, as after a restart (with the same value rule,
+    /// snapshot interval and resident audits unless given).
     func reopen(
         value: ValuePolicy? = nil,
         snapshotEntries: UInt64? = nil,
+        residentAudits: Int? = nil,
         logger: Logger = quietLogger
     ) async throws -> NodeHarness {
         NodeHarness(
@@ -219,7 +223,8 @@ struct NodeHarness {
                 logger: logger,
                 clock: clock.function,
                 value: value ?? node.value,
-                snapshotEntries: snapshotEntries ?? node.snapshotEntries
+                snapshotEntries: snapshotEntries ?? node.snapshotEntries,
+                residentAudits: residentAudits ?? node.residentAuditCapacity
             ),
             keys: keys
         )
@@ -275,10 +280,26 @@ struct NodeHarness {
         blocks: [String],
         signing: Signing = .certified
     ) async throws -> Pushed {
+        let (status, data) = try await pushAnswer(
+            rawCertificate: rawCertificate,
+            gatewayURL: gatewayURL,
+            blocks: blocks,
+            signing: signing
+        )
+        return Pushed(status: status, response: try JSONDecoder().decode(PushResponse.self, from: data))
+    }
+
+    /// A push's status and body as sent, undecoded (a 500 carries no push response).
+    func pushAnswer(
+        rawCertificate: String?,
+        gatewayURL: String? = nil,
+        blocks: [String],
+        signing: Signing = .certified
+    ) async throws -> (Int, Data) {
         let body = Array(
             try JSONEncoder().encode(PushRequest(certificate: rawCertificate, gatewayURL: gatewayURL, blocks: blocks))
         )
-        let (status, data) = try await post(
+        return try await post(
             SuperNodeRoutes.blocks,
             body: body,
             signature: try signature(
@@ -288,7 +309,6 @@ struct NodeHarness {
                 body: body
             )
         )
-        return Pushed(status: status, response: try JSONDecoder().decode(PushResponse.self, from: data))
     }
 
     /// `POST /v1/escalations` over HTTP, signed as `signing` says.

@@ -81,7 +81,7 @@ struct AuditSnapshotSystemTests {
                     arguments: snapshotEvery
                 )
                 let log = superNode.logText
-                #expect(log.contains("audit resumed"), "\(log.suffix(2000))")
+                #expect(log.contains("audit snapshots checked"), "\(log.suffix(2000))")
                 #expect(!log.contains("no audit snapshot"), "\(log.suffix(2000))")
             }
             // Readings stop; everything sealed gets checkpointed.
@@ -118,7 +118,24 @@ struct AuditSnapshotSystemTests {
         // Restarted once more, the whole chain's audit is resumed, not replayed.
         (superNode, _) = try await grid.startSuperNode(log: "sn-last.log", arguments: snapshotEvery)
         #expect(superNode.terminate() == 0)
-        #expect(superNode.logText.contains("audit resumed"))
+        #expect(superNode.logText.contains("audit snapshots checked"))
         #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+
+        // `super-node verify` audits every gateway's chain again from its first block and
+        // checks its snapshot against it: OK here, and FAILED once the snapshot is edited.
+        let verified = try runBinary("super-node", ["verify", "--data", grid.superNode])
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(verified.output.contains("store OK: 1 gateways"), "\(verified.output)")
+        #expect(verified.output.contains("gateway \(grid.gatewayID): blocks 0–"), "\(verified.output)")
+        try await DatabaseQueue(path: grid.superNode + "/authority.sqlite").write { db in
+            let otherState = try #require(try Data.fetchOne(db, sql: "SELECT bytes FROM audit_snapshot"))
+            var edited = Array(otherState)
+            edited[edited.count - 1] ^= 1
+            try db.execute(sql: "UPDATE audit_snapshot SET bytes = ?", arguments: [Data(edited)])
+        }
+        let refused = try runBinary("super-node", ["verify", "--data", grid.superNode])
+        #expect(refused.status == 2, "\(refused.output)")
+        #expect(refused.output.contains("verification FAILED"), "\(refused.output)")
+        #expect(refused.output.contains("gateway \(grid.gatewayID)"), "\(refused.output)")
     }
 }

@@ -55,25 +55,31 @@ package enum AuditSnapshotCheck {
     }
 }
 
-extension SuperNode {
-    /// Every audited gateway's chain audited again from its first block, and its audit
-    /// snapshot checked against that replay (`AuditSnapshotCheck`). Reads the whole history:
-    /// for audits of the store, never for start-up.
+extension AuditSnapshotCheck {
+    /// Every audited gateway of `store` checked (`check`), in the order of their ids. Reads the
+    /// whole history: for audits of the store (`super-node verify`), never for start-up.
     /// - Throws: `StoreDamage` when a stored block no longer verifies or has no certificate.
-    package func checkAuditSnapshots() async throws -> [GatewayID: AuditSnapshotCheck.Outcome] {
+    package static func checkAll(_ store: AuthorityStore) async throws -> [(GatewayID, Outcome)] {
         let storePath = store.path
         return try await store.pool.read { db in
-            var outcomes: [GatewayID: AuditSnapshotCheck.Outcome] = [:]
-            for gateway in try AuthorityStore.auditedGateways(db) {
+            try AuthorityStore.auditedGateways(db).map { gateway in
                 guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey
                 else {
                     throw StoreDamage(
                         "accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)"
                     )
                 }
-                outcomes[gateway] = try AuditSnapshotCheck.check(gateway: gateway, key: key, storePath: storePath, db)
+                return (gateway, try check(gateway: gateway, key: key, storePath: storePath, db))
             }
-            return outcomes
         }
+    }
+}
+
+extension SuperNode {
+    /// Every audited gateway's chain audited again from its first block, and its audit
+    /// snapshot checked against that replay (`AuditSnapshotCheck.checkAll`).
+    /// - Throws: `StoreDamage` when a stored block no longer verifies or has no certificate.
+    package func checkAuditSnapshots() async throws -> [GatewayID: AuditSnapshotCheck.Outcome] {
+        Dictionary(uniqueKeysWithValues: try await AuditSnapshotCheck.checkAll(store))
     }
 }

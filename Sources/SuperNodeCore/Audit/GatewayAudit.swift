@@ -1,5 +1,6 @@
 import GRDB
 import LedgerLite
+import Logging
 
 /// One gateway's audit between pushes: the auditor at its last accepted block, and how many
 /// entries were accepted after its stored audit snapshot (the next one is due by
@@ -50,12 +51,60 @@ package struct GatewayAudit: Sendable {
         package var replayedBlocks: Int
         /// True when the store had no snapshot of the gateway and one was written.
         package var wroteSnapshot: Bool
+
+        /// What the log says of it, for `gateway`.
+        package func metadata(gateway: GatewayID) -> Logger.Metadata {
+            [
+                "gateway.id": "\(gateway.hex)",
+                "block.height": "\(audit.auditor.tip?.height ?? 0)",
+                "snapshot.height": "\(snapshotHeight.map { "\($0)" } ?? "-")",
+                "replayed.blocks": "\(replayedBlocks)",
+            ]
+        }
     }
 
-    /// `gateway`'s audit as the store holds it: its audit snapshot, checked against the
-    /// signed header of the block it was taken after (`ChainAuditor.init(gatewayKey:resuming:after:)`),
-    /// then every block accepted after it audited again; a gateway without a snapshot (a
-    /// store written before them) has its whole chain audited again, once, and gets one.
+    /// `gateway`'s auditor at its stored audit snapshot, checked against the signed header of
+    /// the block it was taken after (`ChainAuditor.init(gatewayKey:resuming:after:)`), and
+    /// that block's height; a fresh auditor and nil when the store has no snapshot of it.
+    /// Costs the gateway's live state, never its history: start-up checks every gateway's
+    /// snapshot with it.
+    /// - Parameter key: the gateway's certified key.
+    /// - Throws: `StoreDamage`, one line naming the store, the gateway and what disagrees.
+    package static func resumed(
+        gateway: GatewayID,
+        key: PublicIdentity,
+        storePath: String,
+        _ db: Database
+    ) throws -> (auditor: ChainAuditor, snapshotHeight: UInt64?) {
+        guard let row = try AuthorityStore.auditSnapshot(db, gateway: gateway) else {
+            return (ChainAuditor(gatewayKey: key), nil)
+        }
+        func disagrees(_ what: String) -> StoreDamage {
+            StoreDamage(
+                "the audit snapshot of gateway \(gateway.hex) in \(storePath) (after block \(row.height)) disagrees with its accepted chain: \(what); the store was edited or damaged (docs/OPERATIONS.md, Troubleshooting)"
+            )
+        }
+        let chain: ChainSnapshot
+        do { chain = try AuditSnapshot.decode(row.bytes) } catch { throw disagrees("it does not decode: \(error)") }
+        guard chain.tip.height == row.height else {
+            throw disagrees("its row names block \(row.height), its bytes block \(chain.tip.height)")
+        }
+        guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: row.height) else {
+            throw disagrees("block \(row.height) is not in the store")
+        }
+        let header: SignedBlockHeader
+        do { header = try Block(wireBytes: stored.wireBytes).header } catch {
+            throw disagrees("block \(row.height) does not decode: \(error)")
+        }
+        do { return (try ChainAuditor(gatewayKey: key, resuming: chain, after: header), row.height) } catch {
+            throw disagrees(error.description)
+        }
+    }
+
+    /// `gateway`'s audit as the store holds it: its audit snapshot (`resumed`), then every
+    /// block accepted after it audited again (at most about `serve --snapshot-entries`
+    /// entries); a gateway without a snapshot (a store written before them) has its whole
+    /// chain audited again, once, and gets one.
     /// - Parameter key: the gateway's certified key.
     /// - Throws: `StoreDamage`, one line naming the store, the gateway and what disagrees.
     package static func restore(
@@ -64,31 +113,9 @@ package struct GatewayAudit: Sendable {
         storePath: String,
         _ db: Database
     ) throws -> Restored {
-        var auditor = ChainAuditor(gatewayKey: key)
-        var snapshotHeight: UInt64?
-        if let row = try AuthorityStore.auditSnapshot(db, gateway: gateway) {
-            func disagrees(_ what: String) -> StoreDamage {
-                StoreDamage(
-                    "the audit snapshot of gateway \(gateway.hex) in \(storePath) (after block \(row.height)) disagrees with its accepted chain: \(what); the store was edited or damaged (docs/OPERATIONS.md, Troubleshooting)"
-                )
-            }
-            let chain: ChainSnapshot
-            do { chain = try AuditSnapshot.decode(row.bytes) } catch { throw disagrees("it does not decode: \(error)") }
-            guard chain.tip.height == row.height else {
-                throw disagrees("its row names block \(row.height), its bytes block \(chain.tip.height)")
-            }
-            guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: row.height) else {
-                throw disagrees("block \(row.height) is not in the store")
-            }
-            let header: SignedBlockHeader
-            do { header = try Block(wireBytes: stored.wireBytes).header } catch {
-                throw disagrees("block \(row.height) does not decode: \(error)")
-            }
-            do { auditor = try ChainAuditor(gatewayKey: key, resuming: chain, after: header) } catch {
-                throw disagrees(error.description)
-            }
-            snapshotHeight = row.height
-        }
+        let start = try resumed(gateway: gateway, key: key, storePath: storePath, db)
+        var auditor = start.auditor
+        let snapshotHeight = start.snapshotHeight
         var replayed = 0
         var entries: UInt64 = 0
         try AuthorityStore.forEachBlock(db, gateway: gateway, from: auditor.nextHeight) { height, block in

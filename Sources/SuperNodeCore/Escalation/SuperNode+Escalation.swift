@@ -52,7 +52,7 @@ extension SuperNode {
             )
         }
         let consumerGateway = cert.certificate.gateway
-        if let problem = consumerProblem(q.consumer, key: key, gateway: consumerGateway) {
+        if let problem = try await consumerProblem(q.consumer, key: key, gateway: consumerGateway) {
             return refuse(.unknownConsumer, problem)
         }
         let requestHash = Hash256.sha256(entry.body)

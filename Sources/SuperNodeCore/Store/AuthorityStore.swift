@@ -225,6 +225,44 @@ extension AuthorityStore {
         ).compactMap { KeyID(bytes: Array($0)) }
     }
 
+    /// Whether `gateway` has any accepted block.
+    package static func hasAcceptedBlocks(_ db: Database, gateway: GatewayID) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: "SELECT EXISTS (SELECT 1 FROM gateway_block WHERE gateway = ?)",
+            arguments: [Data(gateway.bytes)]
+        ) ?? false
+    }
+
+    /// The tip of each gateway's accepted chain: one index lookup per gateway, reading only
+    /// the signed header of its latest block (the bytes after the wire type and version).
+    package static func acceptedTips(_ db: Database) throws -> [GatewayID: ChainTip] {
+        var tips: [GatewayID: ChainTip] = [:]
+        for gateway in try auditedGateways(db) {
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT height, hash, substr(block, 3, ?) FROM gateway_block
+                        WHERE gateway = ? ORDER BY height DESC LIMIT 1
+                        """,
+                    arguments: [BlockHeader.encodedLength + 64, Data(gateway.bytes)]
+                )
+            else { continue }
+            let height: Int64 = row[0]
+            let hash: Data = row[1]
+            let headerBytes: Data = row[2]
+            let header = try SignedBlockHeader(bytes: Array(headerBytes)).header
+            tips[gateway] = ChainTip(
+                height: UInt64(bitPattern: height),
+                hash: Hash256(bytes: hash) ?? .zero,
+                treeSize: header.treeSize,
+                lastTimestamp: header.lastTimestamp
+            )
+        }
+        return tips
+    }
+
     /// Calls `body` with each accepted block of `gateway` from height `first` on, in height order.
     package static func forEachBlock(
         _ db: Database,
