@@ -63,7 +63,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let chain = try ReadOnlyChain(directory)
         let verifier = ChainVerifier(gatewayKey: chain.gatewayKey)
         do {
-            let verified = try verifier.verify(chain.store)
+            // Every read below sees one state of the store: an `archive` pruning, or the
+            // gateway sealing, meanwhile changes nothing under the check.
+            let store = try chain.store.frozen()
+            let verified = try verifier.verify(store)
             var summary = Summary(
                 ok: true,
                 blocks: verified.firstHeight + verified.blockCount,
@@ -73,10 +76,15 @@ struct VerifyCommand: AsyncParsableCommand {
                 tipHash: verified.tip?.hash.hex
             )
             summary.archivedBlocks = verified.firstHeight
-            let recorded = try chain.store.archivedSegments()
+            let recorded = try store.archivedSegments()
             summary.archiveSegments = recorded.count
             if let archive {
-                if let problem = try checkArchive(archive, recorded: recorded, store: chain) {
+                if let problem = try checkArchive(
+                    archive,
+                    recorded: recorded,
+                    store: store,
+                    gatewayKey: chain.gatewayKey
+                ) {
                     summary.ok = false
                     summary.archiveVerified = false
                     summary.failure = .init(height: verified.firstHeight, entryIndex: nil, problem: problem)
@@ -84,7 +92,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 }
                 summary.archiveVerified = true
             }
-            switch try ChainWriter.checkResumeSnapshot(store: chain.store, verified: verified) {
+            switch try ChainWriter.checkResumeSnapshot(store: store, verified: verified) {
             case .missing: summary.resumeSnapshot = "none"
             case let .matches(height): summary.resumeSnapshot = "block \(height)"
             case let .differs(problem):
@@ -121,10 +129,11 @@ struct VerifyCommand: AsyncParsableCommand {
     static func checkArchive(
         _ path: String,
         recorded: [ChainStore.ArchivedSegmentRow],
-        store chain: ReadOnlyChain
+        store: ChainStore,
+        gatewayKey: PublicIdentity
     ) throws -> String? {
         let report: ArchiveDirectory.Report
-        do { report = try ArchiveDirectory(path).verifyAll(gatewayKey: chain.gatewayKey) } catch let error
+        do { report = try ArchiveDirectory(path).verifyAll(gatewayKey: gatewayKey) } catch let error
             as ArchiveError
         {
             return "the archive \(path) does not verify: \(error.description)"
@@ -138,7 +147,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 return "segment \(row.name) in \(path) is not the file the store recorded (its SHA-256 differs)"
             }
         }
-        guard let prefix = try chain.store.archivedPrefix() else { return nil }
+        guard let prefix = try store.archivedPrefix() else { return nil }
         let boundary = prefix.header.header.height
         guard let last = report.segments.first(where: { $0.summary.lastHeight == boundary }) else {
             return "no segment in \(path) ends at the archive boundary, block \(boundary)"

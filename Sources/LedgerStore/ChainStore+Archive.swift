@@ -103,13 +103,13 @@ extension ChainStore {
     /// The chain up to the last archived block (its snapshot and signed header, not checked
     /// against each other here: the verifier does); nil when nothing was archived.
     public func archivedPrefix() throws -> ArchivedPrefix? {
-        try pool.read { try Self.archivedPrefix($0) }
+        try reader.read { try Self.archivedPrefix($0) }
     }
 
     /// The highest block whose last entry is timestamped before `time` (ms since the Unix
     /// epoch); blocks' times never decrease, so every block below it ended before too.
     public func lastHeight(endingBefore time: Int64) throws -> UInt64? {
-        try pool.read { db in
+        try reader.read { db in
             try Int64.fetchOne(db, sql: "SELECT MAX(height) FROM block WHERE last_ts < ?", arguments: [time]).map {
                 UInt64(bitPattern: $0)
             }
@@ -118,7 +118,7 @@ extension ChainStore {
 
     /// The archived segments, by height.
     public func archivedSegments() throws -> [ArchivedSegmentRow] {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM archive_segment ORDER BY first_height").map(Self.segmentRow)
         }
     }
@@ -137,7 +137,7 @@ extension ChainStore {
     /// The recorded segment holding the entry with global index `index`, nil when that entry
     /// was never archived.
     public func archivedSegment(containingIndex index: UInt64) throws -> ArchivedSegmentRow? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT * FROM archive_segment WHERE first_index <= ? AND end_index > ?",
@@ -148,7 +148,7 @@ extension ChainStore {
 
     /// The pruned reading `sequence` of `meter`, nil when it was never pruned.
     public func archivedReading(meter: MeterID, sequence: UInt64) throws -> ArchivedReading? {
-        try pool.read { db in
+        try reader.read { db in
             guard
                 let row = try Row.fetchOne(
                     db,

@@ -110,11 +110,11 @@ extension ChainStore {
     /// The inclusion proof of entry `index` in the tree of the first `treeSize` stored
     /// entries (a block header's tree size), read from the store alone.
     public func inclusionProof(index: UInt64, treeSize: UInt64) throws -> InclusionProof {
-        try pool.read { db in try Self.storedTree(db).inclusionProof(index: index, treeSize: treeSize) }
+        try reader.read { db in try Self.storedTree(db).inclusionProof(index: index, treeSize: treeSize) }
     }
 
     /// The consistency proof between two sizes of the stored tree, read from the store alone.
     public func consistencyProof(from first: UInt64, to second: UInt64) throws -> ConsistencyProof {
-        try pool.read { db in try Self.storedTree(db).consistencyProof(from: first, to: second) }
+        try reader.read { db in try Self.storedTree(db).consistencyProof(from: first, to: second) }
     }
 }

@@ -34,7 +34,7 @@ extension ChainStore {
 
     /// The stored resume snapshot, nil when there is none (a store written before them).
     public func resumeSnapshot() throws -> ResumeSnapshotRow? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(db, sql: "SELECT height, bytes FROM resume_snapshot WHERE id = 1").map {
                 ResumeSnapshotRow(height: UInt64(bitPattern: $0["height"]), bytes: Array($0["bytes"] as Data))
             }

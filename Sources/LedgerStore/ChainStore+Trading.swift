@@ -40,7 +40,7 @@ extension ChainStore {
         let arguments = StatementArguments(values)
         let sql =
             "SELECT e.idx, e.height, e.bytes FROM \(table) WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.idx \(descending ? "DESC" : "ASC") LIMIT ?"
-        return try pool.read { db in
+        return try reader.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map(StoredEntry.init(row:))
         }
     }
@@ -55,7 +55,7 @@ extension ChainStore {
     public func request(_ request: RequestReference, before index: UInt64) throws -> StoredEntry? {
         var sequence = [UInt8](repeating: 0, count: 8)
         for i in 0..<8 { sequence[i] = UInt8(truncatingIfNeeded: request.sequence >> (56 - 8 * UInt64(i))) }
-        let found = try pool.read { db in
+        let found = try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -79,7 +79,7 @@ extension ChainStore {
     /// count when there is none. A binary search by height (O(log n) row reads): block last
     /// timestamps never decrease along a chain (docs/FORMATS.md, "Block header").
     public func firstHeight(lastTimestampAtLeast time: Int64) throws -> UInt64 {
-        try pool.read { db in
+        try reader.read { db in
             let read = try db.cachedStatement(sql: "SELECT last_ts FROM block WHERE height = ?")
             var low: Int64 = 0
             var high = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0

@@ -19,7 +19,7 @@ extension ChainStore {
     /// Bytes of the database file in use: its pages less those on SQLite's free list (pages
     /// freed by pruning, which later blocks reuse; the file itself shrinks only by `VACUUM`).
     public func bytesInUse() throws -> Int64 {
-        try pool.read { db in
+        try reader.read { db in
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             let size = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0

@@ -29,7 +29,10 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// Path of the SQLite database file.
     public let path: String
+    /// Where writes go.
     let pool: DatabasePool
+    /// Where reads go: `pool`, or one frozen state of it (`frozen()`).
+    let reader: any DatabaseReader
     /// Called after each entry row is written during `append` (tests inject crashes here).
     let afterEntryInsert: (@Sendable (Int) throws -> Void)?
 
@@ -51,8 +54,25 @@ public final class ChainStore: RawBlockSource, Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        reader = pool
         try Self.migrator.migrate(pool)
         try checkIntegrity(check)
+    }
+
+    private init(frozenFrom store: ChainStore) throws {
+        path = store.path
+        afterEntryInsert = nil
+        pool = store.pool
+        reader = try store.pool.makeSnapshot()
+    }
+
+    /// The store as it is now, for reads only: every read of the returned store sees this
+    /// state, whatever is written meanwhile (an `archive` pruning blocks, a gateway sealing),
+    /// so a long check (`edge-gateway verify`) reads one consistent chain. It holds an SQLite
+    /// read transaction open while it lives, which keeps the WAL from being checkpointed past
+    /// it: drop it when done.
+    public func frozen() throws -> ChainStore {
+        try ChainStore(frozenFrom: self)
     }
 
     static var migrator: DatabaseMigrator {
@@ -233,7 +253,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// The latest block, nil for an empty store.
     public func tip() throws -> ChainTip? {
-        try pool.read { try Self.tip($0) }
+        try reader.read { try Self.tip($0) }
     }
 
     static func tip(_ db: Database) throws -> ChainTip? {
@@ -256,17 +276,17 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// Number of blocks.
     public func blockCount() throws -> UInt64 {
-        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0) }
+        try reader.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM block") ?? 0) }
     }
 
     /// Number of entries.
     public func entryCount() throws -> UInt64 {
-        try pool.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entry") ?? 0) }
+        try reader.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM entry") ?? 0) }
     }
 
     /// The signed header of the block at `height`.
     public func header(atHeight height: UInt64) throws -> SignedBlockHeader? {
-        try pool.read { db in
+        try reader.read { db in
             guard
                 let data = try Data.fetchOne(
                     db,
@@ -280,12 +300,12 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// The block at `height`, with its entries.
     public func block(atHeight height: UInt64) throws -> Block? {
-        try pool.read { db in try Self.block(db, where: "height = ?", Int64(bitPattern: height)) }
+        try reader.read { db in try Self.block(db, where: "height = ?", Int64(bitPattern: height)) }
     }
 
     /// The block whose hash is `hash`.
     public func block(hash: Hash256) throws -> Block? {
-        try pool.read { db in try Self.block(db, where: "hash = ?", Data(hash.bytes)) }
+        try reader.read { db in try Self.block(db, where: "hash = ?", Data(hash.bytes)) }
     }
 
     private static func block(
@@ -314,7 +334,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// The entry with global index `index`.
     public func entry(at index: UInt64) throws -> StoredEntry? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT idx, height, bytes FROM entry WHERE idx = ?",
@@ -328,12 +348,12 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// (a pruned `MerkleTree` reads finished chunks back through this). Returns fewer
     /// hashes than the range holds when entries are missing.
     public func leafHashes(in range: Range<UInt64>) throws -> [Hash256] {
-        try pool.read { db in try Self.leafHashes(db, in: range) }
+        try reader.read { db in try Self.leafHashes(db, in: range) }
     }
 
     /// The reading `sequence` of `meter`.
     public func reading(meter: MeterID, sequence: UInt64) throws -> StoredEntry? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -347,7 +367,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// `meter`'s reading with the highest sequence number, if any.
     public func latestReading(meter: MeterID) throws -> StoredEntry? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -361,7 +381,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// `meter`'s readings with `from ≤ timestamp < until` (ms since the Unix epoch), by timestamp.
     public func readings(meter: MeterID, from: Int64, until: Int64, limit: Int = 10_000) throws -> [StoredEntry] {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -377,7 +397,7 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// `meter`'s newest readings with `timestamp ≤ time` (ms since the Unix epoch), newest
     /// first, at most `limit`: one index seek (`reading_by_time`), whatever the history.
     public func readings(meter: MeterID, atOrBefore time: Int64, limit: Int) throws -> [StoredEntry] {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -392,7 +412,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// The dispatch answering `request`, if any.
     public func dispatch(for request: RequestReference) throws -> StoredEntry? {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -406,7 +426,7 @@ public final class ChainStore: RawBlockSource, Sendable {
 
     /// Entries of `type` with index ≥ `fromIndex`, in index order (page with the last index + 1).
     public func entries(ofType type: RecordType, fromIndex: UInt64 = 0, limit: Int = 1000) throws -> [StoredEntry] {
-        try pool.read { db in
+        try reader.read { db in
             try Row.fetchAll(
                 db,
                 sql:
@@ -432,7 +452,7 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// every block when nothing was archived), in height order, inside one read transaction
     /// (a consistent snapshot). Nothing is decoded.
     public func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws {
-        try pool.read { db in
+        try reader.read { db in
             let boundary = try Self.archiveBoundaryHeight(db).map { Int64(bitPattern: $0) } ?? -1
             let blocks = try Row.fetchCursor(
                 db,
@@ -467,7 +487,7 @@ public final class ChainStore: RawBlockSource, Sendable {
     /// Number of entry rows beyond the last block's tree size (written without their block).
     /// Rows inside a block's range that do not belong to it leave that block short instead.
     public func orphanEntries() throws -> (count: Int, firstIndex: UInt64?) {
-        try pool.read { db in
+        try reader.read { db in
             let treeSize = try Self.tip(db)?.treeSize ?? 0
             let row = try Row.fetchOne(
                 db,

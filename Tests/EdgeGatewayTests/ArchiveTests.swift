@@ -112,6 +112,63 @@ struct ArchiveTests {
         _ = try ChainStore(path: h.dir.chainPath, check: .full)
     }
 
+    /// A check that reads the store in several steps (`ChainVerifier.verify`: the archive
+    /// boundary, then the blocks after it) while an `archive` runs: on the live store it sees
+    /// two boundaries and fails though nothing is wrong; on a frozen store (what `verify`
+    /// reads) it sees one state and passes.
+    @Test("verify reads one state of the store: an archive run meanwhile is no false failure")
+    func verifyBesideAnArchive() async throws {
+        let (h, _) = try await Self.filled(meters: 2, perMeter: 300)
+        let out = h.dir.path + "-archive"
+        defer {
+            try? FileManager.default.removeItem(atPath: h.dir.path)
+            try? FileManager.default.removeItem(atPath: out)
+        }
+        h.close()
+        let store = try ChainStore(path: h.dir.chainPath, check: .none)
+        let verifier = ChainVerifier(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity)
+        let tip = try #require(try store.tip())
+        let frozen = try store.frozen()
+        let beside = ArchiveBetweenReads(base: frozen) { _ = try Self.archive(h, to: out, segmentEntries: 200) }
+        let seen = try verifier.verify(beside)
+        #expect(seen.firstHeight == 0 && seen.blockCount == tip.height + 1, "the frozen store still holds every block")
+        #expect(seen.tip == tip)
+        #expect(try store.archivedPrefix() != nil, "the archive ran meanwhile")
+
+        // Three more blocks, 10 s apart; an archive run before the last leaves it live.
+        var config = ChainWriterConfig()
+        config.snapshotEntries = 1
+        let h2 = try await h.reopen(config: config)
+        let key = SigningIdentity()
+        try await h2.enroll(key)
+        var sequence: UInt64 = 0
+        for _ in 0..<3 {
+            h2.clock.advance(ms: 10_000)
+            var batch: [SignedRecord] = []
+            for _ in 0..<50 {
+                sequence += 1
+                batch.append(try h2.reading(key, sequence, at: Int64(sequence)))
+            }
+            let results = try await h2.post(batch)
+            #expect(results.allSatisfy { $0.status == .accepted })
+            await h2.gateway.writer.sealNow()
+        }
+        let cutoff = h2.clock.now - 5_000
+        h2.close()
+        let second = out + "-2"
+        defer { try? FileManager.default.removeItem(atPath: second) }
+        let live = ArchiveBetweenReads(base: store) {
+            _ = try GatewayArchive.run(
+                h.dir,
+                options: .init(before: cutoff, outDirectory: second, uncheckpointed: true, segmentEntries: 200)
+            )
+        }
+        #expect(throws: VerificationFailure.self, "the live store read across an archive run mixes two states") {
+            try verifier.verify(live)
+        }
+        #expect(try VerifyCommand.check(h.dir).ok)
+    }
+
     @Test("a segment written but not recorded (a run killed before pruning) is verified and reused")
     func segmentWrittenButNotRecordedIsReused() async throws {
         let (h, _) = try await Self.filled(meters: 2, perMeter: 300)
@@ -222,4 +279,21 @@ struct ArchiveTests {
         #expect(summary.failure?.problem.contains(first) == true, "\(String(describing: summary.failure))")
         #expect(try VerifyCommand.check(h.dir).ok)
     }
+}
+
+/// A `RawBlockSource` that runs `between` after the archive boundary is read and before the
+/// blocks are: an `archive` landing in the middle of a check.
+struct ArchiveBetweenReads: RawBlockSource {
+    let base: ChainStore
+    let between: () throws -> Void
+
+    func archivedPrefix() throws -> ArchivedPrefix? {
+        let prefix = try base.archivedPrefix()
+        try between()
+        return prefix
+    }
+
+    func forEachRawBlock(_ body: (RawBlock) throws -> Void) throws { try base.forEachRawBlock(body) }
+
+    func orphanEntries() throws -> (count: Int, firstIndex: UInt64?) { try base.orphanEntries() }
 }
