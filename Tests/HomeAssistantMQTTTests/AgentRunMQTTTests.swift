@@ -12,20 +12,13 @@ struct AgentRunMQTTTests {
         var description: String { "meter-agent is not built: run `swift build` before the tests" }
     }
 
-    static func start(_ arguments: [String], output: String) throws -> Process {
+    static func start(_ arguments: [String], output: String) throws -> SpawnedProcess {
         guard let binary else { throw BinaryMissing() }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
         _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try SpawnedProcess(binary.path, arguments, output: .file(output))
     }
 
-    static func stop(_ process: Process, signal: Int32 = SIGKILL) {
+    static func stop(_ process: SpawnedProcess, signal: Int32 = SIGKILL) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
@@ -62,7 +55,7 @@ struct AgentRunMQTTTests {
             keygenOutput.split(separator: "\n").first { $0.hasPrefix("meter id ") }.map { String($0.dropFirst(9)) }
         )
 
-        let modbusPort = try MosquittoBroker.freePort()
+        let modbusPort = try LoopbackPort.free()
         let emulator = try Self.start(
             ["emulate", "--profile", "sdm630", "--unit", "1", "--tcp", "127.0.0.1:\(modbusPort)"],
             output: directory.file("emulator.log")

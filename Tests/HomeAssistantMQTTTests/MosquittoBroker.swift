@@ -10,7 +10,7 @@ import TestSupport
 final class MosquittoBroker: @unchecked Sendable {
     let directory: TempDir
     let port: Int
-    private var process: Process?
+    private var process: SpawnedProcess?
 
     let tls: Bool
 
@@ -19,7 +19,7 @@ final class MosquittoBroker: @unchecked Sendable {
     ///   - tls: TLS only, with a self-signed certificate for 127.0.0.1 (`broker` trusts it).
     init(users: [String: String] = [:], tls: Bool = false) throws {
         directory = try TempDir(prefix: "gl-mosquitto")
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         self.tls = tls
         var config = "listener \(port) 127.0.0.1\n"
         if tls {
@@ -33,12 +33,12 @@ final class MosquittoBroker: @unchecked Sendable {
         } else {
             config += "allow_anonymous false\npassword_file \(directory.file("passwords"))\n"
             for (user, password) in users {
-                let tool = Process()
-                tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
                 let exists = FileManager.default.fileExists(atPath: directory.file("passwords"))
-                tool.arguments = (exists ? ["-b"] : ["-c", "-b"]) + [directory.file("passwords"), user, password]
-                try tool.run()
-                tool.waitUntilExit()
+                let made = try SpawnedProcess.run(
+                    "/usr/bin/mosquitto_passwd",
+                    (exists ? ["-b"] : ["-c", "-b"]) + [directory.file("passwords"), user, password]
+                )
+                guard made.status == 0 else { throw BrokerExited(log: "mosquitto_passwd: \(made.output)") }
             }
         }
         // As root mosquitto drops to the `mosquitto` user unless told to stay.
@@ -54,17 +54,11 @@ final class MosquittoBroker: @unchecked Sendable {
 
     /// Starts the broker and waits until it accepts connections.
     func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        process.arguments = ["-c", directory.file("mosquitto.conf")]
-        if !FileManager.default.fileExists(atPath: directory.file("mosquitto.log")) {
-            _ = FileManager.default.createFile(atPath: directory.file("mosquitto.log"), contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("mosquitto.log")))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let process = try SpawnedProcess(
+            "/usr/sbin/mosquitto",
+            ["-c", directory.file("mosquitto.conf")],
+            output: .file(directory.file("mosquitto.log"))
+        )
         self.process = process
         try await waitUntil("mosquitto listening on \(port)", timeout: .seconds(10)) {
             guard process.isRunning else {
@@ -72,7 +66,7 @@ final class MosquittoBroker: @unchecked Sendable {
                     log: (try? String(contentsOfFile: directory.file("mosquitto.log"), encoding: .utf8)) ?? ""
                 )
             }
-            return Self.accepts(port: port)
+            return LoopbackPort.accepts(port)
         }
     }
 
@@ -95,37 +89,6 @@ final class MosquittoBroker: @unchecked Sendable {
         var description: String { "mosquitto exited: \(log)" }
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 }
 
 /// A test's MQTT subscriber: libmosquitto through the same wrapper, subscribed to `#`,

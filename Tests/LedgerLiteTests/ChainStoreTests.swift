@@ -306,20 +306,18 @@ import Testing
         var rng = SplitMix64(seed: 9)
         var lastHeight: UInt64? = nil
         for _ in 0..<3 {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            child.arguments = ["--testing-library", "swift-testing", "--filter", "killChildAppendLoop"]
             var environment = ProcessInfo.processInfo.environment
             environment[Self.childEnvironmentKey] = path
-            child.environment = environment
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
             // Each round starts from an empty store (the child builds its chain from height 0).
             for suffix in ["", "-wal", "-shm", ".committed"] where FileManager.default.fileExists(atPath: path + suffix)
             {
                 try FileManager.default.removeItem(atPath: path + suffix)
             }
-            try child.run()
+            let child = try SpawnedProcess(
+                CommandLine.arguments[0],
+                ["--testing-library", "swift-testing", "--filter", "killChildAppendLoop"],
+                environment: environment
+            )
             // Wait (without asserting on time) until a few blocks are committed, then kill
             // at a random moment while the child keeps appending.
             let deadline = Date().addingTimeInterval(120)
@@ -335,7 +333,7 @@ import Testing
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(
-                child.terminationReason == .uncaughtSignal,
+                child.endedBySignal,
                 "the child stopped on its own; is the test binary runnable?"
             )
             #expect(committed >= 3, "the child committed \(committed) blocks before the deadline")

@@ -18,28 +18,23 @@ struct CommandLineTests {
 
     static let binary = builtBinary("meter-agent")
 
-    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    /// Starts meter-agent; its standard output and error go to the returned log file.
+    static func start(_ arguments: [String]) throws -> (SpawnedProcess, log: String) {
         guard let binary else { throw BinaryMissing() }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        return (process, output, error)
+        let log = makeTempDir(prefix: "gl-cli-log")
+        return (try SpawnedProcess(binary.path, arguments, output: .file(log)), log)
     }
 
+    /// Runs meter-agent to its end, its standard output and error apart.
     static func run(_ arguments: [String]) throws -> Result {
-        let (process, output, error) = try start(arguments)
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        guard let binary else { throw BinaryMissing() }
+        let (out, err) = (makeTempDir(prefix: "gl-cli-out"), makeTempDir(prefix: "gl-cli-err"))
+        defer { for path in [out, err] { try? FileManager.default.removeItem(atPath: path) } }
+        let status = try SpawnedProcess(binary.path, arguments, output: .file(out), errors: .file(err)).waitUntilExit()
         return Result(
-            status: process.terminationStatus,
-            output: String(decoding: out, as: UTF8.self),
-            error: String(decoding: err, as: UTF8.self)
+            status: status,
+            output: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            error: (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
         )
     }
 
@@ -56,7 +51,7 @@ struct CommandLineTests {
     @Test("emulate serves, read prints the table, SIGTERM stops cleanly and removes the link")
     func emulateAndRead() async throws {
         let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-cli-\(UUID().uuidString)").path
-        let (emulator, _, errorPipe) = try Self.start([
+        let (emulator, emulatorLog) = try Self.start([
             "emulate", "--profile", "sdm630", "--unit", "1", "--profile", "sdm120", "--unit", "2",
             "--role", "consumer", "--role", "pv", "--pty-link", link, "--seed", "7",
             "--start", "2026-06-21T12:00:00Z", "--speed", "0",
@@ -79,7 +74,7 @@ struct CommandLineTests {
 
         kill(emulator.processIdentifier, SIGTERM)
         emulator.waitUntilExit()
-        let log = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = (try? String(contentsOfFile: emulatorLog, encoding: .utf8)) ?? ""
         #expect(emulator.terminationStatus == 0, "\(log)")
         #expect(log.contains("emulating meter"))
         #expect(!FileManager.default.fileExists(atPath: link))
@@ -91,7 +86,7 @@ struct CommandLineTests {
         for _ in 0..<2 {
             let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-same-\(UUID().uuidString)")
                 .path
-            let (emulator, _, _) = try Self.start([
+            let (emulator, _) = try Self.start([
                 "emulate", "--profile", "sdm630", "--unit", "1", "--pty-link", link, "--seed", "11",
                 "--start", "2026-01-15T18:30:00Z", "--speed", "0",
             ])
@@ -110,7 +105,7 @@ struct CommandLineTests {
     @Test("scan finds the units that answer")
     func scan() async throws {
         let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-scan-\(UUID().uuidString)").path
-        let (emulator, _, _) = try Self.start([
+        let (emulator, _) = try Self.start([
             "emulate", "--profile", "sdm120", "--unit", "3", "--profile", "sdm120", "--unit", "5", "--pty-link", link,
         ])
         defer {
@@ -218,7 +213,7 @@ struct CommandLineTests {
     @Test("no answer from an absent unit says what to check")
     func noAnswer() async throws {
         let link = FileManager.default.temporaryDirectory.appendingPathComponent("gl-none-\(UUID().uuidString)").path
-        let (emulator, _, _) = try Self.start(["emulate", "--profile", "sdm120", "--unit", "1", "--pty-link", link])
+        let (emulator, _) = try Self.start(["emulate", "--profile", "sdm120", "--unit", "1", "--pty-link", link])
         defer {
             kill(emulator.processIdentifier, SIGTERM)
             emulator.waitUntilExit()

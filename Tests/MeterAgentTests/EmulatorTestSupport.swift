@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ModbusBridge
+import TestSupport
 
 @testable import AgentCore
 @testable import MeterAgent
@@ -113,16 +114,7 @@ struct NotServedOverTCP: Error, CustomStringConvertible {
 
 /// Runs mbpoll to its end: its exit status and everything it printed.
 func runMbpoll(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+    try SpawnedProcess.run("/usr/bin/mbpoll", arguments)
 }
 
 /// The `[ref]: value` lines mbpoll prints, by reference.

@@ -89,18 +89,11 @@ struct EmulatorTests {
     @Test("mbpoll reads the emulated SDM630: float32 voltages near 230 V")
     func mbpoll() throws {
         let running = try RunningBus(meters: [meter("sdm630", unit: 1)])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
-        process.arguments = [
+        let (status, output) = try runMbpoll([
             "-m", "rtu", "-a", "1", "-b", "9600", "-P", "none", "-t", "3:float", "-B", "-0",
             "-r", "0", "-c", "3", "-1", "-o", "1", running.linkPath,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        ])
+        #expect(status == 0, "\(output)")
         let voltages = output.split(separator: "\n").filter { $0.hasPrefix("[") }
             .compactMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) }
         #expect(voltages.count == 3, "\(output)")

@@ -169,7 +169,7 @@ struct SunSpecEmulatorTests {
     @Test("meter-agent read --sunspec reads a SunSpec device served by pymodbus, with its scale factors")
     func readPymodbusDevice() async throws {
         let binary = try #require(builtBinary("meter-agent"), "meter-agent is built (make test builds it)")
-        let port = try freeLoopbackPort()
+        let port = try LoopbackPort.free()
         let directory = try TempDir(prefix: "sunspec-pymodbus")
         defer { directory.cleanup() }
         let server = try LoggedProcess.python(
@@ -276,7 +276,7 @@ struct SunSpecEmulatorTests {
 
     @Test("run's SunSpec meter is discovered when the device appears, and its readings are signed")
     func runDiscoversLate() async throws {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackPort.free()
         let client = try ModbusClient(
             endpoint: .tcp(host: "127.0.0.1", port: port),
             options: ClientOptions(responseTimeout: .milliseconds(300), retry: .none),
@@ -335,7 +335,7 @@ struct SunSpecEmulatorTests {
             timeout: .seconds(60)
         )
         #expect(keygen.status == 0, "\(keygen.errors)")
-        let port = try freeLoopbackPort()
+        let port = try LoopbackPort.free()
         try """
         gateway: http://127.0.0.1:1
         gateway-id: 0123456789abcdef0123456789abcdef

@@ -290,15 +290,9 @@ extension TradeTests {
         let err = directory.appendingPathComponent("err")
         try Data().write(to: out)
         try Data().write(to: err)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
+        let process = try SpawnedProcess(binary.path, arguments, output: .file(out.path), errors: .file(err.path))
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let status = process.waitUntilExit()
         return CommandLineTests.Result(
             status: status,
             output: try String(contentsOf: out, encoding: .utf8),

@@ -56,16 +56,7 @@ struct OCMFSystemTests {
         """#
 
     static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try SpawnedProcess.run("/usr/bin/env", ["python3"] + arguments)
     }
 
     @Test("an agent's OCMF documents reach the chain and export as strings Python's cryptography verifies")

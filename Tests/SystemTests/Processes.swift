@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// The project's binaries, started as a user would start them.
 enum Binaries {
@@ -29,24 +30,19 @@ enum Binaries {
 
 /// A started binary whose output goes to a log file.
 final class RunningProcess: @unchecked Sendable {
-    let process = Process()
+    let process: SpawnedProcess
     let log: String
 
     init(_ binary: String, _ arguments: [String], log: String) throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.executableURL = try Binaries.url(binary)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try SpawnedProcess(try Binaries.url(binary).path, arguments, output: .file(log))
     }
 
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     func signal(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.signal(signal)
     }
 
     /// Kills it without warning (SIGKILL) and waits until it is gone.
@@ -59,12 +55,11 @@ final class RunningProcess: @unchecked Sendable {
     @discardableResult
     func terminate() -> Int32 {
         signal(SIGTERM)
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process.waitUntilExit()
     }
 
     /// Sends SIGTERM and waits up to `timeout` for the exit; nil if it is still running then
-    /// (it is killed by `deinit`).
+    /// (it is killed when released).
     func terminate(within timeout: Duration) async -> Int32? {
         signal(SIGTERM)
         let deadline = ContinuousClock.now + timeout
@@ -72,28 +67,11 @@ final class RunningProcess: @unchecked Sendable {
             guard ContinuousClock.now < deadline else { return nil }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        return process.waitUntilExit()
     }
 }
 
 /// Runs a binary to completion.
 func runBinary(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = try Binaries.url(binary)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try SpawnedProcess.run(try Binaries.url(binary).path, arguments)
 }

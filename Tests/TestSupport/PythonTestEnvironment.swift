@@ -53,42 +53,31 @@ package struct ProcessRun: Sendable {
 
     /// Runs `executable` to its end; kills it (and says so in `errors`) after `timeout`.
     package static func run(executable: String, _ arguments: [String], timeout: Duration) throws -> ProcessRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let killed = Atomic<Bool>(false)
-        let pid = process.processIdentifier
-        let watchdog = DispatchWorkItem {
-            if process.isRunning {
-                killed.store(true, ordering: .relaxed)
-                kill(pid, SIGKILL)
+        let directory = try TempDir(prefix: "gl-run")
+        defer { directory.cleanup() }
+        let (outputFile, errorsFile) = (directory.file("out"), directory.file("err"))
+        let process = try SpawnedProcess(
+            executable,
+            arguments,
+            output: .file(outputFile),
+            errors: .file(errorsFile)
+        )
+        let deadline = ContinuousClock.now + timeout
+        var killed = false
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                killed = true
+                process.signal(SIGKILL)
+                break
             }
+            usleep(20_000)
         }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
-        // Read both pipes to their end before waiting, so a chatty process cannot block on a full pipe.
-        let errorData = Mutex<Data>(Data())
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorData.withLock { $0 = data }
-            group.leave()
-        }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        watchdog.cancel()
-        var errorText = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
-        if killed.load(ordering: .relaxed) { errorText += "\n(killed after \(timeout))" }
+        let status = process.waitUntilExit()
+        var errorText = (try? String(contentsOfFile: errorsFile, encoding: .utf8)) ?? ""
+        if killed { errorText += "\n(killed after \(timeout))" }
         return ProcessRun(
-            status: process.terminationStatus,
-            output: String(decoding: outputData, as: UTF8.self),
+            status: status,
+            output: (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "",
             errors: errorText
         )
     }
@@ -97,19 +86,14 @@ package struct ProcessRun: Sendable {
 /// A program running until released (killed then, whatever the test's outcome), its output
 /// going to a log file.
 package final class LoggedProcess: @unchecked Sendable {
-    package let process = Process()
+    package let process: SpawnedProcess
     package let log: String
 
     /// Starts `executable arguments…`.
     package init(executable: String, _ arguments: [String], log: String) throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try SpawnedProcess(executable, arguments, output: .file(log))
     }
 
     /// Starts `python -u -c script arguments…` in the Python test environment.
@@ -122,36 +106,7 @@ package final class LoggedProcess: @unchecked Sendable {
 
     /// Sends `signal` and waits for the exit; its status.
     package func stop(_ signal: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.signal(signal)
+        return process.waitUntilExit()
     }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's choice for port 0).
-package func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
