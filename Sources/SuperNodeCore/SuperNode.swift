@@ -129,6 +129,18 @@ package final class SuperNode: Sendable {
                 metadata: restored.metadata(gateway: gateway)
             )
         }
+        let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+        for (gateway, standing) in standings.sorted(by: { $0.key.hex < $1.key.hex }) {
+            guard let suspension = standing.suspension else { continue }
+            logger.warning(
+                "gateway suspended by the value verification: its pushes are refused",
+                metadata: [
+                    "gateway.id": "\(gateway.hex)", "suspended.at": "\(Timestamps.iso(suspension.suspendedAt))",
+                    "value.flagged_blocks": "\(standing.flaggedBlocks)",
+                    "fix": "super-node reinstate --data DIR --gateway \(gateway.hex)",
+                ]
+            )
+        }
         logger.info(
             "audit snapshots checked",
             metadata: [

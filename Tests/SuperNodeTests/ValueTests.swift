@@ -217,8 +217,16 @@ struct ValueTests {
         #expect(pushed.reasons == "suspended-certificate")
         #expect(pushed.response.rejected?.index == 4)
 
-        // After a restart: still suspended, the flags and counts read back.
-        let restarted = try await h.reopen()
+        // After a restart: still suspended (the log says so at start), the flags and counts read back.
+        let logs = LogCapture()
+        let restarted = try await h.reopen(logger: logs.logger)
+        #expect(
+            logs.all.contains {
+                $0.contains("gateway suspended by the value verification") && $0.contains(gateway.id.hex)
+                    && $0.contains("value.flagged_blocks=3")
+            },
+            "\(logs.all)"
+        )
         var view = try await gatewayView(restarted)
         #expect(view.suspended == true)
         #expect(view.valueFlags == 3)
@@ -238,7 +246,9 @@ struct ValueTests {
         #expect(next.response.checkpoints.first?.height == 4)
 
         // And after another restart: not suspended, no replayed block flagged again.
-        let again = try await restarted.reopen()
+        let logs2 = LogCapture()
+        let again = try await restarted.reopen(logger: logs2.logger)
+        #expect(!logs2.all.contains { $0.contains("gateway suspended") })
         view = try await gatewayView(again)
         #expect(view.suspended == false)
         #expect(view.valueFlags == 0)
