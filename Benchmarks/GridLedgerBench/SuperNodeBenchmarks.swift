@@ -65,7 +65,7 @@ enum SuperNodeBenchmarks {
                 reference: ("Ed25519 verifications/s, \(cores) cores", ed25519)
             )
             Bench.report(
-                "  start-up and the audit restored (snapshot \(f.behindBlocks) blocks behind the tip)",
+                "  start-up, audit restored (\(f.behindBlocks) blocks after snapshot)",
                 value: f.startup * 1000,
                 unit: "ms",
                 reference: ("full replay", f.fullReplay * 1000)
