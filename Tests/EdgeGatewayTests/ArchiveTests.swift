@@ -1,5 +1,6 @@
 import Foundation
 import GridAPI
+import TestSupport
 import Testing
 
 @testable import EdgeGateway
@@ -33,11 +34,29 @@ struct ArchiveTests {
         return (h, keys)
     }
 
-    static func archive(_ h: Harness, to out: String, segmentEntries: Int = 1000) throws -> GatewayArchive.Summary {
+    /// `edge-gateway archive` of everything sealed, off the cooperative pool.
+    static func archive(
+        _ h: Harness,
+        to out: String,
+        segmentEntries: Int = 1000
+    ) async throws
+        -> GatewayArchive.Summary
+    {
+        let dir = h.dir
+        return try await offThePool { try archiveNow(dir, to: out, segmentEntries: segmentEntries) }
+    }
+
+    /// The same, on the calling thread (inside a store read that must not suspend).
+    static func archiveNow(_ dir: DataDirectory, to out: String, segmentEntries: Int) throws -> GatewayArchive.Summary {
         try GatewayArchive.run(
-            h.dir,
+            dir,
             options: .init(before: far, outDirectory: out, uncheckpointed: true, segmentEntries: segmentEntries)
         )
+    }
+
+    /// `edge-gateway verify`'s check, off the cooperative pool.
+    static func verify(_ dir: DataDirectory, archive: String? = nil) async throws -> VerifyCommand.Summary {
+        try await offThePool { try VerifyCommand.check(dir, archive: archive) }
     }
 
     @Test(
@@ -54,7 +73,7 @@ struct ArchiveTests {
         let entriesBefore = try store.entryCount()
         let tipBefore = try #require(try store.tip())
 
-        let summary = try Self.archive(h, to: out)
+        let summary = try await Self.archive(h, to: out)
         #expect(summary.segments.count >= 2)
         #expect(summary.prunedReadings >= 2000)
         #expect(summary.segments.allSatisfy { !$0.reused })
@@ -63,12 +82,12 @@ struct ArchiveTests {
         #expect(try store.tip() == tipBefore)  // headers stay
 
         // The live part verifies from the boundary; with --archive, from block 0.
-        let live = try VerifyCommand.check(h.dir)
+        let live = try await Self.verify(h.dir)
         #expect(live.ok, "\(String(describing: live.failure))")
         #expect(live.archivedBlocks == boundary + 1)
         #expect(live.blocks == tipBefore.height + 1)
         #expect(live.resumeSnapshot?.hasPrefix("block") == true)
-        let whole = try VerifyCommand.check(h.dir, archive: out)
+        let whole = try await Self.verify(h.dir, archive: out)
         #expect(whole.ok, "\(String(describing: whole.failure))")
         #expect(whole.archiveVerified == true)
         let report = try ArchiveDirectory(out).verifyAll(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity)
@@ -101,13 +120,13 @@ struct ArchiveTests {
         #expect(duplicate.first?.status == .duplicate, "\(duplicate)")
         await reopened.gateway.writer.sealNow()
         reopened.close()
-        let after = try VerifyCommand.check(h.dir, archive: out)
+        let after = try await Self.verify(h.dir, archive: out)
         #expect(after.ok, "\(String(describing: after.failure))")
 
         // A second run finds nothing new below the boundary it left, or archives what followed.
-        let rerun = try Self.archive(h, to: out)
+        let rerun = try await Self.archive(h, to: out)
         #expect(rerun.boundary ?? 0 >= boundary)
-        #expect(try VerifyCommand.check(h.dir, archive: out).ok)
+        #expect(try await Self.verify(h.dir, archive: out).ok)
         // The store opens with its full start-up check.
         _ = try ChainStore(path: h.dir.chainPath, check: .full)
     }
@@ -129,8 +148,9 @@ struct ArchiveTests {
         let verifier = ChainVerifier(gatewayKey: h.gateway.writer.gatewayKey.publicIdentity)
         let tip = try #require(try store.tip())
         let frozen = try store.frozen()
-        let beside = ArchiveBetweenReads(base: frozen) { _ = try Self.archive(h, to: out, segmentEntries: 200) }
-        let seen = try verifier.verify(beside)
+        let dir = h.dir
+        let beside = ArchiveBetweenReads(base: frozen) { _ = try Self.archiveNow(dir, to: out, segmentEntries: 200) }
+        let seen = try await offThePool { try verifier.verify(beside) }
         #expect(seen.firstHeight == 0 && seen.blockCount == tip.height + 1, "the frozen store still holds every block")
         #expect(seen.tip == tip)
         #expect(try store.archivedPrefix() != nil, "the archive ran meanwhile")
@@ -159,14 +179,14 @@ struct ArchiveTests {
         defer { try? FileManager.default.removeItem(atPath: second) }
         let live = ArchiveBetweenReads(base: store) {
             _ = try GatewayArchive.run(
-                h.dir,
+                dir,
                 options: .init(before: cutoff, outDirectory: second, uncheckpointed: true, segmentEntries: 200)
             )
         }
-        #expect(throws: VerificationFailure.self, "the live store read across an archive run mixes two states") {
-            try verifier.verify(live)
+        await #expect(throws: VerificationFailure.self, "the live store read across an archive run mixes two states") {
+            try await offThePool { try verifier.verify(live) }
         }
-        #expect(try VerifyCommand.check(h.dir).ok)
+        #expect(try await Self.verify(h.dir).ok)
     }
 
     @Test("a segment written but not recorded (a run killed before pruning) is verified and reused")
@@ -186,10 +206,10 @@ struct ArchiveTests {
             DataDirectory(scratch),
             options: .init(before: Self.far, outDirectory: out, uncheckpointed: true, segmentEntries: 300)
         )
-        let summary = try Self.archive(h, to: out, segmentEntries: 300)
+        let summary = try await Self.archive(h, to: out, segmentEntries: 300)
         #expect(!summary.segments.isEmpty)
         #expect(summary.segments.allSatisfy { $0.reused })
-        #expect(try VerifyCommand.check(h.dir, archive: out).ok)
+        #expect(try await Self.verify(h.dir, archive: out).ok)
     }
 
     @Test("without a super-node checkpoint, archive refuses with one line naming --uncheckpointed")
@@ -227,8 +247,8 @@ struct ArchiveTests {
             other.close()
             for path in [h.dir.path, other.dir.path, out, foreign] { try? FileManager.default.removeItem(atPath: path) }
         }
-        _ = try Self.archive(h, to: out, segmentEntries: 200)
-        _ = try Self.archive(other, to: foreign, segmentEntries: 200)
+        _ = try await Self.archive(h, to: out, segmentEntries: 200)
+        _ = try await Self.archive(other, to: foreign, segmentEntries: 200)
         let names = try ArchiveDirectory(out).segmentNames()
         let first = try #require(names.first)
         let path = out + "/" + first
@@ -274,18 +294,18 @@ struct ArchiveTests {
             "\(error)".contains(first) && "\(error)".contains("another gateway")
         }
         // `verify --archive` says the archive does not verify; the live store is untouched.
-        let summary = try VerifyCommand.check(h.dir, archive: out)
+        let summary = try await Self.verify(h.dir, archive: out)
         #expect(!summary.ok)
         #expect(summary.failure?.problem.contains(first) == true, "\(String(describing: summary.failure))")
-        #expect(try VerifyCommand.check(h.dir).ok)
+        #expect(try await Self.verify(h.dir).ok)
     }
 }
 
 /// A `RawBlockSource` that runs `between` after the archive boundary is read and before the
 /// blocks are: an `archive` landing in the middle of a check.
-struct ArchiveBetweenReads: RawBlockSource {
+struct ArchiveBetweenReads: RawBlockSource, Sendable {
     let base: ChainStore
-    let between: () throws -> Void
+    let between: @Sendable () throws -> Void
 
     func archivedPrefix() throws -> ArchivedPrefix? {
         let prefix = try base.archivedPrefix()

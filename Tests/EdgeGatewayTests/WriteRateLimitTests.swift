@@ -61,18 +61,24 @@ struct WriteRateLimitTests {
         #expect(R.source(of: nil) == "local")
     }
 
+    /// How long a request may take before the test gives up on the server.
+    static let patience: Duration = .seconds(120)
+
     @Test func writesOverTheRateAre429WithRetryAfterAndReadsStillServed() async throws {
         // One write every 1,000 s after the burst: however slow this machine is, the fourth
         // write comes before the bucket refills.
+        // No answer is timed: in the full suite (400 tests at once on two cores) this server
+        // took 45 s to start and empty writes 4 to 12 s to answer, measured; `patience` only
+        // keeps a hung server from hanging the run.
         let limits = ServerLimits(writeRate: WriteRate(perSecond: 0.001, burst: 3))
         try await ConnectionLimitTests.withServer(limits) { port, h in
             let client = GatewayClient(base: URL(string: "http://127.0.0.1:\(port)")!)
             for _ in 0..<3 {
-                let answer = try await client.postReadings(IngestBatch(records: []), timeout: .seconds(10))
+                let answer = try await client.postReadings(IngestBatch(records: []), timeout: Self.patience)
                 #expect(answer.results.isEmpty)
             }
             do throws(GridAPIError) {
-                _ = try await client.postReadings(IngestBatch(records: []), timeout: .seconds(10))
+                _ = try await client.postReadings(IngestBatch(records: []), timeout: Self.patience)
                 Issue.record("the fourth write within the burst's time was accepted")
             } catch {
                 #expect(error.status == 429)
@@ -82,9 +88,9 @@ struct WriteRateLimitTests {
             }
             // Trades are writes too; reads are not counted.
             await #expect(throws: GridAPIError.self) {
-                _ = try await client.offer(TradeSubmission(record: ""), timeout: .seconds(10))
+                _ = try await client.offer(TradeSubmission(record: ""), timeout: Self.patience)
             }
-            #expect(try await client.gatewayID(timeout: .seconds(10)) == h.gateway.writer.gatewayKey.id.hex)
+            #expect(try await client.gatewayID(timeout: Self.patience) == h.gateway.writer.gatewayKey.id.hex)
             #expect(h.gateway.metrics.exposition().contains("gateway_writes_throttled_total 2"))
         }
     }

@@ -296,7 +296,7 @@ import Testing
     /// Starts this test binary as a child that appends blocks in a loop, kills it with
     /// SIGKILL at varying moments, and checks that the store always opens cleanly (full
     /// check and verifier) with every committed block intact.
-    @Test func killDashNineMidAppendLeavesACleanStore() throws {
+    @Test func killDashNineMidAppendLeavesACleanStore() async throws {
         #if os(Linux)
         // A child started by this test must not start children of its own.
         guard ProcessInfo.processInfo.environment[Self.childEnvironmentKey] == nil else { return }
@@ -323,13 +323,13 @@ import Testing
             let deadline = Date().addingTimeInterval(120)
             var committed: UInt64 = 0
             while committed < 3 && Date() < deadline && child.isRunning {
-                Thread.sleep(forTimeInterval: 0.05)
+                try await Task.sleep(for: .milliseconds(50))
                 // absent until the first block
                 if let text = try? String(contentsOfFile: path + ".committed", encoding: .utf8) {
                     committed = UInt64(text) ?? 0
                 }
             }
-            Thread.sleep(forTimeInterval: Double.random(in: 0...0.2, using: &rng))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...200, using: &rng)))
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(

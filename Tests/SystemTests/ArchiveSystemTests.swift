@@ -57,7 +57,7 @@ struct ArchiveSystemTests {
     }
 
     @Test func archiveAndBackupKilledAtManyPointsUnderLoadLoseNothing() async throws {
-        let (world, keys) = try ResumeSnapshotSystemTests.enrolledWorld(meters: 4)
+        let (world, keys) = try await ResumeSnapshotSystemTests.enrolledWorld(meters: 4)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await Self.killAtManyPoints(world, keys: keys, client: client)
@@ -111,15 +111,15 @@ struct ArchiveSystemTests {
             backingUp.kill9()
             if FileManager.default.fileExists(atPath: backup) {
                 // It finished before the kill: then it is whole.
-                let checked = try runBinary("edge-gateway", ["verify", "--data", backup])
+                let checked = try await runBinary("edge-gateway", ["verify", "--data", backup])
                 #expect(checked.status == 0, "\(checked.output)")
                 try FileManager.default.removeItem(atPath: backup)
             }
         }
-        let backedUp = try runBinary("edge-gateway", ["backup", "--data", world.gateway, "--out", backup])
+        let backedUp = try await runBinary("edge-gateway", ["backup", "--data", world.gateway, "--out", backup])
         #expect(backedUp.status == 0, "\(backedUp.output)")
         #expect(!FileManager.default.fileExists(atPath: backup + ".partial"))
-        #expect(try runBinary("edge-gateway", ["verify", "--data", backup]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", backup]).status == 0)
 
         // The archive run to its end, while the gateway ingests.
         let finishing = try RunningProcess("edge-gateway", archive, log: world.path("archive-final.log"))
@@ -139,13 +139,13 @@ struct ArchiveSystemTests {
         try await load.post(base, client: client)
         #expect(gateway.terminate() == 0, "\(gateway.logText)")
 
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway, "--archive", out])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway, "--archive", out])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("archived in"), "\(verified.output)")
         #expect(verified.output.contains("end to end"), "\(verified.output)")
-        let offline = try runBinary("edge-gateway", ["verify-archive", out])
+        let offline = try await runBinary("edge-gateway", ["verify-archive", out])
         #expect(offline.status == 0, "\(offline.output)")
-        let rerun = try runBinary("edge-gateway", archive)
+        let rerun = try await runBinary("edge-gateway", archive)
         #expect(rerun.status == 0, "\(rerun.output)")
     }
 }

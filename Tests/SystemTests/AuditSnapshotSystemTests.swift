@@ -20,9 +20,9 @@ struct AuditSnapshotSystemTests {
         "kill -9 of the super node while a gateway pushes: it resumes from its snapshots, checkpoints continuous and identical"
     )
     func killedWhileAGatewayPushes() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        _ = try grid.enroll("house", role: "consumer")
+        _ = try await grid.enroll("house", role: "consumer")
         let meterKey = try KeyFile.readPrivateKey(from: world.path("house.key"))
         let snapshotEvery = ["--snapshot-entries", "3"]
         let (first, superURL) = try await grid.startSuperNode(log: "sn-0.log", arguments: snapshotEvery)
@@ -119,11 +119,11 @@ struct AuditSnapshotSystemTests {
         (superNode, _) = try await grid.startSuperNode(log: "sn-last.log", arguments: snapshotEvery)
         #expect(superNode.terminate() == 0)
         #expect(superNode.logText.contains("audit snapshots checked"))
-        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
 
         // `super-node verify` audits every gateway's chain again from its first block and
         // checks its snapshot against it: OK here, and FAILED once the snapshot is edited.
-        let verified = try runBinary("super-node", ["verify", "--data", grid.superNode])
+        let verified = try await runBinary("super-node", ["verify", "--data", grid.superNode])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("store OK: 1 gateways"), "\(verified.output)")
         #expect(verified.output.contains("gateway \(grid.gatewayID): blocks 0–"), "\(verified.output)")
@@ -133,7 +133,7 @@ struct AuditSnapshotSystemTests {
             edited[edited.count - 1] ^= 1
             try db.execute(sql: "UPDATE audit_snapshot SET bytes = ?", arguments: [Data(edited)])
         }
-        let refused = try runBinary("super-node", ["verify", "--data", grid.superNode])
+        let refused = try await runBinary("super-node", ["verify", "--data", grid.superNode])
         #expect(refused.status == 2, "\(refused.output)")
         #expect(refused.output.contains("verification FAILED"), "\(refused.output)")
         #expect(refused.output.contains("gateway \(grid.gatewayID)"), "\(refused.output)")

@@ -17,9 +17,9 @@ struct DashboardSystemTests {
     func thePageFollowsTheChainLive() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        let house = try world.keygen("house")
-        let shop = try world.keygen("shop")
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        let house = try await world.keygen("house")
+        let shop = try await world.keygen("shop")
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         let (gateway, base) = try await TLSSystemTests.serve(
             "edge-gateway",
             ["serve", "--data", world.gateway, "--listen", "127.0.0.1:0", "--seal-interval", "300ms"],
@@ -28,7 +28,7 @@ struct DashboardSystemTests {
         )
         defer { gateway.terminate() }
         for name in ["house", "shop"] {
-            let enrolled = try runBinary(
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub")]
             )
@@ -107,8 +107,8 @@ struct DashboardSystemTests {
     func householdDataNeedsTheOperatorsToken() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        let house = try world.keygen("house")
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        let house = try await world.keygen("house")
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         let (gateway, published) = try await TLSSystemTests.serve(
             "edge-gateway",
             [
@@ -121,7 +121,7 @@ struct DashboardSystemTests {
         defer { gateway.terminate() }
         let port = try #require(published.split(separator: ":").last)
         let base = "http://127.0.0.1:\(port)"
-        let enrolled = try runBinary(
+        let enrolled = try await runBinary(
             "edge-gateway",
             ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
         )

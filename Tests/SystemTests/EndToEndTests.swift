@@ -23,8 +23,8 @@ struct EndToEndTests {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         }
 
-        func keygen(_ name: String) throws -> String {
-            let result = try runBinary("meter-agent", ["keygen", "--out", path("\(name).key")])
+        func keygen(_ name: String) async throws -> String {
+            let result = try await runBinary("meter-agent", ["keygen", "--out", path("\(name).key")])
             guard result.status == 0,
                 let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("meter id ") })
             else {
@@ -103,13 +103,13 @@ struct EndToEndTests {
     )
     func endToEnd() async throws {
         let world = try World()
-        let house = try world.keygen("house")
-        let pv = try world.keygen("pv")
-        let stranger = try world.keygen("stranger")
+        let house = try await world.keygen("house")
+        let pv = try await world.keygen("pv")
+        let stranger = try await world.keygen("stranger")
 
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         #expect(
-            try runBinary(
+            try await runBinary(
                 "edge-gateway",
                 [
                     "enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub"),
@@ -118,7 +118,7 @@ struct EndToEndTests {
             ).status == 0
         )
         #expect(
-            try runBinary(
+            try await runBinary(
                 "edge-gateway",
                 [
                     "enroll", "--data", world.gateway, "--meter-key", world.path("pv.key.pub"),
@@ -290,7 +290,7 @@ struct EndToEndTests {
         #expect(gateway.terminate() == 0, "\(gateway.logText)")
         emulator.terminate()
 
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status == 0, "\(verified.output)")
 
         // One byte of a stored reading changed on disk: verify fails and names the place.
@@ -311,7 +311,7 @@ struct EndToEndTests {
                 arguments: [Data(bytes), row["idx"] as Int64]
             )
         }
-        let tampered = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let tampered = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(tampered.status != 0)
         #expect(tampered.output.contains("entry") || tampered.output.contains("height"), "\(tampered.output)")
     }

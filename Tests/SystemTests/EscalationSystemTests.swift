@@ -67,11 +67,11 @@ struct EscalationSystemTests {
         let id: String
     }
 
-    static func node(_ world: World, _ name: String) throws -> Node {
+    static func node(_ world: World, _ name: String) async throws -> Node {
         let directory = world.path(name)
-        let made = try runBinary("edge-gateway", ["init", "--data", directory])
+        let made = try await runBinary("edge-gateway", ["init", "--data", directory])
         guard made.status == 0 else { throw Failure("edge-gateway init: \(made.output)") }
-        let certified = try runBinary(
+        let certified = try await runBinary(
             "super-node",
             [
                 "certify", "--data", world.path("sn"), "--gateway-key", directory + "/gateway.key.pub",
@@ -87,9 +87,9 @@ struct EscalationSystemTests {
         )
     }
 
-    static func enroll(_ world: World, _ meter: String, role: String, at node: Node) throws -> String {
-        let id = try world.keygen(meter)
-        let enrolled = try runBinary(
+    static func enroll(_ world: World, _ meter: String, role: String, at node: Node) async throws -> String {
+        let id = try await world.keygen(meter)
+        let enrolled = try await runBinary(
             "edge-gateway",
             ["enroll", "--data", node.directory, "--meter-key", world.path("\(meter).key.pub"), "--role", role]
         )
@@ -118,22 +118,25 @@ struct EscalationSystemTests {
     }
 
     /// Every entry of a chain, block by block, through `inspect --json`.
-    static func entries(_ directory: String) throws -> [BlockJSON.Entry] {
-        guard let tip = try UplinkSystemTests.tip(directory) else { return [] }
-        return try (0...tip).flatMap { height in
-            try UplinkSystemTests.inspect(directory, ["block", "\(height)"], as: BlockJSON.self).entries
+    static func entries(_ directory: String) async throws -> [BlockJSON.Entry] {
+        guard let tip = try await UplinkSystemTests.tip(directory) else { return [] }
+        var entries: [BlockJSON.Entry] = []
+        for height in 0...tip {
+            entries += try await UplinkSystemTests.inspect(directory, ["block", "\(height)"], as: BlockJSON.self)
+                .entries
         }
+        return entries
     }
 
     @Test("a request G1 cannot serve is served by G2's producer, once, on both chains, and both chains are audited")
     func escalationAcrossTwoGateways() async throws {
         let world = try World()
-        let sn = try runBinary("super-node", ["init", "--data", world.path("sn")])
+        let sn = try await runBinary("super-node", ["init", "--data", world.path("sn")])
         guard sn.status == 0 else { throw Failure("super-node init: \(sn.output)") }
-        let g1 = try Self.node(world, "g1")
-        let g2 = try Self.node(world, "g2")
-        let consumer = try Self.enroll(world, "home", role: "consumer", at: g1)
-        let producer = try Self.enroll(world, "wind", role: "producer", at: g2)
+        let g1 = try await Self.node(world, "g1")
+        let g2 = try await Self.node(world, "g2")
+        let consumer = try await Self.enroll(world, "home", role: "consumer", at: g1)
+        let producer = try await Self.enroll(world, "wind", role: "producer", at: g2)
 
         let superNode = try RunningProcess(
             "super-node",
@@ -186,7 +189,7 @@ struct EscalationSystemTests {
                 status == 200 && ingested.results.allSatisfy { $0.status == .accepted },
                 "\(String(decoding: body, as: UTF8.self))"
             )
-            let offer = try runBinary(
+            let offer = try await runBinary(
                 "meter-agent",
                 ["offer", "--key", world.path("wind.key"), "--gateway", base2, "--energy-wh", "\(offered)", "--json"]
             )
@@ -203,7 +206,7 @@ struct EscalationSystemTests {
 
             // The consumer asks its own gateway, which has no producer: the super node serves it from G2.
             let sequence: UInt64 = 7
-            let served = try runBinary(
+            let served = try await runBinary(
                 "meter-agent",
                 [
                     "request", "--key", world.path("home.key"), "--gateway", base1,
@@ -231,7 +234,7 @@ struct EscalationSystemTests {
             try await UplinkSystemTests.waitFor("G1 to seal the request") {
                 try await UplinkSystemTests.json(base1 + "/healthz", Health.self, client: client).pending == 0
             }
-            let request = try #require(
+            let request = try await #require(
                 try Self.entries(g1.directory).first { entry in
                     guard let bytes = Data(base64Encoded: entry.bytes),
                         case let .request(r) = try SignedRecord(bytes: Array(bytes)).record
@@ -239,7 +242,7 @@ struct EscalationSystemTests {
                     return r.sequence == sequence
                 }
             )
-            let escalation = try #require(
+            let escalation = try await #require(
                 try Self.entries(g1.directory).compactMap(\.record.escalation).first,
                 "G1's chain has the consumer side"
             )
@@ -284,7 +287,7 @@ struct EscalationSystemTests {
                     .gateways
                 return known.first { $0.gateway == g2.id }?.url == base2
             }
-            let again = try runBinary(
+            let again = try await runBinary(
                 "meter-agent",
                 [
                     "request", "--key", world.path("home.key"), "--gateway", base1, "--energy-wh", "\(second)",
@@ -307,7 +310,7 @@ struct EscalationSystemTests {
             #expect(tntSecond.tnt == tntAfter.tnt + 1 && tntSecond.availableWh == tntAfter.availableWh - second)
 
             // More than anything anywhere: unserved, exit 3, with the reason.
-            let unserved = try runBinary(
+            let unserved = try await runBinary(
                 "meter-agent",
                 [
                     "request", "--key", world.path("home.key"), "--gateway", base1,
@@ -337,7 +340,7 @@ struct EscalationSystemTests {
         let known = try await UplinkSystemTests.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways
         try await client.shutdown()
         for node in [g1, g2] {
-            let tip = try UplinkSystemTests.tip(node.directory)
+            let tip = try await UplinkSystemTests.tip(node.directory)
             #expect(
                 tip != nil && known.first { $0.gateway == node.id }?.auditedHeight == tip,
                 "\(node.name): audited up to its tip \(String(describing: tip))"
@@ -346,8 +349,8 @@ struct EscalationSystemTests {
         #expect(superNode.terminate() == 0)
 
         // Both chains carry the decision, each on its side, and verify by themselves.
-        let consumerSide = try Self.entries(g1.directory).compactMap(\.record.escalation)
-        let producerSide = try Self.entries(g2.directory).compactMap(\.record.escalation)
+        let consumerSide = try await Self.entries(g1.directory).compactMap(\.record.escalation)
+        let producerSide = try await Self.entries(g2.directory).compactMap(\.record.escalation)
         #expect(
             consumerSide.map(\.decisionID) == [decisionID, secondID]
                 && producerSide.map(\.decisionID) == [decisionID, secondID],
@@ -365,7 +368,7 @@ struct EscalationSystemTests {
             }
         }
         for node in [g1, g2] {
-            let verified = try runBinary("edge-gateway", ["verify", "--data", node.directory])
+            let verified = try await runBinary("edge-gateway", ["verify", "--data", node.directory])
             #expect(verified.status == 0, "\(node.name): \(verified.output)")
         }
         // The super node decided once.

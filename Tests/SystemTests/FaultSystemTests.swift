@@ -54,10 +54,10 @@ struct FaultSystemTests {
         private var tcpPort = 0
         private var starts: [String: Int] = [:]
 
-        init() throws {
-            grid = try Grid()
+        init() async throws {
+            grid = try await Grid()
             for (name, role) in [("house", "consumer"), ("pv", "producer"), ("shop", "consumer")] {
-                meters[name] = try grid.enroll(name, role: role)
+                meters[name] = try await grid.enroll(name, role: role)
             }
         }
 
@@ -231,7 +231,7 @@ struct FaultSystemTests {
         "kill -9 of each component under load, a replayed block, tampered blocks, a revoked certificate: nothing lost or duplicated, every chain verifies"
     )
     func faultsUnderLoad() async throws {
-        let site = try Site()
+        let site = try await Site()
         do {
             try await run(site)
         } catch {
@@ -315,7 +315,7 @@ struct FaultSystemTests {
 
         // 7. The certificate revoked while everything runs: the gateway is refused and says so,
         // keeps taking readings, and its blocks wait.
-        let revoked = try runBinary(
+        let revoked = try await runBinary(
             "super-node",
             ["revoke", "--data", site.grid.superNode, "--gateway", site.grid.gatewayID]
         )
@@ -340,7 +340,7 @@ struct FaultSystemTests {
         // 8. A new certificate. Before the gateway uses it, tampered copies of its next block,
         // not yet accepted, are pushed under it: each is refused with its reason.
         let renewed = world.path("gw-2.cert")
-        let certified = try runBinary(
+        let certified = try await runBinary(
             "super-node",
             [
                 "certify", "--data", site.grid.superNode, "--gateway-key", world.gateway + "/gateway.key.pub",
@@ -409,7 +409,7 @@ struct FaultSystemTests {
             }
             var checkpoints: [Entry]
         }
-        let inspected = try runBinary(
+        let inspected = try await runBinary(
             "edge-gateway",
             ["inspect", "--data", world.gateway, "--json", "--from", "0", "--limit", "10000", "checkpoints"]
         )
@@ -449,7 +449,7 @@ struct FaultSystemTests {
         for process in [site.gateway, site.superNode, site.emulator] {
             #expect(process?.process.terminationStatus == 0)
         }
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status == 0, "\(verified.output)")
     }
 

@@ -18,9 +18,9 @@ struct HouseholdDataSystemTests {
     func aMeterReadsItsOwnData() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        let house = try world.keygen("house")
-        _ = try world.keygen("neighbour")
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        let house = try await world.keygen("house")
+        _ = try await world.keygen("neighbour")
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         let (gateway, base) = try await TLSSystemTests.serve(
             "edge-gateway",
             [
@@ -32,7 +32,7 @@ struct HouseholdDataSystemTests {
         )
         defer { gateway.terminate() }
         for name in ["house", "neighbour"] {
-            let enrolled = try runBinary(
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub")]
             )
@@ -81,7 +81,7 @@ struct HouseholdDataSystemTests {
         #expect(String(decoding: asOperator, as: UTF8.self).contains("\"sequence\":1"))
 
         // The house itself, through the commands a household runs.
-        let readings = try runBinary(
+        let readings = try await runBinary(
             "meter-agent",
             ["readings", "--key", world.path("house.key"), "--gateway", base]
         )
@@ -97,13 +97,13 @@ struct HouseholdDataSystemTests {
             )) != nil
         }
         let receiptFile = world.path("receipt.json")
-        let fetched = try runBinary(
+        let fetched = try await runBinary(
             "meter-agent",
             ["receipt", "--key", world.path("house.key"), "--gateway", base, "--seq", "1", "--out", receiptFile]
         )
         #expect(fetched.status == 0, "\(fetched.output)")
         // Sound, though no super node has checkpointed it (exit 3 says exactly that).
-        let verified = try runBinary(
+        let verified = try await runBinary(
             "edge-gateway",
             ["verify-receipt", receiptFile, "--root-key", world.path("neighbour.key.pub")]
         )

@@ -72,7 +72,7 @@ struct OCMFSystemTests {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         func path(_ name: String) -> String { root + "/" + name }
 
-        let keygen = try runBinary("meter-agent", ["keygen", "--out", path("house.key"), "--ocmf"])
+        let keygen = try await runBinary("meter-agent", ["keygen", "--out", path("house.key"), "--ocmf"])
         #expect(keygen.status == 0, "\(keygen.output)")
         let meter = try #require(
             keygen.output.split(separator: "\n").first { $0.hasPrefix("meter id ") }.map { String($0.dropFirst(9)) }
@@ -83,10 +83,13 @@ struct OCMFSystemTests {
         #expect(mode == 0o600)
 
         let gatewayData = path("gw")
-        #expect(try runBinary("edge-gateway", ["init", "--data", gatewayData]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["init", "--data", gatewayData]).status == 0)
         #expect(
-            try runBinary("edge-gateway", ["enroll", "--data", gatewayData, "--meter-key", path("house.key.pub")])
-                .status
+            try await runBinary(
+                "edge-gateway",
+                ["enroll", "--data", gatewayData, "--meter-key", path("house.key.pub")]
+            )
+            .status
                 == 0
         )
         let bus = path("bus")
@@ -130,7 +133,7 @@ struct OCMFSystemTests {
         #expect(!agent.logText.contains("gateway refused an OCMF document"), "\(agent.logText.suffix(2000))")
 
         let out = path("house.ocmf")
-        let export = try runBinary(
+        let export = try await runBinary(
             "edge-gateway",
             [
                 "export", "ocmf", "--data", gatewayData, "--meter", meter, "--from", "2000-01-01", "--until",
@@ -148,8 +151,8 @@ struct OCMFSystemTests {
         #expect(documents >= 3, "\(verified.output)")
 
         // The gateway's chain, with the commitments, verifies; an empty window is one clear line.
-        #expect(try runBinary("edge-gateway", ["verify", "--data", gatewayData]).status == 0)
-        let empty = try runBinary(
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", gatewayData]).status == 0)
+        let empty = try await runBinary(
             "edge-gateway",
             [
                 "export", "ocmf", "--data", gatewayData, "--meter", meter, "--from", "2001-01-01", "--until",

@@ -71,7 +71,8 @@ final class RunningProcess: @unchecked Sendable {
     }
 }
 
-/// Runs a binary to completion.
-func runBinary(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    try SpawnedProcess.run(try Binaries.url(binary).path, arguments)
+/// Runs a binary to completion, waiting for it off the cooperative pool.
+func runBinary(_ binary: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let path = try Binaries.url(binary).path
+    return try await offThePool { try SpawnedProcess.run(path, arguments) }
 }

@@ -16,15 +16,15 @@ struct ResumeSnapshotSystemTests {
     typealias World = EndToEndTests.World
 
     /// A data directory with `count` consumer meters enrolled through the binary.
-    static func enrolledWorld(meters count: Int) throws -> (World, [SigningIdentity]) {
+    static func enrolledWorld(meters count: Int) async throws -> (World, [SigningIdentity]) {
         let world = try World()
-        let initialised = try runBinary("edge-gateway", ["init", "--data", world.gateway])
+        let initialised = try await runBinary("edge-gateway", ["init", "--data", world.gateway])
         guard initialised.status == 0 else { throw EndToEndTests.Failure("init: \(initialised.output)") }
         var keys: [SigningIdentity] = []
         for i in 0..<count {
-            _ = try world.keygen("m\(i)")
+            _ = try await world.keygen("m\(i)")
             keys.append(try KeyFile.readPrivateKey(from: world.path("m\(i).key")))
-            let enrolled = try runBinary(
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", world.gateway, "--meter-key", world.path("m\(i).key.pub"), "--role", "consumer"]
             )
@@ -53,7 +53,7 @@ struct ResumeSnapshotSystemTests {
     }
 
     @Test func aSnapshotThatDisagreesWithTheTipIsRefusedWithOneLine() async throws {
-        let (world, _) = try Self.enrolledWorld(meters: 1)
+        let (world, _) = try await Self.enrolledWorld(meters: 1)
         // Block 0 holds the enrollment (tree size 1, so one frontier hash): the TNT state starts
         // after type, version, tip (58 bytes), the frontier (32) and the gateway key (32); its
         // offer tolerance (0) follows the policy byte. Make it 7 Wh.
@@ -77,15 +77,15 @@ struct ResumeSnapshotSystemTests {
         #expect(lines.first?.contains(path) == true, "\(gateway.logText)")
         #expect(lines.first?.contains("digest of its TNT state") == true, "\(gateway.logText)")
         #expect(!FileManager.default.fileExists(atPath: world.gateway + "/gateway.url"))
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status != 0)
         #expect(verified.output.contains("resume snapshot"), "\(verified.output)")
     }
 
     @Test func aStoreWithoutSnapshotIsVerifiedOnceAndGetsOne() async throws {
-        let (world, _) = try Self.enrolledWorld(meters: 2)
+        let (world, _) = try await Self.enrolledWorld(meters: 2)
         try Self.execute(world, "DELETE FROM resume_snapshot")
-        let before = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let before = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(before.status == 0 && before.output.contains("no resume snapshot yet"), "\(before.output)")
         let first = try await Self.serve(world, log: "first.log")
         #expect(first.process.isRunning, "\(first.logText)")
@@ -99,12 +99,12 @@ struct ResumeSnapshotSystemTests {
         #expect(second.process.isRunning, "\(second.logText)")
         #expect(!second.logText.contains("no resume snapshot"), "\(second.logText)")
         #expect(second.terminate() == 0)
-        let after = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let after = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(after.status == 0 && after.output.contains("resume snapshot after block 1 matches"), "\(after.output)")
     }
 
     @Test func killedWhileSealingUnderLoadItResumesWithNothingAcknowledgedLost() async throws {
-        let (world, keys) = try Self.enrolledWorld(meters: 4)
+        let (world, keys) = try await Self.enrolledWorld(meters: 4)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await Self.crashUnderLoad(world, keys: keys, client: client)
@@ -113,7 +113,7 @@ struct ResumeSnapshotSystemTests {
             throw error
         }
         try await client.shutdown()
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("resume snapshot after block"), "\(verified.output)")
     }

@@ -48,8 +48,8 @@ struct TLSSystemTests {
     func pinnedAgentOverHTTPS() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        let meter = try world.keygen("house")
-        let initialised = try runBinary(
+        let meter = try await world.keygen("house")
+        let initialised = try await runBinary(
             "edge-gateway",
             ["init", "--data", world.gateway, "--hostname", "localhost", "--hostname", "127.0.0.1"]
         )
@@ -81,7 +81,7 @@ struct TLSSystemTests {
         #expect(base.hasPrefix("https://127.0.0.1:"), "the URL file names the HTTPS URL: \(base)")
 
         // Enrolling through the running gateway pins the certificate it published.
-        let enrolled = try runBinary(
+        let enrolled = try await runBinary(
             "edge-gateway",
             ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
         )
@@ -110,7 +110,7 @@ struct TLSSystemTests {
 
         // The wrong pin: the handshake is refused and the client says why.
         let wrong = String(repeating: "AB:", count: 31) + "AB"
-        let refused = try runBinary(
+        let refused = try await runBinary(
             "meter-agent",
             [
                 "offer", "--key", world.path("house.key"), "--gateway", base, "--energy-wh", "5",
@@ -126,18 +126,18 @@ struct TLSSystemTests {
     }
 
     @Test("plain HTTP on an address other machines reach is refused without --allow-plain-http, with the fix named")
-    func plainNonLoopbackRefused() throws {
+    func plainNonLoopbackRefused() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
-        #expect(try runBinary("super-node", ["init", "--data", world.path("sn")]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("super-node", ["init", "--data", world.path("sn")]).status == 0)
 
-        let gateway = try runBinary("edge-gateway", ["serve", "--data", world.gateway, "--listen", "0.0.0.0:0"])
+        let gateway = try await runBinary("edge-gateway", ["serve", "--data", world.gateway, "--listen", "0.0.0.0:0"])
         #expect(gateway.status != 0)
         #expect(gateway.output.contains("refusing plain HTTP on 0.0.0.0:0"), "\(gateway.output)")
         #expect(gateway.output.contains("--tls") && gateway.output.contains("--allow-plain-http"))
 
-        let node = try runBinary("super-node", ["serve", "--data", world.path("sn"), "--listen", "0.0.0.0:0"])
+        let node = try await runBinary("super-node", ["serve", "--data", world.path("sn"), "--listen", "0.0.0.0:0"])
         #expect(node.status != 0)
         #expect(node.output.contains("refusing plain HTTP on 0.0.0.0:0"), "\(node.output)")
     }
@@ -148,8 +148,8 @@ struct TLSSystemTests {
     func plainNonLoopbackAllowed() async throws {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
-        _ = try world.keygen("house")
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        _ = try await world.keygen("house")
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         let (gateway, base) = try await Self.serve(
             "edge-gateway",
             ["serve", "--data", world.gateway, "--listen", "0.0.0.0:0", "--allow-plain-http"],
@@ -158,7 +158,7 @@ struct TLSSystemTests {
         )
         #expect(base.hasPrefix("http://127.0.0.1:"))
         #expect(gateway.logText.contains("serving plain HTTP on an address other machines reach"))
-        let enrolled = try runBinary(
+        let enrolled = try await runBinary(
             "edge-gateway",
             ["enroll", "--data", world.gateway, "--meter-key", world.path("house.key.pub")]
         )
@@ -210,11 +210,11 @@ struct MutualTLSSystemTests {
         let world = try World()
         defer { try? FileManager.default.removeItem(atPath: world.root) }
         let sn = world.path("sn")
-        #expect(try runBinary("super-node", ["init", "--data", sn]).status == 0)
+        #expect(try await runBinary("super-node", ["init", "--data", sn]).status == 0)
         for name in ["north", "south"] {
             let gw = world.path(name)
-            #expect(try runBinary("edge-gateway", ["init", "--data", gw]).status == 0)
-            let certified = try runBinary(
+            #expect(try await runBinary("edge-gateway", ["init", "--data", gw]).status == 0)
+            let certified = try await runBinary(
                 "super-node",
                 [
                     "certify", "--data", sn, "--gateway-key", gw + "/gateway.key.pub", "--name", name,
@@ -224,15 +224,15 @@ struct MutualTLSSystemTests {
             #expect(certified.status == 0, "\(certified.output)")
             #expect(certified.output.contains("tls pinned"), "\(certified.output)")
             // An enrollment seals a block, so the uplink has something to push.
-            _ = try world.keygen("\(name)-meter")
-            let enrolled = try runBinary(
+            _ = try await world.keygen("\(name)-meter")
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", gw, "--meter-key", world.path("\(name)-meter.key.pub")]
             )
             #expect(enrolled.status == 0, "\(enrolled.output)")
         }
         // South replaces its TLS certificate after it was pinned: the super node no longer knows it.
-        #expect(try runBinary("edge-gateway", ["tls-certificate", "--data", world.path("south")]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["tls-certificate", "--data", world.path("south")]).status == 0)
 
         let (node, base) = try await TLSSystemTests.serve(
             "super-node",

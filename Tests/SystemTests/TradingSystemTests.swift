@@ -19,10 +19,10 @@ struct TradingSystemTests {
         meters: [(String, String)],
         extra: [String] = []
     ) async throws -> (RunningProcess, String) {
-        #expect(try runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["init", "--data", world.gateway]).status == 0)
         for (name, role) in meters {
-            _ = try world.keygen(name)
-            let enrolled = try runBinary(
+            _ = try await world.keygen(name)
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub"), "--role", role]
             )
@@ -47,9 +47,9 @@ struct TradingSystemTests {
             extra: ["--offer-tolerance-wh", "100000"]
         )
         var sequence: UInt64 = 0
-        func trade(_ command: String, _ meter: String, _ wh: Int) throws -> (status: Int32, output: String) {
+        func trade(_ command: String, _ meter: String, _ wh: Int) async throws -> (status: Int32, output: String) {
             sequence += 1
-            return try runBinary(
+            return try await runBinary(
                 "meter-agent",
                 [
                     command, "--key", world.path("\(meter).key"), "--gateway", base,
@@ -61,11 +61,11 @@ struct TradingSystemTests {
             try JSONDecoder().decode(DispatchResponse.self, from: Data(result.output.utf8))
         }
         for (producer, served) in [("solar", 3), ("wind", 2), ("water", 1)] {
-            #expect(try trade("offer", producer, served).status == 0)
-            for _ in 0..<served { #expect(try trade("request", "home", 1).status == 0) }
+            #expect(try await trade("offer", producer, served).status == 0)
+            for _ in 0..<served { #expect(try await trade("request", "home", 1).status == 0) }
         }
         for (producer, wh) in [("water", 1000), ("wind", 6000), ("solar", 900)] {
-            let offered = try trade("offer", producer, wh)
+            let offered = try await trade("offer", producer, wh)
             #expect(offered.status == 0, "\(offered.output)")
             #expect(
                 try JSONDecoder().decode(OfferResponse.self, from: Data(offered.output.utf8)).creditedWh == UInt64(wh)
@@ -74,14 +74,14 @@ struct TradingSystemTests {
         let ids = try ["water", "wind"].map { name in
             try KeyFile.readPublicKey(from: world.path("\(name).key.pub")).id.hex
         }
-        let first = try decision(try trade("request", "home", 600))
+        let first = try await decision(try trade("request", "home", 600))
         #expect(first.shares == [DispatchShareView(producer: ids[0], energyWh: 600, tntBefore: 1, tntAfter: 2)])
-        let second = try decision(try trade("request", "home", 600))
+        let second = try await decision(try trade("request", "home", 600))
         #expect(second.shares == [DispatchShareView(producer: ids[1], energyWh: 600, tntBefore: 2, tntAfter: 3)])
 
         // Unserved: exit status 3 and the reason, for people.
         sequence += 1
-        let unserved = try runBinary(
+        let unserved = try await runBinary(
             "meter-agent",
             [
                 "request", "--key", world.path("home.key"), "--gateway", base,
@@ -94,11 +94,11 @@ struct TradingSystemTests {
             "\(unserved.output)"
         )
         // A consumer may not offer: one line with the reason, status 1.
-        let refused = try trade("offer", "home", 5)
+        let refused = try await trade("offer", "home", 5)
         #expect(refused.status == 1 && refused.output.contains("wrong-role"), "\(refused.output)")
 
         #expect(gateway.terminate() == 0)
-        let verified = try runBinary("edge-gateway", ["verify", "--data", world.gateway])
+        let verified = try await runBinary("edge-gateway", ["verify", "--data", world.gateway])
         #expect(verified.status == 0, "\(verified.output)")
     }
 
@@ -133,7 +133,7 @@ struct TradingSystemTests {
             }
             var served: (status: Int32, output: String) = (-1, "")
             try await waitUntil("a served request", timeout: .seconds(30)) {
-                served = try runBinary(
+                served = try await runBinary(
                     "meter-agent",
                     ["request", "--key", world.path("home.key"), "--gateway", base, "--energy-wh", "1", "--json"]
                 )
@@ -158,6 +158,6 @@ struct TradingSystemTests {
         #expect(agent.terminate() == 0)
         #expect(emulator.terminate() == 0)
         #expect(gateway.terminate() == 0)
-        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
 }

@@ -40,13 +40,13 @@ struct UplinkSystemTests {
         var certificate: String { world.path("gw.cert") }
         var gatewayID: String
 
-        init() throws {
+        init() async throws {
             world = try World()
-            let sn = try runBinary("super-node", ["init", "--data", world.path("sn")])
+            let sn = try await runBinary("super-node", ["init", "--data", world.path("sn")])
             guard sn.status == 0 else { throw Failure("super-node init: \(sn.output)") }
-            let gw = try runBinary("edge-gateway", ["init", "--data", world.gateway])
+            let gw = try await runBinary("edge-gateway", ["init", "--data", world.gateway])
             guard gw.status == 0 else { throw Failure("edge-gateway init: \(gw.output)") }
-            let certified = try runBinary(
+            let certified = try await runBinary(
                 "super-node",
                 [
                     "certify", "--data", world.path("sn"), "--gateway-key", world.gateway + "/gateway.key.pub",
@@ -104,9 +104,9 @@ struct UplinkSystemTests {
             return (process, try world.gatewayURL())
         }
 
-        func enroll(_ name: String, role: String) throws -> String {
-            let id = try world.keygen(name)
-            let enrolled = try runBinary(
+        func enroll(_ name: String, role: String) async throws -> String {
+            let id = try await world.keygen(name)
+            let enrolled = try await runBinary(
                 "edge-gateway",
                 ["enroll", "--data", world.gateway, "--meter-key", world.path("\(name).key.pub"), "--role", role]
             )
@@ -138,9 +138,9 @@ struct UplinkSystemTests {
 
     @Test("blocks are checkpointed in order, an outage is caught up exactly once, receipts verify offline")
     func checkpointsOutageAndReceipts() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        let meter = try grid.enroll("house", role: "consumer")
+        let meter = try await grid.enroll("house", role: "consumer")
         var (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         let superPort = String(superURL.split(separator: ":").last ?? "")
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
@@ -250,7 +250,7 @@ struct UplinkSystemTests {
             #expect(atSuperNode.map(\.0) == Array(0...height))
             #expect(atGateway.map(\.0) == Array(0...height))
             #expect(atGateway.map(\.1) == atSuperNode.map(\.1), "one checkpoint per block, the super node's own bytes")
-            let listed = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "checkpoints"])
+            let listed = try await runBinary("edge-gateway", ["inspect", "--data", world.gateway, "checkpoints"])
             #expect(
                 listed.status == 0 && listed.output.contains("last checkpointed height \(height); 0 blocks wait"),
                 "\(listed.output)"
@@ -265,16 +265,16 @@ struct UplinkSystemTests {
         superNode.terminate()
 
         // A final receipt, checked offline against the root key only.
-        let receipt = try runBinary(
+        let receipt = try await runBinary(
             "edge-gateway",
             ["inspect", "--data", world.gateway, "--json", "receipt", meter, "2"]
         )
         #expect(receipt.status == 0, "\(receipt.output)")
         try receipt.output.write(toFile: world.path("receipt.json"), atomically: true, encoding: .utf8)
-        let human = try runBinary("edge-gateway", ["inspect", "--data", world.gateway, "receipt", meter, "2"])
+        let human = try await runBinary("edge-gateway", ["inspect", "--data", world.gateway, "receipt", meter, "2"])
         #expect(human.output.contains("checkpointed by the super node"), "\(human.output)")
         let rootKey = grid.superNode + "/root.key.pub"
-        let verified = try runBinary(
+        let verified = try await runBinary(
             "edge-gateway",
             ["verify-receipt", world.path("receipt.json"), "--root-key", rootKey]
         )
@@ -287,13 +287,13 @@ struct UplinkSystemTests {
         record[record.count - 1] ^= 0x01  // the signature: the record still decodes, its leaf hash changes
         object["record"] = Data(record).base64EncodedString()
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: world.path("tampered.json")))
-        let tampered = try runBinary(
+        let tampered = try await runBinary(
             "edge-gateway",
             ["verify-receipt", world.path("tampered.json"), "--root-key", rootKey]
         )
         #expect(tampered.status == 2 && tampered.output.contains("Merkle proof does not lead"), "\(tampered.output)")
-        _ = try world.keygen("other")
-        let wrongRoot = try runBinary(
+        _ = try await world.keygen("other")
+        let wrongRoot = try await runBinary(
             "edge-gateway",
             ["verify-receipt", world.path("receipt.json"), "--root-key", world.path("other.key.pub")]
         )
@@ -302,14 +302,14 @@ struct UplinkSystemTests {
             "\(wrongRoot.output)"
         )
 
-        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
 
     @Test("a revoked certificate: the gateway keeps serving, logs revoked-certificate, blocks stay unacknowledged")
     func revokedCertificate() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        _ = try grid.enroll("house", role: "consumer")
+        _ = try await grid.enroll("house", role: "consumer")
         let meterKey = try KeyFile.readPrivateKey(from: world.path("house.key"))
         let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
@@ -344,7 +344,7 @@ struct UplinkSystemTests {
                     (try await Self.json(base + "/v1/uplink", Uplink.self, client: client).lastCheckpointedHeight ?? 0)
                     >= 1
             }
-            let revoked = try runBinary(
+            let revoked = try await runBinary(
                 "super-node",
                 ["revoke", "--data", grid.superNode, "--gateway", grid.gatewayID]
             )
@@ -403,16 +403,16 @@ struct UplinkSystemTests {
     }
 
     /// `edge-gateway inspect --json ARGS` on a stopped (or running) gateway's directory.
-    static func inspect<T: Decodable>(_ directory: String, _ arguments: [String], as type: T.Type) throws -> T {
-        let result = try runBinary("edge-gateway", ["inspect", "--data", directory, "--json"] + arguments)
+    static func inspect<T: Decodable>(_ directory: String, _ arguments: [String], as type: T.Type) async throws -> T {
+        let result = try await runBinary("edge-gateway", ["inspect", "--data", directory, "--json"] + arguments)
         guard result.status == 0 else { throw Failure("inspect \(arguments): \(result.output)") }
         return try JSONDecoder().decode(T.self, from: Data(result.output.utf8))
     }
 
     /// The chain's tip height, from `inspect --json blocks`.
-    static func tip(_ directory: String) throws -> UInt64? {
+    static func tip(_ directory: String) async throws -> UInt64? {
         struct Blocks: Decodable { var tip: UInt64? }
-        return try inspect(directory, ["blocks"], as: Blocks.self).tip
+        return try await inspect(directory, ["blocks"], as: Blocks.self).tip
     }
 
     /// Plays a consumer's meter agent: signed readings, one per call; true when accepted.
@@ -448,9 +448,9 @@ struct UplinkSystemTests {
 
     @Test("SIGTERM: the final block is pushed before the exit, so the super node has audited the gateway's whole chain")
     func finalPushOnSIGTERM() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        _ = try grid.enroll("house", role: "consumer")
+        _ = try await grid.enroll("house", role: "consumer")
         let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         // A long seal interval: the readings below stay pending until the stop seals them.
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL, sealInterval: "10m")
@@ -473,13 +473,13 @@ struct UplinkSystemTests {
             try await client.shutdown()
             throw error
         }
-        let before = try #require(try Self.tip(world.gateway))
+        let before = try await #require(try Self.tip(world.gateway))
         #expect(await gateway.terminate(within: .seconds(60)) == 0, "\(gateway.logText.suffix(3000))")
 
         // The stop sealed a final block and pushed it before exiting.
-        let tip = try #require(try Self.tip(world.gateway))
+        let tip = try await #require(try Self.tip(world.gateway))
         #expect(tip == before + 1, "the final seal made one more block")
-        let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
+        let checkpoints = try await Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
         #expect(checkpoints.lastCheckpointedHeight == tip && checkpoints.unacknowledgedBlocks == 0, "\(checkpoints)")
         let audited = try await Self.json(superURL + "/v1/gateways", Gateways.self, client: client).gateways.first {
             $0.gateway == grid.gatewayID
@@ -491,14 +491,14 @@ struct UplinkSystemTests {
         )
         try await client.shutdown()
         #expect(superNode.terminate() == 0)
-        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
 
     @Test("a witness follows the real super node's checkpoint log: note by the published key, tiles to its root")
     func checkpointLogOfTheRealBinary() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        _ = try grid.enroll("house", role: "consumer")
+        _ = try await grid.enroll("house", role: "consumer")
         let (superNode, superURL) = try await grid.startSuperNode(
             log: "sn.log",
             arguments: ["--log-origin", "grid.test/super-node"]
@@ -545,9 +545,9 @@ struct UplinkSystemTests {
 
     @Test("SIGTERM with the super node down: the gateway still exits 0 and says how many blocks wait")
     func stopWithTheSuperNodeDown() async throws {
-        let grid = try Grid()
+        let grid = try await Grid()
         let world = grid.world
-        _ = try grid.enroll("house", role: "consumer")
+        _ = try await grid.enroll("house", role: "consumer")
         let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -574,7 +574,7 @@ struct UplinkSystemTests {
         try await client.shutdown()
         // No assertion on time: only that it exits by itself, well within a generous limit.
         #expect(await gateway.terminate(within: .seconds(60)) == 0, "\(gateway.logText.suffix(3000))")
-        let checkpoints = try Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
+        let checkpoints = try await Self.inspect(world.gateway, ["checkpoints"], as: Checkpoints.self)
         #expect(checkpoints.unacknowledgedBlocks >= 2)
         let log = gateway.logText
         #expect(
@@ -584,6 +584,6 @@ struct UplinkSystemTests {
             "\(log.suffix(2000))"
         )
         #expect(log.contains("stopped cleanly"))
-        #expect(try runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
+        #expect(try await runBinary("edge-gateway", ["verify", "--data", world.gateway]).status == 0)
     }
 }

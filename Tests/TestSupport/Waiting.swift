@@ -1,3 +1,5 @@
+import Foundation
+
 /// Waits until `condition` holds, checking every 100 ms, up to `timeout`.
 /// - Parameter observed: what the test saw instead, named in the error when the time is up.
 /// - Throws: `TimedOut` naming `what` (and what was observed) when the time is up.
@@ -28,5 +30,14 @@ package struct TimedOut: Error, CustomStringConvertible {
 
     package var description: String {
         "timed out waiting for \(what)" + (observed.map { "; observed: \($0)" } ?? "")
+    }
+}
+
+/// Runs blocking work (a child process to its end, SQLite, a long verification) on a thread
+/// of its own and waits for it without holding one of the cooperative pool's threads: the
+/// pool has two on these machines, and every test's servers need them.
+package func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { done in
+        Thread.detachNewThread { done.resume(with: Result { try work() }) }
     }
 }
