@@ -108,7 +108,7 @@ package final class SuperNode: Sendable {
             var checked = 0
             var upgraded: [(GatewayID, GatewayAudit.Restored)] = []
             for gateway in try AuthorityStore.auditedGateways(db) {
-                let key = try auditKey(of: gateway, storePath: directory.storePath, db)
+                let key = try GatewayAudit.key(of: gateway, storePath: directory.storePath, db)
                 if try AuthorityStore.auditSnapshot(db, gateway: gateway) != nil {
                     _ = try GatewayAudit.resumed(gateway: gateway, key: key, storePath: directory.storePath, db)
                     checked += 1
@@ -163,14 +163,6 @@ package final class SuperNode: Sendable {
         )
     }
 
-    /// The key `gateway`'s accepted chain is audited under: the one of its first certificate.
-    private static func auditKey(of gateway: GatewayID, storePath: String, _ db: Database) throws -> PublicIdentity {
-        guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
-            throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)")
-        }
-        return key
-    }
-
     /// `gateway`'s audit: the one held in memory, or else restored from the store and held
     /// (dropping the least recently used when `serve --resident-audits` are held). Only on
     /// the store's writer queue. Nil when the gateway has no accepted block.
@@ -182,7 +174,7 @@ package final class SuperNode: Sendable {
         let storePath = store.path
         let restored: GatewayAudit.Restored
         do {
-            let key = try Self.auditKey(of: gateway, storePath: storePath, db)
+            let key = try GatewayAudit.key(of: gateway, storePath: storePath, db)
             restored = try GatewayAudit.restore(gateway: gateway, key: key, storePath: storePath, db)
         } catch let damage as StoreDamage {
             logger.error(

@@ -63,12 +63,7 @@ extension AuditSnapshotCheck {
         let storePath = store.path
         return try await store.pool.read { db in
             try AuthorityStore.auditedGateways(db).map { gateway in
-                guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey
-                else {
-                    throw StoreDamage(
-                        "accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)"
-                    )
-                }
+                let key = try GatewayAudit.key(of: gateway, storePath: storePath, db)
                 return (gateway, try check(gateway: gateway, key: key, storePath: storePath, db))
             }
         }

@@ -63,6 +63,15 @@ package struct GatewayAudit: Sendable {
         }
     }
 
+    /// The key `gateway`'s accepted chain is audited under: the one of its first certificate.
+    /// - Throws: `StoreDamage` when the store holds no certificate of it.
+    package static func key(of gateway: GatewayID, storePath: String, _ db: Database) throws -> PublicIdentity {
+        guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
+            throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)")
+        }
+        return key
+    }
+
     /// `gateway`'s auditor at its stored audit snapshot, checked against the signed header of
     /// the block it was taken after (`ChainAuditor.init(gatewayKey:resuming:after:)`), and
     /// that block's height; a fresh auditor and nil when the store has no snapshot of it.
