@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", "2.4.1"..<"3.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", "2.37.6"..<"3.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", "1.21.1"..<"2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", "1.33.2"..<"2.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (scripts/setup installs them).
@@ -175,6 +176,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -148,7 +148,7 @@ enum DispatchBenchmarks {
         let work = try GatewayBenchmarks.makeWorkDirectory("gl-dispatch")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let directory = DataDirectory(work + "/gw")
-        let gatewayKey = try directory.initialise()
+        let gatewayKey = try await directory.initialise()
         // The market is written straight into the store (enrolling 100k producers through
         // the admin API would take minutes); the gateway resumes from it when it opens.
         let market = try Market(producers: count, consumers: 32, gateway: gatewayKey)

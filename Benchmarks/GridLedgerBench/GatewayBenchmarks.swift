@@ -85,7 +85,7 @@ enum GatewayBenchmarks {
         let work = try makeWorkDirectory("gl-bench")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let directory = DataDirectory(work + "/gw")
-        try directory.initialise()
+        try await directory.initialise()
         var identity: TLSIdentity?
         var clientTLS: TLSConfiguration?
         if tls {

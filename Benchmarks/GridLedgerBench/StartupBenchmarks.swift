@@ -39,7 +39,7 @@ enum StartupBenchmarks {
                 ).path
             )
             defer { try? FileManager.default.removeItem(atPath: directory.path) }
-            let key = try directory.initialise()
+            let key = try await directory.initialise()
             var history = try History(gateway: key, meters: meters, path: directory.chainPath)
             let behind = min(config.snapshotEntries - 1, UInt64(size / 2))
             try history.grow(to: UInt64(size) - behind)

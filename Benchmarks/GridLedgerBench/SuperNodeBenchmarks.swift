@@ -106,11 +106,11 @@ enum SuperNodeBenchmarks {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let directory = SuperDirectory(path)
-        _ = try directory.initialise()
+        _ = try await directory.initialise()
         let open = { try await SuperNode.open(directory: directory, logger: logger, clock: { now }) }
         let node = try await open()
         let gateway = SigningIdentity()
-        let certificate = try Authority.certify(
+        let certificate = try await Authority.certify(
             store: node.store,
             root: node.root,
             gatewayKey: gateway.publicIdentity,

@@ -434,7 +434,12 @@ extension SuperNodeFuzzer {
                 )
             }
             if rejection.reason == .suspendedCertificate, random.chance(50) {
-                _ = try Authority.reinstate(store: node.store, gateway: hostile.id, note: "fuzz", now: clock.now())
+                _ = try await Authority.reinstate(
+                    store: node.store,
+                    gateway: hostile.id,
+                    note: "fuzz",
+                    now: clock.now()
+                )
                 outcomes.tally("hostile gateway reinstated")
             }
         }

@@ -111,10 +111,10 @@ package final class SuperNodeFuzzer {
     var lastPush: (certificate: [UInt8]?, proof: RequestProof, blocks: [[UInt8]])?
     var lastEscalation: (certificate: [UInt8]?, proof: RequestProof, request: [UInt8], consumerKey: String)?
 
-    private init(directory: SuperDirectory, node: SuperNode, clock: FuzzClock, seed: UInt64, meters: Int) throws {
+    private init(directory: SuperDirectory, node: SuperNode, clock: FuzzClock, seed: UInt64, meters: Int) async throws {
         let now = clock.now()
-        func certify(_ key: SigningIdentity, _ name: String) throws -> SignedGatewayCertificate {
-            try Authority.certify(
+        func certify(_ key: SigningIdentity, _ name: String) async throws -> SignedGatewayCertificate {
+            try await Authority.certify(
                 store: node.store,
                 root: node.root,
                 gatewayKey: key.publicIdentity,
@@ -126,10 +126,10 @@ package final class SuperNodeFuzzer {
         let hostile = SigningIdentity()
         let revokedKey = SigningIdentity()
         let strangerRoot = SigningIdentity()
-        let honestCertificate = try certify(honest, "honest")
-        hostileCertificate = try certify(hostile, "hostile")
-        revoked = try certify(revokedKey, "revoked")
-        _ = try Authority.revoke(store: node.store, .serial(revoked.certificate.serial), now: now)
+        let honestCertificate = try await certify(honest, "honest")
+        hostileCertificate = try await certify(hostile, "hostile")
+        revoked = try await certify(revokedKey, "revoked")
+        _ = try await Authority.revoke(store: node.store, .serial(revoked.certificate.serial), now: now)
         untrusted = try SignedGatewayCertificate.sign(
             GatewayCertificate(
                 issuer: strangerRoot.id,
@@ -171,7 +171,7 @@ package final class SuperNodeFuzzer {
     /// honest one with `meters` consumers and as many producers, fed from `seed`.
     package static func open(path: String, seed: UInt64, meters: Int = 4) async throws -> SuperNodeFuzzer {
         let directory = SuperDirectory(path)
-        _ = try directory.initialise()
+        _ = try await directory.initialise()
         let clock = FuzzClock(start: 1_790_000_000_000)
         let node = try await SuperNode.open(
             directory: directory,
@@ -179,7 +179,13 @@ package final class SuperNodeFuzzer {
             clock: clock.now,
             requests: RequestAuthenticator(window: window, nonceLimit: nonceLimit)
         )
-        let fuzzer = try SuperNodeFuzzer(directory: directory, node: node, clock: clock, seed: seed, meters: meters)
+        let fuzzer = try await SuperNodeFuzzer(
+            directory: directory,
+            node: node,
+            clock: clock,
+            seed: seed,
+            meters: meters
+        )
         try fuzzer.genesis()
         return fuzzer
     }

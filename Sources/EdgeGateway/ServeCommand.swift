@@ -89,11 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("super-node"),
         help: ArgumentHelp(
-            "The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): sealed blocks are pushed there and the checkpoints it answers kept; requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate. The gateway serves even while the super node is down: blocks wait and go in order once it is back.",
+            "The super node this gateway answers to (its base URL, e.g. http://10.0.0.1:8090): sealed blocks are pushed there and the checkpoints it answers kept; requests no local producer can serve are escalated to it, and it may commit escalated dispatches here. Needs --certificate. Repeat it once per replica of a super node whose replicas share a PostgreSQL store: the gateway uses one at a time and moves to the next when it does not answer (docs/SCALING.md). The gateway serves even while the super node is down: blocks wait and go in order once it is back.",
             valueName: "url"
         )
     )
-    var superNode: String?
+    var superNodes: [String] = []
+
+    /// The first `--super-node`, nil without one.
+    var superNode: String? { superNodes.first }
 
     @Option(
         help: ArgumentHelp(
@@ -169,18 +172,21 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--super-node-key only applies with --super-node URL --certificate FILE")
         }
         if superNodeFingerprint != nil || superNodeCA != nil {
-            guard let superNode, superNode.lowercased().hasPrefix("https:") else {
+            guard !superNodes.isEmpty, superNodes.allSatisfy({ $0.lowercased().hasPrefix("https:") }) else {
                 throw ValidationError(
                     "--super-node-fingerprint and --super-node-ca only apply with an https:// --super-node"
                 )
             }
+        }
+        guard Set(superNodes).count == superNodes.count else {
+            throw ValidationError("--super-node names the same URL twice; give each replica's URL once")
         }
         _ = try ServerTrust.from(
             fingerprint: superNodeFingerprint,
             caFile: superNodeCA,
             flags: ("--super-node-fingerprint", "--super-node-ca")
         )
-        if let superNode, !Self.isHTTPURL(superNode) {
+        for superNode in superNodes where !Self.isHTTPURL(superNode) {
             throw ValidationError(
                 "--super-node '\(superNode)' is not an http:// or https:// URL with a host (for example http://10.0.0.1:8090)"
             )
@@ -227,9 +233,9 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxSkewMs = Int64(maxSkew.duration.milliseconds)
         config.readingVersions = ReadingVersionPolicy(acceptVersion1UntilMs: acceptV1ReadingsUntil.milliseconds)
         var link: SuperNodeLink?
-        if let superNode, let certificate {
+        if !superNodes.isEmpty, let certificate {
             link = try SuperNodeLink.load(
-                url: superNode,
+                urls: superNodes,
                 certificateFile: certificate,
                 pinnedRootKeyFile: superNodeKey,
                 directory: dir,

@@ -67,8 +67,14 @@ struct CertifyCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw OperatorError("\(path) already exists; refusing to overwrite it (choose another --out)")
         }
-        let store = try dir.openStore()
-        let signed = try Authority.certify(store: store, root: root, gatewayKey: key, name: name, now: Timestamps.now())
+        let store = try await dir.openStore()
+        let signed = try await Authority.certify(
+            store: store,
+            root: root,
+            gatewayKey: key,
+            name: name,
+            now: Timestamps.now()
+        )
         guard FileManager.default.createFile(atPath: path, contents: Data(signed.fileText.utf8)) else {
             throw OperatorError(
                 "certificate serial \(signed.certificate.serial) is recorded, but \(path) could not be written; check the directory is writable, then revoke serial \(signed.certificate.serial) and certify again"

@@ -5,5 +5,15 @@ struct DataOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The super node's data directory.", valueName: "dir"))
     var data: String
 
-    var directory: SuperDirectory { SuperDirectory(data) }
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The authority store: DIR/authority.sqlite by default, or a PostgreSQL database shared by replicas, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the password may come from PGPASSWORD instead; docs/SCALING.md).",
+            valueName: "url"
+        ),
+        transform: { try PostgresLocation($0) }
+    )
+    var store: PostgresLocation?
+
+    var directory: SuperDirectory { SuperDirectory(data, postgres: store) }
 }

@@ -31,8 +31,8 @@ struct ReinstateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try data.directory.openStore()
-        let done = try Authority.reinstate(
+        let store = try await data.directory.openStore()
+        let done = try await Authority.reinstate(
             store: store,
             gateway: GatewayID(hex: gateway)!,
             note: note,

@@ -28,9 +28,9 @@ struct RevokeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try data.directory.openStore()
+        let store = try await data.directory.openStore()
         let target: Authority.Target = serial.map { .serial($0) } ?? .gateway(GatewayID(hex: gateway!)!)
-        for row in try Authority.revoke(store: store, target, now: Timestamps.now()) {
+        for row in try await Authority.revoke(store: store, target, now: Timestamps.now()) {
             print(
                 "revoked certificate serial \(row.certificate.serial) of gateway \(row.certificate.gateway.hex) (\"\(row.certificate.name)\")"
             )

@@ -77,6 +77,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var residentAudits: Int = ResidentAudits.defaultCapacity
 
+    @Option(
+        name: .customLong("fence-after"),
+        help: ArgumentHelp(
+            "With --store postgres://…: the most seconds (at least 1) a transaction of this replica may wait for it before the server ends the transaction and releases its locks, so that a replica that stops answering (paused, hung) holds no gateway up for longer; other replicas take its work once it has passed (docs/SCALING.md).",
+            valueName: "seconds"
+        )
+    )
+    var fenceAfter: Int = Int(PostgresEngine.defaultFenceAfter.components.seconds)
+
     @OptionGroup var logging: LoggingOptions
 
     /// How escalated dispatches recognise an https:// gateway: `--gateway-ca`, else the
@@ -106,6 +115,12 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
         }
+        guard (1...86_400).contains(fenceAfter) else {
+            throw ValidationError("--fence-after must be between 1 and 86400 seconds; got \(fenceAfter)")
+        }
+        if fenceAfter != Int(PostgresEngine.defaultFenceAfter.components.seconds), data.store == nil {
+            throw ValidationError("--fence-after only applies with --store postgres://… (replicas sharing a store)")
+        }
         guard residentAudits >= 1 else {
             throw ValidationError(
                 "--resident-audits must be at least 1 (gateways' audits held in memory); got \(residentAudits)"
@@ -122,7 +137,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dir = data.directory
+        var dir = data.directory
+        dir.fenceAfter = .seconds(fenceAfter)
         try dir.requireInitialised()
         guard let lock = try DirectoryLock(path: dir.lockPath) else {
             throw OperatorError(
@@ -156,7 +172,7 @@ struct ServeCommand: AsyncParsableCommand {
             "super node ready",
             metadata: [
                 "gateways.tls_pinned": "\(pins.gateways.count)",
-                "root.id": "\(node.root.id.hex)", "gateways.audited": "\(audited)",
+                "root.id": "\(node.root.id.hex)", "gateways.audited": "\(audited)", "store": "\(dir.storeLocation)",
                 "value.tolerance.wh": "\(valuePolicy.toleranceWh)", "suspend.after": "\(valuePolicy.suspendAfter)",
                 "log.origin": "\(node.log.origin)", "log.verifier_key": "\(node.log.key.verifierKey)",
             ]

@@ -22,7 +22,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store: AuthorityStore
-        do { store = try data.directory.openStore() } catch {
+        do { store = try await data.directory.openStore() } catch {
             throw OperatorError("cannot open the super node's store in \(data.data): \(error)")
         }
         let outcomes: [(GatewayID, AuditSnapshotCheck.Outcome)]
@@ -31,7 +31,7 @@ struct VerifyCommand: AsyncParsableCommand {
             print("verification FAILED: \(damage.description)", to: &stderr)
             throw ExitCode(2)
         }
-        let tips = try await store.pool.read { db in try AuthorityStore.acceptedTips(db) }
+        let tips = try await store.read { db in try AuthorityStore.acceptedTips(db) }
         var failed = 0
         for (gateway, outcome) in outcomes {
             let tip = tips[gateway].map { "blocks 0–\($0.height), \($0.treeSize) entries" } ?? "no blocks"
@@ -49,7 +49,7 @@ struct VerifyCommand: AsyncParsableCommand {
         guard failed == 0 else {
             var stderr = StandardError()
             print(
-                "verification FAILED: \(failed) of \(outcomes.count) gateways' audit snapshots disagree with their chains; the store \(store.path) was edited or damaged (docs/OPERATIONS.md, Troubleshooting)",
+                "verification FAILED: \(failed) of \(outcomes.count) gateways' audit snapshots disagree with their chains; the store \(store.location) was edited or damaged (docs/OPERATIONS.md, Troubleshooting)",
                 to: &stderr
             )
             throw ExitCode(2)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LedgerLite
 import OperatorKit
 
@@ -16,8 +15,9 @@ package enum Authority {
         gatewayKey: PublicIdentity,
         name: String,
         now: Int64
-    ) throws -> SignedGatewayCertificate {
-        try store.pool.write { db in
+    ) async throws -> SignedGatewayCertificate {
+        try await store.write { db in
+            try db.serialize(on: .register)
             let existing = try AuthorityStore.certificates(db, gateway: gatewayKey.id)
             if let live = existing.first(where: { $0.revokedAt == nil }) {
                 throw AuthorityError.alreadyCertified(
@@ -46,15 +46,16 @@ package enum Authority {
     }
 
     /// What to revoke.
-    package enum Target {
+    package enum Target: Sendable {
         case gateway(GatewayID)
         case serial(UInt64)
     }
 
     /// Revokes a certificate (or every unrevoked certificate of a gateway); returns the
     /// serials revoked.
-    package static func revoke(store: AuthorityStore, _ target: Target, now: Int64) throws -> [CertificateRow] {
-        try store.pool.write { db in
+    package static func revoke(store: AuthorityStore, _ target: Target, now: Int64) async throws -> [CertificateRow] {
+        try await store.write { db in
+            try db.serialize(on: .register)
             let rows: [CertificateRow]
             switch target {
             case let .serial(serial):
@@ -103,9 +104,10 @@ extension Authority {
         gateway: GatewayID,
         note: String?,
         now: Int64
-    ) throws -> Reinstated {
+    ) async throws -> Reinstated {
         if let note { try checkNote(note) }
-        return try store.pool.write { db in
+        return try await store.write { db in
+            try db.serialize(on: .register)
             guard let latest = try AuthorityStore.certificates(db, gateway: gateway).last else {
                 throw AuthorityError.uncertifiedGateway(gateway, listedBy: "GET /v1/gateways lists them")
             }

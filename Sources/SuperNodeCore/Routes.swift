@@ -205,7 +205,7 @@ extension SuperNode {
     private func gatewayList() async throws -> Response {
         let rows = try await certificates()
         let tips = try await auditedTips()
-        let urls = gatewayEndpoints()
+        let urls = try await gatewayEndpoints()
         let standings = try await valueStandings()
         var order: [GatewayID] = []
         var byGateway: [GatewayID: [CertificateRow]] = [:]

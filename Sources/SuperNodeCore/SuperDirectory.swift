@@ -1,29 +1,47 @@
 import Foundation
 import LedgerLite
 import LedgerStore
+import Logging
 import OperatorKit
 
 /// The files of a super node's data directory (docs/SUPERNODE.md, "Data directory").
 package struct SuperDirectory: Sendable {
     package let directory: ServiceDirectory
+    /// The PostgreSQL store shared by replicas (`--store postgres://…`); nil for the data
+    /// directory's own SQLite file.
+    package let postgres: PostgresLocation?
 
-    package init(_ path: String) {
+    /// With a PostgreSQL store: how long a transaction of this process may wait for it before
+    /// the server ends it and releases its locks (`serve --fence-after`; `PostgresEngine`).
+    package var fenceAfter: Duration
+
+    package init(
+        _ path: String,
+        postgres: PostgresLocation? = nil,
+        fenceAfter: Duration = PostgresEngine.defaultFenceAfter
+    ) {
         directory = ServiceDirectory(path, marker: "root.key", kind: "super node", initCommand: "super-node init")
+        self.postgres = postgres
+        self.fenceAfter = fenceAfter
     }
 
     package var path: String { directory.path }
     package var keyPath: String { directory.file("root.key") }
     package var publicKeyPath: String { directory.file("root.key.pub") }
+    /// The SQLite store's file (unused with a PostgreSQL store).
     package var storePath: String { directory.file("authority.sqlite") }
+    /// Where the store is, for messages: the SQLite file, or the PostgreSQL URL without its password.
+    package var storeLocation: String { postgres?.description ?? storePath }
     package var urlPath: String { directory.file("super-node.url") }
     package var lockPath: String { directory.file("super-node.lock") }
     /// Where `serve` writes its URL once bound.
     package var urlFile: ServerURLFile { ServerURLFile(path: urlPath) }
     package var isInitialised: Bool { directory.isInitialised }
 
-    /// Creates the directory, the root key pair and an empty authority store.
+    /// Creates the directory, the root key pair and an empty authority store (the SQLite
+    /// file, or the schema on the PostgreSQL server when it has none yet).
     @discardableResult
-    package func initialise() throws -> SigningIdentity {
+    package func initialise(logger: Logger = Logger(label: "super-node.store")) async throws -> SigningIdentity {
         try directory.create(
             refusingIfPresent: ["authority.sqlite"],
             refusal: "Use another --data path; a new root key would invalidate every certificate issued"
@@ -35,11 +53,8 @@ package struct SuperDirectory: Sendable {
         } catch {
             throw AuthorityError.keyFile(error)
         }
-        do {
-            _ = try AuthorityStore(path: storePath)
-        } catch {
-            throw AuthorityError.storeUnavailable(path: storePath, creating: true, underlying: "\(error)")
-        }
+        let store = try await openStore(creating: true, logger: logger)
+        await store.engine.close()
         return key
     }
 
@@ -52,11 +67,22 @@ package struct SuperDirectory: Sendable {
         do { return try KeyFile.readPrivateKey(from: keyPath) } catch { throw AuthorityError.keyFile(error) }
     }
 
-    /// Opens the authority store.
-    package func openStore() throws -> AuthorityStore {
+    /// Opens the authority store (migrating it to the current schema).
+    package func openStore(logger: Logger = Logger(label: "super-node.store")) async throws -> AuthorityStore {
         try requireInitialised()
-        do { return try AuthorityStore(path: storePath) } catch {
-            throw AuthorityError.storeUnavailable(path: storePath, creating: false, underlying: "\(error)")
+        return try await openStore(creating: false, logger: logger)
+    }
+
+    private func openStore(creating: Bool, logger: Logger) async throws -> AuthorityStore {
+        do {
+            if let postgres {
+                return AuthorityStore(
+                    engine: try await PostgresEngine(postgres, fenceAfter: fenceAfter, logger: logger)
+                )
+            }
+            return try AuthorityStore(path: storePath)
+        } catch {
+            throw AuthorityError.storeUnavailable(path: storeLocation, creating: creating, underlying: "\(error)")
         }
     }
 }

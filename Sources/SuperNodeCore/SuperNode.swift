@@ -1,4 +1,3 @@
-import GRDB
 import GridAPI
 import GridAPIServer
 import LedgerLite
@@ -22,10 +21,6 @@ package final class SuperNode: Sendable {
     /// Entries between a gateway's audit snapshots (`serve --snapshot-entries`).
     package let snapshotEntries: UInt64
     private let audits: Mutex<ResidentAudits>
-    /// The base URL each gateway last announced in a push (where the super node reaches it).
-    private let endpoints: Mutex<[GatewayID: String]>
-    /// Request hashes being escalated now (one escalation per request at a time).
-    package let escalationsInFlight = Mutex<Set<Hash256>>([])
     /// The pushes and escalations answered, for the dashboard's event streams.
     package let events = EventBroadcast()
     /// Checks that pushes and escalations are signed by their gateway's certified key.
@@ -43,7 +38,6 @@ package final class SuperNode: Sendable {
         value: ValuePolicy,
         snapshotEntries: UInt64,
         residentAudits: Int,
-        endpoints: [GatewayID: String],
         requests: RequestAuthenticator,
         gatewayTLS: ClientTLS,
         log: LogSigner
@@ -55,15 +49,15 @@ package final class SuperNode: Sendable {
         self.value = value
         self.snapshotEntries = snapshotEntries
         self.audits = Mutex(ResidentAudits(capacity: residentAudits))
-        self.endpoints = Mutex(endpoints)
         self.requests = requests
         self.gatewayTLS = gatewayTLS
         self.log = log
     }
 
-    /// The base URL each gateway last announced.
-    package func gatewayEndpoints() -> [GatewayID: String] {
-        endpoints.withLock { $0 }
+    /// The base URL each gateway last announced (read from the store: a push to another
+    /// replica may have announced it).
+    package func gatewayEndpoints() async throws -> [GatewayID: String] {
+        try await store.read { db in try AuthorityStore.endpoints(db) }
     }
 
     /// The default of `serve --snapshot-entries`: entries between a gateway's audit snapshots.
@@ -91,32 +85,23 @@ package final class SuperNode: Sendable {
     ) async throws -> SuperNode {
         let root = try directory.loadKey()
         let log = try LogSigner(origin: logOrigin ?? LogSigner.defaultOrigin(root: root.id), root: root)
-        let store = try directory.openStore()
-        try await store.pool.read { db in
-            // Both only grow, one row of each per checkpoint, in one transaction.
-            let issued = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM gateway_block") ?? 0
-            let logged = try CheckpointLog.head(db).size
-            guard UInt64(issued) == logged else {
-                throw StoreDamage(
-                    "\(directory.storePath) holds \(issued) checkpoints but its checkpoint log \(logged) entries (edited or damaged)"
-                )
-            }
+        let store = try await directory.openStore(logger: logger)
+        try await store.read { db in try CheckpointLog.requireOneEntryPerCheckpoint(db, store: directory.storeLocation)
         }
-        let endpoints = try await store.pool.read { db in try AuthorityStore.endpoints(db) }
         // A write: a gateway without a snapshot gets one.
-        let (checked, upgraded) = try await store.pool.write { db -> (Int, [(GatewayID, GatewayAudit.Restored)]) in
+        let (checked, upgraded) = try await store.write { db -> (Int, [(GatewayID, GatewayAudit.Restored)]) in
             var checked = 0
             var upgraded: [(GatewayID, GatewayAudit.Restored)] = []
             for gateway in try AuthorityStore.auditedGateways(db) {
-                let key = try GatewayAudit.key(of: gateway, storePath: directory.storePath, db)
+                let key = try GatewayAudit.key(of: gateway, storePath: directory.storeLocation, db)
                 if try AuthorityStore.auditSnapshot(db, gateway: gateway) != nil {
-                    _ = try GatewayAudit.resumed(gateway: gateway, key: key, storePath: directory.storePath, db)
+                    _ = try GatewayAudit.resumed(gateway: gateway, key: key, storePath: directory.storeLocation, db)
                     checked += 1
                 } else {
                     upgraded.append(
                         (
                             gateway,
-                            try GatewayAudit.restore(gateway: gateway, key: key, storePath: directory.storePath, db)
+                            try GatewayAudit.restore(gateway: gateway, key: key, storePath: directory.storeLocation, db)
                         )
                     )
                 }
@@ -129,7 +114,7 @@ package final class SuperNode: Sendable {
                 metadata: restored.metadata(gateway: gateway)
             )
         }
-        let standings = try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+        let standings = try await store.read { db in try AuthorityStore.valueStandings(db) }
         for (gateway, standing) in standings.sorted(by: { $0.key.hex < $1.key.hex }) {
             guard let suspension = standing.suspension else { continue }
             logger.warning(
@@ -156,22 +141,24 @@ package final class SuperNode: Sendable {
             value: value,
             snapshotEntries: max(1, snapshotEntries),
             residentAudits: residentAudits,
-            endpoints: endpoints,
             requests: requests,
             gatewayTLS: gatewayTLS,
             log: log
         )
     }
 
-    /// `gateway`'s audit: the one held in memory, or else restored from the store and held
-    /// (dropping the least recently used when `serve --resident-audits` are held). Only on
-    /// the store's writer queue. Nil when the gateway has no accepted block.
+    /// `gateway`'s audit: the one held in memory when it is at the gateway's stored tip, or
+    /// else restored from the store and held (dropping the least recently used when `serve
+    /// --resident-audits` are held). Only in a transaction holding the gateway's lock. Nil
+    /// when the gateway has no accepted block.
     /// - Throws: `StoreDamage` when the stored audit disagrees with its chain (logged as an
     ///   error: the gateway's pushes are refused until the store is repaired).
-    private func residentAudit(of gateway: GatewayID, _ db: Database) throws -> GatewayAudit? {
-        if let held = audits.withLock({ $0.use(gateway) }) { return held }
-        guard try AuthorityStore.hasAcceptedBlocks(db, gateway: gateway) else { return nil }
-        let storePath = store.path
+    private func residentAudit(of gateway: GatewayID, _ db: any StoreConnection) throws -> GatewayAudit? {
+        let tip = try AuthorityStore.acceptedTipHeight(db, gateway: gateway)
+        if let held = audits.withLock({ $0.use(gateway) }), held.auditor.tip?.height == tip { return held }
+        // Not held, or behind the store: another replica sharing it accepted blocks since.
+        guard tip != nil else { return nil }
+        let storePath = store.location
         let restored: GatewayAudit.Restored
         do {
             let key = try GatewayAudit.key(of: gateway, storePath: storePath, db)
@@ -195,12 +182,21 @@ package final class SuperNode: Sendable {
         return restored.audit
     }
 
-    /// `gateway`'s audit, held or restored (on the writer queue, in order with pushes); nil
-    /// before its first accepted block.
+    /// `gateway`'s audit as the store holds it now: the one held when it is at the stored
+    /// tip, else restored (under the gateway's lock, in order with pushes); nil before its
+    /// first accepted block.
     package func audit(of gateway: GatewayID) async throws -> GatewayAudit? {
-        if let held = audits.withLock({ $0.peek(gateway) }) { return held }
-        return try await store.pool.writeWithoutTransaction { db in
-            try self.residentAudit(of: gateway, db)
+        if let held = audits.withLock({ $0.peek(gateway) }),
+            try await store.read({ db in try AuthorityStore.acceptedTipHeight(db, gateway: gateway) })
+                == held.auditor.tip?.height
+        {
+            return held
+        }
+        return try await store.session { db in
+            try db.transaction {
+                try db.serialize(on: .gateway(gateway))
+                return try self.residentAudit(of: gateway, db)
+            }
         }
     }
 
@@ -219,7 +215,7 @@ package final class SuperNode: Sendable {
     /// The tip of each gateway's accepted chain, read from the store (one index lookup per
     /// gateway, no audit restored).
     package func auditedTips() async throws -> [GatewayID: ChainTip] {
-        try await store.pool.read { db in try AuthorityStore.acceptedTips(db) }
+        try await store.read { db in try AuthorityStore.acceptedTips(db) }
     }
 
     /// Checks the certificate and the gateway's signature over the request (`proof`), audits
@@ -232,7 +228,7 @@ package final class SuperNode: Sendable {
     ///   `bad-signature`, `stale-request`).
     package func admitPush(signature: String?) async throws {
         let signed = try RequestAuthenticator.stamp(in: signature)
-        let key = try await store.pool.read { db in
+        let key = try await store.read { db in
             try AuthorityStore.certificates(db, gateway: signed.stamp.signer).first?.certificate.gatewayKey
         }
         try requests.admit(signed, certifiedKey: key, now: clock())
@@ -244,7 +240,7 @@ package final class SuperNode: Sendable {
         gatewayURL: String? = nil,
         blocks: [[UInt8]]
     ) async throws -> PushOutcome {
-        try await store.pool.writeWithoutTransaction { db in
+        try await store.session { db in
             var outcome = PushOutcome()
             let cert: SignedGatewayCertificate
             do {
@@ -301,10 +297,9 @@ package final class SuperNode: Sendable {
 
     /// Records the URL a gateway announced in a push that was signed and wholly accepted:
     /// escalated dispatches go there, so a refused or unsigned push never moves it.
-    private func recordEndpoint(_ url: String, gateway: GatewayID, _ db: Database) throws {
-        guard endpoints.withLock({ $0[gateway] }) != url else { return }
+    private func recordEndpoint(_ url: String, gateway: GatewayID, _ db: any StoreConnection) throws {
+        guard try AuthorityStore.endpoint(db, gateway: gateway) != url else { return }
         try AuthorityStore.setEndpoint(url, gateway: gateway, at: clock(), db)
-        endpoints.withLock { $0[gateway] = url }
         logger.info("gateway endpoint", metadata: ["gateway.id": "\(gateway.hex)", "url": "\(url)"])
     }
 
@@ -334,7 +329,7 @@ package final class SuperNode: Sendable {
 
     /// The certified key of `gateway`, from the register (nil when it holds no certificate).
     package func certifiedKey(of gateway: GatewayID) async throws -> PublicIdentity? {
-        try await store.pool.read { db in
+        try await store.read { db in
             try AuthorityStore.certificates(db, gateway: gateway).last?.certificate.gatewayKey
         }
     }
@@ -347,7 +342,7 @@ package final class SuperNode: Sendable {
     /// - Throws: `Rejection` (`missing-certificate`, `malformed-certificate`,
     ///   `untrusted-certificate`, `unknown-certificate`, `revoked-certificate` or
     ///   `suspended-certificate`).
-    package func checkCertificate(_ bytes: [UInt8]?, _ db: Database) throws -> SignedGatewayCertificate {
+    package func checkCertificate(_ bytes: [UInt8]?, _ db: any StoreConnection) throws -> SignedGatewayCertificate {
         guard let bytes, !bytes.isEmpty else {
             throw Rejection(
                 reason: .missingCertificate,
@@ -401,7 +396,7 @@ package final class SuperNode: Sendable {
         _ bytes: [UInt8],
         index: Int,
         certificate cert: SignedGatewayCertificate,
-        _ db: Database
+        _ db: any StoreConnection
     ) throws -> Accepted {
         let block: Block
         do { block = try Block(wireBytes: bytes) } catch {
@@ -417,63 +412,66 @@ package final class SuperNode: Sendable {
                 height: height
             )
         }
-        var audit = try residentAudit(of: gateway, db) ?? GatewayAudit(gatewayKey: cert.certificate.gatewayKey)
-        if height < audit.auditor.nextHeight {
-            guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
-                throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
+        // Under the gateway's lock from the audit to the commit: on a shared store, another
+        // replica may audit the same gateway's next push, and must see this one's outcome.
+        let outcome = try db.transaction { () -> (accepted: Accepted, audit: GatewayAudit?) in
+            try db.serialize(on: .gateway(gateway))
+            var audit = try residentAudit(of: gateway, db) ?? GatewayAudit(gatewayKey: cert.certificate.gatewayKey)
+            if height < audit.auditor.nextHeight {
+                guard let stored = try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height) else {
+                    throw StoreDamage("gateway \(gateway.hex): block \(height) was audited but is not in the store")
+                }
+                guard stored.hash == block.hash else {
+                    throw Rejection(
+                        reason: .fork,
+                        message:
+                            "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
+                        height: height
+                    )
+                }
+                // The hash covers the header only: a copy with altered entries under the accepted
+                // header is not a replay, and must not be answered with the checkpoint.
+                guard stored.wireBytes == block.wireBytes() else {
+                    throw Rejection(
+                        reason: .fork,
+                        message:
+                            "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
+                        height: height
+                    )
+                }
+                return (Accepted(checkpoint: stored.checkpoint, replayed: true), nil)
             }
-            guard stored.hash == block.hash else {
+            guard height == audit.auditor.nextHeight else {
                 throw Rejection(
-                    reason: .fork,
+                    reason: .gap,
                     message:
-                        "block \(height) (hash \(block.hash.hex)) differs from the block \(height) already accepted (hash \(stored.hash.hex)); a gateway's chain cannot be rewritten",
-                    height: height
+                        "block \(height) does not extend the audited chain: the next block must have height \(audit.auditor.nextHeight)",
+                    height: height,
+                    expectedHeight: audit.auditor.nextHeight
                 )
             }
-            // The hash covers the header only: a copy with altered entries under the accepted
-            // header is not a replay, and must not be answered with the checkpoint.
-            guard stored.wireBytes == block.wireBytes() else {
-                throw Rejection(
-                    reason: .fork,
-                    message:
-                        "block \(height) has the header of the block \(height) already accepted (hash \(stored.hash.hex)) but other entries; a gateway's chain cannot be rewritten",
-                    height: height
-                )
+            do throws(VerificationFailure) { try audit.auditor.append(block) } catch {
+                throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
             }
-            return Accepted(checkpoint: stored.checkpoint, replayed: true)
-        }
-        guard height == audit.auditor.nextHeight else {
-            throw Rejection(
-                reason: .gap,
-                message:
-                    "block \(height) does not extend the audited chain: the next block must have height \(audit.auditor.nextHeight)",
-                height: height,
-                expectedHeight: audit.auditor.nextHeight
+            let now = clock()
+            try requireNotAhead(block, now: now)
+            try requireOwnAuthority(block)
+            let checkpoint = try SignedCheckpoint.sign(
+                Checkpoint(
+                    issuer: root.id,
+                    gateway: gateway,
+                    certificateSerial: cert.certificate.serial,
+                    height: height,
+                    blockHash: block.hash,
+                    merkleRoot: block.header.header.merkleRoot,
+                    treeSize: block.header.header.treeSize,
+                    checkpointedAt: now
+                ),
+                with: root
             )
-        }
-        do { try audit.auditor.append(block) } catch {
-            throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
-        }
-        let now = clock()
-        try requireNotAhead(block, now: now)
-        try requireOwnAuthority(block)
-        let checkpoint = try SignedCheckpoint.sign(
-            Checkpoint(
-                issuer: root.id,
-                gateway: gateway,
-                certificateSerial: cert.certificate.serial,
-                height: height,
-                blockHash: block.hash,
-                merkleRoot: block.header.header.merkleRoot,
-                treeSize: block.header.header.treeSize,
-                checkpointedAt: now
-            ),
-            with: root
-        )
-        let flags = value.flags(for: block, after: audit.auditor.verified.state.tnt, gateway: gateway, at: now)
-        let snapshot = audit.snapshot(after: block, every: snapshotEntries)
-        var suspension: Suspension?
-        try db.inTransaction {
+            let flags = value.flags(for: block, after: audit.auditor.verified.state.tnt, gateway: gateway, at: now)
+            let snapshot = audit.snapshot(after: block, every: snapshotEntries)
+            var suspension: Suspension?
             try AuthorityStore.insertBlock(block, checkpoint: checkpoint, db)
             if let snapshot {
                 try AuthorityStore.saveAuditSnapshot(
@@ -482,6 +480,7 @@ package final class SuperNode: Sendable {
                     height: height,
                     db
                 )
+                audit.snapshotStored()
             }
             try CheckpointLog.append([checkpoint.bytes], db)
             for flag in flags { try AuthorityStore.insertFlag(flag, db) }
@@ -497,9 +496,10 @@ package final class SuperNode: Sendable {
                     )
                 }
             }
-            return .commit
+            return (Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension), audit)
         }
-        if snapshot != nil { audit.snapshotStored() }
+        guard let audit = outcome.audit else { return outcome.accepted }
+        let (flags, suspension) = (outcome.accepted.flags, outcome.accepted.suspension)
         audits.withLock { $0.keep(audit, for: gateway) }
         logger.info(
             "block checkpointed",
@@ -530,7 +530,7 @@ package final class SuperNode: Sendable {
                 ]
             )
         }
-        return Accepted(checkpoint: checkpoint, replayed: false, flags: flags, suspension: suspension)
+        return outcome.accepted
     }
 
     /// A block may end at most the clock window (`RequestAuthenticator.clockWindow`, the
@@ -571,23 +571,23 @@ package final class SuperNode: Sendable {
 
     /// The checkpoint of an accepted block.
     package func checkpoint(gateway: GatewayID, height: UInt64) async throws -> SignedCheckpoint? {
-        try await store.pool.read { db in
+        try await store.read { db in
             try AuthorityStore.acceptedBlock(db, gateway: gateway, height: height)?.checkpoint
         }
     }
 
     /// Every certificate issued.
     package func certificates() async throws -> [CertificateRow] {
-        try await store.pool.read { db in try AuthorityStore.certificates(db) }
+        try await store.read { db in try AuthorityStore.certificates(db) }
     }
 
     /// Every gateway's value standing (suspension, flagged blocks), read from the store.
     package func valueStandings() async throws -> [GatewayID: ValueStanding] {
-        try await store.pool.read { db in try AuthorityStore.valueStandings(db) }
+        try await store.read { db in try AuthorityStore.valueStandings(db) }
     }
 
     /// The value flags raised (for one gateway, when given).
     package func valueFlags(gateway: GatewayID? = nil) async throws -> [ValueFlag] {
-        try await store.pool.read { db in try AuthorityStore.flags(db, gateway: gateway) }
+        try await store.read { db in try AuthorityStore.flags(db, gateway: gateway) }
     }
 }

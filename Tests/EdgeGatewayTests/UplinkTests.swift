@@ -297,7 +297,7 @@ struct UplinkTests {
         }
         func load(_ cert: String, pinned: String? = nil) throws -> SuperNodeLink {
             try SuperNodeLink.load(
-                url: "http://127.0.0.1:8090/",
+                urls: ["http://127.0.0.1:8090/"],
                 certificateFile: cert,
                 pinnedRootKeyFile: pinned,
                 directory: dir,

@@ -8,7 +8,7 @@ import Testing
 @testable import SuperNodeCore
 
 /// Start-up resumes each gateway's audit from its audit snapshot, not from its whole chain.
-@Suite("Audit snapshot")
+@Suite("Audit snapshot", .postgres)
 struct AuditSnapshotTests {
     let gateway = TestKeys.key(0x21)
 
@@ -64,13 +64,13 @@ struct AuditSnapshotTests {
     }
 
     func storedSnapshotHeight(_ h: NodeHarness) async throws -> UInt64? {
-        try await h.node.store.pool.read { db in try AuthorityStore.auditSnapshot(db, gateway: gateway.id)?.height }
+        try await h.node.store.read { db in try AuthorityStore.auditSnapshot(db, gateway: gateway.id)?.height }
     }
 
-    @Test func aRestoredAuditEqualsTheWholeChainReplayed() async throws {
+    @Test(arguments: StoreKind.allCases) func aRestoredAuditEqualsTheWholeChainReplayed(store: StoreKind) async throws {
         // Snapshots far apart: the one after block 0 only, the rest replayed at start-up.
-        let h = try await NodeHarness.make(snapshotEntries: 1_000)
-        let cert = try h.certify(gateway)
+        let h = try await NodeHarness.make(store: store, snapshotEntries: 1_000)
+        let cert = try await h.certify(gateway)
         let chain = try everyKindOfEntry(root: h.rootKey, certificate: cert)
         #expect(chain.blocks.count >= 7)
         #expect(try await h.push(cert, chain.blocks).status == 200)
@@ -103,14 +103,14 @@ struct AuditSnapshotTests {
 
     /// Edits of the stored snapshot, each refused at start-up with one line naming the
     /// store, the gateway and what disagrees.
-    @Test func anEditedSnapshotIsRefusedWithOneLine() async throws {
-        let h = try await NodeHarness.make(snapshotEntries: 1)
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func anEditedSnapshotIsRefusedWithOneLine(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store, snapshotEntries: 1)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(try await h.push(cert, chain.blocks).status == 200)
         let tip = chain.blocks.last!.height
         let original = try #require(
-            try await h.node.store.pool.read { db in
+            try await h.node.store.read { db in
                 try AuthorityStore.auditSnapshot(db, gateway: gateway.id)
             }
         )
@@ -130,7 +130,7 @@ struct AuditSnapshotTests {
             (original.bytes, tip - 1, "its row names block \(tip - 1)"),
         ]
         for edit in edits {
-            try await h.node.store.pool.write { db in
+            try await h.node.store.write { db in
                 try AuthorityStore.saveAuditSnapshot(edit.bytes, gateway: gateway.id, height: edit.height, db)
             }
             do {
@@ -139,13 +139,13 @@ struct AuditSnapshotTests {
             } catch let damage as StoreDamage {
                 let line = damage.description
                 #expect(!line.contains("\n"))
-                #expect(line.contains(h.dir.storePath), "\(line)")
+                #expect(line.contains(h.dir.storeLocation), "\(line)")
                 #expect(line.contains("gateway \(gateway.id.hex)"), "\(line)")
                 #expect(line.contains(edit.says), "\(line)")
             }
         }
         // Put back, it is taken again.
-        try await h.node.store.pool.write { db in
+        try await h.node.store.write { db in
             try AuthorityStore.saveAuditSnapshot(original.bytes, gateway: gateway.id, height: original.height, db)
         }
         #expect(try await audited(try await h.reopen()) == (try replayed(chain.blocks)))
@@ -155,13 +155,13 @@ struct AuditSnapshotTests {
     /// replays each gateway's chain once and writes its snapshot; the next resumes from it.
     @Test func aStoreWithoutSnapshotsGetsThem() async throws {
         let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         var chain = try ChainMaker.standard(gateway: gateway)
         let first = try await h.push(cert, chain.blocks)
         #expect(first.status == 200)
-        try await h.node.store.pool.write { db in
-            try db.execute(sql: "DROP TABLE audit_snapshot")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'authority-v6-audit-snapshot'")
+        try await h.node.store.write { db in
+            try db.execute("DROP TABLE audit_snapshot")
+            try db.execute("DELETE FROM grdb_migrations WHERE identifier = 'authority-v6-audit-snapshot'")
         }
 
         let logs = LogCapture()

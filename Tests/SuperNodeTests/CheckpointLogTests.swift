@@ -13,7 +13,7 @@ import Testing
 
 /// The checkpoint log as a witness or client sees it: C2SP tlog-tiles over HTTP from a
 /// running super node, its checkpoint a signed note by the key `GET /v1/root` names.
-@Suite("Super node: checkpoint log (C2SP tlog-tiles)")
+@Suite("Super node: checkpoint log (C2SP tlog-tiles)", .postgres)
 struct CheckpointLogTests {
     let gateways = [TestKeys.key(0x99), TestKeys.key(0x9A)]
 
@@ -63,9 +63,14 @@ struct CheckpointLogTests {
         }
     }
 
-    @Test func aWitnessRebuildsTheTreeFromTheTilesAndProvesEveryCheckpointInIt() async throws {
-        let h = try await NodeHarness.make()
-        let chains = try gateways.map { gateway in (try h.certify(gateway), try Self.chain(gateway, readings: 140)) }
+    @Test(arguments: StoreKind.allCases) func aWitnessRebuildsTheTreeFromTheTilesAndProvesEveryCheckpointInIt(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        var chains: [(SignedGatewayCertificate, [Block])] = []
+        for gateway in gateways {
+            chains.append((try await h.certify(gateway), try Self.chain(gateway, readings: 140)))
+        }
         let issued = try await Self.pushInterleaved(h, chains, slice: 50)
         let size = chains.map(\.1.count).reduce(0, +)
         #expect(issued.count == size)
@@ -161,8 +166,10 @@ struct CheckpointLogTests {
         }
     }
 
-    @Test func anEmptyLogServesItsCheckpointOfSizeZeroAndNoTile() async throws {
-        let h = try await NodeHarness.make()
+    @Test(arguments: StoreKind.allCases) func anEmptyLogServesItsCheckpointOfSizeZeroAndNoTile(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
         try await h.app().test(.router) { client in
             let note = try SignedNote(parsing: try await Self.fetch(client, "/checkpoint").body)
             try note.verify(by: try NoteKey(name: LogSigner.defaultOrigin(root: h.rootKey.id), publicKey: h.rootKey))
@@ -173,8 +180,8 @@ struct CheckpointLogTests {
         }
     }
 
-    @Test func aChosenOriginNamesTheCheckpointAndItsKey() async throws {
-        let h = try await NodeHarness.make()
+    @Test(arguments: StoreKind.allCases) func aChosenOriginNamesTheCheckpointAndItsKey(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
         let node = try await SuperNode.open(
             directory: h.dir,
             logger: quietLogger,
@@ -212,22 +219,19 @@ struct CheckpointLogTests {
     /// checkpoints already issued, in issue order, to the same tree the log would have grown.
     @Test func aStoreFromBeforeTheLogIsBackfilledInIssueOrder() async throws {
         let h = try await NodeHarness.make()
-        let chains = try gateways.map { gateway in (try h.certify(gateway), try Self.chain(gateway, readings: 20)) }
+        var chains: [(SignedGatewayCertificate, [Block])] = []
+        for gateway in gateways { chains.append((try await h.certify(gateway), try Self.chain(gateway, readings: 20))) }
         let issued = try await Self.pushInterleaved(h, chains, slice: 5)
-        let grown = try await h.node.store.pool.read { db in try CheckpointLog.head(db) }
+        let grown = try await h.node.store.read { db in try CheckpointLog.head(db) }
         #expect(grown.size == UInt64(issued.count))
-        try await h.node.store.pool.write { db in
-            try db.execute(
-                sql: """
-                    DROP TABLE log_entry; DROP TABLE log_tile; DROP TABLE log_head;
-                    DELETE FROM grdb_migrations WHERE identifier = 'authority-v5-checkpoint-log';
-                    """
-            )
+        try await h.node.store.write { db in
+            for table in ["log_entry", "log_tile", "log_head"] { try db.execute("DROP TABLE \(table)") }
+            try db.execute("DELETE FROM grdb_migrations WHERE identifier = 'authority-v5-checkpoint-log'")
         }
         let reopened = try await h.reopen()
-        let backfilled = try await reopened.node.store.pool.read { db in try CheckpointLog.head(db) }
+        let backfilled = try await reopened.node.store.read { db in try CheckpointLog.head(db) }
         #expect(backfilled == grown)
-        let entries = try await reopened.node.store.pool.read { db in
+        let entries = try await reopened.node.store.read { db in
             try EntryBundle.decode(
                 try #require(try CheckpointLog.resource(try TilePath(.entries, index: 0, width: issued.count), db))
             )
@@ -235,23 +239,27 @@ struct CheckpointLogTests {
         #expect(entries.map { Data($0).base64EncodedString() } == issued)
     }
 
-    @Test func aLogShorterThanTheCheckpointsIssuedIsReportedAtOpen() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateways[0])
+    @Test(arguments: StoreKind.allCases) func aLogShorterThanTheCheckpointsIssuedIsReportedAtOpen(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateways[0])
         #expect(try await h.push(cert, try Self.chain(gateways[0], readings: 2)).status == 200)
-        try await h.node.store.pool.write { db in try db.execute(sql: "UPDATE log_head SET size = size - 1") }
+        try await h.node.store.write { db in try db.execute("UPDATE log_head SET size = size - 1") }
         await #expect(throws: StoreDamage.self) { try await h.reopen() }
     }
 
     /// A foreign implementation (Python's cryptography, from Debian) verifies the served note
     /// by the verifier key string alone, and refuses it once a byte of its text changes.
-    @Test func pythonVerifiesTheServedNoteFromTheVerifierKeyString() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateways[0])
+    @Test(arguments: StoreKind.allCases) func pythonVerifiesTheServedNoteFromTheVerifierKeyString(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateways[0])
         #expect(try await h.push(cert, try Self.chain(gateways[0], readings: 3)).status == 200)
         let root = try await h.get("/v1/root", as: RootView.self)
         let note = try await h.app().test(.router) { client in try await Self.fetch(client, "/checkpoint").body }
-        let head = try await h.node.store.pool.read { db in try CheckpointLog.head(db) }
+        let head = try await h.node.store.read { db in try CheckpointLog.head(db) }
         let verified = try Self.python(verifierKey: try #require(root.logVerifierKey), note: note)
         #expect(verified.status == 0, "\(verified.errors)")
         #expect(head.size == 4)

@@ -96,7 +96,7 @@ struct CommandTests {
             "--data", data, "--gateway-key", pub, "--name", "Feeder 7b", "--out", base + "/gw2.cert",
         ]).run()
         try await RevokeCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run()
-        let rows = try await dir.openStore().pool.read { db in try AuthorityStore.certificates(db) }
+        let rows = try await dir.openStore().read { db in try AuthorityStore.certificates(db) }
         #expect(rows.map(\.certificate.serial) == [1, 2])
         #expect(rows.allSatisfy { $0.revokedAt != nil })
     }
@@ -112,7 +112,7 @@ struct CommandTests {
     @Test func serveWritesTheURLAndAnswersOverHTTP() async throws {
         let h = try await NodeHarness.make()
         let gateway = TestKeys.key(0x99)
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let listen = ListenAddress(argument: "127.0.0.1:0")!
         let group = h.node.makeServiceGroup(directory: h.dir, listen: listen, handleSignals: false)

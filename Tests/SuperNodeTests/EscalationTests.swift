@@ -13,7 +13,7 @@ import Testing
 
 /// Escalation at the super node: global TNT over every other gateway's producers, the next
 /// candidate on a conflict, idempotency, and the consumer gateway's certificate.
-@Suite("Escalation: cross-gateway dispatch by global TNT")
+@Suite("Escalation: cross-gateway dispatch by global TNT", .postgres)
 struct EscalationTests {
     /// A stand-in producer gateway: a TNT table on `GET /v1/tnt` and a scripted
     /// `POST /v1/escalated-dispatches` (it commits when the producer has the energy and is
@@ -139,7 +139,7 @@ struct EscalationTests {
     /// Certifies the three gateways, pushes the consumer gateway's first block (which enrolls
     /// the consumer), and announces A's and B's URLs with a first block each.
     static func setUp(_ h: NodeHarness, portA: Int, portB: Int) async throws -> SignedGatewayCertificate {
-        let cert = try h.certify(consumerGateway, name: "consumer-gw")
+        let cert = try await h.certify(consumerGateway, name: "consumer-gw")
         var own = ChainMaker(gateway: consumerGateway)
         try own.gatewayRecord(
             .enrollment(Enrollment(meterKey: consumer.publicIdentity, role: .consumer, timestamp: own.time))
@@ -147,7 +147,7 @@ struct EscalationTests {
         try own.flush()
         #expect(try await h.push(cert, own.blocks).status == 200)
         for (gateway, port) in [(gatewayA, portA), (gatewayB, portB)] {
-            let c = try h.certify(gateway, name: "producer-gw")
+            let c = try await h.certify(gateway, name: "producer-gw")
             var chain = ChainMaker(gateway: gateway)
             try chain.gatewayRecord(
                 .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
@@ -194,7 +194,9 @@ struct EscalationTests {
         }
     }
 
-    @Test func picksTheGlobalLowestTNTWithEnoughEnergyTriesTheNextAndIsIdempotent() async throws {
+    @Test(arguments: StoreKind.allCases) func picksTheGlobalLowestTNTWithEnoughEnergyTriesTheNextAndIsIdempotent(
+        store: StoreKind
+    ) async throws {
         let (p1, p2, p3, p4) = (
             TestKeys.key(0x61).id, TestKeys.key(0x62).id, TestKeys.key(0x63).id, TestKeys.key(0x64).id
         )
@@ -208,7 +210,7 @@ struct EscalationTests {
             producers: [.init(id: p3, tnt: 2, availableWh: 9000), .init(id: p4, tnt: 1, availableWh: 2000)],
             spent: [p4]
         )
-        let h = try await NodeHarness.make()
+        let h = try await NodeHarness.make(store: store)
         try await withGateways(a, b) { portA, portB in
             let cert = try await Self.setUp(h, portA: portA, portB: portB)
             let request = try Self.request(5, 1200)
@@ -238,7 +240,7 @@ struct EscalationTests {
             #expect(b.received.withLock { $0.count } == 2)
 
             // The store holds both decisions: the refused one and the committed one.
-            let rows = try await h.node.store.pool.read { db in
+            let rows = try await h.node.store.read { db in
                 try AuthorityStore.escalations(db, requestHash: d.requestHash)
             }
             #expect(rows.map(\.status) == ["refused", "committed"])
@@ -254,13 +256,13 @@ struct EscalationTests {
         }
     }
 
-    @Test func refusesUnknownRevokedAndForgedRequests() async throws {
+    @Test(arguments: StoreKind.allCases) func refusesUnknownRevokedAndForgedRequests(store: StoreKind) async throws {
         let a = FakeGateway(
             key: Self.gatewayA,
             producers: [.init(id: TestKeys.key(0x61).id, tnt: 0, availableWh: 9000)]
         )
         let b = FakeGateway(key: Self.gatewayB, producers: [])
-        let h = try await NodeHarness.make()
+        let h = try await NodeHarness.make(store: store)
         try await withGateways(a, b) { portA, portB in
             let cert = try await Self.setUp(h, portA: portA, portB: portB)
             let request = try Self.request(1, 100)
@@ -288,13 +290,13 @@ struct EscalationTests {
             )
             #expect(forgedStatus == 422 && forged.reason == "bad-request-signature")
             // Revoked.
-            _ = try Authority.revoke(store: h.node.store, .gateway(Self.consumerGateway.id), now: h.clock.now)
+            _ = try await Authority.revoke(store: h.node.store, .gateway(Self.consumerGateway.id), now: h.clock.now)
             let (revokedStatus, revoked) = try await escalate(h, cert, request)
             #expect(revokedStatus == 403 && revoked.reason == "revoked-certificate")
             #expect(a.received.withLock { $0.isEmpty })
             // A revoked producer gateway is not a candidate either.
-            let fresh = try h.certify(Self.consumerGateway, name: "consumer-gw")
-            _ = try Authority.revoke(store: h.node.store, .gateway(Self.gatewayA.id), now: h.clock.now)
+            let fresh = try await h.certify(Self.consumerGateway, name: "consumer-gw")
+            _ = try await Authority.revoke(store: h.node.store, .gateway(Self.gatewayA.id), now: h.clock.now)
             let (_, noA) = try await escalate(h, fresh, request)
             #expect(noA.status == "unserved" && noA.reason == "no-candidate")
         }

@@ -41,7 +41,7 @@ struct SuperNodeEventStreamTests {
 
     @Test func anAuthenticatedPushIsSentToTheStreamAndAnUnsignedOneIsNot() async throws {
         let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway, name: "feeder-7")
+        let cert = try await h.certify(gateway, name: "feeder-7")
         let chain = try ChainMaker.standard(gateway: gateway)
         try await Self.withServer(h) { port in
             let stream = try RawConnection(port: port)

@@ -8,13 +8,15 @@ import Testing
 @testable import SuperNode
 @testable import SuperNodeCore
 
-@Suite("Super node: block intake and audit")
+@Suite("Super node: block intake and audit", .postgres)
 struct IntakeTests {
     let gateway = TestKeys.key(0x99)
 
-    @Test func certifiedChainIsCheckpointedAndCheckpointsVerify() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway, name: "feeder-7")
+    @Test(arguments: StoreKind.allCases) func certifiedChainIsCheckpointedAndCheckpointsVerify(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway, name: "feeder-7")
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(chain.blocks.count == 4)
         #expect(chain.blocks.flatMap(\.entries).contains { $0.record.type == .dispatch })
@@ -48,9 +50,9 @@ struct IntakeTests {
         #expect(try KeyFile.parsePublicKeyLine(root.publicKey).identity == h.rootKey)
     }
 
-    @Test func replayedBlockGetsTheSameCheckpoint() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func replayedBlockGetsTheSameCheckpoint(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let first = try await h.push(cert, Array(chain.blocks[0..<2]))
         #expect(first.status == 200)
@@ -66,9 +68,9 @@ struct IntakeTests {
 
     /// The block hash covers the header only: an accepted block's header with an altered
     /// entry is another block (`fork`), not a replay answered with the checkpoint.
-    @Test func tamperedCopyOfAnAcceptedBlockIsAFork() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func tamperedCopyOfAnAcceptedBlockIsAFork(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(try await h.push(cert, Array(chain.blocks[0..<2])).status == 200)
         var tampered = chain.blocks[1].wireBytes()
@@ -88,9 +90,9 @@ struct IntakeTests {
         #expect(again.response.checkpoints.map(\.replayed) == [true, false])
     }
 
-    @Test func tamperedBlockIsRejectedWithTheReason() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func tamperedBlockIsRejectedWithTheReason(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
         let good = chain.blocks[1].wireBytes()
@@ -132,9 +134,11 @@ struct IntakeTests {
 
     /// A version 2 header committing to another TNT state than the chain's entries give, signed
     /// by the gateway's own key (a gateway lying about its state), is refused by the audit.
-    @Test func aVersion2HeaderWithAnotherStateDigestIsRejected() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func aVersion2HeaderWithAnotherStateDigestIsRejected(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(chain.blocks.allSatisfy { $0.header.header.version == 2 })
         #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
@@ -150,9 +154,11 @@ struct IntakeTests {
 
     /// A chain of version 1 headers (sealed before version 2) is audited under its version,
     /// and its gateway continues it with version 2 headers after an upgrade.
-    @Test func aChainOfVersion1HeadersIsAuditedAndContinuesWithVersion2() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func aChainOfVersion1HeadersIsAuditedAndContinuesWithVersion2(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = ChainMaker(gateway: gateway)
         chain.builder.sealsLegacyHeaders = true
         try chain.gatewayRecord(
@@ -178,9 +184,9 @@ struct IntakeTests {
         #expect(pushed.response.checkpoints.count == chain.blocks.count)
     }
 
-    @Test func gapForkAndBrokenLinkAreRejected() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func gapForkAndBrokenLinkAreRejected(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let gap = try await h.push(cert, [chain.blocks[0], chain.blocks[2]])
         #expect(gap.status == 409)
@@ -223,7 +229,7 @@ struct IntakeTests {
     @Test(arguments: futureTimes)
     func aBlockEndingInTheFutureIsRefusedAndTheGenuineNextBlockIsTaken(start: Int64?, end: Int64) async throws {
         let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
         var header = chain.blocks[1].header.header
@@ -249,9 +255,11 @@ struct IntakeTests {
 
     /// The window is the request stamps' (5 minutes): a block ending at its edge is taken, one
     /// ending a second beyond it is refused, and taken once the super node's clock moved on.
-    @Test func aBlockIsTakenUpToTheClockWindowAheadAndBeyondItOnceTheClockGetsThere() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func aBlockIsTakenUpToTheClockWindowAheadAndBeyondItOnceTheClockGetsThere(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = ChainMaker(gateway: gateway)
         chain.time = h.clock.now + RequestAuthenticator.standardWindow - 1000
         try chain.gatewayRecord(
@@ -272,9 +280,11 @@ struct IntakeTests {
         #expect(later.response.checkpoints.map(\.height) == [1])
     }
 
-    @Test func wrongKeyMissingUnknownAndRevokedCertificatesAreRejected() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func wrongKeyMissingUnknownAndRevokedCertificatesAreRejected(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
 
         // No certificate (signed by the certified key, so the push is read).
@@ -336,7 +346,7 @@ struct IntakeTests {
 
         // Accepted while certified; refused once revoked, even a replay.
         #expect(try await h.push(cert, [chain.blocks[0]]).status == 200)
-        let revoked = try Authority.revoke(store: h.node.store, .gateway(gateway.id), now: h.clock.now)
+        let revoked = try await Authority.revoke(store: h.node.store, .gateway(gateway.id), now: h.clock.now)
         #expect(revoked.map(\.certificate.serial) == [cert.certificate.serial])
         let refused = try await h.push(cert, [chain.blocks[1]])
         #expect(refused.status == 403)
@@ -353,9 +363,9 @@ struct IntakeTests {
         #expect(empty.reasons == "malformed-request")
     }
 
-    @Test func restartResumesTheAudit() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func restartResumesTheAudit(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = try ChainMaker.standard(gateway: gateway)
         let first = try await h.push(cert, chain.blocks)
         #expect(first.status == 200)
@@ -380,9 +390,11 @@ struct IntakeTests {
         #expect(try await restarted.push(cert, [later.blocks[6]]).reasons == "gap")
     }
 
-    @Test func announcedGatewayURLIsKeptAcrossRestartsAndABadOneIsRefused() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func announcedGatewayURLIsKeptAcrossRestartsAndABadOneIsRefused(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let certificate = Data(cert.bytes).base64EncodedString()
         let blocks = chain.blocks.map { Data($0.wireBytes()).base64EncodedString() }
@@ -394,7 +406,7 @@ struct IntakeTests {
         let good = try await h.push(rawCertificate: certificate, gatewayURL: "http://127.0.0.1:8080", blocks: blocks)
         #expect(good.status == 200)
         let restarted = try await h.reopen()
-        #expect(restarted.node.gatewayEndpoints()[gateway.id] == "http://127.0.0.1:8080")
+        #expect(try await restarted.node.gatewayEndpoints()[gateway.id] == "http://127.0.0.1:8080")
         let list = try await restarted.get("/v1/gateways", as: GatewayListView.self)
         #expect(list.gateways.first?.url == "http://127.0.0.1:8080")
     }
@@ -402,9 +414,10 @@ struct IntakeTests {
     /// A gateway records a root key of its own making as its authority (so it could sign
     /// escalation decisions itself): the block is refused, naming the key; the super node's
     /// own root key is accepted.
-    @Test func authorityRecordWithAForeignRootKeyIsRefused() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func authorityRecordWithAForeignRootKeyIsRefused(store: StoreKind) async throws
+    {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = try ChainMaker.standard(gateway: gateway)
         #expect(try await h.push(cert, chain.blocks).status == 200)
 
@@ -431,8 +444,8 @@ struct IntakeTests {
             .authority(AuthorityRecord(rootKey: forger.publicIdentity, certificate: forged, timestamp: chain.time))
         )
         try chain.flush()
-        let h2 = try await NodeHarness.make()
-        let cert2 = try h2.certify(gateway)
+        let h2 = try await NodeHarness.make(store: store)
+        let cert2 = try await h2.certify(gateway)
         #expect(try await h2.push(cert2, Array(chain.blocks.prefix(4))).status == 200)
         let refused = try await h2.push(cert2, [chain.blocks[4]])
         #expect(refused.status == 422)
@@ -444,9 +457,9 @@ struct IntakeTests {
     /// A dishonest gateway gives a request to the wrong producer, re-signs the dispatch and
     /// re-seals the chain: every signature, link and root is valid, only the TNT replay
     /// catches it.
-    @Test func unfairDispatchIsRejectedNamingTheDispatch() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func unfairDispatchIsRejectedNamingTheDispatch(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let honest = try ChainMaker.standard(gateway: gateway)
         var entries = honest.blocks.flatMap(\.entries)
         var state = ChainState(gatewayKey: gateway.publicIdentity)

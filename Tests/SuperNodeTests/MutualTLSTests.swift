@@ -38,7 +38,7 @@ struct MutualTLSTests {
         /// `POST /v1/blocks` with `gateway`'s chain, signed by `gateway`, on a connection
         /// presenting `presenting` (none when nil).
         func push(as gateway: SigningIdentity, presenting: TLSIdentity?) async throws -> Call {
-            let certificate = try harness.certify(gateway, name: "gw-\(gateway.id.hex.prefix(4))")
+            let certificate = try await harness.certify(gateway, name: "gw-\(gateway.id.hex.prefix(4))")
             let chain = try ChainMaker.standard(gateway: gateway)
             let body = Array(
                 try JSONEncoder().encode(

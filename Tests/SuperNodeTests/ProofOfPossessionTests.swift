@@ -129,7 +129,7 @@ struct ProofOfPossessionTests {
             #expect(answer.status == "unserved" && answer.reason == "candidates-exhausted", "\(answer)")
             #expect(answer.decision == nil)
             #expect(a.received.withLock { $0.count } == 1 && b.received.withLock { $0.count } == 1)
-            let rows = try await h.node.store.pool.read { db in
+            let rows = try await h.node.store.read { db in
                 try AuthorityStore.escalations(db, requestHash: Hash256.sha256(request.body))
             }
             #expect(rows.map(\.status) == ["refused", "refused"])
@@ -147,7 +147,7 @@ struct ProofOfPossessionTests {
 
     @Test func aGatewayURLIsRecordedOnlyFromASignedAcceptedPush() async throws {
         let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let evil = "http://203.0.113.9:8080"
         // A scraped certificate and a junk block: refused, and the URL is not taken.
@@ -170,18 +170,18 @@ struct ProofOfPossessionTests {
         #expect(signedJunk.reasons == "malformed-block")
         let partial = try await h.push(cert, [chain.blocks[0], chain.blocks[2]], gatewayURL: evil, signing: .certified)
         #expect(partial.reasons == "gap" && partial.response.checkpoints.count == 1)
-        #expect(h.node.gatewayEndpoints().isEmpty)
+        #expect(try await h.node.gatewayEndpoints().isEmpty)
         #expect(try await h.get("/v1/gateways", as: GatewayListView.self).gateways.first?.url == nil)
         // A signed push that is wholly accepted (here a replay of block 0) records it.
         let good = "http://127.0.0.1:8080"
         let accepted = try await h.push(cert, [chain.blocks[0]], gatewayURL: good, signing: .certified)
         #expect(accepted.status == 200 && accepted.response.checkpoints.first?.replayed == true)
-        #expect(h.node.gatewayEndpoints() == [gateway.id: good])
+        #expect(try await h.node.gatewayEndpoints() == [gateway.id: good])
     }
 
     @Test func aPushMustBeSignedOverItsOwnBodyAndRouteOnceWithinTheWindow() async throws {
         let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let certificate = Data(cert.bytes).base64EncodedString()
         let blocks = [Data(chain.blocks[0].wireBytes()).base64EncodedString()]

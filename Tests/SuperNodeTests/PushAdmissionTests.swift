@@ -29,7 +29,7 @@ struct PushAdmissionTests {
 
     @Test func aPushSignedByAKeyNoCertificateBindsIsRefusedBeforeItsBodyIsRead() async throws {
         let h = try await NodeHarness.make()
-        _ = try h.certify(SigningIdentity())
+        _ = try await h.certify(SigningIdentity())
         let stranger = SigningIdentity()
         let signature = try RequestSigning.headerValue(
             signer: stranger,
@@ -47,7 +47,7 @@ struct PushAdmissionTests {
     @Test func aStaleStampOfACertifiedGatewayIsRefusedBeforeItsBodyIsRead() async throws {
         let h = try await NodeHarness.make()
         let gateway = SigningIdentity()
-        _ = try h.certify(gateway)
+        _ = try await h.certify(gateway)
         let signature = try RequestSigning.headerValue(
             signer: gateway,
             at: h.clock.now - RequestAuthenticator.standardWindow - 1,
@@ -62,7 +62,7 @@ struct PushAdmissionTests {
     @Test func aCertifiedGatewaysPushBeyondTheLimitIs413() async throws {
         let h = try await NodeHarness.make()
         let gateway = SigningIdentity()
-        _ = try h.certify(gateway)
+        _ = try await h.certify(gateway)
         let body = Array("{\"blocks\": [\"".utf8) + [UInt8](repeating: 0x41, count: BodyLimit.push)
         let signature = try RequestSigning.headerValue(
             signer: gateway,

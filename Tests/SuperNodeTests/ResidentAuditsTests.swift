@@ -10,7 +10,7 @@ import Testing
 /// Gateways' audits are held in memory up to `serve --resident-audits` and restored from the
 /// store on demand: start-up restores none, and an audit dropped for another is restored
 /// when its gateway pushes again, to the very state it had.
-@Suite("Resident audits")
+@Suite("Resident audits", .postgres)
 struct ResidentAuditsTests {
     let gatewayA = TestKeys.key(0x31)
     let gatewayB = TestKeys.key(0x32)
@@ -44,12 +44,14 @@ struct ResidentAuditsTests {
         #expect(ResidentAudits(capacity: 0).capacity == 1)
     }
 
-    @Test func twoGatewaysPushingInTurnWithOneAuditHeldAreBothAuditedOn() async throws {
+    @Test(arguments: StoreKind.allCases) func twoGatewaysPushingInTurnWithOneAuditHeldAreBothAuditedOn(
+        store: StoreKind
+    ) async throws {
         let logs = LogCapture()
         // Snapshots far apart: each restore audits again the blocks after block 0.
-        let h = try await NodeHarness.make(snapshotEntries: 1_000, residentAudits: 1, logger: logs.logger)
-        let certA = try h.certify(gatewayA, name: "a")
-        let certB = try h.certify(gatewayB, name: "b")
+        let h = try await NodeHarness.make(store: store, snapshotEntries: 1_000, residentAudits: 1, logger: logs.logger)
+        let certA = try await h.certify(gatewayA, name: "a")
+        let certB = try await h.certify(gatewayB, name: "b")
         var chainA = try ChainMaker.standard(gateway: gatewayA)
         var chainB = try ChainMaker.standard(gateway: gatewayB)
         try chainA.more()
@@ -76,9 +78,10 @@ struct ResidentAuditsTests {
         #expect(tips[gatewayA.id]?.treeSize == chainA.blocks[5].header.header.treeSize)
     }
 
-    @Test func startUpHoldsNoAuditAndAQuestionRestoresOne() async throws {
-        let h = try await NodeHarness.make(residentAudits: 4)
-        let cert = try h.certify(gatewayA)
+    @Test(arguments: StoreKind.allCases) func startUpHoldsNoAuditAndAQuestionRestoresOne(store: StoreKind) async throws
+    {
+        let h = try await NodeHarness.make(store: store, residentAudits: 4)
+        let cert = try await h.certify(gatewayA)
         let chain = try ChainMaker.standard(gateway: gatewayA)
         #expect(try await h.push(cert, chain.blocks).status == 200)
         #expect(h.node.residentAuditCount == 1)
@@ -104,19 +107,21 @@ struct ResidentAuditsTests {
     /// A block after the snapshot damaged in the store: start-up (which checks only the
     /// snapshot) opens, the gateway's next push fails with one error line naming the store
     /// and the gateway, nothing is accepted, and other gateways are not affected.
-    @Test func aDamagedBlockAfterTheSnapshotRefusesThatGatewaysPushes() async throws {
-        let h = try await NodeHarness.make(snapshotEntries: 1_000)
-        let certA = try h.certify(gatewayA, name: "a")
-        let certB = try h.certify(gatewayB, name: "b")
+    @Test(arguments: StoreKind.allCases) func aDamagedBlockAfterTheSnapshotRefusesThatGatewaysPushes(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store, snapshotEntries: 1_000)
+        let certA = try await h.certify(gatewayA, name: "a")
+        let certB = try await h.certify(gatewayB, name: "b")
         var chainA = try ChainMaker.standard(gateway: gatewayA)
         let chainB = try ChainMaker.standard(gateway: gatewayB)
         #expect(try await h.push(certA, chainA.blocks).status == 200)
         #expect(try await h.push(certB, Array(chainB.blocks.prefix(2))).status == 200)
         let block3 = Data(chainA.blocks[3].wireBytes())
-        try await h.node.store.pool.write { db in
+        try await h.node.store.write { db in
             try db.execute(
-                sql: "UPDATE gateway_block SET block = ? WHERE gateway = ? AND height = 2",
-                arguments: [block3, Data(gatewayA.id.bytes)]
+                "UPDATE gateway_block SET block = ? WHERE gateway = ? AND height = 2",
+                [.blob(block3), .blob(gatewayA.id.bytes)]
             )
         }
         let logs = LogCapture()
@@ -128,7 +133,7 @@ struct ResidentAuditsTests {
         )
         #expect(status == 500)
         let line = try #require(logs.all.first { $0.contains("audit cannot be restored") }, "\(logs.all)")
-        #expect(line.contains(gatewayA.id.hex) && line.contains(h.dir.storePath), "\(line)")
+        #expect(line.contains(gatewayA.id.hex) && line.contains(h.dir.storeLocation), "\(line)")
         #expect(try await restarted.node.auditedTips()[gatewayA.id]?.height == 3, "nothing accepted")
         #expect(try await restarted.push(certB, [chainB.blocks[2]]).status == 200)
         // The full check (`super-node verify`) finds it too.

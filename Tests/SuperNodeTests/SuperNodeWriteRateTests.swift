@@ -16,7 +16,7 @@ struct SuperNodeWriteRateTests {
     @Test func pushesOverTheRateAreRefusedWithRetryAfter() async throws {
         let h = try await NodeHarness.make()
         let gateway = TestKeys.key(0x98)
-        let cert = try h.certify(gateway)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.standard(gateway: gateway)
         let listen = ListenAddress(argument: "127.0.0.1:0")!
         // One write every 1,000 s after the burst: the third comes before the bucket refills.

@@ -185,13 +185,19 @@ struct NodeHarness {
     var keys = GatewayKeys()
 
     static func make(
+        store: StoreKind = .sqlite,
         value: ValuePolicy = .standard,
         snapshotEntries: UInt64 = SuperNode.defaultSnapshotEntries,
         residentAudits: Int = ResidentAudits.defaultCapacity,
         logger: Logger = quietLogger
     ) async throws -> NodeHarness {
-        let dir = SuperDirectory(makeTempDir())
-        try dir.initialise()
+        let postgres: PostgresLocation? =
+            switch store {
+            case .sqlite: nil
+            case .postgres: try await PostgresServer.newDatabase()
+            }
+        let dir = SuperDirectory(makeTempDir(), postgres: postgres)
+        try await dir.initialise()
         let clock = TestClock(1_767_300_000_000)
         return NodeHarness(
             dir: dir,
@@ -232,9 +238,48 @@ struct NodeHarness {
 
     var rootKey: PublicIdentity { node.root.publicIdentity }
 
-    func certify(_ gateway: SigningIdentity, name: String = "gw") throws -> SignedGatewayCertificate {
+    /// Another replica of this node on the same PostgreSQL store: a data directory of its own
+    /// holding the same root key (what an operator copies to a second machine), opened with
+    /// the same settings and clock.
+    func replica(
+        fenceAfter: Duration = PostgresEngine.defaultFenceAfter,
+        logger: Logger = quietLogger
+    ) async throws
+        -> NodeHarness
+    {
+        guard let postgres = dir.postgres else { throw StoreDamage("a replica needs a PostgreSQL store") }
+        let copy = SuperDirectory(makeTempDir(), postgres: postgres, fenceAfter: fenceAfter)
+        try FileManager.default.createDirectory(
+            atPath: copy.path,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        for (from, to) in [(dir.keyPath, copy.keyPath), (dir.publicKeyPath, copy.publicKeyPath)] {
+            try FileManager.default.copyItem(atPath: from, toPath: to)
+        }
+        return NodeHarness(
+            dir: copy,
+            clock: clock,
+            node: try await SuperNode.open(
+                directory: copy,
+                logger: logger,
+                clock: clock.function,
+                value: node.value,
+                snapshotEntries: node.snapshotEntries,
+                residentAudits: node.residentAuditCapacity
+            ),
+            keys: keys
+        )
+    }
+
+    /// The command line's `--data` (and `--store`, on PostgreSQL) for this node's store.
+    var dataArguments: [String] {
+        ["--data", dir.path] + (dir.postgres.map { ["--store", $0.connectionURL] } ?? [])
+    }
+
+    func certify(_ gateway: SigningIdentity, name: String = "gw") async throws -> SignedGatewayCertificate {
         keys.keep(gateway)
-        return try Authority.certify(
+        return try await Authority.certify(
             store: node.store,
             root: node.root,
             gatewayKey: gateway.publicIdentity,

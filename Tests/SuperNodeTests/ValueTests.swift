@@ -9,7 +9,7 @@ import Testing
 @testable import SuperNode
 @testable import SuperNodeCore
 
-@Suite("Super node: value verification, suspension, reinstate")
+@Suite("Super node: value verification, suspension, reinstate", .postgres)
 struct ValueTests {
     let gateway = TestKeys.key(0x99)
 
@@ -28,9 +28,11 @@ struct ValueTests {
         }
     }
 
-    @Test func dispatchBeyondMeteredExportIsFlaggedWithTheNumbers() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func dispatchBeyondMeteredExportIsFlaggedWithTheNumbers(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.inflating(gateway: gateway)
         #expect(chain.blocks.count == 5)
         let producer = chain.producers[0].id.hex
@@ -81,9 +83,11 @@ struct ValueTests {
         )
     }
 
-    @Test func splitDispatchFlagsEachShareProducerAndCountsTheBlockOnce() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func splitDispatchFlagsEachShareProducerAndCountsTheBlockOnce(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = ChainMaker(gateway: gateway, maxEntries: 100)
         try chain.gatewayRecord(
             .enrollment(Enrollment(meterKey: chain.consumer.publicIdentity, role: .consumer, timestamp: chain.time))
@@ -116,9 +120,9 @@ struct ValueTests {
         #expect(view.valueFlagsTotal == 1)
     }
 
-    @Test func honestChainIsNeverFlagged() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func honestChainIsNeverFlagged(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         var chain = try ChainMaker.standard(gateway: gateway)
         try chain.more()
         let pushed = try await h.push(cert, chain.blocks)
@@ -131,9 +135,9 @@ struct ValueTests {
         #expect(view.suspended == false)
     }
 
-    @Test func thirdFlaggedBlockSuspendsUntilReinstated() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway, name: "feeder-7")
+    @Test(arguments: StoreKind.allCases) func thirdFlaggedBlockSuspendsUntilReinstated(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway, name: "feeder-7")
         let chain = try ChainMaker.inflating(gateway: gateway)
 
         // Blocks 0–3: three flagged blocks; the third is still accepted and suspends.
@@ -162,11 +166,11 @@ struct ValueTests {
         #expect(try await h.push(cert, [chain.blocks[0]]).reasons == "suspended-certificate")
         // The check other endpoints reuse refuses it too.
         await expectError("suspended since") {
-            _ = try await h.node.store.pool.read { db in try h.node.checkCertificate(cert.bytes, db) }
+            _ = try await h.node.store.read { db in try h.node.checkCertificate(cert.bytes, db) }
         }
 
         // Reinstate: the count starts again, the flags stay, the audit continues.
-        let done = try Authority.reinstate(
+        let done = try await Authority.reinstate(
             store: h.node.store,
             gateway: gateway.id,
             note: "meter firmware fixed",
@@ -178,10 +182,10 @@ struct ValueTests {
         #expect(done.flagsOnRecord == 3)
         #expect(done.certificate.name == "feeder-7")
         await expectError("is not suspended (0 value-flagged blocks") {
-            _ = try Authority.reinstate(store: h.node.store, gateway: gateway.id, note: nil, now: h.clock.now)
+            _ = try await Authority.reinstate(store: h.node.store, gateway: gateway.id, note: nil, now: h.clock.now)
         }
         await expectError("holds no certificate") {
-            _ = try Authority.reinstate(
+            _ = try await Authority.reinstate(
                 store: h.node.store,
                 gateway: TestKeys.key(0x55).id,
                 note: nil,
@@ -198,15 +202,17 @@ struct ValueTests {
         #expect(view.valueFlagsTotal == 3)
         #expect(view.auditedHeight == 4)
         #expect(try await h.get("/v1/flags?gateway=\(gateway.id.hex)", as: ValueFlagListView.self).flags.count == 3)
-        let history = try await h.node.store.pool.read { db in try AuthorityStore.suspensions(db, gateway: gateway.id) }
+        let history = try await h.node.store.read { db in try AuthorityStore.suspensions(db, gateway: gateway.id) }
         #expect(history.count == 1)
         #expect(history.first?.note == "meter firmware fixed")
         #expect(history.first?.reinstatedAt == h.clock.now)
     }
 
-    @Test func suspensionMidPushRefusesTheRestAndSurvivesARestart() async throws {
-        let h = try await NodeHarness.make()
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func suspensionMidPushRefusesTheRestAndSurvivesARestart(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store)
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.inflating(gateway: gateway)
 
         // All five blocks in one push: block 3 suspends, block 4 is refused.
@@ -238,9 +244,9 @@ struct ValueTests {
         #expect(try await restarted.push(cert, [chain.blocks[4]]).reasons == "suspended-certificate")
 
         // `super-node reinstate` on the directory while the node runs: effective at once.
-        try await ReinstateCommand.parse([
-            "--data", h.dir.path, "--gateway", gateway.id.hex, "--note", "inspected on site",
-        ]).run()
+        try await ReinstateCommand.parse(
+            h.dataArguments + ["--gateway", gateway.id.hex, "--note", "inspected on site"]
+        ).run()
         let next = try await restarted.push(cert, [chain.blocks[4]])
         #expect(next.status == 200)
         #expect(next.response.checkpoints.first?.height == 4)
@@ -257,15 +263,17 @@ struct ValueTests {
         #expect(replay.status == 200)
         #expect(replay.response.flags.isEmpty)
         #expect(replay.response.checkpoints.allSatisfy { $0.replayed == true })
-        let history = try await again.node.store.pool.read { db in
+        let history = try await again.node.store.read { db in
             try AuthorityStore.suspensions(db, gateway: gateway.id)
         }
         #expect(history.first?.note == "inspected on site")
     }
 
-    @Test func valueToleranceRaisesTheBarAndSuspendAfterIsTheNodes() async throws {
-        let h = try await NodeHarness.make(value: ValuePolicy(toleranceWh: 2500, suspendAfter: 3))
-        let cert = try h.certify(gateway)
+    @Test(arguments: StoreKind.allCases) func valueToleranceRaisesTheBarAndSuspendAfterIsTheNodes(
+        store: StoreKind
+    ) async throws {
+        let h = try await NodeHarness.make(store: store, value: ValuePolicy(toleranceWh: 2500, suspendAfter: 3))
+        let cert = try await h.certify(gateway)
         let chain = try ChainMaker.inflating(gateway: gateway)
         let pushed = try await h.push(cert, chain.blocks)
         #expect(pushed.status == 200)
@@ -275,41 +283,41 @@ struct ValueTests {
         #expect(try await gatewayView(h).suspended == false)
 
         // A node suspending after one flagged block.
-        let strict = try await NodeHarness.make(value: ValuePolicy(toleranceWh: 0, suspendAfter: 1))
-        let strictCert = try strict.certify(gateway)
+        let strict = try await NodeHarness.make(store: store, value: ValuePolicy(toleranceWh: 0, suspendAfter: 1))
+        let strictCert = try await strict.certify(gateway)
         let first = try await strict.push(strictCert, Array(chain.blocks[0...1]))
         #expect(first.status == 200)
         #expect(first.response.flags.count == 1)
         #expect(try await strict.push(strictCert, [chain.blocks[2]]).reasons == "suspended-certificate")
     }
 
-    @Test func reinstateCommandParsingAndErrors() async throws {
-        let h = try await NodeHarness.make()
-        _ = try h.certify(gateway)
-        let data = h.dir.path
-        #expect(throws: (any Error).self) { try ReinstateCommand.parse(["--data", data]) }
-        #expect(throws: (any Error).self) { try ReinstateCommand.parse(["--data", data, "--gateway", "xyz"]) }
+    @Test(arguments: StoreKind.allCases) func reinstateCommandParsingAndErrors(store: StoreKind) async throws {
+        let h = try await NodeHarness.make(store: store)
+        _ = try await h.certify(gateway)
+        let data = h.dataArguments
+        #expect(throws: (any Error).self) { try ReinstateCommand.parse(data) }
+        #expect(throws: (any Error).self) { try ReinstateCommand.parse(data + ["--gateway", "xyz"]) }
         #expect(throws: (any Error).self) {
-            try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "two\nlines"])
+            try ReinstateCommand.parse(data + ["--gateway", gateway.id.hex, "--note", "two\nlines"])
         }
-        let parsed = try ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex, "--note", "ok"])
+        let parsed = try ReinstateCommand.parse(data + ["--gateway", gateway.id.hex, "--note", "ok"])
         #expect(parsed.note == "ok")
         await expectError("holds no certificate") {
-            try await ReinstateCommand.parse(["--data", data, "--gateway", TestKeys.key(0x55).id.hex]).run()
+            try await ReinstateCommand.parse(data + ["--gateway", TestKeys.key(0x55).id.hex]).run()
         }
         await expectError("is not suspended") {
-            try await ReinstateCommand.parse(["--data", data, "--gateway", gateway.id.hex]).run()
+            try await ReinstateCommand.parse(data + ["--gateway", gateway.id.hex]).run()
         }
         await expectError("run `super-node init --data") {
             try await ReinstateCommand.parse(["--data", makeTempDir(), "--gateway", gateway.id.hex]).run()
         }
 
         // serve's value flags.
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", data, "--suspend-after", "0"]) }
-        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", data, "--value-tolerance-wh", "-1"]) }
-        let serve = try ServeCommand.parse(["--data", data, "--value-tolerance-wh", "250", "--suspend-after", "5"])
+        #expect(throws: (any Error).self) { try ServeCommand.parse(data + ["--suspend-after", "0"]) }
+        #expect(throws: (any Error).self) { try ServeCommand.parse(data + ["--value-tolerance-wh", "-1"]) }
+        let serve = try ServeCommand.parse(data + ["--value-tolerance-wh", "250", "--suspend-after", "5"])
         #expect(serve.valuePolicy == ValuePolicy(toleranceWh: 250, suspendAfter: 5))
-        #expect(try ServeCommand.parse(["--data", data]).valuePolicy == .standard)
+        #expect(try ServeCommand.parse(data).valuePolicy == .standard)
         #expect(SuperNodeCommand.helpMessage().contains("reinstate"))
         #expect(ReinstateCommand.helpMessage().contains("--note"))
         #expect(ServeCommand.helpMessage().contains("--value-tolerance-wh"))

@@ -15,7 +15,7 @@ import Glibc
 package final class PostgresCluster: @unchecked Sendable {
     package struct Failure: Error, CustomStringConvertible {
         package let description: String
-        init(_ description: String) { self.description = description }
+        package init(_ description: String) { self.description = description }
     }
 
     /// The role and the database the tests use.

@@ -148,28 +148,42 @@ extension Gateway {
             request: Data(entry.bytes).base64EncodedString(),
             consumerKey: KeyFile.publicKeyLine(consumerKey)
         )
-        let reply: EscalationAnswer
-        do throws(GridAPIError) {
-            reply = try await link.client().escalate(
-                submission,
-                signer: RequestSigner(key: writer.gatewayKey, clock: writer.clock),
-                timeout: .milliseconds(writer.config.escalationTimeoutMs)
-            ).body
-        } catch .undecodable(let status, _, _) {
-            return failed(
-                "super-node-unreachable",
-                "the super node answered HTTP \(status) without an escalation answer; the request stays unserved"
-            )
-        } catch .transport(_, let error) {
-            return failed(
-                "super-node-unreachable",
-                "cannot reach the super node at \(link.url) (\(error)); the request stays unserved"
-            )
-        } catch {
-            return failed(
-                "super-node-unreachable",
-                "cannot reach the super node at \(link.url) (\(error)); the request stays unserved"
-            )
+        // A request is escalated once whichever replica takes it (the super node keeps its
+        // decisions by request): one that does not answer is asked again at the next URL.
+        var answered: EscalationAnswer?
+        for attempt in 0..<link.urls.count where answered == nil {
+            do throws(GridAPIError) {
+                answered = try await link.client().escalate(
+                    submission,
+                    signer: RequestSigner(key: writer.gatewayKey, clock: writer.clock),
+                    timeout: .milliseconds(writer.config.escalationTimeoutMs)
+                ).body
+            } catch .undecodable(let status, _, _) {
+                return failed(
+                    "super-node-unreachable",
+                    "the super node answered HTTP \(status) without an escalation answer; the request stays unserved"
+                )
+            } catch .transport(let url, let error) {
+                let failedURL = link.url
+                guard attempt + 1 < link.urls.count, link.moveOn(from: url) != nil else {
+                    return failed(
+                        "super-node-unreachable",
+                        "cannot reach the super node at \(failedURL) (\(error)); the request stays unserved"
+                    )
+                }
+                logger.warning(
+                    "the super node did not answer an escalation; asking the next URL",
+                    metadata: ["url": "\(failedURL)", "next": "\(link.url)", "error": "\(error)"]
+                )
+            } catch {
+                return failed(
+                    "super-node-unreachable",
+                    "cannot reach the super node at \(link.url) (\(error)); the request stays unserved"
+                )
+            }
+        }
+        guard let reply = answered else {
+            return failed("super-node-unreachable", "no URL of the super node answered; the request stays unserved")
         }
         guard reply.status == "served" else {
             return failed(reply.reason ?? "refused", reply.message ?? "the super node found no producer")

@@ -10,14 +10,22 @@ import Synchronization
 /// this gateway, and its root key once verified. Built by `serve --super-node URL
 /// --certificate FILE`; shared by the uplink (and anything else that talks to the super node).
 ///
+/// A super node may run as replicas sharing one PostgreSQL store (docs/SCALING.md): then
+/// `--super-node` is given once per replica, and the gateway talks to one at a time, moving
+/// on to the next (round robin) when the one it uses does not answer (`moveOn(from:)`).
+///
 /// The root key is trusted only when its key id is the certificate's issuer and the
 /// certificate's signature verifies under it (the id binds the key). It comes from
 /// `--super-node-key`, from `DIR/super-node-root.pub` (kept from an earlier run), or from
 /// `GET /v1/root` the first time the super node answers; once verified it is written to
 /// `DIR/super-node-root.pub`.
 package final class SuperNodeLink: Sendable {
-    /// The super node's base URL, without a trailing slash.
-    package let url: String
+    /// Every base URL of the super node (one per replica), without a trailing slash.
+    package let urls: [String]
+    private let current = Atomic<Int>(0)
+
+    /// The base URL in use now.
+    package var url: String { urls[current.load(ordering: .relaxed) % urls.count] }
     /// The certificate `super-node certify` issued for this gateway's key.
     package let certificate: SignedGatewayCertificate
     /// Where the verified root key is kept (`DIR/super-node-root.pub`).
@@ -32,25 +40,52 @@ package final class SuperNodeLink: Sendable {
     /// This gateway's id (the certificate's subject).
     package var gateway: GatewayID { certificate.certificate.gateway }
 
+    /// - Parameter urls: the super node's base URLs (at least one; one per replica).
     package init(
-        url: String,
+        urls: [String],
         certificate: SignedGatewayCertificate,
         rootKeyPath: String,
         rootKey: PublicIdentity? = nil,
         tls: ClientTLS = .system
     ) {
-        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        precondition(!urls.isEmpty, "a super node link needs a URL")
+        self.urls = urls.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.certificate = certificate
         self.rootKeyPath = rootKeyPath
         self.tls = tls
         root = Mutex(rootKey)
     }
 
+    /// A link to a super node at one URL.
+    package convenience init(
+        url: String,
+        certificate: SignedGatewayCertificate,
+        rootKeyPath: String,
+        rootKey: PublicIdentity? = nil,
+        tls: ClientTLS = .system
+    ) {
+        self.init(urls: [url], certificate: certificate, rootKeyPath: rootKeyPath, rootKey: rootKey, tls: tls)
+    }
+
+    /// After a call to `failed` (a base URL, or a request URL under it) got no answer: moves
+    /// to the next URL of the list (round robin), unless another caller has moved on from it
+    /// already. Returns the URL to use now, nil when there is no other.
+    @discardableResult
+    package func moveOn(from failed: String) -> String? {
+        guard urls.count > 1 else { return nil }
+        let index = current.load(ordering: .relaxed)
+        let base = urls[index % urls.count]
+        if failed == base || failed.hasPrefix(base + "/") {
+            _ = current.compareExchange(expected: index, desired: (index + 1) % urls.count, ordering: .relaxed)
+        }
+        return url
+    }
+
     /// Loads the link for `serve`: reads and checks the certificate file against the
     /// gateway's key, and the root key (pinned file, else the one kept in the data
     /// directory). Every problem is one line that says what to do.
     package static func load(
-        url: String,
+        urls: [String],
         certificateFile: String,
         pinnedRootKeyFile: String?,
         directory: DataDirectory,
@@ -74,7 +109,7 @@ package final class SuperNodeLink: Sendable {
                 publicKeyPath: directory.publicKeyPath
             )
         }
-        let link = SuperNodeLink(url: url, certificate: certificate, rootKeyPath: directory.rootKeyPath, tls: tls)
+        let link = SuperNodeLink(urls: urls, certificate: certificate, rootKeyPath: directory.rootKeyPath, tls: tls)
         if let pinnedRootKeyFile {
             let key: PublicIdentity
             do { key = try KeyFile.readPublicKey(from: pinnedRootKeyFile) } catch {

@@ -473,11 +473,14 @@ package final class Uplink: Service, Sendable {
     /// The uplink's failure for a call that got no usable answer.
     private func failure(_ error: GridAPIError) -> Failure {
         switch error {
-        case .transport(_, let error):
+        case .transport(let url, let error):
+            let failed = link.url
+            let next = link.moveOn(from: url)
             return Failure(
                 kind: .transient,
                 reason: "unreachable",
-                message: "cannot reach the super node at \(link.url): \(error)"
+                message: "cannot reach the super node at \(failed): \(error)"
+                    + (next.map { "; the next push goes to \($0)" } ?? "")
             )
         case .status(429, let url, let reason, let detail, _, let retryAfter):
             return Failure(

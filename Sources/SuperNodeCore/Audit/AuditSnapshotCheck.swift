@@ -1,4 +1,3 @@
-import GRDB
 import LedgerLite
 
 /// The full check start-up no longer does: a gateway's accepted chain audited again from its
@@ -22,7 +21,7 @@ package enum AuditSnapshotCheck {
         gateway: GatewayID,
         key: PublicIdentity,
         storePath: String,
-        _ db: Database
+        _ db: any StoreConnection
     ) throws -> Outcome {
         var full = ChainAuditor(gatewayKey: key)
         try AuthorityStore.forEachBlock(db, gateway: gateway) { height, block in
@@ -60,8 +59,8 @@ extension AuditSnapshotCheck {
     /// whole history: for audits of the store (`super-node verify`), never for start-up.
     /// - Throws: `StoreDamage` when a stored block no longer verifies or has no certificate.
     package static func checkAll(_ store: AuthorityStore) async throws -> [(GatewayID, Outcome)] {
-        let storePath = store.path
-        return try await store.pool.read { db in
+        let storePath = store.location
+        return try await store.read { db in
             try AuthorityStore.auditedGateways(db).map { gateway in
                 let key = try GatewayAudit.key(of: gateway, storePath: storePath, db)
                 return (gateway, try check(gateway: gateway, key: key, storePath: storePath, db))

@@ -1,4 +1,3 @@
-import GRDB
 import LedgerLite
 import Logging
 
@@ -23,7 +22,8 @@ package struct GatewayAudit: Sendable {
 
     /// Counts `block`, just appended to the auditor, and gives the snapshot to store with it
     /// when one is due (`every` entries, see `ChainSnapshot.isDue`), nil otherwise. Call
-    /// `snapshotStored()` once the block's transaction with it committed.
+    /// `snapshotStored()` once it is written in the block's transaction (an audit is kept
+    /// only when that transaction commits).
     package mutating func snapshot(after block: Block, every: UInt64) -> ChainSnapshot? {
         entriesSinceSnapshot += UInt64(block.entries.count)
         guard let chain = auditor.snapshot, chain.tip.hash == block.hash,
@@ -65,7 +65,11 @@ package struct GatewayAudit: Sendable {
 
     /// The key `gateway`'s accepted chain is audited under: the one of its first certificate.
     /// - Throws: `StoreDamage` when the store holds no certificate of it.
-    package static func key(of gateway: GatewayID, storePath: String, _ db: Database) throws -> PublicIdentity {
+    package static func key(
+        of gateway: GatewayID,
+        storePath: String,
+        _ db: any StoreConnection
+    ) throws -> PublicIdentity {
         guard let key = try AuthorityStore.certificates(db, gateway: gateway).first?.certificate.gatewayKey else {
             throw StoreDamage("accepted blocks of gateway \(gateway.hex) but no certificate for it in \(storePath)")
         }
@@ -83,7 +87,7 @@ package struct GatewayAudit: Sendable {
         gateway: GatewayID,
         key: PublicIdentity,
         storePath: String,
-        _ db: Database
+        _ db: any StoreConnection
     ) throws -> (auditor: ChainAuditor, snapshotHeight: UInt64?) {
         guard let row = try AuthorityStore.auditSnapshot(db, gateway: gateway) else {
             return (ChainAuditor(gatewayKey: key), nil)
@@ -120,7 +124,7 @@ package struct GatewayAudit: Sendable {
         gateway: GatewayID,
         key: PublicIdentity,
         storePath: String,
-        _ db: Database
+        _ db: any StoreConnection
     ) throws -> Restored {
         let start = try resumed(gateway: gateway, key: key, storePath: storePath, db)
         var auditor = start.auditor

@@ -24,7 +24,7 @@ extension SuperNode {
         }
         let cert: SignedGatewayCertificate
         do {
-            cert = try await store.pool.read { db in try self.checkCertificate(certificate, db) }
+            cert = try await store.read { db in try self.checkCertificate(certificate, db) }
             try requests.authenticate(
                 proof,
                 endpoint: SuperNodeRoutes.escalations,
@@ -56,14 +56,49 @@ extension SuperNode {
             return refuse(.unknownConsumer, problem)
         }
         let requestHash = Hash256.sha256(entry.body)
-        guard escalationsInFlight.withLock({ $0.insert(requestHash).inserted }) else {
+        let claimedAt = clock()
+        let lease = Self.escalationLease
+        guard
+            try await store.write({ db in
+                try AuthorityStore.claimEscalation(requestHash, at: claimedAt, lease: lease, db)
+            })
+        else {
             return refuse(
                 .escalationInProgress,
                 "request \(q.sequence) of consumer \(q.consumer.hex) is being escalated now; send it again in a moment"
             )
         }
-        defer { _ = escalationsInFlight.withLock { $0.remove(requestHash) } }
-        return try await decide(q, requestHash: requestHash, consumerGateway: consumerGateway)
+        let answer: (Int, EscalationAnswer)
+        do { answer = try await decide(q, requestHash: requestHash, consumerGateway: consumerGateway) } catch {
+            await releaseEscalation(requestHash, claimedAt: claimedAt)
+            throw error
+        }
+        await releaseEscalation(requestHash, claimedAt: claimedAt)
+        return answer
+    }
+
+    /// The longest an escalation holds its request's claim: the producers' query, a pending
+    /// decision asked again and `maxEscalationAttempts` commits, each within its timeout, with
+    /// room to spare. A replica killed in the middle of one leaves its claim; the request can
+    /// be escalated again (by any replica) once this has passed.
+    static let escalationLease: Int64 = 60_000
+
+    /// Lets go of this escalation's claim on its request (a claim that cannot be released
+    /// expires after `escalationLease`; the error is logged).
+    private func releaseEscalation(_ requestHash: Hash256, claimedAt: Int64) async {
+        do {
+            try await store.write { db in
+                try AuthorityStore.releaseEscalation(requestHash, claimedAt: claimedAt, db)
+            }
+        } catch {
+            logger.error(
+                "cannot release an escalation's claim on its request; it expires on its own",
+                metadata: [
+                    "request.hash": "\(requestHash.hex)", "lease.seconds": "\(Self.escalationLease / 1000)",
+                    "error": "\(error)",
+                ]
+            )
+        }
     }
 
     private func decide(
@@ -75,7 +110,7 @@ extension SuperNode {
             "consumer.gateway": "\(consumerGateway.hex)", "meter.id": "\(q.consumer.hex)",
             "request.id": "\(q.sequence)",
         ]
-        let rows = try await store.pool.read { db in try AuthorityStore.escalations(db, requestHash: requestHash) }
+        let rows = try await store.read { db in try AuthorityStore.escalations(db, requestHash: requestHash) }
         if let committed = rows.first(where: { $0.status == "committed" }) {
             guard committed.decision.decision.consumerGateway == consumerGateway else {
                 return (
@@ -205,7 +240,8 @@ extension SuperNode {
         consumerGateway: GatewayID,
         to candidate: EscalationCandidate
     ) async throws -> SignedEscalationDecision {
-        try await store.pool.write { db in
+        try await store.write { db in
+            try db.serialize(on: .escalations)
             let id = try AuthorityStore.nextDecisionID(db)
             let decision = try SignedEscalationDecision.sign(
                 EscalationDecision(
@@ -231,7 +267,15 @@ extension SuperNode {
     /// refused; an unknown outcome leaves it pending).
     private func commit(_ decision: SignedEscalationDecision, url: String? = nil) async -> CommitResult {
         let d = decision.decision
-        guard let text = url ?? gatewayEndpoints()[d.producerGateway], let base = URL(string: text) else {
+        let known: String?
+        if let url {
+            known = url
+        } else {
+            do { known = try await gatewayEndpoints()[d.producerGateway] } catch {
+                return .unknown("cannot read the gateways' URLs from the store: \(error)")
+            }
+        }
+        guard let text = known, let base = URL(string: text) else {
             return .unknown("no URL is known for gateway \(d.producerGateway.hex)")
         }
         let producerKey: PublicIdentity?
@@ -286,7 +330,7 @@ extension SuperNode {
         if let status {
             let (tnt, detail) = (tnt, detail)
             do {
-                try await store.pool.write { db in
+                try await store.write { db in
                     try AuthorityStore.setEscalationStatus(
                         d.decisionID,
                         status: status,
@@ -329,10 +373,11 @@ extension SuperNode {
         for energyWh: UInt64,
         excluding consumerGateway: GatewayID
     ) async -> ([EscalationCandidate], [GatewayID]) {
-        let endpoints = gatewayEndpoints().filter { $0.key != consumerGateway }
+        let endpoints: [GatewayID: String]
         let certified: Set<GatewayID>
         do {
-            certified = try await store.pool.read { db in
+            endpoints = try await gatewayEndpoints().filter { $0.key != consumerGateway }
+            certified = try await store.read { db in
                 Set(try endpoints.keys.filter { try AuthorityStore.isCertified($0, db) })
             }
         } catch {

@@ -8,7 +8,7 @@ extension SuperNode {
     /// cached) and `GET /tile/…` (tiles and entry bundles, immutable once served).
     func addLogRoutes(to router: Router<BasicRequestContext>) {
         router.on(SuperNodeRoutes.logCheckpoint) { _, _ in
-            let head = try await self.store.pool.read { db in try CheckpointLog.head(db) }
+            let head = try await self.store.read { db in try CheckpointLog.head(db) }
             return Self.logResponse(
                 Array(try self.log.note(for: head).utf8),
                 contentType: "text/plain; charset=utf-8",
@@ -21,7 +21,7 @@ extension SuperNode {
             do { path = try TilePath(parsingAfterTilePrefix: rest[...]) } catch {
                 throw Rejection(reason: .malformedRequest, message: "\(error)")
             }
-            let (bytes, size) = try await self.store.pool.read { db in
+            let (bytes, size) = try await self.store.read { db in
                 (try CheckpointLog.resource(path, db), try CheckpointLog.head(db).size)
             }
             guard let bytes else {
