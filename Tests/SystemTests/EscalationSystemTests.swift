@@ -67,7 +67,8 @@ struct EscalationSystemTests {
         let id: String
     }
 
-    static func node(_ world: World, _ name: String) async throws -> Node {
+    /// - Parameter store: the super node's `--store`, when it is not its directory's SQLite file.
+    static func node(_ world: World, _ name: String, store: String? = nil) async throws -> Node {
         let directory = world.path(name)
         let made = try await runBinary("edge-gateway", ["init", "--data", directory])
         guard made.status == 0 else { throw Failure("edge-gateway init: \(made.output)") }
@@ -76,7 +77,7 @@ struct EscalationSystemTests {
             [
                 "certify", "--data", world.path("sn"), "--gateway-key", directory + "/gateway.key.pub",
                 "--name", name, "--out", world.path("\(name).cert"),
-            ]
+            ] + (store.map { ["--store", $0] } ?? [])
         )
         guard certified.status == 0 else { throw Failure("super-node certify: \(certified.output)") }
         return Node(
