@@ -293,6 +293,7 @@ let package = Package(
                 "SuperNodeCore",
                 "OperatorKit",
                 "MeterEmulator",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

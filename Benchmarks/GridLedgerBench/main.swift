@@ -48,3 +48,7 @@ if wants("supernode") {
     print("\n== super node audit (20 meters, two history sizes)")
     try await SuperNodeBenchmarks.run()
 }
+if wants("replicas") {
+    print("\n== super node on PostgreSQL: one replica and two (4 gateways pushing at once)")
+    try await ReplicaBenchmarks.run()
+}
