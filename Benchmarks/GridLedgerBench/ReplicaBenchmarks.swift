@@ -195,7 +195,7 @@ enum ReplicaBenchmarks {
         var chain = SuperNodeBenchmarks.Chain(gateway: key, meters: 4)
         let blocks = try chain.grow(by: UInt64(SuperNodeBenchmarks.entriesPerBlock) * 2)
         try await push(blocks[0], to: node, signer: key, certificate: certificate)
-        let stalled = try await PostgresEngine(postgres, connections: 1, fenceAfter: .seconds(2), logger: logger)
+        let stalled = try await PostgresEngine.open(postgres, connections: 1, fenceAfter: .seconds(2), logger: logger)
         let gateway = key.id
         let locked = AsyncStream<Void>.makeStream()
         let holder = Task {

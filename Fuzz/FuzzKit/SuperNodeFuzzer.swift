@@ -111,25 +111,61 @@ package final class SuperNodeFuzzer {
     var lastPush: (certificate: [UInt8]?, proof: RequestProof, blocks: [[UInt8]])?
     var lastEscalation: (certificate: [UInt8]?, proof: RequestProof, request: [UInt8], consumerKey: String)?
 
-    private init(directory: SuperDirectory, node: SuperNode, clock: FuzzClock, seed: UInt64, meters: Int) async throws {
-        let now = clock.now()
-        func certify(_ key: SigningIdentity, _ name: String) async throws -> SignedGatewayCertificate {
-            try await Authority.certify(
-                store: node.store,
-                root: node.root,
-                gatewayKey: key.publicIdentity,
-                name: name,
-                now: now
+    /// The gateways' keys and the certificates `open` issued them.
+    private struct Certified {
+        let honest: SigningIdentity
+        let hostile: SigningIdentity
+        let revokedKey: SigningIdentity
+        let honestCertificate: SignedGatewayCertificate
+        let hostileCertificate: SignedGatewayCertificate
+        let revoked: SignedGatewayCertificate
+
+        /// Certifies an honest and a hostile gateway, and a third one then revoked.
+        static func issue(_ node: SuperNode, now: Int64) async throws -> Certified {
+            func certify(_ key: SigningIdentity, _ name: String) async throws -> SignedGatewayCertificate {
+                try await Authority.certify(
+                    store: node.store,
+                    root: node.root,
+                    gatewayKey: key.publicIdentity,
+                    name: name,
+                    now: now
+                )
+            }
+            let (honest, hostile, revokedKey) = (SigningIdentity(), SigningIdentity(), SigningIdentity())
+            let honestCertificate = try await certify(honest, "honest")
+            let hostileCertificate = try await certify(hostile, "hostile")
+            let revoked = try await certify(revokedKey, "revoked")
+            _ = try await Authority.revoke(store: node.store, .serial(revoked.certificate.serial), now: now)
+            return Certified(
+                honest: honest,
+                hostile: hostile,
+                revokedKey: revokedKey,
+                honestCertificate: honestCertificate,
+                hostileCertificate: hostileCertificate,
+                revoked: revoked
             )
         }
-        let honest = SigningIdentity()
-        let hostile = SigningIdentity()
-        let revokedKey = SigningIdentity()
+    }
+
+    /// Synchronous on purpose: an `async` initializer that awaited the certificates between
+    /// the stored properties' initialisation left a corrupted object with Swift 6.3 (the
+    /// fuzz slice crashed reading `outcomes` in 3 runs of 3; issued first, 0 of 3).
+    private init(
+        directory: SuperDirectory,
+        node: SuperNode,
+        clock: FuzzClock,
+        seed: UInt64,
+        meters: Int,
+        certified: Certified
+    ) throws {
+        let now = clock.now()
+        let honest = certified.honest
+        let hostile = certified.hostile
+        let revokedKey = certified.revokedKey
         let strangerRoot = SigningIdentity()
-        let honestCertificate = try await certify(honest, "honest")
-        hostileCertificate = try await certify(hostile, "hostile")
-        revoked = try await certify(revokedKey, "revoked")
-        _ = try await Authority.revoke(store: node.store, .serial(revoked.certificate.serial), now: now)
+        let honestCertificate = certified.honestCertificate
+        hostileCertificate = certified.hostileCertificate
+        revoked = certified.revoked
         untrusted = try SignedGatewayCertificate.sign(
             GatewayCertificate(
                 issuer: strangerRoot.id,
@@ -179,12 +215,13 @@ package final class SuperNodeFuzzer {
             clock: clock.now,
             requests: RequestAuthenticator(window: window, nonceLimit: nonceLimit)
         )
-        let fuzzer = try await SuperNodeFuzzer(
+        let fuzzer = try SuperNodeFuzzer(
             directory: directory,
             node: node,
             clock: clock,
             seed: seed,
-            meters: meters
+            meters: meters,
+            certified: try await Certified.issue(node, now: clock.now())
         )
         try fuzzer.genesis()
         return fuzzer

@@ -24,6 +24,9 @@ package enum AuthorityError: Error, CustomStringConvertible {
     case keyFile(KeyFileError)
     /// The authority store could not be created or opened.
     case storeUnavailable(path: String, creating: Bool, underlying: String)
+    /// The store was created under another root key than the data directory's (a replica
+    /// initialised with `init` instead of a copy of the first one's key).
+    case foreignRoot(store: String, stored: KeyID, directory: KeyID)
 
     package var description: String {
         switch self {
@@ -54,6 +57,9 @@ package enum AuthorityError: Error, CustomStringConvertible {
             return error.description
         case let .storeUnavailable(path, creating, underlying):
             return "cannot \(creating ? "create" : "open") the authority store \(path): \(underlying)"
+        case let .foreignRoot(store, stored, directory):
+            return
+                "the authority store \(store) belongs to root key \(stored.hex), but this data directory's root key is \(directory.hex): a replica's directory holds a copy of the first replica's root.key and root.key.pub (docs/SCALING.md), not a key of its own from `init`"
         }
     }
 }

@@ -73,16 +73,26 @@ package struct SuperDirectory: Sendable {
         return try await openStore(creating: false, logger: logger)
     }
 
+    /// Opens the store and checks it is this directory's root key's (`AuthorityStore.requireRoot`).
     private func openStore(creating: Bool, logger: Logger) async throws -> AuthorityStore {
+        let store: AuthorityStore
         do {
             if let postgres {
-                return AuthorityStore(
-                    engine: try await PostgresEngine(postgres, fenceAfter: fenceAfter, logger: logger)
+                store = AuthorityStore(
+                    engine: try await PostgresEngine.open(postgres, fenceAfter: fenceAfter, logger: logger)
                 )
+            } else {
+                store = try AuthorityStore(path: storePath)
             }
-            return try AuthorityStore(path: storePath)
         } catch {
             throw AuthorityError.storeUnavailable(path: storeLocation, creating: creating, underlying: "\(error)")
         }
+        let root = try loadKey().publicIdentity
+        let location = storeLocation
+        do { try await store.write { db in try AuthorityStore.requireRoot(root, store: location, db) } } catch {
+            await store.engine.close()
+            throw error
+        }
+        return store
     }
 }

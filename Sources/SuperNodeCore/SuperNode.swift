@@ -450,9 +450,7 @@ package final class SuperNode: Sendable {
                     expectedHeight: audit.auditor.nextHeight
                 )
             }
-            do throws(VerificationFailure) { try audit.auditor.append(block) } catch {
-                throw Rejection(reason: Reason(error.problem), message: error.description, height: height)
-            }
+            try Self.audit(block, on: &audit)
             let now = clock()
             try requireNotAhead(block, now: now)
             try requireOwnAuthority(block)
@@ -531,6 +529,13 @@ package final class SuperNode: Sendable {
             )
         }
         return outcome.accepted
+    }
+
+    /// Audits `block` on `audit`; a failure is the push's rejection with the audit's reason.
+    private static func audit(_ block: Block, on audit: inout GatewayAudit) throws {
+        do { try audit.auditor.append(block) } catch {
+            throw Rejection(reason: Reason(error.problem), message: error.description, height: block.height)
+        }
     }
 
     /// A block may end at most the clock window (`RequestAuthenticator.clockWindow`, the

@@ -136,7 +136,22 @@ struct ReplicaTests {
         await #expect(throws: (any Error).self) { try await stalled.value }
         #expect(try await a.node.gatewayEndpoints()[gateway] == nil)
         // The fenced replica, answering again, goes on with a new connection.
-        #expect(try await paused.push(cert, [chain.blocks[2]]).status == 200)
+        #expect(try await paused.node.auditedTips()[gateway]?.height == 1)
+    }
+
+    @Test func aReplicaWithARootKeyOfItsOwnIsRefusedWithOneLine() async throws {
+        let a = try await NodeHarness.make(store: .postgres)
+        let stranger = SuperDirectory(makeTempDir(), postgres: a.dir.postgres)
+        do {
+            try await stranger.initialise()
+            Issue.record("a directory with another root key opened the store")
+        } catch let error as AuthorityError {
+            let line = error.description
+            #expect(!line.contains("\n"))
+            #expect(line.contains(a.node.root.id.hex) && line.contains("copy"), "\(line)")
+        }
+        // The first replica's copy is taken.
+        _ = try await a.replica()
     }
 
     @Test(arguments: StoreKind.allCases) func anEscalationClaimHoldsUntilReleasedOrItsLeaseRunsOut(
@@ -166,5 +181,37 @@ struct ReplicaTests {
         #expect(try await claim(at: 1_000_000 + lease + 3))
         // An extreme clock cannot overflow the comparison.
         #expect(try await claim(at: .min) == false, "the claim is held")
+    }
+
+    @Test func aStoreURLIsParsedOrRefusedWithWhatIsWrongAndItsPasswordIsNeverPrinted() throws {
+        let full = try PostgresLocation("postgres://grid:s3cret@db.example.net:6543/authority")
+        #expect(full.host == "db.example.net" && full.port == 6543 && full.username == "grid")
+        #expect(full.password == "s3cret" && full.database == "authority")
+        #expect(!full.description.contains("s3cret") && full.description.contains(":***@"))
+        #expect(try PostgresLocation(full.connectionURL) == full)
+        let plain = try PostgresLocation("postgresql://grid@127.0.0.1/authority")
+        #expect(plain.port == 5432)
+        for (text, says) in [
+            ("mysql://grid@host/db", "not a postgres://"),
+            ("postgres://grid@/db", "names no host"),
+            ("postgres://host/db", "names no user"),
+            ("postgres://grid@host", "names no database"),
+            ("postgres://grid:pw@host/db?sslmode=require", "not supported"),
+        ] {
+            #expect(throws: PostgresLocationError.self) { try PostgresLocation(text) }
+            do { _ = try PostgresLocation(text) } catch {
+                #expect("\(error)".contains(says), "\(text): \(error)")
+                #expect(!"\(error)".contains(":pw@"), "\(text): the password is hidden")
+            }
+        }
+        // The command line says the same, and --fence-after needs a PostgreSQL store.
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", "d", "--store", "mysql://x@y/z"]) }
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--data", "d", "--fence-after", "5"]) }
+        #expect(throws: (any Error).self) {
+            try ServeCommand.parse(["--data", "d", "--store", "postgres://g@h/d", "--fence-after", "0"])
+        }
+        let serve = try ServeCommand.parse(["--data", "d", "--store", "postgres://g@h/d", "--fence-after", "5"])
+        #expect(serve.data.store?.host == "h" && serve.fenceAfter == 5)
+        #expect(ServeCommand.helpMessage().contains("--store") && ServeCommand.helpMessage().contains("--fence-after"))
     }
 }

@@ -42,6 +42,22 @@ package final class AuthorityStore: Sendable {
 }
 
 extension AuthorityStore {
+    /// Binds the store to `root` the first time, and checks it every time after: replicas
+    /// sharing a store must sign with the one root key its certificates are issued under.
+    /// - Throws: `AuthorityError.foreignRoot` when the store names another.
+    package static func requireRoot(_ root: PublicIdentity, store: String, _ db: any StoreConnection) throws {
+        try db.serialize(on: .register)
+        guard let stored = try db.row("SELECT key FROM store_root WHERE id = 0")?.bytes(0) else {
+            try db.execute("INSERT INTO store_root (id, key) VALUES (0, ?)", [.blob(root.rawBytes)])
+            return
+        }
+        guard stored == Array(root.rawBytes) else {
+            // A key's id is the first 16 bytes of the SHA-256 of its raw bytes (`PublicIdentity.id`).
+            let storedID = KeyID(bytes: Array(Hash256.sha256(stored).bytes.prefix(16)))
+            throw AuthorityError.foreignRoot(store: store, stored: storedID ?? root.id, directory: root.id)
+        }
+    }
+
     package static func certificates(
         _ db: any StoreConnection,
         where clause: String = "",

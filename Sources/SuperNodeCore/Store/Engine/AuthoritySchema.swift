@@ -141,6 +141,11 @@ package enum AuthoritySchema {
                 sql: "CREATE TABLE escalation_claim (request_hash BLOB PRIMARY KEY, claimed_at INTEGER NOT NULL)"
             )
         }
+        migrator.registerMigration("authority-v8-store-root") { db in
+            try db.execute(
+                sql: "CREATE TABLE store_root (id INTEGER PRIMARY KEY CHECK (id = 0), key BLOB NOT NULL)"
+            )
+        }
         return migrator
     }
 
@@ -248,6 +253,10 @@ package enum AuthoritySchema {
         (
             "authority-v7-escalation-claims",
             ["CREATE TABLE escalation_claim (request_hash BYTEA PRIMARY KEY, claimed_at BIGINT NOT NULL)"]
+        ),
+        (
+            "authority-v8-store-root",
+            ["CREATE TABLE store_root (id BIGINT PRIMARY KEY CHECK (id = 0), key BYTEA NOT NULL)"]
         ),
     ]
 

@@ -29,27 +29,34 @@ package final class PostgresEngine: StoreEngine {
     /// The default of `serve --fence-after`.
     package static let defaultFenceAfter: Duration = .seconds(30)
 
-    /// Connects to `server` (checking it answers) and migrates its schema, serialised with
-    /// other replicas starting at the same time.
-    /// - Throws: the server's error, or `StoreDamage`.
-    package init(
-        _ server: PostgresLocation,
-        connections: Int = defaultConnections,
-        fenceAfter: Duration = defaultFenceAfter,
-        logger: Logger
-    ) async throws {
+    /// An engine for `server`; nothing is connected until the first body runs. `open`
+    /// also checks the server answers and migrates the schema.
+    private init(_ server: PostgresLocation, connections: Int, fenceAfter: Duration, logger: Logger) {
         self.server = server
         location = server.description
         self.logger = logger
         self.fenceAfter = fenceAfter
         threads = NIOThreadPool(numberOfThreads: max(1, connections))
         threads.start()
+    }
+
+    /// Connects to `server` (checking it answers) and migrates its schema, serialised with
+    /// other replicas starting at the same time.
+    /// - Throws: the server's error (`PostgresStoreError`), or `StoreDamage`.
+    package static func open(
+        _ server: PostgresLocation,
+        connections: Int = defaultConnections,
+        fenceAfter: Duration = defaultFenceAfter,
+        logger: Logger
+    ) async throws -> PostgresEngine {
+        let engine = PostgresEngine(server, connections: connections, fenceAfter: fenceAfter, logger: logger)
         do {
-            try await onConnection { db in try AuthoritySchema.migrate(db) }
+            try await engine.onConnection { db in try AuthoritySchema.migrate(db) }
         } catch {
-            await close()
+            await engine.close()
             throw error
         }
+        return engine
     }
 
     package var kind: StoreEngineKind { .postgres }
