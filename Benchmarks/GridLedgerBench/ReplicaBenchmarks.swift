@@ -150,23 +150,7 @@ enum ReplicaBenchmarks {
         certificate: SignedGatewayCertificate
     ) async throws {
         let bytes = block.wireBytes()
-        let body = Array(
-            try JSONEncoder().encode(
-                PushRequest(
-                    certificate: Data(certificate.bytes).base64EncodedString(),
-                    blocks: [Data(bytes).base64EncodedString()]
-                )
-            )
-        )
-        let proof = RequestProof(
-            signature: try RequestSigning.headerValue(
-                signer: signer,
-                at: now,
-                endpoint: SuperNodeRoutes.blocks,
-                body: body
-            ),
-            body: body
-        )
+        let proof = try SuperNodeBenchmarks.pushProof(bytes, signer: signer, certificate: certificate)
         let outcome = try await node.push(certificate: certificate.bytes, proof: proof, blocks: [bytes])
         guard outcome.rejection == nil, outcome.accepted.count == 1 else {
             throw GatewayBenchmarks.BenchFailure("block \(block.height) refused: \(String(describing: outcome))")

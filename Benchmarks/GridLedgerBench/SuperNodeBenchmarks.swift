@@ -124,23 +124,7 @@ enum SuperNodeBenchmarks {
             let blocks = try chain.grow(by: min(UInt64(entriesPerBlock) * 10, entries - chain.entries))
             for block in blocks {
                 let bytes = block.wireBytes()
-                let body = Array(
-                    try JSONEncoder().encode(
-                        PushRequest(
-                            certificate: Data(certificate.bytes).base64EncodedString(),
-                            blocks: [Data(bytes).base64EncodedString()]
-                        )
-                    )
-                )
-                let proof = RequestProof(
-                    signature: try RequestSigning.headerValue(
-                        signer: gateway,
-                        at: now,
-                        endpoint: SuperNodeRoutes.blocks,
-                        body: body
-                    ),
-                    body: body
-                )
+                let proof = try pushProof(bytes, signer: gateway, certificate: certificate)
                 var outcome: PushOutcome?
                 pushing += try await Bench.timeAsync {
                     outcome = try await node.push(certificate: certificate.bytes, proof: proof, blocks: [bytes])
@@ -179,6 +163,32 @@ enum SuperNodeBenchmarks {
             auditRate: Double(pushed) / pushing,
             startup: startups.sorted()[1],
             fullReplay: fullReplay
+        )
+    }
+
+    /// The signed request of a push of one block (`bytes`, its wire bytes), as the gateway's
+    /// uplink sends it.
+    static func pushProof(
+        _ bytes: [UInt8],
+        signer: SigningIdentity,
+        certificate: SignedGatewayCertificate
+    ) throws -> RequestProof {
+        let body = Array(
+            try JSONEncoder().encode(
+                PushRequest(
+                    certificate: Data(certificate.bytes).base64EncodedString(),
+                    blocks: [Data(bytes).base64EncodedString()]
+                )
+            )
+        )
+        return RequestProof(
+            signature: try RequestSigning.headerValue(
+                signer: signer,
+                at: now,
+                endpoint: SuperNodeRoutes.blocks,
+                body: body
+            ),
+            body: body
         )
     }
 

@@ -17,17 +17,6 @@ struct ReplicaTests {
     let gatewayA = TestKeys.key(0x51)
     let gatewayB = TestKeys.key(0x52)
 
-    func replayed(_ blocks: [Block], gateway: SigningIdentity) throws -> [UInt8] {
-        let verified = try ChainVerifier(gatewayKey: gateway.publicIdentity).verify(blocks: blocks)
-        return AuditSnapshot.encoded(
-            ChainSnapshot(tip: try #require(verified.tip), tree: verified.tree, state: verified.state)
-        )
-    }
-
-    func audited(_ h: NodeHarness, _ gateway: SigningIdentity) async throws -> [UInt8] {
-        AuditSnapshot.encoded(try #require(try await h.node.auditedChain(of: gateway.id)))
-    }
-
     @Test func pushesToEitherReplicaExtendOneAuditedChainAndOneLog() async throws {
         let a = try await NodeHarness.make(store: .postgres)
         let b = try await a.replica()
@@ -57,8 +46,12 @@ struct ReplicaTests {
         let head = try await a.node.store.read { db in try CheckpointLog.head(db) }
         #expect(head.size == UInt64(chainA.blocks.count + chainB.blocks.count))
         for replica in [a, b] {
-            #expect(try await audited(replica, gatewayA) == (try replayed(chainA.blocks, gateway: gatewayA)))
-            #expect(try await audited(replica, gatewayB) == (try replayed(chainB.blocks, gateway: gatewayB)))
+            for (gateway, chain) in [(gatewayA, chainA), (gatewayB, chainB)] {
+                #expect(
+                    try await ResidentAuditsTests.audited(replica, gateway)
+                        == (try ResidentAuditsTests.replayed(chain.blocks, gateway: gateway))
+                )
+            }
         }
         // A tampered copy sent to the replica that did not accept the block is a fork there too.
         var tampered = chainA.blocks[4].wireBytes()

@@ -16,14 +16,14 @@ struct ResidentAuditsTests {
     let gatewayB = TestKeys.key(0x32)
 
     /// The state a verifier reaches replaying every block from the first, as a snapshot.
-    func replayed(_ blocks: [Block], gateway: SigningIdentity) throws -> [UInt8] {
+    static func replayed(_ blocks: [Block], gateway: SigningIdentity) throws -> [UInt8] {
         let verified = try ChainVerifier(gatewayKey: gateway.publicIdentity).verify(blocks: blocks)
         return AuditSnapshot.encoded(
             ChainSnapshot(tip: try #require(verified.tip), tree: verified.tree, state: verified.state)
         )
     }
 
-    func audited(_ h: NodeHarness, _ gateway: SigningIdentity) async throws -> [UInt8]? {
+    static func audited(_ h: NodeHarness, _ gateway: SigningIdentity) async throws -> [UInt8]? {
         try await h.node.auditedChain(of: gateway.id).map(AuditSnapshot.encoded)
     }
 
@@ -66,8 +66,8 @@ struct ResidentAuditsTests {
         let restores = logs.all.filter { $0.contains("audit resumed") }
         #expect(restores.count >= 7, "\(logs.all)")
         #expect(restores.contains { $0.contains("gateway.id=\(gatewayA.id.hex)") && $0.contains("replayed.blocks=3") })
-        #expect(try await audited(h, gatewayA) == (try replayed(chainA.blocks, gateway: gatewayA)))
-        #expect(try await audited(h, gatewayB) == (try replayed(chainB.blocks, gateway: gatewayB)))
+        #expect(try await Self.audited(h, gatewayA) == (try Self.replayed(chainA.blocks, gateway: gatewayA)))
+        #expect(try await Self.audited(h, gatewayB) == (try Self.replayed(chainB.blocks, gateway: gatewayB)))
         // A fork of a dropped gateway's chain is still refused, a replay still answered.
         #expect(try await h.push(certB, [chainB.blocks[4]]).status == 200)
         try chainA.more()
@@ -98,7 +98,7 @@ struct ResidentAuditsTests {
         )
         #expect(problem == nil)
         #expect(restarted.node.residentAuditCount == 1)
-        #expect(try await audited(restarted, gatewayA) == (try replayed(chain.blocks, gateway: gatewayA)))
+        #expect(try await Self.audited(restarted, gatewayA) == (try Self.replayed(chain.blocks, gateway: gatewayA)))
         // A gateway that never pushed has no audit, and none is held for it.
         #expect(try await restarted.node.auditedChain(of: gatewayB.id) == nil)
         #expect(restarted.node.residentAuditCount == 1)

@@ -99,13 +99,16 @@ struct EscalationSystemTests {
     }
 
     static func serve(_ world: World, _ node: Node, superNode: String) async throws -> (RunningProcess, String) {
+        try await serve(world, node, superNodes: [superNode])
+    }
+
+    /// `serve` with one `--super-node` per URL (replicas of one super node).
+    static func serve(_ world: World, _ node: Node, superNodes: [String]) async throws -> (RunningProcess, String) {
         let urlFile = node.directory + "/gateway.url"
         let process = try RunningProcess(
             "edge-gateway",
-            [
-                "serve", "--data", node.directory, "--listen", "127.0.0.1:0", "--seal-interval", "300ms",
-                "--super-node", superNode, "--certificate", node.certificate,
-            ],
+            ["serve", "--data", node.directory, "--listen", "127.0.0.1:0", "--seal-interval", "300ms"]
+                + superNodes.flatMap { ["--super-node", $0] } + ["--certificate", node.certificate],
             log: world.path("\(node.name).log")
         )
         try await waitUntil("\(node.name)'s gateway.url") {

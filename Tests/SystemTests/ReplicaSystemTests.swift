@@ -63,59 +63,6 @@ struct ReplicaSystemTests {
         )
     }
 
-    static func serveGateway(
-        _ world: World,
-        _ node: Node,
-        superNodes: [String]
-    ) async throws -> (
-        RunningProcess, String
-    ) {
-        let urlFile = node.directory + "/gateway.url"
-        let process = try RunningProcess(
-            "edge-gateway",
-            ["serve", "--data", node.directory, "--listen", "127.0.0.1:0", "--seal-interval", "300ms"]
-                + superNodes.flatMap { ["--super-node", $0] } + ["--certificate", node.certificate],
-            log: world.path("\(node.name).log")
-        )
-        try await waitUntil("\(node.name)'s gateway.url") {
-            FileManager.default.fileExists(atPath: urlFile) || !process.process.isRunning
-        }
-        guard process.process.isRunning else { throw Failure("\(node.name) serve stopped: \(process.logText)") }
-        return (
-            process,
-            try String(contentsOfFile: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        )
-    }
-
-    /// One signed reading of `meter` (an import or export register), sent to `base`.
-    struct Meter {
-        let key: SigningIdentity
-        let gateway: GatewayID
-        let register: Measurand
-        var sequence: UInt64 = 0
-
-        mutating func read(_ base: String, client: HTTPClient) async throws -> Bool {
-            sequence += 1
-            let reading = try Reading(
-                meter: key.id,
-                gateway: gateway,
-                sequence: sequence,
-                timestamp: Int64(Date().timeIntervalSince1970 * 1000),
-                values: [MeasuredValue(register, Int64(sequence) * 1000)]
-            )
-            let batch = IngestBatch(records: [
-                Data(try SignedRecord.sign(.reading(reading), with: key).bytes).base64EncodedString()
-            ])
-            let (status, data) = try await EndToEndTests.post(
-                base + "/v1/readings",
-                json: try JSONEncoder().encode(batch),
-                client: client
-            )
-            guard status == 200 else { return false }
-            return try JSONDecoder().decode(IngestResponse.self, from: data).results.first?.status == .accepted
-        }
-    }
-
     /// `gateway`'s checkpoints as the super node stored them, by height (hex).
     static func storedCheckpoints(
         _ cluster: PostgresCluster,
@@ -161,26 +108,28 @@ struct ReplicaSystemTests {
         let (replicaA, urlA) = try await Self.serveReplica(world, world.path("sn"), store: store, log: "sn-a.log")
         let (replicaB, urlB) = try await Self.serveReplica(world, second, store: store, log: "sn-b.log")
         // G1 starts on A, G2 on B; each has the other as its next.
-        let (gateway1, base1) = try await Self.serveGateway(world, g1, superNodes: [urlA, urlB])
-        let (gateway2, base2) = try await Self.serveGateway(world, g2, superNodes: [urlB, urlA])
+        let (gateway1, base1) = try await EscalationSystemTests.serve(world, g1, superNodes: [urlA, urlB])
+        let (gateway2, base2) = try await EscalationSystemTests.serve(world, g2, superNodes: [urlB, urlA])
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var home = Meter(
+        var home = UplinkSystemTests.Feeder(
             key: try KeyFile.readPrivateKey(from: world.path("home.key")),
-            gateway: try #require(GatewayID(hex: g1.id)),
-            register: .energyImportWh
+            base: base1,
+            gateway: try #require(GatewayID(hex: g1.id))
         )
-        var wind = Meter(
+        var wind = UplinkSystemTests.Feeder(
             key: try KeyFile.readPrivateKey(from: world.path("wind.key")),
+            base: base2,
             gateway: try #require(GatewayID(hex: g2.id)),
-            register: .energyExportWh
+            measurand: .energyExportWh,
+            step: 1000
         )
         func uplink(_ base: String) async throws -> Uplink {
             try await UplinkSystemTests.json(base + "/v1/uplink", Uplink.self, client: client)
         }
         func feed(rounds: Int) async throws {
             for _ in 0..<rounds {
-                #expect(try await home.read(base1, client: client))
-                #expect(try await wind.read(base2, client: client))
+                #expect(try await home.feed(client: client))
+                #expect(try await wind.feed(client: client))
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

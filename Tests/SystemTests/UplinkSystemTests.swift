@@ -314,29 +314,9 @@ struct UplinkSystemTests {
         let (superNode, superURL) = try await grid.startSuperNode(log: "sn.log")
         let (gateway, base) = try await grid.startGateway(superNodeURL: superURL)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var sequence: UInt64 = 0
+        var feeder = Feeder(key: meterKey, base: base, gateway: GatewayID(hex: grid.gatewayID))
         /// Plays the meter agent: one signed reading; true when the gateway accepted it.
-        func feed() async throws -> Bool {
-            sequence += 1
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let reading = try Reading(
-                meter: meterKey.id,
-                gateway: GatewayID(hex: grid.gatewayID),
-                sequence: sequence,
-                timestamp: now,
-                values: [MeasuredValue(.energyImportWh, Int64(sequence))]
-            )
-            let batch = IngestBatch(records: [
-                Data(try SignedRecord.sign(.reading(reading), with: meterKey).bytes).base64EncodedString()
-            ])
-            let (status, data) = try await EndToEndTests.post(
-                base + "/v1/readings",
-                json: try JSONEncoder().encode(batch),
-                client: client
-            )
-            guard status == 200 else { return false }
-            return try JSONDecoder().decode(IngestResponse.self, from: data).results.first?.status == .accepted
-        }
+        func feed() async throws -> Bool { try await feeder.feed(client: client) }
         do {
             try await Self.waitFor("checkpoints") {
                 _ = try await feed()
@@ -421,6 +401,9 @@ struct UplinkSystemTests {
         let base: String
         /// The gateway the readings are addressed to.
         let gateway: GatewayID?
+        /// The register read, and what it grows by per reading (Wh).
+        var measurand: Measurand = .energyImportWh
+        var step: Int64 = 1
         var sequence: UInt64 = 0
 
         mutating func feed(client: HTTPClient) async throws -> Bool {
@@ -431,7 +414,7 @@ struct UplinkSystemTests {
                 gateway: gateway,
                 sequence: sequence,
                 timestamp: now,
-                values: [MeasuredValue(.energyImportWh, Int64(sequence))]
+                values: [MeasuredValue(measurand, Int64(sequence) * step)]
             )
             let batch = IngestBatch(records: [
                 Data(try SignedRecord.sign(.reading(reading), with: key).bytes).base64EncodedString()
