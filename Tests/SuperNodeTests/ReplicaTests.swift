@@ -103,27 +103,22 @@ struct ReplicaTests {
         let gateway = gatewayA.id
         // The replica takes the gateway's lock, then stops answering the server (as under
         // SIGSTOP) for longer than it may.
+        let (locked, holding) = AsyncStream<Void>.makeStream()
         let stalled = Task {
+            defer { holding.finish() }  // a session that fails before the lock ends the wait too
             try await paused.node.store.session { db in
                 try db.transaction {
                     try db.serialize(on: .gateway(gateway))
-                    Thread.sleep(forTimeInterval: 3)
+                    holding.yield()
+                    Thread.sleep(forTimeInterval: 4)
                     try AuthorityStore.setEndpoint("http://stalled.invalid", gateway: gateway, at: 0, db)
                 }
             }
         }
-        try await waitUntil("the stalled replica holds the gateway's lock") {
-            try await a.node.store.read { db in
-                try db.integer(
-                    """
-                    SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
-                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    """
-                ) ?? 0
-            } > 0
-        }
-        // The other replica's push waits for the lock, and goes through once the server has
-        // ended the stalled transaction.
+        var lockTaken = locked.makeAsyncIterator()
+        _ = await lockTaken.next()
+        // The other replica's push waits for the lock (unless the server has ended the stalled
+        // transaction already), and goes through.
         let pushed = try await a.push(cert, [chain.blocks[1]])
         #expect(pushed.status == 200, "\(String(describing: pushed.reasons))")
         await #expect(throws: (any Error).self) { try await stalled.value }

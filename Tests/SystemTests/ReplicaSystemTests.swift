@@ -89,6 +89,25 @@ struct ReplicaSystemTests {
         }
     }
 
+    /// Every block of each gateway's chain checkpointed once, in order, the gateway kept the
+    /// super node's bytes, and the log has one entry per checkpoint.
+    static func expectEveryBlockCheckpointedOnce(_ cluster: PostgresCluster, _ nodes: [Node]) async throws {
+        var total = 0
+        for node in nodes {
+            let stored = try await offThePool {
+                try Self.storedCheckpoints(cluster, database: "grid", gateway: node.id)
+            }
+            let kept = try await Self.keptCheckpoints(node)
+            #expect(!stored.isEmpty)
+            #expect(stored.map(\.0) == Array(0..<Int64(stored.count)), "\(node.name): heights without a gap")
+            #expect(kept.map(\.0) == stored.map(\.0), "\(node.name): the gateway kept every checkpoint")
+            #expect(kept.map(\.1) == stored.map(\.1), "\(node.name): the same checkpoint at both ends")
+            total += stored.count
+        }
+        let logSize = try await offThePool { try cluster.psql("SELECT size FROM log_head", database: "grid") }
+        #expect(Int(logSize.trimmingCharacters(in: .whitespacesAndNewlines)) == total, "one log entry per checkpoint")
+    }
+
     @Test("kill -9 of a replica mid-stream: the gateways move on, every checkpoint once and the same at both ends")
     func killOneReplicaMidStream() async throws {
         let cluster = try await PostgresCluster.start()
@@ -186,21 +205,74 @@ struct ReplicaSystemTests {
         #expect(gateway1.terminate() == 0, "\(gateway1.logText.suffix(3000))")
         #expect(gateway2.terminate() == 0, "\(gateway2.logText.suffix(3000))")
 
-        // Every block checkpointed once, in order, and the gateway kept the super node's bytes.
-        var total = 0
-        for node in [g1, g2] {
-            let stored = try await offThePool {
-                try Self.storedCheckpoints(cluster, database: "grid", gateway: node.id)
-            }
-            let kept = try await Self.keptCheckpoints(node)
-            #expect(!stored.isEmpty)
-            #expect(stored.map(\.0) == Array(0..<Int64(stored.count)), "\(node.name): heights without a gap")
-            #expect(kept.map(\.0) == stored.map(\.0), "\(node.name): the gateway kept every checkpoint")
-            #expect(kept.map(\.1) == stored.map(\.1), "\(node.name): the same checkpoint at both ends")
-            total += stored.count
+        try await Self.expectEveryBlockCheckpointedOnce(cluster, [g1, g2])
+        #expect(replicaB.terminate() == 0, "\(replicaB.logText.suffix(3000))")
+        let verified = try await runBinary("super-node", ["verify", "--data", second, "--store", store])
+        #expect(verified.status == 0 && verified.output.contains("store OK"), "\(verified.output)")
+    }
+
+    /// A replica paused (SIGSTOP) while its gateway pushes: the gateway's request to it times
+    /// out and it moves to the other; a transaction the paused one held is ended by the
+    /// server after `--fence-after`; resumed (SIGCONT), it answers again and has committed
+    /// nothing twice.
+    @Test(
+        "SIGSTOP of a replica mid-stream: the gateway moves on, the paused replica is fenced off and commits nothing twice"
+    )
+    func pauseOneReplicaMidStream() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.stop() }
+        try await offThePool { try cluster.psql("CREATE DATABASE grid") }
+        let store = "postgres://\(PostgresCluster.role)@127.0.0.1:\(cluster.port)/grid"
+        let world = try World()
+        let initialised = try await runBinary("super-node", ["init", "--data", world.path("sn"), "--store", store])
+        guard initialised.status == 0 else { throw Failure("super-node init: \(initialised.output)") }
+        let second = try Self.replicaDirectory(world, from: world.path("sn"), "sn-b")
+        let g1 = try await EscalationSystemTests.node(world, "g1", store: store)
+        _ = try await EscalationSystemTests.enroll(world, "home", role: "consumer", at: g1)
+        let (replicaA, urlA) = try await Self.serveReplica(world, world.path("sn"), store: store, log: "sn-a.log")
+        let (replicaB, urlB) = try await Self.serveReplica(world, second, store: store, log: "sn-b.log")
+        let (gateway, base) = try await EscalationSystemTests.serve(world, g1, superNodes: [urlA, urlB])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var home = UplinkSystemTests.Feeder(
+            key: try KeyFile.readPrivateKey(from: world.path("home.key")),
+            base: base,
+            gateway: try #require(GatewayID(hex: g1.id))
+        )
+        func uplink() async throws -> Uplink {
+            try await UplinkSystemTests.json(base + "/v1/uplink", Uplink.self, client: client)
         }
-        let logSize = try await offThePool { try cluster.psql("SELECT size FROM log_head", database: "grid") }
-        #expect(Int(logSize.trimmingCharacters(in: .whitespacesAndNewlines)) == total, "one log entry per checkpoint")
+        do {
+            try await UplinkSystemTests.waitFor("checkpoints through replica A") {
+                #expect(try await home.feed(client: client))
+                return (try await uplink().lastCheckpointedHeight ?? 0) >= 2
+            }
+            let before = try await uplink().lastCheckpointedHeight ?? 0
+            replicaA.signal(SIGSTOP)
+            // The gateway's push to A waits for its request timeout (60 s), then goes to B.
+            try await UplinkSystemTests.waitFor("checkpoints through replica B", timeout: .seconds(240)) {
+                #expect(try await home.feed(client: client))
+                try await Task.sleep(for: .milliseconds(200))
+                return (try await uplink().lastCheckpointedHeight ?? 0) >= before + 3
+            }
+            replicaA.signal(SIGCONT)
+            try await UplinkSystemTests.waitFor("every sealed block checkpointed") {
+                let health = try await UplinkSystemTests.json(base + "/healthz", Health.self, client: client)
+                let u = try await uplink()
+                return health.pending == 0 && u.sealedHeight.map(Int64.init) == health.height
+                    && u.lastCheckpointedHeight == u.sealedHeight
+            }
+            // A answers again, from the same store.
+            let (status, _) = try await EndToEndTests.get(urlA + "/healthz", client: client)
+            #expect(status == 200)
+        } catch {
+            replicaA.signal(SIGCONT)
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        #expect(gateway.terminate() == 0, "\(gateway.logText.suffix(3000))")
+        try await Self.expectEveryBlockCheckpointedOnce(cluster, [g1])
+        #expect(replicaA.terminate() == 0, "\(replicaA.logText.suffix(3000))")
         #expect(replicaB.terminate() == 0, "\(replicaB.logText.suffix(3000))")
         let verified = try await runBinary("super-node", ["verify", "--data", second, "--store", store])
         #expect(verified.status == 0 && verified.output.contains("store OK"), "\(verified.output)")
