@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import GatewayCore
+import Glibc
 import GridAPI
 import LedgerLite
 import LedgerStore
@@ -56,6 +59,14 @@ enum ReplicaBenchmarks {
             postgres: try PostgresLocation("postgres://\(PostgresCluster.role)@127.0.0.1:\(cluster.port)/bench_fence"),
             logger: logger
         )
+        try cluster.psql("CREATE DATABASE bench_kill")
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("super-node").path
+        let killed = try await killTakeover(
+            binary: binary,
+            postgres: try PostgresLocation("postgres://\(PostgresCluster.role)@127.0.0.1:\(cluster.port)/bench_kill"),
+            logger: logger
+        )
         let ed25519 = try Bench.ed25519VerificationsPerSecond(threads: cores, perThread: 5000)
         let label = "\(gateways) gateways × \(perGateway) entries"
         Bench.report(
@@ -78,6 +89,20 @@ enum ReplicaBenchmarks {
             unit: "ms",
             reference: ("--fence-after", 2000)
         )
+        if let killed {
+            Bench.report(
+                "takeover after kill -9 of super-node serve (refused push, then the other)",
+                value: killed.takeover * 1000,
+                unit: "ms",
+                reference: (
+                    "the uplink's connect timeout", Double(UplinkConfig().connectTimeout.components.seconds) * 1000
+                )
+            )
+        } else {
+            print(
+                "super-node missing beside the benchmark binary, so no kill -9 takeover figure (make bench builds it)"
+            )
+        }
     }
 
     /// A fresh super node (one or two replicas) audits every chain, the gateways pushing at
@@ -200,5 +225,98 @@ enum ReplicaBenchmarks {
         await stalled.close()
         await node.store.engine.close()
         return elapsed
+    }
+
+    /// Two `super-node serve` replicas (the binary beside this one) on `postgres`; a gateway's
+    /// block pushed to A; A killed (SIGKILL); the time from the kill until the gateway's next
+    /// block, pushed first to A (refused: nothing listens) then to B as its uplink does, is
+    /// checkpointed by B. Beside: the uplink's connect timeout, which the refused push takes
+    /// (its HTTP client retries a refused connection until then). Nil without the binary.
+    static func killTakeover(
+        binary: String,
+        postgres: PostgresLocation,
+        logger: Logger
+    ) async throws -> (takeover: Double, push: Double)? {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return nil }
+        let paths = (0..<2).map { index in
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "gridledger-kill-bench-\(index)-\(UUID().uuidString)"
+            ).path
+        }
+        defer { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
+        let first = SuperDirectory(paths[0], postgres: postgres)
+        let root = try await first.initialise()
+        let second = SuperDirectory(paths[1], postgres: postgres)
+        try FileManager.default.createDirectory(
+            atPath: second.path,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        try KeyFile.writePrivateKey(root, to: second.keyPath)
+        try KeyFile.writePublicKey(root.publicIdentity, to: second.publicKeyPath, comment: "super-node-root")
+        let key = SigningIdentity()
+        let store = try await first.openStore(logger: logger)
+        let certificate = try await Authority.certify(
+            store: store,
+            root: root,
+            gatewayKey: key.publicIdentity,
+            name: "bench",
+            now: Timestamps.now()
+        )
+        await store.engine.close()
+        var replicas: [(process: Process, url: String)] = []
+        defer { for replica in replicas { GatewayBenchmarks.stopProcess(replica.process) } }
+        for directory in [first, second] {
+            let (process, _) = try await BenchHistory.startServing(
+                binary,
+                ["serve", "--data", directory.path, "--store", postgres.connectionURL, "--listen", "127.0.0.1:0"],
+                urlFile: directory.urlPath
+            )
+            let url = try String(contentsOfFile: directory.urlPath, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            replicas.append((process, url))
+        }
+        var chain = SuperNodeBenchmarks.Chain(gateway: key, meters: 4)
+        let blocks = try chain.grow(by: UInt64(SuperNodeBenchmarks.entriesPerBlock) * 3)
+        // Connect as the gateway's uplink does: its HTTP client retries a refused connection
+        // until the connect timeout, which is then most of the takeover.
+        let uplink = UplinkConfig()
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .gridLedger(connect: uplink.connectTimeout, read: uplink.requestTimeout)
+        )
+        func push(_ block: Block, to url: String) async throws {
+            let request = PushRequest(
+                certificate: Data(certificate.bytes).base64EncodedString(),
+                blocks: [Data(block.wireBytes()).base64EncodedString()]
+            )
+            let answer = try await SuperNodeClient(base: url, client: http).push(
+                request,
+                signer: RequestSigner(key: key, clock: Timestamps.now),
+                timeout: .seconds(30)
+            )
+            guard answer.body.rejected == nil, answer.body.checkpoints.count == 1 else {
+                throw GatewayBenchmarks.BenchFailure("block \(block.height) refused: \(answer.body)")
+            }
+        }
+        do {
+            try await push(blocks[0], to: replicas[0].url)
+            let live = try await Bench.timeAsync { try await push(blocks[1], to: replicas[0].url) }
+            kill(replicas[0].process.processIdentifier, SIGKILL)
+            replicas[0].process.waitUntilExit()
+            let takeover = try await Bench.timeAsync {
+                do {
+                    try await push(blocks[2], to: replicas[0].url)
+                    throw GatewayBenchmarks.BenchFailure("a killed replica answered")
+                } catch is GridAPIError {
+                    try await push(blocks[2], to: replicas[1].url)
+                }
+            }
+            try await http.shutdown()
+            return (takeover, live)
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
     }
 }

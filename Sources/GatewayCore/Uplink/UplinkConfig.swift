@@ -1,5 +1,7 @@
 /// Settings of the uplink (docs/GATEWAY.md, "Uplink to the super node").
 package struct UplinkConfig: Sendable {
+    package init() {}
+
     /// Most blocks a push carries.
     package var maxBlocks = 64
     /// Most wire bytes a push carries (base64 adds a third); a single larger block still goes alone.
