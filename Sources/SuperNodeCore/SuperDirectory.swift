@@ -39,23 +39,32 @@ package struct SuperDirectory: Sendable {
     package var isInitialised: Bool { directory.isInitialised }
 
     /// Creates the directory, the root key pair and an empty authority store (the SQLite
-    /// file, or the schema on the PostgreSQL server when it has none yet).
+    /// file, or the schema on the PostgreSQL server when it has none yet). A PostgreSQL store
+    /// is reached first: when it cannot be, nothing is created and `init` can be run again.
     @discardableResult
     package func initialise(logger: Logger = Logger(label: "super-node.store")) async throws -> SigningIdentity {
-        try directory.create(
-            refusingIfPresent: ["authority.sqlite"],
-            refusal: "Use another --data path; a new root key would invalidate every certificate issued"
-        )
-        let key = SigningIdentity()
+        let reached = postgres == nil ? nil : try await openEngine(creating: true, logger: logger)
         do {
-            try KeyFile.writePrivateKey(key, to: keyPath)
-            try KeyFile.writePublicKey(key.publicIdentity, to: publicKeyPath, comment: "super-node-root")
+            try directory.create(
+                refusingIfPresent: ["authority.sqlite"],
+                refusal: "Use another --data path; a new root key would invalidate every certificate issued"
+            )
+            let key = SigningIdentity()
+            do {
+                try KeyFile.writePrivateKey(key, to: keyPath)
+                try KeyFile.writePublicKey(key.publicIdentity, to: publicKeyPath, comment: "super-node-root")
+            } catch {
+                throw AuthorityError.keyFile(error)
+            }
+            let store: AuthorityStore
+            if let reached { store = reached } else { store = try await openEngine(creating: true, logger: logger) }
+            try await requireRoot(key.publicIdentity, of: store)
+            await store.engine.close()
+            return key
         } catch {
-            throw AuthorityError.keyFile(error)
+            await reached?.engine.close()
+            throw error
         }
-        let store = try await openStore(creating: true, logger: logger)
-        await store.engine.close()
-        return key
     }
 
     /// Fails with a clear line unless `super-node init` set the directory up.
@@ -75,24 +84,31 @@ package struct SuperDirectory: Sendable {
 
     /// Opens the store and checks it is this directory's root key's (`AuthorityStore.requireRoot`).
     private func openStore(creating: Bool, logger: Logger) async throws -> AuthorityStore {
-        let store: AuthorityStore
+        let store = try await openEngine(creating: creating, logger: logger)
+        try await requireRoot(try loadKey().publicIdentity, of: store)
+        return store
+    }
+
+    /// Opens (and migrates) the store's engine.
+    private func openEngine(creating: Bool, logger: Logger) async throws -> AuthorityStore {
         do {
             if let postgres {
-                store = AuthorityStore(
+                return AuthorityStore(
                     engine: try await PostgresEngine.open(postgres, fenceAfter: fenceAfter, logger: logger)
                 )
-            } else {
-                store = try AuthorityStore(path: storePath)
             }
+            return try AuthorityStore(path: storePath)
         } catch {
             throw AuthorityError.storeUnavailable(path: storeLocation, creating: creating, underlying: "\(error)")
         }
-        let root = try loadKey().publicIdentity
+    }
+
+    /// Binds `store` to `root`, or checks it is bound to it; closes it when not.
+    private func requireRoot(_ root: PublicIdentity, of store: AuthorityStore) async throws {
         let location = storeLocation
         do { try await store.write { db in try AuthorityStore.requireRoot(root, store: location, db) } } catch {
             await store.engine.close()
             throw error
         }
-        return store
     }
 }

@@ -142,6 +142,17 @@ struct ReplicaTests {
         _ = try await a.replica()
     }
 
+    @Test func initWithAnUnreachableStoreCreatesNothingSoItCanBeRunAgain() async throws {
+        let path = makeTempDir()
+        let unreachable = SuperDirectory(path, postgres: try PostgresLocation("postgres://gridledger@127.0.0.1:1/none"))
+        await #expect(throws: AuthorityError.self) { try await unreachable.initialise() }
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // With a store that answers, the same directory is initialised.
+        let reachable = SuperDirectory(path, postgres: try await PostgresServer.newDatabase())
+        try await reachable.initialise()
+        #expect(reachable.isInitialised)
+    }
+
     @Test(arguments: StoreKind.allCases) func anEscalationClaimHoldsUntilReleasedOrItsLeaseRunsOut(
         store: StoreKind
     )
