@@ -15,6 +15,39 @@ import Testing
 
 @Suite("Uplink: checkpoint checks, super node link, receipts with checkpoints")
 struct UplinkTests {
+    /// With several `--super-node` URLs the link uses one, and moves to the next (round robin)
+    /// after a call to the one in use failed; a late failure of a URL it has left already
+    /// does not move it twice.
+    @Test func aLinkWithSeveralURLsMovesOnOnceFromTheOneThatFailed() throws {
+        let root = TestKeys.key(0xab)
+        let gateway = TestKeys.key(0xac)
+        let certificate = try SignedGatewayCertificate.sign(
+            GatewayCertificate(
+                issuer: root.id,
+                gatewayKey: gateway.publicIdentity,
+                serial: 1,
+                issuedAt: 1_767_225_600_000,
+                name: "gw"
+            ),
+            with: root
+        )
+        let link = SuperNodeLink(
+            urls: ["http://a:8090/", "http://b:8090", "http://c:8090"],
+            certificate: certificate,
+            rootKeyPath: makeTempDir() + "/root.pub"
+        )
+        #expect(link.urls == ["http://a:8090", "http://b:8090", "http://c:8090"])
+        #expect(link.url == "http://a:8090")
+        #expect(link.moveOn(from: "http://a:8090/v1/blocks") == "http://b:8090")
+        #expect(link.moveOn(from: "http://a:8090/v1/escalations") == "http://b:8090", "a late failure of A")
+        #expect(link.moveOn(from: "http://ab:8090/v1/blocks") == "http://b:8090", "not a URL under B")
+        #expect(link.moveOn(from: "http://b:8090") == "http://c:8090")
+        #expect(link.moveOn(from: "http://c:8090/v1/blocks") == "http://a:8090", "round robin")
+        let single = SuperNodeLink(url: "http://a:8090", certificate: certificate, rootKeyPath: "/nonexistent")
+        #expect(single.moveOn(from: "http://a:8090/v1/blocks") == nil)
+        #expect(single.url == "http://a:8090")
+    }
+
     /// A gateway with one enrolled meter and two blocks (the enrollment, then a reading).
     static func chain() async throws -> (Harness, SigningIdentity, [SignedBlockHeader]) {
         let h = try await Harness.make()
