@@ -25,7 +25,10 @@ struct ReaderPoolTests {
         defer { pool.shutdown() }
         let gate = Gate()
         let slow = Task { try await pool.run { gate.block() } }
-        try await waitUntil("the slow read holds a thread") {
+        // Patience, not a bound: the task must first get a cooperative thread, which in the
+        // full second test process (over 400 tests on two cores) took longer than 20 s once;
+        // nothing in the pool is waited for here.
+        try await waitUntil("the slow read holds a thread", timeout: .seconds(120)) {
             gate.entered.load(ordering: .sequentiallyConsistent) == 1
         }
         // The slow read still holds its thread, and reads keep being answered on the other.
@@ -39,7 +42,9 @@ struct ReaderPoolTests {
         defer { pool.shutdown() }
         let gate = Gate()
         let holder = Task { try await pool.run { gate.block() } }
-        try await waitUntil("the thread is held") { gate.entered.load(ordering: .sequentiallyConsistent) == 1 }
+        try await waitUntil("the thread is held", timeout: .seconds(120)) {
+            gate.entered.load(ordering: .sequentiallyConsistent) == 1
+        }
         let waiting = (0..<2).map { i in Task { try await pool.run { i } } }
         try await waitUntil("two reads wait") { pool.waitingCount == 2 }
         await #expect(throws: ReaderPool.Busy(waiting: 2)) { try await pool.run { 0 } }

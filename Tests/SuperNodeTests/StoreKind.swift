@@ -70,6 +70,7 @@ actor PostgresServer {
     func stop() async {
         guard let start = starting else { return }
         starting = nil
-        (try? await start.value)?.stop()  // a cluster that failed to start has nothing to stop
+        // A cluster that failed to start has nothing to stop; pg_ctl blocks, so off the pool.
+        if let cluster = try? await start.value { try? await offThePool { cluster.stop() } }
     }
 }
