@@ -71,8 +71,23 @@ struct WriteRateLimitTests {
         // took 45 s to start and empty writes 4 to 12 s to answer, measured; `patience` only
         // keeps a hung server from hanging the run.
         let limits = ServerLimits(writeRate: WriteRate(perSecond: 0.001, burst: 3))
+        // The shared client reads for 15 s at most, less than `patience`: a client of its own.
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .gridLedger(connect: Self.patience, read: Self.patience)
+        )
+        do {
+            try await Self.overTheRate(limits, http: http)
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    private static func overTheRate(_ limits: ServerLimits, http: HTTPClient) async throws {
         try await ConnectionLimitTests.withServer(limits) { port, h in
-            let client = GatewayClient(base: URL(string: "http://127.0.0.1:\(port)")!)
+            let client = GatewayClient(base: URL(string: "http://127.0.0.1:\(port)")!, client: http)
             for _ in 0..<3 {
                 let answer = try await client.postReadings(IngestBatch(records: []), timeout: Self.patience)
                 #expect(answer.results.isEmpty)
